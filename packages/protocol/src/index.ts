@@ -1,0 +1,11 @@
+export * from './version.js';
+export * from './limits.js';
+export * from './rpc.js';
+export * from './errors.js';
+export * from './paths.js';
+export * from './framing.js';
+export * from './models.js';
+export * as DaemonMethods from './methods/daemon.js';
+export * as EventMethods from './methods/events.js';
+export type { HelloResult, DaemonStatus, ProjectStatus } from './methods/daemon.js';
+export { allMethods, allNotifications } from './registry.js';

@@ -1,0 +1,6 @@
+/**
+ * The longest JSON text (one line, in bytes, without its newline) the daemon
+ * accepts. A longer line is refused with ErrorCode.LineTooLong and skipped;
+ * the connection stays usable.
+ */
+export const MAX_LINE_BYTES = 4 * 1024 * 1024;

@@ -1,0 +1,60 @@
+/** Daemon lifecycle and health. */
+import { z } from 'zod';
+import { method } from '../rpc.js';
+
+export interface HelloResult {
+  daemonVersion: string;
+  protocolVersion: number;
+  pid: number;
+}
+
+export interface DaemonStatus {
+  version: string;
+  pid: number;
+  startedAt: string;
+  uptimeMs: number;
+  socket: string;
+  stateDir: string;
+  database: string;
+  log: string;
+  /** How many of each kind of record the daemon holds. */
+  counts: Record<string, number>;
+  /** Projects whose runbooks are loaded, with any load problems. */
+  projects: ProjectStatus[];
+}
+
+export interface ProjectStatus {
+  root: string;
+  runbooks: number;
+  errors: string[];
+}
+
+export const Hello = method<HelloResult>()(
+  'daemon.hello',
+  z.object({ clientVersion: z.string(), protocolVersion: z.number().int() }).strict(),
+  'Version handshake; fails with VersionMismatch when client and daemon differ.',
+);
+
+export const Ping = method<{ pong: true; time: string }>()(
+  'daemon.ping',
+  z.object({}).strict().optional(),
+  'Liveness check.',
+);
+
+export const Status = method<DaemonStatus>()(
+  'daemon.status',
+  z.object({ project: z.string().optional() }).strict().optional(),
+  'Daemon version, uptime, paths and counts of what it holds.',
+);
+
+export const Stop = method<{ pid: number }>()(
+  'daemon.stop',
+  z.object({ killSessions: z.boolean().optional() }).strict().optional(),
+  'Graceful stop: the daemon answers, then finishes its writes and exits.',
+);
+
+export const Reload = method<{ projects: ProjectStatus[] }>()(
+  'daemon.reload',
+  z.object({}).strict().optional(),
+  'Reload configuration and the runbooks of every known project (same as SIGHUP).',
+);

@@ -1,0 +1,47 @@
+/**
+ * Where the daemon's socket and state live. Every path derives from the
+ * environment, so a test or a second user gets its own daemon by pointing
+ * OJ_STATE_DIR (and optionally OJ_SOCKET) at a directory of its own.
+ *
+ * State dir: $OJ_STATE_DIR, else $XDG_STATE_HOME/oj, else ~/.local/state/oj.
+ * Socket:    $OJ_SOCKET, else $OJ_STATE_DIR/ojd.sock when OJ_STATE_DIR is set,
+ *            else $XDG_RUNTIME_DIR/oj/ojd.sock, else <state dir>/ojd.sock.
+ */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+export type Env = Record<string, string | undefined>;
+
+export function stateHome(env: Env = process.env): string {
+  return nonEmpty(env.XDG_STATE_HOME) ?? join(env.HOME ?? homedir(), '.local', 'state');
+}
+
+export function resolveStateDir(env: Env = process.env): string {
+  return nonEmpty(env.OJ_STATE_DIR) ?? join(stateHome(env), 'oj');
+}
+
+export function resolveSocketPath(env: Env = process.env): string {
+  const explicit = nonEmpty(env.OJ_SOCKET);
+  if (explicit) return explicit;
+  const stateDir = nonEmpty(env.OJ_STATE_DIR);
+  if (stateDir) return join(stateDir, 'ojd.sock');
+  const runtime = nonEmpty(env.XDG_RUNTIME_DIR);
+  if (runtime) return join(runtime, 'oj', 'ojd.sock');
+  return join(resolveStateDir(env), 'ojd.sock');
+}
+
+/** Files inside the state dir. */
+export function statePaths(stateDir: string) {
+  return {
+    database: join(stateDir, 'oj.db'),
+    log: join(stateDir, 'ojd.log'),
+    pidFile: join(stateDir, 'ojd.pid'),
+    logsDir: join(stateDir, 'logs'),
+    sessionsDir: join(stateDir, 'sessions'),
+    workspacesDir: join(stateDir, 'workspaces'),
+  };
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+  return v && v.length > 0 ? v : undefined;
+}

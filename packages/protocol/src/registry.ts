@@ -1,0 +1,21 @@
+/** Every method and notification, for the server's registration check and the generated docs. */
+import type { AnyMethod, Notification } from './rpc.js';
+import * as Daemon from './methods/daemon.js';
+import * as Events from './methods/events.js';
+
+function methodsOf(mod: Record<string, unknown>): AnyMethod[] {
+  return Object.values(mod).filter(
+    (v): v is AnyMethod => typeof v === 'object' && v !== null && (v as { kind?: string }).kind === 'method',
+  );
+}
+function notificationsOf(mod: Record<string, unknown>): Notification<string, unknown>[] {
+  return Object.values(mod).filter(
+    (v): v is Notification<string, unknown> =>
+      typeof v === 'object' && v !== null && (v as { kind?: string }).kind === 'notification',
+  );
+}
+
+const modules: Record<string, unknown>[] = [Daemon, Events];
+
+export const allMethods: AnyMethod[] = modules.flatMap(methodsOf);
+export const allNotifications: Notification<string, unknown>[] = modules.flatMap(notificationsOf);
