@@ -1,0 +1,131 @@
+/** oj daemon start|stop|restart|status|logs */
+import { spawn } from 'node:child_process';
+import { DaemonMethods, type DaemonStatus } from '@oj/protocol';
+import type { Argv } from 'yargs';
+import { daemonLocation, delay, ojdBinPath, startDetached, tryConnect } from '../client/daemon-launcher.js';
+import { printJson, println } from '../output/print.js';
+import { formatDuration } from '../output/time.js';
+import { followLog, printLog } from './daemon-logs.js';
+import { locally } from './run-command.js';
+
+export function daemonCommands(y: Argv): Argv {
+  return y
+    .command(
+      'start',
+      'Start ojd (detached unless --foreground)',
+      (a) => a.option('foreground', { type: 'boolean', alias: 'f', describe: 'run in this terminal (as systemd/launchd do)' }),
+      (argv) => locally(() => start(Boolean(argv.foreground))),
+    )
+    .command(
+      'stop',
+      'Stop ojd gracefully (agent sessions keep running unless --kill)',
+      (a) => a.option('kill', { type: 'boolean', describe: 'also end agent sessions' }),
+      (argv) => locally(() => stop(Boolean(argv.kill))),
+    )
+    .command(
+      'restart',
+      'Stop ojd if it runs, then start it',
+      (a) => a,
+      () =>
+        locally(async () => {
+          await stop(false, true);
+          return start(false);
+        }),
+    )
+    .command(
+      'status',
+      'Is ojd running? Version, pid, uptime, paths',
+      (a) => a.option('json', { type: 'boolean', describe: 'machine-readable output' }),
+      (argv) => locally(() => status(Boolean(argv.json))),
+    )
+    .command(
+      'logs',
+      "Show the daemon's log",
+      (a) =>
+        a
+          .option('follow', { alias: 'f', type: 'boolean', describe: 'keep printing new lines' })
+          .option('lines', { alias: 'n', type: 'number', default: 50, describe: 'how many recent lines' })
+          .option('json', { type: 'boolean', describe: 'print the raw JSON lines' }),
+      (argv) =>
+        locally(async () => {
+          const loc = daemonLocation();
+          const end = printLog(loc.stateDir, argv.lines, Boolean(argv.json));
+          if (argv.follow) await followLog(loc.stateDir, end, Boolean(argv.json));
+        }),
+    )
+    .demandCommand(1, 'say which daemon command: start, stop, restart, status or logs');
+}
+
+async function start(foreground: boolean): Promise<number> {
+  const loc = daemonLocation();
+  const existing = await tryConnect(loc);
+  if (existing) {
+    const s = await existing.call(DaemonMethods.Status);
+    existing.close();
+    println(`ojd is already running (pid ${s.pid}, socket ${s.socket})`);
+    return 0;
+  }
+  if (foreground) {
+    return new Promise((resolve) => {
+      const child = spawn(process.execPath, [ojdBinPath(), '--foreground'], { stdio: 'inherit' });
+      const forward = (sig: NodeJS.Signals) => child.kill(sig);
+      process.on('SIGINT', forward);
+      process.on('SIGTERM', forward);
+      process.on('SIGHUP', forward);
+      child.on('exit', (code) => resolve(code ?? 1));
+    });
+  }
+  const pid = await startDetached(loc);
+  println(`ojd started (pid ${pid}, socket ${loc.socket})`);
+  return 0;
+}
+
+async function stop(kill: boolean, quietIfStopped = false): Promise<number> {
+  const loc = daemonLocation();
+  const conn = await tryConnect(loc);
+  if (!conn) {
+    if (!quietIfStopped) println(`ojd is not running (socket ${loc.socket})`);
+    return 0;
+  }
+  const { pid } = await conn.call(DaemonMethods.Stop, { killSessions: kill });
+  await new Promise<void>((resolve) => conn.onClose(() => resolve()));
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline && processAlive(pid)) await delay(20);
+  if (processAlive(pid)) {
+    println(`ojd (pid ${pid}) did not stop within 15s`);
+    return 1;
+  }
+  println(`ojd stopped (pid ${pid})`);
+  return 0;
+}
+
+async function status(json: boolean): Promise<number> {
+  const loc = daemonLocation();
+  const conn = await tryConnect(loc);
+  if (!conn) {
+    if (json) printJson({ running: false, socket: loc.socket, stateDir: loc.stateDir });
+    else println(`ojd is not running (socket ${loc.socket})`);
+    return 1;
+  }
+  const s = await conn.call(DaemonMethods.Status);
+  conn.close();
+  if (json) printJson({ running: true, ...s });
+  else printDaemonStatus(s);
+  return 0;
+}
+
+export function printDaemonStatus(s: DaemonStatus): void {
+  println(`ojd ${s.version} running, pid ${s.pid}, up ${formatDuration(s.uptimeMs)}`);
+  println(`  socket     ${s.socket}`);
+  println(`  state dir  ${s.stateDir}`);
+  println(`  log        ${s.log}`);
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * `oj`: a thin client. Each command turns its arguments into RPC calls to
+ * ojd and prints the results as tables or --json. Exit codes: 0 ok,
+ * 1 failure, 2 usage error.
+ */
+import { OJ_VERSION } from '@oj/protocol';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { daemonCommands } from './commands/daemon-commands.js';
+import { emitCommand, eventsCommand } from './commands/event-commands.js';
+import { statusCommand } from './commands/status-command.js';
+import { ExitCode } from './output/print.js';
+
+export async function main(argv: string[] = hideBin(process.argv)): Promise<void> {
+  let cli = yargs(argv)
+    .scriptName('oj')
+    .usage('oj: run unattended work from declarative runbooks\n\nUsage: $0 <command> [options]')
+    .version(OJ_VERSION)
+    .strict()
+    .recommendCommands()
+    .wrap(Math.min(100, process.stdout.columns || 100))
+    .command('daemon', 'Manage the ojd daemon', (y) => daemonCommands(y))
+    .fail((msg, err, y) => {
+      if (err) throw err;
+      y.showHelp('error');
+      process.stderr.write(`\n${msg}\n`);
+      process.exit(ExitCode.Usage);
+    })
+    .demandCommand(1, 'say which command to run (oj --help lists them)');
+  cli = statusCommand(cli);
+  cli = emitCommand(cli);
+  cli = eventsCommand(cli);
+  await cli.help().alias('help', 'h').parseAsync();
+}

@@ -1,0 +1,61 @@
+/**
+ * The daemon's log: winston, JSON lines in <state>/ojd.log (read with
+ * `oj daemon logs`). In the foreground it also writes readable lines to
+ * stderr, which systemd's journal or launchd's log file keep.
+ */
+import { appendFileSync } from 'node:fs';
+import winston from 'winston';
+
+export function createLogger(logFile: string, options: { stderr: boolean; level?: string }): winston.Logger {
+  const transports: winston.transport[] = [
+    new winston.transports.File({
+      filename: logFile,
+      format: winston.format.combine(winston.format.timestamp(), winston.format.json()),
+      maxsize: 20 * 1024 * 1024,
+      maxFiles: 3,
+      tailable: true,
+    }),
+  ];
+  if (options.stderr) {
+    transports.push(
+      new winston.transports.Console({
+        stderrLevels: ['error', 'warn', 'info', 'debug'],
+        format: winston.format.combine(
+          winston.format.timestamp(),
+          winston.format.printf(({ timestamp, level, message, ...rest }) => {
+            const extra = Object.keys(rest).length ? ' ' + JSON.stringify(rest) : '';
+            return `${String(timestamp)} ${level} ${String(message)}${extra}`;
+          }),
+        ),
+      }),
+    );
+  }
+  return winston.createLogger({ level: options.level ?? process.env.OJ_LOG_LEVEL ?? 'info', transports });
+}
+
+/**
+ * Writes a fatal line synchronously, in the log's own JSON format, so that it
+ * is on disk before the process exits (winston's file transport is async).
+ * `oj` shows this line when an auto-start fails.
+ */
+export function writeFatal(logFile: string, message: string, extra: Record<string, unknown> = {}): void {
+  const line = JSON.stringify({ level: 'error', message, fatal: true, ...extra, timestamp: new Date().toISOString() });
+  try {
+    appendFileSync(logFile, line + '\n');
+  } catch {
+    // the state dir may be what failed; stderr below still tells
+  }
+  process.stderr.write(`ojd: ${message}\n`);
+}
+
+/** Flushes and closes the logger (waits for the file transport to finish). */
+export function closeLogger(logger: winston.Logger): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, 1000);
+    logger.on('finish', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    logger.end();
+  });
+}

@@ -1,0 +1,146 @@
+/**
+ * The daemon's composition root: takes the pid lock, opens storage, wires the
+ * handlers and listens. `stop()` is idempotent; each cleanup step runs on its
+ * own so one failure does not leave the rest undone.
+ */
+import { dirname } from 'node:path';
+import { OJ_VERSION, statePaths, type DaemonStatus, type ProjectStatus } from '@oj/protocol';
+import type { Logger } from 'winston';
+import { EventLog } from '../events/event-log.js';
+import { registerDaemonHandlers } from '../handlers/daemon-handlers.js';
+import { registerEventHandlers } from '../handlers/event-handlers.js';
+import { closeLogger, createLogger } from '../log/logger.js';
+import { RpcRouter } from '../rpc/rpc-router.js';
+import { SocketServer } from '../rpc/socket-server.js';
+import { Storage } from '../storage/storage.js';
+import type { DaemonContext } from './daemon-context.js';
+import { PidLock } from './pid-lock.js';
+import { ensurePrivateDir } from './private-dir.js';
+import { clearStaleSocket } from './stale-socket.js';
+
+export interface DaemonOptions {
+  socketPath: string;
+  stateDir: string;
+  /** Also log readable lines to stderr. */
+  logToStderr: boolean;
+  now?: () => number;
+}
+
+export class Daemon implements DaemonContext {
+  readonly logger: Logger;
+  readonly paths: ReturnType<typeof statePaths>;
+  readonly now: () => number;
+  private readonly pidLock: PidLock;
+  private storageOrNull: Storage | null = null;
+  private eventsOrNull: EventLog | null = null;
+  private server: SocketServer | null = null;
+  private readonly startedAt: number;
+  private stopping: Promise<void> | null = null;
+  private readonly stoppedCallbacks: (() => void)[] = [];
+
+  constructor(readonly options: DaemonOptions) {
+    this.now = options.now ?? Date.now;
+    this.startedAt = this.now();
+    ensurePrivateDir(options.stateDir);
+    this.paths = statePaths(options.stateDir);
+    this.logger = createLogger(this.paths.log, { stderr: options.logToStderr });
+    this.pidLock = new PidLock(this.paths.pidFile);
+  }
+
+  get storage(): Storage {
+    if (!this.storageOrNull) throw new Error('storage is not open');
+    return this.storageOrNull;
+  }
+
+  get events(): EventLog {
+    if (!this.eventsOrNull) throw new Error('event log is not open');
+    return this.eventsOrNull;
+  }
+
+  async start(): Promise<void> {
+    ensurePrivateDir(dirname(this.options.socketPath));
+    this.pidLock.acquire();
+    try {
+      this.storageOrNull = Storage.open(this.paths.database, this.now);
+      if (this.storage.database.applied.length > 0) {
+        this.logger.info('database migrated', { versions: this.storage.database.applied });
+      }
+      this.eventsOrNull = new EventLog(this.storage);
+      const router = new RpcRouter(this.logger);
+      registerDaemonHandlers(router, this);
+      registerEventHandlers(router, this);
+      if ((await clearStaleSocket(this.options.socketPath)) === 'removed') {
+        this.logger.warn('removed a stale socket left by a daemon that did not stop cleanly', {
+          socket: this.options.socketPath,
+        });
+      }
+      this.server = new SocketServer(router, this.logger, this.options.socketPath);
+      await this.server.listen();
+    } catch (err) {
+      this.storageOrNull?.close();
+      this.pidLock.release();
+      throw err;
+    }
+    this.events.emit({ name: 'daemon:started', data: { pid: process.pid, version: OJ_VERSION } });
+    this.logger.info('ojd started', {
+      pid: process.pid,
+      version: OJ_VERSION,
+      socket: this.options.socketPath,
+      stateDir: this.options.stateDir,
+    });
+  }
+
+  status(): DaemonStatus {
+    return {
+      version: OJ_VERSION,
+      pid: process.pid,
+      startedAt: new Date(this.startedAt).toISOString(),
+      uptimeMs: this.now() - this.startedAt,
+      socket: this.options.socketPath,
+      stateDir: this.options.stateDir,
+      database: this.paths.database,
+      log: this.paths.log,
+      counts: {
+        events: this.storage.events.count(),
+        connections: this.server?.connectionCount ?? 0,
+      },
+      projects: [],
+    };
+  }
+
+  reload(): ProjectStatus[] {
+    this.logger.info('reload requested');
+    return [];
+  }
+
+  /** Resolves once the daemon has fully stopped. */
+  onStopped(cb: () => void): void {
+    this.stoppedCallbacks.push(cb);
+  }
+
+  stop(reason: string, _options: { killSessions?: boolean } = {}): Promise<void> {
+    if (!this.stopping) {
+      this.stopping = (async () => {
+        this.logger.info('ojd stopping', { reason });
+        await step(this.logger, 'close socket', () => this.server?.close());
+        await step(this.logger, 'record stop', () => {
+          this.eventsOrNull?.emit({ name: 'daemon:stopped', data: { pid: process.pid, reason } });
+        });
+        await step(this.logger, 'close storage', () => this.storageOrNull?.close());
+        await step(this.logger, 'release pid lock', () => this.pidLock.release());
+        this.logger.info('ojd stopped', { reason });
+        await closeLogger(this.logger);
+        for (const cb of this.stoppedCallbacks) cb();
+      })();
+    }
+    return this.stopping;
+  }
+}
+
+async function step(logger: Logger, what: string, fn: () => unknown): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    logger.error(`stop step failed: ${what}`, { error: String(err) });
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * `ojd`: the daemon's entry point. Runs in the foreground (what systemd and
+ * launchd expect); `oj` starts it detached when it is not running.
+ *   SIGTERM/SIGINT: graceful stop.  SIGHUP: reload runbooks.
+ */
+import { OJ_VERSION, resolveSocketPath, resolveStateDir, statePaths } from '@oj/protocol';
+import { writeFatal } from '../log/logger.js';
+import { Daemon } from './daemon.js';
+
+const USAGE = `usage: ojd [--foreground] [--version] [--help]
+
+Runs the oj daemon in the foreground. Paths come from the environment:
+  OJ_STATE_DIR  state directory (default: $XDG_STATE_HOME/oj or ~/.local/state/oj)
+  OJ_SOCKET     socket path (default: $OJ_STATE_DIR/ojd.sock if OJ_STATE_DIR is set,
+                else $XDG_RUNTIME_DIR/oj/ojd.sock, else <state dir>/ojd.sock)
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  let quiet = false;
+  for (const arg of argv) {
+    if (arg === '--version' || arg === '-V') {
+      process.stdout.write(`${OJ_VERSION}\n`);
+      return 0;
+    }
+    if (arg === '--help' || arg === '-h') {
+      process.stdout.write(USAGE);
+      return 0;
+    }
+    if (arg === '--foreground' || arg === '-f') continue;
+    if (arg === '--quiet') {
+      quiet = true;
+      continue;
+    }
+    process.stderr.write(`ojd: unknown argument ${arg}\n${USAGE}`);
+    return 2;
+  }
+  // Everything the daemon creates (database, logs, transcripts) is private.
+  process.umask(0o077);
+  const stateDir = resolveStateDir();
+  const socketPath = resolveSocketPath();
+  let daemon: Daemon;
+  try {
+    daemon = new Daemon({ socketPath, stateDir, logToStderr: !quiet });
+    await daemon.start();
+  } catch (err) {
+    writeFatal(statePaths(stateDir).log, `failed to start: ${(err as Error).message}`, {
+      socket: socketPath,
+      stateDir,
+      error: (err as Error).name,
+    });
+    return 1;
+  }
+  return new Promise<number>((resolve) => {
+    daemon.onStopped(() => resolve(0));
+    const stop = (signal: string) => void daemon.stop(`signal ${signal}`);
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGHUP', () => daemon.reload());
+    process.on('uncaughtException', (err) => {
+      // Fail fast: state on disk is consistent (every change is one transaction); a restart reconciles.
+      writeFatal(statePaths(stateDir).log, `uncaught exception: ${err.stack ?? String(err)}`);
+      process.exit(70);
+    });
+    process.on('unhandledRejection', (err) => {
+      daemon.logger.error('unhandled rejection', { error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+    });
+  });
+}

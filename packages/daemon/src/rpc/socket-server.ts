@@ -1,0 +1,129 @@
+/**
+ * The Unix socket the daemon listens on: NDJSON framing (one JSON-RPC text
+ * per line, batches allowed), created 0600 in a 0700 directory. Each
+ * connection gets a ConnectionContext for notifications and cleanup.
+ */
+import { chmodSync } from 'node:fs';
+import net from 'node:net';
+import { ErrorCode, LineDecoder, MAX_LINE_BYTES, encodeLine, type Notification } from '@oj/protocol';
+import { createJSONRPCErrorResponse, type JSONRPCRequest } from 'json-rpc-2.0';
+import type { Logger } from 'winston';
+import type { ConnectionContext } from './connection-context.js';
+import { RpcRouter } from './rpc-router.js';
+
+export class SocketServer {
+  private readonly server: net.Server;
+  private readonly sockets = new Set<net.Socket>();
+  private nextId = 1;
+  private closing: Promise<void> | null = null;
+
+  constructor(
+    private readonly router: RpcRouter,
+    private readonly logger: Logger,
+    readonly path: string,
+  ) {
+    this.server = net.createServer((socket) => this.accept(socket));
+  }
+
+  listen(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const old = process.umask(0o177);
+      this.server.once('error', (err) => {
+        process.umask(old);
+        reject(err);
+      });
+      this.server.listen(this.path, () => {
+        process.umask(old);
+        chmodSync(this.path, 0o600);
+        resolve();
+      });
+    });
+  }
+
+  get connectionCount(): number {
+    return this.sockets.size;
+  }
+
+  private accept(socket: net.Socket): void {
+    const id = this.nextId++;
+    this.sockets.add(socket);
+    const decoder = new LineDecoder(MAX_LINE_BYTES);
+    const closeCallbacks: (() => void)[] = [];
+    let closed = false;
+    const write = (value: unknown) => {
+      if (!closed && !socket.destroyed) socket.write(encodeLine(value));
+    };
+    const ctx: ConnectionContext = {
+      id,
+      notify<P>(n: Notification<string, P>, payload: P) {
+        write({ jsonrpc: '2.0', method: n.name, params: payload });
+      },
+      onClose(cb) {
+        if (closed) cb();
+        else closeCallbacks.push(cb);
+      },
+      get closed() {
+        return closed;
+      },
+    };
+    const finish = () => {
+      if (closed) return;
+      closed = true;
+      this.sockets.delete(socket);
+      for (const cb of closeCallbacks.splice(0)) {
+        try {
+          cb();
+        } catch (err) {
+          this.logger.warn('connection close callback failed', { error: String(err) });
+        }
+      }
+    };
+    socket.on('data', (chunk: Buffer) => {
+      for (const item of decoder.push(chunk)) {
+        if (item.kind === 'overflow') {
+          write(
+            createJSONRPCErrorResponse(null, ErrorCode.LineTooLong, `request line too long: over ${MAX_LINE_BYTES} bytes`, {
+              kind: 'line_too_long',
+              limit: MAX_LINE_BYTES,
+            }),
+          );
+          continue;
+        }
+        let request: unknown;
+        try {
+          request = JSON.parse(item.line);
+        } catch (err) {
+          write(
+            createJSONRPCErrorResponse(null, ErrorCode.ParseError, 'parse error: ' + (err as Error).message, {
+              kind: 'parse_error',
+            }),
+          );
+          continue;
+        }
+        // json-rpc-2.0 answers -32600 for anything that is not a request or a batch of them.
+        this.router.server.receive(request as JSONRPCRequest, ctx).then(
+          (response) => {
+            if (response !== null && !(Array.isArray(response) && response.length === 0)) write(RpcRouter.withErrorData(response));
+          },
+          (err: unknown) => this.logger.error('request handling failed', { error: String(err) }),
+        );
+      }
+    });
+    socket.on('error', (err) => this.logger.debug('connection error', { id, error: err.message }));
+    socket.on('close', finish);
+  }
+
+  /** Stops accepting, ends every connection. Idempotent. */
+  close(): Promise<void> {
+    if (!this.closing) {
+      this.closing = new Promise((resolve) => {
+        this.server.close(() => resolve());
+        for (const s of this.sockets) s.end();
+        setTimeout(() => {
+          for (const s of this.sockets) s.destroy();
+        }, 200).unref();
+      });
+    }
+    return this.closing;
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * Opens the daemon's SQLite database with the settings oj's guarantees rest on:
+ * - journal_mode=WAL: readers never block the writer;
+ * - synchronous=FULL: a transaction is on disk before the daemon acknowledges
+ *   the request that caused it (durable on acknowledge, also across power loss);
+ * - busy_timeout: a second process (`oj daemon check`, a backup) waits, not fails;
+ * - foreign_keys=ON.
+ */
+import BetterSqlite3 from 'better-sqlite3';
+import type { Kysely } from 'kysely';
+import { migrate } from './migrations.js';
+import { QueryRunner, createQueryBuilder } from './query-runner.js';
+import type { Database } from './schema.js';
+
+export interface OpenedDatabase {
+  runner: QueryRunner;
+  db: Kysely<Database>;
+  path: string;
+  /** Migration versions applied while opening. */
+  applied: number[];
+  close(): void;
+}
+
+export function openDatabase(path: string, options: { readonly?: boolean } = {}): OpenedDatabase {
+  const sqlite = new BetterSqlite3(path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+  try {
+    sqlite.pragma('busy_timeout = 5000');
+    if (!options.readonly) {
+      sqlite.pragma('journal_mode = WAL');
+      sqlite.pragma('synchronous = FULL');
+    }
+    sqlite.pragma('foreign_keys = ON');
+    const runner = new QueryRunner(sqlite);
+    const db = createQueryBuilder();
+    const applied = options.readonly ? [] : migrate(runner, db, path);
+    let closed = false;
+    return {
+      runner,
+      db,
+      path,
+      applied,
+      close() {
+        if (closed) return;
+        closed = true;
+        sqlite.close();
+      },
+    };
+  } catch (err) {
+    sqlite.close();
+    throw err;
+  }
+}

@@ -1,0 +1,82 @@
+/** The append-only event log table. */
+import type { EventRecord, JsonValue } from '@oj/protocol';
+import type { OpenedDatabase } from './database.js';
+import type { EventsTable } from './schema.js';
+import { sql } from 'kysely';
+
+export interface NewEvent {
+  name: string;
+  subject?: string | null;
+  project?: string | null;
+  data?: Record<string, JsonValue>;
+}
+
+export interface EventFilter {
+  since?: number;
+  name?: string;
+  project?: string;
+  limit?: number;
+}
+
+type EventRow = Omit<EventsTable, 'id'> & { id: number };
+
+export class EventStore {
+  constructor(
+    private readonly store: OpenedDatabase,
+    private readonly now: () => number,
+  ) {}
+
+  /** Appends one event; call inside the transaction of the change it records. */
+  append(e: NewEvent): EventRecord {
+    const { runner, db } = this.store;
+    const time = this.now();
+    const row = {
+      name: e.name,
+      subject: e.subject ?? null,
+      project: e.project ?? null,
+      data: JSON.stringify(e.data ?? {}),
+      time,
+    };
+    const { lastInsertRowid } = runner.run(db.insertInto('events').values(row));
+    return toRecord({ ...row, id: lastInsertRowid });
+  }
+
+  /** Events with id > since, oldest first. Without `since`, the newest `limit`. */
+  list(filter: EventFilter = {}): EventRecord[] {
+    const { runner, db } = this.store;
+    const limit = filter.limit ?? 100;
+    let q = db.selectFrom('events').selectAll();
+    // Patterns are restricted to [A-Za-z0-9_.:/*-], so GLOB (case-sensitive, `*` = any run) matches them exactly.
+    if (filter.name) q = q.where(sql<boolean>`name glob ${filter.name}`);
+    if (filter.project) q = q.where('project', '=', filter.project);
+    if (filter.since !== undefined) {
+      const rows = runner.all(q.where('id', '>', filter.since).orderBy('id', 'asc').limit(limit)) as EventRow[];
+      return rows.map(toRecord);
+    }
+    const rows = runner.all(q.orderBy('id', 'desc').limit(limit)) as EventRow[];
+    return rows.reverse().map(toRecord);
+  }
+
+  lastId(): number {
+    const { runner, db } = this.store;
+    const row = runner.first(db.selectFrom('events').select((eb) => eb.fn.max('id').as('max')));
+    return Number(row?.max ?? 0);
+  }
+
+  count(): number {
+    const { runner, db } = this.store;
+    const row = runner.first(db.selectFrom('events').select((eb) => eb.fn.countAll().as('n')));
+    return Number(row?.n ?? 0);
+  }
+}
+
+function toRecord(row: EventRow): EventRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    subject: row.subject,
+    project: row.project,
+    data: JSON.parse(row.data) as Record<string, JsonValue>,
+    time: new Date(row.time).toISOString(),
+  };
+}

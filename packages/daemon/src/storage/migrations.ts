@@ -1,0 +1,88 @@
+/**
+ * Versioned schema migrations. The schema version is SQLite's `user_version`;
+ * each migration runs with its version bump in one transaction, so a crash
+ * mid-migration leaves the previous version intact. A database whose version
+ * is newer than this build knows is refused rather than touched.
+ */
+import type { Kysely } from 'kysely';
+import { sql } from 'kysely';
+import type { Database } from './schema.js';
+import type { QueryRunner } from './query-runner.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  /** Statements to run, built with kysely's schema builder. */
+  up(db: Kysely<Database>): { compile(): { sql: string } }[];
+}
+
+export const migrations: Migration[] = [
+  {
+    version: 1,
+    name: 'events and meta',
+    up: (db) => [
+      db.schema
+        .createTable('events')
+        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('subject', 'text')
+        .addColumn('project', 'text')
+        .addColumn('data', 'text', (c) => c.notNull().defaultTo('{}'))
+        .addColumn('time', 'integer', (c) => c.notNull()),
+      db.schema.createIndex('events_name').on('events').columns(['name', 'id']),
+      db.schema.createIndex('events_project').on('events').columns(['project', 'id']),
+      db.schema
+        .createTable('meta')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('value', 'text', (c) => c.notNull()),
+    ],
+  },
+];
+
+export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]?.version ?? 0;
+
+export class SchemaTooNewError extends Error {
+  override readonly name = 'SchemaTooNewError';
+  constructor(
+    readonly found: number,
+    readonly supported: number,
+    path: string,
+  ) {
+    super(
+      `database ${path} has schema version ${found}, but this ojd understands up to ${supported}: ` +
+        `it was written by a newer oj. Upgrade oj, or point OJ_STATE_DIR at another directory.`,
+    );
+  }
+}
+
+export function schemaVersion(runner: QueryRunner): number {
+  return runner.sqlite.pragma('user_version', { simple: true }) as number;
+}
+
+/** Applies pending migrations; returns the versions applied. */
+export function migrate(
+  runner: QueryRunner,
+  db: Kysely<Database>,
+  path: string,
+  list: Migration[] = migrations,
+): number[] {
+  const current = schemaVersion(runner);
+  const latest = list[list.length - 1]?.version ?? 0;
+  if (current > latest) throw new SchemaTooNewError(current, latest, path);
+  const applied: number[] = [];
+  for (const m of list) {
+    if (m.version <= current) continue;
+    runner.transaction(() => {
+      for (const stmt of m.up(db)) runner.sqlite.exec(stmt.compile().sql);
+      runner.sqlite.pragma(`user_version = ${m.version}`);
+      runner.run(
+        db
+          .insertInto('meta')
+          .values({ key: `migration.${m.version}`, value: `${m.name} @ ${new Date().toISOString()}` })
+          .onConflict((oc) => oc.column('key').doUpdateSet({ value: sql`excluded.value` })),
+      );
+    });
+    applied.push(m.version);
+  }
+  return applied;
+}

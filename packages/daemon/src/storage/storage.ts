@@ -1,0 +1,57 @@
+/**
+ * The daemon's storage: one SQLite database, its tables' stores, and the
+ * write-transaction discipline: `write(fn)` runs fn in one transaction, and
+ * callbacks registered with `afterCommit` (notifying followers, waking
+ * waiters) run only once it has committed, never for a rolled-back change.
+ */
+import { openDatabase, type OpenedDatabase } from './database.js';
+import { EventStore } from './event-store.js';
+
+export class Storage {
+  readonly events: EventStore;
+  private pending: (() => void)[] | null = null;
+
+  private constructor(
+    readonly database: OpenedDatabase,
+    readonly now: () => number,
+  ) {
+    this.events = new EventStore(database, now);
+  }
+
+  static open(path: string, now: () => number = Date.now): Storage {
+    return new Storage(openDatabase(path), now);
+  }
+
+  get runner() {
+    return this.database.runner;
+  }
+
+  get db() {
+    return this.database.db;
+  }
+
+  /** Runs fn in one transaction (joining an enclosing one). */
+  write<T>(fn: () => T): T {
+    if (this.pending) return fn();
+    const pending: (() => void)[] = [];
+    this.pending = pending;
+    let result: T;
+    try {
+      result = this.runner.transaction(fn);
+    } finally {
+      this.pending = null;
+    }
+    for (const cb of pending) cb();
+    return result;
+  }
+
+  /** Runs cb after the current write commits (at once outside a write). */
+  afterCommit(cb: () => void): void {
+    if (this.pending) this.pending.push(cb);
+    else cb();
+  }
+
+  close(): void {
+    this.database.close();
+  }
+}
