@@ -4,6 +4,7 @@ export * from './rpc.js';
 export * from './errors.js';
 export * from './paths.js';
 export * from './project-root.js';
+export * from './process-alive.js';
 export * from './framing.js';
 export * from './models.js';
 export * as DaemonMethods from './methods/daemon.js';

@@ -1,6 +1,6 @@
 /** oj daemon start|stop|restart|status|logs */
 import { spawn } from 'node:child_process';
-import { DaemonMethods, type DaemonStatus } from '@oj/protocol';
+import { DaemonMethods, processAlive, type DaemonStatus } from '@oj/protocol';
 import type { Argv } from 'yargs';
 import { daemonLocation, delay, ojdBinPath, startDetached, tryConnect } from '../client/daemon-launcher.js';
 import { printJson, println } from '../output/print.js';
@@ -119,13 +119,4 @@ export function printDaemonStatus(s: DaemonStatus): void {
   println(`  socket     ${s.socket}`);
   println(`  state dir  ${s.stateDir}`);
   println(`  log        ${s.log}`);
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

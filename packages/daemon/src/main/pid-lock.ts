@@ -3,6 +3,7 @@
  * exclusively. A pid file left by a killed daemon is detected (its process is
  * gone, or is not an ojd) and replaced.
  */
+import { processAlive } from '@oj/protocol';
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 
 export class AlreadyRunningError extends Error {
@@ -62,11 +63,7 @@ export function readPid(path: string): number | null {
 }
 
 function isLiveOjd(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  if (!processAlive(pid)) return false;
   // A recycled pid belongs to some other program: check its command line where we can.
   try {
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');

@@ -1,0 +1,206 @@
+/** Issue: foundation. A real ojd, the real oj, real sockets and SQLite files. */
+import { spawn } from 'node:child_process';
+import { mkdirSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { OJD_BIN, RawClient, TestEnv, canConnect, waitFor } from './helpers/ojd-harness.js';
+
+type Resp = { id: unknown; result?: Record<string, unknown>; error?: { code: number; message: string; data?: Record<string, unknown> } };
+
+let t: TestEnv;
+beforeEach(() => {
+  t = new TestEnv();
+});
+afterEach(async () => {
+  await t.cleanup();
+});
+
+describe('JSON-RPC over the socket', () => {
+  it('answers spec errors with the right codes and keeps the connection usable', async () => {
+    await t.startDaemon();
+    const c = await RawClient.connect(t.socket);
+    c.send('{not json\n');
+    c.send('{"jsonrpc":"2.0","id":1,"method":"no.such.method"}\n');
+    c.send('{"jsonrpc":"2.0","id":2,"method":"events.emit","params":{"name":42}}\n');
+    c.send('{"hello":"world"}\n');
+    c.send('{"jsonrpc":"2.0","id":3,"method":"daemon.ping"}\n');
+    const got = (await c.next(5)) as Resp[];
+    const byId = (id: unknown) => got.find((r) => r.id === id);
+    const nullIds = got.filter((r) => r.id === null).map((r) => r.error?.code).sort();
+    expect(nullIds).toEqual([-32700, -32600].sort());
+    expect(byId(1)?.error?.code).toBe(-32601);
+    expect(byId(1)?.error?.data?.kind).toBe('method_not_found');
+    expect(byId(2)?.error?.code).toBe(-32602);
+    expect(byId(2)?.error?.data?.issues).toBeTruthy();
+    expect(byId(3)?.result?.pong).toBe(true);
+    c.close();
+  });
+
+  it('answers a batch with a batch, and notifications with nothing', async () => {
+    await t.startDaemon();
+    const c = await RawClient.connect(t.socket);
+    c.send(
+      JSON.stringify([
+        { jsonrpc: '2.0', id: 'a', method: 'daemon.ping' },
+        { jsonrpc: '2.0', method: 'events.emit', params: { name: 'note:only' } },
+        { jsonrpc: '2.0', id: 'b', method: 'events.list', params: { name: 'note:*' } },
+      ]) + '\n',
+    );
+    const [batch] = (await c.next(1)) as Resp[][];
+    expect(Array.isArray(batch)).toBe(true);
+    expect(batch!.map((r) => r.id).sort()).toEqual(['a', 'b']);
+    c.close();
+  });
+
+  it('refuses an over-long line with an error and stays usable', async () => {
+    await t.startDaemon();
+    const c = await RawClient.connect(t.socket);
+    c.send('"' + 'x'.repeat(5 * 1024 * 1024) + '"\n');
+    c.send('{"jsonrpc":"2.0","id":7,"method":"daemon.ping"}\n');
+    const got = (await c.next(2)) as Resp[];
+    expect(got[0]?.error?.code).toBe(1008);
+    expect(got[0]?.error?.data?.limit).toBe(4 * 1024 * 1024);
+    expect(got[1]?.result?.pong).toBe(true);
+    c.close();
+  });
+
+  it('rejects a client of another version with the command that fixes it', async () => {
+    await t.startDaemon();
+    const c = await RawClient.connect(t.socket);
+    c.send('{"jsonrpc":"2.0","id":1,"method":"daemon.hello","params":{"clientVersion":"0.0.1","protocolVersion":0}}\n');
+    const [r] = (await c.next(1)) as Resp[];
+    expect(r?.error?.code).toBe(1005);
+    expect(String(r?.error?.data?.hint)).toContain('oj daemon restart');
+    c.close();
+  });
+});
+
+describe('daemon lifecycle', () => {
+  it('keeps its socket 0600 in a 0700 directory, and its state dir 0700', async () => {
+    await t.startDaemon();
+    expect(statSync(t.socket).mode & 0o777).toBe(0o600);
+    expect(statSync(t.stateDir).mode & 0o777).toBe(0o700);
+    expect(statSync(join(t.stateDir, 'oj.db')).mode & 0o077).toBe(0);
+  });
+
+  it('refuses a second daemon on the same state dir and socket', async () => {
+    await t.startDaemon();
+    const second = spawn(process.execPath, [OJD_BIN, '--quiet'], { env: t.env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    second.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((r) => second.on('exit', r));
+    expect(code).not.toBe(0);
+    expect(stderr).toMatch(/already running/);
+    expect(await canConnect(t.socket)).toBe(true);
+  });
+
+  it('auto-starts on any command, and daemon start/status/stop behave', async () => {
+    expect(existsSync(t.socket)).toBe(false);
+    const s = await t.ojJson<{ pid: number; version: string }>(['status']);
+    expect(s.pid).toBeGreaterThan(0);
+    const again = await t.oj(['daemon', 'start']);
+    expect(again.stdout).toMatch(/already running/);
+    const st = await t.ojJson<{ running: boolean; pid: number }>(['daemon', 'status']);
+    expect(st).toMatchObject({ running: true, pid: s.pid });
+    const stop = await t.oj(['daemon', 'stop']);
+    expect(stop.exitCode).toBe(0);
+    expect(existsSync(t.socket)).toBe(false);
+    const after = await t.oj(['daemon', 'status']);
+    expect(after.exitCode).toBe(1);
+    expect(after.stdout).toMatch(/not running/);
+    const start = await t.oj(['daemon', 'start']);
+    expect(start.exitCode).toBe(0);
+    expect(start.stdout).toMatch(/ojd started/);
+  });
+
+  it("shows the daemon's own error when an auto-start fails", async () => {
+    mkdirSync(t.stateDir, { recursive: true, mode: 0o700 });
+    const db = new BetterSqlite3(join(t.stateDir, 'oj.db'));
+    db.pragma('user_version = 999');
+    db.close();
+    const r = await t.oj(['status']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/could not start ojd: failed to start: .*schema version 999.*newer oj/);
+  });
+
+  it('replaces a stale socket after kill -9 and keeps every acknowledged event', async () => {
+    const d = await t.startDaemon();
+    const ids: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const r = await t.ojJson<{ id: number }>(['emit', 'test:kill', '--id', `e${i}`, '--data', `n=${i}`]);
+      ids.push(r.id);
+    }
+    d.kill('SIGKILL');
+    await waitFor('ojd to die', () => d.exitCode !== null || d.signalCode !== null);
+    expect(existsSync(t.socket)).toBe(true);
+    await t.startDaemon();
+    const events = await t.oj(['events', '--name', 'test:kill', '--json']);
+    const listed = events.stdout.trim().split('\n').map((l) => JSON.parse(l) as { id: number; subject: string });
+    expect(listed.map((e) => e.id)).toEqual(ids);
+    expect(listed.map((e) => e.subject)).toEqual(['e0', 'e1', 'e2', 'e3', 'e4']);
+  });
+
+  it('stops gracefully on SIGTERM, removing socket and pid file', async () => {
+    const d = await t.startDaemon();
+    d.kill('SIGTERM');
+    await waitFor('ojd to exit', () => d.exitCode !== null);
+    expect(d.exitCode).toBe(0);
+    expect(existsSync(t.socket)).toBe(false);
+    expect(existsSync(join(t.stateDir, 'ojd.pid'))).toBe(false);
+  });
+
+  it('refuses a socket in a directory owned by someone else', async () => {
+    if (process.getuid?.() !== 0) return; // needs a directory we do not own; as root we can chown one
+    const dir = join(t.root, 'foreign');
+    mkdirSync(dir, { mode: 0o777 });
+    const { chownSync } = await import('node:fs');
+    chownSync(dir, 65534, 65534);
+    const r = await t.oj(['status'], { env: { OJ_SOCKET: join(dir, 'ojd.sock') } });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/owned by uid 65534/);
+  });
+});
+
+describe('events', () => {
+  it('oj events --follow shows an event emitted from another process, live', async () => {
+    await t.startDaemon();
+    const follower = t.ojSpawn(['events', '--follow', '--json', '--name', 'live:*']);
+    let out = '';
+    follower.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    // The follow is attached once the daemon has answered its first request on that connection.
+    await waitFor('follower to attach', async () => {
+      const s = await t.ojJson<{ counts: { connections: number } }>(['status']);
+      return s.counts.connections >= 2;
+    });
+    await t.oj(['emit', 'live:one', '--data', 'k=v']);
+    await waitFor('event on the follower', () => out.includes('"live:one"'));
+    expect(JSON.parse(out.trim().split('\n')[0]!)).toMatchObject({ name: 'live:one', data: { k: 'v' } });
+    follower.kill('SIGINT');
+    await follower;
+  });
+
+  it('emit rejects a bad name and bad --data with usage errors', async () => {
+    await t.startDaemon();
+    const bad = await t.oj(['emit', 'has space']);
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toMatch(/invalid params for events.emit/);
+    const badData = await t.oj(['emit', 'x:y', '--data', 'novalue']);
+    expect(badData.exitCode).toBe(2);
+    expect(badData.stderr).toMatch(/key=value/);
+  });
+});
+
+describe('usage errors', () => {
+  it('an unknown command prints usage and exits 2', async () => {
+    const r = await t.oj(['frobnicate']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/Usage: oj/);
+  });
+
+  it('writes nothing to the state dir for a usage error', async () => {
+    await t.oj(['emit']);
+    expect(existsSync(t.stateDir)).toBe(false);
+    writeFileSync(join(t.root, 'x'), '');
+  });
+});
