@@ -1,0 +1,280 @@
+/**
+ * The pipeline state machine: (state, event, now) -> (state, effects). Pure:
+ * no I/O, no clock of its own. The engine persists the new state with the
+ * events it emits in one transaction, then carries out the effects, whose
+ * outcomes come back as further events.
+ */
+import type { ChainStep, PipelinePlan, PipelineState, PipelineStatus, WaitReason } from './pipeline-state.js';
+import { TERMINAL } from './pipeline-state.js';
+
+export type PipelineEvent =
+  | { type: 'start' }
+  | { type: 'workspaceReady' }
+  | { type: 'workspaceFailed'; error: string }
+  | { type: 'phaseWaiting'; run: number; waitingFor: WaitReason }
+  | { type: 'phaseRunning'; run: number }
+  | { type: 'phaseSucceeded'; run: number }
+  | { type: 'phaseFailed'; run: number; error: string }
+  /** Daemon restart found this pipeline mid-phase: run the phase again. */
+  | { type: 'reconcile' }
+  | { type: 'transition'; phase: string }
+  | { type: 'resume' }
+  | { type: 'cancel'; reason: string };
+
+export type PipelineEffect =
+  | { type: 'prepareWorkspace' }
+  | { type: 'startPhase'; phase: string; run: number }
+  | { type: 'stopPhase'; run: number; reason: string }
+  | { type: 'emit'; name: string; data: Record<string, string | number> }
+  | { type: 'hook'; hook: 'on_phase' | 'on_complete' | 'on_fail' | 'on_cancel'; phase: string | null; error: string | null }
+  | { type: 'recover'; action: string; phase: string; error: string }
+  | { type: 'finished'; status: 'done' | 'failed' | 'cancelled' };
+
+export interface Transition {
+  state: PipelineState;
+  effects: PipelineEffect[];
+}
+
+export class IllegalTransitionError extends Error {
+  override readonly name = 'IllegalTransitionError';
+  constructor(
+    readonly from: PipelineStatus,
+    readonly event: PipelineEvent['type'],
+    detail?: string,
+  ) {
+    super(`cannot ${event} a pipeline that is ${from}${detail ? `: ${detail}` : ''}`);
+  }
+}
+
+/** Built-in chain actions the pipeline itself can carry out on a failed phase. */
+const RETRY_ACTIONS = new Set(['restart', 'retry']);
+const GIVE_UP_ACTIONS = new Set(['abandon', 'dead', 'fail']);
+
+export function step(plan: PipelinePlan, s: PipelineState, e: PipelineEvent, now: number): Transition {
+  const t = new Builder(plan, { ...s, updatedAt: now }, now);
+  switch (e.type) {
+    case 'start':
+      t.require(s.status === 'pending', e.type);
+      if (plan.needsWorkspace) {
+        t.set({ status: 'waiting', waitingFor: { kind: 'workspace', name: 'workspace', detail: 'creating' } });
+        t.effect({ type: 'prepareWorkspace' });
+      } else {
+        t.emit('pipeline:started');
+        t.enter(t.firstPhase());
+      }
+      break;
+    case 'workspaceReady':
+      if (s.status !== 'waiting' || s.waitingFor?.kind !== 'workspace') break;
+      t.emit('pipeline:started');
+      t.enter(t.firstPhase());
+      break;
+    case 'workspaceFailed':
+      if (TERMINAL.has(s.status)) break;
+      t.fail(`workspace: ${e.error}`);
+      break;
+    case 'phaseWaiting':
+      if (e.run !== s.run || TERMINAL.has(s.status)) break;
+      t.set({ status: 'waiting', waitingFor: e.waitingFor });
+      break;
+    case 'phaseRunning':
+      if (e.run !== s.run || TERMINAL.has(s.status)) break;
+      t.set({ status: 'running', waitingFor: null });
+      break;
+    case 'phaseSucceeded': {
+      if (e.run !== s.run || TERMINAL.has(s.status) || s.status === 'escalated') break;
+      const phase = t.currentPhase();
+      t.emit(`pipeline:${s.id}:${phase}`, { phase });
+      const recovery = { ...t.state.recovery };
+      delete recovery[phase];
+      t.set({ recovery });
+      const next = t.nextPhase(phase);
+      if (next === null) t.complete();
+      else t.enter(next);
+      break;
+    }
+    case 'phaseFailed': {
+      if (e.run !== s.run || TERMINAL.has(s.status) || s.status === 'escalated') break;
+      t.phaseFailed(e.error);
+      break;
+    }
+    case 'reconcile':
+      if (TERMINAL.has(s.status) || s.status === 'escalated') break;
+      if (s.status === 'pending') {
+        t.effects.push(...step(plan, s, { type: 'start' }, now).effects);
+        break;
+      }
+      if (s.waitingFor?.kind === 'workspace') {
+        t.effect({ type: 'prepareWorkspace' });
+        break;
+      }
+      if (s.phase) t.rerun('daemon restarted');
+      break;
+    case 'transition':
+      t.require(s.status !== 'done' && s.status !== 'cancelled', e.type);
+      if (!plan.phases.some((p) => p.name === e.phase)) {
+        throw new IllegalTransitionError(s.status, e.type, `no phase named "${e.phase}"`);
+      }
+      if (s.status === 'running' || s.status === 'waiting') t.effect({ type: 'stopPhase', run: s.run, reason: 'transition' });
+      t.set({ error: null, finishedAt: null });
+      t.enter(e.phase, { countVisit: false });
+      break;
+    case 'resume':
+      t.require(s.status === 'failed' || s.status === 'escalated' || s.status === 'waiting', e.type, 'only failed, escalated or waiting pipelines resume');
+      if (!s.phase) throw new IllegalTransitionError(s.status, e.type, 'it never started a phase');
+      if (s.status === 'waiting') t.effect({ type: 'stopPhase', run: s.run, reason: 'resume' });
+      t.set({ error: null, finishedAt: null, recovery: {} });
+      t.enter(s.phase, { countVisit: false });
+      break;
+    case 'cancel':
+      t.require(!TERMINAL.has(s.status), e.type);
+      if (s.status === 'running' || s.status === 'waiting') t.effect({ type: 'stopPhase', run: s.run, reason: 'cancelled' });
+      t.set({ status: 'cancelled', waitingFor: null, error: e.reason, finishedAt: now });
+      t.emit('pipeline:cancelled', { reason: e.reason });
+      t.effect({ type: 'hook', hook: 'on_cancel', phase: s.phase, error: e.reason });
+      t.effect({ type: 'finished', status: 'cancelled' });
+      break;
+  }
+  return { state: t.state, effects: t.effects };
+}
+
+class Builder {
+  readonly effects: PipelineEffect[] = [];
+
+  constructor(
+    private readonly plan: PipelinePlan,
+    public state: PipelineState,
+    private readonly now: number,
+  ) {}
+
+  set(patch: Partial<PipelineState>): void {
+    this.state = { ...this.state, ...patch };
+  }
+
+  effect(e: PipelineEffect): void {
+    this.effects.push(e);
+  }
+
+  emit(name: string, data: Record<string, string | number> = {}): void {
+    this.effects.push({ type: 'emit', name, data: { pipeline: this.state.id, ...data } });
+  }
+
+  require(ok: boolean, event: PipelineEvent['type'], detail?: string): void {
+    if (!ok) throw new IllegalTransitionError(this.state.status, event, detail);
+  }
+
+  firstPhase(): string {
+    const first = this.plan.phases[0];
+    if (!first) throw new Error('a pipeline needs at least one phase');
+    return first.name;
+  }
+
+  currentPhase(): string {
+    if (!this.state.phase) throw new Error(`pipeline ${this.state.id} has no current phase`);
+    return this.state.phase;
+  }
+
+  nextPhase(phase: string): string | null {
+    const i = this.plan.phases.findIndex((p) => p.name === phase);
+    const def = this.plan.phases[i];
+    if (def?.next) return def.next;
+    return this.plan.phases[i + 1]?.name ?? null;
+  }
+
+  enter(phase: string, opts: { countVisit?: boolean } = {}): void {
+    const visits = { ...this.state.visits };
+    if (opts.countVisit !== false) visits[phase] = (visits[phase] ?? 0) + 1;
+    this.set({ visits });
+    if ((visits[phase] ?? 0) > this.plan.maxPhaseVisits) {
+      this.set({ phase });
+      this.fail(
+        `circuit breaker: phase "${phase}" entered ${visits[phase]} times (limit ${this.plan.maxPhaseVisits}); ` +
+          'fix the loop, then oj pipeline resume',
+      );
+      return;
+    }
+    const run = this.state.run + 1;
+    this.set({ status: 'running', phase, run, waitingFor: null, phaseStartedAt: this.now, error: null });
+    this.emit('pipeline:phase', { phase });
+    this.effect({ type: 'hook', hook: 'on_phase', phase, error: null });
+    this.effect({ type: 'startPhase', phase, run });
+  }
+
+  rerun(reason: string): void {
+    const phase = this.currentPhase();
+    const run = this.state.run + 1;
+    this.set({ status: 'running', run, waitingFor: null, phaseStartedAt: this.now });
+    this.emit('pipeline:phase', { phase, reason });
+    this.effect({ type: 'startPhase', phase, run });
+  }
+
+  complete(): void {
+    this.set({ status: 'done', waitingFor: null, finishedAt: this.now });
+    this.emit('pipeline:complete');
+    this.emit(`pipeline:${this.state.id}:complete`);
+    this.effect({ type: 'hook', hook: 'on_complete', phase: this.state.phase, error: null });
+    this.effect({ type: 'finished', status: 'done' });
+  }
+
+  fail(error: string): void {
+    this.set({ status: 'failed', waitingFor: null, error, finishedAt: this.now, failureCount: this.state.failureCount + 1 });
+    this.emit('pipeline:failed', { error });
+    this.emit(`pipeline:${this.state.id}:failed`, { error });
+    this.effect({ type: 'hook', hook: 'on_fail', phase: this.state.phase, error });
+    this.effect({ type: 'finished', status: 'failed' });
+  }
+
+  phaseFailed(error: string): void {
+    const phase = this.currentPhase();
+    const def = this.plan.phases.find((p) => p.name === phase);
+    this.emit(`pipeline:${this.state.id}:${phase}:failed`, { phase, error });
+    const onFail = def?.onFail;
+    if (!onFail) {
+      this.fail(`phase "${phase}" failed: ${error}`);
+      return;
+    }
+    if (onFail.kind === 'phase') {
+      this.set({ error });
+      this.enter(onFail.phase);
+      return;
+    }
+    this.advanceChain(phase, onFail.steps, error);
+  }
+
+  /** Takes the next usable step of the phase's on_fail chain. */
+  private advanceChain(phase: string, steps: ChainStep[], error: string): void {
+    const progress = { ...(this.state.recovery[phase] ?? { step: 0, used: 0 }) };
+    for (;;) {
+      const current = steps[progress.step];
+      if (!current) {
+        this.fail(`phase "${phase}" failed and its on_fail chain is exhausted: ${error}`);
+        return;
+      }
+      const limit = current.max ?? 1;
+      if (progress.used >= limit) {
+        progress.step += 1;
+        progress.used = 0;
+        continue;
+      }
+      progress.used += 1;
+      this.set({ recovery: { ...this.state.recovery, [phase]: progress } });
+      this.emit(`action:${current.action}`, { phase, error });
+      if (RETRY_ACTIONS.has(current.action)) {
+        this.set({ error });
+        this.rerun(`${current.action} after failure`);
+      } else if (current.action === 'escalate') {
+        this.set({ status: 'escalated', waitingFor: { kind: 'human', name: 'escalation', detail: error }, error });
+        this.emit('escalate', { phase, error });
+        this.effect({ type: 'recover', action: 'escalate', phase, error });
+      } else if (GIVE_UP_ACTIONS.has(current.action)) {
+        this.fail(`phase "${phase}" failed (${current.action}): ${error}`);
+      } else {
+        // Runbook actions and resource actions (rollback, release, nudge...) run in
+        // the engine; the phase is then retried, and the chain moves on if it fails again.
+        this.set({ error });
+        this.effect({ type: 'recover', action: current.action, phase, error });
+        this.rerun(`after ${current.action}`);
+      }
+      return;
+    }
+  }
+}

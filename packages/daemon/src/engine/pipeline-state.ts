@@ -1,0 +1,73 @@
+/** The persisted state of one pipeline, and the plan (its phases) it follows. */
+
+export const PIPELINE_STATUSES = ['pending', 'running', 'waiting', 'escalated', 'done', 'failed', 'cancelled'] as const;
+export type PipelineStatus = (typeof PIPELINE_STATUSES)[number];
+
+export const TERMINAL: ReadonlySet<PipelineStatus> = new Set(['done', 'failed', 'cancelled']);
+
+/** What a waiting pipeline waits for, as shown by `oj pipeline show`. */
+export interface WaitReason {
+  kind: 'lock' | 'semaphore' | 'guard' | 'event' | 'human' | 'workspace';
+  name: string;
+  detail?: string;
+}
+
+/** One step of a recovery chain: `escalate`, `restart:2`, `nudge`... */
+export interface ChainStep {
+  action: string;
+  max?: number;
+}
+
+export type OnFail = { kind: 'phase'; phase: string } | { kind: 'chain'; steps: ChainStep[] };
+
+/** What the state machine needs to know of a phase (the executor sees the full definition). */
+export interface PhasePlan {
+  name: string;
+  /** Explicit next phase; else the following phase in file order. */
+  next?: string;
+  onFail?: OnFail;
+}
+
+export interface PipelinePlan {
+  phases: PhasePlan[];
+  /** A phase entered more often than this fails the pipeline (circuit breaker). */
+  maxPhaseVisits: number;
+  /** Whether a workspace must be prepared before the first phase. */
+  needsWorkspace: boolean;
+}
+
+export interface PipelineState {
+  id: string;
+  status: PipelineStatus;
+  phase: string | null;
+  /** Increments each time a phase run starts; results of older runs are ignored. */
+  run: number;
+  visits: Record<string, number>;
+  /** Per phase: how far its on_fail chain has advanced, and restarts used per step. */
+  recovery: Record<string, { step: number; used: number }>;
+  waitingFor: WaitReason | null;
+  error: string | null;
+  failureCount: number;
+  createdAt: number;
+  updatedAt: number;
+  phaseStartedAt: number | null;
+  finishedAt: number | null;
+}
+
+export function newPipelineState(id: string, now: number): PipelineState {
+  return {
+    id,
+    status: 'pending',
+    phase: null,
+    run: 0,
+    visits: {},
+    recovery: {},
+    waitingFor: null,
+    error: null,
+    failureCount: 0,
+    createdAt: now,
+    updatedAt: now,
+    phaseStartedAt: null,
+    finishedAt: null,
+  };
+}
