@@ -2,6 +2,8 @@
 import type { AnyMethod, Notification } from './rpc.js';
 import * as Daemon from './methods/daemon.js';
 import * as Events from './methods/events.js';
+import * as Pipelines from './methods/pipelines.js';
+import * as Commands from './methods/commands.js';
 
 function methodsOf(mod: Record<string, unknown>): AnyMethod[] {
   return Object.values(mod).filter(
@@ -15,7 +17,7 @@ function notificationsOf(mod: Record<string, unknown>): Notification<string, unk
   );
 }
 
-const modules: Record<string, unknown>[] = [Daemon, Events];
+const modules: Record<string, unknown>[] = [Daemon, Events, Commands, Pipelines];
 
 export const allMethods: AnyMethod[] = modules.flatMap(methodsOf);
 export const allNotifications: Notification<string, unknown>[] = modules.flatMap(notificationsOf);

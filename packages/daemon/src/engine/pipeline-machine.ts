@@ -176,7 +176,7 @@ class Builder {
   nextPhase(phase: string): string | null {
     const i = this.plan.phases.findIndex((p) => p.name === phase);
     const def = this.plan.phases[i];
-    if (def?.next) return def.next;
+    if (def && def.next !== undefined) return def.next;
     return this.plan.phases[i + 1]?.name ?? null;
   }
 

@@ -23,8 +23,8 @@ export type OnFail = { kind: 'phase'; phase: string } | { kind: 'chain'; steps: 
 /** What the state machine needs to know of a phase (the executor sees the full definition). */
 export interface PhasePlan {
   name: string;
-  /** Explicit next phase; else the following phase in file order. */
-  next?: string;
+  /** Explicit next phase; null ends the pipeline; absent: the following phase in file order. */
+  next?: string | null;
   onFail?: OnFail;
 }
 

@@ -37,6 +37,59 @@ export const migrations: Migration[] = [
         .addColumn('value', 'text', (c) => c.notNull()),
     ],
   },
+  {
+    version: 2,
+    name: 'pipelines and phase runs',
+    up: (db) => [
+      db.schema
+        .createTable('pipelines')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('project', 'text', (c) => c.notNull())
+        .addColumn('runbook', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('definition', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('phase', 'text')
+        .addColumn('run', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('visits', 'text', (c) => c.notNull().defaultTo('{}'))
+        .addColumn('recovery', 'text', (c) => c.notNull().defaultTo('{}'))
+        .addColumn('waiting_for', 'text')
+        .addColumn('error', 'text')
+        .addColumn('failure_count', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('vars', 'text', (c) => c.notNull().defaultTo('{}'))
+        .addColumn('workspace', 'text')
+        .addColumn('label', 'text')
+        .addColumn('archived', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('owner', 'text')
+        .addColumn('created_at', 'integer', (c) => c.notNull())
+        .addColumn('updated_at', 'integer', (c) => c.notNull())
+        .addColumn('phase_started_at', 'integer')
+        .addColumn('finished_at', 'integer'),
+      db.schema.createIndex('pipelines_project_status').on('pipelines').columns(['project', 'status']),
+      db.schema.createIndex('pipelines_status').on('pipelines').columns(['status']),
+      db.schema
+        .createTable('phase_runs')
+        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('pipeline_id', 'text', (c) => c.notNull().references('pipelines.id').onDelete('cascade'))
+        .addColumn('run', 'integer', (c) => c.notNull())
+        .addColumn('phase', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('exit_code', 'integer')
+        .addColumn('error', 'text')
+        .addColumn('pgid', 'integer')
+        .addColumn('log_path', 'text')
+        .addColumn('started_at', 'integer', (c) => c.notNull())
+        .addColumn('finished_at', 'integer'),
+      db.schema.createIndex('phase_runs_pipeline').on('phase_runs').columns(['pipeline_id', 'run']),
+      db.schema
+        .createTable('checkpoints')
+        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('pipeline_id', 'text', (c) => c.notNull().references('pipelines.id').onDelete('cascade'))
+        .addColumn('phase', 'text')
+        .addColumn('message', 'text', (c) => c.notNull())
+        .addColumn('time', 'integer', (c) => c.notNull()),
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]?.version ?? 0;

@@ -17,7 +17,63 @@ export interface MetaTable {
   value: string;
 }
 
+export interface PipelinesTable {
+  id: string;
+  project: string;
+  /** Runbook file (without .toml) and pipeline name the pipeline was created from. */
+  runbook: string;
+  name: string;
+  /** JSON: the pipeline definition as it was when the pipeline was created. */
+  definition: string;
+  status: string;
+  phase: string | null;
+  run: number;
+  /** JSON objects. */
+  visits: string;
+  recovery: string;
+  waiting_for: string | null;
+  error: string | null;
+  failure_count: number;
+  /** JSON: inputs, defaults and runtime values usable as {placeholders}. */
+  vars: string;
+  workspace: string | null;
+  label: string | null;
+  archived: number;
+  /** JSON: who owns this pipeline (a worker's queue item), if anyone. */
+  owner: string | null;
+  created_at: number;
+  updated_at: number;
+  phase_started_at: number | null;
+  finished_at: number | null;
+}
+
+export interface PhaseRunsTable {
+  id: Generated<number>;
+  pipeline_id: string;
+  run: number;
+  phase: string;
+  status: string;
+  exit_code: number | null;
+  error: string | null;
+  /** Process group of a running shell phase, to end it after a daemon crash. */
+  pgid: number | null;
+  log_path: string | null;
+  started_at: number;
+  finished_at: number | null;
+}
+
+export interface CheckpointsTable {
+  id: Generated<number>;
+  pipeline_id: string;
+  phase: string | null;
+  message: string;
+  time: number;
+}
+
 export interface Database {
   events: EventsTable;
   meta: MetaTable;
+  pipelines: PipelinesTable;
+  phase_runs: PhaseRunsTable;
+  checkpoints: CheckpointsTable;
 }

@@ -6,9 +6,11 @@
  */
 import { openDatabase, type OpenedDatabase } from './database.js';
 import { EventStore } from './event-store.js';
+import { PipelineStore } from './pipeline-store.js';
 
 export class Storage {
   readonly events: EventStore;
+  readonly pipelines: PipelineStore;
   private pending: (() => void)[] | null = null;
 
   private constructor(
@@ -16,6 +18,7 @@ export class Storage {
     readonly now: () => number,
   ) {
     this.events = new EventStore(database, now);
+    this.pipelines = new PipelineStore(database);
   }
 
   static open(path: string, now: () => number = Date.now): Storage {

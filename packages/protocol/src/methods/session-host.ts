@@ -104,7 +104,7 @@ export const Capture = method<{ text: string }>()(
     .object({ lines: z.number().int().min(1).max(100_000).optional() })
     .strict()
     .optional(),
-  'The last N lines (default: one screen) of scrollback + visible screen, trailing blank lines trimmed.',
+  'What the terminal shows: the visible screen, or with `lines` the last N lines of scrollback + screen; trailing blank lines trimmed.',
 );
 
 export const Kill = method<{ delivered: boolean }>()(

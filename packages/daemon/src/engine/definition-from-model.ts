@@ -1,0 +1,40 @@
+/** Turns a resolved runbook pipeline into the definition the engine snapshots and runs. */
+import type { OnFail as ModelOnFail, Pipeline } from '../runbook/model.js';
+import type { PipelineDefinition } from './pipeline-definition.js';
+import type { OnFail } from './pipeline-state.js';
+
+function onFail(f: ModelOnFail | null): OnFail | undefined {
+  if (!f) return undefined;
+  if (f.type === 'phase') return { kind: 'phase', phase: f.phase };
+  return {
+    kind: 'chain',
+    steps: f.chain.map((s) => ({ action: s.action, ...(s.max !== null ? { max: s.max } : {}) })),
+  };
+}
+
+export function definitionFromModel(p: Pipeline): PipelineDefinition {
+  return {
+    runbook: p.file,
+    name: p.name,
+    inputs: p.inputs,
+    defaults: p.defaults,
+    hooks: p.events,
+    phases: p.phase.map((ph) => {
+      const failure = onFail(ph.on_fail);
+      return {
+        name: ph.name,
+        ...(ph.run.type === 'shell' ? { run: ph.run.shell } : {}),
+        ...(ph.run.type === 'agent' ? { agent: ph.run.agent.id } : {}),
+        ...(ph.run.type === 'strategy' ? { strategy: ph.run.strategy.id } : {}),
+        pre: ph.pre.map((r) => r.id),
+        post: ph.post.map((r) => r.id),
+        ...(ph.lock ? { lock: ph.lock.id } : {}),
+        ...(ph.semaphore ? { semaphore: ph.semaphore.id } : {}),
+        next: ph.next,
+        ...(failure ? { onFail: failure } : {}),
+        ...(ph.cwd !== null ? { cwd: ph.cwd } : {}),
+        ...(ph.timeout ? { timeoutMs: ph.timeout.ms } : {}),
+      };
+    }),
+  };
+}

@@ -1,0 +1,84 @@
+/**
+ * Runs one attempt of one phase: its gates (locks, semaphores, pre guards),
+ * its work (a shell script, an agent or a strategy), then its post guards,
+ * always releasing what it acquired. Reports waiting/running as it goes and
+ * resolves with the outcome; `stop()` ends it early.
+ */
+import type { WaitReason } from './pipeline-state.js';
+import type { PhaseDefinition } from './pipeline-definition.js';
+import type { PipelineRecord } from '../storage/pipeline-store.js';
+
+export interface PhaseOutcome {
+  ok: boolean;
+  error?: string;
+  exitCode?: number | null;
+}
+
+export interface PhaseRunContext {
+  record: PipelineRecord;
+  phase: PhaseDefinition;
+  run: number;
+  logFile: string;
+  /** Fills placeholders in a shell string from the pipeline's context (injection-safe). */
+  shell(template: string, extra?: Record<string, unknown>): string;
+  /** Fills placeholders in plain text. */
+  text(template: string, extra?: Record<string, unknown>): string;
+  cwd: string;
+  env: Record<string, string>;
+  waiting(reason: WaitReason): void;
+  running(): void;
+  output(data: string): void;
+  /** Records the process group of a process the phase started (crash clean-up). */
+  processGroup(pgid: number): void;
+  readonly stopped: boolean;
+  /** Resolves when the phase is stopped. */
+  readonly stopSignal: Promise<string>;
+}
+
+/** A step of a phase: a gate before the work, the work, or a check after it. */
+export interface PhaseStep {
+  /** Runs the step; returns a release callback for gates, or throws PhaseFailure. */
+  (ctx: PhaseRunContext): Promise<(() => void) | void>;
+}
+
+export class PhaseFailure extends Error {
+  override readonly name = 'PhaseFailure';
+  constructor(
+    message: string,
+    readonly exitCode: number | null = null,
+  ) {
+    super(message);
+  }
+}
+
+export interface PhaseSteps {
+  gates: PhaseStep[];
+  work: PhaseStep;
+  checks: PhaseStep[];
+}
+
+export async function runPhase(ctx: PhaseRunContext, steps: PhaseSteps): Promise<PhaseOutcome> {
+  const releases: (() => void)[] = [];
+  try {
+    for (const gate of steps.gates) {
+      const release = await gate(ctx);
+      if (release) releases.push(release);
+      if (ctx.stopped) return { ok: false, error: 'stopped' };
+    }
+    ctx.running();
+    await steps.work(ctx);
+    for (const check of steps.checks) await check(ctx);
+    return { ok: true };
+  } catch (err) {
+    if (err instanceof PhaseFailure) return { ok: false, error: err.message, exitCode: err.exitCode };
+    return { ok: false, error: (err as Error).message ?? String(err) };
+  } finally {
+    for (const release of releases.reverse()) {
+      try {
+        release();
+      } catch {
+        // a release that fails must not hide the outcome
+      }
+    }
+  }
+}

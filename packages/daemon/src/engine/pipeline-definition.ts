@@ -1,0 +1,49 @@
+/**
+ * What the engine runs: a pipeline definition as resolved from the runbooks,
+ * snapshotted into the pipeline's row when it is created so that editing a
+ * runbook never changes a pipeline already under way.
+ */
+import type { OnFail, PipelinePlan } from './pipeline-state.js';
+
+export interface PhaseDefinition {
+  name: string;
+  /** Shell script. */
+  run?: string;
+  /** Qualified agent id, when the phase runs an agent. */
+  agent?: string;
+  /** Qualified strategy id, when the phase applies a strategy. */
+  strategy?: string;
+  pre: string[];
+  post: string[];
+  lock?: string;
+  semaphore?: string;
+  /** The phase after this one on success; null: the pipeline completes. */
+  next?: string | null;
+  onFail?: OnFail;
+  cwd?: string;
+  timeoutMs?: number;
+}
+
+export interface PipelineDefinition {
+  /** Runbook file (without .toml). */
+  runbook: string;
+  name: string;
+  inputs: string[];
+  /** Values derived from inputs, e.g. branch = "feature/{name}" (plain-text interpolation). */
+  defaults: Record<string, string>;
+  phases: PhaseDefinition[];
+  /** `[pipeline.X.events]`: on_phase, on_complete, on_fail... -> shell command. */
+  hooks: Record<string, string>;
+}
+
+export function planOf(def: PipelineDefinition, maxPhaseVisits: number): PipelinePlan {
+  return {
+    phases: def.phases.map((p) => ({
+      name: p.name,
+      ...(p.next !== undefined ? { next: p.next } : {}),
+      ...(p.onFail !== undefined ? { onFail: p.onFail } : {}),
+    })),
+    maxPhaseVisits,
+    needsWorkspace: 'workspace' in def.defaults || 'branch' in def.defaults,
+  };
+}

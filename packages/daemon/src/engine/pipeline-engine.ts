@@ -1,0 +1,316 @@
+/**
+ * The imperative shell around the pipeline state machine. Each event is
+ * applied in one transaction (state row, phase-run rows and emitted events
+ * together); effects are carried out after the commit, and their outcomes
+ * come back as new events. On start, `reconcile()` picks up every pipeline
+ * that was under way when the previous daemon stopped or died.
+ */
+import { join } from 'node:path';
+import { OjError, type JsonValue, type PipelineUpdate } from '@oj/protocol';
+import type { Logger } from 'winston';
+import { killProcessGroup } from '../adapters/shell-runner.js';
+import type { EventLog } from '../events/event-log.js';
+import { IllegalTransitionError, step, type PipelineEffect, type PipelineEvent } from './pipeline-machine.js';
+import { planOf, type PhaseDefinition, type PipelineDefinition } from './pipeline-definition.js';
+import { newPipelineState, TERMINAL, type PipelineStatus } from './pipeline-state.js';
+import { baseId, uniqueId } from './pipeline-ids.js';
+import { resolveByPrefix } from './id-lookup.js';
+import type { PhaseOutcome } from './phase-runner.js';
+import { toPipelineInfo, type PipelineRecord } from '../storage/pipeline-store.js';
+import type { Storage } from '../storage/storage.js';
+
+export interface CreatePipeline {
+  project: string;
+  definition: PipelineDefinition;
+  /** Values for the definition's inputs. */
+  inputs: Record<string, JsonValue>;
+  /** Extra values usable as placeholders (bound command args). */
+  vars?: Record<string, JsonValue>;
+  label?: string | null;
+  owner?: Record<string, JsonValue> | null;
+}
+
+/** What the engine needs from the world outside the state machine. */
+export interface EngineServices {
+  /** Starts a phase run; resolves with its outcome. */
+  startPhase(record: PipelineRecord, phase: PhaseDefinition, run: number, logFile: string, io: PhaseIo): {
+    stop(reason: string): void;
+    done: Promise<PhaseOutcome>;
+  };
+  /** Resolves defaults and the runtime values (workspace, branch...) of a new pipeline. */
+  resolveVars(c: CreatePipeline, id: string): { vars: Record<string, JsonValue>; workspace: string | null };
+  prepareWorkspace(record: PipelineRecord): Promise<void>;
+  /** Called once a pipeline ends (workspace clean-up, queue item completion...). */
+  finished(record: PipelineRecord, status: 'done' | 'failed' | 'cancelled'): void;
+  runHook(record: PipelineRecord, hook: string, phase: string | null, error: string | null): void;
+  recover(record: PipelineRecord, action: string, phase: string, error: string): void;
+  maxPhaseVisits(project: string): number;
+}
+
+export interface PhaseIo {
+  waiting(reason: { kind: 'lock' | 'semaphore' | 'guard' | 'event' | 'human' | 'workspace'; name: string; detail?: string }): void;
+  running(): void;
+  output(data: string): void;
+  processGroup(pgid: number): void;
+}
+
+type Listener = (id: string, update: PipelineUpdate) => void;
+
+export class PipelineEngine {
+  private readonly live = new Map<string, { run: number; stop(reason: string): void }>();
+  private readonly listeners = new Set<Listener>();
+  private services: EngineServices | null = null;
+  private shuttingDown = false;
+
+  constructor(
+    private readonly storage: Storage,
+    private readonly events: EventLog,
+    private readonly logger: Logger,
+    private readonly logsDir: string,
+  ) {}
+
+  attach(services: EngineServices): void {
+    this.services = services;
+  }
+
+  private get svc(): EngineServices {
+    if (!this.services) throw new Error('pipeline engine has no services attached');
+    return this.services;
+  }
+
+  get store() {
+    return this.storage.pipelines;
+  }
+
+  /** Creates a pipeline and starts it. */
+  create(c: CreatePipeline): PipelineRecord {
+    const base = baseId(c.definition.name, c.inputs, c.definition.inputs);
+    const id = uniqueId(base, (candidate) => this.store.exists(candidate));
+    const { vars, workspace } = this.svc.resolveVars(c, id);
+    const record: PipelineRecord = {
+      state: newPipelineState(id, this.storage.now()),
+      project: c.project,
+      runbook: c.definition.runbook,
+      name: c.definition.name,
+      definition: c.definition,
+      vars,
+      workspace,
+      label: c.label ?? null,
+      archived: false,
+      owner: c.owner ?? null,
+    };
+    return this.storage.write(() => {
+      this.store.insert(record);
+      return this.apply(id, { type: 'start' });
+    });
+  }
+
+  /** Looks a pipeline up by id or unique prefix. */
+  resolve(idOrPrefix: string, project?: string): PipelineRecord {
+    const id = resolveByPrefix(
+      'pipeline',
+      idOrPrefix,
+      (x) => this.store.exists(x),
+      (p) => this.store.idsWithPrefix(p, project),
+      () => this.store.allIds(project),
+    );
+    const r = this.store.get(id);
+    if (!r) throw OjError.notFound('pipeline', idOrPrefix);
+    return r;
+  }
+
+  /** Applies one event: state + events + phase runs in one transaction, then the effects. */
+  apply(id: string, event: PipelineEvent): PipelineRecord {
+    const pending: PipelineEffect[] = [];
+    let changed = false;
+    const record = this.storage.write(() => {
+      const r = this.store.get(id);
+      if (!r) throw OjError.notFound('pipeline', id);
+      const now = this.storage.now();
+      let t;
+      try {
+        t = step(planOf(r.definition, this.svc.maxPhaseVisits(r.project)), r.state, event, now);
+      } catch (err) {
+        if (err instanceof IllegalTransitionError) {
+          throw OjError.illegalState(`pipeline ${id}: ${err.message}`, { state: err.from, id });
+        }
+        throw err;
+      }
+      if (t.state === r.state && t.effects.length === 0) return r;
+      const updated: PipelineRecord = { ...r, state: t.state };
+      changed = true;
+      this.store.save(updated);
+      for (const e of t.effects) {
+        if (e.type === 'emit') {
+          this.events.emit({ name: e.name, subject: id, project: r.project, data: e.data });
+        } else if (e.type === 'startPhase') {
+          this.store.startRun(id, e.run, e.phase, this.logFile(id, e.run, e.phase), now);
+        } else if (e.type === 'stopPhase') {
+          this.store.finishRun(id, e.run, 'cancelled', null, e.reason, now);
+        }
+        pending.push(e);
+      }
+      return updated;
+    });
+    if (changed) this.notify(id, { kind: 'status', pipeline: toPipelineInfo(record) });
+    for (const e of pending) this.execute(record, e);
+    return record;
+  }
+
+  /** Applies a user request; unknown ids and illegal transitions become OjErrors. */
+  request(idOrPrefix: string, event: PipelineEvent, project?: string): PipelineRecord {
+    const r = this.resolve(idOrPrefix, project);
+    return this.apply(r.state.id, event);
+  }
+
+  private logFile(id: string, run: number, phase: string): string {
+    return join(this.logsDir, id, `${String(run).padStart(3, '0')}-${phase.replace(/[^A-Za-z0-9_-]/g, '_')}.log`);
+  }
+
+  private execute(record: PipelineRecord, e: PipelineEffect): void {
+    const id = record.state.id;
+    try {
+      switch (e.type) {
+        case 'emit':
+          break;
+        case 'startPhase':
+          this.startPhase(record, e.phase, e.run);
+          break;
+        case 'stopPhase': {
+          const live = this.live.get(id);
+          if (live && live.run === e.run) live.stop(e.reason);
+          break;
+        }
+        case 'prepareWorkspace':
+          this.svc.prepareWorkspace(record).then(
+            () => this.safeApply(id, { type: 'workspaceReady' }),
+            (err: unknown) => this.safeApply(id, { type: 'workspaceFailed', error: (err as Error).message }),
+          );
+          break;
+        case 'hook':
+          this.svc.runHook(record, e.hook, e.phase, e.error);
+          break;
+        case 'recover':
+          this.svc.recover(record, e.action, e.phase, e.error);
+          break;
+        case 'finished':
+          this.svc.finished(record, e.status);
+          break;
+      }
+    } catch (err) {
+      this.logger.error('pipeline effect failed', { pipeline: id, effect: e.type, error: String(err) });
+    }
+  }
+
+  private startPhase(record: PipelineRecord, phaseName: string, run: number): void {
+    const id = record.state.id;
+    const phase = record.definition.phases.find((p) => p.name === phaseName);
+    if (!phase) {
+      this.safeApply(id, { type: 'phaseFailed', run, error: `no phase named ${phaseName}` });
+      return;
+    }
+    const io: PhaseIo = {
+      waiting: (waitingFor) => this.safeApply(id, { type: 'phaseWaiting', run, waitingFor }),
+      running: () => this.safeApply(id, { type: 'phaseRunning', run }),
+      output: (data) => this.notify(id, { kind: 'output', run, phase: phaseName, data }),
+      processGroup: (pgid) => this.storage.write(() => this.store.setRunPgid(id, run, pgid)),
+    };
+    const handle = this.svc.startPhase(record, phase, run, this.logFile(id, run, phaseName), io);
+    this.live.set(id, { run, stop: handle.stop });
+    handle.done.then(
+      (outcome) => this.phaseEnded(id, run, outcome),
+      (err: unknown) => this.phaseEnded(id, run, { ok: false, error: String(err) }),
+    );
+  }
+
+  private phaseEnded(id: string, run: number, outcome: PhaseOutcome): void {
+    const live = this.live.get(id);
+    if (live?.run === run) this.live.delete(id);
+    // Phases ended by a daemon stop stay 'running' on disk: the next start re-runs them.
+    if (this.shuttingDown) return;
+    this.storage.write(() => {
+      this.store.finishRun(
+        id,
+        run,
+        outcome.ok ? 'done' : 'failed',
+        outcome.exitCode ?? null,
+        outcome.ok ? null : (outcome.error ?? 'failed'),
+        this.storage.now(),
+      );
+      this.safeApply(
+        id,
+        outcome.ok ? { type: 'phaseSucceeded', run } : { type: 'phaseFailed', run, error: outcome.error ?? 'failed' },
+      );
+    });
+  }
+
+  /** Applies an event coming from an effect; an error is logged, never thrown. */
+  private safeApply(id: string, event: PipelineEvent): void {
+    try {
+      this.apply(id, event);
+    } catch (err) {
+      this.logger.warn('pipeline event not applied', { pipeline: id, event: event.type, error: (err as Error).message });
+    }
+  }
+
+  /**
+   * After a restart: processes of phase runs the old daemon left are ended
+   * (their runs marked failed), and each pipeline still under way runs its
+   * current phase again (at-least-once).
+   */
+  reconcile(): { resumed: string[]; killed: number } {
+    let killed = 0;
+    const orphans = this.store.orphanedRuns();
+    this.storage.write(() => {
+      for (const o of orphans) {
+        if (o.pgid !== null && killProcessGroup(o.pgid)) killed++;
+        this.store.finishRun(o.pipelineId, o.run, 'failed', null, 'daemon restarted during this run', this.storage.now());
+      }
+    });
+    const resumed: string[] = [];
+    for (const r of this.store.active()) {
+      if (r.state.status === 'escalated') continue;
+      this.safeApply(r.state.id, { type: 'reconcile' });
+      resumed.push(r.state.id);
+    }
+    if (resumed.length || killed) this.logger.info('pipelines reconciled', { resumed, killedProcessGroups: killed });
+    return { resumed, killed };
+  }
+
+  /** Resolves with the status once the pipeline has ended (or at once if it has). */
+  waitForEnd(id: string, signal?: AbortSignal): Promise<PipelineStatus> {
+    const current = this.store.get(id);
+    if (!current) return Promise.reject(OjError.notFound('pipeline', id));
+    if (TERMINAL.has(current.state.status)) return Promise.resolve(current.state.status);
+    return new Promise((resolve) => {
+      const off = this.subscribe((pid, u) => {
+        if (pid === id && u.kind === 'status' && TERMINAL.has(u.pipeline.status as PipelineStatus)) {
+          off();
+          resolve(u.pipeline.status as PipelineStatus);
+        }
+      });
+      signal?.addEventListener('abort', () => off(), { once: true });
+    });
+  }
+
+  subscribe(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private notify(id: string, update: PipelineUpdate): void {
+    for (const l of this.listeners) {
+      try {
+        l(id, update);
+      } catch (err) {
+        this.logger.warn('pipeline listener failed', { error: String(err) });
+      }
+    }
+  }
+
+  /** Stops every live phase (daemon shutdown); their runs are re-run after restart. */
+  stopAll(): void {
+    this.shuttingDown = true;
+    for (const [, live] of this.live) live.stop('daemon stopping');
+  }
+}

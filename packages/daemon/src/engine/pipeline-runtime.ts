@@ -1,0 +1,288 @@
+/**
+ * The services the pipeline engine uses: resolving a new pipeline's values,
+ * workspaces (git worktrees), running phases and event hooks. Phases get
+ * their steps from `PhaseStepFactory` implementations (shell here; agents,
+ * strategies, guards, locks and semaphores plug in beside it).
+ */
+import { appendFileSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import type { JsonValue } from '@oj/protocol';
+import type { Logger } from 'winston';
+import { addWorktree, removeWorktree } from '../adapters/git-worktree.js';
+import { grantOjToAgents } from '../adapters/claude-settings.js';
+import { runShell } from '../adapters/shell-runner.js';
+import type { EventLog } from '../events/event-log.js';
+import { pipelineContext, type InterpolationContext } from '../runbook/interpolation-context.js';
+import { interpolateShell } from '../runbook/shell-interpolate.js';
+import { interpolateText, resolveDefaults } from '../runbook/text-interpolate.js';
+import type { PipelineRecord } from '../storage/pipeline-store.js';
+import type { CreatePipeline, EngineServices, PhaseIo } from './pipeline-engine.js';
+import type { PhaseDefinition } from './pipeline-definition.js';
+import { PhaseFailure, runPhase, type PhaseOutcome, type PhaseRunContext, type PhaseStep, type PhaseSteps } from './phase-runner.js';
+
+/** What the runtime needs to know about a project's current runbooks. */
+export interface ProjectView {
+  /** File-level `[events]` hooks of a runbook file. */
+  fileHooks(runbook: string): Record<string, string>;
+  maxPhaseVisits: number;
+}
+
+/** Adds steps to a phase for the parts of its definition it handles. */
+export interface PhaseStepFactory {
+  gates?(phase: PhaseDefinition, record: PipelineRecord): PhaseStep[];
+  work?(phase: PhaseDefinition, record: PipelineRecord): PhaseStep | null;
+  checks?(phase: PhaseDefinition, record: PipelineRecord): PhaseStep[];
+}
+
+export interface RuntimeOptions {
+  stateDir: string;
+  socketPath: string;
+  /** Directory holding the `oj` launcher, put first on children's PATH. */
+  ojBinDir: string | null;
+  logger: Logger;
+  events: EventLog;
+  project(root: string): ProjectView | null;
+  /** Called when a pipeline ends, after the runtime's own clean-up. */
+  onFinished?: (record: PipelineRecord, status: 'done' | 'failed' | 'cancelled') => void;
+}
+
+/** Hook names of the engine, and the file-level `[events]` keys that also fire for them. */
+const FILE_HOOK_ALIASES: Record<string, string[]> = {
+  on_phase: ['on_phase', 'on_phase_change'],
+  on_complete: ['on_complete'],
+  on_fail: ['on_fail'],
+  on_cancel: ['on_cancel'],
+};
+
+export class PipelineRuntime implements EngineServices {
+  private readonly factories: PhaseStepFactory[] = [];
+
+  constructor(private readonly o: RuntimeOptions) {}
+
+  addSteps(factory: PhaseStepFactory): void {
+    this.factories.push(factory);
+  }
+
+  maxPhaseVisits(project: string): number {
+    return this.o.project(project)?.maxPhaseVisits ?? 5;
+  }
+
+  resolveVars(c: CreatePipeline, id: string): { vars: Record<string, JsonValue>; workspace: string | null } {
+    const d = c.definition;
+    const runtimeWorkspace = join(this.o.stateDir, 'workspaces', id);
+    const runtime = { workspace: runtimeWorkspace, branch: `oj/${id}`, pipeline: id, name: id, project_root: c.project };
+    const ctx = pipelineContext({ inputs: { ...(c.vars ?? {}), ...c.inputs }, runtime });
+    const defaults = resolveDefaults(d.defaults, ctx);
+    const vars: Record<string, JsonValue> = { ...runtime, ...(c.vars ?? {}), ...c.inputs, ...defaults };
+    const declared = 'workspace' in d.defaults || 'branch' in d.defaults;
+    if (typeof vars.workspace === 'string' && !isAbsolute(vars.workspace)) vars.workspace = resolve(c.project, vars.workspace);
+    return { vars, workspace: declared ? String(vars.workspace) : null };
+  }
+
+  /** The interpolation context of a pipeline, plus values of the moment. */
+  context(record: PipelineRecord, extra: Record<string, unknown> = {}): InterpolationContext {
+    return pipelineContext({
+      inputs: record.vars,
+      runtime: {
+        phase: record.state.phase,
+        error: record.state.error ?? '',
+        pipeline: record.state.id,
+        id: record.state.id,
+        ...extra,
+      },
+    });
+  }
+
+  async prepareWorkspace(record: PipelineRecord): Promise<void> {
+    const ws = record.workspace;
+    if (!ws) return;
+    const branch = typeof record.vars.branch === 'string' ? record.vars.branch : `oj/${record.state.id}`;
+    mkdirSync(dirname(ws), { recursive: true });
+    await addWorktree(record.project, ws, branch);
+    grantOjToAgents(record.project, ws);
+  }
+
+  /** cwd of a phase: its own `cwd`, else the workspace once it exists, else the project root. */
+  private cwdFor(record: PipelineRecord, phase: PhaseDefinition | null): string {
+    if (phase?.cwd) {
+      const c = interpolateText(phase.cwd, this.context(record));
+      return isAbsolute(c) ? c : resolve(record.project, c);
+    }
+    const ws = typeof record.vars.workspace === 'string' ? record.vars.workspace : null;
+    if (ws && isDir(ws)) return ws;
+    return record.project;
+  }
+
+  env(record: PipelineRecord, phase: string | null): Record<string, string> {
+    const base: Record<string, string> = {};
+    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('OJ_')) base[k] = v;
+    const path = [this.o.ojBinDir, base.PATH ?? '/usr/local/bin:/usr/bin:/bin'].filter(Boolean).join(':');
+    const ws = typeof record.vars.workspace === 'string' ? record.vars.workspace : '';
+    return {
+      ...base,
+      PATH: path,
+      OJ_SOCKET: this.o.socketPath,
+      OJ_STATE_DIR: this.o.stateDir,
+      OJ_PROJECT_ROOT: record.project,
+      OJ_PIPELINE: record.state.id,
+      OJ_PHASE: phase ?? '',
+      OJ_WORKSPACE: ws,
+    };
+  }
+
+  startPhase(record: PipelineRecord, phase: PhaseDefinition, run: number, logFile: string, io: PhaseIo) {
+    let stopReason: string | null = null;
+    let stopResolve: (r: string) => void = () => {};
+    const stopSignal = new Promise<string>((r) => (stopResolve = r));
+    const ctx: PhaseRunContext = {
+      record,
+      phase,
+      run,
+      logFile,
+      shell: (template, extra) => interpolateShell(template, this.context(record, extra)),
+      text: (template, extra) => interpolateText(template, this.context(record, extra)),
+      get cwd() {
+        return cwdOf();
+      },
+      env: this.env(record, phase.name),
+      waiting: io.waiting,
+      running: io.running,
+      output: io.output,
+      processGroup: io.processGroup,
+      get stopped() {
+        return stopReason !== null;
+      },
+      stopSignal,
+    };
+    const cwdOf = () => this.cwdFor(record, phase);
+    const steps = this.stepsFor(phase, record);
+    const done: Promise<PhaseOutcome> = runPhase(ctx, steps);
+    return {
+      stop: (reason: string) => {
+        if (stopReason !== null) return;
+        stopReason = reason;
+        stopResolve(reason);
+      },
+      done,
+    };
+  }
+
+  private stepsFor(phase: PhaseDefinition, record: PipelineRecord): PhaseSteps {
+    const gates: PhaseStep[] = [];
+    const checks: PhaseStep[] = [];
+    let work: PhaseStep | null = null;
+    for (const f of this.factories) {
+      gates.push(...(f.gates?.(phase, record) ?? []));
+      checks.push(...(f.checks?.(phase, record) ?? []));
+      work ??= f.work?.(phase, record) ?? null;
+    }
+    if (!work) {
+      if (phase.run !== undefined) work = shellWork;
+      else if (phase.agent || phase.strategy) {
+        const what = phase.agent ? `agent ${phase.agent}` : `strategy ${phase.strategy}`;
+        work = async () => {
+          throw new PhaseFailure(`this daemon cannot run ${what} yet`);
+        };
+      } else work = async () => {};
+    }
+    return { gates, work, checks };
+  }
+
+  finished(record: PipelineRecord, status: 'done' | 'failed' | 'cancelled'): void {
+    // On success the workspace goes: the one the engine created, or one a phase
+    // created at the default place under the state dir. On failure it stays for inspection.
+    const ws = typeof record.vars.workspace === 'string' ? record.vars.workspace : null;
+    const ours = ws !== null && (record.workspace === ws || ws.startsWith(join(this.o.stateDir, 'workspaces')));
+    if (status === 'done' && ws && ours && existsSync(ws)) {
+      {
+        removeWorktree(record.project, ws).then(
+          () => this.o.logger.info('workspace removed', { pipeline: record.state.id, workspace: ws }),
+          (err: unknown) => {
+            this.o.logger.warn('workspace not removed', { pipeline: record.state.id, workspace: ws, error: String(err) });
+            if (ws.startsWith(join(this.o.stateDir, 'workspaces'))) rmSync(ws, { recursive: true, force: true });
+          },
+        );
+      }
+    }
+    this.o.onFinished?.(record, status);
+  }
+
+  runHook(record: PipelineRecord, hook: string, phase: string | null, error: string | null): void {
+    const commands: string[] = [];
+    const own = record.definition.hooks[hook];
+    if (own) commands.push(own);
+    const view = this.o.project(record.project);
+    const fileHooks = view?.fileHooks(record.runbook) ?? {};
+    for (const key of FILE_HOOK_ALIASES[hook] ?? [hook]) {
+      const cmd = fileHooks[key];
+      if (cmd) commands.push(cmd);
+    }
+    const logFile = join(this.o.stateDir, 'logs', record.state.id, 'hooks.log');
+    for (const template of commands) {
+      let script: string;
+      try {
+        script = interpolateShell(template, this.context(record, { phase: phase ?? '', error: error ?? '' }));
+      } catch (err) {
+        this.o.logger.warn('hook not run', { pipeline: record.state.id, hook, error: (err as Error).message });
+        appendLine(logFile, `[${hook}] not run: ${(err as Error).message}`);
+        continue;
+      }
+      appendLine(logFile, `[${hook}] ${script}`);
+      const r = runShell({ script, cwd: this.cwdFor(record, null), env: this.env(record, phase), logFile });
+      r.done.then(
+        (o) => {
+          if (o.exitCode !== 0) {
+            this.o.logger.warn('hook failed', { pipeline: record.state.id, hook, exitCode: o.exitCode });
+            appendLine(logFile, `[${hook}] exited ${o.exitCode ?? o.signal}`);
+          }
+        },
+        () => {},
+      );
+    }
+  }
+
+  recover(record: PipelineRecord, action: string, phase: string, error: string): void {
+    this.o.logger.info('recovery action', { pipeline: record.state.id, action, phase, error });
+  }
+}
+
+/** The work of a shell phase: its `run`, interpolated, in its own process group. */
+const shellWork: PhaseStep = async (ctx) => {
+  const template = ctx.phase.run ?? '';
+  let script: string;
+  try {
+    script = ctx.shell(template);
+  } catch (err) {
+    throw new PhaseFailure(`cannot build the command of phase "${ctx.phase.name}": ${(err as Error).message}`);
+  }
+  const run = runShell({
+    script,
+    cwd: ctx.cwd,
+    env: ctx.env,
+    logFile: ctx.logFile,
+    ...(ctx.phase.timeoutMs ? { timeoutMs: ctx.phase.timeoutMs } : {}),
+    onOutput: (data) => ctx.output(data),
+  });
+  if (run.pid > 0) ctx.processGroup(run.pid);
+  void ctx.stopSignal.then((reason) => run.stop(reason));
+  const o = await run.done;
+  if (o.stoppedBecause) throw new PhaseFailure(o.timedOut ? `timed out after ${ctx.phase.timeoutMs} ms` : `stopped: ${o.stoppedBecause}`, o.exitCode);
+  if (o.exitCode !== 0) throw new PhaseFailure(o.signal ? `killed by ${o.signal}` : `exit code ${o.exitCode}`, o.exitCode);
+};
+
+function isDir(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function appendLine(file: string, line: string): void {
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    appendFileSync(file, `${new Date().toISOString()} ${line}\n`);
+  } catch {
+    // logging must not break the pipeline
+  }
+}

@@ -1,0 +1,248 @@
+/** Pipelines, their phase runs and checkpoints. */
+import type { CheckpointInfo, JsonValue, PhaseRunInfo, PipelineInfo, PipelineStatusName } from '@oj/protocol';
+import type { PipelineDefinition } from '../engine/pipeline-definition.js';
+import type { PipelineState, WaitReason } from '../engine/pipeline-state.js';
+import type { OpenedDatabase } from './database.js';
+import type { PipelinesTable } from './schema.js';
+
+export interface PipelineRecord {
+  state: PipelineState;
+  project: string;
+  runbook: string;
+  name: string;
+  definition: PipelineDefinition;
+  vars: Record<string, JsonValue>;
+  workspace: string | null;
+  label: string | null;
+  archived: boolean;
+  owner: Record<string, JsonValue> | null;
+}
+
+export interface PipelineFilter {
+  project?: string | undefined;
+  statuses?: string[] | undefined;
+  phases?: string[] | undefined;
+  archived?: boolean | undefined;
+  limit?: number | undefined;
+}
+
+const ACTIVE_STATUSES = ['pending', 'running', 'waiting', 'escalated'];
+
+export class PipelineStore {
+  constructor(private readonly store: OpenedDatabase) {}
+
+  insert(r: PipelineRecord): void {
+    this.store.runner.run(this.store.db.insertInto('pipelines').values(toRow(r)));
+  }
+
+  save(r: PipelineRecord): void {
+    const { id, ...row } = toRow(r);
+    this.store.runner.run(this.store.db.updateTable('pipelines').set(row).where('id', '=', id));
+  }
+
+  get(id: string): PipelineRecord | undefined {
+    const row = this.store.runner.first(this.store.db.selectFrom('pipelines').selectAll().where('id', '=', id));
+    return row ? fromRow(row) : undefined;
+  }
+
+  /** Ids starting with `prefix` (for unique-prefix lookups), at most `limit`. */
+  idsWithPrefix(prefix: string, project?: string, limit = 20): string[] {
+    let q = this.store.db
+      .selectFrom('pipelines')
+      .select('id')
+      .where('id', '>=', prefix)
+      .where('id', '<', prefix + '\uffff');
+    if (project) q = q.where('project', '=', project);
+    return this.store.runner.all(q.orderBy('id').limit(limit)).map((r) => r.id);
+  }
+
+  allIds(project?: string): string[] {
+    let q = this.store.db.selectFrom('pipelines').select('id');
+    if (project) q = q.where('project', '=', project);
+    return this.store.runner.all(q).map((r) => r.id);
+  }
+
+  exists(id: string): boolean {
+    return this.store.runner.first(this.store.db.selectFrom('pipelines').select('id').where('id', '=', id)) !== undefined;
+  }
+
+  list(f: PipelineFilter = {}): PipelineRecord[] {
+    let q = this.store.db.selectFrom('pipelines').selectAll();
+    if (f.project) q = q.where('project', '=', f.project);
+    if (f.statuses?.length) q = q.where('status', 'in', f.statuses);
+    if (f.phases?.length) q = q.where('phase', 'in', f.phases);
+    if (f.archived !== undefined) q = q.where('archived', '=', f.archived ? 1 : 0);
+    q = q.orderBy('created_at', 'desc').orderBy('id', 'desc');
+    if (f.limit) q = q.limit(f.limit);
+    return this.store.runner.all(q).map(fromRow);
+  }
+
+  active(): PipelineRecord[] {
+    return this.list({ statuses: ACTIVE_STATUSES });
+  }
+
+  countByStatus(project?: string): Record<string, number> {
+    let q = this.store.db.selectFrom('pipelines').select(['status', (eb) => eb.fn.countAll<number>().as('n')]);
+    if (project) q = q.where('project', '=', project);
+    const out: Record<string, number> = {};
+    for (const r of this.store.runner.all(q.groupBy('status'))) out[r.status] = Number(r.n);
+    return out;
+  }
+
+  delete(id: string): void {
+    this.store.runner.run(this.store.db.deleteFrom('pipelines').where('id', '=', id));
+  }
+
+  // phase runs
+
+  startRun(pipelineId: string, run: number, phase: string, logPath: string | null, now: number): void {
+    this.store.runner.run(
+      this.store.db
+        .insertInto('phase_runs')
+        .values({ pipeline_id: pipelineId, run, phase, status: 'running', log_path: logPath, started_at: now }),
+    );
+  }
+
+  setRunPgid(pipelineId: string, run: number, pgid: number): void {
+    this.store.runner.run(
+      this.store.db.updateTable('phase_runs').set({ pgid }).where('pipeline_id', '=', pipelineId).where('run', '=', run),
+    );
+  }
+
+  finishRun(
+    pipelineId: string,
+    run: number,
+    status: PhaseRunInfo['status'],
+    exitCode: number | null,
+    error: string | null,
+    now: number,
+  ): void {
+    this.store.runner.run(
+      this.store.db
+        .updateTable('phase_runs')
+        .set({ status, exit_code: exitCode, error, finished_at: now, pgid: null })
+        .where('pipeline_id', '=', pipelineId)
+        .where('run', '=', run)
+        .where('status', '=', 'running'),
+    );
+  }
+
+  runs(pipelineId: string): PhaseRunInfo[] {
+    return this.store.runner
+      .all(this.store.db.selectFrom('phase_runs').selectAll().where('pipeline_id', '=', pipelineId).orderBy('run'))
+      .map((r) => ({
+        run: r.run,
+        phase: r.phase,
+        status: r.status as PhaseRunInfo['status'],
+        exitCode: r.exit_code,
+        error: r.error,
+        startedAt: iso(r.started_at),
+        finishedAt: r.finished_at === null ? null : iso(r.finished_at),
+        logPath: r.log_path,
+      }));
+  }
+
+  /** Phase runs left 'running' by a daemon that died, with their process groups. */
+  orphanedRuns(): { pipelineId: string; run: number; pgid: number | null }[] {
+    return this.store.runner
+      .all(this.store.db.selectFrom('phase_runs').select(['pipeline_id', 'run', 'pgid']).where('status', '=', 'running'))
+      .map((r) => ({ pipelineId: r.pipeline_id, run: r.run, pgid: r.pgid }));
+  }
+
+  addCheckpoint(pipelineId: string, phase: string | null, message: string, now: number): CheckpointInfo {
+    this.store.runner.run(this.store.db.insertInto('checkpoints').values({ pipeline_id: pipelineId, phase, message, time: now }));
+    return { phase, message, time: iso(now) };
+  }
+
+  checkpoints(pipelineId: string): CheckpointInfo[] {
+    return this.store.runner
+      .all(this.store.db.selectFrom('checkpoints').selectAll().where('pipeline_id', '=', pipelineId).orderBy('id'))
+      .map((c) => ({ phase: c.phase, message: c.message, time: iso(c.time) }));
+  }
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+function toRow(r: PipelineRecord): PipelinesTable {
+  const s = r.state;
+  return {
+    id: s.id,
+    project: r.project,
+    runbook: r.runbook,
+    name: r.name,
+    definition: JSON.stringify(r.definition),
+    status: s.status,
+    phase: s.phase,
+    run: s.run,
+    visits: JSON.stringify(s.visits),
+    recovery: JSON.stringify(s.recovery),
+    waiting_for: s.waitingFor ? JSON.stringify(s.waitingFor) : null,
+    error: s.error,
+    failure_count: s.failureCount,
+    vars: JSON.stringify(r.vars),
+    workspace: r.workspace,
+    label: r.label,
+    archived: r.archived ? 1 : 0,
+    owner: r.owner ? JSON.stringify(r.owner) : null,
+    created_at: s.createdAt,
+    updated_at: s.updatedAt,
+    phase_started_at: s.phaseStartedAt,
+    finished_at: s.finishedAt,
+  };
+}
+
+function fromRow(row: PipelinesTable): PipelineRecord {
+  return {
+    state: {
+      id: row.id,
+      status: row.status as PipelineState['status'],
+      phase: row.phase,
+      run: row.run,
+      visits: JSON.parse(row.visits) as Record<string, number>,
+      recovery: JSON.parse(row.recovery) as PipelineState['recovery'],
+      waitingFor: row.waiting_for ? (JSON.parse(row.waiting_for) as WaitReason) : null,
+      error: row.error,
+      failureCount: row.failure_count,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+      phaseStartedAt: row.phase_started_at,
+      finishedAt: row.finished_at,
+    },
+    project: row.project,
+    runbook: row.runbook,
+    name: row.name,
+    definition: JSON.parse(row.definition) as PipelineDefinition,
+    vars: JSON.parse(row.vars) as Record<string, JsonValue>,
+    workspace: row.workspace,
+    label: row.label,
+    archived: row.archived === 1,
+    owner: row.owner ? (JSON.parse(row.owner) as Record<string, JsonValue>) : null,
+  };
+}
+
+export function toPipelineInfo(r: PipelineRecord): PipelineInfo {
+  const s = r.state;
+  return {
+    id: s.id,
+    project: r.project,
+    runbook: r.runbook,
+    name: r.name,
+    status: s.status as PipelineStatusName,
+    phase: s.phase,
+    waitingFor: s.waitingFor,
+    error: s.error,
+    failureCount: s.failureCount,
+    workspace: r.workspace,
+    label: r.label,
+    archived: r.archived,
+    vars: r.vars,
+    owner: r.owner,
+    createdAt: iso(s.createdAt),
+    updatedAt: iso(s.updatedAt),
+    phaseStartedAt: s.phaseStartedAt === null ? null : iso(s.phaseStartedAt),
+    finishedAt: s.finishedAt === null ? null : iso(s.finishedAt),
+    phases: r.definition.phases.map((p) => p.name),
+  };
+}

@@ -1,0 +1,177 @@
+/** Pipelines: phased runs created by commands and workers. */
+import { z } from 'zod';
+import type { EventRecord, JsonValue } from '../models.js';
+import { method, notification } from '../rpc.js';
+
+export type PipelineStatusName = 'pending' | 'running' | 'waiting' | 'escalated' | 'done' | 'failed' | 'cancelled';
+
+export interface PipelineInfo {
+  id: string;
+  project: string;
+  runbook: string;
+  /** The pipeline definition's name. */
+  name: string;
+  status: PipelineStatusName;
+  phase: string | null;
+  waitingFor: { kind: string; name: string; detail?: string } | null;
+  error: string | null;
+  failureCount: number;
+  workspace: string | null;
+  label: string | null;
+  archived: boolean;
+  vars: Record<string, JsonValue>;
+  owner: Record<string, JsonValue> | null;
+  createdAt: string;
+  updatedAt: string;
+  phaseStartedAt: string | null;
+  finishedAt: string | null;
+  /** Phases of the definition, in order. */
+  phases: string[];
+}
+
+export interface PhaseRunInfo {
+  run: number;
+  phase: string;
+  status: 'running' | 'done' | 'failed' | 'cancelled' | 'skipped';
+  exitCode: number | null;
+  error: string | null;
+  startedAt: string;
+  finishedAt: string | null;
+  logPath: string | null;
+}
+
+export interface CheckpointInfo {
+  phase: string | null;
+  message: string;
+  time: string;
+}
+
+const id = z.string().min(1).max(300);
+const project = z.string().min(1);
+
+export const Create = method<{ pipeline: PipelineInfo }>()(
+  'pipelines.create',
+  z
+    .object({
+      project,
+      /** A pipeline reference: `fix`, `pipeline.fix`, `bugfix.fix`. */
+      pipeline: z.string().min(1),
+      inputs: z.record(z.string(), z.unknown()).optional(),
+      label: z.string().optional(),
+    })
+    .strict(),
+  'Create and start a pipeline from a definition with the given inputs.',
+);
+
+export const List = method<{ pipelines: PipelineInfo[] }>()(
+  'pipelines.list',
+  z
+    .object({
+      project: project.optional(),
+      phase: z.array(z.string()).optional(),
+      status: z.array(z.string()).optional(),
+      active: z.boolean().optional(),
+      hasSession: z.boolean().optional(),
+      archived: z.boolean().optional(),
+      limit: z.number().int().min(1).optional(),
+    })
+    .strict()
+    .optional(),
+  'List pipelines (newest first); `active` = not done, failed or cancelled.',
+);
+
+export const Show = method<{
+  pipeline: PipelineInfo;
+  runs: PhaseRunInfo[];
+  checkpoints: CheckpointInfo[];
+  history: EventRecord[];
+}>()('pipelines.show', z.object({ id, project: project.optional() }).strict(), 'One pipeline with its phase runs, checkpoints and history. `id` may be a unique prefix.');
+
+export const Transition = method<{ pipeline: PipelineInfo }>()(
+  'pipelines.transition',
+  z.object({ id, phase: z.string().min(1), project: project.optional() }).strict(),
+  'Move a pipeline to the named phase (stopping the current one).',
+);
+
+export const Resume = method<{ pipeline: PipelineInfo }>()(
+  'pipelines.resume',
+  z.object({ id, project: project.optional() }).strict(),
+  'Run the current phase of a failed, escalated or waiting pipeline again.',
+);
+
+export const Cancel = method<{ pipeline: PipelineInfo }>()(
+  'pipelines.cancel',
+  z.object({ id, reason: z.string().optional(), project: project.optional() }).strict(),
+  'Cancel a pipeline; its running phase is killed (whole process group).',
+);
+
+export const Checkpoint = method<{ checkpoint: CheckpointInfo }>()(
+  'pipelines.checkpoint',
+  z.object({ id, message: z.string(), project: project.optional() }).strict(),
+  'Record progress on a pipeline.',
+);
+
+export const Label = method<{ pipeline: PipelineInfo }>()(
+  'pipelines.label',
+  z.object({ id, label: z.string(), project: project.optional() }).strict(),
+  'Set a pipeline\'s label.',
+);
+
+export const Archive = method<{ pipeline: PipelineInfo }>()(
+  'pipelines.archive',
+  z.object({ id, project: project.optional() }).strict(),
+  'Hide a finished pipeline from lists (it stays in the database).',
+);
+
+export const Wait = method<{ results: { id: string; status: PipelineStatusName }[]; timedOut: boolean }>()(
+  'pipelines.wait',
+  z
+    .object({
+      ids: z.array(id).min(1),
+      all: z.boolean().optional(),
+      timeoutMs: z.number().int().min(0).optional(),
+      project: project.optional(),
+    })
+    .strict(),
+  'Wait until one (or, with `all`, every) pipeline has ended, or the timeout passes.',
+);
+
+export const Follow = method<{ subscription: string; pipeline: PipelineInfo }>()(
+  'pipelines.follow',
+  z.object({ id, project: project.optional() }).strict(),
+  'Stream a pipeline\'s status changes and phase output as `pipelines.update` notifications until it ends.',
+);
+
+export const Logs = method<{ entries: { run: number; phase: string; path: string; text: string }[] }>()(
+  'pipelines.logs',
+  z.object({ id, phase: z.string().optional(), project: project.optional() }).strict(),
+  'The output of a pipeline\'s phase runs (the last 1 MiB of each).',
+);
+
+export const Prune = method<{ pruned: string[] }>()(
+  'pipelines.prune',
+  z
+    .object({
+      project: project.optional(),
+      failed: z.boolean().optional(),
+      olderThanMs: z.number().int().min(0).optional(),
+      dryRun: z.boolean().optional(),
+    })
+    .strict(),
+  'Remove finished pipelines (done and cancelled; with `failed` also failed ones), their logs and workspaces.',
+);
+
+export const Exists = method<{ exists: boolean; ids: string[] }>()(
+  'pipelines.exists',
+  z.object({ project: project.optional(), workspace: z.string().optional(), session: z.string().optional() }).strict(),
+  'Whether an active pipeline uses the given workspace (or session).',
+);
+
+export type PipelineUpdate =
+  | { kind: 'status'; pipeline: PipelineInfo }
+  | { kind: 'output'; run: number; phase: string; data: string };
+
+export const Update = notification<{ subscription: string; id: string; update: PipelineUpdate }>()(
+  'pipelines.update',
+  'A followed pipeline changed state or its running phase printed output.',
+);
