@@ -9,9 +9,17 @@ import { hideBin } from 'yargs/helpers';
 import { daemonCommands } from './commands/daemon-commands.js';
 import { emitCommand, eventsCommand } from './commands/event-commands.js';
 import { statusCommand } from './commands/status-command.js';
+import { pipelineCommands } from './commands/pipeline-commands.js';
+import { runCommand } from './commands/run-runbook-command.js';
+import { serviceCommands } from './service/index.js';
 import { ExitCode } from './output/print.js';
 
 export async function main(argv: string[] = hideBin(process.argv)): Promise<void> {
+  // `oj run` takes the runbook command's own arguments verbatim: yargs must not parse them.
+  if (argv[0] === 'run') {
+    process.exitCode = await runCommand(argv.slice(1));
+    return;
+  }
   let cli = yargs(argv)
     .scriptName('oj')
     .usage('oj: run unattended work from declarative runbooks\n\nUsage: $0 <command> [options]')
@@ -19,7 +27,9 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<void
     .strict()
     .recommendCommands()
     .wrap(Math.min(100, process.stdout.columns || 100))
-    .command('daemon', 'Manage the ojd daemon', (y) => daemonCommands(y))
+    .command('daemon', 'Manage the ojd daemon', (y) => serviceCommands(daemonCommands(y)))
+    .command('run <command> [args..]', 'Run a runbook command (oj run --help)', (y) => y)
+    .command('pipeline', 'Inspect and steer pipelines', (y) => pipelineCommands(y))
     .fail((msg, err, y) => {
       if (err) throw err;
       y.showHelp('error');

@@ -7,6 +7,7 @@ import { printJson, println } from '../output/print.js';
 import { formatDuration } from '../output/time.js';
 import { followLog, printLog } from './daemon-logs.js';
 import { locally } from './run-command.js';
+import { managedServiceHint } from '../service/index.js';
 
 export function daemonCommands(y: Argv): Argv {
   return y
@@ -28,6 +29,7 @@ export function daemonCommands(y: Argv): Argv {
       (a) => a,
       () =>
         locally(async () => {
+          if (refuseManaged('restart')) return 1;
           await stop(false, true);
           return start(false);
         }),
@@ -53,11 +55,20 @@ export function daemonCommands(y: Argv): Argv {
           if (argv.follow) await followLog(loc.stateDir, end, Boolean(argv.json));
         }),
     )
-    .demandCommand(1, 'say which daemon command: start, stop, restart, status or logs');
+    .demandCommand(1, 'say which daemon command: start, stop, restart, status, logs, install or uninstall');
+}
+
+/** When a user service owns the daemon, say which command to use instead of fighting it. */
+function refuseManaged(action: 'start' | 'stop' | 'restart'): boolean {
+  const hint = managedServiceHint(action);
+  if (!hint) return false;
+  println(`ojd is managed by a user service; run: ${hint}`);
+  return true;
 }
 
 async function start(foreground: boolean): Promise<number> {
   const loc = daemonLocation();
+  if (!foreground && refuseManaged('start')) return 1;
   const existing = await tryConnect(loc);
   if (existing) {
     const s = await existing.call(DaemonMethods.Status);
@@ -82,6 +93,7 @@ async function start(foreground: boolean): Promise<number> {
 
 async function stop(kill: boolean, quietIfStopped = false): Promise<number> {
   const loc = daemonLocation();
+  if (!quietIfStopped && refuseManaged('stop')) return 1;
   const conn = await tryConnect(loc);
   if (!conn) {
     if (!quietIfStopped) println(`ojd is not running (socket ${loc.socket})`);

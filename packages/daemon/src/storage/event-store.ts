@@ -15,6 +15,7 @@ export interface EventFilter {
   since?: number;
   name?: string;
   project?: string;
+  subject?: string;
   limit?: number;
 }
 
@@ -49,6 +50,7 @@ export class EventStore {
     // Patterns are restricted to [A-Za-z0-9_.:/*-], so GLOB (case-sensitive, `*` = any run) matches them exactly.
     if (filter.name) q = q.where(sql<boolean>`name glob ${filter.name}`);
     if (filter.project) q = q.where('project', '=', filter.project);
+    if (filter.subject) q = q.where('subject', '=', filter.subject);
     if (filter.since !== undefined) {
       const rows = runner.all(q.where('id', '>', filter.since).orderBy('id', 'asc').limit(limit)) as EventRow[];
       return rows.map(toRecord);

@@ -31,6 +31,7 @@ export const migrations: Migration[] = [
         .addColumn('time', 'integer', (c) => c.notNull()),
       db.schema.createIndex('events_name').on('events').columns(['name', 'id']),
       db.schema.createIndex('events_project').on('events').columns(['project', 'id']),
+      db.schema.createIndex('events_subject').on('events').columns(['subject', 'id']),
       db.schema
         .createTable('meta')
         .addColumn('key', 'text', (c) => c.primaryKey())

@@ -1,0 +1,110 @@
+/**
+ * oj run <command> [args...]: runs a runbook command. Its arguments are bound
+ * by the daemon against the command's `args` (so the grammar lives in one
+ * place). oj's own flags (--wait, --follow, --json, --help) are read anywhere
+ * before a `--`; everything else belongs to the command.
+ */
+import { CommandMethods, ErrorCode, OjError } from '@oj/protocol';
+import { connectOrStart } from '../client/daemon-launcher.js';
+import type { RpcConnection } from '../client/rpc-connection.js';
+import { ExitCode, UsageError, printJson, println, reportError } from '../output/print.js';
+import { style } from '../output/style.js';
+import { formatTable } from '../output/table.js';
+import { followPipeline } from './pipeline-follow.js';
+import { currentProject } from './run-command.js';
+
+const OWN_FLAGS = new Set(['--wait', '--follow', '--json', '--help', '-h']);
+
+const ENV_BASICS = /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LC_[A-Z]+|TERM|TZ|TMPDIR|COLORTERM|NO_COLOR)$/;
+
+export const RUN_USAGE = `Usage: oj run <command> [args...] [--wait] [--follow] [--json]
+
+Runs a command from this project's runbooks (.oj/runbooks/*.toml).
+With no command, lists them. \`oj run <command> --help\` shows its arguments.
+
+  --wait     for a pipeline command: wait for it to end; exit 0 done, 1 otherwise
+  --follow   like --wait, printing phase changes and output as they happen
+  --json     print the result as JSON
+`;
+
+export async function runCommand(argv: string[]): Promise<number> {
+  const own = new Set<string>();
+  const rest: string[] = [];
+  let passthrough = false;
+  for (const a of argv) {
+    if (!passthrough && a === '--') {
+      passthrough = true;
+      rest.push(a);
+    } else if (!passthrough && OWN_FLAGS.has(a)) own.add(a === '-h' ? '--help' : a);
+    else rest.push(a);
+  }
+  const [name, ...args] = rest;
+  const project = currentProject();
+  if (!project) {
+    process.stderr.write(`${style.red('error', process.stderr)}: no .oj/ directory here or above ${process.cwd()}\nhint: oj init creates one\n`);
+    return ExitCode.Failure;
+  }
+  let conn: RpcConnection | null = null;
+  try {
+    conn = await connectOrStart();
+    if (!name || name === '--') {
+      if (own.has('--help')) {
+        process.stdout.write(RUN_USAGE);
+        return 0;
+      }
+      return await listCommands(conn, project, own.has('--json'));
+    }
+    if (own.has('--help')) return await commandHelp(conn, project, name);
+    return await run(conn, project, name, args, own);
+  } catch (err) {
+    if (err instanceof OjError && err.code === ErrorCode.BadArguments) {
+      process.stderr.write(`${style.red('error', process.stderr)}: ${err.message}\n`);
+      if (typeof err.data.usage === 'string') process.stderr.write(`\n${err.data.usage}\n`);
+      return ExitCode.Usage;
+    }
+    return reportError(err);
+  } finally {
+    conn?.close();
+  }
+}
+
+async function listCommands(conn: RpcConnection, project: string, json: boolean): Promise<number> {
+  const { commands, errors } = await conn.call(CommandMethods.List, { project });
+  if (json) {
+    printJson({ commands, errors });
+    return errors.length ? 1 : 0;
+  }
+  if (commands.length === 0) println('no commands defined in .oj/runbooks/*.toml');
+  else process.stdout.write(formatTable(['command', 'usage', 'description'], commands.map((c) => [c.name, c.usage, c.description ?? ''])));
+  for (const e of errors) process.stderr.write(`${style.yellow('warning', process.stderr)}: ${e}\n`);
+  return 0;
+}
+
+async function commandHelp(conn: RpcConnection, project: string, name: string): Promise<number> {
+  const { commands } = await conn.call(CommandMethods.List, { project });
+  const c = commands.find((x) => x.name === name);
+  if (!c) throw new UsageError(`no command named "${name}" (oj run lists them)`);
+  println(`Usage: oj run ${c.usage}`);
+  if (c.description) println(`\n${c.description}`);
+  return 0;
+}
+
+async function run(conn: RpcConnection, project: string, name: string, args: string[], own: Set<string>): Promise<number> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && ENV_BASICS.test(k)) env[k] = v;
+  conn.on(CommandMethods.Output, ({ stream, data }) => (stream === 'stderr' ? process.stderr : process.stdout).write(data));
+  const interrupted = new Promise<never>((_, reject) => {
+    process.once('SIGINT', () => reject(new Error('interrupted')));
+  });
+  const r = await Promise.race([
+    conn.call(CommandMethods.Run, { project, command: name, args, cwd: process.cwd(), env }),
+    interrupted,
+  ]);
+  if (r.kind === 'shell') return r.exitCode;
+  const p = r.pipeline;
+  if (own.has('--json') && !own.has('--wait') && !own.has('--follow')) printJson(p);
+  else println(p.id);
+  if (own.has('--follow')) return followPipeline(conn, p.id, { output: true });
+  if (own.has('--wait')) return followPipeline(conn, p.id, { output: false });
+  return 0;
+}

@@ -1,0 +1,198 @@
+/** pipelines.* methods. */
+import { readFileSync, rmSync, statSync, openSync, readSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+import { OjError, PipelineMethods, type PipelineStatusName } from '@oj/protocol';
+import type { PipelineEngine } from '../engine/pipeline-engine.js';
+import { TERMINAL, type PipelineStatus } from '../engine/pipeline-state.js';
+import type { EventLog } from '../events/event-log.js';
+import type { RpcRouter } from '../rpc/rpc-router.js';
+import { toPipelineInfo } from '../storage/pipeline-store.js';
+import type { Storage } from '../storage/storage.js';
+
+export interface PipelineHandlerDeps {
+  engine: PipelineEngine;
+  storage: Storage;
+  events: EventLog;
+  stateDir: string;
+  /** Creates a pipeline from a project's runbooks (resolves the reference). */
+  createFromRunbook(project: string, ref: string, inputs: Record<string, unknown>, label?: string): ReturnType<PipelineEngine['create']>;
+  removeWorkspace(project: string, path: string): Promise<void>;
+}
+
+const LOG_TAIL_BYTES = 1024 * 1024;
+const ACTIVE: PipelineStatusName[] = ['pending', 'running', 'waiting', 'escalated'];
+
+export function registerPipelineHandlers(router: RpcRouter, d: PipelineHandlerDeps): void {
+  const { engine, storage } = d;
+  let nextSub = 1;
+
+  router.handle(PipelineMethods.Create, (p) => {
+    const r = d.createFromRunbook(p.project, p.pipeline, p.inputs ?? {}, p.label);
+    return { pipeline: toPipelineInfo(r) };
+  });
+
+  router.handle(PipelineMethods.List, (p) => {
+    const statuses = p?.active ? ACTIVE : p?.status;
+    const records = storage.pipelines.list({
+      project: p?.project,
+      statuses,
+      phases: p?.phase,
+      archived: p?.archived ?? false,
+      limit: p?.limit,
+    });
+    let list = records.map(toPipelineInfo);
+    if (p?.hasSession !== undefined) list = list.filter((x) => (typeof x.vars.session === 'string') === p.hasSession);
+    return { pipelines: list };
+  });
+
+  router.handle(PipelineMethods.Show, (p) => {
+    const r = engine.resolve(p.id, p.project);
+    const id = r.state.id;
+    const history = storage.events.list({ subject: id, limit: 500 });
+    return {
+      pipeline: toPipelineInfo(r),
+      runs: storage.pipelines.runs(id),
+      checkpoints: storage.pipelines.checkpoints(id),
+      history,
+    };
+  });
+
+  router.handle(PipelineMethods.Transition, (p) => ({
+    pipeline: toPipelineInfo(engine.request(p.id, { type: 'transition', phase: p.phase }, p.project)),
+  }));
+
+  router.handle(PipelineMethods.Resume, (p) => ({
+    pipeline: toPipelineInfo(engine.request(p.id, { type: 'resume' }, p.project)),
+  }));
+
+  router.handle(PipelineMethods.Cancel, (p) => ({
+    pipeline: toPipelineInfo(engine.request(p.id, { type: 'cancel', reason: p.reason ?? 'cancelled by user' }, p.project)),
+  }));
+
+  router.handle(PipelineMethods.Checkpoint, (p) => {
+    const r = engine.resolve(p.id, p.project);
+    const checkpoint = storage.write(() => {
+      const c = storage.pipelines.addCheckpoint(r.state.id, r.state.phase, p.message, storage.now());
+      d.events.emit({ name: 'pipeline:checkpoint', subject: r.state.id, project: r.project, data: { message: p.message } });
+      return c;
+    });
+    return { checkpoint };
+  });
+
+  router.handle(PipelineMethods.Label, (p) => {
+    const r = engine.resolve(p.id, p.project);
+    const updated = { ...r, label: p.label };
+    storage.write(() => storage.pipelines.save(updated));
+    return { pipeline: toPipelineInfo(updated) };
+  });
+
+  router.handle(PipelineMethods.Archive, (p) => {
+    const r = engine.resolve(p.id, p.project);
+    if (!TERMINAL.has(r.state.status)) {
+      throw OjError.illegalState(`pipeline ${r.state.id} is ${r.state.status}; only finished pipelines are archived`, {
+        state: r.state.status,
+        hint: `oj pipeline cancel ${r.state.id} first`,
+      });
+    }
+    const updated = { ...r, archived: true };
+    storage.write(() => storage.pipelines.save(updated));
+    return { pipeline: toPipelineInfo(updated) };
+  });
+
+  router.handle(PipelineMethods.Wait, async (p, ctx) => {
+    const ids = p.ids.map((x) => engine.resolve(x, p.project).state.id);
+    const abort = new AbortController();
+    ctx.onClose(() => abort.abort());
+    const waits = ids.map((id) => engine.waitForEnd(id, abort.signal).then((status) => ({ id, status })));
+    const goal: Promise<unknown> = p.all ? Promise.all(waits) : Promise.race(waits);
+    let timer: NodeJS.Timeout | null = null;
+    const timedOut = await Promise.race([
+      goal.then(() => false),
+      new Promise<boolean>((resolve) => {
+        if (p.timeoutMs !== undefined) timer = setTimeout(() => resolve(true), p.timeoutMs);
+      }),
+    ]);
+    if (timer) clearTimeout(timer);
+    abort.abort();
+    const results = ids.map((id) => ({ id, status: (storage.pipelines.get(id)?.state.status ?? 'failed') as PipelineStatusName }));
+    return { results, timedOut };
+  });
+
+  router.handle(PipelineMethods.Follow, (p, ctx) => {
+    const r = engine.resolve(p.id, p.project);
+    const id = r.state.id;
+    const subscription = `${ctx.id}.p${nextSub++}`;
+    setImmediate(() => {
+      if (ctx.closed) return;
+      const current = storage.pipelines.get(id);
+      if (current && TERMINAL.has(current.state.status)) {
+        ctx.notify(PipelineMethods.Update, { subscription, id, update: { kind: 'status', pipeline: toPipelineInfo(current) } });
+        return;
+      }
+      const off = engine.subscribe((pid, update) => {
+        if (pid !== id) return;
+        ctx.notify(PipelineMethods.Update, { subscription, id, update });
+        if (update.kind === 'status' && TERMINAL.has(update.pipeline.status as PipelineStatus)) off();
+      });
+      ctx.onClose(off);
+    });
+    return { subscription, pipeline: toPipelineInfo(r) };
+  });
+
+  router.handle(PipelineMethods.Logs, (p) => {
+    const r = engine.resolve(p.id, p.project);
+    const runs = storage.pipelines.runs(r.state.id).filter((x) => !p.phase || x.phase === p.phase);
+    const entries = runs.flatMap((x) =>
+      x.logPath ? [{ run: x.run, phase: x.phase, path: x.logPath, text: tail(x.logPath, LOG_TAIL_BYTES) }] : [],
+    );
+    return { entries };
+  });
+
+  router.handle(PipelineMethods.Prune, async (p) => {
+    const statuses = p.failed ? ['done', 'cancelled', 'failed'] : ['done', 'cancelled'];
+    const cutoff = p.olderThanMs !== undefined ? storage.now() - p.olderThanMs : Infinity;
+    const victims = storage.pipelines
+      .list({ project: p.project, statuses })
+      .filter((r) => (r.state.finishedAt ?? r.state.updatedAt) <= cutoff);
+    if (p.dryRun) return { pruned: victims.map((v) => v.state.id) };
+    for (const v of victims) {
+      const ws = typeof v.vars.workspace === 'string' ? v.vars.workspace : null;
+      if (ws) await d.removeWorkspace(v.project, ws).catch(() => undefined);
+      storage.write(() => {
+        storage.pipelines.delete(v.state.id);
+        d.events.emit({ name: 'pipeline:pruned', subject: v.state.id, project: v.project, data: { status: v.state.status } });
+      });
+      rmSync(join(d.stateDir, 'logs', v.state.id), { recursive: true, force: true });
+    }
+    return { pruned: victims.map((v) => v.state.id) };
+  });
+
+  router.handle(PipelineMethods.Exists, (p) => {
+    const ids = storage.pipelines
+      .list({ project: p.project, statuses: ACTIVE })
+      .filter(
+        (r) =>
+          (p.workspace === undefined || r.vars.workspace === p.workspace || r.workspace === p.workspace) &&
+          (p.session === undefined || r.vars.session === p.session),
+      )
+      .map((r) => r.state.id);
+    return { exists: ids.length > 0, ids };
+  });
+}
+
+function tail(path: string, max: number): string {
+  try {
+    const size = statSync(path).size;
+    if (size <= max) return readFileSync(path, 'utf8');
+    const buf = Buffer.alloc(max);
+    const fd = openSync(path, 'r');
+    try {
+      readSync(fd, buf, 0, max, size - max);
+    } finally {
+      closeSync(fd);
+    }
+    return buf.toString('utf8');
+  } catch {
+    return '';
+  }
+}
