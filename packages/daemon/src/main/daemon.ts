@@ -4,7 +4,15 @@
  * own so one failure does not leave the rest undone.
  */
 import { dirname } from 'node:path';
-import { OJ_VERSION, statePaths, type DaemonStatus, type ProjectStatus } from '@oj/protocol';
+import { OJ_VERSION, OjError, statePaths, type DaemonStatus, type JsonValue, type ProjectStatus } from '@oj/protocol';
+import { removeWorktree } from '../adapters/git-worktree.js';
+import { installOjShim } from '../adapters/oj-shim.js';
+import { definitionFromModel } from '../engine/definition-from-model.js';
+import { PipelineEngine } from '../engine/pipeline-engine.js';
+import { PipelineRuntime } from '../engine/pipeline-runtime.js';
+import { registerCommandHandlers } from '../handlers/command-handlers.js';
+import { registerPipelineHandlers } from '../handlers/pipeline-handlers.js';
+import { ProjectRegistry } from '../projects/project-registry.js';
 import type { Logger } from 'winston';
 import { EventLog } from '../events/event-log.js';
 import { registerDaemonHandlers } from '../handlers/daemon-handlers.js';
@@ -37,6 +45,8 @@ export class Daemon implements DaemonContext {
   private readonly startedAt: number;
   private stopping: Promise<void> | null = null;
   private readonly stoppedCallbacks: (() => void)[] = [];
+  private projects: ProjectRegistry | null = null;
+  private engine: PipelineEngine | null = null;
 
   constructor(readonly options: DaemonOptions) {
     this.now = options.now ?? Date.now;
@@ -69,6 +79,7 @@ export class Daemon implements DaemonContext {
       const router = new RpcRouter(this.logger);
       registerDaemonHandlers(router, this);
       registerEventHandlers(router, this);
+      this.wireEngine(router);
       if ((await clearStaleSocket(this.options.socketPath)) === 'removed') {
         this.logger.warn('removed a stale socket left by a daemon that did not stop cleanly', {
           socket: this.options.socketPath,
@@ -82,11 +93,61 @@ export class Daemon implements DaemonContext {
       throw err;
     }
     this.events.emit({ name: 'daemon:started', data: { pid: process.pid, version: OJ_VERSION } });
+    this.engine?.reconcile();
     this.logger.info('ojd started', {
       pid: process.pid,
       version: OJ_VERSION,
       socket: this.options.socketPath,
       stateDir: this.options.stateDir,
+    });
+  }
+
+  private wireEngine(router: RpcRouter): void {
+    const projects = new ProjectRegistry(this.logger);
+    this.projects = projects;
+    const ojBinDir = installOjShim(this.options.stateDir);
+    const engine = new PipelineEngine(this.storage, this.events, this.logger, this.paths.logsDir);
+    this.engine = engine;
+    const runtime = new PipelineRuntime({
+      stateDir: this.options.stateDir,
+      socketPath: this.options.socketPath,
+      ojBinDir,
+      logger: this.logger,
+      events: this.events,
+      project: (root) => {
+        const p = projects.peek(root);
+        if (!p) return null;
+        return {
+          maxPhaseVisits: p.config.pipeline.max_phase_visits,
+          fileHooks: (runbook) => p.files.find((f) => f.name === runbook)?.events ?? {},
+        };
+      },
+    });
+    engine.attach(runtime);
+    registerPipelineHandlers(router, {
+      engine,
+      storage: this.storage,
+      events: this.events,
+      stateDir: this.options.stateDir,
+      createFromRunbook: (root, ref, inputs, label) => {
+        const project = projects.get(root);
+        const pipeline = project.find('pipeline', ref);
+        if (!pipeline) throw OjError.notFound('pipeline definition', ref);
+        return engine.create({
+          project: root,
+          definition: definitionFromModel(pipeline),
+          inputs: inputs as Record<string, JsonValue>,
+          ...(label !== undefined ? { label } : {}),
+        });
+      },
+      removeWorkspace: (root, path) => removeWorktree(root, path),
+    });
+    registerCommandHandlers(router, {
+      projects,
+      engine,
+      socketPath: this.options.socketPath,
+      stateDir: this.options.stateDir,
+      ojBinDir,
     });
   }
 
@@ -103,14 +164,15 @@ export class Daemon implements DaemonContext {
       counts: {
         events: this.storage.events.count(),
         connections: this.server?.connectionCount ?? 0,
+        ...prefixed('pipelines.', this.storage.pipelines.countByStatus()),
       },
-      projects: [],
+      projects: this.projects?.status() ?? [],
     };
   }
 
   reload(): ProjectStatus[] {
     this.logger.info('reload requested');
-    return [];
+    return this.projects?.reloadAll() ?? [];
   }
 
   /** Resolves once the daemon has fully stopped. */
@@ -123,6 +185,8 @@ export class Daemon implements DaemonContext {
       this.stopping = (async () => {
         this.logger.info('ojd stopping', { reason });
         await step(this.logger, 'close socket', () => this.server?.close());
+        await step(this.logger, 'stop phases', () => this.engine?.stopAll());
+        await step(this.logger, 'stop watching runbooks', () => this.projects?.close());
         await step(this.logger, 'record stop', () => {
           this.eventsOrNull?.emit({ name: 'daemon:stopped', data: { pid: process.pid, reason } });
         });
@@ -135,6 +199,10 @@ export class Daemon implements DaemonContext {
     }
     return this.stopping;
   }
+}
+
+function prefixed(prefix: string, counts: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(counts).map(([k, v]) => [prefix + k, v]));
 }
 
 async function step(logger: Logger, what: string, fn: () => unknown): Promise<void> {

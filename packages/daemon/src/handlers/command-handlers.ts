@@ -1,0 +1,113 @@
+/** commands.* methods: listing and running a project's runbook commands. */
+import { CommandMethods, ErrorCode, OjError, type JsonValue } from '@oj/protocol';
+import { runShell } from '../adapters/shell-runner.js';
+import { definitionFromModel } from '../engine/definition-from-model.js';
+import type { PipelineEngine } from '../engine/pipeline-engine.js';
+import type { ProjectRegistry } from '../projects/project-registry.js';
+import type { RpcRouter } from '../rpc/rpc-router.js';
+import { argsLayer, bindArgs, createContext, formatUsage, interpolateShell, type ArgValue, type Command } from '../runbook/index.js';
+import { didYouMean } from '../runbook/did-you-mean.js';
+import { toPipelineInfo } from '../storage/pipeline-store.js';
+
+export interface CommandHandlerDeps {
+  projects: ProjectRegistry;
+  engine: PipelineEngine;
+  socketPath: string;
+  stateDir: string;
+  ojBinDir: string | null;
+}
+
+export function registerCommandHandlers(router: RpcRouter, d: CommandHandlerDeps): void {
+  router.handle(CommandMethods.List, (p) => {
+    const project = d.projects.peek(p.project);
+    const errors = d.projects.errors(p.project);
+    if (!project) {
+      d.projects.get(p.project); // throws the load errors
+    }
+    const commands = (project?.all('command') ?? []).map((c) => ({
+      name: c.name,
+      runbook: c.file,
+      usage: formatUsage(c.name, c.args).split('\n')[0]!.replace(/^Usage: (oj run )?/, ''),
+      description: c.description || null,
+      runs: c.run.type,
+    }));
+    return { commands, errors };
+  });
+
+  router.handle(CommandMethods.Run, async (p, ctx) => {
+    const project = d.projects.get(p.project);
+    const command = project.command(p.command);
+    if (!command) {
+      const names = project.all('command').map((c) => c.name);
+      const guess = didYouMean(p.command, names);
+      throw OjError.notFound('command', p.command, {
+        hint: guess ? `did you mean ${guess}?` : names.length ? `commands: ${names.join(', ')}` : 'this project defines no commands',
+      });
+    }
+    const bound = bindArgs(command.args, p.args);
+    if (!bound.ok) {
+      throw new OjError(ErrorCode.BadArguments, `oj run ${command.name}: ${bound.message}`, {
+        kind: 'bad_arguments',
+        usage: formatUsage(command.name, command.args, command.description),
+        ...(bound.hint ? { hint: bound.hint } : {}),
+      });
+    }
+    if (command.run.type === 'pipeline') {
+      const pipeline = project.deref('pipeline', command.run.pipeline);
+      const definition = definitionFromModel(pipeline);
+      const args = toJson(bound.values);
+      const missing = pipeline.inputs.filter((i) => !(i in args));
+      if (missing.length) {
+        throw new OjError(ErrorCode.BadArguments, `pipeline ${pipeline.name} needs input ${missing.join(', ')}, which command ${command.name} does not give`, {
+          kind: 'bad_arguments',
+          usage: formatUsage(command.name, command.args, command.description),
+        });
+      }
+      const inputs: Record<string, JsonValue> = {};
+      for (const i of pipeline.inputs) inputs[i] = args[i]!;
+      const record = d.engine.create({ project: p.project, definition, inputs, vars: args });
+      return { kind: 'pipeline' as const, pipeline: toPipelineInfo(record) };
+    }
+    return runShellCommand(d, command, bound.values, p, (stream, data) => ctx.notify(CommandMethods.Output, { stream, data }), ctx.onClose.bind(ctx));
+  });
+}
+
+async function runShellCommand(
+  d: CommandHandlerDeps,
+  command: Command,
+  values: Record<string, ArgValue>,
+  p: { project: string; cwd?: string | undefined; env?: Record<string, string> | undefined },
+  output: (stream: 'stdout' | 'stderr', data: string) => void,
+  onClose: (cb: () => void) => void,
+): Promise<{ kind: 'shell'; exitCode: number; signal: string | null }> {
+  if (command.run.type !== 'shell') throw new Error('not a shell command');
+  const context = createContext(argsLayer(values), { name: 'runtime', values: { project_root: p.project, cwd: p.cwd ?? p.project } });
+  let script: string;
+  try {
+    script = interpolateShell(command.run.shell, context);
+  } catch (err) {
+    throw new OjError(ErrorCode.BadArguments, `oj run ${command.name}: ${(err as Error).message}`, { kind: 'bad_arguments' });
+  }
+  const env: Record<string, string> = {
+    ...(p.env ?? {}),
+    PATH: [d.ojBinDir, p.env?.PATH ?? process.env.PATH ?? '/usr/bin:/bin'].filter(Boolean).join(':'),
+    OJ_SOCKET: d.socketPath,
+    OJ_STATE_DIR: d.stateDir,
+    OJ_PROJECT_ROOT: p.project,
+  };
+  const run = runShell({ script, cwd: p.cwd ?? p.project, env, onOutput: (data, stream) => output(stream, data) });
+  onClose(() => run.stop('client disconnected'));
+  const o = await run.done;
+  return { kind: 'shell', exitCode: o.exitCode ?? (o.signal ? 128 + signalNumber(o.signal) : 1), signal: o.signal };
+}
+
+function toJson(values: Record<string, ArgValue>): Record<string, JsonValue> {
+  const out: Record<string, JsonValue> = {};
+  for (const [k, v] of Object.entries(values)) out[k] = Array.isArray(v) ? [...v] : v;
+  return out;
+}
+
+function signalNumber(signal: string): number {
+  const table: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
+  return table[signal] ?? 0;
+}
