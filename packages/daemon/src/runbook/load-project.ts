@@ -1,0 +1,138 @@
+/**
+ * Loading a project: read `.oj/config.toml` and `.oj/runbooks/*.toml`, parse
+ * and check everything, and return either a complete Project or every problem
+ * found (never a half-loaded project).
+ */
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { relative } from 'node:path';
+import { assembleProject, type ProjectFileAccess } from './assemble-project.js';
+import { isDirectory, isFile, listRunbookFiles, listRunbookFilesAsync, projectPaths, runbookName } from './discovery.js';
+import { parseRunbookFile, type RunbookSource } from './parse-runbook-file.js';
+import { parseProjectConfig } from './project-config.js';
+import { Project } from './project.js';
+import { ErrorSink, type RunbookError } from './runbook-error.js';
+import { locateErrors } from './source-location.js';
+
+export type LoadResult = { ok: true; project: Project } | { ok: false; errors: RunbookError[] };
+
+/** The texts a project is built from. */
+export interface ProjectSources {
+  root: string;
+  /** `.oj/config.toml`, or null when absent. */
+  config: { display: string; text: string } | null;
+  runbooks: RunbookSource[];
+  /** Problems reading files (unreadable file...). */
+  errors: RunbookError[];
+}
+
+/** Reads files for prompt_file checks from disk. */
+export const diskFiles: ProjectFileAccess = {
+  readText(path: string): string | undefined {
+    if (!isFile(path)) return undefined;
+    try {
+      return readFileSync(path, 'utf8');
+    } catch {
+      return undefined;
+    }
+  },
+};
+
+export function displayPath(root: string, path: string): string {
+  const rel = relative(root, path);
+  return rel === '' || rel.startsWith('..') ? path : rel;
+}
+
+function readError(root: string, path: string, error: unknown): RunbookError {
+  return { file: displayPath(root, path), message: `cannot read file: ${error instanceof Error ? error.message : String(error)}` };
+}
+
+function missingProject(root: string): RunbookError {
+  return { file: root, message: 'not an oj project: no .oj directory', hint: 'create .oj/runbooks/ and put runbook .toml files in it' };
+}
+
+export function readProjectSourcesSync(root: string): ProjectSources {
+  const paths = projectPaths(root);
+  const sources: ProjectSources = { root, config: null, runbooks: [], errors: [] };
+  if (!isDirectory(paths.ojDir)) {
+    sources.errors.push(missingProject(root));
+    return sources;
+  }
+  if (isFile(paths.configFile)) {
+    try {
+      sources.config = { display: displayPath(root, paths.configFile), text: readFileSync(paths.configFile, 'utf8') };
+    } catch (error) {
+      sources.errors.push(readError(root, paths.configFile, error));
+    }
+  }
+  for (const path of listRunbookFiles(paths.runbooksDir)) {
+    try {
+      sources.runbooks.push({ name: runbookName(path), path, display: displayPath(root, path), text: readFileSync(path, 'utf8') });
+    } catch (error) {
+      sources.errors.push(readError(root, path, error));
+    }
+  }
+  return sources;
+}
+
+export async function readProjectSources(root: string): Promise<ProjectSources> {
+  const paths = projectPaths(root);
+  const sources: ProjectSources = { root, config: null, runbooks: [], errors: [] };
+  if (!isDirectory(paths.ojDir)) {
+    sources.errors.push(missingProject(root));
+    return sources;
+  }
+  if (isFile(paths.configFile)) {
+    try {
+      sources.config = { display: displayPath(root, paths.configFile), text: await readFile(paths.configFile, 'utf8') };
+    } catch (error) {
+      sources.errors.push(readError(root, paths.configFile, error));
+    }
+  }
+  for (const path of await listRunbookFilesAsync(paths.runbooksDir)) {
+    try {
+      sources.runbooks.push({ name: runbookName(path), path, display: displayPath(root, path), text: await readFile(path, 'utf8') });
+    } catch (error) {
+      sources.errors.push(readError(root, path, error));
+    }
+  }
+  return sources;
+}
+
+/** Order problems by file (config first, then runbooks in load order), then by line. */
+function sortErrors(errors: RunbookError[], fileOrder: readonly string[]): RunbookError[] {
+  const rank = (file: string): number => {
+    const index = fileOrder.indexOf(file);
+    return index === -1 ? fileOrder.length : index;
+  };
+  return errors
+    .map((error, index) => ({ error, index }))
+    .sort((a, b) => rank(a.error.file) - rank(b.error.file) || (a.error.line ?? Infinity) - (b.error.line ?? Infinity) || a.index - b.index)
+    .map(({ error }) => error);
+}
+
+/** Parse and check sources into a project; pure apart from `files` (prompt_file reads). */
+export function buildProject(sources: ProjectSources, files: ProjectFileAccess = diskFiles): LoadResult {
+  const sink = new ErrorSink();
+  sink.errors.push(...sources.errors);
+  const configDisplay = sources.config?.display ?? '.oj/config.toml';
+  const { config, errors: configErrors } = parseProjectConfig(sources.config?.text ?? null, configDisplay);
+  sink.errors.push(...configErrors);
+  const parsed = sources.runbooks.map((source) => parseRunbookFile(source, config, sink));
+  const model = assembleProject(sources.root, config, parsed, files, sink);
+  if (sink.count > 0) {
+    const texts = new Map<string, string>(sources.runbooks.map((r) => [r.display, r.text]));
+    if (sources.config !== null) texts.set(sources.config.display, sources.config.text);
+    locateErrors(sink.errors, texts);
+    return { ok: false, errors: sortErrors(sink.errors, [configDisplay, ...sources.runbooks.map((r) => r.display)]) };
+  }
+  return { ok: true, project: new Project(model) };
+}
+
+export function loadProjectSync(root: string): LoadResult {
+  return buildProject(readProjectSourcesSync(root));
+}
+
+export async function loadProject(root: string): Promise<LoadResult> {
+  return buildProject(await readProjectSources(root));
+}

@@ -1,0 +1,238 @@
+/**
+ * The resolved runbook model: what a loaded project holds for every primitive,
+ * with defaults filled in and every reference resolved to a qualified id.
+ *
+ * Field names are the runbook's own (snake_case) so the model, the TOML and
+ * `oj runbook show` read the same. Everything is plain JSON data.
+ */
+import type { ArgSpec } from './arg-spec.js';
+import type { Duration } from './duration.js';
+import type { Kind } from './kinds.js';
+
+/** A reference as written and the qualified id (`file.kind.name`) it resolved to. */
+export interface Ref {
+  ref: string;
+  id: string;
+}
+
+/** One step of a recovery chain: `nudge`, `restart:2`, `watchdog.notify`. */
+export interface ChainStep {
+  /** As written. */
+  text: string;
+  /** The action name without file/kind qualifier or count. */
+  action: string;
+  /** The `:N` count ("up to N times"), or null. */
+  max: number | null;
+  /** Qualified id of the runbook `[action.x]` it resolved to, or null for a built-in. */
+  id: string | null;
+  builtin: boolean;
+}
+
+/** Try each step in order until one succeeds. Empty: no recovery. */
+export type Chain = ChainStep[];
+
+/** Event hooks: `on_<event>` -> shell command. */
+export type Hooks = Record<string, string>;
+
+export interface PrimitiveBase<K extends Kind> {
+  kind: K;
+  name: string;
+  /** The runbook (file name without .toml) that defines it. */
+  file: string;
+  /** `file.kind.name`. */
+  id: string;
+}
+
+/** What a command or cron runs: a shell string or a pipeline. */
+export type RunTarget = { type: 'shell'; shell: string } | { type: 'pipeline'; pipeline: Ref };
+
+export interface Command extends PrimitiveBase<'command'> {
+  description: string;
+  /** Parsed `args`, with `aliases` folded into the options and `defaults` checked. */
+  args: ArgSpec;
+  run: RunTarget;
+}
+
+export type IdleAction = { type: 'wait'; duration: Duration } | { type: 'stop' };
+
+export interface Worker extends PrimitiveBase<'worker'> {
+  queue: Ref;
+  /** A pipeline. */
+  handler: Ref;
+  concurrency: number;
+  idle_action: IdleAction;
+  /** Event patterns (may hold placeholders) that wake the worker early. */
+  wake_on: string[];
+  events: Hooks;
+}
+
+export interface Cron extends PrimitiveBase<'cron'> {
+  interval: Duration;
+  monitors: Ref[];
+  run: RunTarget | null;
+  events: Hooks;
+}
+
+export interface OrderTerm {
+  field: string;
+  direction: 'asc' | 'desc';
+}
+
+export interface Queue extends PrimitiveBase<'queue'> {
+  /** Shell command printing a JSON array of items with `id`, or null for a persisted queue. */
+  source: string | null;
+  /** Ordering terms; ties are always broken by created_at then id. */
+  order: { text: string; terms: OrderTerm[] };
+  visibility_timeout: Duration;
+  max_retries: number;
+  on_exhaust: Chain;
+  dead: { retention: Duration };
+}
+
+export type PhaseRun =
+  | { type: 'shell'; shell: string }
+  | { type: 'agent'; agent: Ref }
+  | { type: 'strategy'; strategy: Ref }
+  | { type: 'none' };
+
+export type OnFail = { type: 'phase'; phase: string } | { type: 'chain'; chain: Chain };
+
+export interface Phase {
+  name: string;
+  index: number;
+  run: PhaseRun;
+  pre: Ref[];
+  post: Ref[];
+  lock: Ref | null;
+  semaphore: Ref | null;
+  /** The phase that follows on success, or null when the pipeline completes. */
+  next: string | null;
+  /** null: the pipeline fails. */
+  on_fail: OnFail | null;
+  cwd: string | null;
+  timeout: Duration | null;
+}
+
+export interface Pipeline extends PrimitiveBase<'pipeline'> {
+  inputs: string[];
+  defaults: Record<string, string>;
+  phase: Phase[];
+  events: Hooks;
+  /** Circuit breaker: how often one phase may run in one pipeline instance. */
+  max_phase_visits: number;
+}
+
+/** How the rendered prompt is handed to the agent command. */
+export type PromptArg =
+  | { type: 'last' }
+  | { type: 'file' }
+  | { type: 'none' }
+  | { type: 'flag'; flag: string };
+
+export interface AgentInput {
+  name: string;
+  source: string;
+}
+
+export type Heartbeat = 'output' | 'claude' | 'none';
+
+export interface Agent extends PrimitiveBase<'agent'> {
+  command: string;
+  prompt: string | null;
+  /** As written, relative to the project root. */
+  prompt_file: string | null;
+  /** Absolute path of prompt_file. */
+  prompt_path: string | null;
+  prompt_arg: PromptArg;
+  inputs: AgentInput[];
+  cwd: string | null;
+  env: Record<string, string>;
+  timeout: Duration | null;
+  idle_timeout: Duration;
+  heartbeat: Heartbeat;
+  on_stuck: Chain;
+  on_timeout: Chain;
+  on_exit: Chain;
+  on_error: Chain;
+}
+
+export interface Guard extends PrimitiveBase<'guard'> {
+  condition: string;
+  retry: { max: number; interval: Duration };
+  timeout: Duration | null;
+  on_timeout: Chain;
+  wake_on: string[];
+}
+
+export type AttemptRun = { type: 'shell'; shell: string } | { type: 'agent'; agent: Ref };
+
+export interface Attempt {
+  name: string;
+  index: number;
+  run: AttemptRun;
+  timeout: Duration | null;
+  rollback: string | null;
+}
+
+export interface Strategy extends PrimitiveBase<'strategy'> {
+  checkpoint: string | null;
+  attempt: Attempt[];
+  on_exhaust: Chain;
+}
+
+export interface Lock extends PrimitiveBase<'lock'> {
+  timeout: Duration | null;
+  heartbeat: Duration;
+  on_stale: Chain;
+}
+
+export interface Semaphore extends PrimitiveBase<'semaphore'> {
+  max: number;
+  slot_timeout: Duration | null;
+  slot_heartbeat: Duration;
+  on_orphan: Chain;
+  on_orphan_work: Chain;
+}
+
+export interface Monitor extends PrimitiveBase<'monitor'> {
+  source: string | null;
+  condition: string | null;
+  /** Exactly one of response and action is set. */
+  response: Chain | null;
+  action: string | null;
+}
+
+export interface Action extends PrimitiveBase<'action'> {
+  run: string;
+  cooldown: Duration;
+  max_attempts: number | null;
+}
+
+export interface PrimitiveByKind {
+  command: Command;
+  worker: Worker;
+  cron: Cron;
+  queue: Queue;
+  pipeline: Pipeline;
+  agent: Agent;
+  guard: Guard;
+  strategy: Strategy;
+  lock: Lock;
+  semaphore: Semaphore;
+  monitor: Monitor;
+  action: Action;
+}
+
+export type Primitive = PrimitiveByKind[Kind];
+
+/** One runbook file. */
+export interface RunbookFile {
+  /** File name without .toml; the runbook's name. */
+  name: string;
+  /** Absolute path. */
+  path: string;
+  /** Path as shown in messages (relative to the project root). */
+  display: string;
+  /** File-level `[events]` hooks: apply to every pipeline, worker and cron of the file. */
+  events: Hooks;
+}

@@ -1,0 +1,18 @@
+/** `[action.<name>]`: a named shell operation with cooldown; adds to or overrides the built-in actions. */
+import { duration } from './duration.js';
+import type { Action } from './model.js';
+import type { ParseContext } from './parse-context.js';
+import type { TomlTable } from './toml-value.js';
+
+export const ACTION_FIELDS = ['run', 'cooldown', 'max_attempts'] as const;
+export const ACTION_DEFAULTS = { cooldown: '0s' } as const;
+
+export function parseAction(ctx: ParseContext, name: string, table: TomlTable): Action {
+  const reader = ctx.open(table, ctx.location('action', name), ACTION_FIELDS, 'an action');
+  return {
+    ...ctx.base('action', name),
+    run: ctx.shell(reader, 'run', { required: true }) ?? '',
+    cooldown: reader.duration('cooldown') ?? duration(ACTION_DEFAULTS.cooldown),
+    max_attempts: reader.integer('max_attempts', { min: 1 }) ?? null,
+  };
+}

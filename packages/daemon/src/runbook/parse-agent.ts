@@ -1,0 +1,114 @@
+/** `[agent.<name>]`: an AI agent session (command, prompt, liveness, recovery). */
+import { isAbsolute } from 'node:path';
+import { duration } from './duration.js';
+import { isValidName } from './kinds.js';
+import type { Agent, AgentInput, Heartbeat, PromptArg } from './model.js';
+import type { ParseContext } from './parse-context.js';
+import { checkTemplate } from './prompt-template.js';
+import type { TableReader } from './table-reader.js';
+import type { TomlTable } from './toml-value.js';
+
+export const AGENT_FIELDS = [
+  'command',
+  'run',
+  'prompt',
+  'prompt_file',
+  'prompt_arg',
+  'inputs',
+  'cwd',
+  'env',
+  'timeout',
+  'idle_timeout',
+  'heartbeat',
+  'on_stuck',
+  'on_timeout',
+  'on_exit',
+  'on_error',
+] as const;
+export const AGENT_INPUT_FIELDS = ['name', 'source'] as const;
+export const HEARTBEATS: readonly Heartbeat[] = ['output', 'claude', 'none'];
+
+export const AGENT_DEFAULTS = {
+  prompt_arg: 'last',
+  idle_timeout: '5m',
+  heartbeat: 'output' as Heartbeat,
+  on_stuck: ['nudge', 'escalate'],
+  on_timeout: ['escalate'],
+  on_exit: [] as string[],
+  on_error: [] as string[],
+} as const;
+
+const FLAG = /^--?[A-Za-z0-9][A-Za-z0-9_-]*$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function promptArg(reader: TableReader): PromptArg {
+  const text = reader.string('prompt_arg') ?? AGENT_DEFAULTS.prompt_arg;
+  if (text === 'last' || text === 'file' || text === 'none') return { type: text };
+  if (FLAG.test(text)) return { type: 'flag', flag: text };
+  reader.error('prompt_arg', `"${text}" is not a prompt_arg`, 'use "last" (default), "file", "none" or a flag such as "--prompt"');
+  return { type: 'last' };
+}
+
+function command(ctx: ParseContext, reader: TableReader): string {
+  if (reader.has('command') && reader.has('run')) {
+    reader.error('run', 'set command or run, not both', 'run is another name for command');
+  }
+  const key = reader.has('run') && !reader.has('command') ? 'run' : 'command';
+  return ctx.shell(reader, key) ?? ctx.config.agent.command;
+}
+
+function inputs(ctx: ParseContext, reader: TableReader): AgentInput[] {
+  const tables = reader.tables('inputs') ?? [];
+  const out: AgentInput[] = [];
+  tables.forEach((table, index) => {
+    const at = reader.location.at === undefined ? `inputs[${index}]` : `${reader.location.at} inputs[${index}]`;
+    const input = ctx.open(table, { ...reader.location, at }, AGENT_INPUT_FIELDS, 'an agent input');
+    const name = input.string('name', { required: true });
+    const source = ctx.shell(input, 'source', { required: true });
+    if (name !== undefined && !isValidName(name)) input.error('name', `"${name}" is not a valid input name`);
+    if (name !== undefined && out.some((i) => i.name === name)) input.error('name', `input "${name}" is defined twice`);
+    if (name !== undefined && source !== undefined) out.push({ name, source });
+  });
+  return out;
+}
+
+export function parseAgent(ctx: ParseContext, name: string, table: TomlTable): Agent {
+  const location = ctx.location('agent', name);
+  const reader = ctx.open(table, location, AGENT_FIELDS, 'an agent');
+  const prompt = reader.string('prompt') ?? null;
+  const promptFile = reader.string('prompt_file', { nonEmpty: true }) ?? null;
+  if (prompt !== null && promptFile !== null) reader.error('prompt_file', 'set prompt or prompt_file, not both');
+  if (prompt !== null) {
+    const problem = checkTemplate(prompt);
+    if (problem !== null) reader.error('prompt', `template error: ${problem}`);
+  }
+  if (promptFile !== null && isAbsolute(promptFile)) {
+    reader.error('prompt_file', `"${promptFile}" is absolute`, 'prompt_file is relative to the project root');
+  }
+  const env = reader.stringMap('env', { scalars: true }) ?? {};
+  for (const key of Object.keys(env)) {
+    if (!ENV_NAME.test(key)) reader.error(`env.${key}`, `"${key}" is not a valid environment variable name`);
+  }
+  const heartbeat = reader.string('heartbeat') ?? AGENT_DEFAULTS.heartbeat;
+  if (!(HEARTBEATS as readonly string[]).includes(heartbeat)) {
+    reader.error('heartbeat', `"${heartbeat}" is not a heartbeat`, `use one of ${HEARTBEATS.join(', ')}`);
+  }
+  return {
+    ...ctx.base('agent', name),
+    command: command(ctx, reader),
+    prompt,
+    prompt_file: promptFile,
+    prompt_path: null,
+    prompt_arg: promptArg(reader),
+    inputs: inputs(ctx, reader),
+    cwd: reader.string('cwd', { nonEmpty: true }) ?? null,
+    env,
+    timeout: reader.duration('timeout') ?? null,
+    idle_timeout: reader.duration('idle_timeout') ?? duration(AGENT_DEFAULTS.idle_timeout),
+    heartbeat: (HEARTBEATS as readonly string[]).includes(heartbeat) ? (heartbeat as Heartbeat) : 'output',
+    on_stuck: ctx.chain(reader, 'on_stuck', AGENT_DEFAULTS.on_stuck),
+    on_timeout: ctx.chain(reader, 'on_timeout', AGENT_DEFAULTS.on_timeout),
+    on_exit: ctx.chain(reader, 'on_exit', AGENT_DEFAULTS.on_exit),
+    on_error: ctx.chain(reader, 'on_error', AGENT_DEFAULTS.on_error),
+  };
+}

@@ -1,0 +1,42 @@
+/** `[worker.<name>]`: drains a queue through a handler pipeline. */
+import { parseDuration } from './duration.js';
+import type { IdleAction, Worker } from './model.js';
+import type { ParseContext } from './parse-context.js';
+import type { TableReader } from './table-reader.js';
+import type { TomlTable } from './toml-value.js';
+
+export const WORKER_FIELDS = ['queue', 'handler', 'concurrency', 'idle_action', 'wake_on', 'events'] as const;
+
+export const DEFAULT_IDLE_ACTION = 'wait:30s';
+
+function idleAction(reader: TableReader): IdleAction {
+  const text = reader.string('idle_action') ?? DEFAULT_IDLE_ACTION;
+  if (text === 'stop') return { type: 'stop' };
+  const hint = 'idle_action is "wait:<duration>" (e.g. "wait:30s") or "stop"';
+  if (!text.startsWith('wait:')) {
+    reader.error('idle_action', `"${text}" is not an idle action`, hint);
+    return { type: 'wait', duration: { text: '30s', ms: 30_000 } };
+  }
+  const parsed = parseDuration(text.slice(5));
+  if (!parsed.ok) {
+    reader.error('idle_action', `bad duration in "${text}": ${parsed.message}`, parsed.hint);
+    return { type: 'wait', duration: { text: '30s', ms: 30_000 } };
+  }
+  return { type: 'wait', duration: parsed.duration };
+}
+
+export function parseWorker(ctx: ParseContext, name: string, table: TomlTable): Worker {
+  const location = ctx.location('worker', name);
+  const reader = ctx.open(table, location, WORKER_FIELDS, 'a worker');
+  const queue = ctx.ref(reader, 'queue', 'queue', { required: true }) ?? { ref: '', id: '' };
+  const handler = ctx.ref(reader, 'handler', 'pipeline', { required: true }) ?? { ref: '', id: '' };
+  return {
+    ...ctx.base('worker', name),
+    queue,
+    handler,
+    concurrency: reader.integer('concurrency', { min: 1 }) ?? 1,
+    idle_action: idleAction(reader),
+    wake_on: ctx.eventPatterns(reader, 'wake_on'),
+    events: ctx.hooks(reader.raw('events'), location, 'events.'),
+  };
+}

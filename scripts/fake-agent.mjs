@@ -1,0 +1,194 @@
+#!/usr/bin/env node
+/**
+ * fake-agent: a scripted stand-in for an AI coding agent, for tests and demos.
+ * A real program meant to run in a real pty (plain Node, no dependencies).
+ *
+ *   node scripts/fake-agent.mjs [args...] [prompt-file]
+ *
+ * PROMPT: the last argument when it names an existing file, else $OJ_PROMPT_FILE.
+ * At start the agent prints `prompt: <first line of the prompt>`.
+ *
+ * SCRIPT (first found wins):
+ *   1. $FAKE_AGENT_SCRIPT: a JSON array of steps, or the path of a JSON file holding one;
+ *   2. a fenced block in the prompt:  ```fake-agent  [ ...steps... ]  ```
+ *   3. the default: print three "working..." lines, then exit 0.
+ *
+ * STEPS (one key each, run in order; when the steps run out the agent exits 0):
+ *   { "print": "text" }          print a line
+ *   { "sleep": 1.5 }             stay silent for N seconds
+ *   { "quiet": true }            stay silent until any input arrives (a keypress), then go on
+ *   { "waitInput": "substr" }    wait for a line of input (Enter ends it) and print `got: <line>`;
+ *                                with a non-empty substring, keep waiting until a line contains it
+ *                                ("" or true: any line)
+ *   { "claudeLog": { ... } }     append one Claude Code style JSONL entry to $FAKE_AGENT_CLAUDE_LOG
+ *                                (`timestamp`, `sessionId` ($FAKE_AGENT_SESSION_ID or a random one),
+ *                                `cwd` and `uuid` are filled in when absent)
+ *   { "oj": ["done"] }           run the oj CLI ($OJ_BIN, else `oj` on PATH) with these arguments,
+ *                                output to the terminal, environment inherited (OJ_SOCKET, OJ_SESSION...);
+ *                                prints `oj exited <code>` when it fails
+ *   { "exit": 0 }                exit with this status
+ *
+ * INPUT: the terminal is put in raw mode; typed input is echoed (Enter as a newline) so a nudge
+ * is visible on screen. Input typed while no step waits is queued for the next waitInput.
+ * Ctrl-C exits 130. A resize prints `resized: <cols>x<rows>`.
+ */
+import { spawn } from 'node:child_process';
+import { appendFileSync, existsSync, readFileSync, statSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+
+// The pty's output processing turns "\n" into "\r\n" (raw mode keeps it on).
+const out = (text) => process.stdout.write(text);
+const println = (text) => out(`${text}\n`);
+
+function fail(message) {
+  process.stderr.write(`fake-agent: ${message}\n`);
+  process.exit(2);
+}
+
+function readPrompt() {
+  const last = process.argv.length > 2 ? process.argv[process.argv.length - 1] : undefined;
+  const candidates = [last, process.env.OJ_PROMPT_FILE];
+  for (const path of candidates) {
+    if (path && existsSync(path) && statSync(path).isFile()) return readFileSync(path, 'utf8');
+  }
+  return undefined;
+}
+
+function parseSteps(text, where) {
+  let steps;
+  try {
+    steps = JSON.parse(text);
+  } catch (error) {
+    fail(`${where} is not JSON: ${error.message}`);
+  }
+  if (!Array.isArray(steps)) fail(`${where} must be a JSON array of steps`);
+  return steps;
+}
+
+function loadScript(prompt) {
+  const env = process.env.FAKE_AGENT_SCRIPT;
+  if (env && env.trim().length > 0) {
+    const text = env.trim().startsWith('[') ? env : readFileSync(env, 'utf8');
+    return parseSteps(text, 'FAKE_AGENT_SCRIPT');
+  }
+  const fenced = prompt?.match(/```fake-agent[^\n]*\n([\s\S]*?)```/);
+  if (fenced) return parseSteps(fenced[1], 'the fake-agent block of the prompt');
+  return [{ print: 'working... 1/3' }, { print: 'working... 2/3' }, { print: 'working... 3/3' }, { exit: 0 }];
+}
+
+/** Typed input: echoed as it arrives, split into lines, handed to whoever waits. */
+class Input {
+  lines = [];
+  partial = '';
+  waiters = [];
+  keyWaiters = [];
+
+  constructor() {
+    if (process.stdin.isTTY) process.stdin.setRawMode(true);
+    process.stdin.setEncoding('utf8');
+    process.stdin.on('data', (chunk) => this.receive(chunk));
+    process.stdin.on('end', () => process.exit(0));
+  }
+
+  receive(chunk) {
+    if (chunk.includes('\u0003')) {
+      println('^C');
+      process.exit(130);
+    }
+    for (const resolve of this.keyWaiters.splice(0)) resolve();
+    for (const ch of chunk) {
+      if (ch === '\r' || ch === '\n') {
+        out('\n');
+        this.lines.push(this.partial);
+        this.partial = '';
+      } else if (ch === '\u007f' || ch === '\b') {
+        if (this.partial.length > 0) {
+          this.partial = this.partial.slice(0, -1);
+          out('\b \b');
+        }
+      } else {
+        this.partial += ch;
+        out(ch);
+      }
+    }
+    this.deliver();
+  }
+
+  deliver() {
+    while (this.lines.length > 0 && this.waiters.length > 0) {
+      this.waiters.shift()(this.lines.shift());
+    }
+  }
+
+  nextLine() {
+    return new Promise((resolve) => {
+      this.waiters.push(resolve);
+      this.deliver();
+    });
+  }
+
+  nextKey() {
+    return new Promise((resolve) => this.keyWaiters.push(resolve));
+  }
+}
+
+function runOj(args) {
+  const bin = process.env.OJ_BIN || 'oj';
+  return new Promise((resolve) => {
+    const child = spawn(bin, args.map(String), { stdio: 'inherit', env: process.env });
+    child.on('error', (error) => {
+      println(`oj failed to start: ${error.message}`);
+      resolve(127);
+    });
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+  });
+}
+
+function appendClaudeLog(entry) {
+  const path = process.env.FAKE_AGENT_CLAUDE_LOG;
+  if (!path) fail('a claudeLog step needs FAKE_AGENT_CLAUDE_LOG');
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) fail('claudeLog takes an object');
+  const line = {
+    timestamp: new Date().toISOString(),
+    sessionId: process.env.FAKE_AGENT_SESSION_ID || sessionId,
+    cwd: process.cwd(),
+    uuid: randomUUID(),
+    ...entry,
+  };
+  appendFileSync(path, JSON.stringify(line) + '\n');
+}
+
+const sessionId = randomUUID();
+const sleep = (seconds) => new Promise((resolve) => setTimeout(resolve, Math.max(0, seconds) * 1000));
+
+async function run(steps, input) {
+  for (const [index, step] of steps.entries()) {
+    if (typeof step !== 'object' || step === null) fail(`step ${index} is not an object`);
+    if ('print' in step) println(String(step.print));
+    else if ('sleep' in step) await sleep(Number(step.sleep));
+    else if ('quiet' in step) await input.nextKey();
+    else if ('waitInput' in step) {
+      const expected = typeof step.waitInput === 'string' ? step.waitInput : '';
+      for (;;) {
+        const line = await input.nextLine();
+        println(`got: ${line}`);
+        if (line.includes(expected)) break;
+      }
+    } else if ('claudeLog' in step) appendClaudeLog(step.claudeLog);
+    else if ('oj' in step) {
+      if (!Array.isArray(step.oj)) fail(`step ${index}: oj takes an array of arguments`);
+      const code = await runOj(step.oj);
+      if (code !== 0) println(`oj exited ${code}`);
+    } else if ('exit' in step) process.exit(Number(step.exit));
+    else fail(`step ${index} is unknown: ${JSON.stringify(step)}`);
+  }
+  process.exit(0);
+}
+
+const prompt = readPrompt();
+const steps = loadScript(prompt);
+const input = new Input();
+// 'resize' fires after Node has read the new size (a SIGWINCH listener would run before).
+process.stdout.on('resize', () => println(`resized: ${process.stdout.columns}x${process.stdout.rows}`));
+println(`prompt: ${prompt === undefined ? '(none)' : (prompt.split('\n')[0] ?? '')}`);
+await run(steps, input);
