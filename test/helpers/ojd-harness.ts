@@ -4,7 +4,8 @@
  * fixed time: waits poll with a deadline.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -81,6 +82,7 @@ export class TestEnv {
       env: { ...this.env, ...opts.env },
       cwd: opts.cwd ?? this.root,
       reject: false,
+      stripFinalNewline: false,
       timeout: opts.timeout ?? 20_000,
       ...(opts.input !== undefined ? { input: opts.input } : {}),
     });
@@ -175,4 +177,21 @@ export class RawClient {
   close(): void {
     this.socket.destroy();
   }
+}
+
+/** Creates a project (a directory with .oj/runbooks) under the test root. */
+export function makeProject(t: TestEnv, name: string, runbooks: Record<string, string>, opts: { git?: boolean } = {}): string {
+  const root = join(t.root, name);
+  mkdirSync(join(root, '.oj', 'runbooks'), { recursive: true });
+  for (const [file, text] of Object.entries(runbooks)) writeFileSync(join(root, '.oj', 'runbooks', `${file}.toml`), text);
+  if (opts.git) {
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: root, stdio: 'ignore' });
+    git('init', '-q', '-b', 'main');
+    git('config', 'user.email', 'test@example.com');
+    git('config', 'user.name', 'oj test');
+    writeFileSync(join(root, 'README'), 'scratch\n');
+    git('add', '-A');
+    git('commit', '-qm', 'init');
+  }
+  return root;
 }

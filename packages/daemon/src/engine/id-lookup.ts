@@ -22,5 +22,5 @@ export function resolveByPrefix(
     });
   }
   const suggestion = didYouMean(given, all());
-  throw OjError.notFound(what, given, suggestion ? { hint: `did you mean ${suggestion}?` } : {});
+  throw OjError.notFound(what, given, suggestion ? { hint: suggestion } : {});
 }

@@ -69,11 +69,12 @@ export class PipelineRuntime implements EngineServices {
 
   resolveVars(c: CreatePipeline, id: string): { vars: Record<string, JsonValue>; workspace: string | null } {
     const d = c.definition;
-    const runtimeWorkspace = join(this.o.stateDir, 'workspaces', id);
-    const runtime = { workspace: runtimeWorkspace, branch: `oj/${id}`, pipeline: id, name: id, project_root: c.project };
+    // workspace and branch have engine defaults that a pipeline's own defaults override.
+    const fallback = { workspace: join(this.o.stateDir, 'workspaces', id), branch: `oj/${id}` };
+    const runtime = { pipeline: id, name: id, project_root: c.project };
     const ctx = pipelineContext({ inputs: { ...(c.vars ?? {}), ...c.inputs }, runtime });
     const defaults = resolveDefaults(d.defaults, ctx);
-    const vars: Record<string, JsonValue> = { ...runtime, ...(c.vars ?? {}), ...c.inputs, ...defaults };
+    const vars: Record<string, JsonValue> = { ...fallback, ...runtime, ...(c.vars ?? {}), ...c.inputs, ...defaults };
     const declared = 'workspace' in d.defaults || 'branch' in d.defaults;
     if (typeof vars.workspace === 'string' && !isAbsolute(vars.workspace)) vars.workspace = resolve(c.project, vars.workspace);
     return { vars, workspace: declared ? String(vars.workspace) : null };

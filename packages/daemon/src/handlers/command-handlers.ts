@@ -41,7 +41,7 @@ export function registerCommandHandlers(router: RpcRouter, d: CommandHandlerDeps
       const names = project.all('command').map((c) => c.name);
       const guess = didYouMean(p.command, names);
       throw OjError.notFound('command', p.command, {
-        hint: guess ? `did you mean ${guess}?` : names.length ? `commands: ${names.join(', ')}` : 'this project defines no commands',
+        hint: guess ? guess : names.length ? `commands: ${names.join(', ')}` : 'this project defines no commands',
       });
     }
     const bound = bindArgs(command.args, p.args);

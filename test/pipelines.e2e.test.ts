@@ -1,0 +1,270 @@
+/** Issue: commands and pipelines, end to end with a real ojd and the real oj. */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { TestEnv, makeProject, waitFor } from './helpers/ojd-harness.js';
+
+type Pipeline = { id: string; status: string; phase: string | null; error: string | null; workspace: string | null; waitingFor: unknown };
+type Shown = { pipeline: Pipeline; runs: { run: number; phase: string; status: string }[] };
+
+let t: TestEnv;
+beforeEach(() => {
+  t = new TestEnv();
+});
+afterEach(async () => {
+  await t.cleanup();
+});
+
+const BUILD = `
+[events]
+on_phase_change = "echo file-hook {phase} >> events.log"
+
+# Build a feature through phases.
+[command.build]
+args = "<name> <prompt>"
+run = { pipeline = "build" }
+
+[pipeline.build]
+inputs = ["name", "prompt"]
+
+[[pipeline.build.phase]]
+name = "plan"
+run = "echo 'planning {name}: {prompt}' > plan.txt"
+
+[[pipeline.build.phase]]
+name = "execute"
+run = "echo executed >> executed.txt"
+
+[[pipeline.build.phase]]
+name = "verify"
+run = "test $(wc -l < executed.txt) -ge 2"
+on_fail = "execute"
+
+[pipeline.build.events]
+on_phase = "echo phase {phase} >> events.log"
+on_complete = "echo complete {name} >> events.log"
+`;
+
+describe('oj run', () => {
+  it('runs the build pipeline end to end with --wait, looping verify -> execute until it passes, hooks logging', async () => {
+    await t.startDaemon();
+    const root = makeProject(t, 'proj', { build: BUILD });
+    const r = await t.oj(['run', 'build', 'auth', 'Add authentication', '--wait'], { cwd: root });
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout.split('\n')[0]).toBe('build-auth');
+    expect(readFileSync(join(root, 'plan.txt'), 'utf8')).toBe('planning auth: Add authentication\n');
+    const shown = await t.ojJson<Shown>(['pipeline', 'show', 'build-auth'], { cwd: root });
+    expect(shown.pipeline.status).toBe('done');
+    expect(shown.runs.map((x) => `${x.phase}:${x.status}`)).toEqual([
+      'plan:done',
+      'execute:done',
+      'verify:failed',
+      'execute:done',
+      'verify:done',
+    ]);
+    // Hooks run after each transition; wait for the completion hook's line.
+    const log = await waitFor('hooks', () => {
+      const text = existsSync(join(root, 'events.log')) ? readFileSync(join(root, 'events.log'), 'utf8') : '';
+      return text.includes('complete auth') && text.split('\n').filter((l) => l.startsWith('file-hook')).length === 5 ? text : null;
+    });
+    const own = log.split('\n').filter((l) => l.startsWith('phase '));
+    expect(own).toEqual(['phase plan', 'phase execute', 'phase verify', 'phase execute', 'phase verify']);
+  });
+
+  it('a second pipeline with the same input gets a suffixed id; ids accept unique prefixes', async () => {
+    await t.startDaemon();
+    const root = makeProject(t, 'proj', { build: BUILD });
+    await t.oj(['run', 'build', 'auth', 'one', '--wait'], { cwd: root });
+    const second = await t.oj(['run', 'build', 'auth', 'two'], { cwd: root });
+    expect(second.stdout.trim()).toBe('build-auth-2');
+    const shown = await t.ojJson<Shown>(['pipeline', 'show', 'build-auth-'], { cwd: root });
+    expect(shown.pipeline.id).toBe('build-auth-2');
+    const ambiguous = await t.oj(['pipeline', 'show', 'build'], { cwd: root });
+    expect(ambiguous.exitCode).toBe(1);
+    expect(ambiguous.stderr).toMatch(/ambiguous/);
+    const typo = await t.oj(['pipeline', 'show', 'biuld-auth'], { cwd: root });
+    expect(typo.stderr).toMatch(/did you mean "build-auth"\?/);
+  });
+
+  it('runs a shell command with the caller cwd, streams its output and exits with its code; hostile args stay literal', async () => {
+    await t.startDaemon();
+    const marker = join(t.root, 'pwned');
+    const root = makeProject(t, 'proj', {
+      cmds: `
+[command.greet]
+args = "<who> [--shout]"
+run = """
+echo "hello {who}"
+echo 'single {who}'
+echo bare {who}
+test "{shout}" = true && echo SHOUT
+exit 3
+"""
+`,
+    });
+    const hostile = `$(touch ${marker}) \`touch ${marker}\` '; touch ${marker}; ' "quoted"`;
+    const r = await t.oj(['run', 'greet', hostile, '--shout'], { cwd: root });
+    expect(r.exitCode).toBe(3);
+    expect(r.stdout).toBe(`hello ${hostile}\nsingle ${hostile}\nbare ${hostile}\nSHOUT\n`);
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('lists commands with their descriptions, prints usage for bad arguments with exit 2', async () => {
+    await t.startDaemon();
+    const root = makeProject(t, 'proj', { build: BUILD });
+    const list = await t.oj(['run'], { cwd: root });
+    expect(list.stdout).toMatch(/build\s+build <name> <prompt>/);
+    const bad = await t.oj(['run', 'build', 'only-one'], { cwd: root });
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toMatch(/missing required argument <prompt>/);
+    expect(bad.stderr).toMatch(/Usage: oj run build <name> <prompt>/);
+    const unknown = await t.oj(['run', 'biuld'], { cwd: root });
+    expect(unknown.exitCode).toBe(1);
+    expect(unknown.stderr).toMatch(/did you mean "build"\?/);
+  });
+});
+
+const GATED = `
+[command.gated]
+args = "<name>"
+run = { pipeline = "gated" }
+
+[pipeline.gated]
+inputs = ["name"]
+
+[[pipeline.gated.phase]]
+name = "first"
+run = "echo first >> trace"
+
+[[pipeline.gated.phase]]
+name = "hold"
+run = "echo hold >> trace; while [ ! -f release-{name} ]; do sleep 0.05; done"
+
+[[pipeline.gated.phase]]
+name = "last"
+run = "echo last >> trace"
+`;
+
+describe('steering a live pipeline', () => {
+  it('transition, cancel and resume do what they say', async () => {
+    await t.startDaemon();
+    const root = makeProject(t, 'proj', { gated: GATED });
+    await t.oj(['run', 'gated', 'a'], { cwd: root });
+    await waitFor('hold phase', async () => (await t.oj(['pipeline', 'show', 'gated-a', '--phase'], { cwd: root })).stdout.trim() === 'hold');
+    const tr = await t.oj(['pipeline', 'transition', 'gated-a', 'last'], { cwd: root });
+    expect(tr.exitCode).toBe(0);
+    const w = await t.oj(['pipeline', 'wait', 'gated-a', '--timeout', '20s'], { cwd: root });
+    expect(w.exitCode).toBe(0);
+    expect(readFileSync(join(root, 'trace'), 'utf8')).toBe('first\nhold\nlast\n');
+
+    await t.oj(['run', 'gated', 'b'], { cwd: root });
+    await waitFor('hold phase', async () => (await t.oj(['pipeline', 'show', 'gated-b', '--phase'], { cwd: root })).stdout.trim() === 'hold');
+    const c = await t.oj(['pipeline', 'cancel', 'gated-b'], { cwd: root });
+    expect(c.stdout).toMatch(/cancelled/);
+    const wc = await t.oj(['pipeline', 'wait', 'gated-b'], { cwd: root });
+    expect(wc.exitCode).toBe(4);
+    const notFound = await t.oj(['pipeline', 'wait', 'nope'], { cwd: root });
+    expect(notFound.exitCode).toBe(3);
+    const timeout = await t.oj(['run', 'gated', 'c'], { cwd: root });
+    expect(timeout.exitCode).toBe(0);
+    const wt = await t.oj(['pipeline', 'wait', 'gated-c', '--timeout', '200ms'], { cwd: root });
+    expect(wt.exitCode).toBe(2);
+    const cant = await t.oj(['pipeline', 'resume', 'gated-c'], { cwd: root });
+    expect(cant.exitCode).toBe(1);
+    expect(cant.stderr).toMatch(/cannot resume a pipeline that is running/);
+    writeFileSync(join(root, 'release-c'), '');
+    expect((await t.oj(['pipeline', 'wait', 'gated-c'], { cwd: root })).exitCode).toBe(0);
+  });
+
+  it('resume re-runs the failed phase', async () => {
+    await t.startDaemon();
+    const root = makeProject(t, 'proj', {
+      flaky: `
+[command.flaky]
+run = { pipeline = "flaky" }
+[pipeline.flaky]
+[[pipeline.flaky.phase]]
+name = "try"
+run = "test -f ok"
+`,
+    });
+    await t.oj(['run', 'flaky', '--wait'], { cwd: root });
+    const failed = await t.ojJson<Shown>(['pipeline', 'show', 'flaky'], { cwd: root });
+    expect(failed.pipeline.status).toBe('failed');
+    expect(failed.pipeline.error).toMatch(/phase "try" failed: exit code 1/);
+    writeFileSync(join(root, 'ok'), '');
+    await t.oj(['pipeline', 'resume', 'flaky'], { cwd: root });
+    expect((await t.oj(['pipeline', 'wait', 'flaky'], { cwd: root })).exitCode).toBe(0);
+  });
+
+  it('trips the circuit breaker on an endless on_fail loop', async () => {
+    await t.startDaemon();
+    const root = makeProject(t, 'proj', {
+      loop: `
+[command.loop]
+run = { pipeline = "loop" }
+[pipeline.loop]
+[[pipeline.loop.phase]]
+name = "fix"
+run = "true"
+[[pipeline.loop.phase]]
+name = "verify"
+run = "false"
+on_fail = "fix"
+`,
+    });
+    const r = await t.oj(['run', 'loop', '--wait'], { cwd: root });
+    expect(r.exitCode).toBe(1);
+    const shown = await t.ojJson<Shown>(['pipeline', 'show', 'loop'], { cwd: root });
+    expect(shown.pipeline.error).toMatch(/circuit breaker: phase "fix" entered 6 times \(limit 5\)/);
+  });
+});
+
+describe('workspaces', () => {
+  it('gives a pipeline with a branch its own git worktree and removes it when it succeeds', async () => {
+    await t.startDaemon();
+    const root = makeProject(
+      t,
+      'repo',
+      {
+        ws: `
+[command.feature]
+args = "<name>"
+run = { pipeline = "feature" }
+[pipeline.feature]
+inputs = ["name"]
+defaults = { branch = "feature/{name}" }
+[[pipeline.feature.phase]]
+name = "work"
+run = "git rev-parse --abbrev-ref HEAD > {project_root}/seen-branch; pwd > {project_root}/seen-pwd; test -f .claude/settings.local.json"
+`,
+      },
+      { git: true },
+    );
+    const r = await t.oj(['run', 'feature', 'login', '--wait'], { cwd: root });
+    expect(r.exitCode).toBe(0);
+    expect(readFileSync(join(root, 'seen-branch'), 'utf8').trim()).toBe('feature/login');
+    const ws = readFileSync(join(root, 'seen-pwd'), 'utf8').trim();
+    expect(ws).toBe(join(t.stateDir, 'workspaces', 'feature-login'));
+    await waitFor('worktree removed', () => !existsSync(ws));
+  });
+});
+
+describe('crash recovery', () => {
+  it('finishes a pipeline after kill -9 mid-phase with no phase skipped', async () => {
+    const d = await t.startDaemon();
+    const root = makeProject(t, 'proj', { gated: GATED });
+    await t.oj(['run', 'gated', 'k'], { cwd: root });
+    await waitFor('hold phase', async () => (await t.oj(['pipeline', 'show', 'gated-k', '--phase'], { cwd: root })).stdout.trim() === 'hold');
+    d.kill('SIGKILL');
+    await waitFor('ojd to die', () => d.exitCode !== null || d.signalCode !== null);
+    writeFileSync(join(root, 'release-k'), '');
+    await t.startDaemon();
+    expect((await t.oj(['pipeline', 'wait', 'gated-k', '--timeout', '20s'], { cwd: root })).exitCode).toBe(0);
+    // hold ran twice (at-least-once: re-run after the crash), nothing skipped.
+    expect(readFileSync(join(root, 'trace'), 'utf8')).toBe('first\nhold\nhold\nlast\n');
+    const shown = await t.ojJson<Shown>(['pipeline', 'show', 'gated-k'], { cwd: root });
+    expect(shown.runs.map((r) => `${r.phase}:${r.status}`)).toEqual(['first:done', 'hold:failed', 'hold:done', 'last:done']);
+  });
+});
