@@ -56,9 +56,16 @@ export interface PhaseIo {
 
 type Listener = (id: string, update: PipelineUpdate) => void;
 
+/**
+ * Called inside the transaction that ends a pipeline, so that what depends on
+ * the outcome (a queue item's completion) commits with it or not at all.
+ */
+export type TerminalHook = (record: PipelineRecord, status: 'done' | 'failed' | 'cancelled') => void;
+
 export class PipelineEngine {
   private readonly live = new Map<string, { run: number; stop(reason: string): void }>();
   private readonly listeners = new Set<Listener>();
+  private readonly terminalHooks: TerminalHook[] = [];
   private services: EngineServices | null = null;
   private shuttingDown = false;
 
@@ -71,6 +78,11 @@ export class PipelineEngine {
 
   attach(services: EngineServices): void {
     this.services = services;
+  }
+
+  /** Registers a hook run inside the transaction that ends a pipeline (see TerminalHook). */
+  onTerminal(hook: TerminalHook): void {
+    this.terminalHooks.push(hook);
   }
 
   private get svc(): EngineServices {
@@ -140,6 +152,9 @@ export class PipelineEngine {
       const updated: PipelineRecord = { ...r, state: t.state };
       changed = true;
       this.store.save(updated);
+      if (TERMINAL.has(t.state.status) && !TERMINAL.has(r.state.status)) {
+        for (const hook of this.terminalHooks) hook(updated, t.state.status as 'done' | 'failed' | 'cancelled');
+      }
       for (const e of t.effects) {
         if (e.type === 'emit') {
           this.events.emit({ name: e.name, subject: id, project: r.project, data: e.data });

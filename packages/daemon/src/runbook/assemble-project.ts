@@ -98,7 +98,7 @@ function checkPromptFile(agent: Agent, root: string, display: string, files: Pro
   agent.prompt_path = path;
   const text = files.readText(path);
   if (text === undefined) {
-    sink.add(locationOf(agent, display, 'prompt_file'), `file "${agent.prompt_file}" not found`, `prompt_file is relative to the project root (${root})`);
+    sink.add(locationOf(agent, display, 'prompt_file'), `file "${agent.prompt_file}" not found`, `prompt_file paths are relative to the project root, ${root}`);
     return;
   }
   const problem = checkTemplate(text);

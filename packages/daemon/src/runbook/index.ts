@@ -8,8 +8,16 @@
 // Discovery and loading
 export { findProjectRoot, listRunbookFiles, projectPaths, runbookName, OJ_DIR, RUNBOOKS_DIR, CONFIG_FILE } from './discovery.js';
 export type { ProjectPaths } from './discovery.js';
-export { loadProject, loadProjectSync, buildProject, readProjectSources, readProjectSourcesSync, diskFiles } from './load-project.js';
-export type { LoadResult, ProjectSources } from './load-project.js';
+export {
+  loadProject,
+  loadProjectSync,
+  buildProject,
+  buildProjectFromTexts,
+  readProjectSources,
+  readProjectSourcesSync,
+  diskFiles,
+} from './load-project.js';
+export type { LoadResult, ProjectSources, InMemoryProject } from './load-project.js';
 export { checkPath } from './check-path.js';
 export type { CheckResult } from './check-path.js';
 export { parseProjectConfig, DEFAULT_CONFIG } from './project-config.js';

@@ -136,3 +136,34 @@ export function loadProjectSync(root: string): LoadResult {
 export async function loadProject(root: string): Promise<LoadResult> {
   return buildProject(await readProjectSources(root));
 }
+
+export interface InMemoryProject {
+  /** Runbook texts by runbook name (file name without .toml). */
+  runbooks: Record<string, string>;
+  /** `.oj/config.toml` text. */
+  config?: string;
+  /** Other project files (prompt templates) by path relative to the root. */
+  files?: Record<string, string>;
+  /** Defaults to /project. */
+  root?: string;
+}
+
+/** Build a project from texts, without touching the disk: for tests and tools. */
+export function buildProjectFromTexts(input: InMemoryProject): LoadResult {
+  const root = input.root ?? '/project';
+  const runbooks: RunbookSource[] = Object.entries(input.runbooks).map(([name, text]) => ({
+    name,
+    path: `${root}/.oj/runbooks/${name}.toml`,
+    display: `.oj/runbooks/${name}.toml`,
+    text,
+  }));
+  const config = input.config === undefined ? null : { display: '.oj/config.toml', text: input.config };
+  const extra = input.files ?? {};
+  const files: ProjectFileAccess = {
+    readText: (path) => {
+      const rel = relative(root, path);
+      return Object.hasOwn(extra, rel) ? extra[rel] : undefined;
+    },
+  };
+  return buildProject({ root, config, runbooks, errors: [] }, files);
+}

@@ -178,7 +178,11 @@ export class ParseContext {
     for (const [key, value] of Object.entries(table)) {
       const at: ErrorLocation = { ...location, field: `${prefix}${key}` };
       if (!HOOK_NAME.test(key)) {
-        this.sink.add(at, `"${key}" is not an event hook`, didYouMean(key, KNOWN_HOOKS) ?? 'hooks are named on_<event>, e.g. on_complete');
+        const prefixed = `on_${key}`;
+        const hint = (KNOWN_HOOKS as readonly string[]).includes(prefixed)
+          ? `did you mean "${prefixed}"?`
+          : (didYouMean(key, KNOWN_HOOKS) ?? 'hooks are named on_<event>, e.g. on_complete');
+        this.sink.add(at, `"${key}" is not an event hook`, hint);
         continue;
       }
       if (typeof value !== 'string' || value.trim() === '') {

@@ -12,7 +12,7 @@ export const DEFAULT_IDLE_ACTION = 'wait:30s';
 function idleAction(reader: TableReader): IdleAction {
   const text = reader.string('idle_action') ?? DEFAULT_IDLE_ACTION;
   if (text === 'stop') return { type: 'stop' };
-  const hint = 'idle_action is "wait:<duration>" (e.g. "wait:30s") or "stop"';
+  const hint = 'idle_action is "wait:<duration>", e.g. "wait:30s", or "stop"';
   if (!text.startsWith('wait:')) {
     reader.error('idle_action', `"${text}" is not an idle action`, hint);
     return { type: 'wait', duration: { text: '30s', ms: 30_000 } };

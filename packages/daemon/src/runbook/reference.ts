@@ -68,7 +68,7 @@ export function resolveReference(index: PrimitiveIndex, text: string, expected: 
       ok: false,
       reason: 'not_found',
       message: `"${text}": runbook ${file} has no ${expected} "${name}"`,
-      hint: didYouMean(name, names) ?? (names.length === 0 ? undefined : `its ${expected}s: ${names.join(', ')}`),
+      hint: didYouMean(name, names) ?? (names.length === 0 ? `${file}.toml defines no ${expected}` : `its ${expected}s: ${names.join(', ')}`),
     };
   }
   const files = index.filesDefining(expected, name);

@@ -137,9 +137,9 @@ export class NdjsonRpcPeer {
     return () => this.closeListeners.delete(listener);
   }
 
+  /** Ends the connection once queued replies are written. */
   close(): void {
     this.socket.end();
-    this.socket.destroySoon?.();
   }
 
   destroy(): void {

@@ -21,7 +21,8 @@ afterEach(async () => {
 describe('SessionSupervisor.start', () => {
   it('runs the command in a pty: output reaches the transcript and the screen', async () => {
     const supervisor = kit.supervisor();
-    const promptFile = join(kit.root, 'prompt.md');
+    // As ojd does: the rendered prompt goes into the session directory first.
+    const promptFile = join(supervisor.prepareDir('s1').dir, 'prompt.md');
     writeFileSync(promptFile, 'Fix the flaky test\nmore detail\n');
     const handle = kit.track(
       await supervisor.start(fakeAgentSpec('s1', [{ print: 'step one' }, { quiet: true }], { args: [promptFile] })),
@@ -274,7 +275,9 @@ describe('SessionHandle.idleMs', () => {
     const handle = kit.track(await supervisor.start(fakeAgentSpec('s1', [{ print: 'thinking' }, { quiet: true }, { print: 'woke up' }, { quiet: true }])));
     await waitFor('the quiet point', async () => (await handle.capture()).includes('thinking'));
 
-    // The last output was stamped by the host's clock or this one, both within a second of `now`.
+    // Output so far was stamped by the host's wall clock (before the handle subscribed) or by
+    // this clock; both are at or before the wall-clock time now.
+    now = Date.now();
     const before = handle.idleMs();
     expect(before).toBeLessThan(5_000);
     now += 90_000;

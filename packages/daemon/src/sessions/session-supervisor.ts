@@ -9,7 +9,7 @@
  * only disconnects unless told to kill.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ErrorCode, OjError, SessionHostMethods as M } from '@oj/protocol';
@@ -21,7 +21,6 @@ import {
   readExitRecord,
   readHostError,
   sessionPaths,
-  writeFileAtomicSync,
   type ExitRecord,
   type SessionPaths,
 } from './session-files.js';
@@ -93,6 +92,19 @@ export class SessionSupervisor {
     return sessionPaths(join(this.sessionsRoot, checkId(id)));
   }
 
+  /**
+   * Creates the session directory (0700) ahead of `start`, so the caller can
+   * put files there first (the rendered prompt). Fine to call for a directory
+   * that exists; `start` refuses only an id that already has a spec.json.
+   */
+  prepareDir(id: string): SessionPaths {
+    const paths = this.paths(id);
+    mkdirSync(this.sessionsRoot, { recursive: true, mode: 0o700 });
+    mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
+    chmodSync(paths.dir, 0o700);
+    return paths;
+  }
+
   /** Creates the session directory, spawns its host and resolves once the host serves its socket. */
   async start(input: SessionStartSpec): Promise<SessionHandle> {
     const parsed = M.SessionSpec.safeParse(input);
@@ -116,16 +128,15 @@ export class SessionSupervisor {
         hint: 'build the daemon (npx tsc -b packages/daemon)',
       });
     }
-    mkdirSync(this.sessionsRoot, { recursive: true, mode: 0o700 });
+    this.prepareDir(spec.id);
     try {
-      mkdirSync(paths.dir, { mode: 0o700 });
+      writeFileSync(paths.spec, JSON.stringify(spec, null, 2) + '\n', { flag: 'wx', mode: 0o600 });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
         throw new OjError(ErrorCode.AlreadyExists, `session already exists: ${spec.id}`, { kind: 'already_exists', id: spec.id });
       }
       throw error;
     }
-    writeFileAtomicSync(paths.spec, JSON.stringify(spec, null, 2) + '\n');
 
     const host = this.spawnHost(paths);
     const client = await this.waitForHost(spec.id, paths, host);

@@ -38,7 +38,12 @@ export const SessionSpec = z
     /** Lines of scrollback kept for `capture`. */
     scrollback: z.number().int().min(0).max(100_000).default(5000),
     /** How long the host keeps serving after the command exited (unless told to shut down). */
-    lingerMs: z.number().int().min(0).default(10 * 60_000),
+    lingerMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(7 * 24 * 3_600_000)
+      .default(10 * 60_000),
   })
   .strict();
 export type SessionSpec = z.output<typeof SessionSpec>;
