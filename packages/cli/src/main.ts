@@ -12,6 +12,8 @@ import { statusCommand } from './commands/status-command.js';
 import { pipelineCommands } from './commands/pipeline-commands.js';
 import { runCommand } from './commands/run-runbook-command.js';
 import { serviceCommands } from './service/index.js';
+import { cronCommands, queueCommands, workerCommands } from './commands/queue-commands.js';
+import { lockCommands, semaphoreCommands } from './commands/coordination-commands.js';
 import { ExitCode } from './output/print.js';
 
 export async function main(argv: string[] = hideBin(process.argv)): Promise<void> {
@@ -30,6 +32,11 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<void
     .command('daemon', 'Manage the ojd daemon', (y) => serviceCommands(daemonCommands(y)))
     .command('run <command> [args..]', 'Run a runbook command (oj run --help)', (y) => y)
     .command('pipeline', 'Inspect and steer pipelines', (y) => pipelineCommands(y))
+    .command('queue', 'Work items: add, take, complete, dead letters', (y) => queueCommands(y))
+    .command('worker', 'Queue workers: start, stop, wake', (y) => workerCommands(y))
+    .command('cron', 'Scheduled runs: enable, disable, run now', (y) => cronCommands(y))
+    .command('lock', 'Exclusive locks', (y) => lockCommands(y))
+    .command('semaphore', 'Counting semaphores', (y) => semaphoreCommands(y))
     .fail((msg, err, y) => {
       if (err) throw err;
       y.showHelp('error');

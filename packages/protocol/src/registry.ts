@@ -4,6 +4,11 @@ import * as Daemon from './methods/daemon.js';
 import * as Events from './methods/events.js';
 import * as Pipelines from './methods/pipelines.js';
 import * as Commands from './methods/commands.js';
+import * as Queues from './methods/queues.js';
+import * as Workers from './methods/workers.js';
+import * as Crons from './methods/crons.js';
+import * as Locks from './methods/locks.js';
+import * as Semaphores from './methods/semaphores.js';
 
 function methodsOf(mod: Record<string, unknown>): AnyMethod[] {
   return Object.values(mod).filter(
@@ -17,7 +22,7 @@ function notificationsOf(mod: Record<string, unknown>): Notification<string, unk
   );
 }
 
-const modules: Record<string, unknown>[] = [Daemon, Events, Commands, Pipelines];
+const modules: Record<string, unknown>[] = [Daemon, Events, Commands, Pipelines, Queues, Workers, Crons, Locks, Semaphores];
 
 export const allMethods: AnyMethod[] = modules.flatMap(methodsOf);
 export const allNotifications: Notification<string, unknown>[] = modules.flatMap(notificationsOf);

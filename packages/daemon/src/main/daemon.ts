@@ -13,6 +13,9 @@ import { PipelineRuntime } from '../engine/pipeline-runtime.js';
 import { registerCommandHandlers } from '../handlers/command-handlers.js';
 import { registerPipelineHandlers } from '../handlers/pipeline-handlers.js';
 import { ProjectRegistry } from '../projects/project-registry.js';
+import { wireCoordination } from './wire-coordination.js';
+import { wireQueues } from './wire-queues.js';
+import type { Capability, WiringContext } from './wiring.js';
 import type { Logger } from 'winston';
 import { EventLog } from '../events/event-log.js';
 import { registerDaemonHandlers } from '../handlers/daemon-handlers.js';
@@ -47,6 +50,7 @@ export class Daemon implements DaemonContext {
   private readonly stoppedCallbacks: (() => void)[] = [];
   private projects: ProjectRegistry | null = null;
   private engine: PipelineEngine | null = null;
+  private capabilities: Capability[] = [];
 
   constructor(readonly options: DaemonOptions) {
     this.now = options.now ?? Date.now;
@@ -94,6 +98,7 @@ export class Daemon implements DaemonContext {
     }
     this.events.emit({ name: 'daemon:started', data: { pid: process.pid, version: OJ_VERSION } });
     this.engine?.reconcile();
+    for (const c of this.capabilities) c.start?.();
     this.logger.info('ojd started', {
       pid: process.pid,
       version: OJ_VERSION,
@@ -149,6 +154,20 @@ export class Daemon implements DaemonContext {
       stateDir: this.options.stateDir,
       ojBinDir,
     });
+    const ctx: WiringContext = {
+      router,
+      storage: this.storage,
+      events: this.events,
+      engine,
+      runtime,
+      projects,
+      logger: this.logger,
+      stateDir: this.options.stateDir,
+      socketPath: this.options.socketPath,
+      ojBinDir,
+      now: this.now,
+    };
+    this.capabilities = [wireQueues(ctx), wireCoordination(ctx)];
   }
 
   status(): DaemonStatus {
@@ -165,6 +184,7 @@ export class Daemon implements DaemonContext {
         events: this.storage.events.count(),
         connections: this.server?.connectionCount ?? 0,
         ...prefixed('pipelines.', this.storage.pipelines.countByStatus()),
+        ...Object.assign({}, ...this.capabilities.map((c) => c.counts?.() ?? {})),
       },
       projects: this.projects?.status() ?? [],
     };
@@ -185,6 +205,7 @@ export class Daemon implements DaemonContext {
       this.stopping = (async () => {
         this.logger.info('ojd stopping', { reason });
         await step(this.logger, 'close socket', () => this.server?.close());
+        for (const c of this.capabilities) await step(this.logger, 'stop capability', () => c.stop?.());
         await step(this.logger, 'stop phases', () => this.engine?.stopAll());
         await step(this.logger, 'stop watching runbooks', () => this.projects?.close());
         await step(this.logger, 'record stop', () => {

@@ -58,6 +58,8 @@ export class SourceLocator {
   locate(error: RunbookError): number | undefined {
     let table = '';
     let headerLine = 0;
+    /** An element written inline (`inputs = [{...}]`): its key line is the best place. */
+    let inlineElement: string | undefined;
     if (error.kind !== undefined) {
       table = error.name === undefined ? error.kind : `${error.kind}.${error.name}`;
       let occurrence = 0;
@@ -65,11 +67,14 @@ export class SourceLocator {
       if (element !== null && this.header(`${table}.${element[1]!}`) !== undefined) {
         table = `${table}.${element[1]!}`;
         occurrence = Number(element[2]);
+      } else if (element !== null) {
+        inlineElement = element[1];
       }
       const found = this.header(table, occurrence);
-      if (found === undefined) return undefined;
+      if (found === undefined) return this.withoutHeader(error);
       headerLine = found;
     }
+    if (inlineElement !== undefined) return this.key(headerLine, inlineElement) ?? headerLine;
     if (error.field === undefined) return table === '' ? undefined : headerLine;
     const parts = error.field.split('.').map((p) => p.replace(/\[\d+\]$/, ''));
     // Walk nested tables written as their own headers: [queue.bugs.dead] for dead.retention.
@@ -83,6 +88,14 @@ export class SourceLocator {
     }
     const line = this.key(headerLine, parts[0]!);
     return line ?? (table === '' ? undefined : headerLine);
+  }
+
+  /** A primitive written as a key (`[command]` then `bad = ...`, or `pipeline = 3`). */
+  private withoutHeader(error: RunbookError): number | undefined {
+    if (error.kind === undefined) return undefined;
+    if (error.name === undefined) return this.key(0, error.kind);
+    const kindHeader = this.header(error.kind);
+    return kindHeader === undefined ? undefined : this.key(kindHeader, error.name);
   }
 }
 

@@ -8,6 +8,8 @@ import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
 import type { Database } from './schema.js';
 import type { QueryRunner } from './query-runner.js';
+import { coordinationMigration } from './migrations/v4-coordination.js';
+import { queuesMigration } from './migrations/v3-queues.js';
 
 export interface Migration {
   version: number;
@@ -92,6 +94,8 @@ export const migrations: Migration[] = [
     ],
   },
 ];
+
+migrations.push(queuesMigration, coordinationMigration);
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]?.version ?? 0;
 

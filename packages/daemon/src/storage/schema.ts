@@ -1,5 +1,7 @@
 /** Table types for kysely. One interface per table; columns as SQLite stores them. */
 import type { Generated } from 'kysely';
+import type { CoordinationTables } from './schema-coordination.js';
+import type { QueueTables } from './schema-queues.js';
 
 export interface EventsTable {
   id: Generated<number>;
@@ -70,7 +72,7 @@ export interface CheckpointsTable {
   time: number;
 }
 
-export interface Database {
+export interface Database extends QueueTables, CoordinationTables {
   events: EventsTable;
   meta: MetaTable;
   pipelines: PipelinesTable;

@@ -1,0 +1,36 @@
+/**
+ * What a capability (queues, coordination, agents...) gets to plug itself
+ * into the daemon: it registers its RPC handlers and phase steps, and returns
+ * what the daemon calls at start, at stop and for status.
+ */
+import type { Logger } from 'winston';
+import type { PipelineEngine } from '../engine/pipeline-engine.js';
+import type { PipelineRuntime } from '../engine/pipeline-runtime.js';
+import type { EventLog } from '../events/event-log.js';
+import type { ProjectRegistry } from '../projects/project-registry.js';
+import type { RpcRouter } from '../rpc/rpc-router.js';
+import type { Storage } from '../storage/storage.js';
+
+export interface WiringContext {
+  router: RpcRouter;
+  storage: Storage;
+  events: EventLog;
+  engine: PipelineEngine;
+  runtime: PipelineRuntime;
+  projects: ProjectRegistry;
+  logger: Logger;
+  stateDir: string;
+  socketPath: string;
+  /** Directory holding the `oj` launcher for child processes' PATH (null if not found). */
+  ojBinDir: string | null;
+  now(): number;
+}
+
+export interface Capability {
+  /** After the socket listens and pipelines are reconciled: resume what was running. */
+  start?(): void;
+  /** Daemon stop: timers off; leave durable state as it is. */
+  stop?(): void | Promise<void>;
+  /** Counts for `oj status` (e.g. { "queue.items.pending": 3 }). */
+  counts?(): Record<string, number>;
+}

@@ -1,0 +1,2 @@
+/** crons: declared by the crons capability. */
+export {};

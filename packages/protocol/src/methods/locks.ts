@@ -1,0 +1,2 @@
+/** locks: declared by the locks capability. */
+export {};

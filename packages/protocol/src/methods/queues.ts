@@ -1,0 +1,2 @@
+/** queues: declared by the queues capability. */
+export {};

@@ -1,0 +1,2 @@
+/** semaphores: declared by the semaphores capability. */
+export {};

@@ -1,0 +1,2 @@
+/** workers: declared by the workers capability. */
+export {};
