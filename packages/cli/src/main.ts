@@ -14,6 +14,7 @@ import { runCommand } from './commands/run-runbook-command.js';
 import { serviceCommands } from './service/index.js';
 import { cronCommands, queueCommands, workerCommands } from './commands/queue-commands.js';
 import { lockCommands, semaphoreCommands } from './commands/coordination-commands.js';
+import { checkpointCommand, doneCommand, sessionCommands } from './commands/session-commands.js';
 import { ExitCode } from './output/print.js';
 
 export async function main(argv: string[] = hideBin(process.argv)): Promise<void> {
@@ -37,6 +38,7 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<void
     .command('cron', 'Scheduled runs: enable, disable, run now', (y) => cronCommands(y))
     .command('lock', 'Exclusive locks', (y) => lockCommands(y))
     .command('semaphore', 'Counting semaphores', (y) => semaphoreCommands(y))
+    .command('session', 'Agent sessions: look, type, nudge, attach', (y) => sessionCommands(y))
     .fail((msg, err, y) => {
       if (err) throw err;
       y.showHelp('error');
@@ -47,5 +49,7 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<void
   cli = statusCommand(cli);
   cli = emitCommand(cli);
   cli = eventsCommand(cli);
+  cli = doneCommand(cli);
+  cli = checkpointCommand(cli);
   await cli.help().alias('help', 'h').parseAsync();
 }

@@ -17,6 +17,8 @@ export * as WorkerMethods from './methods/workers.js';
 export * as CronMethods from './methods/crons.js';
 export * as LockMethods from './methods/locks.js';
 export * as SemaphoreMethods from './methods/semaphores.js';
+export * as SessionMethods from './methods/sessions.js';
+export type { SessionInfo } from './methods/sessions.js';
 export type { PipelineInfo, PhaseRunInfo, CheckpointInfo, PipelineStatusName, PipelineUpdate } from './methods/pipelines.js';
 export type { CommandInfo } from './methods/commands.js';
 export type { HelloResult, DaemonStatus, ProjectStatus } from './methods/daemon.js';

@@ -13,6 +13,7 @@ import { PipelineRuntime } from '../engine/pipeline-runtime.js';
 import { registerCommandHandlers } from '../handlers/command-handlers.js';
 import { registerPipelineHandlers } from '../handlers/pipeline-handlers.js';
 import { ProjectRegistry } from '../projects/project-registry.js';
+import { wireAgents } from './wire-agents.js';
 import { wireCoordination } from './wire-coordination.js';
 import { wireQueues } from './wire-queues.js';
 import type { Capability, WiringContext } from './wiring.js';
@@ -167,7 +168,7 @@ export class Daemon implements DaemonContext {
       ojBinDir,
       now: this.now,
     };
-    this.capabilities = [wireQueues(ctx), wireCoordination(ctx)];
+    this.capabilities = [wireQueues(ctx), wireCoordination(ctx), wireAgents(ctx)];
   }
 
   status(): DaemonStatus {
@@ -200,13 +201,14 @@ export class Daemon implements DaemonContext {
     this.stoppedCallbacks.push(cb);
   }
 
-  stop(reason: string, _options: { killSessions?: boolean } = {}): Promise<void> {
+  stop(reason: string, options: { killSessions?: boolean } = {}): Promise<void> {
     if (!this.stopping) {
       this.stopping = (async () => {
         this.logger.info('ojd stopping', { reason });
         await step(this.logger, 'close socket', () => this.server?.close());
-        for (const c of this.capabilities) await step(this.logger, 'stop capability', () => c.stop?.());
+        // Phases first: an agent phase then leaves its session running for the next daemon to adopt.
         await step(this.logger, 'stop phases', () => this.engine?.stopAll());
+        for (const c of this.capabilities) await step(this.logger, 'stop capability', () => c.stop?.(options));
         await step(this.logger, 'stop watching runbooks', () => this.projects?.close());
         await step(this.logger, 'record stop', () => {
           this.eventsOrNull?.emit({ name: 'daemon:stopped', data: { pid: process.pid, reason } });

@@ -30,7 +30,7 @@ export interface Capability {
   /** After the socket listens and pipelines are reconciled: resume what was running. */
   start?(): void;
   /** Daemon stop: timers off; leave durable state as it is. */
-  stop?(): void | Promise<void>;
+  stop?(options?: { killSessions?: boolean }): void | Promise<void>;
   /** Counts for `oj status` (e.g. { "queue.items.pending": 3 }). */
   counts?(): Record<string, number>;
 }

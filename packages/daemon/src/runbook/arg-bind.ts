@@ -207,7 +207,9 @@ function bindPositionals(
   if (surplus !== undefined) {
     throw new UsageError(
       `unexpected argument "${surplus}"`,
-      positionals.length === 0 ? 'this command takes no positional arguments' : `expected at most ${positionals.length} positional argument(s)`,
+      positionals.length === 0
+        ? 'this command takes no positional arguments'
+        : `expected at most ${positionals.length} positional argument(s)`,
     );
   }
 }

@@ -301,7 +301,8 @@ function checkDefaults(
     }
     if (positional?.required || option?.required) {
       const shown = positional ? `<${name}>` : `--${name}`;
-      fail(`"${name}" is required, so a default is never used`, `make it optional: ${positional ? `[${name}]` : `[--${name} <${option?.valueName ?? 'value'}>]`} instead of ${shown}`);
+      const optional = positional ? `[${name}]` : `[--${name} <${option?.valueName ?? 'value'}>]`;
+      fail(`"${name}" is required, so a default is never used`, `make it optional: ${optional} instead of ${shown}`);
       continue;
     }
     if (option !== undefined && !option.takesValue) {

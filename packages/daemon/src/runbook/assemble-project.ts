@@ -56,7 +56,9 @@ function resolveStep(index: PrimitiveIndex, pending: PendingStep, fromFile: stri
     const candidates = [...BUILTIN_ACTIONS, ...index.allNames('action')];
     sink.add(
       location,
-      pending.phases.length > 0 ? `"${step.text}" is neither a phase of this pipeline nor an action` : `unknown action "${step.action}"${suffix}`,
+      pending.phases.length > 0
+        ? `"${step.text}" is neither a phase of this pipeline nor an action`
+        : `unknown action "${step.action}"${suffix}`,
       phaseHint ?? didYouMean(step.action, candidates) ?? `actions: ${candidates.join(', ')}`,
     );
     return;
@@ -88,7 +90,8 @@ function checkRunTarget(
       owner.kind === 'command'
         ? `declare an argument "${input}" in args, or give the pipeline a default for it`
         : `give pipeline ${pipeline.name} a default for "${input}"`;
-    sink.add(locationOf(owner, display, 'run.pipeline'), `pipeline "${pipeline.name}" needs input "${input}", which ${owner.kind} ${owner.name} does not supply`, hint);
+    const message = `pipeline "${pipeline.name}" needs input "${input}", which ${owner.kind} ${owner.name} does not supply`;
+    sink.add(locationOf(owner, display, 'run.pipeline'), message, hint);
   }
 }
 
@@ -98,7 +101,8 @@ function checkPromptFile(agent: Agent, root: string, display: string, files: Pro
   agent.prompt_path = path;
   const text = files.readText(path);
   if (text === undefined) {
-    sink.add(locationOf(agent, display, 'prompt_file'), `file "${agent.prompt_file}" not found`, `prompt_file paths are relative to the project root, ${root}`);
+    const hint = `prompt_file paths are relative to the project root, ${root}`;
+    sink.add(locationOf(agent, display, 'prompt_file'), `file "${agent.prompt_file}" not found`, hint);
     return;
   }
   const problem = checkTemplate(text);

@@ -9,7 +9,17 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { findProjectRoot, isDirectory, isFile, listRunbookFiles, OJ_DIR, projectPaths, RUNBOOK_EXTENSION, RUNBOOKS_DIR, runbookName } from './discovery.js';
+import {
+  findProjectRoot,
+  isDirectory,
+  isFile,
+  listRunbookFiles,
+  OJ_DIR,
+  projectPaths,
+  RUNBOOK_EXTENSION,
+  RUNBOOKS_DIR,
+  runbookName,
+} from './discovery.js';
 import { buildProject, displayPath, readProjectSourcesSync, type ProjectSources } from './load-project.js';
 import type { RunbookError } from './runbook-error.js';
 

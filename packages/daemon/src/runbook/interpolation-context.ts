@@ -103,9 +103,9 @@ export class InterpolationContext {
       const walked = [root, ...rest.slice(0, i)].join('.');
       if (!next.found || next.value === undefined) {
         const keys = keysOf(value);
-        const hint =
-          didYouMean(segment, keys) ??
-          (keys.length === 0 ? `"${walked}" is ${describe(value)}, not an object` : `fields of ${walked}: ${keys.slice(0, 20).join(', ')}`);
+        const fallback =
+          keys.length === 0 ? `"${walked}" is ${describe(value)}, not an object` : `fields of ${walked}: ${keys.slice(0, 20).join(', ')}`;
+        const hint = didYouMean(segment, keys) ?? fallback;
         return { ok: false, message: `unknown placeholder {${segments.join('.')}}: "${walked}" has no field "${segment}"`, hint };
       }
       value = next.value;

@@ -107,7 +107,12 @@ function sortErrors(errors: RunbookError[], fileOrder: readonly string[]): Runbo
   };
   return errors
     .map((error, index) => ({ error, index }))
-    .sort((a, b) => rank(a.error.file) - rank(b.error.file) || (a.error.line ?? Infinity) - (b.error.line ?? Infinity) || a.index - b.index)
+    .sort(
+      (a, b) =>
+        rank(a.error.file) - rank(b.error.file) ||
+        (a.error.line ?? Infinity) - (b.error.line ?? Infinity) ||
+        a.index - b.index,
+    )
     .map(({ error }) => error);
 }
 

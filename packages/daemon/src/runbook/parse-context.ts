@@ -118,7 +118,8 @@ export class ParseContext {
     if (Array.isArray(value) && value.every((v): v is string => typeof v === 'string')) {
       return this.chainFrom(value, location, false);
     }
-    this.sink.add(location, `expected an action or an array of actions, got ${describeValue(value)}`, 'e.g. "escalate" or ["nudge", "restart:2", "escalate"]');
+    const hint = 'e.g. "escalate" or ["nudge", "restart:2", "escalate"]';
+    this.sink.add(location, `expected an action or an array of actions, got ${describeValue(value)}`, hint);
     return undefined;
   }
 
@@ -200,7 +201,8 @@ export class ParseContext {
     const patterns = reader.stringList(key, { single: true }) ?? [];
     patterns.forEach((pattern, index) => {
       if (!EVENT_PATTERN.test(pattern)) {
-        reader.error(`${key}[${index}]`, `"${pattern}" is not an event pattern`, 'patterns look like "bug:created" or "pipeline:{after}:merged"');
+        const hint = 'patterns look like "bug:created" or "pipeline:{after}:merged"';
+        reader.error(`${key}[${index}]`, `"${pattern}" is not an event pattern`, hint);
       }
     });
     return patterns;

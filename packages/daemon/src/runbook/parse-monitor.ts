@@ -12,7 +12,8 @@ export function parseMonitor(ctx: ParseContext, name: string, table: TomlTable):
   const actionKey = reader.has('run') && !reader.has('action') ? 'run' : 'action';
   const action = ctx.shell(reader, actionKey) ?? null;
   if (action !== null && isBuiltinAction(action.trim())) {
-    reader.error(actionKey, `"${action}" would run a shell command named ${action.trim()}`, `to use the recovery action, write response = ["${action.trim()}"]`);
+    const name = action.trim();
+    reader.error(actionKey, `"${action}" would run a shell command named ${name}`, `to use the recovery action, write response = ["${name}"]`);
   }
   const response = reader.has('response') ? ctx.chain(reader, 'response', []) : null;
   if (response !== null && reader.has(actionKey)) {

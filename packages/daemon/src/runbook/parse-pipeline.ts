@@ -34,7 +34,8 @@ interface PhaseDraft {
 function phaseRun(ctx: ParseContext, reader: TableReader): PhaseRun {
   const given = (['run', 'agent', 'strategy'] as const).filter((key) => reader.has(key));
   if (given.length > 1) {
-    reader.error(given[1], `a phase runs one thing: set only one of ${given.join(', ')}`, 'agent = "x" is the same as run = { agent = "x" }');
+    const hint = 'agent = "x" is the same as run = { agent = "x" }';
+    reader.error(given[1], `a phase runs one thing: set only one of ${given.join(', ')}`, hint);
     return { type: 'none' };
   }
   if (reader.has('agent')) {
@@ -123,10 +124,11 @@ export function parsePipeline(ctx: ParseContext, name: string, table: TomlTable)
   });
   const defaults = reader.stringMap('defaults', { scalars: true }) ?? {};
   const known = [...inputs, ...PIPELINE_RUNTIME_NAMES];
-  for (const [key, template] of Object.entries(defaults)) {
-    const before = Object.keys(defaults).slice(0, Object.keys(defaults).indexOf(key));
-    ctx.checkPlaceholders(template, false, [...known, ...before], reader.at(`defaults.${key}`), 'inputs, earlier defaults and runtime values');
-  }
+  Object.entries(defaults).forEach(([key, template], index) => {
+    const before = Object.keys(defaults).slice(0, index);
+    const label = 'inputs, earlier defaults and runtime values';
+    ctx.checkPlaceholders(template, false, [...known, ...before], reader.at(`defaults.${key}`), label);
+  });
 
   const tables = reader.tables('phase', { required: true }) ?? [];
   if (reader.has('phase') && tables.length === 0) reader.error('phase', 'a pipeline needs at least one phase');

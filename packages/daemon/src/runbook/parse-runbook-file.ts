@@ -117,7 +117,8 @@ export function parseRunbookFile(source: RunbookSource, config: ProjectConfig, s
     }
     for (const [name, body] of Object.entries(value)) {
       if (!isValidName(name)) {
-        sink.add({ file: source.display, kind: key, name }, `"${name}" is not a valid ${key} name`, 'use letters, digits, _ and -, starting with a letter or _');
+        const hint = 'use letters, digits, _ and -, starting with a letter or _';
+        sink.add({ file: source.display, kind: key, name }, `"${name}" is not a valid ${key} name`, hint);
         continue;
       }
       if (!isTable(body)) {

@@ -55,7 +55,8 @@ export function parseStrategy(ctx: ParseContext, name: string, table: TomlTable)
   });
   attempts.forEach((attempt, index) => {
     if (attempts.findIndex((a) => a.name === attempt.name) !== index) {
-      ctx.sink.add({ ...ctx.location('strategy', name, `attempt[${index}] "${attempt.name}"`), field: 'name' }, `attempt "${attempt.name}" is defined twice`);
+      const location = { ...ctx.location('strategy', name, `attempt[${index}] "${attempt.name}"`), field: 'name' };
+      ctx.sink.add(location, `attempt "${attempt.name}" is defined twice`);
     }
   });
   return {

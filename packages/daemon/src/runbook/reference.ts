@@ -60,7 +60,12 @@ export function resolveReference(index: PrimitiveIndex, text: string, expected: 
   }
   if (file !== null) {
     if (!index.hasFile(file)) {
-      return { ok: false, reason: 'not_found', message: `"${text}": no runbook file "${file}"`, hint: didYouMean(file, index.fileNames()) ?? `runbooks: ${index.fileNames().join(', ')}` };
+      return {
+        ok: false,
+        reason: 'not_found',
+        message: `"${text}": no runbook file "${file}"`,
+        hint: didYouMean(file, index.fileNames()) ?? `runbooks: ${index.fileNames().join(', ')}`,
+      };
     }
     if (index.filesDefining(expected, name).includes(file)) return { ok: true, id: qualifiedId(file, expected, name) };
     const names = index.namesIn(expected, file);
@@ -68,7 +73,9 @@ export function resolveReference(index: PrimitiveIndex, text: string, expected: 
       ok: false,
       reason: 'not_found',
       message: `"${text}": runbook ${file} has no ${expected} "${name}"`,
-      hint: didYouMean(name, names) ?? (names.length === 0 ? `${file}.toml defines no ${expected}` : `its ${expected}s: ${names.join(', ')}`),
+      hint:
+        didYouMean(name, names) ??
+        (names.length === 0 ? `${file}.toml defines no ${expected}` : `its ${expected}s: ${names.join(', ')}`),
     };
   }
   const files = index.filesDefining(expected, name);

@@ -2,7 +2,7 @@
  * Runs real `bash -c` on interpolated strings with hostile values and checks
  * that each value arrives as literal text and that nothing ran.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,6 +93,23 @@ describe.each(Object.entries(hostile))('hostile value %s', (_label, value) => {
   });
 });
 
+describe('contexts where bash evaluates quoted text as code', () => {
+  // Quoting cannot protect these: bash itself evaluates the literal string. The
+  // scanner therefore refuses placeholders there; this shows why.
+  it.each([
+    ["[[ 'a[$(touch MARK)]' -eq 1 ]]", '[[ {v} -eq 1 ]]'],
+    ["(( 'a[$(touch MARK)]' ))", '(( {v} ))'],
+    ["echo $[ 'a[$(touch MARK)]' ]", 'echo $[ {v} ]'],
+    ['declare -a a; a["\'$(touch MARK)\'"]=1', 'declare -a a; a["{v}"]=1'],
+  ])('bash runs %s, so %s is refused', (raw, template) => {
+    // A syntax error follows, but the command substitution has already run.
+    spawnSync('bash', ['-c', raw.replace('MARK', marker)], { cwd: dir, stdio: 'ignore' });
+    expect(existsSync(marker)).toBe(true);
+    const context = createContext({ name: 'test', values: { v: `a[$(touch ${marker})]` } });
+    expect(() => interpolateShell(template, context)).toThrow(/evaluates text as code/);
+  });
+});
+
 describe('word lists and other values under bash', () => {
   it('a variadic argument bare becomes separate literal words', () => {
     const context = createContext(argsLayer({ targets: ['api', "it's $(touch x)", '', '*'] }));
@@ -124,6 +141,35 @@ describe('word lists and other values under bash', () => {
     const hostileAfter = `x'; touch ${marker}; echo '`;
     const out = bash(interpolateShell(template, createContext({ name: 'a', values: { after: hostileAfter } })));
     expect(out).toBe(`waiting for ${hostileAfter}\n`);
+    expect(existsSync(marker)).toBe(false);
+  });
+});
+
+describe('random hostile values', () => {
+  // A deterministic generator so failures reproduce.
+  let seed = 42;
+  const next = (): number => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
+  const alphabet = `'"\\$\`;|&<>(){}[]*?!#~ \n\tax0-=%^@`;
+  const values = Array.from({ length: 150 }, () => {
+    const length = Math.floor(next() * 24);
+    return Array.from({ length }, () => alphabet[Math.floor(next() * alphabet.length)]).join('');
+  });
+
+  it('every value arrives literally in every context', () => {
+    const template = [
+      `${PRINT} {v}`,
+      `${PRINT} "d:{v}:d"`,
+      `${PRINT} 's:{v}:s'`,
+      `${PRINT} $'a:{v}:a'`,
+      `${PRINT} "$(printf '%s' x{v}x)"`,
+    ].join('\n');
+    for (const value of values) {
+      const script = interpolateShell(template, createContext({ name: 'test', values: { v: value } }));
+      expect(args(bash(script)), JSON.stringify(value)).toEqual([value, `d:${value}:d`, `s:${value}:s`, `a:${value}:a`, `x${value}x`]);
+    }
     expect(existsSync(marker)).toBe(false);
   });
 });

@@ -73,6 +73,15 @@ describe('scanShell contexts', () => {
     ["cat <<'EOF'\nx {v}\nEOF", 'inside a here-document body'],
     ['cat <<{v}\nx\n', 'here-document delimiter'],
     ['echo $(case x in a) echo;; esac); echo {v}', 'after a "case"'],
+    ['(( {v} > 1 ))', 'inside ((...))'],
+    ['echo $[ {v} + 1 ]', 'inside $[...]'],
+    ['[[ {v} -eq 1 ]] && echo yes', 'inside an arithmetic [[ ... ]] test'],
+    ['[[ "{v}" -gt 1 ]]', 'inside an arithmetic [[ ... ]] test'],
+    ['let n={v}+1', 'inside "let"'],
+    ['eval echo {v}', 'inside "eval"'],
+    ['arr[{v}]=1', 'in an array subscript'],
+    ['arr["{v}"]=1', 'in an array subscript'],
+    ["x=1; arr['{v}']=1", 'in an array subscript'],
     ["echo 'open", 'unterminated single quote'],
     ['echo "open', 'unterminated double quote'],
     ['echo $(open', 'unterminated "$("'],
@@ -81,6 +90,14 @@ describe('scanShell contexts', () => {
     ['cat <<', 'without a delimiter'],
   ])('refuses %j', (template, message) => {
     expect(refusal(template)).toContain(message);
+  });
+
+  it('keeps string tests in [[ ]] and code after eval/let lines', () => {
+    expect(contexts('[[ -n {v} && {v} == "x" ]] && echo "{v}"')).toEqual(['bare', 'bare', 'double']);
+    expect(contexts('[[ 1 -eq 1 ]]; echo {v}')).toEqual(['bare']);
+    expect(contexts('eval "$X"\necho {v}')).toEqual(['bare']);
+    expect(contexts('evaluate {v}; letter {v}')).toEqual(['bare', 'bare']);
+    expect(contexts('echo "bug[{v}]" x[ {v}')).toEqual(['double', 'bare']);
   });
 
   it('accepts case statements outside command substitutions', () => {

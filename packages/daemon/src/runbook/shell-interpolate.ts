@@ -52,6 +52,8 @@ export type ShellTemplateCheck =
 /** Structure check plus the list of placeholders, for load-time validation. */
 export function checkShellTemplate(template: string): ShellTemplateCheck {
   const scan = scanShell(template);
-  if (!scan.ok) return scan.hint === undefined ? { ok: false, message: scan.message } : { ok: false, message: scan.message, hint: scan.hint };
+  if (!scan.ok) {
+    return scan.hint === undefined ? { ok: false, message: scan.message } : { ok: false, message: scan.message, hint: scan.hint };
+  }
   return { ok: true, placeholders: scan.parts.flatMap((p) => (p.type === 'placeholder' ? [p.match] : [])) };
 }

@@ -8,10 +8,12 @@
  * here-documents.
  *
  * Contexts it refuses (an error, never a guess): placeholders inside
- * backticks, `${...}`, `$((...))`, here-document bodies and delimiters, and
- * after a `case` inside `$(...)` (whose `)` patterns would make the scanner
- * lose track of the nesting). Placeholders inside comments are left as they
- * are. An unterminated quote or `$(` is an error.
+ * backticks, `${...}`, here-document bodies and delimiters, after a `case`
+ * inside `$(...)` (whose `)` patterns would make the scanner lose track of
+ * the nesting), and wherever bash evaluates text as code even when quoted:
+ * arithmetic (`$((...))`, `((...))`, `$[...]`, `let`, array subscripts
+ * `a[{x}]`, `[[ ... -eq ... ]]`) and `eval`. Placeholders inside comments
+ * are left as they are. An unterminated quote or `$(` is an error.
  */
 import { placeholderAt, textPlaceholders, type PlaceholderMatch } from './placeholder.js';
 
@@ -40,7 +42,12 @@ class ScanError extends Error {
 }
 
 const WORD_BREAK = /[\s;&|()<>]/;
+/** `name[` starting a word, then anything up to the placeholder: an array subscript, e.g. `a["{x}"]=1`. */
+const SUBSCRIPT_BEFORE = /(^|[\s;&|()])[A-Za-z_][A-Za-z0-9_]*\[[^\]\s]*$/;
 const VARIABLE_HINT = 'assign it to a variable first, e.g. NAME={name}; then use "$NAME" there';
+const ARITHMETIC_HINT =
+  'compare numbers with [ "$N" -gt 1 ] (test does not evaluate expressions), or check the value is a number before any arithmetic';
+const EVAL_HINT = 'pass the value as an argument instead, e.g. sh -c \'echo "$1"\' _ {name}';
 
 class Scanner {
   private readonly parts: ShellPart[] = [];
@@ -50,6 +57,8 @@ class Scanner {
   private readonly heredocs: Array<{ delimiter: string; stripTabs: boolean }> = [];
   /** Set once a `case` appears inside `$(...)`: nesting can no longer be trusted. */
   private caseInSubstitution = -1;
+  /** A region where bash evaluates text as code, so no placeholder may stand in it. */
+  private codeZone: { start: number; end: number; what: string; hint: string } | null = null;
 
   constructor(private readonly s: string) {}
 
@@ -110,18 +119,30 @@ class Scanner {
         'move the case statement out of the command substitution, or ' + VARIABLE_HINT,
       );
     }
+    const zone = this.codeZone;
+    if (zone !== null && this.i >= zone.start && this.i < zone.end) {
+      throw new ScanError(`placeholder {${match.path}} inside ${zone.what}, where bash evaluates text as code`, this.i, zone.hint);
+    }
+    if (SUBSCRIPT_BEFORE.test(this.s.slice(Math.max(0, this.i - 64), this.i))) {
+      const message = `placeholder {${match.path}} in an array subscript, where bash evaluates text as code`;
+      throw new ScanError(message, this.i, ARITHMETIC_HINT);
+    }
     if (this.literal !== '') this.parts.push({ type: 'text', text: this.literal });
     this.literal = '';
     this.parts.push({ type: 'placeholder', match, context });
     this.i = match.end;
   }
 
-  /** Copy an opaque region [i, end) after checking it holds no placeholder. */
-  private opaque(end: number, where: string, hint: string): void {
+  /**
+   * Copy an opaque region [i, end) after checking it holds no placeholder.
+   * `code`: bash evaluates the region's text as code (arithmetic).
+   */
+  private opaque(end: number, where: string, hint: string, code = false): void {
     const region = this.s.slice(this.i, end);
     const found = textPlaceholders(region)[0];
     if (found !== undefined) {
-      throw new ScanError(`placeholder {${found.path}} inside ${where} cannot be quoted safely`, this.i + found.start, hint);
+      const why = code ? 'where bash evaluates text as code' : 'cannot be quoted safely';
+      throw new ScanError(`placeholder {${found.path}} inside ${where} ${why}`, this.i + found.start, hint);
     }
     this.copy(end - this.i);
   }
@@ -130,7 +151,11 @@ class Scanner {
   private dollar(inDouble: boolean): void {
     const next = this.at(1);
     if (next === '(' && this.at(2) === '(') {
-      this.opaque(this.findArithmeticEnd(), '$((...))', VARIABLE_HINT);
+      this.opaque(this.findArithmeticEnd(this.i + 3), '$((...))', ARITHMETIC_HINT, true);
+    } else if (next === '[') {
+      const close = this.s.indexOf(']', this.i + 2);
+      if (close === -1) throw new ScanError('unterminated $[', this.i);
+      this.opaque(close + 1, '$[...]', ARITHMETIC_HINT, true);
     } else if (next === '(') {
       this.copy(2);
       this.stack.push({ type: 'cmd', nested: true, depth: 0 });
@@ -170,6 +195,10 @@ class Scanner {
     if (ch === '$') return this.dollar(false);
     if (ch === '`') return this.backtick();
     if (ch === '{') return this.brace('bare');
+    if (ch === '(' && this.at(1) === '(' && this.atWordStart()) {
+      return this.opaque(this.findArithmeticEnd(this.i + 2), '((...))', ARITHMETIC_HINT, true);
+    }
+    if (this.atWordStart()) this.noteCodeZone();
     if (ch === '(' && frame.nested) {
       frame.depth++;
       return this.copy();
@@ -233,13 +262,35 @@ class Scanner {
     this.copy();
   }
 
-  private findArithmeticEnd(): number {
+  /**
+   * At a word start: `[[ ... ]]` with an arithmetic comparison, or an `eval`
+   * or `let` command, opens a region where placeholders are refused.
+   */
+  private noteCodeZone(): void {
+    const rest = this.s.slice(this.i);
+    if (rest.startsWith('[[') && /^\[\[\s/.test(rest)) {
+      const close = rest.search(/\s\]\]/);
+      const end = close === -1 ? this.s.length : this.i + close + 3;
+      if (/\s-(eq|ne|lt|le|gt|ge)\s/.test(this.s.slice(this.i, end))) {
+        this.codeZone = { start: this.i, end, what: 'an arithmetic [[ ... ]] test', hint: ARITHMETIC_HINT };
+      }
+      return;
+    }
+    const command = /^(eval|let)\s/.exec(rest);
+    if (command !== null) {
+      const newline = this.s.indexOf('\n', this.i);
+      const hint = command[1] === 'let' ? ARITHMETIC_HINT : EVAL_HINT;
+      this.codeZone = { start: this.i, end: newline === -1 ? this.s.length : newline, what: `"${command[1]!}"`, hint };
+    }
+  }
+
+  private findArithmeticEnd(from: number): number {
     let depth = 2;
-    for (let j = this.i + 3; j < this.s.length; j++) {
+    for (let j = from; j < this.s.length; j++) {
       if (this.s[j] === '(') depth++;
       else if (this.s[j] === ')' && --depth === 0) return j + 1;
     }
-    throw new ScanError('unterminated $((', this.i);
+    throw new ScanError('unterminated ((', this.i);
   }
 
   private findParameterEnd(): number {

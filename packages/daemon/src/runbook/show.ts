@@ -34,13 +34,17 @@ export function summarize(primitive: Primitive): string {
     case 'worker':
       return `queue ${primitive.queue.ref} -> ${primitive.handler.ref} (concurrency ${primitive.concurrency})`;
     case 'cron':
-      return [`every ${primitive.interval.text}`, ...primitive.monitors.map((m) => m.ref), runText(primitive.run)].filter((s) => s !== '').join(', ');
+      return [`every ${primitive.interval.text}`, ...primitive.monitors.map((m) => m.ref), runText(primitive.run)]
+        .filter((s) => s !== '')
+        .join(', ');
     case 'queue':
       return primitive.source === null ? `persisted, order ${primitive.order.text}` : `source: ${firstLine(primitive.source)}`;
     case 'pipeline':
       return primitive.phase.map((p) => p.name).join(' -> ');
     case 'agent':
-      return [firstLine(primitive.command), primitive.prompt_file === null ? '' : `prompt_file ${primitive.prompt_file}`].filter((s) => s !== '').join(', ');
+      return [firstLine(primitive.command), primitive.prompt_file === null ? '' : `prompt_file ${primitive.prompt_file}`]
+        .filter((s) => s !== '')
+        .join(', ');
     case 'guard':
       return firstLine(primitive.condition);
     case 'strategy':

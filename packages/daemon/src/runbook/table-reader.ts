@@ -20,7 +20,6 @@ export class TableReader {
     readonly sink: ErrorSink,
     readonly fields: readonly string[],
     private readonly prefix: string,
-    private readonly what: string,
   ) {}
 
   /**
@@ -36,7 +35,7 @@ export class TableReader {
     what: string,
     prefix = '',
   ): TableReader {
-    const reader = new TableReader(table, location, sink, fields, prefix, what);
+    const reader = new TableReader(table, location, sink, fields, prefix);
     for (const key of Object.keys(table)) {
       if (!fields.includes(key)) {
         const hint = didYouMean(key, fields) ?? `the fields of ${what} are: ${fields.join(', ')}`;

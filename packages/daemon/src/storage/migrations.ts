@@ -10,6 +10,7 @@ import type { Database } from './schema.js';
 import type { QueryRunner } from './query-runner.js';
 import { coordinationMigration } from './migrations/v4-coordination.js';
 import { queuesMigration } from './migrations/v3-queues.js';
+import { sessionsMigration } from './migrations/v5-sessions.js';
 
 export interface Migration {
   version: number;
@@ -95,7 +96,7 @@ export const migrations: Migration[] = [
   },
 ];
 
-migrations.push(queuesMigration, coordinationMigration);
+migrations.push(queuesMigration, coordinationMigration, sessionsMigration);
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]?.version ?? 0;
 

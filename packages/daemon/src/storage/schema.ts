@@ -2,6 +2,7 @@
 import type { Generated } from 'kysely';
 import type { CoordinationTables } from './schema-coordination.js';
 import type { QueueTables } from './schema-queues.js';
+import type { SessionTables } from './schema-sessions.js';
 
 export interface EventsTable {
   id: Generated<number>;
@@ -72,7 +73,7 @@ export interface CheckpointsTable {
   time: number;
 }
 
-export interface Database extends QueueTables, CoordinationTables {
+export interface Database extends QueueTables, CoordinationTables, SessionTables {
   events: EventsTable;
   meta: MetaTable;
   pipelines: PipelinesTable;

@@ -1,0 +1,148 @@
+/** oj session ..., oj done, oj checkpoint */
+import { PipelineMethods, SessionMethods, type SessionInfo } from '@oj/protocol';
+import type { Argv } from 'yargs';
+import { durationOption } from '../output/durations.js';
+import { printJson, println } from '../output/print.js';
+import { formatTable } from '../output/table.js';
+import { formatAgo, formatDuration } from '../output/time.js';
+import { attachSession } from './session-attach.js';
+import { currentProject, withDaemon } from './run-command.js';
+
+const idArg = (a: Argv) => a.positional('id', { type: 'string', demandOption: true, describe: 'session id (or a unique prefix)' });
+
+export function sessionCommands(y: Argv): Argv {
+  return y
+    .command(
+      ['list', 'ls'],
+      'Agent sessions (running; --all for ended ones too)',
+      (a) => a.option('all', { type: 'boolean' }).option('json', { type: 'boolean' }),
+      (argv) =>
+        withDaemon(async (conn) => {
+          const project = currentProject();
+          const { sessions } = await conn.call(SessionMethods.List, { ...(argv.all ? { all: true } : {}), ...(project ? { project } : {}) });
+          if (argv.json) return printJson(sessions);
+          if (!sessions.length) return println('no sessions');
+          process.stdout.write(
+            formatTable(
+              ['id', 'pipeline', 'phase', 'status', 'idle', 'started'],
+              sessions.map((s) => [s.id, s.pipeline ?? '-', s.phase ?? '-', status(s), s.idleMs === null ? '-' : formatDuration(s.idleMs), formatAgo(s.startedAt)]),
+            ),
+          );
+        }),
+    )
+    .command('show <id>', 'One session', (a) => idArg(a).option('json', { type: 'boolean' }), (argv) =>
+      withDaemon(async (conn) => {
+        const { session: s } = await conn.call(SessionMethods.Show, { id: argv.id });
+        if (argv.json) return printJson(s);
+        println(`${s.id}  ${status(s)}`);
+        println(`  agent     ${s.agent}`);
+        println(`  pipeline  ${s.pipeline ?? '-'} (phase ${s.phase ?? '-'})`);
+        println(`  cwd       ${s.cwd}`);
+        println(`  started   ${formatAgo(s.startedAt)}${s.endedAt ? `, ended ${formatAgo(s.endedAt)}` : ''}`);
+        if (s.idleMs !== null) println(`  idle      ${formatDuration(s.idleMs)}`);
+        println(`  files     ${s.dir} (transcript.log, prompt.md)`);
+      }),
+    )
+    .command('idle-time <id>', 'Seconds since the agent last showed life (for scripts)', idArg, (argv) =>
+      withDaemon(async (conn) => {
+        const { session } = await conn.call(SessionMethods.Show, { id: argv.id });
+        println(String(Math.floor((session.idleMs ?? 0) / 1000)));
+      }),
+    )
+    .command('alive <id>', 'Exit 0 if the session is running, else 1', idArg, (argv) =>
+      withDaemon(async (conn) => {
+        const { session } = await conn.call(SessionMethods.Show, { id: argv.id });
+        return session.status === 'running' ? 0 : 1;
+      }),
+    )
+    .command(
+      'capture <id>',
+      'Print what the session shows',
+      (a) => idArg(a).option('lines', { alias: 'n', type: 'number', describe: 'lines of scrollback' }),
+      (argv) =>
+        withDaemon(async (conn) => {
+          const { text } = await conn.call(SessionMethods.Capture, { id: argv.id, ...(argv.lines ? { lines: argv.lines } : {}) });
+          println(text);
+        }),
+    )
+    .command(
+      'send <id> <text>',
+      'Type text into the session and press Enter',
+      (a) => idArg(a).positional('text', { type: 'string', demandOption: true }).option('no-enter', { type: 'boolean' }),
+      (argv) =>
+        withDaemon(async (conn) => {
+          await conn.call(SessionMethods.Send, { id: argv.id, text: argv.text, enter: !argv['no-enter'] });
+        }),
+    )
+    .command('nudge <id> [message]', 'Nudge a stuck agent', (a) => idArg(a).positional('message', { type: 'string' }), (argv) =>
+      withDaemon(async (conn) => {
+        const r = await conn.call(SessionMethods.Nudge, { id: argv.id, ...(argv.message ? { message: argv.message } : {}) });
+        println(`nudged: ${r.message}`);
+      }),
+    )
+    .command('kill <id>', "Kill the session's agent", idArg, (argv) =>
+      withDaemon(async (conn) => {
+        const { session } = await conn.call(SessionMethods.Kill, { id: argv.id });
+        println(`${session.id}: ${session.status}`);
+      }),
+    )
+    .command('attach <id>', 'Live terminal of the session (detach with Ctrl-])', idArg, (argv) =>
+      withDaemon((conn) => attachSession(conn, argv.id)),
+    )
+    .command(
+      'wait <id>',
+      'Wait until the agent is idle or has exited (exit 0), or the timeout passes (exit 2)',
+      (a) => idArg(a).option('timeout', { type: 'string' }).option('idle', { type: 'string', describe: 'how long quiet counts as idle (default 2s)' }),
+      (argv) =>
+        withDaemon(async (conn) => {
+          const timeoutMs = durationOption('timeout', argv.timeout);
+          const idleMs = durationOption('idle', argv.idle);
+          const r = await conn.call(SessionMethods.Wait, { id: argv.id, ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(idleMs !== undefined ? { idleMs } : {}) });
+          println(r.timedOut ? 'timed out' : r.state);
+          return r.timedOut ? 2 : 0;
+        }),
+    )
+    .demandCommand(1, 'say which session command to run (oj session --help lists them)');
+}
+
+function status(s: SessionInfo): string {
+  return s.status === 'running' ? 'running' : `${s.status}${s.exitCode !== null ? ` (${s.exitCode})` : ''}`;
+}
+
+function agentEnv() {
+  const session = process.env.OJ_SESSION;
+  const pipeline = process.env.OJ_PIPELINE;
+  return { ...(session ? { session } : {}), ...(pipeline ? { pipeline } : {}) };
+}
+
+export function doneCommand(y: Argv): Argv {
+  return y.command(
+    'done',
+    'For agents: report that the work is done (--error: failed; --restart: start afresh)',
+    (a) => a.option('error', { type: 'string', describe: 'the work failed, because...' }).option('restart', { type: 'boolean' }),
+    (argv) =>
+      withDaemon(async (conn) => {
+        const r = await conn.call(SessionMethods.Done, {
+          ...agentEnv(),
+          ...(argv.error !== undefined ? { error: argv.error } : {}),
+          ...(argv.restart ? { restart: true } : {}),
+        });
+        println(`reported to oj (session ${r.session})`);
+      }),
+  );
+}
+
+export function checkpointCommand(y: Argv): Argv {
+  return y.command(
+    'checkpoint <message>',
+    "For agents and scripts: record progress on the current pipeline (OJ_PIPELINE)",
+    (a) => a.positional('message', { type: 'string', demandOption: true }),
+    (argv) =>
+      withDaemon(async (conn) => {
+        const id = process.env.OJ_PIPELINE;
+        if (!id) throw new Error('oj checkpoint needs OJ_PIPELINE (set inside pipelines and agent sessions); use oj pipeline checkpoint <id> <message>');
+        await conn.call(PipelineMethods.Checkpoint, { id, message: argv.message });
+        println('checkpoint recorded');
+      }),
+  );
+}

@@ -1,0 +1,321 @@
+/**
+ * The work of an agent phase: render the prompt, run the agent in a session
+ * (a pty held by a detached host, so it outlives the daemon), and supervise
+ * it until it ends: exit 0 or `oj done` succeed; `oj done --error` or a
+ * non-zero exit fail (after `on_exit` restarts, if any); `oj done --restart`
+ * starts a fresh session. Idle past `idle_timeout` emits `session:stuck` and
+ * takes the next `on_stuck` step (nudge, restart[:N], escalate, abandon);
+ * past `timeout`, `on_timeout`. A restarted daemon adopts the running session
+ * instead of starting another.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from 'winston';
+import { execa } from 'execa';
+import type { EventLog } from '../events/event-log.js';
+import { PhaseFailure, type PhaseRunContext, type PhaseStep } from '../engine/phase-runner.js';
+import type { ProjectRegistry } from '../projects/project-registry.js';
+import { agentCommandLine, pipelineContext, renderAgent, type Agent } from '../runbook/index.js';
+import { assessLiveness, readClaudeStatus, type SessionEnd, type SessionHandle, type SessionSupervisor } from '../sessions/index.js';
+import type { SessionStore } from '../storage/session-store.js';
+import type { Storage } from '../storage/storage.js';
+import type { DoneSignal, DoneSignals } from './done-signals.js';
+import { ChainCursor } from './recovery-chain.js';
+
+export const DEFAULT_NUDGE =
+  'You seem to have stopped. If your work is finished, run `oj done`; if you are blocked, run `oj done --error "<why>"`.';
+
+export interface AgentPhaseDeps {
+  storage: Storage;
+  sessions: SessionStore;
+  supervisor: SessionSupervisor;
+  events: EventLog;
+  projects: ProjectRegistry;
+  done: DoneSignals;
+  logger: Logger;
+  now(): number;
+  socketPath: string;
+  stateDir: string;
+  ojBinDir: string | null;
+}
+
+type Outcome =
+  | { kind: 'exit'; end: SessionEnd }
+  | { kind: 'signal'; signal: DoneSignal }
+  | { kind: 'stopped'; reason: string }
+  | { kind: 'restart'; why: string }
+  | { kind: 'give-up'; why: string };
+
+export function agentStep(d: AgentPhaseDeps, agentId: string): PhaseStep {
+  return async (ctx) => {
+    const project = d.projects.get(ctx.record.project);
+    const agent = project.get(agentId);
+    if (!agent || agent.kind !== 'agent') throw new PhaseFailure(`agent ${agentId} is not defined in the project's runbooks`);
+    await new AgentSupervision(d, ctx, agent).run();
+  };
+}
+
+class AgentSupervision {
+  private readonly stuck: ChainCursor;
+  private readonly onTimeout: ChainCursor;
+  private readonly onExit: ChainCursor;
+  private readonly onError: ChainCursor;
+  private restarts = 0;
+  private readonly phaseStarted: number;
+
+  constructor(
+    private readonly d: AgentPhaseDeps,
+    private readonly ctx: PhaseRunContext,
+    private readonly agent: Agent,
+  ) {
+    this.stuck = new ChainCursor(agent.on_stuck);
+    this.onTimeout = new ChainCursor(agent.on_timeout);
+    this.onExit = new ChainCursor(agent.on_exit);
+    this.onError = new ChainCursor(agent.on_error);
+    this.phaseStarted = d.now();
+  }
+
+  private emit(name: string, data: Record<string, string | number>, session?: string): void {
+    this.d.events.emit({
+      name,
+      subject: this.ctx.record.state.id,
+      project: this.ctx.record.project,
+      data: { pipeline: this.ctx.record.state.id, phase: this.ctx.phase.name, ...(session ? { session } : {}), ...data },
+    });
+  }
+
+  async run(): Promise<void> {
+    let handle = await this.adoptOrStart();
+    for (;;) {
+      if (!handle) throw new PhaseFailure('the agent session could not be started');
+      const outcome = await this.supervise(handle);
+      const id = handle.id;
+      switch (outcome.kind) {
+        case 'stopped':
+          if (outcome.reason === 'daemon stopping') return; // the session lives on; the next daemon adopts it
+          await this.end(handle, 'killed');
+          throw new PhaseFailure(`stopped: ${outcome.reason}`);
+        case 'signal':
+          if (outcome.signal.kind === 'done') {
+            await this.end(handle, 'exited');
+            return;
+          }
+          if (outcome.signal.kind === 'error') {
+            await this.end(handle, 'exited');
+            throw new PhaseFailure(`agent reported an error: ${outcome.signal.message}`);
+          }
+          await this.end(handle, 'killed');
+          this.emit('action:restart', { reason: 'oj done --restart' }, id);
+          handle = await this.start();
+          continue;
+        case 'exit': {
+          const end = outcome.end;
+          this.record(id, end);
+          if (end.kind === 'exited' && end.exitCode === 0) return;
+          const why = end.kind === 'vanished' ? 'its session vanished' : `it exited with ${end.exitCode ?? end.signal}`;
+          this.emit('session:exit', { exitCode: end.kind === 'exited' ? (end.exitCode ?? -1) : -1, reason: why }, id);
+          const action = this.onExit.next();
+          if (action === 'restart') {
+            this.emit('action:restart', { reason: why }, id);
+            handle = await this.start();
+            continue;
+          }
+          if (action === 'escalate') this.emit('escalate', { reason: `agent ${why}` }, id);
+          throw new PhaseFailure(`agent ${this.agent.name} failed: ${why}`, end.kind === 'exited' ? end.exitCode : null);
+        }
+        case 'restart':
+          await this.end(handle, 'killed');
+          handle = await this.start();
+          continue;
+        case 'give-up':
+          await this.end(handle, 'killed');
+          throw new PhaseFailure(outcome.why);
+      }
+    }
+  }
+
+  /** A restarted daemon finds the phase's session still running (or ended while it was away). */
+  private async adoptOrStart(): Promise<SessionHandle | null> {
+    const row = this.d.sessions.runningFor(this.ctx.record.state.id, this.ctx.phase.name);
+    if (row) {
+      const r = await this.d.supervisor.reconnect(row.id).catch(() => ({ status: 'vanished' as const }));
+      if (r.status === 'running') {
+        this.d.logger.info('adopted running agent session', { session: row.id, pipeline: this.ctx.record.state.id });
+        this.restarts = row.restarts;
+        return r.handle;
+      }
+      const end: SessionEnd = r.status === 'exited' ? { kind: 'exited', exitCode: r.exit.exitCode, signal: r.exit.signal, at: r.exit.at } : { kind: 'vanished', at: new Date(this.d.now()).toISOString() };
+      this.record(row.id, end);
+      if (r.status === 'exited') await r.handle?.shutdown().catch(() => undefined);
+      if (end.kind === 'exited' && end.exitCode === 0) return null;
+      this.emit('session:exit', { reason: r.status === 'vanished' ? 'session vanished while the daemon was down' : `exited ${end.kind === 'exited' ? end.exitCode : ''}` }, row.id);
+    }
+    return this.start();
+  }
+
+  private record(id: string, end: SessionEnd): void {
+    this.d.storage.write(() =>
+      this.d.sessions.ended(id, end.kind === 'vanished' ? 'vanished' : 'exited', end.kind === 'exited' ? end.exitCode : null, this.d.now()),
+    );
+  }
+
+  private async end(handle: SessionHandle, status: 'exited' | 'killed'): Promise<void> {
+    let end: SessionEnd | undefined = handle.end;
+    if (!end) end = await handle.kill({ graceMs: 2000 }).catch(() => undefined);
+    await handle.shutdown().catch(() => undefined);
+    this.d.storage.write(() => this.d.sessions.ended(handle.id, status, end?.kind === 'exited' ? end.exitCode : null, this.d.now()));
+  }
+
+  private async start(): Promise<SessionHandle> {
+    const r = this.ctx.record;
+    const seq = this.restarts++;
+    const id = `${r.state.id}-${this.ctx.phase.name}-${r.state.run}${seq ? `-${seq}` : ''}`
+      .replace(/[^A-Za-z0-9_.-]/g, '-')
+      .slice(0, 80);
+    const context = pipelineContext({
+      inputs: r.vars,
+      runtime: { phase: this.ctx.phase.name, pipeline: r.state.id, session: id, error: r.state.error ?? '' },
+    });
+    const rendered = await renderAgent(this.agent, context, {
+      projectRoot: r.project,
+      executor: async (command, cwd) => {
+        const x = await execa('bash', ['-c', command], { cwd, env: this.ctx.env, reject: false });
+        return { stdout: String(x.stdout), exitCode: x.exitCode ?? 1 };
+      },
+    }).catch((err: unknown) => {
+      throw new PhaseFailure(`cannot render the prompt of agent ${this.agent.name}: ${(err as Error).message}`);
+    });
+    // Without its own `cwd`, an agent works where the phase would: the workspace once it exists.
+    const cwd = this.agent.cwd !== null ? rendered.cwd : this.ctx.cwd;
+    const paths = this.d.supervisor.prepareDir(id);
+    const promptFile = join(paths.dir, 'prompt.md');
+    writeFileSync(promptFile, rendered.prompt, { mode: 0o600 });
+    const commandLine = agentCommandLine(this.agent, context, rendered.prompt, promptFile);
+    const env: Record<string, string> = {
+      ...this.ctx.env,
+      ...rendered.env,
+      OJ_SESSION: id,
+      OJ_PROMPT_FILE: promptFile,
+      OJ_WORKSPACE: typeof r.vars.workspace === 'string' ? r.vars.workspace : '',
+      TERM: 'xterm-256color',
+    };
+    const now = this.d.now();
+    this.d.storage.write(() =>
+      this.d.sessions.insert({
+        id,
+        project: r.project,
+        pipeline_id: r.state.id,
+        phase: this.ctx.phase.name,
+        run: r.state.run,
+        agent: this.agent.id,
+        status: 'running',
+        exit_code: null,
+        cwd,
+        dir: paths.dir,
+        heartbeat: this.agent.heartbeat,
+        restarts: seq,
+        started_at: now,
+        ended_at: null,
+      }),
+    );
+    let handle: SessionHandle;
+    try {
+      handle = await this.d.supervisor.start({ id, command: ['bash', '-c', commandLine], cwd, env });
+    } catch (err) {
+      this.d.storage.write(() => this.d.sessions.ended(id, 'vanished', null, this.d.now()));
+      throw new PhaseFailure(`could not start agent ${this.agent.name}: ${(err as Error).message}`);
+    }
+    this.emit('session:started', { agent: this.agent.name }, id);
+    this.ctx.running();
+    return handle;
+  }
+
+  /** Waits for the session to end, a done signal, a stop, or a recovery step that ends this session. */
+  private supervise(handle: SessionHandle): Promise<Outcome> {
+    const { ctx, agent, d } = this;
+    return new Promise<Outcome>((resolve) => {
+      let settled = false;
+      const timers: NodeJS.Timeout[] = [];
+      const signal = d.done.next(handle.id);
+      const finish = (o: Outcome) => {
+        if (settled) return;
+        settled = true;
+        for (const t of timers) clearInterval(t);
+        signal.cancel();
+        offOutput();
+        resolve(o);
+      };
+      const offOutput = handle.onOutput(() => {
+        if (escalated) {
+          escalated = false;
+          ctx.running();
+        }
+      });
+      let escalated = false;
+      let idleBaseline = d.now();
+      void handle.exited().then((end) => finish({ kind: 'exit', end }));
+      void signal.promise.then((s) => finish({ kind: 'signal', signal: s }));
+      void ctx.stopSignal.then((reason) => finish({ kind: 'stopped', reason }));
+
+      const act = (action: string | null, why: string): void => {
+        if (action === null) {
+          finish({ kind: 'give-up', why: `${why}, and its recovery chain is exhausted` });
+          return;
+        }
+        this.emit(`action:${action}`, { reason: why }, handle.id);
+        if (action === 'nudge') void handle.nudge(DEFAULT_NUDGE).catch(() => undefined);
+        else if (action === 'restart') finish({ kind: 'restart', why });
+        else if (action === 'escalate') {
+          escalated = true;
+          this.emit('escalate', { reason: why }, handle.id);
+          ctx.waiting({ kind: 'human', name: 'escalation', detail: why });
+        } else if (action === 'abandon' || action === 'dead' || action === 'fail') finish({ kind: 'give-up', why: `${why} (${action})` });
+        else d.logger.warn('recovery action not applicable to an agent session', { action, session: handle.id });
+      };
+
+      const idleMs = agent.idle_timeout.ms;
+      const tick = Math.min(Math.max(Math.floor(idleMs / 5), 100), 5000);
+      timers.push(
+        setInterval(() => {
+          void (async () => {
+            const now = d.now();
+            const claude =
+              agent.heartbeat === 'claude'
+                ? (await readClaudeStatus(handle ? ctx.cwd : '', { since: handle.startedAt, now }).catch(() => undefined))?.status
+                : undefined;
+            const live = assessLiveness({
+              heartbeat: agent.heartbeat === 'claude' ? 'claude' : 'output',
+              now,
+              startedAt: Math.max(handle.startedAt, idleBaseline),
+              lastOutputAt: handle.lastOutputAt,
+              ...(claude ? { claude } : {}),
+            });
+            if (settled) return;
+            if (live.apiError) {
+              idleBaseline = now;
+              act(this.onError.next() ?? 'escalate', `API error: ${live.apiError.reason}`);
+              return;
+            }
+            if (live.idleMs < idleMs) {
+              if (live.idleMs < tick) this.stuck.reset();
+              return;
+            }
+            if (escalated) return; // a human has it
+            idleBaseline = now;
+            this.emit('session:stuck', { idleMs: live.idleMs }, handle.id);
+            act(this.stuck.next(), `idle for ${Math.round(live.idleMs / 1000)}s`);
+          })();
+        }, tick),
+      );
+      if (agent.timeout) {
+        const deadline = this.phaseStarted + agent.timeout.ms;
+        const t = setInterval(() => {
+          if (d.now() < deadline || settled) return;
+          clearInterval(t);
+          act(this.onTimeout.next() ?? 'abandon', `ran past its timeout of ${agent.timeout!.text}`);
+        }, Math.min(1000, Math.max(100, Math.floor(agent.timeout.ms / 10))));
+        timers.push(t);
+      }
+    });
+  }
+}

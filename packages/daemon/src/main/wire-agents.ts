@@ -1,0 +1,155 @@
+/**
+ * Plugs agents into the daemon: agent phases run in sessions held by the
+ * session supervisor; `sessions.*` lets people and scripts look in, type,
+ * nudge, kill and attach; `agents.done` is how an agent reports its end.
+ */
+import { OjError, SessionMethods, statePaths, type SessionInfo } from '@oj/protocol';
+import { agentStep } from '../agents/agent-phase.js';
+import { DEFAULT_NUDGE } from '../agents/agent-phase.js';
+import { DoneSignals } from '../agents/done-signals.js';
+import { resolveByPrefix } from '../engine/id-lookup.js';
+import { SessionSupervisor, type SessionHandle } from '../sessions/index.js';
+import { SessionStore, type SessionRow } from '../storage/session-store.js';
+import type { Capability, WiringContext } from './wiring.js';
+
+export function wireAgents(ctx: WiringContext): Capability {
+  const sessions = new SessionStore(ctx.storage.database);
+  const supervisor = new SessionSupervisor({ sessionsRoot: statePaths(ctx.stateDir).sessionsDir, now: ctx.now });
+  const done = new DoneSignals();
+  ctx.runtime.addSteps({
+    work: (phase) =>
+      phase.agent
+        ? agentStep(
+            {
+              storage: ctx.storage,
+              sessions,
+              supervisor,
+              events: ctx.events,
+              projects: ctx.projects,
+              done,
+              logger: ctx.logger,
+              now: ctx.now,
+              socketPath: ctx.socketPath,
+              stateDir: ctx.stateDir,
+              ojBinDir: ctx.ojBinDir,
+            },
+            phase.agent,
+          )
+        : null,
+  });
+
+  const find = (id: string): SessionRow => {
+    const full = resolveByPrefix('session', id, (x) => sessions.exists(x), (p) => sessions.idsWithPrefix(p), () => sessions.allIds());
+    return sessions.get(full)!;
+  };
+  const handleOf = async (row: SessionRow): Promise<SessionHandle> => {
+    const existing = supervisor.get(row.id);
+    if (existing?.connected) return existing;
+    const r = await supervisor.reconnect(row.id);
+    if (r.status === 'running') return r.handle;
+    if (r.status === 'exited' && r.handle) return r.handle;
+    throw OjError.illegalState(`session ${row.id} is not running (${r.status})`, { state: r.status });
+  };
+  const info = (row: SessionRow): SessionInfo => {
+    const h = supervisor.get(row.id);
+    return {
+      id: row.id,
+      project: row.project,
+      pipeline: row.pipeline_id,
+      phase: row.phase,
+      agent: row.agent,
+      status: row.status as SessionInfo['status'],
+      exitCode: row.exit_code,
+      cwd: row.cwd,
+      startedAt: new Date(row.started_at).toISOString(),
+      endedAt: row.ended_at === null ? null : new Date(row.ended_at).toISOString(),
+      idleMs: row.status === 'running' && h ? h.idleMs(ctx.now()) : null,
+      activity: null,
+      restarts: row.restarts,
+      dir: row.dir,
+    };
+  };
+
+  const r = ctx.router;
+  r.handle(SessionMethods.List, (p) => ({
+    sessions: sessions.list({ project: p?.project, running: !p?.all }).map(info),
+  }));
+  r.handle(SessionMethods.Show, (p) => ({ session: info(find(p.id)) }));
+  r.handle(SessionMethods.Capture, async (p) => ({ text: await (await handleOf(find(p.id))).capture(p.lines) }));
+  r.handle(SessionMethods.Send, async (p) => {
+    const h = await handleOf(find(p.id));
+    if (p.raw) await h.write(p.text);
+    else await h.send(p.text, { enter: p.enter ?? true });
+    return { bytes: Buffer.byteLength(p.text) };
+  });
+  r.handle(SessionMethods.Nudge, async (p) => {
+    const row = find(p.id);
+    const message = p.message ?? DEFAULT_NUDGE;
+    await (await handleOf(row)).nudge(message);
+    ctx.events.emit({ name: 'action:nudge', subject: row.pipeline_id ?? row.id, project: row.project, data: { session: row.id, by: 'user' } });
+    return { message };
+  });
+  r.handle(SessionMethods.Kill, async (p) => {
+    const row = find(p.id);
+    const h = await handleOf(row);
+    await h.kill({ graceMs: 2000 });
+    return { session: info(sessions.get(row.id)!) };
+  });
+  r.handle(SessionMethods.Resize, async (p) => {
+    await (await handleOf(find(p.id))).resize(p.cols, p.rows);
+    return { ok: true as const };
+  });
+  let nextSub = 1;
+  r.handle(SessionMethods.Attach, async (p, conn) => {
+    const h = await handleOf(find(p.id));
+    const subscription = `${conn.id}.s${nextSub++}`;
+    const screen = await h.capture();
+    const offOut = h.onOutput((data) => conn.notify(SessionMethods.Output, { subscription, data }));
+    const offExit = h.onExit((end) =>
+      conn.notify(SessionMethods.Ended, { subscription, exitCode: end.kind === 'exited' ? end.exitCode : null }),
+    );
+    conn.onClose(() => {
+      offOut();
+      offExit();
+    });
+    return { subscription, screen, cols: h.cols, rows: h.rows };
+  });
+  r.handle(SessionMethods.Wait, async (p, conn) => {
+    const row = find(p.id);
+    const idleFor = p.idleMs ?? 2000;
+    const deadline = p.timeoutMs !== undefined ? ctx.now() + p.timeoutMs : Infinity;
+    if (row.status !== 'running') return { state: 'exited' as const, timedOut: false, session: info(row) };
+    const h = await handleOf(row);
+    for (;;) {
+      if (!h.alive) return { state: 'exited' as const, timedOut: false, session: info(sessions.get(row.id)!) };
+      if (h.idleMs(ctx.now()) >= idleFor) return { state: 'idle' as const, timedOut: false, session: info(row) };
+      if (ctx.now() >= deadline || conn.closed) return { state: 'idle' as const, timedOut: true, session: info(row) };
+      await Promise.race([h.exited(), new Promise((res) => setTimeout(res, Math.min(100, idleFor / 4)))]);
+    }
+  });
+  r.handle(SessionMethods.Done, (p) => {
+    let sessionId = p.session ?? null;
+    if (!sessionId && p.pipeline) sessionId = sessions.latestFor(p.pipeline)?.id ?? null;
+    if (!sessionId) {
+      throw OjError.illegalState('oj done needs OJ_SESSION (or OJ_PIPELINE): it is meant to run inside an agent session started by oj', {
+        hint: 'to end a pipeline by hand use oj pipeline transition/cancel',
+      });
+    }
+    const row = sessions.get(sessionId);
+    if (!row) throw OjError.notFound('session', sessionId);
+    const signal = p.restart ? { kind: 'restart' as const } : p.error !== undefined ? { kind: 'error' as const, message: p.error } : { kind: 'done' as const };
+    done.deliver(sessionId, signal);
+    ctx.events.emit({
+      name: p.restart ? 'agent:restart' : p.error !== undefined ? 'agent:error' : 'agent:done',
+      subject: row.pipeline_id ?? row.id,
+      project: row.project,
+      data: { session: row.id, ...(p.error !== undefined ? { error: p.error } : {}) },
+    });
+    return { session: row.id, pipeline: row.pipeline_id };
+  });
+
+  return {
+    stop: (options) => supervisor.stopAll({ kill: options?.killSessions ?? false }),
+    counts: () => ({ 'sessions.running': sessions.list({ running: true }).length }),
+  };
+}

@@ -1,0 +1,96 @@
+/** Agent sessions: the ptys ojd runs agents in. */
+import { z } from 'zod';
+import { method, notification } from '../rpc.js';
+
+export interface SessionInfo {
+  id: string;
+  project: string;
+  pipeline: string | null;
+  phase: string | null;
+  agent: string;
+  status: 'running' | 'exited' | 'vanished' | 'killed';
+  exitCode: number | null;
+  cwd: string;
+  startedAt: string;
+  endedAt: string | null;
+  /** Milliseconds since the agent's last heartbeat (output, or its Claude log). */
+  idleMs: number | null;
+  activity: string | null;
+  restarts: number;
+  dir: string;
+}
+
+const id = z.string().min(1).max(200);
+
+export const List = method<{ sessions: SessionInfo[] }>()(
+  'sessions.list',
+  z.object({ project: z.string().optional(), all: z.boolean().optional() }).strict().optional(),
+  'Agent sessions (running ones, or all with `all`).',
+);
+
+export const Show = method<{ session: SessionInfo }>()('sessions.show', z.object({ id }).strict(), 'One session. `id` may be a unique prefix.');
+
+export const Capture = method<{ text: string }>()(
+  'sessions.capture',
+  z.object({ id, lines: z.number().int().min(1).max(100_000).optional() }).strict(),
+  "The session's screen as a person would see it (with `lines`: that many lines of scrollback).",
+);
+
+export const Send = method<{ bytes: number }>()(
+  'sessions.send',
+  z.object({ id, text: z.string(), enter: z.boolean().optional(), raw: z.boolean().optional() }).strict(),
+  'Type text into the session (with `enter`, then press Enter; `raw` sends bytes as they are, for attach).',
+);
+
+export const Nudge = method<{ message: string }>()(
+  'sessions.nudge',
+  z.object({ id, message: z.string().optional() }).strict(),
+  'Type a nudge message into the session and press Enter.',
+);
+
+export const Kill = method<{ session: SessionInfo }>()(
+  'sessions.kill',
+  z.object({ id }).strict(),
+  "Kill the session's agent (its phase then fails or restarts per policy).",
+);
+
+export const Resize = method<{ ok: true }>()(
+  'sessions.resize',
+  z.object({ id, cols: z.number().int().min(10).max(1000), rows: z.number().int().min(2).max(1000) }).strict(),
+  "Resize the session's terminal.",
+);
+
+export const Attach = method<{ subscription: string; screen: string; cols: number; rows: number }>()(
+  'sessions.attach',
+  z.object({ id }).strict(),
+  'Stream the session\'s output as `sessions.output` notifications on this connection (several viewers may attach).',
+);
+
+export const Wait = method<{ state: 'idle' | 'exited'; timedOut: boolean; session: SessionInfo }>()(
+  'sessions.wait',
+  z.object({ id, timeoutMs: z.number().int().min(0).optional(), idleMs: z.number().int().min(0).optional() }).strict(),
+  'Wait until the agent is idle (no heartbeat for `idleMs`, default 2000) or has exited.',
+);
+
+export const Done = method<{ session: string | null; pipeline: string | null }>()(
+  'agents.done',
+  z
+    .object({
+      session: z.string().optional(),
+      pipeline: z.string().optional(),
+      error: z.string().optional(),
+      restart: z.boolean().optional(),
+    })
+    .strict(),
+  'Called by an agent (oj done): its work is done, failed (`error`), or it wants a fresh session (`restart`).',
+);
+
+export const Output = notification<{ subscription: string; data: string }>()(
+  'sessions.output',
+  'Output of an attached session.',
+);
+
+export const Ended = notification<{ subscription: string; exitCode: number | null }>()(
+  'sessions.ended',
+  'An attached session ended.',
+);
