@@ -253,6 +253,7 @@ class AgentSupervision {
       });
       let escalated = false;
       let idleBaseline = d.now();
+      let lastActionAt: number | null = null;
       void handle.exited().then((end) => finish({ kind: 'exit', end }));
       void signal.promise.then((s) => finish({ kind: 'signal', signal: s }));
       void ctx.stopSignal.then((reason) => finish({ kind: 'stopped', reason }));
@@ -297,11 +298,17 @@ class AgentSupervision {
               return;
             }
             if (live.idleMs < idleMs) {
-              if (live.idleMs < tick) this.stuck.reset();
+              // Busy for a good while since the last recovery step: it recovered, so a
+              // later stall starts the chain from its first step again.
+              if (lastActionAt !== null && now - lastActionAt > 3 * idleMs) {
+                this.stuck.reset();
+                lastActionAt = null;
+              }
               return;
             }
             if (escalated) return; // a human has it
             idleBaseline = now;
+            lastActionAt = now;
             this.emit('session:stuck', { idleMs: live.idleMs }, handle.id);
             act(this.stuck.next(), `idle for ${Math.round(live.idleMs / 1000)}s`);
           })();

@@ -1,0 +1,145 @@
+/** Issue: agents and the session supervisor, with the scripted fake agent in real ptys. */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { REPO, TestEnv, makeProject, waitFor } from './helpers/ojd-harness.js';
+
+const FAKE = `node ${join(REPO, 'scripts', 'fake-agent.mjs')}`;
+
+type Shown = {
+  pipeline: { id: string; status: string; phase: string | null; error: string | null; waitingFor: { kind: string } | null };
+  runs: { phase: string; status: string; error: string | null }[];
+  history: { name: string; data: Record<string, unknown> }[];
+};
+type Session = { id: string; status: string; pipeline: string | null };
+
+let t: TestEnv;
+beforeEach(() => {
+  t = new TestEnv();
+});
+afterEach(async () => {
+  await t.cleanup();
+});
+
+/** A project whose agents run the fake agent with the given scripts (one prompt file each). */
+function agentProject(agents: Record<string, { script: unknown[]; extra?: string }>, pipeline: string): string {
+  let toml = `[command.go]\nargs = "<name>"\nrun = { pipeline = "p" }\n\n[pipeline.p]\ninputs = ["name"]\n${pipeline}\n`;
+  for (const [name, a] of Object.entries(agents)) {
+    toml += `\n[agent.${name}]\ncommand = "${FAKE}"\nprompt_file = "prompts/${name}.md"\n${a.extra ?? ''}\n`;
+  }
+  const root = makeProject(t, 'proj', { agents: toml });
+  mkdirSync(join(root, 'prompts'));
+  for (const [name, a] of Object.entries(agents)) {
+    writeFileSync(join(root, 'prompts', `${name}.md`), `Agent ${name}.\n\`\`\`fake-agent\n${JSON.stringify(a.script)}\n\`\`\`\n`);
+  }
+  return root;
+}
+
+const show = (root: string, id: string) => t.ojJson<Shown>(['pipeline', 'show', id], { cwd: root });
+
+describe('agent phases', () => {
+  it('an agent that works and exits 0 completes its phase; oj checkpoint records progress', async () => {
+    await t.startDaemon();
+    const root = agentProject(
+      { worker: { script: [{ print: 'working' }, { oj: ['checkpoint', 'half way'] }, { exit: 0 }] } },
+      `[[pipeline.p.phase]]\nname = "work"\nagent = "worker"\n`,
+    );
+    const r = await t.oj(['run', 'go', 'a', '--wait'], { cwd: root });
+    expect(r.exitCode).toBe(0);
+    const shown = await t.ojJson<Shown & { checkpoints: { message: string }[] }>(['pipeline', 'show', 'p-a'], { cwd: root });
+    expect(shown.checkpoints.map((c) => c.message)).toEqual(['half way']);
+  });
+
+  it('oj done --error fails the phase and the pipeline on_fail runs', async () => {
+    await t.startDaemon();
+    const root = agentProject(
+      { worker: { script: [{ oj: ['done', '--error', 'cannot reproduce'] }, { quiet: true }] } },
+      `[[pipeline.p.phase]]\nname = "work"\nagent = "worker"\non_fail = "recover"\nnext = "finish"\n` +
+        `[[pipeline.p.phase]]\nname = "recover"\nrun = "echo recovered > recovered.txt"\n` +
+        `[[pipeline.p.phase]]\nname = "finish"\nrun = "true"\n`,
+    );
+    const r = await t.oj(['run', 'go', 'b', '--wait'], { cwd: root });
+    expect(r.exitCode).toBe(0);
+    const shown = await show(root, 'p-b');
+    expect(shown.runs.map((x) => `${x.phase}:${x.status}`)).toEqual(['work:failed', 'recover:done', 'finish:done']);
+    expect(shown.runs[0]!.error).toMatch(/agent reported an error: cannot reproduce/);
+  });
+
+  it('a quiet agent is nudged (the text reaches its terminal), then restarted, then escalated, per its chain', async () => {
+    await t.startDaemon();
+    const root = agentProject(
+      { quiet: { script: [{ print: 'thinking' }, { waitInput: 'xyzzy' }], extra: 'idle_timeout = "1s"\non_stuck = ["nudge", "restart", "escalate"]' } },
+      `[[pipeline.p.phase]]\nname = "work"\nagent = "quiet"\n`,
+    );
+    await t.oj(['run', 'go', 'c'], { cwd: root });
+    const escalated = await waitFor(
+      'escalation',
+      async () => {
+        const s = await show(root, 'p-c');
+        return s.pipeline.status === 'waiting' && s.pipeline.waitingFor?.kind === 'human' ? s : null;
+      },
+      20_000,
+      200,
+    );
+    const steps = escalated.history.filter((e) => e.name.startsWith('action:') || e.name === 'escalate').map((e) => e.name);
+    expect(steps).toEqual(['action:nudge', 'action:restart', 'action:escalate', 'escalate']);
+    // The nudge was typed into the first session's terminal (its transcript keeps it).
+    const sessions = await t.ojJson<(Session & { dir: string })[]>(['session', 'list', '--all'], { cwd: root });
+    expect(sessions).toHaveLength(2);
+    const first = sessions.find((s) => s.status !== 'running')!;
+    expect(readFileSync(join(first.dir, 'transcript.log'), 'utf8')).toMatch(/run `oj done`/);
+    const live = sessions.find((s) => s.status === 'running')!;
+    const screen = await t.oj(['session', 'capture', live.id], { cwd: root });
+    expect(screen.stdout).toMatch(/thinking/);
+    // A human takes over: cancel ends the session.
+    await t.oj(['pipeline', 'cancel', 'p-c'], { cwd: root });
+    await waitFor('session killed', async () => (await t.oj(['session', 'alive', live.id], { cwd: root })).exitCode === 1);
+  });
+
+  it('an agent past its timeout gets on_timeout', async () => {
+    await t.startDaemon();
+    const root = agentProject(
+      { slow: { script: [{ print: 'busy' }, { sleep: 30 }], extra: 'timeout = "1s"\nidle_timeout = "1m"\non_timeout = "abandon"' } },
+      `[[pipeline.p.phase]]\nname = "work"\nagent = "slow"\n`,
+    );
+    const r = await t.oj(['run', 'go', 'd', '--wait'], { cwd: root });
+    expect(r.exitCode).toBe(1);
+    const shown = await show(root, 'p-d');
+    expect(shown.pipeline.error).toMatch(/ran past its timeout of 1s/);
+    expect(shown.history.map((e) => e.name)).toContain('action:abandon');
+  });
+
+  it('send and nudge reach the agent; oj done outside a session says what it needs', async () => {
+    await t.startDaemon();
+    const root = agentProject(
+      { talk: { script: [{ waitInput: 'hello' }, { oj: ['done'] }, { quiet: true }], extra: 'idle_timeout = "1m"' } },
+      `[[pipeline.p.phase]]\nname = "work"\nagent = "talk"\n`,
+    );
+    await t.oj(['run', 'go', 'e'], { cwd: root });
+    const session = await waitFor('session', async () => (await t.ojJson<Session[]>(['session', 'list'], { cwd: root }))[0]);
+    expect((await t.oj(['session', 'alive', session.id], { cwd: root })).exitCode).toBe(0);
+    await t.oj(['session', 'send', session.id, 'hello there'], { cwd: root });
+    expect((await t.oj(['pipeline', 'wait', 'p-e', '--timeout', '20s'], { cwd: root })).exitCode).toBe(0);
+    const bare = await t.oj(['done'], { cwd: root });
+    expect(bare.exitCode).toBe(1);
+    expect(bare.stderr).toMatch(/needs OJ_SESSION/);
+  });
+
+  it('an agent session outlives a daemon kill -9 and the restarted daemon adopts it', async () => {
+    const d = await t.startDaemon();
+    const root = agentProject(
+      { long: { script: [{ print: 'started' }, { waitInput: 'finish' }, { oj: ['done'] }, { quiet: true }], extra: 'idle_timeout = "1m"' } },
+      `[[pipeline.p.phase]]\nname = "work"\nagent = "long"\n`,
+    );
+    await t.oj(['run', 'go', 'f'], { cwd: root });
+    const session = await waitFor('session', async () => (await t.ojJson<Session[]>(['session', 'list'], { cwd: root }))[0]);
+    d.kill('SIGKILL');
+    await waitFor('ojd to die', () => d.exitCode !== null || d.signalCode !== null);
+    await t.startDaemon();
+    expect((await t.oj(['session', 'alive', session.id], { cwd: root })).exitCode).toBe(0);
+    await t.oj(['session', 'send', session.id, 'finish'], { cwd: root });
+    expect((await t.oj(['pipeline', 'wait', 'p-f', '--timeout', '20s'], { cwd: root })).exitCode).toBe(0);
+    const sessions = await t.ojJson<Session[]>(['session', 'list', '--all'], { cwd: root });
+    expect(sessions.map((s) => s.id)).toEqual([session.id]);
+  });
+});
