@@ -15,6 +15,7 @@ import { serviceCommands } from './service/index.js';
 import { cronCommands, queueCommands, workerCommands } from './commands/queue-commands.js';
 import { lockCommands, semaphoreCommands } from './commands/coordination-commands.js';
 import { checkpointCommand, doneCommand, sessionCommands } from './commands/session-commands.js';
+import { initCommand, runbookCommands } from './commands/runbook-commands.js';
 import { ExitCode } from './output/print.js';
 
 export async function main(argv: string[] = hideBin(process.argv)): Promise<void> {
@@ -39,6 +40,7 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<void
     .command('lock', 'Exclusive locks', (y) => lockCommands(y))
     .command('semaphore', 'Counting semaphores', (y) => semaphoreCommands(y))
     .command('session', 'Agent sessions: look, type, nudge, attach', (y) => sessionCommands(y))
+    .command('runbook', 'Check, list and show runbooks (no daemon needed)', (y) => runbookCommands(y))
     .fail((msg, err, y) => {
       if (err) throw err;
       y.showHelp('error');
@@ -50,6 +52,7 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<void
   cli = emitCommand(cli);
   cli = eventsCommand(cli);
   cli = doneCommand(cli);
+  cli = initCommand(cli);
   cli = checkpointCommand(cli);
   await cli.help().alias('help', 'h').parseAsync();
 }

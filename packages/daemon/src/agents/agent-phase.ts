@@ -21,6 +21,7 @@ import type { SessionStore } from '../storage/session-store.js';
 import type { Storage } from '../storage/storage.js';
 import type { DoneSignal, DoneSignals } from './done-signals.js';
 import { ChainCursor } from './recovery-chain.js';
+import { asWords } from '../engine/pipeline-runtime.js';
 
 export const DEFAULT_NUDGE =
   'You seem to have stopped. If your work is finished, run `oj done`; if you are blocked, run `oj done --error "<why>"`.';
@@ -173,7 +174,7 @@ class AgentSupervision {
       .replace(/[^A-Za-z0-9_.-]/g, '-')
       .slice(0, 80);
     const context = pipelineContext({
-      inputs: r.vars,
+      inputs: asWords(r.vars),
       runtime: { phase: this.ctx.phase.name, pipeline: r.state.id, session: id, error: r.state.error ?? '' },
     });
     const rendered = await renderAgent(this.agent, context, {

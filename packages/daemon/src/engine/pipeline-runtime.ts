@@ -12,7 +12,7 @@ import { addWorktree, removeWorktree } from '../adapters/git-worktree.js';
 import { grantOjToAgents } from '../adapters/claude-settings.js';
 import { runShell } from '../adapters/shell-runner.js';
 import type { EventLog } from '../events/event-log.js';
-import { pipelineContext, type InterpolationContext } from '../runbook/interpolation-context.js';
+import { WordList, pipelineContext, type InterpolationContext } from '../runbook/interpolation-context.js';
 import { interpolateShell } from '../runbook/shell-interpolate.js';
 import { interpolateText, resolveDefaults } from '../runbook/text-interpolate.js';
 import type { PipelineRecord } from '../storage/pipeline-store.js';
@@ -83,7 +83,7 @@ export class PipelineRuntime implements EngineServices {
   /** The interpolation context of a pipeline, plus values of the moment. */
   context(record: PipelineRecord, extra: Record<string, unknown> = {}): InterpolationContext {
     return pipelineContext({
-      inputs: record.vars,
+      inputs: asWords(record.vars),
       runtime: {
         phase: record.state.phase,
         error: record.state.error ?? '',
@@ -270,6 +270,18 @@ const shellWork: PhaseStep = async (ctx) => {
   if (o.stoppedBecause) throw new PhaseFailure(o.timedOut ? `timed out after ${ctx.phase.timeoutMs} ms` : `stopped: ${o.stoppedBecause}`, o.exitCode);
   if (o.exitCode !== 0) throw new PhaseFailure(o.signal ? `killed by ${o.signal}` : `exit code ${o.exitCode}`, o.exitCode);
 };
+
+/**
+ * Lists of strings (variadic command arguments) stay word lists in a
+ * pipeline's context: bare in a shell string each is its own quoted word.
+ */
+export function asWords(vars: Record<string, JsonValue>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(vars)) {
+    out[k] = Array.isArray(v) && v.every((x) => typeof x === 'string') ? new WordList(v as string[]) : v;
+  }
+  return out;
+}
 
 function isDir(p: string): boolean {
   try {
