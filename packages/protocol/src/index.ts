@@ -18,6 +18,8 @@ export * as CronMethods from './methods/crons.js';
 export * as LockMethods from './methods/locks.js';
 export * as SemaphoreMethods from './methods/semaphores.js';
 export * as SessionMethods from './methods/sessions.js';
+export * as StatusMethods from './methods/status.js';
+export type { StatusOverview, OverviewSection } from './methods/status.js';
 export type { SessionInfo } from './methods/sessions.js';
 export type { PipelineInfo, PhaseRunInfo, CheckpointInfo, PipelineStatusName, PipelineUpdate } from './methods/pipelines.js';
 export type { CommandInfo } from './methods/commands.js';

@@ -10,6 +10,7 @@ import * as Crons from './methods/crons.js';
 import * as Locks from './methods/locks.js';
 import * as Semaphores from './methods/semaphores.js';
 import * as Sessions from './methods/sessions.js';
+import * as Status from './methods/status.js';
 
 function methodsOf(mod: Record<string, unknown>): AnyMethod[] {
   return Object.values(mod).filter(
@@ -23,7 +24,7 @@ function notificationsOf(mod: Record<string, unknown>): Notification<string, unk
   );
 }
 
-const modules: Record<string, unknown>[] = [Daemon, Events, Commands, Pipelines, Queues, Workers, Crons, Locks, Semaphores, Sessions];
+const modules: Record<string, unknown>[] = [Daemon, Events, Commands, Pipelines, Queues, Workers, Crons, Locks, Semaphores, Sessions, Status];
 
 export const allMethods: AnyMethod[] = modules.flatMap(methodsOf);
 export const allNotifications: Notification<string, unknown>[] = modules.flatMap(notificationsOf);

@@ -19,6 +19,7 @@ export function definitionFromModel(p: Pipeline): PipelineDefinition {
     inputs: p.inputs,
     defaults: p.defaults,
     hooks: p.events,
+    maxPhaseVisits: p.max_phase_visits,
     phases: p.phase.map((ph) => {
       const failure = onFail(ph.on_fail);
       return {

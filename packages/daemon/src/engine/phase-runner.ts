@@ -33,6 +33,8 @@ export interface PhaseRunContext {
   readonly stopped: boolean;
   /** Resolves when the phase is stopped. */
   readonly stopSignal: Promise<string>;
+  /** Ends the phase early as failed with this reason (e.g. a lock it held was taken back). */
+  abort?(reason: string): void;
 }
 
 /** A step of a phase: a gate before the work, the work, or a check after it. */

@@ -34,6 +34,8 @@ export interface PipelineDefinition {
   phases: PhaseDefinition[];
   /** `[pipeline.X.events]`: on_phase, on_complete, on_fail... -> shell command. */
   hooks: Record<string, string>;
+  /** Circuit breaker for this pipeline (else the project's config applies). */
+  maxPhaseVisits?: number;
 }
 
 export function planOf(def: PipelineDefinition, maxPhaseVisits: number): PipelinePlan {
@@ -43,7 +45,7 @@ export function planOf(def: PipelineDefinition, maxPhaseVisits: number): Pipelin
       ...(p.next !== undefined ? { next: p.next } : {}),
       ...(p.onFail !== undefined ? { onFail: p.onFail } : {}),
     })),
-    maxPhaseVisits,
+    maxPhaseVisits: def.maxPhaseVisits ?? maxPhaseVisits,
     needsWorkspace: 'workspace' in def.defaults || 'branch' in def.defaults,
   };
 }

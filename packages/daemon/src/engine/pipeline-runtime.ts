@@ -135,6 +135,11 @@ export class PipelineRuntime implements EngineServices {
     let stopReason: string | null = null;
     let stopResolve: (r: string) => void = () => {};
     const stopSignal = new Promise<string>((r) => (stopResolve = r));
+    const stop = (reason: string) => {
+      if (stopReason !== null) return;
+      stopReason = reason;
+      stopResolve(reason);
+    };
     const ctx: PhaseRunContext = {
       record,
       phase,
@@ -154,18 +159,12 @@ export class PipelineRuntime implements EngineServices {
         return stopReason !== null;
       },
       stopSignal,
+      abort: stop,
     };
     const cwdOf = () => this.cwdFor(record, phase);
     const steps = this.stepsFor(phase, record);
     const done: Promise<PhaseOutcome> = runPhase(ctx, steps);
-    return {
-      stop: (reason: string) => {
-        if (stopReason !== null) return;
-        stopReason = reason;
-        stopResolve(reason);
-      },
-      done,
-    };
+    return { stop, done };
   }
 
   private stepsFor(phase: PhaseDefinition, record: PipelineRecord): PhaseSteps {

@@ -12,6 +12,7 @@ import { PipelineEngine } from '../engine/pipeline-engine.js';
 import { PipelineRuntime } from '../engine/pipeline-runtime.js';
 import { registerCommandHandlers } from '../handlers/command-handlers.js';
 import { registerPipelineHandlers } from '../handlers/pipeline-handlers.js';
+import { registerStatusHandlers } from '../handlers/status-handlers.js';
 import { ProjectRegistry } from '../projects/project-registry.js';
 import { wireAgents } from './wire-agents.js';
 import { wireCoordination } from './wire-coordination.js';
@@ -168,7 +169,9 @@ export class Daemon implements DaemonContext {
       ojBinDir,
       now: this.now,
     };
-    this.capabilities = [wireQueues(ctx), wireCoordination(ctx), wireAgents(ctx)];
+    const agents = wireAgents(ctx);
+    this.capabilities = [wireQueues(ctx), wireCoordination(ctx), agents];
+    registerStatusHandlers(router, this, projects, () => this.capabilities, (project) => agents.sessions(project));
   }
 
   status(): DaemonStatus {

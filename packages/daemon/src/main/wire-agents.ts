@@ -12,7 +12,7 @@ import { SessionSupervisor, type SessionHandle } from '../sessions/index.js';
 import { SessionStore, type SessionRow } from '../storage/session-store.js';
 import type { Capability, WiringContext } from './wiring.js';
 
-export function wireAgents(ctx: WiringContext): Capability {
+export function wireAgents(ctx: WiringContext): Capability & { sessions(project: string | undefined): SessionInfo[] } {
   const sessions = new SessionStore(ctx.storage.database);
   const supervisor = new SessionSupervisor({ sessionsRoot: statePaths(ctx.stateDir).sessionsDir, now: ctx.now });
   const done = new DoneSignals();
@@ -151,5 +151,6 @@ export function wireAgents(ctx: WiringContext): Capability {
   return {
     stop: (options) => supervisor.stopAll({ kill: options?.killSessions ?? false }),
     counts: () => ({ 'sessions.running': sessions.list({ running: true }).length }),
+    sessions: (project) => sessions.list({ project, running: true }).map(info),
   };
 }

@@ -3,6 +3,7 @@
  * into the daemon: it registers its RPC handlers and phase steps, and returns
  * what the daemon calls at start, at stop and for status.
  */
+import type { OverviewSection } from '@oj/protocol';
 import type { Logger } from 'winston';
 import type { PipelineEngine } from '../engine/pipeline-engine.js';
 import type { PipelineRuntime } from '../engine/pipeline-runtime.js';
@@ -33,4 +34,6 @@ export interface Capability {
   stop?(options?: { killSessions?: boolean }): void | Promise<void>;
   /** Counts for `oj status` (e.g. { "queue.items.pending": 3 }). */
   counts?(): Record<string, number>;
+  /** Sections of `oj status` (workers, crons, locks...), for one project or all (undefined). */
+  overview?(project: string | undefined): Record<string, OverviewSection>;
 }

@@ -37,7 +37,7 @@ const expected: Expected[] = [
   { file: BROKEN, line: 24, kind: 'cron', name: 'sweeper', field: 'monitors[0]', message: 'unknown monitor "agent_idel"', hint: /no monitor/ },
   { file: BROKEN, line: 27, kind: 'queue', name: 'items', field: 'visibility_timeout', message: /got the integer 30/, hint: /"30s"/ },
   { file: BROKEN, line: 28, kind: 'queue', name: 'items', field: 'on_exhaust', message: /"restart:x": the count after ":"/, hint: /restart:2/ },
-  { file: BROKEN, line: 35, kind: 'pipeline', name: 'ship', at: 'phase[0] "build"', field: 'run', message: 'unknown placeholder {target}', hint: /bug, project_root/ },
+  { file: BROKEN, line: 35, kind: 'pipeline', name: 'ship', at: 'phase[0] "build"', field: 'run', message: 'unknown placeholder {target}', hint: /bug, project_root, pipeline/ },
   { file: BROKEN, line: 36, kind: 'pipeline', name: 'ship', at: 'phase[0] "build"', field: 'next', message: 'unknown phase "mrege"', hint: 'did you mean "merge"?' },
   { file: BROKEN, line: 37, kind: 'pipeline', name: 'ship', at: 'phase[0] "build"', field: 'timeout', message: /"5 minutes" is not a duration/, hint: /1h30m/ },
   { file: BROKEN, line: 41, kind: 'pipeline', name: 'ship', at: 'phase[1] "merge"', field: 'run', message: 'a phase cannot start a pipeline', hint: /oj run/ },

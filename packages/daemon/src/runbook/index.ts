@@ -36,6 +36,7 @@ export { KINDS, PROJECT_UNIQUE_KINDS, isKind, qualifiedId } from './kinds.js';
 export type { Kind } from './kinds.js';
 export type * from './model.js';
 export { parseReference, resolveReference } from './reference.js';
+export { didYouMean, closest, editDistance } from './did-you-mean.js';
 export type { ReferenceParts, Resolution } from './reference.js';
 export { BUILTIN_ACTIONS, BUILTIN_ACTION_EFFECTS, isBuiltinAction, parseChainStep } from './recovery-chain.js';
 export type { BuiltinAction } from './recovery-chain.js';

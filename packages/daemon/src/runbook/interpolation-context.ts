@@ -80,7 +80,12 @@ export class InterpolationContext {
   }
 
   has(name: string): boolean {
-    return this.layers.some((layer) => Object.hasOwn(layer.values, name) && layer.values[name] !== undefined);
+    return this.definedIn(name) !== undefined;
+  }
+
+  /** The name of the first layer defining `name`, or undefined. */
+  definedIn(name: string): string | undefined {
+    return this.layers.find((layer) => Object.hasOwn(layer.values, name) && layer.values[name] !== undefined)?.name;
   }
 
   lookup(segments: readonly string[]): LookupResult {

@@ -163,7 +163,7 @@ export class ParseContext {
       this.sink.add(
         location,
         `unknown placeholder {${placeholder.path}}`,
-        didYouMean(root, known) ?? `${knownLabel}: ${known.join(', ') || '(none)'}`,
+        didYouMean(root, known) ?? `${knownLabel}: ${[...new Set(known)].join(', ') || '(none)'}`,
       );
     }
   }

@@ -161,9 +161,9 @@ describe('pipeline', () => {
   it('checks placeholders of runs, cwd and defaults against inputs, defaults and runtime names', () => {
     const text = '[pipeline.p]\ninputs = ["bug"]\ndefaults = { branch = "fix/{bug.id}", title = "{branch}: {nope}" }\n[[pipeline.p.phase]]\nname = "a"\nrun = "git checkout {branch} && echo {bug.title} {workspace} {phase} {pipeline} {error} {title} {bgu}"\ncwd = "{workspace}/{dir}"\n';
     expect(problems(text)).toEqual([
-      'defaults.title: unknown placeholder {nope} (inputs, earlier defaults and runtime values: bug, project_root, pipeline, workspace, branch, phase, error, branch)',
+      'defaults.title: unknown placeholder {nope} (inputs, earlier defaults and runtime values: bug, project_root, pipeline, id, name, workspace, branch, phase, error)',
       'phase[0] "a" run: unknown placeholder {bgu} (did you mean "bug"?)',
-      'phase[0] "a" cwd: unknown placeholder {dir} (inputs, defaults and runtime values: bug, project_root, pipeline, workspace, branch, phase, error, branch, title)',
+      'phase[0] "a" cwd: unknown placeholder {dir} (inputs, defaults and runtime values: bug, project_root, pipeline, id, name, workspace, branch, phase, error, title)',
     ]);
   });
 

@@ -5,6 +5,8 @@
 export const RUNTIME_NAMES = {
   project_root: 'absolute path of the project root',
   pipeline: 'the pipeline instance id, e.g. build-auth',
+  id: 'the pipeline instance id (same as pipeline)',
+  name: 'the pipeline instance id, unless an input or default is called name',
   workspace: "the pipeline instance's workspace directory",
   branch: "the pipeline instance's branch name (unless an input or default defines branch)",
   phase: 'the name of the current phase',
@@ -16,4 +18,13 @@ export const RUNTIME_NAMES = {
 export const COMMAND_RUNTIME_NAMES: readonly string[] = ['project_root'];
 
 /** Names a pipeline's phases and defaults may use besides inputs and defaults. */
-export const PIPELINE_RUNTIME_NAMES: readonly string[] = ['project_root', 'pipeline', 'workspace', 'branch', 'phase', 'error'];
+export const PIPELINE_RUNTIME_NAMES: readonly string[] = [
+  'project_root',
+  'pipeline',
+  'id',
+  'name',
+  'workspace',
+  'branch',
+  'phase',
+  'error',
+];

@@ -121,7 +121,8 @@ class Scanner {
     }
     const zone = this.codeZone;
     if (zone !== null && this.i >= zone.start && this.i < zone.end) {
-      throw new ScanError(`placeholder {${match.path}} inside ${zone.what}, where bash evaluates text as code`, this.i, zone.hint);
+      const message = `placeholder {${match.path}} inside ${zone.what}, where bash evaluates text as code`;
+      throw new ScanError(message, this.i, zone.hint);
     }
     if (SUBSCRIPT_BEFORE.test(this.s.slice(Math.max(0, this.i - 64), this.i))) {
       const message = `placeholder {${match.path}} in an array subscript, where bash evaluates text as code`;

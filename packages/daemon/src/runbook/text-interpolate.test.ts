@@ -89,6 +89,13 @@ describe('contexts', () => {
     expect(bindItemToInputs(['name', 'prompt', 'after'], { name: 'a', prompt: 'b', extra: 1 })).toEqual({ name: 'a', prompt: 'b' });
   });
 
+  it('lets a default replace a runtime value but not an input', () => {
+    const ctx = pipelineContext({ inputs: { name: 'auth' }, runtime: { branch: 'oj/x', name: 'id-1' } });
+    expect(resolveDefaults({ branch: 'feature/{name}', name: 'ignored' }, ctx)).toEqual({ branch: 'feature/auth' });
+    const args = pipelineContext({ args: { tag: 'v2' }, runtime: {} });
+    expect(resolveDefaults({ tag: 'latest', label: 'v-{tag}' }, args)).toEqual({ label: 'v-v2' });
+  });
+
   it('resolves pipeline defaults in order, letting inputs win', () => {
     const ctx = createContext({ name: 'inputs', values: { name: 'auth', after: 'x' } });
     expect(resolveDefaults({ after: '', branch: 'feature/{name}', title: '{branch}!' }, ctx)).toEqual({

@@ -22,11 +22,14 @@ export function placeholdersInText(template: string): PlaceholderMatch[] {
   return textPlaceholders(template);
 }
 
+/** Layers that outrank pipeline defaults (see pipelineContext). */
+const OUTRANK_DEFAULTS = ['args', 'inputs'];
+
 /**
  * Resolve pipeline defaults in file order: each default is interpolated with
- * the context plus the defaults resolved before it. A name the context
- * already defines (an input or argument) keeps that value; its default is not
- * used.
+ * the context plus the defaults resolved before it. A name given as an
+ * argument or input keeps that value and its default is not used; a default
+ * does replace an item or runtime value of the same name (e.g. `branch`).
  */
 export function resolveDefaults(
   defaults: Readonly<Record<string, string>>,
@@ -35,9 +38,9 @@ export function resolveDefaults(
   const resolved: Record<string, string> = {};
   let scope = context;
   for (const [name, template] of Object.entries(defaults)) {
-    if (context.has(name)) continue;
+    if (OUTRANK_DEFAULTS.includes(context.definedIn(name) ?? '')) continue;
     resolved[name] = interpolateText(template, scope);
-    scope = context.withFallback({ name: 'defaults', values: { ...resolved } });
+    scope = context.with({ name: 'defaults', values: { ...resolved } });
   }
   return resolved;
 }

@@ -1,2 +1,108 @@
-/** locks: declared by the locks capability. */
-export {};
+/**
+ * Locks: exclusive access to a resource (`[lock.x]` in a runbook). Pipelines
+ * take them for phases with `lock = "x"`; anything else (a script, a person)
+ * takes them through these methods as an "external" holder and keeps them
+ * alive with `locks.heartbeat`.
+ */
+import { z } from 'zod';
+import { method } from '../rpc.js';
+
+/** Who holds a lock or a semaphore slot. */
+export interface HolderInfo {
+  holder: string;
+  /** `pipeline`: a phase the daemon runs (it heartbeats); `external`: taken through the CLI/RPC. */
+  kind: 'pipeline' | 'external';
+  weight: number;
+  /** The phase holding it, for pipeline holders. */
+  phase: string | null;
+  acquiredAt: string;
+  heartbeatAt: string;
+  /** Silent past its heartbeat window, or held past the timeout. */
+  stale: boolean;
+  /** Why it is stale: "no heartbeat for 45s", "held for 31m (timeout 30m)". */
+  staleReason: string | null;
+}
+
+/** Someone waiting for a lock or slots, in arrival order. */
+export interface WaiterInfo {
+  holder: string;
+  kind: 'pipeline' | 'external';
+  weight: number;
+  phase: string | null;
+  since: string;
+  /** 1 = next in line. */
+  position: number;
+}
+
+export interface LockInfo {
+  /** Qualified id (`build.lock.main_branch`): every lock command accepts it. */
+  id: string;
+  name: string;
+  project: string;
+  /** False when the runbooks no longer define it (state left over). */
+  defined: boolean;
+  heartbeatMs: number;
+  timeoutMs: number | null;
+  onStale: string[];
+  held: boolean;
+  holder: HolderInfo | null;
+  stale: boolean;
+  waiters: WaiterInfo[];
+}
+
+const project = z.string().min(1);
+const name = z.string().min(1).max(300);
+const holder = z.string().min(1).max(300);
+
+export const List = method<{ locks: LockInfo[] }>()(
+  'locks.list',
+  z.object({ project: project.optional() }).strict().optional(),
+  "The locks a project defines (or every project's locks that have state), with holder and waiters.",
+);
+
+export const Show = method<{ lock: LockInfo }>()(
+  'locks.show',
+  z.object({ project, name }).strict(),
+  'One lock: holder, heartbeat, staleness and the waiters in arrival order.',
+);
+
+export const Acquire = method<{ acquired: boolean; lock: LockInfo }>()(
+  'locks.acquire',
+  z
+    .object({
+      project,
+      name,
+      holder,
+      /** Wait in line until it is granted (first come, first served). */
+      wait: z.boolean().optional(),
+      /** With `wait`: give up after this long (acquired = false). */
+      timeoutMs: z.number().int().min(0).optional(),
+    })
+    .strict(),
+  'Take a lock for an external holder. Taking a lock one already holds succeeds (and counts as a heartbeat). ' +
+    'Without `wait`, acquired = false when someone else holds it or waits for it.',
+);
+
+export const Release = method<{ released: boolean; lock: LockInfo }>()(
+  'locks.release',
+  z.object({ project, name, holder }).strict(),
+  'Release a lock held by `holder` (or leave the line if it was waiting); the next waiter gets it.',
+);
+
+export const Heartbeat = method<{ lock: LockInfo }>()(
+  'locks.heartbeat',
+  z.object({ project, name, holder }).strict(),
+  'Tell the daemon an external holder is alive. Fails (illegal_state) when `holder` does not hold the lock.',
+);
+
+export const ForceRelease = method<{ released: boolean; previous: HolderInfo | null; lock: LockInfo }>()(
+  'locks.forceRelease',
+  z.object({ project, name, reason: z.string().optional() }).strict(),
+  'Release a lock whoever holds it (a pipeline holding it has its phase failed); the next waiter gets it.',
+);
+
+export const IsStale = method<{ stale: boolean; reason: string | null; lock: LockInfo }>()(
+  'locks.isStale',
+  z.object({ project, name }).strict(),
+  'Whether the lock is held by a holder silent past its heartbeat window or held past its timeout.',
+);

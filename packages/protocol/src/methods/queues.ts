@@ -1,2 +1,158 @@
-/** queues: declared by the queues capability. */
-export {};
+/**
+ * Queues: persisted work items (`oj queue add`) or items pulled from a
+ * queue's `source` command. Items are addressed by queue name and item id
+ * within a project.
+ */
+import { z } from 'zod';
+import type { JsonValue } from '../models.js';
+import { method } from '../rpc.js';
+
+export type QueueItemStatus = 'pending' | 'taken' | 'completed' | 'dead' | 'abandoned';
+export const QUEUE_ITEM_STATUSES: readonly QueueItemStatus[] = ['pending', 'taken', 'completed', 'dead', 'abandoned'];
+
+export interface QueueItemInfo {
+  queue: string;
+  id: string;
+  status: QueueItemStatus;
+  /** The item's fields (`id` included), usable as `{bug.title}` in the handler pipeline. */
+  data: Record<string, JsonValue>;
+  /** added (`oj queue add`) or source (pulled from the queue's source command). */
+  origin: 'added' | 'source';
+  /** Attempts started. */
+  attempts: number;
+  /** Failed or timed-out attempts since it was added or last redriven (compared with max_retries). */
+  failures: number;
+  createdAt: string;
+  updatedAt: string;
+  takenAt: string | null;
+  /** A pipeline id, or the name a script gave when taking it. */
+  takenBy: string | null;
+  worker: string | null;
+  /** While taken: when it becomes visible again unless completed or failed. */
+  visibleAt: string | null;
+  finishedAt: string | null;
+  /** The last failure's message. */
+  error: string | null;
+  /** When a dead or finished item is pruned. */
+  expiresAt: string | null;
+}
+
+export interface QueueAttemptInfo {
+  attempt: number;
+  takenAt: string;
+  takenBy: string | null;
+  worker: string | null;
+  endedAt: string | null;
+  outcome: 'running' | 'completed' | 'failed' | 'timed_out' | 'requeued' | 'removed';
+  error: string | null;
+}
+
+export interface QueueSummary {
+  name: string;
+  runbook: string;
+  source: string | null;
+  order: string;
+  visibilityTimeout: string;
+  maxRetries: number;
+  onExhaust: string[];
+  retention: string;
+  counts: Record<QueueItemStatus, number>;
+  /** Workers of this project that drain the queue. */
+  workers: string[];
+  lastPullAt: string | null;
+  lastPullError: string | null;
+}
+
+const project = z.string().min(1);
+const queue = z.string().min(1).max(200);
+const id = z.string().min(1).max(500);
+const status = z.enum(['pending', 'taken', 'completed', 'dead', 'abandoned']);
+const item = z.record(z.string(), z.unknown());
+
+export const Add = method<{ ids: string[]; added: number; duplicates: string[] }>()(
+  'queues.add',
+  z.object({ project, queue, items: z.array(item).min(1).max(100_000) }).strict(),
+  'Add items (JSON objects) in one transaction. An item with an `id` field keeps it; others get a generated id. An id already pending, taken or dead in the queue is not added again (listed in `duplicates`). Wakes the queue\'s workers.',
+);
+
+export const Queues = method<{ queues: QueueSummary[] }>()(
+  'queues.queues',
+  z.object({ project }).strict(),
+  "The project's queues with item counts per status.",
+);
+
+export const List = method<{ items: QueueItemInfo[]; total: number }>()(
+  'queues.list',
+  z
+    .object({
+      project,
+      /** Omit for every queue of the project. */
+      queue: queue.optional(),
+      status: z.array(status).optional(),
+      limit: z.number().int().min(1).optional(),
+      /** Pull a source queue's command first (default true for one source queue). */
+      pull: z.boolean().optional(),
+    })
+    .strict(),
+  'Items of one queue (or all queues) in take order: pending first as they would be taken, then taken, dead, completed, abandoned.',
+);
+
+export const Show = method<{ item: QueueItemInfo; attempts: QueueAttemptInfo[] }>()(
+  'queues.show',
+  z.object({ project, queue, id }).strict(),
+  'One item with the history of its attempts.',
+);
+
+export const Take = method<{ item: QueueItemInfo | null }>()(
+  'queues.take',
+  z.object({ project, queue, by: z.string().min(1).max(200).optional() }).strict(),
+  'Take the next visible item (atomically: two takers never get the same one); null when the queue is empty. The taker must complete or fail it before the visibility timeout.',
+);
+
+export const Complete = method<{ item: QueueItemInfo }>()(
+  'queues.complete',
+  z.object({ project, queue, id }).strict(),
+  'Mark a taken item completed.',
+);
+
+export const Fail = method<{ item: QueueItemInfo }>()(
+  'queues.fail',
+  z.object({ project, queue, id, error: z.string().optional() }).strict(),
+  'Mark a taken item failed: retried (pending again) until max_retries, then on_exhaust applies.',
+);
+
+export const Requeue = method<{ item: QueueItemInfo }>()(
+  'queues.requeue',
+  z.object({ project, queue, id }).strict(),
+  'Put an item back to pending without counting a failure (a pipeline holding it is cancelled).',
+);
+
+export const Remove = method<{ item: QueueItemInfo }>()(
+  'queues.remove',
+  z.object({ project, queue, id }).strict(),
+  'Delete an item and its history (a pipeline holding it is cancelled).',
+);
+
+export const Dead = method<{ items: QueueItemInfo[] }>()(
+  'queues.dead',
+  z.object({ project, queue: queue.optional() }).strict(),
+  'Dead-letter items of one queue or of every queue of the project.',
+);
+
+export const Retry = method<{ items: QueueItemInfo[] }>()(
+  'queues.retry',
+  z.object({ project, queue, id: id.optional(), all: z.boolean().optional() }).strict(),
+  'Redrive a dead item (or, with `all`, every dead item of the queue): pending again with its failure count reset.',
+);
+
+export const Attempts = method<{ item: QueueItemInfo; attempts: QueueAttemptInfo[] }>()(
+  'queues.attempts',
+  z.object({ project, queue, id }).strict(),
+  'The attempts of an item: who took it, when, and how each ended.',
+);
+
+export const Pull = method<{ added: string[]; listed: number; error: string | null }>()(
+  'queues.pull',
+  z.object({ project, queue }).strict(),
+  "Run a source queue's command now and add the items it lists that are new.",
+);

@@ -1,2 +1,69 @@
-/** workers: declared by the workers capability. */
-export {};
+/** Workers: drain a queue through a handler pipeline, `concurrency` at a time. */
+import { z } from 'zod';
+import { method } from '../rpc.js';
+
+export interface WorkerInfo {
+  name: string;
+  runbook: string | null;
+  queue: string | null;
+  handler: string | null;
+  concurrency: number;
+  /** started | stopped; `missing` when a started worker is no longer in the runbooks. */
+  status: 'started' | 'stopped' | 'missing';
+  /** Pipelines of this worker under way (holding items). */
+  running: number;
+  /** Items visible in its queue. */
+  pending: number;
+  idleAction: string | null;
+  wakeOn: string[];
+  changedAt: string | null;
+  idleSince: string | null;
+  lastWakeAt: string | null;
+  /** Ids of the pipelines under way. */
+  pipelines: string[];
+}
+
+const project = z.string().min(1);
+const name = z.string().min(1).max(200);
+
+export const List = method<{ workers: WorkerInfo[] }>()(
+  'workers.list',
+  z.object({ project }).strict(),
+  "The project's workers and their state.",
+);
+
+export const Show = method<{ worker: WorkerInfo }>()(
+  'workers.show',
+  z.object({ project, name }).strict(),
+  'One worker.',
+);
+
+export const Start = method<{ worker: WorkerInfo; changed: boolean }>()(
+  'workers.start',
+  z.object({ project, name }).strict(),
+  'Start a worker (persisted: it starts again with the daemon) and let it take work.',
+);
+
+export const Stop = method<{ worker: WorkerInfo; changed: boolean }>()(
+  'workers.stop',
+  z.object({ project, name }).strict(),
+  'Stop taking new items; pipelines under way finish and complete their items.',
+);
+
+export const Restart = method<{ worker: WorkerInfo }>()(
+  'workers.restart',
+  z.object({ project, name }).strict(),
+  'Stop, then start a worker (re-reading its definition).',
+);
+
+export const Wake = method<{ worker: WorkerInfo }>()(
+  'workers.wake',
+  z.object({ project, name }).strict(),
+  'Wake a started worker now (re-pulls a source queue) instead of at the end of its idle wait.',
+);
+
+export const Healthy = method<{ healthy: boolean; problems: string[]; worker: WorkerInfo }>()(
+  'workers.healthy',
+  z.object({ project, name }).strict(),
+  'Whether a worker is started, loads, can pull its source, and has no escalated pipelines.',
+);

@@ -1,0 +1,36 @@
+/** status.overview: one answer to "what is running, what is stuck, what needs me". */
+import { SessionMethods, StatusMethods, type OverviewSection, type SessionInfo } from '@oj/protocol';
+import type { RpcRouter } from '../rpc/rpc-router.js';
+import type { Capability } from '../main/wiring.js';
+import type { DaemonContext } from '../main/daemon-context.js';
+import type { ProjectRegistry } from '../projects/project-registry.js';
+import { toPipelineInfo } from '../storage/pipeline-store.js';
+
+export function registerStatusHandlers(
+  router: RpcRouter,
+  d: DaemonContext,
+  projects: ProjectRegistry,
+  capabilities: () => Capability[],
+  sessions: (project: string | undefined) => SessionInfo[],
+): void {
+  void SessionMethods;
+  router.handle(StatusMethods.Overview, (p) => {
+    const project = p?.project;
+    const active = d.storage.pipelines.list({ project, statuses: ['pending', 'running', 'waiting', 'escalated'], archived: false }).map(toPipelineInfo);
+    const needsYou = active.filter((x) => x.status === 'escalated' || x.waitingFor?.kind === 'human');
+    const recentFailures = d.storage.pipelines.list({ project, statuses: ['failed'], archived: false, limit: 5 }).map(toPipelineInfo);
+    const sections: Record<string, OverviewSection> = {};
+    for (const c of capabilities()) Object.assign(sections, c.overview?.(project) ?? {});
+    const runbookErrors = project ? (projects.peek(project), projects.errors(project)) : projects.status().flatMap((s) => s.errors);
+    return {
+      daemon: d.status(),
+      project: project ?? null,
+      active,
+      needsYou,
+      recentFailures,
+      sessions: sessions(project),
+      sections,
+      runbookErrors,
+    };
+  });
+}
