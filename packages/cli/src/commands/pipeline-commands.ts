@@ -275,7 +275,9 @@ function printPipeline(shown: ResultOf<typeof PipelineMethods.Show>): void {
   println(`  created    ${formatAgo(p.createdAt)}${p.finishedAt ? `, ended ${formatAgo(p.finishedAt)}` : ''}`);
   if (p.workspace) println(`  workspace  ${p.workspace}`);
   if (p.label) println(`  label      ${p.label}`);
-  const inputs = Object.entries(p.vars).filter(([k]) => !['workspace', 'branch', 'pipeline', 'name', 'project_root'].includes(k));
+  const inputs = Object.entries(p.vars).filter(
+    ([k, v]) => !['workspace', 'branch', 'pipeline', 'project_root'].includes(k) && !(k === 'name' && v === p.id),
+  );
   if (inputs.length) println(`  inputs     ${inputs.map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ')}`);
   if (shown.runs.length) {
     println('\nruns:');

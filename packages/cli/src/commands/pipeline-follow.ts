@@ -40,7 +40,10 @@ export function followPipeline(
     });
     conn.onClose(() => ended || reject(new Error('the daemon closed the connection while following')));
     conn.call(PipelineMethods.Follow, { id }).then((r) => {
-      if (TERMINAL.has(r.pipeline.status)) finish(r.pipeline);
+      if (TERMINAL.has(r.pipeline.status)) return finish(r.pipeline);
+      const p = r.pipeline;
+      lastKey = `${p.phase}|${p.status}|${p.waitingFor?.name ?? ''}`;
+      if (!opts.quietStatus) println(`${style.dim(`[${formatDuration(Date.now() - started)}]`)} ${p.id} ${style.cyan(p.phase ?? '-')} ${statusText(p)}`);
     }, reject);
   });
 }
