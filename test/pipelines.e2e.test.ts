@@ -251,6 +251,25 @@ run = "git rev-parse --abbrev-ref HEAD > {project_root}/seen-branch; pwd > {proj
   });
 });
 
+describe('oj workspace', () => {
+  it('creates, lists, shows and deletes worktrees', async () => {
+    await t.startDaemon();
+    const root = makeProject(t, 'repo', { empty: '' }, { git: true });
+    const created = await t.oj(['workspace', 'create', 'spike', '--branch', 'spike/x'], { cwd: root });
+    expect(created.exitCode).toBe(0);
+    const path = created.stdout.trim();
+    expect(path).toBe(join(t.stateDir, 'workspaces', 'spike'));
+    expect(existsSync(join(path, 'README'))).toBe(true);
+    const list = await t.ojJson<{ name: string; branch: string; managed: boolean }[]>(['workspace', 'list'], { cwd: root });
+    expect(list).toEqual([expect.objectContaining({ name: 'spike', branch: 'spike/x', managed: true })]);
+    const missing = await t.oj(['workspace', 'show', 'nope'], { cwd: root });
+    expect(missing.exitCode).toBe(1);
+    expect(missing.stderr).toMatch(/workspace not found: nope/);
+    expect((await t.oj(['workspace', 'delete', 'spike'], { cwd: root })).exitCode).toBe(0);
+    expect(existsSync(path)).toBe(false);
+  });
+});
+
 describe('crash recovery', () => {
   it('finishes a pipeline after kill -9 mid-phase with no phase skipped', async () => {
     const d = await t.startDaemon();

@@ -16,6 +16,7 @@ import { cronCommands, queueCommands, workerCommands } from './commands/queue-co
 import { lockCommands, semaphoreCommands } from './commands/coordination-commands.js';
 import { checkpointCommand, doneCommand, sessionCommands } from './commands/session-commands.js';
 import { initCommand, runbookCommands } from './commands/runbook-commands.js';
+import { workspaceCommands } from './commands/workspace-commands.js';
 import { ExitCode } from './output/print.js';
 
 export async function main(argv: string[] = hideBin(process.argv)): Promise<void> {
@@ -40,6 +41,7 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<void
     .command('lock', 'Exclusive locks', (y) => lockCommands(y))
     .command('semaphore', 'Counting semaphores', (y) => semaphoreCommands(y))
     .command('session', 'Agent sessions: look, type, nudge, attach', (y) => sessionCommands(y))
+    .command('workspace', 'Git worktrees pipelines work in', (y) => workspaceCommands(y))
     .command('runbook', 'Check, list and show runbooks (no daemon needed)', (y) => runbookCommands(y))
     .fail((msg, err, y) => {
       if (err) throw err;

@@ -19,6 +19,8 @@ export * as LockMethods from './methods/locks.js';
 export * as SemaphoreMethods from './methods/semaphores.js';
 export * as SessionMethods from './methods/sessions.js';
 export * as StatusMethods from './methods/status.js';
+export * as WorkspaceMethods from './methods/workspaces.js';
+export type { WorkspaceInfo } from './methods/workspaces.js';
 export type { StatusOverview, OverviewSection } from './methods/status.js';
 export type { SessionInfo } from './methods/sessions.js';
 export type { PipelineInfo, PhaseRunInfo, CheckpointInfo, PipelineStatusName, PipelineUpdate } from './methods/pipelines.js';

@@ -13,6 +13,7 @@ import { PipelineRuntime } from '../engine/pipeline-runtime.js';
 import { registerCommandHandlers } from '../handlers/command-handlers.js';
 import { registerPipelineHandlers } from '../handlers/pipeline-handlers.js';
 import { registerStatusHandlers } from '../handlers/status-handlers.js';
+import { registerWorkspaceHandlers } from '../handlers/workspace-handlers.js';
 import { ProjectRegistry } from '../projects/project-registry.js';
 import { wireAgents } from './wire-agents.js';
 import { wireCoordination } from './wire-coordination.js';
@@ -169,6 +170,7 @@ export class Daemon implements DaemonContext {
       ojBinDir,
       now: this.now,
     };
+    registerWorkspaceHandlers(router, this.storage, this.options.stateDir);
     const agents = wireAgents(ctx);
     this.capabilities = [wireQueues(ctx), wireCoordination(ctx), agents];
     registerStatusHandlers(router, this, projects, () => this.capabilities, (project) => agents.sessions(project));
