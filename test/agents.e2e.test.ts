@@ -2,7 +2,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { REPO, TestEnv, makeProject, waitFor } from './helpers/ojd-harness.js';
+import { OJ_BIN, REPO, TestEnv, makeProject, waitFor } from './helpers/ojd-harness.js';
 
 const FAKE = `node ${join(REPO, 'scripts', 'fake-agent.mjs')}`;
 
@@ -123,6 +123,31 @@ describe('agent phases', () => {
     const bare = await t.oj(['done'], { cwd: root });
     expect(bare.exitCode).toBe(1);
     expect(bare.stderr).toMatch(/needs OJ_SESSION/);
+  });
+
+  it('oj session attach shows the live screen, typed keys reach the agent, and detaching leaves it running', async () => {
+    await t.startDaemon();
+    const root = agentProject(
+      { talk: { script: [{ print: 'ready for input' }, { waitInput: 'ping' }, { print: 'pong!' }, { waitInput: 'bye' }, { oj: ['done'] }, { quiet: true }], extra: 'idle_timeout = "1m"' } },
+      `[[pipeline.p.phase]]\nname = "work"\nagent = "talk"\n`,
+    );
+    await t.oj(['run', 'go', 'g'], { cwd: root });
+    const session = await waitFor('session', async () => (await t.ojJson<Session[]>(['session', 'list'], { cwd: root }))[0]);
+    await waitFor('agent ready', async () => (await t.oj(['session', 'capture', session.id], { cwd: root })).stdout.includes('ready for input'));
+    const pty = await import('node-pty');
+    const viewer = pty.spawn(process.execPath, [OJ_BIN, 'session', 'attach', session.id], { cwd: root, env: t.env as Record<string, string>, cols: 100, rows: 30 });
+    let screen = '';
+    viewer.onData((d) => (screen += d));
+    const exited = new Promise<number>((r) => viewer.onExit((e) => r(e.exitCode)));
+    await waitFor('attached screen', () => screen.includes('ready for input') && screen.includes('Ctrl-] detaches'));
+    viewer.write('ping\r');
+    await waitFor('agent answer through attach', () => screen.includes('pong!'));
+    viewer.write('\x1d');
+    expect(await exited).toBe(0);
+    expect(screen).toMatch(/detached from .*; it keeps running/);
+    expect((await t.oj(['session', 'alive', session.id], { cwd: root })).exitCode).toBe(0);
+    await t.oj(['session', 'send', session.id, 'bye'], { cwd: root });
+    expect((await t.oj(['pipeline', 'wait', 'p-g', '--timeout', '20s'], { cwd: root })).exitCode).toBe(0);
   });
 
   it('an agent session outlives a daemon kill -9 and the restarted daemon adopts it', async () => {
