@@ -17,6 +17,7 @@ import { lockCommands, semaphoreCommands } from './commands/coordination-command
 import { checkpointCommand, doneCommand, sessionCommands } from './commands/session-commands.js';
 import { initCommand, runbookCommands } from './commands/runbook-commands.js';
 import { workspaceCommands } from './commands/workspace-commands.js';
+import { escalationCommands } from './commands/escalation-commands.js';
 import { ExitCode } from './output/print.js';
 
 export async function main(argv: string[] = hideBin(process.argv)): Promise<void> {
@@ -41,6 +42,7 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<void
     .command('lock', 'Exclusive locks', (y) => lockCommands(y))
     .command('semaphore', 'Counting semaphores', (y) => semaphoreCommands(y))
     .command('session', 'Agent sessions: look, type, nudge, attach', (y) => sessionCommands(y))
+    .command('escalation', 'What needs a human: list, review, resolve', (y) => escalationCommands(y))
     .command('workspace', 'Git worktrees pipelines work in', (y) => workspaceCommands(y))
     .command('runbook', 'Check, list and show runbooks (no daemon needed)', (y) => runbookCommands(y))
     .fail((msg, err, y) => {

@@ -20,6 +20,8 @@ export * as SemaphoreMethods from './methods/semaphores.js';
 export * as SessionMethods from './methods/sessions.js';
 export * as StatusMethods from './methods/status.js';
 export * as WorkspaceMethods from './methods/workspaces.js';
+export * as EscalationMethods from './methods/escalations.js';
+export type { EscalationInfo, EscalationOption } from './methods/escalations.js';
 export type { WorkspaceInfo } from './methods/workspaces.js';
 export type { StatusOverview, OverviewSection } from './methods/status.js';
 export type { SessionInfo } from './methods/sessions.js';

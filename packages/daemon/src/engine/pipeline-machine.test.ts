@@ -150,4 +150,12 @@ describe('pipeline machine', () => {
     expect(started(t.effects)).toEqual(['test#3']);
     expect(t.state.visits).toEqual(s.visits);
   });
+
+  it('skip marks an escalated phase done and moves on', () => {
+    const p = plan({ phases: [{ name: 'fix', onFail: { kind: 'chain', steps: [{ action: 'escalate' }] } }, { name: 'merge' }] });
+    const { s } = run(p, [{ type: 'start' }, { type: 'phaseFailed', run: 1, error: 'stuck' }]);
+    expect(s.status).toBe('escalated');
+    const t = step(p, s, { type: 'skip' }, 5000);
+    expect(t.state).toMatchObject({ status: 'running', phase: 'merge', error: null });
+  });
 });

@@ -19,6 +19,8 @@ export type PipelineEvent =
   | { type: 'reconcile' }
   | { type: 'transition'; phase: string }
   | { type: 'resume' }
+  /** A human marks the current phase done: the pipeline moves on as if it had succeeded. */
+  | { type: 'skip' }
   | { type: 'cancel'; reason: string };
 
 export type PipelineEffect =
@@ -125,6 +127,17 @@ export function step(plan: PipelinePlan, s: PipelineState, e: PipelineEvent, now
       t.set({ error: null, finishedAt: null, recovery: {} });
       t.enter(s.phase, { countVisit: false });
       break;
+    case 'skip': {
+      t.require(!TERMINAL.has(s.status) || s.status === 'failed', e.type, 'the pipeline has ended');
+      if (!s.phase) throw new IllegalTransitionError(s.status, e.type, 'it never started a phase');
+      if (s.status === 'running' || s.status === 'waiting') t.effect({ type: 'stopPhase', run: s.run, reason: 'marked done' });
+      t.set({ error: null, finishedAt: null });
+      t.emit(`pipeline:${s.id}:${s.phase}`, { phase: s.phase, skipped: 1 });
+      const next = t.nextPhase(s.phase);
+      if (next === null) t.complete();
+      else t.enter(next);
+      break;
+    }
     case 'cancel':
       t.require(!TERMINAL.has(s.status), e.type);
       if (s.status === 'running' || s.status === 'waiting') t.effect({ type: 'stopPhase', run: s.run, reason: 'cancelled' });

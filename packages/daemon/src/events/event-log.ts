@@ -13,17 +13,27 @@ export interface EventFollower {
   deliver(event: EventRecord): void;
 }
 
+/** Runs inside the transaction that appends a matching event (e.g. to keep a record with it). */
+export type AppendHook = (event: EventRecord) => void;
+
 export class EventLog {
   private readonly followers = new Set<EventFollower>();
+  private readonly appendHooks: { name: string; hook: AppendHook }[] = [];
 
   constructor(private readonly storage: Storage) {}
 
   emit(e: NewEvent): EventRecord {
     return this.storage.write(() => {
       const record = this.storage.events.append(e);
+      for (const h of this.appendHooks) if (matchesPattern(h.name, record.name)) h.hook(record);
       this.storage.afterCommit(() => this.publish(record));
       return record;
     });
+  }
+
+  /** Registers a hook run in the same transaction as every appended event matching `name`. */
+  onAppend(name: string, hook: AppendHook): void {
+    this.appendHooks.push({ name, hook });
   }
 
   follow(f: EventFollower): () => void {

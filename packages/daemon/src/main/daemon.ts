@@ -17,6 +17,7 @@ import { registerWorkspaceHandlers } from '../handlers/workspace-handlers.js';
 import { ProjectRegistry } from '../projects/project-registry.js';
 import { wireAgents } from './wire-agents.js';
 import { wireCoordination } from './wire-coordination.js';
+import { wireEscalations } from './wire-escalations.js';
 import { wireQueues } from './wire-queues.js';
 import type { Capability, WiringContext } from './wiring.js';
 import type { Logger } from 'winston';
@@ -172,7 +173,7 @@ export class Daemon implements DaemonContext {
     };
     registerWorkspaceHandlers(router, this.storage, this.options.stateDir);
     const agents = wireAgents(ctx);
-    this.capabilities = [wireQueues(ctx), wireCoordination(ctx), agents];
+    this.capabilities = [wireQueues(ctx), wireCoordination(ctx), agents, wireEscalations(ctx, agents.send)];
     registerStatusHandlers(router, this, projects, () => this.capabilities, (project) => agents.sessions(project));
   }
 

@@ -12,7 +12,9 @@ import { SessionSupervisor, type SessionHandle } from '../sessions/index.js';
 import { SessionStore, type SessionRow } from '../storage/session-store.js';
 import type { Capability, WiringContext } from './wiring.js';
 
-export function wireAgents(ctx: WiringContext): Capability & { sessions(project: string | undefined): SessionInfo[] } {
+export function wireAgents(
+  ctx: WiringContext,
+): Capability & { sessions(project: string | undefined): SessionInfo[]; send(session: string, text: string): Promise<void> } {
   const sessions = new SessionStore(ctx.storage.database);
   const supervisor = new SessionSupervisor({ sessionsRoot: statePaths(ctx.stateDir).sessionsDir, now: ctx.now });
   const done = new DoneSignals();
@@ -152,5 +154,10 @@ export function wireAgents(ctx: WiringContext): Capability & { sessions(project:
     stop: (options) => supervisor.stopAll({ kill: options?.killSessions ?? false }),
     counts: () => ({ 'sessions.running': sessions.list({ running: true }).length }),
     sessions: (project) => sessions.list({ project, running: true }).map(info),
+    send: async (session, text) => {
+      const row = sessions.get(session);
+      if (!row) throw OjError.notFound('session', session);
+      await (await handleOf(row)).send(text, { enter: true });
+    },
   };
 }

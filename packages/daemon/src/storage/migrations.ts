@@ -11,6 +11,7 @@ import type { QueryRunner } from './query-runner.js';
 import { coordinationMigration } from './migrations/v4-coordination.js';
 import { queuesMigration } from './migrations/v3-queues.js';
 import { sessionsMigration } from './migrations/v5-sessions.js';
+import { escalationsMigration } from './migrations/v6-escalations.js';
 
 export interface Migration {
   version: number;
@@ -96,7 +97,7 @@ export const migrations: Migration[] = [
   },
 ];
 
-migrations.push(queuesMigration, coordinationMigration, sessionsMigration);
+migrations.push(queuesMigration, coordinationMigration, sessionsMigration, escalationsMigration);
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]?.version ?? 0;
 

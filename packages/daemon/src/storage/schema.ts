@@ -3,6 +3,7 @@ import type { Generated } from 'kysely';
 import type { CoordinationTables } from './schema-coordination.js';
 import type { QueueTables } from './schema-queues.js';
 import type { SessionTables } from './schema-sessions.js';
+import type { EscalationTables } from './schema-escalations.js';
 
 export interface EventsTable {
   id: Generated<number>;
@@ -73,7 +74,7 @@ export interface CheckpointsTable {
   time: number;
 }
 
-export interface Database extends QueueTables, CoordinationTables, SessionTables {
+export interface Database extends QueueTables, CoordinationTables, SessionTables, EscalationTables {
   events: EventsTable;
   meta: MetaTable;
   pipelines: PipelinesTable;

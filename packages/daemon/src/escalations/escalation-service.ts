@@ -1,0 +1,181 @@
+/**
+ * Escalations: every `escalate` event, whoever emits it (a pipeline's on_fail
+ * chain, an agent's on_stuck, a guard, a strategy, a monitor), gets a record
+ * in the same transaction, a desktop notification after it commits, and a set
+ * of numbered options fitting its cause. Resolving one acts on its pipeline;
+ * a pipeline that moves on by other means resolves its open escalations.
+ */
+import { OjError, type EscalationInfo, type EscalationOption, type EventRecord } from '@oj/protocol';
+import type { Logger } from 'winston';
+import { notifyDesktop } from '../adapters/desktop-notify.js';
+import type { PipelineEngine } from '../engine/pipeline-engine.js';
+import type { EventLog } from '../events/event-log.js';
+import { EscalationStore, type EscalationRow } from '../storage/escalation-store.js';
+import type { Storage } from '../storage/storage.js';
+
+export interface EscalationDeps {
+  storage: Storage;
+  events: EventLog;
+  engine: PipelineEngine;
+  logger: Logger;
+  now(): number;
+  /** Types a message into a running session (for the `message` option). */
+  sendToSession(session: string, text: string): Promise<void>;
+}
+
+const str = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 ? v : null);
+
+export class EscalationService {
+  readonly store: EscalationStore;
+
+  constructor(private readonly d: EscalationDeps) {
+    this.store = new EscalationStore(d.storage.database);
+    d.events.onAppend('escalate', (e) => this.record(e));
+    d.engine.subscribe((id, update) => {
+      if (update.kind !== 'status') return;
+      const p = update.pipeline;
+      if (p.status === 'escalated' || (p.status === 'waiting' && p.waitingFor?.kind === 'human')) return;
+      const open = this.store.openFor(id);
+      if (open.length === 0) return;
+      d.storage.write(() => {
+        for (const o of open) this.store.resolve(o.id, `superseded: the pipeline is now ${p.status}${p.phase ? ` in ${p.phase}` : ''}`, null, d.now());
+      });
+    });
+  }
+
+  /** In the transaction appending an `escalate` event: a new record, or a bump of the same open one. */
+  private record(e: EventRecord): void {
+    const pipeline = str(e.data.pipeline) ?? (e.subject && this.d.storage.pipelines.exists(e.subject) ? e.subject : null);
+    const session = str(e.data.session);
+    const phase = str(e.data.phase);
+    const reason = str(e.data.reason) ?? str(e.data.error) ?? 'needs a human';
+    const source = str(e.data.source) ?? (session ? 'agent' : phase ? 'pipeline' : 'event');
+    const now = this.d.now();
+    const same = pipeline ? this.store.openFor(pipeline).find((o) => o.phase === phase && o.session_id === session) : undefined;
+    if (same) {
+      this.store.bump(same.id, now);
+    } else {
+      this.store.insert({
+        project: e.project ?? '',
+        pipeline_id: pipeline,
+        session_id: session,
+        phase,
+        source,
+        reason,
+        status: 'open',
+        event_id: e.id,
+        created_at: now,
+        bumped_at: null,
+        bumps: 0,
+        resolved_at: null,
+        resolution: null,
+        note: null,
+      });
+    }
+    this.d.storage.afterCommit(() => this.notify(pipeline ?? e.subject ?? 'oj', reason));
+  }
+
+  private notify(what: string, reason: string): void {
+    void notifyDesktop(`oj: ${what} needs you`, reason).then((r) =>
+      this.d.logger.info('escalation notification', { what, reason, notification: r }),
+    );
+  }
+
+  options(row: EscalationRow): EscalationOption[] {
+    const list: Omit<EscalationOption, 'number'>[] = [];
+    if (row.pipeline_id && row.status === 'open') {
+      list.push({ choice: 'retry', label: row.session_id ? 'retry: start the agent afresh' : `retry the phase${row.phase ? ` "${row.phase}"` : ''}` });
+      list.push({ choice: 'done', label: `mark the phase${row.phase ? ` "${row.phase}"` : ''} done and go on` });
+      list.push({ choice: 'goto', label: 'go to another phase (--phase NAME)' });
+      list.push({ choice: 'cancel', label: 'cancel the pipeline' });
+      if (row.session_id) list.push({ choice: 'message', label: 'send the agent a message (-m TEXT)' });
+    }
+    if (row.status === 'open') list.push({ choice: 'dismiss', label: 'dismiss (do nothing)' });
+    return list.map((o, i) => ({ number: i + 1, ...o }));
+  }
+
+  info(row: EscalationRow): EscalationInfo {
+    const iso = (n: number | null) => (n === null ? null : new Date(n).toISOString());
+    return {
+      id: row.id,
+      project: row.project,
+      pipeline: row.pipeline_id,
+      session: row.session_id,
+      phase: row.phase,
+      source: row.source,
+      reason: row.reason,
+      status: row.status as EscalationInfo['status'],
+      options: this.options(row),
+      createdAt: new Date(row.created_at).toISOString(),
+      bumpedAt: iso(row.bumped_at),
+      bumps: row.bumps,
+      resolvedAt: iso(row.resolved_at),
+      resolution: row.resolution,
+      note: row.note,
+    };
+  }
+
+  get(id: number): EscalationRow {
+    const row = this.store.get(id);
+    if (!row) throw OjError.notFound('escalation', String(id));
+    return row;
+  }
+
+  bump(id: number): EscalationRow {
+    const row = this.get(id);
+    if (row.status !== 'open') throw OjError.illegalState(`escalation ${id} is resolved`);
+    this.d.storage.write(() => this.store.bump(id, this.d.now()));
+    this.notify(row.pipeline_id ?? `escalation ${id}`, row.reason);
+    return this.get(id);
+  }
+
+  async resolve(id: number, choice: number | string | undefined, opts: { message?: string; phase?: string; note?: string }): Promise<{ row: EscalationRow; action: string }> {
+    const row = this.get(id);
+    if (row.status !== 'open') throw OjError.illegalState(`escalation ${id} is already resolved (${row.resolution ?? ''})`);
+    const options = this.options(row);
+    const picked = choice === undefined ? options.find((o) => o.choice === 'dismiss') : options.find((o) => o.number === choice || o.choice === choice || String(o.number) === choice);
+    if (!picked) {
+      throw OjError.illegalState(`escalation ${id} has no option "${String(choice)}"`, {
+        hint: options.map((o) => `${o.number}=${o.choice}`).join(', '),
+      });
+    }
+    const pipeline = row.pipeline_id;
+    let action = picked.choice;
+    // Resolve first, so that the pipeline moving on does not count as "superseded".
+    this.d.storage.write(() => this.store.resolve(id, action, opts.note ?? null, this.d.now()));
+    try {
+      switch (picked.choice) {
+        case 'retry':
+          this.d.engine.request(pipeline!, { type: 'resume' });
+          break;
+        case 'done':
+          this.d.engine.request(pipeline!, { type: 'skip' });
+          break;
+        case 'goto':
+          if (!opts.phase) throw OjError.illegalState('goto needs --phase NAME');
+          this.d.engine.request(pipeline!, { type: 'transition', phase: opts.phase });
+          action = `goto ${opts.phase}`;
+          break;
+        case 'cancel':
+          this.d.engine.request(pipeline!, { type: 'cancel', reason: `cancelled while resolving escalation ${id}` });
+          break;
+        case 'message':
+          if (!opts.message) throw OjError.illegalState('message needs -m TEXT');
+          await this.d.sendToSession(row.session_id!, opts.message);
+          break;
+        case 'dismiss':
+          break;
+      }
+    } catch (err) {
+      // The action failed: the escalation stays open.
+      this.d.storage.write(() =>
+        this.d.storage.runner.run(
+          this.d.storage.db.updateTable('escalations').set({ status: 'open', resolution: null, resolved_at: null }).where('id', '=', id),
+        ),
+      );
+      throw err;
+    }
+    this.d.events.emit({ name: 'escalation:resolved', subject: pipeline ?? String(id), project: row.project, data: { escalation: id, action } });
+    return { row: this.get(id), action };
+  }
+}

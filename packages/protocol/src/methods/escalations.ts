@@ -1,0 +1,61 @@
+/** Escalations: decisions that need a human. */
+import { z } from 'zod';
+import { method } from '../rpc.js';
+
+export interface EscalationOption {
+  /** 1-based number shown to the human. */
+  number: number;
+  /** retry | done | goto | cancel | message | dismiss */
+  choice: string;
+  label: string;
+}
+
+export interface EscalationInfo {
+  id: number;
+  project: string;
+  pipeline: string | null;
+  session: string | null;
+  phase: string | null;
+  /** What raised it: on_fail, on_stuck, on_timeout, guard, strategy, monitor... */
+  source: string;
+  reason: string;
+  status: 'open' | 'resolved';
+  options: EscalationOption[];
+  createdAt: string;
+  bumpedAt: string | null;
+  bumps: number;
+  resolvedAt: string | null;
+  resolution: string | null;
+  note: string | null;
+}
+
+const id = z.number().int().min(1);
+
+export const List = method<{ escalations: EscalationInfo[] }>()(
+  'escalations.list',
+  z.object({ project: z.string().optional(), status: z.enum(['open', 'resolved']).optional() }).strict().optional(),
+  'Escalations, newest first.',
+);
+
+export const Show = method<{ escalation: EscalationInfo }>()('escalations.show', z.object({ id }).strict(), 'One escalation.');
+
+export const Bump = method<{ escalation: EscalationInfo }>()(
+  'escalations.bump',
+  z.object({ id }).strict(),
+  'Raise an open escalation again (notifies again).',
+);
+
+export const Resolve = method<{ escalation: EscalationInfo; action: string }>()(
+  'escalations.resolve',
+  z
+    .object({
+      id,
+      /** An option number or name (retry, done, goto, cancel, message, dismiss); default: dismiss. */
+      choice: z.union([z.number().int().min(1), z.string().min(1)]).optional(),
+      message: z.string().optional(),
+      phase: z.string().optional(),
+      note: z.string().optional(),
+    })
+    .strict(),
+  'Resolve an escalation by acting on its pipeline (retry the phase, mark it done, go to a phase, cancel, message the agent) or dismissing it.',
+);
