@@ -9,3 +9,9 @@ describe('docs', () => {
     expect(() => execFileSync(process.execPath, [join(REPO, 'scripts', 'docs', 'gen-rpc-doc.mjs'), '--check'], { stdio: 'pipe' })).not.toThrow();
   });
 });
+
+describe('cli reference', () => {
+  it('docs/cli.md is generated from the yargs definitions and up to date', () => {
+    expect(() => execFileSync(process.execPath, [join(REPO, 'scripts', 'docs', 'gen-cli-doc.mjs'), '--check'], { stdio: 'pipe' })).not.toThrow();
+  }, 120_000);
+});

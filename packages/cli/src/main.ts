@@ -4,7 +4,7 @@
  * 1 failure, 2 usage error.
  */
 import { OJ_VERSION } from '@oj/protocol';
-import yargs from 'yargs';
+import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { daemonCommands } from './commands/daemon-commands.js';
 import { emitCommand, eventsCommand } from './commands/event-commands.js';
@@ -26,6 +26,11 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<void
     process.exitCode = await runCommand(argv.slice(1));
     return;
   }
+  await buildCli(argv).parseAsync();
+}
+
+/** The whole command tree (also used to generate docs/cli.md and shell completion). */
+export function buildCli(argv: string[]): Argv {
   let cli = yargs(argv)
     .scriptName('oj')
     .usage('oj: run unattended work from declarative runbooks\n\nUsage: $0 <command> [options]')
@@ -58,5 +63,5 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<void
   cli = doneCommand(cli);
   cli = initCommand(cli);
   cli = checkpointCommand(cli);
-  await cli.help().alias('help', 'h').parseAsync();
+  return cli.help().alias('help', 'h');
 }

@@ -39,6 +39,10 @@ export async function runCommand(argv: string[]): Promise<number> {
     else rest.push(a);
   }
   const [name, ...args] = rest;
+  if ((!name || name === '--') && own.has('--help')) {
+    process.stdout.write(RUN_USAGE);
+    return 0;
+  }
   const project = currentProject();
   if (!project) {
     process.stderr.write(`${style.red('error', process.stderr)}: no .oj/ directory here or above ${process.cwd()}\nhint: oj init creates one\n`);
@@ -48,10 +52,6 @@ export async function runCommand(argv: string[]): Promise<number> {
   try {
     conn = await connectOrStart();
     if (!name || name === '--') {
-      if (own.has('--help')) {
-        process.stdout.write(RUN_USAGE);
-        return 0;
-      }
       return await listCommands(conn, project, own.has('--json'));
     }
     if (own.has('--help')) return await commandHelp(conn, project, name);
