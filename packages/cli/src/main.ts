@@ -18,6 +18,7 @@ import { checkpointCommand, doneCommand, sessionCommands } from './commands/sess
 import { initCommand, runbookCommands } from './commands/runbook-commands.js';
 import { workspaceCommands } from './commands/workspace-commands.js';
 import { escalationCommands } from './commands/escalation-commands.js';
+import { completion } from './commands/completion.js';
 import { ExitCode } from './output/print.js';
 
 export async function main(argv: string[] = hideBin(process.argv)): Promise<void> {
@@ -35,7 +36,8 @@ export function buildCli(argv: string[]): Argv {
     .scriptName('oj')
     .usage('oj: run unattended work from declarative runbooks\n\nUsage: $0 <command> [options]')
     .version(OJ_VERSION)
-    .strict()
+    // yargs' completion mode passes its own flag through nested commands: strictness would reject it.
+    .strict(!argv.includes('--get-yargs-completions'))
     .recommendCommands()
     .wrap(Math.min(100, process.stdout.columns || 100))
     .command('daemon', 'Manage the ojd daemon', (y) => serviceCommands(daemonCommands(y)))
@@ -63,5 +65,6 @@ export function buildCli(argv: string[]): Argv {
   cli = doneCommand(cli);
   cli = initCommand(cli);
   cli = checkpointCommand(cli);
+  cli = completion(cli);
   return cli.help().alias('help', 'h');
 }

@@ -1,0 +1,55 @@
+/** Living with oj: completion from the daemon, status at a glance, NO_COLOR. */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { TestEnv, makeProject } from './helpers/ojd-harness.js';
+
+let t: TestEnv;
+beforeEach(() => {
+  t = new TestEnv();
+});
+afterEach(async () => {
+  await t.cleanup();
+});
+
+const RB = `
+# Build something.
+[command.build]
+args = "<name>"
+run = { pipeline = "build" }
+[pipeline.build]
+inputs = ["name"]
+[[pipeline.build.phase]]
+name = "wait"
+run = "while [ ! -f go ]; do sleep 0.05; done"
+[command.hello]
+run = "echo hi"
+`;
+
+describe('shell completion', () => {
+  it('completes runbook commands after `oj run` and pipeline ids after `oj pipeline show`', async () => {
+    await t.startDaemon();
+    const root = makeProject(t, 'proj', { main: RB });
+    const cmds = await t.oj(['--get-yargs-completions', 'oj', 'run', ''], { cwd: root });
+    expect(cmds.stdout.trim().split('\n')).toEqual(['build', 'hello']);
+    await t.oj(['run', 'build', 'x'], { cwd: root });
+    const ids = await t.oj(['--get-yargs-completions', 'oj', 'pipeline', 'show', 'b'], { cwd: root });
+    expect(ids.stdout.trim()).toBe('build-x');
+    const script = await t.oj(['completion']);
+    expect(script.stdout).toMatch(/complete -o bashdefault -o default -F _oj_yargs_completions oj/);
+  });
+});
+
+describe('oj status', () => {
+  it('shows running pipelines with phase and age, and the command descriptions come from comments', async () => {
+    await t.startDaemon();
+    const root = makeProject(t, 'proj', { main: RB });
+    await t.oj(['run', 'build', 'y'], { cwd: root });
+    const s = await t.oj(['status'], { cwd: root });
+    expect(s.stdout).toMatch(/Pipelines \(1\)/);
+    expect(s.stdout).toMatch(/build-y\s+build\s+wait\s+running/);
+    expect(s.stdout).not.toMatch(/\x1b\[/); // NO_COLOR and not a TTY
+    const list = await t.oj(['run'], { cwd: root });
+    expect(list.stdout).toMatch(/build\s+build <name>\s+Build something\./);
+    const json = await t.ojJson<{ active: { id: string }[] }>(['status'], { cwd: root });
+    expect(json.active.map((p) => p.id)).toEqual(['build-y']);
+  });
+});
