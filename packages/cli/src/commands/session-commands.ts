@@ -43,11 +43,19 @@ export function sessionCommands(y: Argv): Argv {
         println(`  files     ${s.dir} (transcript.log, prompt.md)`);
       }),
     )
-    .command('idle-time <id>', 'Seconds since the agent last showed life (for scripts)', idArg, (argv) =>
-      withDaemon(async (conn) => {
-        const { session } = await conn.call(SessionMethods.Show, { id: argv.id });
-        println(String(Math.floor((session.idleMs ?? 0) / 1000)));
-      }),
+    .command(
+      'idle-time <id>',
+      'Seconds since the agent last showed life (for scripts); with --over D exits 0 only when idle longer than D',
+      (a) => idArg(a).option('over', { type: 'string', describe: 'e.g. 5m: exit 0 if idle longer, else 1 (for monitor conditions)' }),
+      (argv) =>
+        withDaemon(async (conn) => {
+          const over = durationOption('over', argv.over);
+          const { session } = await conn.call(SessionMethods.Show, { id: argv.id });
+          const idle = session.idleMs ?? 0;
+          println(String(Math.floor(idle / 1000)));
+          if (over !== undefined) return session.status === 'running' && idle > over ? 0 : 1;
+          return 0;
+        }),
     )
     .command('alive <id>', 'Exit 0 if the session is running, else 1', idArg, (argv) =>
       withDaemon(async (conn) => {

@@ -142,7 +142,8 @@ class AgentSupervision {
       const r = await this.d.supervisor.reconnect(row.id).catch(() => ({ status: 'vanished' as const }));
       if (r.status === 'running') {
         this.d.logger.info('adopted running agent session', { session: row.id, pipeline: this.ctx.record.state.id });
-        this.restarts = row.restarts;
+        this.restarts = row.restarts + 1;
+        this.d.storage.write(() => this.d.storage.pipelines.setSession(this.ctx.record.state.id, row.id));
         return r.handle;
       }
       const end: SessionEnd = r.status === 'exited' ? { kind: 'exited', exitCode: r.exit.exitCode, signal: r.exit.signal, at: r.exit.at } : { kind: 'vanished', at: new Date(this.d.now()).toISOString() };
@@ -155,12 +156,14 @@ class AgentSupervision {
   }
 
   private record(id: string, end: SessionEnd): void {
+    this.d.storage.write(() => this.d.storage.pipelines.setSession(this.ctx.record.state.id, null));
     this.d.storage.write(() =>
       this.d.sessions.ended(id, end.kind === 'vanished' ? 'vanished' : 'exited', end.kind === 'exited' ? end.exitCode : null, this.d.now()),
     );
   }
 
   private async end(handle: SessionHandle, status: 'exited' | 'killed'): Promise<void> {
+    this.d.storage.write(() => this.d.storage.pipelines.setSession(this.ctx.record.state.id, null));
     let end: SessionEnd | undefined = handle.end;
     if (!end) end = await handle.kill({ graceMs: 2000 }).catch(() => undefined);
     await handle.shutdown().catch(() => undefined);
@@ -226,6 +229,7 @@ class AgentSupervision {
       this.d.storage.write(() => this.d.sessions.ended(id, 'vanished', null, this.d.now()));
       throw new PhaseFailure(`could not start agent ${this.agent.name}: ${(err as Error).message}`);
     }
+    this.d.storage.write(() => this.d.storage.pipelines.setSession(r.state.id, id));
     this.emit('session:started', { agent: this.agent.name }, id);
     this.ctx.running();
     return handle;

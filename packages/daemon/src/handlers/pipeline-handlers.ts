@@ -41,7 +41,7 @@ export function registerPipelineHandlers(router: RpcRouter, d: PipelineHandlerDe
       limit: p?.limit,
     });
     let list = records.map(toPipelineInfo);
-    if (p?.hasSession !== undefined) list = list.filter((x) => (typeof x.vars.session === 'string') === p.hasSession);
+    if (p?.hasSession !== undefined) list = list.filter((x) => (x.session !== null) === p.hasSession);
     return { pipelines: list };
   });
 
@@ -173,7 +173,7 @@ export function registerPipelineHandlers(router: RpcRouter, d: PipelineHandlerDe
       .filter(
         (r) =>
           (p.workspace === undefined || r.vars.workspace === p.workspace || r.workspace === p.workspace) &&
-          (p.session === undefined || r.vars.session === p.session),
+          (p.session === undefined || r.session === p.session),
       )
       .map((r) => r.state.id);
     return { exists: ids.length > 0, ids };

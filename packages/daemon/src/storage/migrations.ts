@@ -12,6 +12,7 @@ import { coordinationMigration } from './migrations/v4-coordination.js';
 import { queuesMigration } from './migrations/v3-queues.js';
 import { sessionsMigration } from './migrations/v5-sessions.js';
 import { escalationsMigration } from './migrations/v6-escalations.js';
+import { pipelineSessionMigration } from './migrations/v7-pipeline-session.js';
 
 export interface Migration {
   version: number;
@@ -97,7 +98,7 @@ export const migrations: Migration[] = [
   },
 ];
 
-migrations.push(queuesMigration, coordinationMigration, sessionsMigration, escalationsMigration);
+migrations.push(queuesMigration, coordinationMigration, sessionsMigration, escalationsMigration, pipelineSessionMigration);
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]?.version ?? 0;
 

@@ -16,6 +16,8 @@ export interface PipelineRecord {
   label: string | null;
   archived: boolean;
   owner: Record<string, JsonValue> | null;
+  /** The agent session of the current phase, while one runs. */
+  session?: string | null;
 }
 
 export interface PipelineFilter {
@@ -87,6 +89,11 @@ export class PipelineStore {
     const out: Record<string, number> = {};
     for (const r of this.store.runner.all(q.groupBy('status'))) out[r.status] = Number(r.n);
     return out;
+  }
+
+  /** Records (or clears) the agent session of a pipeline's current phase. */
+  setSession(id: string, session: string | null): void {
+    this.store.runner.run(this.store.db.updateTable('pipelines').set({ session }).where('id', '=', id));
   }
 
   delete(id: string): void {
@@ -190,6 +197,7 @@ function toRow(r: PipelineRecord): PipelinesTable {
     updated_at: s.updatedAt,
     phase_started_at: s.phaseStartedAt,
     finished_at: s.finishedAt,
+    session: r.session ?? null,
   };
 }
 
@@ -219,6 +227,7 @@ function fromRow(row: PipelinesTable): PipelineRecord {
     label: row.label,
     archived: row.archived === 1,
     owner: row.owner ? (JSON.parse(row.owner) as Record<string, JsonValue>) : null,
+    session: row.session,
   };
 }
 
@@ -244,5 +253,6 @@ export function toPipelineInfo(r: PipelineRecord): PipelineInfo {
     phaseStartedAt: s.phaseStartedAt === null ? null : iso(s.phaseStartedAt),
     finishedAt: s.finishedAt === null ? null : iso(s.finishedAt),
     phases: r.definition.phases.map((p) => p.name),
+    session: r.session ?? null,
   };
 }

@@ -49,6 +49,8 @@ export interface PipelinesTable {
   updated_at: number;
   phase_started_at: number | null;
   finished_at: number | null;
+  /** The agent session of the current phase, while one runs (schema version 7). */
+  session: string | null;
 }
 
 export interface PhaseRunsTable {

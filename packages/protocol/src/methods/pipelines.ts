@@ -27,6 +27,8 @@ export interface PipelineInfo {
   finishedAt: string | null;
   /** Phases of the definition, in order. */
   phases: string[];
+  /** The agent session of the current phase, while one runs. */
+  session: string | null;
 }
 
 export interface PhaseRunInfo {
