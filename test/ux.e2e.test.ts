@@ -53,3 +53,24 @@ describe('oj status', () => {
     expect(json.active.map((p) => p.id)).toEqual(['build-y']);
   });
 });
+
+describe('the concept document\'s deploy command', () => {
+  it('binds `oj run deploy prod -t v1.2 --force api worker` exactly, and shows usage on --help', async () => {
+    await t.startDaemon();
+    const root = makeProject(t, 'proj', {
+      deploy: `
+[command.deploy]
+args = "<env> [--tag <version>] [--force] [targets...]"
+aliases = { f = "force", t = "tag" }
+defaults = { tag = "latest" }
+run = "echo env={env} tag={tag} force={force}; for x in {targets}; do echo target=$x; done"
+`,
+    });
+    const r = await t.oj(['run', 'deploy', 'prod', '-t', 'v1.2', '--force', 'api', 'worker'], { cwd: root });
+    expect(r.stdout).toBe('env=prod tag=v1.2 force=true\ntarget=api\ntarget=worker\n');
+    const d = await t.oj(['run', 'deploy', 'staging'], { cwd: root });
+    expect(d.stdout).toBe('env=staging tag=latest force=false\n');
+    const help = await t.oj(['run', 'deploy', '--help'], { cwd: root });
+    expect(help.stdout).toMatch(/Usage: oj run deploy <env> \[--tag <version>\] \[--force\] \[targets\.\.\.\]/);
+  });
+});
