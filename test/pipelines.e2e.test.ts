@@ -251,6 +251,35 @@ run = "git rev-parse --abbrev-ref HEAD > {project_root}/seen-branch; pwd > {proj
   });
 });
 
+describe('pipeline helpers for scripts', () => {
+  it('label, age, phase-age, failure-count, exists, archive and prune', async () => {
+    await t.startDaemon();
+    const root = makeProject(t, 'proj', { gated: GATED, build: BUILD });
+    await t.oj(['run', 'build', 'x', 'y', '--wait'], { cwd: root });
+    await t.oj(['run', 'gated', 'p'], { cwd: root });
+    await waitFor('hold', async () => (await t.oj(['pipeline', 'show', 'gated-p', '--phase'], { cwd: root })).stdout.trim() === 'hold');
+    expect((await t.oj(['pipeline', 'label', 'gated-p', 'urgent'], { cwd: root })).exitCode).toBe(0);
+    expect(Number((await t.oj(['pipeline', 'age', 'gated-p'], { cwd: root })).stdout)).toBeGreaterThanOrEqual(0);
+    expect((await t.oj(['pipeline', 'phase-age', 'gated-p'], { cwd: root })).stdout).toMatch(/^\d+\n$/);
+    expect((await t.oj(['pipeline', 'failure-count', 'build-x'], { cwd: root })).stdout.trim()).toBe('0');
+    const ws = join(t.stateDir, 'workspaces', 'gated-p');
+    expect((await t.oj(['pipeline', 'exists', '--workspace', ws], { cwd: root })).exitCode).toBe(0);
+    expect((await t.oj(['pipeline', 'exists', '--workspace', '/nowhere'], { cwd: root })).exitCode).toBe(1);
+    const active = await t.ojJson<{ id: string; label: string }[]>(['pipeline', 'list', '--active'], { cwd: root });
+    expect(active.map((p) => [p.id, p.label])).toEqual([['gated-p', 'urgent']]);
+    const refused = await t.oj(['pipeline', 'archive', 'gated-p'], { cwd: root });
+    expect(refused.stderr).toMatch(/only finished pipelines are archived/);
+    expect((await t.oj(['pipeline', 'archive', 'build-x'], { cwd: root })).exitCode).toBe(0);
+    const listed = await t.ojJson<{ id: string }[]>(['pipeline', 'list'], { cwd: root });
+    expect(listed.map((p) => p.id)).toEqual(['gated-p']);
+    const dry = await t.oj(['pipeline', 'prune', '--dry-run'], { cwd: root });
+    expect(dry.stdout).toMatch(/would prune 1: build-x/);
+    await t.oj(['pipeline', 'prune'], { cwd: root });
+    expect((await t.oj(['pipeline', 'show', 'build-x'], { cwd: root })).exitCode).toBe(1);
+    expect(existsSync(join(t.stateDir, 'logs', 'build-x'))).toBe(false);
+  });
+});
+
 describe('oj workspace', () => {
   it('creates, lists, shows and deletes worktrees', async () => {
     await t.startDaemon();
