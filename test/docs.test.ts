@@ -15,3 +15,9 @@ describe('cli reference', () => {
     expect(() => execFileSync(process.execPath, [join(REPO, 'scripts', 'docs', 'gen-cli-doc.mjs'), '--check'], { stdio: 'pipe' })).not.toThrow();
   }, 120_000);
 });
+
+describe('protocol client view', () => {
+  it('packages/protocol/src/client-methods.ts matches the method modules', () => {
+    expect(() => execFileSync(process.execPath, [join(REPO, 'scripts', 'build', 'gen-client-methods.mjs'), '--check'], { stdio: 'pipe' })).not.toThrow();
+  });
+});
