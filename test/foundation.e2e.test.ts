@@ -97,7 +97,8 @@ describe('daemon lifecycle', () => {
 
   it('auto-starts on any command, and daemon start/status/stop behave', async () => {
     expect(existsSync(t.socket)).toBe(false);
-    const s = await t.ojJson<{ pid: number; version: string }>(['status']);
+    const overview = await t.ojJson<{ daemon: { pid: number; version: string } }>(['status']);
+    const s = overview.daemon;
     expect(s.pid).toBeGreaterThan(0);
     const again = await t.oj(['daemon', 'start']);
     expect(again.stdout).toMatch(/already running/);
@@ -170,7 +171,7 @@ describe('events', () => {
     follower.stdout?.on('data', (d: Buffer) => (out += d.toString()));
     // The follow is attached once the daemon has answered its first request on that connection.
     await waitFor('follower to attach', async () => {
-      const s = await t.ojJson<{ counts: { connections: number } }>(['status']);
+      const s = await t.ojJson<{ counts: { connections: number } }>(['daemon', 'status']);
       return s.counts.connections >= 2;
     });
     await t.oj(['emit', 'live:one', '--data', 'k=v']);

@@ -3,7 +3,7 @@
  * ojd and prints the results as tables or --json. Exit codes: 0 ok,
  * 1 failure, 2 usage error.
  */
-import { OJ_VERSION } from '@oj/protocol';
+import { OJ_VERSION } from '@oj/protocol/client';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { daemonCommands } from './commands/daemon-commands.js';

@@ -18,6 +18,7 @@ import type * as M_SessionMethods from './methods/sessions.js';
 import type * as M_StatusMethods from './methods/status.js';
 import type * as M_WorkspaceMethods from './methods/workspaces.js';
 import type * as M_EscalationMethods from './methods/escalations.js';
+import type * as M_MaintenanceMethods from './methods/maintenance.js';
 
 export namespace DaemonMethods {
   export const Hello = { kind: 'method', name: "daemon.hello", summary: "Version handshake; fails with VersionMismatch when client and daemon differ." } as unknown as typeof M_DaemonMethods.Hello;
@@ -186,7 +187,20 @@ export namespace EscalationMethods {
   export type EscalationInfo = M_EscalationMethods.EscalationInfo;
 }
 
+export namespace MaintenanceMethods {
+  export const Backup = { kind: 'method', name: "maintenance.backup", summary: "Online backup of the database (SQLite backup API) to an absolute path, written atomically and verified; refuses an existing file unless force." } as unknown as typeof M_MaintenanceMethods.Backup;
+  export const Check = { kind: 'method', name: "maintenance.check", summary: "Integrity check: SQLite integrity_check (quick_check with quick), foreign_key_check and oj invariants (holds, items, runs, waits)." } as unknown as typeof M_MaintenanceMethods.Check;
+  export const Prune = { kind: 'method', name: "maintenance.prune", summary: "Prune by the retention settings now (old events, transcripts of ended sessions, logs of finished pipelines); dryRun only counts." } as unknown as typeof M_MaintenanceMethods.Prune;
+  export type IntegrityProblem = M_MaintenanceMethods.IntegrityProblem;
+  export type IntegrityCheckInfo = M_MaintenanceMethods.IntegrityCheckInfo;
+  export type IntegrityReport = M_MaintenanceMethods.IntegrityReport;
+  export type BackupResult = M_MaintenanceMethods.BackupResult;
+  export type RetentionSettings = M_MaintenanceMethods.RetentionSettings;
+  export type PruneResult = M_MaintenanceMethods.PruneResult;
+}
+
 export type { EscalationInfo, EscalationOption } from './methods/escalations.js';
+export type { IntegrityReport, IntegrityProblem, IntegrityCheckInfo, BackupResult, PruneResult, RetentionSettings } from './methods/maintenance.js';
 export type { WorkspaceInfo } from './methods/workspaces.js';
 export type { StatusOverview, OverviewSection } from './methods/status.js';
 export type { SessionInfo } from './methods/sessions.js';

@@ -13,6 +13,7 @@ import * as Sessions from './methods/sessions.js';
 import * as Status from './methods/status.js';
 import * as Workspaces from './methods/workspaces.js';
 import * as Escalations from './methods/escalations.js';
+import * as Maintenance from './methods/maintenance.js';
 
 function methodsOf(mod: Record<string, unknown>): AnyMethod[] {
   return Object.values(mod).filter(
@@ -26,7 +27,7 @@ function notificationsOf(mod: Record<string, unknown>): Notification<string, unk
   );
 }
 
-const modules: Record<string, unknown>[] = [Daemon, Events, Commands, Pipelines, Queues, Workers, Crons, Locks, Semaphores, Sessions, Status, Workspaces, Escalations];
+const modules: Record<string, unknown>[] = [Daemon, Events, Commands, Pipelines, Queues, Workers, Crons, Locks, Semaphores, Sessions, Status, Workspaces, Escalations, Maintenance];
 
 export const allMethods: AnyMethod[] = modules.flatMap(methodsOf);
 export const allNotifications: Notification<string, unknown>[] = modules.flatMap(notificationsOf);

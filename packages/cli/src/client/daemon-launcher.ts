@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { ErrorCode, OjError, resolveSocketPath, resolveStateDir, statePaths } from '@oj/protocol';
+import { ErrorCode, OjError, resolveSocketPath, resolveStateDir, statePaths } from '@oj/protocol/client';
 import { RpcConnection } from './rpc-connection.js';
 
 export interface DaemonLocation {

@@ -18,7 +18,7 @@ import {
   type ParamsOf,
   type PayloadOf,
   type ResultOf,
-} from '@oj/protocol';
+} from '@oj/protocol/client';
 import { JSONRPCClient, JSONRPCErrorException, type JSONRPCResponse } from 'json-rpc-2.0';
 
 export class RpcConnection {

@@ -4,7 +4,7 @@
  * runbook command names after `oj run`, and pipeline and session ids, asked
  * of the daemon (only when one is already running: completing never starts it).
  */
-import { CommandMethods, PipelineMethods, SessionMethods } from '@oj/protocol';
+import { CommandMethods, PipelineMethods, SessionMethods } from '@oj/protocol/client';
 import type { Argv } from 'yargs';
 import { daemonLocation, tryConnect } from '../client/daemon-launcher.js';
 import { currentProject } from './run-command.js';

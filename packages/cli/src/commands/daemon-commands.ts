@@ -1,12 +1,13 @@
-/** oj daemon start|stop|restart|status|logs */
+/** oj daemon start|stop|restart|status|logs (check|backup|restore|prune: daemon-maintenance.ts) */
 import { spawn } from 'node:child_process';
-import { DaemonMethods, processAlive, type DaemonStatus } from '@oj/protocol';
+import { DaemonMethods, processAlive, type DaemonStatus } from '@oj/protocol/client';
 import type { Argv } from 'yargs';
 import { daemonLocation, delay, ojdBinPath, startDetached, tryConnect } from '../client/daemon-launcher.js';
 import { printJson, println } from '../output/print.js';
 import { formatDuration } from '../output/time.js';
 import { followLog, printLog } from './daemon-logs.js';
 import { locally } from './run-command.js';
+import { backupCommand, checkCommand, pruneCommand, restoreCommand } from './daemon-maintenance.js';
 import { managedServiceHint } from '../service/index.js';
 
 export function daemonCommands(y: Argv): Argv {
@@ -55,7 +56,11 @@ export function daemonCommands(y: Argv): Argv {
           if (argv.follow) await followLog(loc.stateDir, end, Boolean(argv.json));
         }),
     )
-    .demandCommand(1, 'say which daemon command: start, stop, restart, status, logs, install or uninstall');
+    .command(checkCommand)
+    .command(backupCommand)
+    .command(restoreCommand)
+    .command(pruneCommand)
+    .demandCommand(1, 'say which daemon command: start, stop, restart, status, logs, check, backup, restore, prune, install or uninstall');
 }
 
 /** When a user service owns the daemon, say which command to use instead of fighting it. */

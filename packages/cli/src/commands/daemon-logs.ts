@@ -1,6 +1,6 @@
 /** Reading ojd.log: the last N entries, and following new ones as they are written. */
 import { closeSync, openSync, readSync, statSync, watch } from 'node:fs';
-import { statePaths } from '@oj/protocol';
+import { statePaths } from '@oj/protocol/client';
 import { println } from '../output/print.js';
 import { style } from '../output/style.js';
 

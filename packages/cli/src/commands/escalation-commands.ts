@@ -1,6 +1,6 @@
 /** oj escalation list|show|age|bump|resolve|review: what needs a human, and deciding it. */
 import { createInterface } from 'node:readline/promises';
-import { EscalationMethods, type EscalationInfo } from '@oj/protocol';
+import { EscalationMethods, type EscalationInfo } from '@oj/protocol/client';
 import type { Argv } from 'yargs';
 import type { RpcConnection } from '../client/rpc-connection.js';
 import { printJson, println, reportError } from '../output/print.js';

@@ -1,5 +1,5 @@
 /** oj emit, oj events */
-import { EventMethods, type EventRecord } from '@oj/protocol';
+import { EventMethods, type EventRecord } from '@oj/protocol/client';
 import type { Argv } from 'yargs';
 import { UsageError, printJson, println } from '../output/print.js';
 import { style } from '../output/style.js';

@@ -1,5 +1,5 @@
 /** oj pipeline ...: list, show, logs, transition, resume, cancel, wait, and the script helpers. */
-import { ErrorCode, OjError, PipelineMethods, type PipelineInfo, type ResultOf } from '@oj/protocol';
+import { ErrorCode, OjError, PipelineMethods, type PipelineInfo, type ResultOf } from '@oj/protocol/client';
 import type { Argv } from 'yargs';
 import type { RpcConnection } from '../client/rpc-connection.js';
 import { durationOption } from '../output/durations.js';

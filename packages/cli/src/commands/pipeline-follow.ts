@@ -1,5 +1,5 @@
 /** Following a pipeline: phase transitions with elapsed times, and (optionally) phase output. */
-import { PipelineMethods, type PipelineInfo } from '@oj/protocol';
+import { PipelineMethods, type PipelineInfo } from '@oj/protocol/client';
 import type { RpcConnection } from '../client/rpc-connection.js';
 import { println } from '../output/print.js';
 import { style } from '../output/style.js';

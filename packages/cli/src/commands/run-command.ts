@@ -1,5 +1,5 @@
 /** Shared plumbing for command handlers: a daemon connection and the exit code. */
-import { findProjectRoot } from '@oj/protocol';
+import { findProjectRoot } from '@oj/protocol/client';
 import { connectOrStart } from '../client/daemon-launcher.js';
 import type { RpcConnection } from '../client/rpc-connection.js';
 import { reportError } from '../output/print.js';

@@ -4,7 +4,7 @@
  * place). oj's own flags (--wait, --follow, --json, --help) are read anywhere
  * before a `--`; everything else belongs to the command.
  */
-import { CommandMethods, ErrorCode, OjError } from '@oj/protocol';
+import { CommandMethods, ErrorCode, OjError } from '@oj/protocol/client';
 import { connectOrStart } from '../client/daemon-launcher.js';
 import type { RpcConnection } from '../client/rpc-connection.js';
 import { ExitCode, UsageError, printJson, println, reportError } from '../output/print.js';

@@ -5,7 +5,7 @@
 import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { findProjectRoot } from '@oj/protocol';
+import { findProjectRoot } from '@oj/protocol/client';
 import type { Argv } from 'yargs';
 import { UsageError, printJson, println } from '../output/print.js';
 import { style } from '../output/style.js';

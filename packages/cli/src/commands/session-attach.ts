@@ -3,7 +3,7 @@
  * agent as they are typed (raw mode); the window size follows ours; Ctrl-]
  * detaches and leaves the agent running. Several people may attach at once.
  */
-import { SessionMethods } from '@oj/protocol';
+import { SessionMethods } from '@oj/protocol/client';
 import type { RpcConnection } from '../client/rpc-connection.js';
 
 export const DETACH_KEY = 0x1d; // Ctrl-]

@@ -1,5 +1,5 @@
 /** oj session ..., oj done, oj checkpoint */
-import { PipelineMethods, SessionMethods, type SessionInfo } from '@oj/protocol';
+import { PipelineMethods, SessionMethods, type SessionInfo } from '@oj/protocol/client';
 import type { Argv } from 'yargs';
 import { durationOption } from '../output/durations.js';
 import { printJson, println } from '../output/print.js';

@@ -4,7 +4,7 @@
  * phase and age, what needs a human, agent sessions, workers, crons, locks,
  * semaphores (sections the daemon's capabilities provide), recent failures.
  */
-import { StatusMethods, type PipelineInfo, type StatusOverview } from '@oj/protocol';
+import { StatusMethods, type PipelineInfo, type StatusOverview } from '@oj/protocol/client';
 import type { Argv } from 'yargs';
 import type { RpcConnection } from '../client/rpc-connection.js';
 import { printJson, println } from '../output/print.js';

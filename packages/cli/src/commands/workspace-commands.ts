@@ -1,5 +1,5 @@
 /** oj workspace list|show|create|delete */
-import { WorkspaceMethods, type WorkspaceInfo } from '@oj/protocol';
+import { WorkspaceMethods, type WorkspaceInfo } from '@oj/protocol/client';
 import type { Argv } from 'yargs';
 import { UsageError, printJson, println } from '../output/print.js';
 import { formatTable } from '../output/table.js';

@@ -1,5 +1,5 @@
 /** Writing results: JSON for scripts, text for people, and errors as one line plus a hint. */
-import { ErrorCode, OjError } from '@oj/protocol';
+import { ErrorCode, OjError } from '@oj/protocol/client';
 import { style } from './style.js';
 
 export function printJson(value: unknown): void {

@@ -5,7 +5,7 @@
  * where to print. Tests pass their own so nothing touches the real home.
  */
 import { spawnSync } from 'node:child_process';
-import type { Env } from '@oj/protocol';
+import type { Env } from '@oj/protocol/client';
 import { ojdBinPath } from '../client/daemon-launcher.js';
 import { println } from '../output/print.js';
 

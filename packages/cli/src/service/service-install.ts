@@ -6,7 +6,7 @@
  */
 import { lstatSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { ErrorCode, OjError } from '@oj/protocol';
+import { ErrorCode, OjError } from '@oj/protocol/client';
 import { daemonLocation, tryConnect } from '../client/daemon-launcher.js';
 import { LAUNCHD_LABEL } from './launchd-plist.js';
 import { serviceState } from './managed-service.js';

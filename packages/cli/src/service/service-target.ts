@@ -6,7 +6,7 @@
  */
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
-import { ErrorCode, OjError, resolveSocketPath, resolveStateDir, type Env } from '@oj/protocol';
+import { ErrorCode, OjError, resolveSocketPath, resolveStateDir, type Env } from '@oj/protocol/client';
 import { LAUNCHD_LABEL, plistEnvironmentEntry, renderLaunchdPlist } from './launchd-plist.js';
 import type { ServiceContext } from './service-context.js';
 import { shellQuote } from './shell-quote.js';

@@ -22,6 +22,8 @@ import type { Storage } from '../storage/storage.js';
 import type { DoneSignal, DoneSignals } from './done-signals.js';
 import { ChainCursor } from './recovery-chain.js';
 import { asWords } from '../engine/pipeline-runtime.js';
+import { faultPoint } from '../fault-point.js';
+import { registerSecretEnv } from '../log/redact.js';
 
 export const DEFAULT_NUDGE =
   'You seem to have stopped. If your work is finished, run `oj done`; if you are blocked, run `oj done --error "<why>"`.';
@@ -203,6 +205,9 @@ class AgentSupervision {
       OJ_WORKSPACE: typeof r.vars.workspace === 'string' ? r.vars.workspace : '',
       TERM: 'xterm-256color',
     };
+    registerSecretEnv(env);
+    // The agent's own env (as the runbook sets it); secret values are redacted by the logger.
+    this.d.logger.debug('agent session starting', { session: id, agent: this.agent.name, cwd, env: rendered.env });
     const now = this.d.now();
     this.d.storage.write(() =>
       this.d.sessions.insert({
@@ -229,6 +234,7 @@ class AgentSupervision {
       this.d.storage.write(() => this.d.sessions.ended(id, 'vanished', null, this.d.now()));
       throw new PhaseFailure(`could not start agent ${this.agent.name}: ${(err as Error).message}`);
     }
+    faultPoint('after-effect:session');
     this.d.storage.write(() => this.d.storage.pipelines.setSession(r.state.id, id));
     this.emit('session:started', { agent: this.agent.name }, id);
     this.ctx.running();

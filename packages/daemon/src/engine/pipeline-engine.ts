@@ -18,6 +18,7 @@ import { resolveByPrefix } from './id-lookup.js';
 import type { PhaseOutcome } from './phase-runner.js';
 import { toPipelineInfo, type PipelineRecord } from '../storage/pipeline-store.js';
 import type { Storage } from '../storage/storage.js';
+import { faultPoint } from '../fault-point.js';
 
 export interface CreatePipeline {
   project: string;
@@ -243,6 +244,7 @@ export class PipelineEngine {
     if (live?.run === run) this.live.delete(id);
     // Phases ended by a daemon stop stay 'running' on disk: the next start re-runs them.
     if (this.shuttingDown) return;
+    faultPoint('after-effect:phase');
     this.storage.write(() => {
       this.store.finishRun(
         id,

@@ -5,12 +5,22 @@
  */
 import { appendFileSync } from 'node:fs';
 import winston from 'winston';
+import { redactValue, scrubText } from './redact.js';
+
+/** Secrets (see redact.ts) never reach the log: fields named like one, and known secret values anywhere. */
+const redact = winston.format((info) => {
+  const out = redactValue(info, { keys: true });
+  if (out === info) return info;
+  // redactValue copies string-keyed fields only; winston keeps its level and splat under symbols.
+  for (const sym of Object.getOwnPropertySymbols(info)) Object.defineProperty(out, sym, { value: (info as never)[sym], enumerable: true, writable: true });
+  return out;
+});
 
 export function createLogger(logFile: string, options: { stderr: boolean; level?: string }): winston.Logger {
   const transports: winston.transport[] = [
     new winston.transports.File({
       filename: logFile,
-      format: winston.format.combine(winston.format.timestamp(), winston.format.json()),
+      format: winston.format.combine(redact(), winston.format.timestamp(), winston.format.json()),
       maxsize: 20 * 1024 * 1024,
       maxFiles: 3,
       tailable: true,
@@ -21,6 +31,7 @@ export function createLogger(logFile: string, options: { stderr: boolean; level?
       new winston.transports.Console({
         stderrLevels: ['error', 'warn', 'info', 'debug'],
         format: winston.format.combine(
+          redact(),
           winston.format.timestamp(),
           winston.format.printf(({ timestamp, level, message, ...rest }) => {
             const extra = Object.keys(rest).length ? ' ' + JSON.stringify(rest) : '';
@@ -39,7 +50,7 @@ export function createLogger(logFile: string, options: { stderr: boolean; level?
  * `oj` shows this line when an auto-start fails.
  */
 export function writeFatal(logFile: string, message: string, extra: Record<string, unknown> = {}): void {
-  const line = JSON.stringify({ level: 'error', message, fatal: true, ...extra, timestamp: new Date().toISOString() });
+  const line = JSON.stringify(redactValue({ level: 'error', message: scrubText(message), fatal: true, ...extra, timestamp: new Date().toISOString() }, { keys: true }));
   try {
     appendFileSync(logFile, line + '\n');
   } catch {

@@ -18,6 +18,8 @@ import { ProjectRegistry } from '../projects/project-registry.js';
 import { wireAgents } from './wire-agents.js';
 import { wireCoordination } from './wire-coordination.js';
 import { wireEscalations } from './wire-escalations.js';
+import { wireMaintenance } from './wire-maintenance.js';
+import { wireMonitors } from './wire-monitors.js';
 import { wireQueues } from './wire-queues.js';
 import type { Capability, WiringContext } from './wiring.js';
 import type { Logger } from 'winston';
@@ -55,6 +57,12 @@ export class Daemon implements DaemonContext {
   private projects: ProjectRegistry | null = null;
   private engine: PipelineEngine | null = null;
   private capabilities: Capability[] = [];
+  private startedFlag = false;
+
+  /** True once start() has finished (signals before that are deferred). */
+  get started(): boolean {
+    return this.startedFlag;
+  }
 
   constructor(readonly options: DaemonOptions) {
     this.now = options.now ?? Date.now;
@@ -109,6 +117,7 @@ export class Daemon implements DaemonContext {
       socket: this.options.socketPath,
       stateDir: this.options.stateDir,
     });
+    this.startedFlag = true;
   }
 
   private wireEngine(router: RpcRouter): void {
@@ -173,7 +182,26 @@ export class Daemon implements DaemonContext {
     };
     registerWorkspaceHandlers(router, this.storage, this.options.stateDir);
     const agents = wireAgents(ctx);
-    this.capabilities = [wireQueues(ctx), wireCoordination(ctx), agents, wireEscalations(ctx, agents.send)];
+    const queues = wireQueues(ctx);
+    const coordination = wireCoordination(ctx);
+    coordination.use({
+      // Strategy attempts with `{ agent = ... }` run the agent like an agent phase does.
+      runAgentAttempt: (phaseCtx, agentId) =>
+        agents.agentWork(agentId)(phaseCtx).then(
+          () => ({ ok: true }),
+          (err: unknown) => ({ ok: false, error: (err as Error).message }),
+        ),
+      // on_orphan_work: the orphan's pipeline is cancelled, which fails its queue item back to its queue.
+      orphanWork: (action, pipeline, info) => {
+        if (action !== 'requeue' && action !== 'dead') return;
+        try {
+          engine.request(pipeline.state.id, { type: 'cancel', reason: `orphaned ${info.semaphore} slot (${info.reason}): ${action}` });
+        } catch (err) {
+          this.logger.warn('orphan work not requeued', { pipeline: pipeline.state.id, error: String(err) });
+        }
+      },
+    });
+    this.capabilities = [queues, coordination, agents, wireEscalations(ctx, agents.send), wireMaintenance(ctx), wireMonitors(ctx)];
     registerStatusHandlers(router, this, projects, () => this.capabilities, (project) => agents.sessions(project));
   }
 

@@ -38,7 +38,25 @@ export async function main(argv: string[]): Promise<number> {
   process.umask(0o077);
   const stateDir = resolveStateDir();
   const socketPath = resolveSocketPath();
-  let daemon: Daemon;
+  // Signals are handled from the first moment: one that arrives while the daemon
+  // is still starting stops it as soon as the start has finished.
+  let daemon: Daemon | null = null;
+  let pendingStop: string | null = null;
+  const stop = (signal: string) => {
+    if (daemon?.started) void daemon.stop(`signal ${signal}`);
+    else pendingStop = signal;
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGHUP', () => daemon?.started && daemon.reload());
+  process.on('uncaughtException', (err) => {
+    // Fail fast: state on disk is consistent (every change is one transaction); a restart reconciles.
+    writeFatal(statePaths(stateDir).log, `uncaught exception: ${err.stack ?? String(err)}`);
+    process.exit(70);
+  });
+  process.on('unhandledRejection', (err) => {
+    daemon?.logger.error('unhandled rejection', { error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+  });
   try {
     daemon = new Daemon({ socketPath, stateDir, logToStderr: !quiet });
     await daemon.start();
@@ -50,19 +68,9 @@ export async function main(argv: string[]): Promise<number> {
     });
     return 1;
   }
+  const running = daemon;
   return new Promise<number>((resolve) => {
-    daemon.onStopped(() => resolve(0));
-    const stop = (signal: string) => void daemon.stop(`signal ${signal}`);
-    process.on('SIGTERM', () => stop('SIGTERM'));
-    process.on('SIGINT', () => stop('SIGINT'));
-    process.on('SIGHUP', () => daemon.reload());
-    process.on('uncaughtException', (err) => {
-      // Fail fast: state on disk is consistent (every change is one transaction); a restart reconciles.
-      writeFatal(statePaths(stateDir).log, `uncaught exception: ${err.stack ?? String(err)}`);
-      process.exit(70);
-    });
-    process.on('unhandledRejection', (err) => {
-      daemon.logger.error('unhandled rejection', { error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
-    });
+    running.onStopped(() => resolve(0));
+    if (pendingStop) void running.stop(`signal ${pendingStop}`);
   });
 }

@@ -5,6 +5,7 @@
  */
 import { OjError, SessionMethods, statePaths, type SessionInfo } from '@oj/protocol';
 import { agentStep } from '../agents/agent-phase.js';
+import type { PhaseStep } from '../engine/phase-runner.js';
 import { DEFAULT_NUDGE } from '../agents/agent-phase.js';
 import { DoneSignals } from '../agents/done-signals.js';
 import { resolveByPrefix } from '../engine/id-lookup.js';
@@ -14,31 +15,29 @@ import type { Capability, WiringContext } from './wiring.js';
 
 export function wireAgents(
   ctx: WiringContext,
-): Capability & { sessions(project: string | undefined): SessionInfo[]; send(session: string, text: string): Promise<void> } {
+): Capability & {
+  sessions(project: string | undefined): SessionInfo[];
+  send(session: string, text: string): Promise<void>;
+  /** Runs an agent as a phase's work (strategies use it for `{ agent = ... }` attempts). */
+  agentWork(agentId: string): PhaseStep;
+} {
   const sessions = new SessionStore(ctx.storage.database);
   const supervisor = new SessionSupervisor({ sessionsRoot: statePaths(ctx.stateDir).sessionsDir, now: ctx.now });
   const done = new DoneSignals();
-  ctx.runtime.addSteps({
-    work: (phase) =>
-      phase.agent
-        ? agentStep(
-            {
-              storage: ctx.storage,
-              sessions,
-              supervisor,
-              events: ctx.events,
-              projects: ctx.projects,
-              done,
-              logger: ctx.logger,
-              now: ctx.now,
-              socketPath: ctx.socketPath,
-              stateDir: ctx.stateDir,
-              ojBinDir: ctx.ojBinDir,
-            },
-            phase.agent,
-          )
-        : null,
-  });
+  const deps = {
+    storage: ctx.storage,
+    sessions,
+    supervisor,
+    events: ctx.events,
+    projects: ctx.projects,
+    done,
+    logger: ctx.logger,
+    now: ctx.now,
+    socketPath: ctx.socketPath,
+    stateDir: ctx.stateDir,
+    ojBinDir: ctx.ojBinDir,
+  };
+  ctx.runtime.addSteps({ work: (phase) => (phase.agent ? agentStep(deps, phase.agent) : null) });
 
   const find = (id: string): SessionRow => {
     const full = resolveByPrefix('session', id, (x) => sessions.exists(x), (p) => sessions.idsWithPrefix(p), () => sessions.allIds());
@@ -154,6 +153,7 @@ export function wireAgents(
     stop: (options) => supervisor.stopAll({ kill: options?.killSessions ?? false }),
     counts: () => ({ 'sessions.running': sessions.list({ running: true }).length }),
     sessions: (project) => sessions.list({ project, running: true }).map(info),
+    agentWork: (agentId) => agentStep(deps, agentId),
     send: async (session, text) => {
       const row = sessions.get(session);
       if (!row) throw OjError.notFound('session', session);

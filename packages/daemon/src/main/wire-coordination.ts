@@ -1,6 +1,223 @@
-/** Plugs the coordination capability into the daemon. */
+/**
+ * Plugs the coordination capability into the daemon: locks and semaphores
+ * (stores, coordinator, RPC handlers), guards and strategies (phase steps),
+ * and the reconciliation of their durable state at start.
+ *
+ * Two things come from other capabilities, through `use()` (or the options):
+ * - `runAgentAttempt`: runs `{ agent = "x" }` strategy attempts (agents);
+ *   without it such attempts fail with a clear message.
+ * - `orphanWork`: `on_orphan_work = "requeue"` for the queue item of a
+ *   pipeline whose semaphore slot was reclaimed (queues); without it the
+ *   `semaphore:orphan-work` event is all that happens.
+ */
+import { join } from 'node:path';
+import type { PhaseRunContext } from '../engine/phase-runner.js';
+import { runShell } from '../adapters/shell-runner.js';
+import { coordinationSteps } from '../coordination/coordination-steps.js';
+import { ResourceCoordinator, type CoordinatorDeps, type ResourcePolicy } from '../coordination/resource-coordinator.js';
+import { runStepShell, logLine } from '../coordination/step-shell.js';
+import type { AgentAttemptRunner } from '../coordination/strategy-work.js';
+import { registerCoordinationHandlers } from '../handlers/coordination-handlers.js';
+import { createContext } from '../runbook/interpolation-context.js';
+import type { Action, ChainStep, Guard, Lock, Semaphore, Strategy } from '../runbook/model.js';
+import { interpolateShell } from '../runbook/shell-interpolate.js';
+import { GuardStore } from '../storage/guard-store.js';
+import { ResourceStore, type ResourceKey } from '../storage/resource-store.js';
+import { StrategyStore } from '../storage/strategy-store.js';
 import type { Capability, WiringContext } from './wiring.js';
 
-export function wireCoordination(_ctx: WiringContext): Capability {
-  return {};
+export interface CoordinationOptions {
+  runAgentAttempt?: AgentAttemptRunner;
+  orphanWork?: CoordinatorDeps['orphanWork'];
+}
+
+export interface CoordinationCapability extends Capability {
+  /** Plugs in what other capabilities provide (agents, queues). */
+  use(options: CoordinationOptions): void;
+  readonly coordinator: ResourceCoordinator;
+}
+
+/** How long a runbook action run by a guard or strategy chain may take. */
+const ACTION_TIMEOUT_MS = 10 * 60_000;
+
+export function wireCoordination(ctx: WiringContext, options: CoordinationOptions = {}): CoordinationCapability {
+  const opts: CoordinationOptions = { ...options };
+  const db = ctx.storage.database;
+  const resources = new ResourceStore(db);
+  const strategies = new StrategyStore(db);
+  const guards = new GuardStore(db);
+  let stopping = false;
+
+  const primitive = <T>(project: string, id: string, kind: string): T | undefined => {
+    const p = ctx.projects.peek(project)?.get(id);
+    return p && p.kind === kind ? (p as T) : undefined;
+  };
+
+  const policy = (key: ResourceKey): ResourcePolicy => {
+    const name = key.resource.split('.').pop() ?? key.resource;
+    if (key.kind === 'lock') {
+      const l = primitive<Lock>(key.project, key.resource, 'lock');
+      return {
+        kind: 'lock',
+        id: key.resource,
+        name: l?.name ?? name,
+        project: key.project,
+        defined: l !== undefined,
+        max: 1,
+        heartbeatMs: l?.heartbeat.ms ?? 30_000,
+        timeoutMs: l?.timeout?.ms ?? null,
+        onStale: l?.on_stale ?? [builtin('release')],
+        onOrphanWork: [],
+      };
+    }
+    const s = primitive<Semaphore>(key.project, key.resource, 'semaphore');
+    return {
+      kind: 'semaphore',
+      id: key.resource,
+      name: s?.name ?? name,
+      project: key.project,
+      defined: s !== undefined,
+      max: s?.max ?? 1,
+      heartbeatMs: s?.slot_heartbeat.ms ?? 60_000,
+      timeoutMs: s?.slot_timeout?.ms ?? null,
+      onStale: s?.on_orphan ?? [builtin('reclaim')],
+      onOrphanWork: s?.on_orphan_work ?? [],
+    };
+  };
+
+  const actionLog = join(ctx.stateDir, 'logs', 'coordination.log');
+
+  /** A runbook action for a stale lock or orphaned slot: no pipeline, so it runs in the project root. */
+  const runResourceAction = (project: string, actionId: string, values: Record<string, string>) => {
+    const action = primitive<Action>(project, actionId, 'action');
+    if (!action) {
+      ctx.logger.warn('action not run: not defined', { project, action: actionId });
+      return;
+    }
+    let script: string;
+    try {
+      script = interpolateShell(action.run, createContext({ name: 'runtime', values: { project_root: project, ...values } }));
+    } catch (err) {
+      ctx.logger.warn('action not run', { project, action: actionId, error: (err as Error).message });
+      return;
+    }
+    logLine(actionLog, `${new Date().toISOString()} [${action.id}] ${script}`);
+    const run = runShell({ script, cwd: project, env: childEnv(ctx, project), logFile: actionLog, timeoutMs: ACTION_TIMEOUT_MS });
+    run.done.then(
+      (o) => {
+        if (o.exitCode !== 0) ctx.logger.warn('action failed', { action: action.id, exitCode: o.exitCode, signal: o.signal });
+      },
+      () => {},
+    );
+  };
+
+  /** A runbook action in a guard's or strategy's chain: runs in the phase's context. */
+  const runPhaseAction = async (pctx: PhaseRunContext, actionId: string, extra: Record<string, unknown>): Promise<boolean> => {
+    const action = primitive<Action>(pctx.record.project, actionId, 'action');
+    if (!action) {
+      logLine(pctx.logFile, `── action ${actionId}: not defined in the runbooks, skipped`);
+      return false;
+    }
+    let script: string;
+    try {
+      script = pctx.shell(action.run, extra);
+    } catch (err) {
+      logLine(pctx.logFile, `── action ${action.name}: not run: ${(err as Error).message}`);
+      return false;
+    }
+    const r = await runStepShell(pctx, script, { label: `action ${action.name}`, timeoutMs: ACTION_TIMEOUT_MS, stream: true });
+    return r.ok;
+  };
+
+  const coordinator = new ResourceCoordinator({
+    storage: ctx.storage,
+    store: resources,
+    events: ctx.events,
+    logger: ctx.logger,
+    now: ctx.now,
+    policy,
+    pipeline: (id) => ctx.storage.pipelines.get(id),
+    runAction: runResourceAction,
+    orphanWork: (action, pipeline, info) => {
+      if (opts.orphanWork) opts.orphanWork(action, pipeline, info);
+      else ctx.logger.info('orphaned work not requeued: no queue capability plugged in', { pipeline: pipeline.state.id, action, ...info });
+    },
+  });
+
+  const common = { storage: ctx.storage, events: ctx.events, logger: ctx.logger, now: ctx.now, stopping: () => stopping, runAction: runPhaseAction };
+  ctx.runtime.addSteps(
+    coordinationSteps({
+      coordinator,
+      guards: { ...common, guards, guard: (project, id) => primitive<Guard>(project, id, 'guard') },
+      strategies: {
+        ...common,
+        strategies,
+        live: new Map(),
+        strategy: (project, id) => primitive<Strategy>(project, id, 'strategy'),
+        get runAgentAttempt() {
+          return opts.runAgentAttempt;
+        },
+      },
+    }),
+  );
+  registerCoordinationHandlers(ctx.router, { coordinator, store: resources, projects: ctx.projects });
+
+  // Before the engine re-runs pipelines: drop what belongs to pipelines that moved on.
+  reconcileAtStart(ctx, coordinator, strategies, guards);
+
+  return {
+    coordinator,
+    use(more) {
+      Object.assign(opts, more);
+    },
+    start() {
+      stopping = false;
+      coordinator.start();
+    },
+    stop() {
+      stopping = true;
+      coordinator.stop();
+    },
+    counts() {
+      return { ...resources.counts(), 'strategies.active': strategies.allActive().length };
+    },
+  };
+}
+
+/**
+ * Holds and places in line are reconciled by the coordinator; strategy runs
+ * and guard waits of pipelines that are no longer in that phase are closed,
+ * so a later visit to the phase starts afresh.
+ */
+function reconcileAtStart(ctx: WiringContext, coordinator: ResourceCoordinator, strategies: StrategyStore, guards: GuardStore): void {
+  try {
+    coordinator.reconcile();
+    const inPhase = (pipelineId: string, phase: string) => {
+      const p = ctx.storage.pipelines.get(pipelineId);
+      return p !== undefined && (p.state.status === 'running' || p.state.status === 'waiting') && p.state.phase === phase;
+    };
+    ctx.storage.write(() => {
+      for (const r of strategies.allActive()) {
+        if (!inPhase(r.pipelineId, r.phase)) strategies.update(r.id, { status: 'stopped' }, ctx.now());
+      }
+      for (const g of guards.all()) if (!inPhase(g.pipelineId, g.phase)) guards.delete(g);
+    });
+  } catch (err) {
+    ctx.logger.error('coordination reconcile failed', { error: String(err) });
+  }
+}
+
+function builtin(action: string): ChainStep {
+  return { text: action, action, max: null, id: null, builtin: true };
+}
+
+/** The environment of a command the daemon runs outside any pipeline. */
+function childEnv(ctx: WiringContext, project: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('OJ_')) env[k] = v;
+  env.PATH = [ctx.ojBinDir, env.PATH ?? '/usr/local/bin:/usr/bin:/bin'].filter(Boolean).join(':');
+  env.OJ_SOCKET = ctx.socketPath;
+  env.OJ_STATE_DIR = ctx.stateDir;
+  env.OJ_PROJECT_ROOT = project;
+  return env;
 }

@@ -1,6 +1,57 @@
-/** Plugs the queues capability into the daemon. */
+/**
+ * Plugs the queues capability into the daemon: queues (items, visibility
+ * timeouts, retries, dead letters, retention), workers and crons. Queue
+ * items and cron runs settle inside the transaction that ends their
+ * pipeline (the engine's terminal hook).
+ */
+import { cronTickHooks } from '../queues/cron-tick-hooks.js';
+import { CronScheduler } from '../queues/cron-scheduler.js';
+import { registerCronHandlers, registerQueueHandlers, registerWorkerHandlers } from '../queues/queue-handlers.js';
+import { queueOverview } from '../queues/overview.js';
+import { QueueService } from '../queues/queue-service.js';
+import { WorkerManager } from '../queues/worker-manager.js';
 import type { Capability, WiringContext } from './wiring.js';
 
-export function wireQueues(_ctx: WiringContext): Capability {
-  return {};
+export function wireQueues(ctx: WiringContext): Capability & { readonly queues: QueueService } {
+  const shell = { stateDir: ctx.stateDir, socketPath: ctx.socketPath, ojBinDir: ctx.ojBinDir, logger: ctx.logger };
+  const base = { storage: ctx.storage, events: ctx.events, engine: ctx.engine, projects: ctx.projects, logger: ctx.logger, shell, now: ctx.now };
+  const queues = new QueueService(base);
+  const workers = new WorkerManager({ ...base, queues });
+  const crons = new CronScheduler({ ...base, tickHooks: () => cronTickHooks(ctx) });
+
+  ctx.engine.onTerminal((record, status) => {
+    queues.pipelineEnded(record, status);
+    crons.pipelineEnded(record, status);
+  });
+
+  registerQueueHandlers(ctx.router, queues);
+  registerWorkerHandlers(ctx.router, workers);
+  registerCronHandlers(ctx.router, crons);
+
+  return {
+    queues,
+    start() {
+      queues.reconcile();
+      workers.startAll();
+      crons.startAll();
+    },
+    stop() {
+      workers.stopAll();
+      crons.stopAll();
+      queues.stop();
+    },
+    overview(project) {
+      return queueOverview({ queues, workers, crons, projects: ctx.projects, now: ctx.now }, project);
+    },
+    counts() {
+      const c = queues.items.countByStatus(null);
+      return {
+        'queue.items.pending': c.pending ?? 0,
+        'queue.items.taken': c.taken ?? 0,
+        'queue.items.dead': c.dead ?? 0,
+        ...workers.counts(),
+        ...crons.counts(),
+      };
+    },
+  };
 }

@@ -2,6 +2,12 @@
  * The Unix socket the daemon listens on: NDJSON framing (one JSON-RPC text
  * per line, batches allowed), created 0600 in a 0700 directory. Each
  * connection gets a ConnectionContext for notifications and cleanup.
+ *
+ * A hostile or stuck client cannot make the daemon hold unbounded memory:
+ * reading from a connection pauses while it has too many requests in flight
+ * or too much unread output; a client that stops reading altogether is
+ * dropped once its unread output passes a hard cap; and at most
+ * MAX_CONNECTIONS connections are open at once (more are closed at accept).
  */
 import { chmodSync } from 'node:fs';
 import net from 'node:net';
@@ -10,6 +16,14 @@ import { createJSONRPCErrorResponse, type JSONRPCRequest } from 'json-rpc-2.0';
 import type { Logger } from 'winston';
 import type { ConnectionContext } from './connection-context.js';
 import { RpcRouter } from './rpc-router.js';
+
+/** Reading pauses above this many requests in flight on one connection, resumes at half. */
+const MAX_IN_FLIGHT = 256;
+/** Reading pauses while this much output waits to be read by the client. */
+const PAUSE_OUTPUT_BYTES = 1024 * 1024;
+/** A client with this much unread output (it stopped reading) is disconnected. */
+const DROP_OUTPUT_BYTES = 32 * 1024 * 1024;
+export const MAX_CONNECTIONS = 512;
 
 export class SocketServer {
   private readonly server: net.Server;
@@ -23,6 +37,13 @@ export class SocketServer {
     readonly path: string,
   ) {
     this.server = net.createServer((socket) => this.accept(socket));
+    this.server.maxConnections = MAX_CONNECTIONS;
+    let lastDropLog = 0;
+    this.server.on('drop', () => {
+      if (Date.now() - lastDropLog < 10_000) return;
+      lastDropLog = Date.now();
+      this.logger.warn('connection refused: too many open connections', { limit: MAX_CONNECTIONS });
+    });
   }
 
   listen(): Promise<void> {
@@ -50,9 +71,24 @@ export class SocketServer {
     const decoder = new LineDecoder(MAX_LINE_BYTES);
     const closeCallbacks: (() => void)[] = [];
     let closed = false;
-    const write = (value: unknown) => {
-      if (!closed && !socket.destroyed) socket.write(encodeLine(value));
+    let inFlight = 0;
+    const flowControl = () => {
+      if (closed || socket.destroyed) return;
+      const backlog = socket.writableLength;
+      if (inFlight >= MAX_IN_FLIGHT || backlog > PAUSE_OUTPUT_BYTES) socket.pause();
+      else if (inFlight <= MAX_IN_FLIGHT / 2 && socket.isPaused()) socket.resume();
     };
+    const write = (value: unknown) => {
+      if (closed || socket.destroyed) return;
+      if (socket.writableLength > DROP_OUTPUT_BYTES) {
+        this.logger.warn('connection dropped: the client is not reading its responses', { id, unreadBytes: socket.writableLength });
+        socket.destroy();
+        return;
+      }
+      socket.write(encodeLine(value));
+      flowControl();
+    };
+    socket.on('drain', flowControl);
     const ctx: ConnectionContext = {
       id,
       notify<P>(n: Notification<string, P>, payload: P) {
@@ -101,11 +137,19 @@ export class SocketServer {
           continue;
         }
         // json-rpc-2.0 answers -32600 for anything that is not a request or a batch of them.
+        inFlight++;
+        flowControl();
         this.router.server.receive(request as JSONRPCRequest, ctx).then(
           (response) => {
+            inFlight--;
             if (response !== null && !(Array.isArray(response) && response.length === 0)) write(RpcRouter.withErrorData(response));
+            else flowControl();
           },
-          (err: unknown) => this.logger.error('request handling failed', { error: String(err) }),
+          (err: unknown) => {
+            inFlight--;
+            flowControl();
+            this.logger.error('request handling failed', { error: String(err) });
+          },
         );
       }
     });

@@ -37,7 +37,13 @@ function locationOf(primitive: Primitive, display: string, field?: string): Erro
   return location;
 }
 
-function resolveStep(index: PrimitiveIndex, pending: PendingStep, fromFile: string, sink: ErrorSink): void {
+function resolveStep(
+  index: PrimitiveIndex,
+  pending: PendingStep,
+  fromFile: string,
+  sink: ErrorSink,
+  byId: ReadonlyMap<string, Primitive>,
+): void {
   const { step, reference, location } = pending;
   const suffix = pending.implicit ? ' (in the default chain)' : '';
   const syntax = parseReference(reference);
@@ -64,8 +70,12 @@ function resolveStep(index: PrimitiveIndex, pending: PendingStep, fromFile: stri
     return;
   }
   const resolved = resolveReference(index, reference, 'action', fromFile);
-  if (resolved.ok) step.id = resolved.id;
-  else sink.add(location, resolved.message + suffix, resolved.hint);
+  if (resolved.ok) {
+    step.id = resolved.id;
+    // A run-less [action.<built-in>] only tunes the built-in: the step stays built-in.
+    const action = byId.get(resolved.id);
+    if (action?.kind === 'action' && action.run === '' && isBuiltinAction(step.action)) step.builtin = true;
+  } else sink.add(location, resolved.message + suffix, resolved.hint);
 }
 
 /** Inputs of a pipeline that have no default: what its starter must supply. */
@@ -149,7 +159,7 @@ export function assembleProject(
       if (resolved.ok) pending.ref.id = resolved.id;
       else sink.add(pending.location, resolved.message, resolved.hint);
     }
-    for (const pending of runbook.context.steps) resolveStep(index, pending, runbook.file.name, sink);
+    for (const pending of runbook.context.steps) resolveStep(index, pending, runbook.file.name, sink, byId);
   }
 
   for (const runbook of runbooks) {

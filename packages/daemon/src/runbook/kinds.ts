@@ -28,7 +28,7 @@ export type Kind = (typeof KINDS)[number];
 export const PROJECT_UNIQUE_KINDS: readonly Kind[] = ['command', 'worker', 'cron', 'queue', 'lock', 'semaphore'];
 
 /** Top-level tables that are not primitive kinds. */
-export const FILE_LEVEL_TABLES = ['events'] as const;
+export const FILE_LEVEL_TABLES = ['events', 'safety'] as const;
 
 export function isKind(value: string): value is Kind {
   return (KINDS as readonly string[]).includes(value);

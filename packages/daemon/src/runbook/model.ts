@@ -203,6 +203,11 @@ export interface Monitor extends PrimitiveBase<'monitor'> {
 }
 
 export interface Action extends PrimitiveBase<'action'> {
+  /**
+   * The operation. Empty for an `[action.<built-in>]` without `run`: that
+   * only tunes the built-in (cooldown, max_attempts), and chain steps naming
+   * it stay built-in (`builtin: true`, `id` set).
+   */
   run: string;
   cooldown: Duration;
   max_attempts: number | null;
@@ -235,4 +240,18 @@ export interface RunbookFile {
   display: string;
   /** File-level `[events]` hooks: apply to every pipeline, worker and cron of the file. */
   events: Hooks;
+  /** File-level `[safety]` table (monitors: protected paths, dry runs), if the file has one. */
+  safety?: Safety;
+}
+
+/** `[safety]`: what monitors must never touch, and whether they rehearse first. */
+export interface Safety {
+  /** Paths (relative to the project root, absolute, or `~/`; `*` and `**` globs) the file's monitors never act on. */
+  protected: string[];
+  /**
+   * `first` (default): a match is only reported (a dry run) on the first tick
+   * it is seen and acted on from the next tick on, if it still matches;
+   * `always`: only ever report; `off`: act at once.
+   */
+  dry_run: 'first' | 'always' | 'off';
 }

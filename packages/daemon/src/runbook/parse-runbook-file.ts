@@ -13,6 +13,7 @@ import { LOCK_FIELDS, parseLock } from './parse-lock.js';
 import { MONITOR_FIELDS, parseMonitor } from './parse-monitor.js';
 import { PHASE_FIELDS, PIPELINE_FIELDS, parsePipeline } from './parse-pipeline.js';
 import { QUEUE_DEAD_FIELDS, QUEUE_FIELDS, parseQueue } from './parse-queue.js';
+import { parseSafety, SAFETY_FIELDS } from './parse-safety.js';
 import { SEMAPHORE_FIELDS, parseSemaphore } from './parse-semaphore.js';
 import { ATTEMPT_FIELDS, STRATEGY_FIELDS, parseStrategy } from './parse-strategy.js';
 import { parseWorker, WORKER_FIELDS } from './parse-worker.js';
@@ -44,6 +45,7 @@ export const KIND_FIELDS = {
   semaphore: SEMAPHORE_FIELDS,
   monitor: MONITOR_FIELDS,
   action: ACTION_FIELDS,
+  safety: SAFETY_FIELDS,
 } as const satisfies Record<string, readonly string[]>;
 
 type KindParser = (ctx: ParseContext, name: string, table: TomlTable) => Primitive;
@@ -100,11 +102,16 @@ export function parseRunbookFile(source: RunbookSource, config: ProjectConfig, s
       file.events = context.hooks(value, { file: source.display, kind: 'events' }, '');
       continue;
     }
+    if (key === 'safety') {
+      const safety = parseSafety(context, value, source.display);
+      if (safety) file.safety = safety;
+      continue;
+    }
     if (!isKind(key)) {
       sink.add(
         { file: source.display },
         `unknown kind "${key}"`,
-        didYouMean(key, [...KINDS, 'events']) ?? `kinds: ${KINDS.join(', ')}; and [events]`,
+        didYouMean(key, [...KINDS, 'events', 'safety']) ?? `kinds: ${KINDS.join(', ')}; and [events], [safety]`,
       );
       const line = new SourceLocator(source.text).topLevel(key);
       const error = sink.errors[sink.errors.length - 1];

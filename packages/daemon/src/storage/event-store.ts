@@ -3,6 +3,7 @@ import type { EventRecord, JsonValue } from '@oj/protocol';
 import type { OpenedDatabase } from './database.js';
 import type { EventsTable } from './schema.js';
 import { sql } from 'kysely';
+import { redactValue } from '../log/redact.js';
 
 export interface NewEvent {
   name: string;
@@ -35,7 +36,8 @@ export class EventStore {
       name: e.name,
       subject: e.subject ?? null,
       project: e.project ?? null,
-      data: JSON.stringify(e.data ?? {}),
+      // A known secret value (log/redact.ts) is never stored, whoever emits it.
+      data: JSON.stringify(redactValue(e.data ?? {})),
       time,
     };
     const { lastInsertRowid } = runner.run(db.insertInto('events').values(row));

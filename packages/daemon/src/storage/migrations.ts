@@ -8,11 +8,13 @@ import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
 import type { Database } from './schema.js';
 import type { QueryRunner } from './query-runner.js';
+import { faultPoint } from '../fault-point.js';
 import { coordinationMigration } from './migrations/v4-coordination.js';
 import { queuesMigration } from './migrations/v3-queues.js';
 import { sessionsMigration } from './migrations/v5-sessions.js';
 import { escalationsMigration } from './migrations/v6-escalations.js';
 import { pipelineSessionMigration } from './migrations/v7-pipeline-session.js';
+import { monitorsMigration } from './migrations/v8-monitors.js';
 
 export interface Migration {
   version: number;
@@ -98,7 +100,7 @@ export const migrations: Migration[] = [
   },
 ];
 
-migrations.push(queuesMigration, coordinationMigration, sessionsMigration, escalationsMigration, pipelineSessionMigration);
+migrations.push(queuesMigration, coordinationMigration, sessionsMigration, escalationsMigration, pipelineSessionMigration, monitorsMigration);
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]?.version ?? 0;
 
@@ -135,6 +137,7 @@ export function migrate(
     if (m.version <= current) continue;
     runner.transaction(() => {
       for (const stmt of m.up(db)) runner.sqlite.exec(stmt.compile().sql);
+      faultPoint(`during-migration:${m.version}`);
       runner.sqlite.pragma(`user_version = ${m.version}`);
       runner.run(
         db

@@ -1,3 +1,99 @@
 /** Tables of locks, semaphores, guards and strategies (schema version 4). */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface CoordinationTables {}
+import type { Generated } from 'kysely';
+
+/**
+ * Who holds a lock or semaphore units. A lock is a resource of max 1, so
+ * both kinds share the table; one row per (kind, project, resource, holder).
+ */
+export interface ResourceHoldsTable {
+  id: Generated<number>;
+  /** 'lock' | 'semaphore'. */
+  kind: string;
+  project: string;
+  /** Qualified id of the `[lock.x]` / `[semaphore.x]`. */
+  resource: string;
+  holder: string;
+  /** 'pipeline' (a phase the daemon runs and heartbeats) | 'external' (CLI/RPC). */
+  holder_kind: string;
+  weight: number;
+  /** For pipeline holders: the phase that holds it. */
+  phase: string | null;
+  acquired_at: number;
+  heartbeat_at: number;
+  /** The heartbeat window and hold timeout in force when it was taken. */
+  heartbeat_ms: number;
+  timeout_ms: number | null;
+  /** Set once found stale/orphaned and its on_stale/on_orphan chain ran. */
+  stale_at: number | null;
+  stale_reason: string | null;
+}
+
+/** Who waits for a lock or units, in arrival order (the id). */
+export interface ResourceWaitersTable {
+  id: Generated<number>;
+  kind: string;
+  project: string;
+  resource: string;
+  holder: string;
+  holder_kind: string;
+  weight: number;
+  phase: string | null;
+  since: number;
+}
+
+/** One run of a strategy in one phase visit: its checkpoint and the attempt it is on. */
+export interface StrategyRunsTable {
+  id: Generated<number>;
+  pipeline_id: string;
+  phase: string;
+  /** Qualified strategy id. */
+  strategy: string;
+  /** 'active' | 'succeeded' | 'exhausted' | 'stopped'. */
+  status: string;
+  checkpoint: string | null;
+  checkpoint_taken: number;
+  /** Index of the attempt under way (or next). */
+  attempt: number;
+  /** How far on_exhaust has advanced (JSON {step, used}). */
+  exhaust: string;
+  started_at: number;
+  updated_at: number;
+}
+
+/** The attempts of a strategy run, as they went. */
+export interface StrategyAttemptsTable {
+  id: Generated<number>;
+  strategy_run_id: number;
+  attempt: number;
+  name: string;
+  /** 'running' | 'succeeded' | 'failed' | 'interrupted' | 'stopped'. */
+  status: string;
+  error: string | null;
+  /** Outcome of its rollback: null (none ran), 'ok', or the failure. */
+  rollback: string | null;
+  started_at: number;
+  finished_at: number | null;
+}
+
+/** A guard that is waiting (failed at least once) in a phase visit. */
+export interface GuardWaitsTable {
+  pipeline_id: string;
+  phase: string;
+  /** Qualified guard id. */
+  guard: string;
+  /** 'pre' | 'post'. */
+  stage: string;
+  started_at: number;
+  checks: number;
+  /** How far on_timeout has advanced (JSON {step, used}). */
+  timeouts: string;
+  last_error: string | null;
+}
+
+export interface CoordinationTables {
+  resource_holds: ResourceHoldsTable;
+  resource_waiters: ResourceWaitersTable;
+  strategy_runs: StrategyRunsTable;
+  strategy_attempts: StrategyAttemptsTable;
+  guard_waits: GuardWaitsTable;
+}

@@ -1,3 +1,93 @@
-/** Tables of queues, workers and crons (schema version 3). */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface QueueTables {}
+/** Tables of queues, workers and crons (schema version 3). Times are Unix epoch milliseconds. */
+import type { Generated } from 'kysely';
+
+export interface QueueItemsTable {
+  /** Insertion order; also the tie-breaker of every queue order. */
+  seq: Generated<number>;
+  project: string;
+  queue: string;
+  /** The item's id: its own `id` field, or a generated one. At most one live row (pending, taken, dead) per id. */
+  id: string;
+  /** JSON object: the item's fields, `id` included. */
+  data: string;
+  /** pending | taken | completed | dead | abandoned */
+  status: string;
+  /** added (oj queue add) | source (pulled from the queue's source command) */
+  origin: string;
+  /** Attempts started (takes). */
+  attempts: number;
+  /** Failed or timed-out attempts since the item was added or last redriven; compared with max_retries. */
+  failures: number;
+  created_at: number;
+  updated_at: number;
+  taken_at: number | null;
+  /** Who holds a taken item: a pipeline id, or the name a script gave to `oj queue take`. */
+  taken_by: string | null;
+  /** The worker whose pipeline holds it, if any. */
+  worker: string | null;
+  /** While taken: when the item becomes visible again unless completed or failed. */
+  visible_at: number | null;
+  finished_at: number | null;
+  error: string | null;
+  /** When a finished or dead item is pruned (its queue's retention). */
+  expires_at: number | null;
+  /** The last source pull (generation) that listed the item. */
+  seen_pull: number | null;
+}
+
+export interface QueueAttemptsTable {
+  id: Generated<number>;
+  item_seq: number;
+  attempt: number;
+  taken_at: number;
+  taken_by: string | null;
+  worker: string | null;
+  ended_at: number | null;
+  /** running | completed | failed | timed_out | requeued | removed */
+  outcome: string;
+  error: string | null;
+}
+
+export interface QueueSourcesTable {
+  project: string;
+  queue: string;
+  /** Generation of the last successful pull. */
+  pull_gen: number;
+  last_pull_at: number | null;
+  last_error: string | null;
+}
+
+export interface WorkersTable {
+  project: string;
+  name: string;
+  /** started | stopped */
+  status: string;
+  changed_at: number;
+  /** When the worker last found nothing to do (null while busy). */
+  idle_since: number | null;
+  last_wake_at: number | null;
+}
+
+export interface CronsTable {
+  project: string;
+  name: string;
+  enabled: number;
+  /** The interval the schedule was computed with. */
+  interval_ms: number;
+  next_due_at: number | null;
+  last_run_at: number | null;
+  /** running | done | failed | skipped */
+  last_outcome: string | null;
+  last_error: string | null;
+  last_pipeline: string | null;
+  runs: number;
+  changed_at: number;
+}
+
+export interface QueueTables {
+  queue_items: QueueItemsTable;
+  queue_attempts: QueueAttemptsTable;
+  queue_sources: QueueSourcesTable;
+  workers: WorkersTable;
+  crons: CronsTable;
+}

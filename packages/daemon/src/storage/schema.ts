@@ -4,6 +4,7 @@ import type { CoordinationTables } from './schema-coordination.js';
 import type { QueueTables } from './schema-queues.js';
 import type { SessionTables } from './schema-sessions.js';
 import type { EscalationTables } from './schema-escalations.js';
+import type { MonitorTables } from './schema-monitors.js';
 
 export interface EventsTable {
   id: Generated<number>;
@@ -76,7 +77,7 @@ export interface CheckpointsTable {
   time: number;
 }
 
-export interface Database extends QueueTables, CoordinationTables, SessionTables, EscalationTables {
+export interface Database extends QueueTables, CoordinationTables, SessionTables, EscalationTables, MonitorTables {
   events: EventsTable;
   meta: MetaTable;
   pipelines: PipelinesTable;

@@ -1,0 +1,276 @@
+/** The coordinator on a real temp database with a hand-moved clock. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import winston from 'winston';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { EventLog } from '../events/event-log.js';
+import type { ChainStep } from '../runbook/model.js';
+import { ResourceStore, type ResourceKey } from '../storage/resource-store.js';
+import { Storage } from '../storage/storage.js';
+import { ResourceCoordinator, type ResourcePolicy } from './resource-coordinator.js';
+import { resourceGate } from './coordination-steps.js';
+import type { PhaseRunContext } from '../engine/phase-runner.js';
+
+const step = (action: string): ChainStep => ({ text: action, action, max: null, id: null, builtin: true });
+
+let dir: string;
+let storage: Storage;
+let clock: number;
+let events: EventLog;
+let store: ResourceStore;
+let policies: Record<string, Partial<ResourcePolicy>>;
+let coord: ResourceCoordinator;
+
+const lock: ResourceKey = { kind: 'lock', project: '/p', resource: 'f.lock.main' };
+const sem: ResourceKey = { kind: 'semaphore', project: '/p', resource: 'f.semaphore.agents' };
+
+function make(): ResourceCoordinator {
+  return new ResourceCoordinator({
+    storage,
+    store,
+    events,
+    logger: winston.createLogger({ silent: true }),
+    now: () => clock,
+    policy: (k) => ({
+      kind: k.kind,
+      id: k.resource,
+      name: k.resource.split('.').pop()!,
+      project: k.project,
+      defined: true,
+      max: k.kind === 'lock' ? 1 : 3,
+      heartbeatMs: 1000,
+      timeoutMs: null,
+      onStale: [step('release')],
+      onOrphanWork: [],
+      ...policies[k.resource],
+    }),
+    pipeline: () => undefined,
+    runAction: () => {},
+  });
+}
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'oj-coord-'));
+  clock = 1_000_000;
+  storage = Storage.open(join(dir, 'db.sqlite'), () => clock);
+  events = new EventLog(storage);
+  store = new ResourceStore(storage.database);
+  policies = {};
+  coord = make();
+});
+afterEach(() => {
+  coord.stop();
+  storage.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const ext = (holder: string, weight = 1) => ({ holder, holderKind: 'external' as const, weight, phase: null });
+const holders = (k: ResourceKey) => store.holds(k).map((h) => h.holder);
+const line = (k: ResourceKey) => store.waiters(k).map((w) => w.holder);
+
+describe('locks', () => {
+  it('one holder; re-entrant; waiters served first come first served, handed over on release', async () => {
+    expect(coord.request(lock, ext('a')).granted).toBe(true);
+    expect(coord.request(lock, ext('a')).granted).toBe(true);
+    expect(coord.request(lock, ext('b'))).toMatchObject({ granted: false, position: 1 });
+    expect(coord.request(lock, ext('c'))).toMatchObject({ granted: false, position: 2 });
+    // Asking again keeps the place.
+    expect(coord.request(lock, ext('b'))).toMatchObject({ granted: false, position: 1 });
+    const b = coord.granted(lock, 'b');
+    coord.release(lock, 'a', 'done');
+    await b.promise;
+    expect(holders(lock)).toEqual(['b']);
+    expect(line(lock)).toEqual(['c']);
+  });
+
+  it('without queueing, a request behind a line is refused and leaves no trace', () => {
+    coord.request(lock, ext('a'));
+    expect(coord.request(lock, ext('b'), { queue: false })).toMatchObject({ granted: false, queued: false });
+    expect(line(lock)).toEqual([]);
+  });
+
+  it('a waiter leaving lets the next one in when the lock is free', () => {
+    coord.request(lock, ext('a'));
+    coord.request(lock, ext('b'));
+    coord.request(lock, ext('c'));
+    coord.release(lock, 'a', 'done');
+    expect(holders(lock)).toEqual(['b']);
+    expect(coord.abandonWait(lock, 'c')).toBe(false);
+    expect(line(lock)).toEqual([]);
+  });
+
+  it('a silent external holder is stale after its window: on_stale releases it to the next waiter', () => {
+    coord.start();
+    coord.request(lock, ext('a'));
+    coord.request(lock, ext('b'));
+    clock += 900;
+    coord.heartbeat(lock, 'a');
+    clock += 1000;
+    coord.sweep();
+    expect(holders(lock)).toEqual(['a']);
+    expect(coord.stalenessOf(store.hold(lock, 'a')!).stale).toBe(false);
+    clock += 1001;
+    expect(coord.stalenessOf(store.hold(lock, 'a')!)).toMatchObject({ stale: true });
+    coord.sweep();
+    expect(holders(lock)).toEqual(['b']);
+    const names = storage.events.list({ limit: 50 }).map((e) => e.name);
+    expect(names).toContain('lock:stale');
+  });
+
+  it('without release in on_stale the hold stays, marked stale, and the chain runs once', () => {
+    policies[lock.resource] = { onStale: [step('escalate')] };
+    coord = make();
+    coord.start();
+    coord.request(lock, ext('a'));
+    clock += 5000;
+    coord.sweep();
+    coord.sweep();
+    expect(holders(lock)).toEqual(['a']);
+    expect(store.hold(lock, 'a')!.staleAt).not.toBeNull();
+    expect(storage.events.list({ name: 'escalate' }).length).toBe(1);
+    // A heartbeat revives it.
+    coord.heartbeat(lock, 'a');
+    expect(coord.stalenessOf(store.hold(lock, 'a')!).stale).toBe(false);
+  });
+
+  it('a live hold is heartbeated by the daemon, and aborted (not released under it) at its timeout', () => {
+    policies[lock.resource] = { timeoutMs: 5000 };
+    coord = make();
+    coord.start();
+    const aborted: string[] = [];
+    coord.request(lock, { holder: 'p1', holderKind: 'pipeline', weight: 1, phase: 'merge' });
+    coord.attachLive(lock, 'p1', (r) => (aborted.push(r), true));
+    clock += 600;
+    coord.sweep();
+    expect(store.hold(lock, 'p1')!.heartbeatAt).toBe(clock);
+    clock += 4500;
+    coord.sweep();
+    expect(aborted).toHaveLength(1);
+    expect(aborted[0]).toMatch(/timeout 5s/);
+    // Still held until the phase's gate releases it.
+    expect(holders(lock)).toEqual(['p1']);
+  });
+
+  it('waiting order survives a new coordinator (daemon restart); external waiters go', () => {
+    coord.request(lock, ext('a'));
+    coord.request(lock, { holder: 'p2', holderKind: 'pipeline', weight: 1, phase: 'merge' });
+    coord.request(lock, ext('x'));
+    coord.stop();
+    coord = make();
+    coord.reconcile();
+    // pipeline p2 does not exist here, so its place goes too: only the external holder remains.
+    expect(holders(lock)).toEqual(['a']);
+    expect(line(lock)).toEqual([]);
+  });
+});
+
+describe('semaphores', () => {
+  it('an orphaned slot is reclaimed and its work handed to on_orphan_work (requeue of the owner item)', () => {
+    const requeued: string[] = [];
+    policies[sem.resource] = { onStale: [step('reclaim')], onOrphanWork: [step('requeue')] };
+    coord = new ResourceCoordinator({
+      storage,
+      store,
+      events,
+      logger: winston.createLogger({ silent: true }),
+      now: () => clock,
+      policy: (k) => ({
+        kind: k.kind,
+        id: k.resource,
+        name: 'agents',
+        project: k.project,
+        defined: true,
+        max: 3,
+        heartbeatMs: 1000,
+        timeoutMs: null,
+        onStale: [step('reclaim')],
+        onOrphanWork: [step('requeue')],
+      }),
+      pipeline: (id) => (id === 'fix-1' ? ({ state: { id }, owner: { queue: 'bugs', item: 'B1' } } as never) : undefined),
+      runAction: () => {},
+      orphanWork: (action, p) => requeued.push(`${action} ${p.state.id}`),
+    });
+    coord.start();
+    coord.request(sem, ext('fix-1'));
+    coord.request(sem, ext('someone'));
+    clock += 1500;
+    coord.sweep();
+    expect(holders(sem)).toEqual([]);
+    expect(requeued).toEqual(['requeue fix-1']);
+    const orphans = storage.events.list({ name: 'semaphore:orphan' }).map((e) => e.subject);
+    expect(orphans.sort()).toEqual(['fix-1', 'someone']);
+  });
+
+
+  it('at most max units; weights; strict order', async () => {
+    expect(coord.request(sem, ext('a', 2)).granted).toBe(true);
+    expect(coord.request(sem, ext('b', 2)).granted).toBe(false);
+    expect(coord.request(sem, ext('c', 1)).granted).toBe(false);
+    const b = coord.granted(sem, 'b');
+    coord.release(sem, 'a', 'done');
+    await b.promise;
+    expect(holders(sem)).toEqual(['b', 'c']);
+    expect(() => coord.request(sem, ext('d', 4))).toThrow(/can never fit/);
+  });
+});
+
+/** Just enough of a phase run for a gate. */
+function fakeRun(run: number) {
+  let stop: (r: string) => void = () => {};
+  const stopSignal = new Promise<string>((r) => (stop = r));
+  const waits: string[] = [];
+  let stopped = false;
+  const ctx = {
+    record: { state: { id: 'p1' }, project: '/p' },
+    phase: { name: 'merge' },
+    run,
+    waiting: (w: { kind: string; name: string }) => waits.push(`${w.kind} ${w.name}`),
+    stopSignal,
+    get stopped() {
+      return stopped;
+    },
+    abort: () => {},
+  } as unknown as PhaseRunContext;
+  return {
+    ctx,
+    waits,
+    stop: (r: string) => {
+      stopped = true;
+      stop(r);
+    },
+  };
+}
+
+describe('the lock gate of a phase', () => {
+  it('a re-entered phase takes the hold over: the previous run ending does not release it', async () => {
+    const gate = resourceGate(coord, 'lock', lock.resource);
+    const first = fakeRun(1);
+    const release1 = (await gate(first.ctx)) as () => void;
+    const second = fakeRun(2);
+    const release2 = (await gate(second.ctx)) as () => void;
+    first.stop('transition');
+    release1();
+    expect(holders(lock)).toEqual(['p1']);
+    release2();
+    expect(holders(lock)).toEqual([]);
+  });
+
+  it('a stopped run leaves the place in line to the run that re-entered', async () => {
+    coord.request(lock, ext('x'));
+    const gate = resourceGate(coord, 'lock', lock.resource);
+    const first = fakeRun(1);
+    const waiting1 = gate(first.ctx);
+    expect(first.waits).toEqual(['lock main']);
+    const second = fakeRun(2);
+    const waiting2 = gate(second.ctx);
+    first.stop('resume');
+    expect(await waiting1).toBeUndefined();
+    expect(line(lock)).toEqual(['p1']);
+    coord.release(lock, 'x', 'done');
+    const release2 = (await waiting2) as () => void;
+    expect(holders(lock)).toEqual(['p1']);
+    release2();
+    expect(holders(lock)).toEqual([]);
+  });
+});

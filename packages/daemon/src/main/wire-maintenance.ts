@@ -1,0 +1,71 @@
+/**
+ * Plugs maintenance into the daemon: `maintenance.check` (integrity),
+ * `maintenance.backup` (online backup API) and `maintenance.prune`
+ * (retention, also on a timer), with the settings of `<state>/config.toml`
+ * and the OJ_RETENTION_* variables. At stop it ends every process group a
+ * shell run started that is still alive (TERM, then KILL after a grace
+ * period), so a daemon stop leaves no orphaned children; agent sessions are
+ * the exception by design (they outlive the daemon unless `--kill`).
+ */
+import { MaintenanceMethods, statePaths, type PruneResult } from '@oj/protocol';
+import { liveShellGroups, stopAllShells } from '../adapters/shell-runner.js';
+import { backupDatabase } from '../maintenance/backup.js';
+import { loadDaemonConfig } from '../maintenance/daemon-config.js';
+import { checkIntegrity } from '../maintenance/integrity.js';
+import { pruneOnce } from '../maintenance/retention.js';
+import type { Capability, WiringContext } from './wiring.js';
+
+/** The first prune runs this long after start (or after prune_every, if shorter). */
+const FIRST_PRUNE_MS = 30_000;
+
+export function wireMaintenance(ctx: WiringContext): Capability {
+  const { retention } = loadDaemonConfig(ctx.stateDir);
+  const paths = statePaths(ctx.stateDir);
+  const dbPath = ctx.storage.database.path;
+  let timer: NodeJS.Timeout | null = null;
+
+  const prune = (dryRun: boolean): PruneResult => {
+    const result = pruneOnce(ctx.storage, paths, retention, ctx.now(), dryRun);
+    if (!dryRun && (result.events || result.sessions || result.logs)) {
+      ctx.logger.info('pruned by retention', { events: result.events, sessions: result.sessions, logs: result.logs, bytes: result.bytes });
+    }
+    return result;
+  };
+
+  ctx.router.handle(MaintenanceMethods.Check, (p) => checkIntegrity(ctx.storage.runner.sqlite, { quick: p?.quick ?? false, path: dbPath }));
+  ctx.router.handle(MaintenanceMethods.Backup, async (p) => {
+    const result = await backupDatabase(ctx.storage.runner.sqlite, p.path, { force: p.force ?? false, livePath: dbPath });
+    ctx.logger.info('database backed up', { path: result.path, bytes: result.bytes, durationMs: result.durationMs });
+    return result;
+  });
+  ctx.router.handle(MaintenanceMethods.Prune, (p) => prune(p?.dryRun ?? false));
+
+  const scheduled = () => {
+    try {
+      prune(false);
+    } catch (err) {
+      ctx.logger.error('pruning failed', { error: String(err) });
+    }
+  };
+
+  return {
+    start() {
+      ctx.logger.info('retention', { ...retention.settings });
+      const every = retention.everyMs;
+      if (every === null) return;
+      timer = setTimeout(function tick() {
+        scheduled();
+        timer = setTimeout(tick, every);
+        timer.unref();
+      }, Math.min(every, FIRST_PRUNE_MS));
+      timer.unref();
+    },
+    async stop() {
+      if (timer) clearTimeout(timer);
+      timer = null;
+      const ended = await stopAllShells();
+      if (ended > 0) ctx.logger.info('ended child processes at stop', { processGroups: ended });
+    },
+    counts: () => ({ 'shells.running': liveShellGroups() }),
+  };
+}

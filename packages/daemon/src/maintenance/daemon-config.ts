@@ -1,0 +1,150 @@
+/**
+ * The daemon's own settings. A project's `.oj/config.toml` belongs to that
+ * project, but there is one daemon per user serving every project, so what
+ * governs the daemon as a whole lives beside its state:
+ *
+ *   <state dir>/config.toml            (optional)
+ *     [retention]
+ *     events = "30d"          # events older than this are pruned ("off": kept)
+ *     events_max = 1000000    # and at most this many are kept ("off": no cap)
+ *     transcripts = "30d"     # session dirs of sessions ended longer ago
+ *     logs = "30d"            # phase logs of pipelines finished longer ago
+ *     prune_every = "1h"      # how often pruning runs ("off": only `oj daemon prune`)
+ *
+ * Environment variables override the file (a service unit or a test can set
+ * them): OJ_RETENTION_EVENTS, OJ_RETENTION_EVENTS_MAX, OJ_RETENTION_TRANSCRIPTS,
+ * OJ_RETENTION_LOGS, OJ_RETENTION_EVERY. Read at start; a bad value stops the
+ * daemon from starting with a message naming the file (or variable) and key.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import TOML from '@iarna/toml';
+import type { RetentionSettings } from '@oj/protocol';
+import { closest } from '../runbook/did-you-mean.js';
+import { DURATION_HINT, parseDuration } from '../runbook/duration.js';
+
+export class DaemonConfigError extends Error {
+  override readonly name = 'DaemonConfigError';
+}
+
+export interface Retention {
+  eventsMs: number | null;
+  eventsMax: number | null;
+  transcriptsMs: number | null;
+  logsMs: number | null;
+  everyMs: number | null;
+  /** As written, for `oj daemon prune` and the log. */
+  settings: RetentionSettings;
+}
+
+export interface DaemonConfig {
+  retention: Retention;
+}
+
+export const RETENTION_DEFAULTS = {
+  events: '30d',
+  events_max: 1_000_000,
+  transcripts: '30d',
+  logs: '30d',
+  prune_every: '1h',
+} as const;
+
+type RetentionKey = keyof typeof RETENTION_DEFAULTS;
+const KEYS = Object.keys(RETENTION_DEFAULTS) as RetentionKey[];
+const ENV: Record<RetentionKey, string> = {
+  events: 'OJ_RETENTION_EVENTS',
+  events_max: 'OJ_RETENTION_EVENTS_MAX',
+  transcripts: 'OJ_RETENTION_TRANSCRIPTS',
+  logs: 'OJ_RETENTION_LOGS',
+  prune_every: 'OJ_RETENTION_EVERY',
+};
+/** Shorter than this, pruning would spin. */
+const MIN_EVERY_MS = 100;
+
+export function daemonConfigPath(stateDir: string): string {
+  return join(stateDir, 'config.toml');
+}
+
+export function loadDaemonConfig(stateDir: string, env: NodeJS.ProcessEnv = process.env): DaemonConfig {
+  const file = daemonConfigPath(stateDir);
+  const raw: Partial<Record<RetentionKey, unknown>> = {};
+  const sources = ['defaults'];
+  let text: string | null = null;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new DaemonConfigError(`cannot read ${file}: ${(err as Error).message}`);
+  }
+  const where = new Map<RetentionKey, string>();
+  if (text !== null) {
+    let doc: Record<string, unknown>;
+    try {
+      doc = TOML.parse(text) as Record<string, unknown>;
+    } catch (err) {
+      throw new DaemonConfigError(`${file}: ${(err as Error).message.split('\n')[0]}`);
+    }
+    for (const section of Object.keys(doc)) {
+      if (section !== 'retention') {
+        const hint = closest(section, ['retention']);
+        throw new DaemonConfigError(`${file}: unknown section [${section}]${hint ? ` (did you mean [${hint}]?)` : ''}`);
+      }
+    }
+    const retention = doc.retention ?? {};
+    if (typeof retention !== 'object' || retention === null || Array.isArray(retention)) {
+      throw new DaemonConfigError(`${file}: retention must be a table ([retention])`);
+    }
+    for (const [key, value] of Object.entries(retention)) {
+      if (!(KEYS as string[]).includes(key)) {
+        const hint = closest(key, KEYS);
+        throw new DaemonConfigError(`${file}: [retention] has no key "${key}"${hint ? ` (did you mean "${hint}"?)` : ''}; keys: ${KEYS.join(', ')}`);
+      }
+      raw[key as RetentionKey] = value;
+      where.set(key as RetentionKey, `${file} [retention] ${key}`);
+    }
+    sources.push(file);
+  }
+  for (const key of KEYS) {
+    const value = env[ENV[key]];
+    if (value !== undefined && value !== '') {
+      raw[key] = value;
+      where.set(key, `environment variable ${ENV[key]}`);
+      if (!sources.includes('environment')) sources.push('environment');
+    }
+  }
+
+  const span = (key: Exclude<RetentionKey, 'events_max'>): { ms: number | null; text: string | null } => {
+    const value = raw[key] ?? RETENTION_DEFAULTS[key];
+    if (value === false || value === 'off') return { ms: null, text: null };
+    if (typeof value !== 'string') throw new DaemonConfigError(`${where.get(key)}: expected a duration or "off"`);
+    const d = parseDuration(value);
+    if (!d.ok) throw new DaemonConfigError(`${where.get(key)}: ${d.message} (${d.hint === DURATION_HINT ? `${DURATION_HINT}, or "off"` : d.hint})`);
+    if (d.duration.ms <= 0) throw new DaemonConfigError(`${where.get(key)}: must be longer than 0 (or "off")`);
+    return { ms: d.duration.ms, text: d.duration.text };
+  };
+  const count = (): number | null => {
+    const value = raw.events_max ?? RETENTION_DEFAULTS.events_max;
+    if (value === false || value === 'off') return null;
+    const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1) {
+      throw new DaemonConfigError(`${where.get('events_max')}: expected a whole number of events (at least 1) or "off"`);
+    }
+    return n;
+  };
+
+  const events = span('events');
+  const transcripts = span('transcripts');
+  const logs = span('logs');
+  const every = span('prune_every');
+  if (every.ms !== null && every.ms < MIN_EVERY_MS) throw new DaemonConfigError(`${where.get('prune_every')}: must be at least ${MIN_EVERY_MS}ms`);
+  const eventsMax = count();
+  return {
+    retention: {
+      eventsMs: events.ms,
+      eventsMax,
+      transcriptsMs: transcripts.ms,
+      logsMs: logs.ms,
+      everyMs: every.ms,
+      settings: { events: events.text, eventsMax, transcripts: transcripts.text, logs: logs.text, every: every.text, sources },
+    },
+  };
+}

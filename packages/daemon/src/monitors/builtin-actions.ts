@@ -1,0 +1,246 @@
+/**
+ * The built-in recovery actions, as a monitor applies them to one item's
+ * targets (its pipeline, session, queue item, lock, semaphore slot, worker
+ * or workspace; see monitor-items.ts). Each goes through the daemon's own
+ * RPC methods or pipeline requests, the way `oj` would. An action that has
+ * nothing to act on for this item says so (`skip`), and the chain moves on
+ * to its next step in the same tick.
+ */
+import {
+  LockMethods,
+  QueueMethods,
+  SemaphoreMethods,
+  SessionMethods,
+  WorkerMethods,
+  WorkspaceMethods,
+  type PipelineInfo,
+} from '@oj/protocol';
+import { execa } from 'execa';
+import { DEFAULT_NUDGE } from '../agents/agent-phase.js';
+import type { PipelineEngine } from '../engine/pipeline-engine.js';
+import { TERMINAL } from '../engine/pipeline-state.js';
+import type { EventLog } from '../events/event-log.js';
+import type { Storage } from '../storage/storage.js';
+import { StrategyStore } from '../storage/strategy-store.js';
+import type { LocalCall } from './local-rpc.js';
+import type { ItemTargets } from './monitor-items.js';
+
+export type ActionOutcome = { kind: 'done'; detail: string } | { kind: 'failed'; error: string } | { kind: 'skip'; why: string };
+
+export interface BuiltinDeps {
+  call: LocalCall;
+  engine: PipelineEngine;
+  events: EventLog;
+  storage: Storage;
+}
+
+export interface BuiltinRequest {
+  project: string;
+  /** `monitor:<name>`: who acts, for escalations and reasons. */
+  source: string;
+  /** Waiting-for name set on a pipeline this monitor escalates (so it can be released again). */
+  waitName: string;
+  key: string;
+  targets: ItemTargets;
+  reason: string;
+}
+
+const done = (detail: string): ActionOutcome => ({ kind: 'done', detail });
+const skip = (why: string): ActionOutcome => ({ kind: 'skip', why });
+
+export async function runBuiltin(d: BuiltinDeps, action: string, r: BuiltinRequest): Promise<ActionOutcome> {
+  try {
+    switch (action) {
+      case 'nudge':
+        return await nudge(d, r);
+      case 'restart':
+        return await restart(d, r);
+      case 'requeue':
+        return await requeue(d, r);
+      case 'dead':
+        return await dead(d, r);
+      case 'escalate':
+        return escalate(d, r);
+      case 'abandon':
+        return await abandon(d, r);
+      case 'rollback':
+        return await rollback(d, r);
+      case 'release':
+        return await release(d, r, false);
+      case 'reclaim':
+        return await release(d, r, true);
+      default:
+        return skip(`"${action}" is not a built-in action`);
+    }
+  } catch (err) {
+    return { kind: 'failed', error: (err as Error).message };
+  }
+}
+
+function pipelineOf(d: BuiltinDeps, r: BuiltinRequest): PipelineInfo | null {
+  const id = r.targets.pipeline;
+  if (!id) return null;
+  const rec = d.storage.pipelines.get(id);
+  if (!rec || rec.project !== r.project) return null;
+  const s = rec.state;
+  return { id: s.id, status: s.status, phase: s.phase, waitingFor: s.waitingFor, owner: rec.owner, workspace: rec.workspace, session: rec.session ?? null } as PipelineInfo;
+}
+
+async function nudge(d: BuiltinDeps, r: BuiltinRequest): Promise<ActionOutcome> {
+  const session = r.targets.session;
+  if (!session) return skip('the item has no agent session');
+  await d.call(SessionMethods.Send, { id: session, text: DEFAULT_NUDGE, enter: true });
+  return done(`nudged session ${session}`);
+}
+
+/** A running pipeline's current phase starts afresh (an agent phase: a new session); a failed or escalated one resumes. */
+async function restart(d: BuiltinDeps, r: BuiltinRequest): Promise<ActionOutcome> {
+  const p = pipelineOf(d, r);
+  if (p && p.phase) {
+    if (p.status === 'failed' || p.status === 'escalated') {
+      d.engine.request(p.id, { type: 'resume' }, r.project);
+      return done(`resumed pipeline ${p.id} at phase ${p.phase}`);
+    }
+    if (p.status === 'running' || p.status === 'waiting') {
+      d.engine.request(p.id, { type: 'transition', phase: p.phase }, r.project);
+      return done(`restarted phase ${p.phase} of pipeline ${p.id}${r.targets.session ? ` (session ${r.targets.session} replaced)` : ''}`);
+    }
+  }
+  if (r.targets.worker) {
+    await d.call(WorkerMethods.Restart, { project: r.project, name: r.targets.worker });
+    return done(`restarted worker ${r.targets.worker}`);
+  }
+  return skip(p ? `pipeline ${p.id} is ${p.status}` : 'the item has no pipeline or worker to restart');
+}
+
+function ownerItem(p: PipelineInfo | null): { queue: string; id: string } | null {
+  const o = p?.owner;
+  if (o && o.kind === 'queue_item' && typeof o.queue === 'string' && typeof o.item === 'string') return { queue: o.queue, id: o.item };
+  return null;
+}
+
+async function requeue(d: BuiltinDeps, r: BuiltinRequest): Promise<ActionOutcome> {
+  const qi = r.targets.queueItem ?? ownerItem(pipelineOf(d, r));
+  if (!qi) return skip('the item has no queue item');
+  await d.call(QueueMethods.Requeue, { project: r.project, queue: qi.queue, id: qi.id });
+  return done(`requeued ${qi.queue}/${qi.id}`);
+}
+
+/**
+ * There is no "bury" request: the item fails until its retries are spent,
+ * so the queue's own on_exhaust (dead by default) takes it.
+ */
+async function dead(d: BuiltinDeps, r: BuiltinRequest): Promise<ActionOutcome> {
+  const p = pipelineOf(d, r);
+  const qi = r.targets.queueItem ?? ownerItem(p);
+  if (!qi) return skip('the item has no queue item');
+  if (p && !TERMINAL.has(p.status)) d.engine.request(p.id, { type: 'cancel', reason: `${r.source}: work moved to the dead letters` }, r.project);
+  for (let i = 0; i < 1000; i++) {
+    const { item } = await d.call(QueueMethods.Show, { project: r.project, queue: qi.queue, id: qi.id });
+    if (item.status !== 'pending' && item.status !== 'taken') {
+      return item.status === 'dead' ? done(`${qi.queue}/${qi.id} is dead`) : { kind: 'failed', error: `${qi.queue}/${qi.id} ended ${item.status}` };
+    }
+    await d.call(QueueMethods.Fail, { project: r.project, queue: qi.queue, id: qi.id, error: `${r.source}: ${r.reason}` });
+  }
+  return { kind: 'failed', error: `${qi.queue}/${qi.id} did not reach the dead letters` };
+}
+
+/** Records an escalation (the `escalate` event does) and has a running pipeline wait for the human. */
+function escalate(d: BuiltinDeps, r: BuiltinRequest): ActionOutcome {
+  const p = pipelineOf(d, r);
+  d.events.emit({
+    name: 'escalate',
+    subject: p?.id ?? r.key,
+    project: r.project,
+    data: {
+      source: r.source,
+      reason: r.reason,
+      item: r.key,
+      ...(p ? { pipeline: p.id } : {}),
+      ...(p?.phase ? { phase: p.phase } : {}),
+      ...(r.targets.session ? { session: r.targets.session } : {}),
+    },
+  });
+  if (p && p.status === 'running') {
+    const rec = d.storage.pipelines.get(p.id);
+    if (rec) d.engine.apply(p.id, { type: 'phaseWaiting', run: rec.state.run, waitingFor: { kind: 'human', name: r.waitName, detail: r.reason } });
+  }
+  return done(p ? `escalated pipeline ${p.id}` : `escalated ${r.key}`);
+}
+
+/** A pipeline this monitor escalated goes back to running once its item has recovered. */
+export function releaseEscalation(d: BuiltinDeps, project: string, pipeline: string | null, waitName: string): boolean {
+  if (!pipeline) return false;
+  const rec = d.storage.pipelines.get(pipeline);
+  if (!rec || rec.project !== project) return false;
+  const s = rec.state;
+  if (s.status !== 'waiting' || s.waitingFor?.kind !== 'human' || s.waitingFor.name !== waitName) return false;
+  d.engine.apply(pipeline, { type: 'phaseRunning', run: s.run });
+  return true;
+}
+
+async function abandon(d: BuiltinDeps, r: BuiltinRequest): Promise<ActionOutcome> {
+  const p = pipelineOf(d, r);
+  if (p && !TERMINAL.has(p.status)) {
+    d.engine.request(p.id, { type: 'cancel', reason: `abandoned by ${r.source}: ${r.reason}` }, r.project);
+    return done(`cancelled pipeline ${p.id}`);
+  }
+  const qi = r.targets.queueItem;
+  if (qi) {
+    const { item } = await d.call(QueueMethods.Show, { project: r.project, queue: qi.queue, id: qi.id });
+    if (item.status === 'pending' || item.status === 'taken') {
+      await d.call(QueueMethods.Fail, { project: r.project, queue: qi.queue, id: qi.id, error: `abandoned by ${r.source}` });
+      return done(`failed ${qi.queue}/${qi.id}`);
+    }
+  }
+  if (r.targets.session && !p) {
+    await d.call(SessionMethods.Kill, { id: r.targets.session });
+    return done(`killed session ${r.targets.session}`);
+  }
+  // Nothing to end: giving up means the monitor leaves the item alone until it clears.
+  return done('gave up on the item');
+}
+
+/** A pipeline whose strategy took a checkpoint: its workspace goes back to it (git reset --hard). */
+async function rollback(d: BuiltinDeps, r: BuiltinRequest): Promise<ActionOutcome> {
+  const p = pipelineOf(d, r);
+  if (!p) return skip('the item has no pipeline');
+  const run = new StrategyStore(d.storage.database)
+    .runsOf(p.id)
+    .filter((x) => x.checkpoint)
+    .pop();
+  if (!run?.checkpoint || !p.workspace) return skip(`pipeline ${p.id} has no checkpoint to roll back to`);
+  const x = await execa('git', ['reset', '--hard', run.checkpoint], { cwd: p.workspace, reject: false, timeout: 60_000 });
+  if (x.exitCode !== 0) return { kind: 'failed', error: `git reset --hard ${run.checkpoint}: ${String(x.stderr).trim()}` };
+  return done(`rolled ${p.workspace} back to ${run.checkpoint}`);
+}
+
+/** release: the lock or the semaphore units the item names; reclaim: only stale ones, or an orphaned session/workspace. */
+async function release(d: BuiltinDeps, r: BuiltinRequest, reclaim: boolean): Promise<ActionOutcome> {
+  const t = r.targets;
+  if (t.lock) {
+    if (reclaim) {
+      const s = await d.call(LockMethods.IsStale, { project: r.project, name: t.lock });
+      if (!s.stale) return done(`lock ${t.lock} is not stale`);
+    }
+    const x = await d.call(LockMethods.ForceRelease, { project: r.project, name: t.lock, reason: `${r.source}: ${r.reason}` });
+    return done(x.released ? `released lock ${t.lock}${x.previous ? ` (held by ${x.previous.holder})` : ''}` : `lock ${t.lock} was free`);
+  }
+  if (t.semaphore) {
+    const holders = t.holders.filter((h) => !reclaim || h.stale);
+    if (!holders.length) return done(`no ${reclaim ? 'stale ' : ''}holders of ${t.semaphore}`);
+    for (const h of holders) await d.call(SemaphoreMethods.Release, { project: r.project, name: t.semaphore, holder: h.holder });
+    return done(`released ${holders.map((h) => h.holder).join(', ')} from ${t.semaphore}`);
+  }
+  if (reclaim && t.session) {
+    const p = pipelineOf(d, r);
+    if (p && !TERMINAL.has(p.status) && p.session === t.session) return skip(`session ${t.session} is the current session of pipeline ${p.id}`);
+    await d.call(SessionMethods.Kill, { id: t.session });
+    return done(`killed orphaned session ${t.session}`);
+  }
+  if (reclaim && t.workspace) {
+    await d.call(WorkspaceMethods.Delete, { project: r.project, name: t.workspace });
+    return done(`deleted workspace ${t.workspace}`);
+  }
+  return skip(`the item has no ${reclaim ? 'orphaned resource' : 'lock or semaphore slot'}`);
+}

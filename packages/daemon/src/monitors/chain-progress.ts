@@ -1,0 +1,74 @@
+/**
+ * Where a monitor's response chain goes next for one item, as pure
+ * functions of the item's stored progress and the clock:
+ *
+ * - a matching item takes at most one step per tick: the step it is on,
+ *   until that step's allowance (`restart:2`, or the action's max_attempts)
+ *   is used up, then the next;
+ * - after a step the item waits for that action's cooldown: no step, and no
+ *   giving up on the chain, before it ends (the cooldown is the time the
+ *   action is given to work: an echoed nudge or a fresh session may make the
+ *   item look fine for a while);
+ * - an item that is clear (not matching, or no longer listed) on a tick
+ *   after its cooldown has recovered: its chain starts over.
+ */
+
+export interface StepSpec {
+  /** The action name (`nudge`, `restart`, a runbook action). */
+  action: string;
+  /** How many times this step may run before the chain moves on. */
+  allowance: number;
+  cooldownMs: number;
+}
+
+export interface Progress {
+  step: number;
+  used: number;
+  settleUntil: number | null;
+  exhausted: boolean;
+}
+
+export const FRESH: Progress = { step: 0, used: 0, settleUntil: null, exhausted: false };
+
+/** Step allowance: `:N` and the action's `max_attempts`, the smaller when both are set; else once. */
+export function allowance(stepMax: number | null, maxAttempts: number | null): number {
+  if (stepMax !== null && maxAttempts !== null) return Math.min(stepMax, maxAttempts);
+  return stepMax ?? maxAttempts ?? 1;
+}
+
+export type Decision =
+  | { kind: 'act'; step: number; action: string; attempt: number; of: number }
+  | { kind: 'wait'; until: number }
+  | { kind: 'exhausted' };
+
+/** What a matching item does on this tick. */
+export function decide(steps: readonly StepSpec[], p: Progress, now: number): Decision {
+  if (p.settleUntil !== null && now < p.settleUntil) return { kind: 'wait', until: p.settleUntil };
+  let { step, used } = p;
+  for (;;) {
+    const s = steps[step];
+    if (!s) return { kind: 'exhausted' };
+    if (used < s.allowance) return { kind: 'act', step, action: s.action, attempt: used + 1, of: s.allowance };
+    step += 1;
+    used = 0;
+  }
+}
+
+/** Progress after taking the step `d` chose. */
+export function afterAct(steps: readonly StepSpec[], d: Extract<Decision, { kind: 'act' }>, now: number): Progress {
+  const s = steps[d.step]!;
+  const used = d.attempt;
+  const last = d.step === steps.length - 1 && used >= s.allowance;
+  return { step: d.step, used, settleUntil: s.cooldownMs > 0 ? now + s.cooldownMs : null, exhausted: last };
+}
+
+/** Progress after a step that does not apply to the item (a nudge without a session): the chain moves on at once. */
+export function afterSkip(steps: readonly StepSpec[], d: Extract<Decision, { kind: 'act' }>): Progress {
+  const next = d.step + 1;
+  return { step: next, used: 0, settleUntil: null, exhausted: next >= steps.length };
+}
+
+/** A clear item: true when its chain starts over now, false while its last action still settles. */
+export function recovered(p: Progress, now: number): boolean {
+  return p.settleUntil === null || now >= p.settleUntil;
+}

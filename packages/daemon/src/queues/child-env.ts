@@ -1,0 +1,85 @@
+/**
+ * Running the shell commands of queues, workers and crons (source commands,
+ * event hooks, cron `run` strings) the way the pipeline runtime runs phases:
+ * `bash -c` in the project root, `oj` first on PATH, OJ_* variables set.
+ */
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { basename, dirname, join } from 'node:path';
+import type { Logger } from 'winston';
+import { runShell } from '../adapters/shell-runner.js';
+import { createContext, interpolateShell } from '../runbook/index.js';
+
+export interface ShellHost {
+  stateDir: string;
+  socketPath: string;
+  ojBinDir: string | null;
+  logger: Logger;
+}
+
+export function childEnv(h: ShellHost, project: string, extra: Record<string, string> = {}): Record<string, string> {
+  const base: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('OJ_')) base[k] = v;
+  return {
+    ...base,
+    PATH: [h.ojBinDir, base.PATH ?? '/usr/local/bin:/usr/bin:/bin'].filter(Boolean).join(':'),
+    OJ_SOCKET: h.socketPath,
+    OJ_STATE_DIR: h.stateDir,
+    OJ_PROJECT_ROOT: project,
+    ...extra,
+  };
+}
+
+/** A directory name for a project's logs: its base name plus a short hash of the full path. */
+export function projectSlug(project: string): string {
+  const hash = createHash('sha256').update(project).digest('hex').slice(0, 8);
+  return `${basename(project).replace(/[^A-Za-z0-9_-]/g, '_') || 'project'}-${hash}`;
+}
+
+export function logFileFor(h: ShellHost, project: string, kind: 'workers' | 'crons' | 'queues', name: string): string {
+  return join(h.stateDir, 'logs', kind, projectSlug(project), `${name.replace(/[^A-Za-z0-9_-]/g, '_')}.log`);
+}
+
+export function appendLog(file: string, line: string): void {
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    appendFileSync(file, `${new Date().toISOString()} ${line}\n`);
+  } catch {
+    // logging must not break the caller
+  }
+}
+
+/**
+ * Runs event hook commands (fire and forget). Placeholders are filled from
+ * `values`; a hook whose placeholders do not resolve is logged and skipped.
+ */
+export function runHooks(
+  h: ShellHost,
+  o: { project: string; hook: string; commands: string[]; values: Record<string, unknown>; logFile: string; subject: string },
+): void {
+  for (const template of o.commands) {
+    let script: string;
+    try {
+      script = interpolateShell(template, createContext({ name: 'hook', values: o.values }));
+    } catch (err) {
+      h.logger.warn('hook not run', { subject: o.subject, hook: o.hook, error: (err as Error).message });
+      appendLog(o.logFile, `[${o.hook}] not run: ${(err as Error).message}`);
+      continue;
+    }
+    appendLog(o.logFile, `[${o.hook}] ${script}`);
+    try {
+      const r = runShell({ script, cwd: o.project, env: childEnv(h, o.project), logFile: o.logFile });
+      r.done.then(
+        (x) => {
+          if (x.exitCode !== 0) {
+            h.logger.warn('hook failed', { subject: o.subject, hook: o.hook, exitCode: x.exitCode, signal: x.signal });
+            appendLog(o.logFile, `[${o.hook}] exited ${x.exitCode ?? x.signal}`);
+          }
+        },
+        () => {},
+      );
+    } catch (err) {
+      h.logger.warn('hook not started', { subject: o.subject, hook: o.hook, error: String(err) });
+    }
+  }
+}

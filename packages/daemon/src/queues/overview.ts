@@ -1,0 +1,74 @@
+/** The queues, workers and crons sections of `oj status`. */
+import type { OverviewSection } from '@oj/protocol';
+import type { ProjectRegistry } from '../projects/project-registry.js';
+import type { CronScheduler } from './cron-scheduler.js';
+import type { QueueService } from './queue-service.js';
+import type { WorkerManager } from './worker-manager.js';
+
+export function queueOverview(
+  d: { queues: QueueService; workers: WorkerManager; crons: CronScheduler; projects: ProjectRegistry; now(): number },
+  project: string | undefined,
+): Record<string, OverviewSection> {
+  const roots = project !== undefined ? [project] : projectsWithState(d);
+  const many = project === undefined;
+  const queueRows: OverviewSection['rows'] = [];
+  const workerRows: OverviewSection['rows'] = [];
+  const cronRows: OverviewSection['rows'] = [];
+  for (const root of roots) {
+    if (!d.projects.peek(root)) continue;
+    const where: Record<string, string> = many ? { project: root } : {};
+    try {
+      for (const q of d.queues.summary(root)) {
+        const c = q.counts;
+        if (!c.pending && !c.taken && !c.dead && !q.workers.length) continue;
+        queueRows.push({ ...where, queue: q.name, pending: c.pending, taken: c.taken, dead: c.dead, completed: c.completed });
+      }
+      for (const w of d.workers.list(root)) {
+        if (w.status === 'stopped' && !w.running && !w.pending) continue;
+        workerRows.push({
+          ...where,
+          worker: w.name,
+          status: w.status,
+          running: `${w.running}/${w.concurrency}`,
+          queue: w.queue,
+          pending: w.pending,
+          state: w.status !== 'started' ? null : w.idleSince ? `idle ${relative(Date.parse(w.idleSince), d.now()).replace(/ ago$/, '')}` : 'busy',
+        });
+      }
+      for (const c of d.crons.list(root)) {
+        if (!c.enabled && !c.lastRunAt) continue;
+        cronRows.push({
+          ...where,
+          cron: c.name,
+          status: c.enabled ? 'enabled' : 'disabled',
+          interval: c.interval,
+          next: c.nextDueAt ? relative(Date.parse(c.nextDueAt), d.now()) : null,
+          last: c.lastRunAt ? `${c.lastOutcome ?? ''} ${relative(Date.parse(c.lastRunAt), d.now())}`.trim() : null,
+        });
+      }
+    } catch {
+      // a project whose runbooks never loaded has nothing to show here
+    }
+  }
+  const out: Record<string, OverviewSection> = {};
+  out.queues = { title: 'Queues', rows: queueRows };
+  out.workers = { title: 'Workers', rows: workerRows };
+  out.crons = { title: 'Crons', rows: cronRows };
+  return out;
+}
+
+function projectsWithState(d: { queues: QueueService; workers: WorkerManager; crons: CronScheduler }): string[] {
+  const roots = new Set<string>();
+  for (const w of d.workers.store.list()) roots.add(w.project);
+  for (const c of d.crons.store.list()) roots.add(c.project);
+  for (const p of d.queues.items.projectsWithLiveItems()) roots.add(p);
+  return [...roots].sort();
+}
+
+function relative(t: number, now: number): string {
+  const diff = now - t;
+  const s = Math.round(Math.abs(diff) / 1000);
+  const text =
+    s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m` : s < 86_400 ? `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m` : `${Math.floor(s / 86_400)}d`;
+  return diff >= 0 ? `${text} ago` : `in ${text}`;
+}

@@ -1,0 +1,587 @@
+/** Issue: coordination (locks, semaphores, guards, strategies), end to end with a real ojd and the real oj. */
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { TestEnv, makeProject, waitFor } from './helpers/ojd-harness.js';
+
+type Pipeline = { id: string; status: string; phase: string | null; error: string | null; waitingFor: { kind: string; name: string; detail?: string } | null };
+type Event = { id: number; name: string; subject: string | null; data: Record<string, unknown>; time: string };
+type Shown = { pipeline: Pipeline; runs: { phase: string; status: string }[]; checkpoints: { message: string }[]; history: Event[] };
+type Holder = { holder: string; kind: string; stale: boolean; staleReason: string | null };
+type Lock = { id: string; name: string; held: boolean; holder: Holder | null; stale: boolean; waiters: { holder: string; position: number }[] };
+type Semaphore = { name: string; max: number; used: number; holders: Holder[]; waiters: { holder: string }[] };
+
+/**
+ * Polling goes through one JSON-RPC connection (a CLI start costs a node start,
+ * which on a busy machine is slow); what a user types is run with the real oj.
+ */
+class Rpc {
+  private buffer = '';
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  private constructor(private readonly socket: net.Socket) {
+    socket.on('data', (d: Buffer) => {
+      this.buffer += d.toString('utf8');
+      let nl: number;
+      while ((nl = this.buffer.indexOf('\n')) >= 0) {
+        const msg = JSON.parse(this.buffer.slice(0, nl)) as { id?: number; result?: unknown; error?: { message: string } };
+        this.buffer = this.buffer.slice(nl + 1);
+        const p = msg.id !== undefined ? this.pending.get(msg.id) : undefined;
+        if (!p) continue;
+        this.pending.delete(msg.id!);
+        if (msg.error) p.reject(new Error(msg.error.message));
+        else p.resolve(msg.result);
+      }
+    });
+  }
+  static open(path: string): Promise<Rpc> {
+    return new Promise((resolve, reject) => {
+      const s = net.connect(path);
+      s.once('connect', () => resolve(new Rpc(s)));
+      s.once('error', reject);
+    });
+  }
+  call<T>(method: string, params: unknown): Promise<T> {
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.socket.write(JSON.stringify({ jsonrpc: '2.0', id, method, params }) + '\n');
+    });
+  }
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+let t: TestEnv;
+let rpcs: Rpc[] = [];
+beforeEach(() => {
+  t = new TestEnv();
+  rpcs = [];
+});
+afterEach(async () => {
+  for (const r of rpcs) r.close();
+  await t.cleanup();
+});
+
+/** A fresh connection per call site is cheap; a daemon restart drops old ones. */
+async function rpc<T>(method: string, params: unknown): Promise<T> {
+  const r = await Rpc.open(t.socket);
+  rpcs.push(r);
+  try {
+    return await r.call<T>(method, params);
+  } finally {
+    r.close();
+  }
+}
+
+const show = (root: string, id: string) => rpc<Shown>('pipelines.show', { id, project: root });
+const status = async (root: string, id: string) => (await show(root, id)).pipeline;
+const lockOf = async (root: string, name: string) => (await rpc<{ lock: Lock }>('locks.show', { project: root, name })).lock;
+const semOf = async (root: string, name: string) => (await rpc<{ semaphore: Semaphore }>('semaphores.status', { project: root, name })).semaphore;
+const read = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8') : '');
+const events = async (root: string, name: string) => (await rpc<{ events: Event[] }>('events.list', { name, limit: 1000, since: 0 })).events;
+
+const MERGE = `
+[command.merge]
+args = "<name>"
+run = { pipeline = "merge" }
+
+[pipeline.merge]
+inputs = ["name"]
+
+[[pipeline.merge.phase]]
+name = "merge"
+lock = "main_branch"
+run = "echo start {name} >> trace; while [ ! -f go-{name} ]; do sleep 0.02; done; echo end {name} >> trace"
+
+[lock.main_branch]
+heartbeat = "2s"
+`;
+
+describe('locks', () => {
+  it('three pipelines on one lock run their merge phases strictly one after another, in arrival order', async () => {
+    await t.startDaemon();
+    const root = makeProject(t, 'proj', { merge: MERGE });
+    await t.oj(['run', 'merge', 'a'], { cwd: root });
+    await waitFor('a to hold the lock', () => read(join(root, 'trace')).includes('start a'));
+    for (const n of ['b', 'c']) {
+      await t.oj(['run', 'merge', n], { cwd: root });
+      await waitFor(`${n} waiting`, async () => (await status(root, `merge-${n}`)).status === 'waiting');
+    }
+    const b = await status(root, 'merge-b');
+    expect(b.waitingFor).toMatchObject({ kind: 'lock', name: 'main_branch' });
+    expect((await t.oj(['pipeline', 'list'], { cwd: root })).stdout).toMatch(/merge-b\s+merge\s+waiting for lock main_branch/);
+    const lock = await lockOf(root, 'main_branch');
+    expect(lock.holder?.holder).toBe('merge-a');
+    expect(lock.waiters.map((w) => w.holder)).toEqual(['merge-b', 'merge-c']);
+    // Let all three go at once: only the lock keeps them apart.
+    for (const n of ['c', 'b', 'a']) writeFileSync(join(root, `go-${n}`), '');
+    expect((await t.oj(['pipeline', 'wait', 'merge-a', 'merge-b', 'merge-c', '--all', '--timeout', '20s'], { cwd: root })).exitCode).toBe(0);
+    expect(read(join(root, 'trace'))).toBe('start a\nend a\nstart b\nend b\nstart c\nend c\n');
+    const after = await lockOf(root, 'main_branch');
+    expect(after.held).toBe(false);
+    expect(after.waiters).toEqual([]);
+  });
+
+  it('who holds the lock and who waits in which order survive kill -9 of the daemon', async () => {
+    const d = await t.startDaemon();
+    const root = makeProject(t, 'proj', { merge: MERGE });
+    await t.oj(['run', 'merge', 'a'], { cwd: root });
+    await waitFor('a to hold the lock', () => read(join(root, 'trace')).includes('start a'));
+    for (const n of ['b', 'c']) {
+      await t.oj(['run', 'merge', n], { cwd: root });
+      await waitFor(`${n} waiting`, async () => (await status(root, `merge-${n}`)).status === 'waiting');
+    }
+    d.kill('SIGKILL');
+    await waitFor('ojd to die', () => d.exitCode !== null || d.signalCode !== null);
+    await t.startDaemon();
+    // a's phase re-runs (at-least-once) and takes its own lock again; b and c keep their places.
+    await waitFor('a re-run', () => read(join(root, 'trace')) === 'start a\nstart a\n');
+    const lock = await lockOf(root, 'main_branch');
+    expect(lock.holder?.holder).toBe('merge-a');
+    expect(lock.waiters.map((w) => w.holder)).toEqual(['merge-b', 'merge-c']);
+    for (const n of ['c', 'b', 'a']) writeFileSync(join(root, `go-${n}`), '');
+    expect((await t.oj(['pipeline', 'wait', 'merge-a', 'merge-b', 'merge-c', '--all', '--timeout', '20s'], { cwd: root })).exitCode).toBe(0);
+    expect(read(join(root, 'trace'))).toBe('start a\nstart a\nend a\nstart b\nend b\nstart c\nend c\n');
+  });
+
+  it('a killed external holder is reclaimed after its heartbeat window and the waiting pipeline proceeds', async () => {
+    await t.startDaemon();
+    const root = makeProject(t, 'proj', { merge: MERGE });
+    writeFileSync(join(root, 'go-a'), '');
+    // The external holder: a program that takes the lock and heartbeats it over the socket (as a
+    // script would with \`oj lock acquire\` and a loop of \`oj lock heartbeat\`), until it is killed.
+    const program = `
+      const s = require('net').connect(process.env.OJ_SOCKET);
+      const call = (id, method) => s.write(JSON.stringify({ jsonrpc: '2.0', id, method,
+        params: { project: process.cwd(), name: 'main_branch', holder: 'deployer' } }) + '\\n');
+      s.on('connect', () => { call(0, 'locks.acquire'); let n = 1; setInterval(() => call(n++, 'locks.heartbeat'), 200); });
+    `;
+    const holder = spawn(process.execPath, ['-e', program], { cwd: root, env: t.env, detached: true, stdio: 'ignore' });
+    try {
+      await waitFor('deployer to hold the lock', async () => (await lockOf(root, 'main_branch')).holder?.holder === 'deployer');
+      await t.oj(['run', 'merge', 'a'], { cwd: root });
+      await waitFor('a waiting', async () => (await status(root, 'merge-a')).status === 'waiting');
+      // Heartbeats keep the hold: still the deployer's after more than a window.
+      const held = await waitFor(
+        'the hold to outlive one window',
+        async () => {
+          const l = (await lockOf(root, 'main_branch')) as Lock & { holder: (Holder & { acquiredAt: string }) | null };
+          return l.holder && Date.now() - Date.parse(l.holder.acquiredAt) > 2500 ? l : null;
+        },
+        15_000,
+      );
+      expect(held.holder?.holder).toBe('deployer');
+      expect(held.stale).toBe(false);
+      expect((await status(root, 'merge-a')).status).toBe('waiting');
+    } finally {
+      process.kill(-holder.pid!, 'SIGKILL');
+    }
+    const killedAt = Date.now();
+    expect((await t.oj(['pipeline', 'wait', 'merge-a', '--timeout', '15s'], { cwd: root })).exitCode).toBe(0);
+    const stale = (await events(root, 'lock:stale')).find((e) => e.subject === 'deployer');
+    expect(stale?.data.reason).toMatch(/no heartbeat for/);
+    const reclaimedAt = Date.parse(stale!.time);
+    expect(reclaimedAt - killedAt).toBeGreaterThan(1000);
+    expect(reclaimedAt - killedAt).toBeLessThan(5000);
+    const acquired = (await events(root, 'lock:acquired')).find((e) => e.subject === 'merge-a');
+    // The next waiter gets it in the same step as the release.
+    expect(Date.parse(acquired!.time) - reclaimedAt).toBeLessThan(1000);
+  });
+
+  it('janitor flow: is-stale exits 0 for a silent holder kept by on_stale = escalate; force-release lets the waiter in', async () => {
+    await t.startDaemon();
+    const root = makeProject(t, 'proj', {
+      merge: MERGE.replace('heartbeat = "2s"', 'heartbeat = "500ms"\non_stale = ["escalate"]'),
+    });
+    writeFileSync(join(root, 'go-a'), '');
+    expect((await t.oj(['lock', 'acquire', 'main_branch', '--holder', 'ghost'], { cwd: root })).exitCode).toBe(0);
+    const busy = await t.oj(['lock', 'acquire', 'main_branch', '--holder', 'other'], { cwd: root });
+    expect(busy.exitCode).toBe(1);
+    expect(busy.stderr).toMatch(/held by ghost/);
+    await t.oj(['run', 'merge', 'a'], { cwd: root });
+    await waitFor('escalation', async () => (await events(root, 'escalate')).some((e) => e.subject === 'ghost'));
+    const [lock] = await t.ojJson<Lock[]>(['lock', 'list'], { cwd: root });
+    expect(lock).toMatchObject({ id: 'merge.lock.main_branch', held: true, stale: true });
+    expect((await t.oj(['lock', 'is-stale', lock!.id], { cwd: root })).exitCode).toBe(0);
+    expect((await status(root, 'merge-a')).status).toBe('waiting');
+    const forced = await t.oj(['lock', 'force-release', lock!.id], { cwd: root });
+    expect(forced.stdout).toMatch(/was held by ghost/);
+    expect((await t.oj(['pipeline', 'wait', 'merge-a', '--timeout', '15s'], { cwd: root })).exitCode).toBe(0);
+    expect((await t.oj(['lock', 'is-stale', 'main_branch'], { cwd: root })).exitCode).toBe(1);
+    // External holders: heartbeat and release check the holder.
+    expect((await t.oj(['lock', 'heartbeat', 'main_branch', '--holder', 'nobody'], { cwd: root })).exitCode).toBe(1);
+    expect((await t.oj(['lock', 'acquire', 'main_branch', '--holder', 'me'], { cwd: root })).exitCode).toBe(0);
+    expect((await t.oj(['lock', 'release', 'main_branch', '--holder', 'me'], { cwd: root })).exitCode).toBe(0);
+    expect((await t.oj(['lock', 'show', 'nope'], { cwd: root })).exitCode).toBe(1);
+  });
+
+  it('acquire --wait waits in line behind a pipeline and gets the lock when its phase ends', async () => {
+    await t.startDaemon();
+    const root = makeProject(t, 'proj', { merge: MERGE });
+    await t.oj(['run', 'merge', 'a'], { cwd: root });
+    await waitFor('a to hold the lock', () => read(join(root, 'trace')).includes('start a'));
+    const waiting = t.ojSpawn(['lock', 'acquire', 'main_branch', '--holder', 'script', '--wait'], { cwd: root });
+    await waitFor('script in line', async () => (await lockOf(root, 'main_branch')).waiters.length === 1);
+    writeFileSync(join(root, 'go-a'), '');
+    const r = await waiting;
+    expect(r.exitCode).toBe(0);
+    expect(String(r.stdout)).toMatch(/acquired main_branch as script/);
+    expect((await lockOf(root, 'main_branch')).holder?.holder).toBe('script');
+  });
+});
+
+describe('semaphores', () => {
+  it('ten pipelines under max = 4 never run more than four phases at once', async () => {
+    await t.startDaemon();
+    const root = makeProject(t, 'proj', {
+      work: `
+[command.work]
+args = "<name>"
+run = { pipeline = "work" }
+
+[pipeline.work]
+inputs = ["name"]
+
+[[pipeline.work.phase]]
+name = "work"
+semaphore = "agents"
+run = "mkdir -p running && touch running/{name} && ls running | wc -l >> counts; while [ ! -f go ]; do sleep 0.02; done; sleep 0.1; rm running/{name}"
+
+[semaphore.agents]
+max = 4
+`,
+    });
+    const names = Array.from({ length: 10 }, (_, i) => `w${i}`);
+    await Promise.all(names.map((n) => t.oj(['run', 'work', n], { cwd: root })));
+    const full = await waitFor('4 running, 6 waiting', async () => {
+      const s = await semOf(root, 'agents');
+      return s.used === 4 && s.waiters.length === 6 ? s : null;
+    });
+    expect(full.holders).toHaveLength(4);
+    const waiting = (await rpc<{ pipelines: Pipeline[] }>('pipelines.list', { project: root })).pipelines.filter((p) => p.status === 'waiting');
+    expect(waiting).toHaveLength(6);
+    expect(waiting.every((p) => p.waitingFor?.kind === 'semaphore' && p.waitingFor.name === 'agents')).toBe(true);
+    writeFileSync(join(root, 'go'), '');
+    let most = 0;
+    await waitFor(
+      'all ten done',
+      async () => {
+        const s = await semOf(root, 'agents');
+        most = Math.max(most, s.used);
+        expect(s.used).toBeLessThanOrEqual(4);
+        const list = (await rpc<{ pipelines: Pipeline[] }>('pipelines.list', { project: root })).pipelines;
+        return list.filter((p) => p.status === 'done').length === 10;
+      },
+      30_000,
+    );
+    const counts = read(join(root, 'counts')).trim().split('\n').map(Number);
+    expect(counts).toHaveLength(10);
+    expect(Math.max(...counts)).toBeLessThanOrEqual(4);
+    expect(Math.max(...counts)).toBe(4);
+    expect((await semOf(root, 'agents')).used).toBe(0);
+  });
+
+  it('external holders take weighted units and are refused when they do not fit; silent ones are reclaimed', async () => {
+    await t.startDaemon();
+    const root = makeProject(t, 'proj', {
+      s: `
+[semaphore.api]
+max = 3
+slot_heartbeat = "1h"
+
+[semaphore.quick]
+max = 2
+slot_heartbeat = "300ms"
+`,
+    });
+    expect((await t.oj(['semaphore', 'acquire', 'api', '--holder', 'big', '--weight', '2'], { cwd: root })).exitCode).toBe(0);
+    const refused = await t.oj(['semaphore', 'acquire', 'api', '--holder', 'x', '--weight', '2'], { cwd: root });
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toMatch(/2\/3 in use/);
+    expect((await t.oj(['semaphore', 'acquire', 'api', '--holder', 'small'], { cwd: root })).exitCode).toBe(0);
+    expect((await t.oj(['semaphore', 'list'], { cwd: root })).stdout).toMatch(/api\s+3\/3\s+big×2, small/);
+    expect((await t.oj(['semaphore', 'acquire', 'api', '--holder', 'x', '--weight', '4'], { cwd: root })).exitCode).toBe(1);
+    expect((await t.oj(['semaphore', 'release', 'api', '--holder', 'big'], { cwd: root })).exitCode).toBe(0);
+    expect((await semOf(root, 'api')).used).toBe(1);
+    // Nobody heartbeats these: both slots are orphaned and reclaimed.
+    await rpc('semaphores.acquire', { project: root, name: 'quick', holder: 'q1' });
+    await rpc('semaphores.acquire', { project: root, name: 'quick', holder: 'q2' });
+    await waitFor('reclaimed', async () => (await semOf(root, 'quick')).used === 0);
+    const orphans = await events(root, 'semaphore:orphan');
+    expect(orphans.map((e) => e.subject).sort()).toEqual(['q1', 'q2']);
+  });
+});
+
+const BUILD = `
+[command.build]
+args = "<name> [-a/--after <dep>]"
+run = { pipeline = "build" }
+
+[pipeline.build]
+inputs = ["name", "after"]
+defaults = { after = "" }
+
+[[pipeline.build.phase]]
+name = "blocked"
+pre = ["after_merged"]
+
+[[pipeline.build.phase]]
+name = "work"
+run = "while [ ! -f go-{name} ]; do sleep 0.02; done"
+
+[[pipeline.build.phase]]
+name = "merged"
+run = "oj emit pipeline:{pipeline}:merged"
+
+[guard.after_merged]
+condition = "test -z '{after}' || oj pipeline show {after} --phase | grep -q merged"
+wake_on = ["pipeline:{after}:merged"]
+`;
+
+describe('guards', () => {
+  async function blockedScenario(runbook: string): Promise<{ merged: number; complete: number; bWork: number }> {
+    await t.startDaemon();
+    const root = makeProject(t, 'proj', { build: runbook });
+    await t.oj(['run', 'build', 'a'], { cwd: root });
+    await waitFor('a in work', async () => (await status(root, 'build-a')).phase === 'work');
+    await t.oj(['run', 'build', 'b', '--after', 'build-a'], { cwd: root });
+    writeFileSync(join(root, 'go-b'), '');
+    const waiting = await waitFor('b blocked', async () => {
+      const p = await status(root, 'build-b');
+      return p.status === 'waiting' ? p : null;
+    });
+    expect(waiting.phase).toBe('blocked');
+    expect(waiting.waitingFor).toMatchObject({ kind: 'guard', name: 'after_merged' });
+    expect(waiting.waitingFor?.detail).toMatch(/waiting for pipeline:build-a:/);
+    writeFileSync(join(root, 'go-a'), '');
+    expect((await t.oj(['pipeline', 'wait', 'build-a', 'build-b', '--all', '--timeout', '20s'], { cwd: root })).exitCode).toBe(0);
+    const time = (e: Event | undefined) => Date.parse(e!.time);
+    const merged = time((await events(root, 'pipeline:build-a:merged'))[0]);
+    const complete = time((await events(root, 'pipeline:build-a:complete'))[0]);
+    const bWork = time((await events(root, 'pipeline:phase')).find((e) => e.subject === 'build-b' && e.data.phase === 'work'));
+    // b never starts before a has merged.
+    expect(bWork).toBeGreaterThan(merged);
+    return { merged, complete, bWork };
+  }
+
+  it("the concept's build runbook: the blocked phase waits for the --after pipeline and starts right after it merges", async () => {
+    const { complete, bWork } = await blockedScenario(BUILD);
+    // The guard wakes on the merged event; what remains is its own condition, one "oj pipeline show"
+    // (a node start: about 0.4s on an idle machine). Allow for a loaded test machine.
+    expect(bWork - complete).toBeLessThan(2500);
+  });
+
+  it('a wake_on guard re-checks at once on the completion event: the blocked phase starts within a second of it', async () => {
+    const runbook = BUILD.replace('run = "oj emit pipeline:{pipeline}:merged"', 'run = "touch merged-{pipeline}"')
+      .replace(`condition = "test -z '{after}' || oj pipeline show {after} --phase | grep -q merged"`, `condition = "test -z '{after}' || test -f merged-{after}"`)
+      .replace('wake_on = ["pipeline:{after}:merged"]', 'wake_on = ["pipeline:{after}:complete"]');
+    const { complete, bWork } = await blockedScenario(runbook);
+    expect(bWork - complete).toBeGreaterThanOrEqual(0);
+    expect(bWork - complete).toBeLessThan(1000);
+  });
+
+  it('post guards that keep failing fail the phase (its on_fail applies); pre guard timeouts escalate', async () => {
+    await t.startDaemon();
+    const root = makeProject(t, 'proj', {
+      g: `
+[command.post]
+args = "<name>"
+run = { pipeline = "post" }
+
+[pipeline.post]
+inputs = ["name"]
+
+[[pipeline.post.phase]]
+name = "start"
+run = "true"
+next = "make"
+
+[[pipeline.post.phase]]
+name = "fix"
+run = "touch ok-{name}"
+next = "make"
+
+[[pipeline.post.phase]]
+name = "make"
+run = "echo made >> trace"
+post = ["has_ok"]
+on_fail = "fix"
+
+[command.pre]
+args = "<name>"
+run = { pipeline = "pre" }
+
+[pipeline.pre]
+inputs = ["name"]
+
+[[pipeline.pre.phase]]
+name = "gate"
+pre = ["never"]
+
+[guard.has_ok]
+condition = "test -f ok-{name}"
+retry = { max = 2, interval = "50ms" }
+
+[guard.never]
+condition = "false"
+retry = { max = 1000, interval = "50ms" }
+timeout = "400ms"
+on_timeout = ["escalate"]
+`,
+    });
+    expect((await t.oj(['run', 'post', 'x', '--wait'], { cwd: root })).exitCode).toBe(0);
+    const post = await show(root, 'post-x');
+    expect(post.runs.map((r) => `${r.phase}:${r.status}`)).toEqual(['start:done', 'make:failed', 'fix:done', 'make:done']);
+    expect(read(join(root, 'trace'))).toBe('made\nmade\n');
+    expect((await t.oj(['run', 'pre', 'y', '--wait'], { cwd: root })).exitCode).toBe(1);
+    const pre = await status(root, 'pre-y');
+    expect(pre.status).toBe('failed');
+    expect(pre.error).toMatch(/pre guard never not met within 400ms: exit code 1 \(escalated\)/);
+    expect((await events(root, 'escalate')).some((e) => e.subject === 'pre-y')).toBe(true);
+    const failed = (await show(root, 'post-x')).history.find((e) => e.name === 'pipeline:post-x:make:failed');
+    expect(String(failed?.data.error)).toMatch(/post guard has_ok failed after 3 checks: exit code 1/);
+  });
+});
+
+const STRATEGY = `
+[command.land]
+args = "<name>"
+run = { pipeline = "land" }
+
+[pipeline.land]
+inputs = ["name"]
+
+[[pipeline.land.phase]]
+name = "merge"
+strategy = "merge"
+lock = "main_branch"
+
+[strategy.merge]
+checkpoint = "git rev-parse HEAD"
+on_exhaust = "escalate"
+
+[[strategy.merge.attempt]]
+name = "fast-forward"
+run = "git merge --ff-only main"
+timeout = "1m"
+
+[[strategy.merge.attempt]]
+name = "rebase"
+run = "git rebase main"
+timeout = "1m"
+rollback = "git rebase --abort; git reset --hard {checkpoint}"
+
+[[strategy.merge.attempt]]
+name = "by-hand"
+run = "echo junk >> README && git commit -qam junk && exit 3"
+timeout = "1m"
+rollback = "git reset --hard {checkpoint}"
+
+[lock.main_branch]
+`;
+
+function gitRepo(root: string, conflict: boolean): string {
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: root, encoding: 'utf8' }).trim();
+  git('checkout', '-q', '-b', 'topic');
+  writeFileSync(join(root, conflict ? 'README' : 'topic.txt'), 'topic\n');
+  git('add', '-A');
+  git('commit', '-qm', 'topic work');
+  git('checkout', '-q', 'main');
+  writeFileSync(join(root, conflict ? 'README' : 'main.txt'), 'main\n');
+  git('add', '-A');
+  git('commit', '-qm', 'main work');
+  git('checkout', '-q', 'topic');
+  return git('rev-parse', 'HEAD');
+}
+
+describe('strategies', () => {
+  it('in a real git repository: fast-forward fails, rebase succeeds; show tells how each attempt went', async () => {
+    await t.startDaemon();
+    const root = makeProject(t, 'repo', { land: STRATEGY }, { git: true });
+    const before = gitRepo(root, false);
+    expect((await t.oj(['run', 'land', 'x', '--wait'], { cwd: root })).exitCode).toBe(0);
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: root, encoding: 'utf8' }).trim();
+    expect(git('rev-parse', 'HEAD^')).toBe(git('rev-parse', 'main'));
+    expect(git('rev-parse', 'HEAD')).not.toBe(before);
+    const human = (await t.oj(['pipeline', 'show', 'land-x'], { cwd: root })).stdout;
+    expect(human).toMatch(/strategy merge: checkpoint [0-9a-f]{40}/);
+    expect(human).toMatch(/attempt 1\/3 "fast-forward" failed: exit code 128/);
+    expect(human).toMatch(/attempt 2\/3 "rebase" succeeded/);
+    const attempts = (await show(root, 'land-x')).history.filter((e) => e.name === 'strategy:attempt').map((e) => `${e.data.attempt}:${e.data.status}`);
+    expect(attempts).toEqual(['fast-forward:running', 'fast-forward:failed', 'rebase:running', 'rebase:succeeded']);
+  });
+
+  it('rolls back to the checkpoint after each failing attempt and escalates when every attempt fails', async () => {
+    await t.startDaemon();
+    const root = makeProject(t, 'repo', { land: STRATEGY }, { git: true });
+    const before = gitRepo(root, true);
+    expect((await t.oj(['run', 'land', 'x', '--wait'], { cwd: root })).exitCode).toBe(1);
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: root, encoding: 'utf8' }).trim();
+    expect(git('rev-parse', 'HEAD')).toBe(before);
+    expect(git('status', '--porcelain')).toBe('');
+    expect(existsSync(join(root, '.git', 'rebase-merge'))).toBe(false);
+    const shown = await show(root, 'land-x');
+    expect(shown.pipeline.status).toBe('failed');
+    expect(shown.pipeline.error).toMatch(/strategy merge: every attempt failed \(fast-forward: exit code 128; rebase: exit code 1; by-hand: exit code 3\); escalated/);
+    expect(shown.history.some((e) => e.name === 'escalate')).toBe(true);
+    const attempts = shown.history.filter((e) => e.name === 'strategy:attempt' && e.data.status !== 'running');
+    expect(attempts.map((e) => `${e.data.attempt}:${e.data.status}:${e.data.rollback ?? '-'}`)).toEqual([
+      'fast-forward:failed:-',
+      'rebase:failed:ok',
+      'by-hand:failed:ok',
+    ]);
+    const human = (await t.oj(['pipeline', 'show', 'land-x'], { cwd: root })).stdout;
+    expect(human).toMatch(/attempt 2\/3 "rebase" failed: exit code 1; rollback to [0-9a-f]{40} ok/);
+    expect(human).toMatch(/exhausted; escalated/);
+    // The lock was released on failure.
+    expect((await lockOf(root, 'main_branch')).held).toBe(false);
+  });
+
+  it('a daemon restart resumes at the attempt it was on, with the checkpoint it took', async () => {
+    const d = await t.startDaemon();
+    const root = makeProject(t, 'proj', {
+      s: `
+[command.go]
+args = "<name>"
+run = { pipeline = "go" }
+
+[pipeline.go]
+inputs = ["name"]
+
+[[pipeline.go.phase]]
+name = "try"
+strategy = "tries"
+
+[strategy.tries]
+checkpoint = "date +%s%N"
+on_exhaust = "abandon"
+
+[[strategy.tries.attempt]]
+name = "first"
+run = "echo first {checkpoint} >> trace; exit 1"
+
+[[strategy.tries.attempt]]
+name = "second"
+run = "echo second {checkpoint} >> trace; while [ ! -f go ]; do sleep 0.02; done"
+rollback = "echo rollback {checkpoint} >> trace"
+`,
+    });
+    await t.oj(['run', 'go', 'x'], { cwd: root });
+    await waitFor('second attempt', () => read(join(root, 'trace')).includes('second'));
+    d.kill('SIGKILL');
+    await waitFor('ojd to die', () => d.exitCode !== null || d.signalCode !== null);
+    await t.startDaemon();
+    await waitFor('second attempt again', () => read(join(root, 'trace')).split('\n').filter((l) => l.startsWith('second')).length === 2);
+    writeFileSync(join(root, 'go'), '');
+    expect((await t.oj(['pipeline', 'wait', 'go-x', '--timeout', '20s'], { cwd: root })).exitCode).toBe(0);
+    const lines = read(join(root, 'trace')).trim().split('\n');
+    const cp = lines[0]!.split(' ')[1];
+    expect(lines).toEqual([`first ${cp}`, `second ${cp}`, `rollback ${cp}`, `second ${cp}`]);
+    const human = (await t.oj(['pipeline', 'show', 'go-x'], { cwd: root })).stdout;
+    expect(human).toMatch(/resumed at attempt 2\/2 after a daemon restart/);
+  });
+});

@@ -1,0 +1,137 @@
+/** Crons, end to end with a real ojd and the real oj. */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { TestEnv, canConnect, makeProject, waitFor } from './helpers/ojd-harness.js';
+import { RpcCall } from './helpers/rpc-call.js';
+
+type Cron = {
+  name: string;
+  enabled: boolean;
+  nextDueAt: string | null;
+  lastRunAt: string | null;
+  lastOutcome: string | null;
+  lastError: string | null;
+  lastPipeline: string | null;
+  runs: number;
+};
+
+let t: TestEnv;
+let rpcs: RpcCall[] = [];
+beforeEach(() => {
+  t = new TestEnv();
+});
+afterEach(async () => {
+  for (const r of rpcs) r.close();
+  rpcs = [];
+  await t.cleanup();
+});
+
+async function start(): Promise<RpcCall> {
+  await t.startDaemon();
+  const rpc = await RpcCall.connect(t.socket);
+  rpcs.push(rpc);
+  return rpc;
+}
+
+function lines(path: string): string[] {
+  return existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter(Boolean) : [];
+}
+
+async function cron(rpc: RpcCall, root: string, name: string): Promise<Cron> {
+  const { crons } = await rpc.call<{ crons: Cron[] }>('crons.list', { project: root });
+  const c = crons.find((x) => x.name === name);
+  if (!c) throw new Error(`no cron ${name}`);
+  return c;
+}
+
+const CRONS = `
+[cron.ticker]
+interval = "1s"
+run = "echo tick >> {project_root}/ticks"
+
+[cron.ticker.events]
+on_tick = "echo hook {cron} >> {project_root}/hooks"
+
+[cron.nightly]
+interval = "1h"
+run = { pipeline = "cleanup" }
+monitors = []
+
+[pipeline.cleanup]
+
+[[pipeline.cleanup.phase]]
+name = "sweep"
+run = "echo swept >> {project_root}/swept"
+`;
+
+describe('crons', () => {
+  it('enable runs every interval on schedule, list shows the next due time, disable stops it', async () => {
+    const rpc = await start();
+    const root = makeProject(t, 'proj', { c: CRONS });
+    const list0 = await t.oj(['cron', 'list'], { cwd: root });
+    expect(list0.stdout).toMatch(/^CRON\s+STATUS\s+INTERVAL\s+NEXT\s+LAST RUN\s+OUTCOME\s+RUNS\nticker\s+disabled\s+1s\s+-\s+-\s+-\s+0\nnightly\s+disabled\s+1h\s+-/);
+    const enabled = await t.oj(['cron', 'enable', 'ticker'], { cwd: root });
+    expect(enabled.stdout).toMatch(/^cron ticker enabled; next run in [01]s\n$/);
+    await waitFor('two ticks', () => lines(join(root, 'ticks')).length >= 2, 10_000);
+    await waitFor('tick hook', () => lines(join(root, 'hooks')).includes('hook ticker'));
+    const c = await cron(rpc, root, 'ticker');
+    expect(c.enabled).toBe(true);
+    expect(c.runs).toBeGreaterThanOrEqual(2);
+    expect(Date.parse(c.nextDueAt!)).toBeGreaterThan(Date.now() - 1000);
+    const list = await t.oj(['cron', 'list'], { cwd: root });
+    expect(list.stdout).toMatch(/\nticker\s+enabled\s+1s\s+in [01]s\s+\d+s ago\s+(done|running)\s+\d+\n/);
+    expect((await t.oj(['cron', 'disable', 'ticker'], { cwd: root })).stdout).toBe('cron ticker disabled\n');
+    expect(await cron(rpc, root, 'ticker')).toMatchObject({ enabled: false, nextDueAt: null });
+    const { events } = await rpc.call<{ events: { name: string }[] }>('events.list', { name: 'cron:*', project: root, limit: 1000 });
+    const names = events.map((e) => e.name);
+    expect(names[0]).toBe('cron:enabled');
+    expect(names).toContain('cron:tick');
+    expect(names).toContain('cron:complete');
+    expect(names[names.length - 1]).toBe('cron:disabled');
+  });
+
+  it('oj cron run runs a pipeline cron once now, enabled or not', async () => {
+    const rpc = await start();
+    const root = makeProject(t, 'proj', { c: CRONS });
+    const r = await t.oj(['cron', 'run', 'nightly'], { cwd: root });
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toBe('cron nightly started pipeline cleanup\n');
+    const done = await waitFor('run recorded', async () => {
+      const c = await cron(rpc, root, 'nightly');
+      return c.lastOutcome === 'done' ? c : null;
+    });
+    expect(done).toMatchObject({ enabled: false, runs: 1, lastPipeline: 'cleanup', nextDueAt: null });
+    expect(lines(join(root, 'swept'))).toEqual(['swept']);
+    const unknown = await t.oj(['cron', 'run', 'nighty'], { cwd: root });
+    expect(unknown.exitCode).toBe(1);
+    expect(unknown.stderr).toMatch(/cron not found: nighty\nhint: did you mean "nightly"\?/);
+  });
+
+  it('after a long downtime an enabled cron runs once, then continues on its original grid', async () => {
+    let rpc = await start();
+    const root = makeProject(t, 'proj', { c: CRONS });
+    await rpc.call('crons.enable', { project: root, name: 'nightly' });
+    const { nextDueAt } = await cron(rpc, root, 'nightly');
+    rpc.close();
+    expect((await t.oj(['daemon', 'stop'], { cwd: root })).exitCode).toBe(0);
+    await waitFor('daemon gone', async () => !(await canConnect(t.socket)));
+    expect(Date.parse(nextDueAt!)).toBeGreaterThan(Date.now());
+    // Pretend the daemon was down for 3h10m past the due time: three more slots missed.
+    const due = Date.now() - 3 * 3_600_000 - 600_000;
+    const db = new BetterSqlite3(join(t.stateDir, 'oj.db'));
+    db.prepare('UPDATE crons SET next_due_at = ? WHERE name = ?').run(due, 'nightly');
+    db.close();
+    rpc = await start();
+    const ran = await waitFor('one catch-up run', async () => {
+      const c = await cron(rpc, root, 'nightly');
+      return c.lastOutcome === 'done' ? c : null;
+    });
+    expect(ran.runs).toBe(1);
+    expect(lines(join(root, 'swept'))).toEqual(['swept']);
+    // Back on the grid it was enabled on: due + 4 intervals, the first slot after now.
+    expect(Date.parse(ran.nextDueAt!)).toBe(due + 4 * 3_600_000);
+    expect(ran.enabled).toBe(true);
+  });
+});

@@ -1,0 +1,191 @@
+/**
+ * Tools for the reliability suites (crash, fuzz, soak, security): a JSON-RPC
+ * client that keeps error codes, a daemon started with extra environment
+ * (fault injection, retention) that may be expected to die, kill -9 with a
+ * wait, the daemon's fd count and RSS from /proc, a seeded PRNG, and a
+ * read-only look at the database with the same integrity check as
+ * `oj daemon check`.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import net from 'node:net';
+import BetterSqlite3 from 'better-sqlite3';
+import type { IntegrityReport } from '@oj/protocol';
+import { checkIntegrity } from '../../packages/daemon/src/maintenance/integrity.js';
+import { OJD_BIN, canConnect, waitFor, type TestEnv } from './ojd-harness.js';
+
+export class RpcError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly data: unknown,
+  ) {
+    super(message);
+  }
+}
+
+/** One connection; calls matched to answers by id; errors keep their code. */
+export class Rpc {
+  private buffer = '';
+  private nextId = 1;
+  private readonly waiting = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  closed = false;
+
+  private constructor(readonly socket: net.Socket) {
+    socket.on('data', (d: Buffer) => {
+      this.buffer += d.toString('utf8');
+      let nl: number;
+      while ((nl = this.buffer.indexOf('\n')) >= 0) {
+        const line = this.buffer.slice(0, nl);
+        this.buffer = this.buffer.slice(nl + 1);
+        if (!line.trim()) continue;
+        const msg = JSON.parse(line) as { id?: number; result?: unknown; error?: { code: number; message: string; data?: unknown } };
+        if (typeof msg.id !== 'number') continue;
+        const w = this.waiting.get(msg.id);
+        this.waiting.delete(msg.id);
+        if (msg.error) w?.reject(new RpcError(msg.error.code, msg.error.message, msg.error.data));
+        else w?.resolve(msg.result);
+      }
+    });
+    const fail = () => {
+      this.closed = true;
+      for (const w of this.waiting.values()) w.reject(new Error('connection closed'));
+      this.waiting.clear();
+    };
+    socket.on('close', fail);
+    socket.on('error', fail);
+  }
+
+  static connect(path: string): Promise<Rpc> {
+    return new Promise((resolve, reject) => {
+      const s = net.connect(path);
+      s.once('connect', () => resolve(new Rpc(s)));
+      s.once('error', reject);
+    });
+  }
+
+  call<T>(method: string, params?: unknown): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('connection closed'));
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.socket.write(JSON.stringify({ jsonrpc: '2.0', id, method, ...(params !== undefined ? { params } : {}) }) + '\n');
+    });
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+export interface Ojd {
+  child: ChildProcess;
+  pid: number;
+  /** Resolves with how it ended. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stderr(): string;
+}
+
+/** Starts ojd with extra environment; `waitReady` false for a daemon expected to die during start. */
+export async function startOjd(t: TestEnv, env: NodeJS.ProcessEnv = {}, waitReady = true): Promise<Ojd> {
+  const child = spawn(process.execPath, [OJD_BIN, '--quiet'], { env: { ...t.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  let done = false;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => {
+      done = true;
+      resolve({ code, signal });
+    }),
+  );
+  const ojd: Ojd = { child, pid: child.pid!, exited, stderr: () => stderr };
+  if (waitReady) {
+    await waitFor(
+      'ojd to answer',
+      async () => {
+        if (done) throw new Error(`ojd exited: ${stderr}`);
+        return await canConnect(t.socket);
+      },
+      20_000,
+    );
+  }
+  return ojd;
+}
+
+export async function killHard(ojd: Ojd): Promise<void> {
+  try {
+    process.kill(ojd.pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+  await ojd.exited;
+}
+
+/** Open file descriptors and resident memory of a process (Linux /proc). */
+export function processStats(pid: number): { fds: number; rssKb: number } {
+  const fds = readdirSync(`/proc/${pid}/fd`).length;
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+  return { fds, rssKb };
+}
+
+/** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
+export function prng(seed: number): { next(): number; int(lo: number, hi: number): number; pick<T>(xs: readonly T[]): T; chance(p: number): boolean } {
+  let a = seed >>> 0;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return {
+    next,
+    int: (lo, hi) => lo + Math.floor(next() * (hi - lo + 1)),
+    pick: (xs) => xs[Math.floor(next() * xs.length)]!,
+    chance: (p) => next() < p,
+  };
+}
+
+/** The seed of a randomized suite: from the environment (to replay a failure) or fresh. */
+export function seedFrom(variable: string): number {
+  const given = process.env[variable];
+  if (given !== undefined && given !== '') {
+    const n = Number(given);
+    if (!Number.isInteger(n)) throw new Error(`${variable} must be an integer, got ${given}`);
+    return n >>> 0;
+  }
+  return (Date.now() ^ (process.pid << 16)) >>> 0;
+}
+
+/** Reads the database of a stopped (or running) daemon, read-only. */
+export function withDb<T>(path: string, fn: (db: BetterSqlite3.Database) => T): T {
+  const db = new BetterSqlite3(path, { readonly: true, fileMustExist: true });
+  try {
+    db.pragma('busy_timeout = 5000');
+    return fn(db);
+  } finally {
+    db.close();
+  }
+}
+
+/** `oj daemon check` on the file, read-only. */
+export function checkDb(path: string): IntegrityReport {
+  return withDb(path, (db) => checkIntegrity(db, { path }));
+}
+
+/** Problems of a report, one line each (for assertion messages). */
+export function problemLines(r: IntegrityReport, severities: ('error' | 'warning')[] = ['error', 'warning']): string[] {
+  return r.problems.filter((p) => severities.includes(p.severity)).map((p) => `${p.severity} ${p.check}: ${p.message}`);
+}
+
+/** Whether a pid is a live (not zombie) process. */
+export function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}

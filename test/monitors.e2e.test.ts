@@ -1,0 +1,243 @@
+/** Monitors and actions: sources, conditions, response chains, built-in actions, hooks, [safety]. */
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { actions, events, tick } from './helpers/monitor-kit.js';
+import { TestEnv, makeProject, waitFor } from './helpers/ojd-harness.js';
+import { RpcCall } from './helpers/rpc-call.js';
+
+type Esc = { id: number; pipeline: string | null; source: string; reason: string; status: string; resolution: string | null };
+
+let t: TestEnv;
+let rpc: RpcCall;
+beforeEach(async () => {
+  t = new TestEnv();
+  await t.startDaemon();
+  rpc = await RpcCall.connect(t.socket);
+});
+afterEach(async () => {
+  rpc.close();
+  await t.cleanup();
+});
+
+const run = (root: string) => tick(rpc, root, 'c');
+const acts = (root: string) => actions(rpc, root);
+const evs = (root: string, pattern: string) => events(rpc, root, pattern);
+
+describe('monitors', () => {
+  it('a response chain takes one step per tick per item, item fields are injection-safe, and a recovered item starts over', async () => {
+    const root = makeProject(t, 'proj', {
+      m: `
+[cron.c]
+interval = "1h"
+monitors = ["m"]
+
+[cron.c.events]
+on_poke = "echo {action} {name} {attempt} >> hooks.log"
+
+[monitor.m]
+source = "cat items.json"
+condition = "test -e match-{name}"
+response = ["poke:2", "escalate"]
+
+[action.poke]
+run = "echo poke {name} >> poked.log"
+`,
+    });
+    const evil = 'x; touch pwned';
+    writeFileSync(join(root, 'items.json'), JSON.stringify([{ name: 'a' }, { name: evil }, { name: 'b' }]));
+    writeFileSync(join(root, 'match-a'), '');
+    writeFileSync(join(root, `match-${evil}`), '');
+
+    for (let i = 0; i < 4; i++) expect((await run(root)).lastOutcome).toBe('done');
+    expect(await acts(root)).toEqual([
+      'poke a 1/2',
+      `poke ${evil} 1/2`,
+      'poke a 2/2',
+      `poke ${evil} 2/2`,
+      'escalate a',
+      `escalate ${evil}`,
+    ]);
+    expect(existsSync(join(root, 'pwned'))).toBe(false);
+    expect(readFileSync(join(root, 'poked.log'), 'utf8').split('\n').filter(Boolean)).toEqual(['poke a', `poke ${evil}`, 'poke a', `poke ${evil}`]);
+    await waitFor('hooks', () => readFileSync(join(root, 'hooks.log'), 'utf8').includes(`poke ${evil} 2`) && true);
+
+    // What needs a human is listed, with the monitor as its source; resolve closes it.
+    const open = await t.ojJson<Esc[]>(['escalation', 'list'], { cwd: root });
+    expect(open.map((e) => [e.source, e.reason])).toEqual(
+      expect.arrayContaining([
+        ['monitor:m', expect.stringMatching(/^m: a still matches after 2 actions/)],
+        ['monitor:m', expect.stringMatching(/still matches/)],
+      ]),
+    );
+    for (const e of open) expect((await t.oj(['escalation', 'resolve', String(e.id), '--note', 'seen'], { cwd: root })).exitCode).toBe(0);
+    expect(await t.ojJson<Esc[]>(['escalation', 'list'], { cwd: root })).toEqual([]);
+
+    // a stops matching: its chain starts over; the exhausted evil chain does nothing more.
+    writeFileSync(join(root, 'items.json'), JSON.stringify([{ name: 'a' }, { name: evil }]));
+    rmSync(join(root, 'match-a'));
+    await run(root);
+    expect((await evs(root, 'monitor:recovered')).map((e) => e.data.item)).toEqual(['a']);
+    writeFileSync(join(root, 'match-a'), '');
+    await run(root);
+    expect((await acts(root)).slice(6)).toEqual(['poke a 1/2']);
+  });
+
+  it('a step waits for its cooldown, and an item that looks fine during it keeps its place', async () => {
+    const root = makeProject(t, 'proj', {
+      m: `
+[cron.c]
+interval = "1h"
+monitors = ["m"]
+
+[monitor.m]
+condition = "test -e stuck"
+response = ["poke", "kick"]
+
+[action.poke]
+run = "true"
+cooldown = "5s"
+
+[action.kick]
+run = "true"
+`,
+    });
+    writeFileSync(join(root, 'stuck'), '');
+    await run(root);
+    rmSync(join(root, 'stuck'));
+    await run(root); // clear, but poke is still cooling down: the chain keeps its place
+    writeFileSync(join(root, 'stuck'), '');
+    let waited = 0;
+    await waitFor(
+      'the next step',
+      async () => {
+        await run(root);
+        if ((await acts(root)).length === 1) waited++;
+        return (await acts(root)).length === 2;
+      },
+      20_000,
+      100,
+    );
+    expect(await acts(root)).toEqual(['poke ', 'kick ']);
+    expect(waited).toBeGreaterThan(0); // ticks within the cooldown did nothing
+    const [poke, kick] = await evs(root, 'action:*');
+    expect(Date.parse(kick!.time) - Date.parse(poke!.time)).toBeGreaterThanOrEqual(5000);
+    expect(await evs(root, 'monitor:recovered')).toEqual([]);
+  });
+
+  it('built-in actions act on locks and queue items through the daemon', async () => {
+    const root = makeProject(t, 'proj', {
+      m: `
+[lock.deploy]
+heartbeat = "1s"
+on_stale = "escalate"
+
+[queue.jobs]
+max_retries = 1
+
+[cron.c]
+interval = "1h"
+monitors = ["stale", "held_too_long", "doomed"]
+
+[monitor.stale]
+source = "oj lock list --json"
+condition = "oj lock is-stale {id}"
+response = ["release"]
+
+[monitor.held_too_long]
+source = "oj queue list jobs --json"
+condition = "test {status} = taken && test {id} = j1"
+response = ["requeue"]
+
+[monitor.doomed]
+source = "oj queue list jobs --json"
+condition = "test {id} = j2 && test {status} != dead"
+response = ["nudge", "dead"]
+`,
+    });
+    expect((await t.oj(['lock', 'acquire', 'deploy', '--holder', 'laptop'], { cwd: root })).exitCode).toBe(0);
+    await t.oj(['queue', 'add', 'jobs', 'id=j1'], { cwd: root });
+    await t.oj(['queue', 'add', 'jobs', 'id=j2'], { cwd: root });
+    expect((await t.oj(['queue', 'take', 'jobs'], { cwd: root })).exitCode).toBe(0);
+    await waitFor('stale lock', async () => (await rpc.call<{ stale: boolean }>('locks.isStale', { project: root, name: 'deploy' })).stale, 10_000, 100);
+    await run(root);
+    const locks = await t.ojJson<{ held: boolean }[]>(['lock', 'list'], { cwd: root });
+    expect(locks[0]!.held).toBe(false);
+    const items = await t.ojJson<{ id: string; status: string }[]>(['queue', 'list', 'jobs'], { cwd: root });
+    expect(Object.fromEntries(items.map((i) => [i.id, i.status]))).toEqual({ j1: 'pending', j2: 'dead' });
+    // nudge had nothing to nudge (no session): skipped, and dead came in the same tick.
+    expect((await acts(root)).sort()).toEqual(['dead j2', 'release m.lock.deploy', 'requeue j1'].sort());
+  });
+
+  it('a failing source fails the cron run and resets nothing', async () => {
+    const root = makeProject(t, 'proj', {
+      m: `
+[cron.c]
+interval = "1h"
+monitors = ["m"]
+
+[monitor.m]
+source = "cat items.txt"
+response = ["poke", "kick"]
+
+[action.poke]
+run = "true"
+
+[action.kick]
+run = "true"
+`,
+    });
+    writeFileSync(join(root, 'items.txt'), 'one\n');
+    await run(root);
+    writeFileSync(join(root, 'items.txt'), '');
+    rmSync(join(root, 'items.txt'));
+    const failed = await run(root);
+    expect(failed.lastOutcome).toBe('failed');
+    expect(failed.lastError).toMatch(/monitor m: source failed \(exit code 1\): cat: items.txt/);
+    expect((await evs(root, 'monitor:error')).length).toBe(1);
+    writeFileSync(join(root, 'items.txt'), 'one\n');
+    await run(root);
+    expect(await acts(root)).toEqual(['poke one', 'kick one']);
+  });
+
+  it('[safety]: protected paths are never touched, and every match is rehearsed before it is acted on', async () => {
+    const root = makeProject(t, 'proj', {
+      clean: `
+[safety]
+protected = ["data/keep", "data/**/precious-*"]
+
+[cron.c]
+interval = "1h"
+monitors = ["tmp"]
+
+[cron.c.events]
+on_clean = "echo cleaned {key} >> cleaned.log"
+
+[monitor.tmp]
+source = "ls -d data/*/ data/*/* | sed 's:/$::'"
+condition = "case {name} in *.tmp|keep) true ;; *) false ;; esac"
+action = "rm -rf {path}"
+`,
+    });
+    for (const d of ['data/a', 'data/keep']) mkdirSync(join(root, d), { recursive: true });
+    for (const f of ['data/a/x.tmp', 'data/a/precious-1.tmp', 'data/a/ok.txt', 'data/keep/y.tmp']) writeFileSync(join(root, f), '');
+    await run(root);
+    const dry = await evs(root, 'monitor:dry-run');
+    expect(dry.map((e) => e.data.item)).toEqual(['data/a/x.tmp']);
+    expect(dry[0]!.data.would).toBe("run: rm -rf 'data/a/x.tmp'");
+    expect((await evs(root, 'monitor:protected')).map((e) => [e.data.item, e.data.protected]).sort()).toEqual(
+      [
+        ['data/a/precious-1.tmp', 'data/**/precious-*'],
+        ['data/keep', 'data/keep'],
+        ['data/keep/y.tmp', 'data/keep'],
+      ].sort(),
+    );
+    expect(existsSync(join(root, 'data/a/x.tmp'))).toBe(true);
+    await run(root);
+    expect(existsSync(join(root, 'data/a/x.tmp'))).toBe(false);
+    for (const f of ['data/a/precious-1.tmp', 'data/a/ok.txt', 'data/keep/y.tmp']) expect(existsSync(join(root, f))).toBe(true);
+    expect(await acts(root)).toEqual(['clean data/a/x.tmp']);
+    await waitFor('on_clean hook', () => existsSync(join(root, 'cleaned.log')) && readFileSync(join(root, 'cleaned.log'), 'utf8') === 'cleaned data/a/x.tmp\n');
+    expect((await evs(root, 'monitor:protected')).length).toBe(3); // reported once, not on every tick
+  });
+});
