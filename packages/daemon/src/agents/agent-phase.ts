@@ -49,6 +49,14 @@ type Outcome =
   | { kind: 'restart'; why: string }
   | { kind: 'give-up'; why: string };
 
+/** Sessions an agent phase of this daemon supervises right now (per supervisor, i.e. per daemon). */
+const supervised = new WeakMap<SessionSupervisor, Set<string>>();
+function supervisedBy(s: SessionSupervisor): Set<string> {
+  let set = supervised.get(s);
+  if (!set) supervised.set(s, (set = new Set()));
+  return set;
+}
+
 export function agentStep(d: AgentPhaseDeps, agentId: string): PhaseStep {
   return async (ctx) => {
     const project = d.projects.get(ctx.record.project);
@@ -140,9 +148,12 @@ class AgentSupervision {
   /** A restarted daemon finds the phase's session still running (or ended while it was away). */
   private async adoptOrStart(): Promise<SessionHandle | null> {
     const row = this.d.sessions.runningFor(this.ctx.record.state.id, this.ctx.phase.name);
-    if (row) {
+    // A session an earlier run of this phase still supervises (being stopped by a
+    // transition or resume to the same phase) is not adopted: this run starts afresh.
+    if (row && !supervisedBy(this.d.supervisor).has(row.id)) {
       const r = await this.d.supervisor.reconnect(row.id).catch(() => ({ status: 'vanished' as const }));
       if (r.status === 'running') {
+        supervisedBy(this.d.supervisor).add(row.id);
         this.d.logger.info('adopted running agent session', { session: row.id, pipeline: this.ctx.record.state.id });
         this.restarts = row.restarts + 1;
         this.d.storage.write(() => this.d.storage.pipelines.setSession(this.ctx.record.state.id, row.id));
@@ -158,6 +169,7 @@ class AgentSupervision {
   }
 
   private record(id: string, end: SessionEnd): void {
+    supervisedBy(this.d.supervisor).delete(id);
     this.d.storage.write(() => this.d.storage.pipelines.setSession(this.ctx.record.state.id, null));
     this.d.storage.write(() =>
       this.d.sessions.ended(id, end.kind === 'vanished' ? 'vanished' : 'exited', end.kind === 'exited' ? end.exitCode : null, this.d.now()),
@@ -170,6 +182,7 @@ class AgentSupervision {
     if (!end) end = await handle.kill({ graceMs: 2000 }).catch(() => undefined);
     await handle.shutdown().catch(() => undefined);
     this.d.storage.write(() => this.d.sessions.ended(handle.id, status, end?.kind === 'exited' ? end.exitCode : null, this.d.now()));
+    supervisedBy(this.d.supervisor).delete(handle.id);
   }
 
   private async start(): Promise<SessionHandle> {
@@ -185,8 +198,10 @@ class AgentSupervision {
     const rendered = await renderAgent(this.agent, context, {
       projectRoot: r.project,
       executor: async (command, cwd) => {
-        const x = await execa('bash', ['-c', command], { cwd, env: this.ctx.env, reject: false });
-        return { stdout: String(x.stdout), exitCode: x.exitCode ?? 1 };
+        // Without its own `cwd`, an input source runs where the agent will: the phase's directory
+        // (the workspace once it exists; the default workspace path may not exist at all).
+        const x = await execa('bash', ['-c', command], { cwd: this.agent.cwd !== null ? cwd : this.ctx.cwd, env: this.ctx.env, reject: false });
+        return { stdout: String(x.stdout), stderr: x.exitCode === undefined ? x.message : String(x.stderr), exitCode: x.exitCode ?? 1 };
       },
     }).catch((err: unknown) => {
       throw new PhaseFailure(`cannot render the prompt of agent ${this.agent.name}: ${(err as Error).message}`);
@@ -235,6 +250,7 @@ class AgentSupervision {
       throw new PhaseFailure(`could not start agent ${this.agent.name}: ${(err as Error).message}`);
     }
     faultPoint('after-effect:session');
+    supervisedBy(this.d.supervisor).add(id);
     this.d.storage.write(() => this.d.storage.pipelines.setSession(r.state.id, id));
     this.emit('session:started', { agent: this.agent.name }, id);
     this.ctx.running();

@@ -11,9 +11,9 @@
  * Deletes go in small batches, each its own transaction, so a prune never
  * holds the write lock for long.
  */
-import { existsSync, lstatSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
-import type { PruneResult } from '@oj/protocol';
+import { processAlive, type PruneResult } from '@oj/protocol';
 import type { Storage } from '../storage/storage.js';
 import type { Retention } from './daemon-config.js';
 
@@ -64,8 +64,8 @@ export function pruneOnce(storage: Storage, paths: PrunePaths, r: Retention, now
       .all(now - r.transcriptsMs) as { id: string; dir: string }[];
     for (const row of rows) {
       const dir = resolve(row.dir);
-      // Only a directory of ours, whose host has gone (no socket left).
-      if (!inside(paths.sessionsDir, dir) || !existsSync(dir) || existsSync(join(dir, 'host.sock'))) continue;
+      // Only a directory of ours, whose host has gone (it lingers a while after its command ends).
+      if (!inside(paths.sessionsDir, dir) || !existsSync(dir) || hostAlive(dir)) continue;
       bytes += sizeOf(dir);
       if (!dryRun) rmSync(dir, { recursive: true, force: true });
       sessions++;
@@ -87,6 +87,16 @@ export function pruneOnce(storage: Storage, paths: PrunePaths, r: Retention, now
   }
 
   return { dryRun, events, sessions, logs, bytes, at: new Date(now).toISOString(), settings: r.settings };
+}
+
+function hostAlive(dir: string): boolean {
+  if (!existsSync(join(dir, 'host.sock'))) return false;
+  try {
+    const pid = Number.parseInt(readFileSync(join(dir, 'host.pid'), 'utf8').trim(), 10);
+    return Number.isInteger(pid) && pid > 0 && processAlive(pid);
+  } catch {
+    return false;
+  }
 }
 
 function inside(root: string, path: string): boolean {

@@ -79,36 +79,42 @@ export class MonitorRunner {
     this.builtins = { call: d.call, engine: d.engine, events: d.events, storage: d.storage };
   }
 
-  /** The cron tick hook: the cron's monitors, one after the other. Rejects if one of them could not run. */
+  /**
+   * The cron tick hook: the cron's monitors, side by side (they are
+   * independent; one monitor never runs twice at once). Rejects, naming
+   * them, if some could not run.
+   */
   async tick(tick: CronTick): Promise<void> {
     if (tick.cron.monitors.length === 0) return;
     const project = this.d.projects.get(tick.project);
     const errors: string[] = [];
-    for (const ref of tick.cron.monitors) {
-      let monitor: Monitor;
-      try {
-        monitor = project.deref('monitor', ref);
-      } catch (err) {
-        errors.push(`monitor ${ref.ref}: ${(err as Error).message}`);
-        continue;
-      }
-      const key = `${tick.project}\0${monitor.id}`;
-      if (this.running.has(key)) {
-        this.d.logger.info('monitor still running from another cron; skipped', { monitor: monitor.name, cron: tick.cron.name });
-        continue;
-      }
-      this.running.add(key);
-      try {
-        await this.run(this.pass(project, tick, monitor));
-      } catch (err) {
-        const message = (err as Error).message;
-        errors.push(`monitor ${monitor.name}: ${message}`);
-        this.d.logger.warn('monitor failed', { project: tick.project, monitor: monitor.name, error: message });
-        this.d.events.emit({ name: 'monitor:error', subject: monitor.name, project: tick.project, data: { monitor: monitor.name, cron: tick.cron.name, error: message } });
-      } finally {
-        this.running.delete(key);
-      }
-    }
+    await Promise.all(
+      tick.cron.monitors.map(async (ref) => {
+        let monitor: Monitor;
+        try {
+          monitor = project.deref('monitor', ref);
+        } catch (err) {
+          errors.push(`monitor ${ref.ref}: ${(err as Error).message}`);
+          return;
+        }
+        const key = `${tick.project}\0${monitor.id}`;
+        if (this.running.has(key)) {
+          this.d.logger.info('monitor still running from another cron; skipped', { monitor: monitor.name, cron: tick.cron.name });
+          return;
+        }
+        this.running.add(key);
+        try {
+          await this.run(this.pass(project, tick, monitor));
+        } catch (err) {
+          const message = (err as Error).message;
+          errors.push(`monitor ${monitor.name}: ${message}`);
+          this.d.logger.warn('monitor failed', { project: tick.project, monitor: monitor.name, error: message });
+          this.d.events.emit({ name: 'monitor:error', subject: monitor.name, project: tick.project, data: { monitor: monitor.name, cron: tick.cron.name, error: message } });
+        } finally {
+          this.running.delete(key);
+        }
+      }),
+    );
     // Chains of monitors the runbooks no longer define are forgotten.
     this.d.storage.write(() => this.store.deleteExcept(tick.project, project.all('monitor').map((m) => m.id)));
     if (errors.length) throw new Error(errors.join('; '));

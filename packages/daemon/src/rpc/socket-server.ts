@@ -11,14 +11,15 @@
  */
 import { chmodSync } from 'node:fs';
 import net from 'node:net';
-import { ErrorCode, LineDecoder, MAX_LINE_BYTES, encodeLine, type Notification } from '@oj/protocol';
+import { ErrorCode, LineDecoder, MAX_LINE_BYTES, encodeLine, type DecodedItem, type Notification } from '@oj/protocol';
 import { createJSONRPCErrorResponse, type JSONRPCRequest } from 'json-rpc-2.0';
 import type { Logger } from 'winston';
 import type { ConnectionContext } from './connection-context.js';
 import { RpcRouter } from './rpc-router.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth.js';
 
-/** Reading pauses above this many requests in flight on one connection, resumes at half. */
-const MAX_IN_FLIGHT = 256;
+/** Reading pauses while this many requests are in flight on one connection. */
+const MAX_IN_FLIGHT = 64;
 /** Reading pauses while this much output waits to be read by the client. */
 const PAUSE_OUTPUT_BYTES = 1024 * 1024;
 /** A client with this much unread output (it stopped reading) is disconnected. */
@@ -72,11 +73,19 @@ export class SocketServer {
     const closeCallbacks: (() => void)[] = [];
     let closed = false;
     let inFlight = 0;
+    // Lines read but not yet handled: the socket is paused while any wait, so this holds at most one chunk's worth.
+    let queue: DecodedItem[] = [];
+    let next = 0;
+    const blocked = () => inFlight >= MAX_IN_FLIGHT || socket.writableLength > PAUSE_OUTPUT_BYTES;
     const flowControl = () => {
       if (closed || socket.destroyed) return;
-      const backlog = socket.writableLength;
-      if (inFlight >= MAX_IN_FLIGHT || backlog > PAUSE_OUTPUT_BYTES) socket.pause();
-      else if (inFlight <= MAX_IN_FLIGHT / 2 && socket.isPaused()) socket.resume();
+      while (next < queue.length && !blocked()) handle(queue[next++]!);
+      if (next >= queue.length) {
+        queue = [];
+        next = 0;
+      }
+      if (next < queue.length || blocked()) socket.pause();
+      else if (socket.isPaused()) socket.resume();
     };
     const write = (value: unknown) => {
       if (closed || socket.destroyed) return;
@@ -86,7 +95,6 @@ export class SocketServer {
         return;
       }
       socket.write(encodeLine(value));
-      flowControl();
     };
     socket.on('drain', flowControl);
     const ctx: ConnectionContext = {
@@ -114,44 +122,54 @@ export class SocketServer {
         }
       }
     };
-    socket.on('data', (chunk: Buffer) => {
-      for (const item of decoder.push(chunk)) {
-        if (item.kind === 'overflow') {
-          write(
-            createJSONRPCErrorResponse(null, ErrorCode.LineTooLong, `request line too long: over ${MAX_LINE_BYTES} bytes`, {
-              kind: 'line_too_long',
-              limit: MAX_LINE_BYTES,
-            }),
-          );
-          continue;
-        }
-        let request: unknown;
-        try {
-          request = JSON.parse(item.line);
-        } catch (err) {
-          write(
-            createJSONRPCErrorResponse(null, ErrorCode.ParseError, 'parse error: ' + (err as Error).message, {
-              kind: 'parse_error',
-            }),
-          );
-          continue;
-        }
-        // json-rpc-2.0 answers -32600 for anything that is not a request or a batch of them.
-        inFlight++;
-        flowControl();
-        this.router.server.receive(request as JSONRPCRequest, ctx).then(
-          (response) => {
-            inFlight--;
-            if (response !== null && !(Array.isArray(response) && response.length === 0)) write(RpcRouter.withErrorData(response));
-            else flowControl();
-          },
-          (err: unknown) => {
-            inFlight--;
-            flowControl();
-            this.logger.error('request handling failed', { error: String(err) });
-          },
+    const handle = (item: DecodedItem) => {
+      if (item.kind === 'overflow') {
+        write(
+          createJSONRPCErrorResponse(null, ErrorCode.LineTooLong, `request line too long: over ${MAX_LINE_BYTES} bytes`, {
+            kind: 'line_too_long',
+            limit: MAX_LINE_BYTES,
+          }),
         );
+        return;
       }
+      if (nestsDeeperThan(item.line, MAX_JSON_DEPTH)) {
+        write(
+          createJSONRPCErrorResponse(null, ErrorCode.InvalidRequest, `request nested deeper than ${MAX_JSON_DEPTH} levels`, {
+            kind: 'invalid_request',
+            maxDepth: MAX_JSON_DEPTH,
+          }),
+        );
+        return;
+      }
+      let request: unknown;
+      try {
+        request = JSON.parse(item.line);
+      } catch (err) {
+        write(
+          createJSONRPCErrorResponse(null, ErrorCode.ParseError, 'parse error: ' + (err as Error).message, {
+            kind: 'parse_error',
+          }),
+        );
+        return;
+      }
+      // json-rpc-2.0 answers -32600 for anything that is not a request or a batch of them.
+      inFlight++;
+      this.router.server.receive(request as JSONRPCRequest, ctx).then(
+        (response) => {
+          inFlight--;
+          if (response !== null && !(Array.isArray(response) && response.length === 0)) write(RpcRouter.withErrorData(response));
+          flowControl();
+        },
+        (err: unknown) => {
+          inFlight--;
+          this.logger.error('request handling failed', { error: String(err) });
+          flowControl();
+        },
+      );
+    };
+    socket.on('data', (chunk: Buffer) => {
+      for (const item of decoder.push(chunk)) queue.push(item);
+      flowControl();
     });
     socket.on('error', (err) => this.logger.debug('connection error', { id, error: err.message }));
     socket.on('close', finish);

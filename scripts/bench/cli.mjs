@@ -1,0 +1,54 @@
+/**
+ * CLI round trip: `oj status --json` and `oj pipeline list --json` (1,000
+ * pipelines stored) against `node -e 0`, interleaved run by run (the order
+ * rotates each round so no command always follows another).
+ */
+import { join } from 'node:path';
+import { BenchDaemon, OJ_BIN, timeRun } from './lib/procs.mjs';
+import { makeProject } from './lib/project.mjs';
+import { seed } from './lib/seed.mjs';
+import { median } from './lib/stats.mjs';
+
+export async function cliBench(ctx) {
+  const stateDir = join(ctx.root, 'cli-state');
+  const project = makeProject(join(ctx.root, 'cli-project'), { bench: '[pipeline.work]\ninputs = ["n"]\n\n[[pipeline.work.phase]]\nname = "work"\nrun = "true"\n' });
+  await seed(stateDir, project, { pipelines: 1000, events: 3000 });
+  const daemon = new BenchDaemon(stateDir, join(stateDir, 'ojd.sock'));
+  await daemon.start();
+  ctx.daemons.cli = daemon;
+  const env = daemon.env;
+  const commands = {
+    'node -e 0': () => timeRun(process.execPath, ['-e', '0'], { env, cwd: project }),
+    'oj status --json': () => timeRun(process.execPath, [OJ_BIN, 'status', '--json'], { env, cwd: project }),
+    'oj pipeline list --json': () => timeRun(process.execPath, [OJ_BIN, 'pipeline', 'list', '--json'], { env, cwd: project }),
+    'oj --version': () => timeRun(process.execPath, [OJ_BIN, '--version'], { env, cwd: project }),
+  };
+  const names = Object.keys(commands);
+  const samples = Object.fromEntries(names.map((n) => [n, []]));
+  // One warm-up round (page cache, the daemon's first load of the project).
+  for (const n of names) await commands[n]();
+  const rounds = ctx.quick ? 8 : 20;
+  for (let r = 0; r < rounds; r++) {
+    for (let k = 0; k < names.length; k++) {
+      const n = names[(r + k) % names.length];
+      samples[n].push((await commands[n]()).ms);
+    }
+  }
+  const floor = median(samples['node -e 0']);
+  ctx.row({ section: 'CLI', name: 'node -e 0 (floor)', value: floor, unit: 'ms' });
+  for (const n of ['oj --version', 'oj status --json', 'oj pipeline list --json']) {
+    const v = median(samples[n]);
+    const goal = n === 'oj --version' ? null : 1.3;
+    ctx.row({
+      section: 'CLI',
+      name: n + (n.includes('list') ? ' (1,000 stored)' : ''),
+      value: v,
+      unit: 'ms',
+      floorName: 'node -e 0',
+      floor,
+      ratio: v / floor,
+      goal: goal === null ? null : `≤ ${goal}×`,
+      met: goal === null ? null : v / floor <= goal,
+    });
+  }
+}

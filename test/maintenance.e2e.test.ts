@@ -1,0 +1,178 @@
+/**
+ * Keeping the daemon healthy, end to end: `oj daemon check|backup|restore|prune`
+ * with the real oj, retention pruning on its timer, and a daemon stop that
+ * leaves no child process behind.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Rpc, alive, killHard, startOjd, withDb, type Ojd } from './helpers/crash-kit.js';
+import { REPO, TestEnv, makeProject, waitFor } from './helpers/ojd-harness.js';
+
+let t: TestEnv;
+let daemons: Ojd[] = [];
+beforeEach(() => {
+  t = new TestEnv();
+  daemons = [];
+});
+afterEach(async () => {
+  await t.cleanup();
+  for (const d of daemons) await killHard(d);
+});
+
+async function up(env: NodeJS.ProcessEnv = {}): Promise<{ ojd: Ojd; rpc: Rpc }> {
+  const ojd = await startOjd(t, env);
+  daemons.push(ojd);
+  return { ojd, rpc: await Rpc.connect(t.socket) };
+}
+
+describe('oj daemon check, backup, restore', () => {
+  it('backs up a running daemon, checks with and without it, refuses to restore while it runs, restores after stop', async () => {
+    const { rpc } = await up();
+    for (let i = 0; i < 50; i++) await rpc.call('events.emit', { name: 'before:backup', data: { i } });
+    // Writes go on during the backup.
+    let writing = true;
+    const writer = (async () => {
+      let n = 0;
+      while (writing) await rpc.call('events.emit', { name: 'during:backup', data: { n: n++ } });
+    })();
+    const backup = join(t.root, 'oj-backup.db');
+    const b = await t.oj(['daemon', 'backup', backup]);
+    writing = false;
+    await writer;
+    expect(b.stderr).toBe('');
+    expect(b.stdout).toMatch(/^backed up to .*oj-backup\.db \(.* KiB, schema \d+, verified\) from the running daemon in/);
+    expect((await t.oj(['daemon', 'backup', backup])).stderr).toMatch(/already exists\nhint: choose another file, or pass --force/);
+    for (let i = 0; i < 5; i++) await rpc.call('events.emit', { name: 'after:backup' });
+
+    const live = await t.oj(['daemon', 'check']);
+    expect(live.exitCode).toBe(0);
+    expect(live.stdout).toMatch(/checked through the running daemon/);
+    expect(live.stdout).toMatch(/✓ sqlite\.integrity_check/);
+    expect(live.stdout).toMatch(/\nok\n$/);
+    const refused = await t.oj(['daemon', 'restore', backup]);
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toMatch(/ojd is running: stop it first/);
+    rpc.close();
+
+    expect((await t.oj(['daemon', 'stop'])).exitCode).toBe(0);
+    const offline = await t.oj(['daemon', 'check', '--json']);
+    expect(offline.exitCode).toBe(0);
+    expect(JSON.parse(offline.stdout)).toMatchObject({ ok: true, via: 'file', problems: [] });
+    const restored = await t.oj(['daemon', 'restore', backup]);
+    expect(restored.exitCode).toBe(0);
+    expect(restored.stdout).toMatch(/^restored .*oj\.db from .*oj-backup\.db \(schema \d+\)\nthe database it replaced is kept at .*oj\.db\.before-restore-/);
+
+    const again = await up();
+    const names = async (name: string) => (await again.rpc.call<{ events: unknown[] }>('events.list', { name, limit: 10_000 })).events.length;
+    expect(await names('before:backup')).toBe(50);
+    expect(await names('after:backup')).toBe(0);
+    // The events written during the backup up to its snapshot are there, in order, without a gap.
+    const during = (await again.rpc.call<{ events: { data: { n: number } }[] }>('events.list', { name: 'during:backup', limit: 10_000 })).events;
+    expect(during.map((e) => e.data.n)).toEqual(during.map((_, i) => i));
+    again.rpc.close();
+  });
+
+  it('reports a broken invariant and exits 1', async () => {
+    const { rpc } = await up();
+    await rpc.call('events.emit', { name: 'x' });
+    rpc.close();
+    expect((await t.oj(['daemon', 'stop'])).exitCode).toBe(0);
+    // Simulate damage: a pipeline failed without a reason.
+    const BetterSqlite3 = (await import('better-sqlite3')).default;
+    const db = new BetterSqlite3(join(t.stateDir, 'oj.db'));
+    db.prepare(
+      `INSERT INTO pipelines (id, project, runbook, name, definition, status, created_at, updated_at) VALUES ('broken', '/p', 'r', 'p', '{}', 'failed', 1, 1)`,
+    ).run();
+    db.close();
+    const r = await t.oj(['daemon', 'check']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toMatch(/✗ pipelines\.reason/);
+    expect(r.stdout).toMatch(/error\s+pipeline broken is failed without a reason/);
+    expect(r.stdout).toMatch(/1 problem found\nhint: restore a backup/);
+  });
+});
+
+describe('retention', () => {
+  it('prunes events beyond the cap and transcripts of ended sessions on its timer; ids keep growing', async () => {
+    const fake = `node ${join(REPO, 'scripts', 'fake-agent.mjs')}`;
+    const root = makeProject(t, 'proj', {
+      r: `[command.go]\nargs = "<name>"\nrun = { pipeline = "p" }\n\n[pipeline.p]\ninputs = ["name"]\n[[pipeline.p.phase]]\nname = "work"\nagent = "a"\n\n[agent.a]\ncommand = "${fake}"\nprompt = "hello"\n`,
+    });
+    const { rpc } = await up({ OJ_RETENTION_EVENTS_MAX: '40', OJ_RETENTION_TRANSCRIPTS: '1s', OJ_RETENTION_EVERY: '300ms' });
+    await rpc.call('commands.run', { project: root, command: 'go', args: ['a'] });
+    await waitFor('the agent to finish', async () => (await rpc.call<{ pipeline: { status: string } }>('pipelines.show', { project: root, id: 'p-a' })).pipeline.status === 'done', 20_000);
+    const [session] = (await rpc.call<{ sessions: { id: string; dir: string; status: string }[] }>('sessions.list', { all: true })).sessions;
+    expect(existsSync(join(session!.dir, 'transcript.log'))).toBe(true);
+    // The host lingers after its command ended (for a last capture); end it as its linger period would.
+    process.kill(Number(readFileSync(join(session!.dir, 'host.pid'), 'utf8')), 'SIGTERM');
+    let last = 0;
+    for (let i = 0; i < 120; i++) last = (await rpc.call<{ event: { id: number } }>('events.emit', { name: 'fill', data: { i } })).event.id;
+    await waitFor('events pruned to the cap', async () => (await rpc.call<{ counts: Record<string, number> }>('daemon.status')).counts.events <= 45, 10_000);
+    await waitFor('the ended session pruned', () => !existsSync(session!.dir), 10_000);
+    // The session is still listed; only its files went.
+    const after = (await rpc.call<{ sessions: { id: string; status: string }[] }>('sessions.list', { all: true })).sessions;
+    expect(after.map((s) => s.id)).toContain(session!.id);
+    expect((await rpc.call<{ event: { id: number } }>('events.emit', { name: 'later' })).event.id).toBeGreaterThan(last);
+    rpc.close();
+    const prune = await t.oj(['daemon', 'prune', '--dry-run']);
+    expect(prune.exitCode).toBe(0);
+    expect(prune.stdout).toMatch(/^would prune \d+ events, 0 session directories, 0 pipeline log directories/);
+    expect(prune.stdout).toMatch(/retention: events 30d \(at most 40\), transcripts 1s, logs 30d; every 300ms; from defaults, environment/);
+    expect(readFileSync(join(t.stateDir, 'ojd.log'), 'utf8')).toMatch(/pruned by retention/);
+  });
+
+  it('refuses to start with a bad <state>/config.toml, saying which key', async () => {
+    mkdirSync(t.stateDir, { recursive: true, mode: 0o700 });
+    writeFileSync(join(t.stateDir, 'config.toml'), '[retention]\nevents = "forever"\n');
+    const r = await t.oj(['status']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/config\.toml \[retention\] events: "forever" is not a duration/);
+  });
+});
+
+describe('a daemon stop leaves no child behind', () => {
+  it('ends running phases, their background children and hooks (TERM, then KILL for those ignoring it)', async () => {
+    const root = makeProject(t, 'proj', {
+      r: `
+[command.go]
+args = "<name>"
+run = { pipeline = "p" }
+
+[pipeline.p]
+inputs = ["name"]
+[[pipeline.p.phase]]
+name = "stubborn"
+run = '''
+trap '' TERM
+sleep 300 &
+echo "$$ $!" >> {project_root}/pids
+while true; do sleep 0.1; done
+'''
+
+[pipeline.p.events]
+on_phase = '''trap '' TERM; echo "$$" >> {project_root}/hook-pids; sleep 300'''
+`,
+    });
+    const { ojd, rpc } = await up();
+    await rpc.call('commands.run', { project: root, command: 'go', args: ['a'] });
+    await rpc.call('commands.run', { project: root, command: 'go', args: ['b'] });
+    const pids = await waitFor('both phases and hooks running', () => {
+      const p = existsSync(join(root, 'pids')) ? readFileSync(join(root, 'pids'), 'utf8').split(/\s+/).filter(Boolean).map(Number) : [];
+      const h = existsSync(join(root, 'hook-pids')) ? readFileSync(join(root, 'hook-pids'), 'utf8').split(/\s+/).filter(Boolean).map(Number) : [];
+      return p.length >= 4 && h.length >= 2 ? [...p, ...h] : null;
+    });
+    expect(pids.every(alive)).toBe(true);
+    const status = await rpc.call<{ counts: Record<string, number> }>('daemon.status');
+    expect(status.counts['shells.running']).toBeGreaterThanOrEqual(4);
+    rpc.close();
+    const stop = await t.oj(['daemon', 'stop']);
+    expect(stop.exitCode).toBe(0);
+    expect((await ojd.exited).code).toBe(0);
+    expect(pids.filter(alive)).toEqual([]);
+    expect(readFileSync(join(t.stateDir, 'ojd.log'), 'utf8')).toMatch(/ended child processes at stop/);
+    // The phases are re-run by the next start (at-least-once); their state was left as it was.
+    const rows = withDb(join(t.stateDir, 'oj.db'), (d) => d.prepare(`SELECT status FROM phase_runs`).all());
+    expect(rows).toEqual([{ status: 'running' }, { status: 'running' }]);
+  });
+});

@@ -1,0 +1,157 @@
+/**
+ * Access and secrets: the socket and state stay private (0600 socket in a
+ * 0700 directory); a socket path in a shared directory is refused; another
+ * uid cannot connect (filesystem permissions are the control: Node has no
+ * peer-credential API, see docs/reliability.md); values of secret-named
+ * variables never reach ojd.log or the event log.
+ */
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Rpc, killHard, startOjd, withDb, type Ojd } from './helpers/crash-kit.js';
+import { REPO, TestEnv, makeProject, waitFor } from './helpers/ojd-harness.js';
+
+let t: TestEnv;
+let daemons: Ojd[] = [];
+beforeEach(() => {
+  t = new TestEnv();
+  daemons = [];
+});
+afterEach(async () => {
+  await t.cleanup();
+  for (const d of daemons) await killHard(d);
+});
+
+const asRoot = process.getuid?.() === 0;
+
+/** Tries to connect to a socket as another user (nobody); resolves with the error code, or 'connected'. */
+function connectAs(uid: number, socket: string): Promise<string> {
+  const program = `
+    const s = require('net').connect(${JSON.stringify(socket)});
+    s.on('connect', () => { console.log('connected'); process.exit(0); });
+    s.on('error', (e) => { console.log(e.code); process.exit(0); });
+  `;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-e', program], { uid, gid: uid, cwd: '/', stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('exit', () => (out.trim() ? resolve(out.trim()) : reject(new Error(err))));
+  });
+}
+
+describe('access', () => {
+  it('keeps the socket 0600 in a 0700 directory, tightening a directory of ours that others could enter', async () => {
+    const dir = join(t.root, 'sock');
+    mkdirSync(dir, { mode: 0o775 });
+    chmodSync(dir, 0o775);
+    const socket = join(dir, 'ojd.sock');
+    const d = await startOjd(t, { OJ_SOCKET: socket }, false);
+    daemons.push(d);
+    await waitFor('the socket', () => {
+      try {
+        return statSync(socket).isSocket();
+      } catch {
+        return false;
+      }
+    });
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    expect(statSync(socket).mode & 0o777).toBe(0o600);
+    expect(statSync(t.stateDir).mode & 0o777).toBe(0o700);
+    for (const f of readdirSync(t.stateDir)) {
+      if (f === 'bin') continue;
+      expect(statSync(join(t.stateDir, f)).mode & 0o077, f).toBe(0);
+    }
+  });
+
+  it('refuses a socket path in a shared directory others can write (sticky, world-writable), without touching it', async () => {
+    const shared = join(t.root, 'shared');
+    mkdirSync(shared);
+    chmodSync(shared, 0o1777);
+    const d = await startOjd(t, { OJ_SOCKET: join(shared, 'ojd.sock') }, false);
+    daemons.push(d);
+    expect((await d.exited).code).toBe(1);
+    expect(d.stderr()).toMatch(/shared directory \(others can write there\); refusing/);
+    expect(statSync(shared).mode & 0o7777).toBe(0o1777);
+    // The CLI shows the daemon's own reason.
+    const r = await t.oj(['status'], { env: { OJ_SOCKET: join(shared, 'ojd.sock') } });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/shared directory/);
+  });
+
+  it.runIf(asRoot)('another user cannot connect: the directory stops them, and the socket mode would too', async () => {
+    const d = await startOjd(t);
+    daemons.push(d);
+    expect(await connectAs(65534, t.socket)).toBe('EACCES');
+    // Even with the directory opened up, the socket itself (0600) refuses them.
+    chmodSync(t.stateDir, 0o711);
+    expect(await connectAs(65534, t.socket)).toBe('EACCES');
+    chmodSync(t.stateDir, 0o700);
+    // We still get in.
+    const rpc = await Rpc.connect(t.socket);
+    expect(await rpc.call('daemon.ping')).toMatchObject({ pong: true });
+    rpc.close();
+  });
+});
+
+describe('secrets', () => {
+  it('values of secret-named variables never reach ojd.log or the event log; the session spec holding them is private', async () => {
+    const daemonSecret = `tok-${Math.random().toString(36).slice(2)}-daemon`;
+    const agentSecret = `pw-${Math.random().toString(36).slice(2)}-agent`;
+    const fake = `node ${join(REPO, 'scripts', 'fake-agent.mjs')}`;
+    const root = makeProject(t, 'proj', {
+      r: `
+[command.go]
+args = "<name>"
+run = { pipeline = "p" }
+
+[pipeline.p]
+inputs = ["name"]
+[[pipeline.p.phase]]
+name = "leak"
+run = "oj emit leak:shell --data token=$TEST_API_TOKEN; echo using $TEST_API_TOKEN; exit 3"
+on_fail = "agent"
+[[pipeline.p.phase]]
+name = "agent"
+agent = "a"
+
+[agent.a]
+command = "${fake}"
+prompt_file = "prompts/a.md"
+env = { DEPLOY_PASSWORD = "${agentSecret}", PLAIN = "visible-value" }
+`,
+    });
+    mkdirSync(join(root, 'prompts'));
+    const script = [{ print: 'working' }, { oj: ['emit', 'leak:agent', '--data', `pw=${agentSecret}`] }, { oj: ['done'] }, { quiet: true }];
+    writeFileSync(join(root, 'prompts', 'a.md'), `Work.\n\`\`\`fake-agent\n${JSON.stringify(script)}\n\`\`\`\n`);
+    const d = await startOjd(t, { TEST_API_TOKEN: daemonSecret });
+    daemons.push(d);
+    const rpc = await Rpc.connect(t.socket);
+    await rpc.call('commands.run', { project: root, command: 'go', args: ['x'] });
+    await waitFor('the pipeline', async () => (await rpc.call<{ pipeline: { status: string } }>('pipelines.show', { project: root, id: 'p-x' })).pipeline.status === 'done', 30_000);
+    const events = (await rpc.call<{ events: { name: string; data: Record<string, unknown> }[] }>('events.list', { limit: 1000 })).events;
+    rpc.close();
+    // The events were recorded, with the values redacted.
+    expect(events.find((e) => e.name === 'leak:shell')?.data).toEqual({ token: '[redacted $TEST_API_TOKEN]' });
+    expect(events.find((e) => e.name === 'leak:agent')?.data).toEqual({ pw: '[redacted $DEPLOY_PASSWORD]' });
+    // Nowhere in the database or the daemon's log.
+    const dbText = withDb(join(t.stateDir, 'oj.db'), (db) => JSON.stringify(db.prepare('SELECT * FROM events').all()));
+    const log = readFileSync(join(t.stateDir, 'ojd.log'), 'utf8');
+    for (const secret of [daemonSecret, agentSecret]) {
+      expect(dbText).not.toContain(secret);
+      expect(log).not.toContain(secret);
+    }
+    // The log shows the agent's env with the secret redacted (and the rest as it is).
+    expect(log).toMatch(/"DEPLOY_PASSWORD":"\[redacted\]"/);
+    expect(log).toMatch(/"PLAIN":"visible-value"/);
+    // The agent itself got it, through a private spec file in a private directory.
+    const sessions = join(t.stateDir, 'sessions');
+    const [dir] = readdirSync(sessions);
+    expect(statSync(join(sessions, dir!)).mode & 0o777).toBe(0o700);
+    expect(statSync(join(sessions, dir!, 'spec.json')).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join(sessions, dir!, 'spec.json'), 'utf8')).toContain(agentSecret);
+  });
+});
