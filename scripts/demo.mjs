@@ -34,6 +34,18 @@ function run(args, { quiet = false } = {}) {
   return r;
 }
 
+/** Polls the queue (with a deadline) until the worker has finished every item. */
+function waitForQueue() {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const r = spawnSync(process.execPath, [oj, 'queue', 'list', 'tasks', '--json'], { cwd: project, env, encoding: 'utf8' });
+    const items = JSON.parse(r.stdout || '[]');
+    if (items.length && items.every((i) => i.status === 'completed')) return;
+    if (Date.now() > deadline) throw new Error('the worker did not finish the queue within a minute');
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
+  }
+}
+
 function main() {
   execFileSync('git', ['init', '-q', '-b', 'main'], { cwd: project });
   console.log(`demo project: ${project}\nstate dir:    ${state}`);
@@ -45,6 +57,12 @@ function main() {
     const r = run(['run', 'build', 'auth', 'Add login with sessions', '--follow']);
     if (r.status !== 0) throw new Error('the build pipeline did not finish');
     run(['pipeline', 'show', 'build-auth']);
+    run(['worker', 'start', 'tasks']);
+    run(['run', 'queue-work', 'alpha', 'beta', 'gamma', 'delta']);
+    waitForQueue();
+    run(['queue', 'list', 'tasks']);
+    process.stdout.write('\n\x1b[1m$ cat merged.txt\x1b[0m   (the main lock serialised the merges)\n' + readFileSync(join(project, 'merged.txt'), 'utf8'));
+    run(['lock', 'list']);
     run(['events', '--name', 'action:*']);
     process.stdout.write('\n\x1b[1m$ cat .oj/events.log\x1b[0m\n' + readFileSync(join(project, '.oj', 'events.log'), 'utf8'));
     run(['status']);
