@@ -74,7 +74,7 @@ function expectSound(strict: boolean): void {
 
 const COMMAND = `[command.go]\nargs = "<name>"\nrun = { pipeline = "p" }\n\n[pipeline.p]\ninputs = ["name"]\n`;
 
-describe('kill -9 at chosen points', () => {
+describe('kill -9 at chosen points', { timeout: 90_000 }, () => {
   it('during a shell phase: the phase runs again once the old process group is gone, nothing is skipped', async () => {
     stats.scenarios++;
     const root = makeProject(t, 'proj', {
@@ -390,7 +390,7 @@ describe('kill -9 at random moments under a mixed load', () => {
       // Whatever earlier rounds left half-done is being reconciled and re-run right now, under the new load.
       const second = await Rpc.connect(t.socket);
       clients.push(second);
-      const until = Date.now() + rand.int(150, 900);
+      const until = Date.now() + rand.int(300, 1200);
       const load = async (c: Rpc) => {
         while (Date.now() < until && !c.closed) {
           const n = ++seq;

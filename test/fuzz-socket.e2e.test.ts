@@ -83,7 +83,7 @@ function randomBytes(n: number): Buffer {
   return b;
 }
 
-describe('malformed input', () => {
+describe('malformed input', { timeout: 60_000 }, () => {
   it('random bytes, truncated JSON, deep nesting, over-long lines: an error answer each, never a crash', async () => {
     const c = await RawClient.connect(t.socket);
     const lines: (string | Buffer)[] = [];
@@ -221,7 +221,7 @@ function invalidParams(schema: Json): unknown[] {
   return variants;
 }
 
-describe('wrong types for every method', () => {
+describe('wrong types for every method', { timeout: 60_000 }, () => {
   it("each method's params, broken every way its schema allows, get -32602 with the issues, never an internal error", async () => {
     const unexpected: string[] = [];
     let id = 1;
@@ -253,7 +253,7 @@ describe('wrong types for every method', () => {
   });
 });
 
-describe('floods', () => {
+describe('floods', { timeout: 60_000 }, () => {
   it('many clients at once: every request answered, and correctly', async () => {
     const clients = await Promise.all(Array.from({ length: 40 }, () => Rpc.connect(t.socket)));
     counts.connections += clients.length;

