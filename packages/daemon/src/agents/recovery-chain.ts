@@ -1,8 +1,10 @@
 /**
  * Walking a recovery chain (`["nudge", "restart:2", "escalate"]`) one step at
- * a time: each call to `next()` returns the action to take now, honouring the
- * `:N` counts, or null once the chain is exhausted.
+ * a time, in memory, for a supervised agent session: each call to `next()`
+ * returns the action to take now, honouring the `:N` counts, or null once the
+ * chain is exhausted. The stepping rule itself is coordination's `takeStep`.
  */
+import { START, takeStep, type ChainProgress } from '../coordination/chain-cursor.js';
 
 export interface ChainStepLike {
   action: string;
@@ -10,31 +12,18 @@ export interface ChainStepLike {
 }
 
 export class ChainCursor {
-  private step = 0;
-  private used = 0;
+  private progress: ChainProgress = START;
 
   constructor(private readonly steps: readonly ChainStepLike[]) {}
 
   next(): string | null {
-    for (;;) {
-      const s = this.steps[this.step];
-      if (!s) return null;
-      if (this.used < (s.max ?? 1)) {
-        this.used += 1;
-        return s.action;
-      }
-      this.step += 1;
-      this.used = 0;
-    }
+    const taken = takeStep(this.steps, this.progress);
+    if (!taken) return null;
+    this.progress = taken.progress;
+    return taken.step.action;
   }
 
   reset(): void {
-    this.step = 0;
-    this.used = 0;
-  }
-
-  get exhausted(): boolean {
-    const s = this.steps[this.step];
-    return !s || (this.step === this.steps.length - 1 && this.used >= (s.max ?? 1));
+    this.progress = START;
   }
 }

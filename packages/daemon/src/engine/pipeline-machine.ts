@@ -6,6 +6,7 @@
  */
 import type { ChainStep, PipelinePlan, PipelineState, PipelineStatus, WaitReason } from './pipeline-state.js';
 import { TERMINAL } from './pipeline-state.js';
+import { START, takeStep } from '../coordination/chain-cursor.js';
 
 export type PipelineEvent =
   | { type: 'start' }
@@ -257,39 +258,32 @@ class Builder {
 
   /** Takes the next usable step of the phase's on_fail chain. */
   private advanceChain(phase: string, steps: ChainStep[], error: string): void {
-    const progress = { ...(this.state.recovery[phase] ?? { step: 0, used: 0 }) };
-    for (;;) {
-      const current = steps[progress.step];
-      if (!current) {
-        this.fail(`phase "${phase}" failed and its on_fail chain is exhausted: ${error}`);
-        return;
-      }
-      const limit = current.max ?? 1;
-      if (progress.used >= limit) {
-        progress.step += 1;
-        progress.used = 0;
-        continue;
-      }
-      progress.used += 1;
-      this.set({ recovery: { ...this.state.recovery, [phase]: progress } });
-      this.emit(`action:${current.action}`, { phase, error });
-      if (RETRY_ACTIONS.has(current.action)) {
-        this.set({ error });
-        this.rerun(`${current.action} after failure`);
-      } else if (current.action === 'escalate') {
-        this.set({ status: 'escalated', waitingFor: { kind: 'human', name: 'escalation', detail: error }, error });
-        this.emit('escalate', { phase, error });
-        this.effect({ type: 'recover', action: 'escalate', phase, error });
-      } else if (GIVE_UP_ACTIONS.has(current.action)) {
-        this.fail(`phase "${phase}" failed (${current.action}): ${error}`);
-      } else {
-        // Runbook actions and resource actions (rollback, release, nudge...) run in
-        // the engine; the phase is then retried, and the chain moves on if it fails again.
-        this.set({ error });
-        this.effect({ type: 'recover', action: current.action, phase, error });
-        this.rerun(`after ${current.action}`);
-      }
+    const taken = takeStep(
+      steps.map((s) => ({ ...s, max: s.max ?? null })),
+      this.state.recovery[phase] ?? START,
+    );
+    if (!taken) {
+      this.fail(`phase "${phase}" failed and its on_fail chain is exhausted: ${error}`);
       return;
+    }
+    const current = taken.step;
+    this.set({ recovery: { ...this.state.recovery, [phase]: taken.progress } });
+    this.emit(`action:${current.action}`, { phase, error });
+    if (RETRY_ACTIONS.has(current.action)) {
+      this.set({ error });
+      this.rerun(`${current.action} after failure`);
+    } else if (current.action === 'escalate') {
+      this.set({ status: 'escalated', waitingFor: { kind: 'human', name: 'escalation', detail: error }, error });
+      this.emit('escalate', { phase, error });
+      this.effect({ type: 'recover', action: 'escalate', phase, error });
+    } else if (GIVE_UP_ACTIONS.has(current.action)) {
+      this.fail(`phase "${phase}" failed (${current.action}): ${error}`);
+    } else {
+      // Runbook actions and resource actions (rollback, release, nudge...) run in
+      // the engine; the phase is then retried, and the chain moves on if it fails again.
+      this.set({ error });
+      this.effect({ type: 'recover', action: current.action, phase, error });
+      this.rerun(`after ${current.action}`);
     }
   }
 }

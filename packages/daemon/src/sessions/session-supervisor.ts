@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ErrorCode, OjError, SessionHostMethods as M } from '@oj/protocol';
 import { SessionHandle, type KillOptions } from './session-handle.js';
-import { processIsRunning } from './process-status.js';
+import { processAlive as processIsRunning } from '@oj/protocol';
 import { SessionHostClient } from './session-host-client.js';
 import {
   MAX_SOCKET_PATH_BYTES,

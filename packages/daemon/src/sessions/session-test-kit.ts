@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { processIsRunning } from './process-status.js';
+import { processAlive as processIsRunning } from '@oj/protocol';
 import type { SessionHandle } from './session-handle.js';
 import { SessionSupervisor, type SessionStartSpec, type SessionSupervisorOptions } from './session-supervisor.js';
 
