@@ -1,5 +1,5 @@
 /** Escalations: records, options, resolve and review. */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TestEnv, makeProject, waitFor } from './helpers/ojd-harness.js';
@@ -73,5 +73,32 @@ describe('escalations', () => {
     await t.oj(['pipeline', 'cancel', 'ship-c'], { cwd: root });
     const all = await t.ojJson<Esc[]>(['escalation', 'list', '--status', 'all'], { cwd: root });
     expect(all[0]!.resolution).toMatch(/superseded: the pipeline is now cancelled/);
+  });
+
+  it('a runbook action in an on_fail chain runs its command, then the chain moves on', async () => {
+    await t.startDaemon();
+    const root = makeProject(t, 'proj', {
+      act: `
+[command.go]
+run = { pipeline = "go" }
+[pipeline.go]
+[[pipeline.go.phase]]
+name = "try"
+run = "false"
+on_fail = ["cleanup", "escalate"]
+[action.cleanup]
+run = "echo 'cleaned {phase}: {error}' >> cleanup.log"
+`,
+    });
+    await t.oj(['run', 'go'], { cwd: root });
+    await waitFor('escalation', async () => (await t.ojJson<Esc[]>(['escalation', 'list'], { cwd: root })).length === 1);
+    const log = await waitFor('cleanup ran', () => {
+      try {
+        return readFileSync(join(root, 'cleanup.log'), 'utf8');
+      } catch {
+        return null;
+      }
+    });
+    expect(log).toBe('cleaned try: exit code 1\n');
   });
 });

@@ -25,6 +25,8 @@ export interface ProjectView {
   /** File-level `[events]` hooks of a runbook file. */
   fileHooks(runbook: string): Record<string, string>;
   maxPhaseVisits: number;
+  /** The `run` of a runbook `[action.<name>]` as seen from a runbook file, if one is defined. */
+  action(name: string, fromRunbook: string): string | null;
 }
 
 /** Adds steps to a phase for the parts of its definition it handles. */
@@ -249,8 +251,32 @@ export class PipelineRuntime implements EngineServices {
     }
   }
 
+  /**
+   * A step of a phase's on_fail chain other than retry/escalate/give-up: a
+   * runbook `[action.x]` runs its command (with the pipeline's values, plus
+   * `phase` and `error`); built-ins that act on other resources do not apply
+   * to a failed shell phase and are logged.
+   */
   recover(record: PipelineRecord, action: string, phase: string, error: string): void {
-    this.o.logger.info('recovery action', { pipeline: record.state.id, action, phase, error });
+    const command = this.o.project(record.project)?.action(action, record.runbook);
+    const logFile = join(this.o.stateDir, 'logs', record.state.id, 'hooks.log');
+    if (!command) {
+      this.o.logger.info('recovery action has nothing to do for a pipeline phase', { pipeline: record.state.id, action, phase });
+      appendLine(logFile, `[on_fail ${action}] nothing to do for a pipeline phase`);
+      return;
+    }
+    let script: string;
+    try {
+      script = interpolateShell(command, this.context(record, { phase, error }));
+    } catch (err) {
+      appendLine(logFile, `[on_fail ${action}] not run: ${(err as Error).message}`);
+      return;
+    }
+    appendLine(logFile, `[on_fail ${action}] ${script}`);
+    const r = runShell({ script, cwd: this.cwdFor(record, null), env: this.env(record, phase), logFile });
+    void r.done.then((o) => {
+      if (o.exitCode !== 0) appendLine(logFile, `[on_fail ${action}] exited ${o.exitCode ?? o.signal}`);
+    });
   }
 }
 

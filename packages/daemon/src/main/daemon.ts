@@ -138,6 +138,14 @@ export class Daemon implements DaemonContext {
         return {
           maxPhaseVisits: p.config.pipeline.max_phase_visits,
           fileHooks: (runbook) => p.files.find((f) => f.name === runbook)?.events ?? {},
+          action: (name, fromRunbook) => {
+            try {
+              const a = p.find('action', name, fromRunbook);
+              return a?.run ? a.run : null;
+            } catch {
+              return null;
+            }
+          },
         };
       },
     });
