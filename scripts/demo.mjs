@@ -18,7 +18,7 @@ cpSync(join(repo, 'examples', 'demo'), project, { recursive: true });
 const fake = join(repo, 'scripts', 'fake-agent.mjs');
 const toml = join(project, '.oj', 'runbooks', 'demo.toml');
 cpSync(toml, toml + '.orig');
-const text = readFileSync(toml, 'utf8').replace('node ../../scripts/fake-agent.mjs', `node ${fake}`);
+const text = readFileSync(toml, 'utf8').replaceAll('node ../../scripts/fake-agent.mjs', `node ${fake}`);
 import('node:fs').then(({ writeFileSync, rmSync: rm }) => {
   writeFileSync(toml, text);
   rm(toml + '.orig');
