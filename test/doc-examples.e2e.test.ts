@@ -6,8 +6,17 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { OJ_BIN, REPO, TestEnv } from './helpers/ojd-harness.js';
+
+function pythonExamples(): { file: string; code: string }[] {
+  const out: { file: string; code: string }[] = [];
+  for (const file of readdirSync(join(REPO, 'docs')).filter((f) => f.endsWith('.md'))) {
+    const text = readFileSync(join(REPO, 'docs', file), 'utf8');
+    for (const m of text.matchAll(/<!-- doc-test[^>]*-->\s*```python\n([\s\S]*?)```/g)) out.push({ file, code: m[1]! });
+  }
+  return out;
+}
 
 function examples(): { file: string; lines: string[] }[] {
   const files = ['README.md', ...readdirSync(join(REPO, 'docs')).filter((f) => f.endsWith('.md')).map((f) => join('docs', f))];
@@ -31,6 +40,13 @@ afterEach(async () => {
 });
 
 describe('documentation examples', () => {
+  for (const ex of pythonExamples()) {
+    it(`${ex.file}: the Python example talks to a real daemon`, async () => {
+      await t.startDaemon();
+      const out = execFileSync('python3', ['-c', ex.code], { env: t.env, encoding: 'utf8', timeout: 30_000 });
+      expect(out).toMatch(/'result'|"result"/);
+    });
+  }
   const found = examples();
   it('there are examples to run', () => expect(found.length).toBeGreaterThan(0));
   for (const ex of found) {
@@ -55,4 +71,34 @@ describe('documentation examples', () => {
       }
     }, 120_000);
   }
+});
+
+/**
+ * Every ```toml block in the docs is a runbook (or a fragment of one) that the
+ * loader accepts: it may refer to primitives it does not show, but every field,
+ * type, duration and chain in it must be valid. Blocks opened with a comment
+ * naming another file (e.g. `# <state dir>/config.toml`) are not runbooks.
+ */
+describe('documentation runbook snippets', () => {
+  const DANGLING = /unknown (guard|semaphore|lock|strategy|agent|queue|pipeline|monitor|action|phase) "|is neither a phase of this pipeline nor an action/;
+  const blocks: { file: string; n: number; text: string }[] = [];
+  for (const file of readdirSync(join(REPO, 'docs')).filter((f) => f.endsWith('.md'))) {
+    const text = readFileSync(join(REPO, 'docs', file), 'utf8');
+    let n = 0;
+    for (const m of text.matchAll(/```toml\n([\s\S]*?)```/g)) {
+      n++;
+      if (/^#.*config\.toml/.test(m[1]!.trim())) continue;
+      blocks.push({ file, n, text: m[1]! });
+    }
+  }
+  let runbook: typeof import('../packages/daemon/dist/runbook/index.js');
+  beforeAll(async () => {
+    runbook = await import('../packages/daemon/dist/runbook/index.js');
+  });
+  it.each(blocks.map((b) => [`${b.file} #${b.n}`, b] as const))('%s loads (apart from references to primitives it does not show)', (_name, b) => {
+    const { buildProjectFromTexts, formatRunbookError } = runbook;
+    const r = buildProjectFromTexts({ runbooks: { doc: b.text } });
+    const problems = r.ok ? [] : r.errors.map(formatRunbookError).filter((e: string) => !DANGLING.test(e));
+    expect(problems).toEqual([]);
+  });
 });
