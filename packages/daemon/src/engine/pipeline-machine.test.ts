@@ -69,6 +69,9 @@ describe('pipeline machine', () => {
     ]);
     expect(ok.s.status).toBe('done');
     expect(started(ok.effects)).toEqual(['fix#1', 'verify#2', 'fix#3', 'verify#4']);
+    // The phase on_fail jumps to sees the failure as {error}.
+    const jumped = run(p, [{ type: 'start' }, { type: 'phaseSucceeded', run: 1 }, { type: 'phaseFailed', run: 2, error: 'tests failed' }]);
+    expect(jumped.s).toMatchObject({ phase: 'fix', error: 'tests failed' });
 
     const events: PipelineEvent[] = [{ type: 'start' }];
     for (let r = 1; r < 20; r += 2) events.push({ type: 'phaseSucceeded', run: r }, { type: 'phaseFailed', run: r + 1, error: 'no' });

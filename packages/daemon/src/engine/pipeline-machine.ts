@@ -196,7 +196,8 @@ class Builder {
     return this.plan.phases[i + 1]?.name ?? null;
   }
 
-  enter(phase: string, opts: { countVisit?: boolean } = {}): void {
+  /** Enters a phase; `keepError` keeps the failure that led here visible to it as {error} (on_fail jumps). */
+  enter(phase: string, opts: { countVisit?: boolean; keepError?: boolean } = {}): void {
     const visits = { ...this.state.visits };
     if (opts.countVisit !== false) visits[phase] = (visits[phase] ?? 0) + 1;
     this.set({ visits });
@@ -209,7 +210,7 @@ class Builder {
       return;
     }
     const run = this.state.run + 1;
-    this.set({ status: 'running', phase, run, waitingFor: null, phaseStartedAt: this.now, error: null });
+    this.set({ status: 'running', phase, run, waitingFor: null, phaseStartedAt: this.now, error: opts.keepError ? this.state.error : null });
     this.emit('pipeline:phase', { phase });
     this.effect({ type: 'hook', hook: 'on_phase', phase, error: null });
     this.effect({ type: 'startPhase', phase, run });
@@ -250,7 +251,7 @@ class Builder {
     }
     if (onFail.kind === 'phase') {
       this.set({ error });
-      this.enter(onFail.phase);
+      this.enter(onFail.phase, { keepError: true });
       return;
     }
     this.advanceChain(phase, onFail.steps, error);
