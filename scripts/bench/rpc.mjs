@@ -10,7 +10,7 @@ import { BenchClient } from './lib/rpc-client.mjs';
 import { startHelper } from './lib/procs.mjs';
 import { median, msSince, now, percentile } from './lib/stats.mjs';
 
-const WINDOW = 64;
+const WINDOW = 32;
 
 export async function rpcBench(ctx) {
   const daemon = ctx.daemons.cli;

@@ -39,6 +39,7 @@ export async function stepsBench(ctx) {
         oj.push(await ojRun());
       }
     }
+    if (process.env.OJ_BENCH_DEBUG) process.stderr.write(`steps: oj ${oj.map(Math.round)} floor ${floor.map(Math.round)}\n`);
     const f = median(floor);
     const o = median(oj);
     ctx.row({

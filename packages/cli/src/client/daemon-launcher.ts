@@ -4,7 +4,6 @@
  * and retry until a deadline. When the start fails, the daemon's own error
  * line from its log is what the user sees.
  */
-import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -55,6 +54,8 @@ export async function startDetached(loc: DaemonLocation, timeoutMs = 10_000): Pr
   const paths = statePaths(loc.stateDir);
   const logSize = fileSize(paths.log);
   const out = openSync(join(loc.stateDir, 'ojd.out'), 'a', 0o600);
+  // Loaded here, not at the top: every `oj` run connects, few start the daemon.
+  const { spawn } = await import('node:child_process');
   const child = spawn(process.execPath, [ojdBinPath(), '--quiet'], {
     detached: true,
     stdio: ['ignore', out, out],

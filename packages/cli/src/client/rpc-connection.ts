@@ -2,6 +2,9 @@
  * A connection to ojd: NDJSON over the Unix socket, typed calls through the
  * protocol's method descriptors, and notifications dispatched by name. The
  * version handshake is sent with the first call (pipelined, no extra wait).
+ * Requests are matched to responses by id here rather than through
+ * json-rpc-2.0's client: loading that library cost every `oj` start more
+ * than the whole exchange (see docs/performance.md).
  */
 import net from 'node:net';
 import {
@@ -19,21 +22,28 @@ import {
   type PayloadOf,
   type ResultOf,
 } from '@oj/protocol/client';
-import { JSONRPCClient, JSONRPCErrorException, type JSONRPCResponse } from 'json-rpc-2.0';
+
+interface Pending {
+  resolve(result: unknown): void;
+  reject(err: OjError): void;
+}
+
+interface Response {
+  id?: unknown;
+  result?: unknown;
+  error?: { code: number; message: string; data?: unknown };
+}
 
 export class RpcConnection {
-  private readonly client: JSONRPCClient;
   private readonly decoder = new LineDecoder(Number.MAX_SAFE_INTEGER);
   private readonly handlers = new Map<string, (payload: unknown) => void>();
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
   private hello: Promise<unknown> | null = null;
   private closedError: Error | null = null;
   private readonly closeCallbacks: ((err: Error | null) => void)[] = [];
 
   private constructor(private readonly socket: net.Socket) {
-    this.client = new JSONRPCClient((payload) => {
-      if (this.closedError) throw this.closedError;
-      socket.write(encodeLine(payload));
-    });
     socket.on('data', (chunk: Buffer) => {
       for (const item of this.decoder.push(chunk)) {
         if (item.kind !== 'line') continue;
@@ -43,7 +53,8 @@ export class RpcConnection {
     const closed = (err: Error | null) => {
       if (this.closedError) return;
       this.closedError = err ?? new Error('connection to ojd closed');
-      this.client.rejectAllPendingRequests(this.closedError.message);
+      for (const p of this.pending.values()) p.reject(unavailable(this.closedError.message));
+      this.pending.clear();
       for (const cb of this.closeCallbacks.splice(0)) cb(err);
     };
     socket.on('error', (err) => closed(err));
@@ -64,16 +75,23 @@ export class RpcConnection {
 
   private receive(message: unknown): void {
     const items = Array.isArray(message) ? message : [message];
-    const responses: JSONRPCResponse[] = [];
     for (const m of items) {
       const obj = m as { method?: string; params?: unknown; id?: unknown };
       if (typeof obj.method === 'string' && obj.id === undefined) {
         this.handlers.get(obj.method)?.(obj.params);
       } else {
-        responses.push(m as JSONRPCResponse);
+        this.settle(m as Response);
       }
     }
-    if (responses.length) this.client.receive(responses.length === 1 ? responses[0]! : responses);
+  }
+
+  private settle(r: Response): void {
+    if (typeof r.id !== 'number') return;
+    const p = this.pending.get(r.id);
+    if (!p) return;
+    this.pending.delete(r.id);
+    if (r.error) p.reject(new OjError(r.error.code, r.error.message, (r.error.data as OjErrorData | undefined) ?? { kind: 'error' }));
+    else p.resolve(r.result);
   }
 
   async call<M extends AnyMethod>(method: M, params?: ParamsOf<M>): Promise<ResultOf<M>> {
@@ -84,18 +102,13 @@ export class RpcConnection {
     return result as ResultOf<M>;
   }
 
-  private async raw(name: string, params: unknown): Promise<unknown> {
-    try {
-      return await this.client.request(name, params, undefined);
-    } catch (err) {
-      if (err instanceof JSONRPCErrorException) {
-        throw new OjError(err.code, err.message, (err.data as OjErrorData | undefined) ?? { kind: 'error' });
-      }
-      throw new OjError(ErrorCode.Unavailable, (err as Error).message, {
-        kind: 'unavailable',
-        hint: 'the daemon went away; see: oj daemon logs',
-      });
-    }
+  private raw(name: string, params: unknown): Promise<unknown> {
+    if (this.closedError) return Promise.reject(unavailable(this.closedError.message));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.socket.write(encodeLine({ jsonrpc: '2.0', id, method: name, ...(params !== undefined ? { params } : {}) }));
+    });
   }
 
   on<P>(n: Notification<string, P>, handler: (payload: PayloadOf<Notification<string, P>>) => void): void {
@@ -111,4 +124,11 @@ export class RpcConnection {
     this.socket.end();
     this.socket.destroy();
   }
+}
+
+function unavailable(message: string): OjError {
+  return new OjError(ErrorCode.Unavailable, message, {
+    kind: 'unavailable',
+    hint: 'the daemon went away; see: oj daemon logs',
+  });
 }

@@ -8,12 +8,8 @@ import { style } from '../output/style.js';
 import { formatTable } from '../output/table.js';
 import { formatAgo, formatDuration } from '../output/time.js';
 import { followPipeline } from './pipeline-follow.js';
-import { currentProject, withDaemon } from './run-command.js';
-
-const scope = () => {
-  const project = currentProject();
-  return project ? { project } : {};
-};
+import { listPipelines, scope, split, statusText } from './pipeline-list.js';
+import { withDaemon } from './run-command.js';
 
 export function pipelineCommands(y: Argv): Argv {
   return y
@@ -29,32 +25,7 @@ export function pipelineCommands(y: Argv): Argv {
           .option('archived', { type: 'boolean', describe: 'list archived pipelines instead' })
           .option('all', { type: 'boolean', describe: 'every project, not only this one' })
           .option('json', { type: 'boolean' }),
-      (argv) =>
-        withDaemon(async (conn) => {
-          const { pipelines } = await conn.call(PipelineMethods.List, {
-            ...(argv.all ? {} : scope()),
-            ...(argv.phase ? { phase: split(argv.phase) } : {}),
-            ...(argv.status ? { status: split(argv.status) } : {}),
-            ...(argv.active ? { active: true } : {}),
-            ...(argv['has-session'] !== undefined ? { hasSession: argv['has-session'] } : {}),
-            ...(argv.archived ? { archived: true } : {}),
-          });
-          if (argv.json) return printJson(pipelines);
-          if (pipelines.length === 0) return println('no pipelines');
-          process.stdout.write(
-            formatTable(
-              ['id', 'pipeline', 'status', 'phase', 'age', 'in phase'],
-              pipelines.map((p) => [
-                p.id,
-                p.name,
-                statusText(p),
-                p.phase ?? '-',
-                formatAgo(p.createdAt),
-                p.phaseStartedAt && !p.finishedAt ? formatDuration(Date.now() - Date.parse(p.phaseStartedAt)) : '-',
-              ]),
-            ),
-          );
-        }),
+      (argv) => listPipelines(argv),
     )
     .command(
       'show <id>',
@@ -230,13 +201,6 @@ export function pipelineCommands(y: Argv): Argv {
     .demandCommand(1, 'say which pipeline command to run (oj pipeline --help lists them)');
 }
 
-function split(s: string): string[] {
-  return s
-    .split(',')
-    .map((x) => x.trim())
-    .filter(Boolean);
-}
-
 function secondsSince(iso: string, end: string | null): number {
   return Math.max(0, Math.floor(((end ? Date.parse(end) : Date.now()) - Date.parse(iso)) / 1000));
 }
@@ -255,15 +219,7 @@ function scalar(id: string, fn: (p: PipelineInfo) => number) {
   });
 }
 
-export function statusText(p: PipelineInfo): string {
-  const s = p.status;
-  const waiting = p.waitingFor ? ` for ${p.waitingFor.kind} ${p.waitingFor.name}` : '';
-  const text = s === 'waiting' ? `waiting${waiting}` : s;
-  if (s === 'done') return style.green(text);
-  if (s === 'failed') return style.red(text);
-  if (s === 'escalated' || s === 'waiting') return style.yellow(text);
-  return text;
-}
+export { statusText };
 
 function printPipeline(shown: ResultOf<typeof PipelineMethods.Show>): void {
   const p = shown.pipeline;

@@ -4,7 +4,7 @@ import type { RpcConnection } from '../client/rpc-connection.js';
 import { println } from '../output/print.js';
 import { style } from '../output/style.js';
 import { formatDuration } from '../output/time.js';
-import { statusText } from './pipeline-commands.js';
+import { statusText } from './pipeline-list.js';
 
 const TERMINAL = new Set(['done', 'failed', 'cancelled']);
 

@@ -11,7 +11,7 @@ import { printJson, println } from '../output/print.js';
 import { style } from '../output/style.js';
 import { formatTable } from '../output/table.js';
 import { formatAgo, formatDuration } from '../output/time.js';
-import { statusText } from './pipeline-commands.js';
+import { statusText } from './pipeline-list.js';
 import { currentProject, withDaemon } from './run-command.js';
 
 export function statusCommand(y: Argv): Argv {
@@ -24,18 +24,28 @@ export function statusCommand(y: Argv): Argv {
         .option('watch', { alias: 'w', type: 'boolean', describe: 'refresh in place (Ctrl-C to quit)' })
         .option('interval', { type: 'number', default: 2, describe: 'seconds between refreshes with --watch' })
         .option('json', { type: 'boolean', describe: 'machine-readable output' }),
-    (argv) =>
-      withDaemon(async (conn) => {
-        const project = argv.all ? undefined : currentProject();
-        const fetch = () => conn.call(StatusMethods.Overview, project ? { project } : {});
-        if (argv.json) return printJson(await fetch());
-        if (!argv.watch) {
-          process.stdout.write(render(await fetch()));
-          return 0;
-        }
-        return watch(conn, fetch, Math.max(0.5, argv.interval) * 1000);
-      }),
+    (argv) => runStatus(argv),
   );
+}
+
+export interface StatusArgs {
+  all?: boolean | undefined;
+  watch?: boolean | undefined;
+  interval?: number | undefined;
+  json?: boolean | undefined;
+}
+
+export function runStatus(argv: StatusArgs): Promise<void> {
+  return withDaemon(async (conn) => {
+    const project = argv.all ? undefined : currentProject();
+    const fetch = () => conn.call(StatusMethods.Overview, project ? { project } : {});
+    if (argv.json) return printJson(await fetch());
+    if (!argv.watch) {
+      process.stdout.write(render(await fetch()));
+      return 0;
+    }
+    return watch(conn, fetch, Math.max(0.5, argv.interval ?? 2) * 1000);
+  });
 }
 
 async function watch(conn: RpcConnection, fetch: () => Promise<StatusOverview>, everyMs: number): Promise<number> {

@@ -33,14 +33,13 @@ export function registerPipelineHandlers(router: RpcRouter, d: PipelineHandlerDe
 
   router.handle(PipelineMethods.List, (p) => {
     const statuses = p?.active ? ACTIVE : p?.status;
-    const records = storage.pipelines.list({
+    let list = storage.pipelines.listInfo({
       project: p?.project,
       statuses,
       phases: p?.phase,
       archived: p?.archived ?? false,
       limit: p?.limit,
     });
-    let list = records.map(toPipelineInfo);
     if (p?.hasSession !== undefined) list = list.filter((x) => (x.session !== null) === p.hasSession);
     return { pipelines: list };
   });

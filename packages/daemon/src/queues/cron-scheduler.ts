@@ -235,22 +235,23 @@ export class CronScheduler {
         return;
       }
       const scheduled = row.next_due_at ?? now;
+      const next = nextSlotAfter(scheduled, cron.interval.ms, now);
       const busy = this.busy(project, name);
       if (busy) {
-        this.d.events.emit({
-          name: 'cron:skipped',
-          subject: name,
-          project,
-          data: { cron: name, reason: 'the previous run is still under way', ...(typeof busy === 'string' ? { pipeline: busy } : {}) },
+        this.d.storage.write(() => {
+          this.d.events.emit({
+            name: 'cron:skipped',
+            subject: name,
+            project,
+            data: { cron: name, reason: 'the previous run is still under way', ...(typeof busy === 'string' ? { pipeline: busy } : {}) },
+          });
+          const current = this.store.get(project, name);
+          if (current && current.enabled === 1) this.store.save({ ...current, next_due_at: next, interval_ms: cron.interval.ms });
         });
       } else {
-        this.runOnce(project, cron, scheduled, false);
+        // The next due time is stored in the run's own transaction: one commit (one fsync) per tick, not two.
+        this.runOnce(project, cron, scheduled, false, next);
       }
-      const next = nextSlotAfter(scheduled, cron.interval.ms, this.d.now());
-      this.d.storage.write(() => {
-        const current = this.store.get(project, name);
-        if (current && current.enabled === 1) this.store.save({ ...current, next_due_at: next, interval_ms: cron.interval.ms });
-      });
       this.schedule(project, name, next);
     } catch (err) {
       this.d.logger.error('cron tick failed', { project, cron: name, error: String(err) });
@@ -271,7 +272,7 @@ export class CronScheduler {
   // ---- running
 
   /** Starts one run; returns the pipeline it created, if any. */
-  private runOnce(project: string, cron: Cron, scheduledAt: number | null, manual: boolean): string | null {
+  private runOnce(project: string, cron: Cron, scheduledAt: number | null, manual: boolean, nextDueAt?: number): string | null {
     const now = this.d.now();
     const key = this.key(project, cron.name);
     this.d.storage.write(() => {
@@ -284,6 +285,7 @@ export class CronScheduler {
         last_error: null,
         last_pipeline: null,
         runs: current.runs + 1,
+        ...(nextDueAt !== undefined ? { next_due_at: nextDueAt, interval_ms: cron.interval.ms } : {}),
       });
       this.d.events.emit({
         name: 'cron:tick',

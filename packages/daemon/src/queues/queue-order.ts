@@ -8,7 +8,8 @@
  * `order = "priority"` (the concept document's spelling) means highest
  * priority first: a bare `priority` with no direction sorts descending.
  */
-import { sql, type RawBuilder } from 'kysely';
+import type { RawBuilder } from 'kysely';
+import { sql } from '../storage/kysely.js';
 import type { OrderTerm } from '../runbook/model.js';
 
 export interface OrderClause {

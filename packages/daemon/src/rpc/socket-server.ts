@@ -29,6 +29,8 @@ export const MAX_CONNECTIONS = 512;
 export class SocketServer {
   private readonly server: net.Server;
   private readonly sockets = new Set<net.Socket>();
+  /** Per connection: writes out its batched output now. */
+  private readonly flushers = new Map<net.Socket, () => void>();
   private nextId = 1;
   private closing: Promise<void> | null = null;
 
@@ -76,7 +78,24 @@ export class SocketServer {
     // Lines read but not yet handled: the socket is paused while any wait, so this holds at most one chunk's worth.
     let queue: DecodedItem[] = [];
     let next = 0;
-    const blocked = () => inFlight >= MAX_IN_FLIGHT || socket.writableLength > PAUSE_OUTPUT_BYTES;
+    // Output of one turn of the event loop (the answers to one chunk of pipelined
+    // requests, notifications) goes out in one write: one syscall, not one per line.
+    let pending: string[] = [];
+    let pendingBytes = 0;
+    let flushScheduled = false;
+    const flush = () => {
+      flushScheduled = false;
+      if (pending.length === 0) return;
+      const text = pending.length === 1 ? pending[0]! : pending.join('');
+      pending = [];
+      pendingBytes = 0;
+      if (closed || socket.destroyed || socket.writableEnded) return;
+      socket.write(text);
+      flowControl();
+    };
+    this.flushers.set(socket, flush);
+    const unread = () => socket.writableLength + pendingBytes;
+    const blocked = () => inFlight >= MAX_IN_FLIGHT || unread() > PAUSE_OUTPUT_BYTES;
     const flowControl = () => {
       if (closed || socket.destroyed) return;
       while (next < queue.length && !blocked()) handle(queue[next++]!);
@@ -89,12 +108,20 @@ export class SocketServer {
     };
     const write = (value: unknown) => {
       if (closed || socket.destroyed) return;
-      if (socket.writableLength > DROP_OUTPUT_BYTES) {
-        this.logger.warn('connection dropped: the client is not reading its responses', { id, unreadBytes: socket.writableLength });
+      if (unread() > DROP_OUTPUT_BYTES) {
+        this.logger.warn('connection dropped: the client is not reading its responses', { id, unreadBytes: unread() });
+        pending = [];
+        pendingBytes = 0;
         socket.destroy();
         return;
       }
-      socket.write(encodeLine(value));
+      const line = encodeLine(value);
+      pending.push(line);
+      pendingBytes += line.length;
+      if (!flushScheduled) {
+        flushScheduled = true;
+        setImmediate(flush);
+      }
     };
     socket.on('drain', flowControl);
     const ctx: ConnectionContext = {
@@ -114,6 +141,7 @@ export class SocketServer {
       if (closed) return;
       closed = true;
       this.sockets.delete(socket);
+      this.flushers.delete(socket);
       for (const cb of closeCallbacks.splice(0)) {
         try {
           cb();
@@ -180,7 +208,10 @@ export class SocketServer {
     if (!this.closing) {
       this.closing = new Promise((resolve) => {
         this.server.close(() => resolve());
-        for (const s of this.sockets) s.end();
+        for (const s of this.sockets) {
+          this.flushers.get(s)?.(); // answers already given (daemon.stop's own) go out first
+          s.end();
+        }
         setTimeout(() => {
           for (const s of this.sockets) s.destroy();
         }, 200).unref();

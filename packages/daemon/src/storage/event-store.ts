@@ -2,7 +2,7 @@
 import type { EventRecord, JsonValue } from '@oj/protocol';
 import type { OpenedDatabase } from './database.js';
 import type { EventsTable } from './schema.js';
-import { sql } from 'kysely';
+import { sql } from './kysely.js';
 import { redactValue } from '../log/redact.js';
 
 export interface NewEvent {

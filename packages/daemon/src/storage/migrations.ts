@@ -5,7 +5,7 @@
  * is newer than this build knows is refused rather than touched.
  */
 import type { Kysely } from 'kysely';
-import { sql } from 'kysely';
+import { sql } from './kysely.js';
 import type { Database } from './schema.js';
 import type { QueryRunner } from './query-runner.js';
 import { faultPoint } from '../fault-point.js';

@@ -2,6 +2,7 @@
 import type { CheckpointInfo, JsonValue, PhaseRunInfo, PipelineInfo, PipelineStatusName } from '@oj/protocol';
 import type { PipelineDefinition } from '../engine/pipeline-definition.js';
 import type { PipelineState, WaitReason } from '../engine/pipeline-state.js';
+import { sql } from './kysely.js';
 import type { OpenedDatabase } from './database.js';
 import type { PipelinesTable } from './schema.js';
 
@@ -29,6 +30,29 @@ export interface PipelineFilter {
 }
 
 const ACTIVE_STATUSES = ['pending', 'running', 'waiting', 'escalated'];
+
+/** What listInfo reads: every column but the definition and the engine's bookkeeping. */
+const INFO_COLUMNS = [
+  'id',
+  'project',
+  'runbook',
+  'name',
+  'status',
+  'phase',
+  'waiting_for',
+  'error',
+  'failure_count',
+  'workspace',
+  'label',
+  'archived',
+  'vars',
+  'owner',
+  'created_at',
+  'updated_at',
+  'phase_started_at',
+  'finished_at',
+  'session',
+] as const;
 
 /** Parsed definitions of recently read pipelines (see get()). */
 const DEFINITION_CACHE_SIZE = 256;
@@ -94,6 +118,47 @@ export class PipelineStore {
     q = q.orderBy('created_at', 'desc').orderBy('id', 'desc');
     if (f.limit) q = q.limit(f.limit);
     return this.store.runner.all(q).map((row) => fromRow(row));
+  }
+
+  /**
+   * The same listing as PipelineInfo, for `pipelines.list` and status: only
+   * the columns an info shows are read, and the phase names come from
+   * SQLite's JSON functions, so the (possibly large) definitions are never
+   * copied into JavaScript or parsed.
+   */
+  listInfo(f: PipelineFilter = {}): PipelineInfo[] {
+    let q = this.store.db
+      .selectFrom('pipelines')
+      .select(INFO_COLUMNS)
+      .select(sql<string>`(select json_group_array(json_extract(value, '$.name')) from json_each(definition, '$.phases'))`.as('phase_names'));
+    if (f.project) q = q.where('project', '=', f.project);
+    if (f.statuses?.length) q = q.where('status', 'in', f.statuses);
+    if (f.phases?.length) q = q.where('phase', 'in', f.phases);
+    if (f.archived !== undefined) q = q.where('archived', '=', f.archived ? 1 : 0);
+    q = q.orderBy('created_at', 'desc').orderBy('id', 'desc');
+    if (f.limit) q = q.limit(f.limit);
+    return this.store.runner.all(q).map((row) => ({
+      id: row.id,
+      project: row.project,
+      runbook: row.runbook,
+      name: row.name,
+      status: row.status as PipelineStatusName,
+      phase: row.phase,
+      waitingFor: row.waiting_for ? (JSON.parse(row.waiting_for) as WaitReason) : null,
+      error: row.error,
+      failureCount: row.failure_count,
+      workspace: row.workspace,
+      label: row.label,
+      archived: row.archived === 1,
+      vars: JSON.parse(row.vars) as Record<string, JsonValue>,
+      owner: row.owner ? (JSON.parse(row.owner) as Record<string, JsonValue>) : null,
+      createdAt: iso(row.created_at),
+      updatedAt: iso(row.updated_at),
+      phaseStartedAt: row.phase_started_at === null ? null : iso(row.phase_started_at),
+      finishedAt: row.finished_at === null ? null : iso(row.finished_at),
+      phases: JSON.parse(row.phase_names) as string[],
+      session: row.session,
+    }));
   }
 
   active(): PipelineRecord[] {

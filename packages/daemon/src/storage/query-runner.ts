@@ -5,20 +5,13 @@
  * the statement cache gives prepared statements for free.
  */
 import type BetterSqlite3 from 'better-sqlite3';
-import {
-  DummyDriver,
-  Kysely,
-  SqliteAdapter,
-  SqliteIntrospector,
-  SqliteQueryCompiler,
-  type Compilable,
-  type CompiledQuery,
-} from 'kysely';
+import type { Compilable, CompiledQuery, Kysely } from 'kysely';
+import { DummyDriver, KyselyBuilder, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler } from './kysely.js';
 import type { Database } from './schema.js';
 
 /** A kysely instance that only compiles; it never executes anything itself. */
 export function createQueryBuilder(): Kysely<Database> {
-  return new Kysely<Database>({
+  return new KyselyBuilder<Database>({
     dialect: {
       createAdapter: () => new SqliteAdapter(),
       createDriver: () => new DummyDriver(),

@@ -4,7 +4,8 @@
  * queues/queue-service.ts, which calls these inside its transactions.
  */
 import type BetterSqlite3 from 'better-sqlite3';
-import { sql, type Selectable } from 'kysely';
+import type { Selectable } from 'kysely';
+import { sql } from './kysely.js';
 import type { OrderClause } from '../queues/queue-order.js';
 import type { OpenedDatabase } from './database.js';
 import type { QueueAttemptsTable, QueueItemsTable } from './schema-queues.js';

@@ -1,5 +1,5 @@
 /** Schema version 3: queues, queue items and their attempts, workers, crons. */
-import { sql } from 'kysely';
+import { sql } from '../kysely.js';
 import type { Migration } from '../migrations.js';
 
 export const queuesMigration: Migration = {

@@ -1,0 +1,71 @@
+/**
+ * `oj pipeline list` and how a pipeline's status reads, kept apart from the
+ * rest of `oj pipeline` so that the CLI's fast path (entry.ts) loads only this.
+ */
+import { PipelineMethods, type PipelineInfo } from '@oj/protocol/client';
+import { printJson, println } from '../output/print.js';
+import { style } from '../output/style.js';
+import { formatTable } from '../output/table.js';
+import { formatAgo, formatDuration } from '../output/time.js';
+import { currentProject, withDaemon } from './run-command.js';
+
+export interface ListArgs {
+  phase?: string | undefined;
+  status?: string | undefined;
+  active?: boolean | undefined;
+  'has-session'?: boolean | undefined;
+  archived?: boolean | undefined;
+  all?: boolean | undefined;
+  json?: boolean | undefined;
+}
+
+/** This project's scope for a request, when the current directory is in one. */
+export const scope = (): { project?: string } => {
+  const project = currentProject();
+  return project ? { project } : {};
+};
+
+export function listPipelines(argv: ListArgs): Promise<void> {
+  return withDaemon(async (conn) => {
+    const { pipelines } = await conn.call(PipelineMethods.List, {
+      ...(argv.all ? {} : scope()),
+      ...(argv.phase ? { phase: split(argv.phase) } : {}),
+      ...(argv.status ? { status: split(argv.status) } : {}),
+      ...(argv.active ? { active: true } : {}),
+      ...(argv['has-session'] !== undefined ? { hasSession: argv['has-session'] } : {}),
+      ...(argv.archived ? { archived: true } : {}),
+    });
+    if (argv.json) return printJson(pipelines);
+    if (pipelines.length === 0) return println('no pipelines');
+    process.stdout.write(
+      formatTable(
+        ['id', 'pipeline', 'status', 'phase', 'age', 'in phase'],
+        pipelines.map((p) => [
+          p.id,
+          p.name,
+          statusText(p),
+          p.phase ?? '-',
+          formatAgo(p.createdAt),
+          p.phaseStartedAt && !p.finishedAt ? formatDuration(Date.now() - Date.parse(p.phaseStartedAt)) : '-',
+        ]),
+      ),
+    );
+  });
+}
+
+export function split(s: string): string[] {
+  return s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+}
+
+export function statusText(p: PipelineInfo): string {
+  const s = p.status;
+  const waiting = p.waitingFor ? ` for ${p.waitingFor.kind} ${p.waitingFor.name}` : '';
+  const text = s === 'waiting' ? `waiting${waiting}` : s;
+  if (s === 'done') return style.green(text);
+  if (s === 'failed') return style.red(text);
+  if (s === 'escalated' || s === 'waiting') return style.yellow(text);
+  return text;
+}
