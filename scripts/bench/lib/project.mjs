@@ -34,8 +34,8 @@ run = "true"
 `;
 }
 
-/** Idle cost: `workers` started workers on empty queues, and a 1-second cron. */
-export function idleRunbook(workers) {
+/** Idle cost: `workers` started workers on empty queues, and a 1-second cron running `cronRun` (null: no command). */
+export function idleRunbook(workers, cronRun = 'true') {
   let text = '';
   for (let i = 1; i <= workers; i++) {
     text += `
@@ -59,7 +59,6 @@ run = "true"
 
 [cron.tick]
 interval = "1s"
-run = "true"
-`
+${cronRun === null ? '' : `run = ${JSON.stringify(cronRun)}\n`}`
   );
 }
