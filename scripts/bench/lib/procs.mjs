@@ -4,7 +4,7 @@
  * /proc. Every process started here is tracked and ended on exit, by pid.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { canConnect, waitFor } from './rpc-client.mjs';
 import { msSince, now } from './stats.mjs';
@@ -133,4 +133,26 @@ export function cpuSeconds(pid) {
 export function rssMb(pid) {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** Proportional set size in MB (shared pages divided among the processes sharing them), from /proc/<pid>/smaps_rollup. */
+export function pssMb(pid) {
+  const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** The pid of ojd's spawner process (its child running spawner-process.js), or null. */
+export function spawnerPidOf(daemonPid) {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid !== daemonPid) continue;
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('spawner-process.js')) return Number(entry);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return null;
 }

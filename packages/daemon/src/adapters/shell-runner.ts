@@ -1,18 +1,16 @@
 /**
- * Runs a shell script with `bash -c` in its own process group, appending its
- * output to a log file and handing each chunk to a listener. Stopping kills
+ * Runs a shell script with `bash -c` in its own process group (started by
+ * the spawner process, see spawner/), appending its output to a log file and
+ * handing it to a listener as text. Stopping kills
  * the whole group (TERM, then KILL after a grace period), so nothing a phase
  * started outlives it. Every group is tracked until it is empty, so a daemon
  * stop can end them all (`stopAllShells`) and leave no orphan behind.
  */
-import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
-import { closeSync, createWriteStream, mkdirSync, openSync } from 'node:fs';
-import { dirname } from 'node:path';
-
-type StdioOption = Exclude<StdioOptions, string>[number];
+import { processSpawner } from '../spawner/process-spawner.js';
 
 export interface ShellRun {
-  readonly pid: number;
+  /** The pid, which is also the process group id, once started; -1 when bash could not be started. */
+  readonly started: Promise<number>;
   /** Resolves when the script has ended. */
   readonly done: Promise<ShellOutcome>;
   /** Kills the process group; `done` then resolves with `killed: true`. */
@@ -34,8 +32,6 @@ export interface ShellOptions {
   logFile?: string;
   timeoutMs?: number;
   onOutput?: (data: string, stream: 'stdout' | 'stderr') => void;
-  /** Text for stdin (default: none). */
-  input?: string;
 }
 
 const KILL_GRACE_MS = 3000;
@@ -83,56 +79,24 @@ function signalGroup(pgid: number, signal: NodeJS.Signals): void {
 }
 
 export function runShell(o: ShellOptions): ShellRun {
-  // node:child_process directly, not execa: a phase, a hook and a cron tick
-  // each start one of these, and execa's per-process machinery (streams,
-  // abort signals, result assembly) cost several ms of daemon CPU apiece.
-  // Without a listener the output goes straight to the log file: no pipes.
-  let log: ReturnType<typeof createWriteStream> | null = null;
-  let logFd: number | null = null;
-  if (o.logFile) {
-    mkdirSync(dirname(o.logFile), { recursive: true });
-    if (o.onOutput) log = createWriteStream(o.logFile, { flags: 'a' });
-    else logFd = openSync(o.logFile, 'a');
-  }
-  const out: StdioOption = o.onOutput ? 'pipe' : (logFd ?? 'ignore');
-  let child: ChildProcess;
-  try {
-    child = spawn('bash', ['-c', o.script], {
-      cwd: o.cwd,
-      env: o.env,
-      detached: true,
-      stdio: [o.input !== undefined ? 'pipe' : 'ignore', out, out],
-    });
-  } catch {
-    // Arguments Node refuses (a NUL byte in the script...): a failed run, as a missing cwd is.
-    log?.end();
-    return { pid: -1, done: Promise.resolve({ exitCode: null, signal: null, timedOut: false, stoppedBecause: null }), stop: () => {} };
-  } finally {
-    if (logFd !== null) closeSync(logFd);
-  }
-  if (o.input !== undefined) {
-    child.stdin?.on('error', () => {}); // the script may exit without reading it (EPIPE)
-    child.stdin?.end(o.input);
-  }
-  const pid = child.pid ?? -1;
-  if (pid > 0) groups.add(pid);
+  let pid = -1;
+  let exited = false;
   let stoppedBecause: string | null = null;
   let timedOut = false;
   let killTimer: NodeJS.Timeout | null = null;
 
   const killGroup = (signal: NodeJS.Signals) => {
-    try {
-      process.kill(-pid, signal);
-    } catch {
-      // already gone
-    }
+    if (pid > 0) signalGroup(pid, signal);
   };
-  const stop = (reason: string) => {
-    if (stoppedBecause !== null || pid < 0) return;
-    stoppedBecause = reason;
+  const beginKill = () => {
     killGroup('SIGTERM');
     killTimer = setTimeout(() => killGroup('SIGKILL'), KILL_GRACE_MS);
     killTimer.unref();
+  };
+  const stop = (reason: string) => {
+    if (stoppedBecause !== null || exited) return;
+    stoppedBecause = reason;
+    if (pid > 0) beginKill(); // else as soon as it has started
   };
   const timeout = o.timeoutMs
     ? setTimeout(() => {
@@ -142,41 +106,47 @@ export function runShell(o: ShellOptions): ShellRun {
     : null;
   timeout?.unref();
 
-  const tap = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => {
-    log?.write(chunk);
-    o.onOutput?.(chunk.toString('utf8'), stream);
-  };
-  child.stdout?.on('data', tap('stdout'));
-  child.stderr?.on('data', tap('stderr'));
-
-  // 'close' comes once the process has exited and its output pipes are drained;
-  // 'error' instead of it when bash could not be started (e.g. a missing cwd).
-  const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => {
-    child.once('close', (code, signal) => res({ code, signal }));
-    child.once('error', () => res({ code: null, signal: null }));
-  });
-  const done = ended.then(async (r) => {
-    if (timeout) clearTimeout(timeout);
-    // The group may hold background children of the script: end them too (KILL if TERM is not enough).
-    killGroup('SIGTERM');
-    if (killTimer) clearTimeout(killTimer);
-    if (pid > 0) {
-      if (groupAlive(pid)) {
-        setTimeout(() => {
-          if (groupAlive(pid)) killGroup('SIGKILL');
-          groups.delete(pid);
-        }, KILL_GRACE_MS).unref();
-      } else groups.delete(pid);
-    }
-    if (log) await new Promise<void>((res) => log!.end(() => res()));
-    return {
-      exitCode: r.code,
-      signal: r.signal,
-      timedOut,
-      stoppedBecause,
+  let resolveStarted!: (pid: number) => void;
+  const started = new Promise<number>((res) => (resolveStarted = res));
+  const done = new Promise<ShellOutcome>((resolve) => {
+    const finish = (exitCode: number | null, signal: string | null) => {
+      exited = true;
+      if (timeout) clearTimeout(timeout);
+      if (killTimer) clearTimeout(killTimer);
+      if (pid > 0) {
+        // The group may hold background children of the script: end them too (KILL if TERM is not enough).
+        signalGroup(pid, 'SIGTERM');
+        const group = pid;
+        if (groupAlive(group)) {
+          setTimeout(() => {
+            if (groupAlive(group)) signalGroup(group, 'SIGKILL');
+            groups.delete(group);
+          }, KILL_GRACE_MS).unref();
+        } else groups.delete(group);
+      }
+      resolve({ exitCode, signal, timedOut, stoppedBecause });
     };
+    processSpawner().launch(
+      { script: o.script, cwd: o.cwd, env: o.env, logFile: o.logFile, pipeOutput: o.onOutput !== undefined },
+      {
+        started: (p) => {
+          pid = p;
+          if (p > 0) {
+            groups.add(p);
+            if (stoppedBecause !== null) beginKill();
+          }
+          resolveStarted(p);
+        },
+        output: (stream, text) => o.onOutput?.(text, stream),
+        exited: finish,
+        lost: (reason) => {
+          stoppedBecause ??= reason;
+          finish(null, null);
+        },
+      },
+    );
   });
-  return { pid, done, stop };
+  return { started, done, stop };
 }
 
 /** Ends a process group left behind by an earlier daemon (best effort). */

@@ -46,7 +46,9 @@ export async function runStepShell(ctx: PhaseRunContext, script: string, o: Step
       if (o.stream) ctx.output(data);
     },
   });
-  if (run.pid > 0) ctx.processGroup(run.pid);
+  void run.started.then((pid) => {
+    if (pid > 0) ctx.processGroup(pid);
+  });
   let finished = false;
   let stoppedBy: string | null = null;
   if (!o.ignoreStop) {

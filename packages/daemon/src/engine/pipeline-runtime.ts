@@ -297,7 +297,9 @@ const shellWork: PhaseStep = async (ctx) => {
     ...(ctx.phase.timeoutMs ? { timeoutMs: ctx.phase.timeoutMs } : {}),
     onOutput: (data) => ctx.output(data),
   });
-  if (run.pid > 0) ctx.processGroup(run.pid);
+  void run.started.then((pid) => {
+    if (pid > 0) ctx.processGroup(pid);
+  });
   void ctx.stopSignal.then((reason) => run.stop(reason));
   const o = await run.done;
   if (o.stoppedBecause) throw new PhaseFailure(o.timedOut ? `timed out after ${ctx.phase.timeoutMs} ms` : `stopped: ${o.stoppedBecause}`, o.exitCode);

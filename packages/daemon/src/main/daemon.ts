@@ -29,6 +29,7 @@ import { registerEventHandlers } from '../handlers/event-handlers.js';
 import { closeLogger, createLogger } from '../log/logger.js';
 import { RpcRouter } from '../rpc/rpc-router.js';
 import { SocketServer } from '../rpc/socket-server.js';
+import { createProcessSpawner, processSpawner, useProcessSpawner } from '../spawner/process-spawner.js';
 import { Storage } from '../storage/storage.js';
 import type { DaemonContext } from './daemon-context.js';
 import { PidLock } from './pid-lock.js';
@@ -109,6 +110,9 @@ export class Daemon implements DaemonContext {
       throw err;
     }
     this.events.emit({ name: 'daemon:started', data: { pid: process.pid, version: OJ_VERSION } });
+    const spawner = createProcessSpawner((message, detail) => this.logger.error(message, detail));
+    useProcessSpawner(spawner);
+    spawner.warm();
     this.engine?.reconcile();
     for (const c of this.capabilities) c.start?.();
     this.logger.info('ojd started', {
@@ -252,6 +256,7 @@ export class Daemon implements DaemonContext {
         await step(this.logger, 'stop phases', () => this.engine?.stopAll());
         for (const c of this.capabilities) await step(this.logger, 'stop capability', () => c.stop?.(options));
         await step(this.logger, 'stop watching runbooks', () => this.projects?.close());
+        await step(this.logger, 'stop the process spawner', () => processSpawner().close());
         await step(this.logger, 'record stop', () => {
           this.eventsOrNull?.emit({ name: 'daemon:stopped', data: { pid: process.pid, reason } });
         });

@@ -62,4 +62,20 @@ export class QueryRunner {
   transaction<T>(fn: () => T): T {
     return this.sqlite.transaction(fn).immediate();
   }
+
+  /**
+   * A transaction whose commit does not wait for the disk (synchronous=NORMAL
+   * for this one commit): in WAL mode it survives a crash of the process, not
+   * a power loss. The next ordinary commit syncs it along with its own.
+   */
+  unsyncedTransaction<T>(fn: () => T): T {
+    if (this.sqlite.inTransaction) return this.transaction(fn);
+    const level = this.sqlite.pragma('synchronous', { simple: true }) as number;
+    this.sqlite.pragma('synchronous = NORMAL');
+    try {
+      return this.transaction(fn);
+    } finally {
+      this.sqlite.pragma(`synchronous = ${level}`);
+    }
+  }
 }

@@ -35,12 +35,25 @@ export class Storage {
 
   /** Runs fn in one transaction (joining an enclosing one). */
   write<T>(fn: () => T): T {
+    return this.writeWith(fn, false);
+  }
+
+  /**
+   * Like write(), for a record that only matters while this machine keeps
+   * running (a child's process group: a power loss ends the group too). Its
+   * commit survives a crash of ojd but does not wait for the disk.
+   */
+  writeUnsynced<T>(fn: () => T): T {
+    return this.writeWith(fn, true);
+  }
+
+  private writeWith<T>(fn: () => T, unsynced: boolean): T {
     if (this.pending) return fn();
     const pending: (() => void)[] = [];
     this.pending = pending;
     let result: T;
     try {
-      result = this.runner.transaction(fn);
+      result = unsynced ? this.runner.unsyncedTransaction(fn) : this.runner.transaction(fn);
     } finally {
       this.pending = null;
     }

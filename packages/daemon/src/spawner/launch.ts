@@ -1,0 +1,85 @@
+/**
+ * Starts one `bash -c` script in its own process group and reports what
+ * happens to it: its pid, its output (when asked for), its end. The same code
+ * runs inside the spawner process (spawner-process.ts) and, with
+ * OJ_SPAWNER=inline, inside ojd itself. Node builtins only: the spawner
+ * process loads this file and nothing of the daemon.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, createWriteStream, mkdirSync, openSync, type WriteStream } from 'node:fs';
+import { dirname } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+
+export interface LaunchRequest {
+  script: string;
+  cwd: string;
+  env: Record<string, string>;
+  /** Output is appended here (bytes as written). */
+  logFile?: string | undefined;
+  /** Also hand the output back as text (`output` events). */
+  pipeOutput: boolean;
+}
+
+export type OutputStream = 'stdout' | 'stderr';
+
+export interface LaunchEvents {
+  /** The pid, which is also the process group id; -1 when bash could not be started. */
+  started(pid: number): void;
+  output(stream: OutputStream, text: string): void;
+  /** After all output was handed over and the log file is complete. */
+  exited(code: number | null, signal: string | null): void;
+}
+
+export function launch(r: LaunchRequest, ev: LaunchEvents): void {
+  // Without an output listener the output goes straight to the log file: no pipes.
+  let log: WriteStream | null = null;
+  let logFd: number | null = null;
+  let child: ChildProcess;
+  try {
+    if (r.logFile) {
+      mkdirSync(dirname(r.logFile), { recursive: true });
+      if (r.pipeOutput) log = createWriteStream(r.logFile, { flags: 'a' });
+      else logFd = openSync(r.logFile, 'a');
+    }
+    const out = r.pipeOutput ? 'pipe' : (logFd ?? 'ignore');
+    child = spawn('bash', ['-c', r.script], {
+      cwd: r.cwd,
+      env: r.env,
+      detached: true,
+      // stdin is /dev/null. (Not a pipe: Node's pipes are sockets, and bash
+      // takes a socket on stdin for an ssh login and reads ~/.bashrc.)
+      stdio: ['ignore', out, out],
+    });
+  } catch {
+    // Arguments Node refuses (a NUL byte in the script...), a log that cannot
+    // be opened: a failed run, as a missing cwd is.
+    log?.end();
+    ev.started(-1);
+    ev.exited(null, null);
+    return;
+  } finally {
+    if (logFd !== null) closeSync(logFd);
+  }
+  ev.started(child.pid ?? -1);
+  const tap = (stream: OutputStream) => {
+    const decoder = new StringDecoder('utf8');
+    return (chunk: Buffer) => {
+      log?.write(chunk);
+      const text = decoder.write(chunk);
+      if (text) ev.output(stream, text);
+    };
+  };
+  child.stdout?.on('data', tap('stdout'));
+  child.stderr?.on('data', tap('stderr'));
+  // 'close' comes once the process has exited and its output pipes are
+  // drained; 'error' instead of it when bash could not be started (a missing cwd).
+  let ended = false;
+  const end = (code: number | null, signal: string | null) => {
+    if (ended) return;
+    ended = true;
+    if (log) log.end(() => ev.exited(code, signal));
+    else ev.exited(code, signal);
+  };
+  child.once('close', (code, signal) => end(code, signal));
+  child.once('error', () => end(null, null));
+}

@@ -1,0 +1,188 @@
+/**
+ * How ojd starts shell children: through its spawner process (the default;
+ * see spawner-process.ts for why), or in its own process with
+ * OJ_SPAWNER=inline. Both take the same request and give the same events.
+ *
+ * The spawner process is started on first use and again after it dies. If it
+ * dies with runs in flight, their process groups are killed (nothing keeps
+ * running unwatched) and each run ends as stopped, with the reason.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import { launch, type LaunchEvents, type LaunchRequest } from './launch.js';
+import { decodeEvent, encodeLine } from './spawner-messages.js';
+
+export interface RunEvents extends LaunchEvents {
+  /** The run was lost with the spawner process: its group was killed. */
+  lost(reason: string): void;
+}
+
+export interface ProcessSpawner {
+  readonly mode: 'process' | 'inline';
+  launch(r: LaunchRequest, ev: RunEvents): void;
+  /** Starts the spawner process ahead of the first run. */
+  warm(): void;
+  /** Stops the spawner process (runs still in flight are left to their process groups). */
+  close(): Promise<void>;
+  /** The spawner process's pid while it runs (null inline or not started). */
+  pid(): number | null;
+}
+
+/** The spawner process's script: the compiled file beside this one (absent when this runs from TypeScript sources). */
+export const SPAWNER_ENTRY = fileURLToPath(new URL('./spawner-process.js', import.meta.url));
+
+export class InlineSpawner implements ProcessSpawner {
+  readonly mode = 'inline';
+  launch(r: LaunchRequest, ev: RunEvents): void {
+    launch(r, ev);
+  }
+  warm(): void {}
+  async close(): Promise<void> {}
+  pid(): number | null {
+    return null;
+  }
+}
+
+interface InFlight {
+  ev: RunEvents;
+  pid: number | null;
+}
+
+export class ChildSpawner implements ProcessSpawner {
+  readonly mode = 'process';
+  private child: ChildProcess | null = null;
+  private readonly runs = new Map<number, InFlight>();
+  private nextId = 1;
+  private closing: Promise<void> | null = null;
+
+  constructor(
+    private readonly onProblem: ProblemReporter = () => {},
+    private readonly entry: string = SPAWNER_ENTRY,
+  ) {}
+
+  launch(r: LaunchRequest, ev: RunEvents): void {
+    const child = this.ensure();
+    const id = this.nextId++;
+    this.runs.set(id, { ev, pid: null });
+    if (this.runs.size === 1) this.ref(child, true);
+    child.stdin?.write(encodeLine({ t: 'run', id, r }));
+  }
+
+  pid(): number | null {
+    return this.child?.pid ?? null;
+  }
+
+  warm(): void {
+    this.ensure();
+  }
+
+  close(): Promise<void> {
+    const child = this.child;
+    if (!child) return Promise.resolve();
+    if (this.closing) return this.closing;
+    this.closing = new Promise<void>((resolve) => {
+      const timer = setTimeout(() => child.kill('SIGKILL'), 2000);
+      child.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      child.stdin?.end();
+    });
+    return this.closing;
+  }
+
+  private ensure(): ChildProcess {
+    if (this.child) return this.child;
+    this.closing = null;
+    const child = spawn(process.execPath, [this.entry], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    });
+    this.child = child;
+    child.stdin?.on('error', () => {}); // a dead spawner shows as 'exit'
+    createInterface({ input: child.stdout!, crlfDelay: Infinity }).on('line', (line) => this.receive(line));
+    child.once('exit', (code, signal) => this.died(child, code, signal));
+    child.once('error', (err) => this.onProblem('the process spawner could not start', { error: err.message }));
+    this.ref(child, false);
+    return child;
+  }
+
+  /** Keeps the event loop alive only while runs are in flight. */
+  private ref(child: ChildProcess, on: boolean): void {
+    // The stdio streams of a child are pipes (net.Socket), which can be unref'd.
+    const handles = [child, child.stdin, child.stdout] as unknown as ({ ref?(): void; unref?(): void } | null)[];
+    for (const h of handles) {
+      if (!h) continue;
+      if (on) h.ref?.();
+      else h.unref?.();
+    }
+  }
+
+  private receive(line: string): void {
+    const e = decodeEvent(line);
+    if (!e) {
+      this.onProblem('unreadable line from the process spawner', { line: line.slice(0, 200) });
+      return;
+    }
+    const run = this.runs.get(e.id);
+    if (!run) return;
+    if (e.t === 'started') {
+      run.pid = e.pid;
+      run.ev.started(e.pid);
+    } else if (e.t === 'out') run.ev.output(e.s, e.d);
+    else {
+      this.runs.delete(e.id);
+      if (this.runs.size === 0 && this.child) this.ref(this.child, false);
+      run.ev.exited(e.code, e.signal);
+    }
+  }
+
+  private died(child: ChildProcess, code: number | null, signal: string | null): void {
+    if (this.child === child) this.child = null;
+    if (this.runs.size === 0 && this.closing) return;
+    const reason = `oj's process spawner exited (${signal ?? `code ${code}`})`;
+    if (this.runs.size > 0) this.onProblem('the process spawner exited with runs in flight', { runs: this.runs.size, code, signal });
+    const lost = [...this.runs.values()];
+    this.runs.clear();
+    for (const run of lost) {
+      if (run.pid === null) run.ev.started(-1);
+      else killGroup(run.pid);
+      run.ev.lost(reason);
+    }
+  }
+}
+
+function killGroup(pgid: number): void {
+  try {
+    process.kill(-pgid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+type ProblemReporter = (message: string, detail: Record<string, unknown>) => void;
+
+/**
+ * A spawner as OJ_SPAWNER says: `inline` starts children in this process,
+ * anything else through the spawner process. Code run from its TypeScript
+ * sources (unit tests) has no compiled spawner script and runs inline.
+ */
+export function createProcessSpawner(onProblem?: ProblemReporter): ProcessSpawner {
+  if (process.env.OJ_SPAWNER === 'inline' || !existsSync(SPAWNER_ENTRY)) return new InlineSpawner();
+  return new ChildSpawner(onProblem);
+}
+
+let current: ProcessSpawner | null = null;
+
+/** The spawner runShell uses. */
+export function processSpawner(): ProcessSpawner {
+  current ??= createProcessSpawner();
+  return current;
+}
+
+/** Replaces the spawner (the daemon installs one that logs its problems). */
+export function useProcessSpawner(s: ProcessSpawner): void {
+  current = s;
+}

@@ -1,0 +1,49 @@
+/**
+ * What ojd and its spawner process say to each other: one JSON text per line
+ * on the spawner's stdin (requests) and stdout (events). Ids are ojd's; the
+ * events of one run arrive in order (started, output..., exit).
+ */
+import type { LaunchRequest, OutputStream } from './launch.js';
+
+export type SpawnerRequest = { t: 'run'; id: number; r: LaunchRequest };
+
+export type SpawnerEvent =
+  | { t: 'started'; id: number; pid: number }
+  | { t: 'out'; id: number; s: OutputStream; d: string }
+  | { t: 'exit'; id: number; code: number | null; signal: string | null };
+
+export function encodeLine(m: SpawnerRequest | SpawnerEvent): string {
+  return `${JSON.stringify(m)}\n`;
+}
+
+/** A parsed line, or null when it is not one of ours (never throws). */
+export function decodeEvent(line: string): SpawnerEvent | null {
+  let m: unknown;
+  try {
+    m = JSON.parse(line);
+  } catch {
+    return null;
+  }
+  if (typeof m !== 'object' || m === null) return null;
+  const e = m as Record<string, unknown>;
+  if (typeof e.id !== 'number') return null;
+  if (e.t === 'started' && typeof e.pid === 'number') return e as SpawnerEvent;
+  if (e.t === 'out' && (e.s === 'stdout' || e.s === 'stderr') && typeof e.d === 'string') return e as SpawnerEvent;
+  if (e.t === 'exit') return e as SpawnerEvent;
+  return null;
+}
+
+export function decodeRequest(line: string): SpawnerRequest | null {
+  let m: unknown;
+  try {
+    m = JSON.parse(line);
+  } catch {
+    return null;
+  }
+  if (typeof m !== 'object' || m === null) return null;
+  const q = m as Record<string, unknown>;
+  const r = q.r as Record<string, unknown> | undefined;
+  if (q.t !== 'run' || typeof q.id !== 'number' || typeof r !== 'object' || r === null) return null;
+  if (typeof r.script !== 'string' || typeof r.cwd !== 'string' || typeof r.env !== 'object' || r.env === null) return null;
+  return q as SpawnerRequest;
+}

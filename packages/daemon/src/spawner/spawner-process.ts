@@ -1,0 +1,40 @@
+/**
+ * The spawner process: a small Node process, started by ojd, that starts
+ * every shell child on its behalf. Node's child_process forks the caller
+ * (libuv uses fork, not vfork), and forking a ~100 MB daemon costs it ~10 ms
+ * of CPU per child on a VM (page tables copied, every page write-protected and
+ * then faulted back); forking this process costs a fraction of that, and it
+ * happens beside the daemon's event loop instead of blocking it.
+ *
+ * Requests come one per line on stdin, events go one per line on stdout
+ * (spawner-messages.ts). When stdin ends (ojd stopped or died) it exits at
+ * once and leaves its children alone: each is in its own process group, and
+ * ojd ends or reconciles them exactly as it does after its own crash.
+ * Terminal signals (Ctrl-C on a foreground ojd) are ignored: ojd decides.
+ */
+import { createInterface } from 'node:readline';
+import { launch } from './launch.js';
+import { decodeRequest, encodeLine, type SpawnerEvent } from './spawner-messages.js';
+
+for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, () => {});
+
+const send = (e: SpawnerEvent): void => {
+  process.stdout.write(encodeLine(e));
+};
+process.stdout.on('error', () => process.exit(0)); // ojd is gone
+
+const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
+lines.on('line', (line) => {
+  const q = decodeRequest(line);
+  if (!q) {
+    process.stderr.write(`oj spawner: ignored a request it cannot read: ${line.slice(0, 200)}\n`);
+    return;
+  }
+  const id = q.id;
+  launch(q.r, {
+    started: (pid) => send({ t: 'started', id, pid }),
+    output: (s, d) => send({ t: 'out', id, s, d }),
+    exited: (code, signal) => send({ t: 'exit', id, code, signal }),
+  });
+});
+lines.on('close', () => process.exit(0));
