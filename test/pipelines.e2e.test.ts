@@ -3,6 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TestEnv, makeProject, waitFor } from './helpers/ojd-harness.js';
+import { RpcCall } from './helpers/rpc-call.js';
 
 type Pipeline = { id: string; status: string; phase: string | null; error: string | null; workspace: string | null; waitingFor: unknown };
 type Shown = { pipeline: Pipeline; runs: { run: number; phase: string; status: string }[] };
@@ -277,6 +278,69 @@ describe('pipeline helpers for scripts', () => {
     await t.oj(['pipeline', 'prune'], { cwd: root });
     expect((await t.oj(['pipeline', 'show', 'build-x'], { cwd: root })).exitCode).toBe(1);
     expect(existsSync(join(t.stateDir, 'logs', 'build-x'))).toBe(false);
+  });
+});
+
+const ONE_PHASE = `
+[pipeline.one]
+inputs = ["name"]
+
+[[pipeline.one.phase]]
+name = "work"
+run = "true"
+`;
+
+describe('oj pipeline list pages', () => {
+  it('shows the newest --limit pipelines with a note on stderr; --limit 0 shows all; bad limits print usage', async () => {
+    await t.startDaemon();
+    const root = makeProject(t, 'proj', { one: ONE_PHASE });
+    const rpc = await RpcCall.connect(t.socket);
+    // Created one after another; the names also sort by age, so newest first is the same whatever the clock's grain.
+    const ids: string[] = [];
+    try {
+      for (let i = 1; i <= 12; i++) {
+        const { pipeline } = await rpc.call<{ pipeline: { id: string } }>('pipelines.create', { project: root, pipeline: 'one', inputs: { name: `n${String(i).padStart(2, '0')}` } });
+        ids.push(pipeline.id);
+      }
+      await rpc.call('pipelines.wait', { ids, all: true, timeoutMs: 20_000 });
+      const done = await rpc.call<{ pipelines: { id: string }[]; total: number }>('pipelines.list', { project: root, status: ['done'], limit: 5 });
+      expect([done.pipelines.length, done.total]).toEqual([5, 12]);
+    } finally {
+      rpc.close();
+    }
+    const newest = [...ids].reverse();
+    const note = 'showing the newest 5 of 12 pipelines; --limit 0 shows all\n';
+
+    // --json (the fast path): stdout is still a plain array, the note goes to stderr.
+    const page = await t.oj(['pipeline', 'list', '--limit', '5', '--json'], { cwd: root });
+    expect(page.exitCode).toBe(0);
+    expect((JSON.parse(page.stdout) as { id: string }[]).map((p) => p.id)).toEqual(newest.slice(0, 5));
+    expect(page.stderr).toBe(note);
+    // The full CLI (--phase is not on the fast path) says exactly the same.
+    const full = await t.oj(['pipeline', 'list', '--phase', 'work', '-n', '5', '--json'], { cwd: root });
+    expect([full.exitCode, full.stdout, full.stderr]).toEqual([0, page.stdout, page.stderr]);
+    expect((await t.oj(['pipeline', 'ls', '--json', '--limit=5'], { cwd: root })).stdout).toBe(page.stdout);
+
+    // The table: a header and three rows, newest first.
+    const table = await t.oj(['pipeline', 'list', '-n', '3'], { cwd: root });
+    expect(table.stdout.trim().split('\n').slice(1).map((l) => l.split(/\s+/)[0])).toEqual(newest.slice(0, 3));
+    expect(table.stderr).toBe('showing the newest 3 of 12 pipelines; --limit 0 shows all\n');
+
+    // --limit 0 and the default page (100) hold all 12: no note.
+    for (const args of [['--limit', '0'], []]) {
+      const all = await t.oj(['pipeline', 'list', ...args, '--json'], { cwd: root });
+      expect((JSON.parse(all.stdout) as { id: string }[]).map((p) => p.id)).toEqual(newest);
+      expect(all.stderr).toBe('');
+    }
+
+    for (const bad of [['--limit', '-1'], ['--limit', 'x'], ['-n', '2.5']]) {
+      const r = await t.oj(['pipeline', 'list', ...bad, '--json'], { cwd: root });
+      expect(r.exitCode, bad.join(' ')).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/^oj pipeline list\n\nList pipelines/);
+      expect(r.stderr).toMatch(/-n, --limit/);
+      expect(r.stderr).toMatch(/--limit takes a whole number of pipelines, 0 or more/);
+    }
   });
 });
 

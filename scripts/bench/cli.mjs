@@ -1,7 +1,8 @@
 /**
- * CLI round trip: `oj status --json` and `oj pipeline list --json` (1,000
- * pipelines stored) against `node -e 0`, interleaved run by run (the order
- * rotates each round so no command always follows another).
+ * CLI round trip: `oj status --json`, `oj pipeline list --json` (1,000
+ * pipelines stored: the default page, the newest 100) and `oj pipeline list
+ * --json --limit 0` (all 1,000) against `node -e 0`, interleaved run by run
+ * (the order rotates each round so no command always follows another).
  */
 import { join } from 'node:path';
 import { BenchDaemon, OJ_BIN, timeRun } from './lib/procs.mjs';
@@ -21,6 +22,7 @@ export async function cliBench(ctx) {
     'node -e 0': () => timeRun(process.execPath, ['-e', '0'], { env, cwd: project }),
     'oj status --json': () => timeRun(process.execPath, [OJ_BIN, 'status', '--json'], { env, cwd: project }),
     'oj pipeline list --json': () => timeRun(process.execPath, [OJ_BIN, 'pipeline', 'list', '--json'], { env, cwd: project }),
+    'oj pipeline list --json --limit 0': () => timeRun(process.execPath, [OJ_BIN, 'pipeline', 'list', '--json', '--limit', '0'], { env, cwd: project }),
     'oj --version': () => timeRun(process.execPath, [OJ_BIN, '--version'], { env, cwd: project }),
   };
   const names = Object.keys(commands);
@@ -36,9 +38,11 @@ export async function cliBench(ctx) {
   }
   const floor = median(samples['node -e 0']);
   ctx.row({ section: 'CLI', name: 'node -e 0 (floor)', value: floor, unit: 'ms' });
-  for (const n of ['oj --version', 'oj status --json', 'oj pipeline list --json']) {
+  const notes = { 'oj pipeline list --json': 'the default page: newest 100', 'oj pipeline list --json --limit 0': 'all 1,000' };
+  for (const n of ['oj --version', 'oj status --json', 'oj pipeline list --json', 'oj pipeline list --json --limit 0']) {
     const v = median(samples[n]);
-    const goal = n === 'oj --version' ? null : 1.3;
+    // The goal is for what people and scripts run by default; the full listing is shown for comparison.
+    const goal = n === 'oj --version' || n.includes('--limit 0') ? null : 1.3;
     ctx.row({
       section: 'CLI',
       name: n + (n.includes('list') ? ' (1,000 stored)' : ''),
@@ -49,6 +53,7 @@ export async function cliBench(ctx) {
       ratio: v / floor,
       goal: goal === null ? null : `≤ ${goal}×`,
       met: goal === null ? null : v / floor <= goal,
+      ...(notes[n] ? { note: notes[n] } : {}),
     });
   }
 }

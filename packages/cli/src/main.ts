@@ -53,7 +53,8 @@ export function buildCli(argv: string[]): Argv {
     .command('workspace', 'Git worktrees pipelines work in', (y) => workspaceCommands(y))
     .command('runbook', 'Check, list and show runbooks (no daemon needed)', (y) => runbookCommands(y))
     .fail((msg, err, y) => {
-      if (err) throw err;
+      // A failed .check() passes its message as `err` too: that is a usage error like the others.
+      if (err instanceof Error) throw err;
       y.showHelp('error');
       process.stderr.write(`\n${msg}\n`);
       process.exit(ExitCode.Usage);

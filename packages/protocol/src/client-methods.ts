@@ -65,7 +65,7 @@ export namespace PipelineMethods {
   export const Exists = { kind: 'method', name: "pipelines.exists", summary: "Whether an active pipeline uses the given workspace (or session)." } as unknown as typeof M_PipelineMethods.Exists;
   export const Follow = { kind: 'method', name: "pipelines.follow", summary: "Stream a pipeline's status changes and phase output as `pipelines.update` notifications until it ends." } as unknown as typeof M_PipelineMethods.Follow;
   export const Label = { kind: 'method', name: "pipelines.label", summary: "Set a pipeline's label." } as unknown as typeof M_PipelineMethods.Label;
-  export const List = { kind: 'method', name: "pipelines.list", summary: "List pipelines (newest first); `active` = not done, failed or cancelled." } as unknown as typeof M_PipelineMethods.List;
+  export const List = { kind: 'method', name: "pipelines.list", summary: "List pipelines, newest first: at most `limit` (all without it), and `total`, how many match ignoring the limit. `active` = not done, failed or cancelled; `hasSession` = has an agent session (false: has none)." } as unknown as typeof M_PipelineMethods.List;
   export const Logs = { kind: 'method', name: "pipelines.logs", summary: "The output of a pipeline's phase runs (the last 1 MiB of each)." } as unknown as typeof M_PipelineMethods.Logs;
   export const Prune = { kind: 'method', name: "pipelines.prune", summary: "Remove finished pipelines (done and cancelled; with `failed` also failed ones), their logs and workspaces." } as unknown as typeof M_PipelineMethods.Prune;
   export const Resume = { kind: 'method', name: "pipelines.resume", summary: "Run the current phase of a failed, escalated or waiting pipeline again." } as unknown as typeof M_PipelineMethods.Resume;

@@ -29,6 +29,7 @@ async function fromDaemon(words: string[]): Promise<string[] | null> {
       if (!project) return [];
       return (await conn.call(CommandMethods.List, { project })).commands.map((c) => c.name);
     }
+    // No limit: every id completes, not only the newest page `oj pipeline list` shows.
     if (wantsPipeline) return (await conn.call(PipelineMethods.List, project ? { project } : {})).pipelines.map((p) => p.id);
     return (await conn.call(SessionMethods.List, project ? { project } : {})).sessions.map((s) => s.id);
   } catch {

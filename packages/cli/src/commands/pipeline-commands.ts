@@ -8,7 +8,7 @@ import { style } from '../output/style.js';
 import { formatTable } from '../output/table.js';
 import { formatAgo, formatDuration } from '../output/time.js';
 import { followPipeline } from './pipeline-follow.js';
-import { listPipelines, scope, split, statusText } from './pipeline-list.js';
+import { DEFAULT_LIMIT, isLimit, listPipelines, scope, split, statusText } from './pipeline-list.js';
 import { withDaemon } from './run-command.js';
 
 export function pipelineCommands(y: Argv): Argv {
@@ -24,7 +24,9 @@ export function pipelineCommands(y: Argv): Argv {
           .option('has-session', { type: 'boolean', describe: 'only pipelines with an agent session' })
           .option('archived', { type: 'boolean', describe: 'list archived pipelines instead' })
           .option('all', { type: 'boolean', describe: 'every project, not only this one' })
-          .option('json', { type: 'boolean' }),
+          .option('limit', { alias: 'n', type: 'number', default: DEFAULT_LIMIT, describe: 'show the newest N (0: all)' })
+          .option('json', { type: 'boolean' })
+          .check((argv) => isLimit(argv.limit) || '--limit takes a whole number of pipelines, 0 or more (0 shows all)'),
       (argv) => listPipelines(argv),
     )
     .command(

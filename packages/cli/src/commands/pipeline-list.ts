@@ -17,7 +17,15 @@ export interface ListArgs {
   archived?: boolean | undefined;
   all?: boolean | undefined;
   json?: boolean | undefined;
+  /** At most this many, newest first (default: DEFAULT_LIMIT); 0: all. */
+  limit?: number | undefined;
 }
+
+/** How many pipelines `oj pipeline list` shows unless --limit says otherwise. */
+export const DEFAULT_LIMIT = 100;
+
+/** Whether n is a valid --limit: a whole number, 0 (all) or more. */
+export const isLimit = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
 
 /** This project's scope for a request, when the current directory is in one. */
 export const scope = (): { project?: string } => {
@@ -26,31 +34,49 @@ export const scope = (): { project?: string } => {
 };
 
 export function listPipelines(argv: ListArgs): Promise<void> {
+  const limit = argv.limit ?? DEFAULT_LIMIT;
   return withDaemon(async (conn) => {
-    const { pipelines } = await conn.call(PipelineMethods.List, {
+    const { pipelines, total } = await conn.call(PipelineMethods.List, {
       ...(argv.all ? {} : scope()),
       ...(argv.phase ? { phase: split(argv.phase) } : {}),
       ...(argv.status ? { status: split(argv.status) } : {}),
       ...(argv.active ? { active: true } : {}),
       ...(argv['has-session'] !== undefined ? { hasSession: argv['has-session'] } : {}),
       ...(argv.archived ? { archived: true } : {}),
+      ...(limit > 0 ? { limit } : {}),
     });
-    if (argv.json) return printJson(pipelines);
-    if (pipelines.length === 0) return println('no pipelines');
-    process.stdout.write(
-      formatTable(
-        ['id', 'pipeline', 'status', 'phase', 'age', 'in phase'],
-        pipelines.map((p) => [
-          p.id,
-          p.name,
-          statusText(p),
-          p.phase ?? '-',
-          formatAgo(p.createdAt),
-          p.phaseStartedAt && !p.finishedAt ? formatDuration(Date.now() - Date.parse(p.phaseStartedAt)) : '-',
-        ]),
-      ),
-    );
+    printList(pipelines, argv.json);
+    // On stderr, so that stdout stays the list itself (a plain JSON array with --json).
+    if (total > pipelines.length) process.stderr.write(style.dim(pageNote(pipelines.length, total), process.stderr) + '\n');
   });
+}
+
+function printList(pipelines: PipelineInfo[], json: boolean | undefined): void {
+  if (json) return printJson(pipelines);
+  if (pipelines.length === 0) return println('no pipelines');
+  process.stdout.write(
+    formatTable(
+      ['id', 'pipeline', 'status', 'phase', 'age', 'in phase'],
+      pipelines.map((p) => [
+        p.id,
+        p.name,
+        statusText(p),
+        p.phase ?? '-',
+        formatAgo(p.createdAt),
+        p.phaseStartedAt && !p.finishedAt ? formatDuration(Date.now() - Date.parse(p.phaseStartedAt)) : '-',
+      ]),
+    ),
+  );
+}
+
+/** The note under a page that is not everything there is. */
+export function pageNote(shown: number, total: number): string {
+  return `showing the newest ${thousands(shown)} of ${thousands(total)} pipelines; --limit 0 shows all`;
+}
+
+/** 1234567 -> "1,234,567". Not toLocaleString: loading ICU costs ~30 ms of the CLI's start. */
+function thousands(n: number): string {
+  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 
 export function split(s: string): string[] {

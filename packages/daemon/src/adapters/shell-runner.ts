@@ -32,6 +32,12 @@ export interface ShellOptions {
   logFile?: string;
   timeoutMs?: number;
   onOutput?: (data: string, stream: 'stdout' | 'stderr') => void;
+  /**
+   * Called with the process group id as soon as the script has started
+   * (before `started` resolves); record it here for crash clean-up. If ojd
+   * dies before this returns, the spawner process kills the group.
+   */
+  onStarted?: (pgid: number) => void;
 }
 
 const KILL_GRACE_MS = 3000;
@@ -133,6 +139,7 @@ export function runShell(o: ShellOptions): ShellRun {
           pid = p;
           if (p > 0) {
             groups.add(p);
+            o.onStarted?.(p);
             if (stoppedBecause !== null) beginKill();
           }
           resolveStarted(p);

@@ -45,9 +45,7 @@ export async function runStepShell(ctx: PhaseRunContext, script: string, o: Step
       if (o.captureStdout && stream === 'stdout') stdout += data;
       if (o.stream) ctx.output(data);
     },
-  });
-  void run.started.then((pid) => {
-    if (pid > 0) ctx.processGroup(pid);
+    onStarted: (pgid) => ctx.processGroup(pgid),
   });
   let finished = false;
   let stoppedBy: string | null = null;

@@ -229,7 +229,7 @@ export class PipelineEngine {
       waiting: (waitingFor) => this.safeApply(id, { type: 'phaseWaiting', run, waitingFor }),
       running: () => this.safeApply(id, { type: 'phaseRunning', run }),
       output: (data) => this.notify(id, { kind: 'output', run, phase: phaseName, data }),
-      processGroup: (pgid) => this.storage.writeUnsynced(() => this.store.setRunPgid(id, run, pgid)),
+      processGroup: (pgid) => this.storage.write(() => this.store.setRunPgid(id, run, pgid)),
     };
     const handle = this.svc.startPhase(record, phase, run, this.logFile(id, run, phaseName), io);
     this.live.set(id, { run, stop: handle.stop });

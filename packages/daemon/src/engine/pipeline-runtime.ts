@@ -296,9 +296,7 @@ const shellWork: PhaseStep = async (ctx) => {
     logFile: ctx.logFile,
     ...(ctx.phase.timeoutMs ? { timeoutMs: ctx.phase.timeoutMs } : {}),
     onOutput: (data) => ctx.output(data),
-  });
-  void run.started.then((pid) => {
-    if (pid > 0) ctx.processGroup(pid);
+    onStarted: (pgid) => ctx.processGroup(pgid),
   });
   void ctx.stopSignal.then((reason) => run.stop(reason));
   const o = await run.done;

@@ -32,16 +32,18 @@ export function registerPipelineHandlers(router: RpcRouter, d: PipelineHandlerDe
   });
 
   router.handle(PipelineMethods.List, (p) => {
-    const statuses = p?.active ? ACTIVE : p?.status;
-    let list = storage.pipelines.listInfo({
+    const filter = {
       project: p?.project,
-      statuses,
+      statuses: p?.active ? ACTIVE : p?.status,
       phases: p?.phase,
       archived: p?.archived ?? false,
+      hasSession: p?.hasSession,
       limit: p?.limit,
-    });
-    if (p?.hasSession !== undefined) list = list.filter((x) => (x.session !== null) === p.hasSession);
-    return { pipelines: list };
+    };
+    const pipelines = storage.pipelines.listInfo(filter);
+    // A page shorter than the limit is everything there is: no count needed.
+    const total = p?.limit !== undefined && pipelines.length >= p.limit ? storage.pipelines.count(filter) : pipelines.length;
+    return { pipelines, total };
   });
 
   router.handle(PipelineMethods.Show, (p) => {

@@ -102,7 +102,7 @@ export class Daemon implements DaemonContext {
           socket: this.options.socketPath,
         });
       }
-      this.server = new SocketServer(router, this.logger, this.options.socketPath);
+      this.server = new SocketServer(router, this.logger, this.options.socketPath, () => this.storage.makeDurable());
       await this.server.listen();
     } catch (err) {
       this.storageOrNull?.close();

@@ -34,10 +34,16 @@ export class SocketServer {
   private nextId = 1;
   private closing: Promise<void> | null = null;
 
+  /**
+   * @param beforeOutput runs before any answer or notification is written
+   *   (the daemon makes its commits durable there: group commit); when it
+   *   throws, the output is not sent and the connection is closed.
+   */
   constructor(
     private readonly router: RpcRouter,
     private readonly logger: Logger,
     readonly path: string,
+    private readonly beforeOutput: () => void = () => {},
   ) {
     this.server = net.createServer((socket) => this.accept(socket));
     this.server.maxConnections = MAX_CONNECTIONS;
@@ -90,6 +96,13 @@ export class SocketServer {
       pending = [];
       pendingBytes = 0;
       if (closed || socket.destroyed || socket.writableEnded) return;
+      try {
+        this.beforeOutput();
+      } catch (err) {
+        this.logger.error('answers not sent: the state they report could not be made durable', { id, error: String(err) });
+        socket.destroy();
+        return;
+      }
       socket.write(text);
       flowControl();
     };

@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { LaunchRequest } from './launch.js';
 import { ChildSpawner, InlineSpawner, type ProcessSpawner } from './process-spawner.js';
@@ -124,5 +126,32 @@ describe('the spawner process', () => {
     expect((await run(s, { script: 'echo still here' })).out).toBe('still here\n');
     await s.close();
     expect(() => process.kill(pid, 0)).toThrow();
+  });
+});
+
+describe('the spawner process when ojd goes away', () => {
+  it('kills the groups whose start ojd had not acknowledged and leaves the others', async () => {
+    const child = spawn(process.execPath, [ENTRY], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const pids = new Map<number, number>();
+    const lines = createInterface({ input: child.stdout });
+    const bothStarted = new Promise<void>((res) => {
+      lines.on('line', (l) => {
+        const e = JSON.parse(l) as { t: string; id: number; pid: number };
+        if (e.t === 'started') pids.set(e.id, e.pid);
+        if (pids.size === 2) res();
+      });
+    });
+    const req = (id: number) => ({ t: 'run', id, r: { script: 'sleep 30', cwd: dir, env: { PATH: process.env.PATH ?? '' }, pipeOutput: false } });
+    child.stdin.write(`${JSON.stringify(req(1))}\n${JSON.stringify(req(2))}\n`);
+    await bothStarted;
+    child.stdin.write(`${JSON.stringify({ t: 'recorded', id: 1 })}\n`);
+    const exited = new Promise((res) => child.once('exit', res));
+    child.stdin.end();
+    await exited;
+    const deadline = Date.now() + 10_000;
+    while (groupAlive(pids.get(2)!) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(groupAlive(pids.get(2)!)).toBe(false);
+    expect(groupAlive(pids.get(1)!)).toBe(true);
+    process.kill(-pids.get(1)!, 'SIGKILL');
   });
 });

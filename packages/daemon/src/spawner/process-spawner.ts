@@ -14,6 +14,7 @@ import { createInterface } from 'node:readline';
 import { launch, type LaunchEvents, type LaunchRequest } from './launch.js';
 import { decodeEvent, encodeLine } from './spawner-messages.js';
 
+/** `started` is where the caller records the process group: the spawner keeps the group its own until it returns. */
 export interface RunEvents extends LaunchEvents {
   /** The run was lost with the spawner process: its group was killed. */
   lost(reason: string): void;
@@ -130,7 +131,11 @@ export class ChildSpawner implements ProcessSpawner {
     if (!run) return;
     if (e.t === 'started') {
       run.pid = e.pid;
-      run.ev.started(e.pid);
+      try {
+        run.ev.started(e.pid);
+      } finally {
+        if (e.pid > 0) this.child?.stdin?.write(encodeLine({ t: 'recorded', id: e.id }));
+      }
     } else if (e.t === 'out') run.ev.output(e.s, e.d);
     else {
       this.runs.delete(e.id);

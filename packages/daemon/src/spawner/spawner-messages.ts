@@ -5,7 +5,13 @@
  */
 import type { LaunchRequest, OutputStream } from './launch.js';
 
-export type SpawnerRequest = { t: 'run'; id: number; r: LaunchRequest };
+/**
+ * `run` starts a child. `recorded` tells the spawner that ojd has handled the
+ * child's `started` (recorded its process group where it needs to), so the
+ * group is ojd's to end from then on; if ojd dies before that, the spawner
+ * ends the group itself, as nobody else knows of it.
+ */
+export type SpawnerRequest = { t: 'run'; id: number; r: LaunchRequest } | { t: 'recorded'; id: number };
 
 export type SpawnerEvent =
   | { t: 'started'; id: number; pid: number }
@@ -42,6 +48,7 @@ export function decodeRequest(line: string): SpawnerRequest | null {
   }
   if (typeof m !== 'object' || m === null) return null;
   const q = m as Record<string, unknown>;
+  if (q.t === 'recorded' && typeof q.id === 'number') return { t: 'recorded', id: q.id };
   const r = q.r as Record<string, unknown> | undefined;
   if (q.t !== 'run' || typeof q.id !== 'number' || typeof r !== 'object' || r === null) return null;
   if (typeof r.script !== 'string' || typeof r.cwd !== 'string' || typeof r.env !== 'object' || r.env === null) return null;

@@ -8,8 +8,10 @@
  *
  * Requests come one per line on stdin, events go one per line on stdout
  * (spawner-messages.ts). When stdin ends (ojd stopped or died) it exits at
- * once and leaves its children alone: each is in its own process group, and
- * ojd ends or reconciles them exactly as it does after its own crash.
+ * once. Children ojd knew of are left alone: each is in its own process
+ * group, which ojd recorded where it matters and ends or reconciles after a
+ * crash. A child whose start ojd had not yet acknowledged is unknown to
+ * everyone else, so its group is killed here first.
  * Terminal signals (Ctrl-C on a foreground ojd) are ignored: ojd decides.
  */
 import { createInterface } from 'node:readline';
@@ -23,6 +25,9 @@ const send = (e: SpawnerEvent): void => {
 };
 process.stdout.on('error', () => process.exit(0)); // ojd is gone
 
+/** Process groups of children whose start ojd has not acknowledged yet, by run id. */
+const unacknowledged = new Map<number, number>();
+
 const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
 lines.on('line', (line) => {
   const q = decodeRequest(line);
@@ -31,10 +36,29 @@ lines.on('line', (line) => {
     return;
   }
   const id = q.id;
+  if (q.t === 'recorded') {
+    unacknowledged.delete(id);
+    return;
+  }
   launch(q.r, {
-    started: (pid) => send({ t: 'started', id, pid }),
+    started: (pid) => {
+      if (pid > 0) unacknowledged.set(id, pid);
+      send({ t: 'started', id, pid });
+    },
     output: (s, d) => send({ t: 'out', id, s, d }),
-    exited: (code, signal) => send({ t: 'exit', id, code, signal }),
+    exited: (code, signal) => {
+      unacknowledged.delete(id);
+      send({ t: 'exit', id, code, signal });
+    },
   });
 });
-lines.on('close', () => process.exit(0));
+lines.on('close', () => {
+  for (const pgid of unacknowledged.values()) {
+    try {
+      process.kill(-pgid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  process.exit(0);
+});

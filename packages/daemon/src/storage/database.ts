@@ -18,16 +18,19 @@ export interface OpenedDatabase {
   path: string;
   /** Migration versions applied while opening. */
   applied: number[];
+  /** Commits do not wait for the disk; the owner makes them durable (Storage.makeDurable). */
+  groupCommit: boolean;
   close(): void;
 }
 
-export function openDatabase(path: string, options: { readonly?: boolean } = {}): OpenedDatabase {
+export function openDatabase(path: string, options: { readonly?: boolean; groupCommit?: boolean } = {}): OpenedDatabase {
+  const groupCommit = (options.groupCommit ?? false) && !options.readonly;
   const sqlite = new BetterSqlite3(path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
   try {
     sqlite.pragma('busy_timeout = 5000');
     if (!options.readonly) {
       sqlite.pragma('journal_mode = WAL');
-      sqlite.pragma('synchronous = FULL');
+      sqlite.pragma(groupCommit ? 'synchronous = NORMAL' : 'synchronous = FULL');
     }
     sqlite.pragma('foreign_keys = ON');
     const runner = new QueryRunner(sqlite);
@@ -39,6 +42,7 @@ export function openDatabase(path: string, options: { readonly?: boolean } = {})
       db,
       path,
       applied,
+      groupCommit,
       close() {
         if (closed) return;
         closed = true;

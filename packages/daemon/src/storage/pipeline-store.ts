@@ -1,10 +1,11 @@
 /** Pipelines, their phase runs and checkpoints. */
 import type { CheckpointInfo, JsonValue, PhaseRunInfo, PipelineInfo, PipelineStatusName } from '@oj/protocol';
+import type { SelectQueryBuilder } from 'kysely';
 import type { PipelineDefinition } from '../engine/pipeline-definition.js';
 import type { PipelineState, WaitReason } from '../engine/pipeline-state.js';
 import { sql } from './kysely.js';
 import type { OpenedDatabase } from './database.js';
-import type { PipelinesTable } from './schema.js';
+import type { Database, PipelinesTable } from './schema.js';
 
 export interface PipelineRecord {
   state: PipelineState;
@@ -26,6 +27,9 @@ export interface PipelineFilter {
   statuses?: string[] | undefined;
   phases?: string[] | undefined;
   archived?: boolean | undefined;
+  /** Only pipelines whose current phase has an agent session (true) or has none (false). */
+  hasSession?: boolean | undefined;
+  /** At most this many, newest first; absent or 0: all. */
   limit?: number | undefined;
 }
 
@@ -110,12 +114,7 @@ export class PipelineStore {
   }
 
   list(f: PipelineFilter = {}): PipelineRecord[] {
-    let q = this.store.db.selectFrom('pipelines').selectAll();
-    if (f.project) q = q.where('project', '=', f.project);
-    if (f.statuses?.length) q = q.where('status', 'in', f.statuses);
-    if (f.phases?.length) q = q.where('phase', 'in', f.phases);
-    if (f.archived !== undefined) q = q.where('archived', '=', f.archived ? 1 : 0);
-    q = q.orderBy('created_at', 'desc').orderBy('id', 'desc');
+    let q = matching(this.store.db.selectFrom('pipelines').selectAll(), f).orderBy('created_at', 'desc').orderBy('id', 'desc');
     if (f.limit) q = q.limit(f.limit);
     return this.store.runner.all(q).map((row) => fromRow(row));
   }
@@ -127,15 +126,13 @@ export class PipelineStore {
    * copied into JavaScript or parsed.
    */
   listInfo(f: PipelineFilter = {}): PipelineInfo[] {
-    let q = this.store.db
-      .selectFrom('pipelines')
-      .select(INFO_COLUMNS)
-      .select(sql<string>`(select json_group_array(json_extract(value, '$.name')) from json_each(definition, '$.phases'))`.as('phase_names'));
-    if (f.project) q = q.where('project', '=', f.project);
-    if (f.statuses?.length) q = q.where('status', 'in', f.statuses);
-    if (f.phases?.length) q = q.where('phase', 'in', f.phases);
-    if (f.archived !== undefined) q = q.where('archived', '=', f.archived ? 1 : 0);
-    q = q.orderBy('created_at', 'desc').orderBy('id', 'desc');
+    let q = matching(
+      this.store.db
+        .selectFrom('pipelines')
+        .select(INFO_COLUMNS)
+        .select(sql<string>`(select json_group_array(json_extract(value, '$.name')) from json_each(definition, '$.phases'))`.as('phase_names')),
+      f,
+    ).orderBy('created_at', 'desc').orderBy('id', 'desc');
     if (f.limit) q = q.limit(f.limit);
     return this.store.runner.all(q).map((row) => ({
       id: row.id,
@@ -159,6 +156,12 @@ export class PipelineStore {
       phases: JSON.parse(row.phase_names) as string[],
       session: row.session,
     }));
+  }
+
+  /** How many pipelines match the filter; its limit is ignored (the total a page of listInfo is out of). */
+  count(f: PipelineFilter = {}): number {
+    const q = matching(this.store.db.selectFrom('pipelines').select((eb) => eb.fn.countAll<number>().as('n')), f);
+    return Number(this.store.runner.first(q)?.n ?? 0);
   }
 
   active(): PipelineRecord[] {
@@ -249,6 +252,16 @@ export class PipelineStore {
       .all(this.store.db.selectFrom('checkpoints').selectAll().where('pipeline_id', '=', pipelineId).orderBy('id'))
       .map((c) => ({ phase: c.phase, message: c.message, time: iso(c.time) }));
   }
+}
+
+/** The filter's conditions (all but the limit) on a query of the pipelines table. */
+function matching<O>(q: SelectQueryBuilder<Database, 'pipelines', O>, f: PipelineFilter): SelectQueryBuilder<Database, 'pipelines', O> {
+  if (f.project) q = q.where('project', '=', f.project);
+  if (f.statuses?.length) q = q.where('status', 'in', f.statuses);
+  if (f.phases?.length) q = q.where('phase', 'in', f.phases);
+  if (f.archived !== undefined) q = q.where('archived', '=', f.archived ? 1 : 0);
+  if (f.hasSession !== undefined) q = q.where('session', f.hasSession ? 'is not' : 'is', null);
+  return q;
 }
 
 function iso(ms: number): string {

@@ -25,6 +25,8 @@ type Param = string | number | bigint | Buffer | null;
 
 export class QueryRunner {
   private readonly cache = new Map<string, BetterSqlite3.Statement>();
+  /** SQLite's count of rows changed by this connection when it last made them durable. */
+  private durableChanges = -1;
 
   constructor(readonly sqlite: BetterSqlite3.Database) {}
 
@@ -64,18 +66,29 @@ export class QueryRunner {
   }
 
   /**
-   * A transaction whose commit does not wait for the disk (synchronous=NORMAL
-   * for this one commit): in WAL mode it survives a crash of the process, not
-   * a power loss. The next ordinary commit syncs it along with its own.
+   * Makes every commit so far durable against a power loss, when any is not
+   * yet (group commit: see Storage.makeDurable). A one-row commit with
+   * synchronous=FULL: SQLite fsyncs the WAL, which holds it and every commit
+   * before it.
    */
-  unsyncedTransaction<T>(fn: () => T): T {
-    if (this.sqlite.inTransaction) return this.transaction(fn);
-    const level = this.sqlite.pragma('synchronous', { simple: true }) as number;
-    this.sqlite.pragma('synchronous = NORMAL');
+  makeDurable(): boolean {
+    if (this.sqlite.inTransaction) return false;
+    const changes = this.totalChanges();
+    if (changes === this.durableChanges) return false;
+    this.sqlite.pragma('synchronous = FULL');
     try {
-      return this.transaction(fn);
+      this.statement("insert into meta (key, value) values ('durable_at', ?) on conflict (key) do update set value = excluded.value").run(
+        new Date().toISOString(),
+      );
     } finally {
-      this.sqlite.pragma(`synchronous = ${level}`);
+      this.sqlite.pragma('synchronous = NORMAL');
     }
+    this.durableChanges = this.totalChanges();
+    return true;
+  }
+
+  /** Rows inserted, updated or deleted through this connection since it opened (SQLite's total_changes()). */
+  private totalChanges(): number {
+    return (this.statement('select total_changes() as n').get() as { n: number }).n;
   }
 }

@@ -8,10 +8,14 @@ import { openDatabase, type OpenedDatabase } from './database.js';
 import { EventStore } from './event-store.js';
 import { PipelineStore } from './pipeline-store.js';
 
+/** A commit nobody was told about is on the disk this soon at the latest. */
+export const DURABLE_WITHIN_MS = 500;
+
 export class Storage {
   readonly events: EventStore;
   readonly pipelines: PipelineStore;
   private pending: (() => void)[] | null = null;
+  private durableTimer: NodeJS.Timeout | null = null;
 
   private constructor(
     readonly database: OpenedDatabase,
@@ -22,7 +26,9 @@ export class Storage {
   }
 
   static open(path: string, now: () => number = Date.now): Storage {
-    return new Storage(openDatabase(path), now);
+    const s = new Storage(openDatabase(path, { groupCommit: true }), now);
+    s.runner.makeDurable(); // migrations, before anything is answered
+    return s;
   }
 
   get runner() {
@@ -35,30 +41,41 @@ export class Storage {
 
   /** Runs fn in one transaction (joining an enclosing one). */
   write<T>(fn: () => T): T {
-    return this.writeWith(fn, false);
-  }
-
-  /**
-   * Like write(), for a record that only matters while this machine keeps
-   * running (a child's process group: a power loss ends the group too). Its
-   * commit survives a crash of ojd but does not wait for the disk.
-   */
-  writeUnsynced<T>(fn: () => T): T {
-    return this.writeWith(fn, true);
-  }
-
-  private writeWith<T>(fn: () => T, unsynced: boolean): T {
     if (this.pending) return fn();
     const pending: (() => void)[] = [];
     this.pending = pending;
     let result: T;
     try {
-      result = unsynced ? this.runner.unsyncedTransaction(fn) : this.runner.transaction(fn);
+      result = this.runner.transaction(fn);
     } finally {
       this.pending = null;
     }
+    this.scheduleDurable();
     for (const cb of pending) cb();
     return result;
+  }
+
+  /**
+   * Group commit. A write commits to the WAL without waiting for the disk
+   * (synchronous=NORMAL): from that moment it survives a crash of ojd. It is
+   * made durable against a power loss, one fsync for every commit since the
+   * last one, before anything that depends on it leaves the daemon (the
+   * socket server calls this before it writes answers and notifications),
+   * and otherwise within DURABLE_WITHIN_MS. Returns whether it synced.
+   */
+  makeDurable(): boolean {
+    if (this.durableTimer) clearTimeout(this.durableTimer);
+    this.durableTimer = null;
+    return this.runner.makeDurable();
+  }
+
+  private scheduleDurable(): void {
+    if (this.durableTimer || !this.database.groupCommit) return;
+    this.durableTimer = setTimeout(() => {
+      this.durableTimer = null;
+      this.runner.makeDurable();
+    }, DURABLE_WITHIN_MS);
+    this.durableTimer.unref();
   }
 
   /** Runs cb after the current write commits (at once outside a write). */
@@ -68,6 +85,9 @@ export class Storage {
   }
 
   close(): void {
+    if (this.durableTimer) clearTimeout(this.durableTimer);
+    this.durableTimer = null;
+    if (this.database.groupCommit) this.runner.makeDurable();
     this.database.close();
   }
 }

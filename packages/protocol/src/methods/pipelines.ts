@@ -65,7 +65,11 @@ export const Create = method<{ pipeline: PipelineInfo }>()(
   'Create and start a pipeline from a definition with the given inputs.',
 );
 
-export const List = method<{ pipelines: PipelineInfo[] }>()(
+export const List = method<{
+  pipelines: PipelineInfo[];
+  /** How many pipelines match the filters, ignoring `limit`. */
+  total: number;
+}>()(
   'pipelines.list',
   z
     .object({
@@ -79,7 +83,7 @@ export const List = method<{ pipelines: PipelineInfo[] }>()(
     })
     .strict()
     .optional(),
-  'List pipelines (newest first); `active` = not done, failed or cancelled.',
+  'List pipelines, newest first: at most `limit` (all without it), and `total`, how many match ignoring the limit. `active` = not done, failed or cancelled; `hasSession` = has an agent session (false: has none).',
 );
 
 export const Show = method<{
