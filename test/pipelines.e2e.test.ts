@@ -326,7 +326,7 @@ describe('oj pipeline list pages', () => {
     expect(table.stdout.trim().split('\n').slice(1).map((l) => l.split(/\s+/)[0])).toEqual(newest.slice(0, 3));
     expect(table.stderr).toBe('showing the newest 3 of 12 pipelines; --limit 0 shows all\n');
 
-    // --limit 0 and the default page (100) hold all 12: no note.
+    // --limit 0 and the default page (50) hold all 12: no note.
     for (const args of [['--limit', '0'], []]) {
       const all = await t.oj(['pipeline', 'list', ...args, '--json'], { cwd: root });
       expect((JSON.parse(all.stdout) as { id: string }[]).map((p) => p.id)).toEqual(newest);

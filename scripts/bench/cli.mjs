@@ -1,6 +1,6 @@
 /**
  * CLI round trip: `oj status --json`, `oj pipeline list --json` (1,000
- * pipelines stored: the default page, the newest 100) and `oj pipeline list
+ * pipelines stored: the default page, the newest 50) and `oj pipeline list
  * --json --limit 0` (all 1,000) against `node -e 0`, interleaved run by run
  * (the order rotates each round so no command always follows another).
  */
@@ -38,7 +38,7 @@ export async function cliBench(ctx) {
   }
   const floor = median(samples['node -e 0']);
   ctx.row({ section: 'CLI', name: 'node -e 0 (floor)', value: floor, unit: 'ms' });
-  const notes = { 'oj pipeline list --json': 'the default page: newest 100', 'oj pipeline list --json --limit 0': 'all 1,000' };
+  const notes = { 'oj pipeline list --json': 'the default page: newest 50', 'oj pipeline list --json --limit 0': 'all 1,000' };
   for (const n of ['oj --version', 'oj status --json', 'oj pipeline list --json', 'oj pipeline list --json --limit 0']) {
     const v = median(samples[n]);
     // The goal is for what people and scripts run by default; the full listing is shown for comparison.

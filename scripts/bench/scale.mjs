@@ -3,7 +3,7 @@
  * start-up (spawn until its socket answers: open, migrate, reconcile,
  * listen) against the same daemon on an empty state directory, alternating;
  * `oj pipeline list --json --limit 0` (all of them) and `oj pipeline list
- * --json` (the default page, the newest 100) against `node -e 0`; the
+ * --json` (the default page, the newest 50) against `node -e 0`; the
  * daemon's RSS after listing them all.
  */
 import { join } from 'node:path';
@@ -51,6 +51,6 @@ export async function scaleBench(ctx) {
   const count = pipelines.toLocaleString('en');
   ctx.row({ section: 'Scale', name: `oj pipeline list --json --limit 0 (${count})`, value: l, unit: 'ms', floorName: 'node -e 0', floor: n, ratio: l / n, note: `all ${count}` });
   const p = median(page);
-  ctx.row({ section: 'Scale', name: `oj pipeline list --json (${count} stored)`, value: p, unit: 'ms', floorName: 'node -e 0', floor: n, ratio: p / n, note: 'the default page: newest 100' });
+  ctx.row({ section: 'Scale', name: `oj pipeline list --json (${count} stored)`, value: p, unit: 'ms', floorName: 'node -e 0', floor: n, ratio: p / n, note: 'the default page: newest 50' });
   ctx.row({ section: 'Scale', name: 'daemon RSS after listing', value: Math.max(...rss), unit: 'MB' });
 }

@@ -15,6 +15,7 @@ import { sessionsMigration } from './migrations/v5-sessions.js';
 import { escalationsMigration } from './migrations/v6-escalations.js';
 import { pipelineSessionMigration } from './migrations/v7-pipeline-session.js';
 import { monitorsMigration } from './migrations/v8-monitors.js';
+import { pipelineListingMigration } from './migrations/v9-pipeline-listing.js';
 
 export interface Migration {
   version: number;
@@ -100,7 +101,7 @@ export const migrations: Migration[] = [
   },
 ];
 
-migrations.push(queuesMigration, coordinationMigration, sessionsMigration, escalationsMigration, pipelineSessionMigration, monitorsMigration);
+migrations.push(queuesMigration, coordinationMigration, sessionsMigration, escalationsMigration, pipelineSessionMigration, monitorsMigration, pipelineListingMigration);
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]?.version ?? 0;
 
