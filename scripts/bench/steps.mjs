@@ -17,6 +17,7 @@ export async function stepsBench(ctx) {
   const rpc = await BenchClient.connect(daemon.socket);
   try {
     const floorRun = async () => (await timeRun('bash', ['-c', `for i in $(seq ${PHASES}); do bash -c true; done`], { env: daemon.env })).ms;
+    const nodeRun = async () => (await timeRun(process.execPath, [join(import.meta.dirname, 'floors', 'node-spawns.mjs'), String(PHASES)], { env: daemon.env })).ms;
     const ojRun = async () => {
       const t0 = now();
       const { pipeline } = await rpc.call('pipelines.create', { project, pipeline: 'steps' });
@@ -26,17 +27,17 @@ export async function stepsBench(ctx) {
       return ms;
     };
     await floorRun();
+    await nodeRun();
     await ojRun();
     const rounds = ctx.quick ? 2 : 3;
     const floor = [];
+    const nodeFloor = [];
     const oj = [];
     for (let r = 0; r < rounds; r++) {
-      if (r % 2) {
-        oj.push(await ojRun());
-        floor.push(await floorRun());
-      } else {
-        floor.push(await floorRun());
-        oj.push(await ojRun());
+      const order = r % 2 ? [ojRun, nodeRun, floorRun] : [floorRun, nodeRun, ojRun];
+      for (const run of order) {
+        const ms = await run();
+        (run === ojRun ? oj : run === nodeRun ? nodeFloor : floor).push(ms);
       }
     }
     if (process.env.OJ_BENCH_DEBUG) process.stderr.write(`steps: oj ${oj.map(Math.round)} floor ${floor.map(Math.round)}\n`);
@@ -52,7 +53,18 @@ export async function stepsBench(ctx) {
       ratio: o / f,
       goal: '≤ 1.5×',
       met: o / f <= 1.5,
-      note: `${((o - f) / PHASES).toFixed(2)} ms orchestration per phase`,
+      note: `${((o - f) / PHASES).toFixed(2)} ms per phase above bash`,
+    });
+    const nf = median(nodeFloor);
+    ctx.row({
+      section: 'Pipeline',
+      name: '  same pipeline',
+      value: o,
+      unit: 'ms',
+      floorName: `bare Node: ${PHASES}× spawn bash -c true`,
+      floor: nf,
+      ratio: o / nf,
+      note: `${((o - nf) / PHASES).toFixed(2)} ms of oj per phase; Node's spawn is ${(nf / f).toFixed(2)}× bash's`,
     });
   } finally {
     rpc.close();

@@ -133,6 +133,7 @@ async function status(json: boolean): Promise<number> {
 
 export function printDaemonStatus(s: DaemonStatus): void {
   println(`ojd ${s.version} running, pid ${s.pid}, up ${formatDuration(s.uptimeMs)}`);
+  if (s.spawnerPid !== null) println(`  spawner    pid ${s.spawnerPid} (starts shell children for ojd)`);
   println(`  socket     ${s.socket}`);
   println(`  state dir  ${s.stateDir}`);
   println(`  log        ${s.log}`);

@@ -221,6 +221,7 @@ export class Daemon implements DaemonContext {
     return {
       version: OJ_VERSION,
       pid: process.pid,
+      spawnerPid: processSpawner().pid(),
       startedAt: new Date(this.startedAt).toISOString(),
       uptimeMs: this.now() - this.startedAt,
       socket: this.options.socketPath,

@@ -11,6 +11,8 @@ export interface HelloResult {
 export interface DaemonStatus {
   version: string;
   pid: number;
+  /** The spawner process that starts shell children for ojd (null: not running, or OJ_SPAWNER=inline). */
+  spawnerPid: number | null;
   startedAt: string;
   uptimeMs: number;
   socket: string;
