@@ -6,6 +6,7 @@
  * started outlives it. Every group is tracked until it is empty, so a daemon
  * stop can end them all (`stopAllShells`) and leave no orphan behind.
  */
+import { appendFileSync } from 'node:fs';
 import { processSpawner } from '../spawner/process-spawner.js';
 
 export interface ShellRun {
@@ -41,6 +42,16 @@ export interface ShellOptions {
 }
 
 const KILL_GRACE_MS = 3000;
+/** How many times a run lost with a dead spawner process is started again. */
+const LOST_RELAUNCHES = 1;
+
+function appendNote(logFile: string, text: string): void {
+  try {
+    appendFileSync(logFile, `[oj] ${text}\n`);
+  } catch {
+    // the log is a convenience here
+  }
+}
 
 /** Process groups started here that may still have members. */
 const groups = new Set<number>();
@@ -132,26 +143,39 @@ export function runShell(o: ShellOptions): ShellRun {
       }
       resolve({ exitCode, signal, timedOut, stoppedBecause });
     };
-    processSpawner().launch(
-      { script: o.script, cwd: o.cwd, env: o.env, logFile: o.logFile, pipeOutput: o.onOutput !== undefined },
-      {
-        started: (p) => {
-          pid = p;
-          if (p > 0) {
-            groups.add(p);
-            o.onStarted?.(p);
-            if (stoppedBecause !== null) beginKill();
-          }
-          resolveStarted(p);
+    let relaunches = 0;
+    const launch = () =>
+      processSpawner().launch(
+        { script: o.script, cwd: o.cwd, env: o.env, logFile: o.logFile, pipeOutput: o.onOutput !== undefined },
+        {
+          started: (p) => {
+            pid = p;
+            if (p > 0) {
+              groups.add(p);
+              o.onStarted?.(p);
+              if (stoppedBecause !== null) beginKill();
+            }
+            resolveStarted(p);
+          },
+          output: (stream, text) => o.onOutput?.(text, stream),
+          exited: finish,
+          lost: (reason) => {
+            // The spawner process died and took the run's group with it: run the
+            // script again once, as a restarted daemon re-runs a phase (at least once).
+            if (pid > 0) groups.delete(pid);
+            if (stoppedBecause === null && relaunches < LOST_RELAUNCHES) {
+              relaunches++;
+              pid = -1;
+              if (o.logFile) appendNote(o.logFile, `${reason} while this ran; running it again`);
+              launch();
+              return;
+            }
+            stoppedBecause ??= reason;
+            finish(null, null);
+          },
         },
-        output: (stream, text) => o.onOutput?.(text, stream),
-        exited: finish,
-        lost: (reason) => {
-          stoppedBecause ??= reason;
-          finish(null, null);
-        },
-      },
-    );
+      );
+    launch();
   });
   return { started, done, stop };
 }

@@ -1,0 +1,66 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { ChildSpawner, InlineSpawner, useProcessSpawner } from '../spawner/process-spawner.js';
+import { runShell } from './shell-runner.js';
+
+/** The compiled spawner script (npm test builds before it runs the tests). */
+const ENTRY = resolve(import.meta.dirname, '../../dist/spawner/spawner-process.js');
+const dir = mkdtempSync(join(tmpdir(), 'oj-shell-'));
+const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(() => useProcessSpawner(new InlineSpawner()));
+
+async function until(what: string, check: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe('runShell through the spawner process', () => {
+  it('runs a script again, once, when the spawner dies under it, recording each process group', async () => {
+    const spawner = new ChildSpawner(() => {}, ENTRY);
+    useProcessSpawner(spawner);
+    const runs = join(dir, 'runs');
+    const go = join(dir, 'go');
+    const log = join(dir, 'lost.log');
+    const groups: number[] = [];
+    const run = runShell({
+      script: `echo run >> ${runs}; while [ ! -e ${go} ]; do sleep 0.02; done`,
+      cwd: dir,
+      env,
+      logFile: log,
+      onStarted: (pgid) => groups.push(pgid),
+    });
+    await until('the first run', () => existsSync(runs));
+    const first = spawner.pid();
+    process.kill(first!, 'SIGKILL');
+    await until('the second run', () => readFileSync(runs, 'utf8') === 'run\nrun\n');
+    writeFileSync(go, '');
+    const o = await run.done;
+    expect(o).toMatchObject({ exitCode: 0, stoppedBecause: null });
+    expect(groups).toHaveLength(2);
+    expect(groups[0]).not.toBe(groups[1]);
+    expect(spawner.pid()).not.toBe(first);
+    expect(readFileSync(log, 'utf8')).toMatch(/\[oj\] oj's process spawner exited \(SIGKILL\) while this ran; running it again/);
+    await spawner.close();
+  });
+
+  it('gives up with the reason when the spawner dies a second time', async () => {
+    const spawner = new ChildSpawner(() => {}, ENTRY);
+    useProcessSpawner(spawner);
+    const groups: number[] = [];
+    const run = runShell({ script: 'sleep 30', cwd: dir, env, onStarted: (pgid) => groups.push(pgid) });
+    for (let n = 1; n <= 2; n++) {
+      await until(`start ${n}`, () => groups.length === n);
+      process.kill(spawner.pid()!, 'SIGKILL');
+    }
+    const o = await run.done;
+    expect(o.exitCode).toBeNull();
+    expect(o.stoppedBecause).toMatch(/process spawner exited/);
+    await spawner.close();
+  });
+});
