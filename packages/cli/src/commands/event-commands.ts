@@ -4,6 +4,7 @@ import type { Argv } from 'yargs';
 import { UsageError, printJson, println } from '../output/print.js';
 import { style } from '../output/style.js';
 import { formatClock } from '../output/time.js';
+import { checkLimit } from './limit-option.js';
 import { currentProject, withDaemon } from './run-command.js';
 
 export function emitCommand(y: Argv): Argv {
@@ -44,7 +45,8 @@ export function eventsCommand(y: Argv): Argv {
         .option('limit', { alias: 'n', type: 'number', describe: 'how many (default 100)' })
         .option('follow', { alias: 'f', type: 'boolean', describe: 'keep streaming new events' })
         .option('project', { type: 'string', describe: 'only events of this project root' })
-        .option('json', { type: 'boolean', describe: 'one JSON object per line' }),
+        .option('json', { type: 'boolean', describe: 'one JSON object per line' })
+        .check(checkLimit('events', { zeroMeansAll: false })),
     (argv) =>
       withDaemon(async (conn) => {
         const filter = {

@@ -8,7 +8,8 @@ import { style } from '../output/style.js';
 import { formatTable } from '../output/table.js';
 import { formatAgo, formatDuration } from '../output/time.js';
 import { followPipeline } from './pipeline-follow.js';
-import { DEFAULT_LIMIT, isLimit, listPipelines, scope, split, statusText } from './pipeline-list.js';
+import { checkLimit } from './limit-option.js';
+import { DEFAULT_LIMIT, listPipelines, scope, split, statusText } from './pipeline-list.js';
 import { withDaemon } from './run-command.js';
 
 export function pipelineCommands(y: Argv): Argv {
@@ -26,7 +27,7 @@ export function pipelineCommands(y: Argv): Argv {
           .option('all', { type: 'boolean', describe: 'every project, not only this one' })
           .option('limit', { alias: 'n', type: 'number', default: DEFAULT_LIMIT, describe: 'show the newest N (0: all)' })
           .option('json', { type: 'boolean' })
-          .check((argv) => isLimit(argv.limit) || '--limit takes a whole number of pipelines, 0 or more (0 shows all)'),
+          .check(checkLimit('pipelines')),
       (argv) => listPipelines(argv),
     )
     .command(

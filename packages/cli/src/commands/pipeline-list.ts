@@ -24,8 +24,6 @@ export interface ListArgs {
 /** How many pipelines `oj pipeline list` shows unless --limit says otherwise. */
 export const DEFAULT_LIMIT = 50;
 
-/** Whether n is a valid --limit: a whole number, 0 (all) or more. */
-export const isLimit = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
 
 /** This project's scope for a request, when the current directory is in one. */
 export const scope = (): { project?: string } => {

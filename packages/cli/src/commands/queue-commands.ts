@@ -9,6 +9,7 @@ import { formatAgo } from '../output/time.js';
 import { parseItemArgs, parseJsonItems } from './queue-args.js';
 import { projectOf, withProjectOption } from './queue-scope.js';
 import { withDaemon } from './run-command.js';
+import { checkLimit } from './limit-option.js';
 
 export { cronCommands } from './cron-commands.js';
 export { workerCommands } from './worker-commands.js';
@@ -28,9 +29,10 @@ export function queueCommands(y: Argv): Argv {
         a
           .positional('queue', { type: 'string', describe: 'queue name' })
           .option('status', { type: 'string', describe: `only these statuses (comma-separated: ${STATUSES.join(', ')})` })
-          .option('limit', { alias: 'n', type: 'number', describe: 'at most this many items' })
+          .option('limit', { alias: 'n', type: 'number', describe: `at most this many items (default ${HUMAN_LIMIT}, with --json all; 0: all)` })
           .option('pull', { type: 'boolean', default: true, describe: 'run a source queue\'s command first (--no-pull to skip)' })
-          .option('json', { type: 'boolean' }),
+          .option('json', { type: 'boolean' })
+          .check(checkLimit('items')),
       (argv) =>
         withDaemon(async (conn) => {
           const project = projectOf(argv);
@@ -64,8 +66,9 @@ export function queueCommands(y: Argv): Argv {
       (a) =>
         a
           .option('status', { type: 'string', describe: `only these statuses (comma-separated: ${STATUSES.join(', ')})` })
-          .option('limit', { alias: 'n', type: 'number', describe: 'at most this many items' })
-          .option('json', { type: 'boolean' }),
+          .option('limit', { alias: 'n', type: 'number', describe: `at most this many items (default ${HUMAN_LIMIT}, with --json all; 0: all)` })
+          .option('json', { type: 'boolean' })
+          .check(checkLimit('items')),
       (argv) => withDaemon((conn) => listItems(conn, projectOf(argv), undefined, argv)),
     )
     .command(
