@@ -63,4 +63,17 @@ describe('runShell through the spawner process', () => {
     expect(o.stoppedBecause).toMatch(/process spawner exited/);
     await spawner.close();
   });
+
+  it('does not start a run again when ojd itself closes the spawner', async () => {
+    const spawner = new ChildSpawner(() => {}, ENTRY);
+    useProcessSpawner(spawner);
+    const groups: number[] = [];
+    const run = runShell({ script: 'sleep 30', cwd: dir, env, onStarted: (pgid) => groups.push(pgid) });
+    await until('the start', () => groups.length === 1);
+    await spawner.close();
+    const o = await run.done;
+    expect(o.stoppedBecause).toBe('ojd stopped its process spawner');
+    expect(groups).toHaveLength(1);
+    expect(spawner.pid()).toBeNull();
+  });
 });

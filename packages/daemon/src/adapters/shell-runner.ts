@@ -159,11 +159,11 @@ export function runShell(o: ShellOptions): ShellRun {
           },
           output: (stream, text) => o.onOutput?.(text, stream),
           exited: finish,
-          lost: (reason) => {
+          lost: (reason, again) => {
             // The spawner process died and took the run's group with it: run the
             // script again once, as a restarted daemon re-runs a phase (at least once).
             if (pid > 0) groups.delete(pid);
-            if (stoppedBecause === null && relaunches < LOST_RELAUNCHES) {
+            if (again && stoppedBecause === null && relaunches < LOST_RELAUNCHES) {
               relaunches++;
               pid = -1;
               if (o.logFile) appendNote(o.logFile, `${reason} while this ran; running it again`);

@@ -16,8 +16,11 @@ import { decodeEvent, encodeLine } from './spawner-messages.js';
 
 /** `started` is where the caller records the process group: the spawner keeps the group its own until it returns. */
 export interface RunEvents extends LaunchEvents {
-  /** The run was lost with the spawner process: its group was killed. */
-  lost(reason: string): void;
+  /**
+   * The run was lost with the spawner process: its group was killed.
+   * `again`: whether starting it again makes sense (not while ojd closes the spawner).
+   */
+  lost(reason: string, again: boolean): void;
 }
 
 export interface ProcessSpawner {
@@ -147,14 +150,15 @@ export class ChildSpawner implements ProcessSpawner {
   private died(child: ChildProcess, code: number | null, signal: string | null): void {
     if (this.child === child) this.child = null;
     if (this.runs.size === 0 && this.closing) return;
-    const reason = `oj's process spawner exited (${signal ?? `code ${code}`})`;
+    const closing = this.closing !== null;
+    const reason = closing ? 'ojd stopped its process spawner' : `oj's process spawner exited (${signal ?? `code ${code}`})`;
     if (this.runs.size > 0) this.onProblem('the process spawner exited with runs in flight', { runs: this.runs.size, code, signal });
     const lost = [...this.runs.values()];
     this.runs.clear();
     for (const run of lost) {
       if (run.pid === null) run.ev.started(-1);
       else killGroup(run.pid);
-      run.ev.lost(reason);
+      run.ev.lost(reason, !closing);
     }
   }
 }
