@@ -5,7 +5,8 @@
  *
  * The spawner process is started on first use and again after it dies. If it
  * dies with runs in flight, their process groups are killed (nothing keeps
- * running unwatched) and each run ends as stopped, with the reason.
+ * running unwatched) and each run is reported lost, with the reason; runShell
+ * then starts it once more.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -24,11 +25,10 @@ export interface RunEvents extends LaunchEvents {
 }
 
 export interface ProcessSpawner {
-  readonly mode: 'process' | 'inline';
   launch(r: LaunchRequest, ev: RunEvents): void;
   /** Starts the spawner process ahead of the first run. */
   warm(): void;
-  /** Stops the spawner process (runs still in flight are left to their process groups). */
+  /** Stops the spawner process; runs still in flight are killed and reported lost (not to be started again). */
   close(): Promise<void>;
   /** The spawner process's pid while it runs (null inline or not started). */
   pid(): number | null;
@@ -38,7 +38,6 @@ export interface ProcessSpawner {
 export const SPAWNER_ENTRY = fileURLToPath(new URL('./spawner-process.js', import.meta.url));
 
 export class InlineSpawner implements ProcessSpawner {
-  readonly mode = 'inline';
   launch(r: LaunchRequest, ev: RunEvents): void {
     launch(r, ev);
   }
@@ -55,7 +54,6 @@ interface InFlight {
 }
 
 export class ChildSpawner implements ProcessSpawner {
-  readonly mode = 'process';
   private child: ChildProcess | null = null;
   private readonly runs = new Map<number, InFlight>();
   private nextId = 1;
@@ -108,7 +106,10 @@ export class ChildSpawner implements ProcessSpawner {
     child.stdin?.on('error', () => {}); // a dead spawner shows as 'exit'
     createInterface({ input: child.stdout!, crlfDelay: Infinity }).on('line', (line) => this.receive(line));
     child.once('exit', (code, signal) => this.died(child, code, signal));
-    child.once('error', (err) => this.onProblem('the process spawner could not start', { error: err.message }));
+    child.once('error', (err) => {
+      this.onProblem('the process spawner could not start', { error: err.message });
+      this.died(child, null, null); // 'exit' may never come
+    });
     this.ref(child, false);
     return child;
   }
@@ -148,7 +149,8 @@ export class ChildSpawner implements ProcessSpawner {
   }
 
   private died(child: ChildProcess, code: number | null, signal: string | null): void {
-    if (this.child === child) this.child = null;
+    if (this.child !== child) return; // already handled (both 'error' and 'exit' came)
+    this.child = null;
     if (this.runs.size === 0 && this.closing) return;
     const closing = this.closing !== null;
     const reason = closing ? 'ojd stopped its process spawner' : `oj's process spawner exited (${signal ?? `code ${code}`})`;
