@@ -5,6 +5,7 @@
  * so a daemon restart neither resets a timeout nor grants fresh retries.
  */
 import type { OpenedDatabase } from './database.js';
+import type { GuardWaitsTable } from './schema-coordination.js';
 
 export type GuardStage = 'pre' | 'post';
 
@@ -42,18 +43,7 @@ export class GuardStore {
         .where('guard', '=', k.guard)
         .where('stage', '=', k.stage),
     );
-    return r
-      ? {
-          pipelineId: r.pipeline_id,
-          phase: r.phase,
-          guard: r.guard,
-          stage: r.stage as GuardStage,
-          startedAt: r.started_at,
-          checks: r.checks,
-          timeouts: r.timeouts,
-          lastError: r.last_error,
-        }
-      : undefined;
+    return r ? fromRow(r) : undefined;
   }
 
   upsert(row: GuardWaitRow): void {
@@ -96,28 +86,23 @@ export class GuardStore {
   of(pipelineId: string, phase?: string): GuardWaitRow[] {
     let q = this.db.selectFrom('guard_waits').selectAll().where('pipeline_id', '=', pipelineId);
     if (phase !== undefined) q = q.where('phase', '=', phase);
-    return this.runner.all(q).map((r) => ({
-      pipelineId: r.pipeline_id,
-      phase: r.phase,
-      guard: r.guard,
-      stage: r.stage as GuardStage,
-      startedAt: r.started_at,
-      checks: r.checks,
-      timeouts: r.timeouts,
-      lastError: r.last_error,
-    }));
+    return this.runner.all(q).map(fromRow);
   }
 
   all(): GuardWaitRow[] {
-    return this.runner.all(this.db.selectFrom('guard_waits').selectAll()).map((r) => ({
-      pipelineId: r.pipeline_id,
-      phase: r.phase,
-      guard: r.guard,
-      stage: r.stage as GuardStage,
-      startedAt: r.started_at,
-      checks: r.checks,
-      timeouts: r.timeouts,
-      lastError: r.last_error,
-    }));
+    return this.runner.all(this.db.selectFrom('guard_waits').selectAll()).map(fromRow);
   }
+}
+
+function fromRow(r: GuardWaitsTable): GuardWaitRow {
+  return {
+    pipelineId: r.pipeline_id,
+    phase: r.phase,
+    guard: r.guard,
+    stage: r.stage as GuardStage,
+    startedAt: r.started_at,
+    checks: r.checks,
+    timeouts: r.timeouts,
+    lastError: r.last_error,
+  };
 }

@@ -3,7 +3,9 @@
  * (first come first served, weights, staleness) live in the coordinator,
  * which calls these inside its write transactions.
  */
+import type { Selectable, SelectQueryBuilder } from 'kysely';
 import type { OpenedDatabase } from './database.js';
+import type { Database } from './schema.js';
 
 export type ResourceKind = 'lock' | 'semaphore';
 export type HolderKind = 'pipeline' | 'external';
@@ -63,30 +65,22 @@ export class ResourceStore {
     return this.store.runner;
   }
 
+  /** Rows of one resource in either table. */
+  private of<T extends 'resource_holds' | 'resource_waiters'>(table: T, k: ResourceKey) {
+    return this.db
+      .selectFrom(table as 'resource_holds' | 'resource_waiters')
+      .selectAll()
+      .where('kind', '=', k.kind)
+      .where('project', '=', k.project)
+      .where('resource', '=', k.resource) as unknown as SelectQueryBuilder<Database, T, Selectable<Database[T]>>;
+  }
+
   holds(k: ResourceKey): HoldRow[] {
-    return this.runner
-      .all(
-        this.db
-          .selectFrom('resource_holds')
-          .selectAll()
-          .where('kind', '=', k.kind)
-          .where('project', '=', k.project)
-          .where('resource', '=', k.resource)
-          .orderBy('id'),
-      )
-      .map(holdRow);
+    return this.runner.all(this.of('resource_holds', k).orderBy('id')).map(holdRow);
   }
 
   hold(k: ResourceKey, holder: string): HoldRow | undefined {
-    const row = this.runner.first(
-      this.db
-        .selectFrom('resource_holds')
-        .selectAll()
-        .where('kind', '=', k.kind)
-        .where('project', '=', k.project)
-        .where('resource', '=', k.resource)
-        .where('holder', '=', holder),
-    );
+    const row = this.runner.first(this.of('resource_holds', k).where('holder', '=', holder));
     return row ? holdRow(row) : undefined;
   }
 
@@ -149,29 +143,11 @@ export class ResourceStore {
   // waiters
 
   waiters(k: ResourceKey): WaiterRow[] {
-    return this.runner
-      .all(
-        this.db
-          .selectFrom('resource_waiters')
-          .selectAll()
-          .where('kind', '=', k.kind)
-          .where('project', '=', k.project)
-          .where('resource', '=', k.resource)
-          .orderBy('id'),
-      )
-      .map(waiterRow);
+    return this.runner.all(this.of('resource_waiters', k).orderBy('id')).map(waiterRow);
   }
 
   waiter(k: ResourceKey, holder: string): WaiterRow | undefined {
-    const row = this.runner.first(
-      this.db
-        .selectFrom('resource_waiters')
-        .selectAll()
-        .where('kind', '=', k.kind)
-        .where('project', '=', k.project)
-        .where('resource', '=', k.resource)
-        .where('holder', '=', holder),
-    );
+    const row = this.runner.first(this.of('resource_waiters', k).where('holder', '=', holder));
     return row ? waiterRow(row) : undefined;
   }
 
