@@ -37,6 +37,98 @@ describe('JSON-RPC over the socket', () => {
     c.close();
   });
 
+  it("answers every example of the JSON-RPC 2.0 spec's section 7 as the spec shows", async () => {
+    await t.startDaemon();
+    const c = await RawClient.connect(t.socket);
+    let syncs = 0;
+    let taken = 0;
+    const isSync = (m: unknown) => typeof (m as Resp).id === 'string' && String((m as Resp).id).startsWith('sync-');
+    /** Sends a ping and waits for its answer; returns every other message that came since the last call. */
+    const sync = async (): Promise<unknown[]> => {
+      const id = `sync-${++syncs}`;
+      c.send(JSON.stringify({ jsonrpc: '2.0', id, method: 'daemon.ping' }) + '\n');
+      let all: unknown[] = [];
+      await waitFor(id, () => {
+        all = [...c.all];
+        return all.slice(taken).some((m) => (m as Resp).id === id);
+      });
+      const fresh = all.slice(taken);
+      taken = all.length;
+      return fresh.filter((m) => !isSync(m));
+    };
+    /** Sends one line; returns its one answer, or undefined when (after the sync) none came. */
+    const exchange = async (line: string, answers = true): Promise<unknown> => {
+      c.send(line + '\n');
+      let got: unknown[] = [];
+      if (answers) await waitFor('an answer', async () => (got = [...got, ...(await sync())]).length > 0);
+      else got = await sync();
+      expect(got.length).toBeLessThanOrEqual(1);
+      return got[0] === undefined ? undefined : strip(got[0]);
+    };
+    /** The spec's examples leave messages free; oj adds data.kind to every error. */
+    const strip = (v: unknown): unknown => {
+      if (Array.isArray(v)) return v.map(strip);
+      const r = { ...(v as Resp) } as Record<string, unknown>;
+      if (r.error) r.error = { code: (r.error as { code: number }).code };
+      if (r.result) r.result = 'ok';
+      return r;
+    };
+    const other = await RawClient.connect(t.socket);
+    let asked = 0;
+    const eventNames = async (): Promise<string[]> => {
+      other.send(JSON.stringify({ jsonrpc: '2.0', id: ++asked, method: 'events.list', params: { name: 'notify:*' } }) + '\n');
+      const got = (await other.next(asked)) as { result: { events: { name: string }[] } }[];
+      return got[asked - 1]!.result.events.map((e) => e.name);
+    };
+    const err = (code: number, id: string | number | null) => ({ jsonrpc: '2.0', error: { code }, id });
+    const ok = (id: string | number) => ({ jsonrpc: '2.0', result: 'ok', id });
+
+    // rpc call of non-existent method
+    expect(await exchange('{"jsonrpc": "2.0", "method": "foobar", "id": "1"}')).toEqual(err(-32601, '1'));
+    // rpc call with invalid JSON
+    expect(await exchange('{"jsonrpc": "2.0", "method": "foobar, "params": "bar", "baz]')).toEqual(err(-32700, null));
+    // rpc call with invalid Request object
+    expect(await exchange('{"jsonrpc": "2.0", "method": 1, "params": "bar"}')).toEqual(err(-32600, null));
+    // rpc call Batch, invalid JSON
+    expect(await exchange('[{"jsonrpc": "2.0", "method": "sum", "params": [1,2,4], "id": "1"},{"jsonrpc": "2.0", "method"]')).toEqual(err(-32700, null));
+    // rpc call with an empty Array
+    expect(await exchange('[]')).toEqual(err(-32600, null));
+    // rpc call with an invalid Batch (but not empty)
+    expect(await exchange('[1]')).toEqual([err(-32600, null)]);
+    // rpc call with invalid Batch
+    expect(await exchange('[1,2,3]')).toEqual([err(-32600, null), err(-32600, null), err(-32600, null)]);
+    // rpc call Batch
+    expect(
+      await exchange(
+        JSON.stringify([
+          { jsonrpc: '2.0', method: 'daemon.ping', id: '1' },
+          { jsonrpc: '2.0', method: 'events.emit', params: { name: 'notify:hello' } },
+          { jsonrpc: '2.0', method: 'daemon.ping', id: '2' },
+          { foo: 'boo' },
+          { jsonrpc: '2.0', method: 'foo.get', params: { name: 'myself' }, id: '5' },
+          { jsonrpc: '2.0', method: 'daemon.ping', id: '9' },
+        ]),
+      ),
+    ).toEqual([ok('1'), ok('2'), err(-32600, null), err(-32601, '5'), ok('9')]);
+    // rpc call Batch (all notifications): nothing is returned
+    expect(
+      await exchange(
+        JSON.stringify([
+          { jsonrpc: '2.0', method: 'events.emit', params: { name: 'notify:sum' } },
+          { jsonrpc: '2.0', method: 'events.emit', params: { name: 'notify:hello' } },
+        ]),
+        false,
+      ),
+    ).toBeUndefined();
+    // Both notifications ran (so any answer to them would have been written by now), and still nothing came.
+    await waitFor('both notifications', async () => (await eventNames()).filter((n) => n === 'notify:sum').length === 1);
+    expect(await sync()).toEqual([]);
+    // With an id, a request whose method is not a string is still an invalid request, not an unknown method.
+    expect(await exchange('{"jsonrpc": "2.0", "method": 1, "id": 7}')).toEqual(err(-32600, 7));
+    c.close();
+    other.close();
+  });
+
   it('answers a batch with a batch, and notifications with nothing', async () => {
     await t.startDaemon();
     const c = await RawClient.connect(t.socket);

@@ -49,7 +49,12 @@ async function workers(rpc: RpcCall, root: string): Promise<Worker[]> {
   return (await rpc.call<{ workers: Worker[] }>('workers.list', { project: root })).workers;
 }
 
-/** A phase that records how many handlers run at once: a file per running item, counted on entry. */
+/**
+ * A phase that records how many handlers run at once: a file per running item, counted on entry.
+ * b5 (taken first: highest priority, oldest) holds on until a second handler runs beside it and
+ * counts again, so overlap is shown whatever the machine's speed; a worker that ran one item at a
+ * time would record none (b5 gives up after 20 s).
+ */
 const COUNTING_PHASE = `
 [[pipeline.fix.phase]]
 name = "work"
@@ -57,6 +62,11 @@ run = """
 mkdir -p {project_root}/running
 touch {project_root}/running/{bug.id}
 ls {project_root}/running | wc -l >> {project_root}/concurrency
+if [ {bug.id} = b5 ]; then
+  i=0
+  while [ $(ls {project_root}/running | wc -l) -lt 2 ] && [ $i -lt 1000 ]; do sleep 0.02; i=$((i+1)); done
+  ls {project_root}/running | wc -l >> {project_root}/concurrency
+fi
 sleep 0.15
 rm {project_root}/running/{bug.id}
 echo {bug.id} >> {project_root}/done
@@ -110,7 +120,7 @@ describe('a worker draining a queue', () => {
     expect(new Set(done).size).toBe(50);
     const counts = lines(join(root, 'concurrency')).map(Number);
     expect(Math.max(...counts)).toBeLessThanOrEqual(4);
-    expect(Math.max(...counts)).toBeGreaterThan(1);
+    expect(Math.max(...counts)).toBeGreaterThan(1); // b5 waited for a second handler
     expect(final.every((i) => i.attempts === 1)).toBe(true);
     const { pipelines } = await rpc.call<{ pipelines: unknown[] }>('pipelines.list', { project: root });
     expect(pipelines).toHaveLength(50);
@@ -173,7 +183,8 @@ describe('retries and dead letters', () => {
     expect(attempts.stdout).toMatch(/^#\s+TAKEN\s+BY\s+OUTCOME\s+ERROR\n1\s+\d+s ago\s+try-j1\s+failed\s+pipeline try-j1 failed/);
     expect(attempts.stdout.trim().split('\n')).toHaveLength(4);
     const human = await t.oj(['queue', 'dead'], { cwd: root });
-    expect(human.stdout).toMatch(/^QUEUE\s+ID\s+FAILURES\s+DIED\s+EXPIRES\s+ERROR\njobs\s+j1\s+3\s+\d+s ago\s+in 6d 23h/);
+    // A 7-day retention that has just started reads "in 7d" (rounded to the hour at that scale).
+    expect(human.stdout).toMatch(/^QUEUE\s+ID\s+FAILURES\s+DIED\s+EXPIRES\s+ERROR\njobs\s+j1\s+3\s+\d+s ago\s+in 7d\s/);
 
     writeFileSync(join(root, 'ok-j1'), '');
     expect((await t.oj(['queue', 'retry', 'jobs', 'j1'], { cwd: root })).stdout).toBe('jobs/j1: pending again\n');
@@ -245,7 +256,7 @@ describe('visibility timeout', () => {
 });
 
 describe('wake_on', () => {
-  it('starts work within a second of the event instead of waiting out its idle interval', async () => {
+  it('starts work on the event instead of waiting out its hour-long idle interval', async () => {
     const { rpc } = await start();
     const root = makeProject(t, 'proj', {
       w: `
@@ -270,10 +281,9 @@ run = "echo {msg.id} >> {project_root}/handled"
     await rpc.call('workers.start', { project: root, name: 'watcher' });
     await waitFor('idle', async () => (await workers(rpc, root))[0]?.idleSince);
     writeFileSync(join(root, 'inbox.json'), '[{"id": "m1"}]');
-    const emitted = Date.now();
+    // idle_action is wait:1h: only the wake_on event can make it look at the source again.
     await rpc.call('events.emit', { name: 'bug:created', subject: 'm1', project: root });
-    await waitFor('taken', async () => (await items(rpc, root, 'inbox'))[0]?.status, 5_000, 10);
-    expect(Date.now() - emitted).toBeLessThan(1_000);
+    await waitFor('taken', async () => (await items(rpc, root, 'inbox'))[0]?.status, 30_000, 10);
     await waitFor('handled', () => lines(join(root, 'handled')).includes('m1'));
     // The CLI's `oj emit` wakes it the same way.
     writeFileSync(join(root, 'inbox.json'), '[{"id": "m1"}, {"id": "m2"}]');

@@ -4,7 +4,7 @@ import type { Argv } from 'yargs';
 import { printJson, println } from '../output/print.js';
 import { style } from '../output/style.js';
 import { formatTable } from '../output/table.js';
-import { formatAgo } from '../output/time.js';
+import { formatAgo, formatDue } from '../output/time.js';
 import { projectOf, withProjectOption } from './queue-scope.js';
 import { withDaemon } from './run-command.js';
 
@@ -29,7 +29,7 @@ export function cronCommands(y: Argv): Argv {
                 c.name,
                 c.enabled ? style.green('enabled') : 'disabled',
                 c.interval ?? '-',
-                c.nextDueAt ? formatAgo(c.nextDueAt) : '-',
+                c.nextDueAt ? formatDue(c.nextDueAt) : '-',
                 c.lastRunAt ? formatAgo(c.lastRunAt) : '-',
                 outcomeText(c),
                 String(c.runs),
@@ -46,7 +46,9 @@ export function cronCommands(y: Argv): Argv {
         withDaemon(async (conn) => {
           const r = await conn.call(CronMethods.Enable, { project: projectOf(argv), name: argv.name });
           if (argv.json) return printJson(r.cron);
-          const next = r.cron.nextDueAt ? `; next run ${formatAgo(r.cron.nextDueAt)}` : '';
+          // Freshly enabled, the first run is one interval away (the daemon's promise); said
+          // from the interval, not from this process's clock, so it reads the same on any machine.
+          const next = !r.cron.nextDueAt ? '' : r.changed && r.cron.interval ? `; next run in ${r.cron.interval}` : `; next run ${formatDue(r.cron.nextDueAt)}`;
           println(`${r.changed ? `cron ${r.cron.name} enabled` : `cron ${r.cron.name} was already enabled`}${next}`);
         }),
     )

@@ -12,11 +12,12 @@
 import { chmodSync } from 'node:fs';
 import net from 'node:net';
 import { ErrorCode, LineDecoder, MAX_LINE_BYTES, encodeLine, type DecodedItem, type Notification } from '@oj/protocol';
-import { createJSONRPCErrorResponse, type JSONRPCRequest } from 'json-rpc-2.0';
+import { createJSONRPCErrorResponse, type JSONRPCRequest, type JSONRPCResponse } from 'json-rpc-2.0';
 import type { Logger } from 'winston';
 import type { ConnectionContext } from './connection-context.js';
 import { RpcRouter } from './rpc-router.js';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth.js';
+import { checkRequestShape, type RequestId } from './request-shape.js';
 
 /** Reading pauses while this many requests are in flight on one connection. */
 const MAX_IN_FLIGHT = 64;
@@ -193,12 +194,11 @@ export class SocketServer {
         );
         return;
       }
-      // json-rpc-2.0 answers -32600 for anything that is not a request or a batch of them.
       inFlight++;
-      this.router.server.receive(request as JSONRPCRequest, ctx).then(
+      this.answer(request, ctx).then(
         (response) => {
           inFlight--;
-          if (response !== null && !(Array.isArray(response) && response.length === 0)) write(RpcRouter.withErrorData(response));
+          if (response !== null) write(RpcRouter.withErrorData(response));
           flowControl();
         },
         (err: unknown) => {
@@ -214,6 +214,25 @@ export class SocketServer {
     });
     socket.on('error', (err) => this.logger.debug('connection error', { id, error: err.message }));
     socket.on('close', finish);
+  }
+
+  /**
+   * The answer to one parsed line: a request, or a batch (answered as an
+   * array in the order given, notifications left out; nothing at all when
+   * only notifications remain; an empty batch is one -32600, not an array).
+   */
+  private async answer(request: unknown, ctx: ConnectionContext): Promise<JSONRPCResponse | JSONRPCResponse[] | null> {
+    if (!Array.isArray(request)) return this.answerOne(request, ctx);
+    if (request.length === 0) return invalidRequest(null, 'an empty batch');
+    const answers = await Promise.all(request.map((r) => this.answerOne(r, ctx)));
+    const sent = answers.filter((a): a is JSONRPCResponse => a !== null);
+    return sent.length ? sent : null;
+  }
+
+  private async answerOne(request: unknown, ctx: ConnectionContext): Promise<JSONRPCResponse | null> {
+    const shape = checkRequestShape(request);
+    if (!shape.ok) return invalidRequest(shape.id, shape.reason);
+    return this.router.server.receive(request as JSONRPCRequest, ctx);
   }
 
   /** Stops accepting, ends every connection. Idempotent. */
@@ -232,4 +251,8 @@ export class SocketServer {
     }
     return this.closing;
   }
+}
+
+function invalidRequest(id: RequestId, reason: string): JSONRPCResponse {
+  return createJSONRPCErrorResponse(id, ErrorCode.InvalidRequest, `invalid request: ${reason}`, { kind: 'invalid_request' });
 }
