@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { Logger } from 'winston';
 import { execa } from 'execa';
 import type { EventLog } from '../events/event-log.js';
-import { PhaseFailure, type PhaseRunContext, type PhaseStep } from '../engine/phase-runner.js';
+import { PhaseEscalation, PhaseFailure, type PhaseRunContext, type PhaseStep } from '../engine/phase-runner.js';
 import type { ProjectRegistry } from '../projects/project-registry.js';
 import { agentCommandLine, pipelineContext, renderAgent, type Agent } from '../runbook/index.js';
 import { assessLiveness, readClaudeStatus, type SessionEnd, type SessionHandle, type SessionSupervisor } from '../sessions/index.js';
@@ -72,7 +72,10 @@ class AgentSupervision {
   private readonly onExit: ChainCursor;
   private readonly onError: ChainCursor;
   private restarts = 0;
-  private readonly phaseStarted: number;
+  /** When the current on_timeout period ends: one period after the run began, then one more per step. */
+  private timeoutDeadline: number;
+  /** An escalate step handed the session to a human. */
+  private escalated = false;
 
   constructor(
     private readonly d: AgentPhaseDeps,
@@ -83,7 +86,8 @@ class AgentSupervision {
     this.onTimeout = new ChainCursor(agent.on_timeout);
     this.onExit = new ChainCursor(agent.on_exit);
     this.onError = new ChainCursor(agent.on_error);
-    this.phaseStarted = d.now();
+    // An adopted run keeps its start: a daemon restart does not buy an agent more time.
+    this.timeoutDeadline = (ctx.record.state.phaseStartedAt ?? d.now()) + (agent.timeout?.ms ?? 0);
   }
 
   private emit(name: string, data: Record<string, string | number>, session?: string): void {
@@ -96,28 +100,36 @@ class AgentSupervision {
   }
 
   async run(): Promise<void> {
-    let handle = await this.adoptOrStart();
+    let current = await this.adoptOrStart();
     for (;;) {
-      if (!handle) throw new PhaseFailure('the agent session could not be started');
-      const outcome = await this.supervise(handle);
-      const id = handle.id;
+      // A session that ended while no daemon watched it is judged as if it had just ended
+      // (an `oj done` it sent first wins over its exit).
+      const handle = 'handle' in current ? current.handle : null;
+      const ended = 'ended' in current ? current.ended : null;
+      const id = handle ? handle.id : ended!.id;
+      let outcome: Outcome;
+      if (handle) outcome = await this.supervise(handle);
+      else {
+        const early = this.d.done.take(id);
+        outcome = early ? { kind: 'signal', signal: early } : { kind: 'exit', end: ended!.end };
+      }
       switch (outcome.kind) {
         case 'stopped':
           if (outcome.reason === 'daemon stopping') return; // the session lives on; the next daemon adopts it
-          await this.end(handle, 'killed');
+          await this.end(handle, id, 'killed');
           throw new PhaseFailure(`stopped: ${outcome.reason}`);
         case 'signal':
           if (outcome.signal.kind === 'done') {
-            await this.end(handle, 'exited');
+            await this.end(handle, id, 'exited');
             return;
           }
           if (outcome.signal.kind === 'error') {
-            await this.end(handle, 'exited');
+            await this.end(handle, id, 'exited');
             throw new PhaseFailure(`agent reported an error: ${outcome.signal.message}`);
           }
-          await this.end(handle, 'killed');
+          await this.end(handle, id, 'killed');
           this.emit('action:restart', { reason: 'oj done --restart' }, id);
-          handle = await this.start();
+          current = { handle: await this.start() };
           continue;
         case 'exit': {
           const end = outcome.end;
@@ -128,44 +140,54 @@ class AgentSupervision {
           const action = this.onExit.next();
           if (action === 'restart') {
             this.emit('action:restart', { reason: why }, id);
-            handle = await this.start();
+            current = { handle: await this.start() };
             continue;
           }
-          if (action === 'escalate') this.emit('escalate', { reason: `agent ${why}` }, id);
+          if (action === 'escalate') {
+            // The session is gone: a human can retry, skip, go elsewhere or cancel (nothing to message).
+            this.emit('action:escalate', { reason: `agent ${why}` });
+            this.emit('escalate', { reason: `agent ${this.agent.name} ${why}` });
+            throw new PhaseEscalation(`agent ${this.agent.name} ${why}`);
+          }
           throw new PhaseFailure(`agent ${this.agent.name} failed: ${why}`, end.kind === 'exited' ? end.exitCode : null);
         }
         case 'restart':
-          await this.end(handle, 'killed');
-          handle = await this.start();
+          await this.end(handle, id, 'killed');
+          current = { handle: await this.start() };
           continue;
         case 'give-up':
-          await this.end(handle, 'killed');
+          await this.end(handle, id, 'killed');
           throw new PhaseFailure(outcome.why);
       }
     }
   }
 
-  /** A restarted daemon finds the phase's session still running (or ended while it was away). */
-  private async adoptOrStart(): Promise<SessionHandle | null> {
+  /**
+   * A restarted daemon finds the phase's session still running, or learns how
+   * it ended while the daemon was away (its recorded exit); else a new one starts.
+   */
+  private async adoptOrStart(): Promise<{ handle: SessionHandle } | { ended: { id: string; end: SessionEnd } }> {
     const row = this.d.sessions.runningFor(this.ctx.record.state.id, this.ctx.phase.name);
     // A session an earlier run of this phase still supervises (being stopped by a
     // transition or resume to the same phase) is not adopted: this run starts afresh.
     if (row && !supervisedBy(this.d.supervisor).has(row.id)) {
       const r = await this.d.supervisor.reconnect(row.id).catch(() => ({ status: 'vanished' as const }));
+      this.restarts = row.restarts + 1;
       if (r.status === 'running') {
         supervisedBy(this.d.supervisor).add(row.id);
         this.d.logger.info('adopted running agent session', { session: row.id, pipeline: this.ctx.record.state.id });
-        this.restarts = row.restarts + 1;
         this.d.storage.write(() => this.d.storage.pipelines.setSession(this.ctx.record.state.id, row.id));
-        return r.handle;
+        return { handle: r.handle };
       }
-      const end: SessionEnd = r.status === 'exited' ? { kind: 'exited', exitCode: r.exit.exitCode, signal: r.exit.signal, at: r.exit.at } : { kind: 'vanished', at: new Date(this.d.now()).toISOString() };
-      this.record(row.id, end);
       if (r.status === 'exited') await r.handle?.shutdown().catch(() => undefined);
-      if (end.kind === 'exited' && end.exitCode === 0) return null;
-      this.emit('session:exit', { reason: r.status === 'vanished' ? 'session vanished while the daemon was down' : `exited ${end.kind === 'exited' ? end.exitCode : ''}` }, row.id);
+      const end: SessionEnd =
+        r.status === 'exited'
+          ? { kind: 'exited', exitCode: r.exit.exitCode, signal: r.exit.signal, at: r.exit.at }
+          : { kind: 'vanished', at: new Date(this.d.now()).toISOString() };
+      this.d.logger.info('agent session ended while the daemon was away', { session: row.id, pipeline: this.ctx.record.state.id, end });
+      return { ended: { id: row.id, end } };
     }
-    return this.start();
+    return { handle: await this.start() };
   }
 
   private record(id: string, end: SessionEnd): void {
@@ -176,13 +198,14 @@ class AgentSupervision {
     );
   }
 
-  private async end(handle: SessionHandle, status: 'exited' | 'killed'): Promise<void> {
+  /** Ends the session (killing it if it still runs) and records how; `handle` is null for one that ended unwatched. */
+  private async end(handle: SessionHandle | null, id: string, status: 'exited' | 'killed'): Promise<void> {
     this.d.storage.write(() => this.d.storage.pipelines.setSession(this.ctx.record.state.id, null));
-    let end: SessionEnd | undefined = handle.end;
-    if (!end) end = await handle.kill({ graceMs: 2000 }).catch(() => undefined);
-    await handle.shutdown().catch(() => undefined);
-    this.d.storage.write(() => this.d.sessions.ended(handle.id, status, end?.kind === 'exited' ? end.exitCode : null, this.d.now()));
-    supervisedBy(this.d.supervisor).delete(handle.id);
+    let end: SessionEnd | undefined = handle?.end;
+    if (handle && !end) end = await handle.kill({ graceMs: 2000 }).catch(() => undefined);
+    await handle?.shutdown().catch(() => undefined);
+    this.d.storage.write(() => this.d.sessions.ended(id, status, end?.kind === 'exited' ? end.exitCode : null, this.d.now()));
+    supervisedBy(this.d.supervisor).delete(id);
   }
 
   private async start(): Promise<SessionHandle> {
@@ -269,16 +292,23 @@ class AgentSupervision {
         settled = true;
         for (const t of timers) clearInterval(t);
         signal.cancel();
-        offOutput();
+        offResolved();
         resolve(o);
       };
-      const offOutput = handle.onOutput(() => {
-        if (escalated) {
-          escalated = false;
+      // Once escalated, the session is a human's: output does not take it back, no recovery
+      // step runs; the human moves the pipeline on (which stops this run) or sends the agent
+      // a message, which hands it back to the chains with a fresh timeout period.
+      const offResolved = d.events.follow({
+        name: 'escalation:resolved',
+        project: ctx.record.project,
+        deliver: (e) => {
+          if (settled || !this.escalated || e.subject !== ctx.record.state.id || e.data.action !== 'message') return;
+          this.escalated = false;
+          idleBaseline = d.now();
+          if (agent.timeout) this.timeoutDeadline = d.now() + agent.timeout.ms;
           ctx.running();
-        }
+        },
       });
-      let escalated = false;
       let idleBaseline = d.now();
       let lastActionAt: number | null = null;
       void handle.exited().then((end) => finish({ kind: 'exit', end }));
@@ -294,7 +324,7 @@ class AgentSupervision {
         if (action === 'nudge') void handle.nudge(DEFAULT_NUDGE).catch(() => undefined);
         else if (action === 'restart') finish({ kind: 'restart', why });
         else if (action === 'escalate') {
-          escalated = true;
+          this.escalated = true;
           this.emit('escalate', { reason: why }, handle.id);
           ctx.waiting({ kind: 'human', name: 'escalation', detail: why });
         } else if (action === 'abandon' || action === 'dead' || action === 'fail') finish({ kind: 'give-up', why: `${why} (${action})` });
@@ -333,7 +363,7 @@ class AgentSupervision {
               }
               return;
             }
-            if (escalated) return; // a human has it
+            if (this.escalated) return; // a human has it
             idleBaseline = now;
             lastActionAt = now;
             this.emit('session:stuck', { idleMs: live.idleMs }, handle.id);
@@ -342,12 +372,15 @@ class AgentSupervision {
         }, tick),
       );
       if (agent.timeout) {
-        const deadline = this.phaseStarted + agent.timeout.ms;
+        // Each step of on_timeout gets one whole timeout period; output never resets it.
+        // When the chain is exhausted the phase fails (an empty chain abandons at once).
+        const period = agent.timeout;
         const t = setInterval(() => {
-          if (d.now() < deadline || settled) return;
-          clearInterval(t);
-          act(this.onTimeout.next() ?? 'abandon', `ran past its timeout of ${agent.timeout!.text}`);
-        }, Math.min(1000, Math.max(100, Math.floor(agent.timeout.ms / 10))));
+          if (settled || this.escalated || d.now() < this.timeoutDeadline) return;
+          this.timeoutDeadline += period.ms;
+          const action = this.onTimeout.next();
+          act(action ?? (agent.on_timeout.length === 0 ? 'abandon' : null), `ran past its timeout of ${period.text}`);
+        }, Math.min(1000, Math.max(100, Math.floor(period.ms / 10))));
         timers.push(t);
       }
     });

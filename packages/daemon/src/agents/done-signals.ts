@@ -22,6 +22,13 @@ export class DoneSignals {
     return false;
   }
 
+  /** The signal kept for a session nobody waited for, if any (and forgets it). */
+  take(session: string): DoneSignal | undefined {
+    const early = this.pending.get(session);
+    this.pending.delete(session);
+    return early;
+  }
+
   /** Resolves with the session's next signal. */
   next(session: string): { promise: Promise<DoneSignal>; cancel(): void } {
     const early = this.pending.get(session);

@@ -13,7 +13,7 @@
  */
 import type { JsonValue } from '@oj/protocol';
 import type { Logger } from 'winston';
-import { PhaseFailure, type PhaseRunContext, type PhaseStep } from '../engine/phase-runner.js';
+import { PhaseEscalation, PhaseFailure, type PhaseRunContext, type PhaseStep } from '../engine/phase-runner.js';
 import type { EventLog } from '../events/event-log.js';
 import type { Guard } from '../runbook/model.js';
 import type { GuardStage, GuardStore, GuardWaitRow } from '../storage/guard-store.js';
@@ -179,7 +179,8 @@ async function onTimeout(
           project: ctx.record.project,
           data: { phase: ctx.phase.name, guard: guard.name, error: what },
         });
-        return fail(`${what} (escalated)`);
+        d.storage.write(() => d.guards.delete(wait));
+        throw new PhaseEscalation(what);
       case 'abandon':
       case 'fail':
       case 'dead':

@@ -13,7 +13,7 @@
  */
 import type { JsonValue } from '@oj/protocol';
 import type { Logger } from 'winston';
-import { PhaseFailure, type PhaseRunContext, type PhaseStep } from '../engine/phase-runner.js';
+import { PhaseEscalation, PhaseFailure, type PhaseRunContext, type PhaseStep } from '../engine/phase-runner.js';
 import type { EventLog } from '../events/event-log.js';
 import type { Attempt, Strategy } from '../runbook/model.js';
 import type { Storage } from '../storage/storage.js';
@@ -297,7 +297,7 @@ class StrategyRun {
           this.note('exhausted; escalated');
           this.emit('escalate', { error: what });
           this.d.logger.warn('strategy exhausted, escalated', { pipeline: this.pipelineId, strategy: this.strategy.id });
-          throw new PhaseFailure(`${what}; escalated`);
+          throw new PhaseEscalation(what);
         case 'abandon':
         case 'fail':
         case 'dead':

@@ -53,6 +53,19 @@ export class PhaseFailure extends Error {
   }
 }
 
+/**
+ * A step handed the phase to a human (an `escalate` step of its chain; the
+ * step has emitted the `escalate` event). The phase lets go of its locks and
+ * slots and waits, with the pipeline waiting for a human, until a human moves
+ * it on (resume, transition, skip, cancel: each stops this run).
+ */
+export class PhaseEscalation extends Error {
+  override readonly name = 'PhaseEscalation';
+  constructor(readonly reason: string) {
+    super(reason);
+  }
+}
+
 export interface PhaseSteps {
   gates: PhaseStep[];
   work: PhaseStep;
@@ -61,6 +74,15 @@ export interface PhaseSteps {
 
 export async function runPhase(ctx: PhaseRunContext, steps: PhaseSteps): Promise<PhaseOutcome> {
   const releases: (() => void)[] = [];
+  const releaseAll = () => {
+    for (const release of releases.splice(0).reverse()) {
+      try {
+        release();
+      } catch {
+        // a release that fails must not hide the outcome
+      }
+    }
+  };
   try {
     for (const gate of steps.gates) {
       const release = await gate(ctx);
@@ -72,15 +94,14 @@ export async function runPhase(ctx: PhaseRunContext, steps: PhaseSteps): Promise
     for (const check of steps.checks) await check(ctx);
     return { ok: true };
   } catch (err) {
+    if (err instanceof PhaseEscalation) {
+      releaseAll();
+      ctx.waiting({ kind: 'human', name: 'escalation', detail: err.reason });
+      return { ok: false, error: `stopped: ${await ctx.stopSignal}` };
+    }
     if (err instanceof PhaseFailure) return { ok: false, error: err.message, exitCode: err.exitCode };
     return { ok: false, error: (err as Error).message ?? String(err) };
   } finally {
-    for (const release of releases.reverse()) {
-      try {
-        release();
-      } catch {
-        // a release that fails must not hide the outcome
-      }
-    }
+    releaseAll();
   }
 }

@@ -190,6 +190,7 @@ export class PipelineEngine {
         case 'emit':
           break;
         case 'startPhase':
+        case 'resumePhase':
           this.startPhase(record, e.phase, e.run);
           break;
         case 'stopPhase': {
@@ -278,16 +279,23 @@ export class PipelineEngine {
   reconcile(): { resumed: string[]; killed: number } {
     let killed = 0;
     const orphans = this.store.orphanedRuns();
+    // A run that left an agent session keeps going (the session outlives the daemon, or
+    // recorded how it ended); any other run's processes died with it and it runs again.
+    const adopting = new Set<string>();
     this.storage.write(() => {
       for (const o of orphans) {
+        if (o.session !== null) {
+          adopting.add(`${o.pipelineId}#${o.run}`);
+          continue;
+        }
         if (o.pgid !== null && killProcessGroup(o.pgid)) killed++;
-        this.store.finishRun(o.pipelineId, o.run, 'failed', null, 'daemon restarted during this run', this.storage.now());
+        this.store.finishRun(o.pipelineId, o.run, 'failed', null, 'daemon restarted during this run; run again', this.storage.now());
       }
     });
     const resumed: string[] = [];
     for (const r of this.store.active()) {
       if (r.state.status === 'escalated') continue;
-      this.safeApply(r.state.id, { type: 'reconcile' });
+      this.safeApply(r.state.id, { type: 'reconcile', adopt: adopting.has(`${r.state.id}#${r.state.run}`) });
       resumed.push(r.state.id);
     }
     if (resumed.length || killed) this.logger.info('pipelines reconciled', { resumed, killedProcessGroups: killed });

@@ -16,8 +16,12 @@ export type PipelineEvent =
   | { type: 'phaseRunning'; run: number }
   | { type: 'phaseSucceeded'; run: number }
   | { type: 'phaseFailed'; run: number; error: string }
-  /** Daemon restart found this pipeline mid-phase: run the phase again. */
-  | { type: 'reconcile' }
+  /**
+   * Daemon restart found this pipeline mid-phase. `adopt`: the run left an
+   * agent session that is still recorded as running, so the same run goes on
+   * (same number, same start time) and adopts it; else the phase runs again.
+   */
+  | { type: 'reconcile'; adopt?: boolean }
   | { type: 'transition'; phase: string }
   | { type: 'resume' }
   /** A human marks the current phase done: the pipeline moves on as if it had succeeded. */
@@ -27,6 +31,8 @@ export type PipelineEvent =
 export type PipelineEffect =
   | { type: 'prepareWorkspace' }
   | { type: 'startPhase'; phase: string; run: number }
+  /** Carries on a run a previous daemon started (its record stays as it is). */
+  | { type: 'resumePhase'; phase: string; run: number }
   | { type: 'stopPhase'; run: number; reason: string }
   | { type: 'emit'; name: string; data: Record<string, string | number> }
   | { type: 'hook'; hook: 'on_phase' | 'on_complete' | 'on_fail' | 'on_cancel'; phase: string | null; error: string | null }
@@ -110,6 +116,13 @@ export function step(plan: PipelinePlan, s: PipelineState, e: PipelineEvent, now
       }
       if (s.waitingFor?.kind === 'workspace') {
         t.effect({ type: 'prepareWorkspace' });
+        break;
+      }
+      // Handed to a human by an escalate step: it stays theirs (the options still work).
+      if (s.status === 'waiting' && s.waitingFor?.kind === 'human' && !e.adopt) break;
+      if (s.phase && e.adopt) {
+        t.emit('pipeline:adopted', { phase: s.phase, run: s.run });
+        t.effect({ type: 'resumePhase', phase: s.phase, run: s.run });
         break;
       }
       if (s.phase) t.rerun('daemon restarted');

@@ -236,10 +236,27 @@ export class PipelineStore {
   }
 
   /** Phase runs left 'running' by a daemon that died, with their process groups. */
-  orphanedRuns(): { pipelineId: string; run: number; pgid: number | null }[] {
+  /**
+   * Phase runs still marked running (the daemon that ran them is gone), each
+   * with the agent session it recorded for that very run, if one is still
+   * marked running: such a run is adopted, not re-run.
+   */
+  orphanedRuns(): { pipelineId: string; run: number; pgid: number | null; session: string | null }[] {
     return this.store.runner
-      .all(this.store.db.selectFrom('phase_runs').select(['pipeline_id', 'run', 'pgid']).where('status', '=', 'running'))
-      .map((r) => ({ pipelineId: r.pipeline_id, run: r.run, pgid: r.pgid }));
+      .all(
+        this.store.db
+          .selectFrom('phase_runs')
+          .leftJoin('sessions', (j) =>
+            j
+              .onRef('sessions.pipeline_id', '=', 'phase_runs.pipeline_id')
+              .onRef('sessions.run', '=', 'phase_runs.run')
+              .onRef('sessions.phase', '=', 'phase_runs.phase')
+              .on('sessions.status', '=', 'running'),
+          )
+          .select(['phase_runs.pipeline_id', 'phase_runs.run', 'phase_runs.pgid', 'sessions.id as session'])
+          .where('phase_runs.status', '=', 'running'),
+      )
+      .map((r) => ({ pipelineId: r.pipeline_id, run: r.run, pgid: r.pgid, session: r.session ?? null }));
   }
 
   addCheckpoint(pipelineId: string, phase: string | null, message: string, now: number): CheckpointInfo {
