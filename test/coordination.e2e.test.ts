@@ -445,10 +445,13 @@ on_timeout = ["escalate"]
     const post = await show(root, 'post-x');
     expect(post.runs.map((r) => `${r.phase}:${r.status}`)).toEqual(['start:done', 'make:failed', 'fix:done', 'make:done']);
     expect(read(join(root, 'trace'))).toBe('made\nmade\n');
-    expect((await t.oj(['run', 'pre', 'y', '--wait'], { cwd: root })).exitCode).toBe(1);
-    const pre = await status(root, 'pre-y');
-    expect(pre.status).toBe('failed');
-    expect(pre.error).toMatch(/pre guard never not met within 400ms: exit code 1 \(escalated\)/);
+    await t.oj(['run', 'pre', 'y'], { cwd: root });
+    // The escalation hands the phase to a human: the pipeline waits for one.
+    const pre = await waitFor('pre-y waiting for a human', async () => {
+      const p = await status(root, 'pre-y');
+      return p.status === 'waiting' && p.waitingFor?.kind === 'human' ? p : null;
+    });
+    expect(pre.waitingFor?.detail).toMatch(/pre guard never not met within 400ms: exit code 1/);
     expect((await events(root, 'escalate')).some((e) => e.subject === 'pre-y')).toBe(true);
     const failed = (await show(root, 'post-x')).history.find((e) => e.name === 'pipeline:post-x:make:failed');
     expect(String(failed?.data.error)).toMatch(/post guard has_ok failed after 3 checks: exit code 1/);
@@ -527,14 +530,18 @@ describe('strategies', () => {
     await t.startDaemon();
     const root = makeProject(t, 'repo', { land: STRATEGY }, { git: true });
     const before = gitRepo(root, true);
-    expect((await t.oj(['run', 'land', 'x', '--wait'], { cwd: root })).exitCode).toBe(1);
+    await t.oj(['run', 'land', 'x'], { cwd: root });
+    await waitFor('land-x waiting for a human', async () => {
+      const p = await status(root, 'land-x');
+      return p.status === 'waiting' && p.waitingFor?.kind === 'human';
+    }, 30_000);
     const git = (...args: string[]) => execFileSync('git', args, { cwd: root, encoding: 'utf8' }).trim();
     expect(git('rev-parse', 'HEAD')).toBe(before);
     expect(git('status', '--porcelain')).toBe('');
     expect(existsSync(join(root, '.git', 'rebase-merge'))).toBe(false);
     const shown = await show(root, 'land-x');
-    expect(shown.pipeline.status).toBe('failed');
-    expect(shown.pipeline.error).toMatch(/strategy merge: every attempt failed \(fast-forward: exit code 128; rebase: exit code 1; by-hand: exit code 3\); escalated/);
+    expect(shown.pipeline.status).toBe('waiting');
+    expect(shown.pipeline.waitingFor?.detail).toMatch(/strategy merge: every attempt failed \(fast-forward: exit code 128; rebase: exit code 1; by-hand: exit code 3\)/);
     expect(shown.history.some((e) => e.name === 'escalate')).toBe(true);
     const attempts = shown.history.filter((e) => e.name === 'strategy:attempt' && e.data.status !== 'running');
     expect(attempts.map((e) => `${e.data.attempt}:${e.data.status}:${e.data.rollback ?? '-'}`)).toEqual([
@@ -545,7 +552,7 @@ describe('strategies', () => {
     const human = (await t.oj(['pipeline', 'show', 'land-x'], { cwd: root })).stdout;
     expect(human).toMatch(/attempt 2\/3 "rebase" failed: exit code 1; rollback to [0-9a-f]{40} ok/);
     expect(human).toMatch(/exhausted; escalated/);
-    // The lock was released on failure.
+    // The lock was released when the phase was handed to a human.
     expect((await lockOf(root, 'main_branch')).held).toBe(false);
   });
 

@@ -9,11 +9,13 @@ import { formatTable } from '../output/table.js';
 import { formatAgo, formatDuration } from '../output/time.js';
 import { followPipeline } from './pipeline-follow.js';
 import { checkLimit } from './limit-option.js';
-import { DEFAULT_LIMIT, listPipelines, scope, split, statusText } from './pipeline-list.js';
+import { DEFAULT_LIMIT, listPipelines, lookInAllProjects, scope, split, statusText } from './pipeline-list.js';
 import { withDaemon } from './run-command.js';
 
 export function pipelineCommands(y: Argv): Argv {
   return y
+    .option('all-projects', { type: 'boolean', global: true, describe: 'find pipeline ids in every project, not only this one' })
+    .middleware((argv) => lookInAllProjects(argv['all-projects'] === true))
     .command(
       ['list', 'ls'],
       'List pipelines (of this project, when in one)',
@@ -166,7 +168,8 @@ export function pipelineCommands(y: Argv): Argv {
             });
           } catch (err) {
             if (err instanceof OjError && err.code === ErrorCode.NotFound) {
-              process.stderr.write(`error: ${err.message}\n`);
+              const hint = typeof err.data.hint === 'string' ? `hint: ${err.data.hint}\n` : '';
+              process.stderr.write(`error: ${err.message}\n${hint}`);
               return 3;
             }
             throw err;
@@ -226,7 +229,7 @@ export { statusText };
 
 function printPipeline(shown: ResultOf<typeof PipelineMethods.Show>): void {
   const p = shown.pipeline;
-  println(`${style.bold(p.id)}  ${p.runbook}.${p.name}  ${statusText(p)}`);
+  println(`${style.bold(p.id)}  ${p.runbook}.${p.kind}  ${statusText(p)}`);
   println(`  phase      ${p.phase ?? '-'}${p.phaseStartedAt && !p.finishedAt ? ` (for ${formatDuration(Date.now() - Date.parse(p.phaseStartedAt))})` : ''}`);
   println(`  phases     ${p.phases.map((x) => (x === p.phase ? style.bold(`[${x}]`) : x)).join(' → ')}`);
   if (p.waitingFor) println(`  waiting    for ${p.waitingFor.kind} ${p.waitingFor.name}${p.waitingFor.detail ? `: ${p.waitingFor.detail}` : ''}`);

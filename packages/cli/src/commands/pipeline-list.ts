@@ -25,9 +25,16 @@ export interface ListArgs {
 export const DEFAULT_LIMIT = 50;
 
 
-/** This project's scope for a request, when the current directory is in one. */
+let allProjects = false;
+
+/** `--all-projects`: ids are looked up in every project, not only the current one. */
+export function lookInAllProjects(on: boolean): void {
+  allProjects = on;
+}
+
+/** This project's scope for a request, when the current directory is in one (and --all-projects is not given). */
 export const scope = (): { project?: string } => {
-  const project = currentProject();
+  const project = allProjects ? null : currentProject();
   return project ? { project } : {};
 };
 
@@ -57,7 +64,7 @@ function printList(pipelines: PipelineInfo[], json: boolean | undefined): void {
       ['id', 'pipeline', 'status', 'phase', 'age', 'in phase'],
       pipelines.map((p) => [
         p.id,
-        p.name,
+        p.kind,
         statusText(p),
         p.phase ?? '-',
         formatAgo(p.createdAt),

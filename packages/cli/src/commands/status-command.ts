@@ -73,7 +73,7 @@ export function render(o: StatusOverview): string {
     line,
     'Pipelines',
     o.active,
-    (p: PipelineInfo) => [p.id, p.name, p.phase ?? '-', statusText(p), p.phaseStartedAt ? formatDuration(Date.now() - Date.parse(p.phaseStartedAt)) : '-', formatAgo(p.createdAt)],
+    (p: PipelineInfo) => [p.id, p.kind, p.phase ?? '-', statusText(p), p.phaseStartedAt ? formatDuration(Date.now() - Date.parse(p.phaseStartedAt)) : '-', formatAgo(p.createdAt)],
     ['id', 'pipeline', 'phase', 'status', 'in phase', 'age'],
     'none running',
   );

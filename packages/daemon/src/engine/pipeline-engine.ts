@@ -6,7 +6,7 @@
  * that was under way when the previous daemon stopped or died.
  */
 import { join } from 'node:path';
-import { OjError, type JsonValue, type PipelineUpdate } from '@oj/protocol';
+import { ErrorCode, OjError, type JsonValue, type PipelineUpdate } from '@oj/protocol';
 import type { Logger } from 'winston';
 import { killProcessGroup } from '../adapters/shell-runner.js';
 import type { EventLog } from '../events/event-log.js';
@@ -119,14 +119,32 @@ export class PipelineEngine {
   }
 
   /** Looks a pipeline up by id or unique prefix. */
+  /**
+   * Looks a pipeline up by id or unique prefix, within `project` when given:
+   * an id of another project is not found there (the error says where it is).
+   */
   resolve(idOrPrefix: string, project?: string): PipelineRecord {
-    const id = resolveByPrefix(
-      'pipeline',
-      idOrPrefix,
-      (x) => this.store.exists(x),
-      (p) => this.store.idsWithPrefix(p, project),
-      () => this.store.allIds(project),
-    );
+    let id: string;
+    try {
+      id = resolveByPrefix(
+        'pipeline',
+        idOrPrefix,
+        (x) => {
+          const r = this.store.get(x);
+          return r !== undefined && (project === undefined || r.project === project);
+        },
+        (p) => this.store.idsWithPrefix(p, project),
+        () => this.store.allIds(project),
+      );
+    } catch (err) {
+      const elsewhere = project !== undefined ? this.store.get(idOrPrefix) : undefined;
+      if (elsewhere && err instanceof OjError && err.code === ErrorCode.NotFound) {
+        throw OjError.notFound('pipeline', idOrPrefix, {
+          hint: `${idOrPrefix} belongs to the project ${elsewhere.project}: run the command there, or add --all-projects`,
+        });
+      }
+      throw err;
+    }
     const r = this.store.get(id);
     if (!r) throw OjError.notFound('pipeline', idOrPrefix);
     return r;

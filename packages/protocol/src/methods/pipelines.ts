@@ -9,8 +9,13 @@ export interface PipelineInfo {
   id: string;
   project: string;
   runbook: string;
-  /** The pipeline definition's name. */
+  /**
+   * The pipeline's unique handle, the same as `id`: what every `oj pipeline`
+   * command accepts, so a monitor item's `{name}` reaches this very pipeline.
+   */
   name: string;
+  /** The pipeline definition it runs (`build` for `build-auth`). */
+  kind: string;
   status: PipelineStatusName;
   phase: string | null;
   waitingFor: { kind: string; name: string; detail?: string } | null;
