@@ -145,6 +145,51 @@ describe('a worker draining a queue', () => {
     expect(shown.attempts).toMatchObject([{ attempt: 1, outcome: 'completed', takenBy: 'fix-bug-7' }]);
     expect(existsSync(join(root, 'pwned'))).toBe(false);
   });
+
+  it("the concept document's build command (oj queue add, then oj worker wake) starts a stopped worker: exit 0, the item is processed", async () => {
+    const { rpc } = await start();
+    const root = makeProject(t, 'proj', {
+      build: `
+[command.build]
+args = "<name> <prompt>"
+run = """
+oj queue add builds name={name} prompt={prompt}
+oj worker wake builds
+"""
+
+[worker.builds]
+queue = "builds"
+handler = "pipeline.build"
+idle_action = "wait:1h"
+
+[queue.builds]
+
+[pipeline.build]
+inputs = ["job"]
+
+[[pipeline.build.phase]]
+name = "go"
+run = "echo {job.name} >> {project_root}/built"
+`,
+    });
+    // Stopped on purpose (as a user or a monitor left it), not merely never started.
+    await rpc.call('workers.start', { project: root, name: 'builds' });
+    await rpc.call('workers.stop', { project: root, name: 'builds' });
+    const r = await t.oj(['run', 'build', 'auth', 'Add authentication'], { cwd: root });
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/\nworker builds started \(it was stopped\)\n$/);
+    await waitFor('item built', () => lines(join(root, 'built')).includes('auth'));
+    await waitFor('item completed', async () => (await items(rpc, root, 'builds'))[0]?.status === 'completed');
+    expect((await workers(rpc, root))[0]?.status).toBe('started');
+    // The RPC says what happened: started this time, a plain wake the next.
+    const again = await rpc.call<{ worker: Worker; started: boolean }>('workers.wake', { project: root, name: 'builds' });
+    expect(again.started).toBe(false);
+    expect((await t.oj(['worker', 'wake', 'builds'], { cwd: root })).stdout).toBe('worker builds woken\n');
+    await rpc.call('workers.stop', { project: root, name: 'builds' });
+    const woken = await rpc.call<{ worker: Worker; started: boolean }>('workers.wake', { project: root, name: 'builds' });
+    expect(woken).toMatchObject({ started: true, worker: { status: 'started' } });
+  });
 });
 
 const FLAKY = `

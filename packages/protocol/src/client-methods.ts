@@ -114,7 +114,7 @@ export namespace WorkerMethods {
   export const Show = { kind: 'method', name: "workers.show", summary: "One worker." } as unknown as typeof M_WorkerMethods.Show;
   export const Start = { kind: 'method', name: "workers.start", summary: "Start a worker (persisted: it starts again with the daemon) and let it take work." } as unknown as typeof M_WorkerMethods.Start;
   export const Stop = { kind: 'method', name: "workers.stop", summary: "Stop taking new items; pipelines under way finish and complete their items." } as unknown as typeof M_WorkerMethods.Stop;
-  export const Wake = { kind: 'method', name: "workers.wake", summary: "Wake a started worker now (re-pulls a source queue) instead of at the end of its idle wait." } as unknown as typeof M_WorkerMethods.Wake;
+  export const Wake = { kind: 'method', name: "workers.wake", summary: "Wake a worker now (re-pulls a source queue) instead of at the end of its idle wait; a stopped worker is started (persisted, as by workers.start) and `started` is true." } as unknown as typeof M_WorkerMethods.Wake;
   export type WorkerInfo = M_WorkerMethods.WorkerInfo;
 }
 

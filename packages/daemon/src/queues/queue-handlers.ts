@@ -76,7 +76,7 @@ export function registerWorkerHandlers(router: RpcRouter, workers: WorkerManager
   router.handle(WorkerMethods.Start, (p) => workers.start(p.project, p.name));
   router.handle(WorkerMethods.Stop, (p) => workers.stop(p.project, p.name));
   router.handle(WorkerMethods.Restart, (p) => ({ worker: workers.restart(p.project, p.name) }));
-  router.handle(WorkerMethods.Wake, (p) => ({ worker: workers.wake(p.project, p.name) }));
+  router.handle(WorkerMethods.Wake, (p) => workers.wake(p.project, p.name));
   router.handle(WorkerMethods.Healthy, (p) => workers.healthy(p.project, p.name));
 }
 
