@@ -198,6 +198,39 @@ response = ["nudge", "dead"]
     expect((await acts(root)).sort()).toEqual(['dead j2', 'release m.lock.deploy', 'requeue j1'].sort());
   });
 
+  it('the dead action buries an item of an on_exhaust = "requeue" queue at once: one queue:item:dead event, no fail loop', async () => {
+    const root = makeProject(t, 'proj', {
+      m: `
+[queue.jobs]
+max_retries = 1
+on_exhaust = "requeue"
+
+[cron.c]
+interval = "1h"
+monitors = ["doomed"]
+
+[monitor.doomed]
+source = "oj queue list jobs --json"
+condition = "test {id} = j1 && test {status} != dead"
+response = ["dead"]
+`,
+    });
+    await t.oj(['queue', 'add', 'jobs', 'id=j1'], { cwd: root });
+    await t.oj(['queue', 'add', 'jobs', 'id=j2'], { cwd: root });
+    const lastId = async () => (await rpc.call<{ lastId: number }>('events.list', { limit: 1 })).lastId;
+    const before = await lastId();
+    expect((await run(root)).lastOutcome).toBe('done');
+    const items = await t.ojJson<{ id: string; status: string; failures: number }[]>(['queue', 'list', 'jobs'], { cwd: root });
+    expect(Object.fromEntries(items.map((i) => [i.id, i.status]))).toEqual({ j1: 'dead', j2: 'pending' });
+    expect(await acts(root)).toEqual(['dead j1']);
+    const { events } = await rpc.call<{ events: { name: string; data: Record<string, unknown> }[] }>('events.list', { since: before, project: root, limit: 10_000 });
+    expect(events.filter((e) => e.name.startsWith('queue:')).map((e) => e.name)).toEqual(['queue:item:dead']);
+    // One cron run (its tick, match and action events) and the bury: a small, bounded number of events.
+    expect((await lastId()) - before).toBeLessThan(20);
+    const dead = await t.ojJson<{ id: string; error: string }[]>(['queue', 'dead', 'jobs'], { cwd: root });
+    expect(dead).toMatchObject([{ id: 'j1', error: expect.stringMatching(/^monitor:doomed: /) }]);
+  });
+
   it('a failing source fails the cron run and resets nothing', async () => {
     const root = makeProject(t, 'proj', {
       m: `

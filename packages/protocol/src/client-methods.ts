@@ -90,6 +90,7 @@ export namespace CommandMethods {
 export namespace QueueMethods {
   export const Add = { kind: 'method', name: "queues.add", summary: "Add items (JSON objects) in one transaction. An item with an `id` field keeps it; others get a generated id. An id already pending, taken or dead in the queue is not added again (listed in `duplicates`). Wakes the queue's workers." } as unknown as typeof M_QueueMethods.Add;
   export const Attempts = { kind: 'method', name: "queues.attempts", summary: "The attempts of an item: who took it, when, and how each ended." } as unknown as typeof M_QueueMethods.Attempts;
+  export const Bury = { kind: 'method', name: "queues.bury", summary: "Move a pending or taken item straight to the dead letters, whatever retries are left and whatever on_exhaust says (one `queue:item:dead` event; a pipeline holding it is cancelled). A dead, completed or abandoned item is an illegal-state error." } as unknown as typeof M_QueueMethods.Bury;
   export const Complete = { kind: 'method', name: "queues.complete", summary: "Mark a taken item completed." } as unknown as typeof M_QueueMethods.Complete;
   export const Dead = { kind: 'method', name: "queues.dead", summary: "Dead-letter items of one queue or of every queue of the project." } as unknown as typeof M_QueueMethods.Dead;
   export const Fail = { kind: 'method', name: "queues.fail", summary: "Mark a taken item failed: retried (pending again) until max_retries, then on_exhaust applies." } as unknown as typeof M_QueueMethods.Fail;

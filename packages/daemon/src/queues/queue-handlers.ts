@@ -49,6 +49,7 @@ export function registerQueueHandlers(router: RpcRouter, queues: QueueService): 
   router.handle(QueueMethods.Fail, (p) => ({ item: toItemInfo(queues.fail(p.project, p.queue, p.id, p.error)) }));
 
   router.handle(QueueMethods.Requeue, (p) => ({ item: toItemInfo(queues.requeue(p.project, p.queue, p.id)) }));
+  router.handle(QueueMethods.Bury, (p) => ({ item: toItemInfo(queues.bury(p.project, p.queue, p.id, p.reason)) }));
 
   router.handle(QueueMethods.Remove, (p) => ({ item: toItemInfo(queues.remove(p.project, p.queue, p.id)) }));
 
