@@ -303,3 +303,30 @@ action = "rm -rf {path}"
     expect((await evs(root, 'monitor:protected')).length).toBe(3); // reported once, not on every tick
   });
 });
+
+describe("the concept document's idle-time condition", () => {
+  it('oj runbook check rejects `oj session idle-time {session} > 5m` (a redirect to a file named 5m) with the --over hint; --over passes', async () => {
+    const monitor = (condition: string) => `
+[cron.watchdog]
+interval = "30s"
+monitors = ["agent_idle"]
+
+[monitor.agent_idle]
+source = "oj pipeline list --phase execute --json"
+condition = "${condition}"
+response = ["nudge", "restart:2", "escalate"]
+`;
+    const root = makeProject(t, 'proj', { watchdog: monitor('oj session idle-time {session} > 5m') });
+    const bad = await t.oj(['runbook', 'check'], { cwd: root });
+    expect(bad.exitCode).not.toBe(0);
+    const out = bad.stdout + bad.stderr;
+    expect(out).toMatch(/watchdog\.toml:\d+: monitor\.agent_idle field condition: "> 5m" redirects output to a file named "5m"/);
+    expect(out).toMatch(/oj session idle-time \{session\} --over 5m/);
+    expect(existsSync(join(root, '5m'))).toBe(false);
+
+    writeFileSync(join(root, '.oj', 'runbooks', 'watchdog.toml'), monitor('oj session idle-time {session} --over 5m'));
+    const good = await t.oj(['runbook', 'check'], { cwd: root });
+    expect(good.stderr).toBe('');
+    expect(good.exitCode).toBe(0);
+  });
+});
