@@ -284,6 +284,27 @@ describe('events', () => {
   });
 });
 
+describe('oj emit data options', () => {
+  it('oj emit takes any other --KEY VALUE as a data field, verbatim; other commands still reject unknown options', async () => {
+    await t.startDaemon();
+    const e = await t.ojJson<{ name: string; subject: string; data: Record<string, unknown> }>([
+      'emit', 'pipeline:phase', '--id', 'build-auth', '--phase', 'merge', '--data', 'k=v', '--count', '007',
+    ]);
+    expect(e).toMatchObject({ name: 'pipeline:phase', subject: 'build-auth', data: { phase: 'merge', k: 'v', count: '007' } });
+    const help = await t.oj(['emit', '--help']);
+    expect(help.stdout).toMatch(/\[--KEY VALUE\]/);
+    const noValue = await t.oj(['emit', 'x:y', '--phase']);
+    expect(noValue.exitCode).toBe(2);
+    expect(noValue.stderr).toMatch(/--phase needs a value/);
+    const extraWord = await t.oj(['emit', 'x:y', 'stray']);
+    expect(extraWord.exitCode).toBe(2);
+    expect(extraWord.stderr).toMatch(/unexpected argument "stray"/);
+    const typo = await t.oj(['pipeline', 'list', '--stauts', 'done']);
+    expect(typo.exitCode).toBe(2);
+    expect(typo.stderr).toMatch(/Unknown argument: stauts/);
+  });
+});
+
 describe('usage errors', () => {
   it('an unknown command prints usage and exits 2', async () => {
     const r = await t.oj(['frobnicate']);

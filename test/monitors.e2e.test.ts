@@ -198,6 +198,39 @@ response = ["nudge", "dead"]
     expect((await acts(root)).sort()).toEqual(['dead j2', 'release m.lock.deploy', 'requeue j1'].sort());
   });
 
+  it('the dead action buries an item of an on_exhaust = "requeue" queue at once: one queue:item:dead event, no fail loop', async () => {
+    const root = makeProject(t, 'proj', {
+      m: `
+[queue.jobs]
+max_retries = 1
+on_exhaust = "requeue"
+
+[cron.c]
+interval = "1h"
+monitors = ["doomed"]
+
+[monitor.doomed]
+source = "oj queue list jobs --json"
+condition = "test {id} = j1 && test {status} != dead"
+response = ["dead"]
+`,
+    });
+    await t.oj(['queue', 'add', 'jobs', 'id=j1'], { cwd: root });
+    await t.oj(['queue', 'add', 'jobs', 'id=j2'], { cwd: root });
+    const lastId = async () => (await rpc.call<{ lastId: number }>('events.list', { limit: 1 })).lastId;
+    const before = await lastId();
+    expect((await run(root)).lastOutcome).toBe('done');
+    const items = await t.ojJson<{ id: string; status: string; failures: number }[]>(['queue', 'list', 'jobs'], { cwd: root });
+    expect(Object.fromEntries(items.map((i) => [i.id, i.status]))).toEqual({ j1: 'dead', j2: 'pending' });
+    expect(await acts(root)).toEqual(['dead j1']);
+    const { events } = await rpc.call<{ events: { name: string; data: Record<string, unknown> }[] }>('events.list', { since: before, project: root, limit: 10_000 });
+    expect(events.filter((e) => e.name.startsWith('queue:')).map((e) => e.name)).toEqual(['queue:item:dead']);
+    // One cron run (its tick, match and action events) and the bury: a small, bounded number of events.
+    expect((await lastId()) - before).toBeLessThan(20);
+    const dead = await t.ojJson<{ id: string; error: string }[]>(['queue', 'dead', 'jobs'], { cwd: root });
+    expect(dead).toMatchObject([{ id: 'j1', error: expect.stringMatching(/^monitor:doomed: /) }]);
+  });
+
   it('a failing source fails the cron run and resets nothing', async () => {
     const root = makeProject(t, 'proj', {
       m: `
@@ -268,5 +301,32 @@ action = "rm -rf {path}"
     expect(await acts(root)).toEqual(['clean data/a/x.tmp']);
     await waitFor('on_clean hook', () => existsSync(join(root, 'cleaned.log')) && readFileSync(join(root, 'cleaned.log'), 'utf8') === 'cleaned data/a/x.tmp\n');
     expect((await evs(root, 'monitor:protected')).length).toBe(3); // reported once, not on every tick
+  });
+});
+
+describe("the concept document's idle-time condition", () => {
+  it('oj runbook check rejects `oj session idle-time {session} > 5m` (a redirect to a file named 5m) with the --over hint; --over passes', async () => {
+    const monitor = (condition: string) => `
+[cron.watchdog]
+interval = "30s"
+monitors = ["agent_idle"]
+
+[monitor.agent_idle]
+source = "oj pipeline list --phase execute --json"
+condition = "${condition}"
+response = ["nudge", "restart:2", "escalate"]
+`;
+    const root = makeProject(t, 'proj', { watchdog: monitor('oj session idle-time {session} > 5m') });
+    const bad = await t.oj(['runbook', 'check'], { cwd: root });
+    expect(bad.exitCode).not.toBe(0);
+    const out = bad.stdout + bad.stderr;
+    expect(out).toMatch(/watchdog\.toml:\d+: monitor\.agent_idle field condition: "> 5m" redirects output to a file named "5m"/);
+    expect(out).toMatch(/oj session idle-time \{session\} --over 5m/);
+    expect(existsSync(join(root, '5m'))).toBe(false);
+
+    writeFileSync(join(root, '.oj', 'runbooks', 'watchdog.toml'), monitor('oj session idle-time {session} --over 5m'));
+    const good = await t.oj(['runbook', 'check'], { cwd: root });
+    expect(good.stderr).toBe('');
+    expect(good.exitCode).toBe(0);
   });
 });

@@ -126,6 +126,53 @@ exit 3
   });
 });
 
+describe('the concept document\'s [events] hooks', () => {
+  it('on_phase_change = "oj emit pipeline:phase --id {name} --phase {phase}" records one event per phase carrying data.phase', async () => {
+    await t.startDaemon();
+    const root = makeProject(t, 'proj', {
+      hooks: `
+[events]
+on_phase_change = "oj emit pipeline:phase --id {name} --phase {phase}"
+on_complete = "oj emit pipeline:complete --id {name}"
+
+[command.build]
+args = "<name>"
+run = { pipeline = "build" }
+
+[pipeline.build]
+inputs = ["name"]
+
+[[pipeline.build.phase]]
+name = "plan"
+run = "true"
+
+[[pipeline.build.phase]]
+name = "merge"
+run = "true"
+`,
+    });
+    const r = await t.oj(['run', 'build', 'auth', '--wait'], { cwd: root });
+    expect(r.exitCode).toBe(0);
+    type Ev = { name: string; subject: string | null; data: Record<string, unknown> };
+    const events = async () =>
+      (await t.oj(['events', '--name', 'pipeline:*', '--json'], { cwd: root })).stdout
+        .trim()
+        .split('\n')
+        .filter((l) => l.length > 0)
+        .map((l) => JSON.parse(l) as Ev);
+    // ojd records its own pipeline:phase events (subject: the pipeline id, build-auth); the
+    // hook's come from `oj emit` with --id {name}, the input: subject "auth".
+    const seen = await waitFor('the hooks\' events', async () => {
+      const mine = (await events()).filter((e) => e.subject === 'auth');
+      return mine.some((e) => e.name === 'pipeline:complete') && mine.filter((e) => e.name === 'pipeline:phase').length === 2 ? mine : null;
+    });
+    const phases = seen.filter((e) => e.name === 'pipeline:phase').map((e) => e.data);
+    // Hooks run as their transitions commit, not one after another: compare as a set.
+    expect(phases.map((d) => d.phase).sort()).toEqual(['merge', 'plan']);
+    expect(phases.every((d) => Object.keys(d).join() === 'phase')).toBe(true);
+  });
+});
+
 const GATED = `
 [command.gated]
 args = "<name>"

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { TestEnv, canConnect, makeProject, waitFor } from './helpers/ojd-harness.js';
+import { RawClient, TestEnv, canConnect, makeProject, waitFor } from './helpers/ojd-harness.js';
 import { RpcCall } from './helpers/rpc-call.js';
 
 type Item = {
@@ -145,6 +145,51 @@ describe('a worker draining a queue', () => {
     expect(shown.attempts).toMatchObject([{ attempt: 1, outcome: 'completed', takenBy: 'fix-bug-7' }]);
     expect(existsSync(join(root, 'pwned'))).toBe(false);
   });
+
+  it("the concept document's build command (oj queue add, then oj worker wake) starts a stopped worker: exit 0, the item is processed", async () => {
+    const { rpc } = await start();
+    const root = makeProject(t, 'proj', {
+      build: `
+[command.build]
+args = "<name> <prompt>"
+run = """
+oj queue add builds name={name} prompt={prompt}
+oj worker wake builds
+"""
+
+[worker.builds]
+queue = "builds"
+handler = "pipeline.build"
+idle_action = "wait:1h"
+
+[queue.builds]
+
+[pipeline.build]
+inputs = ["job"]
+
+[[pipeline.build.phase]]
+name = "go"
+run = "echo {job.name} >> {project_root}/built"
+`,
+    });
+    // Stopped on purpose (as a user or a monitor left it), not merely never started.
+    await rpc.call('workers.start', { project: root, name: 'builds' });
+    await rpc.call('workers.stop', { project: root, name: 'builds' });
+    const r = await t.oj(['run', 'build', 'auth', 'Add authentication'], { cwd: root });
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/\nworker builds started \(it was stopped\)\n$/);
+    await waitFor('item built', () => lines(join(root, 'built')).includes('auth'));
+    await waitFor('item completed', async () => (await items(rpc, root, 'builds'))[0]?.status === 'completed');
+    expect((await workers(rpc, root))[0]?.status).toBe('started');
+    // The RPC says what happened: started this time, a plain wake the next.
+    const again = await rpc.call<{ worker: Worker; started: boolean }>('workers.wake', { project: root, name: 'builds' });
+    expect(again.started).toBe(false);
+    expect((await t.oj(['worker', 'wake', 'builds'], { cwd: root })).stdout).toBe('worker builds woken\n');
+    await rpc.call('workers.stop', { project: root, name: 'builds' });
+    const woken = await rpc.call<{ worker: Worker; started: boolean }>('workers.wake', { project: root, name: 'builds' });
+    expect(woken).toMatchObject({ started: true, worker: { status: 'started' } });
+  });
 });
 
 const FLAKY = `
@@ -194,6 +239,79 @@ describe('retries and dead letters', () => {
     const notDead = await t.oj(['queue', 'retry', 'jobs', 'j1'], { cwd: root });
     expect(notDead.exitCode).toBe(1);
     expect(notDead.stderr).toMatch(/item jobs\/j1 is completed, not dead/);
+  });
+});
+
+const REQUEUE_ON_EXHAUST = `
+[worker.w]
+queue = "jobs"
+handler = "pipeline.hold"
+idle_action = "wait:1h"
+
+[queue.jobs]
+max_retries = 2
+on_exhaust = "requeue"
+
+[pipeline.hold]
+inputs = ["job"]
+
+[[pipeline.hold.phase]]
+name = "work"
+run = "touch {project_root}/holding-{job.id}; while [ ! -f {project_root}/release ]; do sleep 0.05; done"
+`;
+
+describe('oj queue bury', () => {
+  it('buries an item of an on_exhaust = "requeue" queue in one transition with one queue:item:dead event; burying a dead or completed item is an error', async () => {
+    const { rpc } = await start();
+    const root = makeProject(t, 'proj', { q: REQUEUE_ON_EXHAUST });
+    await t.oj(['queue', 'add', 'jobs', 'id=p1'], { cwd: root });
+    const lastId = async () => (await rpc.call<{ lastId: number }>('events.list', { limit: 1 })).lastId;
+    const before = await lastId();
+    const r = await t.oj(['queue', 'bury', 'jobs', 'p1', '--reason', 'not worth retrying'], { cwd: root });
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toBe('jobs/p1: dead\n');
+    expect((await items(rpc, root, 'jobs'))[0]).toMatchObject({ id: 'p1', status: 'dead', error: 'not worth retrying' });
+    // Exactly one event for the bury: no fail/requeue loop behind it.
+    expect((await lastId()) - before).toBe(1);
+    const { events } = await rpc.call<{ events: { name: string; data: Record<string, unknown> }[] }>('events.list', { since: before, project: root });
+    expect(events).toMatchObject([{ name: 'queue:item:dead', data: { queue: 'jobs', id: 'p1', buried: true, from: 'pending' } }]);
+    const dead = await t.ojJson<Item[]>(['queue', 'dead', 'jobs'], { cwd: root });
+    expect(dead.map((i) => i.id)).toEqual(['p1']);
+
+    // Again: a clear error, one line, exit 1; over JSON-RPC an illegal-state error with code and data.
+    const again = await t.oj(['queue', 'bury', 'jobs', 'p1'], { cwd: root });
+    expect(again.exitCode).toBe(1);
+    expect(again.stderr.split('\n')[0]).toBe('error: item jobs/p1 is already dead');
+    const raw = await RawClient.connect(t.socket);
+    raw.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'queues.bury', params: { project: root, queue: 'jobs', id: 'p1' } }) + '\n');
+    const [answer] = (await raw.next(1)) as { error: { code: number; message: string; data: Record<string, unknown> } }[];
+    raw.close();
+    expect(answer!.error).toMatchObject({ code: 1004, message: 'item jobs/p1 is already dead', data: { kind: 'illegal_state', state: 'dead' } });
+
+    // A taken item held by a worker's pipeline: dead at once, its pipeline cancelled, nothing requeued.
+    await t.oj(['queue', 'add', 'jobs', 'id=t1'], { cwd: root });
+    await rpc.call('workers.start', { project: root, name: 'w' });
+    await waitFor('t1 held', () => existsSync(join(root, 'holding-t1')));
+    const holder = (await items(rpc, root, 'jobs')).find((i) => i.id === 't1')!.takenBy!;
+    const beforeTaken = await lastId();
+    expect((await t.oj(['queue', 'bury', 'jobs', 't1'], { cwd: root })).stdout).toBe('jobs/t1: dead\n');
+    await waitFor('holder cancelled', async () => (await rpc.call<{ pipeline: { status: string } }>('pipelines.show', { id: holder, project: root })).pipeline.status === 'cancelled');
+    expect((await items(rpc, root, 'jobs')).find((i) => i.id === 't1')).toMatchObject({ status: 'dead', takenBy: null });
+    const after = await rpc.call<{ events: { name: string }[] }>('events.list', { since: beforeTaken, project: root });
+    expect(after.events.filter((e) => e.name.startsWith('queue:item:')).map((e) => e.name)).toEqual(['queue:item:dead']);
+    const attempts = await rpc.call<{ attempts: Attempt[] }>('queues.attempts', { project: root, queue: 'jobs', id: 't1' });
+    expect(attempts.attempts).toMatchObject([{ outcome: 'failed', error: 'buried by oj queue bury' }]);
+
+    // A completed item cannot be buried either.
+    await t.oj(['queue', 'add', 'jobs', 'id=c1'], { cwd: root });
+    writeFileSync(join(root, 'release'), '');
+    await waitFor('c1 completed', async () => (await items(rpc, root, 'jobs')).find((i) => i.id === 'c1')?.status === 'completed');
+    const completed = await t.oj(['queue', 'bury', 'jobs', 'c1'], { cwd: root });
+    expect(completed.exitCode).toBe(1);
+    expect(completed.stderr).toMatch(/^error: item jobs\/c1 is completed; only pending or taken items can be buried\n/);
+    const missing = await t.oj(['queue', 'bury', 'jobs', 'nope'], { cwd: root });
+    expect(missing.exitCode).toBe(1);
   });
 });
 

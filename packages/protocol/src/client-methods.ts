@@ -90,6 +90,7 @@ export namespace CommandMethods {
 export namespace QueueMethods {
   export const Add = { kind: 'method', name: "queues.add", summary: "Add items (JSON objects) in one transaction. An item with an `id` field keeps it; others get a generated id. An id already pending, taken or dead in the queue is not added again (listed in `duplicates`). Wakes the queue's workers." } as unknown as typeof M_QueueMethods.Add;
   export const Attempts = { kind: 'method', name: "queues.attempts", summary: "The attempts of an item: who took it, when, and how each ended." } as unknown as typeof M_QueueMethods.Attempts;
+  export const Bury = { kind: 'method', name: "queues.bury", summary: "Move a pending or taken item straight to the dead letters, whatever retries are left and whatever on_exhaust says (one `queue:item:dead` event; a pipeline holding it is cancelled). A dead, completed or abandoned item is an illegal-state error." } as unknown as typeof M_QueueMethods.Bury;
   export const Complete = { kind: 'method', name: "queues.complete", summary: "Mark a taken item completed." } as unknown as typeof M_QueueMethods.Complete;
   export const Dead = { kind: 'method', name: "queues.dead", summary: "Dead-letter items of one queue or of every queue of the project." } as unknown as typeof M_QueueMethods.Dead;
   export const Fail = { kind: 'method', name: "queues.fail", summary: "Mark a taken item failed: retried (pending again) until max_retries, then on_exhaust applies." } as unknown as typeof M_QueueMethods.Fail;
@@ -114,7 +115,7 @@ export namespace WorkerMethods {
   export const Show = { kind: 'method', name: "workers.show", summary: "One worker." } as unknown as typeof M_WorkerMethods.Show;
   export const Start = { kind: 'method', name: "workers.start", summary: "Start a worker (persisted: it starts again with the daemon) and let it take work." } as unknown as typeof M_WorkerMethods.Start;
   export const Stop = { kind: 'method', name: "workers.stop", summary: "Stop taking new items; pipelines under way finish and complete their items." } as unknown as typeof M_WorkerMethods.Stop;
-  export const Wake = { kind: 'method', name: "workers.wake", summary: "Wake a started worker now (re-pulls a source queue) instead of at the end of its idle wait." } as unknown as typeof M_WorkerMethods.Wake;
+  export const Wake = { kind: 'method', name: "workers.wake", summary: "Wake a worker now (re-pulls a source queue) instead of at the end of its idle wait; a stopped worker is started (persisted, as by workers.start) and `started` is true." } as unknown as typeof M_WorkerMethods.Wake;
   export type WorkerInfo = M_WorkerMethods.WorkerInfo;
 }
 

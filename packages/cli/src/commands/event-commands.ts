@@ -1,11 +1,14 @@
 /** oj emit, oj events */
 import { EventMethods, type EventRecord } from '@oj/protocol/client';
 import type { Argv } from 'yargs';
-import { UsageError, printJson, println } from '../output/print.js';
+import { UsageError, printJson, println, reportError } from '../output/print.js';
 import { style } from '../output/style.js';
 import { formatClock } from '../output/time.js';
 import { checkLimit } from './limit-option.js';
 import { currentProject, withDaemon } from './run-command.js';
+
+/** Options of `oj emit` itself; any other `--key value` becomes a data field. */
+const EMIT_OPTIONS = new Set(['_', '$0', 'name', 'id', 'data', 'json', 'help', 'h', 'version']);
 
 export function emitCommand(y: Argv): Argv {
   return y.command(
@@ -17,10 +20,27 @@ export function emitCommand(y: Argv): Argv {
         .option('id', { type: 'string', describe: 'what the event is about' })
         .option('data', { type: 'string', array: true, describe: 'key=value pairs (repeatable)' })
         .option('json', { type: 'boolean', describe: 'print the recorded event as JSON' })
-        .example('oj emit bug:created --id BUG-12 --data priority=1', ''),
-    (argv) =>
-      withDaemon(async (conn) => {
-        const data = parsePairs(argv.data ?? []);
+        // `--KEY VALUE` for any other KEY is a data field, as runbook hooks write them
+        // (`oj emit pipeline:phase --id {name} --phase {phase}`): only this command accepts
+        // unknown options, and takes their values verbatim (no number parsing, no camelCase copies).
+        .strict(false)
+        .parserConfiguration({ 'parse-numbers': false, 'camel-case-expansion': false })
+        .usage('$0 emit <name> [--id X] [--data k=v]... [--KEY VALUE]...')
+        .epilog(
+          'Records an event (wakes workers and guards waiting on it).\n'
+            + 'Data fields: each --data k=v, and each other --KEY VALUE option (values are kept as text).',
+        )
+        .example('oj emit bug:created --id BUG-12 --data priority=1', '')
+        .example('oj emit pipeline:phase --id build-auth --phase merge', ''),
+    (argv) => {
+      let data: Record<string, string>;
+      try {
+        data = emitData(argv);
+      } catch (err) {
+        process.exitCode = reportError(err);
+        return;
+      }
+      return withDaemon(async (conn) => {
         const project = currentProject();
         const { event } = await conn.call(EventMethods.Emit, {
           name: argv.name,
@@ -30,8 +50,27 @@ export function emitCommand(y: Argv): Argv {
         });
         if (argv.json) printJson(event);
         else println(`event #${event.id} ${event.name}`);
-      }),
+      });
+    },
   );
+}
+
+/** The data fields of `oj emit`: `--data k=v` pairs, then every other `--KEY VALUE` option. */
+export function emitData(argv: Record<string, unknown>): Record<string, string> {
+  // Unknown options are allowed here, not extra words: `oj emit a b` is still a usage error.
+  const extra = ((argv._ as unknown[] | undefined) ?? []).slice(1);
+  if (extra.length > 0) {
+    throw new UsageError(`unexpected argument "${String(extra[0])}" (data fields are --data k=v or --KEY VALUE)`);
+  }
+  const data = parsePairs((argv.data as string[] | undefined) ?? []);
+  for (const [key, value] of Object.entries(argv)) {
+    if (EMIT_OPTIONS.has(key)) continue;
+    if (Array.isArray(value)) throw new UsageError(`--${key} is given more than once`);
+    if (typeof value !== 'string') throw new UsageError(`--${key} needs a value (--${key} VALUE is a data field)`);
+    if (key in data) throw new UsageError(`data field "${key}" is given both by --data and by --${key}`);
+    data[key] = value;
+  }
+  return data;
 }
 
 export function eventsCommand(y: Argv): Argv {

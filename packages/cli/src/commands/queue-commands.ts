@@ -1,4 +1,4 @@
-/** oj queue ...: add, list, take, complete, fail, requeue, remove, dead letters, retry, attempts. */
+/** oj queue ...: add, list, take, complete, fail, requeue, remove, bury, dead letters, retry, attempts. */
 import { readFileSync } from 'node:fs';
 import { QueueMethods } from '@oj/protocol/client';
 import type { Argv } from 'yargs';
@@ -164,6 +164,13 @@ export function queueCommands(y: Argv): Argv {
       (a) => itemArgs(a),
       (argv) =>
         act(argv, (conn, p) => conn.call(QueueMethods.Remove, p), 'removed'),
+    )
+    .command(
+      'bury <queue> <id>',
+      'Move a pending or taken item straight to the dead letters (no retries, whatever on_exhaust says)',
+      (a) => itemArgs(a).option('reason', { alias: 'r', type: 'string', describe: 'why (shown as its error)' }),
+      (argv) =>
+        act(argv, (conn, p) => conn.call(QueueMethods.Bury, { ...p, ...(argv.reason !== undefined ? { reason: argv.reason } : {}) })),
     )
     .command(
       'dead [queue]',

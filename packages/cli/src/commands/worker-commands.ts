@@ -86,13 +86,13 @@ export function workerCommands(y: Argv): Argv {
     )
     .command(
       'wake <name>',
-      'Wake a started worker now (re-pulls a source queue)',
+      'Wake a worker now (re-pulls a source queue); a stopped worker is started',
       (a) => named(a),
       (argv) =>
         withDaemon(async (conn) => {
-          const { worker } = await conn.call(WorkerMethods.Wake, { project: projectOf(argv), name: argv.name });
+          const { worker, started } = await conn.call(WorkerMethods.Wake, { project: projectOf(argv), name: argv.name });
           if (argv.json) return printJson(worker);
-          println(`worker ${worker.name} woken`);
+          println(started ? `worker ${worker.name} started (it was stopped)` : `worker ${worker.name} woken`);
         }),
     )
     .command(

@@ -127,22 +127,22 @@ async function requeue(d: BuiltinDeps, r: BuiltinRequest): Promise<ActionOutcome
 }
 
 /**
- * There is no "bury" request: the item fails until its retries are spent,
- * so the queue's own on_exhaust (dead by default) takes it.
+ * One atomic bury (queues.bury): the item goes to the dead letters whatever
+ * retries are left and whatever the queue's on_exhaust says, and the pipeline
+ * holding it is cancelled. An item already dead counts as done.
  */
 async function dead(d: BuiltinDeps, r: BuiltinRequest): Promise<ActionOutcome> {
   const p = pipelineOf(d, r);
   const qi = r.targets.queueItem ?? ownerItem(p);
   if (!qi) return skip('the item has no queue item');
-  if (p && !TERMINAL.has(p.status)) d.engine.request(p.id, { type: 'cancel', reason: `${r.source}: work moved to the dead letters` }, r.project);
-  for (let i = 0; i < 1000; i++) {
-    const { item } = await d.call(QueueMethods.Show, { project: r.project, queue: qi.queue, id: qi.id });
-    if (item.status !== 'pending' && item.status !== 'taken') {
-      return item.status === 'dead' ? done(`${qi.queue}/${qi.id} is dead`) : { kind: 'failed', error: `${qi.queue}/${qi.id} ended ${item.status}` };
-    }
-    await d.call(QueueMethods.Fail, { project: r.project, queue: qi.queue, id: qi.id, error: `${r.source}: ${r.reason}` });
-  }
-  return { kind: 'failed', error: `${qi.queue}/${qi.id} did not reach the dead letters` };
+  const { item } = await d.call(QueueMethods.Show, { project: r.project, queue: qi.queue, id: qi.id });
+  if (item.status === 'dead') return done(`${qi.queue}/${qi.id} is dead`);
+  if (item.status !== 'pending' && item.status !== 'taken') return { kind: 'failed', error: `${qi.queue}/${qi.id} ended ${item.status}` };
+  await d.call(QueueMethods.Bury, { project: r.project, queue: qi.queue, id: qi.id, reason: `${r.source}: ${r.reason}`.slice(0, 2000) });
+  // The item's holder was cancelled by the bury; a pipeline of this item that did not hold it is ended too.
+  const after = pipelineOf(d, r);
+  if (after && !TERMINAL.has(after.status)) d.engine.request(after.id, { type: 'cancel', reason: `${r.source}: work moved to the dead letters` }, r.project);
+  return done(`${qi.queue}/${qi.id} is dead`);
 }
 
 /** Records an escalation (the `escalate` event does) and has a running pipeline wait for the human. */

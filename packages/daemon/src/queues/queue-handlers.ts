@@ -49,6 +49,7 @@ export function registerQueueHandlers(router: RpcRouter, queues: QueueService): 
   router.handle(QueueMethods.Fail, (p) => ({ item: toItemInfo(queues.fail(p.project, p.queue, p.id, p.error)) }));
 
   router.handle(QueueMethods.Requeue, (p) => ({ item: toItemInfo(queues.requeue(p.project, p.queue, p.id)) }));
+  router.handle(QueueMethods.Bury, (p) => ({ item: toItemInfo(queues.bury(p.project, p.queue, p.id, p.reason)) }));
 
   router.handle(QueueMethods.Remove, (p) => ({ item: toItemInfo(queues.remove(p.project, p.queue, p.id)) }));
 
@@ -76,7 +77,7 @@ export function registerWorkerHandlers(router: RpcRouter, workers: WorkerManager
   router.handle(WorkerMethods.Start, (p) => workers.start(p.project, p.name));
   router.handle(WorkerMethods.Stop, (p) => workers.stop(p.project, p.name));
   router.handle(WorkerMethods.Restart, (p) => ({ worker: workers.restart(p.project, p.name) }));
-  router.handle(WorkerMethods.Wake, (p) => ({ worker: workers.wake(p.project, p.name) }));
+  router.handle(WorkerMethods.Wake, (p) => workers.wake(p.project, p.name));
   router.handle(WorkerMethods.Healthy, (p) => workers.healthy(p.project, p.name));
 }
 

@@ -642,6 +642,58 @@ export class QueueService {
     return row;
   }
 
+  /**
+   * Straight to the dead letters, whatever retries are left and whatever
+   * `on_exhaust` says: one transition and one `queue:item:dead` event. A taken
+   * item's attempt ends as failed and the pipeline holding it is cancelled
+   * (its end then finds the item no longer held and only frees the slot).
+   */
+  bury(project: string, queue: string, id: string, reason: string | undefined): QueueItemRow {
+    let cancel: string | null = null;
+    const error = reason ?? 'buried by oj queue bury';
+    const row = this.storage.write(() => {
+      const r = this.find(project, queue, id);
+      if (r.status !== 'pending' && r.status !== 'taken') {
+        throw OjError.illegalState(
+          r.status === 'dead' ? `item ${queue}/${id} is already dead` : `item ${queue}/${id} is ${r.status}; only pending or taken items can be buried`,
+          {
+            state: r.status,
+            hint: r.status === 'dead' ? `oj queue dead ${queue} lists it; oj queue retry ${queue} ${id} redrives it` : `oj queue requeue ${queue} ${id} queues it again`,
+          },
+        );
+      }
+      const q = this.settings(project, queue);
+      const now = this.d.now();
+      if (r.status === 'taken') {
+        this.items.endAttempt(r.seq, r.attempts, 'failed', error, now);
+        if (r.worker && r.taken_by) cancel = r.taken_by;
+      }
+      const set = {
+        status: 'dead',
+        taken_at: null,
+        taken_by: null,
+        worker: null,
+        visible_at: null,
+        error,
+        finished_at: now,
+        expires_at: now + q.dead.retention.ms,
+        updated_at: now,
+      };
+      this.items.update(r.seq, set);
+      this.d.events.emit({
+        name: 'queue:item:dead',
+        subject: r.id,
+        project,
+        data: { queue, id: r.id, failures: r.failures, error, buried: true, from: r.status },
+      });
+      this.armRetentionAfterCommit(set.expires_at);
+      this.changed({ project, queue, reason: 'finished', worker: r.worker });
+      return { ...r, ...set };
+    });
+    if (cancel) this.cancelPipeline(cancel, `item ${queue}/${id} moved to the dead letters`);
+    return row;
+  }
+
   /** Redrive dead items: pending again with their failure count reset. */
   retry(project: string, queue: string, id: string | undefined, all: boolean): QueueItemRow[] {
     return this.storage.write(() => {

@@ -121,20 +121,27 @@ export class WorkerManager {
     return this.start(project, name).worker;
   }
 
-  wake(project: string, name: string): WorkerInfo {
+  /**
+   * Wakes a started worker; a stopped one is started instead (starting takes work and
+   * re-pulls a source queue just like a wake), so `oj queue add ...; oj worker wake W`
+   * works whatever state W was left in. `started` says which happened.
+   */
+  wake(project: string, name: string): { worker: WorkerInfo; started: boolean } {
     const { value: w } = requireFind(this.d.projects, project, 'worker', name);
     const row = this.store.get(project, w.name);
     if (row?.status !== 'started') {
-      throw OjError.illegalState(`worker ${w.name} is stopped`, { hint: `oj worker start ${w.name}` });
+      const r = this.start(project, w.name);
+      if (r.changed) return { worker: r.worker, started: true };
     }
     this.d.storage.write(() => {
-      this.store.save({ ...row, last_wake_at: this.d.now() });
+      const current = this.store.get(project, w.name);
+      if (current) this.store.save({ ...current, last_wake_at: this.d.now() });
       this.d.events.emit({ name: 'worker:woken', subject: w.name, project, data: { worker: w.name, by: 'oj worker wake' } });
     });
     const r = this.attach(project, w.name);
     this.hook(project, w, 'on_wake', {});
     this.kick(r, true);
-    return this.info(project, w.name);
+    return { worker: this.info(project, w.name), started: false };
   }
 
   healthy(project: string, name: string): { healthy: boolean; problems: string[]; worker: WorkerInfo } {

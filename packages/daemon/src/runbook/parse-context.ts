@@ -12,6 +12,7 @@ import { parseChainStep } from './recovery-chain.js';
 import { parseReference } from './reference.js';
 import type { ErrorLocation, ErrorSink } from './runbook-error.js';
 import { checkShellTemplate } from './shell-interpolate.js';
+import { suspiciousRedirects } from './shell-redirects.js';
 import { TableReader } from './table-reader.js';
 import { describeValue, isTable, type TomlTable } from './toml-value.js';
 import { textPlaceholders } from './placeholder.js';
@@ -137,10 +138,17 @@ export class ParseContext {
     return chain;
   }
 
-  /** Report a structural problem of a shell string (placeholder in backticks, open quote...). */
+  /**
+   * Report a structural problem of a shell string (placeholder in backticks, open quote...),
+   * and output redirected to a file named like a duration or number (`> 5m`: a comparison meant).
+   */
   checkShell(text: string, location: ErrorLocation): void {
     const check = checkShellTemplate(text);
-    if (!check.ok) this.sink.add(location, check.message, check.hint);
+    if (!check.ok) {
+      this.sink.add(location, check.message, check.hint);
+      return;
+    }
+    for (const problem of suspiciousRedirects(check.redirects)) this.sink.add(location, problem.message, problem.hint);
   }
 
   /** A shell command string, structure-checked. */

@@ -14,7 +14,7 @@
 import { InterpolationError, WordList, type InterpolationContext } from './interpolation-context.js';
 import type { PlaceholderMatch } from './placeholder.js';
 import { quoteForContext, quoteWord } from './shell-quote.js';
-import { scanShell, type ShellContext } from './shell-scanner.js';
+import { scanShell, type ShellContext, type ShellRedirect } from './shell-scanner.js';
 import { valueToText } from './value-text.js';
 
 function insert(value: unknown, context: ShellContext, placeholder: string): string {
@@ -46,7 +46,7 @@ export function interpolateShell(template: string, context: InterpolationContext
 }
 
 export type ShellTemplateCheck =
-  | { ok: true; placeholders: PlaceholderMatch[] }
+  | { ok: true; placeholders: PlaceholderMatch[]; redirects: ShellRedirect[] }
   | { ok: false; message: string; hint?: string };
 
 /** Structure check plus the list of placeholders, for load-time validation. */
@@ -55,5 +55,5 @@ export function checkShellTemplate(template: string): ShellTemplateCheck {
   if (!scan.ok) {
     return scan.hint === undefined ? { ok: false, message: scan.message } : { ok: false, message: scan.message, hint: scan.hint };
   }
-  return { ok: true, placeholders: scan.parts.flatMap((p) => (p.type === 'placeholder' ? [p.match] : [])) };
+  return { ok: true, placeholders: scan.parts.flatMap((p) => (p.type === 'placeholder' ? [p.match] : [])), redirects: scan.redirects };
 }

@@ -23,7 +23,23 @@ export type ShellPart =
   | { type: 'text'; text: string }
   | { type: 'placeholder'; match: PlaceholderMatch; context: ShellContext };
 
-export type ShellScan = { ok: true; parts: ShellPart[] } | { ok: false; message: string; hint?: string; index: number };
+/**
+ * An output redirection (`>`, `>>`, `>|`, `&>`, `2>`...) outside quotes and
+ * `[[ ... ]]`, with its target when that is a plain word (no quotes, no
+ * expansion, no placeholder); `command` is the text of the command before it.
+ */
+export interface ShellRedirect {
+  index: number;
+  operator: string;
+  target: string | null;
+  /** The operator and its target as written, e.g. `> 5m`, `>10`. */
+  text: string;
+  command: string;
+}
+
+export type ShellScan =
+  | { ok: true; parts: ShellPart[]; redirects: ShellRedirect[] }
+  | { ok: false; message: string; hint?: string; index: number };
 
 type Frame =
   | { type: 'cmd'; nested: boolean; depth: number }
@@ -59,6 +75,9 @@ class Scanner {
   private caseInSubstitution = -1;
   /** A region where bash evaluates text as code, so no placeholder may stand in it. */
   private codeZone: { start: number; end: number; what: string; hint: string } | null = null;
+  /** The end of the current `[[ ... ]]`, where `>` compares strings instead of redirecting. */
+  private testEnd = -1;
+  readonly redirects: ShellRedirect[] = [];
 
   constructor(private readonly s: string) {}
 
@@ -221,6 +240,7 @@ class Scanner {
       this.copy();
       return this.heredocBodies();
     }
+    if (ch === '>' && this.i >= this.testEnd) return this.redirect();
     if (ch === 'c' && this.atWordStart() && /^case\s/.test(this.s.slice(this.i, this.i + 5))) {
       if (this.stack.some((f) => f.type === 'cmd' && f.nested) && this.caseInSubstitution === -1) {
         this.caseInSubstitution = this.i;
@@ -272,6 +292,7 @@ class Scanner {
     if (rest.startsWith('[[') && /^\[\[\s/.test(rest)) {
       const close = rest.search(/\s\]\]/);
       const end = close === -1 ? this.s.length : this.i + close + 3;
+      this.testEnd = end;
       if (/\s-(eq|ne|lt|le|gt|ge)\s/.test(this.s.slice(this.i, end))) {
         this.codeZone = { start: this.i, end, what: 'an arithmetic [[ ... ]] test', hint: ARITHMETIC_HINT };
       }
@@ -283,6 +304,35 @@ class Scanner {
       const hint = command[1] === 'let' ? ARITHMETIC_HINT : EVAL_HINT;
       this.codeZone = { start: this.i, end: newline === -1 ? this.s.length : newline, what: `"${command[1]!}"`, hint };
     }
+  }
+
+  /**
+   * `>` in a command: note the redirection and its target word, then copy the operator.
+   * `>&` (duplicating a descriptor) and `>(` (process substitution) write no file.
+   */
+  private redirect(): void {
+    const boundary = (at: number) => at < 0 || WORD_BREAK.test(this.s[at]!);
+    let start = this.i;
+    if (this.s[start - 1] === '&' && boundary(start - 2)) start--;
+    else {
+      let d = start;
+      while (d > 0 && /[0-9]/.test(this.s[d - 1]!)) d--;
+      if (d < start && boundary(d - 1)) start = d;
+    }
+    let end = this.i + 1;
+    if (this.s[end] === '>' || this.s[end] === '|') end++;
+    const next = this.s[end];
+    if (next === '&' || next === '(') return this.copy(end - this.i);
+    let j = end;
+    while (this.s[j] === ' ' || this.s[j] === '\t') j++;
+    let k = j;
+    while (k < this.s.length && !WORD_BREAK.test(this.s[k]!)) k++;
+    const word = this.s.slice(j, k);
+    const plain = word !== '' && !/[\\'"$`{}*?[\]]/.test(word);
+    let from = start;
+    while (from > 0 && !/[\n;&|(`]/.test(this.s[from - 1]!)) from--;
+    this.redirects.push({ index: start, operator: this.s.slice(start, end), target: plain ? word : null, text: this.s.slice(start, k), command: this.s.slice(from, start).trim() });
+    this.copy(end - this.i);
   }
 
   private findArithmeticEnd(from: number): number {
@@ -373,7 +423,9 @@ class Scanner {
 /** Scan a shell string; structural problems are returned, not thrown. */
 export function scanShell(template: string): ShellScan {
   try {
-    return { ok: true, parts: new Scanner(template).run() };
+    const scanner = new Scanner(template);
+    const parts = scanner.run();
+    return { ok: true, parts, redirects: scanner.redirects };
   } catch (error) {
     if (error instanceof ScanError) {
       return error.hint === undefined

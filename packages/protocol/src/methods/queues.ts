@@ -127,6 +127,12 @@ export const Requeue = method<{ item: QueueItemInfo }>()(
   'Put an item back to pending without counting a failure (a pipeline holding it is cancelled).',
 );
 
+export const Bury = method<{ item: QueueItemInfo }>()(
+  'queues.bury',
+  z.object({ project, queue, id, reason: z.string().max(2000).optional() }).strict(),
+  'Move a pending or taken item straight to the dead letters, whatever retries are left and whatever on_exhaust says (one `queue:item:dead` event; a pipeline holding it is cancelled). A dead, completed or abandoned item is an illegal-state error.',
+);
+
 export const Remove = method<{ item: QueueItemInfo }>()(
   'queues.remove',
   z.object({ project, queue, id }).strict(),

@@ -56,10 +56,10 @@ export const Restart = method<{ worker: WorkerInfo }>()(
   'Stop, then start a worker (re-reading its definition).',
 );
 
-export const Wake = method<{ worker: WorkerInfo }>()(
+export const Wake = method<{ worker: WorkerInfo; started: boolean }>()(
   'workers.wake',
   z.object({ project, name }).strict(),
-  'Wake a started worker now (re-pulls a source queue) instead of at the end of its idle wait.',
+  'Wake a worker now (re-pulls a source queue) instead of at the end of its idle wait; a stopped worker is started (persisted, as by workers.start) and `started` is true.',
 );
 
 export const Healthy = method<{ healthy: boolean; problems: string[]; worker: WorkerInfo }>()(
