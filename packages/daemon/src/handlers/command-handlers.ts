@@ -5,7 +5,7 @@ import { runShell } from '../adapters/shell-runner.js';
 import { commentAbove } from '../runbook/comment-description.js';
 import { definitionFromModel } from '../engine/definition-from-model.js';
 import type { PipelineEngine } from '../engine/pipeline-engine.js';
-import type { ProjectRegistry } from '../projects/project-registry.js';
+import { describeProblem, type ProjectRegistry } from '../projects/project-registry.js';
 import type { RpcRouter } from '../rpc/rpc-router.js';
 import { argsLayer, bindArgs, createContext, formatUsage, interpolateShell, type ArgValue, type Command } from '../runbook/index.js';
 import { didYouMean } from '../runbook/did-you-mean.js';
@@ -48,10 +48,21 @@ export function registerCommandHandlers(router: RpcRouter, d: CommandHandlerDeps
     const project = d.projects.get(p.project);
     const command = project.command(p.command);
     if (!command) {
+      const problem = d.projects.problemFor(p.project, p.command);
+      if (problem) {
+        const lines = describeProblem(problem);
+        throw new OjError(ErrorCode.RunbookInvalid, `command ${p.command} is defined in ${problem.display}, which does not load:\n${lines.slice(1).join('\n')}`, {
+          kind: 'runbook_invalid',
+          errors: lines,
+          hint: `fix ${problem.display} (oj runbook check shows every problem); the project's other runbooks keep working`,
+        });
+      }
       const names = project.all('command').map((c) => c.name);
       const guess = didYouMean(p.command, names);
+      const leftOut = d.projects.problems(p.project).filter((x) => x.outcome === 'left-out').map((x) => x.display);
+      const note = leftOut.length ? `; left out because they do not load: ${leftOut.join(', ')} (oj status shows why)` : '';
       throw OjError.notFound('command', p.command, {
-        hint: guess ? guess : names.length ? `commands: ${names.join(', ')}` : 'this project defines no commands',
+        hint: (guess ? guess : names.length ? `commands: ${names.join(', ')}` : 'this project defines no commands') + note,
       });
     }
     const bound = bindArgs(command.args, p.args);

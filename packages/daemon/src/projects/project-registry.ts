@@ -1,25 +1,59 @@
 /**
- * The projects the daemon knows, each with its last good runbooks. Edits are
- * picked up without a restart (a watch on .oj/ and .oj/runbooks/, debounced)
- * and on SIGHUP; an edit that does not load keeps the last good version
- * running and is reported (in `oj status`, `oj run` and the log).
+ * The projects the daemon knows, each with its runbooks as they are on disk.
+ *
+ * Read-your-writes: every lookup (`get`, `peek`, `errors`) first compares a
+ * cheap fingerprint of the project's runbook files with the one of the last
+ * load and reloads when it differs, so a runbook written and used at once is
+ * there. A watch on .oj/ and .oj/runbooks/ only makes reloads earlier; SIGHUP
+ * (`daemon.reload`) forces one.
+ *
+ * Loading is per file (see load-per-file.ts): a runbook file that does not
+ * load keeps its last good version or is left out, and is reported (in
+ * `oj status`, `oj run` of one of its commands and the log) while the others
+ * serve. Problems in `.oj/config.toml` keep the whole project's last good
+ * version (or fail it when none ever loaded).
  */
 import { existsSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCode, OjError, type ProjectStatus } from '@oj/protocol';
 import type { Logger } from 'winston';
-import { formatRunbookError, loadProjectSync, type Project } from '../runbook/index.js';
+import {
+  buildProjectPerFile,
+  diskFiles,
+  formatRunbookError,
+  readProjectSourcesSync,
+  type FileProblem,
+  type Project,
+  type ProjectFileAccess,
+} from '../runbook/index.js';
+import { projectFingerprint } from './project-fingerprint.js';
 
 interface Entry {
   root: string;
   project: Project | null;
+  /** Whole-project problems (config, crash): the project did not reload at all. */
   errors: string[];
+  /** Runbook files that do not load as they are on disk. */
+  problems: FileProblem[];
+  /** Text of each runbook file as it last loaded. */
+  lastGood: Map<string, string>;
+  /** Other files the last load read (prompt files), fingerprinted too. */
+  readFiles: Set<string>;
+  fingerprint: string;
   watchers: FSWatcher[];
   timer: NodeJS.Timeout | null;
-  loadedAt: number;
 }
 
 const DEBOUNCE_MS = 100;
+
+/** The lines `oj status` and errors show for a file that does not load. */
+export function describeProblem(p: FileProblem): string[] {
+  const what =
+    p.outcome === 'last-good'
+      ? `${p.display} does not load; its last good version is running`
+      : `${p.display} does not load and is left out${p.commands.length ? ` (commands ${p.commands.join(', ')} are unavailable)` : ''}`;
+  return [what, ...p.errors.map((e) => `  ${formatRunbookError(e)}`)];
+}
 
 export class ProjectRegistry {
   private readonly entries = new Map<string, Entry>();
@@ -49,16 +83,29 @@ export class ProjectRegistry {
     }
   }
 
+  /** Every problem of the project's runbooks, one line each (empty when all load). */
   errors(root: string): string[] {
-    return this.entries.get(root)?.errors ?? [];
+    if (!this.entries.has(root)) return [];
+    const e = this.entry(root);
+    return [...e.errors, ...e.problems.flatMap(describeProblem)];
+  }
+
+  /** The problem of the runbook file that declares `command`, when that file does not load as it is. */
+  problemFor(root: string, command: string): FileProblem | undefined {
+    const e = this.entries.get(root);
+    return e?.problems.find((p) => p.commands.includes(command));
+  }
+
+  /** Runbook files of the project that do not load as they are on disk. */
+  problems(root: string): FileProblem[] {
+    return this.entries.get(root)?.problems ?? [];
   }
 
   status(): ProjectStatus[] {
-    return [...this.entries.values()].map((e) => ({
-      root: e.root,
-      runbooks: e.project?.files.length ?? 0,
-      errors: e.errors,
-    }));
+    return [...this.entries.values()].map((e) => {
+      this.refresh(e);
+      return { root: e.root, runbooks: e.project?.files.length ?? 0, errors: [...e.errors, ...e.problems.flatMap(describeProblem)] };
+    });
   }
 
   onReload(cb: (root: string, project: Project) => void): void {
@@ -80,27 +127,54 @@ export class ProjectRegistry {
           hint: 'oj init creates one',
         });
       }
-      e = { root, project: null, errors: [], watchers: [], timer: null, loadedAt: 0 };
+      e = { root, project: null, errors: [], problems: [], lastGood: new Map(), readFiles: new Set(), fingerprint: '', watchers: [], timer: null };
       this.entries.set(root, e);
       this.load(e);
       this.watch(e);
+      return e;
     }
+    this.refresh(e);
     return e;
   }
 
+  /** Reload when the files changed since the last load. */
+  private refresh(e: Entry): void {
+    if (projectFingerprint(e.root, e.readFiles) !== e.fingerprint) this.load(e);
+  }
+
   private load(e: Entry): void {
+    // Fingerprint first: a write racing the read below shows as a change next time.
+    const before = projectFingerprint(e.root, e.readFiles);
+    const read = new Set<string>();
+    const files: ProjectFileAccess = {
+      readText: (path) => {
+        read.add(path);
+        return diskFiles.readText(path);
+      },
+    };
     let result;
     try {
-      result = loadProjectSync(e.root);
+      result = buildProjectPerFile(readProjectSourcesSync(e.root), e.lastGood, files);
     } catch (err) {
-      result = { ok: false as const, errors: [], crash: String(err) };
+      result = { ok: false as const, crash: String(err) };
     }
-    e.loadedAt = Date.now();
+    const samePaths = read.size === e.readFiles.size && [...read].every((p) => e.readFiles.has(p));
+    e.readFiles = read;
+    e.fingerprint = samePaths ? before : projectFingerprint(e.root, read);
     if (result.ok) {
       const first = e.project === null;
       e.project = result.project;
       e.errors = [];
+      e.problems = result.problems;
+      e.lastGood = result.loaded;
       this.logger.info(first ? 'project loaded' : 'project reloaded', { project: e.root, runbooks: result.project.files.length });
+      for (const p of result.problems) {
+        this.logger.warn(p.outcome === 'last-good' ? 'runbook edit does not load; keeping its last good version' : 'runbook does not load; left out', {
+          project: e.root,
+          runbook: p.display,
+          errors: p.errors.map(formatRunbookError),
+        });
+      }
       for (const cb of this.reloadListeners) cb(e.root, result.project);
     } else {
       e.errors = 'crash' in result ? [`loader crashed: ${result.crash}`] : result.errors.map(formatRunbookError);
@@ -116,7 +190,7 @@ export class ProjectRegistry {
       if (e.timer) clearTimeout(e.timer);
       e.timer = setTimeout(() => {
         e.timer = null;
-        this.load(e);
+        this.refresh(e);
       }, DEBOUNCE_MS);
       e.timer.unref();
     };
@@ -127,7 +201,7 @@ export class ProjectRegistry {
         w.unref();
         e.watchers.push(w);
       } catch {
-        // the directory may not exist yet; SIGHUP still reloads
+        // the directory may not exist yet; every lookup still checks the files
       }
     }
   }

@@ -150,7 +150,7 @@ export class WorkerManager {
     if (info.status === 'missing') problems.push(`worker ${name} is started but no longer defined in the runbooks`);
     else if (info.status !== 'started') problems.push(`worker ${name} is stopped`);
     const errors = this.d.projects.errors(project);
-    if (errors.length) problems.push(`the runbooks do not load (running the last good version): ${errors[0]}`);
+    if (errors.length) problems.push(`runbook problems (oj status lists them): ${errors[0]}`);
     const w = tryFind(this.d.projects, project, 'worker', name);
     if (w) {
       const project_ = this.d.projects.peek(project);

@@ -11,7 +11,8 @@ import type { PendingStep } from './parse-context.js';
 import type { ParsedRunbook } from './parse-runbook-file.js';
 import { PrimitiveIndex } from './primitive-index.js';
 import type { ProjectConfig } from './project-config.js';
-import { checkTemplate } from './prompt-template.js';
+import { agentContextNames } from './agent-context-names.js';
+import { checkPromptTemplate, type TemplateProblem } from './check-template.js';
 import { BUILTIN_ACTIONS, isBuiltinAction } from './recovery-chain.js';
 import { parseReference, resolveReference } from './reference.js';
 import type { ErrorLocation, ErrorSink } from './runbook-error.js';
@@ -105,7 +106,23 @@ function checkRunTarget(
   }
 }
 
-function checkPromptFile(agent: Agent, root: string, display: string, files: ProjectFileAccess, sink: ErrorSink): void {
+function reportTemplate(
+  agent: Agent,
+  display: string,
+  field: 'prompt' | 'prompt_file',
+  where: (line: number | null) => string,
+  problems: readonly TemplateProblem[],
+  sink: ErrorSink,
+): void {
+  for (const problem of problems) sink.add(locationOf(agent, display, field), `${where(problem.line)}${problem.message}`, problem.hint);
+}
+
+/** `prompt` and `prompt_file` compile, and look up only names the agent's context can hold. */
+function checkPrompt(agent: Agent, known: ReadonlySet<string> | null, root: string, display: string, files: ProjectFileAccess, sink: ErrorSink): void {
+  if (agent.prompt !== null) {
+    const where = (line: number | null) => (line === null ? 'template error: ' : `template error at line ${line}: `);
+    reportTemplate(agent, display, 'prompt', where, checkPromptTemplate(agent.prompt, known), sink);
+  }
   if (agent.prompt_file === null) return;
   const path = resolve(root, agent.prompt_file);
   agent.prompt_path = path;
@@ -115,8 +132,9 @@ function checkPromptFile(agent: Agent, root: string, display: string, files: Pro
     sink.add(locationOf(agent, display, 'prompt_file'), `file "${agent.prompt_file}" not found`, hint);
     return;
   }
-  const problem = checkTemplate(text);
-  if (problem !== null) sink.add(locationOf(agent, display, 'prompt_file'), `template error in ${agent.prompt_file}: ${problem}`);
+  const name = agent.prompt_file;
+  const where = (line: number | null) => (line === null ? `template error in ${name}: ` : `template error in ${name}:${line}: `);
+  reportTemplate(agent, display, 'prompt_file', where, checkPromptTemplate(text, known), sink);
 }
 
 export function assembleProject(
@@ -162,10 +180,11 @@ export function assembleProject(
     for (const pending of runbook.context.steps) resolveStep(index, pending, runbook.file.name, sink, byId);
   }
 
+  const allPrimitives = runbooks.flatMap((r) => r.primitives);
   for (const runbook of runbooks) {
     const display = runbook.file.display;
     for (const primitive of runbook.primitives) {
-      if (primitive.kind === 'agent') checkPromptFile(primitive, root, display, files, sink);
+      if (primitive.kind === 'agent') checkPrompt(primitive, agentContextNames(primitive, allPrimitives, byId), root, display, files, sink);
       if (primitive.kind === 'command') {
         const supplied = [...primitive.args.positionals.map((p) => p.name), ...primitive.args.options.map((o) => o.name)];
         checkRunTarget(primitive, primitive.run, supplied, byId, display, sink);

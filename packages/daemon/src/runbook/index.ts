@@ -18,6 +18,8 @@ export {
   diskFiles,
 } from './load-project.js';
 export type { LoadResult, ProjectSources, InMemoryProject } from './load-project.js';
+export { buildProjectPerFile, declaredCommands } from './load-per-file.js';
+export type { FileProblem, PerFileResult } from './load-per-file.js';
 export { checkPath } from './check-path.js';
 export type { CheckResult } from './check-path.js';
 export { parseProjectConfig, DEFAULT_CONFIG } from './project-config.js';
@@ -40,7 +42,7 @@ export { didYouMean, closest, editDistance } from './did-you-mean.js';
 export type { ReferenceParts, Resolution } from './reference.js';
 export { BUILTIN_ACTIONS, BUILTIN_ACTION_EFFECTS, isBuiltinAction, parseChainStep } from './recovery-chain.js';
 export type { BuiltinAction } from './recovery-chain.js';
-export { RUNTIME_NAMES, COMMAND_RUNTIME_NAMES, PIPELINE_RUNTIME_NAMES } from './runtime-names.js';
+export { RUNTIME_NAMES, COMMAND_RUNTIME_NAMES, PIPELINE_RUNTIME_NAMES, AGENT_RUNTIME_NAMES } from './runtime-names.js';
 
 // Errors
 export { formatRunbookError, formatRunbookErrors, RunbookLoadError } from './runbook-error.js';

@@ -4,7 +4,6 @@ import { duration } from './duration.js';
 import { isValidName } from './kinds.js';
 import type { Agent, AgentInput, Heartbeat, PromptArg } from './model.js';
 import type { ParseContext } from './parse-context.js';
-import { checkTemplate } from './prompt-template.js';
 import type { TableReader } from './table-reader.js';
 import type { TomlTable } from './toml-value.js';
 
@@ -78,10 +77,6 @@ export function parseAgent(ctx: ParseContext, name: string, table: TomlTable): A
   const prompt = reader.string('prompt') ?? null;
   const promptFile = reader.string('prompt_file', { nonEmpty: true }) ?? null;
   if (prompt !== null && promptFile !== null) reader.error('prompt_file', 'set prompt or prompt_file, not both');
-  if (prompt !== null) {
-    const problem = checkTemplate(prompt);
-    if (problem !== null) reader.error('prompt', `template error: ${problem}`);
-  }
   if (promptFile !== null && isAbsolute(promptFile)) {
     reader.error('prompt_file', `"${promptFile}" is absolute`, 'prompt_file is relative to the project root');
   }

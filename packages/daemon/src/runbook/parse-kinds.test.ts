@@ -225,7 +225,7 @@ describe('agent', () => {
         '[agent.a]\nprompt = "{{#each x}}"\nprompt_file = "/abs.md"\nprompt_arg = "stdin"\nheartbeat = "beat"\nenv = { "BAD-NAME" = "x" }\ninputs = [{ name = "i", source = "echo" }, { name = "i", source = "echo `{x}`" }, { nam = "j" }]',
       ),
     ).toEqual([
-      'prompt: template error: Parse error on line 1:',
+      'prompt: template error at line 1: Handlebars syntax error: the template ends inside a tag or block near "{{#each x}}"',
       'prompt_file: set prompt or prompt_file, not both',
       'prompt_file: "/abs.md" is absolute (prompt_file is relative to the project root)',
       'prompt_file: file "/abs.md" not found (prompt_file paths are relative to the project root, /project)',
@@ -243,7 +243,7 @@ describe('agent', () => {
   it('checks that prompt_file exists and parses', () => {
     expect(load('[agent.a]\nprompt_file = "t.md"', {}, { 't.md': '{{x}}' }).agent('a')!.prompt_path).toBe('/project/t.md');
     const result = buildProjectFromTexts({ runbooks: { main: '[agent.a]\nprompt_file = "t.md"' }, files: { 't.md': '{{#if}}' } });
-    expect(result.ok ? '' : result.errors[0]?.message).toMatch(/^template error in t\.md: /);
+    expect(result.ok ? '' : result.errors[0]?.message).toMatch(/^template error in t\.md:1: Handlebars syntax error/);
   });
 });
 

@@ -20,7 +20,7 @@ import { scanText } from './placeholder.js';
 import { isTable } from './toml-value.js';
 import { valueToText } from './value-text.js';
 
-const PLACEHOLDER_HELPER = 'ojPlaceholder';
+export const PLACEHOLDER_HELPER = 'ojPlaceholder';
 const handlebars = Handlebars.create();
 
 export class TemplateError extends Error {

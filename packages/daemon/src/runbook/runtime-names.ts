@@ -12,6 +12,7 @@ export const RUNTIME_NAMES = {
   phase: 'the name of the current phase',
   error: 'the last error message of the pipeline instance ("" if none)',
   checkpoint: "output of the strategy's checkpoint command (strategy attempts and rollbacks)",
+  session: 'the agent session id (agent prompts, env and command)',
 } as const;
 
 /** Names a command's shell `run` may use besides its arguments. */
@@ -28,3 +29,6 @@ export const PIPELINE_RUNTIME_NAMES: readonly string[] = [
   'phase',
   'error',
 ];
+
+/** Names an agent's prompt, `env`, `cwd` and `command` get besides the pipeline's values and the agent's own inputs. */
+export const AGENT_RUNTIME_NAMES: readonly string[] = [...PIPELINE_RUNTIME_NAMES, 'session'];
