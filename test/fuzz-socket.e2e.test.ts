@@ -222,7 +222,7 @@ function invalidParams(schema: Json): unknown[] {
 }
 
 describe('wrong types for every method', { timeout: 60_000 }, () => {
-  it("each method's params, broken every way its schema allows, get -32602 with the issues, never an internal error", async () => {
+  it("each method's params, broken every way its schema allows, get -32602 with the issues (-32600 when not an object or array), never an internal error", async () => {
     const unexpected: string[] = [];
     let id = 1;
     const batches: { method: string; params: unknown; id: number }[] = [];
@@ -239,8 +239,14 @@ describe('wrong types for every method', { timeout: 60_000 }, () => {
           const result = await conns[i % conns.length]!.call(b.method, b.params);
           unexpected.push(`${b.method} ${JSON.stringify(b.params).slice(0, 200)} was accepted: ${JSON.stringify(result).slice(0, 200)}`);
         } catch (err) {
+          // JSON-RPC 2.0 (4.2): params, when present, are an object or an array; anything else is not a request at all.
+          const structured = typeof b.params === 'object' && b.params !== null;
           if (!(err instanceof RpcError)) unexpected.push(`${b.method}: ${String(err)}`);
-          else if (err.code !== -32602 || (err.data as { kind?: string }).kind !== 'invalid_params' || !Array.isArray((err.data as { issues?: unknown }).issues)) {
+          else if (!structured) {
+            if (err.code !== -32600 || (err.data as { kind?: string }).kind !== 'invalid_request') {
+              unexpected.push(`${b.method} ${JSON.stringify(b.params)} -> ${err.code} ${err.message} (want -32600)`);
+            }
+          } else if (err.code !== -32602 || (err.data as { kind?: string }).kind !== 'invalid_params' || !Array.isArray((err.data as { issues?: unknown }).issues)) {
             unexpected.push(`${b.method} ${JSON.stringify(b.params).slice(0, 200)} -> ${err.code} ${err.message}`);
           }
         }
