@@ -49,6 +49,9 @@ type Outcome =
   | { kind: 'restart'; why: string }
   | { kind: 'give-up'; why: string };
 
+/** The phase's session: one to supervise, or one that ended while no daemon watched it. */
+type SessionState = { kind: 'live'; handle: SessionHandle } | { kind: 'ended'; id: string; end: SessionEnd };
+
 /** Sessions an agent phase of this daemon supervises right now (per supervisor, i.e. per daemon). */
 const supervised = new WeakMap<SessionSupervisor, Set<string>>();
 function supervisedBy(s: SessionSupervisor): Set<string> {
@@ -104,14 +107,13 @@ class AgentSupervision {
     for (;;) {
       // A session that ended while no daemon watched it is judged as if it had just ended
       // (an `oj done` it sent first wins over its exit).
-      const handle = 'handle' in current ? current.handle : null;
-      const ended = 'ended' in current ? current.ended : null;
-      const id = handle ? handle.id : ended!.id;
+      const handle = current.kind === 'live' ? current.handle : null;
+      const id = current.kind === 'live' ? current.handle.id : current.id;
       let outcome: Outcome;
-      if (handle) outcome = await this.supervise(handle);
+      if (current.kind === 'live') outcome = await this.supervise(current.handle);
       else {
         const early = this.d.done.take(id);
-        outcome = early ? { kind: 'signal', signal: early } : { kind: 'exit', end: ended!.end };
+        outcome = early ? { kind: 'signal', signal: early } : { kind: 'exit', end: current.end };
       }
       switch (outcome.kind) {
         case 'stopped':
@@ -129,7 +131,7 @@ class AgentSupervision {
           }
           await this.end(handle, id, 'killed');
           this.emit('action:restart', { reason: 'oj done --restart' }, id);
-          current = { handle: await this.start() };
+          current = await this.startLive();
           continue;
         case 'exit': {
           const end = outcome.end;
@@ -140,7 +142,7 @@ class AgentSupervision {
           const action = this.onExit.next();
           if (action === 'restart') {
             this.emit('action:restart', { reason: why }, id);
-            current = { handle: await this.start() };
+            current = await this.startLive();
             continue;
           }
           if (action === 'escalate') {
@@ -153,7 +155,7 @@ class AgentSupervision {
         }
         case 'restart':
           await this.end(handle, id, 'killed');
-          current = { handle: await this.start() };
+          current = await this.startLive();
           continue;
         case 'give-up':
           await this.end(handle, id, 'killed');
@@ -166,7 +168,7 @@ class AgentSupervision {
    * A restarted daemon finds the phase's session still running, or learns how
    * it ended while the daemon was away (its recorded exit); else a new one starts.
    */
-  private async adoptOrStart(): Promise<{ handle: SessionHandle } | { ended: { id: string; end: SessionEnd } }> {
+  private async adoptOrStart(): Promise<SessionState> {
     const row = this.d.sessions.runningFor(this.ctx.record.state.id, this.ctx.phase.name);
     // A session an earlier run of this phase still supervises (being stopped by a
     // transition or resume to the same phase) is not adopted: this run starts afresh.
@@ -177,7 +179,7 @@ class AgentSupervision {
         supervisedBy(this.d.supervisor).add(row.id);
         this.d.logger.info('adopted running agent session', { session: row.id, pipeline: this.ctx.record.state.id });
         this.d.storage.write(() => this.d.storage.pipelines.setSession(this.ctx.record.state.id, row.id));
-        return { handle: r.handle };
+        return { kind: 'live', handle: r.handle };
       }
       if (r.status === 'exited') await r.handle?.shutdown().catch(() => undefined);
       const end: SessionEnd =
@@ -185,9 +187,13 @@ class AgentSupervision {
           ? { kind: 'exited', exitCode: r.exit.exitCode, signal: r.exit.signal, at: r.exit.at }
           : { kind: 'vanished', at: new Date(this.d.now()).toISOString() };
       this.d.logger.info('agent session ended while the daemon was away', { session: row.id, pipeline: this.ctx.record.state.id, end });
-      return { ended: { id: row.id, end } };
+      return { kind: 'ended', id: row.id, end };
     }
-    return { handle: await this.start() };
+    return this.startLive();
+  }
+
+  private async startLive(): Promise<SessionState> {
+    return { kind: 'live', handle: await this.start() };
   }
 
   private record(id: string, end: SessionEnd): void {
