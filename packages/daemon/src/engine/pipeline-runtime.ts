@@ -10,6 +10,7 @@ import type { JsonValue } from '@oj/protocol';
 import type { Logger } from 'winston';
 import { addWorktree, removeWorktree } from '../adapters/git-worktree.js';
 import { grantOjToAgents } from '../adapters/claude-settings.js';
+import { rollbackWorkTree } from '../adapters/git-rollback.js';
 import { runShell } from '../adapters/shell-runner.js';
 import type { EventLog } from '../events/event-log.js';
 import { WordList, pipelineContext, type InterpolationContext } from '../runbook/interpolation-context.js';
@@ -44,6 +45,8 @@ export interface RuntimeOptions {
   logger: Logger;
   events: EventLog;
   project(root: string): ProjectView | null;
+  /** The strategy checkpoint a pipeline last took, if any (the built-in rollback's target). */
+  lastCheckpoint?: (pipelineId: string) => string | null;
   /** Called when a pipeline ends, after the runtime's own clean-up. */
   onFinished?: (record: PipelineRecord, status: 'done' | 'failed' | 'cancelled') => void;
 }
@@ -260,6 +263,10 @@ export class PipelineRuntime implements EngineServices {
   recover(record: PipelineRecord, action: string, phase: string, error: string): void {
     const command = this.o.project(record.project)?.action(action, record.runbook);
     const logFile = join(this.o.stateDir, 'logs', record.state.id, 'hooks.log');
+    if (!command && action === 'rollback') {
+      this.rollback(record, phase, logFile);
+      return;
+    }
     if (!command) {
       this.o.logger.info('recovery action has nothing to do for a pipeline phase', { pipeline: record.state.id, action, phase });
       appendLine(logFile, `[on_fail ${action}] nothing to do for a pipeline phase`);
@@ -277,6 +284,24 @@ export class PipelineRuntime implements EngineServices {
     void r.done.then((o) => {
       if (o.exitCode !== 0) appendLine(logFile, `[on_fail ${action}] exited ${o.exitCode ?? o.signal}`);
     });
+  }
+
+  /** The built-in rollback of a failed phase: the pipeline's work tree back to its checkpoint or branch start. */
+  private rollback(record: PipelineRecord, phase: string, logFile: string): void {
+    const id = record.state.id;
+    const r = rollbackWorkTree({
+      workspace: typeof record.vars.workspace === 'string' ? record.vars.workspace : record.workspace,
+      projectRoot: record.project,
+      checkpoint: this.o.lastCheckpoint?.(id) ?? null,
+    });
+    if (r.ok) {
+      appendLine(logFile, `[on_fail rollback] ${r.workspace} reset from ${r.from} to ${r.to} (${r.target})`);
+      this.o.events.emit({ name: 'pipeline:rollback', subject: id, project: record.project, data: { pipeline: id, phase, outcome: 'done', workspace: r.workspace, from: r.from, to: r.to, target: r.target } });
+    } else {
+      appendLine(logFile, `[on_fail rollback] nothing rolled back: ${r.reason}`);
+      this.o.logger.warn('rollback: nothing rolled back', { pipeline: id, reason: r.reason });
+      this.o.events.emit({ name: 'pipeline:rollback', subject: id, project: record.project, data: { pipeline: id, phase, outcome: 'skipped', reason: `pipeline ${id}: ${r.reason}` } });
+    }
   }
 }
 

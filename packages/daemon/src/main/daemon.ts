@@ -31,6 +31,7 @@ import { RpcRouter } from '../rpc/rpc-router.js';
 import { SocketServer } from '../rpc/socket-server.js';
 import { createProcessSpawner, processSpawner, useProcessSpawner } from '../spawner/process-spawner.js';
 import { Storage } from '../storage/storage.js';
+import { StrategyStore } from '../storage/strategy-store.js';
 import type { DaemonContext } from './daemon-context.js';
 import { PidLock } from './pid-lock.js';
 import { ensurePrivateDir } from './private-dir.js';
@@ -130,12 +131,14 @@ export class Daemon implements DaemonContext {
     const ojBinDir = installOjShim(this.options.stateDir);
     const engine = new PipelineEngine(this.storage, this.events, this.logger, this.paths.logsDir);
     this.engine = engine;
+    const strategies = new StrategyStore(this.storage.database);
     const runtime = new PipelineRuntime({
       stateDir: this.options.stateDir,
       socketPath: this.options.socketPath,
       ojBinDir,
       logger: this.logger,
       events: this.events,
+      lastCheckpoint: (id) => strategies.runsOf(id).filter((x) => x.checkpoint).pop()?.checkpoint ?? null,
       project: (root) => {
         const p = projects.peek(root);
         if (!p) return null;

@@ -15,7 +15,7 @@ import {
   WorkspaceMethods,
   type PipelineInfo,
 } from '@oj/protocol';
-import { execa } from 'execa';
+import { rollbackWorkTree } from '../adapters/git-rollback.js';
 import { DEFAULT_NUDGE } from '../agents/agent-phase.js';
 import type { PipelineEngine } from '../engine/pipeline-engine.js';
 import { TERMINAL } from '../engine/pipeline-state.js';
@@ -201,18 +201,19 @@ async function abandon(d: BuiltinDeps, r: BuiltinRequest): Promise<ActionOutcome
   return done('gave up on the item');
 }
 
-/** A pipeline whose strategy took a checkpoint: its workspace goes back to it (git reset --hard). */
+/** The item's pipeline's work tree back to its last checkpoint, or to its branch's start (see git-rollback.ts). */
 async function rollback(d: BuiltinDeps, r: BuiltinRequest): Promise<ActionOutcome> {
   const p = pipelineOf(d, r);
   if (!p) return skip('the item has no pipeline');
-  const run = new StrategyStore(d.storage.database)
-    .runsOf(p.id)
-    .filter((x) => x.checkpoint)
-    .pop();
-  if (!run?.checkpoint || !p.workspace) return skip(`pipeline ${p.id} has no checkpoint to roll back to`);
-  const x = await execa('git', ['reset', '--hard', run.checkpoint], { cwd: p.workspace, reject: false, timeout: 60_000 });
-  if (x.exitCode !== 0) return { kind: 'failed', error: `git reset --hard ${run.checkpoint}: ${String(x.stderr).trim()}` };
-  return done(`rolled ${p.workspace} back to ${run.checkpoint}`);
+  const checkpoint =
+    new StrategyStore(d.storage.database)
+      .runsOf(p.id)
+      .filter((x) => x.checkpoint)
+      .pop()?.checkpoint ?? null;
+  const workspace = typeof p.vars.workspace === 'string' ? p.vars.workspace : p.workspace;
+  const x = rollbackWorkTree({ workspace, projectRoot: p.project, checkpoint });
+  if (!x.ok) return skip(`pipeline ${p.id}: ${x.reason}`);
+  return done(`rolled ${x.workspace} back from ${x.from} to ${x.to} (${x.target})`);
 }
 
 /** release: the lock or the semaphore units the item names; reclaim: only stale ones, or an orphaned session/workspace. */
