@@ -152,6 +152,40 @@ describe('agent timeouts bound the run', () => {
   });
 });
 
+describe('guard timeouts bound the wait the same way', () => {
+  it('each on_timeout step of a guard gets one period; the exhausted chain fails the phase', async () => {
+    const root = makeProject(t, 'proj', {
+      g: `
+[command.go]
+args = "<name>"
+run = { pipeline = "p" }
+
+[pipeline.p]
+inputs = ["name"]
+
+[[pipeline.p.phase]]
+name = "gate"
+pre = ["never"]
+
+[guard.never]
+condition = "false"
+retry = { max = 1000, interval = "100ms" }
+timeout = "1s"
+on_timeout = ["nudge", "abandon"]
+`,
+    });
+    await t.startDaemon();
+    await t.oj(['run', 'go', 'h'], { cwd: root });
+    expect((await t.oj(['pipeline', 'wait', 'p-h', '--timeout', '60s'], { cwd: root })).exitCode).toBe(1);
+    const shown = await show(root, 'p-h');
+    expect(shown.pipeline.error).toMatch(/pre guard never not met within 1s/);
+    const steps = shown.history.filter((e) => e.name === 'guard:timeout');
+    expect(steps.map((e) => e.data.action)).toEqual(['nudge', 'abandon']);
+    // The daemon's own clock: the second step came a whole period after the first.
+    expect(Date.parse(steps[1]!.time) - Date.parse(steps[0]!.time)).toBeGreaterThanOrEqual(1000);
+  });
+});
+
 describe('escalations wait for a human', () => {
   it('agent on_timeout = "escalate" leaves the pipeline waiting for a human; output does not supersede it; a human moves it on', async () => {
     const chatter = Array.from({ length: 200 }, (_, i) => [{ print: `line ${i}` }, { sleep: 0.2 }]).flat();

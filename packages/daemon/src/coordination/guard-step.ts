@@ -157,37 +157,37 @@ async function onTimeout(
     d.storage.write(() => d.guards.delete(wait));
     throw new PhaseFailure(message);
   };
-  for (;;) {
-    const taken = takeStep(guard.on_timeout, parseProgress(wait.timeouts));
-    if (!taken) fail(what);
-    const { step, progress } = taken!;
-    wait = { ...wait, timeouts: JSON.stringify(progress) };
-    emit('guard:timeout', { action: step.text, error: wait.lastError ?? '' });
-    d.logger.warn('guard timed out', { pipeline: ctx.record.state.id, guard: guard.id, action: step.text });
-    if (step.id !== null && !step.builtin) {
-      await d.runAction(ctx, step.id, { guard: guard.name });
+  const taken = takeStep(guard.on_timeout, parseProgress(wait.timeouts));
+  if (!taken) return fail(what);
+  const { step, progress } = taken;
+  wait = { ...wait, timeouts: JSON.stringify(progress) };
+  emit('guard:timeout', { action: step.text, error: wait.lastError ?? '' });
+  d.logger.warn('guard timed out', { pipeline: ctx.record.state.id, guard: guard.id, action: step.text });
+  if (step.id !== null && !step.builtin) {
+    await d.runAction(ctx, step.id, { guard: guard.name });
+    return { ...wait, startedAt: d.now(), checks: 0 };
+  }
+  switch (step.action) {
+    case 'restart':
+    case 'retry':
       return { ...wait, startedAt: d.now(), checks: 0 };
-    }
-    switch (step.action) {
-      case 'restart':
-      case 'retry':
-        return { ...wait, startedAt: d.now(), checks: 0 };
-      case 'escalate':
-        d.events.emit({
-          name: 'escalate',
-          subject: ctx.record.state.id,
-          project: ctx.record.project,
-          data: { phase: ctx.phase.name, guard: guard.name, error: what },
-        });
-        d.storage.write(() => d.guards.delete(wait));
-        throw new PhaseEscalation(what);
-      case 'abandon':
-      case 'fail':
-      case 'dead':
-        return fail(what);
-      default:
-        // Not something a guard can do (nudge, release...): noted, and the chain moves on.
-        emit(`action:${step.action}`, { note: 'not applicable to a guard', error: what });
-    }
+    case 'escalate':
+      d.events.emit({
+        name: 'escalate',
+        subject: ctx.record.state.id,
+        project: ctx.record.project,
+        data: { phase: ctx.phase.name, guard: guard.name, error: what },
+      });
+      d.storage.write(() => d.guards.delete(wait));
+      throw new PhaseEscalation(what);
+    case 'abandon':
+    case 'fail':
+    case 'dead':
+      return fail(what);
+    default:
+      // Not something a guard can do (nudge, release...): noted; like every step it gets one
+      // timeout period before the next step (each step of on_timeout gets one period).
+      emit(`action:${step.action}`, { note: 'not applicable to a guard', error: what });
+      return { ...wait, startedAt: d.now(), checks: 0 };
   }
 }
