@@ -132,6 +132,30 @@ describe('what a restart keeps: agent phases', () => {
   });
 });
 
+describe('what a restart keeps: escalations', () => {
+  it('an agent handed to a human (on_stuck escalate) stays the human\'s across kill -9: adopted, still waiting, escalation still open', async () => {
+    const root = project([{ print: 'started' }, { waitInput: 'never' }], 'idle_timeout = "1s"\non_stuck = ["escalate"]', '');
+    const d = await t.startDaemon();
+    await t.oj(['run', 'go', 'i'], { cwd: root });
+    const open = await waitFor('an open escalation', async () => {
+      const list = await t.ojJson<Escalation[]>(['escalation', 'list'], { cwd: root });
+      return list.find((e) => e.pipeline === 'p-i' && e.status === 'open');
+    }, 30_000);
+    d.kill('SIGKILL');
+    await waitFor('ojd to die', () => d.exitCode !== null || d.signalCode !== null);
+    await t.startDaemon();
+    await waitFor('adopted', async () => (await show(root, 'p-i')).history.some((e) => e.name === 'pipeline:adopted'));
+    const after = await show(root, 'p-i');
+    expect(after.pipeline.status).toBe('waiting');
+    expect(after.pipeline.waitingFor?.kind).toBe('human');
+    const still = (await t.ojJson<Escalation[]>(['escalation', 'list', '--status', 'all'], { cwd: root })).find((e) => e.id === open.id);
+    expect(still).toMatchObject({ status: 'open', resolution: null });
+    // The human is still the one to decide.
+    expect((await t.oj(['escalation', 'resolve', String(open.id), 'cancel'], { cwd: root })).exitCode).toBe(0);
+    expect((await show(root, 'p-i')).pipeline.status).toBe('cancelled');
+  });
+});
+
 describe('agent timeouts bound the run', () => {
   it('each on_timeout step gets one period, output does not reset it, and an exhausted chain fails the phase', async () => {
     const chatter = Array.from({ length: 60 }, (_, i) => [{ print: `line ${i}` }, { sleep: 0.5 }]).flat();

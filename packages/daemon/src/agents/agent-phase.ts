@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { Logger } from 'winston';
 import { execa } from 'execa';
 import type { EventLog } from '../events/event-log.js';
-import { PhaseEscalation, PhaseFailure, type PhaseRunContext, type PhaseStep } from '../engine/phase-runner.js';
+import { PhaseEscalation, PhaseFailure, handedToHuman, type PhaseRunContext, type PhaseStep } from '../engine/phase-runner.js';
 import type { ProjectRegistry } from '../projects/project-registry.js';
 import { agentCommandLine, pipelineContext, renderAgent, type Agent } from '../runbook/index.js';
 import { assessLiveness, readClaudeStatus, type SessionEnd, type SessionHandle, type SessionSupervisor } from '../sessions/index.js';
@@ -91,6 +91,8 @@ class AgentSupervision {
     this.onError = new ChainCursor(agent.on_error);
     // An adopted run keeps its start: a daemon restart does not buy an agent more time.
     this.timeoutDeadline = (ctx.record.state.phaseStartedAt ?? d.now()) + (agent.timeout?.ms ?? 0);
+    // Adopted after a restart while a human had it: it stays theirs.
+    this.escalated = handedToHuman(ctx);
   }
 
   private emit(name: string, data: Record<string, string | number>, session?: string): void {

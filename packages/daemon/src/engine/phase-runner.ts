@@ -72,6 +72,12 @@ export interface PhaseSteps {
   checks: PhaseStep[];
 }
 
+/** The pipeline of this run waits for a human (an escalate step handed it over before a daemon restart). */
+export function handedToHuman(ctx: PhaseRunContext): boolean {
+  const s = ctx.record.state;
+  return s.status === 'waiting' && s.waitingFor?.kind === 'human';
+}
+
 export async function runPhase(ctx: PhaseRunContext, steps: PhaseSteps): Promise<PhaseOutcome> {
   const releases: (() => void)[] = [];
   const releaseAll = () => {
@@ -89,7 +95,9 @@ export async function runPhase(ctx: PhaseRunContext, steps: PhaseSteps): Promise
       if (release) releases.push(release);
       if (ctx.stopped) return { ok: false, error: 'stopped' };
     }
-    ctx.running();
+    // A run adopted after a restart while a human has it (an escalate step of its agent)
+    // stays the human's: it does not report itself running.
+    if (!handedToHuman(ctx)) ctx.running();
     await steps.work(ctx);
     for (const check of steps.checks) await check(ctx);
     return { ok: true };
