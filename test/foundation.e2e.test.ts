@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import net from 'node:net';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OJD_BIN, RawClient, TestEnv, canConnect, waitFor } from './helpers/ojd-harness.js';
@@ -127,6 +128,68 @@ describe('JSON-RPC over the socket', () => {
     expect(await exchange('{"jsonrpc": "2.0", "method": 1, "id": 7}')).toEqual(err(-32600, 7));
     c.close();
     other.close();
+  });
+
+  it('answers null, [null], [null, request], [[request]], an object id and an id out of range, each as JSON-RPC 2.0 says', async () => {
+    await t.startDaemon();
+    const c = await RawClient.connect(t.socket);
+    const lines = [
+      'null',
+      '[null]',
+      '[null, {"jsonrpc":"2.0","id":"v","method":"daemon.ping"}]',
+      '[[{"jsonrpc":"2.0","id":"w","method":"daemon.ping"}]]',
+      '{"jsonrpc":"2.0","id":{"a":1},"method":"daemon.ping"}',
+      '{"jsonrpc":"2.0","id":1e400,"method":"daemon.ping"}',
+      '[{"jsonrpc":"2.0","method":"events.emit","params":{"name":"edge:stored"}}, null]',
+    ];
+    for (const l of lines) c.send(l + '\n');
+    const got = (await c.next(lines.length, 20_000)) as (Resp | Resp[])[];
+    const shapeOf = (r: Resp | Resp[]) => (Array.isArray(r) ? r.map((x) => [x.id, x.error?.code ?? 'ok']) : [r.id, r.error?.code ?? 'ok']);
+    expect(got.map(shapeOf).map((x) => JSON.stringify(x)).sort()).toEqual(
+      [
+        [null, -32600], // null
+        [[null, -32600]], // [null]
+        [[null, -32600], ['v', 'ok']], // [null, request]
+        [[null, -32600]], // [[request]]: the member is not a request
+        [null, -32600], // an object id is refused, never echoed
+        [null, -32600], // 1e400 is no usable id
+        [[null, -32600]], // [notification, null]: the notification ran, null gets its error
+      ].map((x) => JSON.stringify(x)).sort(),
+    );
+    c.close();
+  });
+
+  it('answers a last request that has no newline when the client half-closes the socket', async () => {
+    await t.startDaemon();
+    const answer = await new Promise<string>((resolve, reject) => {
+      const s = net.connect(t.socket);
+      let text = '';
+      s.on('data', (d) => (text += d.toString()));
+      s.on('end', () => resolve(text));
+      s.on('error', reject);
+      s.on('connect', () => s.end('{"jsonrpc":"2.0","id":9,"method":"daemon.ping"}'));
+    });
+    expect(JSON.parse(answer)).toMatchObject({ id: 9, result: { pong: true } });
+  });
+
+  it('a batch whose answers would be huge is cut off with an error per request left, and the daemon lives on', async () => {
+    await t.startDaemon();
+    const c = await RawClient.connect(t.socket);
+    c.send(JSON.stringify({ jsonrpc: '2.0', id: 'big', method: 'events.emit', params: { name: 'bomb:big', data: { blob: 'x'.repeat(3_900_000) } } }) + '\n');
+    await c.next(1, 20_000);
+    const batch = Array.from({ length: 1100 }, (_, i) => ({ jsonrpc: '2.0', id: i, method: 'events.list', params: { name: 'bomb:big', limit: 1 } }));
+    c.send(JSON.stringify(batch) + '\n');
+    const [, answers] = (await c.next(2, 120_000)) as [Resp, Resp[]];
+    expect(answers).toHaveLength(1100);
+    const ok = answers.filter((a) => a.result);
+    const cut = answers.filter((a) => a.error?.data?.kind === 'batch_too_large');
+    expect(ok.length).toBeGreaterThan(0);
+    expect(ok.length + cut.length).toBe(1100);
+    expect(cut.length).toBeGreaterThan(1000);
+    c.send('{"jsonrpc":"2.0","id":"after","method":"daemon.ping"}\n');
+    const [, , after] = (await c.next(3, 20_000)) as Resp[];
+    expect(after).toMatchObject({ id: 'after', result: { pong: true } });
+    c.close();
   });
 
   it('answers a batch with a batch, and notifications with nothing', async () => {

@@ -25,4 +25,14 @@ describe('LineDecoder', () => {
     expect(d.push(bytes.subarray(0, 2))).toEqual([]);
     expect(d.push(bytes.subarray(2))).toEqual([{ kind: 'line', line: '"é"' }]);
   });
+
+  it('gives a last line without its newline when the input ends', () => {
+    const d = new LineDecoder(100);
+    expect(d.push(Buffer.from('{"a":1}\n{"b":2}'))).toEqual([{ kind: 'line', line: '{"a":1}' }]);
+    expect(d.end()).toEqual([{ kind: 'line', line: '{"b":2}' }]);
+    expect(d.end()).toEqual([]);
+    const long = new LineDecoder(4);
+    long.push(Buffer.from('123456'));
+    expect(long.end()).toEqual([{ kind: 'overflow', bytes: 6 }]);
+  });
 });

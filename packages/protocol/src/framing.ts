@@ -51,6 +51,21 @@ export class LineDecoder {
     return out;
   }
 
+  /** The input ended: a last line without its newline is still a line (or an overflow). */
+  end(): DecodedItem[] {
+    if (this.skipping) {
+      const bytes = this.skipped;
+      this.skipping = false;
+      this.skipped = 0;
+      return [{ kind: 'overflow', bytes }];
+    }
+    if (this.size === 0) return [];
+    const line = Buffer.concat(this.parts, this.size).toString('utf8');
+    this.parts = [];
+    this.size = 0;
+    return line.trim().length > 0 ? [{ kind: 'line', line }] : [];
+  }
+
   /** True while an over-long line is being discarded. */
   get overflowing(): boolean {
     return this.skipping;

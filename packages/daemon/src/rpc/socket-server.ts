@@ -26,6 +26,8 @@ const PAUSE_OUTPUT_BYTES = 1024 * 1024;
 /** A client with this much unread output (it stopped reading) is disconnected. */
 const DROP_OUTPUT_BYTES = 32 * 1024 * 1024;
 export const MAX_CONNECTIONS = 512;
+/** A batch stops running its members once their answers pass this size (each one left gets an error). */
+export const MAX_BATCH_ANSWER_BYTES = 16 * 1024 * 1024;
 
 export class SocketServer {
   private readonly server: net.Server;
@@ -46,7 +48,8 @@ export class SocketServer {
     readonly path: string,
     private readonly beforeOutput: () => void = () => {},
   ) {
-    this.server = net.createServer((socket) => this.accept(socket));
+    // Half-open: a client may end its side after its last request and still read the answers.
+    this.server = net.createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
     this.server.maxConnections = MAX_CONNECTIONS;
     let lastDropLog = 0;
     this.server.on('drop', () => {
@@ -194,23 +197,41 @@ export class SocketServer {
         );
         return;
       }
-      inFlight++;
+      // A batch counts as many requests as it holds, so a batch cannot get round the in-flight limit.
+      const weight = Array.isArray(request) ? Math.max(1, request.length) : 1;
+      inFlight += weight;
       this.answer(request, ctx).then(
         (response) => {
-          inFlight--;
+          inFlight -= weight;
           if (response !== null) write(RpcRouter.withErrorData(response));
           flowControl();
+          endWhenDone();
         },
         (err: unknown) => {
-          inFlight--;
+          inFlight -= weight;
           this.logger.error('request handling failed', { error: String(err) });
           flowControl();
+          endWhenDone();
         },
       );
+    };
+    // The client ended its side: its last line counts even without a newline; once every
+    // answer is written, our side ends too.
+    let inputEnded = false;
+    const endWhenDone = () => {
+      if (!inputEnded || inFlight > 0 || next < queue.length || closed || socket.destroyed) return;
+      flush();
+      socket.end();
     };
     socket.on('data', (chunk: Buffer) => {
       for (const item of decoder.push(chunk)) queue.push(item);
       flowControl();
+    });
+    socket.on('end', () => {
+      inputEnded = true;
+      for (const item of decoder.end()) queue.push(item);
+      flowControl();
+      endWhenDone();
     });
     socket.on('error', (err) => this.logger.debug('connection error', { id, error: err.message }));
     socket.on('close', finish);
@@ -224,8 +245,23 @@ export class SocketServer {
   private async answer(request: unknown, ctx: ConnectionContext): Promise<JSONRPCResponse | JSONRPCResponse[] | null> {
     if (!Array.isArray(request)) return this.answerOne(request, ctx);
     if (request.length === 0) return invalidRequest(null, 'an empty batch');
-    const answers = await Promise.all(request.map((r) => this.answerOne(r, ctx)));
-    const sent = answers.filter((a): a is JSONRPCResponse => a !== null);
+    // Members run in order, and the batch's answer is held to MAX_BATCH_ANSWER_BYTES: once
+    // it is reached, the members left are not run and get an error each (a batch of huge
+    // answers cannot make the daemon build gigabytes in memory).
+    const sent: JSONRPCResponse[] = [];
+    let bytes = 0;
+    for (const member of request) {
+      if (bytes > MAX_BATCH_ANSWER_BYTES) {
+        const shape = checkRequestShape(member);
+        if (!shape.ok) sent.push(invalidRequest(shape.id, shape.reason));
+        else if ('id' in (member as object)) sent.push(batchTooLarge((member as { id: RequestId }).id, bytes));
+        continue;
+      }
+      const a = await this.answerOne(member, ctx);
+      if (a === null) continue;
+      bytes += JSON.stringify(a).length;
+      sent.push(a);
+    }
     return sent.length ? sent : null;
   }
 
@@ -255,4 +291,13 @@ export class SocketServer {
 
 function invalidRequest(id: RequestId, reason: string): JSONRPCResponse {
   return createJSONRPCErrorResponse(id, ErrorCode.InvalidRequest, `invalid request: ${reason}`, { kind: 'invalid_request' });
+}
+
+function batchTooLarge(id: RequestId, bytes: number): JSONRPCResponse {
+  return createJSONRPCErrorResponse(
+    id,
+    ErrorCode.Unavailable,
+    `not run: the batch's answers already reached ${bytes} bytes (the limit is ${MAX_BATCH_ANSWER_BYTES})`,
+    { kind: 'batch_too_large', limit: MAX_BATCH_ANSWER_BYTES, hint: 'send fewer requests per batch, or smaller pages (limit)' },
+  );
 }
