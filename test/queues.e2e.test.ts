@@ -517,6 +517,22 @@ run = "mkdir -p {project_root}/running; touch {project_root}/running/{ticket.id}
   });
 });
 
+describe('large adds', () => {
+  it('oj queue add --stdin adds 100,000 items in one command (chunked under the line limit); one item over it is refused at once', async () => {
+    const { rpc } = await start();
+    const root = makeProject(t, 'proj', { q: '[queue.big]\n' });
+    const items = Array.from({ length: 100_000 }, (_, i) => JSON.stringify({ id: `bug-${i}`, title: `bug number ${i}`, body: 'x'.repeat(40) }));
+    const r = await t.oj(['queue', 'add', 'big', '--stdin'], { cwd: root, input: items.join('\n') + '\n', timeout: 300_000 });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('added 100000 items to big\n');
+    const { queues } = await rpc.call<{ queues: { name: string; counts: Record<string, number> }[] }>('queues.queues', { project: root });
+    expect(queues.find((q) => q.name === 'big')?.counts.pending).toBe(100_000);
+    const huge = await t.oj(['queue', 'add', 'big', '--stdin'], { cwd: root, input: JSON.stringify({ id: 'huge', blob: 'y'.repeat(5_000_000) }) });
+    expect(huge.exitCode).toBe(2);
+    expect(huge.stderr).toMatch(/item 1 is \d+ bytes of JSON, over the \d+-byte limit of one item/);
+  }, 600_000);
+});
+
 describe('the queue CLI', () => {
   it('add, list, take, complete, fail, requeue, remove, with --json and clear errors', async () => {
     const { rpc } = await start();

@@ -11,6 +11,7 @@ import {
   DaemonMethods,
   ErrorCode,
   LineDecoder,
+  MAX_LINE_BYTES,
   OJ_VERSION,
   OjError,
   PROTOCOL_VERSION,
@@ -86,6 +87,14 @@ export class RpcConnection {
   }
 
   private settle(r: Response): void {
+    if (r.id === null && r.error) {
+      // The daemon could not tell which request this answers (a line it refused before
+      // reading an id): every request still waiting gets the error, none hangs.
+      const err = new OjError(r.error.code, r.error.message, (r.error.data as OjErrorData | undefined) ?? { kind: 'error' });
+      for (const p of this.pending.values()) p.reject(err);
+      this.pending.clear();
+      return;
+    }
     if (typeof r.id !== 'number') return;
     const p = this.pending.get(r.id);
     if (!p) return;
@@ -105,9 +114,20 @@ export class RpcConnection {
   private raw(name: string, params: unknown): Promise<unknown> {
     if (this.closedError) return Promise.reject(unavailable(this.closedError.message));
     const id = this.nextId++;
+    const line = encodeLine({ jsonrpc: '2.0', id, method: name, ...(params !== undefined ? { params } : {}) });
+    const bytes = Buffer.byteLength(line) - 1;
+    if (bytes > MAX_LINE_BYTES) {
+      return Promise.reject(
+        new OjError(ErrorCode.LineTooLong, `the ${name} request is ${bytes} bytes, over the daemon's ${MAX_LINE_BYTES}-byte line limit`, {
+          kind: 'line_too_long',
+          limit: MAX_LINE_BYTES,
+          hint: 'send less in one request',
+        }),
+      );
+    }
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.socket.write(encodeLine({ jsonrpc: '2.0', id, method: name, ...(params !== undefined ? { params } : {}) }));
+      this.socket.write(line);
     });
   }
 

@@ -6,6 +6,7 @@ import { UsageError, printJson, println } from '../output/print.js';
 import { style } from '../output/style.js';
 import { formatTable } from '../output/table.js';
 import { formatAgo } from '../output/time.js';
+import { ItemTooLargeError, chunkItems } from './queue-chunks.js';
 import { parseItemArgs, parseJsonItems } from './queue-args.js';
 import { projectOf, withProjectOption } from './queue-scope.js';
 import { withDaemon } from './run-command.js';
@@ -92,7 +93,20 @@ export function queueCommands(y: Argv): Argv {
           if (argv.stdin && args.length) throw new UsageError('give items either as arguments or with --stdin, not both');
           const items = argv.stdin || dash ? parseJsonItems(readFileSync(0, 'utf8'), 'stdin') : parseItemArgs(args);
           if (items.length === 0) throw new UsageError('no items given');
-          const r = await conn.call(QueueMethods.Add, { project, queue: argv.queue, items });
+          let chunks;
+          try {
+            chunks = chunkItems(items);
+          } catch (err) {
+            if (err instanceof ItemTooLargeError) throw new UsageError(err.message);
+            throw err;
+          }
+          const r = { ids: [] as string[], added: 0, duplicates: [] as string[] };
+          for (const chunk of chunks) {
+            const part = await conn.call(QueueMethods.Add, { project, queue: argv.queue, items: chunk });
+            r.ids.push(...part.ids);
+            r.added += part.added;
+            r.duplicates.push(...part.duplicates);
+          }
           if (argv.json) return printJson(r);
           if (r.added === 1 && r.duplicates.length === 0) println(`added ${argv.queue}/${r.ids[0]}`);
           else if (r.added > 0) println(`added ${r.added} items to ${argv.queue}${r.added <= 10 ? `: ${r.ids.join(', ')}` : ''}`);
