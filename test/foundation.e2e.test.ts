@@ -192,6 +192,57 @@ describe('JSON-RPC over the socket', () => {
     c.close();
   });
 
+  it('closes a connection idle past idle_timeout, but not one that follows something', async () => {
+    t.env.OJ_IDLE_TIMEOUT = '1s';
+    await t.startDaemon();
+    const idle = net.connect(t.socket);
+    let idleClosed = false;
+    idle.on('close', () => (idleClosed = true));
+    idle.on('error', () => {});
+    const follower = await RawClient.connect(t.socket);
+    follower.send('{"jsonrpc":"2.0","id":1,"method":"events.follow","params":{"name":"idle:*","since":0}}\n');
+    await follower.next(1);
+    await waitFor('the idle connection closed by the daemon', () => idleClosed, 30_000);
+    // The follower was idle as long, and still gets what it follows.
+    {
+      const c = await RawClient.connect(t.socket);
+      c.send('{"jsonrpc":"2.0","id":2,"method":"events.emit","params":{"name":"idle:still-here"}}\n');
+      await c.next(1);
+      c.close();
+    }
+    const [, note] = (await follower.next(2, 10_000)) as [Resp, { method: string; params: { event: { name: string } } }];
+    expect(note.params.event.name).toBe('idle:still-here');
+    follower.close();
+  });
+
+  it('512 idle connections do not lock clients out; when all are busy, oj says "too many connections"', async () => {
+    await t.startDaemon();
+    const open = async (follow: boolean): Promise<net.Socket> => {
+      const s = net.connect(t.socket);
+      s.on('error', () => {});
+      s.resume();
+      await new Promise<void>((resolve) => s.once('connect', () => resolve()));
+      if (follow) s.write('{"jsonrpc":"2.0","id":1,"method":"events.follow","params":{"name":"nothing:*"}}\n');
+      return s;
+    };
+    const idle = await Promise.all(Array.from({ length: 512 }, () => open(false)));
+    // Once they have been idle a moment, a newcomer takes the place of the idlest.
+    await waitFor('oj daemon status to get in', async () => (await t.oj(['daemon', 'status'])).exitCode === 0, 30_000, 200);
+    for (const s of idle) s.destroy();
+    await waitFor('the idle ones gone', async () => {
+      const st = await t.ojJson<{ counts: { connections: number } }>(['daemon', 'status']);
+      return st.counts.connections <= 2;
+    }, 30_000, 200);
+    const busy: net.Socket[] = [];
+    for (let i = 0; i < 511; i++) busy.push(await open(true));
+    // The status call itself is the 512th; one more holder makes every slot busy.
+    busy.push(await open(true));
+    const refused = await t.oj(['daemon', 'status']);
+    expect(refused.exitCode).not.toBe(0);
+    expect(refused.stderr).toMatch(/too many connections/);
+    for (const s of busy) s.destroy();
+  });
+
   it('answers a batch with a batch, and notifications with nothing', async () => {
     await t.startDaemon();
     const c = await RawClient.connect(t.socket);

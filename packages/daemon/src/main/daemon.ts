@@ -36,6 +36,7 @@ import type { DaemonContext } from './daemon-context.js';
 import { PidLock } from './pid-lock.js';
 import { ensurePrivateDir } from './private-dir.js';
 import { clearStaleSocket } from './stale-socket.js';
+import { loadDaemonConfig } from '../maintenance/daemon-config.js';
 
 export interface DaemonOptions {
   socketPath: string;
@@ -103,7 +104,8 @@ export class Daemon implements DaemonContext {
           socket: this.options.socketPath,
         });
       }
-      this.server = new SocketServer(router, this.logger, this.options.socketPath, () => this.storage.makeDurable());
+      const { connections } = loadDaemonConfig(this.options.stateDir);
+      this.server = new SocketServer(router, this.logger, this.options.socketPath, () => this.storage.makeDurable(), connections.idleMs);
       await this.server.listen();
     } catch (err) {
       this.storageOrNull?.close();

@@ -11,9 +11,12 @@
  *     logs = "30d"            # phase logs of pipelines finished longer ago
  *     prune_every = "1h"      # how often pruning runs ("off": only `oj daemon prune`)
  *
+ *     [connections]
+ *     idle_timeout = "2m"     # a connection that waits for nothing and follows nothing is closed
+ *
  * Environment variables override the file (a service unit or a test can set
  * them): OJ_RETENTION_EVENTS, OJ_RETENTION_EVENTS_MAX, OJ_RETENTION_TRANSCRIPTS,
- * OJ_RETENTION_LOGS, OJ_RETENTION_EVERY. Read at start; a bad value stops the
+ * OJ_RETENTION_LOGS, OJ_RETENTION_EVERY, OJ_IDLE_TIMEOUT. Read at start; a bad value stops the
  * daemon from starting with a message naming the file (or variable) and key.
  */
 import { readFileSync } from 'node:fs';
@@ -37,9 +40,19 @@ export interface Retention {
   settings: RetentionSettings;
 }
 
+export interface Connections {
+  /** A connection with no request in flight that follows nothing is closed after this long idle. */
+  idleMs: number;
+}
+
 export interface DaemonConfig {
   retention: Retention;
+  connections: Connections;
 }
+
+export const CONNECTION_DEFAULTS = { idle_timeout: '2m' } as const;
+/** Shorter than this, a client could not send its next request in time. */
+const MIN_IDLE_MS = 1000;
 
 export const RETENTION_DEFAULTS = {
   events: '30d',
@@ -76,6 +89,7 @@ export function loadDaemonConfig(stateDir: string, env: NodeJS.ProcessEnv = proc
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new DaemonConfigError(`cannot read ${file}: ${(err as Error).message}`);
   }
   const where = new Map<RetentionKey, string>();
+  let connectionsDoc: unknown = undefined;
   if (text !== null) {
     let doc: Record<string, unknown>;
     try {
@@ -84,8 +98,8 @@ export function loadDaemonConfig(stateDir: string, env: NodeJS.ProcessEnv = proc
       throw new DaemonConfigError(`${file}: ${(err as Error).message.split('\n')[0]}`);
     }
     for (const section of Object.keys(doc)) {
-      if (section !== 'retention') {
-        const hint = closest(section, ['retention']);
+      if (section !== 'retention' && section !== 'connections') {
+        const hint = closest(section, ['retention', 'connections']);
         throw new DaemonConfigError(`${file}: unknown section [${section}]${hint ? ` (did you mean [${hint}]?)` : ''}`);
       }
     }
@@ -102,6 +116,7 @@ export function loadDaemonConfig(stateDir: string, env: NodeJS.ProcessEnv = proc
       where.set(key as RetentionKey, `${file} [retention] ${key}`);
     }
     sources.push(file);
+    connectionsDoc = doc.connections;
   }
   for (const key of KEYS) {
     const value = env[ENV[key]];
@@ -138,6 +153,7 @@ export function loadDaemonConfig(stateDir: string, env: NodeJS.ProcessEnv = proc
   if (every.ms !== null && every.ms < MIN_EVERY_MS) throw new DaemonConfigError(`${where.get('prune_every')}: must be at least ${MIN_EVERY_MS}ms`);
   const eventsMax = count();
   return {
+    connections: parseConnections(connectionsDoc, file, env),
     retention: {
       eventsMs: events.ms,
       eventsMax,
@@ -147,4 +163,26 @@ export function loadDaemonConfig(stateDir: string, env: NodeJS.ProcessEnv = proc
       settings: { events: events.text, eventsMax, transcripts: transcripts.text, logs: logs.text, every: every.text, sources },
     },
   };
+}
+
+function parseConnections(doc: unknown, file: string, env: NodeJS.ProcessEnv): Connections {
+  let value: unknown = CONNECTION_DEFAULTS.idle_timeout;
+  let where = 'the default idle_timeout';
+  if (doc !== undefined) {
+    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new DaemonConfigError(`${file}: connections must be a table ([connections])`);
+    for (const [key, v] of Object.entries(doc)) {
+      if (key !== 'idle_timeout') throw new DaemonConfigError(`${file}: [connections] has no key "${key}"; keys: idle_timeout`);
+      value = v;
+      where = `${file} [connections] idle_timeout`;
+    }
+  }
+  if (env.OJ_IDLE_TIMEOUT) {
+    value = env.OJ_IDLE_TIMEOUT;
+    where = 'environment variable OJ_IDLE_TIMEOUT';
+  }
+  if (typeof value !== 'string') throw new DaemonConfigError(`${where}: expected a duration`);
+  const d = parseDuration(value);
+  if (!d.ok) throw new DaemonConfigError(`${where}: ${d.message} (${d.hint})`);
+  if (d.duration.ms < MIN_IDLE_MS) throw new DaemonConfigError(`${where}: must be at least 1s`);
+  return { idleMs: d.duration.ms };
 }

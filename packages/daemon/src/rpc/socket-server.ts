@@ -26,6 +26,11 @@ const PAUSE_OUTPUT_BYTES = 1024 * 1024;
 /** A client with this much unread output (it stopped reading) is disconnected. */
 const DROP_OUTPUT_BYTES = 32 * 1024 * 1024;
 export const MAX_CONNECTIONS = 512;
+/** Accepted past MAX_CONNECTIONS only to be told why they are refused (beyond that, dropped at accept). */
+const REFUSAL_ROOM = 16;
+/** An idle connection is evicted for a newcomer at the limit only once it has been idle this long. */
+const EVICTABLE_AFTER_MS = 1000;
+export const DEFAULT_IDLE_MS = 120_000;
 /** A batch stops running its members once their answers pass this size (each one left gets an error). */
 export const MAX_BATCH_ANSWER_BYTES = 16 * 1024 * 1024;
 
@@ -34,6 +39,8 @@ export class SocketServer {
   private readonly sockets = new Set<net.Socket>();
   /** Per connection: writes out its batched output now. */
   private readonly flushers = new Map<net.Socket, () => void>();
+  /** Per connection: when it last read or wrote, and whether it waits for or follows something. */
+  private readonly activity = new Map<net.Socket, { lastActive: number; busy: () => boolean }>();
   private nextId = 1;
   private closing: Promise<void> | null = null;
 
@@ -47,10 +54,12 @@ export class SocketServer {
     private readonly logger: Logger,
     readonly path: string,
     private readonly beforeOutput: () => void = () => {},
+    /** A connection with nothing in flight that follows nothing is closed after this long idle. */
+    private readonly idleMs: number = DEFAULT_IDLE_MS,
   ) {
     // Half-open: a client may end its side after its last request and still read the answers.
-    this.server = net.createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
-    this.server.maxConnections = MAX_CONNECTIONS;
+    this.server = net.createServer({ allowHalfOpen: true }, (socket) => this.admit(socket));
+    this.server.maxConnections = MAX_CONNECTIONS + REFUSAL_ROOM;
     let lastDropLog = 0;
     this.server.on('drop', () => {
       if (Date.now() - lastDropLog < 10_000) return;
@@ -76,6 +85,47 @@ export class SocketServer {
 
   get connectionCount(): number {
     return this.sockets.size;
+  }
+
+  /**
+   * At the limit, a newcomer takes the place of the connection idle the longest
+   * (one that waits for nothing and follows nothing), so idle clients cannot lock
+   * out short requests; when every connection is busy it is told so in words.
+   */
+  private admit(socket: net.Socket): void {
+    if (this.sockets.size >= MAX_CONNECTIONS) {
+      const victim = this.idlest();
+      if (victim) {
+        this.logger.warn('idle connection closed to make room for a new one', { limit: MAX_CONNECTIONS });
+        victim.destroy();
+        this.sockets.delete(victim);
+      } else {
+        this.logger.warn('connection refused: too many open connections', { limit: MAX_CONNECTIONS });
+        const refusal = createJSONRPCErrorResponse(null, ErrorCode.Unavailable, `too many connections: ${MAX_CONNECTIONS} are open and busy`, {
+          kind: 'too_many_connections',
+          limit: MAX_CONNECTIONS,
+          hint: 'try again when some finish; oj daemon status shows the count',
+        });
+        socket.on('error', () => {});
+        socket.end(encodeLine(refusal));
+        return;
+      }
+    }
+    this.accept(socket);
+  }
+
+  private idlest(): net.Socket | null {
+    const now = Date.now();
+    let best: net.Socket | null = null;
+    let bestAt = Infinity;
+    for (const [socket, a] of this.activity) {
+      if (a.busy() || now - a.lastActive < EVICTABLE_AFTER_MS) continue;
+      if (a.lastActive < bestAt) {
+        best = socket;
+        bestAt = a.lastActive;
+      }
+    }
+    return best;
   }
 
   private accept(socket: net.Socket): void {
@@ -108,9 +158,18 @@ export class SocketServer {
         return;
       }
       socket.write(text);
+      state.lastActive = Date.now();
       flowControl();
     };
     this.flushers.set(socket, flush);
+    // Waiting (a request in flight) or following (a subscription that ends with the connection) is busy.
+    const state = { lastActive: Date.now(), busy: () => inFlight > 0 || closeCallbacks.length > 0 };
+    this.activity.set(socket, state);
+    socket.setTimeout(this.idleMs, () => {
+      if (state.busy()) return;
+      this.logger.debug('idle connection closed', { id, idleMs: this.idleMs });
+      socket.destroy();
+    });
     const unread = () => socket.writableLength + pendingBytes;
     const blocked = () => inFlight >= MAX_IN_FLIGHT || unread() > PAUSE_OUTPUT_BYTES;
     const flowControl = () => {
@@ -159,6 +218,7 @@ export class SocketServer {
       closed = true;
       this.sockets.delete(socket);
       this.flushers.delete(socket);
+      this.activity.delete(socket);
       for (const cb of closeCallbacks.splice(0)) {
         try {
           cb();
@@ -224,6 +284,7 @@ export class SocketServer {
       socket.end();
     };
     socket.on('data', (chunk: Buffer) => {
+      state.lastActive = Date.now();
       for (const item of decoder.push(chunk)) queue.push(item);
       flowControl();
     });
