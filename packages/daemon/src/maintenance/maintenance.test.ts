@@ -263,4 +263,14 @@ describe('daemon config', () => {
     writeFileSync(join(dir, 'config.toml'), '');
     expect(() => loadDaemonConfig(dir, { OJ_RETENTION_EVENTS_MAX: '-3' })).toThrow(/OJ_RETENTION_EVENTS_MAX: expected a whole number/);
   });
+
+  it('[connections] idle_timeout: default 2m, file or OJ_IDLE_TIMEOUT, at least 1s', () => {
+    expect(loadDaemonConfig(dir, {}).connections.idleMs).toBe(120_000);
+    writeFileSync(join(dir, 'config.toml'), '[connections]\nidle_timeout = "30s"\n');
+    expect(loadDaemonConfig(dir, {}).connections.idleMs).toBe(30_000);
+    expect(loadDaemonConfig(dir, { OJ_IDLE_TIMEOUT: '5s' }).connections.idleMs).toBe(5_000);
+    expect(() => loadDaemonConfig(dir, { OJ_IDLE_TIMEOUT: '10ms' })).toThrow(/OJ_IDLE_TIMEOUT: must be at least 1s/);
+    writeFileSync(join(dir, 'config.toml'), '[connections]\nidle = "30s"\n');
+    expect(() => loadDaemonConfig(dir, {})).toThrow(/\[connections\] has no key "idle"; keys: idle_timeout/);
+  });
 });
