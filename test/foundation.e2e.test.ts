@@ -243,6 +243,34 @@ describe('JSON-RPC over the socket', () => {
     for (const s of busy) s.destroy();
   });
 
+  it('follows a 40 MB backlog to the end, page by page with flow control, each event once, then live ones', async () => {
+    await t.startDaemon();
+    const w = await RawClient.connect(t.socket);
+    const N = 20_000;
+    const pad = 'p'.repeat(2000);
+    for (let b = 0; b < N / 100; b++) {
+      w.send(JSON.stringify(Array.from({ length: 100 }, (_, i) => ({ jsonrpc: '2.0', id: b * 100 + i, method: 'events.emit', params: { name: 'backlog:x', data: { n: b * 100 + i, pad } } }))) + '\n');
+    }
+    await w.next(N / 100, 120_000);
+    w.close();
+    const follower = await RawClient.connect(t.socket);
+    follower.send('{"jsonrpc":"2.0","id":"f","method":"events.follow","params":{"name":"backlog:*","since":0}}\n');
+    // Another client is served meanwhile.
+    const other = await RawClient.connect(t.socket);
+    await follower.next(2, 30_000);
+    other.send('{"jsonrpc":"2.0","id":"ping","method":"daemon.ping"}\n');
+    await other.next(1, 30_000);
+    const all = (await follower.next(N + 1, 120_000)) as { method?: string; params?: { event: { data: { n: number } } } }[];
+    const ns = all.filter((m) => m.method === 'events.event').map((m) => m.params!.event.data.n);
+    expect(ns).toEqual(Array.from({ length: N }, (_, i) => i));
+    // Live events follow the backlog, once each.
+    other.send('{"jsonrpc":"2.0","id":"live","method":"events.emit","params":{"name":"backlog:x","data":{"n":-1}}}\n');
+    const more = (await follower.next(N + 2, 30_000)) as { params?: { event: { data: { n: number } } } }[];
+    expect(more[N + 1]!.params!.event.data.n).toBe(-1);
+    follower.close();
+    other.close();
+  }, 300_000);
+
   it('answers a batch with a batch, and notifications with nothing', async () => {
     await t.startDaemon();
     const c = await RawClient.connect(t.socket);

@@ -3,7 +3,8 @@ import { EventMethods, OjError, type EventRecord, type JsonValue } from '@oj/pro
 import type { DaemonContext } from '../main/daemon-context.js';
 import type { RpcRouter } from '../rpc/rpc-router.js';
 
-const BACKLOG_PAGE = 1000;
+/** Backlog events read and sent per step of a follow. */
+const BACKLOG_PAGE = 200;
 
 export function registerEventHandlers(router: RpcRouter, d: DaemonContext): void {
   const subscriptions = new Map<string, () => void>();
@@ -34,25 +35,41 @@ export function registerEventHandlers(router: RpcRouter, d: DaemonContext): void
     const lastId = d.storage.events.lastId();
     const since = p?.since ?? lastId;
     const send = (event: EventRecord) => ctx.notify(EventMethods.EventNotification, { subscription, event });
-    // After the response is written: send the backlog, then attach for live
-    // events. Both happen in one synchronous step, so nothing falls between.
-    setImmediate(() => {
-      if (ctx.closed) return;
-      let cursor = since;
+    // Live events are heard from the start but held back until the backlog is out; the
+    // backlog goes a page at a time, each page only once the client has read enough of
+    // the last (flow control), with the event loop free in between; a client that goes
+    // away stops it. Ids decide what was sent, so nothing is sent twice or skipped.
+    let sentUpTo = since;
+    let held: EventRecord[] | null = [];
+    const deliver = (event: EventRecord) => {
+      if (held) held.push(event);
+      else if (event.id > sentUpTo) {
+        sentUpTo = event.id;
+        send(event);
+      }
+    };
+    const detach = d.events.follow({ name: p?.name, project: p?.project, deliver });
+    subscriptions.set(subscription, detach);
+    ctx.onClose(() => {
+      detach();
+      subscriptions.delete(subscription);
+    });
+    void (async () => {
+      await new Promise((resolve) => setImmediate(resolve)); // after the response is written
       for (;;) {
-        const page = d.storage.events.list({ since: cursor, name: p?.name, project: p?.project, limit: BACKLOG_PAGE });
+        await ctx.writable();
+        if (ctx.closed || !subscriptions.has(subscription)) return;
+        const page = d.storage.events.list({ since: sentUpTo, name: p?.name, project: p?.project, limit: BACKLOG_PAGE });
         for (const e of page) send(e);
         const last = page[page.length - 1];
-        if (!last || page.length < BACKLOG_PAGE) break;
-        cursor = last.id;
+        if (last) sentUpTo = last.id;
+        if (page.length < BACKLOG_PAGE) break;
+        await new Promise((resolve) => setImmediate(resolve));
       }
-      const detach = d.events.follow({ name: p?.name, project: p?.project, deliver: send });
-      subscriptions.set(subscription, detach);
-      ctx.onClose(() => {
-        detach();
-        subscriptions.delete(subscription);
-      });
-    });
+      const waiting = held ?? [];
+      held = null;
+      for (const e of waiting) deliver(e);
+    })();
     return { subscription, lastId };
   });
 

@@ -8,4 +8,10 @@ export interface ConnectionContext {
   /** Runs cb when the connection closes (at once if it already has). */
   onClose(cb: () => void): void;
   readonly closed: boolean;
+  /**
+   * Resolves once the client has read enough of what was sent for more to go
+   * (at once when little is waiting, also when the connection closes): a
+   * long stream of notifications awaits it between pieces.
+   */
+  writable(): Promise<void>;
 }

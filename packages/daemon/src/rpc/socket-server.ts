@@ -172,7 +172,16 @@ export class SocketServer {
     });
     const unread = () => socket.writableLength + pendingBytes;
     const blocked = () => inFlight >= MAX_IN_FLIGHT || unread() > PAUSE_OUTPUT_BYTES;
+    // Streams waiting for the client to read (ConnectionContext.writable).
+    let drainWaiters: (() => void)[] = [];
+    const wakeWriters = () => {
+      if (drainWaiters.length === 0 || (!closed && unread() > PAUSE_OUTPUT_BYTES)) return;
+      const waiters = drainWaiters;
+      drainWaiters = [];
+      for (const w of waiters) w();
+    };
     const flowControl = () => {
+      wakeWriters();
       if (closed || socket.destroyed) return;
       while (next < queue.length && !blocked()) handle(queue[next++]!);
       if (next >= queue.length) {
@@ -212,6 +221,10 @@ export class SocketServer {
       get closed() {
         return closed;
       },
+      writable() {
+        if (closed || unread() <= PAUSE_OUTPUT_BYTES) return Promise.resolve();
+        return new Promise<void>((resolve) => drainWaiters.push(resolve));
+      },
     };
     const finish = () => {
       if (closed) return;
@@ -219,6 +232,7 @@ export class SocketServer {
       this.sockets.delete(socket);
       this.flushers.delete(socket);
       this.activity.delete(socket);
+      wakeWriters();
       for (const cb of closeCallbacks.splice(0)) {
         try {
           cb();
