@@ -408,6 +408,18 @@ describe('oj workspace', () => {
     expect((await t.oj(['workspace', 'delete', 'spike'], { cwd: root })).exitCode).toBe(0);
     expect(existsSync(path)).toBe(false);
   });
+
+  it('refuses . and .. as workspace names (they name directories, not worktrees)', async () => {
+    await t.startDaemon();
+    const root = makeProject(t, 'repo', { empty: '' }, { git: true });
+    for (const name of ['.', '..', '...']) {
+      const r = await t.oj(['workspace', 'create', name], { cwd: root });
+      expect(r.exitCode, name).not.toBe(0);
+      expect(r.stderr, name).toMatch(/cannot be only dots/);
+    }
+    expect(existsSync(join(t.stateDir, 'workspaces', '.git'))).toBe(false);
+    expect(await t.ojJson<unknown[]>(['workspace', 'list'], { cwd: root })).toEqual([]);
+  });
 });
 
 describe('crash recovery', () => {

@@ -28,7 +28,17 @@ export const Show = method<{ workspace: WorkspaceInfo }>()(
 
 export const Create = method<{ workspace: WorkspaceInfo }>()(
   'workspaces.create',
-  z.object({ project, name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'names use letters, digits, _ . -'), branch: z.string().optional() }).strict(),
+  z
+    .object({
+      project,
+      name: z
+        .string()
+        .max(200)
+        .regex(/^[A-Za-z0-9_.-]+$/, 'names use letters, digits, _ . -')
+        .refine((n) => !/^\.+$/.test(n), 'a workspace name cannot be only dots (. and .. name directories)'),
+      branch: z.string().optional(),
+    })
+    .strict(),
   'Create a worktree under the state dir on a new (or existing) branch.',
 );
 
