@@ -391,6 +391,33 @@ describe('oj pipeline list pages', () => {
   });
 });
 
+describe('a command too big to start', () => {
+  it('a value over the 128 KiB argument limit fails the phase saying why (E2BIG), in the error and the log', async () => {
+    await t.startDaemon();
+    const root = makeProject(t, 'proj', {
+      big: `
+[pipeline.big]
+inputs = ["blob"]
+
+[[pipeline.big.phase]]
+name = "echo"
+run = "echo {blob} | wc -c"
+`,
+    });
+    const rpc = await RpcCall.connect(t.socket);
+    try {
+      await rpc.call('pipelines.create', { project: root, pipeline: 'big', inputs: { blob: 'b'.repeat(200_000) } });
+    } finally {
+      rpc.close();
+    }
+    const id = (await t.ojJson<{ id: string }[]>(['pipeline', 'list'], { cwd: root }))[0]!.id;
+    expect((await t.oj(['pipeline', 'wait', id, '--timeout', '60s'], { cwd: root })).exitCode).toBe(1);
+    const shown = await t.ojJson<{ pipeline: { error: string } }>(['pipeline', 'show', id], { cwd: root });
+    expect(shown.pipeline.error).toMatch(/could not be started: it is \d+ bytes .*128 KiB \(E2BIG\)/);
+    expect((await t.oj(['pipeline', 'logs', id], { cwd: root })).stdout).toMatch(/E2BIG/);
+  });
+});
+
 describe('oj workspace', () => {
   it('creates, lists, shows and deletes worktrees', async () => {
     await t.startDaemon();

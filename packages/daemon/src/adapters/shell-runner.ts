@@ -24,6 +24,8 @@ export interface ShellOutcome {
   timedOut: boolean;
   /** Set when stop() ended it. */
   stoppedBecause: string | null;
+  /** Set when bash could not be started at all: why, in words. */
+  startError: string | null;
 }
 
 export interface ShellOptions {
@@ -126,7 +128,7 @@ export function runShell(o: ShellOptions): ShellRun {
   let resolveStarted!: (pid: number) => void;
   const started = new Promise<number>((res) => (resolveStarted = res));
   const done = new Promise<ShellOutcome>((resolve) => {
-    const finish = (exitCode: number | null, signal: string | null) => {
+    const finish = (exitCode: number | null, signal: string | null, startError?: string) => {
       exited = true;
       if (timeout) clearTimeout(timeout);
       if (killTimer) clearTimeout(killTimer);
@@ -141,7 +143,7 @@ export function runShell(o: ShellOptions): ShellRun {
           }, KILL_GRACE_MS).unref();
         } else groups.delete(group);
       }
-      resolve({ exitCode, signal, timedOut, stoppedBecause });
+      resolve({ exitCode, signal, timedOut, stoppedBecause, startError: startError ?? null });
     };
     let relaunches = 0;
     const launch = () =>

@@ -326,6 +326,7 @@ const shellWork: PhaseStep = async (ctx) => {
   void ctx.stopSignal.then((reason) => run.stop(reason));
   const o = await run.done;
   if (o.stoppedBecause) throw new PhaseFailure(o.timedOut ? `timed out after ${ctx.phase.timeoutMs} ms` : `stopped: ${o.stoppedBecause}`, o.exitCode);
+  if (o.startError) throw new PhaseFailure(o.startError);
   if (o.exitCode !== 0) throw new PhaseFailure(o.signal ? `killed by ${o.signal}` : `exit code ${o.exitCode}`, o.exitCode);
 };
 

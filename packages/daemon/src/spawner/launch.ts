@@ -6,7 +6,7 @@
  * process loads this file and nothing of the daemon.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, createWriteStream, mkdirSync, openSync, type WriteStream } from 'node:fs';
+import { appendFileSync, closeSync, createWriteStream, mkdirSync, openSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 
@@ -26,8 +26,11 @@ export interface LaunchEvents {
   /** The pid, which is also the process group id; -1 when bash could not be started. */
   started(pid: number): void;
   output(stream: OutputStream, text: string): void;
-  /** After all output was handed over and the log file is complete. */
-  exited(code: number | null, signal: string | null): void;
+  /**
+   * After all output was handed over and the log file is complete. `error`
+   * says why bash could not be started at all (then code and signal are null).
+   */
+  exited(code: number | null, signal: string | null, error?: string): void;
 }
 
 export function launch(r: LaunchRequest, ev: LaunchEvents): void {
@@ -50,12 +53,14 @@ export function launch(r: LaunchRequest, ev: LaunchEvents): void {
       // takes a socket on stdin for an ssh login and reads ~/.bashrc.)
       stdio: ['ignore', out, out],
     });
-  } catch {
+  } catch (err) {
     // Arguments Node refuses (a NUL byte in the script...), a log that cannot
     // be opened: a failed run, as a missing cwd is.
+    const why = startError(r, err);
+    noteInLog(r, log, why);
     log?.end();
     ev.started(-1);
-    ev.exited(null, null);
+    ev.exited(null, null, why);
     return;
   } finally {
     if (logFd !== null) closeSync(logFd);
@@ -81,5 +86,34 @@ export function launch(r: LaunchRequest, ev: LaunchEvents): void {
     else ev.exited(code, signal);
   };
   child.once('close', (code, signal) => end(code, signal));
-  child.once('error', () => end(null, null));
+  child.once('error', (err) => {
+    const why = startError(r, err);
+    noteInLog(r, log, why);
+    if (ended) return;
+    ended = true;
+    if (log) log.end(() => ev.exited(null, null, why));
+    else ev.exited(null, null, why);
+  });
+}
+
+function noteInLog(r: LaunchRequest, log: WriteStream | null, text: string): void {
+  if (!r.logFile) return;
+  try {
+    if (log && !log.writableEnded) log.write(`[oj] ${text}\n`);
+    else appendFileSync(r.logFile, `[oj] ${text}\n`);
+  } catch {
+    // the log is a convenience here
+  }
+}
+
+/** Why bash could not be started, in words (E2BIG: the script is over the kernel's limit for one argument). */
+function startError(r: LaunchRequest, err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  const bytes = Buffer.byteLength(r.script);
+  if (code === 'E2BIG') {
+    const env = Object.entries(r.env).reduce((n, [k, v]) => n + k.length + v.length + 2, 0);
+    return `the command could not be started: it is ${bytes} bytes (with ${env} bytes of environment), and one argument can be at most 128 KiB (E2BIG); pass a big value through a file or stdin instead of the command line`;
+  }
+  if (code === 'ENOENT') return `the command could not be started: bash or the working directory ${r.cwd} does not exist`;
+  return `the command could not be started: ${(err as Error).message ?? String(err)}`;
 }

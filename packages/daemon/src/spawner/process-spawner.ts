@@ -144,7 +144,7 @@ export class ChildSpawner implements ProcessSpawner {
     else {
       this.runs.delete(e.id);
       if (this.runs.size === 0 && this.child) this.ref(this.child, false);
-      run.ev.exited(e.code, e.signal);
+      run.ev.exited(e.code, e.signal, e.error);
     }
   }
 

@@ -16,7 +16,7 @@ export type SpawnerRequest = { t: 'run'; id: number; r: LaunchRequest } | { t: '
 export type SpawnerEvent =
   | { t: 'started'; id: number; pid: number }
   | { t: 'out'; id: number; s: OutputStream; d: string }
-  | { t: 'exit'; id: number; code: number | null; signal: string | null };
+  | { t: 'exit'; id: number; code: number | null; signal: string | null; error?: string };
 
 export function encodeLine(m: SpawnerRequest | SpawnerEvent): string {
   return `${JSON.stringify(m)}\n`;

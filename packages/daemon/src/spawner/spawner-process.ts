@@ -46,9 +46,9 @@ lines.on('line', (line) => {
       send({ t: 'started', id, pid });
     },
     output: (s, d) => send({ t: 'out', id, s, d }),
-    exited: (code, signal) => {
+    exited: (code, signal, error) => {
       unacknowledged.delete(id);
-      send({ t: 'exit', id, code, signal });
+      send({ t: 'exit', id, code, signal, ...(error ? { error } : {}) });
     },
   });
 });
