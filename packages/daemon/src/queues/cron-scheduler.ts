@@ -154,10 +154,9 @@ export class CronScheduler {
     const now = this.d.now();
     for (const row of this.store.list()) {
       // A shell run or monitor pass the previous daemon was doing is gone with it.
+      // It ends as failed, with its cron:failed event like any failed run.
       if (row.last_outcome === 'running' && !row.last_pipeline) {
-        this.d.storage.write(() =>
-          this.store.save({ ...row, last_outcome: 'failed', last_error: 'the daemon stopped during this run' }),
-        );
+        this.d.storage.write(() => this.finishInTx(row.project, row.name, 'failed', 'the daemon stopped during this run', null));
       }
       if (row.enabled !== 1) continue;
       const cron = tryFind(this.d.projects, row.project, 'cron', row.name);
