@@ -10,6 +10,7 @@
  * Replay a randomized run: OJ_CRASH_SEED=<seed printed at the end>; more or
  * fewer rounds: OJ_CRASH_ROUNDS.
  */
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
@@ -98,6 +99,47 @@ describe('kill -9 at chosen points', { timeout: 90_000 }, () => {
     await waitStatus(again.rpc, root, 'p-a', 'done');
     expect(lines(join(root, 'trace'))).toEqual([first, second, 'end', 'after']);
     expectSound(true);
+  });
+
+  it('a restarted daemon leaves alone a stranger that reused a recorded process group id', async () => {
+    stats.scenarios++;
+    const root = makeProject(t, 'proj', {
+      r: COMMAND + `[[pipeline.p.phase]]\nname = "hold"\nrun = "echo start $$ >> {project_root}/trace; sleep 600"\n`,
+    });
+    const { ojd, rpc } = await up();
+    await run(rpc, root, 'go', ['a']);
+    await waitFor('the phase to start', () => lines(join(root, 'trace'))[0]);
+    const recorded = () =>
+      withDb(db(), (d) => d.prepare(`SELECT pgid FROM phase_runs WHERE pipeline_id = 'p-a' AND status = 'running'`).get() as { pgid: number | null } | undefined);
+    const pgid = await waitFor('the phase process group to be recorded', () => recorded()?.pgid);
+    await crash(ojd);
+    // The old phase ends on its own (we kill it), and its id goes to a stranger: an unrelated
+    // process that leads a group of its own (detached: setsid), as pid reuse would make it.
+    process.kill(-pgid, 'SIGKILL');
+    await waitFor('the old phase to be gone', () => !alive(pgid));
+    const stranger = spawn('sleep', ['600'], { detached: true, stdio: 'ignore' });
+    const strangerPid = stranger.pid!;
+    try {
+      const w = new BetterSqlite3(db());
+      try {
+        w.prepare(`UPDATE phase_runs SET pgid = ? WHERE pipeline_id = 'p-a' AND status = 'running'`).run(strangerPid);
+      } finally {
+        w.close();
+      }
+      const again = await up();
+      // Reconciliation is over once the phase has run again (groups are ended before the re-run).
+      await waitFor('the phase to run again', () => lines(join(root, 'trace'))[1], 20_000);
+      const events = (await again.rpc.call<{ events: { name: string; data: Record<string, unknown> }[] }>('events.list', { limit: 1000 })).events;
+      expect(events.some((e) => e.name === 'pipeline:phase' && String(e.data.reason ?? '').includes('daemon restarted'))).toBe(true);
+      expect(alive(strangerPid)).toBe(true);
+      process.kill(strangerPid, 0); // and signalable: it was never touched
+    } finally {
+      try {
+        process.kill(-strangerPid, 'SIGKILL');
+      } catch {
+        // gone already (the test failed)
+      }
+    }
   });
 
   it('while a worker takes queue items: none lost, none handed out twice at once, each completed once', async () => {

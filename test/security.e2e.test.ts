@@ -44,10 +44,10 @@ function connectAs(uid: number, socket: string): Promise<string> {
 }
 
 describe('access', { timeout: 60_000 }, () => {
-  it('keeps the socket 0600 in a 0700 directory, tightening a directory of ours that others could enter', async () => {
+  it('keeps the socket 0600 in a 0700 directory, tightening a directory of ours that others could enter (not write)', async () => {
     const dir = join(t.root, 'sock');
-    mkdirSync(dir, { mode: 0o775 });
-    chmodSync(dir, 0o775);
+    mkdirSync(dir, { mode: 0o755 });
+    chmodSync(dir, 0o755);
     const socket = join(dir, 'ojd.sock');
     const d = await startOjd(t, { OJ_SOCKET: socket }, false);
     daemons.push(d);

@@ -10,6 +10,8 @@ export * from './errors.js';
 export * from './paths.js';
 export * from './project-root.js';
 export * from './process-alive.js';
+export * from './private-dir.js';
+export * from './state-entries.js';
 export * from './framing.js';
 export * from './models.js';
 export * from './client-methods.js';

@@ -5,6 +5,8 @@ export * from './errors.js';
 export * from './paths.js';
 export * from './project-root.js';
 export * from './process-alive.js';
+export * from './private-dir.js';
+export * from './state-entries.js';
 export * from './framing.js';
 export * from './models.js';
 export * as DaemonMethods from './methods/daemon.js';

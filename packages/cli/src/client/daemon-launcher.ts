@@ -2,12 +2,23 @@
  * Finding, starting and waiting for ojd. `connectOrStart` is what every
  * ordinary command uses: connect, and if nobody answers start ojd detached
  * and retry until a deadline. When the start fails, the daemon's own error
- * line from its log is what the user sees.
+ * line from its log (or, when it could not write its log, what it printed)
+ * is what the user sees. A state or socket directory the daemon would refuse
+ * is refused here first, before anything is written into it.
  */
-import { closeSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { ErrorCode, OjError, resolveSocketPath, resolveStateDir, statePaths } from '@oj/protocol/client';
+import {
+  ErrorCode,
+  OjError,
+  UnsafeDirectoryError,
+  checkStateEntries,
+  ensurePrivateDir,
+  resolveSocketPath,
+  resolveStateDir,
+  statePaths,
+} from '@oj/protocol/client';
 import { RpcConnection } from './rpc-connection.js';
 
 export interface DaemonLocation {
@@ -50,10 +61,12 @@ export async function connectOrStart(loc: DaemonLocation = daemonLocation()): Pr
 
 /** Starts ojd detached and waits until it answers (or reports why it could not start). */
 export async function startDetached(loc: DaemonLocation, timeoutMs = 10_000): Promise<number> {
-  mkdirSync(loc.stateDir, { recursive: true, mode: 0o700 });
+  checkDirectories(loc);
   const paths = statePaths(loc.stateDir);
   const logSize = fileSize(paths.log);
-  const out = openSync(join(loc.stateDir, 'ojd.out'), 'a', 0o600);
+  const outFile = join(loc.stateDir, 'ojd.out');
+  const outSize = fileSize(outFile);
+  const out = openOutput(outFile);
   // Loaded here, not at the top: every `oj` run connects, few start the daemon.
   const { spawn } = await import('node:child_process');
   const child = spawn(process.execPath, [ojdBinPath(), '--quiet'], {
@@ -77,7 +90,8 @@ export async function startDetached(loc: DaemonLocation, timeoutMs = 10_000): Pr
     if (exited !== null) break;
     await delay(25);
   }
-  const reason = daemonStartError(paths.log, logSize) ?? (exited !== null ? `ojd exited with code ${exited}` : null);
+  const reason =
+    daemonStartError(paths.log, logSize) ?? daemonPrintedError(outFile, outSize) ?? (exited !== null ? `ojd exited with code ${exited}` : null);
   throw new OjError(
     ErrorCode.Unavailable,
     reason ? `could not start ojd: ${reason}` : `could not start ojd: no answer on ${loc.socket} after ${timeoutMs} ms`,
@@ -85,22 +99,68 @@ export async function startDetached(loc: DaemonLocation, timeoutMs = 10_000): Pr
   );
 }
 
-/** The first error line the daemon logged after `fromByte`, if any. */
-export function daemonStartError(logFile: string, fromByte: number): string | null {
-  let text: string;
+/**
+ * What ojd would refuse, refused before it is started (and before ojd.out is
+ * written): the same checks, with the same message, so that the user sees
+ * the reason and the fix instead of a daemon that did not come up.
+ */
+function checkDirectories(loc: DaemonLocation): void {
   try {
-    const size = statSync(logFile).size;
+    ensurePrivateDir(loc.stateDir);
+    checkStateEntries(loc.stateDir);
+    ensurePrivateDir(dirname(loc.socket));
+  } catch (err) {
+    if (!(err instanceof UnsafeDirectoryError)) throw err;
+    throw new OjError(ErrorCode.Unavailable, `could not start ojd: ${err.message}`, { kind: 'unavailable', path: err.path });
+  }
+}
+
+/** ojd.out, appended to: never through a link, and only while it is our own private file. */
+function openOutput(path: string): number {
+  const fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+  const st = fstatSync(fd);
+  const uid = process.getuid?.();
+  if ((uid !== undefined && st.uid !== uid) || st.nlink !== 1 || (st.mode & 0o022) !== 0 || !st.isFile()) {
+    closeSync(fd);
+    throw new OjError(ErrorCode.Unavailable, `could not start ojd: refusing to write ${path}: it is not a private file of yours; remove it (rm ${path}) and start again`, {
+      kind: 'unavailable',
+      path,
+    });
+  }
+  return fd;
+}
+
+function readFrom(file: string, fromByte: number): string | null {
+  try {
+    const size = statSync(file).size;
     const buf = Buffer.alloc(Math.max(0, size - fromByte));
-    const fd = openSync(logFile, 'r');
+    const fd = openSync(file, 'r');
     try {
       readSync(fd, buf, 0, buf.length, fromByte);
     } finally {
       closeSync(fd);
     }
-    text = buf.toString('utf8');
+    return buf.toString('utf8');
   } catch {
     return null;
   }
+}
+
+/** The first `ojd: ...` line ojd printed to ojd.out after `fromByte` (it prints its fatal errors there too). */
+export function daemonPrintedError(outFile: string, fromByte: number): string | null {
+  const text = readFrom(outFile, fromByte);
+  if (text === null) return null;
+  for (const line of text.split('\n')) {
+    const m = /^ojd: (?:failed to start: )?(.+)$/.exec(line.trim());
+    if (m) return m[1]!;
+  }
+  return null;
+}
+
+/** The first error line the daemon logged after `fromByte`, if any. */
+export function daemonStartError(logFile: string, fromByte: number): string | null {
+  const text = readFrom(logFile, fromByte);
+  if (text === null) return null;
   for (const line of text.split('\n')) {
     try {
       const entry = JSON.parse(line) as { level?: string; message?: string };

@@ -7,6 +7,7 @@
  * stop can end them all (`stopAllShells`) and leave no orphan behind.
  */
 import { appendFileSync } from 'node:fs';
+import { recordedGroupIsOurs } from '../spawner/process-start.js';
 import { processSpawner } from '../spawner/process-spawner.js';
 
 export interface ShellRun {
@@ -36,11 +37,12 @@ export interface ShellOptions {
   timeoutMs?: number;
   onOutput?: (data: string, stream: 'stdout' | 'stderr') => void;
   /**
-   * Called with the process group id as soon as the script has started
-   * (before `started` resolves); record it here for crash clean-up. If ojd
+   * Called with the process group id and its leader's start time (null where
+   * unknown, see spawner/process-start.ts) as soon as the script has started
+   * (before `started` resolves); record both here for crash clean-up. If ojd
    * dies before this returns, the spawner process kills the group.
    */
-  onStarted?: (pgid: number) => void;
+  onStarted?: (pgid: number, start: number | null) => void;
 }
 
 const KILL_GRACE_MS = 3000;
@@ -150,11 +152,11 @@ export function runShell(o: ShellOptions): ShellRun {
       processSpawner().launch(
         { script: o.script, cwd: o.cwd, env: o.env, logFile: o.logFile, pipeOutput: o.onOutput !== undefined },
         {
-          started: (p) => {
+          started: (p, start) => {
             pid = p;
             if (p > 0) {
               groups.add(p);
-              o.onStarted?.(p);
+              o.onStarted?.(p, start);
               if (stoppedBecause !== null) beginKill();
             }
             resolveStarted(p);
@@ -182,8 +184,14 @@ export function runShell(o: ShellOptions): ShellRun {
   return { started, done, stop };
 }
 
-/** Ends a process group left behind by an earlier daemon (best effort). */
-export function killProcessGroup(pgid: number): boolean {
+/**
+ * Ends a process group left behind by an earlier daemon (best effort), but
+ * only while its leader is still the process that daemon started (`start`,
+ * recorded with the pgid): since then the id may have gone to a stranger.
+ * Returns whether it was signalled.
+ */
+export function killProcessGroup(pgid: number, start: number | null): boolean {
+  if (!recordedGroupIsOurs(pgid, start)) return false;
   try {
     process.kill(-pgid, 'SIGKILL');
     return true;

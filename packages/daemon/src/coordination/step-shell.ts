@@ -45,7 +45,7 @@ export async function runStepShell(ctx: PhaseRunContext, script: string, o: Step
       if (o.captureStdout && stream === 'stdout') stdout += data;
       if (o.stream) ctx.output(data);
     },
-    onStarted: (pgid) => ctx.processGroup(pgid),
+    onStarted: (pgid, start) => ctx.processGroup(pgid, start),
   });
   let finished = false;
   let stoppedBy: string | null = null;

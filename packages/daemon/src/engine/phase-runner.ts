@@ -28,8 +28,8 @@ export interface PhaseRunContext {
   waiting(reason: WaitReason): void;
   running(): void;
   output(data: string): void;
-  /** Records the process group of a process the phase started (crash clean-up). */
-  processGroup(pgid: number): void;
+  /** Records the process group of a process the phase started, with its leader's start time (crash clean-up). */
+  processGroup(pgid: number, start: number | null): void;
   readonly stopped: boolean;
   /** Resolves when the phase is stopped. */
   readonly stopSignal: Promise<string>;

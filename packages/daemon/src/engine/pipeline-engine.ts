@@ -52,7 +52,7 @@ export interface PhaseIo {
   waiting(reason: { kind: 'lock' | 'semaphore' | 'guard' | 'event' | 'human' | 'workspace'; name: string; detail?: string }): void;
   running(): void;
   output(data: string): void;
-  processGroup(pgid: number): void;
+  processGroup(pgid: number, start: number | null): void;
 }
 
 type Listener = (id: string, update: PipelineUpdate) => void;
@@ -248,7 +248,7 @@ export class PipelineEngine {
       waiting: (waitingFor) => this.safeApply(id, { type: 'phaseWaiting', run, waitingFor }),
       running: () => this.safeApply(id, { type: 'phaseRunning', run }),
       output: (data) => this.notify(id, { kind: 'output', run, phase: phaseName, data }),
-      processGroup: (pgid) => this.storage.write(() => this.store.setRunPgid(id, run, pgid)),
+      processGroup: (pgid, start) => this.storage.write(() => this.store.setRunPgid(id, run, pgid, start)),
     };
     const handle = this.svc.startPhase(record, phase, run, this.logFile(id, run, phaseName), io);
     this.live.set(id, { run, stop: handle.stop });
@@ -296,6 +296,8 @@ export class PipelineEngine {
    */
   reconcile(): { resumed: string[]; killed: number } {
     let killed = 0;
+    /** Recorded groups whose leader is gone or is not the process started then (pid reuse): not signalled. */
+    const spared: number[] = [];
     const orphans = this.store.orphanedRuns();
     // A run that left an agent session keeps going (the session outlives the daemon, or
     // recorded how it ended); any other run's processes died with it and it runs again.
@@ -306,7 +308,10 @@ export class PipelineEngine {
           adopting.add(`${o.pipelineId}#${o.run}`);
           continue;
         }
-        if (o.pgid !== null && killProcessGroup(o.pgid)) killed++;
+        if (o.pgid !== null) {
+          if (killProcessGroup(o.pgid, o.pgidStart)) killed++;
+          else spared.push(o.pgid);
+        }
         this.store.finishRun(o.pipelineId, o.run, 'failed', null, 'daemon restarted during this run; run again', this.storage.now());
       }
     });
@@ -315,6 +320,11 @@ export class PipelineEngine {
       if (r.state.status === 'escalated') continue;
       this.safeApply(r.state.id, { type: 'reconcile', adopt: adopting.has(`${r.state.id}#${r.state.run}`) });
       resumed.push(r.state.id);
+    }
+    if (spared.length) {
+      this.logger.warn('left recorded process groups alone: their leader is gone or is another process now (pid reused)', {
+        processGroups: spared,
+      });
     }
     if (resumed.length || killed) this.logger.info('pipelines reconciled', { resumed, killedProcessGroups: killed });
     return { resumed, killed };

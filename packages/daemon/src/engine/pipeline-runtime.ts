@@ -321,7 +321,7 @@ const shellWork: PhaseStep = async (ctx) => {
     logFile: ctx.logFile,
     ...(ctx.phase.timeoutMs ? { timeoutMs: ctx.phase.timeoutMs } : {}),
     onOutput: (data) => ctx.output(data),
-    onStarted: (pgid) => ctx.processGroup(pgid),
+    onStarted: (pgid, start) => ctx.processGroup(pgid, start),
   });
   void ctx.stopSignal.then((reason) => run.stop(reason));
   const o = await run.done;

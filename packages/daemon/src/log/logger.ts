@@ -3,7 +3,7 @@
  * `oj daemon logs`). In the foreground it also writes readable lines to
  * stderr, which systemd's journal or launchd's log file keep.
  */
-import { appendFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, writeSync } from 'node:fs';
 import winston from 'winston';
 import { redactValue, scrubText } from './redact.js';
 
@@ -47,16 +47,33 @@ export function createLogger(logFile: string, options: { stderr: boolean; level?
 /**
  * Writes a fatal line synchronously, in the log's own JSON format, so that it
  * is on disk before the process exits (winston's file transport is async).
- * `oj` shows this line when an auto-start fails.
+ * `oj` shows this line when an auto-start fails. The log may not have been
+ * checked yet (the start failed early): it is never followed through a
+ * symbolic link, nor written when it is not our own private file. `logFile`
+ * null: stderr only (the state dir itself was refused).
  */
-export function writeFatal(logFile: string, message: string, extra: Record<string, unknown> = {}): void {
+export function writeFatal(logFile: string | null, message: string, extra: Record<string, unknown> = {}): void {
   const line = JSON.stringify(redactValue({ level: 'error', message: scrubText(message), fatal: true, ...extra, timestamp: new Date().toISOString() }, { keys: true }));
-  try {
-    appendFileSync(logFile, line + '\n');
-  } catch {
-    // the state dir may be what failed; stderr below still tells
-  }
+  if (logFile !== null) appendPrivate(logFile, line + '\n');
   process.stderr.write(`ojd: ${message}\n`);
+}
+
+function appendPrivate(file: string, text: string): void {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+  } catch {
+    return; // the state dir may be what failed, or the log is a link; stderr still tells
+  }
+  try {
+    const st = fstatSync(fd);
+    const ours = st.uid === (process.getuid?.() ?? st.uid) && st.nlink === 1 && (st.mode & 0o022) === 0;
+    if (ours && st.isFile()) writeSync(fd, text);
+  } catch {
+    // as above
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Flushes and closes the logger (waits for the file transport to finish). */

@@ -4,7 +4,7 @@
  * own so one failure does not leave the rest undone.
  */
 import { dirname } from 'node:path';
-import { OJ_VERSION, OjError, statePaths, type DaemonStatus, type JsonValue, type ProjectStatus } from '@oj/protocol';
+import { OJ_VERSION, OjError, checkStateEntries, ensurePrivateDir, statePaths, type DaemonStatus, type JsonValue, type ProjectStatus } from '@oj/protocol';
 import { removeWorktree } from '../adapters/git-worktree.js';
 import { installOjShim } from '../adapters/oj-shim.js';
 import { definitionFromModel } from '../engine/definition-from-model.js';
@@ -34,7 +34,6 @@ import { Storage } from '../storage/storage.js';
 import { StrategyStore } from '../storage/strategy-store.js';
 import type { DaemonContext } from './daemon-context.js';
 import { PidLock } from './pid-lock.js';
-import { ensurePrivateDir } from './private-dir.js';
 import { clearStaleSocket } from './stale-socket.js';
 import { loadDaemonConfig } from '../maintenance/daemon-config.js';
 
@@ -70,7 +69,9 @@ export class Daemon implements DaemonContext {
   constructor(readonly options: DaemonOptions) {
     this.now = options.now ?? Date.now;
     this.startedAt = this.now();
+    // Before anything in it is used: the log, the database, bin/ (first on every child's PATH).
     ensurePrivateDir(options.stateDir);
+    checkStateEntries(options.stateDir);
     this.paths = statePaths(options.stateDir);
     this.logger = createLogger(this.paths.log, { stderr: options.logToStderr });
     this.pidLock = new PidLock(this.paths.pidFile);

@@ -3,7 +3,8 @@
  * launchd expect); `oj` starts it detached when it is not running.
  *   SIGTERM/SIGINT: graceful stop.  SIGHUP: reload runbooks.
  */
-import { OJ_VERSION, resolveSocketPath, resolveStateDir, statePaths } from '@oj/protocol';
+import { OJ_VERSION, UnsafeDirectoryError, resolveSocketPath, resolveStateDir, statePaths } from '@oj/protocol';
+import { relative } from 'node:path';
 import { writeFatal } from '../log/logger.js';
 import { Daemon } from './daemon.js';
 
@@ -65,7 +66,9 @@ export async function main(argv: string[]): Promise<number> {
     daemon = new Daemon({ socketPath, stateDir, logToStderr: !quiet });
     await daemon.start();
   } catch (err) {
-    writeFatal(statePaths(stateDir).log, `failed to start: ${(err as Error).message}`, {
+    // A state dir refused as unsafe is not written to, not even this line: stderr only (`oj` shows it).
+    const unsafeState = err instanceof UnsafeDirectoryError && !relative(stateDir, err.path).startsWith('..');
+    writeFatal(unsafeState ? null : statePaths(stateDir).log, `failed to start: ${(err as Error).message}`, {
       socket: socketPath,
       stateDir,
       error: (err as Error).name,

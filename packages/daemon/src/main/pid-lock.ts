@@ -4,7 +4,7 @@
  * gone, or is not an ojd) and replaced.
  */
 import { processAlive } from '@oj/protocol';
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 
 export class AlreadyRunningError extends Error {
   override readonly name = 'AlreadyRunningError';
@@ -21,7 +21,8 @@ export class PidLock {
   acquire(): void {
     for (let attempt = 0; attempt < 5; attempt++) {
       try {
-        const fd = openSync(this.path, 'wx', 0o600);
+        // A new file, never through a link someone left in its place.
+        const fd = openSync(this.path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
         writeSync(fd, `${process.pid}\n`);
         closeSync(fd);
         this.held = true;

@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { ErrorCode, OjError, SessionHostMethods as M } from '@oj/protocol';
 import { SessionHandle, type KillOptions } from './session-handle.js';
 import { processAlive as processIsRunning } from '@oj/protocol';
+import { processStartTime, recordedGroupIsOurs } from '../spawner/process-start.js';
 import { SessionHostClient } from './session-host-client.js';
 import {
   MAX_SOCKET_PATH_BYTES,
@@ -62,6 +63,8 @@ const POLL_MS = 25;
 
 interface SpawnedHost {
   pid: number;
+  /** The host's start time (spawner/process-start.ts), so that a kill never reaches a process that reused its pid. */
+  start: number | null;
   exited: boolean;
   spawnError?: string;
 }
@@ -219,7 +222,8 @@ export class SessionSupervisor {
         stdio: ['ignore', 'ignore', errFd],
         env: hostEnvironment(),
       });
-      const host: SpawnedHost = { pid: child.pid ?? -1, exited: false };
+      const pid = child.pid ?? -1;
+      const host: SpawnedHost = { pid, start: processStartTime(pid), exited: false };
       child.on('error', (error) => {
         host.exited = true;
         host.spawnError = error.message;
@@ -242,7 +246,7 @@ export class SessionSupervisor {
       if (host.spawnError) throw startFailed(id, paths, `cannot spawn ${this.nodePath}: ${host.spawnError}`);
       if (host.exited) throw startFailed(id, paths, 'the session host exited during start');
       if (Date.now() >= deadline) {
-        killGroup(host.pid);
+        killGroup(host.pid, host.start);
         throw startFailed(id, paths, `the session host did not listen within ${this.startTimeoutMs} ms`);
       }
       await delay(POLL_MS);
@@ -331,8 +335,8 @@ function hostProcessExists(paths: SessionPaths): boolean {
   return processIsRunning(pid);
 }
 
-function killGroup(pid: number): void {
-  if (!Number.isInteger(pid) || pid <= 1) return;
+function killGroup(pid: number, start: number | null): void {
+  if (!recordedGroupIsOurs(pid, start)) return;
   try {
     process.kill(-pid, 'SIGKILL');
   } catch {

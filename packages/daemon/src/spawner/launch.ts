@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, closeSync, createWriteStream, mkdirSync, openSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
+import { processStartTime } from './process-start.js';
 
 export interface LaunchRequest {
   script: string;
@@ -23,8 +24,13 @@ export interface LaunchRequest {
 export type OutputStream = 'stdout' | 'stderr';
 
 export interface LaunchEvents {
-  /** The pid, which is also the process group id; -1 when bash could not be started. */
-  started(pid: number): void;
+  /**
+   * The pid, which is also the process group id; -1 when bash could not be
+   * started. `start`: the leader's start time (process-start.ts), read before
+   * the child can have been reaped, so that whoever signals the group later
+   * can tell it from a stranger that got the same id; null where unknown.
+   */
+  started(pid: number, start: number | null): void;
   output(stream: OutputStream, text: string): void;
   /**
    * After all output was handed over and the log file is complete. `error`
@@ -59,13 +65,15 @@ export function launch(r: LaunchRequest, ev: LaunchEvents): void {
     const why = startError(r, err);
     noteInLog(r, log, why);
     log?.end();
-    ev.started(-1);
+    ev.started(-1, null);
     ev.exited(null, null, why);
     return;
   } finally {
     if (logFd !== null) closeSync(logFd);
   }
-  ev.started(child.pid ?? -1);
+  // Synchronously after spawn: the child cannot have been reaped yet, so its /proc entry is there.
+  const pid = child.pid ?? -1;
+  ev.started(pid, pid > 0 ? processStartTime(pid) : null);
   const tap = (stream: OutputStream) => {
     const decoder = new StringDecoder('utf8');
     return (chunk: Buffer) => {

@@ -13,6 +13,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { launch, type LaunchEvents, type LaunchRequest } from './launch.js';
+import { recordedGroupIsOurs } from './process-start.js';
 import { decodeEvent, encodeLine } from './spawner-messages.js';
 
 /** `started` is where the caller records the process group: the spawner keeps the group its own until it returns. */
@@ -51,6 +52,8 @@ export class InlineSpawner implements ProcessSpawner {
 interface InFlight {
   ev: RunEvents;
   pid: number | null;
+  /** The leader's start time, to tell the group from a stranger's that reused its id. */
+  start: number | null;
 }
 
 export class ChildSpawner implements ProcessSpawner {
@@ -67,7 +70,7 @@ export class ChildSpawner implements ProcessSpawner {
   launch(r: LaunchRequest, ev: RunEvents): void {
     const child = this.ensure();
     const id = this.nextId++;
-    this.runs.set(id, { ev, pid: null });
+    this.runs.set(id, { ev, pid: null, start: null });
     if (this.runs.size === 1) this.ref(child, true);
     child.stdin?.write(encodeLine({ t: 'run', id, r }));
   }
@@ -135,8 +138,9 @@ export class ChildSpawner implements ProcessSpawner {
     if (!run) return;
     if (e.t === 'started') {
       run.pid = e.pid;
+      run.start = e.start;
       try {
-        run.ev.started(e.pid);
+        run.ev.started(e.pid, e.start);
       } finally {
         if (e.pid > 0) this.child?.stdin?.write(encodeLine({ t: 'recorded', id: e.id }));
       }
@@ -158,14 +162,16 @@ export class ChildSpawner implements ProcessSpawner {
     const lost = [...this.runs.values()];
     this.runs.clear();
     for (const run of lost) {
-      if (run.pid === null) run.ev.started(-1);
-      else killGroup(run.pid);
+      if (run.pid === null) run.ev.started(-1, null);
+      else killGroup(run.pid, run.start);
       run.ev.lost(reason, !closing);
     }
   }
 }
 
-function killGroup(pgid: number): void {
+/** Kills a group of a run the dead spawner started, unless its leader is gone and its id now someone else's. */
+function killGroup(pgid: number, start: number | null): void {
+  if (!recordedGroupIsOurs(pgid, start)) return;
   try {
     process.kill(-pgid, 'SIGKILL');
   } catch {

@@ -14,7 +14,7 @@ import type { LaunchRequest, OutputStream } from './launch.js';
 export type SpawnerRequest = { t: 'run'; id: number; r: LaunchRequest } | { t: 'recorded'; id: number };
 
 export type SpawnerEvent =
-  | { t: 'started'; id: number; pid: number }
+  | { t: 'started'; id: number; pid: number; start: number | null }
   | { t: 'out'; id: number; s: OutputStream; d: string }
   | { t: 'exit'; id: number; code: number | null; signal: string | null; error?: string };
 
@@ -33,7 +33,9 @@ export function decodeEvent(line: string): SpawnerEvent | null {
   if (typeof m !== 'object' || m === null) return null;
   const e = m as Record<string, unknown>;
   if (typeof e.id !== 'number') return null;
-  if (e.t === 'started' && typeof e.pid === 'number') return e as SpawnerEvent;
+  if (e.t === 'started' && typeof e.pid === 'number') {
+    return { t: 'started', id: e.id, pid: e.pid, start: typeof e.start === 'number' ? e.start : null };
+  }
   if (e.t === 'out' && (e.s === 'stdout' || e.s === 'stderr') && typeof e.d === 'string') return e as SpawnerEvent;
   if (e.t === 'exit') return e as SpawnerEvent;
   return null;

@@ -16,6 +16,7 @@
  */
 import { createInterface } from 'node:readline';
 import { launch } from './launch.js';
+import { recordedGroupIsOurs } from './process-start.js';
 import { decodeRequest, encodeLine, type SpawnerEvent } from './spawner-messages.js';
 
 for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, () => {});
@@ -25,8 +26,8 @@ const send = (e: SpawnerEvent): void => {
 };
 process.stdout.on('error', () => process.exit(0)); // ojd is gone
 
-/** Process groups of children whose start ojd has not acknowledged yet, by run id. */
-const unacknowledged = new Map<number, number>();
+/** Process groups (and their leaders' start times) of children whose start ojd has not acknowledged yet, by run id. */
+const unacknowledged = new Map<number, { pgid: number; start: number | null }>();
 
 const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
 lines.on('line', (line) => {
@@ -41,9 +42,9 @@ lines.on('line', (line) => {
     return;
   }
   launch(q.r, {
-    started: (pid) => {
-      if (pid > 0) unacknowledged.set(id, pid);
-      send({ t: 'started', id, pid });
+    started: (pid, start) => {
+      if (pid > 0) unacknowledged.set(id, { pgid: pid, start });
+      send({ t: 'started', id, pid, start });
     },
     output: (s, d) => send({ t: 'out', id, s, d }),
     exited: (code, signal, error) => {
@@ -53,7 +54,9 @@ lines.on('line', (line) => {
   });
 });
 lines.on('close', () => {
-  for (const pgid of unacknowledged.values()) {
+  for (const { pgid, start } of unacknowledged.values()) {
+    // A leader that has exited may have been reaped and its id reused: only the group we started.
+    if (!recordedGroupIsOurs(pgid, start)) continue;
     try {
       process.kill(-pgid, 'SIGKILL');
     } catch {

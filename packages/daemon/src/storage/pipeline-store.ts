@@ -197,9 +197,9 @@ export class PipelineStore {
     );
   }
 
-  setRunPgid(pipelineId: string, run: number, pgid: number): void {
+  setRunPgid(pipelineId: string, run: number, pgid: number, start: number | null): void {
     this.store.runner.run(
-      this.store.db.updateTable('phase_runs').set({ pgid }).where('pipeline_id', '=', pipelineId).where('run', '=', run),
+      this.store.db.updateTable('phase_runs').set({ pgid, pgid_start: start }).where('pipeline_id', '=', pipelineId).where('run', '=', run),
     );
   }
 
@@ -214,7 +214,7 @@ export class PipelineStore {
     this.store.runner.run(
       this.store.db
         .updateTable('phase_runs')
-        .set({ status, exit_code: exitCode, error, finished_at: now, pgid: null })
+        .set({ status, exit_code: exitCode, error, finished_at: now, pgid: null, pgid_start: null })
         .where('pipeline_id', '=', pipelineId)
         .where('run', '=', run)
         .where('status', '=', 'running'),
@@ -236,13 +236,13 @@ export class PipelineStore {
       }));
   }
 
-  /** Phase runs left 'running' by a daemon that died, with their process groups. */
   /**
-   * Phase runs still marked running (the daemon that ran them is gone), each
-   * with the agent session it recorded for that very run, if one is still
-   * marked running: such a run is adopted, not re-run.
+   * Phase runs still marked running (the daemon that ran them is gone), with
+   * their process groups (and the leaders' start times), each with the agent
+   * session it recorded for that very run, if one is still marked running:
+   * such a run is adopted, not re-run.
    */
-  orphanedRuns(): { pipelineId: string; run: number; pgid: number | null; session: string | null }[] {
+  orphanedRuns(): { pipelineId: string; run: number; pgid: number | null; pgidStart: number | null; session: string | null }[] {
     return this.store.runner
       .all(
         this.store.db
@@ -254,10 +254,10 @@ export class PipelineStore {
               .onRef('sessions.phase', '=', 'phase_runs.phase')
               .on('sessions.status', '=', 'running'),
           )
-          .select(['phase_runs.pipeline_id', 'phase_runs.run', 'phase_runs.pgid', 'sessions.id as session'])
+          .select(['phase_runs.pipeline_id', 'phase_runs.run', 'phase_runs.pgid', 'phase_runs.pgid_start', 'sessions.id as session'])
           .where('phase_runs.status', '=', 'running'),
       )
-      .map((r) => ({ pipelineId: r.pipeline_id, run: r.run, pgid: r.pgid, session: r.session ?? null }));
+      .map((r) => ({ pipelineId: r.pipeline_id, run: r.run, pgid: r.pgid, pgidStart: r.pgid_start, session: r.session ?? null }));
   }
 
   addCheckpoint(pipelineId: string, phase: string | null, message: string, now: number): CheckpointInfo {

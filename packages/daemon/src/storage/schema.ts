@@ -64,6 +64,8 @@ export interface PhaseRunsTable {
   error: string | null;
   /** Process group of a running shell phase, to end it after a daemon crash. */
   pgid: number | null;
+  /** Start time of that group's leader (/proc/PID/stat field 22), to tell it from a stranger that reused the id; null where unknown. */
+  pgid_start: number | null;
   log_path: string | null;
   started_at: number;
   finished_at: number | null;
