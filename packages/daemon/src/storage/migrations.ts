@@ -16,6 +16,7 @@ import { escalationsMigration } from './migrations/v6-escalations.js';
 import { pipelineSessionMigration } from './migrations/v7-pipeline-session.js';
 import { monitorsMigration } from './migrations/v8-monitors.js';
 import { pipelineListingMigration } from './migrations/v9-pipeline-listing.js';
+import { pipelineIdCountersMigration } from './migrations/v10-pipeline-id-counters.js';
 
 export interface Migration {
   version: number;
@@ -101,7 +102,7 @@ export const migrations: Migration[] = [
   },
 ];
 
-migrations.push(queuesMigration, coordinationMigration, sessionsMigration, escalationsMigration, pipelineSessionMigration, monitorsMigration, pipelineListingMigration);
+migrations.push(queuesMigration, coordinationMigration, sessionsMigration, escalationsMigration, pipelineSessionMigration, monitorsMigration, pipelineListingMigration, pipelineIdCountersMigration);
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]?.version ?? 0;
 
