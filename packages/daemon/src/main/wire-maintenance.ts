@@ -8,6 +8,7 @@
  * the exception by design (they outlive the daemon unless `--kill`).
  */
 import { MaintenanceMethods, statePaths, type PruneResult } from '@oj/protocol';
+import { setLongTimeout, type LongTimer } from '../adapters/long-timer.js';
 import { liveShellGroups, stopAllShells } from '../adapters/shell-runner.js';
 import { backupDatabase } from '../maintenance/backup.js';
 import { loadDaemonConfig } from '../maintenance/daemon-config.js';
@@ -22,7 +23,7 @@ export function wireMaintenance(ctx: WiringContext): Capability {
   const { retention } = loadDaemonConfig(ctx.stateDir);
   const paths = statePaths(ctx.stateDir);
   const dbPath = ctx.storage.database.path;
-  let timer: NodeJS.Timeout | null = null;
+  let timer: LongTimer | null = null;
 
   const prune = (dryRun: boolean): PruneResult => {
     const result = pruneOnce(ctx.storage, paths, retention, ctx.now(), dryRun);
@@ -53,15 +54,15 @@ export function wireMaintenance(ctx: WiringContext): Capability {
       ctx.logger.info('retention', { ...retention.settings });
       const every = retention.everyMs;
       if (every === null) return;
-      timer = setTimeout(function tick() {
+      // prune_every may be longer than one Node timer holds (24.8 days).
+      const tick = () => {
         scheduled();
-        timer = setTimeout(tick, every);
-        timer.unref();
-      }, Math.min(every, FIRST_PRUNE_MS));
-      timer.unref();
+        timer = setLongTimeout(tick, every, { unref: true });
+      };
+      timer = setLongTimeout(tick, Math.min(every, FIRST_PRUNE_MS), { unref: true });
     },
     async stop() {
-      if (timer) clearTimeout(timer);
+      timer?.cancel();
       timer = null;
       const ended = await stopAllShells();
       if (ended > 0) ctx.logger.info('ended child processes at stop', { processGroups: ended });

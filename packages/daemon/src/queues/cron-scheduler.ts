@@ -7,6 +7,7 @@
  */
 import { OjError, type CronMethods, type JsonValue } from '@oj/protocol';
 import type { Logger } from 'winston';
+import { setLongTimeout, type LongTimer } from '../adapters/long-timer.js';
 import { runShell } from '../adapters/shell-runner.js';
 import { definitionFromModel } from '../engine/definition-from-model.js';
 import type { PipelineEngine } from '../engine/pipeline-engine.js';
@@ -46,7 +47,7 @@ export interface CronOwner {
 
 export class CronScheduler {
   readonly store: CronStore;
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly timers = new Map<string, LongTimer>();
   /** Runs under way that are not pipelines (shell commands, monitor hooks). */
   private readonly running = new Set<string>();
   /** Shell runs under way, ended when the daemon stops. */
@@ -181,7 +182,7 @@ export class CronScheduler {
 
   stopAll(): void {
     this.stopped = true;
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const t of this.timers.values()) t.cancel();
     this.timers.clear();
     for (const sh of this.shells.values()) sh.stop('daemon stopping');
     this.shells.clear();
@@ -207,19 +208,22 @@ export class CronScheduler {
     if (this.stopped) return;
     this.unschedule(project, name);
     const delay = Math.min(Math.max(0, at - this.d.now()), MAX_TIMER_MS);
-    const t = setTimeout(() => {
-      this.timers.delete(this.key(project, name));
-      if (this.d.now() < at) this.schedule(project, name, at);
-      else this.tick(project, name);
-    }, delay);
-    t.unref();
+    const t = setLongTimeout(
+      () => {
+        this.timers.delete(this.key(project, name));
+        if (this.d.now() < at) this.schedule(project, name, at);
+        else this.tick(project, name);
+      },
+      delay,
+      { unref: true },
+    );
     this.timers.set(this.key(project, name), t);
   }
 
   private unschedule(project: string, name: string): void {
     const key = this.key(project, name);
     const t = this.timers.get(key);
-    if (t) clearTimeout(t);
+    t?.cancel();
     this.timers.delete(key);
   }
 
