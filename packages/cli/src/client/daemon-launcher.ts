@@ -53,7 +53,8 @@ export async function startDetached(loc: DaemonLocation, timeoutMs = 10_000): Pr
   mkdirSync(loc.stateDir, { recursive: true, mode: 0o700 });
   const paths = statePaths(loc.stateDir);
   const logSize = fileSize(paths.log);
-  const out = openSync(join(loc.stateDir, 'ojd.out'), 'a', 0o600);
+  // Appended to (the daemon caps it in place, see out-file-cap.ts in the daemon).
+  const out = openSync(paths.out, 'a', 0o600);
   // Loaded here, not at the top: every `oj` run connects, few start the daemon.
   const { spawn } = await import('node:child_process');
   const child = spawn(process.execPath, [ojdBinPath(), '--quiet'], {
