@@ -3,7 +3,8 @@
  * and run the cron's `run` (a pipeline or a shell command). Enabled state and
  * the next due time are persisted. Due times stay on the grid the cron was
  * enabled on (see cron-schedule.ts); a tick whose previous run is still
- * under way is skipped (`cron:skipped`), never queued up.
+ * under way is skipped, never queued up: a run of skipped ticks is one
+ * `cron:skipped` event with their count (see cron-skips.ts).
  */
 import { OjError, type CronMethods, type JsonValue } from '@oj/protocol';
 import type { Logger } from 'winston';
@@ -22,6 +23,7 @@ import type { Storage } from '../storage/storage.js';
 import { CronStore } from '../storage/worker-store.js';
 import { appendLog, childEnv, logFileFor, runHooks, type ShellHost } from './child-env.js';
 import { nextSlotAfter, planAtStart } from './cron-schedule.js';
+import { SkipTally } from './cron-skips.js';
 import type { CronTickHook } from './cron-tick-hooks.js';
 import { requireFind, tryFind } from './lookup.js';
 
@@ -52,6 +54,8 @@ export class CronScheduler {
   private readonly running = new Set<string>();
   /** Shell runs under way, ended when the daemon stops. */
   private readonly shells = new Map<string, { stop(reason: string): void }>();
+  /** Ticks skipped in a row per cron, reported as one event when the run of skips ends. */
+  private readonly skips = new SkipTally();
   private stopped = false;
 
   constructor(private readonly d: CronSchedulerDeps) {
@@ -105,6 +109,7 @@ export class CronScheduler {
       const current = this.store.get(project, cronName);
       if (!current || current.enabled !== 1) return false;
       this.store.save({ ...current, enabled: 0, next_due_at: null, changed_at: this.d.now() });
+      this.reportSkips(project, cronName);
       this.d.events.emit({ name: 'cron:disabled', subject: cronName, project, data: { cron: cronName } });
       return true;
     });
@@ -181,6 +186,16 @@ export class CronScheduler {
   }
 
   stopAll(): void {
+    try {
+      this.d.storage.write(() => {
+        for (const key of this.skips.keys()) {
+          const [project, name] = key.split('\0') as [string, string];
+          this.reportSkips(project, name);
+        }
+      });
+    } catch (err) {
+      this.d.logger.warn('skipped cron ticks not recorded at stop', { error: String(err) });
+    }
     this.stopped = true;
     for (const t of this.timers.values()) t.cancel();
     this.timers.clear();
@@ -242,13 +257,9 @@ export class CronScheduler {
       const next = nextSlotAfter(scheduled, cron.interval.ms, now);
       const busy = this.busy(project, name);
       if (busy) {
+        // Counted, not one event each: a 1s cron behind a run of an hour would write 3,600.
+        this.skips.record(this.key(project, name), scheduled, typeof busy === 'string' ? busy : null);
         this.d.storage.write(() => {
-          this.d.events.emit({
-            name: 'cron:skipped',
-            subject: name,
-            project,
-            data: { cron: name, reason: 'the previous run is still under way', ...(typeof busy === 'string' ? { pipeline: busy } : {}) },
-          });
           const current = this.store.get(project, name);
           if (current && current.enabled === 1) this.store.save({ ...current, next_due_at: next, interval_ms: cron.interval.ms });
         });
@@ -260,6 +271,25 @@ export class CronScheduler {
     } catch (err) {
       this.d.logger.error('cron tick failed', { project, cron: name, error: String(err) });
     }
+  }
+
+  /** Emits the run of skipped ticks of a cron, if any, as one `cron:skipped` event (in the caller's write). */
+  private reportSkips(project: string, name: string): void {
+    const run = this.skips.take(this.key(project, name));
+    if (!run) return;
+    this.d.events.emit({
+      name: 'cron:skipped',
+      subject: name,
+      project,
+      data: {
+        cron: name,
+        reason: 'the previous run was still under way',
+        count: run.count,
+        firstAt: new Date(run.firstAt).toISOString(),
+        lastAt: new Date(run.lastAt).toISOString(),
+        ...(run.pipeline ? { pipeline: run.pipeline } : {}),
+      },
+    });
   }
 
   /** True (shell/monitor run), a pipeline id, or false. */
@@ -291,6 +321,7 @@ export class CronScheduler {
         runs: current.runs + 1,
         ...(nextDueAt !== undefined ? { next_due_at: nextDueAt, interval_ms: cron.interval.ms } : {}),
       });
+      this.reportSkips(project, cron.name);
       this.d.events.emit({
         name: 'cron:tick',
         subject: cron.name,
