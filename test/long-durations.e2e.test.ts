@@ -83,7 +83,11 @@ ${QUICK}`,
     // Its own connection: the answer to this wait must come only when the pipeline ends.
     const waiter = await connect();
     const wait = track(waiter.call<{ results: { id: string; status: string }[]; timedOut: boolean }>('pipelines.wait', { ids: [pipeline.id], timeoutMs: LONG_MS }));
-    await waitFor('the script to start', () => existsSync(join(root, 'started')), 30_000);
+    await waitFor(
+      'the script to start (or the phase to end)',
+      async () => existsSync(join(root, 'started')) || (await show(rpc, pipeline.id)).runs.some((r) => r.status !== 'running'),
+      30_000,
+    );
 
     // Two whole pipelines start and end while it runs; a later call on the waiter's own
     // connection is answered, so an early answer to the wait would have come before it.
