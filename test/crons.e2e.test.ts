@@ -1,6 +1,6 @@
 /** Crons, end to end with a real ojd and the real oj. */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -143,6 +143,52 @@ run = "touch {project_root}/started; exec sleep 601.25"
     expect(events[1]!.data.error).toBe('the daemon stopped during this run');
     // Commands of a killed daemon are not tracked across the crash (docs/reliability.md): end this one.
     spawnSync('pkill', ['-f', 'sleep 601.25']);
+  });
+
+  it('oj runbook check refuses an interval shorter than 1s, naming file, cron and field, with a hint', async () => {
+    const root = makeProject(t, 'proj', { fast: '[cron.spin]\ninterval = "1ms"\nrun = "true"\n' });
+    const r = await t.oj(['runbook', 'check'], { cwd: root });
+    expect(r.exitCode).not.toBe(0);
+    const out = r.stdout + r.stderr;
+    expect(out).toMatch(/fast\.toml:\d+: cron\.spin field interval: "1ms" is shorter than the minimum of 1s/);
+    expect(out).toMatch(/a cron ticks at most once a second/);
+  });
+
+  it('ticks skipped while the previous run goes on become one cron:skipped event with their count, before the next tick', async () => {
+    const rpc = await start();
+    const root = makeProject(t, 'proj', {
+      c: '[cron.slow]\ninterval = "1s"\nrun = "touch {project_root}/started; while [ ! -f {project_root}/go ]; do sleep 0.05; done"\n',
+    });
+    await rpc.call('crons.enable', { project: root, name: 'slow' });
+    await waitFor('the first run to start', () => existsSync(join(root, 'started')), 20_000);
+    // Each skipped tick moves the next due time on: wait for three of them, as the daemon records them.
+    const seen = new Set<string>();
+    await waitFor(
+      'three skipped ticks',
+      async () => {
+        const c = await cron(rpc, root, 'slow');
+        if (c.lastOutcome === 'running' && c.runs === 1 && c.nextDueAt) seen.add(c.nextDueAt);
+        return seen.size >= 4;
+      },
+      30_000,
+      50,
+    );
+    const skippedEvents = async () =>
+      (await rpc.call<{ events: { id: number; data: Record<string, unknown> }[] }>('events.list', { name: 'cron:skipped', limit: 1000 })).events;
+    // While the run goes on, skips are counted, not written one by one.
+    expect(await skippedEvents()).toEqual([]);
+    writeFileSync(join(root, 'go'), '');
+    await waitFor('the next tick to run', async () => (await cron(rpc, root, 'slow')).runs >= 2, 30_000);
+    await rpc.call('crons.disable', { project: root, name: 'slow' });
+    const skipped = await skippedEvents();
+    expect(skipped).toHaveLength(1);
+    expect(skipped[0]!.data).toMatchObject({ cron: 'slow', reason: 'the previous run was still under way' });
+    expect(skipped[0]!.data.count).toBeGreaterThanOrEqual(3);
+    expect(Date.parse(String(skipped[0]!.data.lastAt))).toBeGreaterThan(Date.parse(String(skipped[0]!.data.firstAt)));
+    const ticks = (await rpc.call<{ events: { id: number }[] }>('events.list', { name: 'cron:tick', limit: 1000 })).events.map((e) => e.id).sort((a, b) => a - b);
+    expect(ticks.length).toBeGreaterThanOrEqual(2);
+    expect(skipped[0]!.id).toBeGreaterThan(ticks[0]!);
+    expect(skipped[0]!.id).toBeLessThan(ticks[1]!);
   });
 
   it('after a long downtime an enabled cron runs once, then continues on its original grid', async () => {

@@ -3,7 +3,7 @@
  * with the real oj, retention pruning on its timer, and a daemon stop that
  * leaves no child process behind.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Rpc, alive, killHard, startOjd, withDb, type Ojd } from './helpers/crash-kit.js';
@@ -73,6 +73,28 @@ describe('oj daemon check, backup, restore', { timeout: 60_000 }, () => {
     again.rpc.close();
   });
 
+  it('an offline backup is private (0600) under a umask of 022, like the one the daemon makes, even replacing a readable file', async () => {
+    const { rpc } = await up();
+    await rpc.call('events.emit', { name: 'secret:stuff' });
+    rpc.close();
+    expect((await t.oj(['daemon', 'stop'])).exitCode).toBe(0);
+    const backup = join(t.root, 'offline-backup.db');
+    const replaced = join(t.root, 'replaced-backup.db');
+    writeFileSync(replaced, 'old', { mode: 0o644 });
+    const before = process.umask(0o022);
+    try {
+      const b = await t.oj(['daemon', 'backup', backup]);
+      expect(b.stderr).toBe('');
+      expect(b.stdout).toMatch(/^backed up to .*offline-backup\.db .*verified/);
+      expect((await t.oj(['daemon', 'backup', replaced, '--force'])).exitCode).toBe(0);
+    } finally {
+      process.umask(before);
+    }
+    expect((statSync(backup).mode & 0o777).toString(8)).toBe('600');
+    expect((statSync(replaced).mode & 0o777).toString(8)).toBe('600');
+    expect(readdirSync(t.root).filter((f) => f.includes('.partial-'))).toEqual([]);
+  });
+
   it('reports a broken invariant and exits 1', async () => {
     const { rpc } = await up();
     await rpc.call('events.emit', { name: 'x' });
@@ -128,6 +150,23 @@ describe('retention', { timeout: 60_000 }, () => {
     const r = await t.oj(['status']);
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toMatch(/config\.toml \[retention\] events: "forever" is not a duration/);
+  });
+});
+
+describe('ojd.out', { timeout: 60_000 }, () => {
+  it('a daemon started by oj caps an ojd.out grown past 8 MiB: the newest 8 MiB are kept once as ojd.out.1, private', async () => {
+    mkdirSync(t.stateDir, { recursive: true, mode: 0o700 });
+    const out = join(t.stateDir, 'ojd.out');
+    writeFileSync(out, `${'(node:1) TimeoutOverflowWarning: 3000000000 does not fit into a 32-bit signed integer.\n'.repeat(120_000)}the newest line\n`);
+    expect(statSync(out).size).toBeGreaterThan(8 * 1024 * 1024);
+    writeFileSync(`${out}.1`, 'an older copy');
+    expect((await t.oj(['status'])).exitCode).toBe(0);
+    await waitFor('ojd.out capped', () => statSync(out).size < 1024 * 1024, 20_000);
+    const old = readFileSync(`${out}.1`, 'utf8');
+    expect(old.length).toBe(8 * 1024 * 1024);
+    expect(old.endsWith('the newest line\n')).toBe(true);
+    expect(statSync(`${out}.1`).mode & 0o777).toBe(0o600);
+    expect(readdirSync(t.stateDir).filter((f) => f.startsWith('ojd.out')).sort()).toEqual(['ojd.out', 'ojd.out.1']);
   });
 });
 

@@ -35,6 +35,8 @@ export function statePaths(stateDir: string) {
   return {
     database: join(stateDir, 'oj.db'),
     log: join(stateDir, 'ojd.log'),
+    /** The daemon's stdout and stderr when `oj` starts it (or launchd runs it); the daemon caps it. */
+    out: join(stateDir, 'ojd.out'),
     pidFile: join(stateDir, 'ojd.pid'),
     logsDir: join(stateDir, 'logs'),
     sessionsDir: join(stateDir, 'sessions'),

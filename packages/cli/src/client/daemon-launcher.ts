@@ -64,7 +64,8 @@ export async function startDetached(loc: DaemonLocation, timeoutMs = 10_000): Pr
   checkDirectories(loc);
   const paths = statePaths(loc.stateDir);
   const logSize = fileSize(paths.log);
-  const outFile = join(loc.stateDir, 'ojd.out');
+  // Appended to, never followed through a link (the daemon caps it in place, see out-file-cap.ts in the daemon).
+  const outFile = paths.out;
   const outSize = fileSize(outFile);
   const out = openOutput(outFile);
   // Loaded here, not at the top: every `oj` run connects, few start the daemon.

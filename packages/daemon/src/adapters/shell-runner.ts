@@ -9,6 +9,7 @@
 import { appendFileSync } from 'node:fs';
 import { recordedGroupIsOurs } from '../spawner/process-start.js';
 import { processSpawner } from '../spawner/process-spawner.js';
+import { setLongTimeout } from './long-timer.js';
 
 export interface ShellRun {
   /** The pid, which is also the process group id, once started; -1 when bash could not be started. */
@@ -120,19 +121,22 @@ export function runShell(o: ShellOptions): ShellRun {
     if (pid > 0) beginKill(); // else as soon as it has started
   };
   const timeout = o.timeoutMs
-    ? setTimeout(() => {
-        timedOut = true;
-        stop(`timed out after ${o.timeoutMs} ms`);
-      }, o.timeoutMs)
+    ? setLongTimeout(
+        () => {
+          timedOut = true;
+          stop(`timed out after ${o.timeoutMs} ms`);
+        },
+        o.timeoutMs,
+        { unref: true },
+      )
     : null;
-  timeout?.unref();
 
   let resolveStarted!: (pid: number) => void;
   const started = new Promise<number>((res) => (resolveStarted = res));
   const done = new Promise<ShellOutcome>((resolve) => {
     const finish = (exitCode: number | null, signal: string | null, startError?: string) => {
       exited = true;
-      if (timeout) clearTimeout(timeout);
+      timeout?.cancel();
       if (killTimer) clearTimeout(killTimer);
       if (pid > 0) {
         // The group may hold background children of the script: end them too (KILL if TERM is not enough).

@@ -13,6 +13,7 @@
  */
 import type { JsonValue } from '@oj/protocol';
 import type { Logger } from 'winston';
+import { setLongTimeout } from '../adapters/long-timer.js';
 import { PhaseEscalation, PhaseFailure, type PhaseRunContext, type PhaseStep } from '../engine/phase-runner.js';
 import type { EventLog } from '../events/event-log.js';
 import type { Guard } from '../runbook/model.js';
@@ -132,13 +133,11 @@ function stopped(d: GuardDeps, key: { pipelineId: string; phase: string; guard: 
 /** Resolves with the stop reason if the phase stops, else null after `ms` or when woken. */
 function pause(ctx: PhaseRunContext, ms: number, onWake: (cb: () => void) => void): Promise<string | null> {
   return new Promise((resolve) => {
-    let timer: NodeJS.Timeout | null = null;
     const done = (v: string | null) => {
-      if (timer) clearTimeout(timer);
-      timer = null;
+      timer.cancel();
       resolve(v);
     };
-    if (Number.isFinite(ms)) timer = setTimeout(() => done(null), ms);
+    const timer = setLongTimeout(() => done(null), ms);
     onWake(() => done(null));
     void ctx.stopSignal.then((reason) => done(reason));
   });

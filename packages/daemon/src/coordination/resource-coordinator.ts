@@ -13,6 +13,7 @@
  */
 import { OjError, type JsonValue, type LockMethods } from '@oj/protocol';
 import type { Logger } from 'winston';
+import { setLongTimeout, type LongTimer } from '../adapters/long-timer.js';
 import type { EventLog } from '../events/event-log.js';
 import type { ChainStep } from '../runbook/model.js';
 import type { PipelineRecord } from '../storage/pipeline-store.js';
@@ -88,7 +89,7 @@ export class ResourceCoordinator {
    * resume) takes the hold over; the old run's release must not undo that.
    */
   private readonly owners = new Map<string, number>();
-  private timer: NodeJS.Timeout | null = null;
+  private timer: LongTimer | null = null;
   private timerAt = Infinity;
   private started = false;
   /** Set at daemon stop: durable state (holds, places in line) is left as it is for the next start. */
@@ -381,7 +382,7 @@ export class ResourceCoordinator {
   stop(): void {
     this.stopping = true;
     this.started = false;
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = null;
     this.timerAt = Infinity;
   }
@@ -395,14 +396,17 @@ export class ResourceCoordinator {
       next = Math.min(next, nextAttention(h, this.isLive(h)));
     }
     if (this.timer && next >= this.timerAt) return;
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timerAt = next;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.timerAt = Infinity;
-      this.sweep();
-    }, Math.max(MIN_SLEEP_MS, next - this.d.now()));
-    this.timer.unref();
+    this.timer = setLongTimeout(
+      () => {
+        this.timer = null;
+        this.timerAt = Infinity;
+        this.sweep();
+      },
+      Math.max(MIN_SLEEP_MS, next - this.d.now()),
+      { unref: true },
+    );
   }
 
   /** Heartbeats live holds, acts on stale ones, then re-arms the timer. */

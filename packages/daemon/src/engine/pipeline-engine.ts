@@ -13,7 +13,7 @@ import type { EventLog } from '../events/event-log.js';
 import { IllegalTransitionError, step, type PipelineEffect, type PipelineEvent } from './pipeline-machine.js';
 import { planOf, type PhaseDefinition, type PipelineDefinition } from './pipeline-definition.js';
 import { newPipelineState, TERMINAL, type PipelineStatus } from './pipeline-state.js';
-import { baseId, uniqueId } from './pipeline-ids.js';
+import { allocateId, baseId } from './pipeline-ids.js';
 import { resolveByPrefix } from './id-lookup.js';
 import type { PhaseOutcome } from './phase-runner.js';
 import { toPipelineInfo, type PipelineRecord } from '../storage/pipeline-store.js';
@@ -98,21 +98,22 @@ export class PipelineEngine {
   /** Creates a pipeline and starts it. */
   create(c: CreatePipeline): PipelineRecord {
     const base = baseId(c.definition.name, c.inputs, c.definition.inputs);
-    const id = uniqueId(base, (candidate) => this.store.exists(candidate));
-    const { vars, workspace } = this.svc.resolveVars(c, id);
-    const record: PipelineRecord = {
-      state: newPipelineState(id, this.storage.now()),
-      project: c.project,
-      runbook: c.definition.runbook,
-      name: c.definition.name,
-      definition: c.definition,
-      vars,
-      workspace,
-      label: c.label ?? null,
-      archived: false,
-      owner: c.owner ?? null,
-    };
     return this.storage.write(() => {
+      // In the transaction that inserts it: a failed create hands out no number.
+      const id = allocateId(base, this.storage.pipelineIds);
+      const { vars, workspace } = this.svc.resolveVars(c, id);
+      const record: PipelineRecord = {
+        state: newPipelineState(id, this.storage.now()),
+        project: c.project,
+        runbook: c.definition.runbook,
+        name: c.definition.name,
+        definition: c.definition,
+        vars,
+        workspace,
+        label: c.label ?? null,
+        archived: false,
+        owner: c.owner ?? null,
+      };
       this.store.insert(record);
       return this.apply(id, { type: 'start' });
     });

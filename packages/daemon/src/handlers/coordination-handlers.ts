@@ -1,5 +1,6 @@
 /** locks.* and semaphores.* methods. */
 import { ErrorCode, LockMethods, OjError, SemaphoreMethods } from '@oj/protocol';
+import { setLongTimeout, type LongTimer } from '../adapters/long-timer.js';
 import type { ResourceCoordinator } from '../coordination/resource-coordinator.js';
 import type { ProjectRegistry } from '../projects/project-registry.js';
 import type { ConnectionContext } from '../rpc/connection-context.js';
@@ -92,14 +93,14 @@ export function registerCoordinationHandlers(router: RpcRouter, d: CoordinationH
     const r = coord.request(key, req, { queue: p.wait === true });
     if (r.granted) return true;
     if (!p.wait) return false;
-    let timer: NodeJS.Timeout | null = null;
+    let timer: LongTimer | null = null;
     const grant = coord.granted(key, p.holder);
     const outcome = await new Promise<'granted' | 'timeout' | 'closed'>((done) => {
       void grant.promise.then(() => done('granted'));
-      if (p.timeoutMs !== undefined) timer = setTimeout(() => done('timeout'), p.timeoutMs);
+      if (p.timeoutMs !== undefined) timer = setLongTimeout(() => done('timeout'), p.timeoutMs);
       ctx.onClose(() => done('closed'));
     });
-    if (timer) clearTimeout(timer);
+    (timer as LongTimer | null)?.cancel();
     grant.cancel();
     if (outcome === 'granted') {
       if (!ctx.closed) return true;

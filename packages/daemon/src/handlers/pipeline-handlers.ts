@@ -2,6 +2,7 @@
 import { readFileSync, rmSync, statSync, openSync, readSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { OjError, PipelineMethods, type PipelineStatusName } from '@oj/protocol';
+import { setLongTimeout, type LongTimer } from '../adapters/long-timer.js';
 import type { PipelineEngine } from '../engine/pipeline-engine.js';
 import { TERMINAL, type PipelineStatus } from '../engine/pipeline-state.js';
 import type { EventLog } from '../events/event-log.js';
@@ -106,14 +107,14 @@ export function registerPipelineHandlers(router: RpcRouter, d: PipelineHandlerDe
     ctx.onClose(() => abort.abort());
     const waits = ids.map((id) => engine.waitForEnd(id, abort.signal).then((status) => ({ id, status })));
     const goal: Promise<unknown> = p.all ? Promise.all(waits) : Promise.race(waits);
-    let timer: NodeJS.Timeout | null = null;
+    let timer: LongTimer | null = null;
     const timedOut = await Promise.race([
       goal.then(() => false),
       new Promise<boolean>((resolve) => {
-        if (p.timeoutMs !== undefined) timer = setTimeout(() => resolve(true), p.timeoutMs);
+        if (p.timeoutMs !== undefined) timer = setLongTimeout(() => resolve(true), p.timeoutMs);
       }),
     ]);
-    if (timer) clearTimeout(timer);
+    (timer as LongTimer | null)?.cancel();
     abort.abort();
     const results = ids.map((id) => ({ id, status: (storage.pipelines.get(id)?.state.status ?? 'failed') as PipelineStatusName }));
     return { results, timedOut };

@@ -6,9 +6,12 @@
  * shell run started that is still alive (TERM, then KILL after a grace
  * period), so a daemon stop leaves no orphaned children; agent sessions are
  * the exception by design (they outlive the daemon unless `--kill`).
+ * It also keeps `<state>/ojd.out` under its cap (log/out-file-cap.ts).
  */
 import { MaintenanceMethods, statePaths, type PruneResult } from '@oj/protocol';
+import { setLongTimeout, type LongTimer } from '../adapters/long-timer.js';
 import { liveShellGroups, stopAllShells } from '../adapters/shell-runner.js';
+import { capOutFile } from '../log/out-file-cap.js';
 import { backupDatabase } from '../maintenance/backup.js';
 import { loadDaemonConfig } from '../maintenance/daemon-config.js';
 import { checkIntegrity } from '../maintenance/integrity.js';
@@ -17,12 +20,15 @@ import type { Capability, WiringContext } from './wiring.js';
 
 /** The first prune runs this long after start (or after prune_every, if shorter). */
 const FIRST_PRUNE_MS = 30_000;
+/** How often ojd.out is checked against its cap (also once at start). */
+const OUT_CHECK_MS = 60 * 60 * 1000;
 
 export function wireMaintenance(ctx: WiringContext): Capability {
   const { retention } = loadDaemonConfig(ctx.stateDir);
   const paths = statePaths(ctx.stateDir);
   const dbPath = ctx.storage.database.path;
-  let timer: NodeJS.Timeout | null = null;
+  let timer: LongTimer | null = null;
+  let outTimer: NodeJS.Timeout | null = null;
 
   const prune = (dryRun: boolean): PruneResult => {
     const result = pruneOnce(ctx.storage, paths, retention, ctx.now(), dryRun);
@@ -40,6 +46,14 @@ export function wireMaintenance(ctx: WiringContext): Capability {
   });
   ctx.router.handle(MaintenanceMethods.Prune, (p) => prune(p?.dryRun ?? false));
 
+  const capOut = () => {
+    try {
+      if (capOutFile(paths.out)) ctx.logger.info('ojd.out was over its cap: kept its tail as ojd.out.1 and emptied it', { path: paths.out });
+    } catch (err) {
+      ctx.logger.warn('could not cap ojd.out', { path: paths.out, error: String(err) });
+    }
+  };
+
   const scheduled = () => {
     try {
       prune(false);
@@ -50,19 +64,24 @@ export function wireMaintenance(ctx: WiringContext): Capability {
 
   return {
     start() {
+      capOut();
+      outTimer = setInterval(capOut, OUT_CHECK_MS);
+      outTimer.unref();
       ctx.logger.info('retention', { ...retention.settings });
       const every = retention.everyMs;
       if (every === null) return;
-      timer = setTimeout(function tick() {
+      // prune_every may be longer than one Node timer holds (24.8 days).
+      const tick = () => {
         scheduled();
-        timer = setTimeout(tick, every);
-        timer.unref();
-      }, Math.min(every, FIRST_PRUNE_MS));
-      timer.unref();
+        timer = setLongTimeout(tick, every, { unref: true });
+      };
+      timer = setLongTimeout(tick, Math.min(every, FIRST_PRUNE_MS), { unref: true });
     },
     async stop() {
-      if (timer) clearTimeout(timer);
+      timer?.cancel();
       timer = null;
+      if (outTimer) clearInterval(outTimer);
+      outTimer = null;
       const ended = await stopAllShells();
       if (ended > 0) ctx.logger.info('ended child processes at stop', { processGroups: ended });
     },

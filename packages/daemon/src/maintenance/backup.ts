@@ -13,8 +13,12 @@
  * database (with its -wal/-shm) is moved aside, and the backup is copied in
  * through the same backup API. The next daemon start migrates it if it is
  * older and reconciles with the world as it is now.
+ *
+ * Every file written here is created 0600 before SQLite writes a byte to it,
+ * whatever the umask of the process: a backup made by `oj` with the daemon
+ * stopped holds the same private data as one the daemon makes.
  */
-import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { ErrorCode, OjError, type BackupResult, type IntegrityReport } from '@oj/protocol';
@@ -43,6 +47,7 @@ export async function backupDatabase(
   }
   const tmp = join(dirname(dest), `.${basename(dest)}.partial-${process.pid}-${Date.now()}`);
   try {
+    createPrivateFile(tmp);
     const progress = await source.backup(tmp);
     const copy = new BetterSqlite3(tmp);
     let report: IntegrityReport;
@@ -148,6 +153,7 @@ export async function restoreDatabaseFile(dbPath: string, from: string, now = ne
     const incoming = `${db}.restoring-${process.pid}`;
     rmSync(incoming, { force: true });
     try {
+      createPrivateFile(incoming);
       await source.backup(incoming);
       fsyncFile(incoming);
       let previous: string | null = null;
@@ -166,6 +172,20 @@ export async function restoreDatabaseFile(dbPath: string, from: string, now = ne
     }
   } finally {
     source.close();
+  }
+}
+
+/**
+ * Creates an empty file only the owner may read (0600, not what the umask
+ * leaves of 0666); SQLite takes an empty file as an empty database and keeps
+ * its mode, and gives its journal the same. Fails if the file exists.
+ */
+function createPrivateFile(path: string): void {
+  const fd = openSync(path, 'wx', 0o600);
+  try {
+    chmodSync(path, 0o600);
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -3,10 +3,12 @@
  * and run the cron's `run` (a pipeline or a shell command). Enabled state and
  * the next due time are persisted. Due times stay on the grid the cron was
  * enabled on (see cron-schedule.ts); a tick whose previous run is still
- * under way is skipped (`cron:skipped`), never queued up.
+ * under way is skipped, never queued up: a run of skipped ticks is one
+ * `cron:skipped` event with their count (see cron-skips.ts).
  */
 import { OjError, type CronMethods, type JsonValue } from '@oj/protocol';
 import type { Logger } from 'winston';
+import { setLongTimeout, type LongTimer } from '../adapters/long-timer.js';
 import { runShell } from '../adapters/shell-runner.js';
 import { definitionFromModel } from '../engine/definition-from-model.js';
 import type { PipelineEngine } from '../engine/pipeline-engine.js';
@@ -21,6 +23,7 @@ import type { Storage } from '../storage/storage.js';
 import { CronStore } from '../storage/worker-store.js';
 import { appendLog, childEnv, logFileFor, runHooks, type ShellHost } from './child-env.js';
 import { nextSlotAfter, planAtStart } from './cron-schedule.js';
+import { SkipTally } from './cron-skips.js';
 import type { CronTickHook } from './cron-tick-hooks.js';
 import { requireFind, tryFind } from './lookup.js';
 
@@ -46,11 +49,13 @@ export interface CronOwner {
 
 export class CronScheduler {
   readonly store: CronStore;
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly timers = new Map<string, LongTimer>();
   /** Runs under way that are not pipelines (shell commands, monitor hooks). */
   private readonly running = new Set<string>();
   /** Shell runs under way, ended when the daemon stops. */
   private readonly shells = new Map<string, { stop(reason: string): void }>();
+  /** Ticks skipped in a row per cron, reported as one event when the run of skips ends. */
+  private readonly skips = new SkipTally();
   private stopped = false;
 
   constructor(private readonly d: CronSchedulerDeps) {
@@ -104,6 +109,7 @@ export class CronScheduler {
       const current = this.store.get(project, cronName);
       if (!current || current.enabled !== 1) return false;
       this.store.save({ ...current, enabled: 0, next_due_at: null, changed_at: this.d.now() });
+      this.reportSkips(project, cronName);
       this.d.events.emit({ name: 'cron:disabled', subject: cronName, project, data: { cron: cronName } });
       return true;
     });
@@ -179,8 +185,18 @@ export class CronScheduler {
   }
 
   stopAll(): void {
+    try {
+      this.d.storage.write(() => {
+        for (const key of this.skips.keys()) {
+          const [project, name] = key.split('\0') as [string, string];
+          this.reportSkips(project, name);
+        }
+      });
+    } catch (err) {
+      this.d.logger.warn('skipped cron ticks not recorded at stop', { error: String(err) });
+    }
     this.stopped = true;
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const t of this.timers.values()) t.cancel();
     this.timers.clear();
     for (const sh of this.shells.values()) sh.stop('daemon stopping');
     this.shells.clear();
@@ -206,19 +222,22 @@ export class CronScheduler {
     if (this.stopped) return;
     this.unschedule(project, name);
     const delay = Math.min(Math.max(0, at - this.d.now()), MAX_TIMER_MS);
-    const t = setTimeout(() => {
-      this.timers.delete(this.key(project, name));
-      if (this.d.now() < at) this.schedule(project, name, at);
-      else this.tick(project, name);
-    }, delay);
-    t.unref();
+    const t = setLongTimeout(
+      () => {
+        this.timers.delete(this.key(project, name));
+        if (this.d.now() < at) this.schedule(project, name, at);
+        else this.tick(project, name);
+      },
+      delay,
+      { unref: true },
+    );
     this.timers.set(this.key(project, name), t);
   }
 
   private unschedule(project: string, name: string): void {
     const key = this.key(project, name);
     const t = this.timers.get(key);
-    if (t) clearTimeout(t);
+    t?.cancel();
     this.timers.delete(key);
   }
 
@@ -237,13 +256,9 @@ export class CronScheduler {
       const next = nextSlotAfter(scheduled, cron.interval.ms, now);
       const busy = this.busy(project, name);
       if (busy) {
+        // Counted, not one event each: a 1s cron behind a run of an hour would write 3,600.
+        this.skips.record(this.key(project, name), scheduled, typeof busy === 'string' ? busy : null);
         this.d.storage.write(() => {
-          this.d.events.emit({
-            name: 'cron:skipped',
-            subject: name,
-            project,
-            data: { cron: name, reason: 'the previous run is still under way', ...(typeof busy === 'string' ? { pipeline: busy } : {}) },
-          });
           const current = this.store.get(project, name);
           if (current && current.enabled === 1) this.store.save({ ...current, next_due_at: next, interval_ms: cron.interval.ms });
         });
@@ -255,6 +270,25 @@ export class CronScheduler {
     } catch (err) {
       this.d.logger.error('cron tick failed', { project, cron: name, error: String(err) });
     }
+  }
+
+  /** Emits the run of skipped ticks of a cron, if any, as one `cron:skipped` event (in the caller's write). */
+  private reportSkips(project: string, name: string): void {
+    const run = this.skips.take(this.key(project, name));
+    if (!run) return;
+    this.d.events.emit({
+      name: 'cron:skipped',
+      subject: name,
+      project,
+      data: {
+        cron: name,
+        reason: 'the previous run was still under way',
+        count: run.count,
+        firstAt: new Date(run.firstAt).toISOString(),
+        lastAt: new Date(run.lastAt).toISOString(),
+        ...(run.pipeline ? { pipeline: run.pipeline } : {}),
+      },
+    });
   }
 
   /** True (shell/monitor run), a pipeline id, or false. */
@@ -286,6 +320,7 @@ export class CronScheduler {
         runs: current.runs + 1,
         ...(nextDueAt !== undefined ? { next_due_at: nextDueAt, interval_ms: cron.interval.ms } : {}),
       });
+      this.reportSkips(project, cron.name);
       this.d.events.emit({
         name: 'cron:tick',
         subject: cron.name,

@@ -17,6 +17,7 @@
  */
 import { ErrorCode, OjError, QueueMethods, type JsonValue } from '@oj/protocol';
 import type { Logger } from 'winston';
+import { setLongTimeout, type LongTimer } from '../adapters/long-timer.js';
 import { runShell } from '../adapters/shell-runner.js';
 import { definitionFromModel } from '../engine/definition-from-model.js';
 import type { PipelineEngine } from '../engine/pipeline-engine.js';
@@ -94,9 +95,9 @@ export class QueueService {
   private readonly pulls = new Map<string, Promise<PullResult>>();
   /** Pipelines being cancelled because their item's visibility timeout passed. */
   private readonly timingOut = new Set<string>();
-  private visibilityTimer: NodeJS.Timeout | null = null;
+  private visibilityTimer: LongTimer | null = null;
   private visibilityAt: number | null = null;
-  private retentionTimer: NodeJS.Timeout | null = null;
+  private retentionTimer: LongTimer | null = null;
   private retentionAt: number | null = null;
   private stopped = false;
 
@@ -742,15 +743,18 @@ export class QueueService {
   armVisibility(at: number): void {
     if (this.stopped) return;
     if (this.visibilityAt !== null && this.visibilityAt <= at) return;
-    if (this.visibilityTimer) clearTimeout(this.visibilityTimer);
+    this.visibilityTimer?.cancel();
     this.visibilityAt = at;
     const delay = Math.min(Math.max(0, at - this.d.now()), MAX_TIMER_MS);
-    this.visibilityTimer = setTimeout(() => {
-      this.visibilityTimer = null;
-      this.visibilityAt = null;
-      this.expireOverdue();
-    }, delay);
-    this.visibilityTimer.unref();
+    this.visibilityTimer = setLongTimeout(
+      () => {
+        this.visibilityTimer = null;
+        this.visibilityAt = null;
+        this.expireOverdue();
+      },
+      delay,
+      { unref: true },
+    );
   }
 
   /** Items past their visibility deadline become visible again (a failed attempt each). */
@@ -808,15 +812,18 @@ export class QueueService {
   armRetention(at: number): void {
     if (this.stopped) return;
     if (this.retentionAt !== null && this.retentionAt <= at) return;
-    if (this.retentionTimer) clearTimeout(this.retentionTimer);
+    this.retentionTimer?.cancel();
     this.retentionAt = at;
     const delay = Math.min(Math.max(0, at - this.d.now()), MAX_TIMER_MS);
-    this.retentionTimer = setTimeout(() => {
-      this.retentionTimer = null;
-      this.retentionAt = null;
-      this.prune();
-    }, delay);
-    this.retentionTimer.unref();
+    this.retentionTimer = setLongTimeout(
+      () => {
+        this.retentionTimer = null;
+        this.retentionAt = null;
+        this.prune();
+      },
+      delay,
+      { unref: true },
+    );
   }
 
   prune(): number {
@@ -883,8 +890,8 @@ export class QueueService {
 
   stop(): void {
     this.stopped = true;
-    if (this.visibilityTimer) clearTimeout(this.visibilityTimer);
-    if (this.retentionTimer) clearTimeout(this.retentionTimer);
+    this.visibilityTimer?.cancel();
+    this.retentionTimer?.cancel();
     this.visibilityTimer = null;
     this.retentionTimer = null;
   }

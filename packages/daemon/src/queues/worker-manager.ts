@@ -12,6 +12,7 @@
  */
 import { OjError, type WorkerMethods } from '@oj/protocol';
 import type { Logger } from 'winston';
+import { setLongTimeout, type LongTimer } from '../adapters/long-timer.js';
 import type { PipelineEngine } from '../engine/pipeline-engine.js';
 import type { EventLog } from '../events/event-log.js';
 import type { ProjectRegistry } from '../projects/project-registry.js';
@@ -46,7 +47,7 @@ interface Runner {
   /** The last fill started a pull: do not start another until something else happens. */
   justPulled: boolean;
   idle: boolean;
-  idleTimer: NodeJS.Timeout | null;
+  idleTimer: LongTimer | null;
   follows: (() => void)[];
   followKey: string;
   missingLogged: boolean;
@@ -270,7 +271,7 @@ export class WorkerManager {
   }
 
   private release(r: Runner): void {
-    if (r.idleTimer) clearTimeout(r.idleTimer);
+    r.idleTimer?.cancel();
     r.idleTimer = null;
     for (const off of r.follows) off();
     r.follows = [];
@@ -310,11 +311,14 @@ export class WorkerManager {
       } catch (err) {
         this.d.logger.error('worker loop failed; trying again shortly', { project: r.project, worker: r.name, error: String(err) });
         if (!r.idleTimer) {
-          r.idleTimer = setTimeout(() => {
-            r.idleTimer = null;
-            this.kick(r, false);
-          }, RETRY_AFTER_ERROR_MS);
-          r.idleTimer.unref();
+          r.idleTimer = setLongTimeout(
+            () => {
+              r.idleTimer = null;
+              this.kick(r, false);
+            },
+            RETRY_AFTER_ERROR_MS,
+            { unref: true },
+          );
         }
       }
     });
@@ -412,11 +416,14 @@ export class WorkerManager {
       }
     }
     if (worker.idle_action.type === 'wait' && !r.idleTimer) {
-      r.idleTimer = setTimeout(() => {
-        r.idleTimer = null;
-        this.kick(r, true);
-      }, worker.idle_action.duration.ms);
-      r.idleTimer.unref();
+      r.idleTimer = setLongTimeout(
+        () => {
+          r.idleTimer = null;
+          this.kick(r, true);
+        },
+        worker.idle_action.duration.ms,
+        { unref: true },
+      );
     }
   }
 

@@ -5,11 +5,20 @@ import type { TomlTable } from './toml-value.js';
 
 export const CRON_FIELDS = ['interval', 'monitors', 'run', 'events'] as const;
 
+/** The shortest cron interval: every tick is a transaction, events and a run. */
+export const MIN_CRON_INTERVAL_MS = 1000;
+
 export function parseCron(ctx: ParseContext, name: string, table: TomlTable): Cron {
   const location = ctx.location('cron', name);
   const reader = ctx.open(table, location, CRON_FIELDS, 'a cron');
   const interval = reader.duration('interval', { required: true }) ?? { text: '1m', ms: 60_000 };
-  if (interval.ms === 0) reader.error('interval', 'must be longer than 0s');
+  if (interval.ms < MIN_CRON_INTERVAL_MS) {
+    reader.error(
+      'interval',
+      `"${interval.text}" is shorter than the minimum of 1s`,
+      'a cron ticks at most once a second; for work that reacts at once, use a worker with wake_on, or events',
+    );
+  }
   const monitors = ctx.refList(reader, 'monitors', 'monitor');
   const run = ctx.runTarget(reader, 'run', { required: false });
   if (!reader.has('monitors') && !reader.has('run')) {

@@ -90,7 +90,14 @@ describe('cron', () => {
       'interval: missing required field (a duration such as "30s")',
       '-: a cron needs monitors, run, or both (e.g. monitors = ["stale_locks"] or run = { pipeline = "cleanup" })',
     ]);
-    expect(problems('[cron.c]\ninterval = "0s"\nrun = "x"')).toEqual(['interval: must be longer than 0s']);
+  });
+
+  it('refuses an interval shorter than 1s, naming the field, with a hint', () => {
+    const hint = 'a cron ticks at most once a second; for work that reacts at once, use a worker with wake_on, or events';
+    expect(problems('[cron.c]\ninterval = "0s"\nrun = "x"')).toEqual([`interval: "0s" is shorter than the minimum of 1s (${hint})`]);
+    expect(problems('[cron.c]\ninterval = "1ms"\nrun = "x"')).toEqual([`interval: "1ms" is shorter than the minimum of 1s (${hint})`]);
+    expect(problems('[cron.c]\ninterval = "999ms"\nrun = "x"')).toEqual([`interval: "999ms" is shorter than the minimum of 1s (${hint})`]);
+    expect(load('[cron.c]\ninterval = "1s"\nrun = "x"').cron('c')!.interval.ms).toBe(1000);
   });
 
   it('cannot run a pipeline that needs inputs', () => {

@@ -17,6 +17,7 @@ import { pipelineSessionMigration } from './migrations/v7-pipeline-session.js';
 import { monitorsMigration } from './migrations/v8-monitors.js';
 import { pipelineListingMigration } from './migrations/v9-pipeline-listing.js';
 import { pgidStartMigration } from './migrations/v10-pgid-start.js';
+import { pipelineIdCountersMigration } from './migrations/v11-pipeline-id-counters.js';
 
 export interface Migration {
   version: number;
@@ -102,7 +103,7 @@ export const migrations: Migration[] = [
   },
 ];
 
-migrations.push(queuesMigration, coordinationMigration, sessionsMigration, escalationsMigration, pipelineSessionMigration, monitorsMigration, pipelineListingMigration, pgidStartMigration);
+migrations.push(queuesMigration, coordinationMigration, sessionsMigration, escalationsMigration, pipelineSessionMigration, monitorsMigration, pipelineListingMigration, pgidStartMigration, pipelineIdCountersMigration);
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]?.version ?? 0;
 

@@ -54,6 +54,12 @@ export interface PipelinesTable {
   session: string | null;
 }
 
+/** The last number handed out per pipeline id base (schema version 10; see engine/pipeline-ids.ts). */
+export interface PipelineIdCountersTable {
+  base: string;
+  last: number;
+}
+
 export interface PhaseRunsTable {
   id: Generated<number>;
   pipeline_id: string;
@@ -83,6 +89,7 @@ export interface Database extends QueueTables, CoordinationTables, SessionTables
   events: EventsTable;
   meta: MetaTable;
   pipelines: PipelinesTable;
+  pipeline_id_counters: PipelineIdCountersTable;
   phase_runs: PhaseRunsTable;
   checkpoints: CheckpointsTable;
 }

@@ -6,6 +6,7 @@
  */
 import { openDatabase, type OpenedDatabase } from './database.js';
 import { EventStore } from './event-store.js';
+import { PipelineIdStore } from './pipeline-id-store.js';
 import { PipelineStore } from './pipeline-store.js';
 
 /** A commit nobody was told about is on the disk this soon at the latest. */
@@ -14,6 +15,7 @@ export const DURABLE_WITHIN_MS = 500;
 export class Storage {
   readonly events: EventStore;
   readonly pipelines: PipelineStore;
+  readonly pipelineIds: PipelineIdStore;
   private pending: (() => void)[] | null = null;
   private durableTimer: NodeJS.Timeout | null = null;
 
@@ -23,6 +25,7 @@ export class Storage {
   ) {
     this.events = new EventStore(database, now);
     this.pipelines = new PipelineStore(database);
+    this.pipelineIds = new PipelineIdStore(database);
   }
 
   static open(path: string, now: () => number = Date.now): Storage {

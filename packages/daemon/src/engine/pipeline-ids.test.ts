@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { allocateId, highestNumber, idWithNumber, numberOfId, type IdCounter } from './pipeline-ids.js';
+
+/** An in-memory IdCounter that counts its look-ups. */
+function memoryCounter(ids: string[] = []) {
+  const taken = new Set(ids);
+  const counters = new Map<string, number>();
+  const calls = { last: 0, highestExisting: 0, taken: 0, remember: 0 };
+  const counter: IdCounter = {
+    last: (base) => (calls.last++, counters.get(base) ?? null),
+    highestExisting: (base) => (calls.highestExisting++, highestNumber(base, taken)),
+    taken: (id) => (calls.taken++, taken.has(id)),
+    remember: (base, n) => (calls.remember++, counters.set(base, n)),
+  };
+  const take = (base: string) => {
+    const id = allocateId(base, counter);
+    taken.add(id);
+    return id;
+  };
+  return { counter, calls, take, taken };
+}
+
+describe('pipeline id numbers', () => {
+  it('keeps the id format: base, base-2, base-3', () => {
+    expect([1, 2, 3, 10].map((n) => idWithNumber('build-auth', n))).toEqual(['build-auth', 'build-auth-2', 'build-auth-3', 'build-auth-10']);
+  });
+
+  it('numberOfId reads only base and base-N, never another base that starts alike', () => {
+    expect(numberOfId('build-auth', 'build-auth')).toBe(1);
+    expect(numberOfId('build-auth', 'build-auth-2')).toBe(2);
+    expect(numberOfId('build-auth', 'build-auth-4000')).toBe(4000);
+    expect(numberOfId('build-auth', 'build-auth-2x')).toBeNull();
+    expect(numberOfId('build-auth', 'build-auth-2-3')).toBeNull();
+    expect(numberOfId('build-auth', 'build-auth-02')).toBeNull();
+    expect(numberOfId('build-auth', 'build-auth-1')).toBeNull();
+    expect(numberOfId('build-auth', 'build-auth-')).toBeNull();
+    expect(numberOfId('build-auth', 'build-authx')).toBeNull();
+    expect(numberOfId('build-auth', 'build')).toBeNull();
+    expect(numberOfId('build-auth', 'build-auth-99999999999999999999')).toBeNull();
+    expect(highestNumber('build-auth', ['build-auth', 'build-auth-7', 'build-auth-2-9', 'build-auth-10x', 'build-auth-3'])).toBe(7);
+    expect(highestNumber('build-auth', ['build-auth-2x'])).toBe(0);
+  });
+});
+
+describe('allocateId', () => {
+  it('hands out base, base-2, base-3... with a constant number of look-ups each', () => {
+    const m = memoryCounter();
+    expect([m.take('b'), m.take('b'), m.take('b')]).toEqual(['b', 'b-2', 'b-3']);
+    for (let i = 4; i <= 500; i++) m.take('b');
+    const before = { ...m.calls };
+    expect(m.take('b')).toBe('b-501');
+    expect(m.calls.last - before.last).toBe(1);
+    expect(m.calls.taken - before.taken).toBe(1);
+    expect(m.calls.remember - before.remember).toBe(1);
+    // A new base starts at itself: the existing ids are never scanned.
+    expect(m.calls.highestExisting).toBe(0);
+  });
+
+  it('a base with ids but no counter yet (an older database) continues after its highest number', () => {
+    const m = memoryCounter(['fix', 'fix-2', 'fix-9', 'fix-9-2', 'fix-10x']);
+    expect(m.take('fix')).toBe('fix-10');
+    expect(m.take('fix')).toBe('fix-11');
+  });
+
+  it('skips an id another base already took', () => {
+    const m = memoryCounter();
+    expect(m.take('build-auth-2')).toBe('build-auth-2'); // pipeline build-auth with input "2"
+    expect(m.take('build-auth')).toBe('build-auth');
+    expect(m.take('build-auth')).toBe('build-auth-3');
+    expect(m.take('build-auth-2')).toBe('build-auth-2-2');
+    expect(m.take('build-auth')).toBe('build-auth-4');
+  });
+
+  it('never reuses a number, even when that pipeline is gone', () => {
+    const m = memoryCounter();
+    m.take('x');
+    m.take('x');
+    m.taken.delete('x-2');
+    expect(m.take('x')).toBe('x-3');
+  });
+});
