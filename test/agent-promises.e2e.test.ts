@@ -168,8 +168,11 @@ describe('agent timeouts bound the run', () => {
     expect(shown.pipeline.error).toMatch(/ran past its timeout of 2s/);
     const steps = shown.history.filter((e) => e.name === 'action:nudge' || e.name === 'action:abandon');
     expect(steps.map((e) => e.name)).toEqual(['action:nudge', 'action:abandon']);
-    // The daemon's own clock: the second step came a whole period after the first.
-    expect(Date.parse(steps[1]!.time) - Date.parse(steps[0]!.time)).toBeGreaterThanOrEqual(2000);
+    // The daemon's own clock: step k comes no sooner than k whole periods after the run began
+    // (the periods are counted from the run's start, so the run is bounded by start + 2 periods).
+    const start = Date.parse(shown.runs[0]!.startedAt);
+    expect(Date.parse(steps[0]!.time) - start).toBeGreaterThanOrEqual(2000);
+    expect(Date.parse(steps[1]!.time) - start).toBeGreaterThanOrEqual(4000);
     const [s] = await sessions(root);
     expect(s!.status).toBe('killed');
     expect(existsSync(join(root, 'after.txt'))).toBe(false);
