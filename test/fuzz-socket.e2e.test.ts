@@ -137,6 +137,70 @@ describe('malformed input', { timeout: 60_000 }, () => {
   });
 });
 
+describe('JSON-RPC structure', { timeout: 120_000 }, () => {
+  /**
+   * Random requests and batches mixing every shape section 7 and issue 16
+   * name: null, numbers, strings, arrays, nested batches, object / non-finite
+   * / missing ids, bad jsonrpc and method fields, notifications. What each
+   * line must get back is computed from the spec and compared.
+   */
+  it('every line gets exactly what JSON-RPC 2.0 says: one answer per request with an id, -32600 per bad member, nothing for notifications', async () => {
+    type Member = { text: string; expect: 'none' | { id: string | number | null; code: number | 'ok' } };
+    let n = 0;
+    const member = (): Member => {
+      const id = `m${n++}`;
+      switch (rand.int(0, 11)) {
+        case 0: return { text: 'null', expect: { id: null, code: -32600 } };
+        case 1: return { text: String(rand.int(-5, 5)), expect: { id: null, code: -32600 } };
+        case 2: return { text: '"str"', expect: { id: null, code: -32600 } };
+        case 3: return { text: `[{"jsonrpc":"2.0","id":"${id}","method":"daemon.ping"}]`, expect: { id: null, code: -32600 } };
+        case 4: return { text: '{"jsonrpc":"2.0","id":{"a":1},"method":"daemon.ping"}', expect: { id: null, code: -32600 } };
+        case 5: return { text: '{"jsonrpc":"2.0","id":1e400,"method":"daemon.ping"}', expect: { id: null, code: -32600 } };
+        case 6: return { text: `{"jsonrpc":"1.0","id":"${id}","method":"daemon.ping"}`, expect: { id, code: -32600 } };
+        case 7: return { text: `{"jsonrpc":"2.0","id":"${id}","method":${rand.pick(['1', 'null', '[]', '{}'])}}`, expect: { id, code: -32600 } };
+        case 8: return { text: `{"jsonrpc":"2.0","id":"${id}","method":"daemon.ping","params":${rand.pick(['1', '"p"', 'true', 'null'])}}`, expect: { id, code: -32600 } };
+        case 9: return { text: `{"jsonrpc":"2.0","id":"${id}","method":"no.such"}`, expect: { id, code: -32601 } };
+        case 10: return { text: '{"jsonrpc":"2.0","method":"events.emit","params":{"name":"fuzz:note"}}', expect: 'none' };
+        default: return { text: `{"jsonrpc":"2.0","id":"${id}","method":"daemon.ping"}`, expect: { id, code: 'ok' } };
+      }
+    };
+    const c = await RawClient.connect(t.socket);
+    const lines: string[] = [];
+    const wanted: (Member['expect'] | Member['expect'][])[] = [];
+    for (let i = 0; i < 400; i++) {
+      if (rand.int(0, 2) === 0) {
+        const m = member();
+        lines.push(m.text);
+        // On its own line, `[{request}]` is a batch of one valid request (only nested is it a bad member).
+        const nested = m.text.startsWith('[{');
+        const inner = nested ? /"id":"(m\d+)"/.exec(m.text)![1]! : null;
+        wanted.push(nested ? [{ id: inner, code: 'ok' }] : m.expect);
+      } else {
+        const members = Array.from({ length: rand.int(0, 6) }, member);
+        lines.push(`[${members.map((m) => m.text).join(',')}]`);
+        wanted.push(members.length === 0 ? { id: null, code: -32600 } : members.map((m) => m.expect));
+      }
+    }
+    counts.raw += lines.length;
+    const answering = wanted.filter((w) => (Array.isArray(w) ? w.some((x) => x !== 'none') : w !== 'none')).length;
+    for (const l of lines) c.send(l + '\n');
+    c.send('{"jsonrpc":"2.0","id":"end","method":"daemon.ping"}\n');
+    const got = (await c.next(answering + 1, 60_000)) as (Response | Response[])[];
+    const key = (r: { id: unknown; code: number | 'ok' }) => JSON.stringify([r.id, r.code]);
+    const of = (r: Response) => key({ id: r.id, code: r.error?.code ?? 'ok' });
+    const expected = wanted
+      .map((w) => (Array.isArray(w) ? w.filter((x) => x !== 'none').map((x) => key(x as { id: null; code: number })).sort().join('|') : w === 'none' ? null : key(w)))
+      .filter((x): x is string => x !== null && x !== '');
+    const actual = got
+      .filter((r) => Array.isArray(r) || r.id !== 'end')
+      .map((r) => (Array.isArray(r) ? r.map(of).sort().join('|') : of(r)));
+    expect(actual.sort()).toEqual(expected.sort());
+    for (const r of got.flat()) expect(r.error?.code).not.toBe(-32603);
+    c.close();
+    await stillHealthy();
+  });
+});
+
 /** The JSON types a schema accepts ('any' for an unconstrained one). */
 type Json = Record<string, unknown>;
 function typesOf(s: Json): Set<string> {
