@@ -35,7 +35,8 @@ describe('runShell through the spawner process', () => {
       logFile: log,
       onStarted: (pgid) => groups.push(pgid),
     });
-    await until('the first run', () => existsSync(runs));
+    // The script can write before its start has reached us: wait for both, so the group is known.
+    await until('the first run', () => existsSync(runs) && groups.length === 1);
     const first = spawner.pid();
     process.kill(first!, 'SIGKILL');
     await until('the second run', () => readFileSync(runs, 'utf8') === 'run\nrun\n');
