@@ -1,6 +1,8 @@
 /** Living with oj: completion from the daemon, status at a glance, NO_COLOR. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { TestEnv, makeProject } from './helpers/ojd-harness.js';
+import { execa } from 'execa';
+import { OJ_BIN, TestEnv, makeProject } from './helpers/ojd-harness.js';
+import { RpcCall } from './helpers/rpc-call.js';
 
 let t: TestEnv;
 beforeEach(() => {
@@ -23,6 +25,34 @@ run = "while [ ! -f go ]; do sleep 0.05; done"
 [command.hello]
 run = "echo hi"
 `;
+
+describe('output closed early', () => {
+  it('oj ... | head -1 ends quietly with status 0, 20 times of 20, for events, events --json, daemon logs and pipeline show', async () => {
+    await t.startDaemon();
+    const root = makeProject(t, 'proj', { p: '[pipeline.p]\n\n[[pipeline.p.phase]]\nname = "a"\nrun = "seq 1 2000"\n' });
+    const rpc = await RpcCall.connect(t.socket);
+    try {
+      for (let i = 0; i < 10; i++) {
+        await rpc.call('events.emit', { name: 'pipe:x', data: { pad: 'p'.repeat(5000) } });
+      }
+      await rpc.call('pipelines.create', { project: root, pipeline: 'p' });
+    } finally {
+      rpc.close();
+    }
+    expect((await t.oj(['pipeline', 'wait', 'p', '--timeout', '60s'], { cwd: root })).exitCode).toBe(0);
+    const commands = ['events --limit 1000', 'events --json --limit 1000', 'daemon logs', 'pipeline logs p', 'pipeline show p'];
+    for (const command of commands) {
+      for (let i = 0; i < 20; i++) {
+        const r = await execa('bash', ['-c', `"${process.execPath}" "${OJ_BIN}" ${command} | head -c 1 > /dev/null; echo "status=\${PIPESTATUS[0]}" >&2`], {
+          cwd: root,
+          env: t.env,
+          reject: false,
+        });
+        expect(r.stderr, `${command} (run ${i + 1})`).toBe('status=0');
+      }
+    }
+  }, 300_000);
+});
 
 describe('shell completion', () => {
   it('completes runbook commands after `oj run` and pipeline ids after `oj pipeline show`', async () => {

@@ -7,6 +7,7 @@
  * exactly as before. Both paths run the same handlers.
  */
 import { OJ_VERSION } from '@oj/protocol/client';
+import { endQuietlyWhenOutputCloses } from './output/closed-output.js';
 
 type Flags = Record<string, true>;
 
@@ -90,6 +91,7 @@ function fastPath(argv: string[]): (() => Promise<void>) | null {
 }
 
 export async function run(argv: string[] = process.argv.slice(2)): Promise<void> {
+  endQuietlyWhenOutputCloses();
   const fast = fastPath(argv);
   if (fast) return fast();
   const { main } = await import('./main.js');
