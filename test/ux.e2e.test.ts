@@ -54,6 +54,49 @@ describe('output closed early', () => {
   }, 300_000);
 });
 
+describe('oj run --follow', () => {
+  it('prints every phase line and every output line of a 3-phase pipeline exactly once, in order, 20 times of 20', async () => {
+    await t.startDaemon();
+    const root = makeProject(t, 'proj', {
+      f: `
+[command.three]
+args = "<name>"
+run = { pipeline = "three" }
+
+[pipeline.three]
+inputs = ["name"]
+
+[[pipeline.three.phase]]
+name = "a"
+run = "echo out-a-1; echo out-a-2"
+
+[[pipeline.three.phase]]
+name = "b"
+run = "echo out-b"
+
+[[pipeline.three.phase]]
+name = "c"
+run = "echo out-c"
+`,
+    });
+    for (let i = 0; i < 20; i++) {
+      const r = await t.oj(['run', 'three', `n${i}`, '--follow'], { cwd: root });
+      expect(r.exitCode).toBe(0);
+      const lines = r.stdout.split('\n').filter(Boolean).map((l) => l.replace(/^\S*\[\d+[smhd ]*[\dsm]*\]\S* /, ''));
+      expect(lines.slice(1), `run ${i + 1}:\n${r.stdout}`).toEqual([
+        `three-n${i} a running`,
+        'out-a-1',
+        'out-a-2',
+        `three-n${i} b running`,
+        'out-b',
+        `three-n${i} c running`,
+        'out-c',
+        `three-n${i} done`,
+      ]);
+    }
+  }, 300_000);
+});
+
 describe('shell completion', () => {
   it('completes runbook commands after `oj run` and pipeline ids after `oj pipeline show`', async () => {
     await t.startDaemon();

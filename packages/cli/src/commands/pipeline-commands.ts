@@ -47,7 +47,7 @@ export function pipelineCommands(y: Argv): Argv {
           if (argv.phase) return println(shown.pipeline.phase ?? '');
           if (argv.json) return printJson(shown);
           printPipeline(shown);
-          if (argv.follow) return followPipeline(conn, shown.pipeline.id, { output: true });
+          if (argv.follow) return followPipeline(conn, shown.pipeline.id, { output: true, replay: true });
         }),
     )
     .command(

@@ -12,7 +12,7 @@ const TERMINAL = new Set(['done', 'failed', 'cancelled']);
 export function followPipeline(
   conn: RpcConnection,
   id: string,
-  opts: { output: boolean; quietStatus?: boolean },
+  opts: { output: boolean; quietStatus?: boolean; replay?: boolean },
 ): Promise<number> {
   const started = Date.now();
   let lastKey = '';
@@ -39,7 +39,12 @@ export function followPipeline(
       println(`${style.dim(`[${formatDuration(Date.now() - started)}]`)} ${p.id} ${style.cyan(p.phase ?? '-')} ${statusText(p)}`);
     });
     conn.onClose(() => ended || reject(new Error('the daemon closed the connection while following')));
-    conn.call(PipelineMethods.Follow, { id }).then((r) => {
+    // With replay the daemon first sends every phase run so far and its output, then the
+    // current status, then live updates (a pipeline started just before, by `oj run`,
+    // loses nothing); without it, the current status is printed from the answer.
+    const replay = opts.replay ?? false;
+    conn.call(PipelineMethods.Follow, { id, ...(replay ? { replay: true } : {}) }).then((r) => {
+      if (replay) return;
       if (TERMINAL.has(r.pipeline.status)) return finish(r.pipeline);
       const p = r.pipeline;
       lastKey = `${p.phase}|${p.status}|${p.waitingFor?.name ?? ''}`;

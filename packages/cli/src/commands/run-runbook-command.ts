@@ -104,7 +104,7 @@ async function run(conn: RpcConnection, project: string, name: string, args: str
   const p = r.pipeline;
   if (own.has('--json') && !own.has('--wait') && !own.has('--follow')) printJson(p);
   else println(p.id);
-  if (own.has('--follow')) return followPipeline(conn, p.id, { output: true });
-  if (own.has('--wait')) return followPipeline(conn, p.id, { output: false });
+  if (own.has('--follow')) return followPipeline(conn, p.id, { output: true, replay: true });
+  if (own.has('--wait')) return followPipeline(conn, p.id, { output: false, replay: true });
   return 0;
 }

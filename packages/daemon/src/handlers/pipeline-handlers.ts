@@ -1,13 +1,13 @@
 /** pipelines.* methods. */
 import { readFileSync, rmSync, statSync, openSync, readSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
-import { OjError, PipelineMethods, type PipelineStatusName } from '@oj/protocol';
+import { OjError, PipelineMethods, type PipelineStatusName, type PipelineUpdate } from '@oj/protocol';
 import { setLongTimeout, type LongTimer } from '../adapters/long-timer.js';
 import type { PipelineEngine } from '../engine/pipeline-engine.js';
 import { TERMINAL, type PipelineStatus } from '../engine/pipeline-state.js';
 import type { EventLog } from '../events/event-log.js';
 import type { RpcRouter } from '../rpc/rpc-router.js';
-import { toPipelineInfo } from '../storage/pipeline-store.js';
+import { toPipelineInfo, type PipelineRecord } from '../storage/pipeline-store.js';
 import type { Storage } from '../storage/storage.js';
 
 export interface PipelineHandlerDeps {
@@ -127,6 +127,8 @@ export function registerPipelineHandlers(router: RpcRouter, d: PipelineHandlerDe
     setImmediate(() => {
       if (ctx.closed) return;
       const current = storage.pipelines.get(id);
+      // Replay and subscription happen in this one synchronous step: nothing falls between.
+      if (p.replay && current) replayHistory(current, (update) => ctx.notify(PipelineMethods.Update, { subscription, id, update }));
       if (current && TERMINAL.has(current.state.status)) {
         ctx.notify(PipelineMethods.Update, { subscription, id, update: { kind: 'status', pipeline: toPipelineInfo(current) } });
         return;
@@ -140,6 +142,23 @@ export function registerPipelineHandlers(router: RpcRouter, d: PipelineHandlerDe
     });
     return { subscription, pipeline: toPipelineInfo(r) };
   });
+
+  /** Each phase run so far, as a status update followed by its output (finished runs from their logs). */
+  function replayHistory(r: PipelineRecord, send: (u: PipelineUpdate) => void): void {
+    const info = toPipelineInfo(r);
+    for (const run of storage.pipelines.runs(r.state.id)) {
+      send({ kind: 'status', pipeline: { ...info, phase: run.phase, status: 'running', waitingFor: null, error: null } });
+      if (run.status === 'running') {
+        const live = engine.outputTail.snapshot(r.state.id, run.run);
+        if (live.dropped > 0) send({ kind: 'output', run: run.run, phase: run.phase, data: `[oj: ${live.dropped} earlier bytes: oj pipeline logs ${r.state.id}]\n` });
+        if (live.text) send({ kind: 'output', run: run.run, phase: run.phase, data: live.text });
+      } else if (run.logPath) {
+        const text = tail(run.logPath, LOG_TAIL_BYTES);
+        if (text) send({ kind: 'output', run: run.run, phase: run.phase, data: text });
+      }
+    }
+    if (!TERMINAL.has(r.state.status)) send({ kind: 'status', pipeline: info });
+  }
 
   router.handle(PipelineMethods.Logs, (p) => {
     const r = engine.resolve(p.id, p.project);

@@ -149,8 +149,8 @@ export const Wait = method<{ results: { id: string; status: PipelineStatusName }
 
 export const Follow = method<{ subscription: string; pipeline: PipelineInfo }>()(
   'pipelines.follow',
-  z.object({ id, project: project.optional() }).strict(),
-  'Stream a pipeline\'s status changes and phase output as `pipelines.update` notifications until it ends.',
+  z.object({ id, project: project.optional(), replay: z.boolean().optional() }).strict(),
+  'Stream a pipeline\'s status changes and phase output as `pipelines.update` notifications until it ends. With `replay`, first what happened before: each phase run (a status update) and its output, then the current status, then live updates, nothing missed or doubled.',
 );
 
 export const Logs = method<{ entries: { run: number; phase: string; path: string; text: string }[] }>()(
