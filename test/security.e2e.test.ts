@@ -3,10 +3,11 @@
  * 0700 directory); a socket path in a shared directory is refused; another
  * uid cannot connect (filesystem permissions are the control: Node has no
  * peer-credential API, see docs/reliability.md); values of secret-named
- * variables never reach ojd.log or the event log.
+ * variables never reach ojd.log or the event log, nor ids, names, paths,
+ * branches or what clients are shown.
  */
-import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Rpc, killHard, startOjd, withDb, type Ojd } from './helpers/crash-kit.js';
@@ -153,5 +154,108 @@ env = { DEPLOY_PASSWORD = "${agentSecret}", PLAIN = "visible-value" }
     expect(statSync(join(sessions, dir!)).mode & 0o777).toBe(0o700);
     expect(statSync(join(sessions, dir!, 'spec.json')).mode & 0o777).toBe(0o600);
     expect(readFileSync(join(sessions, dir!, 'spec.json'), 'utf8')).toContain(agentSecret);
+  });
+
+  it('a secret value in a pipeline input or an event name or subject reaches no id, path, branch, listing, log or file name; the database holds it only in the vars the phase gets it from', async () => {
+    const secret = 'supersecret123';
+    t.env.MY_API_TOKEN = secret;
+    await t.startDaemon();
+    const root = makeProject(
+      t,
+      'repo',
+      {
+        sec: `
+[command.sec]
+args = "<tok>"
+run = { pipeline = "sec" }
+
+[pipeline.sec]
+inputs = ["tok"]
+defaults = { branch = "oj/{pipeline}" }
+[[pipeline.sec.phase]]
+name = "use"
+run = "oj emit used:{pipeline} --id {pipeline}; pwd > {project_root}/seen-pwd; echo {tok} > {project_root}/got-tok"
+[pipeline.sec.events]
+on_phase = "test -n {tok}"
+`,
+      },
+      { git: true },
+    );
+    const run = await t.oj(['run', 'sec', `tok=${secret}`, '--wait'], { cwd: root });
+    expect(run.exitCode, run.stderr).toBe(0);
+    // The phase got the real value.
+    expect(readFileSync(join(root, 'got-tok'), 'utf8').trim()).toBe(secret);
+    for (const args of [['x', '--id', `key ${secret}`], [`deploy:${secret}`]]) {
+      const emitted = await t.oj(['emit', ...args], { cwd: root });
+      expect(emitted.exitCode, emitted.stderr).toBe(0);
+    }
+
+    // The id holds a hash in place of the input; its workspace, log directory and branch follow it.
+    const list = await t.oj(['pipeline', 'list', '--json'], { cwd: root });
+    expect(list.exitCode, list.stderr).toBe(0);
+    const [p] = JSON.parse(list.stdout) as { id: string; vars: Record<string, unknown> }[];
+    expect(p!.id).toMatch(/^sec-[0-9a-f]{8}$/);
+    expect(p!.vars.tok).toBe('[redacted $MY_API_TOKEN]');
+    expect(readFileSync(join(root, 'seen-pwd'), 'utf8').trim()).toBe(join(t.stateDir, 'workspaces', p!.id));
+    const branches = execFileSync('git', ['branch', '--list', '--all'], { cwd: root, encoding: 'utf8' });
+    expect(branches).toContain(`oj/${p!.id}`);
+    const names: string[] = [];
+    const walk = (dir: string) => {
+      for (const e of readdirSync(dir, { withFileTypes: true })) {
+        names.push(join(dir, e.name));
+        if (e.isDirectory()) walk(join(dir, e.name));
+      }
+    };
+    walk(t.stateDir);
+    expect(names).toContain(join(t.stateDir, 'logs', p!.id));
+    // What ojd writes into the logs (the hook's command, filled in) is redacted too.
+    const logs = names.filter((n) => n.startsWith(join(t.stateDir, 'logs')) && statSync(n).isFile());
+    const hookLine = logs.map((f) => readFileSync(f, 'utf8')).join('').split('\n').find((l) => l.includes('[on_phase]'));
+    expect(hookLine).toContain("test -n '[redacted $MY_API_TOKEN]'");
+    const contents = names.filter((n) => statSync(n).isFile() && !/oj\.db/.test(n)).map((n) => readFileSync(n, 'utf8')).join('\n');
+
+    // Event names and subjects are stored redacted.
+    const show = await t.oj(['pipeline', 'show', p!.id, '--json'], { cwd: root });
+    expect(show.exitCode, show.stderr).toBe(0);
+    const events = await t.oj(['events', '--json'], { cwd: root });
+    const eventsText = await t.oj(['events'], { cwd: root });
+    const recorded = events.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { name: string; subject: string | null });
+    expect(recorded.find((e) => e.name === 'x')?.subject).toBe('key [redacted $MY_API_TOKEN]');
+    expect(recorded.map((e) => e.name)).toContain('deploy:[redacted $MY_API_TOKEN]');
+    expect(recorded.find((e) => e.name === `used:${p!.id}`)?.subject).toBe(p!.id);
+    expect(eventsText.stdout).toContain('key [redacted $MY_API_TOKEN]');
+
+    const places: Record<string, string> = {
+      'oj pipeline list': list.stdout,
+      'oj pipeline show': show.stdout,
+      'oj events --json': events.stdout,
+      'oj events': eventsText.stdout,
+      'git branch': branches,
+      'names under the state dir': names.join('\n'),
+      'files under the state dir but the database': contents,
+      'ojd.log': readFileSync(join(t.stateDir, 'ojd.log'), 'utf8'),
+    };
+    for (const [where, text] of Object.entries(places)) expect.soft(text.includes(secret), where).toBe(false);
+
+    // The database holds it in one place only: the pipeline's vars, stored as given for its phases to use.
+    const files = ['oj.db', 'oj.db-wal'].filter((f) => existsSync(join(t.stateDir, f)));
+    expect(files.some((f) => readFileSync(join(t.stateDir, f)).includes(secret))).toBe(true);
+    const cells = withDb(join(t.stateDir, 'oj.db'), (db) => {
+      const found: string[] = [];
+      const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[];
+      for (const { name } of tables) {
+        for (const row of db.prepare(`SELECT * FROM "${name}"`).all() as Record<string, unknown>[]) {
+          for (const [column, value] of Object.entries(row)) {
+            const text = Buffer.isBuffer(value) ? value.toString('latin1') : String(value);
+            if (text.includes(secret)) found.push(`${name}.${column}`);
+          }
+        }
+      }
+      return found;
+    });
+    expect(cells).toEqual(['pipelines.vars']);
   });
 });

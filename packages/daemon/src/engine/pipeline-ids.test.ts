@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { allocateId, highestNumber, idWithNumber, numberOfId, type IdCounter } from './pipeline-ids.js';
+import { registerSecretEnv } from '../log/redact.js';
+import { allocateId, baseId, highestNumber, idWithNumber, inputHash, numberOfId, type IdCounter } from './pipeline-ids.js';
 
 /** An in-memory IdCounter that counts its look-ups. */
 function memoryCounter(ids: string[] = []) {
@@ -77,5 +78,44 @@ describe('allocateId', () => {
     m.take('x');
     m.taken.delete('x-2');
     expect(m.take('x')).toBe('x-3');
+  });
+});
+
+describe('baseId', () => {
+  const secret = 'Ids-Secret-9f2k';
+  registerSecretEnv({ IDS_TEST_TOKEN: secret, IDS_SHORT_KEY: 'abc' });
+
+  it('names a pipeline after its first input, readable', () => {
+    expect(baseId('build', { name: 'Auth Flow' }, ['name'])).toBe('build-auth-flow');
+    expect(baseId('build', { item: { id: 42 } }, ['item'])).toBe('build-42');
+    expect(baseId('build', {}, [])).toBe('build');
+  });
+
+  it('puts a stable hash of the input in place of one holding a known secret value', () => {
+    const id = baseId('sec', { tok: secret }, ['tok']);
+    expect(id).toMatch(/^sec-[0-9a-f]{8}$/);
+    expect(id).toBe(`sec-${inputHash(secret)}`);
+    expect(baseId('sec', { tok: secret }, ['tok'])).toBe(id);
+    // Anywhere in the input, whatever the case the slug would give it, and in an item id.
+    const around = baseId('sec', { tok: `deploy ${secret} now` }, ['tok']);
+    expect(around).toBe(`sec-${inputHash(`deploy ${secret} now`)}`);
+    expect(around).not.toBe(id);
+    expect(around.toLowerCase()).not.toContain(secret.toLowerCase());
+    expect(baseId('sec', { item: { id: secret } }, ['item'])).toBe(id);
+  });
+
+  it('keeps the whole hash after a long pipeline name', () => {
+    const id = baseId('a'.repeat(60), { tok: secret }, ['tok']);
+    expect(id).toBe(`${'a'.repeat(39)}-${inputHash(secret)}`);
+    expect(id.length).toBeLessThanOrEqual(48);
+  });
+
+  it('leaves alone values too short to be secrets (they would hide ordinary words)', () => {
+    expect(baseId('sec', { tok: 'abc' }, ['tok'])).toBe('sec-abc');
+  });
+
+  it('asks the given test which text is secret', () => {
+    expect(baseId('sec', { tok: 'plain-words' }, ['tok'], (t) => t.includes('plain'))).toBe(`sec-${inputHash('plain-words')}`);
+    expect(baseId('sec', { tok: 'plain-words' }, ['tok'], () => false)).toBe('sec-plain-words');
   });
 });

@@ -1,20 +1,48 @@
-/** Readable pipeline ids: `build-auth`, then `build-auth-2`, `build-auth-3`... when taken. */
+/**
+ * Readable pipeline ids: `build-auth`, then `build-auth-2`, `build-auth-3`...
+ * when taken. An input holding a known secret value (log/redact.ts) never
+ * shows in the id, nor so in the log directory, workspace and branch named
+ * after it: a hash of the input takes its place (`sec-3f9a1c2b`), the same
+ * for the same input.
+ */
+import { createHash } from 'node:crypto';
+import { containsSecret } from '../log/redact.js';
 
-export function baseId(pipelineName: string, inputs: Record<string, unknown>, inputNames: string[]): string {
+const MAX_BASE = 48;
+const HASH_LENGTH = 8;
+
+export function baseId(
+  pipelineName: string,
+  inputs: Record<string, unknown>,
+  inputNames: string[],
+  isSecret: (text: string) => boolean = containsSecret,
+): string {
   const first = inputNames.map((n) => inputs[n]).find((v) => typeof v === 'string' || typeof v === 'number');
   const itemId = inputNames
     .map((n) => inputs[n])
     .map((v) => (v && typeof v === 'object' && 'id' in v ? (v as { id: unknown }).id : undefined))
     .find((v) => typeof v === 'string' || typeof v === 'number');
   const suffix = first ?? itemId;
-  const raw = suffix === undefined ? pipelineName : `${pipelineName}-${String(suffix)}`;
-  const slug = raw
+  if (suffix === undefined) return slug(pipelineName, MAX_BASE) || 'pipeline';
+  const raw = `${pipelineName}-${String(suffix)}`;
+  const readable = slug(raw, MAX_BASE);
+  if (!isSecret(raw) && !isSecret(readable)) return readable || 'pipeline';
+  const name = slug(pipelineName, MAX_BASE - HASH_LENGTH - 1);
+  return `${name ? `${name}-` : ''}${inputHash(String(suffix))}`;
+}
+
+/** A short stable stand-in for an input that may not be shown. */
+export function inputHash(value: string): string {
+  return createHash('sha256').update(value).digest('hex').slice(0, HASH_LENGTH);
+}
+
+function slug(text: string, max: number): string {
+  return text
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '')
-    .slice(0, 48)
+    .slice(0, max)
     .replace(/-+$/g, '');
-  return slug || 'pipeline';
 }
 
 /**

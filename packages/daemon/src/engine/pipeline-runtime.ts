@@ -13,6 +13,7 @@ import { grantOjToAgents } from '../adapters/claude-settings.js';
 import { rollbackWorkTree } from '../adapters/git-rollback.js';
 import { runShell } from '../adapters/shell-runner.js';
 import type { EventLog } from '../events/event-log.js';
+import { scrubText } from '../log/redact.js';
 import { WordList, pipelineContext, type InterpolationContext } from '../runbook/interpolation-context.js';
 import { interpolateShell } from '../runbook/shell-interpolate.js';
 import { interpolateText, resolveDefaults } from '../runbook/text-interpolate.js';
@@ -353,7 +354,8 @@ function isDir(p: string): boolean {
 function appendLine(file: string, line: string): void {
   try {
     mkdirSync(dirname(file), { recursive: true });
-    appendFileSync(file, `${new Date().toISOString()} ${line}\n`);
+    // ojd's own lines (the commands it runs, with inputs filled in) hold no known secret value (log/redact.ts).
+    appendFileSync(file, `${new Date().toISOString()} ${scrubText(line)}\n`);
   } catch {
     // logging must not break the pipeline
   }

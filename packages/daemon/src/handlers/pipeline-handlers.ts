@@ -7,6 +7,7 @@ import type { PipelineEngine } from '../engine/pipeline-engine.js';
 import { TERMINAL, type PipelineStatus } from '../engine/pipeline-state.js';
 import type { EventLog } from '../events/event-log.js';
 import type { RpcRouter } from '../rpc/rpc-router.js';
+import { redactValue } from '../log/redact.js';
 import { toPipelineInfo, type PipelineRecord } from '../storage/pipeline-store.js';
 import type { Storage } from '../storage/storage.js';
 
@@ -53,8 +54,9 @@ export function registerPipelineHandlers(router: RpcRouter, d: PipelineHandlerDe
     const history = storage.events.list({ subject: id, limit: 500 });
     return {
       pipeline: toPipelineInfo(r),
-      runs: storage.pipelines.runs(id),
-      checkpoints: storage.pipelines.checkpoints(id),
+      // Errors and checkpoint messages are shown with known secret values redacted (log/redact.ts).
+      runs: redactValue(storage.pipelines.runs(id)),
+      checkpoints: redactValue(storage.pipelines.checkpoints(id)),
       history,
     };
   });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { closeLogger, createLogger } from './logger.js';
-import { redactValue, registerSecretEnv, scrubText } from './redact.js';
+import { containsSecret, redactValue, registerSecretEnv, scrubText } from './redact.js';
 
 describe('secret redaction', () => {
   registerSecretEnv({ GITHUB_TOKEN: 'ghp_abcdefghij123', DEPLOY_PASSWORD: 'hunter2-hunter2', HOME: '/home/someone', API_KEY: 'short' });
@@ -13,6 +13,15 @@ describe('secret redaction', () => {
     expect(scrubText('/home/someone is not secret')).toBe('/home/someone is not secret');
     // Too short to be told apart from ordinary words: not remembered.
     expect(scrubText('a short word')).toBe('a short word');
+  });
+
+  it('tells whether a text holds a secret value, the same way scrubText finds them', () => {
+    expect(containsSecret('tok=ghp_abcdefghij123')).toBe(true);
+    expect(containsSecret('ghp_abcdefghij12')).toBe(false);
+    expect(containsSecret('a short word')).toBe(false);
+    // Asked twice in a row (a global RegExp keeps state between tests): the same answer.
+    expect(containsSecret('x hunter2-hunter2')).toBe(true);
+    expect(containsSecret('x hunter2-hunter2')).toBe(true);
   });
 
   it('redacts fields named like a secret when asked, deeply, without touching the input', () => {

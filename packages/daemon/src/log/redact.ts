@@ -9,6 +9,13 @@
  * event's data. In log entries, any field whose key matches the same pattern
  * is replaced by `[redacted]` too, whatever its value.
  *
+ * Names, subjects and ids are covered too: an event's name and subject are
+ * scrubbed when stored, like its data; a pipeline id whose input holds a
+ * secret value takes a hash of the input instead (engine/pipeline-ids.ts),
+ * and its log directory, workspace and branch follow the id; what clients
+ * are shown of a pipeline (vars, error, label, runs, checkpoints) is
+ * scrubbed. The pipeline's vars are stored as given: its phases need them.
+ *
  * The agent itself still gets the real values (its spec.json is 0600 in a
  * 0700 directory); what it prints into its own transcript is its business.
  */
@@ -42,13 +49,19 @@ export function registerSecretEnv(env: Record<string, string | undefined>): void
   }
 }
 
+/** Whether a string holds a known secret value. */
+export function containsSecret(text: string): boolean {
+  if (pattern === null || text.length < MIN_SECRET_LENGTH) return false;
+  pattern.lastIndex = 0;
+  const found = pattern.test(text);
+  pattern.lastIndex = 0;
+  return found;
+}
+
 /** A string with every known secret value replaced. */
 export function scrubText(text: string): string {
-  if (pattern === null || text.length < MIN_SECRET_LENGTH) return text;
-  pattern.lastIndex = 0;
-  if (!pattern.test(text)) return text;
-  pattern.lastIndex = 0;
-  return text.replace(pattern, (v) => `[redacted $${secrets.get(v) ?? 'secret'}]`);
+  if (!containsSecret(text)) return text;
+  return text.replace(pattern!, (v) => `[redacted $${secrets.get(v) ?? 'secret'}]`);
 }
 
 /**

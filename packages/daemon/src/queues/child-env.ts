@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import type { Logger } from 'winston';
 import { runShell } from '../adapters/shell-runner.js';
+import { scrubText } from '../log/redact.js';
 import { createContext, interpolateShell } from '../runbook/index.js';
 
 export interface ShellHost {
@@ -43,7 +44,8 @@ export function logFileFor(h: ShellHost, project: string, kind: 'workers' | 'cro
 export function appendLog(file: string, line: string): void {
   try {
     mkdirSync(dirname(file), { recursive: true });
-    appendFileSync(file, `${new Date().toISOString()} ${line}\n`);
+    // ojd's own lines (the commands it runs, with inputs filled in) hold no known secret value (log/redact.ts).
+    appendFileSync(file, `${new Date().toISOString()} ${scrubText(line)}\n`);
   } catch {
     // logging must not break the caller
   }

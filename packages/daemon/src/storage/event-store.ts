@@ -3,7 +3,7 @@ import type { EventRecord, JsonValue } from '@oj/protocol';
 import type { OpenedDatabase } from './database.js';
 import type { EventsTable } from './schema.js';
 import { sql } from './kysely.js';
-import { redactValue } from '../log/redact.js';
+import { redactValue, scrubText } from '../log/redact.js';
 
 export interface NewEvent {
   name: string;
@@ -32,11 +32,12 @@ export class EventStore {
   append(e: NewEvent): EventRecord {
     const { runner, db } = this.store;
     const time = this.now();
+    // A known secret value (log/redact.ts) is never stored, whoever emits it:
+    // not in the name, the subject or the data.
     const row = {
-      name: e.name,
-      subject: e.subject ?? null,
+      name: scrubText(e.name),
+      subject: e.subject == null ? null : scrubText(e.subject),
       project: e.project ?? null,
-      // A known secret value (log/redact.ts) is never stored, whoever emits it.
       data: JSON.stringify(redactValue(e.data ?? {})),
       time,
     };

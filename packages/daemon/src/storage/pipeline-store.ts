@@ -3,6 +3,7 @@ import type { CheckpointInfo, JsonValue, PhaseRunInfo, PipelineInfo, PipelineSta
 import type { SelectQueryBuilder } from 'kysely';
 import type { PipelineDefinition } from '../engine/pipeline-definition.js';
 import type { PipelineState, WaitReason } from '../engine/pipeline-state.js';
+import { redactValue } from '../log/redact.js';
 import { sql } from './kysely.js';
 import type { OpenedDatabase } from './database.js';
 import type { Database, PipelinesTable } from './schema.js';
@@ -134,7 +135,7 @@ export class PipelineStore {
       f,
     ).orderBy('created_at', 'desc').orderBy('id', 'desc');
     if (f.limit) q = q.limit(f.limit);
-    return this.store.runner.all(q).map((row) => ({
+    return this.store.runner.all(q).map((row) => shown({
       id: row.id,
       project: row.project,
       runbook: row.runbook,
@@ -347,7 +348,7 @@ function fromRow(row: PipelinesTable, definition?: PipelineDefinition): Pipeline
 
 export function toPipelineInfo(r: PipelineRecord): PipelineInfo {
   const s = r.state;
-  return {
+  return shown({
     id: s.id,
     project: r.project,
     runbook: r.runbook,
@@ -369,5 +370,16 @@ export function toPipelineInfo(r: PipelineRecord): PipelineInfo {
     finishedAt: s.finishedAt === null ? null : iso(s.finishedAt),
     phases: r.definition.phases.map((p) => p.name),
     session: r.session ?? null,
-  };
+  });
+}
+
+/**
+ * A pipeline as clients see it: known secret values (log/redact.ts) in its
+ * vars, error, label, workspace... are redacted. The id stays as it is, to
+ * be addressable: ids made from a secret input hold a hash instead
+ * (engine/pipeline-ids.ts).
+ */
+function shown(info: PipelineInfo): PipelineInfo {
+  const r = redactValue(info);
+  return r === info ? info : { ...r, id: info.id, name: info.name };
 }
