@@ -3,7 +3,8 @@
 // copy of examples/demo, and a short tour: a command, a pipeline whose agent
 // stalls and is nudged, the event log, and `oj status`. Stops the daemon at the end.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -25,7 +26,11 @@ import('node:fs').then(({ writeFileSync, rmSync: rm }) => {
   main();
 });
 
-const env = { ...process.env, OJ_STATE_DIR: state, OJ_SOCKET: join(state, 'ojd.sock') };
+// A deep checkout would make the socket path longer than a Unix socket allows (107 bytes):
+// then the socket goes to a short private directory instead.
+const socketInState = join(state, 'ojd.sock');
+const socket = Buffer.byteLength(socketInState) <= 100 ? socketInState : join(mkdtempSync(join(tmpdir(), 'oj-demo-')), 'ojd.sock');
+const env = { ...process.env, OJ_STATE_DIR: state, OJ_SOCKET: socket };
 const oj = join(repo, 'packages', 'cli', 'bin', 'oj.js');
 
 function run(args, { quiet = false } = {}) {

@@ -1,7 +1,8 @@
 /** Living with oj: completion from the daemon, status at a glance, NO_COLOR. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
 import { execa } from 'execa';
-import { OJ_BIN, TestEnv, makeProject } from './helpers/ojd-harness.js';
+import { OJD_BIN, OJ_BIN, TestEnv, makeProject } from './helpers/ojd-harness.js';
 import { RpcCall } from './helpers/rpc-call.js';
 
 let t: TestEnv;
@@ -95,6 +96,19 @@ run = "echo out-c"
       ]);
     }
   }, 300_000);
+});
+
+describe('a socket path too long for a Unix socket', () => {
+  it('oj and ojd say so, with the limit, the path and the fix, instead of a stack trace', async () => {
+    const long = join(t.root, 'x'.repeat(120), 'ojd.sock');
+    const r = await t.oj(['daemon', 'status'], { env: { OJ_SOCKET: long } });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/the socket path is \d+ bytes, over the 10[37] a Unix socket allows: .*set OJ_SOCKET to a shorter path/);
+    expect(r.stderr).not.toMatch(/ at /);
+    const d = await execa(process.execPath, [OJD_BIN], { env: { ...t.env, OJ_SOCKET: long }, reject: false, timeout: 20_000 });
+    expect(d.exitCode).not.toBe(0);
+    expect(d.stderr).toMatch(/the socket path is \d+ bytes/);
+  });
 });
 
 describe('shell completion', () => {

@@ -44,6 +44,19 @@ export function statePaths(stateDir: string) {
   };
 }
 
+/** The longest Unix socket path Linux binds (108 bytes with the NUL); macOS allows 103. */
+export const MAX_SOCKET_PATH_BYTES = process.platform === 'darwin' ? 103 : 107;
+
+/** Why a socket path cannot be used, or null: too long a path fails to bind with a confusing error. */
+export function socketPathProblem(path: string): string | null {
+  const bytes = Buffer.byteLength(path);
+  if (bytes <= MAX_SOCKET_PATH_BYTES) return null;
+  return (
+    `the socket path is ${bytes} bytes, over the ${MAX_SOCKET_PATH_BYTES} a Unix socket allows: ${path}; ` +
+    'set OJ_SOCKET to a shorter path (e.g. $XDG_RUNTIME_DIR/oj/ojd.sock or /tmp/oj-$USER/ojd.sock in a private directory)'
+  );
+}
+
 function nonEmpty(v: string | undefined): string | undefined {
   return v && v.length > 0 ? v : undefined;
 }

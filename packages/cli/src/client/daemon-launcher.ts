@@ -17,6 +17,7 @@ import {
   ensurePrivateDir,
   resolveSocketPath,
   resolveStateDir,
+  socketPathProblem,
   statePaths,
 } from '@oj/protocol/client';
 import { RpcConnection } from './rpc-connection.js';
@@ -42,6 +43,9 @@ function isNotListening(err: unknown): boolean {
 
 /** Connects if a daemon answers; null if none does. */
 export async function tryConnect(loc: DaemonLocation): Promise<RpcConnection | null> {
+  // A path too long to bind or connect to: say so (a usage error), whatever the command.
+  const socketProblem = socketPathProblem(loc.socket);
+  if (socketProblem) throw new OjError(ErrorCode.BadArguments, socketProblem, { kind: 'socket_path_too_long' });
   try {
     return await RpcConnection.connect(loc.socket);
   } catch (err) {

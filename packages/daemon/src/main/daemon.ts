@@ -4,7 +4,7 @@
  * own so one failure does not leave the rest undone.
  */
 import { dirname } from 'node:path';
-import { OJ_VERSION, OjError, checkStateEntries, ensurePrivateDir, statePaths, type DaemonStatus, type JsonValue, type ProjectStatus } from '@oj/protocol';
+import { OJ_VERSION, OjError, checkStateEntries, ensurePrivateDir, socketPathProblem, statePaths, type DaemonStatus, type JsonValue, type ProjectStatus } from '@oj/protocol';
 import { removeWorktree } from '../adapters/git-worktree.js';
 import { installOjShim } from '../adapters/oj-shim.js';
 import { definitionFromModel } from '../engine/definition-from-model.js';
@@ -69,6 +69,9 @@ export class Daemon implements DaemonContext {
   constructor(readonly options: DaemonOptions) {
     this.now = options.now ?? Date.now;
     this.startedAt = this.now();
+    // A socket path too long to bind fails late with a confusing error: refuse it first, clearly.
+    const socketProblem = socketPathProblem(options.socketPath);
+    if (socketProblem) throw new Error(socketProblem);
     // Before anything in it is used: the log, the database, bin/ (first on every child's PATH).
     ensurePrivateDir(options.stateDir);
     checkStateEntries(options.stateDir);
