@@ -92,7 +92,7 @@ async function commandHelp(conn: RpcConnection, project: string, name: string): 
 async function run(conn: RpcConnection, project: string, name: string, args: string[], own: Set<string>): Promise<number> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && ENV_BASICS.test(k)) env[k] = v;
-  conn.on(CommandMethods.Output, ({ stream, data }) => (stream === 'stderr' ? process.stderr : process.stdout).write(data));
+  conn.on(CommandMethods.Output, ({ stream, data }) => conn.writeThrough(stream === 'stderr' ? process.stderr : process.stdout, data));
   const interrupted = new Promise<never>((_, reject) => {
     process.once('SIGINT', () => reject(new Error('interrupted')));
   });
