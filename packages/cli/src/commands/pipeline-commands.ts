@@ -69,7 +69,10 @@ export function pipelineCommands(y: Argv): Argv {
             println(style.dim(`── ${e.phase} (run ${e.run}) ${e.path}`));
             if (e.text) process.stdout.write(e.text.endsWith('\n') ? e.text : e.text + '\n');
           }
-          if (argv.follow) return followPipeline(conn, argv.id, { output: true, quietStatus: true });
+          // Go on right after the last byte printed above: nothing twice, nothing skipped.
+          const last = entries[entries.length - 1];
+          const from = last ? { run: last.run, offset: last.size } : { run: 0, offset: 0 };
+          if (argv.follow) return followPipeline(conn, argv.id, { output: true, quietStatus: true, from });
         }),
     )
     .command(

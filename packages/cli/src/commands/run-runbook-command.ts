@@ -104,7 +104,8 @@ async function run(conn: RpcConnection, project: string, name: string, args: str
   const p = r.pipeline;
   if (own.has('--json') && !own.has('--wait') && !own.has('--follow')) printJson(p);
   else println(p.id);
-  if (own.has('--follow')) return followPipeline(conn, p.id, { output: true });
+  // All of its output from the start: what it printed before the follow began too.
+  if (own.has('--follow')) return followPipeline(conn, p.id, { output: true, from: { run: 0, offset: 0 } });
   if (own.has('--wait')) return followPipeline(conn, p.id, { output: false });
   return 0;
 }

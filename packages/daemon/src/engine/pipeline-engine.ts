@@ -51,7 +51,6 @@ export interface EngineServices {
 export interface PhaseIo {
   waiting(reason: { kind: 'lock' | 'semaphore' | 'guard' | 'event' | 'human' | 'workspace'; name: string; detail?: string }): void;
   running(): void;
-  output(data: string): void;
   processGroup(pgid: number, start: number | null): void;
 }
 
@@ -248,7 +247,6 @@ export class PipelineEngine {
     const io: PhaseIo = {
       waiting: (waitingFor) => this.safeApply(id, { type: 'phaseWaiting', run, waitingFor }),
       running: () => this.safeApply(id, { type: 'phaseRunning', run }),
-      output: (data) => this.notify(id, { kind: 'output', run, phase: phaseName, data }),
       processGroup: (pgid, start) => this.storage.write(() => this.store.setRunPgid(id, run, pgid, start)),
     };
     const handle = this.svc.startPhase(record, phase, run, this.logFile(id, run, phaseName), io);
