@@ -135,6 +135,18 @@ export class RpcConnection {
     this.handlers.set(n.name, handler as (payload: unknown) => void);
   }
 
+  /**
+   * Writes streamed output to `out`; when `out` cannot take it as fast (a
+   * pager, a slow pipe), stops reading from ojd until it drains, so the
+   * daemon's flow control holds the output back instead of this process
+   * buffering it.
+   */
+  writeThrough(out: NodeJS.WritableStream, data: string): void {
+    if (out.write(data) || this.socket.isPaused()) return;
+    this.socket.pause();
+    out.once('drain', () => this.socket.resume());
+  }
+
   onClose(cb: (err: Error | null) => void): void {
     if (this.closedError) cb(null);
     else this.closeCallbacks.push(cb);

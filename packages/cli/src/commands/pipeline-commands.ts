@@ -47,7 +47,7 @@ export function pipelineCommands(y: Argv): Argv {
           if (argv.phase) return println(shown.pipeline.phase ?? '');
           if (argv.json) return printJson(shown);
           printPipeline(shown);
-          if (argv.follow) return followPipeline(conn, shown.pipeline.id, { output: true, replay: true });
+          if (argv.follow) return followPipeline(conn, shown.pipeline.id, { output: true, from: { run: 0, offset: 0 } });
         }),
     )
     .command(
@@ -69,7 +69,10 @@ export function pipelineCommands(y: Argv): Argv {
             println(style.dim(`── ${e.phase} (run ${e.run}) ${e.path}`));
             if (e.text) process.stdout.write(e.text.endsWith('\n') ? e.text : e.text + '\n');
           }
-          if (argv.follow) return followPipeline(conn, argv.id, { output: true, quietStatus: true });
+          // Go on right after the last byte printed above: nothing twice, nothing skipped.
+          const last = entries[entries.length - 1];
+          const from = last ? { run: last.run, offset: last.size } : { run: 0, offset: 0 };
+          if (argv.follow) return followPipeline(conn, argv.id, { output: true, quietStatus: true, from });
         }),
     )
     .command(

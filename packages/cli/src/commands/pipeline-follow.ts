@@ -12,7 +12,8 @@ const TERMINAL = new Set(['done', 'failed', 'cancelled']);
 export function followPipeline(
   conn: RpcConnection,
   id: string,
-  opts: { output: boolean; quietStatus?: boolean; replay?: boolean },
+  /** `from`: where the output starts (see pipelines.follow); without it, what the current run prints next. */
+  opts: { output: boolean; quietStatus?: boolean; from?: { run: number; offset: number } },
 ): Promise<number> {
   const started = Date.now();
   let lastKey = '';
@@ -28,7 +29,11 @@ export function followPipeline(
     };
     conn.on(PipelineMethods.Update, ({ update }) => {
       if (update.kind === 'output') {
-        if (opts.output) process.stdout.write(update.data);
+        if (opts.output) conn.writeThrough(process.stdout, update.data);
+        return;
+      }
+      if (update.kind === 'output_stopped') {
+        process.stderr.write(`oj: ${update.reason}\n`);
         return;
       }
       const p = update.pipeline;
@@ -39,12 +44,10 @@ export function followPipeline(
       println(`${style.dim(`[${formatDuration(Date.now() - started)}]`)} ${p.id} ${style.cyan(p.phase ?? '-')} ${statusText(p)}`);
     });
     conn.onClose(() => ended || reject(new Error('the daemon closed the connection while following')));
-    // With replay the daemon first sends every phase run so far and its output, then the
-    // current status, then live updates (a pipeline started just before, by `oj run`,
-    // loses nothing); without it, the current status is printed from the answer.
-    const replay = opts.replay ?? false;
-    conn.call(PipelineMethods.Follow, { id, ...(replay ? { replay: true } : {}) }).then((r) => {
-      if (replay) return;
+    const params = { id, ...(opts.output ? (opts.from ? { from: opts.from } : {}) : { output: false }) };
+    conn.call(PipelineMethods.Follow, params).then((r) => {
+      // Replaying from a position, the daemon announces each run and then the end itself, in order.
+      if (opts.output && opts.from) return;
       if (TERMINAL.has(r.pipeline.status)) return finish(r.pipeline);
       const p = r.pipeline;
       lastKey = `${p.phase}|${p.status}|${p.waitingFor?.name ?? ''}`;

@@ -92,7 +92,7 @@ async function commandHelp(conn: RpcConnection, project: string, name: string): 
 async function run(conn: RpcConnection, project: string, name: string, args: string[], own: Set<string>): Promise<number> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && ENV_BASICS.test(k)) env[k] = v;
-  conn.on(CommandMethods.Output, ({ stream, data }) => (stream === 'stderr' ? process.stderr : process.stdout).write(data));
+  conn.on(CommandMethods.Output, ({ stream, data }) => conn.writeThrough(stream === 'stderr' ? process.stderr : process.stdout, data));
   const interrupted = new Promise<never>((_, reject) => {
     process.once('SIGINT', () => reject(new Error('interrupted')));
   });
@@ -104,7 +104,8 @@ async function run(conn: RpcConnection, project: string, name: string, args: str
   const p = r.pipeline;
   if (own.has('--json') && !own.has('--wait') && !own.has('--follow')) printJson(p);
   else println(p.id);
-  if (own.has('--follow')) return followPipeline(conn, p.id, { output: true, replay: true });
-  if (own.has('--wait')) return followPipeline(conn, p.id, { output: false, replay: true });
+  // All of its output from the start: what it printed before the follow began too.
+  if (own.has('--follow')) return followPipeline(conn, p.id, { output: true, from: { run: 0, offset: 0 } });
+  if (own.has('--wait')) return followPipeline(conn, p.id, { output: false });
   return 0;
 }

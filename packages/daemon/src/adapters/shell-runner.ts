@@ -9,6 +9,7 @@
 import { appendFileSync } from 'node:fs';
 import { recordedGroupIsOurs } from '../spawner/process-start.js';
 import { processSpawner } from '../spawner/process-spawner.js';
+import type { OutputControl } from '../spawner/launch.js';
 import { setLongTimeout } from './long-timer.js';
 
 export interface ShellRun {
@@ -36,7 +37,12 @@ export interface ShellOptions {
   env: Record<string, string>;
   logFile?: string;
   timeoutMs?: number;
-  onOutput?: (data: string, stream: 'stdout' | 'stderr') => void;
+  /**
+   * Output as text. A returned promise means "I am behind": the child's
+   * output is held back (its pipe fills and it blocks in write) until the
+   * promise settles, so a slow consumer never makes anyone buffer it.
+   */
+  onOutput?: (data: string, stream: 'stdout' | 'stderr') => void | Promise<void>;
   /**
    * Called with the process group id and its leader's start time (null where
    * unknown, see spawner/process-start.ts) as soon as the script has started
@@ -152,8 +158,20 @@ export function runShell(o: ShellOptions): ShellRun {
       resolve({ exitCode, signal, timedOut, stoppedBecause, startError: startError ?? null });
     };
     let relaunches = 0;
-    const launch = () =>
-      processSpawner().launch(
+    let control: OutputControl | null = null;
+    /** Consumer promises not yet settled: the output is held while any is. */
+    let behind = 0;
+    const output = (stream: 'stdout' | 'stderr', text: string) => {
+      const wait = o.onOutput?.(text, stream);
+      if (!wait) return;
+      if (behind++ === 0) control?.hold('consumer');
+      const caughtUp = () => {
+        if (--behind === 0) control?.release('consumer');
+      };
+      wait.then(caughtUp, caughtUp);
+    };
+    const launch = () => {
+      control = processSpawner().launch(
         { script: o.script, cwd: o.cwd, env: o.env, logFile: o.logFile, pipeOutput: o.onOutput !== undefined },
         {
           started: (p, start) => {
@@ -165,7 +183,7 @@ export function runShell(o: ShellOptions): ShellRun {
             }
             resolveStarted(p);
           },
-          output: (stream, text) => o.onOutput?.(text, stream),
+          output,
           exited: finish,
           lost: (reason, again) => {
             // The spawner process died and took the run's group with it: run the
@@ -183,6 +201,8 @@ export function runShell(o: ShellOptions): ShellRun {
           },
         },
       );
+      if (behind > 0) control.hold('consumer');
+    };
     launch();
   });
   return { started, done, stop };

@@ -26,8 +26,6 @@ export interface StepShellOptions {
   timeoutMs?: number | null;
   /** Keep stdout (checkpoint commands). */
   captureStdout?: boolean;
-  /** Hand output to the phase's followers (attempts); conditions only go to the log. */
-  stream?: boolean;
   /** Keep running when the phase is stopped (rollbacks that restore a checkpoint); needs a timeout. */
   ignoreStop?: boolean;
 }
@@ -41,10 +39,14 @@ export async function runStepShell(ctx: PhaseRunContext, script: string, o: Step
     env: ctx.env,
     logFile: ctx.logFile,
     ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}),
-    onOutput: (data, stream) => {
-      if (o.captureStdout && stream === 'stdout') stdout += data;
-      if (o.stream) ctx.output(data);
-    },
+    // Followers read the phase log (output-feed.ts); stdout is only piped here when it is kept.
+    ...(o.captureStdout
+      ? {
+          onOutput: (data: string, stream: 'stdout' | 'stderr') => {
+            if (stream === 'stdout') stdout += data;
+          },
+        }
+      : {}),
     onStarted: (pgid, start) => ctx.processGroup(pgid, start),
   });
   let finished = false;

@@ -242,7 +242,7 @@ class StrategyRun {
     } catch (err) {
       return { ok: false, error: (err as Error).message };
     }
-    const r = await runStepShell(this.ctx, script, { label: this.label(a), timeoutMs: a.timeout?.ms ?? null, stream: true });
+    const r = await runStepShell(this.ctx, script, { label: this.label(a), timeoutMs: a.timeout?.ms ?? null });
     return { ok: r.ok, error: r.error };
   }
 
@@ -256,7 +256,6 @@ class StrategyRun {
     }
     const r = await runStepShell(this.ctx, script, {
       label: `rollback of "${a.name}"`,
-      stream: true,
       ...(afterStop ? { ignoreStop: true, timeoutMs: STOPPED_ROLLBACK_TIMEOUT_MS } : {}),
     });
     if (!r.ok) this.d.logger.warn('strategy rollback failed', { pipeline: this.pipelineId, attempt: a.name, error: r.error });

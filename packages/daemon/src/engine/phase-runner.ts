@@ -27,7 +27,6 @@ export interface PhaseRunContext {
   env: Record<string, string>;
   waiting(reason: WaitReason): void;
   running(): void;
-  output(data: string): void;
   /** Records the process group of a process the phase started, with its leader's start time (crash clean-up). */
   processGroup(pgid: number, start: number | null): void;
   readonly stopped: boolean;

@@ -15,7 +15,6 @@ import { planOf, type PhaseDefinition, type PipelineDefinition } from './pipelin
 import { newPipelineState, TERMINAL, type PipelineStatus } from './pipeline-state.js';
 import { allocateId, baseId } from './pipeline-ids.js';
 import { resolveByPrefix } from './id-lookup.js';
-import { OutputTail } from './output-tail.js';
 import type { PhaseOutcome } from './phase-runner.js';
 import { toPipelineInfo, type PipelineRecord } from '../storage/pipeline-store.js';
 import type { Storage } from '../storage/storage.js';
@@ -52,7 +51,6 @@ export interface EngineServices {
 export interface PhaseIo {
   waiting(reason: { kind: 'lock' | 'semaphore' | 'guard' | 'event' | 'human' | 'workspace'; name: string; detail?: string }): void;
   running(): void;
-  output(data: string): void;
   processGroup(pgid: number, start: number | null): void;
 }
 
@@ -66,8 +64,6 @@ export type TerminalHook = (record: PipelineRecord, status: 'done' | 'failed' | 
 
 export class PipelineEngine {
   private readonly live = new Map<string, { run: number; stop(reason: string): void }>();
-  /** What each running phase has printed so far, for followers that arrive late. */
-  readonly outputTail = new OutputTail();
   private readonly listeners = new Set<Listener>();
   private readonly terminalHooks: TerminalHook[] = [];
   private services: EngineServices | null = null;
@@ -233,7 +229,6 @@ export class PipelineEngine {
           this.svc.recover(record, e.action, e.phase, e.error);
           break;
         case 'finished':
-          this.outputTail.forget(id);
           this.svc.finished(record, e.status);
           break;
       }
@@ -252,10 +247,6 @@ export class PipelineEngine {
     const io: PhaseIo = {
       waiting: (waitingFor) => this.safeApply(id, { type: 'phaseWaiting', run, waitingFor }),
       running: () => this.safeApply(id, { type: 'phaseRunning', run }),
-      output: (data) => {
-        this.outputTail.append(id, run, data);
-        this.notify(id, { kind: 'output', run, phase: phaseName, data });
-      },
       processGroup: (pgid, start) => this.storage.write(() => this.store.setRunPgid(id, run, pgid, start)),
     };
     const handle = this.svc.startPhase(record, phase, run, this.logFile(id, run, phaseName), io);

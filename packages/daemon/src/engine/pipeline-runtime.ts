@@ -167,7 +167,6 @@ export class PipelineRuntime implements EngineServices {
       env: this.env(record, phase.name),
       waiting: io.waiting,
       running: io.running,
-      output: io.output,
       processGroup: io.processGroup,
       get stopped() {
         return stopReason !== null;
@@ -321,7 +320,8 @@ const shellWork: PhaseStep = async (ctx) => {
     env: ctx.env,
     logFile: ctx.logFile,
     ...(ctx.phase.timeoutMs ? { timeoutMs: ctx.phase.timeoutMs } : {}),
-    onOutput: (data) => ctx.output(data),
+    // No output listener: bash writes straight to the log file (no pipe, nothing
+    // through the spawner or ojd); followers read the log at their own pace (output-feed.ts).
     onStarted: (pgid, start) => ctx.processGroup(pgid, start),
   });
   void ctx.stopSignal.then((reason) => run.stop(reason));

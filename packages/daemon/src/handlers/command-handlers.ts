@@ -89,7 +89,13 @@ export function registerCommandHandlers(router: RpcRouter, d: CommandHandlerDeps
       const record = d.engine.create({ project: p.project, definition, inputs, vars: args });
       return { kind: 'pipeline' as const, pipeline: toPipelineInfo(record) };
     }
-    return runShellCommand(d, command, bound.values, p, (stream, data) => ctx.notify(CommandMethods.Output, { stream, data }), ctx.onClose.bind(ctx));
+    // The client's pace sets the child's: while it has much unread, the child's output is held
+    // back (it blocks on its pipe) instead of piling up here.
+    const output = (stream: 'stdout' | 'stderr', data: string) => {
+      ctx.notify(CommandMethods.Output, { stream, data });
+      return ctx.blocked ? ctx.writable() : undefined;
+    };
+    return runShellCommand(d, command, bound.values, p, output, ctx.onClose.bind(ctx));
   });
 }
 
@@ -98,7 +104,7 @@ async function runShellCommand(
   command: Command,
   values: Record<string, ArgValue>,
   p: { project: string; cwd?: string | undefined; env?: Record<string, string> | undefined },
-  output: (stream: 'stdout' | 'stderr', data: string) => void,
+  output: (stream: 'stdout' | 'stderr', data: string) => Promise<void> | undefined,
   onClose: (cb: () => void) => void,
 ): Promise<{ kind: 'shell'; exitCode: number; signal: string | null }> {
   if (command.run.type !== 'shell') throw new Error('not a shell command');

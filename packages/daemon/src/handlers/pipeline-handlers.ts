@@ -1,15 +1,17 @@
 /** pipelines.* methods. */
-import { readFileSync, rmSync, statSync, openSync, readSync, closeSync } from 'node:fs';
+import { rmSync, statSync, openSync, readSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
-import { OjError, PipelineMethods, type PipelineStatusName, type PipelineUpdate } from '@oj/protocol';
+import { OjError, PipelineMethods, type PipelineStatusName } from '@oj/protocol';
 import { setLongTimeout, type LongTimer } from '../adapters/long-timer.js';
 import type { PipelineEngine } from '../engine/pipeline-engine.js';
 import { TERMINAL, type PipelineStatus } from '../engine/pipeline-state.js';
 import type { EventLog } from '../events/event-log.js';
 import type { RpcRouter } from '../rpc/rpc-router.js';
 import { redactValue } from '../log/redact.js';
-import { toPipelineInfo, type PipelineRecord } from '../storage/pipeline-store.js';
+import { toPipelineInfo } from '../storage/pipeline-store.js';
 import type { Storage } from '../storage/storage.js';
+import type { Logger } from 'winston';
+import { OutputFeed } from './output-feed.js';
 
 export interface PipelineHandlerDeps {
   engine: PipelineEngine;
@@ -19,6 +21,9 @@ export interface PipelineHandlerDeps {
   /** Creates a pipeline from a project's runbooks (resolves the reference). */
   createFromRunbook(project: string, ref: string, inputs: Record<string, unknown>, label?: string): ReturnType<PipelineEngine['create']>;
   removeWorkspace(project: string, path: string): Promise<void>;
+  logger: Logger;
+  /** A follower that reads none of its waiting output this long is sent no more output. */
+  followStallMs: number;
 }
 
 const LOG_TAIL_BYTES = 1024 * 1024;
@@ -127,46 +132,37 @@ export function registerPipelineHandlers(router: RpcRouter, d: PipelineHandlerDe
     const id = r.state.id;
     const subscription = `${ctx.id}.p${nextSub++}`;
     setImmediate(() => {
+      // After the answer is written. Output comes from the logs, at the client's pace (output-feed.ts).
       if (ctx.closed) return;
-      const current = storage.pipelines.get(id);
-      // Replay and subscription happen in this one synchronous step: nothing falls between.
-      if (p.replay && current) replayHistory(current, (update) => ctx.notify(PipelineMethods.Update, { subscription, id, update }));
-      if (current && TERMINAL.has(current.state.status)) {
-        ctx.notify(PipelineMethods.Update, { subscription, id, update: { kind: 'status', pipeline: toPipelineInfo(current) } });
-        return;
-      }
-      const off = engine.subscribe((pid, update) => {
-        if (pid !== id) return;
-        ctx.notify(PipelineMethods.Update, { subscription, id, update });
-        if (update.kind === 'status' && TERMINAL.has(update.pipeline.status as PipelineStatus)) off();
+      const feed = new OutputFeed({
+        storage,
+        ctx,
+        logger: d.logger,
+        id,
+        subscription,
+        logsDir: join(d.stateDir, 'logs', id),
+        from: p.output === false ? null : (p.from ?? 'live'),
+        stallMs: d.followStallMs,
       });
-      ctx.onClose(off);
+      const off = engine.subscribe((pid, update) => {
+        if (pid !== id || update.kind !== 'status') return;
+        feed.status(update);
+        if (TERMINAL.has(update.pipeline.status as PipelineStatus)) off();
+      });
+      ctx.onClose(() => {
+        off();
+        feed.close();
+      });
+      feed.start();
     });
     return { subscription, pipeline: toPipelineInfo(r) };
   });
-
-  /** Each phase run so far, as a status update followed by its output (finished runs from their logs). */
-  function replayHistory(r: PipelineRecord, send: (u: PipelineUpdate) => void): void {
-    const info = toPipelineInfo(r);
-    for (const run of storage.pipelines.runs(r.state.id)) {
-      send({ kind: 'status', pipeline: { ...info, phase: run.phase, status: 'running', waitingFor: null, error: null } });
-      if (run.status === 'running') {
-        const live = engine.outputTail.snapshot(r.state.id, run.run);
-        if (live.dropped > 0) send({ kind: 'output', run: run.run, phase: run.phase, data: `[oj: ${live.dropped} earlier bytes: oj pipeline logs ${r.state.id}]\n` });
-        if (live.text) send({ kind: 'output', run: run.run, phase: run.phase, data: live.text });
-      } else if (run.logPath) {
-        const text = tail(run.logPath, LOG_TAIL_BYTES);
-        if (text) send({ kind: 'output', run: run.run, phase: run.phase, data: text });
-      }
-    }
-    if (!TERMINAL.has(r.state.status)) send({ kind: 'status', pipeline: info });
-  }
 
   router.handle(PipelineMethods.Logs, (p) => {
     const r = engine.resolve(p.id, p.project);
     const runs = storage.pipelines.runs(r.state.id).filter((x) => !p.phase || x.phase === p.phase);
     const entries = runs.flatMap((x) =>
-      x.logPath ? [{ run: x.run, phase: x.phase, path: x.logPath, text: tail(x.logPath, LOG_TAIL_BYTES) }] : [],
+      x.logPath ? [{ run: x.run, phase: x.phase, path: x.logPath, ...tail(x.logPath, LOG_TAIL_BYTES) }] : [],
     );
     return { entries };
   });
@@ -203,19 +199,25 @@ export function registerPipelineHandlers(router: RpcRouter, d: PipelineHandlerDe
   });
 }
 
-function tail(path: string, max: number): string {
+/** The last `max` bytes of a log (as of its size when read), and that size: where a follow can go on. */
+function tail(path: string, max: number): { text: string; size: number } {
   try {
     const size = statSync(path).size;
-    if (size <= max) return readFileSync(path, 'utf8');
-    const buf = Buffer.alloc(max);
+    const n = Math.min(size, max);
+    const buf = Buffer.alloc(n);
     const fd = openSync(path, 'r');
     try {
-      readSync(fd, buf, 0, max, size - max);
+      let got = 0;
+      while (got < n) {
+        const k = readSync(fd, buf, got, n - got, size - n + got);
+        if (k === 0) break;
+        got += k;
+      }
+      return { text: buf.subarray(0, got).toString('utf8'), size: size - n + got };
     } finally {
       closeSync(fd);
     }
-    return buf.toString('utf8');
   } catch {
-    return '';
+    return { text: '', size: 0 };
   }
 }

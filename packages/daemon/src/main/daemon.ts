@@ -99,16 +99,16 @@ export class Daemon implements DaemonContext {
         this.logger.info('database migrated', { versions: this.storage.database.applied });
       }
       this.eventsOrNull = new EventLog(this.storage);
+      const { connections } = loadDaemonConfig(this.options.stateDir);
       const router = new RpcRouter(this.logger);
       registerDaemonHandlers(router, this);
       registerEventHandlers(router, this);
-      this.wireEngine(router);
+      this.wireEngine(router, connections.followStallMs);
       if ((await clearStaleSocket(this.options.socketPath)) === 'removed') {
         this.logger.warn('removed a stale socket left by a daemon that did not stop cleanly', {
           socket: this.options.socketPath,
         });
       }
-      const { connections } = loadDaemonConfig(this.options.stateDir);
       this.server = new SocketServer(router, this.logger, this.options.socketPath, () => this.storage.makeDurable(), connections.idleMs);
       await this.server.listen();
     } catch (err) {
@@ -131,7 +131,7 @@ export class Daemon implements DaemonContext {
     this.startedFlag = true;
   }
 
-  private wireEngine(router: RpcRouter): void {
+  private wireEngine(router: RpcRouter, followStallMs: number): void {
     const projects = new ProjectRegistry(this.logger);
     this.projects = projects;
     const ojBinDir = installOjShim(this.options.stateDir);
@@ -168,6 +168,8 @@ export class Daemon implements DaemonContext {
       storage: this.storage,
       events: this.events,
       stateDir: this.options.stateDir,
+      followStallMs,
+      logger: this.logger,
       createFromRunbook: (root, ref, inputs, label) => {
         const project = projects.get(root);
         const pipeline = project.find('pipeline', ref);

@@ -125,7 +125,7 @@ export function wireCoordination(ctx: WiringContext, options: CoordinationOption
       logLine(pctx.logFile, `── action ${action.name}: not run: ${(err as Error).message}`);
       return false;
     }
-    const r = await runStepShell(pctx, script, { label: `action ${action.name}`, timeoutMs: ACTION_TIMEOUT_MS, stream: true });
+    const r = await runStepShell(pctx, script, { label: `action ${action.name}`, timeoutMs: ACTION_TIMEOUT_MS });
     return r.ok;
   };
 

@@ -13,10 +13,11 @@
  *
  *     [connections]
  *     idle_timeout = "2m"     # a connection that waits for nothing and follows nothing is closed
+ *     follow_stall = "1m"     # a follower that reads none of its waiting output this long gets no more
  *
  * Environment variables override the file (a service unit or a test can set
  * them): OJ_RETENTION_EVENTS, OJ_RETENTION_EVENTS_MAX, OJ_RETENTION_TRANSCRIPTS,
- * OJ_RETENTION_LOGS, OJ_RETENTION_EVERY, OJ_IDLE_TIMEOUT. Read at start; a bad value stops the
+ * OJ_RETENTION_LOGS, OJ_RETENTION_EVERY, OJ_IDLE_TIMEOUT, OJ_FOLLOW_STALL. Read at start; a bad value stops the
  * daemon from starting with a message naming the file (or variable) and key.
  */
 import { readFileSync } from 'node:fs';
@@ -43,6 +44,11 @@ export interface Retention {
 export interface Connections {
   /** A connection with no request in flight that follows nothing is closed after this long idle. */
   idleMs: number;
+  /**
+   * A pipeline follower whose unread output stays over the pause mark this
+   * long is told it is too slow and sent no more output (output-feed.ts).
+   */
+  followStallMs: number;
 }
 
 export interface DaemonConfig {
@@ -50,7 +56,9 @@ export interface DaemonConfig {
   connections: Connections;
 }
 
-export const CONNECTION_DEFAULTS = { idle_timeout: '2m' } as const;
+export const CONNECTION_DEFAULTS = { idle_timeout: '2m', follow_stall: '1m' } as const;
+type ConnectionKey = keyof typeof CONNECTION_DEFAULTS;
+const CONNECTION_ENV: Record<ConnectionKey, string> = { idle_timeout: 'OJ_IDLE_TIMEOUT', follow_stall: 'OJ_FOLLOW_STALL' };
 /** Shorter than this, a client could not send its next request in time. */
 const MIN_IDLE_MS = 1000;
 
@@ -166,23 +174,29 @@ export function loadDaemonConfig(stateDir: string, env: NodeJS.ProcessEnv = proc
 }
 
 function parseConnections(doc: unknown, file: string, env: NodeJS.ProcessEnv): Connections {
-  let value: unknown = CONNECTION_DEFAULTS.idle_timeout;
-  let where = 'the default idle_timeout';
+  const keys = Object.keys(CONNECTION_DEFAULTS) as ConnectionKey[];
+  const value: Record<ConnectionKey, unknown> = { ...CONNECTION_DEFAULTS };
+  const where: Record<ConnectionKey, string> = { idle_timeout: 'the default idle_timeout', follow_stall: 'the default follow_stall' };
   if (doc !== undefined) {
     if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new DaemonConfigError(`${file}: connections must be a table ([connections])`);
     for (const [key, v] of Object.entries(doc)) {
-      if (key !== 'idle_timeout') throw new DaemonConfigError(`${file}: [connections] has no key "${key}"; keys: idle_timeout`);
-      value = v;
-      where = `${file} [connections] idle_timeout`;
+      if (!(keys as string[]).includes(key)) throw new DaemonConfigError(`${file}: [connections] has no key "${key}"; keys: ${keys.join(', ')}`);
+      value[key as ConnectionKey] = v;
+      where[key as ConnectionKey] = `${file} [connections] ${key}`;
     }
   }
-  if (env.OJ_IDLE_TIMEOUT) {
-    value = env.OJ_IDLE_TIMEOUT;
-    where = 'environment variable OJ_IDLE_TIMEOUT';
-  }
-  if (typeof value !== 'string') throw new DaemonConfigError(`${where}: expected a duration`);
-  const d = parseDuration(value);
-  if (!d.ok) throw new DaemonConfigError(`${where}: ${d.message} (${d.hint})`);
-  if (d.duration.ms < MIN_IDLE_MS) throw new DaemonConfigError(`${where}: must be at least 1s`);
-  return { idleMs: d.duration.ms };
+  const ms = (key: ConnectionKey): number => {
+    const fromEnv = env[CONNECTION_ENV[key]];
+    if (fromEnv) {
+      value[key] = fromEnv;
+      where[key] = `environment variable ${CONNECTION_ENV[key]}`;
+    }
+    const v = value[key];
+    if (typeof v !== 'string') throw new DaemonConfigError(`${where[key]}: expected a duration`);
+    const d = parseDuration(v);
+    if (!d.ok) throw new DaemonConfigError(`${where[key]}: ${d.message} (${d.hint})`);
+    if (d.duration.ms < MIN_IDLE_MS) throw new DaemonConfigError(`${where[key]}: must be at least 1s`);
+    return d.duration.ms;
+  };
+  return { idleMs: ms('idle_timeout'), followStallMs: ms('follow_stall') };
 }

@@ -271,6 +271,14 @@ describe('daemon config', () => {
     expect(loadDaemonConfig(dir, { OJ_IDLE_TIMEOUT: '5s' }).connections.idleMs).toBe(5_000);
     expect(() => loadDaemonConfig(dir, { OJ_IDLE_TIMEOUT: '10ms' })).toThrow(/OJ_IDLE_TIMEOUT: must be at least 1s/);
     writeFileSync(join(dir, 'config.toml'), '[connections]\nidle = "30s"\n');
-    expect(() => loadDaemonConfig(dir, {})).toThrow(/\[connections\] has no key "idle"; keys: idle_timeout/);
+    expect(() => loadDaemonConfig(dir, {})).toThrow(/\[connections\] has no key "idle"; keys: idle_timeout, follow_stall/);
+  });
+
+  it('[connections] follow_stall: default 1m, file or OJ_FOLLOW_STALL, at least 1s', () => {
+    expect(loadDaemonConfig(dir, {}).connections.followStallMs).toBe(60_000);
+    writeFileSync(join(dir, 'config.toml'), '[connections]\nfollow_stall = "5m"\n');
+    expect(loadDaemonConfig(dir, {}).connections).toEqual({ idleMs: 120_000, followStallMs: 300_000 });
+    expect(loadDaemonConfig(dir, { OJ_FOLLOW_STALL: '2s' }).connections.followStallMs).toBe(2_000);
+    expect(() => loadDaemonConfig(dir, { OJ_FOLLOW_STALL: '10ms' })).toThrow(/OJ_FOLLOW_STALL: must be at least 1s/);
   });
 });

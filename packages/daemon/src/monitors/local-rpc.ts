@@ -12,7 +12,7 @@ export type LocalCall = <M extends AnyMethod>(method: M, params: ParamsOf<M>) =>
 
 export function localCaller(router: RpcRouter): LocalCall {
   let next = 1;
-  const conn: ConnectionContext = { id: 0, notify: () => {}, onClose: () => {}, closed: false, writable: () => Promise.resolve() };
+  const conn: ConnectionContext = { id: 0, notify: () => {}, onClose: () => {}, closed: false, writable: () => Promise.resolve(), blocked: false };
   return async (method, params) => {
     const id = next++;
     const response = await router.server.receive({ jsonrpc: '2.0', id, method: method.name, params: params as never }, conn);

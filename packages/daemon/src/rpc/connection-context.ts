@@ -14,4 +14,6 @@ export interface ConnectionContext {
    * long stream of notifications awaits it between pieces.
    */
   writable(): Promise<void>;
+  /** Whether writable() would wait now (the client has much unread). */
+  readonly blocked: boolean;
 }

@@ -222,8 +222,11 @@ export class SocketServer {
         return closed;
       },
       writable() {
-        if (closed || unread() <= PAUSE_OUTPUT_BYTES) return Promise.resolve();
+        if (!ctx.blocked) return Promise.resolve();
         return new Promise<void>((resolve) => drainWaiters.push(resolve));
+      },
+      get blocked() {
+        return !closed && unread() > PAUSE_OUTPUT_BYTES;
       },
     };
     const finish = () => {

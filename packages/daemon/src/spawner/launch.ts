@@ -10,6 +10,7 @@ import { appendFileSync, closeSync, createWriteStream, mkdirSync, openSync, type
 import { dirname } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { processStartTime } from './process-start.js';
+import { Valve } from './valve.js';
 
 export interface LaunchRequest {
   script: string;
@@ -39,7 +40,17 @@ export interface LaunchEvents {
   exited(code: number | null, signal: string | null, error?: string): void;
 }
 
-export function launch(r: LaunchRequest, ev: LaunchEvents): void {
+/**
+ * Holds the run's output back (see valve.ts): while any reason holds it, its
+ * pipes are not read and the child blocks on a full pipe. A run without
+ * pipes (output straight to its log file) has nothing to hold.
+ */
+export interface OutputControl {
+  hold(reason: string): void;
+  release(reason: string): void;
+}
+
+export function launch(r: LaunchRequest, ev: LaunchEvents): OutputControl {
   // Without an output listener the output goes straight to the log file: no pipes.
   let log: WriteStream | null = null;
   let logFd: number | null = null;
@@ -67,17 +78,32 @@ export function launch(r: LaunchRequest, ev: LaunchEvents): void {
     log?.end();
     ev.started(-1, null);
     ev.exited(null, null, why);
-    return;
+    return new Valve(() => {});
   } finally {
     if (logFd !== null) closeSync(logFd);
   }
   // Synchronously after spawn: the child cannot have been reaped yet, so its /proc entry is there.
   const pid = child.pid ?? -1;
   ev.started(pid, pid > 0 ? processStartTime(pid) : null);
+  const valve = new Valve((open) => {
+    for (const s of [child.stdout, child.stderr]) {
+      if (open) s?.resume();
+      else s?.pause();
+    }
+  });
+  let logFull = false;
   const tap = (stream: OutputStream) => {
     const decoder = new StringDecoder('utf8');
     return (chunk: Buffer) => {
-      log?.write(chunk);
+      // A disk slower than the child: stop reading until the log has written what it holds.
+      if (log && !log.write(chunk) && !logFull) {
+        logFull = true;
+        valve.hold('log');
+        log.once('drain', () => {
+          logFull = false;
+          valve.release('log');
+        });
+      }
       const text = decoder.write(chunk);
       if (text) ev.output(stream, text);
     };
@@ -102,6 +128,7 @@ export function launch(r: LaunchRequest, ev: LaunchEvents): void {
     if (log) log.end(() => ev.exited(null, null, why));
     else ev.exited(null, null, why);
   });
+  return valve;
 }
 
 function noteInLog(r: LaunchRequest, log: WriteStream | null, text: string): void {

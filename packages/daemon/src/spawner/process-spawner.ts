@@ -12,9 +12,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
-import { launch, type LaunchEvents, type LaunchRequest } from './launch.js';
+import { launch, type LaunchEvents, type LaunchRequest, type OutputControl } from './launch.js';
 import { recordedGroupIsOurs } from './process-start.js';
 import { decodeEvent, encodeLine } from './spawner-messages.js';
+import { Valve } from './valve.js';
 
 /** `started` is where the caller records the process group: the spawner keeps the group its own until it returns. */
 export interface RunEvents extends LaunchEvents {
@@ -26,7 +27,8 @@ export interface RunEvents extends LaunchEvents {
 }
 
 export interface ProcessSpawner {
-  launch(r: LaunchRequest, ev: RunEvents): void;
+  /** Starts a run; the control holds its output back while its consumer is behind (see valve.ts). */
+  launch(r: LaunchRequest, ev: RunEvents): OutputControl;
   /** Starts the spawner process ahead of the first run. */
   warm(): void;
   /** Stops the spawner process; runs still in flight are killed and reported lost (not to be started again). */
@@ -39,8 +41,8 @@ export interface ProcessSpawner {
 export const SPAWNER_ENTRY = fileURLToPath(new URL('./spawner-process.js', import.meta.url));
 
 export class InlineSpawner implements ProcessSpawner {
-  launch(r: LaunchRequest, ev: RunEvents): void {
-    launch(r, ev);
+  launch(r: LaunchRequest, ev: RunEvents): OutputControl {
+    return launch(r, ev);
   }
   warm(): void {}
   async close(): Promise<void> {}
@@ -67,12 +69,23 @@ export class ChildSpawner implements ProcessSpawner {
     private readonly entry: string = SPAWNER_ENTRY,
   ) {}
 
-  launch(r: LaunchRequest, ev: RunEvents): void {
+  /**
+   * Flow control is per run: a consumer that is behind holds its run, and the
+   * spawner stops reading that child's pipes (the child blocks), while other
+   * runs' output keeps flowing; pausing our read of the spawner's stdout
+   * instead would stall every run behind the slowest consumer. When ojd as a
+   * whole falls behind, the spawner's stdout pipe fills and the spawner holds
+   * every child itself (spawner-process.ts).
+   */
+  launch(r: LaunchRequest, ev: RunEvents): OutputControl {
     const child = this.ensure();
     const id = this.nextId++;
     this.runs.set(id, { ev, pid: null, start: null });
     if (this.runs.size === 1) this.ref(child, true);
     child.stdin?.write(encodeLine({ t: 'run', id, r }));
+    return new Valve((open) => {
+      if (this.child === child && this.runs.has(id)) child.stdin?.write(encodeLine({ t: open ? 'release' : 'hold', id }));
+    });
   }
 
   pid(): number | null {

@@ -11,7 +11,16 @@ import type { LaunchRequest, OutputStream } from './launch.js';
  * group is ojd's to end from then on; if ojd dies before that, the spawner
  * ends the group itself, as nobody else knows of it.
  */
-export type SpawnerRequest = { t: 'run'; id: number; r: LaunchRequest } | { t: 'recorded'; id: number };
+export type SpawnerRequest =
+  | { t: 'run'; id: number; r: LaunchRequest }
+  | { t: 'recorded'; id: number }
+  | { t: 'hold'; id: number }
+  | { t: 'release'; id: number };
+/*
+ * `hold` stops reading a run's output pipes until `release` (ojd's consumer of
+ * that output is behind): the child then blocks on its full pipe. Output
+ * already on its way still arrives; it is at most a pipe's worth.
+ */
 
 export type SpawnerEvent =
   | { t: 'started'; id: number; pid: number; start: number | null }
@@ -50,7 +59,7 @@ export function decodeRequest(line: string): SpawnerRequest | null {
   }
   if (typeof m !== 'object' || m === null) return null;
   const q = m as Record<string, unknown>;
-  if (q.t === 'recorded' && typeof q.id === 'number') return { t: 'recorded', id: q.id };
+  if ((q.t === 'recorded' || q.t === 'hold' || q.t === 'release') && typeof q.id === 'number') return { t: q.t, id: q.id };
   const r = q.r as Record<string, unknown> | undefined;
   if (q.t !== 'run' || typeof q.id !== 'number' || typeof r !== 'object' || r === null) return null;
   if (typeof r.script !== 'string' || typeof r.cwd !== 'string' || typeof r.env !== 'object' || r.env === null) return null;

@@ -13,16 +13,31 @@
  * crash. A child whose start ojd had not yet acknowledged is unknown to
  * everyone else, so its group is killed here first.
  * Terminal signals (Ctrl-C on a foreground ojd) are ignored: ojd decides.
+ *
+ * Backpressure: when ojd does not read our stdout as fast as children print
+ * (write() returns false), every child's pipes stop being read until stdout
+ * drains, so a child printing gigabytes blocks in write() instead of this
+ * process buffering them; ojd can also hold one run's output (`hold`).
  */
 import { createInterface } from 'node:readline';
-import { launch } from './launch.js';
+import { launch, type OutputControl } from './launch.js';
 import { recordedGroupIsOurs } from './process-start.js';
 import { decodeRequest, encodeLine, type SpawnerEvent } from './spawner-messages.js';
 
 for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, () => {});
 
+/** Output pipes of the children still running, by run id. */
+const controls = new Map<number, OutputControl>();
+let stdoutFull = false;
+
 const send = (e: SpawnerEvent): void => {
-  process.stdout.write(encodeLine(e));
+  if (process.stdout.write(encodeLine(e)) || stdoutFull) return;
+  stdoutFull = true;
+  for (const c of controls.values()) c.hold('stdout');
+  process.stdout.once('drain', () => {
+    stdoutFull = false;
+    for (const c of controls.values()) c.release('stdout');
+  });
 };
 process.stdout.on('error', () => process.exit(0)); // ojd is gone
 
@@ -41,17 +56,31 @@ lines.on('line', (line) => {
     unacknowledged.delete(id);
     return;
   }
-  launch(q.r, {
+  if (q.t === 'hold' || q.t === 'release') {
+    const c = controls.get(id);
+    if (q.t === 'hold') c?.hold('ojd');
+    else c?.release('ojd');
+    return;
+  }
+  let ended = false;
+  const control = launch(q.r, {
     started: (pid, start) => {
       if (pid > 0) unacknowledged.set(id, { pgid: pid, start });
       send({ t: 'started', id, pid, start });
     },
     output: (s, d) => send({ t: 'out', id, s, d }),
     exited: (code, signal, error) => {
+      ended = true;
       unacknowledged.delete(id);
+      controls.delete(id);
       send({ t: 'exit', id, code, signal, ...(error ? { error } : {}) });
     },
   });
+  // A run that has already ended (bash could not start) is not kept.
+  if (!ended) {
+    controls.set(id, control);
+    if (stdoutFull) control.hold('stdout');
+  }
 });
 lines.on('close', () => {
   for (const { pgid, start } of unacknowledged.values()) {

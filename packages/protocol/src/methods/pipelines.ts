@@ -149,11 +149,26 @@ export const Wait = method<{ results: { id: string; status: PipelineStatusName }
 
 export const Follow = method<{ subscription: string; pipeline: PipelineInfo }>()(
   'pipelines.follow',
-  z.object({ id, project: project.optional(), replay: z.boolean().optional() }).strict(),
-  'Stream a pipeline\'s status changes and phase output as `pipelines.update` notifications until it ends. With `replay`, first what happened before: each phase run (a status update) and its output, then the current status, then live updates, nothing missed or doubled.',
+  z
+    .object({
+      id,
+      project: project.optional(),
+      /**
+       * Where the output starts: byte `offset` of run `run`'s log, then every
+       * later run from its beginning (`{ run: 0, offset: 0 }`: all of it; the
+       * `size` of a `pipelines.logs` entry: right after what that printed).
+       * Without it, from what the current run prints next.
+       */
+      from: z.object({ run: z.number().int().min(0), offset: z.number().int().min(0) }).strict().optional(),
+      /** false: status changes only, no output. */
+      output: z.boolean().optional(),
+    })
+    .strict(),
+  'Stream a pipeline\'s status changes and phase output (read from its logs at the pace the client reads) as `pipelines.update` notifications until it ends.',
 );
 
-export const Logs = method<{ entries: { run: number; phase: string; path: string; text: string }[] }>()(
+/** `size`: the byte offset in the log where `text` ends (a follow can start there: `from`). */
+export const Logs = method<{ entries: { run: number; phase: string; path: string; text: string; size: number }[] }>()(
   'pipelines.logs',
   z.object({ id, phase: z.string().optional(), project: project.optional() }).strict(),
   'The output of a pipeline\'s phase runs (the last 1 MiB of each).',
@@ -180,7 +195,9 @@ export const Exists = method<{ exists: boolean; ids: string[] }>()(
 
 export type PipelineUpdate =
   | { kind: 'status'; pipeline: PipelineInfo }
-  | { kind: 'output'; run: number; phase: string; data: string };
+  | { kind: 'output'; run: number; phase: string; data: string }
+  /** The follower read too slowly for too long: no more output is sent to it (status updates still are); the log has it all. */
+  | { kind: 'output_stopped'; reason: string };
 
 export const Update = notification<{ subscription: string; id: string; update: PipelineUpdate }>()(
   'pipelines.update',
