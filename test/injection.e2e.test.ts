@@ -330,3 +330,31 @@ action = '''${THREE('{title}')} > {project_root}/out/act-{id}'''
     expectNoMarkers(root);
   });
 });
+
+describe('contexts where bash evaluates a quoted value as code are refused at load', { timeout: 60_000 }, () => {
+  // Issue 16 item 5: each of these passed `oj runbook check`, and
+  // `oj run x 'a[$(touch PWNED)]'` ran the touch: bash evaluates array
+  // subscripts, -v operands and arithmetic itself, after quote removal.
+  const contexts: Record<string, string> = {
+    subscript: 'a[1 + {v}]=5',
+    compound: 'x=( [{v}]=2 )',
+    'test-v': '[[ -v {v} ]]',
+    'builtin-test-v': 'test -v {v}',
+    unset: 'declare -A m; unset "m[{v}]"',
+    arithmetic: '[[ " ]]" == x || {v} -eq 1 ]]',
+  };
+
+  it.each(Object.entries(contexts))('%s: oj runbook check names file and line; oj run creates no marker', async (name, run) => {
+    const root = makeProject(t, `code-${name}`, {
+      [name]: `# ${name}\n[command.x]\nargs = "<v>"\nrun = '${run}'\n`,
+    });
+    const check = await t.oj(['runbook', 'check'], { cwd: root });
+    expect(check.exitCode).not.toBe(0);
+    const out = check.stdout + check.stderr;
+    expect(out).toMatch(new RegExp(`${name}\\.toml:4: .*placeholder \\{v\\} .*where bash evaluates text as code`));
+    const value = `a[$(touch ${root}/pwned-code)]`;
+    const ran = await t.oj(['run', 'x', value], { cwd: root });
+    expect(ran.exitCode).not.toBe(0);
+    expectNoMarkers(root);
+  });
+});

@@ -186,8 +186,8 @@ max_retries = 0
       },
     });
     edit(root, 'triager', [
-      ['test {attempts} -lt 6', 'test {attempts} -lt 2'],
-      ['test {attempts} -ge 6', 'test {attempts} -ge 2'],
+      ['(( n < 6 ))', '(( n < 2 ))'],
+      ['(( n >= 6 ))', '(( n >= 2 ))'],
     ]);
     await t.oj(['run', 'flaky', 'f'], { cwd: root });
     await waitFor('first failure', async () => (await pipeline(root, 'flaky-f')).failureCount === 1, 30_000);

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { argsLayer, createContext } from './interpolation-context.js';
-import { interpolateShell } from './shell-interpolate.js';
+import { checkShellTemplate, interpolateShell } from './shell-interpolate.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'oj-inject-'));
 const marker = join(dir, 'pwned');
@@ -171,5 +171,78 @@ describe('random hostile values', () => {
       expect(args(bash(script)), JSON.stringify(value)).toEqual([value, `d:${value}:d`, `s:${value}:s`, `a:${value}:a`, `x${value}x`]);
     }
     expect(existsSync(marker)).toBe(false);
+  });
+});
+
+describe('random hostile values in contexts where bash evaluates text as code', () => {
+  // Templates built from random pieces: contexts bash evaluates (subscripts,
+  // -v, arithmetic, names) and plain ones, with the placeholder bare or
+  // quoted, joined and nested at random. Each value is refused at the check
+  // or, once interpolated, runs nothing under real bash.
+  let seed = 7;
+  const next = (): number => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
+  // `P` stands for the placeholder, written bare, "quoted" or glued.
+  const evaluated = [
+    'a[1 + P]=5',
+    'x=( [P]=2 )',
+    '[[ -v P ]]',
+    'test -v P',
+    '[ -v P ]',
+    'declare -A m; unset "m[{v}]"',
+    'unset P',
+    '[[ " ]]" == x || P -eq 1 ]]',
+    '[ P -gt 1 ]',
+    'test 1 -le P',
+    'declare -i n; n=P',
+    'read -r P <<< x',
+    'printf -v P %s x',
+    'export P=1',
+    'f() { local P; }; f',
+    'declare -a d=P',
+    'getopts a P',
+    'a[P]=1',
+    'echo $(( P ))',
+    '(( P ))',
+    'let P',
+  ];
+  const plain = ['echo P', 'a[1]=P', 'x=( P )', '[[ P == x ]]', 'test P = x', '[ -n P ]', 'printf %s P', 'V=P; echo "$V"', 'case P in *) echo;; esac'];
+  const placeholder = ['{v}', '"{v}"', 'x{v}', '"x{v}y"'];
+  const wrap = [(s: string) => s, (s: string) => `if true; then ${s}; fi`, (s: string) => `( ${s} )`, (s: string) => `{ ${s}; }`, (s: string) => `g() { ${s}; }; g`];
+  const piece = () => {
+    const text = pick(next() < 0.6 ? evaluated : plain);
+    return pick(wrap)(text.replaceAll('P', () => pick(placeholder)));
+  };
+  const valuePieces = [`a[$(touch ${marker})]`, `$(touch ${marker})`, `x[\`touch ${marker}\`]`, '-v', 'x', '1', '[', ']', '=', '(', ')', "'", '"', ' '];
+  const value = () => Array.from({ length: 1 + Math.floor(next() * 3) }, () => pick(valuePieces)).join('');
+
+  it('every value is refused or stays inert', () => {
+    let refused = 0;
+    let ran = 0;
+    for (let n = 0; n < 120; n++) {
+      const template = Array.from({ length: 1 + Math.floor(next() * 3) }, piece).join(pick(['; ', '\n', ' || true; ']));
+      const v = value();
+      const check = checkShellTemplate(template);
+      if (!check.ok) {
+        refused++;
+        continue;
+      }
+      const script = interpolateShell(template, createContext({ name: 'test', values: { v } }));
+      spawnSync('bash', ['-c', script], { cwd: dir, stdio: 'ignore', env: { ...process.env, HOME: dir } });
+      ran++;
+      expect(existsSync(marker), `${JSON.stringify(template)} with ${JSON.stringify(v)}`).toBe(false);
+    }
+    // Both outcomes happen, so the generator exercises the refusal and the quoting.
+    expect(refused).toBeGreaterThan(10);
+    expect(ran).toBeGreaterThan(10);
+  });
+
+  it('each evaluated context, alone with the placeholder bare, is refused', () => {
+    for (const text of evaluated) {
+      expect(checkShellTemplate(text.replaceAll('P', '{v}')).ok, text).toBe(false);
+    }
   });
 });

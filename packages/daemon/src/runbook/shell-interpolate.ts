@@ -10,11 +10,15 @@
  * Word lists (variadic arguments) standing bare become one quoted word per
  * item (none for an empty list); inside quotes they are joined with spaces.
  * Values containing a NUL byte are refused (bash cannot pass them).
+ *
+ * Where bash would evaluate even a quoted value as code (array subscripts,
+ * arithmetic, variable names: shell-code-context.ts) the template is refused.
  */
 import { InterpolationError, WordList, type InterpolationContext } from './interpolation-context.js';
 import type { PlaceholderMatch } from './placeholder.js';
 import { quoteForContext, quoteWord } from './shell-quote.js';
-import { scanShell, type ShellContext, type ShellRedirect } from './shell-scanner.js';
+import { checkShell } from './shell-check.js';
+import type { ShellContext, ShellRedirect } from './shell-scanner.js';
 import { valueToText } from './value-text.js';
 
 function insert(value: unknown, context: ShellContext, placeholder: string): string {
@@ -35,7 +39,7 @@ function refuseNul(text: string, placeholder: string): void {
 
 /** Fill every placeholder of a shell string; throws InterpolationError. */
 export function interpolateShell(template: string, context: InterpolationContext): string {
-  const scan = scanShell(template);
+  const scan = checkShell(template);
   if (!scan.ok) throw new InterpolationError(scan.message, '', scan.hint);
   let out = '';
   for (const part of scan.parts) {
@@ -51,7 +55,7 @@ export type ShellTemplateCheck =
 
 /** Structure check plus the list of placeholders, for load-time validation. */
 export function checkShellTemplate(template: string): ShellTemplateCheck {
-  const scan = scanShell(template);
+  const scan = checkShell(template);
   if (!scan.ok) {
     return scan.hint === undefined ? { ok: false, message: scan.message } : { ok: false, message: scan.message, hint: scan.hint };
   }

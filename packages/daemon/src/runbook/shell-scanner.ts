@@ -10,12 +10,16 @@
  * Contexts it refuses (an error, never a guess): placeholders inside
  * backticks, `${...}`, here-document bodies and delimiters, after a `case`
  * inside `$(...)` (whose `)` patterns would make the scanner lose track of
- * the nesting), and wherever bash evaluates text as code even when quoted:
- * arithmetic (`$((...))`, `((...))`, `$[...]`, `let`, array subscripts
- * `a[{x}]`, `[[ ... -eq ... ]]`) and `eval`. Placeholders inside comments
- * are left as they are. An unterminated quote or `$(` is an error.
+ * the nesting), and inside `$((...))`, `((...))` and `$[...]`, which it skips
+ * whole. Placeholders inside comments are left as they are. An unterminated
+ * quote or `$(` is an error.
+ *
+ * The other places where bash evaluates a quoted value as code (array
+ * subscripts, `let`, `eval`, `[[ ... -eq ... ]]`, `-v`...) are found by a
+ * real bash parser afterwards: shell-code-context.ts.
  */
 import { placeholderAt, textPlaceholders, type PlaceholderMatch } from './placeholder.js';
+import { ARITHMETIC_HINT, VARIABLE_HINT } from './shell-hints.js';
 
 export type ShellContext = 'bare' | 'double' | 'single' | 'ansi';
 
@@ -58,13 +62,6 @@ class ScanError extends Error {
 }
 
 const WORD_BREAK = /[\s;&|()<>]/;
-/** `name[` starting a word, then anything up to the placeholder: an array subscript, e.g. `a["{x}"]=1`. */
-const SUBSCRIPT_BEFORE = /(^|[\s;&|()])[A-Za-z_][A-Za-z0-9_]*\[[^\]\s]*$/;
-const VARIABLE_HINT = 'assign it to a variable first, e.g. NAME={name}; then use "$NAME" there';
-const ARITHMETIC_HINT =
-  'compare numbers with [ "$N" -gt 1 ] (test does not evaluate expressions), or check the value is a number before any arithmetic';
-const EVAL_HINT = 'pass the value as an argument instead, e.g. sh -c \'echo "$1"\' _ {name}';
-
 class Scanner {
   private readonly parts: ShellPart[] = [];
   private literal = '';
@@ -73,8 +70,6 @@ class Scanner {
   private readonly heredocs: Array<{ delimiter: string; stripTabs: boolean }> = [];
   /** Set once a `case` appears inside `$(...)`: nesting can no longer be trusted. */
   private caseInSubstitution = -1;
-  /** A region where bash evaluates text as code, so no placeholder may stand in it. */
-  private codeZone: { start: number; end: number; what: string; hint: string } | null = null;
   /** The end of the current `[[ ... ]]`, where `>` compares strings instead of redirecting. */
   private testEnd = -1;
   readonly redirects: ShellRedirect[] = [];
@@ -137,15 +132,6 @@ class Scanner {
         this.i,
         'move the case statement out of the command substitution, or ' + VARIABLE_HINT,
       );
-    }
-    const zone = this.codeZone;
-    if (zone !== null && this.i >= zone.start && this.i < zone.end) {
-      const message = `placeholder {${match.path}} inside ${zone.what}, where bash evaluates text as code`;
-      throw new ScanError(message, this.i, zone.hint);
-    }
-    if (SUBSCRIPT_BEFORE.test(this.s.slice(Math.max(0, this.i - 64), this.i))) {
-      const message = `placeholder {${match.path}} in an array subscript, where bash evaluates text as code`;
-      throw new ScanError(message, this.i, ARITHMETIC_HINT);
     }
     if (this.literal !== '') this.parts.push({ type: 'text', text: this.literal });
     this.literal = '';
@@ -218,7 +204,7 @@ class Scanner {
     if (ch === '(' && this.at(1) === '(' && this.atWordStart()) {
       return this.opaque(this.findArithmeticEnd(this.i + 2), '((...))', ARITHMETIC_HINT, true);
     }
-    if (this.atWordStart()) this.noteCodeZone();
+    if (this.atWordStart()) this.noteTest();
     if (ch === '(' && frame.nested) {
       frame.depth++;
       return this.copy();
@@ -283,27 +269,12 @@ class Scanner {
     this.copy();
   }
 
-  /**
-   * At a word start: `[[ ... ]]` with an arithmetic comparison, or an `eval`
-   * or `let` command, opens a region where placeholders are refused.
-   */
-  private noteCodeZone(): void {
+  /** At a word start: `[[ ... ]]`, inside which `>` compares strings instead of redirecting. */
+  private noteTest(): void {
     const rest = this.s.slice(this.i);
-    if (rest.startsWith('[[') && /^\[\[\s/.test(rest)) {
-      const close = rest.search(/\s\]\]/);
-      const end = close === -1 ? this.s.length : this.i + close + 3;
-      this.testEnd = end;
-      if (/\s-(eq|ne|lt|le|gt|ge)\s/.test(this.s.slice(this.i, end))) {
-        this.codeZone = { start: this.i, end, what: 'an arithmetic [[ ... ]] test', hint: ARITHMETIC_HINT };
-      }
-      return;
-    }
-    const command = /^(eval|let)\s/.exec(rest);
-    if (command !== null) {
-      const newline = this.s.indexOf('\n', this.i);
-      const hint = command[1] === 'let' ? ARITHMETIC_HINT : EVAL_HINT;
-      this.codeZone = { start: this.i, end: newline === -1 ? this.s.length : newline, what: `"${command[1]!}"`, hint };
-    }
+    if (!/^\[\[\s/.test(rest)) return;
+    const close = rest.search(/\s\]\]/);
+    this.testEnd = close === -1 ? this.s.length : this.i + close + 3;
   }
 
   /**
