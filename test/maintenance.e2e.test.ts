@@ -202,8 +202,11 @@ on_phase = '''trap '' TERM; echo "$$" >> {project_root}/hook-pids; sleep 300'''
       return p.length >= 4 && h.length >= 2 ? [...p, ...h] : null;
     });
     expect(pids.every(alive)).toBe(true);
-    const status = await rpc.call<{ counts: Record<string, number> }>('daemon.status');
-    expect(status.counts['shells.running']).toBeGreaterThanOrEqual(4);
+    // A child can write its pid before its start has reached ojd: wait for ojd to count them all.
+    await waitFor('ojd to count the four shells', async () => {
+      const status = await rpc.call<{ counts: Record<string, number> }>('daemon.status');
+      return (status.counts['shells.running'] ?? 0) >= 4;
+    });
     rpc.close();
     const stop = await t.oj(['daemon', 'stop']);
     expect(stop.exitCode).toBe(0);
