@@ -88,6 +88,11 @@ describe('kill -9 at chosen points', { timeout: 90_000 }, () => {
     await run(rpc, root, 'go', ['a']);
     const first = await waitFor('the phase to start', () => lines(join(root, 'trace'))[0]);
     const firstPid = Number(first.split(' ')[1]);
+    // The group as ojd recorded it (a start that had not reached ojd yet is the spawner's to end:
+    // see the spawner's own tests).
+    await waitFor('the phase process group to be recorded', () =>
+      withDb(db(), (d) => (d.prepare(`SELECT pgid FROM phase_runs WHERE pipeline_id = 'p-a' AND status = 'running'`).get() as { pgid: number | null } | undefined)?.pgid),
+    );
     await crash(ojd);
     expect(alive(firstPid)).toBe(true); // the phase's process group outlives the daemon...
     expectSound(true);
