@@ -106,6 +106,27 @@ describe('kill -9 at chosen points', { timeout: 90_000 }, () => {
     expectSound(true);
   });
 
+  it('killed before it recorded a phase it had just started (OJ_FAULT=spawned:unrecorded): the next daemon waits for the old spawner to end it, then runs it once more', async () => {
+    stats.scenarios++;
+    const root = makeProject(t, 'proj', {
+      r: COMMAND + `[[pipeline.p.phase]]\nname = "hold"\nrun = "echo start $$ >> {project_root}/trace; sleep 600"\n`,
+    });
+    // The old spawner is slow to see ojd gone (3 s), as on a loaded machine.
+    const { ojd, rpc } = await up({ OJ_FAULT: 'spawned:unrecorded,spawner:slow-exit' });
+    await run(rpc, root, 'go', ['a']);
+    expect((await ojd.exited).signal).toBe('SIGKILL');
+    stats.kills++;
+    const first = await waitFor('the first copy to start', () => lines(join(root, 'trace'))[0]);
+    const firstPid = Number(first.split(' ')[1]);
+    expect(withDb(db(), (d) => d.prepare(`SELECT pgid FROM phase_runs WHERE pipeline_id = 'p-a'`).all())).toEqual([{ pgid: null }]);
+    const again = await up();
+    const second = await waitFor('the phase to run again', () => lines(join(root, 'trace'))[1]);
+    // Never two copies at once: the first was gone before the second started.
+    expect(alive(firstPid)).toBe(false);
+    expect(second).toMatch(/^start \d+$/);
+    await waitStatus(again.rpc, root, 'p-a', 'running');
+  });
+
   it('a restarted daemon leaves alone a stranger that reused a recorded process group id', async () => {
     stats.scenarios++;
     const root = makeProject(t, 'proj', {

@@ -38,6 +38,8 @@ export function statePaths(stateDir: string) {
     /** The daemon's stdout and stderr when `oj` starts it (or launchd runs it); the daemon caps it. */
     out: join(stateDir, 'ojd.out'),
     pidFile: join(stateDir, 'ojd.pid'),
+    /** The running process spawner's pid and start time, for the next daemon after a crash (spawner/previous-spawner.ts). */
+    spawnerFile: join(stateDir, 'spawner.pid'),
     logsDir: join(stateDir, 'logs'),
     sessionsDir: join(stateDir, 'sessions'),
     workspacesDir: join(stateDir, 'workspaces'),

@@ -31,6 +31,7 @@ export const STATE_ENTRIES: readonly (readonly [string, Kind])[] = [
   ['oj.db-shm', 'file'],
   ['oj.db-journal', 'file'],
   ['ojd.pid', 'file'],
+  ['spawner.pid', 'file'],
   ['ojd.out', 'file'],
   ['config.toml', 'file'],
   ['ojd.sock', 'socket'],

@@ -34,6 +34,10 @@ import { Storage } from '../storage/storage.js';
 import { StrategyStore } from '../storage/strategy-store.js';
 import type { DaemonContext } from './daemon-context.js';
 import { PidLock } from './pid-lock.js';
+import { awaitPreviousSpawner, recordSpawner } from '../spawner/previous-spawner.js';
+
+/** How long a starting daemon waits for a dead daemon's spawner to end the children only it knew. */
+const PREVIOUS_SPAWNER_WAIT_MS = 10_000;
 import { clearStaleSocket } from './stale-socket.js';
 import { loadDaemonConfig } from '../maintenance/daemon-config.js';
 
@@ -90,10 +94,24 @@ export class Daemon implements DaemonContext {
     return this.eventsOrNull;
   }
 
+  /**
+   * A daemon killed a moment after starting a child leaves that child to its
+   * spawner, which ends it on seeing the daemon gone; reconciling before then
+   * would start the phase again beside it (previous-spawner.ts).
+   */
+  private async awaitPreviousSpawner(): Promise<void> {
+    const waited = await awaitPreviousSpawner(this.paths.spawnerFile, PREVIOUS_SPAWNER_WAIT_MS);
+    if (waited?.outcome === 'exited') this.logger.info('waited for the previous daemon\'s process spawner to end its children', { pid: waited.pid });
+    if (waited?.outcome === 'still running') {
+      this.logger.warn('the previous daemon\'s process spawner is still running; going on without it', { pid: waited.pid });
+    }
+  }
+
   async start(): Promise<void> {
     ensurePrivateDir(dirname(this.options.socketPath));
     this.pidLock.acquire();
     try {
+      await this.awaitPreviousSpawner();
       this.storageOrNull = Storage.open(this.paths.database, this.now);
       if (this.storage.database.applied.length > 0) {
         this.logger.info('database migrated', { versions: this.storage.database.applied });
@@ -117,7 +135,10 @@ export class Daemon implements DaemonContext {
       throw err;
     }
     this.events.emit({ name: 'daemon:started', data: { pid: process.pid, version: OJ_VERSION } });
-    const spawner = createProcessSpawner((message, detail) => this.logger.error(message, detail));
+    const spawner = createProcessSpawner(
+      (message, detail) => this.logger.error(message, detail),
+      (pid) => recordSpawner(this.paths.spawnerFile, pid),
+    );
     useProcessSpawner(spawner);
     spawner.warm();
     this.engine?.reconcile();

@@ -15,6 +15,7 @@ import { createInterface } from 'node:readline';
 import { launch, type LaunchEvents, type LaunchRequest, type OutputControl } from './launch.js';
 import { recordedGroupIsOurs } from './process-start.js';
 import { decodeEvent, encodeLine } from './spawner-messages.js';
+import { faultPoint } from '../fault-point.js';
 import { Valve } from './valve.js';
 
 /** `started` is where the caller records the process group: the spawner keeps the group its own until it returns. */
@@ -67,6 +68,8 @@ export class ChildSpawner implements ProcessSpawner {
   constructor(
     private readonly onProblem: ProblemReporter = () => {},
     private readonly entry: string = SPAWNER_ENTRY,
+    /** Each spawner process started (the daemon records it: previous-spawner.ts). */
+    private readonly onSpawnerStarted: (pid: number) => void = () => {},
   ) {}
 
   /**
@@ -116,7 +119,7 @@ export class ChildSpawner implements ProcessSpawner {
     this.closing = null;
     const child = spawn(process.execPath, [this.entry], {
       stdio: ['pipe', 'pipe', 'inherit'],
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...(process.env.OJ_FAULT ? { OJ_FAULT: process.env.OJ_FAULT } : {}) },
     });
     this.child = child;
     child.stdin?.on('error', () => {}); // a dead spawner shows as 'exit'
@@ -127,6 +130,13 @@ export class ChildSpawner implements ProcessSpawner {
       this.died(child, null, null); // 'exit' may never come
     });
     this.ref(child, false);
+    if (child.pid !== undefined) {
+      try {
+        this.onSpawnerStarted(child.pid);
+      } catch (err) {
+        this.onProblem('could not record the process spawner', { error: (err as Error).message });
+      }
+    }
     return child;
   }
 
@@ -150,6 +160,8 @@ export class ChildSpawner implements ProcessSpawner {
     const run = this.runs.get(e.id);
     if (!run) return;
     if (e.t === 'started') {
+      // Crash suite: ojd dies with a child started that it has not recorded (only the spawner knows it).
+      if (e.pid > 0) faultPoint('spawned:unrecorded');
       run.pid = e.pid;
       run.start = e.start;
       try {
@@ -199,9 +211,9 @@ type ProblemReporter = (message: string, detail: Record<string, unknown>) => voi
  * anything else through the spawner process. Code run from its TypeScript
  * sources (unit tests) has no compiled spawner script and runs inline.
  */
-export function createProcessSpawner(onProblem?: ProblemReporter): ProcessSpawner {
+export function createProcessSpawner(onProblem?: ProblemReporter, onSpawnerStarted?: (pid: number) => void): ProcessSpawner {
   if (process.env.OJ_SPAWNER === 'inline' || !existsSync(SPAWNER_ENTRY)) return new InlineSpawner();
-  return new ChildSpawner(onProblem);
+  return new ChildSpawner(onProblem, SPAWNER_ENTRY, onSpawnerStarted);
 }
 
 let current: ProcessSpawner | null = null;

@@ -83,6 +83,12 @@ lines.on('line', (line) => {
   }
 });
 lines.on('close', () => {
+  // Crash suite (OJ_FAULT=spawner:slow-exit): a spawner slow to notice ojd is gone, as on a loaded machine.
+  if ((process.env.OJ_FAULT ?? '').split(',').includes('spawner:slow-exit')) setTimeout(endUnacknowledged, 3000);
+  else endUnacknowledged();
+});
+
+function endUnacknowledged(): void {
   for (const { pgid, start } of unacknowledged.values()) {
     // A leader that has exited may have been reaped and its id reused: only the group we started.
     if (!recordedGroupIsOurs(pgid, start)) continue;
@@ -93,4 +99,4 @@ lines.on('close', () => {
     }
   }
   process.exit(0);
-});
+}
