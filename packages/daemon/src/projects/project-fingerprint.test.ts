@@ -22,7 +22,7 @@ describe('projectFingerprint', () => {
     const seen = new Set<string>();
     const step = (what: () => void) => {
       what();
-      const fp = projectFingerprint(root, [prompt]);
+      const fp = projectFingerprint(root, [prompt]).text;
       expect(seen.has(fp)).toBe(false);
       seen.add(fp);
     };
@@ -43,12 +43,27 @@ describe('projectFingerprint', () => {
     const first = projectFingerprint(root, []);
     writeFileSync(file, 'run = "b"\n');
     utimesSync(file, when, when);
-    expect(projectFingerprint(root, [], when.getTime() + RACY_WINDOW_MS / 2)).not.toBe(first);
+    expect(projectFingerprint(root, [], when.getTime() + RACY_WINDOW_MS / 2, first.hashed).text).not.toBe(first.text);
+    // ...also once the edit has left the racy window, compared with the fingerprint that hashed it.
+    expect(projectFingerprint(root, [], when.getTime() + 10 * RACY_WINDOW_MS, first.hashed).text).not.toBe(first.text);
   });
 
   it('is stable while nothing changes', () => {
     const root = project();
     writeFileSync(join(root, '.oj', 'runbooks', 'a.toml'), 'x = 1\n');
-    expect(projectFingerprint(root, [])).toBe(projectFingerprint(root, []));
+    expect(projectFingerprint(root, []).text).toBe(projectFingerprint(root, []).text);
+  });
+
+  it('does not change when a file merely leaves the racy window (a spurious reload kicked every worker)', () => {
+    const root = project();
+    const file = join(root, '.oj', 'runbooks', 'a.toml');
+    writeFileSync(file, 'x = 1\n');
+    const loaded = projectFingerprint(root, []);
+    expect(loaded.hashed.has(file)).toBe(true); // just written: racy, so its content counts
+    const later = projectFingerprint(root, [], Date.now() + 10 * RACY_WINDOW_MS, loaded.hashed);
+    expect(later.text).toBe(loaded.text);
+    // Once settled, no hash is needed any more, and the settled form is stable too.
+    expect(later.settled.hashed.size).toBe(0);
+    expect(projectFingerprint(root, [], Date.now() + 20 * RACY_WINDOW_MS, later.settled.hashed).text).toBe(later.settled.text);
   });
 });

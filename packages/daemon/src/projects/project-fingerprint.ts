@@ -26,37 +26,72 @@ function listing(dir: string): string {
   }
 }
 
-function fileKey(path: string, nowMs: number): string {
+/** One file's part: its stat key, and its content hash when it was hashed. */
+function fileKey(path: string, nowMs: number, forceHash: boolean): { stat: string; hash: string | null; racy: boolean } {
   let stat;
   try {
     stat = statSync(path, { bigint: true, throwIfNoEntry: false });
   } catch {
-    return `${path}:?`;
+    return { stat: `${path}:?`, hash: null, racy: false };
   }
-  if (stat === undefined) return `${path}:-`;
-  let key = `${path}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}:${stat.ino}`;
+  if (stat === undefined) return { stat: `${path}:-`, hash: null, racy: false };
+  const key = `${path}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}:${stat.ino}`;
   const newest = Number((stat.mtimeNs > stat.ctimeNs ? stat.mtimeNs : stat.ctimeNs) / 1_000_000n);
-  if (stat.isFile() && newest >= nowMs - RACY_WINDOW_MS) {
-    try {
-      key += `:${createHash('sha1').update(readFileSync(path)).digest('hex')}`;
-    } catch {
-      key += ':?';
-    }
+  const racy = stat.isFile() && newest >= nowMs - RACY_WINDOW_MS;
+  if (!stat.isFile() || (!racy && !forceHash)) return { stat: key, hash: null, racy };
+  let hash: string;
+  try {
+    hash = createHash('sha1').update(readFileSync(path)).digest('hex');
+  } catch {
+    hash = '?';
   }
-  return key;
+  return { stat: key, hash, racy };
 }
 
-/** The fingerprint of a project's runbook sources; `extraFiles` are prompt files and the like. */
-export function projectFingerprint(root: string, extraFiles: Iterable<string>, nowMs: number = Date.now()): string {
+/**
+ * A fingerprint, and the files whose content it holds. Comparing a stored
+ * fingerprint with today's files must hash those same files again
+ * (`hashAlso`): a file that has merely left the racy window since is not a
+ * change.
+ */
+export interface Fingerprint {
+  text: string;
+  hashed: ReadonlySet<string>;
+}
+
+/**
+ * The fingerprint of a project's runbook sources; `extraFiles` are prompt
+ * files and the like. `hashAlso`: files hashed in the fingerprint this one is
+ * compared with. `settled` is the same state as it will be stored from now
+ * on: hashes only for files still in the racy window.
+ */
+export function projectFingerprint(
+  root: string,
+  extraFiles: Iterable<string>,
+  nowMs: number = Date.now(),
+  hashAlso: ReadonlySet<string> = new Set(),
+): Fingerprint & { settled: Fingerprint } {
   const paths = projectPaths(root);
-  const parts = [listing(paths.ojDir), listing(paths.runbooksDir), fileKey(paths.configFile, nowMs)];
+  const listings = [listing(paths.ojDir), listing(paths.runbooksDir)];
+  const files = [paths.configFile];
   let names: string[] = [];
   try {
     names = readdirSync(paths.runbooksDir).filter((n) => n.endsWith(RUNBOOK_EXTENSION)).sort();
   } catch {
     // no runbooks directory: the listing above says so
   }
-  for (const name of names) parts.push(fileKey(join(paths.runbooksDir, name), nowMs));
-  for (const path of [...new Set(extraFiles)].sort()) parts.push(fileKey(path, nowMs));
-  return parts.join('\n');
+  for (const name of names) files.push(join(paths.runbooksDir, name));
+  for (const path of [...new Set(extraFiles)].sort()) files.push(path);
+  const parts = [...listings];
+  const settledParts = [...listings];
+  const hashed = new Set<string>();
+  const settledHashed = new Set<string>();
+  for (const path of files) {
+    const k = fileKey(path, nowMs, hashAlso.has(path));
+    parts.push(k.hash === null ? k.stat : `${k.stat}:${k.hash}`);
+    if (k.hash !== null) hashed.add(path);
+    settledParts.push(k.racy && k.hash !== null ? `${k.stat}:${k.hash}` : k.stat);
+    if (k.racy && k.hash !== null) settledHashed.add(path);
+  }
+  return { text: parts.join('\n'), hashed, settled: { text: settledParts.join('\n'), hashed: settledHashed } };
 }

@@ -26,7 +26,7 @@ import {
   type Project,
   type ProjectFileAccess,
 } from '../runbook/index.js';
-import { projectFingerprint } from './project-fingerprint.js';
+import { projectFingerprint, type Fingerprint } from './project-fingerprint.js';
 
 interface Entry {
   root: string;
@@ -39,7 +39,7 @@ interface Entry {
   lastGood: Map<string, string>;
   /** Other files the last load read (prompt files), fingerprinted too. */
   readFiles: Set<string>;
-  fingerprint: string;
+  fingerprint: Fingerprint;
   watchers: FSWatcher[];
   timer: NodeJS.Timeout | null;
 }
@@ -127,7 +127,7 @@ export class ProjectRegistry {
           hint: 'oj init creates one',
         });
       }
-      e = { root, project: null, errors: [], problems: [], lastGood: new Map(), readFiles: new Set(), fingerprint: '', watchers: [], timer: null };
+      e = { root, project: null, errors: [], problems: [], lastGood: new Map(), readFiles: new Set(), fingerprint: { text: '', hashed: new Set() }, watchers: [], timer: null };
       this.entries.set(root, e);
       this.load(e);
       this.watch(e);
@@ -139,7 +139,10 @@ export class ProjectRegistry {
 
   /** Reload when the files changed since the last load. */
   private refresh(e: Entry): void {
-    if (projectFingerprint(e.root, e.readFiles) !== e.fingerprint) this.load(e);
+    const now = projectFingerprint(e.root, e.readFiles, Date.now(), e.fingerprint.hashed);
+    if (now.text !== e.fingerprint.text) this.load(e);
+    // Unchanged: from now on only what is still racy needs its content hashed.
+    else e.fingerprint = now.settled;
   }
 
   private load(e: Entry): void {
@@ -160,7 +163,7 @@ export class ProjectRegistry {
     }
     const samePaths = read.size === e.readFiles.size && [...read].every((p) => e.readFiles.has(p));
     e.readFiles = read;
-    e.fingerprint = samePaths ? before : projectFingerprint(e.root, read);
+    e.fingerprint = samePaths ? before.settled : projectFingerprint(e.root, read).settled;
     if (result.ok) {
       const first = e.project === null;
       e.project = result.project;
