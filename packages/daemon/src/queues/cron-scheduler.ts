@@ -23,8 +23,6 @@ import type { CronTickHook } from './cron-tick-hooks.js';
 import { CronTimers } from './cron-timers.js';
 import { requireFind, tryFind } from './lookup.js';
 
-export type { CronOwner } from './cron-runs.js';
-
 type CronInfo = CronMethods.CronInfo;
 
 export interface CronSchedulerDeps {

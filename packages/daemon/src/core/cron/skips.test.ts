@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { recordSkip, skippedEvent, type SkipRun } from './skips.js';
+import { recordSkip, skippedEvent } from './skips.js';
+import type { SkipRun } from './types.js';
 
 describe('skipped ticks summed up as one run', () => {
   it('sums a run of skips into one count with its first and last due times', () => {

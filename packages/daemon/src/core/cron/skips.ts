@@ -5,17 +5,7 @@
  * or the daemon stops — not one event per tick (a 1s cron behind a run of an
  * hour would otherwise write 3,600).
  */
-import type { CronEmit } from './types.js';
-
-export interface SkipRun {
-  /** How many ticks in a row were skipped. */
-  count: number;
-  /** Due times (epoch ms) of the first and last tick skipped. */
-  firstAt: number;
-  lastAt: number;
-  /** The pipeline of the run that was still under way, when it is one. */
-  pipeline: string | null;
-}
+import type { CronEmit, SkipRun } from './types.js';
 
 /** The run of skips after one more tick, due at `at`, was skipped. */
 export function recordSkip(run: SkipRun | null, at: number, pipeline: string | null): SkipRun {

@@ -19,6 +19,40 @@ import {
   type CronTransition,
 } from './types.js';
 
+/** Accumulates one transition. */
+class Step {
+  private readonly events: CronEmit[] = [];
+  private readonly effects: CronEffect[] = [];
+
+  constructor(public state: CronSlotState) {}
+
+  set(patch: Partial<CronSlotState>): this {
+    this.state = { ...this.state, ...patch };
+    return this;
+  }
+
+  emit(name: string, data: CronEmit['data']): this {
+    this.events.push({ name, data });
+    return this;
+  }
+
+  effect(e: CronEffect): this {
+    this.effects.push(e);
+    return this;
+  }
+
+  /** Ends the current run of skipped ticks, reporting it as one event. */
+  reportSkips(): this {
+    if (!this.state.skips) return this;
+    this.events.push(skippedEvent(this.state.name, this.state.skips));
+    return this.set({ skips: null });
+  }
+
+  done(): CronTransition {
+    return { state: this.state, events: this.events, effects: this.effects };
+  }
+}
+
 /** A cron that has never been enabled or run. */
 export function blankCronState(name: string, now: number): CronSlotState {
   return {
@@ -165,38 +199,4 @@ function finish(t: Step, outcome: 'done' | 'failed', error: string | null, pipel
   });
   if (hook) t.effect({ type: 'hook', hook: outcome === 'done' ? 'on_complete' : 'on_fail', values: { error: error ?? '', pipeline: pipeline ?? '' } });
   return t;
-}
-
-/** Accumulates one transition. */
-class Step {
-  private readonly events: CronEmit[] = [];
-  private readonly effects: CronEffect[] = [];
-
-  constructor(public state: CronSlotState) {}
-
-  set(patch: Partial<CronSlotState>): this {
-    this.state = { ...this.state, ...patch };
-    return this;
-  }
-
-  emit(name: string, data: CronEmit['data']): this {
-    this.events.push({ name, data });
-    return this;
-  }
-
-  effect(e: CronEffect): this {
-    this.effects.push(e);
-    return this;
-  }
-
-  /** Ends the current run of skipped ticks, reporting it as one event. */
-  reportSkips(): this {
-    if (!this.state.skips) return this;
-    this.events.push(skippedEvent(this.state.name, this.state.skips));
-    return this.set({ skips: null });
-  }
-
-  done(): CronTransition {
-    return { state: this.state, events: this.events, effects: this.effects };
-  }
 }

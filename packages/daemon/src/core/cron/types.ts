@@ -6,7 +6,17 @@
  */
 import type { JsonValue } from '@oj/protocol';
 import type { Schedule } from './schedule.js';
-import type { SkipRun } from './skips.js';
+
+/** Ticks skipped in a row because the previous run was still under way (see skips.ts). */
+export interface SkipRun {
+  /** How many ticks in a row were skipped. */
+  count: number;
+  /** Due times (epoch ms) of the first and last tick skipped. */
+  firstAt: number;
+  lastAt: number;
+  /** The pipeline of the run that was still under way, when it is one. */
+  pipeline: string | null;
+}
 
 export type CronOutcome = 'running' | 'done' | 'failed';
 
