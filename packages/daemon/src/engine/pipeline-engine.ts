@@ -1,9 +1,10 @@
 /**
  * The imperative shell around the pipeline state machine. Each event is
  * applied in one transaction (state row, phase-run rows and emitted events
- * together); effects are carried out after the commit, and their outcomes
- * come back as new events. On start, `reconcile()` picks up every pipeline
- * that was under way when the previous daemon stopped or died.
+ * together); effects are carried out after the outermost commit (through
+ * `Storage.afterCommit`, also when a caller's write encloses this one), and
+ * their outcomes come back as new events. On start, `reconcile()` picks up
+ * every pipeline that was under way when the previous daemon stopped or died.
  */
 import { join } from 'node:path';
 import { ErrorCode, OjError, type JsonValue, type PipelineUpdate } from '@oj/protocol';
@@ -186,8 +187,12 @@ export class PipelineEngine {
       }
       return updated;
     });
-    if (changed) this.notify(id, { kind: 'status', pipeline: toPipelineInfo(record) });
-    for (const e of pending) this.execute(record, e);
+    // After the outermost commit (this write may be joined to a caller's): a
+    // pipeline whose creation or step rolls back starts nothing and tells nobody.
+    this.storage.afterCommit(() => {
+      if (changed) this.notify(id, { kind: 'status', pipeline: toPipelineInfo(record) });
+      for (const e of pending) this.execute(record, e);
+    });
     return record;
   }
 

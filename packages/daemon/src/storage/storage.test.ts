@@ -51,3 +51,80 @@ describe('group commit', () => {
     after.close();
   });
 });
+
+describe('afterCommit: effects run after the outermost commit, never for a rollback', () => {
+  it('a callback registered in a nested write waits for the outermost commit', () => {
+    const { storage } = open();
+    const ran: string[] = [];
+    storage.write(() => {
+      storage.write(() => {
+        storage.events.append({ name: 'c:inner' });
+        storage.afterCommit(() => ran.push('inner'));
+      });
+      expect(ran).toEqual([]); // the inner write returned, but nothing has committed yet
+      storage.afterCommit(() => ran.push('outer'));
+    });
+    expect(ran).toEqual(['inner', 'outer']);
+    storage.close();
+  });
+
+  it('an outer write that throws drops the callbacks of the writes it enclosed, and their rows', () => {
+    const { storage } = open();
+    const ran: string[] = [];
+    expect(() =>
+      storage.write(() => {
+        storage.write(() => {
+          storage.events.append({ name: 'c:rolled-back' });
+          storage.afterCommit(() => ran.push('inner'));
+        });
+        throw new Error('outer fails');
+      }),
+    ).toThrow('outer fails');
+    expect(ran).toEqual([]);
+    expect(storage.events.list({ limit: 100 }).some((e) => e.name === 'c:rolled-back')).toBe(false);
+    // Nothing is left over for the next write to run either.
+    storage.write(() => storage.events.append({ name: 'c:next' }));
+    expect(ran).toEqual([]);
+    storage.close();
+  });
+
+  it('a nested write that throws is rolled back alone (a savepoint); the outer write and its callbacks go on', () => {
+    const { storage } = open();
+    const ran: string[] = [];
+    storage.write(() => {
+      storage.events.append({ name: 'd:kept' });
+      storage.afterCommit(() => ran.push('kept'));
+      try {
+        storage.write(() => {
+          storage.events.append({ name: 'd:dropped' });
+          storage.afterCommit(() => ran.push('dropped'));
+          throw new Error('inner fails');
+        });
+      } catch {
+        // the caller chooses to go on
+      }
+    });
+    expect(ran).toEqual(['kept']);
+    const names = storage.events.list({ limit: 100 }).map((e) => e.name);
+    expect(names).toContain('d:kept');
+    expect(names).not.toContain('d:dropped');
+    storage.close();
+  });
+
+  it('outside a write a callback runs at once; a callback that throws does not keep the others from running', () => {
+    const { storage } = open();
+    const ran: string[] = [];
+    storage.afterCommit(() => ran.push('now'));
+    expect(ran).toEqual(['now']);
+    expect(() =>
+      storage.write(() => {
+        storage.afterCommit(() => {
+          throw new Error('first fails');
+        });
+        storage.afterCommit(() => ran.push('second'));
+      }),
+    ).toThrow('first fails');
+    expect(ran).toEqual(['now', 'second']);
+    storage.close();
+  });
+});

@@ -42,9 +42,24 @@ export class Storage {
     return this.database.db;
   }
 
-  /** Runs fn in one transaction (joining an enclosing one). */
+  /**
+   * Runs fn in one transaction. Inside another write it joins it as a
+   * savepoint: if fn throws, its changes and the afterCommit callbacks it
+   * registered are dropped, and the enclosing write goes on (or not) as it
+   * chooses. Callbacks run once the outermost write commits, in the order
+   * they were registered; none run for a write that rolls back.
+   */
   write<T>(fn: () => T): T {
-    if (this.pending) return fn();
+    const outer = this.pending;
+    if (outer) {
+      const mark = outer.length;
+      try {
+        return this.runner.transaction(fn);
+      } catch (err) {
+        outer.length = mark;
+        throw err;
+      }
+    }
     const pending: (() => void)[] = [];
     this.pending = pending;
     let result: T;
@@ -54,7 +69,7 @@ export class Storage {
       this.pending = null;
     }
     this.scheduleDurable();
-    for (const cb of pending) cb();
+    runAll(pending);
     return result;
   }
 
@@ -81,7 +96,12 @@ export class Storage {
     this.durableTimer.unref();
   }
 
-  /** Runs cb after the current write commits (at once outside a write). */
+  /**
+   * The one rule for effects: cb runs after the outermost write commits (at
+   * once outside a write), never for a write that rolls back. Notifying
+   * followers, starting processes, arming timers all go through here. A
+   * callback runs outside any transaction: a write it makes is its own.
+   */
   afterCommit(cb: () => void): void {
     if (this.pending) this.pending.push(cb);
     else cb();
@@ -93,4 +113,17 @@ export class Storage {
     if (this.database.groupCommit) this.runner.makeDurable();
     this.database.close();
   }
+}
+
+/** Runs every callback even when one throws; the first error is rethrown after all ran. */
+function runAll(callbacks: (() => void)[]): void {
+  let first: { err: unknown } | null = null;
+  for (const cb of callbacks) {
+    try {
+      cb();
+    } catch (err) {
+      first ??= { err };
+    }
+  }
+  if (first) throw first.err;
 }

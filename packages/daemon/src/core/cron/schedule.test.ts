@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { nextSlotAfter, planAtStart } from './cron-schedule.js';
+import { intervalSchedule, nextSlotAfter } from './schedule.js';
 
-describe('cron schedule', () => {
+describe('interval schedule', () => {
   it('keeps to the grid: the next slot is the scheduled time plus the interval, not the run time', () => {
     // scheduled at 1000, the run happened late (at 1400): next is still 2000
     expect(nextSlotAfter(1000, 1000, 1400)).toBe(2000);
@@ -12,18 +12,6 @@ describe('cron schedule', () => {
     expect(nextSlotAfter(1000, 1000, 6000)).toBe(7000);
   });
 
-  it('after a long downtime runs once, then continues on the original grid', () => {
-    const plan = planAtStart(10_000, 30_000, 10_000 + 3_600_000 + 5_000);
-    expect(plan.catchUp).toBe(true);
-    expect(plan.next).toBe(10_000 + 121 * 30_000);
-    expect(plan.next).toBeGreaterThan(10_000 + 3_600_000 + 5_000);
-  });
-
-  it('a due time still ahead is kept as it is', () => {
-    expect(planAtStart(50_000, 30_000, 40_000)).toEqual({ catchUp: false, next: 50_000 });
-    expect(planAtStart(null, 30_000, 40_000)).toEqual({ catchUp: false, next: 70_000 });
-  });
-
   it('never drifts over many ticks even when each one fires late', () => {
     let scheduled = 0;
     let now = 0;
@@ -32,5 +20,18 @@ describe('cron schedule', () => {
       scheduled = nextSlotAfter(scheduled, 1000, now);
     }
     expect(scheduled).toBe(1000 * 1000);
+  });
+
+  it('as a Schedule: the first slot is one interval after enabling, later slots stay on that grid', () => {
+    const s = intervalSchedule(30_000, '30s');
+    expect(s.text).toBe('30s');
+    expect(s.first(5_000)).toBe(35_000);
+    expect(s.nextAfter(35_000, 36_000)).toBe(65_000);
+    expect(s.nextAfter(35_000, 200_000)).toBe(215_000);
+  });
+
+  it('refuses an interval that is not positive', () => {
+    expect(() => intervalSchedule(0, '0s')).toThrow('positive');
+    expect(() => nextSlotAfter(0, -1, 0)).toThrow('positive');
   });
 });

@@ -1,0 +1,112 @@
+/**
+ * A cron slot's state, the events that move it, and what a step returns.
+ * The shell loads the state (its row plus the skips it keeps in memory),
+ * calls `step`, writes the new state and the emitted events in one
+ * transaction and carries out the effects after the commit.
+ */
+import type { JsonValue } from '@oj/protocol';
+import type { Schedule } from './schedule.js';
+
+/** Ticks skipped in a row because the previous run was still under way (see skips.ts). */
+export interface SkipRun {
+  /** How many ticks in a row were skipped. */
+  count: number;
+  /** Due times (epoch ms) of the first and last tick skipped. */
+  firstAt: number;
+  lastAt: number;
+  /** The pipeline of the run that was still under way, when it is one. */
+  pipeline: string | null;
+}
+
+export type CronOutcome = 'running' | 'done' | 'failed';
+
+export interface CronSlotState {
+  name: string;
+  enabled: boolean;
+  /** The interval the due slot was planned with (0: never planned): a reload notices a changed one. */
+  intervalMs: number;
+  nextDueAt: number | null;
+  lastRunAt: number | null;
+  lastOutcome: CronOutcome | null;
+  lastError: string | null;
+  /** The pipeline of the last run, when it ran one. */
+  lastPipeline: string | null;
+  runs: number;
+  changedAt: number;
+  /** Ticks skipped in a row since the last run (the shell keeps these in memory). */
+  skips: SkipRun | null;
+}
+
+/** What the runbooks say about the cron; null when they no longer define it. */
+export interface CronSettings {
+  schedule: Schedule;
+  /** Recorded with the due slot (see CronSlotState.intervalMs). */
+  intervalMs: number;
+  /** The monitors a tick runs (named in `cron:tick`). */
+  monitors: readonly string[];
+}
+
+/** Whether the cron's previous run is still under way, as the shell sees it. */
+export interface CronLive {
+  /** A shell command or monitor pass of this cron is running in this daemon. */
+  runningHere: boolean;
+  /** The last run's pipeline exists and has not ended. */
+  pipelineActive: boolean;
+}
+
+export type CronSlotEvent =
+  /** `oj cron enable`; `armed`: the shell has a timer for the cron. */
+  | { type: 'enable'; armed: boolean }
+  | { type: 'disable' }
+  /** The timer for the due slot fired. */
+  | { type: 'due'; live: CronLive }
+  /** `oj cron run`: once now, enabled or not; the schedule is unchanged. */
+  | { type: 'runNow'; live: CronLive }
+  /** The daemon started (the previous one stopped or died). */
+  | { type: 'restart'; live: CronLive }
+  /** The runbooks were reloaded; `armed`: the shell has a timer for the cron. */
+  | { type: 'reload'; armed: boolean }
+  /** The run's pipeline was created. */
+  | { type: 'pipelineStarted'; pipeline: string }
+  | { type: 'pipelineEnded'; pipeline: string; status: 'done' | 'failed' | 'cancelled'; error: string | null }
+  /** A run that is not a pipeline (shell command, monitors) ended, or a run could not start. */
+  | { type: 'runEnded'; outcome: 'done' | 'failed'; error: string | null }
+  /** The daemon stops: report the skips it would otherwise forget. */
+  | { type: 'stop' };
+
+export type CronHook = 'on_enable' | 'on_disable' | 'on_tick' | 'on_complete' | 'on_fail';
+
+export type CronEffect =
+  /** Wake the cron at `at` (replacing any timer it has). */
+  | { type: 'arm'; at: number }
+  | { type: 'disarm' }
+  /** Start one run: its monitors, then its pipeline or shell command. */
+  | { type: 'run'; scheduledAt: number | null; manual: boolean; catchUp: boolean }
+  | { type: 'hook'; hook: CronHook; values: Record<string, string> }
+  /** The cron is enabled but no longer defined in the runbooks: it waits. */
+  | { type: 'undefined' };
+
+/** An event to append to the log (the shell adds the cron as subject and its project). */
+export interface CronEmit {
+  name: string;
+  data: Record<string, JsonValue>;
+}
+
+export interface CronTransition {
+  /** The same object as the input state when nothing changed. */
+  state: CronSlotState;
+  events: CronEmit[];
+  effects: CronEffect[];
+}
+
+/** `oj cron run` while the previous run is under way: refused, nothing changed. */
+export class CronBusyError extends Error {
+  constructor(
+    readonly cron: string,
+    /** True (a shell command or monitor pass) or the pipeline still running. */
+    readonly busy: true | string,
+  ) {
+    super(`cron ${cron} is still running${busy === true ? '' : ` (pipeline ${busy})`}`);
+    this.name = 'CronBusyError';
+  }
+}
