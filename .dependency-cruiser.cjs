@@ -46,6 +46,13 @@ module.exports = {
       to: { path: `${D}main/` },
     },
     {
+      name: 'no-deep-cross-package',
+      comment: "A package reaches another only through its name and exports (@oj/protocol), never by a path into its folder.",
+      severity: 'error',
+      from: { path: '^packages/([^/]+)/' },
+      to: { path: '^packages/', pathNot: '^packages/$1/', dependencyTypesNot: ['aliased'] },
+    },
+    {
       name: 'no-non-package-json',
       comment:
         'Every npm package imported is declared in the importing package.json or the root one ' +

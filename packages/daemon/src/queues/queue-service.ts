@@ -15,7 +15,7 @@
  * - Retention: one timer for the earliest `expires_at`; dead and finished
  *   items are deleted once it passes.
  */
-import { ErrorCode, OjError, QueueMethods, type JsonValue } from '@oj/protocol';
+import { ErrorCode, OjError, type QueueMethods, type JsonValue } from '@oj/protocol';
 import type { Logger } from 'winston';
 import { setLongTimeout, type LongTimer } from '../adapters/long-timer.js';
 import { runShell } from '../adapters/shell-runner.js';
