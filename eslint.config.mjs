@@ -2,15 +2,16 @@
 // where it pays (promises). Layer rules are dependency-cruiser's
 // (.dependency-cruiser.cjs); `npm run lint` runs both.
 import js from '@eslint/js';
+import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
-export default tseslint.config(
+export default defineConfig(
   {
-    ignores: ['**/dist/**', '**/node_modules/**', 'packages/protocol/src/client-methods.ts', 'coverage/**', '.oj-demo/**'],
+    ignores: ['**/dist/**', '**/node_modules/**', 'packages/protocol/src/client-methods.ts', 'coverage/**', '.oj-demo/**', 'packages/cli/.probe/**'],
   },
   {
     files: ['**/*.ts'],
-    extends: [js.configs.recommended, ...tseslint.configs.recommended],
+    extends: [js.configs.recommended, tseslint.configs.recommended],
     languageOptions: {
       parserOptions: {
         project: './tsconfig.lint.json',
@@ -40,7 +41,11 @@ export default tseslint.config(
     files: ['**/*.mjs', '**/*.cjs', '**/*.js'],
     extends: [js.configs.recommended],
     languageOptions: {
-      globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', URL: 'readonly', module: 'writable', require: 'readonly', __dirname: 'readonly', AbortController: 'readonly', performance: 'readonly', fetch: 'readonly', TextDecoder: 'readonly', TextEncoder: 'readonly', setImmediate: 'readonly', queueMicrotask: 'readonly', structuredClone: 'readonly' },
+      // Node's globals, for the scripts and bins (plain JavaScript).
+      globals: {
+        ...Object.fromEntries(['process', 'console', 'Buffer', 'URL', 'AbortController', 'TextDecoder', 'TextEncoder', 'performance', 'fetch', 'structuredClone', 'queueMicrotask', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'require', '__dirname'].map((name) => [name, 'readonly'])),
+        module: 'writable',
+      },
     },
     rules: {
       'no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true }],
