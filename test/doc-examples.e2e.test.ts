@@ -65,7 +65,7 @@ describe('documentation examples', () => {
           out = execFileSync('bash', ['-c', line], { cwd: dir, env, encoding: 'utf8', timeout: 30_000, stdio: 'pipe' });
         } catch (err) {
           const e = err as { status: number; stdout: string; stderr: string };
-          throw new Error(`"${line}" failed (${e.status}):\n${e.stdout}\n${e.stderr}`);
+          throw new Error(`"${line}" failed (${e.status}):\n${e.stdout}\n${e.stderr}`, { cause: err });
         }
         expect(out, line).toBeDefined();
       }

@@ -9,7 +9,7 @@ import { formatTable } from '../output/table.js';
 import { formatAgo, formatDuration } from '../output/time.js';
 import { followPipeline } from './pipeline-follow.js';
 import { checkLimit } from './limit-option.js';
-import { DEFAULT_LIMIT, listPipelines, lookInAllProjects, scope, split, statusText } from './pipeline-list.js';
+import { DEFAULT_LIMIT, listPipelines, lookInAllProjects, scope, statusText } from './pipeline-list.js';
 import { withDaemon } from './run-command.js';
 
 export function pipelineCommands(y: Argv): Argv {

@@ -11,6 +11,5 @@ export function formatTable(headers: string[], rows: string[][]): string {
 }
 
 function visibleLength(s: string): number {
-  // eslint-disable-next-line no-control-regex
   return s.replace(/\x1b\[[0-9;]*m/g, '').length;
 }

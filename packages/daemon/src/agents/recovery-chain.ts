@@ -4,7 +4,7 @@
  * returns the action to take now, honouring the `:N` counts, or null once the
  * chain is exhausted. The stepping rule itself is coordination's `takeStep`.
  */
-import { START, takeStep, type ChainProgress } from '../coordination/chain-cursor.js';
+import { START, takeStep, type ChainProgress } from '../core/chain-cursor.js';
 
 export interface ChainStepLike {
   action: string;

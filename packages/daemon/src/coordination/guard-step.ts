@@ -19,7 +19,7 @@ import type { EventLog } from '../events/event-log.js';
 import type { Guard } from '../runbook/model.js';
 import type { GuardStage, GuardStore, GuardWaitRow } from '../storage/guard-store.js';
 import type { Storage } from '../storage/storage.js';
-import { parseProgress, takeStep } from './chain-cursor.js';
+import { parseProgress, takeStep } from '../core/chain-cursor.js';
 import { formatMs, runStepShell } from './step-shell.js';
 
 export interface GuardDeps {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fitsNow, grantable, nextAttention, staleness } from './holds.js';
-import { takeStep, parseProgress } from './chain-cursor.js';
+import { takeStep, parseProgress } from '../core/chain-cursor.js';
 
 const w = (holder: string, weight = 1) => ({ holder, weight });
 

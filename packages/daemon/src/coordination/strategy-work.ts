@@ -18,7 +18,7 @@ import type { EventLog } from '../events/event-log.js';
 import type { Attempt, Strategy } from '../runbook/model.js';
 import type { Storage } from '../storage/storage.js';
 import type { StrategyRunRow, StrategyStore } from '../storage/strategy-store.js';
-import { parseProgress, takeStep } from './chain-cursor.js';
+import { parseProgress, takeStep } from '../core/chain-cursor.js';
 import { runStepShell } from './step-shell.js';
 
 /** Runs an `{ agent = "x" }` attempt; supplied by the agents capability. */

@@ -1,7 +1,7 @@
 /** Turns a resolved runbook pipeline into the definition the engine snapshots and runs. */
 import type { OnFail as ModelOnFail, Pipeline } from '../runbook/model.js';
-import type { PipelineDefinition } from './pipeline-definition.js';
-import type { OnFail } from './pipeline-state.js';
+import type { PipelineDefinition } from '../core/pipeline-definition.js';
+import type { OnFail } from '../core/pipeline-state.js';
 
 function onFail(f: ModelOnFail | null): OnFail | undefined {
   if (!f) return undefined;

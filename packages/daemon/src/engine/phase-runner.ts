@@ -4,8 +4,8 @@
  * always releasing what it acquired. Reports waiting/running as it goes and
  * resolves with the outcome; `stop()` ends it early.
  */
-import type { WaitReason } from './pipeline-state.js';
-import type { PhaseDefinition } from './pipeline-definition.js';
+import type { WaitReason } from '../core/pipeline-state.js';
+import type { PhaseDefinition } from '../core/pipeline-definition.js';
 import type { PipelineRecord } from '../storage/pipeline-store.js';
 
 export interface PhaseOutcome {

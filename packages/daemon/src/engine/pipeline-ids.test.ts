@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { registerSecretEnv } from '../log/redact.js';
-import { allocateId, baseId, highestNumber, idWithNumber, inputHash, numberOfId, type IdCounter } from './pipeline-ids.js';
+import { allocateId, highestNumber, idWithNumber, numberOfId, type IdCounter } from '../core/pipeline-id-numbers.js';
+import { baseId, inputHash } from './pipeline-ids.js';
 
 /** An in-memory IdCounter that counts its look-ups. */
 function memoryCounter(ids: string[] = []) {

@@ -19,7 +19,7 @@ import { interpolateShell } from '../runbook/shell-interpolate.js';
 import { interpolateText, resolveDefaults } from '../runbook/text-interpolate.js';
 import type { PipelineRecord } from '../storage/pipeline-store.js';
 import type { CreatePipeline, EngineServices, PhaseIo } from './pipeline-engine.js';
-import type { PhaseDefinition } from './pipeline-definition.js';
+import type { PhaseDefinition } from '../core/pipeline-definition.js';
 import { PhaseFailure, runPhase, type PhaseOutcome, type PhaseRunContext, type PhaseStep, type PhaseSteps } from './phase-runner.js';
 
 /** What the runtime needs to know about a project's current runbooks. */

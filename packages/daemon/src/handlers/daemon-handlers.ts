@@ -1,6 +1,6 @@
 /** daemon.* methods. */
 import { DaemonMethods, ErrorCode, OJ_VERSION, OjError, PROTOCOL_VERSION } from '@oj/protocol';
-import type { DaemonContext } from '../main/daemon-context.js';
+import type { DaemonContext } from './daemon-context.js';
 import type { RpcRouter } from '../rpc/rpc-router.js';
 
 export function registerDaemonHandlers(router: RpcRouter, d: DaemonContext): void {

@@ -1,6 +1,6 @@
 /** events.* methods: emit, list, follow/unfollow (notifications on the connection). */
 import { EventMethods, OjError, type EventRecord, type JsonValue } from '@oj/protocol';
-import type { DaemonContext } from '../main/daemon-context.js';
+import type { DaemonContext } from './daemon-context.js';
 import type { RpcRouter } from '../rpc/rpc-router.js';
 
 /** Backlog events read and sent per step of a follow. */

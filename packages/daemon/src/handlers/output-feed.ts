@@ -26,7 +26,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { PipelineMethods, type PipelineUpdate } from '@oj/protocol';
 import type { Logger } from 'winston';
 import { watchDir, type DirWatch } from '../adapters/dir-watch.js';
-import { TERMINAL, type PipelineStatus } from '../engine/pipeline-state.js';
+import { TERMINAL, type PipelineStatus } from '../core/pipeline-state.js';
 import type { ConnectionContext } from '../rpc/connection-context.js';
 import type { Storage } from '../storage/storage.js';
 import { toPipelineInfo } from '../storage/pipeline-store.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { OjError, PipelineMethods, type PipelineStatusName } from '@oj/protocol';
 import { setLongTimeout, type LongTimer } from '../adapters/long-timer.js';
 import type { PipelineEngine } from '../engine/pipeline-engine.js';
-import { TERMINAL, type PipelineStatus } from '../engine/pipeline-state.js';
+import { TERMINAL, type PipelineStatus } from '../core/pipeline-state.js';
 import type { EventLog } from '../events/event-log.js';
 import type { RpcRouter } from '../rpc/rpc-router.js';
 import { redactValue } from '../log/redact.js';

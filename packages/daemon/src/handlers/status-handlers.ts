@@ -1,16 +1,20 @@
 /** status.overview: one answer to "what is running, what is stuck, what needs me". */
 import { SessionMethods, StatusMethods, type OverviewSection, type SessionInfo } from '@oj/protocol';
 import type { RpcRouter } from '../rpc/rpc-router.js';
-import type { Capability } from '../main/wiring.js';
-import type { DaemonContext } from '../main/daemon-context.js';
+import type { DaemonContext } from './daemon-context.js';
 import type { ProjectRegistry } from '../projects/project-registry.js';
 import { toPipelineInfo } from '../storage/pipeline-store.js';
+
+/** What a capability (main/wiring.ts) adds to the overview: its sections, for one project or all. */
+export interface OverviewSource {
+  overview?(project: string | undefined): Record<string, OverviewSection>;
+}
 
 export function registerStatusHandlers(
   router: RpcRouter,
   d: DaemonContext,
   projects: ProjectRegistry,
-  capabilities: () => Capability[],
+  capabilities: () => OverviewSource[],
   sessions: (project: string | undefined) => SessionInfo[],
 ): void {
   void SessionMethods;

@@ -32,7 +32,7 @@ import { SocketServer } from '../rpc/socket-server.js';
 import { createProcessSpawner, processSpawner, useProcessSpawner } from '../spawner/process-spawner.js';
 import { Storage } from '../storage/storage.js';
 import { StrategyStore } from '../storage/strategy-store.js';
-import type { DaemonContext } from './daemon-context.js';
+import type { DaemonContext } from '../handlers/daemon-context.js';
 import { PidLock } from './pid-lock.js';
 import { awaitPreviousSpawner, recordSpawner } from '../spawner/previous-spawner.js';
 

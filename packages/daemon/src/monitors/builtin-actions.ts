@@ -18,7 +18,7 @@ import {
 import { rollbackWorkTree } from '../adapters/git-rollback.js';
 import { DEFAULT_NUDGE } from '../agents/agent-phase.js';
 import type { PipelineEngine } from '../engine/pipeline-engine.js';
-import { TERMINAL } from '../engine/pipeline-state.js';
+import { TERMINAL } from '../core/pipeline-state.js';
 import type { EventLog } from '../events/event-log.js';
 import type { Storage } from '../storage/storage.js';
 import { StrategyStore } from '../storage/strategy-store.js';

@@ -9,7 +9,7 @@ import { OjError, type CronMethods } from '@oj/protocol';
 import type { Logger } from 'winston';
 import { CronBusyError, step, type CronEffect, type CronLive, type CronSlotEvent, type CronSlotState, type SkipRun } from '../core/cron/index.js';
 import type { PipelineEngine } from '../engine/pipeline-engine.js';
-import { TERMINAL } from '../engine/pipeline-state.js';
+import { TERMINAL } from '../core/pipeline-state.js';
 import type { EventLog } from '../events/event-log.js';
 import type { ProjectRegistry } from '../projects/project-registry.js';
 import type { Cron } from '../runbook/model.js';

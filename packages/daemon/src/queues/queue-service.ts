@@ -15,13 +15,13 @@
  * - Retention: one timer for the earliest `expires_at`; dead and finished
  *   items are deleted once it passes.
  */
-import { ErrorCode, OjError, QueueMethods, type JsonValue } from '@oj/protocol';
+import { ErrorCode, OjError, type QueueMethods, type JsonValue } from '@oj/protocol';
 import type { Logger } from 'winston';
 import { setLongTimeout, type LongTimer } from '../adapters/long-timer.js';
 import { runShell } from '../adapters/shell-runner.js';
 import { definitionFromModel } from '../engine/definition-from-model.js';
 import type { PipelineEngine } from '../engine/pipeline-engine.js';
-import { TERMINAL } from '../engine/pipeline-state.js';
+import { TERMINAL } from '../core/pipeline-state.js';
 import type { EventLog } from '../events/event-log.js';
 import type { ProjectRegistry } from '../projects/project-registry.js';
 import { bindItemToInputs, createContext, interpolateShell } from '../runbook/index.js';
@@ -32,7 +32,7 @@ import type { Storage } from '../storage/storage.js';
 import { appendLog, childEnv, logFileFor, runHooks, type ShellHost } from './child-env.js';
 import { planExhaust } from './exhaust.js';
 import { requireFind, tryFind } from './lookup.js';
-import { orderClause, type OrderClause } from './queue-order.js';
+import { orderClause, type OrderClause } from '../storage/queue-order.js';
 import { parseSourceOutput } from './source-items.js';
 
 type ItemInfo = QueueMethods.QueueItemInfo;

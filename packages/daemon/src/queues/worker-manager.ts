@@ -10,7 +10,7 @@
  * it holds across restarts. Started/stopped is persisted; started workers
  * resume when the daemon starts.
  */
-import { OjError, type WorkerMethods } from '@oj/protocol';
+import type { WorkerMethods } from '@oj/protocol';
 import type { Logger } from 'winston';
 import { setLongTimeout, type LongTimer } from '../adapters/long-timer.js';
 import type { PipelineEngine } from '../engine/pipeline-engine.js';

@@ -5,7 +5,7 @@
  * available to the prompt under the input's name. Inputs run in order and a
  * later source may use an earlier input's value.
  */
-import { type InterpolationContext } from './interpolation-context.js';
+import type { InterpolationContext } from './interpolation-context.js';
 import type { AgentInput } from './model.js';
 import { interpolateShell } from './shell-interpolate.js';
 

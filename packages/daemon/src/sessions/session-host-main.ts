@@ -91,7 +91,7 @@ function readSpec(paths: SessionPaths): SessionHostMethods.SessionSpec {
   try {
     raw = JSON.parse(readFileSync(paths.spec, 'utf8'));
   } catch (error) {
-    throw new Error(`cannot read ${paths.spec}: ${(error as Error).message}`);
+    throw new Error(`cannot read ${paths.spec}: ${(error as Error).message}`, { cause: error });
   }
   const parsed = SessionHostMethods.SessionSpec.safeParse(raw);
   if (!parsed.success) {

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { allocateId } from '../engine/pipeline-ids.js';
-import { newPipelineState } from '../engine/pipeline-state.js';
+import { allocateId } from '../core/pipeline-id-numbers.js';
+import { newPipelineState } from '../core/pipeline-state.js';
 import { Storage } from './storage.js';
 
 let dir: string;

@@ -1,5 +1,5 @@
-/** Pipeline id counters (see engine/pipeline-ids.ts): a constant number of indexed queries per new id. */
-import { highestNumber, type IdCounter } from '../engine/pipeline-ids.js';
+/** Pipeline id counters (see core/pipeline-id-numbers.ts): a constant number of indexed queries per new id. */
+import { highestNumber, type IdCounter } from '../core/pipeline-id-numbers.js';
 import type { OpenedDatabase } from './database.js';
 import { sql } from './kysely.js';
 

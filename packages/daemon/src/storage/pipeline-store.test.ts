@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { newPipelineState, type PipelineStatus } from '../engine/pipeline-state.js';
+import { newPipelineState, type PipelineStatus } from '../core/pipeline-state.js';
 import { openDatabase, type OpenedDatabase } from './database.js';
 import { PipelineStore } from './pipeline-store.js';
 

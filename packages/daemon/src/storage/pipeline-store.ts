@@ -1,8 +1,8 @@
 /** Pipelines, their phase runs and checkpoints. */
 import type { CheckpointInfo, JsonValue, PhaseRunInfo, PipelineInfo, PipelineStatusName } from '@oj/protocol';
 import type { SelectQueryBuilder } from 'kysely';
-import type { PipelineDefinition } from '../engine/pipeline-definition.js';
-import type { PipelineState, WaitReason } from '../engine/pipeline-state.js';
+import type { PipelineDefinition } from '../core/pipeline-definition.js';
+import type { PipelineState, WaitReason } from '../core/pipeline-state.js';
 import { redactValue } from '../log/redact.js';
 import { sql } from './kysely.js';
 import type { OpenedDatabase } from './database.js';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { orderClause } from '../queues/queue-order.js';
+import { orderClause } from './queue-order.js';
 import { openDatabase, type OpenedDatabase } from './database.js';
 import { QueueStore } from './queue-store.js';
 

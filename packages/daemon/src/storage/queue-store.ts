@@ -6,7 +6,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Selectable } from 'kysely';
 import { sql } from './kysely.js';
-import type { OrderClause } from '../queues/queue-order.js';
+import type { OrderClause } from './queue-order.js';
 import type { OpenedDatabase } from './database.js';
 import type { QueueAttemptsTable, QueueItemsTable } from './schema-queues.js';
 

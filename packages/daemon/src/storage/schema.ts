@@ -54,7 +54,7 @@ export interface PipelinesTable {
   session: string | null;
 }
 
-/** The last number handed out per pipeline id base (schema version 10; see engine/pipeline-ids.ts). */
+/** The last number handed out per pipeline id base (schema version 10; see core/pipeline-id-numbers.ts). */
 export interface PipelineIdCountersTable {
   base: string;
   last: number;

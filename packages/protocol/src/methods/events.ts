@@ -8,14 +8,14 @@ export const eventName = z
   .string()
   .min(1)
   .max(200)
-  .regex(/^[A-Za-z0-9_.:\/-]+$/, 'event names use letters, digits and : _ . - /');
+  .regex(/^[A-Za-z0-9_.:/-]+$/, 'event names use letters, digits and : _ . - /');
 
 /** A name filter: an event name where `*` matches any run of characters. */
 export const eventPattern = z
   .string()
   .min(1)
   .max(200)
-  .regex(/^[A-Za-z0-9_.:\/*-]+$/, 'patterns use letters, digits, : _ . - / and *');
+  .regex(/^[A-Za-z0-9_.:/*-]+$/, 'patterns use letters, digits, : _ . - / and *');
 
 const jsonValue: z.ZodType<unknown> = z.unknown();
 

@@ -9,7 +9,7 @@
  * priority first: a bare `priority` with no direction sorts descending.
  */
 import type { RawBuilder } from 'kysely';
-import { sql } from '../storage/kysely.js';
+import { sql } from './kysely.js';
 import type { OrderTerm } from '../runbook/model.js';
 
 export interface OrderClause {

@@ -1,0 +1,95 @@
+/**
+ * `npm run lint` holds the layers (issue 17): the project's dependency-cruiser
+ * config finds each broken rule in a fixture tree, and the file-size check
+ * finds a file over the limit and a stale exception.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '..');
+const fixture = join(root, 'test', 'fixtures', 'layers');
+
+interface Violation {
+  from: string;
+  to: string;
+  rule: { name: string };
+}
+
+const depcruise = (outputType: 'json' | 'err') =>
+  spawnSync(
+    process.execPath,
+    [join(root, 'node_modules', 'dependency-cruiser', 'bin', 'dependency-cruise.mjs'), '--config', join(root, '.dependency-cruiser.cjs'), '--output-type', outputType, 'packages'],
+    { cwd: fixture, encoding: 'utf8' },
+  );
+
+function violations(): Violation[] {
+  const r = depcruise('json');
+  if (!r.stdout) throw new Error(`depcruise printed nothing (status ${r.status}): ${r.stderr}`);
+  return (JSON.parse(r.stdout) as { summary: { violations: Violation[] } }).summary.violations;
+}
+
+describe('layer rules (.dependency-cruiser.cjs)', () => {
+  it('reports each broken rule of the fixture, and nothing in the allowed imports', () => {
+    const found = violations();
+    const D = 'packages/daemon/src/';
+    const edges = found
+      .filter((v) => v.rule.name !== 'no-folder-cycle')
+      .map((v) => `${v.rule.name}: ${v.from.replace(D, '')} -> ${v.to.replace(D, '')}`)
+      .sort();
+    expect(edges).toEqual([
+      'core-no-node: core/reads-file.ts -> fs',
+      'core-only-core-and-protocol: core/reaches-storage.ts -> storage/store.ts',
+      'handlers-not-main: handlers/handler.ts -> main/context.ts',
+      'storage-below-services: storage/store.ts -> engine/engine.ts',
+    ]);
+    const cycles = new Set(found.filter((v) => v.rule.name === 'no-folder-cycle').map((v) => [v.from, v.to].map((p) => p.replace(D, '')).sort().join(' <-> ')));
+    expect([...cycles].sort()).toEqual(['engine <-> storage', 'handlers <-> main']);
+  });
+
+  it('fails the lint run (the exit status CI sees)', () => {
+    const r = depcruise('err');
+    expect(r.stdout).toContain('error core-no-node: packages/daemon/src/core/reads-file.ts');
+    expect(r.status).not.toBe(0);
+  });
+});
+
+describe('file sizes (scripts/lint/file-size.mjs)', () => {
+  let dir: string | undefined;
+  afterEach(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    dir = undefined;
+  });
+
+  const check = (files: Record<string, number>) => {
+    dir = mkdtempSync(join(tmpdir(), 'oj-file-size-'));
+    for (const [path, lines] of Object.entries(files)) {
+      mkdirSync(join(dir, path, '..'), { recursive: true });
+      writeFileSync(join(dir, path), '// line\n'.repeat(lines));
+    }
+    return spawnSync(process.execPath, [join(root, 'scripts', 'lint', 'file-size.mjs'), dir], { encoding: 'utf8' });
+  };
+
+  it('passes on the repository itself', () => {
+    const r = spawnSync(process.execPath, [join(root, 'scripts', 'lint', 'file-size.mjs')], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  it('fails on a new file over 500 lines, a known one that grew, and a known one back under the limit', () => {
+    const r = check({
+      'packages/daemon/src/core/big.ts': 501,
+      'packages/daemon/src/core/fine.ts': 500,
+      'packages/daemon/src/queues/queue-service.ts': 2000,
+      'packages/daemon/src/monitors/monitor-runner.ts': 300,
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('packages/daemon/src/core/big.ts: 501 lines, over 500');
+    expect(r.stderr).not.toContain('fine.ts');
+    expect(r.stderr).toMatch(/queue-service\.ts: 2000 lines, grew past/);
+    expect(r.stderr).toMatch(/monitor-runner\.ts: 300 lines, now within 500: remove it/);
+    expect(r.stderr).toMatch(/resource-coordinator\.ts: listed in KNOWN but gone/);
+  });
+});
