@@ -26,8 +26,16 @@ module.exports = {
       name: 'core-only-core-and-protocol',
       comment: 'core/ imports nothing outside core/ except @oj/protocol (types and pure helpers).',
       severity: 'error',
-      from: { path: `${D}core/` },
+      // Its unit tests may use the test runner (and nothing else from outside).
+      from: { path: `${D}core/`, pathNot: '\\.test\\.ts$' },
       to: { pathNot: [`${D}core/`, '^packages/protocol/src/'], dependencyTypesNot: ['core'] },
+    },
+    {
+      name: 'core-tests-only-core-protocol-vitest',
+      comment: "core/'s unit tests import core/, @oj/protocol and vitest only.",
+      severity: 'error',
+      from: { path: `${D}core/.*\\.test\\.ts$` },
+      to: { pathNot: [`${D}core/`, '^packages/protocol/src/', '^node_modules/vitest/', '^test/helpers/prng\\.ts$'] },
     },
     {
       name: 'storage-below-services',

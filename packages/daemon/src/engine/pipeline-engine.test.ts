@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import winston from 'winston';
 import { EventLog } from '../events/event-log.js';
 import { Storage } from '../storage/storage.js';
-import type { PipelineDefinition } from './pipeline-definition.js';
+import type { PipelineDefinition } from '../core/pipeline-definition.js';
 import { PipelineEngine, type CreatePipeline } from './pipeline-engine.js';
 import type { PhaseOutcome } from './phase-runner.js';
 
