@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createQueryBuilder } from '../storage/query-runner.js';
-import { effectiveTerms, jsonPath, orderClause } from './queue-order.js';
+import { effectiveTerms, jsonPath } from '../core/queue/order.js';
+import { createQueryBuilder } from './query-runner.js';
+import { orderClause } from './queue-order.js';
 
 function compile(text: string, terms: { field: string; direction: 'asc' | 'desc' }[]) {
   const db = createQueryBuilder();
