@@ -59,8 +59,7 @@ export interface QueueSourcesTable {
 export interface WorkersTable {
   project: string;
   name: string;
-  /** started | stopped */
-  status: string;
+  status: 'started' | 'stopped';
   changed_at: number;
   /** When the worker last found nothing to do (null while busy). */
   idle_since: number | null;
