@@ -112,7 +112,15 @@ describe('fail', () => {
     expect(t.events).toEqual([
       { name: 'queue:item:failed', subject: 'b1', data: { queue: 'bugs', id: 'b1', attempt: 1, failures: 1, maxRetries: 2, error: 'boom', willRetry: true } },
     ]);
-    expect(t.effects).toEqual([{ type: 'notify', reason: 'released', worker: 'fixer' }]);
+    expect(t.effects).toEqual([
+      { type: 'notify', reason: 'released', worker: 'fixer' },
+      // The attempt is over: the pipeline holding it does not run on beside the retry.
+      { type: 'cancelPipeline', pipeline: 'pl-1', reason: 'item bugs/b1 failed: boom' },
+    ]);
+  });
+
+  it('an item a script holds has no pipeline to cancel', () => {
+    expect(kinds(step(takenByScript(), { type: 'fail', error: 'boom', outcome: 'failed' }))).toEqual(['notify']);
   });
 
   it('a timed-out attempt says so', () => {
@@ -130,6 +138,7 @@ describe('fail', () => {
     expect(t.effects).toEqual([
       { type: 'armRetention', at: 5000 + 604_800_000 },
       { type: 'notify', reason: 'finished', worker: 'fixer' },
+      { type: 'cancelPipeline', pipeline: 'pl-1', reason: 'item bugs/b1 failed: boom' },
     ]);
   });
 
@@ -156,7 +165,7 @@ describe('fail', () => {
     expect(again.state).toMatchObject({ status: 'pending', failures: 0, attempts: 1, error: 'e', expiresAt: null, takenBy: null });
     expect(names(again)).toEqual(['queue:item:failed', 'queue:item:requeued']);
     expect(again.events[1]!.data).toEqual({ queue: 'bugs', id: 'b1', reason: 'on_exhaust' });
-    expect(again.effects).toEqual([{ type: 'notify', reason: 'released', worker: 'fixer' }]);
+    expect(kinds(again)).toEqual(['notify', 'cancelPipeline']);
   });
 
   it('runbook actions of on_exhaust run after commit; steps meaningless for an item are logged', () => {

@@ -69,6 +69,8 @@ export function stepItem(item: QueueItem, s: ItemSettings, e: ItemEvent, now: nu
         );
       }
       failAttempt(t, e.error, e.outcome);
+      // The attempt is over: a pipeline still working the item must not run on beside the retry.
+      t.cancelHolder(`failed: ${e.error}`);
       break;
     case 'pipelineEnded':
       if (!heldBy(item, e.pipeline, e.attempt)) {
