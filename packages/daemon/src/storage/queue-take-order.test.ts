@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { prng as random } from '../../../../test/helpers/prng.js';
 import { stepItem } from '../core/queue/item-machine.js';
 import type { ItemSettings } from '../core/queue/item.js';
 import { compareItems, type OrderTerm } from '../core/queue/order.js';
@@ -15,23 +16,11 @@ import { changedColumns, toQueueItem } from './queue-item-row.js';
 import { orderClause } from './queue-order.js';
 import { QueueStore, type QueueItemRow } from './queue-store.js';
 
-function random(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return { int: (n: number) => Math.floor(next() * n), pick: <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]!, chance: (p: number) => next() < p };
-}
-
 type Rng = ReturnType<typeof random>;
 
 /** A field value of any JSON type, or missing (undefined). */
 function value(r: Rng): unknown {
-  switch (r.int(9)) {
+  switch (r.int(0, 8)) {
     case 0:
       return undefined;
     case 1:
@@ -39,16 +28,16 @@ function value(r: Rng): unknown {
     case 2:
       return r.chance(0.5);
     case 3:
-      return r.int(5) - 2 + (r.chance(0.3) ? 0.5 : 0);
+      return r.int(0, 4) - 2 + (r.chance(0.3) ? 0.5 : 0);
     case 4:
     case 5:
-      return r.int(4);
+      return r.int(0, 3);
     case 6:
       return r.pick(['', 'a', 'B', 'ab', 'é', 'z', '10', '9', 'Ω', '😀']);
     case 7:
       return r.pick([[1], { x: 1 }, []]);
     default:
-      return r.int(3);
+      return r.int(0, 2);
   }
 }
 
@@ -86,7 +75,7 @@ describe('take order (real SQLite against core/queue/order.ts)', () => {
       const queue = `q${seed}`;
       const [text, terms] = r.pick(ORDERS);
       const clause = orderClause(text, terms);
-      const n = 5 + r.int(20);
+      const n = 5 + r.int(0, 19);
       for (let i = 0; i < n; i++) {
         const data: Record<string, unknown> = {};
         for (const f of ['priority', 'rank']) {
@@ -94,7 +83,7 @@ describe('take order (real SQLite against core/queue/order.ts)', () => {
           if (v !== undefined) data[f] = v;
         }
         if (r.chance(0.6)) data.bug = r.chance(0.8) ? { severity: value(r) } : value(r);
-        store.insert({ project: '/p', queue, id: null, data, origin: 'added', now: 1000 + r.int(4) * 100, seenPull: null });
+        store.insert({ project: '/p', queue, id: null, data, origin: 'added', now: 1000 + r.int(0, 3) * 100, seenPull: null });
       }
       let now = 10_000;
       for (;;) {

@@ -5,26 +5,10 @@
  * and step, so it replays exactly.
  */
 import { describe, expect, it } from 'vitest';
+import { prng as random } from '../../../../../test/helpers/prng.js';
 import type { ExhaustStep } from './exhaust.js';
 import { stepItem } from './item-machine.js';
 import { ItemRejected, type ItemEvent, type ItemSettings, type ItemTransition, type QueueItem } from './item.js';
-
-/** mulberry32: a small seeded generator. */
-function random(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return {
-    int: (n: number) => Math.floor(next() * n),
-    pick: <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]!,
-    chance: (p: number) => next() < p,
-  };
-}
 
 const builtin = (action: string): ExhaustStep => ({ text: action, action, id: null, builtin: true });
 const CHAINS: ExhaustStep[][] = [[], [builtin('dead')], [builtin('escalate')], [builtin('abandon')], [builtin('requeue')], [builtin('escalate'), builtin('requeue')]];
@@ -58,8 +42,8 @@ function newItem(id: string): QueueItem {
 function randomEvent(r: ReturnType<typeof random>, item: QueueItem, pipelines: string[]): ItemEvent {
   const holder = item.takenBy ?? r.pick(['cli', ...pipelines]);
   const someone = r.chance(0.7) ? holder : r.pick(['cli', 'x', ...pipelines]);
-  const attempt = r.chance(0.7) ? item.attempts : item.attempts + r.int(3) - 1;
-  switch (r.int(12)) {
+  const attempt = r.chance(0.7) ? item.attempts : item.attempts + r.int(0, 2) - 1;
+  switch (r.int(0, 11)) {
     case 0:
     case 1: {
       const pipeline = `pl-${pipelines.length + 1}`;
@@ -160,7 +144,7 @@ describe('item lifecycle properties (seeded random walks)', () => {
     for (let seed = 1; seed <= 300; seed++) {
       const r = random(seed);
       const s: ItemSettings = {
-        maxRetries: r.int(4),
+        maxRetries: r.int(0, 3),
         visibilityTimeout: { text: '10m', ms: 600_000 },
         retention: { text: '1d', ms: 86_400_000 },
         onExhaust: r.pick(CHAINS),
@@ -170,7 +154,7 @@ describe('item lifecycle properties (seeded random walks)', () => {
       let now = 1;
       for (let i = 0; i < 200; i++) {
         if (sim.removed) sim = { item: newItem(`a${i}`), running: null, removed: false };
-        now += r.int(400_000);
+        now += r.int(0, 399_999);
         const e = randomEvent(r, sim.item, pipelines);
         let t: ItemTransition | null = null;
         try {
@@ -193,7 +177,7 @@ describe('item lifecycle properties (seeded random walks)', () => {
   it('an item with retries left is never lost: enough failures always end in dead, abandoned or pending again', () => {
     for (let seed = 1; seed <= 50; seed++) {
       const r = random(seed);
-      const s: ItemSettings = { maxRetries: r.int(5), visibilityTimeout: { text: '1m', ms: 60_000 }, retention: { text: '1d', ms: 86_400_000 }, onExhaust: r.pick(CHAINS) };
+      const s: ItemSettings = { maxRetries: r.int(0, 4), visibilityTimeout: { text: '1m', ms: 60_000 }, retention: { text: '1d', ms: 86_400_000 }, onExhaust: r.pick(CHAINS) };
       let item = newItem('x');
       for (let i = 0; i <= s.maxRetries; i++) {
         item = stepItem(item, s, { type: 'take', by: `pl-${i}`, worker: 'w' }, i * 10).state;
