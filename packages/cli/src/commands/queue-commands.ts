@@ -162,7 +162,7 @@ export function queueCommands(y: Argv): Argv {
     )
     .command(
       'fail <queue> <id>',
-      'Mark an item failed (retried until max_retries, then on_exhaust)',
+      'Mark an item failed (retried until max_retries, then on_exhaust; a pipeline holding it is cancelled)',
       (a) => itemArgs(a).option('error', { alias: 'e', type: 'string', describe: 'what went wrong' }),
       (argv) => act(argv, (conn, p) => conn.call(QueueMethods.Fail, { ...p, ...(argv.error !== undefined ? { error: argv.error } : {}) })),
     )

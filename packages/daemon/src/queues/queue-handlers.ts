@@ -2,7 +2,8 @@
 import { CronMethods, QueueMethods, WorkerMethods } from '@oj/protocol';
 import type { RpcRouter } from '../rpc/rpc-router.js';
 import type { CronScheduler } from './cron-scheduler.js';
-import { toItemInfo, type QueueService } from './queue-service.js';
+import { toItemInfo } from './item-info.js';
+import type { QueueService } from './queue-service.js';
 import type { WorkerManager } from './worker-manager.js';
 
 export function registerQueueHandlers(router: RpcRouter, queues: QueueService): void {

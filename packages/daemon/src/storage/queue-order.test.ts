@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createQueryBuilder } from '../storage/query-runner.js';
-import { effectiveTerms, jsonPath, orderClause } from './queue-order.js';
+import { createQueryBuilder } from './query-runner.js';
+import { orderClause } from './queue-order.js';
 
 function compile(text: string, terms: { field: string; direction: 'asc' | 'desc' }[]) {
   const db = createQueryBuilder();
@@ -10,11 +10,6 @@ function compile(text: string, terms: { field: string; direction: 'asc' | 'desc'
 }
 
 describe('queue order', () => {
-  it('a bare "priority" means highest first', () => {
-    expect(effectiveTerms('priority', [{ field: 'priority', direction: 'asc' }])).toEqual([{ field: 'priority', direction: 'desc' }]);
-    expect(effectiveTerms('priority ASC', [{ field: 'priority', direction: 'asc' }])).toEqual([{ field: 'priority', direction: 'asc' }]);
-  });
-
   it('binds field paths as parameters: nothing from the runbook enters the SQL text', () => {
     const q = compile('priority DESC, created_at ASC', [
       { field: 'priority', direction: 'desc' },
@@ -30,10 +25,5 @@ describe('queue order', () => {
     expect(c.sql).toBe('(json_extract(data, ?) IS NULL) ASC, json_extract(data, ?) DESC, created_at ASC, seq ASC');
     expect(c.params).toEqual(['$."priority"', '$."priority"']);
     expect(orderClause('created_at ASC', [{ field: 'created_at', direction: 'asc' }]).sql).toBe('created_at ASC, created_at ASC, seq ASC');
-  });
-
-  it('nested fields become nested paths; anything else is refused', () => {
-    expect(jsonPath('bug.severity')).toBe('$."bug"."severity"');
-    expect(() => jsonPath('x") --')).toThrow(/not an item field/);
   });
 });

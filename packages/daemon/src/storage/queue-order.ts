@@ -1,16 +1,11 @@
 /**
- * How a queue's `order` becomes SQL. Field names come from the runbook, so
- * they never enter the SQL text: each term is `json_extract(data, ?)` with
- * the JSON path bound as a parameter. Items missing a field sort after items
- * that have it, in either direction; ties are broken by created_at, then by
- * insertion order.
- *
- * `order = "priority"` (the concept document's spelling) means highest
- * priority first: a bare `priority` with no direction sorts descending.
+ * How a queue's `order` (core/queue/order.ts states the rule) becomes SQL.
+ * Field names come from the runbook, so they never enter the SQL text: each
+ * term is `json_extract(data, ?)` with the JSON path bound as a parameter.
  */
 import type { RawBuilder } from 'kysely';
+import { effectiveTerms, jsonPath, type OrderTerm } from '../core/queue/order.js';
 import { sql } from './kysely.js';
-import type { OrderTerm } from '../runbook/model.js';
 
 export interface OrderClause {
   /** Expression and direction, in order. */
@@ -18,23 +13,6 @@ export interface OrderClause {
   /** The same as plain SQL (fixed fragments and `?` for the bound paths), for a prepared take statement. */
   sql: string;
   params: string[];
-}
-
-/** The effective terms: applies the bare-`priority` rule. */
-export function effectiveTerms(text: string, terms: readonly OrderTerm[]): OrderTerm[] {
-  const only = terms[0];
-  if (terms.length === 1 && only && only.field === 'priority' && !/\b(asc|desc)\s*$/i.test(text.trim())) {
-    return [{ field: 'priority', direction: 'desc' }];
-  }
-  return [...terms];
-}
-
-/** The JSON path of an item field: `priority` -> `$.priority`, `bug.severity` -> `$.bug.severity`. */
-export function jsonPath(field: string): string {
-  if (!/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(field)) {
-    throw new Error(`not an item field: ${JSON.stringify(field)}`);
-  }
-  return '$.' + field.split('.').map((part) => `"${part}"`).join('.');
 }
 
 /** The ORDER BY terms for a queue's order (the created_at / seq tie-breakers included). */

@@ -2,9 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { orderClause } from './queue-order.js';
+import { stepItem } from '../core/queue/item-machine.js';
+import type { ItemSettings } from '../core/queue/item.js';
 import { openDatabase, type OpenedDatabase } from './database.js';
-import { QueueStore } from './queue-store.js';
+import { changedColumns, toQueueItem } from './queue-item-row.js';
+import { orderClause } from './queue-order.js';
+import { QueueStore, type QueueItemRow } from './queue-store.js';
 
 let dir: string;
 let db: OpenedDatabase;
@@ -21,8 +24,15 @@ afterEach(() => {
 
 const add = (data: Record<string, unknown>, id: string | null = null, now = 1000) =>
   store.insert({ project: '/p', queue: 'q', id, data, origin: 'added', now, seenPull: null });
-const take = (text: string, terms: { field: string; direction: 'asc' | 'desc' }[], now = 2000) =>
-  store.take('/p', 'q', orderClause(text, terms), { takenBy: 't', worker: null, now, visibleAt: now + 100 });
+const settings: ItemSettings = { maxRetries: 1, visibilityTimeout: { text: '100ms', ms: 100 }, retention: { text: '1s', ms: 1000 }, onExhaust: [] };
+/** What the queue service does to take: the next pending row, through the item lifecycle, written back. */
+function take(text: string, terms: { field: string; direction: 'asc' | 'desc' }[], now = 2000): QueueItemRow | undefined {
+  const row = store.nextPending('/p', 'q', orderClause(text, terms));
+  if (!row) return undefined;
+  const t = stepItem(toQueueItem(row), settings, { type: 'take', by: 't', worker: null }, now);
+  store.update(row.seq, changedColumns(row, t.state)!);
+  return store.bySeq(row.seq);
+}
 
 describe('queue store (real SQLite)', () => {
   it('takes in order: priority highest first, missing fields last, then oldest, then insertion order', () => {

@@ -1,13 +1,14 @@
 /**
  * Queue items, their attempts and the source-pull bookkeeping. Plain data
- * access: the semantics (retries, dead letters, visibility) live in
- * queues/queue-service.ts, which calls these inside its transactions.
+ * access: the semantics (retries, dead letters, visibility) are the item
+ * lifecycle's (core/queue), which queues/ applies inside its transactions.
  */
+import type { QueueMethods } from '@oj/protocol';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Selectable } from 'kysely';
 import { sql } from './kysely.js';
-import type { OrderClause } from './queue-order.js';
 import type { OpenedDatabase } from './database.js';
+import type { OrderClause } from './queue-order.js';
 import type { QueueAttemptsTable, QueueItemsTable } from './schema-queues.js';
 
 export type QueueItemRow = Selectable<QueueItemsTable>;
@@ -29,7 +30,7 @@ export interface NewItem {
 export interface ItemFilter {
   project: string;
   queue?: string | undefined;
-  statuses?: readonly string[] | undefined;
+  statuses?: readonly QueueMethods.QueueItemStatus[] | undefined;
   limit?: number | undefined;
 }
 
@@ -149,32 +150,23 @@ export class QueueStore {
   }
 
   /**
-   * Takes the first pending item in queue order: one UPDATE whose WHERE picks
-   * the row, so no two takers can get the same item.
+   * The pending item a take hands out next: the first in queue order (call
+   * inside the write that takes it).
    */
-  take(
-    project: string,
-    queue: string,
-    order: OrderClause,
-    by: { takenBy: string | null; worker: string | null; now: number; visibleAt: number },
-  ): QueueItemRow | undefined {
+  nextPending(project: string, queue: string, order: OrderClause): QueueItemRow | undefined {
     // Prepared once per order (plain SQL: it runs once per item a worker takes). The
     // order's SQL holds only fixed fragments; field paths are bound parameters.
     let stmt = this.takeStatements.get(order.sql);
     if (!stmt) {
       stmt = this.runner.sqlite.prepare(
-        `UPDATE queue_items
-            SET status = 'taken', attempts = attempts + 1, taken_at = ?, taken_by = ?, worker = ?, visible_at = ?, updated_at = ?
-          WHERE seq = (SELECT seq FROM queue_items
-                        WHERE project = ? AND queue = ? AND status = 'pending'
-                        ORDER BY ${order.sql}
-                        LIMIT 1)
-            AND status = 'pending'
-          RETURNING *`,
+        `SELECT * FROM queue_items
+          WHERE project = ? AND queue = ? AND status = 'pending'
+          ORDER BY ${order.sql}
+          LIMIT 1`,
       );
       this.takeStatements.set(order.sql, stmt);
     }
-    return stmt.get(by.now, by.takenBy, by.worker, by.visibleAt, by.now, project, queue, ...order.params) as QueueItemRow | undefined;
+    return stmt.get(project, queue, ...order.params) as QueueItemRow | undefined;
   }
 
   private readonly takeStatements = new Map<string, BetterSqlite3.Statement>();
@@ -310,7 +302,7 @@ export class QueueStore {
   }
 
   /** Deletes items whose retention has passed; returns how many went, by queue. */
-  prune(now: number): { project: string; queue: string; id: string; status: string }[] {
+  prune(now: number): { project: string; queue: string; id: string; status: QueueItemRow['status'] }[] {
     const gone = this.runner.all(
       this.db
         .selectFrom('queue_items')
@@ -335,7 +327,7 @@ export class QueueStore {
     this.runner.run(this.db.insertInto('queue_attempts').values(a));
   }
 
-  endAttempt(itemSeq: number, attempt: number, outcome: string, error: string | null, now: number): void {
+  endAttempt(itemSeq: number, attempt: number, outcome: QueueAttemptRow['outcome'], error: string | null, now: number): void {
     this.runner.run(
       this.db
         .updateTable('queue_attempts')

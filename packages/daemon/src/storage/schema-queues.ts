@@ -1,4 +1,5 @@
 /** Tables of queues, workers and crons (schema version 3). Times are Unix epoch milliseconds. */
+import type { QueueMethods } from '@oj/protocol';
 import type { Generated } from 'kysely';
 
 export interface QueueItemsTable {
@@ -10,10 +11,9 @@ export interface QueueItemsTable {
   id: string;
   /** JSON object: the item's fields, `id` included. */
   data: string;
-  /** pending | taken | completed | dead | abandoned */
-  status: string;
+  status: QueueMethods.QueueItemStatus;
   /** added (oj queue add) | source (pulled from the queue's source command) */
-  origin: string;
+  origin: 'added' | 'source';
   /** Attempts started (takes). */
   attempts: number;
   /** Failed or timed-out attempts since the item was added or last redriven; compared with max_retries. */
@@ -43,8 +43,7 @@ export interface QueueAttemptsTable {
   taken_by: string | null;
   worker: string | null;
   ended_at: number | null;
-  /** running | completed | failed | timed_out | requeued | removed */
-  outcome: string;
+  outcome: QueueMethods.QueueAttemptInfo['outcome'];
   error: string | null;
 }
 
@@ -60,8 +59,7 @@ export interface QueueSourcesTable {
 export interface WorkersTable {
   project: string;
   name: string;
-  /** started | stopped */
-  status: string;
+  status: 'started' | 'stopped';
   changed_at: number;
   /** When the worker last found nothing to do (null while busy). */
   idle_since: number | null;

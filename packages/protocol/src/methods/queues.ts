@@ -118,7 +118,7 @@ export const Complete = method<{ item: QueueItemInfo }>()(
 export const Fail = method<{ item: QueueItemInfo }>()(
   'queues.fail',
   z.object({ project, queue, id, error: z.string().optional() }).strict(),
-  'Mark a taken item failed: retried (pending again) until max_retries, then on_exhaust applies.',
+  'Mark a taken item failed: retried (pending again) until max_retries, then on_exhaust applies. A pipeline holding it is cancelled.',
 );
 
 export const Requeue = method<{ item: QueueItemInfo }>()(

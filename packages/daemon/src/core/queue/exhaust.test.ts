@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { ChainStep } from '../runbook/model.js';
-import { planExhaust } from './exhaust.js';
+import { planExhaust, type ExhaustStep } from './exhaust.js';
 
-const step = (action: string, id: string | null = null): ChainStep => ({ text: action, action, max: null, id, builtin: id === null });
+const step = (action: string, id: string | null = null): ExhaustStep => ({ text: action, action, id, builtin: id === null });
 
 describe('on_exhaust', () => {
   it('defaults to the dead-letter list', () => {

@@ -10,7 +10,17 @@
  * - a runbook `[action.x]`: its `run` command runs with the item's fields.
  * The last of dead/abandon/requeue decides the status; with none, `dead`.
  */
-import type { ChainStep } from '../runbook/model.js';
+
+/** One step of an `on_exhaust` chain, as the runbook model holds it (a `ChainStep`). */
+export interface ExhaustStep {
+  /** As written. */
+  text: string;
+  /** The action name without file/kind qualifier or count. */
+  action: string;
+  /** Qualified id of the runbook `[action.x]` it resolved to, or null for a built-in. */
+  id: string | null;
+  builtin: boolean;
+}
 
 export interface ExhaustPlan {
   status: 'dead' | 'abandoned' | 'pending';
@@ -21,7 +31,7 @@ export interface ExhaustPlan {
   ignored: string[];
 }
 
-export function planExhaust(chain: readonly ChainStep[]): ExhaustPlan {
+export function planExhaust(chain: readonly ExhaustStep[]): ExhaustPlan {
   const plan: ExhaustPlan = { status: 'dead', escalate: false, actions: [], ignored: [] };
   for (const step of chain) {
     if (!step.builtin && step.id) {

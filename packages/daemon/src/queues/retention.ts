@@ -1,0 +1,38 @@
+/** Retention: finished and dead items are deleted once their `expires_at` has passed, one `queue:pruned` event per queue. */
+import type { Logger } from 'winston';
+import type { EventLog } from '../events/event-log.js';
+import type { QueueStore } from '../storage/queue-store.js';
+import type { Storage } from '../storage/storage.js';
+
+export interface RetentionDeps {
+  storage: Storage;
+  items: QueueStore;
+  events: EventLog;
+  logger: Logger;
+  now(): number;
+}
+
+/** Deletes what has expired; returns how many items went and the next expiry. */
+export function pruneExpired(d: RetentionDeps): { pruned: number; next: number | null } {
+  let pruned = 0;
+  try {
+    d.storage.write(() => {
+      const gone = d.items.prune(d.now());
+      pruned = gone.length;
+      const byQueue = new Map<string, { project: string; queue: string; dead: number; finished: number }>();
+      for (const g of gone) {
+        const key = `${g.project}\0${g.queue}`;
+        const e = byQueue.get(key) ?? { project: g.project, queue: g.queue, dead: 0, finished: 0 };
+        if (g.status === 'dead') e.dead++;
+        else e.finished++;
+        byQueue.set(key, e);
+      }
+      for (const e of byQueue.values()) {
+        d.events.emit({ name: 'queue:pruned', subject: e.queue, project: e.project, data: { queue: e.queue, dead: e.dead, finished: e.finished } });
+      }
+    });
+  } catch (err) {
+    d.logger.error('queue retention sweep failed', { error: String(err) });
+  }
+  return { pruned, next: d.items.nextExpiry() };
+}
