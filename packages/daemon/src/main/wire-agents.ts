@@ -40,7 +40,14 @@ export function wireAgents(
   ctx.runtime.addSteps({ work: (phase) => (phase.agent ? agentStep(deps, phase.agent) : null) });
 
   const find = (id: string): SessionRow => {
-    const full = resolveByPrefix('session', id, (x) => sessions.exists(x), (p) => sessions.idsWithPrefix(p), () => sessions.allIds());
+    const full = resolveByPrefix(
+      'session',
+      id,
+      (x) => sessions.exists(x),
+      (p) => sessions.idsWithPrefix(p),
+      () => sessions.allIds(),
+      (p) => sessions.runningIdsWithPrefix(p),
+    );
     return sessions.get(full)!;
   };
   const handleOf = async (row: SessionRow): Promise<SessionHandle> => {

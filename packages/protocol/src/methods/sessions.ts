@@ -28,7 +28,11 @@ export const List = method<{ sessions: SessionInfo[] }>()(
   'Agent sessions (running ones, or all with `all`).',
 );
 
-export const Show = method<{ session: SessionInfo }>()('sessions.show', z.object({ id }).strict(), 'One session. `id` may be a unique prefix.');
+export const Show = method<{ session: SessionInfo }>()(
+  'sessions.show',
+  z.object({ id }).strict(),
+  'One session. `id` may be a prefix: a unique one, or one that starts exactly one running session (every `sessions.*` method resolves ids so).',
+);
 
 export const Capture = method<{ text: string }>()(
   'sessions.capture',
