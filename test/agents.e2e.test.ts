@@ -185,7 +185,7 @@ describe('agent phases', () => {
     viewer.onData((d) => (screen += d));
     const exited = new Promise<number>((r) => viewer.onExit((e) => r(e.exitCode)));
     await waitFor('attached screen', () => screen.includes('ready for input') && screen.includes(']'));
-    expect(screen).toContain(`[attached to p-g: Ctrl-] detaches; every other key, Ctrl-C included, goes to the agent]`);
+    expect(screen).toContain(`[attached to ${second.id}: Ctrl-] detaches; every other key, Ctrl-C included, goes to the agent]`);
     viewer.write('\x03');
     expect(await exited).toBe(0);
     expect(screen).toContain('[session ended: exit 130]');

@@ -150,7 +150,7 @@ export namespace SemaphoreMethods {
 }
 
 export namespace SessionMethods {
-  export const Attach = { kind: 'method', name: "sessions.attach", summary: "Stream the session's output as `sessions.output` notifications on this connection (several viewers may attach)." } as unknown as typeof M_SessionMethods.Attach;
+  export const Attach = { kind: 'method', name: "sessions.attach", summary: "Stream the session's output as `sessions.output` notifications on this connection (several viewers may attach). `session` is the full id the given id or prefix resolved to." } as unknown as typeof M_SessionMethods.Attach;
   export const Capture = { kind: 'method', name: "sessions.capture", summary: "The session's screen as a person would see it (with `lines`: that many lines of scrollback)." } as unknown as typeof M_SessionMethods.Capture;
   export const Done = { kind: 'method', name: "agents.done", summary: "Called by an agent (oj done): its work is done, failed (`error`), or it wants a fresh session (`restart`)." } as unknown as typeof M_SessionMethods.Done;
   export const Ended = { kind: 'notification', name: "sessions.ended", summary: "An attached session ended." } as unknown as typeof M_SessionMethods.Ended;

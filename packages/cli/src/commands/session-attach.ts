@@ -28,7 +28,7 @@ export function attachBanner(id: string, readOnly: boolean): string {
     : `[attached to ${id}: Ctrl-] detaches; every other key, Ctrl-C included, goes to the agent]`;
 }
 
-export async function attachSession(conn: RpcConnection, id: string, opts: { readOnly?: boolean } = {}): Promise<number> {
+export async function attachSession(conn: RpcConnection, given: string, opts: { readOnly?: boolean } = {}): Promise<number> {
   const readOnly = opts.readOnly === true;
   const { stdin, stdout } = process;
   let ended: number | null = null;
@@ -39,7 +39,9 @@ export async function attachSession(conn: RpcConnection, id: string, opts: { rea
     ended = exitCode ?? 1;
     finish(0);
   });
-  const r = await conn.call(SessionMethods.Attach, { id });
+  const r = await conn.call(SessionMethods.Attach, { id: given });
+  // The full id from here on: a prefix could come to name another session while we are attached.
+  const id = r.session;
   stdout.write('\x1b[2J\x1b[H' + r.screen.replace(/\n/g, '\r\n'));
   process.stderr.write(`\r\n${attachBanner(id, readOnly)}\r\n`);
   const resize = () => {

@@ -64,10 +64,10 @@ export const Resize = method<{ ok: true }>()(
   "Resize the session's terminal.",
 );
 
-export const Attach = method<{ subscription: string; screen: string; cols: number; rows: number }>()(
+export const Attach = method<{ subscription: string; screen: string; cols: number; rows: number; session: string }>()(
   'sessions.attach',
   z.object({ id }).strict(),
-  'Stream the session\'s output as `sessions.output` notifications on this connection (several viewers may attach).',
+  'Stream the session\'s output as `sessions.output` notifications on this connection (several viewers may attach). `session` is the full id the given id or prefix resolved to.',
 );
 
 export const Wait = method<{ state: 'idle' | 'exited'; timedOut: boolean; session: SessionInfo }>()(
