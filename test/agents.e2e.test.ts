@@ -140,6 +140,7 @@ describe('agent phases', () => {
     viewer.onData((d) => (screen += d));
     const exited = new Promise<number>((r) => viewer.onExit((e) => r(e.exitCode)));
     await waitFor('attached screen', () => screen.includes('ready for input') && screen.includes('Ctrl-] detaches'));
+    expect(screen).toContain('every other key, Ctrl-C included, goes to the agent');
     viewer.write('ping\r');
     await waitFor('agent answer through attach', () => screen.includes('pong!'));
     viewer.write('\x1d');
@@ -148,6 +149,81 @@ describe('agent phases', () => {
     expect((await t.oj(['session', 'alive', session.id], { cwd: root })).exitCode).toBe(0);
     await t.oj(['session', 'send', session.id, 'bye'], { cwd: root });
     expect((await t.oj(['pipeline', 'wait', 'p-g', '--timeout', '20s'], { cwd: root })).exitCode).toBe(0);
+  });
+
+  it('oj session attach without a terminal says it needs one (exit 2) instead of hanging', async () => {
+    const r = await t.oj(['session', 'attach', 'p-x'], { input: '' });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('oj session attach needs a terminal');
+    expect(r.stderr).toContain('oj session attach p-x --read-only');
+    expect(r.stdout).toBe('');
+  });
+
+  it('after a resume the live session wins the prefix; attach says how to detach and Ctrl-C reaches the agent', async () => {
+    await t.startDaemon();
+    const root = agentProject(
+      { talk: { script: [{ print: 'ready for input' }, { waitInput: 'bye' }, { oj: ['done'] }, { quiet: true }], extra: 'idle_timeout = "1m"' } },
+      `[[pipeline.p.phase]]\nname = "work"\nagent = "talk"\n`,
+    );
+    await t.oj(['run', 'go', 'g'], { cwd: root });
+    const first = await waitFor('session', async () => (await t.ojJson<Session[]>(['session', 'list'], { cwd: root }))[0]);
+    await waitFor('agent ready', async () => (await t.oj(['session', 'capture', first.id], { cwd: root })).stdout.includes('ready for input'));
+    const killed = await t.oj(['session', 'kill', first.id], { cwd: root });
+    expect(killed.exitCode, killed.stderr).toBe(0);
+    await waitFor('the pipeline to fail', async () => (await show(root, 'p-g')).pipeline.status === 'failed');
+    const resumed = await t.oj(['pipeline', 'resume', 'p-g'], { cwd: root });
+    expect(resumed.exitCode, resumed.stderr).toBe(0);
+    const second = await waitFor('a second session', async () => (await t.ojJson<Session[]>(['session', 'list'], { cwd: root })).find((s) => s.id !== first.id));
+    const all = await t.ojJson<Session[]>(['session', 'list', '--all'], { cwd: root });
+    expect(all.map((s) => s.id).sort()).toEqual([first.id, second.id].sort());
+    // "p-g" starts both ids; the running one wins.
+    expect((await t.ojJson<Session>(['session', 'show', 'p-g'], { cwd: root })).id).toBe(second.id);
+    await waitFor('agent ready', async () => (await t.oj(['session', 'capture', 'p-g'], { cwd: root })).stdout.includes('ready for input'));
+    const pty = await import('node-pty');
+    const viewer = pty.spawn(process.execPath, [OJ_BIN, 'session', 'attach', 'p-g'], { cwd: root, env: t.env as Record<string, string>, cols: 100, rows: 30 });
+    let screen = '';
+    viewer.onData((d) => (screen += d));
+    const exited = new Promise<number>((r) => viewer.onExit((e) => r(e.exitCode)));
+    await waitFor('attached screen', () => screen.includes('ready for input') && screen.includes(']'));
+    expect(screen).toContain(`[attached to ${second.id}: Ctrl-] detaches; every other key, Ctrl-C included, goes to the agent]`);
+    viewer.write('\x03');
+    expect(await exited).toBe(0);
+    expect(screen).toContain('[session ended: exit 130]');
+    const ended = await t.ojJson<Session & { exitCode: number | null }>(['session', 'show', second.id], { cwd: root });
+    expect(ended.exitCode).toBe(130);
+  });
+
+  it('oj session attach --read-only watches: keys and Ctrl-C never reach the agent, Ctrl-C detaches', async () => {
+    await t.startDaemon();
+    const root = agentProject(
+      { talk: { script: [{ print: 'ready for input' }, { waitInput: '' }, { waitInput: 'bye' }, { oj: ['done'] }, { quiet: true }], extra: 'idle_timeout = "1m"' } },
+      `[[pipeline.p.phase]]\nname = "work"\nagent = "talk"\n`,
+    );
+    await t.oj(['run', 'go', 'r'], { cwd: root });
+    const session = await waitFor('session', async () => (await t.ojJson<Session[]>(['session', 'list'], { cwd: root }))[0]);
+    await waitFor('agent ready', async () => (await t.oj(['session', 'capture', session.id], { cwd: root })).stdout.includes('ready for input'));
+    const pty = await import('node-pty');
+    const viewer = pty.spawn(process.execPath, [OJ_BIN, 'session', 'attach', session.id, '--read-only'], { cwd: root, env: t.env as Record<string, string>, cols: 100, rows: 30 });
+    let screen = '';
+    viewer.onData((d) => (screen += d));
+    const exited = new Promise<number>((r) => viewer.onExit((e) => r(e.exitCode)));
+    await waitFor('watching screen', () => screen.includes('ready for input') && screen.includes('keys are not sent to the agent]'));
+    expect(screen).toContain(`[watching ${session.id}, read-only: Ctrl-] or Ctrl-C detaches; keys are not sent to the agent]`);
+    viewer.write('typed by the watcher\r');
+    viewer.write('\x03');
+    expect(await exited).toBe(0);
+    expect(screen).toMatch(/detached from .*; it keeps running/);
+    expect((await t.oj(['session', 'alive', session.id], { cwd: root })).exitCode).toBe(0);
+    await t.oj(['session', 'send', session.id, 'from send'], { cwd: root });
+    // The agent's first line of input is the one sent, not the watcher's.
+    const text = await waitFor('the agent to get a line', async () => {
+      const c = (await t.oj(['session', 'capture', session.id], { cwd: root })).stdout;
+      return c.includes('got: ') ? c : null;
+    });
+    expect(text).toContain('got: from send');
+    expect(text).not.toContain('typed by the watcher');
+    await t.oj(['session', 'send', session.id, 'bye'], { cwd: root });
+    expect((await t.oj(['pipeline', 'wait', 'p-r', '--timeout', '20s'], { cwd: root })).exitCode).toBe(0);
   });
 
   it('an agent session outlives a daemon kill -9 and the restarted daemon adopts it', async () => {

@@ -1,10 +1,10 @@
 /** Issue: coordination (locks, semaphores, guards, strategies), end to end with a real ojd and the real oj. */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { TestEnv, makeProject, waitFor } from './helpers/ojd-harness.js';
+import { OJ_BIN, REPO, TestEnv, makeProject, waitFor } from './helpers/ojd-harness.js';
 
 type Pipeline = { id: string; status: string; phase: string | null; error: string | null; waitingFor: { kind: string; name: string; detail?: string } | null };
 type Event = { id: number; name: string; subject: string | null; data: Record<string, unknown>; time: string };
@@ -235,6 +235,129 @@ describe('locks', () => {
     expect(r.exitCode).toBe(0);
     expect(String(r.stdout)).toMatch(/acquired main_branch as script/);
     expect((await lockOf(root, 'main_branch')).holder?.holder).toBe('script');
+  });
+});
+
+/**
+ * Scripts as holders: `oj` on PATH as a user has it, run by real bash
+ * processes; the default holder is the calling script (pid + start time).
+ */
+describe('locks from scripts', () => {
+  const HOLDER = /^.+@.+:(\d+)\.(\d+)$/;
+  function scriptEnv(): NodeJS.ProcessEnv {
+    const bin = join(t.root, 'bin');
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(join(bin, 'oj'), `#!/bin/sh\nexec "${process.execPath}" "${OJ_BIN}" "$@"\n`, { mode: 0o755 });
+    const env: NodeJS.ProcessEnv = { ...t.env, PATH: `${bin}:${process.env.PATH}` };
+    delete env.OJ_HOLDER;
+    delete env.OJ_PIPELINE;
+    return env;
+  }
+  const bash = (cwd: string, env: NodeJS.ProcessEnv, script: string) => spawn('bash', ['-c', script], { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const output = (child: ReturnType<typeof spawn>) => {
+    const o = { stdout: '', stderr: '', code: null as number | null };
+    child.stdout!.on('data', (d: Buffer) => (o.stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (o.stderr += d.toString()));
+    const exited = new Promise<number>((r) => child.on('exit', (code) => r((o.code = code ?? -1))));
+    return { o, exited };
+  };
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  it('two shells of one user are two holders; one script acquires, re-enters, heartbeats from subshells and releases without flags', async () => {
+    await t.startDaemon();
+    const root = makeProject(t, 'proj', { d: '[lock.deploy]\nheartbeat = "30s"\n' });
+    const env = scriptEnv();
+    // bash runs the last command of `bash -c` by exec: that release is the shell itself (same pid and start).
+    const a = bash(root, env, 'oj lock acquire deploy && echo held; read go; oj lock release deploy');
+    const ao = output(a);
+    await waitFor('shell A to hold the lock', () => ao.o.stdout.includes('held'));
+    const held = (await lockOf(root, 'deploy')).holder!;
+    expect(held.holder).toMatch(HOLDER);
+    expect(HOLDER.exec(held.holder)![1]).toBe(String(a.pid));
+
+    // Shell B, same user: neither acquire nor release works without flags.
+    const b = execFileSync('bash', ['-c', 'oj lock acquire deploy; echo "acquire=$?"; oj lock release deploy; echo "release=$?"'], { cwd: root, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    expect(b).toContain('acquire=1');
+    expect(b).toContain('release=1');
+    expect((await lockOf(root, 'deploy')).holder?.holder).toBe(held.holder);
+
+    a.stdin!.end('go\n');
+    expect(await ao.exited).toBe(0);
+    expect(ao.o.stdout).toContain('released deploy');
+    expect((await lockOf(root, 'deploy')).held).toBe(false);
+
+    // One script: acquire, acquire again, heartbeat from a subshell and a command substitution, release.
+    const c = bash(
+      root,
+      env,
+      'set -e; oj lock acquire deploy; oj lock acquire deploy; ( oj lock heartbeat deploy && echo sub-ok ); x=$(oj lock heartbeat deploy && echo subst-ok); echo "$x"; oj lock release deploy',
+    );
+    const co = output(c);
+    expect(await co.exited, co.o.stderr).toBe(0);
+    expect(co.o.stdout).toContain('sub-ok');
+    expect(co.o.stdout).toContain('subst-ok');
+    expect(co.o.stdout.match(new RegExp(`acquired deploy as \\S+:${c.pid}\\.\\d+ `, 'g'))).toHaveLength(2);
+    expect((await lockOf(root, 'deploy')).held).toBe(false);
+  });
+
+  it("docs/coordination.md's deploy.sh, as written: two at once run one after the other", async () => {
+    await t.startDaemon();
+    const root = makeProject(t, 'proj', { d: '[lock.deploy]\n' });
+    const env = scriptEnv();
+    const doc = readFileSync(join(REPO, 'docs', 'coordination.md'), 'utf8');
+    const script = /<!-- script: deploy\.sh[^>]*-->\s*```sh\n([\s\S]*?)```/.exec(doc)?.[1];
+    expect(script).toBeTruthy();
+    writeFileSync(join(root, 'deploy.sh'), script!, { mode: 0o755 });
+    writeFileSync(join(root, 'do-the-deploy'), '#!/bin/sh\necho "start $PPID" >> trace\nwhile [ ! -e go ]; do sleep 0.05; done\necho "end $PPID" >> trace\n', { mode: 0o755 });
+    const first = spawn('bash', ['deploy.sh'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const fo = output(first);
+    await waitFor('the first deploy to start', () => read(join(root, 'trace')).includes('start'));
+    const second = spawn('bash', ['deploy.sh'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const so = output(second);
+    await waitFor('the second deploy to wait in line', async () => (await lockOf(root, 'deploy')).waiters.length === 1);
+    expect(read(join(root, 'trace'))).toBe(`start ${first.pid}\n`);
+    writeFileSync(join(root, 'go'), '');
+    expect(await fo.exited, fo.o.stderr).toBe(0);
+    expect(await so.exited, so.o.stderr).toBe(0);
+    expect(read(join(root, 'trace'))).toBe(`start ${first.pid}\nend ${first.pid}\nstart ${second.pid}\nend ${second.pid}\n`);
+    expect(fo.o.stdout).toContain('released deploy');
+    expect(so.o.stdout).toContain('released deploy');
+    expect((await lockOf(root, 'deploy')).held).toBe(false);
+  });
+
+  it('heartbeat --every keeps heartbeating while its script runs, and stops when the script is killed -9', async () => {
+    await t.startDaemon();
+    // on_stale = escalate keeps the hold (marked stale) so a slow start of the loop cannot lose it.
+    const root = makeProject(t, 'proj', { d: '[lock.deploy]\nheartbeat = "2s"\non_stale = ["escalate"]\n' });
+    const env = scriptEnv();
+    const s = bash(root, env, 'oj lock acquire deploy; oj lock heartbeat deploy --every 200ms & echo $! > hb.pid; while [ ! -e go ]; do sleep 0.05; done');
+    const so = output(s);
+    await waitFor('the heartbeat loop', () => read(join(root, 'hb.pid')).trim() !== '');
+    const hb = Number(read(join(root, 'hb.pid')));
+    const since = Date.parse((await waitFor('a hold', async () => (await lockOf(root, 'deploy')).holder))!.acquiredAt);
+    // Heartbeats go on past the 2s window, and the hold is fresh.
+    await waitFor(
+      'heartbeats past the window',
+      async () => {
+        const h = (await lockOf(root, 'deploy')).holder!;
+        expect(h.holder).toMatch(new RegExp(`:${s.pid}\\.\\d+$`));
+        return Date.parse(h.heartbeatAt) - since > 2500 && !h.stale;
+      },
+      30_000,
+    );
+    s.kill('SIGKILL');
+    await so.exited;
+    await waitFor('the heartbeat loop to notice its script is gone', () => !alive(hb));
+    // No heartbeats now: the hold goes stale.
+    await waitFor('the hold to go stale', async () => (await lockOf(root, 'deploy')).holder?.stale === true, 20_000);
+    expect((await t.oj(['lock', 'is-stale', 'deploy'], { cwd: root })).exitCode).toBe(0);
   });
 });
 

@@ -1,4 +1,5 @@
 /** Issue: commands and pipelines, end to end with a real ojd and the real oj. */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -296,6 +297,55 @@ run = "git rev-parse --abbrev-ref HEAD > {project_root}/seen-branch; pwd > {proj
     const ws = readFileSync(join(root, 'seen-pwd'), 'utf8').trim();
     expect(ws).toBe(join(t.stateDir, 'workspaces', 'feature-login'));
     await waitFor('worktree removed', () => !existsSync(ws));
+  });
+});
+
+describe('a repository with no commit', () => {
+  it('says to make a first commit, says "waiting for workspace" once, and resumes once there is a commit', async () => {
+    await t.startDaemon();
+    const root = makeProject(t, 'fresh', {
+      ws: `
+[command.feature]
+args = "<name>"
+run = { pipeline = "feature" }
+[pipeline.feature]
+inputs = ["name"]
+defaults = { branch = "feature/{name}" }
+[[pipeline.feature.phase]]
+name = "work"
+run = "git rev-parse --abbrev-ref HEAD > {project_root}/seen-branch"
+`,
+    });
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: root, encoding: 'utf8' });
+    git('init', '-q', '-b', 'main');
+    const failed = await t.oj(['run', 'feature', 'login', '--wait'], { cwd: root });
+    expect(failed.exitCode).toBe(1);
+    const said = failed.stdout + failed.stderr;
+    expect(said).toContain(`${root} has no commit yet`);
+    expect(said).toContain('make a first commit');
+    expect(said).toContain('oj pipeline resume feature-login');
+    expect(said).not.toMatch(/fatal|not a valid object name/);
+
+    // The first commit; a post-checkout hook holds the worktree's creation until the test lets it go.
+    git('-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-q', '--allow-empty', '-m', 'first');
+    const release = join(t.root, 'release');
+    writeFileSync(join(root, '.git', 'hooks', 'post-checkout'), `#!/bin/sh\nwhile [ ! -e '${release}' ]; do sleep 0.05; done\n`, { mode: 0o755 });
+    const resumed = await t.oj(['pipeline', 'resume', 'feature-login'], { cwd: root });
+    expect(resumed.stderr).toBe('');
+    expect(resumed.exitCode).toBe(0);
+    const show = await waitFor('the pipeline to wait for its workspace', async () => {
+      const r = await t.oj(['pipeline', 'show', 'feature-login'], { cwd: root });
+      return r.stdout.includes('waiting') ? r.stdout : null;
+    });
+    expect(show).toMatch(/feature-login {2}ws\.feature {2}waiting for workspace\n/);
+    expect(show).toContain('  waiting    for workspace: creating\n');
+    const list = await t.oj(['pipeline', 'list'], { cwd: root });
+    expect(list.stdout).toContain('waiting for workspace ');
+    expect(list.stdout + show).not.toContain('workspace workspace');
+    writeFileSync(release, '');
+    const waited = await t.oj(['pipeline', 'wait', 'feature-login'], { cwd: root });
+    expect(waited.exitCode).toBe(0);
+    expect(readFileSync(join(root, 'seen-branch'), 'utf8').trim()).toBe('feature/login');
   });
 });
 

@@ -150,7 +150,7 @@ export namespace SemaphoreMethods {
 }
 
 export namespace SessionMethods {
-  export const Attach = { kind: 'method', name: "sessions.attach", summary: "Stream the session's output as `sessions.output` notifications on this connection (several viewers may attach)." } as unknown as typeof M_SessionMethods.Attach;
+  export const Attach = { kind: 'method', name: "sessions.attach", summary: "Stream the session's output as `sessions.output` notifications on this connection (several viewers may attach). `session` is the full id the given id or prefix resolved to." } as unknown as typeof M_SessionMethods.Attach;
   export const Capture = { kind: 'method', name: "sessions.capture", summary: "The session's screen as a person would see it (with `lines`: that many lines of scrollback)." } as unknown as typeof M_SessionMethods.Capture;
   export const Done = { kind: 'method', name: "agents.done", summary: "Called by an agent (oj done): its work is done, failed (`error`), or it wants a fresh session (`restart`)." } as unknown as typeof M_SessionMethods.Done;
   export const Ended = { kind: 'notification', name: "sessions.ended", summary: "An attached session ended." } as unknown as typeof M_SessionMethods.Ended;
@@ -160,7 +160,7 @@ export namespace SessionMethods {
   export const Output = { kind: 'notification', name: "sessions.output", summary: "Output of an attached session." } as unknown as typeof M_SessionMethods.Output;
   export const Resize = { kind: 'method', name: "sessions.resize", summary: "Resize the session's terminal." } as unknown as typeof M_SessionMethods.Resize;
   export const Send = { kind: 'method', name: "sessions.send", summary: "Type text into the session (with `enter`, then press Enter; `raw` sends bytes as they are, for attach)." } as unknown as typeof M_SessionMethods.Send;
-  export const Show = { kind: 'method', name: "sessions.show", summary: "One session. `id` may be a unique prefix." } as unknown as typeof M_SessionMethods.Show;
+  export const Show = { kind: 'method', name: "sessions.show", summary: "One session. `id` may be a prefix: a unique one, or one that starts exactly one running session (every `sessions.*` method resolves ids so)." } as unknown as typeof M_SessionMethods.Show;
   export const Wait = { kind: 'method', name: "sessions.wait", summary: "Wait until the agent is idle (no heartbeat for `idleMs`, default 2000) or has exited." } as unknown as typeof M_SessionMethods.Wait;
   export type SessionInfo = M_SessionMethods.SessionInfo;
 }

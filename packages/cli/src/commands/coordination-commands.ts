@@ -4,15 +4,17 @@
  * Names are resolved in the current project (or --project) the way runbooks
  * resolve them; the qualified id from `--json` output works too.
  */
-import { hostname, userInfo } from 'node:os';
 import { LockMethods, SemaphoreMethods } from '@oj/protocol/client';
 import type { Argv } from 'yargs';
+import type { RpcConnection } from '../client/rpc-connection.js';
 import { durationOption } from '../output/durations.js';
 import { UsageError, printJson, println } from '../output/print.js';
 import { style } from '../output/style.js';
 import { formatTable } from '../output/table.js';
 import { formatAgo, formatDuration } from '../output/time.js';
-import { currentProject, withDaemon } from './run-command.js';
+import { defaultHolder, selfHolder } from './default-holder.js';
+import { heartbeatUntilParentEnds } from './heartbeat-loop.js';
+import { currentProject, locally, withDaemon } from './run-command.js';
 
 type HolderInfo = LockMethods.HolderInfo;
 type WaiterInfo = LockMethods.WaiterInfo;
@@ -29,21 +31,41 @@ function projectOf(argv: Scoped): string {
   return p;
 }
 
-/** --holder, else $OJ_HOLDER, else the pipeline a phase script runs in, else user@host. */
-function holderOf(argv: { holder?: string | undefined }): string {
-  return argv.holder ?? process.env.OJ_HOLDER ?? process.env.OJ_PIPELINE ?? `${safeUser()}@${hostname()}`;
+/** --holder, else $OJ_HOLDER, else the pipeline a phase script runs in, else the calling process (see default-holder.ts). */
+function explicitHolder(argv: { holder?: string | undefined }): string | undefined {
+  return argv.holder ?? (process.env.OJ_HOLDER || undefined) ?? (process.env.OJ_PIPELINE || undefined);
 }
 
-function safeUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return 'user';
-  }
+/**
+ * The holder to act as. With the default holder, a hold (or a place in line)
+ * under this process's own name is its own too: `oj` exec'd by the shell that
+ * took it (see selfHolder).
+ */
+function holderAmong(argv: { holder?: string | undefined }, present: () => Promise<(string | undefined)[]>): Promise<string> {
+  const explicit = explicitHolder(argv);
+  if (explicit !== undefined) return Promise.resolve(explicit);
+  const holder = defaultHolder();
+  const self = selfHolder();
+  if (self === null || self === holder) return Promise.resolve(holder);
+  return present().then((names) => (names.includes(self) ? self : holder));
+}
+
+function lockHolder(conn: RpcConnection, argv: Scoped & { name: string; holder?: string | undefined }): Promise<string> {
+  return holderAmong(argv, async () => {
+    const { lock } = await conn.call(LockMethods.Show, { project: projectOf(argv), name: argv.name });
+    return [lock.holder?.holder, ...lock.waiters.map((w) => w.holder)];
+  });
+}
+
+function semaphoreHolder(conn: RpcConnection, argv: Scoped & { name: string; holder?: string | undefined }): Promise<string> {
+  return holderAmong(argv, async () => {
+    const { semaphore } = await conn.call(SemaphoreMethods.Status, { project: projectOf(argv), name: argv.name });
+    return [...semaphore.holders.map((h) => h.holder), ...semaphore.waiters.map((w) => w.holder)];
+  });
 }
 
 const projectOption = { type: 'string', describe: 'the project root (default: the project of the current directory)' } as const;
-const holderOption = { type: 'string', describe: 'who holds it (default: $OJ_HOLDER, $OJ_PIPELINE or user@host)' } as const;
+const holderOption = { type: 'string', describe: 'who holds it (default: $OJ_HOLDER, $OJ_PIPELINE, else the calling shell: user@host:PID.START)' } as const;
 
 export function lockCommands(y: Argv): Argv {
   return y
@@ -96,7 +118,7 @@ export function lockCommands(y: Argv): Argv {
           .option('json', { type: 'boolean' }),
       (argv) =>
         withDaemon(async (conn) => {
-          const holder = holderOf(argv);
+          const holder = await lockHolder(conn, argv);
           const timeoutMs = durationOption('timeout', argv.timeout);
           const r = await conn.call(LockMethods.Acquire, {
             project: projectOf(argv),
@@ -120,7 +142,7 @@ export function lockCommands(y: Argv): Argv {
       (a) => a.positional('name', { type: 'string', demandOption: true }).option('holder', holderOption).option('project', projectOption),
       (argv) =>
         withDaemon(async (conn) => {
-          const holder = holderOf(argv);
+          const holder = await lockHolder(conn, argv);
           const r = await conn.call(LockMethods.Release, { project: projectOf(argv), name: argv.name, holder });
           if (r.released) {
             println(`released ${r.lock.name}`);
@@ -133,11 +155,8 @@ export function lockCommands(y: Argv): Argv {
     .command(
       'heartbeat <name>',
       'Tell ojd the holder of a lock is alive (do it more often than its heartbeat window)',
-      (a) => a.positional('name', { type: 'string', demandOption: true }).option('holder', holderOption).option('project', projectOption),
-      (argv) =>
-        withDaemon(async (conn) => {
-          await conn.call(LockMethods.Heartbeat, { project: projectOf(argv), name: argv.name, holder: holderOf(argv) });
-        }),
+      (a) => a.positional('name', { type: 'string', demandOption: true }).option('holder', holderOption).option('project', projectOption).option('every', everyOption),
+      (argv) => heartbeat(argv, lockHolder, (conn, call) => conn.call(LockMethods.Heartbeat, call)),
     )
     .command(
       'force-release <name>',
@@ -224,7 +243,7 @@ export function semaphoreCommands(y: Argv): Argv {
           .option('json', { type: 'boolean' }),
       (argv) =>
         withDaemon(async (conn) => {
-          const holder = holderOf(argv);
+          const holder = await semaphoreHolder(conn, argv);
           if (argv.weight !== undefined && (!Number.isInteger(argv.weight) || argv.weight < 1)) {
             throw new UsageError(`--weight ${argv.weight}: expected a whole number of at least 1`);
           }
@@ -253,7 +272,7 @@ export function semaphoreCommands(y: Argv): Argv {
       (a) => a.positional('name', { type: 'string', demandOption: true }).option('holder', holderOption).option('project', projectOption),
       (argv) =>
         withDaemon(async (conn) => {
-          const holder = holderOf(argv);
+          const holder = await semaphoreHolder(conn, argv);
           const r = await conn.call(SemaphoreMethods.Release, { project: projectOf(argv), name: argv.name, holder });
           if (r.released) {
             println(`released ${r.semaphore.name} (${r.semaphore.used}/${r.semaphore.max} in use)`);
@@ -266,13 +285,35 @@ export function semaphoreCommands(y: Argv): Argv {
     .command(
       'heartbeat <name>',
       'Tell ojd a holder of units is alive (more often than slot_heartbeat)',
-      (a) => a.positional('name', { type: 'string', demandOption: true }).option('holder', holderOption).option('project', projectOption),
-      (argv) =>
-        withDaemon(async (conn) => {
-          await conn.call(SemaphoreMethods.Heartbeat, { project: projectOf(argv), name: argv.name, holder: holderOf(argv) });
-        }),
+      (a) => a.positional('name', { type: 'string', demandOption: true }).option('holder', holderOption).option('project', projectOption).option('every', everyOption),
+      (argv) => heartbeat(argv, semaphoreHolder, (conn, call) => conn.call(SemaphoreMethods.Heartbeat, call)),
     )
     .demandCommand(1, 'say which semaphore command to run (oj semaphore --help lists them)');
+}
+
+const everyOption = {
+  type: 'string',
+  describe: 'keep heartbeating at this period (e.g. 10s) until the calling script ends; run it in the background (&)',
+} as const;
+
+type HeartbeatCall = { project: string; name: string; holder: string };
+
+type HeartbeatArgs = Scoped & { name: string; holder?: string | undefined; every?: string | undefined };
+
+/** One heartbeat, or with --every one per period until the calling process ends (see heartbeat-loop.ts). */
+function heartbeat(
+  argv: HeartbeatArgs,
+  holderFor: (conn: RpcConnection, argv: HeartbeatArgs) => Promise<string>,
+  beat: (conn: RpcConnection, call: HeartbeatCall) => Promise<unknown>,
+): Promise<void> {
+  const call = async (conn: RpcConnection): Promise<HeartbeatCall> => ({ project: projectOf(argv), name: argv.name, holder: await holderFor(conn, argv) });
+  if (argv.every === undefined) return withDaemon(async (conn) => void (await beat(conn, await call(conn))));
+  return locally(async () => {
+    const everyMs = durationOption('every', argv.every) ?? 0;
+    if (everyMs < 100) throw new UsageError(`--every ${argv.every}: at least 100ms`);
+    let c: HeartbeatCall | null = null;
+    return heartbeatUntilParentEnds(everyMs, async (conn) => beat(conn, (c ??= await call(conn))));
+  });
 }
 
 function lockState(l: LockInfo): string {

@@ -9,7 +9,7 @@ import { formatTable } from '../output/table.js';
 import { formatAgo, formatDuration } from '../output/time.js';
 import { followPipeline } from './pipeline-follow.js';
 import { checkLimit } from './limit-option.js';
-import { DEFAULT_LIMIT, listPipelines, lookInAllProjects, scope, statusText } from './pipeline-list.js';
+import { DEFAULT_LIMIT, listPipelines, lookInAllProjects, scope, split, statusText, waitingText } from './pipeline-list.js';
 import { withDaemon } from './run-command.js';
 
 export function pipelineCommands(y: Argv): Argv {
@@ -83,7 +83,7 @@ export function pipelineCommands(y: Argv): Argv {
     )
     .command(
       'resume <id>',
-      'Run the current phase of a failed, escalated or waiting pipeline again',
+      'Run the current phase of a failed, escalated or waiting pipeline again (one that failed before its first phase starts over)',
       (a) => a.positional('id', { type: 'string', demandOption: true }),
       (argv) => act(argv.id, (conn, id) => conn.call(PipelineMethods.Resume, { id, ...scope() })),
     )
@@ -235,7 +235,7 @@ function printPipeline(shown: ResultOf<typeof PipelineMethods.Show>): void {
   println(`${style.bold(p.id)}  ${p.runbook}.${p.kind}  ${statusText(p)}`);
   println(`  phase      ${p.phase ?? '-'}${p.phaseStartedAt && !p.finishedAt ? ` (for ${formatDuration(Date.now() - Date.parse(p.phaseStartedAt))})` : ''}`);
   println(`  phases     ${p.phases.map((x) => (x === p.phase ? style.bold(`[${x}]`) : x)).join(' → ')}`);
-  if (p.waitingFor) println(`  waiting    for ${p.waitingFor.kind} ${p.waitingFor.name}${p.waitingFor.detail ? `: ${p.waitingFor.detail}` : ''}`);
+  if (p.waitingFor) println(`  waiting    for ${waitingText(p.waitingFor)}${p.waitingFor.detail ? `: ${p.waitingFor.detail}` : ''}`);
   if (p.error) println(`  error      ${style.red(p.error)}`);
   println(`  created    ${formatAgo(p.createdAt)}${p.finishedAt ? `, ended ${formatAgo(p.finishedAt)}` : ''}`);
   if (p.workspace) println(`  workspace  ${p.workspace}`);

@@ -91,9 +91,14 @@ export function split(s: string): string[] {
     .filter(Boolean);
 }
 
+/** What a pipeline waits for: "lock deploy", "human escalation", "workspace" (a name equal to its kind is said once). */
+export function waitingText(w: NonNullable<PipelineInfo['waitingFor']>): string {
+  return w.name && w.name !== w.kind ? `${w.kind} ${w.name}` : w.kind;
+}
+
 export function statusText(p: PipelineInfo): string {
   const s = p.status;
-  const waiting = p.waitingFor ? ` for ${p.waitingFor.kind} ${p.waitingFor.name}` : '';
+  const waiting = p.waitingFor ? ` for ${waitingText(p.waitingFor)}` : '';
   const text = s === 'waiting' ? `waiting${waiting}` : s;
   if (s === 'done') return style.green(text);
   if (s === 'failed') return style.red(text);

@@ -2,13 +2,13 @@
 import { PipelineMethods, SessionMethods, type SessionInfo } from '@oj/protocol/client';
 import type { Argv } from 'yargs';
 import { durationOption } from '../output/durations.js';
-import { printJson, println } from '../output/print.js';
+import { printJson, println, reportError } from '../output/print.js';
 import { formatTable } from '../output/table.js';
 import { formatAgo, formatDuration } from '../output/time.js';
-import { attachSession } from './session-attach.js';
+import { attachSession, checkAttachTerminal } from './session-attach.js';
 import { currentProject, withDaemon } from './run-command.js';
 
-const idArg = (a: Argv) => a.positional('id', { type: 'string', demandOption: true, describe: 'session id (or a unique prefix)' });
+const idArg = (a: Argv) => a.positional('id', { type: 'string', demandOption: true, describe: 'session id, or a prefix of one (a live session wins over ended ones)' });
 
 export function sessionCommands(y: Argv): Argv {
   return y
@@ -94,8 +94,20 @@ export function sessionCommands(y: Argv): Argv {
         println(`${session.id}: ${session.status}`);
       }),
     )
-    .command('attach <id>', 'Live terminal of the session (detach with Ctrl-])', idArg, (argv) =>
-      withDaemon((conn) => attachSession(conn, argv.id)),
+    .command(
+      'attach <id>',
+      'Live terminal of the session: keys (Ctrl-C too) go to the agent, Ctrl-] detaches',
+      (a) => idArg(a).option('read-only', { type: 'boolean', describe: 'only watch: no key reaches the agent; Ctrl-] or Ctrl-C detaches' }),
+      (argv) => {
+        const readOnly = argv['read-only'] === true;
+        try {
+          checkAttachTerminal(argv.id, readOnly, process.stdin.isTTY === true);
+        } catch (err) {
+          process.exitCode = reportError(err);
+          return;
+        }
+        return withDaemon((conn) => attachSession(conn, argv.id, { readOnly }));
+      },
     )
     .command(
       'wait <id>',

@@ -13,6 +13,23 @@ export async function isGitRepository(dir: string): Promise<boolean> {
   return r.exitCode === 0 && String(r.stdout).trim() === 'true';
 }
 
+/** The repository has no commit for a new worktree's branch to start from. */
+export class NoCommitError extends Error {
+  override readonly name = 'NoCommitError';
+  constructor(repo: string, branch: string) {
+    super(
+      `${repo} has no commit yet, and a worktree's branch (${branch}) starts from one: ` +
+        'make a first commit (e.g. git commit --allow-empty -m "first commit")',
+    );
+  }
+}
+
+/** True when HEAD names a commit (a fresh `git init` has none until the first commit). */
+export async function hasCommit(repo: string): Promise<boolean> {
+  const r = await execa('git', ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], { cwd: repo, reject: false });
+  return r.exitCode === 0;
+}
+
 /** Creates a worktree at `path` on `branch` (created from HEAD if it does not exist). */
 export async function addWorktree(repo: string, path: string, branch: string): Promise<void> {
   if (!(await isGitRepository(repo))) throw new Error(`${repo} is not a git repository, so it cannot have worktrees`);
@@ -21,8 +38,14 @@ export async function addWorktree(repo: string, path: string, branch: string): P
     throw new Error(`${path} exists and is not a git worktree`);
   }
   const exists = await execa('git', ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`], { cwd: repo, reject: false });
-  if (exists.exitCode === 0) await git(repo, ['worktree', 'add', path, branch]);
-  else await git(repo, ['worktree', 'add', '-b', branch, path]);
+  if (exists.exitCode === 0) {
+    await git(repo, ['worktree', 'add', path, branch]);
+    return;
+  }
+  if (!(await hasCommit(repo))) {
+    throw new NoCommitError(repo, branch);
+  }
+  await git(repo, ['worktree', 'add', '-b', branch, path]);
 }
 
 export async function removeWorktree(repo: string, path: string): Promise<void> {

@@ -154,6 +154,20 @@ describe('pipeline machine', () => {
     expect(c.state.status).toBe('failed');
   });
 
+  it('resumes a pipeline whose workspace failed: it prepares the workspace again, then runs the first phase', () => {
+    const p = plan({ needsWorkspace: true });
+    const a = run(p, [{ type: 'start' }, { type: 'workspaceFailed', error: 'no commit yet' }]);
+    expect(a.s.status).toBe('failed');
+    expect(a.s.phase).toBeNull();
+    const b = step(p, a.s, { type: 'resume' }, 9000);
+    expect(b.state).toMatchObject({ status: 'waiting', error: null, finishedAt: null, waitingFor: { kind: 'workspace' } });
+    expect(b.effects).toEqual([{ type: 'prepareWorkspace' }]);
+    const c = step(p, b.state, { type: 'workspaceReady' }, 10_000);
+    expect(started(c.effects)).toEqual(['build#1']);
+    // Still creating it: nothing to resume.
+    expect(() => step(p, b.state, { type: 'resume' }, 10_000)).toThrow(IllegalTransitionError);
+  });
+
   it('re-runs the current phase after a daemon restart without counting a visit', () => {
     const { s } = run(plan(), [{ type: 'start' }, { type: 'phaseSucceeded', run: 1 }]);
     const t = step(plan(), s, { type: 'reconcile' }, 9000);

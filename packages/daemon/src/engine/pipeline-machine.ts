@@ -64,13 +64,7 @@ export function step(plan: PipelinePlan, s: PipelineState, e: PipelineEvent, now
   switch (e.type) {
     case 'start':
       t.require(s.status === 'pending', e.type);
-      if (plan.needsWorkspace) {
-        t.set({ status: 'waiting', waitingFor: { kind: 'workspace', name: 'workspace', detail: 'creating' } });
-        t.effect({ type: 'prepareWorkspace' });
-      } else {
-        t.emit('pipeline:started');
-        t.enter(t.firstPhase());
-      }
+      t.begin();
       break;
     case 'workspaceReady':
       if (s.status !== 'waiting' || s.waitingFor?.kind !== 'workspace') break;
@@ -138,7 +132,13 @@ export function step(plan: PipelinePlan, s: PipelineState, e: PipelineEvent, now
       break;
     case 'resume':
       t.require(s.status === 'failed' || s.status === 'escalated' || s.status === 'waiting', e.type, 'only failed, escalated or waiting pipelines resume');
-      if (!s.phase) throw new IllegalTransitionError(s.status, e.type, 'it never started a phase');
+      if (!s.phase) {
+        // Failed before its first phase (its workspace could not be made): start over.
+        t.require(s.status === 'failed', e.type, 'it is still preparing its workspace');
+        t.set({ error: null, finishedAt: null, recovery: {} });
+        t.begin();
+        break;
+      }
       if (s.status === 'waiting') t.effect({ type: 'stopPhase', run: s.run, reason: 'resume' });
       t.set({ error: null, finishedAt: null, recovery: {} });
       t.enter(s.phase, { countVisit: false });
@@ -189,6 +189,17 @@ class Builder {
 
   require(ok: boolean, event: PipelineEvent['type'], detail?: string): void {
     if (!ok) throw new IllegalTransitionError(this.state.status, event, detail);
+  }
+
+  /** Starts the pipeline: its workspace first when it needs one, else the first phase. */
+  begin(): void {
+    if (this.plan.needsWorkspace) {
+      this.set({ status: 'waiting', waitingFor: { kind: 'workspace', name: 'workspace', detail: 'creating' } });
+      this.effect({ type: 'prepareWorkspace' });
+    } else {
+      this.emit('pipeline:started');
+      this.enter(this.firstPhase());
+    }
   }
 
   firstPhase(): string {

@@ -8,7 +8,7 @@ import { appendFileSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { JsonValue } from '@oj/protocol';
 import type { Logger } from 'winston';
-import { addWorktree, removeWorktree } from '../adapters/git-worktree.js';
+import { NoCommitError, addWorktree, removeWorktree } from '../adapters/git-worktree.js';
 import { grantOjToAgents } from '../adapters/claude-settings.js';
 import { rollbackWorkTree } from '../adapters/git-rollback.js';
 import { runShell } from '../adapters/shell-runner.js';
@@ -105,7 +105,12 @@ export class PipelineRuntime implements EngineServices {
     if (!ws) return;
     const branch = typeof record.vars.branch === 'string' ? record.vars.branch : `oj/${record.state.id}`;
     mkdirSync(dirname(ws), { recursive: true });
-    await addWorktree(record.project, ws, branch);
+    try {
+      await addWorktree(record.project, ws, branch);
+    } catch (err) {
+      if (err instanceof NoCommitError) throw new Error(`${err.message}, then oj pipeline resume ${record.state.id}`);
+      throw err;
+    }
     grantOjToAgents(record.project, ws);
   }
 

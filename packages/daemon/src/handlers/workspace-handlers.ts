@@ -1,7 +1,7 @@
 /** workspaces.*: the project's git worktrees, the ones ojd manages and the ones pipelines use. */
 import { basename, join, resolve } from 'node:path';
 import { OjError, WorkspaceMethods, type WorkspaceInfo } from '@oj/protocol';
-import { addWorktree, listWorktrees, removeWorktree } from '../adapters/git-worktree.js';
+import { NoCommitError, addWorktree, listWorktrees, removeWorktree } from '../adapters/git-worktree.js';
 import type { RpcRouter } from '../rpc/rpc-router.js';
 import type { Storage } from '../storage/storage.js';
 
@@ -39,7 +39,12 @@ export function registerWorkspaceHandlers(router: RpcRouter, storage: Storage, s
   router.handle(WorkspaceMethods.Show, async (p) => ({ workspace: await find(p.project, p.name) }));
   router.handle(WorkspaceMethods.Create, async (p) => {
     const path = join(managedRoot, p.name);
-    await addWorktree(p.project, path, p.branch ?? `oj/${p.name}`);
+    try {
+      await addWorktree(p.project, path, p.branch ?? `oj/${p.name}`);
+    } catch (err) {
+      if (err instanceof NoCommitError) throw OjError.illegalState(err.message);
+      throw err;
+    }
     return { workspace: await find(p.project, path) };
   });
   router.handle(WorkspaceMethods.Delete, async (p) => {

@@ -40,7 +40,14 @@ export function wireAgents(
   ctx.runtime.addSteps({ work: (phase) => (phase.agent ? agentStep(deps, phase.agent) : null) });
 
   const find = (id: string): SessionRow => {
-    const full = resolveByPrefix('session', id, (x) => sessions.exists(x), (p) => sessions.idsWithPrefix(p), () => sessions.allIds());
+    const full = resolveByPrefix(
+      'session',
+      id,
+      (x) => sessions.exists(x),
+      (p) => sessions.idsWithPrefix(p),
+      () => sessions.allIds(),
+      (p) => sessions.runningIdsWithPrefix(p),
+    );
     return sessions.get(full)!;
   };
   const handleOf = async (row: SessionRow): Promise<SessionHandle> => {
@@ -102,7 +109,8 @@ export function wireAgents(
   });
   let nextSub = 1;
   r.handle(SessionMethods.Attach, async (p, conn) => {
-    const h = await handleOf(find(p.id));
+    const row = find(p.id);
+    const h = await handleOf(row);
     const subscription = `${conn.id}.s${nextSub++}`;
     const screen = await h.capture();
     const offOut = h.onOutput((data) => conn.notify(SessionMethods.Output, { subscription, data }));
@@ -113,7 +121,7 @@ export function wireAgents(
       offOut();
       offExit();
     });
-    return { subscription, screen, cols: h.cols, rows: h.rows };
+    return { subscription, screen, cols: h.cols, rows: h.rows, session: row.id };
   });
   r.handle(SessionMethods.Wait, async (p, conn) => {
     const row = find(p.id);

@@ -57,6 +57,21 @@ export class SessionStore {
       .map((r) => r.id);
   }
 
+  /** Running sessions whose id starts with `prefix` (they win a prefix over ended ones). */
+  runningIdsWithPrefix(prefix: string): string[] {
+    return this.store.runner
+      .all(
+        this.store.db
+          .selectFrom('sessions')
+          .select('id')
+          .where('id', '>=', prefix)
+          .where('id', '<', prefix + '\uffff')
+          .where('status', '=', 'running')
+          .limit(20),
+      )
+      .map((r) => r.id);
+  }
+
   allIds(): string[] {
     return this.store.runner.all(this.store.db.selectFrom('sessions').select('id')).map((r) => r.id);
   }

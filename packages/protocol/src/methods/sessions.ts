@@ -28,7 +28,11 @@ export const List = method<{ sessions: SessionInfo[] }>()(
   'Agent sessions (running ones, or all with `all`).',
 );
 
-export const Show = method<{ session: SessionInfo }>()('sessions.show', z.object({ id }).strict(), 'One session. `id` may be a unique prefix.');
+export const Show = method<{ session: SessionInfo }>()(
+  'sessions.show',
+  z.object({ id }).strict(),
+  'One session. `id` may be a prefix: a unique one, or one that starts exactly one running session (every `sessions.*` method resolves ids so).',
+);
 
 export const Capture = method<{ text: string }>()(
   'sessions.capture',
@@ -60,10 +64,10 @@ export const Resize = method<{ ok: true }>()(
   "Resize the session's terminal.",
 );
 
-export const Attach = method<{ subscription: string; screen: string; cols: number; rows: number }>()(
+export const Attach = method<{ subscription: string; screen: string; cols: number; rows: number; session: string }>()(
   'sessions.attach',
   z.object({ id }).strict(),
-  'Stream the session\'s output as `sessions.output` notifications on this connection (several viewers may attach).',
+  'Stream the session\'s output as `sessions.output` notifications on this connection (several viewers may attach). `session` is the full id the given id or prefix resolved to.',
 );
 
 export const Wait = method<{ state: 'idle' | 'exited'; timedOut: boolean; session: SessionInfo }>()(
