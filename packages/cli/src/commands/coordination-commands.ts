@@ -8,7 +8,7 @@ import { hostname, userInfo } from 'node:os';
 import { LockMethods, SemaphoreMethods } from '@oj/protocol/client';
 import type { Argv } from 'yargs';
 import { durationOption } from '../output/durations.js';
-import { UsageError, printJson, println } from '../output/print.js';
+import { ExitCode, UsageError, printJson, println } from '../output/print.js';
 import { style } from '../output/style.js';
 import { formatTable } from '../output/table.js';
 import { formatAgo, formatDuration } from '../output/time.js';
@@ -85,7 +85,7 @@ export function lockCommands(y: Argv): Argv {
     )
     .command(
       'acquire <name>',
-      'Take a lock (exit 1 if someone else has it); --wait waits in line',
+      'Take a lock (exit 1 if someone else has it); --wait waits in line (exit 124 when its --timeout passes)',
       (a) =>
         a
           .positional('name', { type: 'string', demandOption: true })
@@ -111,7 +111,7 @@ export function lockCommands(y: Argv): Argv {
             return 0;
           }
           if (!argv.json) process.stderr.write(`${r.lock.name} not acquired: ${busyText(r.lock.holder ? [r.lock.holder] : [], r.lock.waiters, argv.wait === true)}\n`);
-          return 1;
+          return notAcquired(argv.wait, timeoutMs);
         }),
     )
     .command(
@@ -212,7 +212,7 @@ export function semaphoreCommands(y: Argv): Argv {
     )
     .command(
       'acquire <name>',
-      'Take units of a semaphore (exit 1 if they do not fit now); --wait waits in line',
+      'Take units of a semaphore (exit 1 if they do not fit now); --wait waits in line (exit 124 when its --timeout passes)',
       (a) =>
         a
           .positional('name', { type: 'string', demandOption: true })
@@ -244,7 +244,7 @@ export function semaphoreCommands(y: Argv): Argv {
             return 0;
           }
           if (!argv.json) process.stderr.write(`${s.name} not acquired: ${s.used}/${s.max} in use; ${busyText(s.holders, s.waiters, argv.wait === true)}\n`);
-          return 1;
+          return notAcquired(argv.wait, timeoutMs);
         }),
     )
     .command(
@@ -273,6 +273,11 @@ export function semaphoreCommands(y: Argv): Argv {
         }),
     )
     .demandCommand(1, 'say which semaphore command to run (oj semaphore --help lists them)');
+}
+
+/** Not acquired: busy now (1), or waited in line until --timeout passed (124). */
+function notAcquired(wait: boolean | undefined, timeoutMs: number | undefined): number {
+  return wait && timeoutMs !== undefined ? ExitCode.TimedOut : ExitCode.Failure;
 }
 
 function lockState(l: LockInfo): string {
