@@ -7,17 +7,31 @@
  */
 import { ExitCode } from './exit-codes.js';
 
-let note: string | null = null;
-let takenOver = false;
-let installed = false;
+interface InterruptState {
+  installed: boolean;
+  note: string | null;
+  takenOver: boolean;
+}
+
+/**
+ * One state per process, not per module instance: the entry is bundled
+ * (dist/entry.bundle.js, with its own copy of this module) while the commands
+ * load this file itself.
+ */
+const KEY = Symbol.for('oj.cli.interrupt');
+function state(): InterruptState {
+  const holder = globalThis as typeof globalThis & { [KEY]?: InterruptState };
+  return (holder[KEY] ??= { installed: false, note: null, takenOver: false });
+}
 
 /** Installed once, by the executable's entry. */
 export function exitOnInterrupt(): void {
-  if (installed) return;
-  installed = true;
+  const s = state();
+  if (s.installed) return;
+  s.installed = true;
   process.on('SIGINT', () => {
-    if (takenOver) return;
-    if (note) process.stderr.write(`\noj: ${note}\n`);
+    if (s.takenOver) return;
+    if (s.note) process.stderr.write(`\noj: ${s.note}\n`);
     process.exitCode = ExitCode.Interrupted;
     // Exit once stdout has taken what was written before (a pipe may still hold some).
     process.stdout.write('', () => process.exit(ExitCode.Interrupted));
@@ -26,10 +40,10 @@ export function exitOnInterrupt(): void {
 
 /** What Ctrl-C leaves going on, said on stderr as the command ends. */
 export function whenInterrupted(text: string): void {
-  note = text;
+  state().note = text;
 }
 
 /** The command handles SIGINT itself (and sets its own exit code). */
 export function takeOverInterrupt(): void {
-  takenOver = true;
+  state().takenOver = true;
 }
