@@ -2,7 +2,7 @@
 import { PipelineMethods, SessionMethods, type SessionInfo } from '@oj/protocol/client';
 import type { Argv } from 'yargs';
 import { durationOption } from '../output/durations.js';
-import { ExitCode, UsageError, printJson, println } from '../output/print.js';
+import { ExitCode, printJson, println } from '../output/print.js';
 import { formatTable } from '../output/table.js';
 import { formatAgo, formatDuration } from '../output/time.js';
 import { attachSession } from './session-attach.js';
@@ -148,7 +148,7 @@ export function checkpointCommand(y: Argv): Argv {
     (argv) =>
       withDaemon(async (conn) => {
         const id = process.env.OJ_PIPELINE;
-        if (!id) throw new UsageError('oj checkpoint needs OJ_PIPELINE (set inside pipelines and agent sessions); use oj pipeline checkpoint <id> <message>');
+        if (!id) throw new Error('oj checkpoint needs OJ_PIPELINE (set inside pipelines and agent sessions); use oj pipeline checkpoint <id> <message>');
         await conn.call(PipelineMethods.Checkpoint, { id, message: argv.message });
         println('checkpoint recorded');
       }),

@@ -6,12 +6,15 @@
 import { closest } from '@oj/daemon/did-you-mean';
 import type { Argv } from 'yargs';
 
+/** Options whose commands check them with a message of their own (limit-option.ts). */
+const CHECKED_ELSEWHERE = new Set(['limit']);
+
 /** The first number option or positional given something that is not a number, as a usage message; else null. */
 export function notANumber(argv: Record<string, unknown>, raw: readonly string[]): string | null {
   const bad = Object.entries(argv)
     .filter(([, v]) => typeof v === 'number' && Number.isNaN(v))
     .map(([k]) => k);
-  if (bad.length === 0) return null;
+  if (bad.length === 0 || bad.some((k) => CHECKED_ELSEWHERE.has(k))) return null;
   for (const key of bad) {
     const flag = key.length === 1 ? `-${key}` : `--${key}`;
     const i = raw.findIndex((a) => a === flag || a.startsWith(`${flag}=`));
