@@ -67,9 +67,19 @@ run = "echo hello; echo oops >&2"
 /** The last lines of an error, without yargs' help text above it. */
 const tail = (r: OjResult) => r.stderr.trim().split('\n').slice(-3).join('\n');
 
-/** Waits until `n` clients are connected to the daemon (this check's own connection included). */
-async function connections(n: number): Promise<void> {
-  await waitFor(`${n} connections`, async () => (await t.ojJson<{ counts: { connections: number } }>(['daemon', 'status'])).counts.connections >= n);
+const connected = async () => (await t.ojJson<{ counts: { connections: number } }>(['daemon', 'status'])).counts.connections;
+
+/**
+ * Starts oj and resolves once it is connected to the daemon (so it is past
+ * its start and waits): first no other client is (the check's own connection
+ * counts one), then it is.
+ */
+async function spawnConnected(args: string[], cwd: string): Promise<{ child: ResultPromise }> {
+  await waitFor('earlier clients to be gone', async () => (await connected()) === 1);
+  const child = t.ojSpawn(args, { cwd });
+  await waitFor(`oj ${args.join(' ')} to connect`, async () => (await connected()) >= 2);
+  // Wrapped: an async function returning the child itself (a promise) would wait for it to end.
+  return { child };
 }
 
 /** Sends Ctrl-C's signal to a running oj; resolves with how it ended. */
@@ -173,16 +183,12 @@ describe('exit codes: one table, every command', () => {
       expect(r.stderr).toContain(`oj: stopped waiting; gated-${name} goes on (oj pipeline show gated-${name})`);
       expect((await t.oj(['pipeline', 'show', `gated-${name}`, '--phase'], { cwd: root })).stdout).toBe('hold\n');
     }
-    const waiter = t.ojSpawn(['pipeline', 'wait', 'gated-w'], { cwd: root });
-    // Connected: this check's client and the waiter.
-    await connections(2);
-    const r = await interrupt(waiter);
+    // A stream that only ends on Ctrl-C.
+    expect((await interrupt((await spawnConnected(['events', '--follow'], root)).child)).exitCode).toBe(130);
+    // Last: ojd answers a wait whose client went away only when the wait ends, so its connection stays counted.
+    const r = await interrupt((await spawnConnected(['pipeline', 'wait', 'gated-w'], root)).child);
     expect(r.exitCode, r.stderr).toBe(130);
     expect(r.stderr).toContain('oj: stopped waiting; the pipeline goes on');
-    // And a stream that only ends on Ctrl-C.
-    const events = t.ojSpawn(['events', '--follow'], { cwd: root });
-    await connections(2);
-    expect((await interrupt(events)).exitCode).toBe(130);
     writeFileSync(join(root, 'release-w'), '');
     expect((await t.oj(['pipeline', 'wait', 'gated-w', '--timeout', '20s'], { cwd: root })).exitCode).toBe(0);
   });
@@ -281,7 +287,8 @@ describe('oj completion <shell>', () => {
       'bash',
       'fish',
       'zsh',
-      ...fish.split('\n').slice(5, -1).filter((l) => l.startsWith('--')),
+      '--help\tShow help',
+      '--version\tShow version number',
     ]);
   });
 });

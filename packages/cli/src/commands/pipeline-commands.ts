@@ -162,10 +162,10 @@ export function pipelineCommands(y: Argv): Argv {
           .positional('ids', { type: 'string', array: true, demandOption: true })
           .option('all', { type: 'boolean', describe: 'wait for every one (default: the first to end)' })
           .option('timeout', { type: 'string', describe: 'give up after this long (e.g. 30s, 5m)' }),
-      (argv) =>
-        withDaemon(async (conn) => {
+      (argv) => {
+        whenInterrupted(`stopped waiting; ${argv.ids.length === 1 ? 'the pipeline goes' : 'the pipelines go'} on (oj pipeline show ID)`);
+        return withDaemon(async (conn) => {
           const timeoutMs = durationOption('timeout', argv.timeout);
-          whenInterrupted(`stopped waiting; ${argv.ids.length === 1 ? 'the pipeline goes' : 'the pipelines go'} on (oj pipeline show ID)`);
           const r = await conn.call(PipelineMethods.Wait, {
             ids: argv.ids,
             ...(argv.all ? { all: true } : {}),
@@ -179,7 +179,8 @@ export function pipelineCommands(y: Argv): Argv {
           if (codes.includes(ExitCode.Failure)) return ExitCode.Failure;
           if (codes.includes(ExitCode.Cancelled)) return ExitCode.Cancelled;
           return ExitCode.Ok;
-        }),
+        });
+      },
     )
     .command(
       'prune',
