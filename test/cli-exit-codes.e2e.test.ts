@@ -7,7 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ResultPromise } from 'execa';
+import { execa, type ResultPromise } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OJ_BIN, REPO, TestEnv, makeProject, waitFor, type OjResult } from './helpers/ojd-harness.js';
 
@@ -231,6 +231,10 @@ describe('oj completion <shell>', () => {
   });
 
   it('bash, zsh and fish each complete commands, options, values, runbook commands and pipeline ids through oj', async () => {
+    for (const sh of ['bash', 'zsh', 'fish']) {
+      const found = execa('sh', ['-c', `command -v ${sh}`], { reject: false });
+      expect((await found).exitCode, `${sh} is needed for this test (apt-get install zsh fish; .ci/run does)`).toBe(0);
+    }
     await t.startDaemon();
     const root = makeProject(t, 'proj', { main: RB });
     expect((await t.oj(['run', 'build', 'x', '--wait'], { cwd: root })).exitCode).toBe(0);
