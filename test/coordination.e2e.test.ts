@@ -220,7 +220,7 @@ describe('locks', () => {
     expect((await t.oj(['lock', 'heartbeat', 'main_branch', '--holder', 'nobody'], { cwd: root })).exitCode).toBe(1);
     expect((await t.oj(['lock', 'acquire', 'main_branch', '--holder', 'me'], { cwd: root })).exitCode).toBe(0);
     expect((await t.oj(['lock', 'release', 'main_branch', '--holder', 'me'], { cwd: root })).exitCode).toBe(0);
-    expect((await t.oj(['lock', 'show', 'nope'], { cwd: root })).exitCode).toBe(1);
+    expect((await t.oj(['lock', 'show', 'nope'], { cwd: root })).exitCode).toBe(3);
   });
 
   it('acquire --wait waits in line behind a pipeline and gets the lock when its phase ends', async () => {

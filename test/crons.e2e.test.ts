@@ -110,7 +110,7 @@ describe('crons', () => {
     expect(done).toMatchObject({ enabled: false, runs: 1, lastPipeline: 'cleanup', nextDueAt: null });
     expect(lines(join(root, 'swept'))).toEqual(['swept']);
     const unknown = await t.oj(['cron', 'run', 'nighty'], { cwd: root });
-    expect(unknown.exitCode).toBe(1);
+    expect(unknown.exitCode).toBe(3);
     expect(unknown.stderr).toMatch(/cron not found: nighty\nhint: did you mean "nightly"\?/);
   });
 

@@ -51,7 +51,7 @@ describe('oj daemon check, backup, restore', { timeout: 60_000 }, () => {
     expect(live.stdout).toMatch(/✓ sqlite\.integrity_check/);
     expect(live.stdout).toMatch(/\nok\n$/);
     const refused = await t.oj(['daemon', 'restore', backup]);
-    expect(refused.exitCode).toBe(2);
+    expect(refused.exitCode).toBe(1);
     expect(refused.stderr).toMatch(/ojd is running: stop it first/);
     rpc.close();
 

@@ -83,7 +83,7 @@ describe('oj run', () => {
     const shown = await t.ojJson<Shown>(['pipeline', 'show', 'build-auth-'], { cwd: root });
     expect(shown.pipeline.id).toBe('build-auth-2');
     const ambiguous = await t.oj(['pipeline', 'show', 'build'], { cwd: root });
-    expect(ambiguous.exitCode).toBe(1);
+    expect(ambiguous.exitCode).toBe(2);
     expect(ambiguous.stderr).toMatch(/ambiguous/);
     const typo = await t.oj(['pipeline', 'show', 'biuld-auth'], { cwd: root });
     expect(typo.stderr).toMatch(/did you mean "build-auth"\?/);
@@ -122,7 +122,7 @@ exit 3
     expect(bad.stderr).toMatch(/missing required argument <prompt>/);
     expect(bad.stderr).toMatch(/Usage: oj run build <name> <prompt>/);
     const unknown = await t.oj(['run', 'biuld'], { cwd: root });
-    expect(unknown.exitCode).toBe(1);
+    expect(unknown.exitCode).toBe(3);
     expect(unknown.stderr).toMatch(/did you mean "build"\?/);
   });
 });
@@ -218,7 +218,7 @@ describe('steering a live pipeline', () => {
     const timeout = await t.oj(['run', 'gated', 'c'], { cwd: root });
     expect(timeout.exitCode).toBe(0);
     const wt = await t.oj(['pipeline', 'wait', 'gated-c', '--timeout', '200ms'], { cwd: root });
-    expect(wt.exitCode).toBe(2);
+    expect(wt.exitCode).toBe(124);
     const cant = await t.oj(['pipeline', 'resume', 'gated-c'], { cwd: root });
     expect(cant.exitCode).toBe(1);
     expect(cant.stderr).toMatch(/cannot resume a pipeline that is running/);
@@ -373,7 +373,7 @@ describe('pipeline helpers for scripts', () => {
     const dry = await t.oj(['pipeline', 'prune', '--dry-run'], { cwd: root });
     expect(dry.stdout).toMatch(/would prune 1: build-x/);
     await t.oj(['pipeline', 'prune'], { cwd: root });
-    expect((await t.oj(['pipeline', 'show', 'build-x'], { cwd: root })).exitCode).toBe(1);
+    expect((await t.oj(['pipeline', 'show', 'build-x'], { cwd: root })).exitCode).toBe(3);
     expect(existsSync(join(t.stateDir, 'logs', 'build-x'))).toBe(false);
   });
 });
@@ -480,7 +480,7 @@ describe('oj workspace', () => {
     const list = await t.ojJson<{ name: string; branch: string; managed: boolean }[]>(['workspace', 'list'], { cwd: root });
     expect(list).toEqual([expect.objectContaining({ name: 'spike', branch: 'spike/x', managed: true })]);
     const missing = await t.oj(['workspace', 'show', 'nope'], { cwd: root });
-    expect(missing.exitCode).toBe(1);
+    expect(missing.exitCode).toBe(3);
     expect(missing.stderr).toMatch(/workspace not found: nope/);
     expect((await t.oj(['workspace', 'delete', 'spike'], { cwd: root })).exitCode).toBe(0);
     expect(existsSync(path)).toBe(false);

@@ -311,7 +311,7 @@ describe('oj queue bury', () => {
     expect(completed.exitCode).toBe(1);
     expect(completed.stderr).toMatch(/^error: item jobs\/c1 is completed; only pending or taken items can be buried\n/);
     const missing = await t.oj(['queue', 'bury', 'jobs', 'nope'], { cwd: root });
-    expect(missing.exitCode).toBe(1);
+    expect(missing.exitCode).toBe(3);
   });
 });
 
@@ -566,7 +566,7 @@ describe('the queue CLI', () => {
     expect(all.map((i) => `${i.id}:${i.status}`)).toEqual(['a:pending', 'b:completed']);
 
     const typo = await t.oj(['queue', 'add', 'tood', 'x=1'], { cwd: root });
-    expect(typo.exitCode).toBe(1);
+    expect(typo.exitCode).toBe(3);
     expect(typo.stderr).toMatch(/queue not found: tood\nhint: did you mean "todo"\?/);
     const usage = await t.oj(['queue', 'add', 'todo', 'oops'], { cwd: root });
     expect(usage.exitCode).toBe(2);

@@ -120,7 +120,7 @@ describe('shell completion', () => {
     await t.oj(['run', 'build', 'x'], { cwd: root });
     const ids = await t.oj(['--get-yargs-completions', 'oj', 'pipeline', 'show', 'b'], { cwd: root });
     expect(ids.stdout.trim()).toBe('build-x');
-    const script = await t.oj(['completion']);
+    const script = await t.oj(['completion', 'bash']);
     expect(script.stdout).toMatch(/complete -o bashdefault -o default -F _oj_yargs_completions oj/);
   });
 });

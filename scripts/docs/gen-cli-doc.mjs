@@ -13,6 +13,7 @@ const target = join(root, 'docs', 'cli.md');
 process.env.NO_COLOR = '1';
 const { buildCli } = await import(join(root, 'packages', 'cli', 'dist', 'main.js'));
 const { RUN_USAGE } = await import(join(root, 'packages', 'cli', 'dist', 'commands', 'run-runbook-command.js'));
+const { EXIT_CODES } = await import(join(root, 'packages', 'cli', 'dist', 'output', 'exit-codes.js'));
 async function help(args) {
   if (args[0] === 'run') return RUN_USAGE.trimEnd();
   return new Promise((resolve, reject) => {
@@ -46,8 +47,17 @@ function subcommands(text, prefix) {
 let doc = `# CLI reference
 
 Generated from \`oj --help\` for every command (\`npm run docs\`); the test suite
-fails when it is out of date. Every list and show takes \`--json\`. Exit codes:
-0 ok, 1 failure, 2 usage error (some commands document more).
+fails when it is out of date. Every list and show takes \`--json\`.
+
+## Exit codes
+
+Every command ends with one of these (packages/cli/src/output/exit-codes.ts
+decides them, for the daemon's errors too). \`oj run\` of a shell command
+exits with the command's own status.
+
+| code | meaning | for example |
+| --- | --- | --- |
+${EXIT_CODES.map((e) => `| ${e.code} | ${e.meaning} | ${e.examples} |`).join('\n')}
 
 `;
 /** Help texts of a command and all its subcommands, in order; siblings are fetched in parallel. */

@@ -8,6 +8,7 @@
  */
 import { OJ_VERSION } from '@oj/protocol/client';
 import { endQuietlyWhenOutputCloses } from './output/closed-output.js';
+import { exitOnInterrupt } from './output/interrupt.js';
 
 type Flags = Record<string, true>;
 
@@ -92,6 +93,7 @@ function fastPath(argv: string[]): (() => Promise<void>) | null {
 
 export async function run(argv: string[] = process.argv.slice(2)): Promise<void> {
   endQuietlyWhenOutputCloses();
+  exitOnInterrupt();
   const fast = fastPath(argv);
   if (fast) return fast();
   const { main } = await import('./main.js');

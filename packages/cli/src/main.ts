@@ -1,7 +1,8 @@
 /**
  * `oj`: a thin client. Each command turns its arguments into RPC calls to
- * ojd and prints the results as tables or --json. Exit codes: 0 ok,
- * 1 failure, 2 usage error.
+ * ojd and prints the results as tables or --json. Exit codes: one table for
+ * every command, in output/exit-codes.ts (0 ok, 1 failed, 2 usage error,
+ * 3 not found, 4 cancelled, 124 timed out, 130 interrupted).
  */
 import { OJ_VERSION } from '@oj/protocol/client';
 import yargs, { type Argv } from 'yargs';
@@ -18,8 +19,10 @@ import { checkpointCommand, doneCommand, sessionCommands } from './commands/sess
 import { initCommand, runbookCommands } from './commands/runbook-commands.js';
 import { workspaceCommands } from './commands/workspace-commands.js';
 import { escalationCommands } from './commands/escalation-commands.js';
-import { completion } from './commands/completion.js';
+import { COMPLETION_FLAG, completion, completionRequests } from './commands/completion.js';
+import { completionEnv } from './commands/completion-scripts.js';
 import { ExitCode } from './output/print.js';
+import { knownOptions, notANumber, optionSuggestions } from './commands/usage-checks.js';
 
 export async function main(argv: string[] = hideBin(process.argv)): Promise<void> {
   // `oj run` takes the runbook command's own arguments verbatim: yargs must not parse them.
@@ -32,12 +35,16 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<void
 
 /** The whole command tree (also used to generate docs/cli.md and shell completion). */
 export function buildCli(argv: string[]): Argv {
-  let cli = yargs(argv)
+  const completing = argv.includes(COMPLETION_FLAG);
+  if (completing) completionEnv();
+  // One instance: yargs resets it for each nested command, so at a failure it has the failing command's options.
+  const instance = yargs(argv);
+  let cli = instance
     .scriptName('oj')
     .usage('oj: run unattended work from declarative runbooks\n\nUsage: $0 <command> [options]')
     .version(OJ_VERSION)
     // yargs' completion mode passes its own flag through nested commands: strictness would reject it.
-    .strict(!argv.includes('--get-yargs-completions'))
+    .strict(!completing)
     .recommendCommands()
     .wrap(Math.min(100, process.stdout.columns || 100))
     .command('daemon', 'Manage the ojd daemon', (y) => serviceCommands(daemonCommands(y)))
@@ -52,11 +59,14 @@ export function buildCli(argv: string[]): Argv {
     .command('escalation', 'What needs a human: list, review, resolve', (y) => escalationCommands(y))
     .command('workspace', 'Git worktrees pipelines work in', (y) => workspaceCommands(y))
     .command('runbook', 'Check, list and show runbooks (no daemon needed)', (y) => runbookCommands(y))
+    // English messages whatever the locale: optionSuggestions reads them.
+    .detectLocale(false)
+    .check((a) => notANumber(a, argv) ?? true)
     .fail((msg, err, y) => {
       // A failed .check() passes its message as `err` too: that is a usage error like the others.
       if (err instanceof Error) throw err;
       y.showHelp('error');
-      process.stderr.write(`\n${msg}\n`);
+      process.stderr.write(`\n${[msg, ...optionSuggestions(msg, knownOptions(instance))].join('\n')}\n`);
       process.exit(ExitCode.Usage);
     })
     .demandCommand(1, 'say which command to run (oj --help lists them)');
@@ -67,5 +77,6 @@ export function buildCli(argv: string[]): Argv {
   cli = initCommand(cli);
   cli = checkpointCommand(cli);
   cli = completion(cli);
+  if (completing) cli = completionRequests(cli, argv);
   return cli.help().alias('help', 'h');
 }

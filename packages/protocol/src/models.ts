@@ -16,3 +16,6 @@ export interface EventRecord {
   /** ISO 8601 time the daemon recorded it. */
   time: string;
 }
+
+/** Every status a pipeline can have (`oj pipeline list --status` takes these). */
+export const PIPELINE_STATUSES = ['pending', 'running', 'waiting', 'escalated', 'done', 'failed', 'cancelled'] as const;

@@ -8,7 +8,7 @@ import { LockMethods, SemaphoreMethods } from '@oj/protocol/client';
 import type { Argv } from 'yargs';
 import type { RpcConnection } from '../client/rpc-connection.js';
 import { durationOption } from '../output/durations.js';
-import { UsageError, printJson, println } from '../output/print.js';
+import { ExitCode, UsageError, printJson, println } from '../output/print.js';
 import { style } from '../output/style.js';
 import { formatTable } from '../output/table.js';
 import { formatAgo, formatDuration } from '../output/time.js';
@@ -107,7 +107,7 @@ export function lockCommands(y: Argv): Argv {
     )
     .command(
       'acquire <name>',
-      'Take a lock (exit 1 if someone else has it); --wait waits in line',
+      'Take a lock (exit 1 if someone else has it); --wait waits in line (exit 124 when its --timeout passes)',
       (a) =>
         a
           .positional('name', { type: 'string', demandOption: true })
@@ -133,7 +133,7 @@ export function lockCommands(y: Argv): Argv {
             return 0;
           }
           if (!argv.json) process.stderr.write(`${r.lock.name} not acquired: ${busyText(r.lock.holder ? [r.lock.holder] : [], r.lock.waiters, argv.wait === true)}\n`);
-          return 1;
+          return notAcquired(argv.wait, timeoutMs);
         }),
     )
     .command(
@@ -231,7 +231,7 @@ export function semaphoreCommands(y: Argv): Argv {
     )
     .command(
       'acquire <name>',
-      'Take units of a semaphore (exit 1 if they do not fit now); --wait waits in line',
+      'Take units of a semaphore (exit 1 if they do not fit now); --wait waits in line (exit 124 when its --timeout passes)',
       (a) =>
         a
           .positional('name', { type: 'string', demandOption: true })
@@ -263,7 +263,7 @@ export function semaphoreCommands(y: Argv): Argv {
             return 0;
           }
           if (!argv.json) process.stderr.write(`${s.name} not acquired: ${s.used}/${s.max} in use; ${busyText(s.holders, s.waiters, argv.wait === true)}\n`);
-          return 1;
+          return notAcquired(argv.wait, timeoutMs);
         }),
     )
     .command(
@@ -314,6 +314,11 @@ function heartbeat(
     let c: HeartbeatCall | null = null;
     return heartbeatUntilParentEnds(everyMs, async (conn) => beat(conn, (c ??= await call(conn))));
   });
+}
+
+/** Not acquired: busy now (1), or waited in line until --timeout passed (124). */
+function notAcquired(wait: boolean | undefined, timeoutMs: number | undefined): number {
+  return wait && timeoutMs !== undefined ? ExitCode.TimedOut : ExitCode.Failure;
 }
 
 function lockState(l: LockInfo): string {

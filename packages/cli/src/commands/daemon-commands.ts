@@ -4,6 +4,7 @@ import { DaemonMethods, processAlive, type DaemonStatus } from '@oj/protocol/cli
 import type { Argv } from 'yargs';
 import { daemonLocation, delay, ojdBinPath, startDetached, tryConnect } from '../client/daemon-launcher.js';
 import { printJson, println } from '../output/print.js';
+import { takeOverInterrupt } from '../output/interrupt.js';
 import { formatDuration } from '../output/time.js';
 import { followLog, printLog } from './daemon-logs.js';
 import { locally } from './run-command.js';
@@ -84,6 +85,8 @@ async function start(foreground: boolean): Promise<number> {
   if (foreground) {
     return new Promise((resolve) => {
       const child = spawn(process.execPath, [ojdBinPath(), '--foreground'], { stdio: 'inherit' });
+      // Ctrl-C stops the daemon; this command ends when it has, with its status.
+      takeOverInterrupt();
       const forward = (sig: NodeJS.Signals) => child.kill(sig);
       process.on('SIGINT', forward);
       process.on('SIGTERM', forward);

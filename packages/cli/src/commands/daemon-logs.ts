@@ -43,7 +43,7 @@ export function printLog(stateDir: string, lines: number, raw: boolean): number 
   return end;
 }
 
-/** Prints entries appended after `from` until interrupted. */
+/** Prints entries appended after `from` until interrupted (Ctrl-C: exit 130, output/interrupt.ts). */
 export function followLog(stateDir: string, from: number, raw: boolean): Promise<void> {
   const { log } = statePaths(stateDir);
   let offset = from;
@@ -56,12 +56,8 @@ export function followLog(stateDir: string, from: number, raw: boolean): Promise
     for (const l of parts) if (l) println(raw ? l : formatLogLine(l));
   };
   return new Promise(() => {
-    const watcher = watch(stateDir, (_event, name) => {
+    watch(stateDir, (_event, name) => {
       if (name === null || String(name).startsWith('ojd.log')) drain();
-    });
-    process.on('SIGINT', () => {
-      watcher.close();
-      process.exit(0);
     });
   });
 }

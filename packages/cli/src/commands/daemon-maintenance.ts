@@ -16,7 +16,7 @@ import {
 } from '@oj/protocol/client';
 import type { CommandModule } from 'yargs';
 import { daemonLocation, tryConnect } from '../client/daemon-launcher.js';
-import { UsageError, printJson, println } from '../output/print.js';
+import { printJson, println } from '../output/print.js';
 import { style } from '../output/style.js';
 import { formatDuration } from '../output/time.js';
 import { locally, withDaemon } from './run-command.js';
@@ -119,7 +119,7 @@ export const backupCommand: CommandModule<object, { file: string; force?: boolea
 
 export const restoreCommand: CommandModule<object, { file: string; json?: boolean }> = {
   command: 'restore <file>',
-  describe: 'Replace the database with a backup (ojd must be stopped; the current one is kept aside)',
+  describe: 'Replace the database with a backup (ojd must be stopped, else exit 1; the current one is kept aside)',
   builder: (a) =>
     a
       .positional('file', { type: 'string', describe: 'a backup made by oj daemon backup', demandOption: true })
@@ -130,12 +130,13 @@ export const restoreCommand: CommandModule<object, { file: string; json?: boolea
       const conn = await tryConnect(loc);
       if (conn) {
         conn.close();
-        throw new UsageError('ojd is running: stop it first (oj daemon stop), then restore, then start it again');
+        // Not the command line's fault: the daemon's state is wrong for it (exit 1).
+        throw new Error('ojd is running: stop it first (oj daemon stop), then restore, then start it again');
       }
       const paths = statePaths(loc.stateDir);
       const pid = readPid(paths.pidFile);
       if (pid !== null && processAlive(pid)) {
-        throw new UsageError(`an ojd (pid ${pid}) holds ${paths.pidFile}: stop it first (oj daemon stop)`);
+        throw new Error(`an ojd (pid ${pid}) holds ${paths.pidFile}: stop it first (oj daemon stop)`);
       }
       const { restoreDatabaseFile } = await offline();
       const r = await restoreDatabaseFile(paths.database, resolve(argv.file));

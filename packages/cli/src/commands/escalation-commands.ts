@@ -18,12 +18,13 @@ export function escalationCommands(y: Argv): Argv {
       'Escalations (open ones by default)',
       (a) =>
         a
-          .option('status', { choices: ['open', 'resolved', 'all'] as const, default: 'open' as const })
-          .option('all-projects', { type: 'boolean' })
+          .option('status', { choices: ['open', 'resolved', 'all'] as const, default: 'open' as const, describe: 'which ones (all: open and resolved)' })
+          // --all as in the other lists; --all-projects as it was first spelt.
+          .option('all', { alias: 'all-projects', type: 'boolean', describe: 'every project, not only this one' })
           .option('json', { type: 'boolean' }),
       (argv) =>
         withDaemon(async (conn) => {
-          const project = argv['all-projects'] ? undefined : currentProject();
+          const project = argv.all ? undefined : currentProject();
           const { escalations } = await conn.call(EscalationMethods.List, {
             ...(project ? { project } : {}),
             ...(argv.status !== 'all' ? { status: argv.status } : {}),

@@ -1,7 +1,7 @@
 /** oj emit, oj events */
 import { EventMethods, type EventRecord } from '@oj/protocol/client';
 import type { Argv } from 'yargs';
-import { UsageError, printJson, println, reportError } from '../output/print.js';
+import { ExitCode, UsageError, printJson, println, reportError } from '../output/print.js';
 import { style } from '../output/style.js';
 import { formatClock } from '../output/time.js';
 import { checkLimit } from './limit-option.js';
@@ -104,11 +104,10 @@ export function eventsCommand(y: Argv): Argv {
         }
         conn.on(EventMethods.EventNotification, ({ event }) => print(event));
         await conn.call(EventMethods.Follow, { ...filter, ...(argv.since !== undefined ? { since: argv.since } : {}) });
-        await new Promise<void>((resolve) => {
-          conn.onClose(() => resolve());
-          process.once('SIGINT', () => resolve());
-        });
-        return 0;
+        // Until the daemon goes away (exit 1), or Ctrl-C (exit 130, output/interrupt.ts).
+        await new Promise<void>((resolve) => conn.onClose(() => resolve()));
+        process.stderr.write('oj: the daemon closed the connection\n');
+        return ExitCode.Failure;
       }),
   );
 }

@@ -1,8 +1,10 @@
 /** oj pipeline ...: list, show, logs, transition, resume, cancel, wait, and the script helpers. */
-import { ErrorCode, OjError, PipelineMethods, type PipelineInfo, type ResultOf } from '@oj/protocol/client';
+import { PipelineMethods, type PipelineInfo, type ResultOf } from '@oj/protocol/client';
 import type { Argv } from 'yargs';
 import type { RpcConnection } from '../client/rpc-connection.js';
 import { durationOption } from '../output/durations.js';
+import { ExitCode, pipelineEndCode } from '../output/exit-codes.js';
+import { whenInterrupted } from '../output/interrupt.js';
 import { printJson, println } from '../output/print.js';
 import { style } from '../output/style.js';
 import { formatTable } from '../output/table.js';
@@ -11,6 +13,8 @@ import { followPipeline } from './pipeline-follow.js';
 import { checkLimit } from './limit-option.js';
 import { DEFAULT_LIMIT, listPipelines, lookInAllProjects, scope, split, statusText, waitingText } from './pipeline-list.js';
 import { withDaemon } from './run-command.js';
+
+const TERMINAL = ['done', 'failed', 'cancelled'];
 
 export function pipelineCommands(y: Argv): Argv {
   return y
@@ -152,38 +156,31 @@ export function pipelineCommands(y: Argv): Argv {
     )
     .command(
       'wait <ids...>',
-      'Wait for pipelines to end: exit 0 done, 1 failed, 2 timeout, 3 not found, 4 cancelled',
+      'Wait for pipelines to end: exit 0 done, 1 failed, 4 cancelled, 124 timed out, 3 not found',
       (a) =>
         a
           .positional('ids', { type: 'string', array: true, demandOption: true })
           .option('all', { type: 'boolean', describe: 'wait for every one (default: the first to end)' })
           .option('timeout', { type: 'string', describe: 'give up after this long (e.g. 30s, 5m)' }),
-      (argv) =>
-        withDaemon(async (conn) => {
+      (argv) => {
+        whenInterrupted(`stopped waiting; ${argv.ids.length === 1 ? 'the pipeline goes' : 'the pipelines go'} on (oj pipeline show ID)`);
+        return withDaemon(async (conn) => {
           const timeoutMs = durationOption('timeout', argv.timeout);
-          let r;
-          try {
-            r = await conn.call(PipelineMethods.Wait, {
-              ids: argv.ids,
-              ...(argv.all ? { all: true } : {}),
-              ...(timeoutMs !== undefined ? { timeoutMs } : {}),
-              ...scope(),
-            });
-          } catch (err) {
-            if (err instanceof OjError && err.code === ErrorCode.NotFound) {
-              const hint = typeof err.data.hint === 'string' ? `hint: ${err.data.hint}\n` : '';
-              process.stderr.write(`error: ${err.message}\n${hint}`);
-              return 3;
-            }
-            throw err;
-          }
+          const r = await conn.call(PipelineMethods.Wait, {
+            ids: argv.ids,
+            ...(argv.all ? { all: true } : {}),
+            ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+            ...scope(),
+          });
           for (const x of r.results) println(`${x.id} ${x.status}`);
-          if (r.timedOut) return 2;
-          const ended = r.results.filter((x) => ['done', 'failed', 'cancelled'].includes(x.status));
-          if (ended.some((x) => x.status === 'failed')) return 1;
-          if (ended.some((x) => x.status === 'cancelled')) return 4;
-          return 0;
-        }),
+          if (r.timedOut) return ExitCode.TimedOut;
+          // Several ended: the worst of them (failed, then cancelled).
+          const codes = r.results.filter((x) => TERMINAL.includes(x.status)).map((x) => pipelineEndCode(x.status));
+          if (codes.includes(ExitCode.Failure)) return ExitCode.Failure;
+          if (codes.includes(ExitCode.Cancelled)) return ExitCode.Cancelled;
+          return ExitCode.Ok;
+        });
+      },
     )
     .command(
       'prune',

@@ -2,8 +2,8 @@
  * `oj pipeline list` and how a pipeline's status reads, kept apart from the
  * rest of `oj pipeline` so that the CLI's fast path (entry.ts) loads only this.
  */
-import { PipelineMethods, type PipelineInfo } from '@oj/protocol/client';
-import { printJson, println } from '../output/print.js';
+import { PIPELINE_STATUSES, PipelineMethods, type PipelineInfo, type PipelineStatusName } from '@oj/protocol/client';
+import { UsageError, printJson, println } from '../output/print.js';
 import { style } from '../output/style.js';
 import { formatTable } from '../output/table.js';
 import { formatAgo, formatDuration } from '../output/time.js';
@@ -41,10 +41,11 @@ export const scope = (): { project?: string } => {
 export function listPipelines(argv: ListArgs): Promise<void> {
   const limit = argv.limit ?? DEFAULT_LIMIT;
   return withDaemon(async (conn) => {
+    const status = argv.status ? await statuses(argv.status) : undefined;
     const { pipelines, total } = await conn.call(PipelineMethods.List, {
       ...(argv.all ? {} : scope()),
       ...(argv.phase ? { phase: split(argv.phase) } : {}),
-      ...(argv.status ? { status: split(argv.status) } : {}),
+      ...(status ? { status } : {}),
       ...(argv.active ? { active: true } : {}),
       ...(argv['has-session'] !== undefined ? { hasSession: argv['has-session'] } : {}),
       ...(argv.archived ? { archived: true } : {}),
@@ -82,6 +83,19 @@ export function pageNote(shown: number, total: number): string {
 /** 1234567 -> "1,234,567". Not toLocaleString: loading ICU costs ~30 ms of the CLI's start. */
 function thousands(n: number): string {
   return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
+/** `--status a,b`: each a pipeline status, or a usage error naming them all. */
+async function statuses(text: string): Promise<PipelineStatusName[]> {
+  const given = split(text);
+  for (const s of given) {
+    if ((PIPELINE_STATUSES as readonly string[]).includes(s)) continue;
+    // Loaded only for a wrong value (this module is on the CLI's fast path).
+    const { didYouMean } = await import('@oj/daemon/did-you-mean');
+    const guess = didYouMean(s, PIPELINE_STATUSES);
+    throw new UsageError(`--status ${s}: not a pipeline status; ${guess ? `${guess} ` : ''}(statuses: ${PIPELINE_STATUSES.join(', ')})`);
+  }
+  return given as PipelineStatusName[];
 }
 
 export function split(s: string): string[] {

@@ -7,7 +7,8 @@
 import { CommandMethods, ErrorCode, OjError } from '@oj/protocol/client';
 import { connectOrStart } from '../client/daemon-launcher.js';
 import type { RpcConnection } from '../client/rpc-connection.js';
-import { ExitCode, UsageError, printJson, println, reportError } from '../output/print.js';
+import { whenInterrupted } from '../output/interrupt.js';
+import { ExitCode, NotFoundError, printJson, println, reportError } from '../output/print.js';
 import { style } from '../output/style.js';
 import { formatTable } from '../output/table.js';
 import { followPipeline } from './pipeline-follow.js';
@@ -22,9 +23,13 @@ export const RUN_USAGE = `Usage: oj run <command> [args...] [--wait] [--follow] 
 Runs a command from this project's runbooks (.oj/runbooks/*.toml).
 With no command, lists them. \`oj run <command> --help\` shows its arguments.
 
-  --wait     for a pipeline command: wait for it to end; exit 0 done, 1 otherwise
+  --wait     for a pipeline command: wait for it to end; exit 0 done, 1 failed,
+             4 cancelled (Ctrl-C: 130, and the pipeline goes on)
   --follow   like --wait, printing phase changes and output as they happen
-  --json     print the result as JSON
+  --json     print the result as JSON; a stream (a shell command's output,
+             --wait, --follow) as one JSON object per line
+
+A shell command exits with its own status.
 `;
 
 export async function runCommand(argv: string[]): Promise<number> {
@@ -46,7 +51,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const project = currentProject();
   if (!project) {
     process.stderr.write(`${style.red('error', process.stderr)}: no .oj/ directory here or above ${process.cwd()}\nhint: oj init creates one\n`);
-    return ExitCode.Failure;
+    return ExitCode.Usage;
   }
   let conn: RpcConnection | null = null;
   try {
@@ -59,6 +64,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof OjError && err.code === ErrorCode.BadArguments) {
       process.stderr.write(`${style.red('error', process.stderr)}: ${err.message}\n`);
+      if (typeof err.data.hint === 'string') process.stderr.write(`hint: ${err.data.hint}\n`);
       if (typeof err.data.usage === 'string') process.stderr.write(`\n${err.data.usage}\n`);
       return ExitCode.Usage;
     }
@@ -80,32 +86,44 @@ async function listCommands(conn: RpcConnection, project: string, json: boolean)
   return 0;
 }
 
+/** `oj run <command> --help`: usage, description, arguments and options. */
 async function commandHelp(conn: RpcConnection, project: string, name: string): Promise<number> {
   const { commands } = await conn.call(CommandMethods.List, { project });
   const c = commands.find((x) => x.name === name);
-  if (!c) throw new UsageError(`no command named "${name}" (oj run lists them)`);
-  println(`Usage: oj run ${c.usage}`);
-  if (c.description) println(`\n${c.description}`);
+  if (!c) {
+    const { didYouMean } = await import('@oj/daemon/did-you-mean');
+    const names = commands.map((x) => x.name);
+    throw new NotFoundError(`command not found: ${name}`, didYouMean(name, names) ?? (names.length ? `commands: ${names.join(', ')}` : 'this project defines no commands'));
+  }
+  println(c.help);
   return 0;
 }
 
 async function run(conn: RpcConnection, project: string, name: string, args: string[], own: Set<string>): Promise<number> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && ENV_BASICS.test(k)) env[k] = v;
-  conn.on(CommandMethods.Output, ({ stream, data }) => conn.writeThrough(stream === 'stderr' ? process.stderr : process.stdout, data));
-  const interrupted = new Promise<never>((_, reject) => {
-    process.once('SIGINT', () => reject(new Error('interrupted')));
+  const json = own.has('--json');
+  // A shell command's output as it comes; with --json one line each: {"kind":"output","stream":"stdout","data":"..."}.
+  conn.on(CommandMethods.Output, ({ stream, data }) => {
+    if (json) conn.writeThrough(process.stdout, JSON.stringify({ kind: 'output', stream, data }) + '\n');
+    else conn.writeThrough(stream === 'stderr' ? process.stderr : process.stdout, data);
   });
-  const r = await Promise.race([
-    conn.call(CommandMethods.Run, { project, command: name, args, cwd: process.cwd(), env }),
-    interrupted,
-  ]);
-  if (r.kind === 'shell') return r.exitCode;
+  // Ctrl-C ends oj with 130 (output/interrupt.ts); the daemon stops a shell command whose client went away.
+  whenInterrupted(`interrupted; ojd stops ${name}`);
+  const r = await conn.call(CommandMethods.Run, { project, command: name, args, cwd: process.cwd(), env });
+  if (r.kind === 'shell') {
+    if (json) println(JSON.stringify({ kind: 'exit', exitCode: r.exitCode, signal: r.signal }));
+    return r.exitCode;
+  }
   const p = r.pipeline;
-  if (own.has('--json') && !own.has('--wait') && !own.has('--follow')) printJson(p);
-  else println(p.id);
+  const waits = own.has('--wait') || own.has('--follow');
+  whenInterrupted(`stopped waiting; ${p.id} goes on (oj pipeline show ${p.id})`);
+  if (json && !waits) printJson(p);
+  else if (!json) println(p.id);
+  // With --json, a wait is a stream of lines that each carry the pipeline, the first as it was created (pipeline-follow.ts).
+  const first = json ? { first: p } : {};
   // All of its output from the start: what it printed before the follow began too.
-  if (own.has('--follow')) return followPipeline(conn, p.id, { output: true, from: { run: 0, offset: 0 } });
-  if (own.has('--wait')) return followPipeline(conn, p.id, { output: false });
+  if (own.has('--follow')) return followPipeline(conn, p.id, { output: true, from: { run: 0, offset: 0 }, json, ...first });
+  if (own.has('--wait')) return followPipeline(conn, p.id, { output: false, json, ...first });
   return 0;
 }

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { findProjectRoot } from '@oj/protocol/client';
 import type { Argv } from 'yargs';
-import { UsageError, printJson, println } from '../output/print.js';
+import { NotFoundError, UsageError, printJson, println } from '../output/print.js';
 import { style } from '../output/style.js';
 import { formatTable } from '../output/table.js';
 import { locally } from './run-command.js';
@@ -88,7 +88,7 @@ export function runbookCommands(y: Argv): Argv {
               // ambiguous within a kind: listed below
             }
           }
-          if (found.length === 0) throw new UsageError(`nothing named "${argv.name}" (oj runbook list shows every primitive)`);
+          if (found.length === 0) throw new NotFoundError(`nothing named "${argv.name}"`, 'oj runbook list shows every primitive');
           if (found.length > 1) throw new UsageError(`"${argv.name}" names several primitives: ${found.map((p) => p.id).join(', ')}; write kind.name`);
           const shown = showPrimitive(found[0]!);
           if (argv.json) return printJson(shown);
@@ -131,7 +131,7 @@ export function initCommand(y: Argv): Argv {
           const src = join(lib, `${name}.toml`);
           if (!existsSync(src)) {
             const have = existsSync(lib) ? readdirSync(lib).filter((f) => f.endsWith('.toml')).map((f) => f.slice(0, -5)) : [];
-            throw new UsageError(`no library runbook "${name}" (have: ${have.join(', ') || 'none'})`);
+            throw new NotFoundError(`no library runbook "${name}"`, `the library has: ${have.join(', ') || 'none'}`);
           }
           const dest = join(dir, `${name}.toml`);
           if (existsSync(dest) && !argv.force) {

@@ -2,7 +2,7 @@
 import { PipelineMethods, SessionMethods, type SessionInfo } from '@oj/protocol/client';
 import type { Argv } from 'yargs';
 import { durationOption } from '../output/durations.js';
-import { printJson, println, reportError } from '../output/print.js';
+import { ExitCode, printJson, println, reportError } from '../output/print.js';
 import { formatTable } from '../output/table.js';
 import { formatAgo, formatDuration } from '../output/time.js';
 import { attachSession, checkAttachTerminal } from './session-attach.js';
@@ -111,7 +111,7 @@ export function sessionCommands(y: Argv): Argv {
     )
     .command(
       'wait <id>',
-      'Wait until the agent is idle or has exited (exit 0), or the timeout passes (exit 2)',
+      'Wait until the agent is idle or has exited (exit 0), or the timeout passes (exit 124)',
       (a) => idArg(a).option('timeout', { type: 'string' }).option('idle', { type: 'string', describe: 'how long quiet counts as idle (default 2s)' }),
       (argv) =>
         withDaemon(async (conn) => {
@@ -119,7 +119,7 @@ export function sessionCommands(y: Argv): Argv {
           const idleMs = durationOption('idle', argv.idle);
           const r = await conn.call(SessionMethods.Wait, { id: argv.id, ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(idleMs !== undefined ? { idleMs } : {}) });
           println(r.timedOut ? 'timed out' : r.state);
-          return r.timedOut ? 2 : 0;
+          return r.timedOut ? ExitCode.TimedOut : ExitCode.Ok;
         }),
     )
     .demandCommand(1, 'say which session command to run (oj session --help lists them)');

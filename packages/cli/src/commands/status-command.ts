@@ -49,8 +49,8 @@ export function runStatus(argv: StatusArgs): Promise<void> {
 }
 
 async function watch(conn: RpcConnection, fetch: () => Promise<StatusOverview>, everyMs: number): Promise<number> {
+  // Ctrl-C ends it (exit 130, output/interrupt.ts).
   let stop = false;
-  process.once('SIGINT', () => (stop = true));
   conn.onClose(() => (stop = true));
   while (!stop) {
     const text = render(await fetch());

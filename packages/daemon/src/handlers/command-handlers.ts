@@ -1,8 +1,6 @@
 /** commands.* methods: listing and running a project's runbook commands. */
 import { CommandMethods, ErrorCode, OjError, type JsonValue } from '@oj/protocol';
-import { readFileSync } from 'node:fs';
 import { runShell } from '../adapters/shell-runner.js';
-import { commentAbove } from '../runbook/comment-description.js';
 import { definitionFromModel } from '../engine/definition-from-model.js';
 import type { PipelineEngine } from '../engine/pipeline-engine.js';
 import { describeProblem, type ProjectRegistry } from '../projects/project-registry.js';
@@ -26,19 +24,13 @@ export function registerCommandHandlers(router: RpcRouter, d: CommandHandlerDeps
     if (!project) {
       d.projects.get(p.project); // throws the load errors
     }
-    const texts = new Map<string, string>();
-    const textOf = (file: string) => {
-      if (!texts.has(file)) {
-        const path = project?.files.find((f) => f.name === file)?.path;
-        texts.set(file, path ? safeRead(path) : '');
-      }
-      return texts.get(file)!;
-    };
+    // A command's description is its `description`, else the comment above it (the loader fills it in).
     const commands = (project?.all('command') ?? []).map((c) => ({
       name: c.name,
       runbook: c.file,
       usage: formatUsage(c.name, c.args).split('\n')[0]!.replace(/^Usage: (oj run )?/, ''),
-      description: c.description || commentAbove(textOf(c.file), 'command', c.name),
+      help: formatUsage(c.name, c.args, c.description),
+      description: c.description || null,
       runs: c.run.type,
     }));
     return { commands, errors };
@@ -126,14 +118,6 @@ async function runShellCommand(
   onClose(() => run.stop('client disconnected'));
   const o = await run.done;
   return { kind: 'shell', exitCode: o.exitCode ?? (o.signal ? 128 + signalNumber(o.signal) : 1), signal: o.signal };
-}
-
-function safeRead(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return '';
-  }
 }
 
 function toJson(values: Record<string, ArgValue>): Record<string, JsonValue> {

@@ -17,6 +17,7 @@ import { parseSafety, SAFETY_FIELDS } from './parse-safety.js';
 import { SEMAPHORE_FIELDS, parseSemaphore } from './parse-semaphore.js';
 import { ATTEMPT_FIELDS, STRATEGY_FIELDS, parseStrategy } from './parse-strategy.js';
 import { parseWorker, WORKER_FIELDS } from './parse-worker.js';
+import { commentAbove } from './comment-description.js';
 import { didYouMean } from './did-you-mean.js';
 import { isKind, isValidName, KINDS, type Kind } from './kinds.js';
 import type { Primitive, RunbookFile } from './model.js';
@@ -132,8 +133,15 @@ export function parseRunbookFile(source: RunbookSource, config: ProjectConfig, s
         sink.add({ file: source.display, kind: key, name }, `expected a table [${key}.${name}], got ${describeValue(body)}`);
         continue;
       }
-      primitives.push(PARSERS[key](context, name, body));
+      primitives.push(withCommentDescription(PARSERS[key](context, name, body), source.text));
     }
   }
   return { file, primitives, context };
+}
+
+/** A command without a `description` takes the comment right above its header (`# Build it.` above `[command.build]`). */
+function withCommentDescription(primitive: Primitive, text: string): Primitive {
+  if (primitive.kind !== 'command' || primitive.description !== '') return primitive;
+  const comment = commentAbove(text, 'command', primitive.name);
+  return comment === null ? primitive : { ...primitive, description: comment };
 }

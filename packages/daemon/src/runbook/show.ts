@@ -30,7 +30,8 @@ function firstLine(text: string): string {
 export function summarize(primitive: Primitive): string {
   switch (primitive.kind) {
     case 'command':
-      return [`oj run ${primitive.name}`, primitive.args.text].filter((s) => s !== '').join(' ');
+      // What it is for, when the runbook says (a description, or the comment above it); else how to run it.
+      return primitive.description !== '' ? firstLine(primitive.description) : [`oj run ${primitive.name}`, primitive.args.text].filter((s) => s !== '').join(' ');
     case 'worker':
       return `queue ${primitive.queue.ref} -> ${primitive.handler.ref} (concurrency ${primitive.concurrency})`;
     case 'cron':

@@ -6,7 +6,10 @@ import type { PipelineInfo } from './pipelines.js';
 export interface CommandInfo {
   name: string;
   runbook: string;
+  /** The synopsis, e.g. `deploy <env> [--tag <version>]`. */
   usage: string;
+  /** What `oj run <name> --help` prints: usage, description, arguments and options. */
+  help: string;
   description: string | null;
   runs: 'shell' | 'pipeline';
 }

@@ -1,9 +1,9 @@
 /** Pipelines: phased runs created by commands and workers. */
 import { z } from 'zod';
-import type { EventRecord, JsonValue } from '../models.js';
+import { PIPELINE_STATUSES, type EventRecord, type JsonValue } from '../models.js';
 import { method, notification } from '../rpc.js';
 
-export type PipelineStatusName = 'pending' | 'running' | 'waiting' | 'escalated' | 'done' | 'failed' | 'cancelled';
+export type PipelineStatusName = (typeof PIPELINE_STATUSES)[number];
 
 export interface PipelineInfo {
   id: string;
@@ -80,7 +80,7 @@ export const List = method<{
     .object({
       project: project.optional(),
       phase: z.array(z.string()).optional(),
-      status: z.array(z.string()).optional(),
+      status: z.array(z.enum(PIPELINE_STATUSES)).optional(),
       active: z.boolean().optional(),
       hasSession: z.boolean().optional(),
       archived: z.boolean().optional(),
