@@ -52,6 +52,8 @@ export interface PhaseIo {
   waiting(reason: { kind: 'lock' | 'semaphore' | 'guard' | 'event' | 'human' | 'workspace'; name: string; detail?: string }): void;
   running(): void;
   processGroup(pgid: number, start: number | null): void;
+  /** Hands the pipeline to a human while this run is under way (see escalateRun); true when it took it. */
+  escalate(reason: string, source: string): boolean;
 }
 
 type Listener = (id: string, update: PipelineUpdate) => void;
@@ -248,6 +250,7 @@ export class PipelineEngine {
       waiting: (waitingFor) => this.safeApply(id, { type: 'phaseWaiting', run, waitingFor }),
       running: () => this.safeApply(id, { type: 'phaseRunning', run }),
       processGroup: (pgid, start) => this.storage.write(() => this.store.setRunPgid(id, run, pgid, start)),
+      escalate: (reason, source) => this.escalateRun(id, run, reason, source),
     };
     const handle = this.svc.startPhase(record, phase, run, this.logFile(id, run, phaseName), io);
     this.live.set(id, { run, stop: handle.stop });
@@ -277,6 +280,27 @@ export class PipelineEngine {
         outcome.ok ? { type: 'phaseSucceeded', run } : { type: 'phaseFailed', run, error: outcome.error ?? 'failed' },
       );
     });
+  }
+
+  /**
+   * Hands a pipeline to a human from outside its phase's own steps (a lock's
+   * on_stale, a semaphore's on_orphan): the machine stops `run` (the current
+   * run when null) and the pipeline waits, escalated. True when the pipeline
+   * is now escalated in that run; false when the machine did not take it (the
+   * run is over or the pipeline ended). A pipeline a human already has (an
+   * escalate step of its phase) stays as it is, and counts as taken.
+   */
+  escalateRun(id: string, run: number | null, reason: string, source: string): boolean {
+    const current = this.store.get(id);
+    if (!current) return false;
+    const r = run ?? current.state.run;
+    try {
+      const s = this.apply(id, { type: 'escalate', run: r, reason, source }).state;
+      return s.run === r && (s.status === 'escalated' || (s.status === 'waiting' && s.waitingFor?.kind === 'human'));
+    } catch (err) {
+      this.logger.warn('pipeline not escalated', { pipeline: id, error: (err as Error).message });
+      return false;
+    }
   }
 
   /** Applies an event coming from an effect; an error is logged, never thrown. */

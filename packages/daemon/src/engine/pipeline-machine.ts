@@ -22,6 +22,13 @@ export type PipelineEvent =
    * (same number, same start time) and adopts it; else the phase runs again.
    */
   | { type: 'reconcile'; adopt?: boolean }
+  /**
+   * Something outside the phase's own steps (a lock's `on_stale`, a
+   * semaphore's `on_orphan`) hands the pipeline to a human while run `run`
+   * is under way: the run is stopped, then the pipeline waits (escalated)
+   * until a human moves it on (resume, skip, transition, cancel).
+   */
+  | { type: 'escalate'; run: number; reason: string; source: string }
   | { type: 'transition'; phase: string }
   | { type: 'resume' }
   /** A human marks the current phase done: the pipeline moves on as if it had succeeded. */
@@ -126,6 +133,16 @@ export function step(plan: PipelinePlan, s: PipelineState, e: PipelineEvent, now
         break;
       }
       if (s.phase) t.rerun('daemon restarted');
+      break;
+    case 'escalate':
+      if (e.run !== s.run || !s.phase || (s.status !== 'running' && s.status !== 'waiting')) break;
+      // Already the human's (an escalate step of the phase itself): one escalation is enough.
+      if (s.waitingFor?.kind === 'human') break;
+      // Two stages: the run's work is interrupted, then the pipeline waits for a human;
+      // the stopped run's outcome is then ignored (escalated), so on_fail does not run.
+      t.effect({ type: 'stopPhase', run: s.run, reason: `escalated: ${e.reason}` });
+      t.set({ status: 'escalated', waitingFor: { kind: 'human', name: 'escalation', detail: e.reason }, error: e.reason });
+      t.emit('escalate', { phase: s.phase, reason: e.reason, error: e.reason, source: e.source });
       break;
     case 'transition':
       t.require(s.status !== 'done' && s.status !== 'cancelled', e.type);

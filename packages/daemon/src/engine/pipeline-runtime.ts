@@ -173,6 +173,7 @@ export class PipelineRuntime implements EngineServices {
       },
       stopSignal,
       abort: stop,
+      escalate: io.escalate,
     };
     const cwdOf = () => this.cwdFor(record, phase);
     const steps = this.stepsFor(phase, record);
