@@ -258,7 +258,7 @@ name = "after"
 run = "echo after {name} >> trace"
 
 [lock.main_branch]
-timeout = "1s"
+timeout = "3s"
 on_stale = "escalate"
 `,
     });
@@ -275,7 +275,7 @@ on_stale = "escalate"
     expect(a.pipeline.status).toBe('escalated');
     expect(a.pipeline.phase).toBe('merge');
     expect(a.pipeline.waitingFor).toMatchObject({ kind: 'human', name: 'escalation' });
-    expect(a.pipeline.waitingFor?.detail).toMatch(/lock main_branch: held for .* \(timeout 1s\)/);
+    expect(a.pipeline.waitingFor?.detail).toMatch(/lock main_branch: held for .* \(timeout 3s\)/);
     expect(read(join(root, 'trace'))).not.toMatch(/recovered a|end a|after a/);
     const names = a.history.map((e) => e.name);
     expect(names.indexOf('lock:stale')).toBeGreaterThanOrEqual(0);
