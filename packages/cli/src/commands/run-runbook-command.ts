@@ -105,7 +105,7 @@ async function run(conn: RpcConnection, project: string, name: string, args: str
   if (own.has('--json') && !own.has('--wait') && !own.has('--follow')) printJson(p);
   else println(p.id);
   // All of its output from the start: what it printed before the follow began too.
-  if (own.has('--follow')) return followPipeline(conn, p.id, { output: true, from: { run: 0, offset: 0 } });
-  if (own.has('--wait')) return followPipeline(conn, p.id, { output: false });
+  if (own.has('--follow')) return followPipeline(conn, { id: p.key }, { output: true, from: { run: 0, offset: 0 } });
+  if (own.has('--wait')) return followPipeline(conn, { id: p.key }, { output: false });
   return 0;
 }

@@ -1,11 +1,15 @@
 /**
  * Readable pipeline ids: `build-auth`, then `build-auth-2`, `build-auth-3`...
- * when taken. An input holding a known secret value (log/redact.ts) never
+ * when taken, counted per project: the first `build auth` of every project
+ * is `build-auth`. Storage keys pipelines across projects by a key: the id
+ * itself when no pipeline anywhere ever had it, else `<id>.<project tag>`
+ * (`build-auth.web-3f9a1c2b`), which no id can be (ids have no dot). An input holding a known secret value (log/redact.ts) never
  * shows in the id, nor so in the log directory, workspace and branch named
  * after it: a hash of the input takes its place (`sec-3f9a1c2b`), the same
  * for the same input.
  */
 import { createHash } from 'node:crypto';
+import { basename } from 'node:path';
 import { containsSecret } from '../log/redact.js';
 
 const MAX_BASE = 48;
@@ -86,16 +90,48 @@ export interface IdCounter {
 }
 
 /**
- * The next free id of a base. A recorded counter makes this a constant
- * number of look-ups however many pipelines the base has; once counted, a
- * number is never handed out again. An id another base already took
- * (`build-auth-3`, the first pipeline of base `build-auth-3`) is skipped.
+ * The number of the next free id of a base (see allocateId). A recorded
+ * counter makes this a constant number of look-ups however many pipelines
+ * the base has; once counted, a number is never handed out again. An id
+ * another base already took (`build-auth-3`, the first pipeline of base
+ * `build-auth-3`) is skipped.
  */
-export function allocateId(base: string, counter: IdCounter): string {
+export function allocateNumber(base: string, counter: IdCounter): number {
   const last = counter.last(base);
   // A base seen for the first time is the id itself when free, else one past its highest number.
   let n = last !== null ? last + 1 : counter.taken(base) ? counter.highestExisting(base) + 1 : 1;
   while (counter.taken(idWithNumber(base, n))) n++;
   counter.remember(base, n);
-  return idWithNumber(base, n);
+  return n;
+}
+
+/** The next free id of a base, from a counter of one project's ids. */
+export function allocateId(base: string, counter: IdCounter): string {
+  return idWithNumber(base, allocateNumber(base, counter));
+}
+
+/**
+ * The stored key of a new pipeline whose id is number `n` of `base` in the
+ * project tagged `tag`: the id itself when no pipeline of any project ever
+ * had it as its key (`keys` counts keys across projects, like ids before
+ * they were per project), else `<id>.<tag>` (a `-2`... suffix in the
+ * unlikely case that is taken too). Keys are never handed out twice.
+ */
+export function allocateKey(base: string, n: number, tag: string, keys: IdCounter): string {
+  const id = idWithNumber(base, n);
+  const last = keys.last(base) ?? keys.highestExisting(base);
+  if (n > last && !keys.taken(id)) {
+    keys.remember(base, n);
+    return id;
+  }
+  let key = `${id}.${tag}`;
+  for (let i = 2; keys.taken(key); i++) key = `${id}.${tag}-${i}`;
+  return key;
+}
+
+/** A short, readable, stable tag of a project root: `web-3f9a1c2b` for /home/me/web. */
+export function projectTag(root: string): string {
+  const name = slug(basename(root), 24);
+  const hash = createHash('sha256').update(root).digest('hex').slice(0, HASH_LENGTH);
+  return name ? `${name}-${hash}` : hash;
 }

@@ -101,7 +101,7 @@ export function step(plan: PipelinePlan, s: PipelineState, e: PipelineEvent, now
     case 'phaseSucceeded': {
       if (e.run !== s.run || TERMINAL.has(s.status) || s.status === 'escalated') break;
       const phase = t.currentPhase();
-      t.emit(`pipeline:${s.id}:${phase}`, { phase });
+      t.emit(`pipeline:${s.handle}:${phase}`, { phase });
       const recovery = { ...t.state.recovery };
       delete recovery[phase];
       t.set({ recovery });
@@ -165,7 +165,7 @@ export function step(plan: PipelinePlan, s: PipelineState, e: PipelineEvent, now
       if (!s.phase) throw new IllegalTransitionError(s.status, e.type, 'it never started a phase');
       if (s.status === 'running' || s.status === 'waiting') t.effect({ type: 'stopPhase', run: s.run, reason: 'marked done' });
       t.set({ error: null, finishedAt: null });
-      t.emit(`pipeline:${s.id}:${s.phase}`, { phase: s.phase, skipped: 1 });
+      t.emit(`pipeline:${s.handle}:${s.phase}`, { phase: s.phase, skipped: 1 });
       const next = t.nextPhase(s.phase);
       if (next === null) t.complete();
       else t.enter(next);
@@ -201,7 +201,9 @@ class Builder {
   }
 
   emit(name: string, data: Record<string, string | number> = {}): void {
-    this.effects.push({ type: 'emit', name, data: { pipeline: this.state.id, ...data } });
+    // Names and data carry the pipeline's id in its project (wake_on = ["pipeline:{after}:merged"]);
+    // the engine gives each event the stored key as its subject.
+    this.effects.push({ type: 'emit', name, data: { pipeline: this.state.handle, ...data } });
   }
 
   require(ok: boolean, event: PipelineEvent['type'], detail?: string): void {
@@ -215,7 +217,7 @@ class Builder {
   }
 
   currentPhase(): string {
-    if (!this.state.phase) throw new Error(`pipeline ${this.state.id} has no current phase`);
+    if (!this.state.phase) throw new Error(`pipeline ${this.state.handle} has no current phase`);
     return this.state.phase;
   }
 
@@ -257,7 +259,7 @@ class Builder {
   complete(): void {
     this.set({ status: 'done', waitingFor: null, finishedAt: this.now });
     this.emit('pipeline:complete');
-    this.emit(`pipeline:${this.state.id}:complete`);
+    this.emit(`pipeline:${this.state.handle}:complete`);
     this.effect({ type: 'hook', hook: 'on_complete', phase: this.state.phase, error: null });
     this.effect({ type: 'finished', status: 'done' });
   }
@@ -265,7 +267,7 @@ class Builder {
   fail(error: string): void {
     this.set({ status: 'failed', waitingFor: null, error, finishedAt: this.now, failureCount: this.state.failureCount + 1 });
     this.emit('pipeline:failed', { error });
-    this.emit(`pipeline:${this.state.id}:failed`, { error });
+    this.emit(`pipeline:${this.state.handle}:failed`, { error });
     this.effect({ type: 'hook', hook: 'on_fail', phase: this.state.phase, error });
     this.effect({ type: 'finished', status: 'failed' });
   }
@@ -273,7 +275,7 @@ class Builder {
   phaseFailed(error: string): void {
     const phase = this.currentPhase();
     const def = this.plan.phases.find((p) => p.name === phase);
-    this.emit(`pipeline:${this.state.id}:${phase}:failed`, { phase, error });
+    this.emit(`pipeline:${this.state.handle}:${phase}:failed`, { phase, error });
     const onFail = def?.onFail;
     if (!onFail) {
       this.fail(`phase "${phase}" failed: ${error}`);

@@ -121,14 +121,15 @@ export class CronScheduler {
   /** `oj cron run`: once now, enabled or not; the schedule is unchanged. */
   runNow(project: string, name: string): { cron: CronInfo; pipeline: string | null } {
     const { value: cron } = requireFind(this.d.projects, project, 'cron', name);
-    const busy = this.busy(project, cron.name);
+    const running = this.busy(project, cron.name);
+    const busy = typeof running === 'string' ? this.pipelineName(running) : running;
     if (busy) {
       throw OjError.illegalState(`cron ${cron.name} is still running${busy === true ? '' : ` (pipeline ${busy})`}`, {
         hint: busy === true ? 'wait for the run to finish' : `oj pipeline show ${busy}`,
       });
     }
     const pipeline = this.runOnce(project, cron, null, true);
-    return { cron: this.info(project, cron.name), pipeline };
+    return { cron: this.info(project, cron.name), pipeline: pipeline === null ? null : this.pipelineName(pipeline) };
   }
 
   // ---- reading
@@ -137,15 +138,15 @@ export class CronScheduler {
     const cron = tryFind(this.d.projects, project, 'cron', name);
     const row = this.store.get(project, cron?.name ?? name);
     if (!cron && !row) requireFind(this.d.projects, project, 'cron', name);
-    return toInfo(cron?.name ?? name, cron, row);
+    return toInfo(cron?.name ?? name, cron, row, this.pipelineName);
   }
 
   list(project: string): CronInfo[] {
     const p = this.d.projects.get(project);
     const rows = new Map(this.store.list(project).map((r) => [r.name, r]));
     const defined = p.all('cron');
-    const out = defined.map((c) => toInfo(c.name, c, rows.get(c.name)));
-    for (const [name, row] of rows) if (!defined.some((c) => c.name === name) && row.enabled === 1) out.push(toInfo(name, undefined, row));
+    const out = defined.map((c) => toInfo(c.name, c, rows.get(c.name), this.pipelineName));
+    for (const [name, row] of rows) if (!defined.some((c) => c.name === name) && row.enabled === 1) out.push(toInfo(name, undefined, row, this.pipelineName));
     return out;
   }
 
@@ -257,7 +258,7 @@ export class CronScheduler {
       const busy = this.busy(project, name);
       if (busy) {
         // Counted, not one event each: a 1s cron behind a run of an hour would write 3,600.
-        this.skips.record(this.key(project, name), scheduled, typeof busy === 'string' ? busy : null);
+        this.skips.record(this.key(project, name), scheduled, typeof busy === 'string' ? this.pipelineName(busy) : null);
         this.d.storage.write(() => {
           const current = this.store.get(project, name);
           if (current && current.enabled === 1) this.store.save({ ...current, next_due_at: next, interval_ms: cron.interval.ms });
@@ -290,6 +291,8 @@ export class CronScheduler {
       },
     });
   }
+
+  private readonly pipelineName = (key: string): string => this.d.engine.store.handleOf(key);
 
   /** True (shell/monitor run), a pipeline id, or false. */
   private busy(project: string, name: string): true | string | false {
@@ -420,9 +423,9 @@ export class CronScheduler {
     const row = this.store.get(record.project, owner.cron);
     if (!row || row.last_pipeline !== record.state.id) return;
     const cron = tryFind(this.d.projects, record.project, 'cron', owner.cron);
-    const error = status === 'done' ? null : `pipeline ${record.state.id} ${status}${record.state.error ? `: ${record.state.error}` : ''}`;
+    const error = status === 'done' ? null : `pipeline ${record.state.handle} ${status}${record.state.error ? `: ${record.state.error}` : ''}`;
     this.finishInTx(record.project, owner.cron, status === 'done' ? 'done' : 'failed', error, record.state.id);
-    if (cron) this.d.storage.afterCommit(() => this.hook(record.project, cron, status === 'done' ? 'on_complete' : 'on_fail', { error: error ?? '', pipeline: record.state.id }));
+    if (cron) this.d.storage.afterCommit(() => this.hook(record.project, cron, status === 'done' ? 'on_complete' : 'on_fail', { error: error ?? '', pipeline: record.state.handle }));
   }
 
   private finish(project: string, cron: Cron, outcome: 'done' | 'failed', error: string | null, pipeline: string | null): void {
@@ -477,7 +480,8 @@ function blankRow(project: string, name: string, now: number): CronsTable {
   };
 }
 
-function toInfo(name: string, cron: Cron | undefined, row: CronsTable | undefined): CronInfo {
+/** `pipelineName`: a pipeline's id in its project, from its stored key. */
+function toInfo(name: string, cron: Cron | undefined, row: CronsTable | undefined, pipelineName: (key: string) => string): CronInfo {
   const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
   const run = cron?.run ? (cron.run.type === 'pipeline' ? `pipeline ${cron.run.pipeline.ref}` : cron.run.shell) : null;
   return {
@@ -492,7 +496,7 @@ function toInfo(name: string, cron: Cron | undefined, row: CronsTable | undefine
     lastRunAt: iso(row?.last_run_at),
     lastOutcome: (row?.last_outcome as CronInfo['lastOutcome']) ?? null,
     lastError: row?.last_error ?? null,
-    lastPipeline: row?.last_pipeline ?? null,
+    lastPipeline: row?.last_pipeline ? pipelineName(row.last_pipeline) : null,
     runs: row?.runs ?? 0,
   };
 }

@@ -800,7 +800,7 @@ export class QueueService {
   private settleByPipeline(row: QueueItemRow, p: PipelineRecord): void {
     const q = this.settings(row.project, row.queue);
     if (p.state.status === 'done') this.completeRow(row, q);
-    else this.failAttempt(row, q, `pipeline ${p.state.id} ${p.state.status}${p.state.error ? `: ${p.state.error}` : ''}`, 'failed');
+    else this.failAttempt(row, q, `pipeline ${p.state.handle} ${p.state.status}${p.state.error ? `: ${p.state.error}` : ''}`, 'failed');
   }
 
   // ---- retention

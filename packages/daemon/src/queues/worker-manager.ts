@@ -206,7 +206,7 @@ export class WorkerManager {
       changedAt: iso(row?.changed_at),
       idleSince: iso(row?.idle_since),
       lastWakeAt: iso(row?.last_wake_at),
-      pipelines: held.map((h) => h.taken_by).filter((x): x is string => x !== null),
+      pipelines: held.map((h) => h.taken_by).filter((x): x is string => x !== null).map((key) => this.d.engine.store.handleOf(key)),
     };
   }
 
