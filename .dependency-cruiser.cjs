@@ -35,7 +35,7 @@ module.exports = {
       comment: "core/'s unit tests import core/, @oj/protocol and vitest only.",
       severity: 'error',
       from: { path: `${D}core/.*\\.test\\.ts$` },
-      to: { pathNot: [`${D}core/`, '^packages/protocol/src/', '^node_modules/vitest/', '^test/helpers/prng\\.ts$'] },
+      to: { pathNot: [`${D}core/`, '^packages/protocol/src/', '^node_modules/vitest/', '^test/prng/prng\\.ts$'] },
     },
     {
       name: 'storage-below-services',

@@ -82,6 +82,14 @@ const status = async (root: string, id: string) => (await show(root, id)).pipeli
 const lockOf = async (root: string, name: string) => (await rpc<{ lock: Lock }>('locks.show', { project: root, name })).lock;
 const semOf = async (root: string, name: string) => (await rpc<{ semaphore: Semaphore }>('semaphores.status', { project: root, name })).semaphore;
 const read = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8') : '');
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 const events = async (root: string, name: string) => (await rpc<{ events: Event[] }>('events.list', { name, limit: 1000, since: 0 })).events;
 
 const MERGE = `
@@ -221,6 +229,72 @@ describe('locks', () => {
     expect((await t.oj(['lock', 'acquire', 'main_branch', '--holder', 'me'], { cwd: root })).exitCode).toBe(0);
     expect((await t.oj(['lock', 'release', 'main_branch', '--holder', 'me'], { cwd: root })).exitCode).toBe(0);
     expect((await t.oj(['lock', 'show', 'nope'], { cwd: root })).exitCode).toBe(3);
+  });
+
+  it('on_stale = "escalate" for a pipeline holder: its work is interrupted, the lock passes on, and the pipeline waits for a human who decides', async () => {
+    await t.startDaemon();
+    const root = makeProject(t, 'proj', {
+      merge: `
+[command.merge]
+args = "<name>"
+run = { pipeline = "merge" }
+
+[pipeline.merge]
+inputs = ["name"]
+
+[[pipeline.merge.phase]]
+name = "merge"
+lock = "main_branch"
+run = "echo $$ > pid-{name}; echo start {name} >> trace; while [ ! -f go-{name} ]; do sleep 0.02; done; echo end {name} >> trace"
+on_fail = "recover"
+next = "after"
+
+[[pipeline.merge.phase]]
+name = "recover"
+run = "echo recovered {name} >> trace"
+
+[[pipeline.merge.phase]]
+name = "after"
+run = "echo after {name} >> trace"
+
+[lock.main_branch]
+timeout = "3s"
+on_stale = "escalate"
+`,
+    });
+    writeFileSync(join(root, 'go-b'), '');
+    await t.oj(['run', 'merge', 'a'], { cwd: root });
+    await waitFor('a to hold the lock', () => read(join(root, 'trace')).includes('start a'));
+    await t.oj(['run', 'merge', 'b'], { cwd: root });
+    // Stage 1: a's work is interrupted (its process is gone) and the lock passes on to b.
+    const pid = Number(read(join(root, 'pid-a')).trim());
+    await waitFor("a's process to be gone", () => !alive(pid), 15_000);
+    expect((await t.oj(['pipeline', 'wait', 'merge-b', '--timeout', '30s'], { cwd: root })).exitCode).toBe(0);
+    // Stage 2: a waits for a human; it neither went on nor failed into its on_fail.
+    const a = await show(root, 'merge-a');
+    expect(a.pipeline.status).toBe('escalated');
+    expect(a.pipeline.phase).toBe('merge');
+    expect(a.pipeline.waitingFor).toMatchObject({ kind: 'human', name: 'escalation' });
+    expect(a.pipeline.waitingFor?.detail).toMatch(/lock main_branch: held for .* \(timeout 3s\)/);
+    expect(read(join(root, 'trace'))).not.toMatch(/recovered a|end a|after a/);
+    const names = a.history.map((e) => e.name);
+    expect(names.indexOf('lock:stale')).toBeGreaterThanOrEqual(0);
+    expect(names.indexOf('escalate')).toBeGreaterThan(names.indexOf('lock:stale'));
+    expect(names).not.toContain('pipeline:merge-a:merge:failed');
+    // The lock passed on only once a's processes were gone: a's release comes before b's acquire.
+    const lockEvents = (await events(root, 'lock:*')).filter((e) => e.name === 'lock:released' || e.name === 'lock:acquired');
+    expect(lockEvents.map((e) => `${e.name} ${e.subject}`).slice(0, 3)).toEqual(['lock:acquired merge-a', 'lock:released merge-a', 'lock:acquired merge-b']);
+    // One open escalation for a, with the options of a phase handed to a human; oj status lists it once.
+    const open = (await t.ojJson<{ id: number; pipeline: string; phase: string; status: string; options: { choice: string }[] }[]>(['escalation', 'list'], { cwd: root })).filter((e) => e.pipeline === 'merge-a');
+    expect(open).toHaveLength(1);
+    expect(open[0]).toMatchObject({ phase: 'merge', status: 'open' });
+    expect(open[0]!.options.map((o) => o.choice)).toEqual(['retry', 'done', 'goto', 'cancel', 'dismiss']);
+    expect((await t.oj(['status'], { cwd: root })).stdout).toMatch(/Needs you \(1\)/);
+    // The human decides: "done" counts the phase as done and the pipeline goes on to its next.
+    expect((await t.oj(['escalation', 'resolve', String(open[0]!.id), 'done'], { cwd: root })).exitCode).toBe(0);
+    expect((await t.oj(['pipeline', 'wait', 'merge-a', '--timeout', '30s'], { cwd: root })).exitCode).toBe(0);
+    expect(read(join(root, 'trace'))).toMatch(/after a/);
+    expect(read(join(root, 'trace'))).not.toMatch(/recovered a/);
   });
 
   it('acquire --wait waits in line behind a pipeline and gets the lock when its phase ends', async () => {

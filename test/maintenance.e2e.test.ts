@@ -104,7 +104,7 @@ describe('oj daemon check, backup, restore', { timeout: 60_000 }, () => {
     const BetterSqlite3 = (await import('better-sqlite3')).default;
     const db = new BetterSqlite3(join(t.stateDir, 'oj.db'));
     db.prepare(
-      `INSERT INTO pipelines (id, project, runbook, name, definition, status, created_at, updated_at) VALUES ('broken', '/p', 'r', 'p', '{}', 'failed', 1, 1)`,
+      `INSERT INTO pipelines (id, handle, project, runbook, name, definition, status, created_at, updated_at) VALUES ('broken', 'broken', '/p', 'r', 'p', '{}', 'failed', 1, 1)`,
     ).run();
     db.close();
     const r = await t.oj(['daemon', 'check']);

@@ -129,7 +129,7 @@ export function processStats(pid: number): { fds: number; rssKb: number } {
   return { fds, rssKb };
 }
 
-export { prng } from './prng.js';
+export { prng } from '../prng/prng.js';
 
 /** The seed of a randomized suite: from the environment (to replay a failure) or fresh. */
 export function seedFrom(variable: string): number {

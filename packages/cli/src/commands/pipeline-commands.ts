@@ -11,7 +11,7 @@ import { formatTable } from '../output/table.js';
 import { formatAgo, formatDuration } from '../output/time.js';
 import { followPipeline } from './pipeline-follow.js';
 import { checkLimit } from './limit-option.js';
-import { DEFAULT_LIMIT, listPipelines, lookInAllProjects, scope, split, statusText, waitingText } from './pipeline-list.js';
+import { DEFAULT_LIMIT, listPipelines, lookInAllProjects, scope, statusText, waitingText } from './pipeline-list.js';
 import { withDaemon } from './run-command.js';
 
 const TERMINAL = ['done', 'failed', 'cancelled'];
@@ -50,8 +50,8 @@ export function pipelineCommands(y: Argv): Argv {
           const shown = await conn.call(PipelineMethods.Show, { id: argv.id, ...scope() });
           if (argv.phase) return println(shown.pipeline.phase ?? '');
           if (argv.json) return printJson(shown);
-          printPipeline(shown);
-          if (argv.follow) return followPipeline(conn, shown.pipeline.id, { output: true, from: { run: 0, offset: 0 } });
+          printPipeline(shown, scope().project);
+          if (argv.follow) return followPipeline(conn, { id: shown.pipeline.key }, { output: true, from: { run: 0, offset: 0 } });
         }),
     )
     .command(
@@ -76,7 +76,7 @@ export function pipelineCommands(y: Argv): Argv {
           // Go on right after the last byte printed above: nothing twice, nothing skipped.
           const last = entries[entries.length - 1];
           const from = last ? { run: last.run, offset: last.size } : { run: 0, offset: 0 };
-          if (argv.follow) return followPipeline(conn, argv.id, { output: true, quietStatus: true, from });
+          if (argv.follow) return followPipeline(conn, { id: argv.id, ...scope() }, { output: true, quietStatus: true, from });
         }),
     )
     .command(
@@ -227,9 +227,13 @@ function scalar(id: string, fn: (p: PipelineInfo) => number) {
 
 export { statusText };
 
-function printPipeline(shown: ResultOf<typeof PipelineMethods.Show>): void {
+/** `here`: the project the lookup was made in (none with --all-projects or outside a project). */
+function printPipeline(shown: ResultOf<typeof PipelineMethods.Show>, here: string | undefined): void {
   const p = shown.pipeline;
   println(`${style.bold(p.id)}  ${p.runbook}.${p.kind}  ${statusText(p)}`);
+  // A pipeline of another project is shown with its project, and with its key when its id is not unique across projects.
+  if (p.project !== here) println(`  project    ${p.project}`);
+  if (p.key !== p.id) println(`  key        ${p.key}`);
   println(`  phase      ${p.phase ?? '-'}${p.phaseStartedAt && !p.finishedAt ? ` (for ${formatDuration(Date.now() - Date.parse(p.phaseStartedAt))})` : ''}`);
   println(`  phases     ${p.phases.map((x) => (x === p.phase ? style.bold(`[${x}]`) : x)).join(' → ')}`);
   if (p.waitingFor) println(`  waiting    for ${waitingText(p.waitingFor)}${p.waitingFor.detail ? `: ${p.waitingFor.detail}` : ''}`);

@@ -19,7 +19,8 @@ const TERMINAL = new Set(['done', 'failed', 'cancelled']);
 /** Resolves with the exit code for the pipeline's end: 0 done, 1 failed, 4 cancelled (exit-codes.ts). */
 export function followPipeline(
   conn: RpcConnection,
-  id: string,
+  /** The pipeline: its key (unique in every project), or an id looked up in `project`. */
+  target: { id: string; project?: string },
   /** `from`: where the output starts (see pipelines.follow); without it, what the current run prints next. */
   opts: {
     output: boolean;
@@ -73,10 +74,12 @@ export function followPipeline(
       statusLine(p);
     });
     conn.onClose(() => ended || reject(new Error('the daemon closed the connection while following')));
-    const params = { id, ...(opts.output ? (opts.from ? { from: opts.from } : {}) : { output: false }) };
+    const params = { ...target, ...(opts.output ? (opts.from ? { from: opts.from } : {}) : { output: false }) };
     conn.call(PipelineMethods.Follow, params).then((r) => {
       // Replaying from a position, the daemon announces each run and then the end itself, in order.
       if (opts.output && opts.from) return;
+      // The end was announced before this answer was read: nothing more to say.
+      if (ended) return;
       if (TERMINAL.has(r.pipeline.status)) return finish(r.pipeline);
       const p = r.pipeline;
       if (keyOf(p) === lastKey) return;

@@ -32,18 +32,25 @@ export function lookInAllProjects(on: boolean): void {
   allProjects = on;
 }
 
-/** This project's scope for a request, when the current directory is in one (and --all-projects is not given). */
+/**
+ * The project pipeline ids are looked up in (ids are unique per project):
+ * none with --all-projects; for a command ojd runs for a pipeline (a phase,
+ * hook, guard, agent: `$OJ_PROJECT_ROOT` is set) that pipeline's project,
+ * wherever its directory is (a workspace is a checkout of its own); else the
+ * project of the current directory, when it is in one.
+ */
 export const scope = (): { project?: string } => {
-  const project = allProjects ? null : currentProject();
+  const project = allProjects ? null : process.env.OJ_PROJECT_ROOT || currentProject();
   return project ? { project } : {};
 };
 
 export function listPipelines(argv: ListArgs): Promise<void> {
   const limit = argv.limit ?? DEFAULT_LIMIT;
+  const where = argv.all ? {} : scope();
   return withDaemon(async (conn) => {
     const status = argv.status ? await statuses(argv.status) : undefined;
     const { pipelines, total } = await conn.call(PipelineMethods.List, {
-      ...(argv.all ? {} : scope()),
+      ...where,
       ...(argv.phase ? { phase: split(argv.phase) } : {}),
       ...(status ? { status } : {}),
       ...(argv.active ? { active: true } : {}),
@@ -51,20 +58,25 @@ export function listPipelines(argv: ListArgs): Promise<void> {
       ...(argv.archived ? { archived: true } : {}),
       ...(limit > 0 ? { limit } : {}),
     });
-    printList(pipelines, argv.json);
+    printList(pipelines, argv.json, where.project === undefined);
     // On stderr, so that stdout stays the list itself (a plain JSON array with --json).
     if (total > pipelines.length) process.stderr.write(style.dim(pageNote(pipelines.length, total), process.stderr) + '\n');
   });
 }
 
-function printList(pipelines: PipelineInfo[], json: boolean | undefined): void {
+/**
+ * Across projects (`everywhere`), a pipeline is shown by its key (its id is
+ * unique only in its project), with its project.
+ */
+function printList(pipelines: PipelineInfo[], json: boolean | undefined, everywhere: boolean): void {
   if (json) return printJson(pipelines);
   if (pipelines.length === 0) return println('no pipelines');
   process.stdout.write(
     formatTable(
-      ['id', 'pipeline', 'status', 'phase', 'age', 'in phase'],
+      ['id', ...(everywhere ? ['project'] : []), 'pipeline', 'status', 'phase', 'age', 'in phase'],
       pipelines.map((p) => [
-        p.id,
+        everywhere ? p.key : p.id,
+        ...(everywhere ? [p.project] : []),
         p.kind,
         statusText(p),
         p.phase ?? '-',

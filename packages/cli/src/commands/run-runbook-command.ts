@@ -123,7 +123,7 @@ async function run(conn: RpcConnection, project: string, name: string, args: str
   // With --json, a wait is a stream of lines that each carry the pipeline, the first as it was created (pipeline-follow.ts).
   const first = json ? { first: p } : {};
   // All of its output from the start: what it printed before the follow began too.
-  if (own.has('--follow')) return followPipeline(conn, p.id, { output: true, from: { run: 0, offset: 0 }, json, ...first });
-  if (own.has('--wait')) return followPipeline(conn, p.id, { output: false, json, ...first });
+  if (own.has('--follow')) return followPipeline(conn, { id: p.key }, { output: true, from: { run: 0, offset: 0 }, json, ...first });
+  if (own.has('--wait')) return followPipeline(conn, { id: p.key }, { output: false, json, ...first });
   return 0;
 }

@@ -68,12 +68,14 @@ export function render(o: StatusOverview): string {
   line(o.project ? `project ${o.project}` : 'all projects');
   for (const e of o.runbookErrors) line(style.red(`runbook error: ${e}`));
 
-  section(line, 'Needs you', o.needsYou, (p) => [p.id, p.phase ?? '-', p.waitingFor?.detail ?? p.error ?? p.status, formatAgo(p.updatedAt)], ['pipeline', 'phase', 'why', 'since'], 'nothing');
+  // Across projects a pipeline is named by its key (its id is unique only in its project).
+  const name = (p: PipelineInfo) => (o.project ? p.id : p.key);
+  section(line, 'Needs you', o.needsYou, (p) => [name(p), p.phase ?? '-', p.waitingFor?.detail ?? p.error ?? p.status, formatAgo(p.updatedAt)], ['pipeline', 'phase', 'why', 'since'], 'nothing');
   section(
     line,
     'Pipelines',
     o.active,
-    (p: PipelineInfo) => [p.id, p.kind, p.phase ?? '-', statusText(p), p.phaseStartedAt ? formatDuration(Date.now() - Date.parse(p.phaseStartedAt)) : '-', formatAgo(p.createdAt)],
+    (p: PipelineInfo) => [name(p), p.kind, p.phase ?? '-', statusText(p), p.phaseStartedAt ? formatDuration(Date.now() - Date.parse(p.phaseStartedAt)) : '-', formatAgo(p.createdAt)],
     ['id', 'pipeline', 'phase', 'status', 'in phase', 'age'],
     'none running',
   );

@@ -224,7 +224,7 @@ class AgentSupervision {
       .slice(0, 80);
     const context = pipelineContext({
       inputs: asWords(r.vars),
-      runtime: { phase: this.ctx.phase.name, pipeline: r.state.id, id: r.state.id, session: id, error: r.state.error ?? '' },
+      runtime: { phase: this.ctx.phase.name, pipeline: r.state.handle, id: r.state.handle, session: id, error: r.state.error ?? '' },
     });
     const rendered = await renderAgent(this.agent, context, {
       projectRoot: r.project,

@@ -63,10 +63,13 @@ export function resourceGate(coord: ResourceCoordinator, kind: ResourceKind, res
         return;
       }
     }
-    coord.attachLive(key, holder, (reason) => {
-      if (!ctx.abort) return false;
-      ctx.abort(reason);
-      return true;
+    coord.attachLive(key, holder, {
+      abort: (reason) => {
+        if (!ctx.abort) return false;
+        ctx.abort(reason);
+        return true;
+      },
+      escalate: (reason, source) => ctx.escalate?.(reason, source) ?? false,
     });
     return () => {
       if (!coord.owns(key, holder, run)) return;

@@ -140,7 +140,7 @@ describe('locks', () => {
     coord.start();
     const aborted: string[] = [];
     coord.request(lock, { holder: 'p1', holderKind: 'pipeline', weight: 1, phase: 'merge' });
-    coord.attachLive(lock, 'p1', (r) => (aborted.push(r), true));
+    coord.attachLive(lock, 'p1', { abort: (r) => (aborted.push(r), true) });
     clock += 600;
     coord.sweep();
     expect(store.hold(lock, 'p1')!.heartbeatAt).toBe(clock);
@@ -150,6 +150,38 @@ describe('locks', () => {
     expect(aborted[0]).toMatch(/timeout 5s/);
     // Still held until the phase's gate releases it.
     expect(holders(lock)).toEqual(['p1']);
+  });
+
+  it('escalate for a live pipeline holder hands it to a human instead of failing it: no abort, no release under it, no second escalate event', () => {
+    policies[lock.resource] = { timeoutMs: 5000, onStale: [step('release'), step('escalate')] };
+    coord = make();
+    coord.start();
+    const calls: string[] = [];
+    coord.request(lock, { holder: 'p1', holderKind: 'pipeline', weight: 1, phase: 'merge' });
+    coord.attachLive(lock, 'p1', {
+      abort: (r) => (calls.push(`abort ${r}`), true),
+      escalate: (r, source) => (calls.push(`escalate ${source} ${r}`), true),
+    });
+    clock += 5001;
+    coord.sweep();
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toMatch(/^escalate lock lock main: held for .* \(timeout 5s\)$/);
+    // The stopped phase's gate releases it once its processes are gone.
+    expect(holders(lock)).toEqual(['p1']);
+    expect(storage.events.list({ name: 'escalate' })).toHaveLength(0);
+  });
+
+  it('a pipeline holder that cannot be handed over falls back to the plain steps (abort, escalate event)', () => {
+    policies[lock.resource] = { timeoutMs: 5000, onStale: [step('release'), step('escalate')] };
+    coord = make();
+    coord.start();
+    const calls: string[] = [];
+    coord.request(lock, { holder: 'p1', holderKind: 'pipeline', weight: 1, phase: 'merge' });
+    coord.attachLive(lock, 'p1', { abort: () => (calls.push('abort'), true), escalate: () => (calls.push('escalate'), false) });
+    clock += 5001;
+    coord.sweep();
+    expect(calls).toEqual(['escalate', 'abort']);
+    expect(storage.events.list({ name: 'escalate' })).toHaveLength(1);
   });
 
   it('waiting order survives a new coordinator (daemon restart); external waiters go', () => {

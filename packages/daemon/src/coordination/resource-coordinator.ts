@@ -53,6 +53,24 @@ export interface CoordinatorDeps {
    * has an owner (a worker's queue item); wired by the queues capability.
    */
   orphanWork?: (action: string, pipeline: PipelineRecord, info: { semaphore: string; holder: string; reason: string }) => void;
+  /**
+   * An `escalate` step for a pipeline holder whose phase this daemon is not
+   * running: hands the pipeline to a human (the engine's machine decides).
+   * True when the pipeline is now a human's.
+   */
+  escalatePipeline?: (pipeline: string, reason: string, source: string) => boolean;
+}
+
+/**
+ * A hold of a phase this daemon runs. `abort` fails the phase (its gate then
+ * releases the hold once its processes are gone); `escalate` hands its
+ * pipeline to a human: the engine's machine stops the phase's run (the gate
+ * then releases the hold the same way) and the pipeline waits, escalated.
+ * Each returns false when the phase cannot be aborted or handed over.
+ */
+export interface LiveHold {
+  abort(reason: string): boolean;
+  escalate?(reason: string, source: string): boolean;
 }
 
 export interface HoldRequest {
@@ -75,12 +93,8 @@ function holderText(k: ResourceKey, holder: string): string {
 }
 
 export class ResourceCoordinator {
-  /**
-   * Holds of phases this daemon runs: heartbeated by the daemon. `abort` fails
-   * the phase (its gate then releases the hold once its processes are gone);
-   * it returns false when the phase cannot be aborted.
-   */
-  private readonly live = new Map<string, { abort: (reason: string) => boolean }>();
+  /** Holds of phases this daemon runs: heartbeated by the daemon (see LiveHold). */
+  private readonly live = new Map<string, LiveHold>();
   /** Callers waiting to be granted. */
   private readonly grantWaiters = new Map<string, Set<() => void>>();
   /**
@@ -217,9 +231,9 @@ export class ResourceCoordinator {
     });
   }
 
-  /** Marks a hold as belonging to a running phase (the daemon heartbeats it; abort ends the phase). */
-  attachLive(key: ResourceKey, holder: string, abort: (reason: string) => boolean): void {
-    this.live.set(holderText(key, holder), { abort });
+  /** Marks a hold as belonging to a running phase (the daemon heartbeats it; see LiveHold). */
+  attachLive(key: ResourceKey, holder: string, live: LiveHold): void {
+    this.live.set(holderText(key, holder), live);
     const h = this.store.hold(key, holder);
     if (h) this.d.storage.write(() => this.store.beat(h.id, this.d.now(), true));
     this.schedule();
@@ -444,6 +458,12 @@ export class ResourceCoordinator {
    * release step the hold stays, marked stale (`oj lock is-stale` is true),
    * and the steps do not run again unless the holder heartbeats and goes
    * silent once more.
+   *
+   * A pipeline holder with `escalate` among the steps is handed to a human
+   * first, in two stages decided by the engine's machine: its phase's run is
+   * stopped (the phase's gate releases the hold once its processes are gone,
+   * as every phase handed to a human lets go of its locks), then the pipeline
+   * waits, escalated, for a human's decision.
    */
   private onStale(h: HoldRow, reason: string, cause: 'heartbeat' | 'timeout' | 'gone'): void {
     const key = { kind: h.kind, project: h.project, resource: h.resource };
@@ -456,6 +476,9 @@ export class ResourceCoordinator {
     });
     this.d.logger.warn(`${what}: ${h.kind === 'lock' ? 'stale holder' : 'orphaned slot'}`, { holder: h.holder, reason });
     const steps = policy.onStale.length ? policy.onStale : [builtinStep(h.kind === 'lock' ? 'release' : 'reclaim')];
+    const escalates = steps.some((s) => (s.id === null || s.builtin) && s.action === 'escalate');
+    // A pipeline whose holder phase is gone has no work left to stop: it is not handed over.
+    const handed = escalates && h.holderKind === 'pipeline' && cause !== 'gone' ? this.handToHuman(h, liveHold, `${what}: ${reason}`) : false;
     let freed = false;
     const values = { [h.kind]: policy.name, holder: h.holder, reason };
     for (const step of steps) {
@@ -469,9 +492,13 @@ export class ResourceCoordinator {
           case 'release':
           case 'reclaim':
             if (freed) break;
-            // A running phase is failed first and frees the hold once its processes are gone,
-            // so two holders never overlap; anyone else loses it at once.
-            if (!liveHold?.abort(`${what} was taken back: ${reason}`)) {
+            // A running phase is failed (or, handed to a human, stopped) first and frees the hold
+            // once its processes are gone, so two holders never overlap; anyone else loses it at once.
+            if (handed && liveHold) {
+              freed = true;
+              break;
+            }
+            if (handed || !liveHold?.abort(`${what} was taken back: ${reason}`)) {
               this.release(key, h.holder, `${cause === 'timeout' ? 'timeout' : 'stale'}: ${reason}`);
             }
             freed = true;
@@ -482,6 +509,8 @@ export class ResourceCoordinator {
             this.emit(key, `${h.kind}:rollback`, h.holder, { holder: h.holder, reason });
             break;
           case 'escalate':
+            // A pipeline handed to a human has its escalation already (its machine emitted it, with its phase).
+            if (handed) break;
             this.emit(key, 'escalate', h.holder, { holder: h.holder, reason: `${what}: ${reason}` });
             this.d.logger.warn(`escalated: ${what} held by ${h.holder}: ${reason}`);
             break;
@@ -496,12 +525,25 @@ export class ResourceCoordinator {
         this.d.logger.error(`${what}: on_stale step ${step.text} failed`, { error: String(err) });
       }
     }
-    // A live holder is not gone: its phase fails and its own on_fail decides about its work.
-    if (freed && h.kind === 'semaphore' && !liveHold) {
+    // A live holder is not gone: its phase fails and its own on_fail decides about its work;
+    // a pipeline handed to a human keeps its work until the human decides.
+    if (freed && h.kind === 'semaphore' && !liveHold && !handed) {
       for (const step of policy.onOrphanWork) {
         if (step.id !== null && !step.builtin) this.d.runAction(h.project, step.id, values);
         else this.orphanWork(policy, h, step.action, reason);
       }
+    }
+  }
+
+  /** Hands a stale hold's pipeline to a human (see onStale); true when its machine took it. */
+  private handToHuman(h: HoldRow, liveHold: LiveHold | undefined, reason: string): boolean {
+    try {
+      const taken = liveHold?.escalate ? liveHold.escalate(reason, h.kind) : (this.d.escalatePipeline?.(h.holder, reason, h.kind) ?? false);
+      if (taken) this.d.logger.warn(`escalated: pipeline ${h.holder} waits for a human`, { reason });
+      return taken;
+    } catch (err) {
+      this.d.logger.error('pipeline not handed to a human', { pipeline: h.holder, error: String(err) });
+      return false;
     }
   }
 

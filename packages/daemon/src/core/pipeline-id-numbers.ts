@@ -1,7 +1,9 @@
 /**
- * Numbering pipeline ids: the n-th pipeline of a base is `base`, `base-2`,
- * `base-3`... Pure: what is taken comes through an IdCounter (storage's
- * PipelineIdStore). The readable base itself is made in engine/pipeline-ids.ts.
+ * Numbering pipeline ids: the n-th pipeline of a base in a project is
+ * `base`, `base-2`, `base-3`..., and its stored key (unique across
+ * projects). Pure: what is taken comes through an IdCounter (storage's
+ * PipelineIdStore). The readable base itself and the project tag are made in
+ * engine/pipeline-ids.ts.
  */
 
 /**
@@ -45,16 +47,42 @@ export interface IdCounter {
 }
 
 /**
- * The next free id of a base. A recorded counter makes this a constant
- * number of look-ups however many pipelines the base has; once counted, a
- * number is never handed out again. An id another base already took
- * (`build-auth-3`, the first pipeline of base `build-auth-3`) is skipped.
+ * The number of the next free id of a base (see allocateId). A recorded
+ * counter makes this a constant number of look-ups however many pipelines
+ * the base has; once counted, a number is never handed out again. An id
+ * another base already took (`build-auth-3`, the first pipeline of base
+ * `build-auth-3`) is skipped.
  */
-export function allocateId(base: string, counter: IdCounter): string {
+export function allocateNumber(base: string, counter: IdCounter): number {
   const last = counter.last(base);
   // A base seen for the first time is the id itself when free, else one past its highest number.
   let n = last !== null ? last + 1 : counter.taken(base) ? counter.highestExisting(base) + 1 : 1;
   while (counter.taken(idWithNumber(base, n))) n++;
   counter.remember(base, n);
-  return idWithNumber(base, n);
+  return n;
 }
+
+/** The next free id of a base, from a counter of one project's ids. */
+export function allocateId(base: string, counter: IdCounter): string {
+  return idWithNumber(base, allocateNumber(base, counter));
+}
+
+/**
+ * The stored key of a new pipeline whose id is number `n` of `base` in the
+ * project tagged `tag`: the id itself when no pipeline of any project ever
+ * had it as its key (`keys` counts keys across projects, like ids before
+ * they were per project), else `<id>.<tag>` (a `-2`... suffix in the
+ * unlikely case that is taken too). Keys are never handed out twice.
+ */
+export function allocateKey(base: string, n: number, tag: string, keys: IdCounter): string {
+  const id = idWithNumber(base, n);
+  const last = keys.last(base) ?? keys.highestExisting(base);
+  if (n > last && !keys.taken(id)) {
+    keys.remember(base, n);
+    return id;
+  }
+  let key = `${id}.${tag}`;
+  for (let i = 2; keys.taken(key); i++) key = `${id}.${tag}-${i}`;
+  return key;
+}
+

@@ -37,7 +37,10 @@ export interface PipelinePlan {
 }
 
 export interface PipelineState {
+  /** The stored key, unique across projects (see pipeline-ids.ts); what storage, holds and events' subjects use. */
   id: string;
+  /** The pipeline's id within its project (`build-auth`): what users see and type, and what event names carry. */
+  handle: string;
   status: PipelineStatus;
   phase: string | null;
   /** Increments each time a phase run starts; results of older runs are ignored. */
@@ -54,9 +57,10 @@ export interface PipelineState {
   finishedAt: number | null;
 }
 
-export function newPipelineState(id: string, now: number): PipelineState {
+export function newPipelineState(id: string, now: number, handle: string = id): PipelineState {
   return {
     id,
+    handle,
     status: 'pending',
     phase: null,
     run: 0,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OjError } from '@oj/protocol';
+import type { OjError } from '@oj/protocol';
 import { resolveByPrefix } from './id-lookup.js';
 
 const ids = ['p-a-work-1', 'p-a-work-3', 'p-b-work-1'];

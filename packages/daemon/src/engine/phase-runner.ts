@@ -34,6 +34,12 @@ export interface PhaseRunContext {
   readonly stopSignal: Promise<string>;
   /** Ends the phase early as failed with this reason (e.g. a lock it held was taken back). */
   abort?(reason: string): void;
+  /**
+   * Hands the pipeline to a human from outside the phase's steps (a lock's
+   * on_stale): the engine's machine stops this run, and the pipeline waits,
+   * escalated, for a human's decision. True when the machine took it.
+   */
+  escalate?(reason: string, source: string): boolean;
 }
 
 /** A step of a phase: a gate before the work, the work, or a check after it. */

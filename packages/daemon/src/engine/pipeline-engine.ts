@@ -14,8 +14,8 @@ import type { EventLog } from '../events/event-log.js';
 import { IllegalTransitionError, step, type PipelineEffect, type PipelineEvent } from './pipeline-machine.js';
 import { planOf, type PhaseDefinition, type PipelineDefinition } from '../core/pipeline-definition.js';
 import { newPipelineState, TERMINAL, type PipelineStatus } from '../core/pipeline-state.js';
-import { allocateId } from '../core/pipeline-id-numbers.js';
-import { baseId } from './pipeline-ids.js';
+import { allocateKey, allocateNumber, idWithNumber } from '../core/pipeline-id-numbers.js';
+import { baseId, projectTag } from './pipeline-ids.js';
 import { resolveByPrefix } from './id-lookup.js';
 import type { PhaseOutcome } from './phase-runner.js';
 import { toPipelineInfo, type PipelineRecord } from '../storage/pipeline-store.js';
@@ -40,8 +40,12 @@ export interface EngineServices {
     stop(reason: string): void;
     done: Promise<PhaseOutcome>;
   };
-  /** Resolves defaults and the runtime values (workspace, branch...) of a new pipeline. */
-  resolveVars(c: CreatePipeline, id: string): { vars: Record<string, JsonValue>; workspace: string | null };
+  /**
+   * Resolves defaults and the runtime values (workspace, branch...) of a new
+   * pipeline: `{pipeline}`/`{name}` are its id in its project; directories
+   * and branches it gets by default are named after its key.
+   */
+  resolveVars(c: CreatePipeline, names: { key: string; handle: string }): { vars: Record<string, JsonValue>; workspace: string | null };
   prepareWorkspace(record: PipelineRecord): Promise<void>;
   /** Called once a pipeline ends (workspace clean-up, queue item completion...). */
   finished(record: PipelineRecord, status: 'done' | 'failed' | 'cancelled'): void;
@@ -54,6 +58,8 @@ export interface PhaseIo {
   waiting(reason: { kind: 'lock' | 'semaphore' | 'guard' | 'event' | 'human' | 'workspace'; name: string; detail?: string }): void;
   running(): void;
   processGroup(pgid: number, start: number | null): void;
+  /** Hands the pipeline to a human while this run is under way (see escalateRun); true when it took it. */
+  escalate(reason: string, source: string): boolean;
 }
 
 type Listener = (id: string, update: PipelineUpdate) => void;
@@ -101,10 +107,14 @@ export class PipelineEngine {
     const base = baseId(c.definition.name, c.inputs, c.definition.inputs);
     return this.storage.write(() => {
       // In the transaction that inserts it: a failed create hands out no number.
-      const id = allocateId(base, this.storage.pipelineIds);
-      const { vars, workspace } = this.svc.resolveVars(c, id);
+      // Ids are counted per project; the stored key stays unique across projects.
+      const ids = this.storage.pipelineIds;
+      const n = allocateNumber(base, ids.handles(c.project));
+      const handle = idWithNumber(base, n);
+      const id = allocateKey(base, n, projectTag(c.project), ids);
+      const { vars, workspace } = this.svc.resolveVars(c, { key: id, handle });
       const record: PipelineRecord = {
-        state: newPipelineState(id, this.storage.now()),
+        state: newPipelineState(id, this.storage.now(), handle),
         project: c.project,
         runbook: c.definition.runbook,
         name: c.definition.name,
@@ -120,36 +130,67 @@ export class PipelineEngine {
     });
   }
 
-  /** Looks a pipeline up by id or unique prefix. */
   /**
-   * Looks a pipeline up by id or unique prefix, within `project` when given:
-   * an id of another project is not found there (the error says where it is).
+   * Looks a pipeline up by its id, its key or a unique prefix. In `project`
+   * (when given): its id there (or a unique prefix of one), or its key; a
+   * pipeline of another project is not found (the error says where it is).
+   * In every project (no `project`): a key first (it names one pipeline), then
+   * an id (ambiguous when several projects have it: the error lists their
+   * keys), then a unique prefix of a key.
    */
   resolve(idOrPrefix: string, project?: string): PipelineRecord {
-    let id: string;
+    const key = project !== undefined ? this.resolveIn(idOrPrefix, project) : this.resolveAnywhere(idOrPrefix);
+    const r = this.store.get(key);
+    if (!r) throw OjError.notFound('pipeline', idOrPrefix);
+    return r;
+  }
+
+  private resolveIn(given: string, project: string): string {
+    const own = (column: 'handle' | 'id') => this.store.lookup(column, given, { project, limit: 1 })[0];
+    const exact = own('handle') ?? own('id');
+    if (exact) return exact.key;
     try {
-      id = resolveByPrefix(
+      const handle = resolveByPrefix(
         'pipeline',
-        idOrPrefix,
-        (x) => {
-          const r = this.store.get(x);
-          return r !== undefined && (project === undefined || r.project === project);
-        },
-        (p) => this.store.idsWithPrefix(p, project),
+        given,
+        () => false,
+        (p) => this.store.lookup('handle', p, { project, prefix: true }).map((r) => r.handle),
         () => this.store.allIds(project),
       );
+      return this.store.lookup('handle', handle, { project, limit: 1 })[0]!.key;
     } catch (err) {
-      const elsewhere = project !== undefined ? this.store.get(idOrPrefix) : undefined;
+      const elsewhere = this.store.lookup('id', given, { limit: 1 })[0] ?? this.store.lookup('handle', given, { limit: 1 })[0];
       if (elsewhere && err instanceof OjError && err.code === ErrorCode.NotFound) {
-        throw OjError.notFound('pipeline', idOrPrefix, {
-          hint: `${idOrPrefix} belongs to the project ${elsewhere.project}: run the command there, or add --all-projects`,
+        throw OjError.notFound('pipeline', given, {
+          hint: `${given} belongs to the project ${elsewhere.project}: run the command there, or add --all-projects`,
         });
       }
       throw err;
     }
-    const r = this.store.get(id);
-    if (!r) throw OjError.notFound('pipeline', idOrPrefix);
-    return r;
+  }
+
+  private resolveAnywhere(given: string): string {
+    const byKey = this.store.lookup('id', given, { limit: 1 })[0];
+    if (byKey) return byKey.key;
+    const byId = this.store.lookup('handle', given);
+    if (byId.length === 1) return byId[0]!.key;
+    if (byId.length > 1) {
+      const candidates = byId.map((r) => r.key);
+      throw new OjError(ErrorCode.Ambiguous, `pipeline "${given}" is ambiguous: ${byId.length} projects have a pipeline of that id`, {
+        kind: 'ambiguous',
+        what: 'pipeline',
+        id: given,
+        candidates,
+        hint: `name it by its key: ${byId.slice(0, 8).map((r) => `${r.key} (${r.project})`).join(', ')}; or run the command in its project`,
+      });
+    }
+    return resolveByPrefix(
+      'pipeline',
+      given,
+      () => false,
+      (p) => this.store.lookup('id', p, { prefix: true }).map((r) => r.key),
+      () => this.store.allIds(),
+    );
   }
 
   /** Applies one event: state + events + phase runs in one transaction, then the effects. */
@@ -165,7 +206,7 @@ export class PipelineEngine {
         t = step(planOf(r.definition, this.svc.maxPhaseVisits(r.project)), r.state, event, now);
       } catch (err) {
         if (err instanceof IllegalTransitionError) {
-          throw OjError.illegalState(`pipeline ${id}: ${err.message}`, { state: err.from, id });
+          throw OjError.illegalState(`pipeline ${r.state.handle}: ${err.message}`, { state: err.from, id: r.state.handle });
         }
         throw err;
       }
@@ -254,6 +295,7 @@ export class PipelineEngine {
       waiting: (waitingFor) => this.safeApply(id, { type: 'phaseWaiting', run, waitingFor }),
       running: () => this.safeApply(id, { type: 'phaseRunning', run }),
       processGroup: (pgid, start) => this.storage.write(() => this.store.setRunPgid(id, run, pgid, start)),
+      escalate: (reason, source) => this.escalateRun(id, run, reason, source),
     };
     const handle = this.svc.startPhase(record, phase, run, this.logFile(id, run, phaseName), io);
     this.live.set(id, { run, stop: handle.stop });
@@ -283,6 +325,27 @@ export class PipelineEngine {
         outcome.ok ? { type: 'phaseSucceeded', run } : { type: 'phaseFailed', run, error: outcome.error ?? 'failed' },
       );
     });
+  }
+
+  /**
+   * Hands a pipeline to a human from outside its phase's own steps (a lock's
+   * on_stale, a semaphore's on_orphan): the machine stops `run` (the current
+   * run when null) and the pipeline waits, escalated. True when the pipeline
+   * is now escalated in that run; false when the machine did not take it (the
+   * run is over or the pipeline ended). A pipeline a human already has (an
+   * escalate step of its phase) stays as it is, and counts as taken.
+   */
+  escalateRun(id: string, run: number | null, reason: string, source: string): boolean {
+    const current = this.store.get(id);
+    if (!current) return false;
+    const r = run ?? current.state.run;
+    try {
+      const s = this.apply(id, { type: 'escalate', run: r, reason, source }).state;
+      return s.run === r && (s.status === 'escalated' || (s.status === 'waiting' && s.waitingFor?.kind === 'human'));
+    } catch (err) {
+      this.logger.warn('pipeline not escalated', { pipeline: id, error: (err as Error).message });
+      return false;
+    }
   }
 
   /** Applies an event coming from an effect; an error is logged, never thrown. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { registerSecretEnv } from '../log/redact.js';
-import { allocateId, highestNumber, idWithNumber, numberOfId, type IdCounter } from '../core/pipeline-id-numbers.js';
-import { baseId, inputHash } from './pipeline-ids.js';
+import { allocateId, allocateKey, allocateNumber, highestNumber, idWithNumber, numberOfId, type IdCounter } from '../core/pipeline-id-numbers.js';
+import { baseId, inputHash, projectTag } from './pipeline-ids.js';
 
 /** An in-memory IdCounter that counts its look-ups. */
 function memoryCounter(ids: string[] = []) {
@@ -79,6 +79,54 @@ describe('allocateId', () => {
     m.take('x');
     m.taken.delete('x-2');
     expect(m.take('x')).toBe('x-3');
+  });
+});
+
+describe('ids per project, keys across projects', () => {
+  /** Creates a pipeline of `base` in `project`: its id from that project's counter, its key from the keys' counter. */
+  function world() {
+    const projects = new Map<string, ReturnType<typeof memoryCounter>>();
+    const keys = memoryCounter();
+    const create = (project: string, base: string) => {
+      if (!projects.has(project)) projects.set(project, memoryCounter());
+      const ids = projects.get(project)!;
+      const n = allocateNumber(base, ids.counter);
+      ids.taken.add(idWithNumber(base, n));
+      const key = allocateKey(base, n, projectTag(project), keys.counter);
+      keys.taken.add(key);
+      return { id: idWithNumber(base, n), key };
+    };
+    return { create, keys };
+  }
+
+  it("each project's first build-auth is build-auth; the key is the id where no pipeline had it, else qualified by the project", () => {
+    const w = world();
+    expect(w.create('/work/one', 'build-auth')).toEqual({ id: 'build-auth', key: 'build-auth' });
+    const two = w.create('/work/two', 'build-auth');
+    expect(two.id).toBe('build-auth');
+    expect(two.key).toBe(`build-auth.${projectTag('/work/two')}`);
+    expect(two.key).toMatch(/^build-auth\.two-[0-9a-f]{8}$/);
+    // Numbers go on per project; a key is plain again once its id is new everywhere.
+    expect(w.create('/work/two', 'build-auth')).toEqual({ id: 'build-auth-2', key: 'build-auth-2' });
+    expect(w.create('/work/one', 'build-auth')).toEqual({ id: 'build-auth-2', key: `build-auth-2.${projectTag('/work/one')}` });
+    expect(new Set(w.keys.taken).size).toBe(4);
+  });
+
+  it('a key once handed out is never handed out again, even when its pipeline is gone; a taken qualified key gets a suffix', () => {
+    const w = world();
+    w.create('/a', 'x');
+    w.keys.taken.delete('x');
+    // /b's first x: x was handed out before (its pipeline was pruned since), so it is not reused.
+    expect(w.create('/b', 'x').key).toBe(`x.${projectTag('/b')}`);
+    const keys = memoryCounter([`y.${projectTag('/c')}`]);
+    keys.counter.remember('y', 1);
+    expect(allocateKey('y', 1, projectTag('/c'), keys.counter)).toBe(`y.${projectTag('/c')}-2`);
+  });
+
+  it('project tags are readable and tell apart projects of the same name', () => {
+    expect(projectTag('/home/me/Web App')).toMatch(/^web-app-[0-9a-f]{8}$/);
+    expect(projectTag('/a/web')).not.toBe(projectTag('/b/web'));
+    expect(projectTag('/')).toMatch(/^[0-9a-f]{8}$/);
   });
 });
 

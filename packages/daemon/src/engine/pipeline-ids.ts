@@ -1,11 +1,15 @@
 /**
  * Readable pipeline ids: `build-auth`, then `build-auth-2`, `build-auth-3`...
- * when taken (the numbering is core/pipeline-id-numbers.ts). An input
- * holding a known secret value (log/redact.ts) never shows in the id, nor
- * so in the log directory, workspace and branch named after it: a hash of
- * the input takes its place (`sec-3f9a1c2b`), the same for the same input.
+ * when taken, counted per project: the first `build auth` of every project
+ * is `build-auth` (the numbering and keys are core/pipeline-id-numbers.ts). Storage keys pipelines across projects by a key: the id
+ * itself when no pipeline anywhere ever had it, else `<id>.<project tag>`
+ * (`build-auth.web-3f9a1c2b`), which no id can be (ids have no dot). An input holding a known secret value (log/redact.ts) never
+ * shows in the id, nor so in the log directory, workspace and branch named
+ * after it: a hash of the input takes its place (`sec-3f9a1c2b`), the same
+ * for the same input.
  */
 import { createHash } from 'node:crypto';
+import { basename } from 'node:path';
 import { containsSecret } from '../log/redact.js';
 
 const MAX_BASE = 48;
@@ -43,4 +47,11 @@ function slug(text: string, max: number): string {
     .replace(/^-+|-+$/g, '')
     .slice(0, max)
     .replace(/-+$/g, '');
+}
+
+/** A short, readable, stable tag of a project root: `web-3f9a1c2b` for /home/me/web. */
+export function projectTag(root: string): string {
+  const name = slug(basename(root), 24);
+  const hash = createHash('sha256').update(root).digest('hex').slice(0, HASH_LENGTH);
+  return name ? `${name}-${hash}` : hash;
 }

@@ -182,4 +182,31 @@ describe('pipeline machine', () => {
     const t = step(p, s, { type: 'skip' }, 5000);
     expect(t.state).toMatchObject({ status: 'running', phase: 'merge', error: null });
   });
+
+  it('escalate (a lock gone stale under a running phase): the run is stopped, then the pipeline waits for a human; the stopped run changes nothing; resume runs the phase again', () => {
+    const p = plan({ phases: [{ name: 'build', onFail: { kind: 'chain', steps: [{ action: 'retry' }] } }, { name: 'test' }] });
+    const { s, effects } = run(p, [
+      { type: 'start' },
+      { type: 'escalate', run: 1, reason: 'lock main: held for 2s (timeout 1s)', source: 'lock' },
+      { type: 'phaseFailed', run: 1, error: 'stopped: escalated' },
+      { type: 'escalate', run: 1, reason: 'again', source: 'lock' },
+    ]);
+    expect(s).toMatchObject({ status: 'escalated', phase: 'build', run: 1, error: 'lock main: held for 2s (timeout 1s)' });
+    expect(s.waitingFor).toEqual({ kind: 'human', name: 'escalation', detail: 'lock main: held for 2s (timeout 1s)' });
+    expect(effects.filter((e) => e.type === 'stopPhase')).toEqual([{ type: 'stopPhase', run: 1, reason: 'escalated: lock main: held for 2s (timeout 1s)' }]);
+    expect(emitted(effects).filter((n) => n === 'escalate')).toHaveLength(1);
+    expect(emitted(effects)).not.toContain('action:retry');
+    const resumed = step(p, s, { type: 'resume' }, 99_000);
+    expect(resumed.state).toMatchObject({ status: 'running', phase: 'build', run: 2, waitingFor: null, error: null });
+    expect(started(resumed.effects)).toEqual(['build#2']);
+  });
+
+  it('escalate for an older run, an ended pipeline or one a human already has changes nothing', () => {
+    const { s } = run(plan(), [{ type: 'start' }, { type: 'phaseSucceeded', run: 1 }]);
+    expect(step(plan(), s, { type: 'escalate', run: 1, reason: 'x', source: 'lock' }, 5000)).toMatchObject({ effects: [] });
+    const human = { ...s, status: 'waiting' as const, waitingFor: { kind: 'human' as const, name: 'escalation' } };
+    expect(step(plan(), human, { type: 'escalate', run: 2, reason: 'x', source: 'lock' }, 5000).effects).toEqual([]);
+    const done = run(plan({ phases: [{ name: 'a' }] }), [{ type: 'start' }, { type: 'phaseSucceeded', run: 1 }]).s;
+    expect(step(plan(), done, { type: 'escalate', run: 1, reason: 'x', source: 'lock' }, 5000).effects).toEqual([]);
+  });
 });

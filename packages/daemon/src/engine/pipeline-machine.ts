@@ -22,6 +22,13 @@ export type PipelineEvent =
    * (same number, same start time) and adopts it; else the phase runs again.
    */
   | { type: 'reconcile'; adopt?: boolean }
+  /**
+   * Something outside the phase's own steps (a lock's `on_stale`, a
+   * semaphore's `on_orphan`) hands the pipeline to a human while run `run`
+   * is under way: the run is stopped, then the pipeline waits (escalated)
+   * until a human moves it on (resume, skip, transition, cancel).
+   */
+  | { type: 'escalate'; run: number; reason: string; source: string }
   | { type: 'transition'; phase: string }
   | { type: 'resume' }
   /** A human marks the current phase done: the pipeline moves on as if it had succeeded. */
@@ -88,7 +95,7 @@ export function step(plan: PipelinePlan, s: PipelineState, e: PipelineEvent, now
     case 'phaseSucceeded': {
       if (e.run !== s.run || TERMINAL.has(s.status) || s.status === 'escalated') break;
       const phase = t.currentPhase();
-      t.emit(`pipeline:${s.id}:${phase}`, { phase });
+      t.emit(`pipeline:${s.handle}:${phase}`, { phase });
       const recovery = { ...t.state.recovery };
       delete recovery[phase];
       t.set({ recovery });
@@ -121,6 +128,16 @@ export function step(plan: PipelinePlan, s: PipelineState, e: PipelineEvent, now
       }
       if (s.phase) t.rerun('daemon restarted');
       break;
+    case 'escalate':
+      if (e.run !== s.run || !s.phase || (s.status !== 'running' && s.status !== 'waiting')) break;
+      // Already the human's (an escalate step of the phase itself): one escalation is enough.
+      if (s.waitingFor?.kind === 'human') break;
+      // Two stages: the run's work is interrupted, then the pipeline waits for a human;
+      // the stopped run's outcome is then ignored (escalated), so on_fail does not run.
+      t.effect({ type: 'stopPhase', run: s.run, reason: `escalated: ${e.reason}` });
+      t.set({ status: 'escalated', waitingFor: { kind: 'human', name: 'escalation', detail: e.reason }, error: e.reason });
+      t.emit('escalate', { phase: s.phase, reason: e.reason, error: e.reason, source: e.source });
+      break;
     case 'transition':
       t.require(s.status !== 'done' && s.status !== 'cancelled', e.type);
       if (!plan.phases.some((p) => p.name === e.phase)) {
@@ -148,7 +165,7 @@ export function step(plan: PipelinePlan, s: PipelineState, e: PipelineEvent, now
       if (!s.phase) throw new IllegalTransitionError(s.status, e.type, 'it never started a phase');
       if (s.status === 'running' || s.status === 'waiting') t.effect({ type: 'stopPhase', run: s.run, reason: 'marked done' });
       t.set({ error: null, finishedAt: null });
-      t.emit(`pipeline:${s.id}:${s.phase}`, { phase: s.phase, skipped: 1 });
+      t.emit(`pipeline:${s.handle}:${s.phase}`, { phase: s.phase, skipped: 1 });
       const next = t.nextPhase(s.phase);
       if (next === null) t.complete();
       else t.enter(next);
@@ -184,7 +201,9 @@ class Builder {
   }
 
   emit(name: string, data: Record<string, string | number> = {}): void {
-    this.effects.push({ type: 'emit', name, data: { pipeline: this.state.id, ...data } });
+    // Names and data carry the pipeline's id in its project (wake_on = ["pipeline:{after}:merged"]);
+    // the engine gives each event the stored key as its subject.
+    this.effects.push({ type: 'emit', name, data: { pipeline: this.state.handle, ...data } });
   }
 
   require(ok: boolean, event: PipelineEvent['type'], detail?: string): void {
@@ -209,7 +228,7 @@ class Builder {
   }
 
   currentPhase(): string {
-    if (!this.state.phase) throw new Error(`pipeline ${this.state.id} has no current phase`);
+    if (!this.state.phase) throw new Error(`pipeline ${this.state.handle} has no current phase`);
     return this.state.phase;
   }
 
@@ -251,7 +270,7 @@ class Builder {
   complete(): void {
     this.set({ status: 'done', waitingFor: null, finishedAt: this.now });
     this.emit('pipeline:complete');
-    this.emit(`pipeline:${this.state.id}:complete`);
+    this.emit(`pipeline:${this.state.handle}:complete`);
     this.effect({ type: 'hook', hook: 'on_complete', phase: this.state.phase, error: null });
     this.effect({ type: 'finished', status: 'done' });
   }
@@ -259,7 +278,7 @@ class Builder {
   fail(error: string): void {
     this.set({ status: 'failed', waitingFor: null, error, finishedAt: this.now, failureCount: this.state.failureCount + 1 });
     this.emit('pipeline:failed', { error });
-    this.emit(`pipeline:${this.state.id}:failed`, { error });
+    this.emit(`pipeline:${this.state.handle}:failed`, { error });
     this.effect({ type: 'hook', hook: 'on_fail', phase: this.state.phase, error });
     this.effect({ type: 'finished', status: 'failed' });
   }
@@ -267,7 +286,7 @@ class Builder {
   phaseFailed(error: string): void {
     const phase = this.currentPhase();
     const def = this.plan.phases.find((p) => p.name === phase);
-    this.emit(`pipeline:${this.state.id}:${phase}:failed`, { phase, error });
+    this.emit(`pipeline:${this.state.handle}:${phase}:failed`, { phase, error });
     const onFail = def?.onFail;
     if (!onFail) {
       this.fail(`phase "${phase}" failed: ${error}`);

@@ -73,11 +73,12 @@ export class PipelineRuntime implements EngineServices {
     return this.o.project(project)?.maxPhaseVisits ?? 5;
   }
 
-  resolveVars(c: CreatePipeline, id: string): { vars: Record<string, JsonValue>; workspace: string | null } {
+  resolveVars(c: CreatePipeline, names: { key: string; handle: string }): { vars: Record<string, JsonValue>; workspace: string | null } {
     const d = c.definition;
-    // workspace and branch have engine defaults that a pipeline's own defaults override.
-    const fallback = { workspace: join(this.o.stateDir, 'workspaces', id), branch: `oj/${id}` };
-    const runtime = { pipeline: id, name: id, project_root: c.project };
+    // workspace and branch have engine defaults that a pipeline's own defaults override:
+    // named after the key, unique across projects (two projects may share a repository).
+    const fallback = { workspace: join(this.o.stateDir, 'workspaces', names.key), branch: `oj/${names.key}` };
+    const runtime = { pipeline: names.handle, name: names.handle, project_root: c.project };
     const ctx = pipelineContext({ inputs: { ...(c.vars ?? {}), ...c.inputs }, runtime });
     const defaults = resolveDefaults(d.defaults, ctx);
     const vars: Record<string, JsonValue> = { ...fallback, ...runtime, ...(c.vars ?? {}), ...c.inputs, ...defaults };
@@ -93,8 +94,8 @@ export class PipelineRuntime implements EngineServices {
       runtime: {
         phase: record.state.phase,
         error: record.state.error ?? '',
-        pipeline: record.state.id,
-        id: record.state.id,
+        pipeline: record.state.handle,
+        id: record.state.handle,
         ...extra,
       },
     });
@@ -108,7 +109,7 @@ export class PipelineRuntime implements EngineServices {
     try {
       await addWorktree(record.project, ws, branch);
     } catch (err) {
-      if (err instanceof NoCommitError) throw new Error(`${err.message}, then oj pipeline resume ${record.state.id}`);
+      if (err instanceof NoCommitError) throw new Error(`${err.message}, then oj pipeline resume ${record.state.handle}`, { cause: err });
       throw err;
     }
     grantOjToAgents(record.project, ws);
@@ -178,6 +179,7 @@ export class PipelineRuntime implements EngineServices {
       },
       stopSignal,
       abort: stop,
+      escalate: io.escalate,
     };
     const cwdOf = () => this.cwdFor(record, phase);
     const steps = this.stepsFor(phase, record);
@@ -301,11 +303,11 @@ export class PipelineRuntime implements EngineServices {
     });
     if (r.ok) {
       appendLine(logFile, `[on_fail rollback] ${r.workspace} reset from ${r.from} to ${r.to} (${r.target})`);
-      this.o.events.emit({ name: 'pipeline:rollback', subject: id, project: record.project, data: { pipeline: id, phase, outcome: 'done', workspace: r.workspace, from: r.from, to: r.to, target: r.target } });
+      this.o.events.emit({ name: 'pipeline:rollback', subject: id, project: record.project, data: { pipeline: record.state.handle, phase, outcome: 'done', workspace: r.workspace, from: r.from, to: r.to, target: r.target } });
     } else {
       appendLine(logFile, `[on_fail rollback] nothing rolled back: ${r.reason}`);
       this.o.logger.warn('rollback: nothing rolled back', { pipeline: id, reason: r.reason });
-      this.o.events.emit({ name: 'pipeline:rollback', subject: id, project: record.project, data: { pipeline: id, phase, outcome: 'skipped', reason: `pipeline ${id}: ${r.reason}` } });
+      this.o.events.emit({ name: 'pipeline:rollback', subject: id, project: record.project, data: { pipeline: record.state.handle, phase, outcome: 'skipped', reason: `pipeline ${record.state.handle}: ${r.reason}` } });
     }
   }
 }

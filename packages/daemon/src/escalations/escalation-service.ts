@@ -45,7 +45,11 @@ export class EscalationService {
 
   /** In the transaction appending an `escalate` event: a new record, or a bump of the same open one. */
   private record(e: EventRecord): void {
-    const pipeline = str(e.data.pipeline) ?? (e.subject && this.d.storage.pipelines.exists(e.subject) ? e.subject : null);
+    // The stored key: the subject of events about a pipeline; else a `pipeline` field (its id in the event's project, or its key).
+    const named = str(e.data.pipeline);
+    const pipeline =
+      (e.subject && this.d.storage.pipelines.exists(e.subject) ? e.subject : null) ??
+      (named ? (e.project ? this.d.storage.pipelines.inProject(e.project, named)?.state.id : undefined) ?? (this.d.storage.pipelines.exists(named) ? named : null) : null);
     const session = str(e.data.session);
     const phase = str(e.data.phase);
     const reason = str(e.data.reason) ?? str(e.data.error) ?? 'needs a human';
@@ -99,7 +103,8 @@ export class EscalationService {
     return {
       id: row.id,
       project: row.project,
-      pipeline: row.pipeline_id,
+      // The pipeline's id in its project (escalations are listed per project).
+      pipeline: row.pipeline_id === null ? null : this.d.storage.pipelines.handleOf(row.pipeline_id),
       session: row.session_id,
       phase: row.phase,
       source: row.source,

@@ -98,9 +98,9 @@ export function registerPipelineHandlers(router: RpcRouter, d: PipelineHandlerDe
   router.handle(PipelineMethods.Archive, (p) => {
     const r = engine.resolve(p.id, p.project);
     if (!TERMINAL.has(r.state.status)) {
-      throw OjError.illegalState(`pipeline ${r.state.id} is ${r.state.status}; only finished pipelines are archived`, {
+      throw OjError.illegalState(`pipeline ${r.state.handle} is ${r.state.status}; only finished pipelines are archived`, {
         state: r.state.status,
-        hint: `oj pipeline cancel ${r.state.id} first`,
+        hint: `oj pipeline cancel ${r.state.handle} first`,
       });
     }
     const updated = { ...r, archived: true };
@@ -109,7 +109,8 @@ export function registerPipelineHandlers(router: RpcRouter, d: PipelineHandlerDe
   });
 
   router.handle(PipelineMethods.Wait, async (p, ctx) => {
-    const ids = p.ids.map((x) => engine.resolve(x, p.project).state.id);
+    const found = p.ids.map((x) => engine.resolve(x, p.project).state);
+    const ids = found.map((s) => s.id);
     const abort = new AbortController();
     ctx.onClose(() => abort.abort());
     const waits = ids.map((id) => engine.waitForEnd(id, abort.signal).then((status) => ({ id, status })));
@@ -123,7 +124,8 @@ export function registerPipelineHandlers(router: RpcRouter, d: PipelineHandlerDe
     ]);
     (timer as LongTimer | null)?.cancel();
     abort.abort();
-    const results = ids.map((id) => ({ id, status: (storage.pipelines.get(id)?.state.status ?? 'failed') as PipelineStatusName }));
+    // Each as the caller named it: by its id in its project.
+    const results = found.map((s) => ({ id: s.handle, status: (storage.pipelines.get(s.id)?.state.status ?? 'failed') as PipelineStatusName }));
     return { results, timedOut };
   });
 
@@ -173,7 +175,7 @@ export function registerPipelineHandlers(router: RpcRouter, d: PipelineHandlerDe
     const victims = storage.pipelines
       .list({ project: p.project, statuses })
       .filter((r) => (r.state.finishedAt ?? r.state.updatedAt) <= cutoff);
-    if (p.dryRun) return { pruned: victims.map((v) => v.state.id) };
+    if (p.dryRun) return { pruned: victims.map((v) => v.state.handle) };
     for (const v of victims) {
       const ws = typeof v.vars.workspace === 'string' ? v.vars.workspace : null;
       if (ws) await d.removeWorkspace(v.project, ws).catch(() => undefined);
@@ -183,7 +185,7 @@ export function registerPipelineHandlers(router: RpcRouter, d: PipelineHandlerDe
       });
       rmSync(join(d.stateDir, 'logs', v.state.id), { recursive: true, force: true });
     }
-    return { pruned: victims.map((v) => v.state.id) };
+    return { pruned: victims.map((v) => v.state.handle) };
   });
 
   router.handle(PipelineMethods.Exists, (p) => {
@@ -194,7 +196,7 @@ export function registerPipelineHandlers(router: RpcRouter, d: PipelineHandlerDe
           (p.workspace === undefined || r.vars.workspace === p.workspace || r.workspace === p.workspace) &&
           (p.session === undefined || r.session === p.session),
       )
-      .map((r) => r.state.id);
+      .map((r) => r.state.handle);
     return { exists: ids.length > 0, ids };
   });
 }

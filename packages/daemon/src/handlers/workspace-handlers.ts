@@ -11,7 +11,7 @@ export function registerWorkspaceHandlers(router: RpcRouter, storage: Storage, s
     const map = new Map<string, string[]>();
     for (const r of storage.pipelines.list({ project, statuses: ['pending', 'running', 'waiting', 'escalated'] })) {
       const ws = typeof r.vars.workspace === 'string' ? r.vars.workspace : null;
-      if (ws) map.set(ws, [...(map.get(ws) ?? []), r.state.id]);
+      if (ws) map.set(ws, [...(map.get(ws) ?? []), r.state.handle]);
     }
     return map;
   };

@@ -63,7 +63,8 @@ export function wireAgents(
     return {
       id: row.id,
       project: row.project,
-      pipeline: row.pipeline_id,
+      // Its pipeline's id in the project (the stored key names it only where ids are not unique).
+      pipeline: row.pipeline_id === null ? null : ctx.storage.pipelines.handleOf(row.pipeline_id),
       phase: row.phase,
       agent: row.agent,
       status: row.status as SessionInfo['status'],

@@ -137,6 +137,7 @@ export function wireCoordination(ctx: WiringContext, options: CoordinationOption
     now: ctx.now,
     policy,
     pipeline: (id) => ctx.storage.pipelines.get(id),
+    escalatePipeline: (id, reason, source) => ctx.engine.escalateRun(id, null, reason, source),
     runAction: runResourceAction,
     orphanWork: (action, pipeline, info) => {
       if (opts.orphanWork) opts.orphanWork(action, pipeline, info);

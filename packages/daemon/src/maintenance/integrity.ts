@@ -51,6 +51,14 @@ const INVARIANTS: Invariant[] = [
     describe: (r) => `pipeline ${String(r.id)} has unknown status "${String(r.status)}"`,
   },
   {
+    name: 'pipelines.ids',
+    summary: "a pipeline has an id in its project, and its key is that id or the id, a dot and a project tag",
+    needs: { pipelines: ['id', 'handle'] },
+    query: `SELECT id, handle FROM pipelines
+            WHERE handle = '' OR (id <> handle AND substr(id, 1, length(handle) + 1) <> handle || '.')`,
+    describe: (r) => `pipeline ${String(r.id)} has the id "${String(r.handle)}", which does not go with its key`,
+  },
+  {
     name: 'phase_runs.single',
     summary: 'at most one running phase run per pipeline',
     needs: { phase_runs: ['pipeline_id', 'status'] },

@@ -31,6 +31,7 @@ function open(now = () => Date.now()): Storage {
 function pipeline(s: Storage, id: string, status: string, extra: Record<string, unknown> = {}): void {
   const row = {
     id,
+    handle: id,
     project: '/p',
     runbook: 'r',
     name: 'p',
@@ -104,6 +105,14 @@ describe('checkIntegrity', () => {
     );
     expect(problems).toHaveLength(9);
     expect(checkIntegrity(sql).ok).toBe(false);
+  });
+
+  it("finds a pipeline whose key does not go with its id in its project", () => {
+    const s = open();
+    pipeline(s, 'build-auth', 'done');
+    pipeline(s, 'build-auth.two-3f9a1c2b', 'done', { project: '/two', handle: 'build-auth' });
+    pipeline(s, 'fix.two-3f9a1c2b', 'done', { project: '/two', handle: 'build-auth-2' });
+    expect(errorsOf(s)).toEqual(['error pipelines.ids: pipeline fix.two-3f9a1c2b has the id "build-auth-2", which does not go with its key']);
   });
 
   it('checks an older schema for what it has and skips the rest', () => {

@@ -80,8 +80,9 @@ export async function runBuiltin(d: BuiltinDeps, action: string, r: BuiltinReque
 function pipelineOf(d: BuiltinDeps, r: BuiltinRequest): PipelineInfo | null {
   const id = r.targets.pipeline;
   if (!id) return null;
-  const rec = d.storage.pipelines.get(id);
-  if (!rec || rec.project !== r.project) return null;
+  // An item names a pipeline by its id in the project (pipeline lists) or by its key (holders, sessions' rows...).
+  const rec = d.storage.pipelines.inProject(r.project, id);
+  if (!rec) return null;
   const s = rec.state;
   return { id: s.id, status: s.status, phase: s.phase, waitingFor: s.waitingFor, owner: rec.owner, workspace: rec.workspace, session: rec.session ?? null } as PipelineInfo;
 }
@@ -171,11 +172,11 @@ function escalate(d: BuiltinDeps, r: BuiltinRequest): ActionOutcome {
 /** A pipeline this monitor escalated goes back to running once its item has recovered. */
 export function releaseEscalation(d: BuiltinDeps, project: string, pipeline: string | null, waitName: string): boolean {
   if (!pipeline) return false;
-  const rec = d.storage.pipelines.get(pipeline);
-  if (!rec || rec.project !== project) return false;
+  const rec = d.storage.pipelines.inProject(project, pipeline);
+  if (!rec) return false;
   const s = rec.state;
   if (s.status !== 'waiting' || s.waitingFor?.kind !== 'human' || s.waitingFor.name !== waitName) return false;
-  d.engine.apply(pipeline, { type: 'phaseRunning', run: s.run });
+  d.engine.apply(s.id, { type: 'phaseRunning', run: s.run });
   return true;
 }
 

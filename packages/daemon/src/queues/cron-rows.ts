@@ -48,7 +48,8 @@ export function toRow(project: string, s: CronSlotState): CronsTable {
   };
 }
 
-export function toInfo(name: string, cron: Cron | undefined, row: CronsTable | undefined): CronMethods.CronInfo {
+/** `pipelineName`: a pipeline's id in its project, from its stored key. */
+export function toInfo(name: string, cron: Cron | undefined, row: CronsTable | undefined, pipelineName: (key: string) => string): CronMethods.CronInfo {
   const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
   const run = cron?.run ? (cron.run.type === 'pipeline' ? `pipeline ${cron.run.pipeline.ref}` : cron.run.shell) : null;
   return {
@@ -63,7 +64,7 @@ export function toInfo(name: string, cron: Cron | undefined, row: CronsTable | u
     lastRunAt: iso(row?.last_run_at),
     lastOutcome: (row?.last_outcome as CronMethods.CronInfo['lastOutcome']) ?? null,
     lastError: row?.last_error ?? null,
-    lastPipeline: row?.last_pipeline ?? null,
+    lastPipeline: row?.last_pipeline ? pipelineName(row.last_pipeline) : null,
     runs: row?.runs ?? 0,
   };
 }

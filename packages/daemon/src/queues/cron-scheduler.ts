@@ -86,7 +86,8 @@ export class CronScheduler {
       });
     }
     // The run has started (effects run after the commit, before apply returns): its pipeline, if any, is recorded.
-    return { cron: this.info(project, cron.name), pipeline: this.store.get(project, cron.name)?.last_pipeline ?? null };
+    const started = this.store.get(project, cron.name)?.last_pipeline ?? null;
+    return { cron: this.info(project, cron.name), pipeline: started === null ? null : this.d.engine.store.handleOf(started) };
   }
 
   // ---- reading
@@ -95,15 +96,15 @@ export class CronScheduler {
     const cron = tryFind(this.d.projects, project, 'cron', name);
     const row = this.store.get(project, cron?.name ?? name);
     if (!cron && !row) requireFind(this.d.projects, project, 'cron', name);
-    return toInfo(cron?.name ?? name, cron, row);
+    return toInfo(cron?.name ?? name, cron, row, this.pipelineName);
   }
 
   list(project: string): CronInfo[] {
     const p = this.d.projects.get(project);
     const rows = new Map(this.store.list(project).map((r) => [r.name, r]));
     const defined = p.all('cron');
-    const out = defined.map((c) => toInfo(c.name, c, rows.get(c.name)));
-    for (const [name, row] of rows) if (!defined.some((c) => c.name === name) && row.enabled === 1) out.push(toInfo(name, undefined, row));
+    const out = defined.map((c) => toInfo(c.name, c, rows.get(c.name), this.pipelineName));
+    for (const [name, row] of rows) if (!defined.some((c) => c.name === name) && row.enabled === 1) out.push(toInfo(name, undefined, row, this.pipelineName));
     return out;
   }
 
@@ -152,7 +153,7 @@ export class CronScheduler {
     const owner = record.owner as Partial<CronOwner> | null;
     if (!owner || owner.kind !== 'cron' || typeof owner.cron !== 'string') return;
     const cron = tryFind(this.d.projects, record.project, 'cron', owner.cron);
-    this.apply(record.project, owner.cron, cron, { type: 'pipelineEnded', pipeline: record.state.id, status, error: record.state.error ?? null });
+    this.apply(record.project, owner.cron, cron, { type: 'pipelineEnded', pipeline: record.state.id, handle: record.state.handle, status, error: record.state.error ?? null });
   }
 
   private runEnded(project: string, cron: Cron, outcome: 'done' | 'failed', error: string | null): void {
@@ -177,10 +178,17 @@ export class CronScheduler {
 
   // ---- the shell around the core
 
+  /** A pipeline's id in its project, from its stored key. */
+  private readonly pipelineName = (key: string): string => this.d.engine.store.handleOf(key);
+
   /** Whether the cron's previous run is under way, as this daemon sees it. */
   private live(project: string, s: CronSlotState): CronLive {
     const p = s.lastPipeline ? this.d.engine.store.get(s.lastPipeline) : undefined;
-    return { runningHere: this.runs.runningHere(project, s.name), pipelineActive: p !== undefined && !TERMINAL.has(p.state.status) };
+    return {
+      runningHere: this.runs.runningHere(project, s.name),
+      pipelineActive: p !== undefined && !TERMINAL.has(p.state.status),
+      pipelineName: p?.state.handle,
+    };
   }
 
   /**

@@ -26,7 +26,7 @@ type Ended = Extract<ItemEvent, { type: 'pipelineEnded' }>;
  * `worker`; `status` as the engine reports it, else read from the record.
  */
 export function endedEvent(p: PipelineRecord, attempt: number, worker: string, timedOut: boolean, status: Ended['status'] = terminalStatus(p)): Ended {
-  return { type: 'pipelineEnded', pipeline: p.state.id, attempt, worker, status, error: p.state.error, timedOut };
+  return { type: 'pipelineEnded', pipeline: p.state.id, handle: p.state.handle, attempt, worker, status, error: p.state.error, timedOut };
 }
 
 function terminalStatus(p: PipelineRecord): Ended['status'] {

@@ -35,7 +35,7 @@ export function toWorkerInfo(d: WorkerInfoDeps, project: string, name: string, w
     changedAt: iso(row?.changed_at),
     idleSince: iso(row?.idle_since),
     lastWakeAt: iso(row?.last_wake_at),
-    pipelines: held.map((h) => h.taken_by).filter((x): x is string => x !== null),
+    pipelines: held.map((h) => h.taken_by).filter((x): x is string => x !== null).map((key) => d.engine.store.handleOf(key)),
   };
 }
 

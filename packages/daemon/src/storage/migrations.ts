@@ -18,6 +18,7 @@ import { monitorsMigration } from './migrations/v8-monitors.js';
 import { pipelineListingMigration } from './migrations/v9-pipeline-listing.js';
 import { pgidStartMigration } from './migrations/v10-pgid-start.js';
 import { pipelineIdCountersMigration } from './migrations/v11-pipeline-id-counters.js';
+import { pipelineHandlesMigration } from './migrations/v12-pipeline-handles.js';
 
 export interface Migration {
   version: number;
@@ -103,7 +104,7 @@ export const migrations: Migration[] = [
   },
 ];
 
-migrations.push(queuesMigration, coordinationMigration, sessionsMigration, escalationsMigration, pipelineSessionMigration, monitorsMigration, pipelineListingMigration, pgidStartMigration, pipelineIdCountersMigration);
+migrations.push(queuesMigration, coordinationMigration, sessionsMigration, escalationsMigration, pipelineSessionMigration, monitorsMigration, pipelineListingMigration, pgidStartMigration, pipelineIdCountersMigration, pipelineHandlesMigration);
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]?.version ?? 0;
 

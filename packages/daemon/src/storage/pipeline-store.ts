@@ -23,6 +23,13 @@ export interface PipelineRecord {
   session?: string | null;
 }
 
+/** A pipeline's names: its key (across projects), its id in its project, and the project. */
+export interface PipelineRef {
+  key: string;
+  handle: string;
+  project: string;
+}
+
 export interface PipelineFilter {
   project?: string | undefined;
   statuses?: string[] | undefined;
@@ -39,6 +46,7 @@ const ACTIVE_STATUSES = ['pending', 'running', 'waiting', 'escalated'];
 /** What listInfo reads: every column but the definition and the engine's bookkeeping. */
 const INFO_COLUMNS = [
   'id',
+  'handle',
   'project',
   'runbook',
   'name',
@@ -93,21 +101,44 @@ export class PipelineStore {
     return record;
   }
 
-  /** Ids starting with `prefix` (for unique-prefix lookups), at most `limit`. */
-  idsWithPrefix(prefix: string, project?: string, limit = 20): string[] {
-    let q = this.store.db
-      .selectFrom('pipelines')
-      .select('id')
-      .where('id', '>=', prefix)
-      .where('id', '<', prefix + '\uffff');
-    if (project) q = q.where('project', '=', project);
-    return this.store.runner.all(q.orderBy('id').limit(limit)).map((r) => r.id);
+  /**
+   * Pipelines whose id in their project (`column` 'handle') or whose key
+   * (`column` 'id') is `value`, or starts with it (`prefix`), in `project`
+   * when given: at most `limit`, as (key, handle, project).
+   */
+  lookup(
+    column: 'handle' | 'id',
+    value: string,
+    o: { project?: string | undefined; prefix?: boolean; limit?: number } = {},
+  ): PipelineRef[] {
+    let q = this.store.db.selectFrom('pipelines').select(['id', 'handle', 'project']);
+    q = o.prefix ? q.where(column, '>=', value).where(column, '<', value + '\uffff') : q.where(column, '=', value);
+    if (o.project) q = q.where('project', '=', o.project);
+    return this.store.runner
+      .all(q.orderBy(column).limit(o.limit ?? 20))
+      .map((r) => ({ key: r.id, handle: r.handle, project: r.project }));
   }
 
+  /** Ids of a project's pipelines (their handles), or every key when no project is given (for did-you-mean). */
   allIds(project?: string): string[] {
-    let q = this.store.db.selectFrom('pipelines').select('id');
-    if (project) q = q.where('project', '=', project);
-    return this.store.runner.all(q).map((r) => r.id);
+    if (project) {
+      return this.store.runner.all(this.store.db.selectFrom('pipelines').select('handle').where('project', '=', project)).map((r) => r.handle);
+    }
+    return this.store.runner.all(this.store.db.selectFrom('pipelines').select('id')).map((r) => r.id);
+  }
+
+  /** A pipeline of `project` by its id there or by its key; undefined when it has none such. */
+  inProject(project: string, idOrKey: string): PipelineRecord | undefined {
+    const [ref] = this.lookup('handle', idOrKey, { project, limit: 1 });
+    if (ref) return this.get(ref.key);
+    const r = this.get(idOrKey);
+    return r && r.project === project ? r : undefined;
+  }
+
+  /** The id in its project of the pipeline stored under `key` (the key itself when there is none). */
+  handleOf(key: string): string {
+    const row = this.store.runner.first(this.store.db.selectFrom('pipelines').select('handle').where('id', '=', key));
+    return row?.handle ?? key;
   }
 
   exists(id: string): boolean {
@@ -136,10 +167,11 @@ export class PipelineStore {
     ).orderBy('created_at', 'desc').orderBy('id', 'desc');
     if (f.limit) q = q.limit(f.limit);
     return this.store.runner.all(q).map((row) => shown({
-      id: row.id,
+      id: row.handle,
+      key: row.id,
       project: row.project,
       runbook: row.runbook,
-      name: row.id,
+      name: row.handle,
       kind: row.name,
       status: row.status as PipelineStatusName,
       phase: row.phase,
@@ -291,6 +323,7 @@ function toRow(r: PipelineRecord, withDefinition = true): PipelinesTable {
   const s = r.state;
   return {
     id: s.id,
+    handle: s.handle,
     project: r.project,
     runbook: r.runbook,
     name: r.name,
@@ -320,6 +353,7 @@ function fromRow(row: PipelinesTable, definition?: PipelineDefinition): Pipeline
   return {
     state: {
       id: row.id,
+      handle: row.handle,
       status: row.status as PipelineState['status'],
       phase: row.phase,
       run: row.run,
@@ -349,10 +383,11 @@ function fromRow(row: PipelinesTable, definition?: PipelineDefinition): Pipeline
 export function toPipelineInfo(r: PipelineRecord): PipelineInfo {
   const s = r.state;
   return shown({
-    id: s.id,
+    id: s.handle,
+    key: s.id,
     project: r.project,
     runbook: r.runbook,
-    name: s.id,
+    name: s.handle,
     kind: r.name,
     status: s.status as PipelineStatusName,
     phase: s.phase,
@@ -381,5 +416,5 @@ export function toPipelineInfo(r: PipelineRecord): PipelineInfo {
  */
 function shown(info: PipelineInfo): PipelineInfo {
   const r = redactValue(info);
-  return r === info ? info : { ...r, id: info.id, name: info.name };
+  return r === info ? info : { ...r, id: info.id, key: info.key, name: info.name };
 }

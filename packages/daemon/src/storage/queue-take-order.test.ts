@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { prng as random } from '../../../../test/helpers/prng.js';
+import { prng as random } from '../../../../test/prng/prng.js';
 import { stepItem } from '../core/queue/item-machine.js';
 import type { ItemSettings } from '../core/queue/item.js';
 import { compareItems, type OrderTerm } from '../core/queue/order.js';

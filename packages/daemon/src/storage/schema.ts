@@ -23,7 +23,14 @@ export interface MetaTable {
 }
 
 export interface PipelinesTable {
+  /**
+   * The stored key, unique across projects (what every other table refers
+   * to): the handle itself, or `<handle>.<project tag>` when another project
+   * had that handle first (schema version 12; see engine/pipeline-ids.ts).
+   */
   id: string;
+  /** The pipeline's id within its project (`build-auth`): unique per project (schema version 12). */
+  handle: string;
   project: string;
   /** Runbook file (without .toml) and pipeline name the pipeline was created from. */
   runbook: string;
@@ -54,8 +61,18 @@ export interface PipelinesTable {
   session: string | null;
 }
 
-/** The last number handed out per pipeline id base (schema version 10; see core/pipeline-id-numbers.ts). */
+/**
+ * The last number handed out per base among stored keys, across projects
+ * (schema version 11; since 12 it counts keys; see core/pipeline-id-numbers.ts).
+ */
 export interface PipelineIdCountersTable {
+  base: string;
+  last: number;
+}
+
+/** The last number handed out per base among a project's pipeline ids (schema version 12). */
+export interface PipelineHandleCountersTable {
+  project: string;
   base: string;
   last: number;
 }
@@ -90,6 +107,7 @@ export interface Database extends QueueTables, CoordinationTables, SessionTables
   meta: MetaTable;
   pipelines: PipelinesTable;
   pipeline_id_counters: PipelineIdCountersTable;
+  pipeline_handle_counters: PipelineHandleCountersTable;
   phase_runs: PhaseRunsTable;
   checkpoints: CheckpointsTable;
 }

@@ -6,12 +6,22 @@ import { method, notification } from '../rpc.js';
 export type PipelineStatusName = (typeof PIPELINE_STATUSES)[number];
 
 export interface PipelineInfo {
+  /** The pipeline's id, unique within its project (`build-auth`; each project's first `build auth` has it). */
   id: string;
+  /**
+   * Its key, unique across projects: `id` itself, or `<id>.<project tag>`
+   * (`build-auth.web-3f9a1c2b`) when a pipeline of another project had that
+   * id first. Events (as subject), lock holders, `$OJ_PIPELINE` and its log
+   * and workspace directories name it by its key; every pipeline command
+   * accepts it, in any project.
+   */
+  key: string;
   project: string;
   runbook: string;
   /**
-   * The pipeline's unique handle, the same as `id`: what every `oj pipeline`
-   * command accepts, so a monitor item's `{name}` reaches this very pipeline.
+   * The pipeline's handle, the same as `id`: what every `oj pipeline`
+   * command accepts in its project, so a monitor item's `{name}` reaches
+   * this very pipeline.
    */
   name: string;
   /** The pipeline definition it runs (`build` for `build-auth`). */

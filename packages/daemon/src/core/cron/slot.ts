@@ -73,7 +73,7 @@ export function blankCronState(name: string, now: number): CronSlotState {
 /** What keeps a new run from starting: true (a shell command or monitor pass), the pipeline still running, or false. */
 export function busyWith(state: CronSlotState, live: CronLive): true | string | false {
   if (live.runningHere) return true;
-  if (state.lastOutcome === 'running' && state.lastPipeline && live.pipelineActive) return state.lastPipeline;
+  if (state.lastOutcome === 'running' && state.lastPipeline && live.pipelineActive) return live.pipelineName ?? state.lastPipeline;
   return false;
 }
 
@@ -121,7 +121,7 @@ export function step(state: CronSlotState, settings: CronSettings | null, event:
     case 'pipelineEnded': {
       // Only the pipeline of the cron's current run settles it.
       if (state.lastPipeline !== event.pipeline) return t.done();
-      const error = event.status === 'done' ? null : `pipeline ${event.pipeline} ${event.status}${event.error ? `: ${event.error}` : ''}`;
+      const error = event.status === 'done' ? null : `pipeline ${event.handle} ${event.status}${event.error ? `: ${event.error}` : ''}`;
       return finish(t, event.status === 'done' ? 'done' : 'failed', error, event.pipeline, true).done();
     }
     case 'runEnded':

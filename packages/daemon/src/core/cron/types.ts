@@ -52,6 +52,8 @@ export interface CronLive {
   runningHere: boolean;
   /** The last run's pipeline exists and has not ended. */
   pipelineActive: boolean;
+  /** That pipeline's id in its project, as users see it (the state holds its stored key). */
+  pipelineName?: string | undefined;
 }
 
 export type CronSlotEvent =
@@ -68,7 +70,7 @@ export type CronSlotEvent =
   | { type: 'reload'; armed: boolean }
   /** The run's pipeline was created. */
   | { type: 'pipelineStarted'; pipeline: string }
-  | { type: 'pipelineEnded'; pipeline: string; status: 'done' | 'failed' | 'cancelled'; error: string | null }
+  | { type: 'pipelineEnded'; pipeline: string; handle: string; status: 'done' | 'failed' | 'cancelled'; error: string | null }
   /** A run that is not a pipeline (shell command, monitors) ended, or a run could not start. */
   | { type: 'runEnded'; outcome: 'done' | 'failed'; error: string | null }
   /** The daemon stops: report the skips it would otherwise forget. */

@@ -5,7 +5,7 @@
  * and step, so it replays exactly.
  */
 import { describe, expect, it } from 'vitest';
-import { prng as random } from '../../../../../test/helpers/prng.js';
+import { prng as random } from '../../../../../test/prng/prng.js';
 import type { ExhaustStep } from './exhaust.js';
 import { stepItem } from './item-machine.js';
 import { ItemRejected, type ItemEvent, type ItemSettings, type ItemTransition, type QueueItem } from './item.js';

@@ -80,8 +80,8 @@ export function stepItem(item: QueueItem, s: ItemSettings, e: ItemEvent, now: nu
         break;
       }
       if (e.status === 'done') complete(t);
-      else if (e.timedOut) failAttempt(t, `visibility timeout (${s.visibilityTimeout.text}) passed; pipeline ${e.pipeline} cancelled`, 'timed_out');
-      else failAttempt(t, `pipeline ${e.pipeline} ${e.status}${e.error ? `: ${e.error}` : ''}`, 'failed');
+      else if (e.timedOut) failAttempt(t, `visibility timeout (${s.visibilityTimeout.text}) passed; pipeline ${e.handle} cancelled`, 'timed_out');
+      else failAttempt(t, `pipeline ${e.handle} ${e.status}${e.error ? `: ${e.error}` : ''}`, 'failed');
       break;
     case 'expire':
       if (item.status !== 'taken' || item.attempts !== e.attempt || item.takenBy !== e.takenBy) break;

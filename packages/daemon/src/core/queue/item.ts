@@ -57,7 +57,10 @@ export type ItemEvent =
   /** A pipeline that was handed the item (for attempt `attempt`, by `worker`) has ended. */
   | {
       type: 'pipelineEnded';
+      /** Its stored key (what the item's takenBy holds). */
       pipeline: string;
+      /** Its id in its project, as users see it. */
+      handle: string;
       attempt: number;
       worker: string;
       status: 'done' | 'failed' | 'cancelled';
