@@ -68,6 +68,22 @@ export async function runCommand(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * The variables of this environment the command passes through (its runbook's
+ * `env` lists name them; commands.list says which): only those are sent.
+ */
+async function offeredEnv(conn: RpcConnection, project: string, name: string): Promise<Record<string, string> | null> {
+  const { commands } = await conn.call(CommandMethods.List, { project });
+  const names = commands.find((c) => c.name === name)?.env ?? [];
+  if (names.length === 0) return null;
+  const out: Record<string, string> = {};
+  for (const n of names) {
+    const v = process.env[n];
+    if (v !== undefined) out[n] = v;
+  }
+  return out;
+}
+
 async function listCommands(conn: RpcConnection, project: string, json: boolean): Promise<number> {
   const { commands, errors } = await conn.call(CommandMethods.List, { project });
   if (json) {
@@ -92,12 +108,13 @@ async function commandHelp(conn: RpcConnection, project: string, name: string): 
 async function run(conn: RpcConnection, project: string, name: string, args: string[], own: Set<string>): Promise<number> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && ENV_BASICS.test(k)) env[k] = v;
+  const passEnv = await offeredEnv(conn, project, name);
   conn.on(CommandMethods.Output, ({ stream, data }) => conn.writeThrough(stream === 'stderr' ? process.stderr : process.stdout, data));
   const interrupted = new Promise<never>((_, reject) => {
     process.once('SIGINT', () => reject(new Error('interrupted')));
   });
   const r = await Promise.race([
-    conn.call(CommandMethods.Run, { project, command: name, args, cwd: process.cwd(), env }),
+    conn.call(CommandMethods.Run, { project, command: name, args, cwd: process.cwd(), env, ...(passEnv ? { passEnv } : {}) }),
     interrupted,
   ]);
   if (r.kind === 'shell') return r.exitCode;
