@@ -59,19 +59,21 @@ export function listPipelines(argv: ListArgs): Promise<void> {
 function printList(pipelines: PipelineInfo[], json: boolean | undefined): void {
   if (json) return printJson(pipelines);
   if (pipelines.length === 0) return println('no pipelines');
-  process.stdout.write(
-    formatTable(
-      ['id', 'pipeline', 'status', 'phase', 'age', 'in phase'],
-      pipelines.map((p) => [
-        p.id,
-        p.kind,
-        statusText(p),
-        p.phase ?? '-',
-        formatAgo(p.createdAt),
-        p.phaseStartedAt && !p.finishedAt ? formatDuration(Date.now() - Date.parse(p.phaseStartedAt)) : '-',
-      ]),
-    ),
-  );
+  process.stdout.write(formatTable(PIPELINE_COLUMNS, pipelines.map((p) => pipelineRow(p))));
+}
+
+/** The columns of a pipeline listing, the same in `oj pipeline list` and `oj status`. */
+export const PIPELINE_COLUMNS = ['id', 'pipeline', 'status', 'phase', 'age', 'in phase'];
+
+export function pipelineRow(p: PipelineInfo, now = Date.now()): string[] {
+  return [
+    p.id,
+    p.kind,
+    statusText(p),
+    p.phase ?? '-',
+    formatAgo(p.createdAt),
+    p.phaseStartedAt && !p.finishedAt ? formatDuration(now - Date.parse(p.phaseStartedAt)) : '-',
+  ];
 }
 
 /** The note under a page that is not everything there is. */
