@@ -7,7 +7,7 @@
 import { StatusMethods, type PipelineInfo, type StatusOverview } from '@oj/protocol/client';
 import type { Argv } from 'yargs';
 import type { RpcConnection } from '../client/rpc-connection.js';
-import { printJson, println } from '../output/print.js';
+import { printJson } from '../output/print.js';
 import { style } from '../output/style.js';
 import { formatTable, indentBlock } from '../output/table.js';
 import { formatAgo, formatDuration } from '../output/time.js';
