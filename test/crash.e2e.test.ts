@@ -13,7 +13,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
+import { Sqlite as BetterSqlite3 } from '../packages/daemon/src/storage/sqlite-driver.js';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { migrate, migrations, LATEST_SCHEMA_VERSION } from '../packages/daemon/src/storage/migrations.js';
 import { QueryRunner, createQueryBuilder } from '../packages/daemon/src/storage/query-runner.js';

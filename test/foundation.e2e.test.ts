@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import net from 'node:net';
-import BetterSqlite3 from 'better-sqlite3';
+import { Sqlite as BetterSqlite3 } from '../packages/daemon/src/storage/sqlite-driver.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OJD_BIN, RawClient, TestEnv, canConnect, waitFor } from './helpers/ojd-harness.js';
 

@@ -101,7 +101,7 @@ describe('oj daemon check, backup, restore', { timeout: 60_000 }, () => {
     rpc.close();
     expect((await t.oj(['daemon', 'stop'])).exitCode).toBe(0);
     // Simulate damage: a pipeline failed without a reason.
-    const BetterSqlite3 = (await import('better-sqlite3')).default;
+    const BetterSqlite3 = (await import('../packages/daemon/src/storage/sqlite-driver.js')).Sqlite;
     const db = new BetterSqlite3(join(t.stateDir, 'oj.db'));
     db.prepare(
       `INSERT INTO pipelines (id, handle, project, runbook, name, definition, status, created_at, updated_at) VALUES ('broken', 'broken', '/p', 'r', 'p', '{}', 'failed', 1, 1)`,

@@ -132,7 +132,7 @@ describe('oj status', () => {
     await t.oj(['run', 'build', 'y'], { cwd: root });
     const s = await t.oj(['status'], { cwd: root });
     expect(s.stdout).toMatch(/Pipelines \(1\)/);
-    expect(s.stdout).toMatch(/build-y\s+build\s+wait\s+running/);
+    expect(s.stdout).toMatch(/build-y\s+build\s+running\s+wait/);
     expect(s.stdout).not.toMatch(/\x1b\[/); // NO_COLOR and not a TTY
     const list = await t.oj(['run'], { cwd: root });
     expect(list.stdout).toMatch(/build\s+build <name>\s+Build something\./);

@@ -4,6 +4,7 @@
  * --json --limit 0` (all 1,000) against `node -e 0`, interleaved run by run
  * (the order rotates each round so no command always follows another).
  */
+import module from 'node:module';
 import { join } from 'node:path';
 import { BenchDaemon, OJ_BIN, timeRun } from './lib/procs.mjs';
 import { makeProject } from './lib/project.mjs';
@@ -25,6 +26,16 @@ export async function cliBench(ctx) {
     'oj pipeline list --json --limit 0': () => timeRun(process.execPath, [OJ_BIN, 'pipeline', 'list', '--json', '--limit', '0'], { env, cwd: project }),
     'oj --version': () => timeRun(process.execPath, [OJ_BIN, '--version'], { env, cwd: project }),
   };
+  // Node >= 22.1: the CLI keeps its compiled code on disk (bin/oj.js); the same command without it.
+  const compileCache = typeof module.enableCompileCache === 'function';
+  if (compileCache) {
+    const cached = { ...env, NODE_COMPILE_CACHE: join(ctx.root, 'cli-compile-cache') };
+    commands['oj status --json'] = () => timeRun(process.execPath, [OJ_BIN, 'status', '--json'], { env: cached, cwd: project });
+    commands['oj status --json, no compile cache'] = () =>
+      timeRun(process.execPath, [OJ_BIN, 'status', '--json'], { env: { ...env, NODE_DISABLE_COMPILE_CACHE: '1' }, cwd: project });
+  } else {
+    process.stderr.write(`bench: cli: no compile cache on Node ${process.version} (it needs >= 22.1)\n`);
+  }
   const names = Object.keys(commands);
   const samples = Object.fromEntries(names.map((n) => [n, []]));
   // One warm-up round (page cache, the daemon's first load of the project).
@@ -54,6 +65,22 @@ export async function cliBench(ctx) {
       goal: goal === null ? null : `≤ ${goal}×`,
       met: goal === null ? null : v / floor <= goal,
       ...(notes[n] ? { note: notes[n] } : {}),
+    });
+  }
+  if (compileCache) {
+    const off = median(samples['oj status --json, no compile cache']);
+    const on = median(samples['oj status --json']);
+    ctx.row({
+      section: 'CLI',
+      name: 'oj status --json, compile cache off',
+      value: off,
+      unit: 'ms',
+      floorName: 'oj status --json (cache on)',
+      floor: on,
+      ratio: off / on,
+      goal: null,
+      met: null,
+      note: `the compile cache saves ${(off - on).toFixed(1)} ms a run (${process.version})`,
     });
   }
 }

@@ -14,13 +14,13 @@ process.env.NO_COLOR = '1';
 const { buildCli } = await import(join(root, 'packages', 'cli', 'dist', 'main.js'));
 const { RUN_USAGE } = await import(join(root, 'packages', 'cli', 'dist', 'commands', 'run-runbook-command.js'));
 const { EXIT_CODES } = await import(join(root, 'packages', 'cli', 'dist', 'output', 'exit-codes.js'));
+const { wrapHelp } = await import(join(root, 'packages', 'cli', 'dist', 'output', 'help-wrap.js'));
 async function help(args) {
   if (args[0] === 'run') return RUN_USAGE.trimEnd();
   return new Promise((resolve, reject) => {
     buildCli([...args, '--help'])
-      .wrap(100)
       .exitProcess(false)
-      .parse([...args, '--help'], {}, (err, _argv, output) => (err ? reject(err) : resolve(output.trimEnd())));
+      .parse([...args, '--help'], {}, (err, _argv, output) => (err ? reject(err) : resolve(wrapHelp(output, 100).trimEnd())));
   });
 }
 

@@ -9,7 +9,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import net from 'node:net';
-import BetterSqlite3 from 'better-sqlite3';
+import { Sqlite as BetterSqlite3, type SqliteDatabase } from '../../packages/daemon/src/storage/sqlite-driver.js';
 import type { IntegrityReport } from '@oj/protocol';
 import { checkIntegrity } from '../../packages/daemon/src/maintenance/integrity.js';
 import { OJD_BIN, canConnect, waitFor, type TestEnv } from './ojd-harness.js';
@@ -143,7 +143,7 @@ export function seedFrom(variable: string): number {
 }
 
 /** Reads the database of a stopped (or running) daemon, read-only. */
-export function withDb<T>(path: string, fn: (db: BetterSqlite3.Database) => T): T {
+export function withDb<T>(path: string, fn: (db: SqliteDatabase) => T): T {
   const db = new BetterSqlite3(path, { readonly: true, fileMustExist: true });
   try {
     db.pragma('busy_timeout = 5000');

@@ -23,6 +23,7 @@ import { COMPLETION_FLAG, completion, completionRequests } from './commands/comp
 import { completionEnv } from './commands/completion-scripts.js';
 import { ExitCode } from './output/print.js';
 import { knownOptions, notANumber, optionSuggestions } from './commands/usage-checks.js';
+import { helpWidth, wrapHelp } from './output/help-wrap.js';
 
 export async function main(argv: string[] = hideBin(process.argv)): Promise<void> {
   // `oj run` takes the runbook command's own arguments verbatim: yargs must not parse them.
@@ -30,7 +31,26 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<void
     process.exitCode = await runCommand(argv.slice(1));
     return;
   }
-  await buildCli(argv).parseAsync();
+  await withHelpWrapped(() => buildCli(argv).parseAsync());
+}
+
+/**
+ * yargs prints help, usage errors and the version with console.log/error
+ * (oj's own commands write to the streams directly): for the parse, those
+ * are wrapped to the terminal's width between words (output/help-wrap.ts).
+ */
+async function withHelpWrapped<T>(parse: () => Promise<T>): Promise<T> {
+  const { log, error } = console;
+  const wrapped = (write: (...args: unknown[]) => void, stream: NodeJS.WriteStream) =>
+    (...args: unknown[]) => write(...args.map((a) => (typeof a === 'string' ? wrapHelp(a, helpWidth(stream)) : a)));
+  console.log = wrapped(log, process.stdout);
+  console.error = wrapped(error, process.stderr);
+  try {
+    return await parse();
+  } finally {
+    console.log = log;
+    console.error = error;
+  }
 }
 
 /** The whole command tree (also used to generate docs/cli.md and shell completion). */
@@ -46,7 +66,8 @@ export function buildCli(argv: string[]): Argv {
     // yargs' completion mode passes its own flag through nested commands: strictness would reject it.
     .strict(!completing)
     .recommendCommands()
-    .wrap(Math.min(100, process.stdout.columns || 100))
+    // Laid out unwrapped; wrapHelp wraps it between words (yargs' own wrap cuts words).
+    .wrap(null)
     .command('daemon', 'Manage the ojd daemon', (y) => serviceCommands(daemonCommands(y)))
     .command('run <command> [args..]', 'Run a runbook command (oj run --help)', (y) => y)
     .command('pipeline', 'Inspect and steer pipelines', (y) => pipelineCommands(y))

@@ -83,7 +83,7 @@ export namespace PipelineMethods {
 export namespace CommandMethods {
   export const List = { kind: 'method', name: "commands.list", summary: "The project's runbook commands, with usage and description; `errors` lists runbooks that fail to load." } as unknown as typeof M_CommandMethods.List;
   export const Output = { kind: 'notification', name: "commands.output", summary: "Output of a shell command started by commands.run on this connection." } as unknown as typeof M_CommandMethods.Output;
-  export const Run = { kind: 'method', name: "commands.run", summary: "Run a runbook command with its arguments. A shell command streams `commands.output` notifications and answers with its exit code; a pipeline command answers with the new pipeline." } as unknown as typeof M_CommandMethods.Run;
+  export const Run = { kind: 'method', name: "commands.run", summary: "Run a runbook command with its arguments. A shell command streams `commands.output` notifications and answers with its exit code; a pipeline command answers with the new pipeline. `passEnv` offers the caller's variables; the runbook's `env` lists decide which are used." } as unknown as typeof M_CommandMethods.Run;
   export type CommandInfo = M_CommandMethods.CommandInfo;
 }
 

@@ -7,11 +7,11 @@
  */
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
-const require = createRequire(join(import.meta.dirname, '..', '..', '..', 'packages', 'daemon', 'package.json'));
-const Database = require('better-sqlite3');
+// The driver ojd uses on this Node.js (packages/daemon/src/storage/sqlite-driver.ts).
+const { Sqlite: Database } = await import(pathToFileURL(join(import.meta.dirname, '..', '..', '..', 'packages', 'daemon', 'dist', 'storage', 'sqlite-driver.js')).href);
 const dir = process.argv[2];
 const db = new Database(join(dir, 'floor.db'));
 db.pragma('journal_mode = WAL');

@@ -4,11 +4,11 @@
  * in a process of its own. Prints {"txPerSec": n} on stdout.
  *   node sqlite-tx.mjs <db file> <milliseconds>
  */
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
-const require = createRequire(join(import.meta.dirname, '..', '..', '..', 'packages', 'daemon', 'package.json'));
-const Database = require('better-sqlite3');
+// The driver ojd uses on this Node.js (packages/daemon/src/storage/sqlite-driver.ts).
+const { Sqlite: Database } = await import(pathToFileURL(join(import.meta.dirname, '..', '..', '..', 'packages', 'daemon', 'dist', 'storage', 'sqlite-driver.js')).href);
 
 const [file, msArg] = process.argv.slice(2);
 const db = new Database(file);

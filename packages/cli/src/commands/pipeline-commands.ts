@@ -7,7 +7,7 @@ import { ExitCode, pipelineEndCode } from '../output/exit-codes.js';
 import { whenInterrupted } from '../output/interrupt.js';
 import { printJson, println } from '../output/print.js';
 import { style } from '../output/style.js';
-import { formatTable } from '../output/table.js';
+import { field, formatTable, indentBlock } from '../output/table.js';
 import { formatAgo, formatDuration } from '../output/time.js';
 import { followPipeline } from './pipeline-follow.js';
 import { checkLimit } from './limit-option.js';
@@ -236,8 +236,8 @@ function printPipeline(shown: ResultOf<typeof PipelineMethods.Show>, here: strin
   if (p.key !== p.id) println(`  key        ${p.key}`);
   println(`  phase      ${p.phase ?? '-'}${p.phaseStartedAt && !p.finishedAt ? ` (for ${formatDuration(Date.now() - Date.parse(p.phaseStartedAt))})` : ''}`);
   println(`  phases     ${p.phases.map((x) => (x === p.phase ? style.bold(`[${x}]`) : x)).join(' → ')}`);
-  if (p.waitingFor) println(`  waiting    for ${waitingText(p.waitingFor)}${p.waitingFor.detail ? `: ${p.waitingFor.detail}` : ''}`);
-  if (p.error) println(`  error      ${style.red(p.error)}`);
+  if (p.waitingFor) println(field('waiting', `for ${waitingText(p.waitingFor)}${p.waitingFor.detail ? `: ${p.waitingFor.detail}` : ''}`));
+  if (p.error) println(field('error', style.red(p.error)));
   println(`  created    ${formatAgo(p.createdAt)}${p.finishedAt ? `, ended ${formatAgo(p.finishedAt)}` : ''}`);
   if (p.workspace) println(`  workspace  ${p.workspace}`);
   if (p.label) println(`  label      ${p.label}`);
@@ -247,18 +247,17 @@ function printPipeline(shown: ResultOf<typeof PipelineMethods.Show>, here: strin
   if (inputs.length) println(`  inputs     ${inputs.map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ')}`);
   if (shown.runs.length) {
     println('\nruns:');
-    process.stdout.write(
-      formatTable(
-        ['run', 'phase', 'status', 'took', 'error'],
-        shown.runs.map((r) => [
-          String(r.run),
-          r.phase,
-          r.status,
-          r.finishedAt ? formatDuration(Date.parse(r.finishedAt) - Date.parse(r.startedAt)) : '-',
-          r.error ?? '',
-        ]),
-      ).replace(/^/gm, '  '),
+    const runs = formatTable(
+      ['run', 'phase', 'status', 'took', 'error'],
+      shown.runs.map((r) => [
+        String(r.run),
+        r.phase,
+        r.status,
+        r.finishedAt ? formatDuration(Date.parse(r.finishedAt) - Date.parse(r.startedAt)) : '-',
+        r.error ?? '',
+      ]),
     );
+    process.stdout.write(indentBlock(runs, '  '));
   }
   if (shown.checkpoints.length) {
     println('\ncheckpoints:');
@@ -267,6 +266,6 @@ function printPipeline(shown: ResultOf<typeof PipelineMethods.Show>, here: strin
   const recovery = shown.history.filter((e) => e.name.startsWith('action:') || e.name === 'escalate' || e.name.startsWith('session:'));
   if (recovery.length) {
     println('\nrecovery:');
-    for (const e of recovery) println(`  ${formatAgo(e.time)}  ${e.name}  ${String(e.data.error ?? e.data.detail ?? '')}`);
+    for (const e of recovery) println(`  ${formatAgo(e.time)}  ${e.name}  ${String(e.data.error ?? e.data.detail ?? '')}`.trimEnd());
   }
 }

@@ -71,20 +71,24 @@ export function listPipelines(argv: ListArgs): Promise<void> {
 function printList(pipelines: PipelineInfo[], json: boolean | undefined, everywhere: boolean): void {
   if (json) return printJson(pipelines);
   if (pipelines.length === 0) return println('no pipelines');
-  process.stdout.write(
-    formatTable(
-      ['id', ...(everywhere ? ['project'] : []), 'pipeline', 'status', 'phase', 'age', 'in phase'],
-      pipelines.map((p) => [
-        everywhere ? p.key : p.id,
-        ...(everywhere ? [p.project] : []),
-        p.kind,
-        statusText(p),
-        p.phase ?? '-',
-        formatAgo(p.createdAt),
-        p.phaseStartedAt && !p.finishedAt ? formatDuration(Date.now() - Date.parse(p.phaseStartedAt)) : '-',
-      ]),
-    ),
-  );
+  const columns = everywhere ? ['id', 'project', ...PIPELINE_COLUMNS.slice(1)] : PIPELINE_COLUMNS;
+  process.stdout.write(formatTable(columns, pipelines.map((p) => pipelineRow(p, Date.now(), everywhere))));
+}
+
+/** The columns of a pipeline listing, the same in `oj pipeline list` and `oj status`. */
+export const PIPELINE_COLUMNS = ['id', 'pipeline', 'status', 'phase', 'age', 'in phase'];
+
+/** One row; across projects (`everywhere`) the pipeline's key, then its project (as the columns say). */
+export function pipelineRow(p: PipelineInfo, now = Date.now(), everywhere = false): string[] {
+  return [
+    everywhere ? p.key : p.id,
+    ...(everywhere ? [p.project] : []),
+    p.kind,
+    statusText(p),
+    p.phase ?? '-',
+    formatAgo(p.createdAt),
+    p.phaseStartedAt && !p.finishedAt ? formatDuration(now - Date.parse(p.phaseStartedAt)) : '-',
+  ];
 }
 
 /** The note under a page that is not everything there is. */

@@ -4,7 +4,7 @@ import { QueueMethods } from '@oj/protocol/client';
 import type { Argv } from 'yargs';
 import { UsageError, printJson, println } from '../output/print.js';
 import { style } from '../output/style.js';
-import { formatTable } from '../output/table.js';
+import { field, formatTable, indentBlock } from '../output/table.js';
 import { formatAgo } from '../output/time.js';
 import { ItemTooLargeError, chunkItems } from './queue-chunks.js';
 import { parseItemArgs, parseJsonItems } from './queue-args.js';
@@ -334,11 +334,11 @@ function printItem(i: Item): void {
   if (i.takenBy) println(`  ${i.status === 'taken' ? 'held by ' : 'taken by'}   ${i.takenBy}${i.worker ? ` (worker ${i.worker})` : ''}${i.takenAt ? `, since ${formatAgo(i.takenAt)}` : ''}`);
   if (i.finishedAt) println(`  finished   ${formatAgo(i.finishedAt)}`);
   if (i.expiresAt) println(`  pruned     ${formatAgo(i.expiresAt)}`);
-  if (i.error) println(`  error      ${style.red(i.error)}`);
+  if (i.error) println(field('error', style.red(i.error)));
 }
 
 function printAttempts(attempts: Attempt[], indent: string): void {
-  process.stdout.write(
+  process.stdout.write(indentBlock(
     formatTable(
       ['#', 'taken', 'by', 'outcome', 'error'],
       attempts.map((a) => [
@@ -348,8 +348,9 @@ function printAttempts(attempts: Attempt[], indent: string): void {
         outcomeText(a.outcome),
         truncate(a.error ?? '', 70),
       ]),
-    ).replace(/^/gm, indent),
-  );
+    ),
+    indent,
+  ));
 }
 
 function outcomeText(o: Attempt['outcome']): string {

@@ -74,6 +74,22 @@ export async function runCommand(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * The variables of this environment the command passes through (its runbook's
+ * `env` lists name them; commands.list says which): only those are sent.
+ */
+async function offeredEnv(conn: RpcConnection, project: string, name: string): Promise<Record<string, string> | null> {
+  const { commands } = await conn.call(CommandMethods.List, { project });
+  const names = commands.find((c) => c.name === name)?.env ?? [];
+  if (names.length === 0) return null;
+  const out: Record<string, string> = {};
+  for (const n of names) {
+    const v = process.env[n];
+    if (v !== undefined) out[n] = v;
+  }
+  return out;
+}
+
 async function listCommands(conn: RpcConnection, project: string, json: boolean): Promise<number> {
   const { commands, errors } = await conn.call(CommandMethods.List, { project });
   if (json) {
@@ -103,6 +119,7 @@ async function run(conn: RpcConnection, project: string, name: string, args: str
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && ENV_BASICS.test(k)) env[k] = v;
   const json = own.has('--json');
+  const passEnv = await offeredEnv(conn, project, name);
   // A shell command's output as it comes; with --json one line each: {"kind":"output","stream":"stdout","data":"..."}.
   conn.on(CommandMethods.Output, ({ stream, data }) => {
     if (json) conn.writeThrough(process.stdout, JSON.stringify({ kind: 'output', stream, data }) + '\n');
@@ -110,7 +127,7 @@ async function run(conn: RpcConnection, project: string, name: string, args: str
   });
   // Ctrl-C ends oj with 130 (output/interrupt.ts); the daemon stops a shell command whose client went away.
   whenInterrupted(`interrupted; ojd stops ${name}`);
-  const r = await conn.call(CommandMethods.Run, { project, command: name, args, cwd: process.cwd(), env });
+  const r = await conn.call(CommandMethods.Run, { project, command: name, args, cwd: process.cwd(), env, ...(passEnv ? { passEnv } : {}) });
   if (r.kind === 'shell') {
     if (json) println(JSON.stringify({ kind: 'exit', exitCode: r.exitCode, signal: r.signal }));
     return r.exitCode;

@@ -9,9 +9,9 @@ import type { Argv } from 'yargs';
 import type { RpcConnection } from '../client/rpc-connection.js';
 import { printJson } from '../output/print.js';
 import { style } from '../output/style.js';
-import { formatTable } from '../output/table.js';
+import { formatTable, indentBlock } from '../output/table.js';
 import { formatAgo, formatDuration } from '../output/time.js';
-import { statusText } from './pipeline-list.js';
+import { PIPELINE_COLUMNS, pipelineRow } from './pipeline-list.js';
 import { currentProject, withDaemon } from './run-command.js';
 
 export function statusCommand(y: Argv): Argv {
@@ -53,41 +53,66 @@ async function watch(conn: RpcConnection, fetch: () => Promise<StatusOverview>, 
   let stop = false;
   conn.onClose(() => (stop = true));
   while (!stop) {
-    const text = render(await fetch());
+    const text = watchHeader(everyMs, new Date()) + '\n\n' + render(await fetch());
     process.stdout.write((process.stdout.isTTY ? '\x1b[H\x1b[2J' : '\n') + text);
     await new Promise((r) => setTimeout(r, everyMs));
   }
   return 0;
 }
 
-export function render(o: StatusOverview): string {
+/** The first line of each `oj status --watch` screen: how often, and when this one was taken (local time). */
+export function watchHeader(everyMs: number, at: Date): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const when = `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())} ${pad(at.getHours())}:${pad(at.getMinutes())}:${pad(at.getSeconds())}`;
+  return style.dim(`every ${Number((everyMs / 1000).toFixed(2))}s: oj status`) + `  ${when}  ` + style.dim('(Ctrl-C to quit)');
+}
+
+export function render(o: StatusOverview, now = Date.now()): string {
   const out: string[] = [];
   const line = (s = '') => out.push(s);
   const d = o.daemon;
   line(`${style.bold('ojd')} ${d.version}  pid ${d.pid}  up ${formatDuration(d.uptimeMs)}  ${style.dim(d.socket)}`);
   line(o.project ? `project ${o.project}` : 'all projects');
-  for (const e of o.runbookErrors) line(style.red(`runbook error: ${e}`));
+  // A problem's detail lines (indented) follow it as they are.
+  for (const e of o.runbookErrors) line(/^\s/.test(e) ? `  ${style.red(e.trimStart())}` : style.red(`runbook error: ${e}`));
 
   // Across projects a pipeline is named by its key (its id is unique only in its project).
-  const name = (p: PipelineInfo) => (o.project ? p.id : p.key);
-  section(line, 'Needs you', o.needsYou, (p) => [name(p), p.phase ?? '-', p.waitingFor?.detail ?? p.error ?? p.status, formatAgo(p.updatedAt)], ['pipeline', 'phase', 'why', 'since'], 'nothing');
+  const everywhere = !o.project;
+  const name = (p: PipelineInfo) => (everywhere ? p.key : p.id);
+  // An escalated pipeline is one thing that needs you: its row names the escalation to review,
+  // and the escalations section keeps only those of no pipeline listed here.
+  const { escalations, ...others } = o.sections;
+  const shown = new Set(o.needsYou.map((p) => p.id));
+  const escalationOf = new Map<string, string>();
+  for (const r of escalations?.rows ?? []) if (typeof r.pipeline === 'string' && shown.has(r.pipeline)) escalationOf.set(r.pipeline, String(r.id));
+  section(
+    line,
+    'Needs you',
+    o.needsYou,
+    (p) => [name(p), p.phase ?? '-', p.waitingFor?.detail ?? p.error ?? p.status, formatAgo(p.updatedAt, now), escalationOf.get(p.id) ?? '-'],
+    ['pipeline', 'phase', 'why', 'since', 'escalation'],
+    'nothing',
+  );
+  if (escalationOf.size > 0) line(style.dim('  oj escalation review <escalation> answers one'));
   section(
     line,
     'Pipelines',
     o.active,
-    (p: PipelineInfo) => [name(p), p.kind, p.phase ?? '-', statusText(p), p.phaseStartedAt ? formatDuration(Date.now() - Date.parse(p.phaseStartedAt)) : '-', formatAgo(p.createdAt)],
-    ['id', 'pipeline', 'phase', 'status', 'in phase', 'age'],
+    (p: PipelineInfo) => pipelineRow(p, now, everywhere),
+    everywhere ? ['id', 'project', ...PIPELINE_COLUMNS.slice(1)] : PIPELINE_COLUMNS,
     'none running',
   );
   section(
     line,
     'Agent sessions',
     o.sessions,
-    (s) => [s.id, s.phase ?? '-', s.idleMs === null ? '-' : `idle ${formatDuration(s.idleMs)}`, formatAgo(s.startedAt)],
+    (s) => [s.id, s.phase ?? '-', s.idleMs === null ? '-' : `idle ${formatDuration(s.idleMs)}`, formatAgo(s.startedAt, now)],
     ['session', 'phase', 'activity', 'started'],
     'none',
   );
-  for (const [, sec] of Object.entries(o.sections)) {
+  const rest = escalations ? { escalations: { ...escalations, rows: escalations.rows.filter((r) => !escalationOf.has(String(r.pipeline))) }, ...others } : others;
+  for (const [, sec] of Object.entries(rest)) {
+    if (sec.rows.length === 0 && sec === rest.escalations) continue;
     const keys = sec.rows[0] ? Object.keys(sec.rows[0]) : [];
     section(line, sec.title, sec.rows, (r) => keys.map((k) => cell(r[k])), keys, 'none');
   }
@@ -95,11 +120,18 @@ export function render(o: StatusOverview): string {
     line,
     'Recent failures',
     o.recentFailures,
-    (p) => [p.id, p.phase ?? '-', (p.error ?? '').slice(0, 70), formatAgo(p.finishedAt ?? p.updatedAt)],
+    (p) => [name(p), p.phase ?? '-', firstLine(p.error ?? '', 70), formatAgo(p.finishedAt ?? p.updatedAt, now)],
     ['pipeline', 'phase', 'error', 'when'],
     'none',
   );
   return out.join('\n') + '\n';
+}
+
+/** The first line of a (possibly multi-line) message, at most `max` characters. */
+function firstLine(text: string, max: number): string {
+  const first = text.split('\n')[0]!;
+  const cut = first.length > max ? first.slice(0, max - 1) + '…' : first;
+  return cut + (first !== text && cut === first ? ' …' : '');
 }
 
 function cell(v: unknown): string {
@@ -114,5 +146,5 @@ function section<T>(line: (s?: string) => void, title: string, rows: T[], toRow:
     return;
   }
   line(style.bold(`${title} (${rows.length})`));
-  line(formatTable(headers, rows.map(toRow)).trimEnd().replace(/^/gm, '  '));
+  line(indentBlock(formatTable(headers, rows.map(toRow)), '  ').trimEnd());
 }

@@ -36,6 +36,21 @@ export interface PipelineDefinition {
   hooks: Record<string, string>;
   /** Circuit breaker for this pipeline (else the project's config applies). */
   maxPhaseVisits?: number;
+  /** What its processes get on top of the daemon's environment (absent: nothing). */
+  env?: PipelineEnv;
+}
+
+/**
+ * A pipeline's environment layers, fixed when it is created; later layers win
+ * (then the OJ_* variables, which nothing overrides).
+ */
+export interface PipelineEnv {
+  /** Variables of the `oj run` caller that the command or the pipeline passes through, with the caller's values. */
+  passed: Record<string, string>;
+  /** The pipeline's `env` table: text templates, filled when each process starts. */
+  set: Record<string, string>;
+  /** The starting command's `env` table, already filled with its arguments. */
+  command: Record<string, string>;
 }
 
 export function planOf(def: PipelineDefinition, maxPhaseVisits: number): PipelinePlan {

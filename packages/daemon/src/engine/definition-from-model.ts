@@ -1,6 +1,6 @@
 /** Turns a resolved runbook pipeline into the definition the engine snapshots and runs. */
 import type { OnFail as ModelOnFail, Pipeline } from '../runbook/model.js';
-import type { PipelineDefinition } from '../core/pipeline-definition.js';
+import type { PipelineDefinition, PipelineEnv } from '../core/pipeline-definition.js';
 import type { OnFail } from '../core/pipeline-state.js';
 
 function onFail(f: ModelOnFail | null): OnFail | undefined {
@@ -12,7 +12,14 @@ function onFail(f: ModelOnFail | null): OnFail | undefined {
   };
 }
 
-export function definitionFromModel(p: Pipeline): PipelineDefinition {
+/**
+ * `extraEnv`: what the command that starts it adds (the caller's passed-through
+ * variables and the command's own `env` table, filled).
+ */
+export function definitionFromModel(p: Pipeline, extraEnv?: Omit<PipelineEnv, 'set'>): PipelineDefinition {
+  const passed = extraEnv?.passed ?? {};
+  const command = extraEnv?.command ?? {};
+  const hasEnv = Object.keys(p.env.set).length + Object.keys(passed).length + Object.keys(command).length > 0;
   return {
     runbook: p.file,
     name: p.name,
@@ -20,6 +27,7 @@ export function definitionFromModel(p: Pipeline): PipelineDefinition {
     defaults: p.defaults,
     hooks: p.events,
     maxPhaseVisits: p.max_phase_visits,
+    ...(hasEnv ? { env: { passed, set: { ...p.env.set }, command } } : {}),
     phases: p.phase.map((ph) => {
       const failure = onFail(ph.on_fail);
       return {

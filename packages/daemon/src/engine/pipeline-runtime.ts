@@ -13,7 +13,7 @@ import { grantOjToAgents } from '../adapters/claude-settings.js';
 import { rollbackWorkTree } from '../adapters/git-rollback.js';
 import { runShell } from '../adapters/shell-runner.js';
 import type { EventLog } from '../events/event-log.js';
-import { scrubText } from '../log/redact.js';
+import { registerSecretEnv, scrubText } from '../log/redact.js';
 import { WordList, pipelineContext, type InterpolationContext } from '../runbook/interpolation-context.js';
 import { interpolateShell } from '../runbook/shell-interpolate.js';
 import { interpolateText, resolveDefaults } from '../runbook/text-interpolate.js';
@@ -129,6 +129,11 @@ export class PipelineRuntime implements EngineServices {
   /** The daemon's own environment minus OJ_*, with the oj launcher first on PATH (computed once). */
   private baseEnv: Record<string, string> | null = null;
 
+  /**
+   * The environment of the pipeline's processes: the daemon's own (minus
+   * OJ_*), then the pipeline's `env` layers (see PipelineEnv), then OJ_*.
+   * Throws when a set value's placeholder cannot be filled.
+   */
   env(record: PipelineRecord, phase: string | null): Record<string, string> {
     if (!this.baseEnv) {
       const base: Record<string, string> = {};
@@ -137,10 +142,26 @@ export class PipelineRuntime implements EngineServices {
       this.baseEnv = base;
     }
     const base = this.baseEnv;
-    const path = base.PATH!;
+    const own: Record<string, string> = {};
+    const layers = record.definition.env;
+    if (layers) {
+      Object.assign(own, layers.passed);
+      const context = this.context(record, phase !== null ? { phase } : {});
+      for (const [name, template] of Object.entries(layers.set)) {
+        try {
+          own[name] = interpolateText(template, context);
+        } catch (err) {
+          throw new PhaseFailure(`cannot set ${name} from the pipeline's env: ${(err as Error).message}`);
+        }
+      }
+      Object.assign(own, layers.command);
+      registerSecretEnv(own);
+    }
+    const path = own.PATH !== undefined ? [this.o.ojBinDir, own.PATH].filter(Boolean).join(':') : base.PATH!;
     const ws = typeof record.vars.workspace === 'string' ? record.vars.workspace : '';
     return {
       ...base,
+      ...own,
       PATH: path,
       OJ_SOCKET: this.o.socketPath,
       OJ_STATE_DIR: this.o.stateDir,
@@ -149,6 +170,17 @@ export class PipelineRuntime implements EngineServices {
       OJ_PHASE: phase ?? '',
       OJ_WORKSPACE: ws,
     };
+  }
+
+  /** env() for a hook or recovery command: null (logged) when it cannot be built. */
+  private envOrNull(record: PipelineRecord, phase: string | null, logFile: string, what: string): Record<string, string> | null {
+    try {
+      return this.env(record, phase);
+    } catch (err) {
+      appendLine(logFile, `[${what}] not run: ${(err as Error).message}`);
+      this.o.logger.warn('command not run', { pipeline: record.state.id, what, error: (err as Error).message });
+      return null;
+    }
   }
 
   startPhase(record: PipelineRecord, phase: PhaseDefinition, run: number, logFile: string, io: PhaseIo) {
@@ -170,7 +202,9 @@ export class PipelineRuntime implements EngineServices {
       get cwd() {
         return cwdOf();
       },
-      env: this.env(record, phase.name),
+      get env() {
+        return (env ??= envOf());
+      },
       waiting: io.waiting,
       running: io.running,
       processGroup: io.processGroup,
@@ -182,6 +216,8 @@ export class PipelineRuntime implements EngineServices {
       escalate: io.escalate,
     };
     const cwdOf = () => this.cwdFor(record, phase);
+    let env: Record<string, string> | undefined;
+    const envOf = () => this.env(record, phase.name);
     const steps = this.stepsFor(phase, record);
     const done: Promise<PhaseOutcome> = runPhase(ctx, steps);
     return { stop, done };
@@ -247,8 +283,10 @@ export class PipelineRuntime implements EngineServices {
         appendLine(logFile, `[${hook}] not run: ${(err as Error).message}`);
         continue;
       }
+      const env = this.envOrNull(record, phase, logFile, hook);
+      if (!env) continue;
       appendLine(logFile, `[${hook}] ${script}`);
-      const r = runShell({ script, cwd: this.cwdFor(record, null), env: this.env(record, phase), logFile });
+      const r = runShell({ script, cwd: this.cwdFor(record, null), env, logFile });
       r.done.then(
         (o) => {
           if (o.exitCode !== 0) {
@@ -286,8 +324,10 @@ export class PipelineRuntime implements EngineServices {
       appendLine(logFile, `[on_fail ${action}] not run: ${(err as Error).message}`);
       return;
     }
+    const env = this.envOrNull(record, phase, logFile, `on_fail ${action}`);
+    if (!env) return;
     appendLine(logFile, `[on_fail ${action}] ${script}`);
-    const r = runShell({ script, cwd: this.cwdFor(record, null), env: this.env(record, phase), logFile });
+    const r = runShell({ script, cwd: this.cwdFor(record, null), env, logFile });
     void r.done.then((o) => {
       if (o.exitCode !== 0) appendLine(logFile, `[on_fail ${action}] exited ${o.exitCode ?? o.signal}`);
     });

@@ -1,11 +1,12 @@
 /** commands.* methods: listing and running a project's runbook commands. */
 import { CommandMethods, ErrorCode, OjError, type JsonValue } from '@oj/protocol';
 import { runShell } from '../adapters/shell-runner.js';
+import { registerSecretEnv } from '../log/redact.js';
 import { definitionFromModel } from '../engine/definition-from-model.js';
 import type { PipelineEngine } from '../engine/pipeline-engine.js';
 import { describeProblem, type ProjectRegistry } from '../projects/project-registry.js';
 import type { RpcRouter } from '../rpc/rpc-router.js';
-import { argsLayer, bindArgs, createContext, formatUsage, interpolateShell, type ArgValue, type Command } from '../runbook/index.js';
+import { argsLayer, bindArgs, createContext, formatUsage, interpolateShell, interpolateText, type ArgValue, type Command, type Project } from '../runbook/index.js';
 import { didYouMean } from '../runbook/did-you-mean.js';
 import { toPipelineInfo } from '../storage/pipeline-store.js';
 
@@ -32,6 +33,7 @@ export function registerCommandHandlers(router: RpcRouter, d: CommandHandlerDeps
       help: formatUsage(c.name, c.args, c.description),
       description: c.description || null,
       runs: c.run.type,
+      env: passNames(project!, c),
     }));
     return { commands, errors };
   });
@@ -67,7 +69,6 @@ export function registerCommandHandlers(router: RpcRouter, d: CommandHandlerDeps
     }
     if (command.run.type === 'pipeline') {
       const pipeline = project.deref('pipeline', command.run.pipeline);
-      const definition = definitionFromModel(pipeline);
       const args = toJson(bound.values);
       const missing = pipeline.inputs.filter((i) => !(i in args));
       if (missing.length) {
@@ -78,6 +79,8 @@ export function registerCommandHandlers(router: RpcRouter, d: CommandHandlerDeps
       }
       const inputs: Record<string, JsonValue> = {};
       for (const i of pipeline.inputs) inputs[i] = args[i]!;
+      const passed = pickEnv(p.passEnv, passNames(project, command));
+      const definition = definitionFromModel(pipeline, { passed, command: commandEnv(command, bound.values, p) });
       const record = d.engine.create({ project: p.project, definition, inputs, vars: args });
       return { kind: 'pipeline' as const, pipeline: toPipelineInfo(record) };
     }
@@ -95,7 +98,7 @@ async function runShellCommand(
   d: CommandHandlerDeps,
   command: Command,
   values: Record<string, ArgValue>,
-  p: { project: string; cwd?: string | undefined; env?: Record<string, string> | undefined },
+  p: RunParams,
   output: (stream: 'stdout' | 'stderr', data: string) => Promise<void> | undefined,
   onClose: (cb: () => void) => void,
 ): Promise<{ kind: 'shell'; exitCode: number; signal: string | null }> {
@@ -107,9 +110,11 @@ async function runShellCommand(
   } catch (err) {
     throw new OjError(ErrorCode.BadArguments, `oj run ${command.name}: ${(err as Error).message}`, { kind: 'bad_arguments' });
   }
+  const own = { ...pickEnv(p.passEnv, command.env.pass), ...commandEnv(command, values, p) };
   const env: Record<string, string> = {
     ...(p.env ?? {}),
-    PATH: [d.ojBinDir, p.env?.PATH ?? process.env.PATH ?? '/usr/bin:/bin'].filter(Boolean).join(':'),
+    ...own,
+    PATH: [d.ojBinDir, own.PATH ?? p.env?.PATH ?? process.env.PATH ?? '/usr/bin:/bin'].filter(Boolean).join(':'),
     OJ_SOCKET: d.socketPath,
     OJ_STATE_DIR: d.stateDir,
     OJ_PROJECT_ROOT: p.project,
@@ -118,6 +123,42 @@ async function runShellCommand(
   onClose(() => run.stop('client disconnected'));
   const o = await run.done;
   return { kind: 'shell', exitCode: o.exitCode ?? (o.signal ? 128 + signalNumber(o.signal) : 1), signal: o.signal };
+}
+
+type RunParams = { project: string; cwd?: string | undefined; env?: Record<string, string> | undefined; passEnv?: Record<string, string> | undefined };
+
+/** The names a command passes through from its caller: its own `env` list and, for a pipeline command, the pipeline's. */
+function passNames(project: Project, command: Command): string[] {
+  const names = [...command.env.pass];
+  if (command.run.type === 'pipeline') {
+    for (const n of project.deref('pipeline', command.run.pipeline).env.pass) if (!names.includes(n)) names.push(n);
+  }
+  return names;
+}
+
+/** The offered variables the runbook lets through; the others are dropped. */
+function pickEnv(offered: Record<string, string> | undefined, names: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of names) if (offered && Object.hasOwn(offered, name)) out[name] = offered[name]!;
+  registerSecretEnv(out); // a secret-named value is redacted in ojd's log from now on
+  return out;
+}
+
+/** A command's `env` table, filled with its arguments as plain text (never run as shell code). */
+function commandEnv(command: Command, values: Record<string, ArgValue>, p: RunParams): Record<string, string> {
+  const entries = Object.entries(command.env.set);
+  if (entries.length === 0) return {};
+  const context = createContext(argsLayer(values), { name: 'runtime', values: { project_root: p.project, cwd: p.cwd ?? p.project } });
+  const out: Record<string, string> = {};
+  for (const [name, template] of entries) {
+    try {
+      out[name] = interpolateText(template, context);
+    } catch (err) {
+      throw new OjError(ErrorCode.BadArguments, `oj run ${command.name}: env ${name}: ${(err as Error).message}`, { kind: 'bad_arguments' });
+    }
+  }
+  registerSecretEnv(out);
+  return out;
 }
 
 function toJson(values: Record<string, ArgValue>): Record<string, JsonValue> {

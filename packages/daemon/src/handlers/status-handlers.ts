@@ -25,7 +25,10 @@ export function registerStatusHandlers(
     const recentFailures = d.storage.pipelines.list({ project, statuses: ['failed'], archived: false, limit: 5 }).map(toPipelineInfo);
     const sections: Record<string, OverviewSection> = {};
     for (const c of capabilities()) Object.assign(sections, c.overview?.(project) ?? {});
-    const runbookErrors = project ? (projects.peek(project), projects.errors(project)) : projects.status().flatMap((s) => s.errors);
+    // In the all-projects view each error names its project: the file paths in it are relative to it.
+    const runbookErrors = project
+      ? (projects.peek(project), projects.errors(project))
+      : projects.status().flatMap((s) => s.errors.map((e) => (/^\s/.test(e) ? e : `project ${s.root}: ${e}`)));
     return {
       daemon: d.status(),
       project: project ?? null,

@@ -20,13 +20,13 @@
  */
 import { chmodSync, closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
+import { Sqlite as BetterSqlite3, type SqliteDatabase } from '../storage/sqlite-driver.js';
 import { ErrorCode, OjError, type BackupResult, type IntegrityReport } from '@oj/protocol';
 import { LATEST_SCHEMA_VERSION, SchemaTooNewError } from '../storage/migrations.js';
 import { checkIntegrity, schemaVersionOf } from './integrity.js';
 
 export async function backupDatabase(
-  source: BetterSqlite3.Database,
+  source: SqliteDatabase,
   target: string,
   options: { force?: boolean; livePath?: string } = {},
 ): Promise<BackupResult> {
@@ -84,7 +84,7 @@ export async function backupDatabase(
 }
 
 /** Opens a database file read-only for a check or a backup; refuses a path that is not one. */
-export function openReadOnly(path: string): BetterSqlite3.Database {
+export function openReadOnly(path: string): SqliteDatabase {
   if (!existsSync(path)) throw new OjError(ErrorCode.NotFound, `no database at ${path}`, { kind: 'not_found', what: 'database', id: path });
   const db = new BetterSqlite3(path, { readonly: true, fileMustExist: true });
   try {

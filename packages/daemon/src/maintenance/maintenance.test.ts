@@ -2,7 +2,7 @@
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
+import { Sqlite as BetterSqlite3 } from '../storage/sqlite-driver.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { migrate, migrations, LATEST_SCHEMA_VERSION } from '../storage/migrations.js';
 import { QueryRunner, createQueryBuilder } from '../storage/query-runner.js';

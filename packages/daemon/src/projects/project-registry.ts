@@ -101,6 +101,11 @@ export class ProjectRegistry {
     return this.entries.get(root)?.problems ?? [];
   }
 
+  /** The roots of the projects this daemon has loaded (or tried to). */
+  roots(): string[] {
+    return [...this.entries.keys()];
+  }
+
   status(): ProjectStatus[] {
     return [...this.entries.values()].map((e) => {
       this.refresh(e);

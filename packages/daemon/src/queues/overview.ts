@@ -9,7 +9,8 @@ export function queueOverview(
   d: { queues: QueueService; workers: WorkerManager; crons: CronScheduler; projects: ProjectRegistry; now(): number },
   project: string | undefined,
 ): Record<string, OverviewSection> {
-  const roots = project !== undefined ? [project] : projectsWithState(d);
+  // All projects: those with queue, worker or cron state, and every loaded one (its crons, enabled or not).
+  const roots = project !== undefined ? [project] : [...new Set([...projectsWithState(d), ...d.projects.roots()])].sort();
   const many = project === undefined;
   const queueRows: OverviewSection['rows'] = [];
   const workerRows: OverviewSection['rows'] = [];
@@ -35,8 +36,8 @@ export function queueOverview(
           state: w.status !== 'started' ? null : w.idleSince ? `idle ${relative(Date.parse(w.idleSince), d.now()).replace(/ ago$/, '')}` : 'busy',
         });
       }
+      // Every cron, disabled ones too, as `oj cron list` shows them.
       for (const c of d.crons.list(root)) {
-        if (!c.enabled && !c.lastRunAt) continue;
         cronRows.push({
           ...where,
           cron: c.name,

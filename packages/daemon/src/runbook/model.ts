@@ -46,11 +46,21 @@ export interface PrimitiveBase<K extends Kind> {
 /** What a command or cron runs: a shell string or a pipeline. */
 export type RunTarget = { type: 'shell'; shell: string } | { type: 'pipeline'; pipeline: Ref };
 
+/**
+ * `env` of a command or pipeline: names passed through from the caller of
+ * `oj run`, and variables set (text templates, filled when the process starts).
+ */
+export interface EnvSpec {
+  pass: string[];
+  set: Record<string, string>;
+}
+
 export interface Command extends PrimitiveBase<'command'> {
   description: string;
   /** Parsed `args`, with `aliases` folded into the options and `defaults` checked. */
   args: ArgSpec;
   run: RunTarget;
+  env: EnvSpec;
 }
 
 export type IdleAction = { type: 'wait'; duration: Duration } | { type: 'stop' };
@@ -120,6 +130,7 @@ export interface Pipeline extends PrimitiveBase<'pipeline'> {
   events: Hooks;
   /** Circuit breaker: how often one phase may run in one pipeline instance. */
   max_phase_visits: number;
+  env: EnvSpec;
 }
 
 /** How the rendered prompt is handed to the agent command. */

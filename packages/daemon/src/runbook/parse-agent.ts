@@ -4,6 +4,7 @@ import { duration } from './duration.js';
 import { isValidName } from './kinds.js';
 import type { Agent, AgentInput, Heartbeat, PromptArg } from './model.js';
 import type { ParseContext } from './parse-context.js';
+import { ENV_NAME } from './parse-env.js';
 import type { TableReader } from './table-reader.js';
 import type { TomlTable } from './toml-value.js';
 
@@ -38,7 +39,6 @@ export const AGENT_DEFAULTS = {
 } as const;
 
 const FLAG = /^--?[A-Za-z0-9][A-Za-z0-9_-]*$/;
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 function promptArg(reader: TableReader): PromptArg {
   const text = reader.string('prompt_arg') ?? AGENT_DEFAULTS.prompt_arg;

@@ -3,11 +3,12 @@ import { didYouMean } from './did-you-mean.js';
 import { isValidName } from './kinds.js';
 import type { OnFail, Phase, PhaseRun, Pipeline } from './model.js';
 import type { ParseContext } from './parse-context.js';
+import { parseEnv } from './parse-env.js';
 import { PIPELINE_RUNTIME_NAMES } from './runtime-names.js';
 import { TableReader } from './table-reader.js';
 import { describeValue, isTable, type TomlTable } from './toml-value.js';
 
-export const PIPELINE_FIELDS = ['inputs', 'defaults', 'phase', 'events', 'max_phase_visits'] as const;
+export const PIPELINE_FIELDS = ['inputs', 'defaults', 'phase', 'events', 'max_phase_visits', 'env'] as const;
 export const PHASE_FIELDS = [
   'name',
   'run',
@@ -163,5 +164,6 @@ export function parsePipeline(ctx: ParseContext, name: string, table: TomlTable)
     phase: drafts.map((d) => d.phase),
     events: ctx.hooks(reader.raw('events'), location, 'events.'),
     max_phase_visits: reader.integer('max_phase_visits', { min: 1 }) ?? ctx.config.pipeline.max_phase_visits,
+    env: parseEnv(ctx, reader, scope, 'inputs, defaults and runtime values'),
   };
 }

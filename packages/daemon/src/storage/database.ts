@@ -6,7 +6,7 @@
  * - busy_timeout: a second process (`oj daemon check`, a backup) waits, not fails;
  * - foreign_keys=ON.
  */
-import BetterSqlite3 from 'better-sqlite3';
+import { Sqlite as BetterSqlite3 } from './sqlite-driver.js';
 import type { Kysely } from 'kysely';
 import { migrate } from './migrations.js';
 import { QueryRunner, createQueryBuilder } from './query-runner.js';

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
+import { Sqlite as BetterSqlite3 } from './sqlite-driver.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Storage } from './storage.js';
 
