@@ -202,6 +202,28 @@ export class PipelineEngine {
     return this.apply(r.state.id, event);
   }
 
+  /**
+   * Has a running pipeline wait for a human, under `name` (a monitor's
+   * `escalate`: the pipeline shows who holds it until they let go, see
+   * releaseHuman). Returns false, changing nothing, unless it is running.
+   */
+  holdForHuman(id: string, name: string, detail: string): boolean {
+    const r = this.store.get(id);
+    if (!r || r.state.status !== 'running') return false;
+    this.apply(id, { type: 'phaseWaiting', run: r.state.run, waitingFor: { kind: 'human', name, detail } });
+    return true;
+  }
+
+  /** A pipeline held for a human under `name` (holdForHuman) goes back to running; false, changing nothing, when it is not held so. */
+  releaseHuman(id: string, name: string): boolean {
+    const r = this.store.get(id);
+    if (!r) return false;
+    const s = r.state;
+    if (s.status !== 'waiting' || s.waitingFor?.kind !== 'human' || s.waitingFor.name !== name) return false;
+    this.apply(id, { type: 'phaseRunning', run: s.run });
+    return true;
+  }
+
   private logFile(id: string, run: number, phase: string): string {
     return join(this.logsDir, id, `${String(run).padStart(3, '0')}-${phase.replace(/[^A-Za-z0-9_-]/g, '_')}.log`);
   }

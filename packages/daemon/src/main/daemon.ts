@@ -159,13 +159,14 @@ export class Daemon implements DaemonContext {
     const engine = new PipelineEngine(this.storage, this.events, this.logger, this.paths.logsDir);
     this.engine = engine;
     const strategies = new StrategyStore(this.storage.database);
+    const lastCheckpoint = (id: string): string | null => strategies.runsOf(id).filter((x) => x.checkpoint).pop()?.checkpoint ?? null;
     const runtime = new PipelineRuntime({
       stateDir: this.options.stateDir,
       socketPath: this.options.socketPath,
       ojBinDir,
       logger: this.logger,
       events: this.events,
-      lastCheckpoint: (id) => strategies.runsOf(id).filter((x) => x.checkpoint).pop()?.checkpoint ?? null,
+      lastCheckpoint,
       project: (root) => {
         const p = projects.peek(root);
         if (!p) return null;
@@ -222,6 +223,7 @@ export class Daemon implements DaemonContext {
       stateDir: this.options.stateDir,
       socketPath: this.options.socketPath,
       ojBinDir,
+      lastCheckpoint,
       now: this.now,
     };
     registerWorkspaceHandlers(router, this.storage, this.options.stateDir);

@@ -13,11 +13,10 @@ export function wireMonitors(ctx: WiringContext): Capability {
   const runner = new MonitorRunner({
     storage: ctx.storage,
     events: ctx.events,
-    engine: ctx.engine,
     projects: ctx.projects,
     logger: ctx.logger,
     shell: { stateDir: ctx.stateDir, socketPath: ctx.socketPath, ojBinDir: ctx.ojBinDir, logger: ctx.logger },
-    call: localCaller(ctx.router),
+    builtins: { call: localCaller(ctx.router), engine: ctx.engine, events: ctx.events, storage: ctx.storage, lastCheckpoint: ctx.lastCheckpoint },
     now: ctx.now,
   });
   let stopped = false;

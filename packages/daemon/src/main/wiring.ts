@@ -24,6 +24,8 @@ export interface WiringContext {
   socketPath: string;
   /** Directory holding the `oj` launcher for child processes' PATH (null if not found). */
   ojBinDir: string | null;
+  /** The commit of the strategy checkpoint a pipeline last took, if any (what a rollback goes back to). */
+  lastCheckpoint(pipeline: string): string | null;
   now(): number;
 }
 
