@@ -67,7 +67,6 @@ export class PipelineEngine {
   private readonly live = new Map<string, { run: number; stop(reason: string): void }>();
   private readonly listeners = new Set<Listener>();
   private readonly terminalHooks: TerminalHook[] = [];
-  private services: EngineServices | null = null;
   private shuttingDown = false;
 
   constructor(
@@ -75,20 +74,13 @@ export class PipelineEngine {
     private readonly events: EventLog,
     private readonly logger: Logger,
     private readonly logsDir: string,
+    /** What the engine needs from the world outside the state machine (the pipeline runtime). */
+    private readonly svc: EngineServices,
   ) {}
-
-  attach(services: EngineServices): void {
-    this.services = services;
-  }
 
   /** Registers a hook run inside the transaction that ends a pipeline (see TerminalHook). */
   onTerminal(hook: TerminalHook): void {
     this.terminalHooks.push(hook);
-  }
-
-  private get svc(): EngineServices {
-    if (!this.services) throw new Error('pipeline engine has no services attached');
-    return this.services;
   }
 
   get store() {

@@ -156,8 +156,6 @@ export class Daemon implements DaemonContext {
     const projects = new ProjectRegistry(this.logger);
     this.projects = projects;
     const ojBinDir = installOjShim(this.options.stateDir);
-    const engine = new PipelineEngine(this.storage, this.events, this.logger, this.paths.logsDir);
-    this.engine = engine;
     const strategies = new StrategyStore(this.storage.database);
     const lastCheckpoint = (id: string): string | null => strategies.runsOf(id).filter((x) => x.checkpoint).pop()?.checkpoint ?? null;
     const runtime = new PipelineRuntime({
@@ -184,7 +182,8 @@ export class Daemon implements DaemonContext {
         };
       },
     });
-    engine.attach(runtime);
+    const engine = new PipelineEngine(this.storage, this.events, this.logger, this.paths.logsDir, runtime);
+    this.engine = engine;
     registerPipelineHandlers(router, {
       engine,
       storage: this.storage,
