@@ -6,7 +6,6 @@
  * timeout, in the project root, logging to the cron's log.
  */
 import type { Logger } from 'winston';
-import { runShell } from '../adapters/shell-runner.js';
 import type { ActOutcome } from '../core/monitor/index.js';
 import { appendLog, runHooks, type ShellHost } from '../queues/child-env.js';
 import { createContext, interpolateShell } from '../runbook/index.js';
@@ -126,7 +125,7 @@ export class MonitorScripts {
   private async sh(p: Pass, script: string, timeoutMs: number, keepStdout: boolean): Promise<{ exitCode: number | null; stdout: string; stderr: string; why: string }> {
     let stdout = '';
     let stderr = '';
-    const run = runShell({
+    const run = this.d.shell.shellRunner.run({
       script,
       cwd: p.root,
       env: p.env,

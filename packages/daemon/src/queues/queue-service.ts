@@ -18,7 +18,6 @@
 import { ErrorCode, OjError, QueueMethods, type JsonValue } from '@oj/protocol';
 import type { Logger } from 'winston';
 import { setLongTimeout, type LongTimer } from '../adapters/long-timer.js';
-import { runShell } from '../adapters/shell-runner.js';
 import { definitionFromModel } from '../engine/definition-from-model.js';
 import type { PipelineEngine } from '../engine/pipeline-engine.js';
 import { TERMINAL } from '../engine/pipeline-state.js';
@@ -227,7 +226,7 @@ export class QueueService {
     }
     let stdout = '';
     let stderr = '';
-    const run = runShell({
+    const run = this.d.shell.shellRunner.run({
       script,
       cwd: project,
       env: childEnv(this.d.shell, project, { OJ_QUEUE: q.name }),
