@@ -1,4 +1,5 @@
 /** Monitors and actions: sources, conditions, response chains, built-in actions, hooks, [safety]. */
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -328,5 +329,102 @@ response = ["nudge", "restart:2", "escalate"]
     const good = await t.oj(['runbook', 'check'], { cwd: root });
     expect(good.stderr).toBe('');
     expect(good.exitCode).toBe(0);
+  });
+});
+
+describe('monitors acting on pipelines', () => {
+  type Shown = { pipeline: { status: string; phase: string | null; waitingFor: { kind: string; name: string } | null; vars: Record<string, unknown> } };
+  const show = (root: string, id: string) => t.ojJson<Shown>(['pipeline', 'show', id], { cwd: root });
+  const statusIs = (root: string, id: string, status: string) =>
+    waitFor(`${id} ${status}`, async () => ((await show(root, id)).pipeline.status === status ? true : null), 30_000);
+
+  it('escalate has a running pipeline wait for a human under the monitor; once the item recovers the pipeline runs on', async () => {
+    const root = makeProject(t, 'proj', {
+      m: `
+[command.hold]
+args = "<name>"
+run = { pipeline = "hold" }
+
+[pipeline.hold]
+inputs = ["name"]
+
+[[pipeline.hold.phase]]
+name = "wait"
+run = "while ! test -e go; do sleep 0.1; done"
+
+[cron.c]
+interval = "1h"
+monitors = ["m"]
+
+[monitor.m]
+source = "oj pipeline list --json"
+condition = "test -e stuck && test {id} = hold-a"
+response = ["escalate"]
+`,
+    });
+    await t.oj(['run', 'hold', 'a'], { cwd: root });
+    await statusIs(root, 'hold-a', 'running');
+    writeFileSync(join(root, 'stuck'), '');
+    await run(root);
+    expect(await acts(root)).toEqual(['escalate hold-a']);
+    const held = await show(root, 'hold-a');
+    expect(held.pipeline).toMatchObject({ status: 'waiting', phase: 'wait', waitingFor: { kind: 'human', name: 'monitor:m' } });
+    expect((await t.ojJson<Esc[]>(['escalation', 'list'], { cwd: root })).map((e) => [e.pipeline, e.source])).toEqual([['hold-a', 'monitor:m']]);
+
+    rmSync(join(root, 'stuck'));
+    await run(root);
+    expect((await evs(root, 'monitor:recovered')).map((e) => [e.data.item, e.data.last])).toEqual([['hold-a', 'escalate']]);
+    expect((await show(root, 'hold-a')).pipeline).toMatchObject({ status: 'running', waitingFor: null });
+    writeFileSync(join(root, 'go'), '');
+    await statusIs(root, 'hold-a', 'done');
+  });
+
+  it("rollback resets the item's pipeline's work tree to where its branch started, and never the project checkout", async () => {
+    const root = makeProject(
+      t,
+      'repo',
+      {
+        m: `
+[command.fix]
+args = "<name>"
+run = { pipeline = "fix" }
+
+[pipeline.fix]
+inputs = ["name"]
+
+[[pipeline.fix.phase]]
+name = "setup"
+run = "git worktree add {workspace} -b {branch}"
+next = "work"
+
+[[pipeline.fix.phase]]
+name = "work"
+run = "cd {workspace} && git commit -q --allow-empty -m extra && false"
+on_fail = ["escalate"]
+
+[cron.c]
+interval = "1h"
+monitors = ["m"]
+
+[monitor.m]
+source = "oj pipeline list --json"
+condition = "test {status} = escalated"
+response = ["rollback"]
+`,
+      },
+      { git: true },
+    );
+    const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8' }).trim();
+    const start = git(root, 'rev-parse', 'HEAD');
+    await t.oj(['run', 'fix', 'a'], { cwd: root });
+    await statusIs(root, 'fix-a', 'escalated');
+    const ws = String((await show(root, 'fix-a')).pipeline.vars.workspace);
+    expect(git(ws, 'rev-list', '--count', `${start}..HEAD`)).toBe('1');
+    await run(root);
+    const [rolled] = await evs(root, 'action:rollback');
+    expect(rolled?.data).toMatchObject({ item: 'fix-a', pipeline: 'fix-a', ok: 1 });
+    expect(String(rolled?.data.detail)).toBe(`rolled ${git(ws, 'rev-parse', '--show-toplevel')} back from ${git(ws, 'rev-parse', 'HEAD@{1}')} to ${start} (branch start)`);
+    expect(git(ws, 'rev-parse', 'HEAD')).toBe(start);
+    expect(git(root, 'rev-parse', 'HEAD')).toBe(start);
   });
 });

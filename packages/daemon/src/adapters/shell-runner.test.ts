@@ -1,16 +1,15 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { ChildSpawner, InlineSpawner, useProcessSpawner } from '../spawner/process-spawner.js';
-import { runShell } from './shell-runner.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ChildSpawner, InlineSpawner } from '../spawner/process-spawner.js';
+import { ShellRunner } from './shell-runner.js';
 
 /** The compiled spawner script (npm test builds before it runs the tests). */
 const ENTRY = resolve(import.meta.dirname, '../../dist/spawner/spawner-process.js');
 const dir = mkdtempSync(join(tmpdir(), 'oj-shell-'));
 const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-afterEach(() => useProcessSpawner(new InlineSpawner()));
 
 async function until(what: string, check: () => boolean, ms = 10_000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -20,15 +19,15 @@ async function until(what: string, check: () => boolean, ms = 10_000): Promise<v
   }
 }
 
-describe('runShell through the spawner process', () => {
+describe('ShellRunner through the spawner process', () => {
   it('runs a script again, once, when the spawner dies under it, recording each process group', async () => {
     const spawner = new ChildSpawner(() => {}, ENTRY);
-    useProcessSpawner(spawner);
+    const shell = new ShellRunner(spawner);
     const runs = join(dir, 'runs');
     const go = join(dir, 'go');
     const log = join(dir, 'lost.log');
     const groups: number[] = [];
-    const run = runShell({
+    const run = shell.run({
       script: `echo run >> ${runs}; while [ ! -e ${go} ]; do sleep 0.02; done`,
       cwd: dir,
       env,
@@ -52,9 +51,9 @@ describe('runShell through the spawner process', () => {
 
   it('gives up with the reason when the spawner dies a second time', async () => {
     const spawner = new ChildSpawner(() => {}, ENTRY);
-    useProcessSpawner(spawner);
+    const shell = new ShellRunner(spawner);
     const groups: number[] = [];
-    const run = runShell({ script: 'sleep 30', cwd: dir, env, onStarted: (pgid) => groups.push(pgid) });
+    const run = shell.run({ script: 'sleep 30', cwd: dir, env, onStarted: (pgid) => groups.push(pgid) });
     for (let n = 1; n <= 2; n++) {
       await until(`start ${n}`, () => groups.length === n);
       process.kill(spawner.pid()!, 'SIGKILL');
@@ -67,14 +66,31 @@ describe('runShell through the spawner process', () => {
 
   it('does not start a run again when ojd itself closes the spawner', async () => {
     const spawner = new ChildSpawner(() => {}, ENTRY);
-    useProcessSpawner(spawner);
+    const shell = new ShellRunner(spawner);
     const groups: number[] = [];
-    const run = runShell({ script: 'sleep 30', cwd: dir, env, onStarted: (pgid) => groups.push(pgid) });
+    const run = shell.run({ script: 'sleep 30', cwd: dir, env, onStarted: (pgid) => groups.push(pgid) });
     await until('the start', () => groups.length === 1);
     await spawner.close();
     const o = await run.done;
     expect(o.stoppedBecause).toBe('ojd stopped its process spawner');
     expect(groups).toHaveLength(1);
     expect(spawner.pid()).toBeNull();
+  });
+});
+
+describe('ShellRunner: process groups', () => {
+  it('each runner knows and stops only the groups it started', async () => {
+    const a = new ShellRunner(new InlineSpawner());
+    const b = new ShellRunner(new InlineSpawner());
+    const run = a.run({ script: 'sleep 30', cwd: dir, env });
+    const pgid = await run.started;
+    expect(pgid).toBeGreaterThan(0);
+    expect(a.liveGroups()).toBe(1);
+    expect(b.liveGroups()).toBe(0);
+    expect(await b.stopAll(100)).toBe(0);
+    expect(() => process.kill(-pgid, 0)).not.toThrow();
+    expect(await a.stopAll(2000)).toBe(1);
+    expect((await run.done).exitCode).toBeNull();
+    expect(a.liveGroups()).toBe(0);
   });
 });

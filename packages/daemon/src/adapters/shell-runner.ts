@@ -3,12 +3,14 @@
  * the spawner process, see spawner/), appending its output to a log file and
  * handing it to a listener as text. Stopping kills
  * the whole group (TERM, then KILL after a grace period), so nothing a phase
- * started outlives it. Every group is tracked until it is empty, so a daemon
- * stop can end them all (`stopAllShells`) and leave no orphan behind.
+ * started outlives it. A runner tracks every group it started until it is
+ * empty, so a daemon stop can end them all (`stopAll`) and leave no orphan
+ * behind. The daemon makes one runner, over its process spawner, and hands
+ * it to whatever starts children.
  */
 import { appendFileSync } from 'node:fs';
 import { recordedGroupIsOurs } from '../spawner/process-start.js';
-import { processSpawner } from '../spawner/process-spawner.js';
+import type { ProcessSpawner } from '../spawner/process-spawner.js';
 import type { OutputControl } from '../spawner/launch.js';
 import { setLongTimeout } from './long-timer.js';
 
@@ -64,9 +66,6 @@ function appendNote(logFile: string, text: string): void {
   }
 }
 
-/** Process groups started here that may still have members. */
-const groups = new Set<number>();
-
 function groupAlive(pgid: number): boolean {
   try {
     process.kill(-pgid, 0);
@@ -74,28 +73,6 @@ function groupAlive(pgid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
-}
-
-/** How many process groups started by runShell still have members. */
-export function liveShellGroups(): number {
-  for (const g of groups) if (!groupAlive(g)) groups.delete(g);
-  return groups.size;
-}
-
-/**
- * Daemon stop: TERM every process group still alive, KILL what is left after
- * the grace period; resolves once all are gone. Returns how many there were.
- */
-export async function stopAllShells(graceMs = KILL_GRACE_MS): Promise<number> {
-  const alive = [...groups].filter(groupAlive);
-  for (const g of alive) signalGroup(g, 'SIGTERM');
-  const deadline = Date.now() + graceMs;
-  while (Date.now() < deadline && alive.some(groupAlive)) await new Promise((r) => setTimeout(r, 25));
-  for (const g of alive) if (groupAlive(g)) signalGroup(g, 'SIGKILL');
-  const killDeadline = Date.now() + 1000;
-  while (Date.now() < killDeadline && alive.some(groupAlive)) await new Promise((r) => setTimeout(r, 10));
-  for (const g of alive) groups.delete(g);
-  return alive.length;
 }
 
 function signalGroup(pgid: number, signal: NodeJS.Signals): void {
@@ -106,7 +83,42 @@ function signalGroup(pgid: number, signal: NodeJS.Signals): void {
   }
 }
 
-export function runShell(o: ShellOptions): ShellRun {
+export class ShellRunner {
+  /** Process groups started here that may still have members. */
+  private readonly groups = new Set<number>();
+
+  constructor(private readonly spawner: ProcessSpawner) {}
+
+  /** How many process groups started by this runner still have members. */
+  liveGroups(): number {
+    for (const g of this.groups) if (!groupAlive(g)) this.groups.delete(g);
+    return this.groups.size;
+  }
+
+  /**
+   * Daemon stop: TERM every process group still alive, KILL what is left after
+   * the grace period; resolves once all are gone. Returns how many there were.
+   */
+  async stopAll(graceMs = KILL_GRACE_MS): Promise<number> {
+    const alive = [...this.groups].filter(groupAlive);
+    for (const g of alive) signalGroup(g, 'SIGTERM');
+    const deadline = Date.now() + graceMs;
+    while (Date.now() < deadline && alive.some(groupAlive)) await new Promise((r) => setTimeout(r, 25));
+    for (const g of alive) if (groupAlive(g)) signalGroup(g, 'SIGKILL');
+    const killDeadline = Date.now() + 1000;
+    while (Date.now() < killDeadline && alive.some(groupAlive)) await new Promise((r) => setTimeout(r, 10));
+    for (const g of alive) this.groups.delete(g);
+    return alive.length;
+  }
+
+  /** Runs `o.script` with `bash -c` in a process group of its own. */
+  run(o: ShellOptions): ShellRun {
+    return runShell(this.spawner, this.groups, o);
+  }
+}
+
+/** One run through `spawner`; its group is in `groups` while it may have members. */
+function runShell(spawner: ProcessSpawner, groups: Set<number>, o: ShellOptions): ShellRun {
   let pid = -1;
   let exited = false;
   let stoppedBecause: string | null = null;
@@ -171,7 +183,7 @@ export function runShell(o: ShellOptions): ShellRun {
       wait.then(caughtUp, caughtUp);
     };
     const launch = () => {
-      control = processSpawner().launch(
+      control = spawner.launch(
         { script: o.script, cwd: o.cwd, env: o.env, logFile: o.logFile, pipeOutput: o.onOutput !== undefined },
         {
           started: (p, start) => {
@@ -223,3 +235,4 @@ export function killProcessGroup(pgid: number, start: number | null): boolean {
     return false;
   }
 }
+

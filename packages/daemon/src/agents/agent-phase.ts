@@ -32,6 +32,8 @@ export interface AgentPhaseDeps {
   storage: Storage;
   sessions: SessionStore;
   supervisor: SessionSupervisor;
+  /** Sessions an agent phase of this daemon supervises right now (the daemon's one set). */
+  supervised: Set<string>;
   events: EventLog;
   projects: ProjectRegistry;
   done: DoneSignals;
@@ -51,14 +53,6 @@ type Outcome =
 
 /** The phase's session: one to supervise, or one that ended while no daemon watched it. */
 type SessionState = { kind: 'live'; handle: SessionHandle } | { kind: 'ended'; id: string; end: SessionEnd };
-
-/** Sessions an agent phase of this daemon supervises right now (per supervisor, i.e. per daemon). */
-const supervised = new WeakMap<SessionSupervisor, Set<string>>();
-function supervisedBy(s: SessionSupervisor): Set<string> {
-  let set = supervised.get(s);
-  if (!set) supervised.set(s, (set = new Set()));
-  return set;
-}
 
 export function agentStep(d: AgentPhaseDeps, agentId: string): PhaseStep {
   return async (ctx) => {
@@ -174,11 +168,11 @@ class AgentSupervision {
     const row = this.d.sessions.runningFor(this.ctx.record.state.id, this.ctx.phase.name);
     // A session an earlier run of this phase still supervises (being stopped by a
     // transition or resume to the same phase) is not adopted: this run starts afresh.
-    if (row && !supervisedBy(this.d.supervisor).has(row.id)) {
+    if (row && !this.d.supervised.has(row.id)) {
       const r = await this.d.supervisor.reconnect(row.id).catch(() => ({ status: 'vanished' as const }));
       this.restarts = row.restarts + 1;
       if (r.status === 'running') {
-        supervisedBy(this.d.supervisor).add(row.id);
+        this.d.supervised.add(row.id);
         this.d.logger.info('adopted running agent session', { session: row.id, pipeline: this.ctx.record.state.id });
         this.d.storage.write(() => this.d.storage.pipelines.setSession(this.ctx.record.state.id, row.id));
         return { kind: 'live', handle: r.handle };
@@ -199,7 +193,7 @@ class AgentSupervision {
   }
 
   private record(id: string, end: SessionEnd): void {
-    supervisedBy(this.d.supervisor).delete(id);
+    this.d.supervised.delete(id);
     this.d.storage.write(() => this.d.storage.pipelines.setSession(this.ctx.record.state.id, null));
     this.d.storage.write(() =>
       this.d.sessions.ended(id, end.kind === 'vanished' ? 'vanished' : 'exited', end.kind === 'exited' ? end.exitCode : null, this.d.now()),
@@ -213,7 +207,7 @@ class AgentSupervision {
     if (handle && !end) end = await handle.kill({ graceMs: 2000 }).catch(() => undefined);
     await handle?.shutdown().catch(() => undefined);
     this.d.storage.write(() => this.d.sessions.ended(id, status, end?.kind === 'exited' ? end.exitCode : null, this.d.now()));
-    supervisedBy(this.d.supervisor).delete(id);
+    this.d.supervised.delete(id);
   }
 
   private async start(): Promise<SessionHandle> {
@@ -281,7 +275,7 @@ class AgentSupervision {
       throw new PhaseFailure(`could not start agent ${this.agent.name}: ${(err as Error).message}`);
     }
     faultPoint('after-effect:session');
-    supervisedBy(this.d.supervisor).add(id);
+    this.d.supervised.add(id);
     this.d.storage.write(() => this.d.storage.pipelines.setSession(r.state.id, id));
     this.emit('session:started', { agent: this.agent.name }, id);
     this.ctx.running();

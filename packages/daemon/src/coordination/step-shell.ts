@@ -6,7 +6,6 @@
  */
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { runShell } from '../adapters/shell-runner.js';
 import type { PhaseRunContext } from '../engine/phase-runner.js';
 
 export interface StepShellResult {
@@ -33,7 +32,7 @@ export interface StepShellOptions {
 export async function runStepShell(ctx: PhaseRunContext, script: string, o: StepShellOptions): Promise<StepShellResult> {
   logLine(ctx.logFile, `── ${o.label}: ${script.split('\n')[0]}${script.includes('\n') ? ' …' : ''}`);
   let stdout = '';
-  const run = runShell({
+  const run = ctx.shellRunner.run({
     script,
     cwd: ctx.cwd,
     env: ctx.env,

@@ -4,6 +4,7 @@
  * always releasing what it acquired. Reports waiting/running as it goes and
  * resolves with the outcome; `stop()` ends it early.
  */
+import type { ShellRunner } from '../adapters/shell-runner.js';
 import type { WaitReason } from '../core/pipeline-state.js';
 import type { PhaseDefinition } from '../core/pipeline-definition.js';
 import type { PipelineRecord } from '../storage/pipeline-store.js';
@@ -25,6 +26,8 @@ export interface PhaseRunContext {
   text(template: string, extra?: Record<string, unknown>): string;
   cwd: string;
   env: Record<string, string>;
+  /** Starts the phase's shell children (in `cwd` with `env`, as the caller says). */
+  shellRunner: ShellRunner;
   waiting(reason: WaitReason): void;
   running(): void;
   /** Records the process group of a process the phase started, with its leader's start time (crash clean-up). */

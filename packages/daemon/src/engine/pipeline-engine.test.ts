@@ -30,10 +30,9 @@ function setUp() {
   dirs.push(dir);
   const storage = Storage.open(join(dir, 'oj.db'));
   const events = new EventLog(storage);
-  const engine = new PipelineEngine(storage, events, winston.createLogger({ silent: true }), join(dir, 'logs'));
   const started: string[] = [];
   const finishers: ((o: PhaseOutcome) => void)[] = [];
-  engine.attach({
+  const engine = new PipelineEngine(storage, events, winston.createLogger({ silent: true }), join(dir, 'logs'), {
     startPhase: (record, phase, run) => {
       started.push(`${record.state.id}:${phase.name}#${run}`);
       return { stop: () => {}, done: new Promise<PhaseOutcome>((resolve) => finishers.push(resolve)) };
@@ -102,6 +101,36 @@ describe('PipelineEngine: effects only after the outermost commit', () => {
     await expect(ended).resolves.toBe('done');
     expect(t.engine.store.get(r.state.id)?.state.status).toBe('done');
     expect(t.heard.map((e) => e.name)).toContain('pipeline:complete');
+    t.storage.close();
+  });
+});
+
+describe('PipelineEngine: holding a running pipeline for a human', () => {
+  it('holds a running pipeline under a name, and only that name lets it go', () => {
+    const t = setUp();
+    const id = t.engine.create(t.create).state.id;
+    expect(t.engine.holdForHuman(id, 'monitor:m', 'stuck')).toBe(true);
+    expect(t.engine.store.get(id)?.state).toMatchObject({ status: 'waiting', waitingFor: { kind: 'human', name: 'monitor:m', detail: 'stuck' } });
+    expect(t.engine.releaseHuman(id, 'monitor:other')).toBe(false);
+    expect(t.engine.store.get(id)?.state.status).toBe('waiting');
+    expect(t.engine.releaseHuman(id, 'monitor:m')).toBe(true);
+    expect(t.engine.store.get(id)?.state).toMatchObject({ status: 'running', waitingFor: null });
+    // The phase was never restarted: the same run goes on.
+    expect(t.started).toEqual([`${id}:work#1`]);
+    t.storage.close();
+  });
+
+  it('changes nothing for a pipeline that is not running, nor for an unknown one', async () => {
+    const t = setUp();
+    const id = t.engine.create(t.create).state.id;
+    const ended = t.engine.waitForEnd(id);
+    t.finishers[0]!({ ok: true, exitCode: 0 });
+    await ended;
+    expect(t.engine.holdForHuman(id, 'monitor:m', 'stuck')).toBe(false);
+    expect(t.engine.store.get(id)?.state.status).toBe('done');
+    expect(t.engine.releaseHuman(id, 'monitor:m')).toBe(false);
+    expect(t.engine.holdForHuman('nope', 'monitor:m', 'x')).toBe(false);
+    expect(t.engine.releaseHuman('nope', 'monitor:m')).toBe(false);
     t.storage.close();
   });
 });

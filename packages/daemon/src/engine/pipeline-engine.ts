@@ -74,7 +74,6 @@ export class PipelineEngine {
   private readonly live = new Map<string, { run: number; stop(reason: string): void }>();
   private readonly listeners = new Set<Listener>();
   private readonly terminalHooks: TerminalHook[] = [];
-  private services: EngineServices | null = null;
   private shuttingDown = false;
 
   constructor(
@@ -82,20 +81,13 @@ export class PipelineEngine {
     private readonly events: EventLog,
     private readonly logger: Logger,
     private readonly logsDir: string,
+    /** What the engine needs from the world outside the state machine (the pipeline runtime). */
+    private readonly svc: EngineServices,
   ) {}
-
-  attach(services: EngineServices): void {
-    this.services = services;
-  }
 
   /** Registers a hook run inside the transaction that ends a pipeline (see TerminalHook). */
   onTerminal(hook: TerminalHook): void {
     this.terminalHooks.push(hook);
-  }
-
-  private get svc(): EngineServices {
-    if (!this.services) throw new Error('pipeline engine has no services attached');
-    return this.services;
   }
 
   get store() {
@@ -242,6 +234,28 @@ export class PipelineEngine {
   request(idOrPrefix: string, event: PipelineEvent, project?: string): PipelineRecord {
     const r = this.resolve(idOrPrefix, project);
     return this.apply(r.state.id, event);
+  }
+
+  /**
+   * Has a running pipeline wait for a human, under `name` (a monitor's
+   * `escalate`: the pipeline shows who holds it until they let go, see
+   * releaseHuman). Returns false, changing nothing, unless it is running.
+   */
+  holdForHuman(id: string, name: string, detail: string): boolean {
+    const r = this.store.get(id);
+    if (!r || r.state.status !== 'running') return false;
+    this.apply(id, { type: 'phaseWaiting', run: r.state.run, waitingFor: { kind: 'human', name, detail } });
+    return true;
+  }
+
+  /** A pipeline held for a human under `name` (holdForHuman) goes back to running; false, changing nothing, when it is not held so. */
+  releaseHuman(id: string, name: string): boolean {
+    const r = this.store.get(id);
+    if (!r) return false;
+    const s = r.state;
+    if (s.status !== 'waiting' || s.waitingFor?.kind !== 'human' || s.waitingFor.name !== name) return false;
+    this.apply(id, { type: 'phaseRunning', run: s.run });
+    return true;
   }
 
   private logFile(id: string, run: number, phase: string): string {

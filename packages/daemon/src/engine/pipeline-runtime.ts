@@ -11,7 +11,7 @@ import type { Logger } from 'winston';
 import { NoCommitError, addWorktree, removeWorktree } from '../adapters/git-worktree.js';
 import { grantOjToAgents } from '../adapters/claude-settings.js';
 import { rollbackWorkTree } from '../adapters/git-rollback.js';
-import { runShell } from '../adapters/shell-runner.js';
+import type { ShellRunner } from '../adapters/shell-runner.js';
 import type { EventLog } from '../events/event-log.js';
 import { registerSecretEnv, scrubText } from '../log/redact.js';
 import { WordList, pipelineContext, type InterpolationContext } from '../runbook/interpolation-context.js';
@@ -45,6 +45,8 @@ export interface RuntimeOptions {
   ojBinDir: string | null;
   logger: Logger;
   events: EventLog;
+  /** Starts every child of a pipeline: phases, hooks, recovery actions. */
+  shellRunner: ShellRunner;
   project(root: string): ProjectView | null;
   /** The strategy checkpoint a pipeline last took, if any (the built-in rollback's target). */
   lastCheckpoint?: (pipelineId: string) => string | null;
@@ -205,6 +207,7 @@ export class PipelineRuntime implements EngineServices {
       get env() {
         return (env ??= envOf());
       },
+      shellRunner: this.o.shellRunner,
       waiting: io.waiting,
       running: io.running,
       processGroup: io.processGroup,
@@ -286,7 +289,7 @@ export class PipelineRuntime implements EngineServices {
       const env = this.envOrNull(record, phase, logFile, hook);
       if (!env) continue;
       appendLine(logFile, `[${hook}] ${script}`);
-      const r = runShell({ script, cwd: this.cwdFor(record, null), env, logFile });
+      const r = this.o.shellRunner.run({ script, cwd: this.cwdFor(record, null), env, logFile });
       r.done.then(
         (o) => {
           if (o.exitCode !== 0) {
@@ -327,7 +330,7 @@ export class PipelineRuntime implements EngineServices {
     const env = this.envOrNull(record, phase, logFile, `on_fail ${action}`);
     if (!env) return;
     appendLine(logFile, `[on_fail ${action}] ${script}`);
-    const r = runShell({ script, cwd: this.cwdFor(record, null), env, logFile });
+    const r = this.o.shellRunner.run({ script, cwd: this.cwdFor(record, null), env, logFile });
     void r.done.then((o) => {
       if (o.exitCode !== 0) appendLine(logFile, `[on_fail ${action}] exited ${o.exitCode ?? o.signal}`);
     });
@@ -361,7 +364,7 @@ const shellWork: PhaseStep = async (ctx) => {
   } catch (err) {
     throw new PhaseFailure(`cannot build the command of phase "${ctx.phase.name}": ${(err as Error).message}`);
   }
-  const run = runShell({
+  const run = ctx.shellRunner.run({
     script,
     cwd: ctx.cwd,
     env: ctx.env,

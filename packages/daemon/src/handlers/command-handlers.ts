@@ -1,6 +1,6 @@
 /** commands.* methods: listing and running a project's runbook commands. */
 import { CommandMethods, ErrorCode, OjError, type JsonValue } from '@oj/protocol';
-import { runShell } from '../adapters/shell-runner.js';
+import type { ShellRunner } from '../adapters/shell-runner.js';
 import { registerSecretEnv } from '../log/redact.js';
 import { definitionFromModel } from '../engine/definition-from-model.js';
 import type { PipelineEngine } from '../engine/pipeline-engine.js';
@@ -16,6 +16,7 @@ export interface CommandHandlerDeps {
   socketPath: string;
   stateDir: string;
   ojBinDir: string | null;
+  shellRunner: ShellRunner;
 }
 
 export function registerCommandHandlers(router: RpcRouter, d: CommandHandlerDeps): void {
@@ -119,7 +120,7 @@ async function runShellCommand(
     OJ_STATE_DIR: d.stateDir,
     OJ_PROJECT_ROOT: p.project,
   };
-  const run = runShell({ script, cwd: p.cwd ?? p.project, env, onOutput: (data, stream) => output(stream, data) });
+  const run = d.shellRunner.run({ script, cwd: p.cwd ?? p.project, env, onOutput: (data, stream) => output(stream, data) });
   onClose(() => run.stop('client disconnected'));
   const o = await run.done;
   return { kind: 'shell', exitCode: o.exitCode ?? (o.signal ? 128 + signalNumber(o.signal) : 1), signal: o.signal };

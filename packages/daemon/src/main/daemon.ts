@@ -15,6 +15,7 @@ import { registerPipelineHandlers } from '../handlers/pipeline-handlers.js';
 import { registerStatusHandlers } from '../handlers/status-handlers.js';
 import { registerWorkspaceHandlers } from '../handlers/workspace-handlers.js';
 import { ProjectRegistry } from '../projects/project-registry.js';
+import { CronTickHooks } from '../queues/cron-tick-hooks.js';
 import { wireAgents } from './wire-agents.js';
 import { wireCoordination } from './wire-coordination.js';
 import { wireEscalations } from './wire-escalations.js';
@@ -29,7 +30,8 @@ import { registerEventHandlers } from '../handlers/event-handlers.js';
 import { closeLogger, createLogger } from '../log/logger.js';
 import { RpcRouter } from '../rpc/rpc-router.js';
 import { SocketServer } from '../rpc/socket-server.js';
-import { createProcessSpawner, processSpawner, useProcessSpawner } from '../spawner/process-spawner.js';
+import { createProcessSpawner, type ProcessSpawner } from '../spawner/process-spawner.js';
+import { ShellRunner } from '../adapters/shell-runner.js';
 import { Storage } from '../storage/storage.js';
 import { StrategyStore } from '../storage/strategy-store.js';
 import type { DaemonContext } from '../handlers/daemon-context.js';
@@ -54,6 +56,9 @@ export class Daemon implements DaemonContext {
   readonly paths: ReturnType<typeof statePaths>;
   readonly now: () => number;
   private readonly pidLock: PidLock;
+  /** Starts every shell child (through `spawner`); made here, handed to whatever starts children. */
+  private readonly spawner: ProcessSpawner;
+  private readonly shellRunner: ShellRunner;
   private storageOrNull: Storage | null = null;
   private eventsOrNull: EventLog | null = null;
   private server: SocketServer | null = null;
@@ -82,6 +87,12 @@ export class Daemon implements DaemonContext {
     this.paths = statePaths(options.stateDir);
     this.logger = createLogger(this.paths.log, { stderr: options.logToStderr });
     this.pidLock = new PidLock(this.paths.pidFile);
+    // The spawner process itself starts in start() (warm) or with the first child.
+    this.spawner = createProcessSpawner(
+      (message, detail) => this.logger.error(message, detail),
+      (pid) => recordSpawner(this.paths.spawnerFile, pid),
+    );
+    this.shellRunner = new ShellRunner(this.spawner);
   }
 
   get storage(): Storage {
@@ -135,12 +146,7 @@ export class Daemon implements DaemonContext {
       throw err;
     }
     this.events.emit({ name: 'daemon:started', data: { pid: process.pid, version: OJ_VERSION } });
-    const spawner = createProcessSpawner(
-      (message, detail) => this.logger.error(message, detail),
-      (pid) => recordSpawner(this.paths.spawnerFile, pid),
-    );
-    useProcessSpawner(spawner);
-    spawner.warm();
+    this.spawner.warm();
     this.engine?.reconcile();
     for (const c of this.capabilities) c.start?.();
     this.logger.info('ojd started', {
@@ -156,16 +162,16 @@ export class Daemon implements DaemonContext {
     const projects = new ProjectRegistry(this.logger);
     this.projects = projects;
     const ojBinDir = installOjShim(this.options.stateDir);
-    const engine = new PipelineEngine(this.storage, this.events, this.logger, this.paths.logsDir);
-    this.engine = engine;
     const strategies = new StrategyStore(this.storage.database);
+    const lastCheckpoint = (id: string): string | null => strategies.runsOf(id).filter((x) => x.checkpoint).pop()?.checkpoint ?? null;
     const runtime = new PipelineRuntime({
       stateDir: this.options.stateDir,
       socketPath: this.options.socketPath,
       ojBinDir,
       logger: this.logger,
       events: this.events,
-      lastCheckpoint: (id) => strategies.runsOf(id).filter((x) => x.checkpoint).pop()?.checkpoint ?? null,
+      shellRunner: this.shellRunner,
+      lastCheckpoint,
       project: (root) => {
         const p = projects.peek(root);
         if (!p) return null;
@@ -183,7 +189,8 @@ export class Daemon implements DaemonContext {
         };
       },
     });
-    engine.attach(runtime);
+    const engine = new PipelineEngine(this.storage, this.events, this.logger, this.paths.logsDir, runtime);
+    this.engine = engine;
     registerPipelineHandlers(router, {
       engine,
       storage: this.storage,
@@ -210,6 +217,7 @@ export class Daemon implements DaemonContext {
       socketPath: this.options.socketPath,
       stateDir: this.options.stateDir,
       ojBinDir,
+      shellRunner: this.shellRunner,
     });
     const ctx: WiringContext = {
       router,
@@ -222,13 +230,15 @@ export class Daemon implements DaemonContext {
       stateDir: this.options.stateDir,
       socketPath: this.options.socketPath,
       ojBinDir,
+      shellRunner: this.shellRunner,
+      cronTicks: new CronTickHooks(),
+      lastCheckpoint,
       now: this.now,
     };
     registerWorkspaceHandlers(router, this.storage, this.options.stateDir);
     const agents = wireAgents(ctx);
     const queues = wireQueues(ctx);
-    const coordination = wireCoordination(ctx);
-    coordination.use({
+    const coordination = wireCoordination(ctx, {
       // Strategy attempts with `{ agent = ... }` run the agent like an agent phase does.
       runAgentAttempt: (phaseCtx, agentId) =>
         agents.agentWork(agentId)(phaseCtx).then(
@@ -253,7 +263,7 @@ export class Daemon implements DaemonContext {
     return {
       version: OJ_VERSION,
       pid: process.pid,
-      spawnerPid: processSpawner().pid(),
+      spawnerPid: this.spawner.pid(),
       startedAt: new Date(this.startedAt).toISOString(),
       uptimeMs: this.now() - this.startedAt,
       socket: this.options.socketPath,
@@ -289,7 +299,7 @@ export class Daemon implements DaemonContext {
         await step(this.logger, 'stop phases', () => this.engine?.stopAll());
         for (const c of this.capabilities) await step(this.logger, 'stop capability', () => c.stop?.(options));
         await step(this.logger, 'stop watching runbooks', () => this.projects?.close());
-        await step(this.logger, 'stop the process spawner', () => processSpawner().close());
+        await step(this.logger, 'stop the process spawner', () => this.spawner.close());
         await step(this.logger, 'record stop', () => {
           this.eventsOrNull?.emit({ name: 'daemon:stopped', data: { pid: process.pid, reason } });
         });

@@ -28,6 +28,7 @@ export function wireAgents(
     storage: ctx.storage,
     sessions,
     supervisor,
+    supervised: new Set<string>(),
     events: ctx.events,
     projects: ctx.projects,
     done,

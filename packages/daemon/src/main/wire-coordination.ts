@@ -3,7 +3,7 @@
  * (stores, coordinator, RPC handlers), guards and strategies (phase steps),
  * and the reconciliation of their durable state at start.
  *
- * Two things come from other capabilities, through `use()` (or the options):
+ * Two things come from other capabilities, through the options:
  * - `runAgentAttempt`: runs `{ agent = "x" }` strategy attempts (agents);
  *   without it such attempts fail with a clear message.
  * - `orphanWork`: `on_orphan_work = "requeue"` for the queue item of a
@@ -12,7 +12,6 @@
  */
 import { join } from 'node:path';
 import type { PhaseRunContext } from '../engine/phase-runner.js';
-import { runShell } from '../adapters/shell-runner.js';
 import { coordinationSteps } from '../coordination/coordination-steps.js';
 import { ResourceCoordinator, type CoordinatorDeps, type ResourcePolicy } from '../coordination/resource-coordinator.js';
 import { runStepShell, logLine } from '../coordination/step-shell.js';
@@ -32,8 +31,6 @@ export interface CoordinationOptions {
 }
 
 export interface CoordinationCapability extends Capability {
-  /** Plugs in what other capabilities provide (agents, queues). */
-  use(options: CoordinationOptions): void;
   readonly coordinator: ResourceCoordinator;
 }
 
@@ -41,7 +38,6 @@ export interface CoordinationCapability extends Capability {
 const ACTION_TIMEOUT_MS = 10 * 60_000;
 
 export function wireCoordination(ctx: WiringContext, options: CoordinationOptions = {}): CoordinationCapability {
-  const opts: CoordinationOptions = { ...options };
   const db = ctx.storage.database;
   const resources = new ResourceStore(db);
   const strategies = new StrategyStore(db);
@@ -102,7 +98,7 @@ export function wireCoordination(ctx: WiringContext, options: CoordinationOption
       return;
     }
     logLine(actionLog, `${new Date().toISOString()} [${action.id}] ${script}`);
-    const run = runShell({ script, cwd: project, env: childEnv(ctx, project), logFile: actionLog, timeoutMs: ACTION_TIMEOUT_MS });
+    const run = ctx.shellRunner.run({ script, cwd: project, env: childEnv(ctx, project), logFile: actionLog, timeoutMs: ACTION_TIMEOUT_MS });
     run.done.then(
       (o) => {
         if (o.exitCode !== 0) ctx.logger.warn('action failed', { action: action.id, exitCode: o.exitCode, signal: o.signal });
@@ -140,7 +136,7 @@ export function wireCoordination(ctx: WiringContext, options: CoordinationOption
     escalatePipeline: (id, reason, source) => ctx.engine.escalateRun(id, null, reason, source),
     runAction: runResourceAction,
     orphanWork: (action, pipeline, info) => {
-      if (opts.orphanWork) opts.orphanWork(action, pipeline, info);
+      if (options.orphanWork) options.orphanWork(action, pipeline, info);
       else ctx.logger.info('orphaned work not requeued: no queue capability plugged in', { pipeline: pipeline.state.id, action, ...info });
     },
   });
@@ -156,7 +152,7 @@ export function wireCoordination(ctx: WiringContext, options: CoordinationOption
         live: new Map(),
         strategy: (project, id) => primitive<Strategy>(project, id, 'strategy'),
         get runAgentAttempt() {
-          return opts.runAgentAttempt;
+          return options.runAgentAttempt;
         },
       },
     }),
@@ -168,9 +164,6 @@ export function wireCoordination(ctx: WiringContext, options: CoordinationOption
 
   return {
     coordinator,
-    use(more) {
-      Object.assign(opts, more);
-    },
     start() {
       stopping = false;
       coordinator.start();

@@ -10,7 +10,6 @@
  */
 import { MaintenanceMethods, statePaths, type PruneResult } from '@oj/protocol';
 import { setLongTimeout, type LongTimer } from '../adapters/long-timer.js';
-import { liveShellGroups, stopAllShells } from '../adapters/shell-runner.js';
 import { capOutFile } from '../log/out-file-cap.js';
 import { backupDatabase } from '../maintenance/backup.js';
 import { loadDaemonConfig } from '../maintenance/daemon-config.js';
@@ -82,9 +81,9 @@ export function wireMaintenance(ctx: WiringContext): Capability {
       timer = null;
       if (outTimer) clearInterval(outTimer);
       outTimer = null;
-      const ended = await stopAllShells();
+      const ended = await ctx.shellRunner.stopAll();
       if (ended > 0) ctx.logger.info('ended child processes at stop', { processGroups: ended });
     },
-    counts: () => ({ 'shells.running': liveShellGroups() }),
+    counts: () => ({ 'shells.running': ctx.shellRunner.liveGroups() }),
   };
 }

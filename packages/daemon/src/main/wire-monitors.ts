@@ -6,22 +6,20 @@
 import type { OverviewSection } from '@oj/protocol';
 import { localCaller } from '../monitors/local-rpc.js';
 import { MonitorRunner } from '../monitors/monitor-runner.js';
-import { onCronTick } from '../queues/cron-tick-hooks.js';
 import type { Capability, WiringContext } from './wiring.js';
 
 export function wireMonitors(ctx: WiringContext): Capability {
   const runner = new MonitorRunner({
     storage: ctx.storage,
     events: ctx.events,
-    engine: ctx.engine,
     projects: ctx.projects,
     logger: ctx.logger,
-    shell: { stateDir: ctx.stateDir, socketPath: ctx.socketPath, ojBinDir: ctx.ojBinDir, logger: ctx.logger },
-    call: localCaller(ctx.router),
+    shell: { stateDir: ctx.stateDir, socketPath: ctx.socketPath, ojBinDir: ctx.ojBinDir, logger: ctx.logger, shellRunner: ctx.shellRunner },
+    builtins: { call: localCaller(ctx.router), engine: ctx.engine, events: ctx.events, storage: ctx.storage, lastCheckpoint: ctx.lastCheckpoint },
     now: ctx.now,
   });
   let stopped = false;
-  const off = onCronTick(ctx, (tick) => (stopped ? undefined : runner.tick(tick)));
+  const off = ctx.cronTicks.add((tick) => (stopped ? undefined : runner.tick(tick)));
   return {
     stop() {
       stopped = true;

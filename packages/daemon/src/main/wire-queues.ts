@@ -4,7 +4,6 @@
  * items and cron runs settle inside the transaction that ends their
  * pipeline (the engine's terminal hook).
  */
-import { cronTickHooks } from '../queues/cron-tick-hooks.js';
 import { CronScheduler } from '../queues/cron-scheduler.js';
 import { registerCronHandlers, registerQueueHandlers, registerWorkerHandlers } from '../queues/queue-handlers.js';
 import { queueOverview } from '../queues/overview.js';
@@ -13,11 +12,11 @@ import { WorkerManager } from '../queues/worker-manager.js';
 import type { Capability, WiringContext } from './wiring.js';
 
 export function wireQueues(ctx: WiringContext): Capability & { readonly queues: QueueService } {
-  const shell = { stateDir: ctx.stateDir, socketPath: ctx.socketPath, ojBinDir: ctx.ojBinDir, logger: ctx.logger };
+  const shell = { stateDir: ctx.stateDir, socketPath: ctx.socketPath, ojBinDir: ctx.ojBinDir, logger: ctx.logger, shellRunner: ctx.shellRunner };
   const base = { storage: ctx.storage, events: ctx.events, engine: ctx.engine, projects: ctx.projects, logger: ctx.logger, shell, now: ctx.now };
   const queues = new QueueService(base);
   const workers = new WorkerManager({ ...base, queues });
-  const crons = new CronScheduler({ ...base, tickHooks: () => cronTickHooks(ctx) });
+  const crons = new CronScheduler({ ...base, tickHooks: () => ctx.cronTicks.list() });
 
   ctx.engine.onTerminal((record, status) => {
     queues.pipelineEnded(record, status);

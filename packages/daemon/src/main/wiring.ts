@@ -5,9 +5,11 @@
  */
 import type { OverviewSection } from '@oj/protocol';
 import type { Logger } from 'winston';
+import type { ShellRunner } from '../adapters/shell-runner.js';
 import type { PipelineEngine } from '../engine/pipeline-engine.js';
 import type { PipelineRuntime } from '../engine/pipeline-runtime.js';
 import type { EventLog } from '../events/event-log.js';
+import type { CronTickHooks } from '../queues/cron-tick-hooks.js';
 import type { ProjectRegistry } from '../projects/project-registry.js';
 import type { RpcRouter } from '../rpc/rpc-router.js';
 import type { Storage } from '../storage/storage.js';
@@ -24,6 +26,12 @@ export interface WiringContext {
   socketPath: string;
   /** Directory holding the `oj` launcher for child processes' PATH (null if not found). */
   ojBinDir: string | null;
+  /** Starts every shell child (phases, hooks, sources, conditions...): the daemon's one runner over its process spawner. */
+  shellRunner: ShellRunner;
+  /** What every cron tick runs besides the cron's own `run` (the monitors add theirs). */
+  cronTicks: CronTickHooks;
+  /** The commit of the strategy checkpoint a pipeline last took, if any (what a rollback goes back to). */
+  lastCheckpoint(pipeline: string): string | null;
   now(): number;
 }
 

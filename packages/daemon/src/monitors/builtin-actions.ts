@@ -2,9 +2,9 @@
  * The built-in recovery actions, as a monitor applies them to one item's
  * targets (its pipeline, session, queue item, lock, semaphore slot, worker
  * or workspace; see monitor-items.ts). Each goes through the daemon's own
- * RPC methods or pipeline requests, the way `oj` would. An action that has
- * nothing to act on for this item says so (`skip`), and the chain moves on
- * to its next step in the same tick.
+ * RPC methods, the pipeline engine's public requests, or the git adapter,
+ * the way `oj` would. An action that has nothing to act on for this item
+ * says so (`skip`), and the chain moves on to its next step in the same tick.
  */
 import {
   LockMethods,
@@ -13,25 +13,26 @@ import {
   SessionMethods,
   WorkerMethods,
   WorkspaceMethods,
-  type PipelineInfo,
 } from '@oj/protocol';
 import { rollbackWorkTree } from '../adapters/git-rollback.js';
 import { DEFAULT_NUDGE } from '../agents/agent-phase.js';
+import type { ActOutcome } from '../core/monitor/index.js';
 import type { PipelineEngine } from '../engine/pipeline-engine.js';
 import { TERMINAL } from '../core/pipeline-state.js';
 import type { EventLog } from '../events/event-log.js';
+import type { PipelineRecord } from '../storage/pipeline-store.js';
 import type { Storage } from '../storage/storage.js';
-import { StrategyStore } from '../storage/strategy-store.js';
 import type { LocalCall } from './local-rpc.js';
 import type { ItemTargets } from './monitor-items.js';
-
-export type ActionOutcome = { kind: 'done'; detail: string } | { kind: 'failed'; error: string } | { kind: 'skip'; why: string };
 
 export interface BuiltinDeps {
   call: LocalCall;
   engine: PipelineEngine;
   events: EventLog;
-  storage: Storage;
+  /** For the escalate event and the hold it puts on a running pipeline: one transaction. */
+  storage: Pick<Storage, 'write'>;
+  /** The commit of the strategy checkpoint a pipeline last took, if any. */
+  lastCheckpoint(pipeline: string): string | null;
 }
 
 export interface BuiltinRequest {
@@ -45,10 +46,10 @@ export interface BuiltinRequest {
   reason: string;
 }
 
-const done = (detail: string): ActionOutcome => ({ kind: 'done', detail });
-const skip = (why: string): ActionOutcome => ({ kind: 'skip', why });
+const done = (detail: string): ActOutcome => ({ kind: 'done', detail });
+const skip = (why: string): ActOutcome => ({ kind: 'skip', why });
 
-export async function runBuiltin(d: BuiltinDeps, action: string, r: BuiltinRequest): Promise<ActionOutcome> {
+export async function runBuiltin(d: BuiltinDeps, action: string, r: BuiltinRequest): Promise<ActOutcome> {
   try {
     switch (action) {
       case 'nudge':
@@ -64,7 +65,7 @@ export async function runBuiltin(d: BuiltinDeps, action: string, r: BuiltinReque
       case 'abandon':
         return await abandon(d, r);
       case 'rollback':
-        return await rollback(d, r);
+        return rollback(d, r);
       case 'release':
         return await release(d, r, false);
       case 'reclaim':
@@ -77,17 +78,15 @@ export async function runBuiltin(d: BuiltinDeps, action: string, r: BuiltinReque
   }
 }
 
-function pipelineOf(d: BuiltinDeps, r: BuiltinRequest): PipelineInfo | null {
+/** The item's pipeline, when it names one of this project. */
+function pipelineOf(d: BuiltinDeps, r: BuiltinRequest): PipelineRecord | null {
   const id = r.targets.pipeline;
   if (!id) return null;
   // An item names a pipeline by its id in the project (pipeline lists) or by its key (holders, sessions' rows...).
-  const rec = d.storage.pipelines.inProject(r.project, id);
-  if (!rec) return null;
-  const s = rec.state;
-  return { id: s.id, status: s.status, phase: s.phase, waitingFor: s.waitingFor, owner: rec.owner, workspace: rec.workspace, session: rec.session ?? null } as PipelineInfo;
+  return d.engine.store.inProject(r.project, id) ?? null;
 }
 
-async function nudge(d: BuiltinDeps, r: BuiltinRequest): Promise<ActionOutcome> {
+async function nudge(d: BuiltinDeps, r: BuiltinRequest): Promise<ActOutcome> {
   const session = r.targets.session;
   if (!session) return skip('the item has no agent session');
   await d.call(SessionMethods.Send, { id: session, text: DEFAULT_NUDGE, enter: true });
@@ -95,8 +94,8 @@ async function nudge(d: BuiltinDeps, r: BuiltinRequest): Promise<ActionOutcome> 
 }
 
 /** A running pipeline's current phase starts afresh (an agent phase: a new session); a failed or escalated one resumes. */
-async function restart(d: BuiltinDeps, r: BuiltinRequest): Promise<ActionOutcome> {
-  const p = pipelineOf(d, r);
+async function restart(d: BuiltinDeps, r: BuiltinRequest): Promise<ActOutcome> {
+  const p = pipelineOf(d, r)?.state;
   if (p && p.phase) {
     if (p.status === 'failed' || p.status === 'escalated') {
       d.engine.request(p.id, { type: 'resume' }, r.project);
@@ -114,13 +113,13 @@ async function restart(d: BuiltinDeps, r: BuiltinRequest): Promise<ActionOutcome
   return skip(p ? `pipeline ${p.id} is ${p.status}` : 'the item has no pipeline or worker to restart');
 }
 
-function ownerItem(p: PipelineInfo | null): { queue: string; id: string } | null {
+function ownerItem(p: PipelineRecord | null): { queue: string; id: string } | null {
   const o = p?.owner;
   if (o && o.kind === 'queue_item' && typeof o.queue === 'string' && typeof o.item === 'string') return { queue: o.queue, id: o.item };
   return null;
 }
 
-async function requeue(d: BuiltinDeps, r: BuiltinRequest): Promise<ActionOutcome> {
+async function requeue(d: BuiltinDeps, r: BuiltinRequest): Promise<ActOutcome> {
   const qi = r.targets.queueItem ?? ownerItem(pipelineOf(d, r));
   if (!qi) return skip('the item has no queue item');
   await d.call(QueueMethods.Requeue, { project: r.project, queue: qi.queue, id: qi.id });
@@ -132,7 +131,7 @@ async function requeue(d: BuiltinDeps, r: BuiltinRequest): Promise<ActionOutcome
  * retries are left and whatever the queue's on_exhaust says, and the pipeline
  * holding it is cancelled. An item already dead counts as done.
  */
-async function dead(d: BuiltinDeps, r: BuiltinRequest): Promise<ActionOutcome> {
+async function dead(d: BuiltinDeps, r: BuiltinRequest): Promise<ActOutcome> {
   const p = pipelineOf(d, r);
   const qi = r.targets.queueItem ?? ownerItem(p);
   if (!qi) return skip('the item has no queue item');
@@ -141,47 +140,46 @@ async function dead(d: BuiltinDeps, r: BuiltinRequest): Promise<ActionOutcome> {
   if (item.status !== 'pending' && item.status !== 'taken') return { kind: 'failed', error: `${qi.queue}/${qi.id} ended ${item.status}` };
   await d.call(QueueMethods.Bury, { project: r.project, queue: qi.queue, id: qi.id, reason: `${r.source}: ${r.reason}`.slice(0, 2000) });
   // The item's holder was cancelled by the bury; a pipeline of this item that did not hold it is ended too.
-  const after = pipelineOf(d, r);
+  const after = pipelineOf(d, r)?.state;
   if (after && !TERMINAL.has(after.status)) d.engine.request(after.id, { type: 'cancel', reason: `${r.source}: work moved to the dead letters` }, r.project);
   return done(`${qi.queue}/${qi.id} is dead`);
 }
 
-/** Records an escalation (the `escalate` event does) and has a running pipeline wait for the human. */
-function escalate(d: BuiltinDeps, r: BuiltinRequest): ActionOutcome {
-  const p = pipelineOf(d, r);
-  d.events.emit({
-    name: 'escalate',
-    subject: p?.id ?? r.key,
-    project: r.project,
-    data: {
-      source: r.source,
-      reason: r.reason,
-      item: r.key,
-      ...(p ? { pipeline: p.id } : {}),
-      ...(p?.phase ? { phase: p.phase } : {}),
-      ...(r.targets.session ? { session: r.targets.session } : {}),
-    },
+/**
+ * Records an escalation (the `escalate` event does) and has a running
+ * pipeline wait for the human, held under the monitor's name (both in one
+ * transaction); releaseEscalation lets it go once its item has recovered.
+ */
+function escalate(d: BuiltinDeps, r: BuiltinRequest): ActOutcome {
+  const p = pipelineOf(d, r)?.state;
+  d.storage.write(() => {
+    d.events.emit({
+      name: 'escalate',
+      subject: p?.id ?? r.key,
+      project: r.project,
+      data: {
+        source: r.source,
+        reason: r.reason,
+        item: r.key,
+        ...(p ? { pipeline: p.id } : {}),
+        ...(p?.phase ? { phase: p.phase } : {}),
+        ...(r.targets.session ? { session: r.targets.session } : {}),
+      },
+    });
+    if (p) d.engine.holdForHuman(p.id, r.waitName, r.reason);
   });
-  if (p && p.status === 'running') {
-    const rec = d.storage.pipelines.get(p.id);
-    if (rec) d.engine.apply(p.id, { type: 'phaseWaiting', run: rec.state.run, waitingFor: { kind: 'human', name: r.waitName, detail: r.reason } });
-  }
   return done(p ? `escalated pipeline ${p.id}` : `escalated ${r.key}`);
 }
 
 /** A pipeline this monitor escalated goes back to running once its item has recovered. */
 export function releaseEscalation(d: BuiltinDeps, project: string, pipeline: string | null, waitName: string): boolean {
   if (!pipeline) return false;
-  const rec = d.storage.pipelines.inProject(project, pipeline);
-  if (!rec) return false;
-  const s = rec.state;
-  if (s.status !== 'waiting' || s.waitingFor?.kind !== 'human' || s.waitingFor.name !== waitName) return false;
-  d.engine.apply(s.id, { type: 'phaseRunning', run: s.run });
-  return true;
+  const rec = d.engine.store.inProject(project, pipeline);
+  return rec ? d.engine.releaseHuman(rec.state.id, waitName) : false;
 }
 
-async function abandon(d: BuiltinDeps, r: BuiltinRequest): Promise<ActionOutcome> {
-  const p = pipelineOf(d, r);
+async function abandon(d: BuiltinDeps, r: BuiltinRequest): Promise<ActOutcome> {
+  const p = pipelineOf(d, r)?.state;
   if (p && !TERMINAL.has(p.status)) {
     d.engine.request(p.id, { type: 'cancel', reason: `abandoned by ${r.source}: ${r.reason}` }, r.project);
     return done(`cancelled pipeline ${p.id}`);
@@ -202,23 +200,19 @@ async function abandon(d: BuiltinDeps, r: BuiltinRequest): Promise<ActionOutcome
   return done('gave up on the item');
 }
 
-/** The item's pipeline's work tree back to its last checkpoint, or to its branch's start (see git-rollback.ts). */
-async function rollback(d: BuiltinDeps, r: BuiltinRequest): Promise<ActionOutcome> {
+/** The item's pipeline's work tree back to its last checkpoint, or to its branch's start (the git adapter, git-rollback.ts). */
+function rollback(d: BuiltinDeps, r: BuiltinRequest): ActOutcome {
   const p = pipelineOf(d, r);
   if (!p) return skip('the item has no pipeline');
-  const checkpoint =
-    new StrategyStore(d.storage.database)
-      .runsOf(p.id)
-      .filter((x) => x.checkpoint)
-      .pop()?.checkpoint ?? null;
+  const id = p.state.id;
   const workspace = typeof p.vars.workspace === 'string' ? p.vars.workspace : p.workspace;
-  const x = rollbackWorkTree({ workspace, projectRoot: p.project, checkpoint });
-  if (!x.ok) return skip(`pipeline ${p.id}: ${x.reason}`);
+  const x = rollbackWorkTree({ workspace, projectRoot: p.project, checkpoint: d.lastCheckpoint(id) });
+  if (!x.ok) return skip(`pipeline ${id}: ${x.reason}`);
   return done(`rolled ${x.workspace} back from ${x.from} to ${x.to} (${x.target})`);
 }
 
 /** release: the lock or the semaphore units the item names; reclaim: only stale ones, or an orphaned session/workspace. */
-async function release(d: BuiltinDeps, r: BuiltinRequest, reclaim: boolean): Promise<ActionOutcome> {
+async function release(d: BuiltinDeps, r: BuiltinRequest, reclaim: boolean): Promise<ActOutcome> {
   const t = r.targets;
   if (t.lock) {
     if (reclaim) {
@@ -236,7 +230,7 @@ async function release(d: BuiltinDeps, r: BuiltinRequest, reclaim: boolean): Pro
   }
   if (reclaim && t.session) {
     const p = pipelineOf(d, r);
-    if (p && !TERMINAL.has(p.status) && p.session === t.session) return skip(`session ${t.session} is the current session of pipeline ${p.id}`);
+    if (p && !TERMINAL.has(p.state.status) && p.session === t.session) return skip(`session ${t.session} is the current session of pipeline ${p.state.id}`);
     await d.call(SessionMethods.Kill, { id: t.session });
     return done(`killed orphaned session ${t.session}`);
   }

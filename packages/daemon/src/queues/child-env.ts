@@ -7,7 +7,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import type { Logger } from 'winston';
-import { runShell } from '../adapters/shell-runner.js';
+import type { ShellRunner } from '../adapters/shell-runner.js';
 import { scrubText } from '../log/redact.js';
 import { createContext, interpolateShell } from '../runbook/index.js';
 
@@ -16,6 +16,8 @@ export interface ShellHost {
   socketPath: string;
   ojBinDir: string | null;
   logger: Logger;
+  /** Starts the children (the daemon's one shell runner). */
+  shellRunner: ShellRunner;
 }
 
 export function childEnv(h: ShellHost, project: string, extra: Record<string, string> = {}): Record<string, string> {
@@ -70,7 +72,7 @@ export function runHooks(
     }
     appendLog(o.logFile, `[${o.hook}] ${script}`);
     try {
-      const r = runShell({ script, cwd: o.project, env: childEnv(h, o.project), logFile: o.logFile });
+      const r = h.shellRunner.run({ script, cwd: o.project, env: childEnv(h, o.project), logFile: o.logFile });
       r.done.then(
         (x) => {
           if (x.exitCode !== 0) {

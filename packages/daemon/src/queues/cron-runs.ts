@@ -6,7 +6,6 @@
  */
 import type { JsonValue } from '@oj/protocol';
 import type { Logger } from 'winston';
-import { runShell } from '../adapters/shell-runner.js';
 import { definitionFromModel } from '../engine/definition-from-model.js';
 import type { PipelineEngine } from '../engine/pipeline-engine.js';
 import type { ProjectRegistry } from '../projects/project-registry.js';
@@ -148,7 +147,7 @@ export class CronRuns {
       return;
     }
     appendLog(logFile, `[run] ${script}`);
-    const sh = runShell({ script, cwd: project, env: childEnv(this.d.shell, project, { OJ_CRON: cron.name }), logFile });
+    const sh = this.d.shell.shellRunner.run({ script, cwd: project, env: childEnv(this.d.shell, project, { OJ_CRON: cron.name }), logFile });
     this.shells.set(key, sh);
     void Promise.all([sh.done, monitorsDone]).then(
       ([o, monitorError]) => {

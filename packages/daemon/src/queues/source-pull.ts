@@ -5,7 +5,6 @@
  */
 import { OjError } from '@oj/protocol';
 import type { Logger } from 'winston';
-import { runShell } from '../adapters/shell-runner.js';
 import { addedRecords, EVENT_PER_ITEM_LIMIT } from '../core/queue/add.js';
 import { parseSourceOutput, type SourceItem } from '../core/queue/source-items.js';
 import { pullStep, type KnownRow } from '../core/queue/source-pull.js';
@@ -85,7 +84,7 @@ export class SourcePuller {
     }
     let stdout = '';
     let stderr = '';
-    const run = runShell({
+    const run = this.d.shell.shellRunner.run({
       script,
       cwd: project,
       env: childEnv(this.d.shell, project, { OJ_QUEUE: q.name }),

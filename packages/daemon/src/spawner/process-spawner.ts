@@ -5,8 +5,9 @@
  *
  * The spawner process is started on first use and again after it dies. If it
  * dies with runs in flight, their process groups are killed (nothing keeps
- * running unwatched) and each run is reported lost, with the reason; runShell
- * then starts it once more.
+ * running unwatched) and each run is reported lost, with the reason; the
+ * shell runner (adapters/shell-runner.ts) then starts it once more. The
+ * daemon makes one spawner and hands it to its shell runner.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -214,17 +215,4 @@ type ProblemReporter = (message: string, detail: Record<string, unknown>) => voi
 export function createProcessSpawner(onProblem?: ProblemReporter, onSpawnerStarted?: (pid: number) => void): ProcessSpawner {
   if (process.env.OJ_SPAWNER === 'inline' || !existsSync(SPAWNER_ENTRY)) return new InlineSpawner();
   return new ChildSpawner(onProblem, SPAWNER_ENTRY, onSpawnerStarted);
-}
-
-let current: ProcessSpawner | null = null;
-
-/** The spawner runShell uses. */
-export function processSpawner(): ProcessSpawner {
-  current ??= createProcessSpawner();
-  return current;
-}
-
-/** Replaces the spawner (the daemon installs one that logs its problems). */
-export function useProcessSpawner(s: ProcessSpawner): void {
-  current = s;
 }

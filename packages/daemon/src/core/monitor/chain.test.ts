@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FRESH, afterAct, afterSkip, allowance, decide, recovered, type Progress, type StepSpec } from './chain-progress.js';
+import { FRESH, afterAct, afterSkip, allowance, decide, recovered, type Progress, type StepSpec } from './chain.js';
 
 const steps: StepSpec[] = [
   { action: 'nudge', allowance: 1, cooldownMs: 1000 },

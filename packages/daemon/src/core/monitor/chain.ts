@@ -72,3 +72,30 @@ export function afterSkip(steps: readonly StepSpec[], d: Extract<Decision, { kin
 export function recovered(p: Progress, now: number): boolean {
   return p.settleUntil === null || now >= p.settleUntil;
 }
+
+/**
+ * The chain stepping a monitor item uses, behind this one function: the
+ * item machine (item.ts) reaches the chain only through it, so a shared
+ * recovery module can take its place without touching the machine.
+ */
+export interface ChainStepper {
+  /** What a matching item does now. */
+  next(p: Progress, now: number): Decision;
+  /** Progress after the chosen step ran. */
+  acted(d: ActDecision, now: number): Progress;
+  /** Progress after the chosen step did not apply. */
+  skipped(d: ActDecision): Progress;
+  /** A clear item: whether its chain starts over now. */
+  settled(p: Progress, now: number): boolean;
+}
+
+export type ActDecision = Extract<Decision, { kind: 'act' }>;
+
+export function monitorChain(steps: readonly StepSpec[]): ChainStepper {
+  return {
+    next: (p, now) => decide(steps, p, now),
+    acted: (d, now) => afterAct(steps, d, now),
+    skipped: (d) => afterSkip(steps, d),
+    settled: (p, now) => recovered(p, now),
+  };
+}

@@ -1,0 +1,64 @@
+/**
+ * What one pass of a monitor works with, read from the runbooks when the
+ * cron ticks: the monitor, its chain (each step resolved to a runbook action
+ * or a built-in), its file's `[safety]`, and where its children log.
+ */
+import type { MonitorSettings } from '../core/monitor/index.js';
+import { allowance, type StepSpec } from '../core/monitor/index.js';
+import type { CronTick } from '../queues/cron-tick-hooks.js';
+import { childEnv, logFileFor, type ShellHost } from '../queues/child-env.js';
+import type { Action, ChainStep, Cron, Monitor, Project } from '../runbook/index.js';
+import { protectedPaths, type ProtectedPaths } from './protected-paths.js';
+
+export interface PassStep extends StepSpec {
+  chain: ChainStep;
+  /** The runbook action that replaces the built-in (a run-less one only tunes it). */
+  runbook: Action | null;
+}
+
+export interface Pass {
+  project: Project;
+  root: string;
+  cron: Cron;
+  monitor: Monitor;
+  /** The response chain; null for a monitor with a direct `action`. */
+  steps: PassStep[] | null;
+  guard: ProtectedPaths | null;
+  settings: MonitorSettings;
+  logFile: string;
+  env: Record<string, string>;
+  /** `monitor:<name>`: who acts, for escalations and events. */
+  source: string;
+  /** The waiting-for name a pipeline this monitor escalates is held under. */
+  waitName: string;
+}
+
+export function passOf(shell: ShellHost, project: Project, tick: CronTick, monitor: Monitor): Pass {
+  const safety = project.files.find((f) => f.name === monitor.file)?.safety;
+  const steps = monitor.response?.map((s) => stepOf(project, s)) ?? null;
+  return {
+    project,
+    root: tick.project,
+    cron: tick.cron,
+    monitor,
+    steps,
+    guard: safety && safety.protected.length ? protectedPaths(safety.protected, tick.project) : null,
+    settings: { name: monitor.name, steps, dryRun: safety?.dry_run ?? 'off' },
+    logFile: logFileFor(shell, tick.project, 'crons', tick.cron.name),
+    env: childEnv(shell, tick.project, { OJ_CRON: tick.cron.name, OJ_MONITOR: monitor.name }),
+    source: `monitor:${monitor.name}`,
+    waitName: `monitor:${monitor.name}`,
+  };
+}
+
+function stepOf(project: Project, s: ChainStep): PassStep {
+  const found = s.id !== null ? project.get(s.id) : undefined;
+  const action = found?.kind === 'action' ? found : null;
+  return {
+    action: s.action,
+    chain: s,
+    runbook: action && !s.builtin && action.run !== '' ? action : null,
+    allowance: allowance(s.max, action?.max_attempts ?? null),
+    cooldownMs: action?.cooldown.ms ?? 0,
+  };
+}
