@@ -156,7 +156,17 @@ describe('soak', () => {
     await run(SECONDS * 1000);
     await settle();
     const end = processStats(ojd.pid);
-    const status = await rpc.call<{ counts: Record<string, number> }>('daemon.status');
+    // Retention keeps the event log bounded under steady load: the next prune (every 2s; later on a
+    // loaded machine) brings it back to the cap, plus the few events written since.
+    const status = await waitFor(
+      'retention to prune the event log to its cap',
+      async () => {
+        const s = await rpc.call<{ counts: Record<string, number> }>('daemon.status');
+        return (s.counts.events ?? 0) < 3000 + 100 ? s : null;
+      },
+      60_000,
+      200,
+    );
     rpc.close();
 
     report.push(
@@ -170,7 +180,5 @@ describe('soak', () => {
     expect(end.fds, 'open fds after the soak vs after warm-up').toBeLessThanOrEqual(start.fds + 4);
     expect(end.rssKb - start.rssKb, 'RSS growth (KiB)').toBeLessThan(64 * 1024);
     expect(status.counts['shells.running'] ?? 0).toBe(0);
-    // Retention keeps the event log bounded under steady load.
-    expect(status.counts.events).toBeLessThan(3000 + 500);
   }, (SECONDS + 120) * 1000);
 });
