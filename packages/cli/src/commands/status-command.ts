@@ -67,6 +67,7 @@ export function render(o: StatusOverview): string {
   line(`${style.bold('ojd')} ${d.version}  pid ${d.pid}  up ${formatDuration(d.uptimeMs)}  ${style.dim(d.socket)}`);
   line(o.project ? `project ${o.project}` : 'all projects');
   for (const e of o.runbookErrors) line(style.red(`runbook error: ${e}`));
+  if (d.diskFull) line(style.red(`disk full since ${d.diskFull.since}: ${d.diskFull.refused} write(s) refused; free space (df -h ${d.stateDir})`));
 
   section(line, 'Needs you', o.needsYou, (p) => [p.id, p.phase ?? '-', p.waitingFor?.detail ?? p.error ?? p.status, formatAgo(p.updatedAt)], ['pipeline', 'phase', 'why', 'since'], 'nothing');
   section(
