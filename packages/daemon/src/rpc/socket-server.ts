@@ -107,7 +107,11 @@ export class SocketServer {
           hint: 'try again when some finish; oj daemon status shows the count',
         });
         socket.on('error', () => {});
-        socket.end(encodeLine(refusal));
+        // What it sent is read and dropped, and once the refusal is written the socket is closed: a
+        // refused client that had written a request (and so is never seen to end) must not keep its
+        // slot, or the server stays at its accept limit and drops every newcomer, idle places or not.
+        socket.resume();
+        socket.end(encodeLine(refusal), () => socket.destroy());
         return;
       }
     }
