@@ -39,11 +39,15 @@ export function registerWorkspaceHandlers(router: RpcRouter, storage: Storage, s
   router.handle(WorkspaceMethods.Show, async (p) => ({ workspace: await find(p.project, p.name) }));
   router.handle(WorkspaceMethods.Create, async (p) => {
     const path = join(managedRoot, p.name);
+    const branch = p.branch ?? `oj/${p.name}`;
     try {
-      await addWorktree(p.project, path, p.branch ?? `oj/${p.name}`);
+      await addWorktree(p.project, path, branch);
     } catch (err) {
+      // What git refused (a branch checked out elsewhere, not a repository...) is the repository's state, not a bug in ojd.
       if (err instanceof NoCommitError) throw OjError.illegalState(err.message);
-      throw err;
+      const message = (err as Error).message;
+      const fatal = /^(?:fatal|error): (.*)$/m.exec(message)?.[1] ?? message.split('\n').pop() ?? message;
+      throw OjError.illegalState(`workspace ${p.name} not created on branch ${branch}: ${fatal}`, { name: p.name, branch });
     }
     return { workspace: await find(p.project, path) };
   });
