@@ -406,11 +406,17 @@ describe('contexts where bash evaluates a quoted value as code are refused at lo
 
 type Pipeline = { id: string; status: string; error: string | null; vars: Record<string, unknown> };
 
-async function runPipelines(root: string, command: string, argsList: string[][]): Promise<string[]> {
+/** Runs each and waits for all; their ids in the project (`keys`: as stored, unique across projects). */
+async function runPipelines(root: string, command: string, argsList: string[][]): Promise<string[] & { keys: string[] }> {
   const ids: string[] = [];
-  for (const args of argsList) ids.push((await rpc.call<{ pipeline: { id: string } }>('commands.run', { project: root, command, args })).pipeline.id);
+  const keys: string[] = [];
+  for (const args of argsList) {
+    const { pipeline } = await rpc.call<{ pipeline: { id: string; key: string } }>('commands.run', { project: root, command, args });
+    ids.push(pipeline.id);
+    keys.push(pipeline.key);
+  }
   await rpc.call('pipelines.wait', { ids, project: root, all: true, timeoutMs: 60_000 });
-  return ids;
+  return Object.assign(ids, { keys });
 }
 
 describe('paths, ids, the environment, templates', { timeout: 120_000 }, () => {
@@ -468,19 +474,24 @@ run = '''printf '%s\\n' {pipeline} {branch} {workspace} "$OJ_PIPELINE" "$OJ_WORK
     const ids = await runPipelines(root, 'p', values.map((v) => [v]));
     const logs = readdirSync(join(t.stateDir, 'logs'));
     for (const [i, id] of ids.entries()) {
-      // An id is a plain name: no path separator, no dot-dot, nothing the shell would read.
-      expect(id, `${replay}: input ${JSON.stringify(values[i])}`).toMatch(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/);
-      expect(id.includes('..'), replay).toBe(false);
-      expect(logs, replay).toContain(id);
+      // An id and a key are plain names: no path separator, no dot-dot, nothing the shell would read.
+      // (The key, unique across projects, names the log directory, workspace and branch; this
+      // daemon's other tests may have had the id first.)
+      const key = ids.keys[i]!;
+      for (const name of [id, key]) {
+        expect(name, `${replay}: input ${JSON.stringify(values[i])}`).toMatch(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/);
+        expect(name.includes('..'), replay).toBe(false);
+      }
+      expect(logs, replay).toContain(key);
       const shown = (await rpc.call<{ pipeline: Pipeline }>('pipelines.show', { project: root, id })).pipeline;
       expect(shown.status, `${replay}: ${shown.error}`).toBe('done');
-      const ws = join(t.stateDir, 'workspaces', id);
+      const ws = join(t.stateDir, 'workspaces', key);
       expect(shown.vars.workspace).toBe(ws);
-      expect(shown.vars.branch).toBe(`oj/${id}`);
-      expect(read(join(root, 'out', `p-${id}`))).toBe([id, `oj/${id}`, ws, id, ws, values[i]].map((x) => `${x}\n`).join(''));
+      expect(shown.vars.branch).toBe(`oj/${key}`);
+      expect(read(join(root, 'out', `p-${key}`))).toBe([id, `oj/${key}`, ws, key, ws, values[i]].map((x) => `${x}\n`).join(''));
     }
     // Nothing was made outside the state dir's own directories.
-    expect(readdirSync(t.stateDir).filter((x) => !['bin', 'logs', 'sessions', 'workspaces', 'oj.db', 'oj.db-wal', 'oj.db-shm', 'ojd.log', 'ojd.pid', 'ojd.sock', 'ojd1.log', 'ojd2.log'].includes(x))).toEqual([]);
+    expect(readdirSync(t.stateDir).filter((x) => !['bin', 'logs', 'sessions', 'workspaces', 'oj.db', 'oj.db-wal', 'oj.db-shm', 'ojd.log', 'ojd.pid', 'spawner.pid', 'ojd.sock', 'ojd1.log', 'ojd2.log'].includes(x))).toEqual([]);
     expectNoMarkers(t.root);
   });
 
