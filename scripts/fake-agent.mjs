@@ -38,6 +38,7 @@
  *                                "1" allows (the tool runs, PostToolUse), "3" denies
  *   { "stop": true }             Stop (its turn is over); waits for a line of input, then UserPromptSubmit
  *   { "hook": "Event", ...fields } fire any hook event with these payload fields
+ *   { "waitFile": "path" }       wait until the file exists (relative to the working directory)
  *
  * INPUT: the terminal is put in raw mode; typed input is echoed (Enter as a newline) so a nudge
  * is visible on screen. Input typed while no step waits is queued for the next waitInput.
@@ -232,6 +233,9 @@ async function run(steps, input) {
       }
     } else if ('claudeLog' in step) appendClaudeLog(step.claudeLog);
     else if ('tool' in step) await useTool(step.tool, null);
+    else if ('waitFile' in step) {
+      while (!existsSync(String(step.waitFile))) await sleep(0.05);
+    }
     else if ('permission' in step) {
       await useTool(step.permission, async () => {
         const key = await input.nextKey();

@@ -20,7 +20,7 @@ import { assessLiveness, classifyClaudeLog, readClaudeStatus, readLastLines, typ
 import { isAgentState } from '@oj/protocol';
 import type { AgentStates } from './agent-states.js';
 import { hookEnvironment, installHooksFor } from './agent-hooks-setup.js';
-import { judgeState } from './state-liveness.js';
+import { judgeState, unauthorizedFailure } from './state-liveness.js';
 import type { SessionStore } from '../storage/session-store.js';
 import type { Storage } from '../storage/storage.js';
 import type { DoneSignal, DoneSignals } from './done-signals.js';
@@ -141,10 +141,16 @@ class AgentSupervision {
           continue;
         case 'exit': {
           const end = outcome.end;
+          const unauthorized = await this.unauthorizedAtExit(id);
           this.record(id, end);
           if (end.kind === 'exited' && end.exitCode === 0) return;
           const why = end.kind === 'vanished' ? 'its session vanished' : `it exited with ${end.exitCode ?? end.signal}`;
           this.emit('session:exit', { exitCode: end.kind === 'exited' ? (end.exitCode ?? -1) : -1, reason: why }, id);
+          // It said why (a StopFailure hook): an agent that is not logged in is a human's job, never a restart loop.
+          if (unauthorized) {
+            if (!this.escalated) this.emit('escalate', { reason: `agent ${this.agent.name} failed (unauthorized): ${unauthorized}` }, id);
+            throw new PhaseEscalation(`agent ${this.agent.name} is not authorized: ${unauthorized}`);
+          }
           const action = this.onExit.next();
           if (action === 'restart') {
             this.emit('action:restart', { reason: why }, id);
@@ -196,6 +202,18 @@ class AgentSupervision {
       return { kind: 'ended', id: row.id, end };
     }
     return this.startLive();
+  }
+
+  /**
+   * The agent said it is not logged in: its last state (a StopFailure hook), or, when that hook
+   * lost the race with the exit, the last entry of the transcript its SessionStart hook named.
+   */
+  private async unauthorizedAtExit(id: string): Promise<string | null> {
+    const row = this.d.sessions.get(id);
+    const said = unauthorizedFailure(row);
+    if (said || !row?.transcript_path) return said;
+    const status = await readLastLines(row.transcript_path, 64 * 1024).then((lines) => classifyClaudeLog(lines), () => undefined);
+    return status?.state === 'api_error' && status.error?.reason === 'unauthorized' ? `${status.error.code ?? 'unauthorized'}: ${status.error.message}` : null;
   }
 
   private async startLive(): Promise<SessionState> {
@@ -430,7 +448,8 @@ class AgentSupervision {
               ...(claude ? { claude } : {}),
             });
             if (settled) return;
-            if (live.apiError) {
+            // With hooks the agent reports its own failures (StopFailure): the transcript does not act twice.
+            if (live.apiError && !d.sessions.get(handle.id)?.state) {
               idleBaseline = now;
               act(this.onError.next() ?? 'escalate', `API error: ${live.apiError.reason}`);
               return;

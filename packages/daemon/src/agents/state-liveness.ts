@@ -66,3 +66,10 @@ export function judgeState(i: StateLivenessInput): StateVerdict {
       return { kind: 'fine' };
   }
 }
+
+/** The message of a session that last reported an unauthorized failure (it needs a login), else null. */
+export function unauthorizedFailure(row: { state: string | null; state_message: string | null } | undefined): string | null {
+  if (row?.state !== 'failed') return null;
+  const message = row.state_message ?? 'failed';
+  return classifyApiError(message.split(':')[0]?.trim(), message) === 'unauthorized' ? message : null;
+}

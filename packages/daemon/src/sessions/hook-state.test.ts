@@ -32,6 +32,9 @@ describe('stateFromHook', () => {
     const o = stateFromHook(none, { hook_event_name: 'StopFailure', error: 'authentication_failed', last_assistant_message: 'Not logged in · Please run /login' });
     expect(o.next).toEqual({ state: 'failed', message: 'authentication_failed: Not logged in · Please run /login' });
     expect(o.failure).toBe('authentication_failed');
+    // Claude Code runs StopFailure and SessionEnd together: after a failure, SessionEnd keeps it; /clear is no end.
+    expect(next({ hook_event_name: 'SessionEnd', reason: 'other' }, { state: 'failed', since: 1, message: 'x' })).toBeNull();
+    expect(next({ hook_event_name: 'SessionEnd', reason: 'clear' }, { state: 'working', since: 1, message: null })).toBeNull();
   });
 
   it('a plan or a question is a prompt with its text; a generic permission never supersedes it', () => {

@@ -73,6 +73,9 @@ export function stateFromHook(current: CurrentState, payload: Record<string, unk
       return withTranscript({ next: { state: 'failed', message: cut(said ? `${error}: ${said}` : error) }, failure: error });
     }
     case 'SessionEnd':
+      // `/clear` ends one conversation, not the agent; after a failure the failure stays the news
+      // (Claude Code runs StopFailure and SessionEnd hooks together; the process exit records ended).
+      if (payload.reason === 'clear' || current.state === 'failed') return withTranscript({ next: null });
       return withTranscript({ next: { state: 'ended', message: str(payload.reason) } });
     default:
       return withTranscript({ next: null });
