@@ -87,6 +87,11 @@ export class EscalationService {
 
   options(row: EscalationRow): EscalationOption[] {
     const list: Omit<EscalationOption, 'number'>[] = [];
+    // An agent's prompt (permission, plan, question) is a decision: its answers come first.
+    if (row.source === 'permission' && row.session_id && row.status === 'open') {
+      list.push({ choice: 'allow', label: 'allow: answer the prompt yes' });
+      list.push({ choice: 'deny', label: 'deny: answer the prompt no' });
+    }
     if (row.pipeline_id && row.status === 'open') {
       list.push({ choice: 'retry', label: row.session_id ? 'retry: start the agent afresh' : `retry the phase${row.phase ? ` "${row.phase}"` : ''}` });
       list.push({ choice: 'done', label: `mark the phase${row.phase ? ` "${row.phase}"` : ''} done and go on` });
@@ -167,6 +172,10 @@ export class EscalationService {
         case 'message':
           if (!opts.message) throw OjError.illegalState('message needs -m TEXT');
           await this.d.sendToSession(row.session_id!, opts.message);
+          break;
+        case 'allow':
+        case 'deny':
+          // The supervising agent phase types the agent's permission_keys (it follows escalation:resolved).
           break;
         case 'dismiss':
           break;
