@@ -11,7 +11,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'winston';
-import { execa } from 'execa';
 import type { EventLog } from '../events/event-log.js';
 import { PhaseEscalation, PhaseFailure, handedToHuman, type PhaseRunContext, type PhaseStep } from '../engine/phase-runner.js';
 import type { ProjectRegistry } from '../projects/project-registry.js';
@@ -27,7 +26,7 @@ import type { DoneSignal, DoneSignals } from './done-signals.js';
 import { ChainCursor } from './recovery-chain.js';
 import { asWords } from '../engine/pipeline-runtime.js';
 import { faultPoint } from '../fault-point.js';
-import { registerSecretEnv } from '../log/redact.js';
+import { inputSourceExecutor } from './input-sources.js';
 
 export const DEFAULT_NUDGE =
   'You seem to have stopped. If your work is finished, run `oj done`; if you are blocked, run `oj done --error "<why>"`.';
@@ -47,9 +46,6 @@ export interface AgentPhaseDeps {
   done: DoneSignals;
   logger: Logger;
   now(): number;
-  socketPath: string;
-  stateDir: string;
-  ojBinDir: string | null;
 }
 
 type Outcome =
@@ -250,14 +246,12 @@ class AgentSupervision {
       inputs: asWords(r.vars),
       runtime: { phase: this.ctx.phase.name, pipeline: r.state.handle, id: r.state.handle, session: id, error: r.state.error ?? '' },
     });
+    const sources = inputSourceExecutor(this.ctx);
     const rendered = await renderAgent(this.agent, context, {
       projectRoot: r.project,
-      executor: async (command, cwd) => {
-        // Without its own `cwd`, an input source runs where the agent will: the phase's directory
-        // (the workspace once it exists; the default workspace path may not exist at all).
-        const x = await execa('bash', ['-c', command], { cwd: this.agent.cwd !== null ? cwd : this.ctx.cwd, env: this.ctx.env, reject: false });
-        return { stdout: String(x.stdout), stderr: x.exitCode === undefined ? x.message : String(x.stderr), exitCode: x.exitCode ?? 1 };
-      },
+      // Without its own `cwd`, an input source runs where the agent will: the phase's directory
+      // (the workspace once it exists; the default workspace path may not exist at all).
+      executor: (command, cwd) => sources(command, this.agent.cwd !== null ? cwd : this.ctx.cwd),
     }).catch((err: unknown) => {
       throw new PhaseFailure(`cannot render the prompt of agent ${this.agent.name}: ${(err as Error).message}`);
     });
@@ -268,16 +262,16 @@ class AgentSupervision {
     writeFileSync(promptFile, rendered.prompt, { mode: 0o600 });
     const commandLine = agentCommandLine(this.agent, context, rendered.prompt, promptFile);
     if (this.agent.heartbeat === 'claude') installHooksFor(cwd, this.agent.name);
-    const env: Record<string, string> = {
-      ...this.ctx.env,
-      ...rendered.env,
-      ...hookEnvironment(this.d.projects.get(r.project), r.project),
-      OJ_SESSION: id,
-      OJ_PROMPT_FILE: promptFile,
-      OJ_WORKSPACE: typeof r.vars.workspace === 'string' ? r.vars.workspace : '',
-      TERM: 'xterm-256color',
-    };
-    registerSecretEnv(env);
+    const env = this.ctx.env.with({
+      layers: [rendered.env, { TERM: 'xterm-256color' }],
+      oj: {
+        OJ_SESSION: id,
+        OJ_PROMPT_FILE: promptFile,
+        OJ_WORKSPACE: typeof r.vars.workspace === 'string' ? r.vars.workspace : '',
+        // The protected paths, for `oj session hook` to refuse a write even with ojd down.
+        ...hookEnvironment(this.d.projects.get(r.project), r.project),
+      },
+    });
     // The agent's own env (as the runbook sets it); secret values are redacted by the logger.
     this.d.logger.debug('agent session starting', { session: id, agent: this.agent.name, cwd, env: rendered.env });
     const now = this.d.now();
@@ -301,7 +295,7 @@ class AgentSupervision {
     );
     let handle: SessionHandle;
     try {
-      handle = await this.d.supervisor.start({ id, command: ['bash', '-c', commandLine], cwd, env });
+      handle = await this.d.supervisor.start({ id, command: ['bash', '-c', commandLine], cwd, env: { ...env.vars } });
     } catch (err) {
       this.d.storage.write(() => this.d.sessions.ended(id, 'vanished', null, this.d.now()));
       throw new PhaseFailure(`could not start agent ${this.agent.name}: ${(err as Error).message}`);

@@ -1,6 +1,7 @@
 /** commands.* methods: listing and running a project's runbook commands. */
 import { CommandMethods, ErrorCode, OjError, type JsonValue } from '@oj/protocol';
 import type { ShellRunner } from '../adapters/shell-runner.js';
+import { EnvValueError, filledEnv, passedThrough } from '../adapters/child-env.js';
 import { registerSecretEnv } from '../log/redact.js';
 import { definitionFromModel } from '../engine/definition-from-model.js';
 import type { PipelineEngine } from '../engine/pipeline-engine.js';
@@ -13,9 +14,7 @@ import { toPipelineInfo } from '../storage/pipeline-store.js';
 export interface CommandHandlerDeps {
   projects: ProjectRegistry;
   engine: PipelineEngine;
-  socketPath: string;
-  stateDir: string;
-  ojBinDir: string | null;
+  /** Runs a command's shell `run` and builds its environment. */
   shellRunner: ShellRunner;
 }
 
@@ -111,15 +110,12 @@ async function runShellCommand(
   } catch (err) {
     throw new OjError(ErrorCode.BadArguments, `oj run ${command.name}: ${(err as Error).message}`, { kind: 'bad_arguments' });
   }
-  const own = { ...pickEnv(p.passEnv, command.env.pass), ...commandEnv(command, values, p) };
-  const env: Record<string, string> = {
-    ...(p.env ?? {}),
-    ...own,
-    PATH: [d.ojBinDir, own.PATH ?? p.env?.PATH ?? process.env.PATH ?? '/usr/bin:/bin'].filter(Boolean).join(':'),
-    OJ_SOCKET: d.socketPath,
-    OJ_STATE_DIR: d.stateDir,
-    OJ_PROJECT_ROOT: p.project,
-  };
+  // On the caller's basic variables (not the daemon's): see docs/runbooks.md "Environment".
+  const env = d.shellRunner.env({
+    project: p.project,
+    base: p.env ?? {},
+    layers: [pickEnv(p.passEnv, command.env.pass), commandEnv(command, values, p)],
+  });
   const run = d.shellRunner.run({ script, cwd: p.cwd ?? p.project, env, onOutput: (data, stream) => output(stream, data) });
   onClose(() => run.stop('client disconnected'));
   const o = await run.done;
@@ -139,27 +135,23 @@ function passNames(project: Project, command: Command): string[] {
 
 /** The offered variables the runbook lets through; the others are dropped. */
 function pickEnv(offered: Record<string, string> | undefined, names: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const name of names) if (offered && Object.hasOwn(offered, name)) out[name] = offered[name]!;
+  const out = passedThrough(offered, names);
   registerSecretEnv(out); // a secret-named value is redacted in ojd's log from now on
   return out;
 }
 
 /** A command's `env` table, filled with its arguments as plain text (never run as shell code). */
 function commandEnv(command: Command, values: Record<string, ArgValue>, p: RunParams): Record<string, string> {
-  const entries = Object.entries(command.env.set);
-  if (entries.length === 0) return {};
+  if (Object.keys(command.env.set).length === 0) return {};
   const context = createContext(argsLayer(values), { name: 'runtime', values: { project_root: p.project, cwd: p.cwd ?? p.project } });
-  const out: Record<string, string> = {};
-  for (const [name, template] of entries) {
-    try {
-      out[name] = interpolateText(template, context);
-    } catch (err) {
-      throw new OjError(ErrorCode.BadArguments, `oj run ${command.name}: env ${name}: ${(err as Error).message}`, { kind: 'bad_arguments' });
-    }
+  try {
+    const out = filledEnv(command.env.set, (template) => interpolateText(template, context));
+    registerSecretEnv(out);
+    return out;
+  } catch (err) {
+    if (!(err instanceof EnvValueError)) throw err;
+    throw new OjError(ErrorCode.BadArguments, `oj run ${command.name}: ${err.message}`, { kind: 'bad_arguments' });
   }
-  registerSecretEnv(out);
-  return out;
 }
 
 function toJson(values: Record<string, ArgValue>): Record<string, JsonValue> {

@@ -38,9 +38,6 @@ export function wireAgents(
     done,
     logger: ctx.logger,
     now: ctx.now,
-    socketPath: ctx.socketPath,
-    stateDir: ctx.stateDir,
-    ojBinDir: ctx.ojBinDir,
   };
   ctx.runtime.addSteps({ work: (phase) => (phase.agent ? agentStep(deps, phase.agent) : null) });
 
