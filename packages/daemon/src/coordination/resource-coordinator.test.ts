@@ -8,7 +8,8 @@ import { EventLog } from '../events/event-log.js';
 import type { ChainStep } from '../runbook/model.js';
 import { ResourceStore, type ResourceKey } from '../storage/resource-store.js';
 import { Storage } from '../storage/storage.js';
-import { ResourceCoordinator, type ResourcePolicy } from './resource-coordinator.js';
+import type { ResourcePolicy } from './coordinator-deps.js';
+import { ResourceCoordinator } from './resource-coordinator.js';
 import { resourceGate } from './coordination-steps.js';
 import type { PhaseRunContext } from '../engine/phase-runner.js';
 

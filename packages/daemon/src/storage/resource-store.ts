@@ -1,14 +1,15 @@
 /**
  * Holds and waiters of locks and semaphores. Plain row access: the rules
- * (first come first served, weights, staleness) live in the coordinator,
- * which calls these inside its write transactions.
+ * (first come first served, weights, staleness) live in the grant machine
+ * (core/coordination); its shell (coordination/grant-rows.ts) calls these
+ * inside its write transactions.
  */
 import type { Selectable, SelectQueryBuilder } from 'kysely';
+import type { HolderKind, ResourceKind } from '../core/coordination/types.js';
 import type { OpenedDatabase } from './database.js';
 import type { Database } from './schema.js';
 
-export type ResourceKind = 'lock' | 'semaphore';
-export type HolderKind = 'pipeline' | 'external';
+export type { HolderKind, ResourceKind };
 
 export interface ResourceKey {
   kind: ResourceKind;
@@ -44,6 +45,13 @@ export interface WaiterRow {
   weight: number;
   phase: string | null;
   since: number;
+}
+
+export interface HoldPatch {
+  heartbeatAt?: number;
+  staleAt?: number | null;
+  staleReason?: string | null;
+  phase?: string | null;
 }
 
 export interface NewHold {
@@ -116,28 +124,15 @@ export class ResourceStore {
     this.runner.run(this.db.deleteFrom('resource_holds').where('id', '=', id));
   }
 
-  /** A heartbeat: refreshes the time (and, with clearStale, forgets an earlier staleness). */
-  beat(id: number, now: number, clearStale: boolean): void {
-    this.runner.run(
-      this.db
-        .updateTable('resource_holds')
-        .set(clearStale ? { heartbeat_at: now, stale_at: null, stale_reason: null } : { heartbeat_at: now })
-        .where('id', '=', id),
-    );
-  }
-
-  /** Refreshes several holds at once (the daemon's own heartbeat). */
-  beatMany(ids: number[], now: number): void {
-    if (ids.length === 0) return;
-    this.runner.run(this.db.updateTable('resource_holds').set({ heartbeat_at: now }).where('id', 'in', ids));
-  }
-
-  markStale(id: number, now: number, reason: string): void {
-    this.runner.run(this.db.updateTable('resource_holds').set({ stale_at: now, stale_reason: reason }).where('id', '=', id));
-  }
-
-  setPhase(id: number, phase: string | null): void {
-    this.runner.run(this.db.updateTable('resource_holds').set({ phase }).where('id', '=', id));
+  /** Changes a hold's heartbeat, staleness or phase. */
+  updateHold(id: number, patch: HoldPatch): void {
+    const set: { heartbeat_at?: number; stale_at?: number | null; stale_reason?: string | null; phase?: string | null } = {};
+    if (patch.heartbeatAt !== undefined) set.heartbeat_at = patch.heartbeatAt;
+    if (patch.staleAt !== undefined) set.stale_at = patch.staleAt;
+    if (patch.staleReason !== undefined) set.stale_reason = patch.staleReason;
+    if (patch.phase !== undefined) set.phase = patch.phase;
+    if (Object.keys(set).length === 0) return;
+    this.runner.run(this.db.updateTable('resource_holds').set(set).where('id', '=', id));
   }
 
   // waiters
