@@ -4,8 +4,8 @@
  * writes what a transition changed (rows gone, new rows in order, changed
  * fields). Call both inside the same write.
  */
-import type { GrantState, Hold, Waiter } from '../core/coordination/types.js';
-import type { HoldPatch, HoldRow, ResourceKey, ResourceStore, WaiterRow } from '../storage/resource-store.js';
+import type { GrantState, Hold, HoldChange, Waiter } from '../core/coordination/types.js';
+import type { HoldRow, ResourceKey, ResourceStore, WaiterRow } from '../storage/resource-store.js';
 
 export interface LoadedGrants {
   state: GrantState;
@@ -42,8 +42,8 @@ export function saveGrants(store: ResourceStore, key: ResourceKey, before: Loade
   for (const w of next.waiters) if (!before.waiterIds.has(w.holder)) store.insertWaiter(key, w, w.since);
 }
 
-function changed(a: Hold, b: Hold): HoldPatch | null {
-  const patch: HoldPatch = {};
+function changed(a: Hold, b: Hold): HoldChange | null {
+  const patch: HoldChange = {};
   if (a.heartbeatAt !== b.heartbeatAt) patch.heartbeatAt = b.heartbeatAt;
   if (a.staleAt !== b.staleAt) patch.staleAt = b.staleAt;
   if (a.staleReason !== b.staleReason) patch.staleReason = b.staleReason;

@@ -15,6 +15,7 @@
  * (core/coordination/stale-response.ts decides what they do).
  */
 import type { LockMethods } from '@oj/protocol';
+import { DeadlineTimer } from '../adapters/deadline-timer.js';
 import { nextAttention, staleNow } from '../core/coordination/staleness.js';
 import type { GrantEvent, Hold, ReplyOf, Request, RequestResult } from '../core/coordination/types.js';
 import type { HoldRow, ResourceKey } from '../storage/resource-store.js';
@@ -24,7 +25,6 @@ import { runGrantEffects, type GrantEffectDeps } from './grant-effects.js';
 import { goneAtRestart, holderFacts } from './holder-facts.js';
 import { GrantWaits, LiveHolds, RunClaims, keyText } from './holder-registry.js';
 import { holderInfo, waiterInfos } from './resource-views.js';
-import { SweepTimer } from './sweep-timer.js';
 
 const keyOf = (r: { kind: ResourceKey['kind']; project: string; resource: string }): ResourceKey => ({ kind: r.kind, project: r.project, resource: r.resource });
 
@@ -33,14 +33,15 @@ export class ResourceCoordinator {
   private readonly live = new LiveHolds();
   private readonly waits = new GrantWaits();
   private readonly claims = new RunClaims();
-  private readonly timer: SweepTimer;
+  /** The one timer: at the next moment a hold needs attention, and at least every minute (a pipeline holder may be gone). */
+  private readonly timer: DeadlineTimer;
   private readonly effects: GrantEffectDeps;
   private started = false;
   /** Set at daemon stop: durable state (holds, places in line) is left as it is for the next start. */
   stopping = false;
 
   constructor(private readonly d: CoordinatorDeps) {
-    this.timer = new SweepTimer(d.now, () => this.sweep());
+    this.timer = new DeadlineTimer(d.now, () => this.sweep(), { maxWaitMs: 60_000, minWaitMs: 10 });
     this.effects = { d, live: this.live, waits: this.waits, apply: (key, e) => this.apply(key, e), done: () => this.schedule() };
   }
 

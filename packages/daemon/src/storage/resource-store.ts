@@ -5,7 +5,7 @@
  * inside its write transactions.
  */
 import type { Selectable, SelectQueryBuilder } from 'kysely';
-import type { HolderKind, ResourceKind } from '../core/coordination/types.js';
+import type { Hold, HoldChange, HolderKind, ResourceKind, Waiter } from '../core/coordination/types.js';
 import type { OpenedDatabase } from './database.js';
 import type { Database } from './schema.js';
 
@@ -18,40 +18,14 @@ export interface ResourceKey {
   resource: string;
 }
 
-export interface HoldRow {
+/** A hold as stored: the grant machine's `Hold`, with its row id and resource. */
+export interface HoldRow extends Hold, ResourceKey {
   id: number;
-  kind: ResourceKind;
-  project: string;
-  resource: string;
-  holder: string;
-  holderKind: HolderKind;
-  weight: number;
-  phase: string | null;
-  acquiredAt: number;
-  heartbeatAt: number;
-  heartbeatMs: number;
-  timeoutMs: number | null;
-  staleAt: number | null;
-  staleReason: string | null;
 }
 
-export interface WaiterRow {
+/** A place in line as stored: the grant machine's `Waiter`, with its row id and resource. */
+export interface WaiterRow extends Waiter, ResourceKey {
   id: number;
-  kind: ResourceKind;
-  project: string;
-  resource: string;
-  holder: string;
-  holderKind: HolderKind;
-  weight: number;
-  phase: string | null;
-  since: number;
-}
-
-export interface HoldPatch {
-  heartbeatAt?: number;
-  staleAt?: number | null;
-  staleReason?: string | null;
-  phase?: string | null;
 }
 
 export interface NewHold {
@@ -125,7 +99,7 @@ export class ResourceStore {
   }
 
   /** Changes a hold's heartbeat, staleness or phase. */
-  updateHold(id: number, patch: HoldPatch): void {
+  updateHold(id: number, patch: HoldChange): void {
     const set: { heartbeat_at?: number; stale_at?: number | null; stale_reason?: string | null; phase?: string | null } = {};
     if (patch.heartbeatAt !== undefined) set.heartbeat_at = patch.heartbeatAt;
     if (patch.staleAt !== undefined) set.stale_at = patch.staleAt;

@@ -6,7 +6,7 @@
  */
 import type { JsonValue } from '@oj/protocol';
 import { grantable } from './fit.js';
-import type { GrantEffect, GrantRecord, GrantSettings, GrantState, GrantTransition, Hold, Request, Waiter } from './types.js';
+import type { GrantEffect, GrantRecord, GrantSettings, GrantState, GrantTransition, Hold, HoldChange, Request, Waiter } from './types.js';
 
 export class GrantBuilder {
   holds: Hold[];
@@ -49,7 +49,7 @@ export class GrantBuilder {
     this.effects.push(e);
   }
 
-  update(holder: string, patch: Partial<Pick<Hold, 'heartbeatAt' | 'staleAt' | 'staleReason' | 'phase'>>): void {
+  update(holder: string, patch: HoldChange): void {
     this.holds = this.holds.map((h) => (h.holder === holder ? { ...h, ...patch } : h));
   }
 

@@ -27,6 +27,9 @@ export interface Hold {
   staleReason: string | null;
 }
 
+/** The fields of a hold that change while it is held. */
+export type HoldChange = Partial<Pick<Hold, 'heartbeatAt' | 'staleAt' | 'staleReason' | 'phase'>>;
+
 export interface Waiter {
   holder: string;
   holderKind: HolderKind;
