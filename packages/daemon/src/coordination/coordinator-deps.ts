@@ -1,5 +1,5 @@
 /** What the lock and semaphore shell is given (by main/wire-coordination.ts) and what it is told about running phases. */
-import type { GrantSettings } from '../core/coordination/types.js';
+import type { GrantSettings } from '../core/coordination/index.js';
 import type { EventLog } from '../events/event-log.js';
 import type { PipelineRecord } from '../storage/pipeline-store.js';
 import type { ResourceKey, ResourceStore } from '../storage/resource-store.js';

@@ -6,8 +6,7 @@
  * illegal-state error and changes nothing.
  */
 import { OjError } from '@oj/protocol';
-import { stepGrant } from '../core/coordination/machine.js';
-import { GrantRejected, type GrantEffect, type GrantEvent, type ReplyOf } from '../core/coordination/types.js';
+import { GrantRejected, stepGrant, type GrantEffect, type GrantEvent, type ReplyOf } from '../core/coordination/index.js';
 import type { ResourceKey } from '../storage/resource-store.js';
 import type { CoordinatorDeps, ResourcePolicy } from './coordinator-deps.js';
 import { loadGrants, saveGrants } from './grant-rows.js';

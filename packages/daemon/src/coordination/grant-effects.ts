@@ -6,7 +6,7 @@
  * work back to its queue, logs. Each effect is on its own: one failing is
  * logged and does not stop the others.
  */
-import type { GrantEffect, GrantEvent, ReplyOf } from '../core/coordination/types.js';
+import type { GrantEffect, GrantEvent, ReplyOf } from '../core/coordination/index.js';
 import type { ResourceKey } from '../storage/resource-store.js';
 import type { CoordinatorDeps, ResourcePolicy } from './coordinator-deps.js';
 import type { GrantWaits, LiveHolds } from './holder-registry.js';

@@ -4,7 +4,7 @@
  * writes what a transition changed (rows gone, new rows in order, changed
  * fields). Call both inside the same write.
  */
-import type { GrantState, Hold, HoldChange, Waiter } from '../core/coordination/types.js';
+import type { GrantState, Hold, HoldChange, Waiter } from '../core/coordination/index.js';
 import type { HoldRow, ResourceKey, ResourceStore, WaiterRow } from '../storage/resource-store.js';
 
 export interface LoadedGrants {

@@ -3,7 +3,7 @@
  * whether a phase it runs holds the resource, and whether a pipeline holder
  * is gone (its pipeline ended, or moved on to a phase that does not use it).
  */
-import type { HolderFacts } from '../core/coordination/types.js';
+import type { HolderFacts } from '../core/coordination/index.js';
 import type { PipelineRecord } from '../storage/pipeline-store.js';
 import type { HolderKind, ResourceKey, ResourceKind } from '../storage/resource-store.js';
 

@@ -16,8 +16,7 @@
  */
 import type { LockMethods } from '@oj/protocol';
 import { DeadlineTimer } from '../adapters/deadline-timer.js';
-import { nextAttention, staleNow } from '../core/coordination/staleness.js';
-import type { GrantEvent, Hold, ReplyOf, Request, RequestResult } from '../core/coordination/types.js';
+import { nextAttention, staleNow, type GrantEvent, type Hold, type ReplyOf, type Request, type RequestResult } from '../core/coordination/index.js';
 import type { HoldRow, ResourceKey } from '../storage/resource-store.js';
 import type { CoordinatorDeps, LiveHold, ResourcePolicy } from './coordinator-deps.js';
 import { applyGrant } from './grant-apply.js';

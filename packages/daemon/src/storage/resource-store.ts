@@ -5,7 +5,7 @@
  * inside its write transactions.
  */
 import type { Selectable, SelectQueryBuilder } from 'kysely';
-import type { Hold, HoldChange, HolderKind, ResourceKind, Waiter } from '../core/coordination/types.js';
+import type { Hold, HoldChange, HolderKind, ResourceKind, Waiter } from '../core/coordination/index.js';
 import type { OpenedDatabase } from './database.js';
 import type { Database } from './schema.js';
 
