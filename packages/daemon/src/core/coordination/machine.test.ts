@@ -162,3 +162,16 @@ describe('heartbeat', () => {
     expect(r.state).toEqual(before);
   });
 });
+
+describe('a request again with another weight', () => {
+  it('is refused while holding, and while waiting: nothing changes', () => {
+    const r = new Resource(settings('semaphore'));
+    r.step(ask('a', 1));
+    r.step(ask('b', 3));
+    const before = r.state;
+    expect(() => r.step(ask('a', 3))).toThrow(new GrantRejected('a already holds 1 unit(s) of semaphore agents, not 3', 'oj semaphore release agents --holder a, then acquire 3'));
+    expect(() => r.step(ask('b', 1))).toThrow(new GrantRejected('b already waits for 3 unit(s) of semaphore agents, not 1', 'oj semaphore release agents --holder b, then acquire 1'));
+    expect(r.state).toBe(before);
+    expect(r.step(ask('a', 1))).toEqual({ granted: true });
+  });
+});

@@ -9,7 +9,8 @@
  *   and the head blocks lighter waiters behind it. Nobody waits for room that
  *   is free.
  * - Requests are re-entrant: asking again while holding is a heartbeat,
- *   while waiting keeps the place.
+ *   while waiting keeps the place; asking again for another weight is
+ *   refused (the units held or waited for are what they were).
  * - A command that does not apply (a heartbeat from someone who does not
  *   hold it, a weight that can never fit) throws `GrantRejected`.
  */
@@ -57,6 +58,14 @@ function request(b: GrantBuilder, r: Extract<GrantEvent, { type: 'request' }>): 
   const { kind, name, max } = b.s;
   if (r.weight > max) throw new GrantRejected(`${kind} ${name} has ${max} unit(s); a weight of ${r.weight} can never fit`, `use --weight ${max} or less`);
   const held = b.hold(r.holder);
+  const waiting = b.waiter(r.holder);
+  const mineNow = held ?? waiting;
+  if (mineNow && mineNow.weight !== r.weight) {
+    throw new GrantRejected(
+      `${r.holder} already ${held ? 'holds' : 'waits for'} ${mineNow.weight} unit(s) of ${kind} ${name}, not ${r.weight}`,
+      `oj ${kind} release ${name} --holder ${r.holder}, then acquire ${r.weight}`,
+    );
+  }
   if (held) {
     b.beat(r.holder, true);
     if (r.phase !== held.phase) b.update(r.holder, { phase: r.phase });
