@@ -85,6 +85,31 @@ describe('locks', () => {
     expect(line(lock)).toEqual(['c']);
   });
 
+  it('a hand-over inside a write that then fails changes nothing and wakes nobody', async () => {
+    coord.request(lock, ext('a'));
+    coord.request(lock, ext('b'));
+    let woken = false;
+    const b = coord.granted(lock, 'b');
+    void b.promise.then(() => (woken = true));
+    const eventsBefore = storage.events.list({ limit: 100 }).length;
+    expect(() =>
+      storage.write(() => {
+        coord.release(lock, 'a', 'done');
+        expect(holders(lock)).toEqual(['b']);
+        throw new Error('the outer write fails');
+      }),
+    ).toThrow('the outer write fails');
+    await Promise.resolve();
+    expect(woken).toBe(false);
+    expect(holders(lock)).toEqual(['a']);
+    expect(line(lock)).toEqual(['b']);
+    expect(storage.events.list({ limit: 100 })).toHaveLength(eventsBefore);
+    // Committed, the same hand-over wakes the waiter.
+    coord.release(lock, 'a', 'done');
+    await b.promise;
+    expect(woken).toBe(true);
+  });
+
   it('without queueing, a request behind a line is refused and leaves no trace', () => {
     coord.request(lock, ext('a'));
     expect(coord.request(lock, ext('b'), { queue: false })).toMatchObject({ granted: false, queued: false });
