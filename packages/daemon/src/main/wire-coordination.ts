@@ -13,7 +13,8 @@
 import { join } from 'node:path';
 import type { PhaseRunContext } from '../engine/phase-runner.js';
 import { coordinationSteps } from '../coordination/coordination-steps.js';
-import { ResourceCoordinator, type CoordinatorDeps, type ResourcePolicy } from '../coordination/resource-coordinator.js';
+import type { CoordinatorDeps, ResourcePolicy } from '../coordination/coordinator-deps.js';
+import { ResourceCoordinator } from '../coordination/resource-coordinator.js';
 import { runStepShell, logLine } from '../coordination/step-shell.js';
 import type { AgentAttemptRunner } from '../coordination/strategy-work.js';
 import { registerCoordinationHandlers } from '../handlers/coordination-handlers.js';

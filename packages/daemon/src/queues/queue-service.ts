@@ -27,7 +27,7 @@ import { orderClause, type OrderClause } from '../storage/queue-order.js';
 import { QueueStore, type QueueItemRow } from '../storage/queue-store.js';
 import type { Storage } from '../storage/storage.js';
 import type { ShellHost } from './shell-host.js';
-import { DeadlineTimer } from './deadline-timer.js';
+import { DeadlineTimer } from '../adapters/deadline-timer.js';
 import { handOffNext, type HandOff } from './hand-off.js';
 import { ItemChanges, type ItemChange } from './item-changes.js';
 import { ItemEffects } from './item-effects.js';
