@@ -129,7 +129,7 @@ describe('pipeline ids per project (schema 12, real SQLite)', () => {
     const two = make('/two', 'build-auth');
     expect(one).toEqual({ handle: 'build-auth', key: 'build-auth' });
     expect(two.handle).toBe('build-auth');
-    expect(two.key).toMatch(/^build-auth\.two-[0-9a-f]{8}$/);
+    expect(two.key).toBe('build-auth.two-tag');
     expect(make('/two', 'build-auth').handle).toBe('build-auth-2');
     expect(storage.pipelines.inProject('/two', 'build-auth')?.state.id).toBe(two.key);
     expect(storage.pipelines.inProject('/two', two.key)?.state.handle).toBe('build-auth');
