@@ -52,19 +52,16 @@ describe('awaitPreviousSpawner', () => {
     const file = join(dir, 'spawner.pid');
     // Exits once its stdin closes, as the spawner does when its daemon dies.
     const child = spawn('sh', ['-c', 'read x'], { stdio: ['pipe', 'ignore', 'ignore'] });
-    const exited = new Promise((r) => child.once('exit', r));
+    let childExited = false;
+    const exited = new Promise((r) => child.once('exit', () => r((childExited = true))));
     recordSpawner(file, child.pid!);
-    let done = false;
-    const waiting = awaitPreviousSpawner(file, 60_000).then((r) => {
-      done = true;
-      return r;
-    });
-    // A few of its polls go by while the process runs.
-    for (let i = 0; i < 3; i++) await new Promise((r) => setTimeout(r, 25));
-    expect(done).toBe(false);
+    // Settles only once the process is gone: when it does, the child's exit has already happened.
+    const waiting = awaitPreviousSpawner(file, 60_000).then((r) => ({ r, childExitedFirst: childExited }));
     child.stdin!.end();
     await exited;
-    expect(await waiting).toEqual({ pid: child.pid, outcome: 'exited' });
+    const { r, childExitedFirst } = await waiting;
+    expect(childExitedFirst).toBe(true);
+    expect(r).toEqual({ pid: child.pid, outcome: 'exited' });
   });
 
   it('gives up after the bound when the process keeps running', async () => {
