@@ -31,6 +31,20 @@ describe('ensurePrivateDir', () => {
     expect(statSync(dir).mode & 0o777).toBe(mode);
   });
 
+  it('never changes the mode of a directory that holds more than oj keeps (as root, OJ_SOCKET=/ojd.sock would make / 0700)', () => {
+    const dir = join(root, 'home');
+    mkdirSync(join(dir, 'etc'), { recursive: true, mode: 0o755 });
+    chmodSync(dir, 0o755);
+    expect(() => ensurePrivateDir(dir)).toThrow(/holds more than oj's files \(etc\); refusing to change its mode/);
+    expect(statSync(dir).mode & 0o777).toBe(0o755);
+    // The same directory with only oj's own entries is tightened as before.
+    rmSync(join(dir, 'etc'), { recursive: true });
+    mkdirSync(join(dir, 'sessions'));
+    writeFileSync(join(dir, 'ojd.log'), '');
+    ensurePrivateDir(dir);
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+  });
+
   it('refuses a shared (sticky) directory with its own advice', () => {
     const dir = join(root, 'shared');
     mkdirSync(dir);

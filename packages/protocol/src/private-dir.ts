@@ -8,11 +8,14 @@
  *   - writable by others (group or other write bit): refused, with how to fix
  *     it. A shared one (sticky, like /tmp) is never ours to chmod; one of our
  *     own may hold what someone else planted, so the user looks first;
- *   - ours, group- or other-readable only: tightened to 0700.
+ *   - ours, group- or other-readable only: tightened to 0700, but only when
+ *     it holds nothing but what oj keeps there: a directory with anything else
+ *     in it (`/`, a home directory, /usr as root) is somebody's, and its mode
+ *     is theirs to change, so it is refused with how to fix it.
  * Used by ojd at start and by `oj` before it starts ojd (state-entries.ts
  * checks what is inside).
  */
-import { chmodSync, mkdirSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 
 export class UnsafeDirectoryError extends Error {
   override readonly name = 'UnsafeDirectoryError';
@@ -56,5 +59,18 @@ export function ensurePrivateDir(path: string): void {
       path,
     );
   }
-  if ((st.mode & 0o077) !== 0) chmodSync(path, 0o700);
+  if ((st.mode & 0o077) === 0) return;
+  const foreign = readdirSync(path).filter((name) => !OJ_NAMES.test(name));
+  if (foreign.length > 0) {
+    throw new UnsafeDirectoryError(
+      `${path} can be read by other users (mode ${octalMode(st.mode)}) and holds more than oj's files (${foreign.slice(0, 3).join(', ')}` +
+        `${foreign.length > 3 ? ', …' : ''}); refusing to change its mode: point OJ_STATE_DIR / OJ_SOCKET at a directory of oj's own ` +
+        `(oj creates it), or make this one private yourself (chmod 700 ${path})`,
+      path,
+    );
+  }
+  chmodSync(path, 0o700);
 }
+
+/** What oj keeps in a state or socket directory (state-entries.ts lists them with their kinds). */
+const OJ_NAMES = /^(?:bin|sessions|logs|workspaces|ojd\d*\.log|oj\.db(?:-wal|-shm|-journal)?|ojd\.pid|spawner\.pid|ojd\.out(?:\.1)?|config\.toml|ojd\.sock)$/;
