@@ -37,6 +37,14 @@ describe('stateFromHook', () => {
     expect(next({ hook_event_name: 'SessionEnd', reason: 'clear' }, { state: 'working', since: 1, message: null })).toBeNull();
   });
 
+  it('a hook that lands after the process ended changes nothing (a late StopFailure once left the session failed, never ended)', () => {
+    const ended: CurrentState = { state: 'ended', since: 1, message: 'exited 1' };
+    for (const hook_event_name of ['StopFailure', 'SessionEnd', 'Stop', 'UserPromptSubmit', 'Notification', 'SessionStart']) {
+      expect(next({ hook_event_name, error: 'authentication_failed', message: 'x', reason: 'other' }, ended)).toBeNull();
+    }
+    expect(stateFromHook(ended, { hook_event_name: 'StopFailure', transcript_path: '/t.jsonl' }).transcriptPath).toBe('/t.jsonl');
+  });
+
   it('a plan or a question is a prompt with its text; a generic permission never supersedes it', () => {
     const plan = next({ hook_event_name: 'PreToolUse', tool_name: 'ExitPlanMode', tool_input: { plan: '1. fix it' } })!;
     expect(plan).toEqual({ state: 'needs_permission', message: 'plan: 1. fix it', prompt: 'plan' });

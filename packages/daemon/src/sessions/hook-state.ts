@@ -53,6 +53,10 @@ export function stateFromHook(current: CurrentState, payload: Record<string, unk
   const event = str(payload.hook_event_name);
   const transcript = str(payload.transcript_path);
   const withTranscript = (o: HookOutcome): HookOutcome => (transcript ? { ...o, transcriptPath: transcript } : o);
+  // The process has ended: a hook that arrives later (Claude Code runs StopFailure and SessionEnd
+  // beside its exit; on a busy machine one can land after oj recorded the exit) changes nothing.
+  // What it said of a failure is read from the transcript at exit.
+  if (current.state === 'ended') return withTranscript({ next: null });
   switch (event) {
     case 'SessionStart':
       if (payload.source === 'compact') return withTranscript({ next: null });
