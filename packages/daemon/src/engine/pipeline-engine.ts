@@ -11,7 +11,7 @@ import { ErrorCode, OjError, type JsonValue, type PipelineUpdate } from '@oj/pro
 import type { Logger } from 'winston';
 import { killProcessGroup } from '../adapters/shell-runner.js';
 import type { EventLog } from '../events/event-log.js';
-import { IllegalTransitionError, step, type PipelineEffect, type PipelineEvent } from './pipeline-machine.js';
+import { IllegalTransitionError, step, type PipelineEffect, type PipelineEvent } from '../core/pipeline-machine.js';
 import { planOf, type PhaseDefinition, type PipelineDefinition } from '../core/pipeline-definition.js';
 import { newPipelineState, TERMINAL, type PipelineStatus } from '../core/pipeline-state.js';
 import { allocateKey, allocateNumber, idWithNumber } from '../core/pipeline-id-numbers.js';
