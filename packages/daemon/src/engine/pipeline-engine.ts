@@ -14,6 +14,7 @@ import type { EventLog } from '../events/event-log.js';
 import { IllegalTransitionError, step, type PipelineEffect, type PipelineEvent } from '../core/pipeline-machine.js';
 import { planOf, type PhaseDefinition, type PipelineDefinition } from '../core/pipeline-definition.js';
 import { newPipelineState, TERMINAL, type PipelineStatus } from '../core/pipeline-state.js';
+import type { UpkeepEvent } from '../core/pipeline-upkeep.js';
 import { allocateKey, allocateNumber, idWithNumber } from '../core/pipeline-id-numbers.js';
 import { baseId, projectTag } from './pipeline-ids.js';
 import { resolveByPrefix } from './id-lookup.js';
@@ -228,6 +229,25 @@ export class PipelineEngine {
       for (const e of pending) this.execute(record, e);
     });
     return record;
+  }
+
+  /**
+   * Changes a pipeline's record outside its machine (a label, archived): the
+   * row and the change's events in one transaction, and followers hear the
+   * pipeline as it is then once that commits. `change` answers null when
+   * nothing changes (then nothing is written or told).
+   */
+  amend(id: string, change: (r: PipelineRecord) => { record: PipelineRecord; events: UpkeepEvent[] } | null): PipelineRecord {
+    return this.storage.write(() => {
+      const r = this.store.get(id);
+      if (!r) throw OjError.notFound('pipeline', id);
+      const c = change(r);
+      if (!c) return r;
+      this.store.save(c.record);
+      for (const e of c.events) this.events.emit({ name: e.name, subject: id, project: r.project, data: e.data });
+      this.storage.afterCommit(() => this.notify(id, { kind: 'status', pipeline: toPipelineInfo(c.record) }));
+      return c.record;
+    });
   }
 
   /** Applies a user request; unknown ids and illegal transitions become OjErrors. */

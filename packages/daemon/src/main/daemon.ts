@@ -4,11 +4,11 @@
  * own so one failure does not leave the rest undone.
  */
 import { dirname } from 'node:path';
-import { OJ_VERSION, OjError, checkStateEntries, ensurePrivateDir, socketPathProblem, statePaths, type DaemonStatus, type JsonValue, type ProjectStatus } from '@oj/protocol';
+import { OJ_VERSION, checkStateEntries, ensurePrivateDir, socketPathProblem, statePaths, type DaemonStatus, type ProjectStatus } from '@oj/protocol';
 import { removeWorktree } from '../adapters/git-worktree.js';
 import { installOjShim } from '../adapters/oj-shim.js';
-import { definitionFromModel } from '../engine/definition-from-model.js';
 import { PipelineEngine } from '../engine/pipeline-engine.js';
+import { PipelineService } from '../engine/pipeline-service.js';
 import { PipelineRuntime } from '../engine/pipeline-runtime.js';
 import { registerCommandHandlers } from '../handlers/command-handlers.js';
 import { registerPipelineHandlers } from '../handlers/pipeline-handlers.js';
@@ -191,25 +191,21 @@ export class Daemon implements DaemonContext {
     });
     const engine = new PipelineEngine(this.storage, this.events, this.logger, this.paths.logsDir, runtime);
     this.engine = engine;
-    registerPipelineHandlers(router, {
+    const pipelines = new PipelineService({
       engine,
       storage: this.storage,
       events: this.events,
-      stateDir: this.options.stateDir,
+      projects,
+      logsDir: this.paths.logsDir,
+      removeWorkspace: (root, path) => removeWorktree(root, path),
+    });
+    registerPipelineHandlers(router, {
+      engine,
+      pipelines,
+      storage: this.storage,
+      logsDir: this.paths.logsDir,
       followStallMs,
       logger: this.logger,
-      createFromRunbook: (root, ref, inputs, label) => {
-        const project = projects.get(root);
-        const pipeline = project.find('pipeline', ref);
-        if (!pipeline) throw OjError.notFound('pipeline definition', ref);
-        return engine.create({
-          project: root,
-          definition: definitionFromModel(pipeline),
-          inputs: inputs as Record<string, JsonValue>,
-          ...(label !== undefined ? { label } : {}),
-        });
-      },
-      removeWorkspace: (root, path) => removeWorktree(root, path),
     });
     registerCommandHandlers(router, {
       projects,
