@@ -10,10 +10,11 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { OjError, type CheckpointInfo, type EventRecord, type JsonValue, type PhaseRunInfo, type PipelineInfo, type PipelineStatusName } from '@oj/protocol';
 import { setLongTimeout, type LongTimer } from '../adapters/long-timer.js';
+import { ACTIVE } from '../core/pipeline-state.js';
 import { archive, checkpointEvent, pruneStatuses, pruned, relabel, type PruneRule } from '../core/pipeline-upkeep.js';
 import type { ProjectRegistry } from '../projects/project-registry.js';
 import type { EventLog } from '../events/event-log.js';
-import type { PipelineFilter, PipelineRecord } from '../storage/pipeline-store.js';
+import { toPipelineInfo, type PipelineFilter, type PipelineRecord } from '../storage/pipeline-store.js';
 import type { Storage } from '../storage/storage.js';
 import { definitionFromModel } from './definition-from-model.js';
 import type { PipelineEngine } from './pipeline-engine.js';
@@ -28,9 +29,6 @@ export interface PipelineServiceDeps {
   logsDir: string;
   removeWorkspace(project: string, path: string): Promise<void>;
 }
-
-/** Statuses of a pipeline still under way. */
-export const ACTIVE: PipelineStatusName[] = ['pending', 'running', 'waiting', 'escalated'];
 
 const LOG_TAIL_BYTES = 1024 * 1024;
 
@@ -180,10 +178,18 @@ export class PipelineService {
     return runs.flatMap((x) => (x.logPath ? [{ run: x.run, phase: x.phase, path: x.logPath, ...readTail(x.logPath, LOG_TAIL_BYTES) }] : []));
   }
 
+  /** For the status overview: pipelines under way, those waiting for a human, the last failures (archived ones left out). */
+  overview(project?: string): { active: PipelineInfo[]; needsYou: PipelineInfo[]; recentFailures: PipelineInfo[] } {
+    const active = this.store.list({ project, statuses: [...ACTIVE], archived: false }).map(toPipelineInfo);
+    const needsYou = active.filter((x) => x.status === 'escalated' || x.waitingFor?.kind === 'human');
+    const recentFailures = this.store.list({ project, statuses: ['failed'], archived: false, limit: 5 }).map(toPipelineInfo);
+    return { active, needsYou, recentFailures };
+  }
+
   /** Ids of the active pipelines (in `project`) using a workspace or a session. */
   activeUsing(f: { project?: string | undefined; workspace?: string | undefined; session?: string | undefined }): string[] {
     return this.store
-      .list({ project: f.project, statuses: ACTIVE })
+      .list({ project: f.project, statuses: [...ACTIVE] })
       .filter(
         (r) =>
           (f.workspace === undefined || r.vars.workspace === f.workspace || r.workspace === f.workspace) &&

@@ -9,6 +9,8 @@ import { removeWorktree } from '../adapters/git-worktree.js';
 import { installOjShim } from '../adapters/oj-shim.js';
 import { PipelineEngine } from '../engine/pipeline-engine.js';
 import { PipelineService } from '../engine/pipeline-service.js';
+import { WorkspaceService } from '../workspaces/workspace-service.js';
+import { CommandService } from '../commands/command-service.js';
 import { PipelineRuntime } from '../engine/pipeline-runtime.js';
 import { registerCommandHandlers } from '../handlers/command-handlers.js';
 import { registerPipelineHandlers } from '../handlers/pipeline-handlers.js';
@@ -207,14 +209,17 @@ export class Daemon implements DaemonContext {
       followStallMs,
       logger: this.logger,
     });
-    registerCommandHandlers(router, {
-      projects,
-      engine,
-      socketPath: this.options.socketPath,
-      stateDir: this.options.stateDir,
-      ojBinDir,
-      shellRunner: this.shellRunner,
-    });
+    registerCommandHandlers(
+      router,
+      new CommandService({
+        projects,
+        engine,
+        socketPath: this.options.socketPath,
+        stateDir: this.options.stateDir,
+        ojBinDir,
+        shellRunner: this.shellRunner,
+      }),
+    );
     const ctx: WiringContext = {
       router,
       storage: this.storage,
@@ -231,7 +236,7 @@ export class Daemon implements DaemonContext {
       lastCheckpoint,
       now: this.now,
     };
-    registerWorkspaceHandlers(router, this.storage, this.options.stateDir);
+    registerWorkspaceHandlers(router, new WorkspaceService(this.storage, this.options.stateDir));
     const agents = wireAgents(ctx);
     const queues = wireQueues(ctx);
     const coordination = wireCoordination(ctx, {
@@ -252,7 +257,13 @@ export class Daemon implements DaemonContext {
       },
     });
     this.capabilities = [queues, coordination, agents, wireEscalations(ctx, agents.send), wireMaintenance(ctx), wireMonitors(ctx)];
-    registerStatusHandlers(router, this, projects, () => this.capabilities, (project) => agents.sessions(project));
+    registerStatusHandlers(router, {
+      daemon: this,
+      pipelines,
+      projects,
+      capabilities: () => this.capabilities,
+      sessions: (project) => agents.sessions(project),
+    });
   }
 
   status(): DaemonStatus {
