@@ -77,15 +77,15 @@ describe('followers hear label, archive and prune', () => {
 
     expect((await t.oj(['pipeline', 'label', 'one-x', 'urgent'], { cwd: root })).exitCode).toBe(0);
     const labelled = await heard('pipeline:labelled');
-    expect(labelled).toMatchObject({ subject: 'one-x', data: { label: 'urgent', previous: null } });
+    expect(labelled).toMatchObject({ subject: 'one-x', data: { pipeline: 'one-x', label: 'urgent', previous: null } });
 
     expect((await t.oj(['pipeline', 'archive', 'one-x'], { cwd: root })).exitCode).toBe(0);
     const archived = await heard('pipeline:archived');
-    expect(archived).toMatchObject({ subject: 'one-x', data: { status: 'done' } });
+    expect(archived).toMatchObject({ subject: 'one-x', data: { pipeline: 'one-x', status: 'done' } });
 
     expect((await t.oj(['pipeline', 'prune'], { cwd: root })).stdout).toMatch(/pruned 1: one-x/);
     const pruned = await heard('pipeline:pruned');
-    expect(pruned).toMatchObject({ subject: 'one-x', data: { status: 'done' } });
+    expect(pruned).toMatchObject({ subject: 'one-x', data: { pipeline: 'one-x', status: 'done' } });
 
     expect([labelled.id < archived.id, archived.id < pruned.id]).toEqual([true, true]);
     // Saying the same again changes nothing and tells nobody anything.

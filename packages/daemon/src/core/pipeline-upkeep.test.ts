@@ -11,18 +11,21 @@ const state = (status: PipelineStatus, at: { updatedAt?: number; finishedAt?: nu
 
 describe('relabel', () => {
   it('sets the label and tells the previous one', () => {
-    expect(relabel(null, 'urgent')).toEqual({ set: { label: 'urgent' }, events: [{ name: 'pipeline:labelled', data: { label: 'urgent', previous: null } }] });
-    expect(relabel('urgent', 'later')?.events[0]?.data).toEqual({ label: 'later', previous: 'urgent' });
+    expect(relabel('build-x', null, 'urgent')).toEqual({
+      set: { label: 'urgent' },
+      events: [{ name: 'pipeline:labelled', data: { pipeline: 'build-x', label: 'urgent', previous: null } }],
+    });
+    expect(relabel('build-x', 'urgent', 'later')?.events[0]?.data).toEqual({ pipeline: 'build-x', label: 'later', previous: 'urgent' });
   });
   it('the same label again is no change', () => {
-    expect(relabel('urgent', 'urgent')).toBeNull();
+    expect(relabel('build-x', 'urgent', 'urgent')).toBeNull();
   });
 });
 
 describe('archive', () => {
   it('archives a finished pipeline, with its status in the event', () => {
     for (const s of ['done', 'failed', 'cancelled'] as const) {
-      expect(archive(state(s), false)).toEqual({ ok: true, change: { set: { archived: true }, events: [{ name: 'pipeline:archived', data: { status: s } }] } });
+      expect(archive(state(s), false)).toEqual({ ok: true, change: { set: { archived: true }, events: [{ name: 'pipeline:archived', data: { pipeline: 'build-x', status: s } }] } });
     }
   });
   it('an archived pipeline stays so: no change', () => {
@@ -44,9 +47,9 @@ describe('prune', () => {
   it('removes done and cancelled pipelines; failed ones only when asked', () => {
     expect(pruneStatuses({ failed: false })).toEqual(['done', 'cancelled']);
     expect(pruneStatuses({ failed: true })).toEqual(['done', 'cancelled', 'failed']);
-    expect(pruned(state('done'), { failed: false }, 10)).toEqual({ name: 'pipeline:pruned', data: { status: 'done' } });
+    expect(pruned(state('done'), { failed: false }, 10)).toEqual({ name: 'pipeline:pruned', data: { pipeline: 'build-x', status: 'done' } });
     expect(pruned(state('failed'), { failed: false }, 10)).toBeNull();
-    expect(pruned(state('failed'), { failed: true }, 10)?.data).toEqual({ status: 'failed' });
+    expect(pruned(state('failed'), { failed: true }, 10)?.data).toEqual({ pipeline: 'build-x', status: 'failed' });
   });
   it('never removes a pipeline under way', () => {
     for (const s of ['pending', 'running', 'waiting', 'escalated'] as const) expect(pruned(state(s), { failed: true }, 10)).toBeNull();
@@ -62,6 +65,6 @@ describe('prune', () => {
 
 describe('checkpoint', () => {
   it('is told with its message', () => {
-    expect(checkpointEvent('half way')).toEqual({ name: 'pipeline:checkpoint', data: { message: 'half way' } });
+    expect(checkpointEvent('build-x', 'half way')).toEqual({ name: 'pipeline:checkpoint', data: { pipeline: 'build-x', message: 'half way' } });
   });
 });

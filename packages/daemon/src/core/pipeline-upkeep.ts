@@ -19,10 +19,14 @@ export interface RecordChange<T> {
   events: UpkeepEvent[];
 }
 
-/** A new label: null when it already has that label (nothing changes, nothing is told). */
-export function relabel(current: string | null, label: string): RecordChange<{ label: string }> | null {
+/**
+ * A new label: null when it already has that label (nothing changes, nothing
+ * is told). Events carry the pipeline's id in its project (`handle`), as its
+ * machine's do.
+ */
+export function relabel(handle: string, current: string | null, label: string): RecordChange<{ label: string }> | null {
   if (current === label) return null;
-  return { set: { label }, events: [{ name: 'pipeline:labelled', data: { label, previous: current } }] };
+  return { set: { label }, events: [{ name: 'pipeline:labelled', data: { pipeline: handle, label, previous: current } }] };
 }
 
 export type ArchiveDecision =
@@ -39,12 +43,12 @@ export function archive(state: PipelineState, archived: boolean): ArchiveDecisio
     };
   }
   if (archived) return { ok: true, change: null };
-  return { ok: true, change: { set: { archived: true }, events: [{ name: 'pipeline:archived', data: { status: state.status } }] } };
+  return { ok: true, change: { set: { archived: true }, events: [{ name: 'pipeline:archived', data: { pipeline: state.handle, status: state.status } }] } };
 }
 
 /** A checkpoint's event (the checkpoint row itself is recorded with it). */
-export function checkpointEvent(message: string): UpkeepEvent {
-  return { name: 'pipeline:checkpoint', data: { message } };
+export function checkpointEvent(handle: string, message: string): UpkeepEvent {
+  return { name: 'pipeline:checkpoint', data: { pipeline: handle, message } };
 }
 
 export interface PruneRule {
@@ -64,5 +68,5 @@ export function pruned(state: PipelineState, rule: PruneRule, now: number): Upke
   if (!pruneStatuses(rule).includes(state.status)) return null;
   const cutoff = rule.olderThanMs !== undefined ? now - rule.olderThanMs : Infinity;
   if ((state.finishedAt ?? state.updatedAt) > cutoff) return null;
-  return { name: 'pipeline:pruned', data: { status: state.status } };
+  return { name: 'pipeline:pruned', data: { pipeline: state.handle, status: state.status } };
 }

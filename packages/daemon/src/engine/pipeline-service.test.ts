@@ -78,7 +78,7 @@ describe('PipelineService: label and archive', () => {
     const r = t.service.label(id, 'urgent');
     expect(r.label).toBe('urgent');
     expect(t.engine.store.get(id)?.label).toBe('urgent');
-    expect(t.heard.filter((e) => e.name === 'pipeline:labelled').map((e) => e.data)).toEqual([{ label: 'urgent', previous: null }]);
+    expect(t.heard.filter((e) => e.name === 'pipeline:labelled').map((e) => e.data)).toEqual([{ pipeline: t.engine.store.handleOf(id), label: 'urgent', previous: null }]);
     expect(t.notified.map((n) => n.update.kind === 'status' && n.update.pipeline.label)).toEqual(['urgent']);
     t.service.label(id, 'urgent');
     expect(t.heard.filter((e) => e.name === 'pipeline:labelled')).toHaveLength(1);

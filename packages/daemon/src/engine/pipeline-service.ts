@@ -73,7 +73,7 @@ export class PipelineService {
   label(id: string, label: string, project?: string): PipelineRecord {
     const key = this.d.engine.resolve(id, project).state.id;
     return this.d.engine.amend(key, (r) => {
-      const c = relabel(r.label, label);
+      const c = relabel(r.state.handle, r.label, label);
       return c && { record: { ...r, ...c.set }, events: c.events };
     });
   }
@@ -92,7 +92,7 @@ export class PipelineService {
     const { storage } = this.d;
     return storage.write(() => {
       const c = storage.pipelines.addCheckpoint(r.state.id, r.state.phase, message, storage.now());
-      const e = checkpointEvent(message);
+      const e = checkpointEvent(r.state.handle, message);
       this.d.events.emit({ name: e.name, subject: r.state.id, project: r.project, data: e.data });
       return c;
     });
