@@ -8,6 +8,7 @@
 import { OjError, type EscalationInfo, type EscalationOption, type EventRecord } from '@oj/protocol';
 import type { Logger } from 'winston';
 import { notifyDesktop } from '../adapters/desktop-notify.js';
+import type { PipelineEvent } from '../core/pipeline-machine.js';
 import type { PipelineEngine } from '../engine/pipeline-engine.js';
 import type { EventLog } from '../events/event-log.js';
 import { EscalationStore, type EscalationRow } from '../storage/escalation-store.js';
@@ -120,6 +121,11 @@ export class EscalationService {
     };
   }
 
+  /** Escalations, by project and status. */
+  list(f: { project?: string | undefined; status?: string | undefined } = {}): EscalationRow[] {
+    return this.store.list(f);
+  }
+
   get(id: number): EscalationRow {
     const row = this.store.get(id);
     if (!row) throw OjError.notFound('escalation', String(id));
@@ -129,8 +135,10 @@ export class EscalationService {
   bump(id: number): EscalationRow {
     const row = this.get(id);
     if (row.status !== 'open') throw OjError.illegalState(`escalation ${id} is resolved`);
-    this.d.storage.write(() => this.store.bump(id, this.d.now()));
-    this.notify(row.pipeline_id ?? `escalation ${id}`, row.reason);
+    this.d.storage.write(() => {
+      this.store.bump(id, this.d.now());
+      this.d.storage.afterCommit(() => this.notify(row.pipeline_id ?? `escalation ${id}`, row.reason));
+    });
     return this.get(id);
   }
 
@@ -145,42 +153,39 @@ export class EscalationService {
       });
     }
     const pipeline = row.pipeline_id;
-    let action = picked.choice;
-    // Resolve first, so that the pipeline moving on does not count as "superseded".
-    this.d.storage.write(() => this.store.resolve(id, action, opts.note ?? null, this.d.now()));
-    try {
-      switch (picked.choice) {
-        case 'retry':
-          this.d.engine.request(pipeline!, { type: 'resume' });
-          break;
-        case 'done':
-          this.d.engine.request(pipeline!, { type: 'skip' });
-          break;
-        case 'goto':
-          if (!opts.phase) throw OjError.illegalState('goto needs --phase NAME');
-          this.d.engine.request(pipeline!, { type: 'transition', phase: opts.phase });
-          action = `goto ${opts.phase}`;
-          break;
-        case 'cancel':
-          this.d.engine.request(pipeline!, { type: 'cancel', reason: `cancelled while resolving escalation ${id}` });
-          break;
-        case 'message':
-          if (!opts.message) throw OjError.illegalState('message needs -m TEXT');
-          await this.d.sendToSession(row.session_id!, opts.message);
-          break;
-        case 'dismiss':
-          break;
-      }
-    } catch (err) {
-      // The action failed: the escalation stays open.
-      this.d.storage.write(() =>
-        this.d.storage.runner.run(
-          this.d.storage.db.updateTable('escalations').set({ status: 'open', resolution: null, resolved_at: null }).where('id', '=', id),
-        ),
-      );
-      throw err;
+    const action = picked.choice === 'goto' ? `goto ${opts.phase ?? ''}` : picked.choice;
+    if (picked.choice === 'goto' && !opts.phase) throw OjError.illegalState('goto needs --phase NAME');
+    if (picked.choice === 'message') {
+      if (!opts.message) throw OjError.illegalState('message needs -m TEXT');
+      await this.d.sendToSession(row.session_id!, opts.message);
     }
-    this.d.events.emit({ name: 'escalation:resolved', subject: pipeline ?? String(id), project: row.project, data: { escalation: id, action } });
+    // One transaction: the resolution, what it asks of the pipeline and its event, or none of
+    // them (then the escalation stays open). Resolved before the pipeline moves on, so that its
+    // moving on does not count as "superseded".
+    this.d.storage.write(() => {
+      const current = this.get(id); // resolved meanwhile (while a message was being sent)?
+      if (current.status !== 'open') throw OjError.illegalState(`escalation ${id} is already resolved (${current.resolution ?? ''})`);
+      this.store.resolve(id, action, opts.note ?? null, this.d.now());
+      const event = this.pipelineEvent(picked.choice, id, opts.phase);
+      if (event) this.d.engine.request(pipeline!, event);
+      this.d.events.emit({ name: 'escalation:resolved', subject: pipeline ?? String(id), project: row.project, data: { escalation: id, action } });
+    });
     return { row: this.get(id), action };
+  }
+
+  /** What resolving with `choice` asks of the escalated pipeline (null: nothing). */
+  private pipelineEvent(choice: string, id: number, phase: string | undefined): PipelineEvent | null {
+    switch (choice) {
+      case 'retry':
+        return { type: 'resume' };
+      case 'done':
+        return { type: 'skip' };
+      case 'goto':
+        return { type: 'transition', phase: phase ?? '' };
+      case 'cancel':
+        return { type: 'cancel', reason: `cancelled while resolving escalation ${id}` };
+      default:
+        return null; // message (sent before), dismiss
+    }
   }
 }
