@@ -1,27 +1,44 @@
 /**
- * Injection: every place a value reaches a shell, fed values that would run
- * code if they became shell syntax (command substitution, backticks, quote
- * breaking, newlines, separators, redirections, expansions, placeholders
- * inside values). Each value tries to create a marker file; none may exist
- * at the end, and each value must arrive as one literal argument whether its
- * placeholder stands bare, in double quotes or in single quotes.
+ * Injection fuzzer: every place a value reaches a shell, fed values that
+ * would run code if they became shell syntax (command substitution,
+ * backticks, quote breaking, newlines, separators, redirections, expansions,
+ * subscripts, placeholders and template syntax inside values), a fixed set
+ * and a seeded random set built from the same pieces. Each value tries to
+ * create a marker file; none may exist at the end, and each value must arrive
+ * as one literal argument whether its placeholder stands bare, in double
+ * quotes or in single quotes.
  *
  * Places: command args (shell and pipeline commands, variadic), queue item
  * fields (handler pipeline, worker on_take hook, on_exhaust action), source
  * outputs, event data (escalation reason, hook {error} from `oj done
- * --error`), agent prompts and input sources, strategy checkpoint output
- * (attempts, rollback), monitor items (condition, action).
+ * --error`), agent prompts (templates) and input sources, an agent's `env`
+ * and `command`, strategy checkpoint output (attempts, rollback), monitor
+ * items (condition, action); paths (a project root full of shell syntax, in
+ * {project_root} and $OJ_PROJECT_ROOT; a cwd), ids, log directories,
+ * workspaces and branches derived from hostile inputs, and the environment a
+ * client passes; a value over the 128 KiB argument limit (E2BIG, refused in
+ * words); and runbooks generated from contexts where bash evaluates text as
+ * code and plain ones (issue 16 item 5): each is refused at load with file
+ * and line, or runs nothing. Seeded: OJ_FUZZ_SEED replays (printed).
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Rpc, killHard, startOjd, type Ojd } from './helpers/crash-kit.js';
+import { Rpc, type RpcError, killHard, prng, seedFrom, startOjd, type Ojd } from './helpers/crash-kit.js';
 import { REPO, TestEnv, makeProject, waitFor } from './helpers/ojd-harness.js';
 
 let t: TestEnv;
 let ojd: Ojd;
 let rpc: Rpc;
-const tally = { values: 0, places: 0 };
+const tally = { values: 0, places: 0, templates: 0, refused: 0 };
+const seed = seedFrom('OJ_FUZZ_SEED');
+const replay = `seed ${seed}; replay with OJ_FUZZ_SEED=${seed}`;
+/** Each test draws from its own generator, so that one test run alone (-t) replays the same values. */
+function randFor(label: string): ReturnType<typeof prng> {
+  let h = seed;
+  for (const ch of label) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
+  return prng(h);
+}
 
 beforeAll(async () => {
   t = new TestEnv();
@@ -32,8 +49,8 @@ beforeAll(async () => {
 afterAll(async () => {
   const markers = findMarkers(t.root);
   console.log(
-    `injection: ${tally.values} hostile values through ${tally.places} shell entry points (bare, "double" and 'single' quoted); ` +
-      `${markers.length} executed`,
+    `injection (${replay}): ${tally.values} hostile values through ${tally.places} shell entry points (bare, "double" and 'single' quoted); ` +
+      `${tally.templates} generated templates, ${tally.refused} refused at load; ${markers.length} executed`,
   );
   rpc?.close();
   await t.cleanup();
@@ -47,8 +64,36 @@ function findMarkers(dir: string): string[] {
   );
 }
 
-/** Values that run `touch <dir>/pwned-N` if they are ever read as shell code. */
-function payloads(dir: string): string[] {
+/** Pieces of generated values: shell syntax, expansions, subscripts, template syntax, text. */
+function pieces(dir: string, k: number): string[] {
+  return [
+    `$(touch ${dir}/pwned-g${k})`, `\`touch ${dir}/pwned-g${k}\``, `a[$(touch ${dir}/pwned-g${k})]`, `; touch ${dir}/pwned-g${k}`, `| touch ${dir}/pwned-g${k}`,
+    `&& touch ${dir}/pwned-g${k}`, `\ntouch ${dir}/pwned-g${k}\n`, `$'\\x41'`, "'", '"', '\\', ';', '|', '&', '>', '<', '(', ')', '{', '}', '[', ']', '*', '?', '~', '!', '#',
+    '$', '$HOME', '${HOME}', '$((6*7))', '${x:-y}', ' ', '\t', '{name}', '{{x}}', '{{#each y}}', '%s', '%n', '--', '=', 'é', '🚀', 'x', '0', 'x y',
+  ];
+}
+
+/**
+ * Seeded values made of 1-5 pieces, each with at least one that would run
+ * `touch <dir>/pwned-gN` as code. Never starting with `-` (a command reads
+ * that as an option) and never NUL (no argument can hold one).
+ */
+function generated(dir: string, count: number, rand: ReturnType<typeof prng>): string[] {
+  return Array.from({ length: count }, (_, k) => {
+    const ps = pieces(dir, k);
+    const parts = Array.from({ length: rand.int(1, 5) }, () => rand.pick(ps));
+    parts.splice(rand.int(0, parts.length), 0, rand.pick(ps.slice(0, 7)));
+    const v = parts.join('');
+    return v.startsWith('-') ? `x${v}` : v;
+  });
+}
+
+/** Values that run `touch <dir>/pwned-N` if they are ever read as shell code: a fixed set, then seeded ones. */
+function payloads(dir: string, label = basename(dir)): string[] {
+  return [...fixedPayloads(dir), ...generated(dir, 12, randFor(`values:${label}`))];
+}
+
+function fixedPayloads(dir: string): string[] {
   return [
     `$(touch ${dir}/pwned-1)`,
     `\`touch ${dir}/pwned-2\``,
@@ -355,6 +400,244 @@ describe('contexts where bash evaluates a quoted value as code are refused at lo
     const value = `a[$(touch ${root}/pwned-code)]`;
     const ran = await t.oj(['run', 'x', value], { cwd: root });
     expect(ran.exitCode).not.toBe(0);
+    expectNoMarkers(root);
+  });
+});
+
+type Pipeline = { id: string; status: string; error: string | null; vars: Record<string, unknown> };
+
+/** Runs each and waits for all; their ids in the project (`keys`: as stored, unique across projects). */
+async function runPipelines(root: string, command: string, argsList: string[][]): Promise<string[] & { keys: string[] }> {
+  const ids: string[] = [];
+  const keys: string[] = [];
+  for (const args of argsList) {
+    const { pipeline } = await rpc.call<{ pipeline: { id: string; key: string } }>('commands.run', { project: root, command, args });
+    ids.push(pipeline.id);
+    keys.push(pipeline.key);
+  }
+  await rpc.call('pipelines.wait', { ids, project: root, all: true, timeoutMs: 60_000 });
+  return Object.assign(ids, { keys });
+}
+
+describe('paths, ids, the environment, templates', { timeout: 120_000 }, () => {
+  it('a project root full of shell syntax reaches {project_root}, $OJ_PROJECT_ROOT and a cwd (the shell\'s $PWD) as one value each', async () => {
+    const rand = randFor('paths');
+    // A directory name (no slash, no NUL) that runs touch wherever it becomes code.
+    const name = rand.pick([
+      `p'q"$(touch pwned-root)\`touch pwned-root2\`;x a[$(touch pwned-root3)] *`,
+      `r $(touch pwned-root4) '; touch pwned-root5; '`,
+      `s"; touch pwned-root6; "{name}{{x}}`,
+    ]);
+    const root = makeProject(t, name, {
+      r: `
+[command.where]
+run = '''${THREE('{project_root}')} > {project_root}/out-where; printf '%s\\n' "$OJ_PROJECT_ROOT" "$PWD" >> {project_root}/out-where'''
+
+[command.at]
+args = "<x>"
+run = '''printf '%s\\n' "$PWD" > {project_root}/out-at; pwd >> {project_root}/out-at'''
+`,
+    });
+    tally.values += 2;
+    tally.places += 3;
+    expect((await rpc.call<{ exitCode: number }>('commands.run', { project: root, command: 'where', args: [] })).exitCode).toBe(0);
+    expect(read(join(root, 'out-where'))).toBe(three(root) + `${root}\n${root}\n`);
+    // A cwd inside it, itself named with shell syntax.
+    const cwd = join(root, `c $(touch pwned-cwd) '"`);
+    mkdirSync(cwd);
+    expect((await rpc.call<{ exitCode: number }>('commands.run', { project: root, command: 'at', args: ['x'], cwd })).exitCode).toBe(0);
+    expect(read(join(root, 'out-at'))).toBe(`${cwd}\n${cwd}\n`);
+    expect((await t.oj(['run', 'where'], { cwd: root })).exitCode).toBe(0);
+    expectNoMarkers(t.root);
+  });
+
+  it('ids, log directories, workspaces and branches made from hostile inputs stay plain names inside the state dir', async () => {
+    const root = makeProject(t, 'ids', {
+      r: `
+[command.p]
+args = "<v>"
+run = { pipeline = "p" }
+
+[pipeline.p]
+inputs = ["v"]
+[[pipeline.p.phase]]
+name = "show"
+run = '''printf '%s\\n' {pipeline} {branch} {workspace} "$OJ_PIPELINE" "$OJ_WORKSPACE" {v} > {project_root}/out/p-"$OJ_PIPELINE"'''
+`,
+    });
+    mkdirSync(join(root, 'out'));
+    const values = [...payloads(root), '../../../etc/passwd', '..', '.', '/abs/path', 'a/../../b', '~root', '-rf', '--', ' ', 'x'.repeat(300)].map((v) =>
+      v.startsWith('-') ? `x${v}` : v,
+    );
+    tally.values += values.length;
+    tally.places += 5;
+    const ids = await runPipelines(root, 'p', values.map((v) => [v]));
+    const logs = readdirSync(join(t.stateDir, 'logs'));
+    for (const [i, id] of ids.entries()) {
+      // An id and a key are plain names: no path separator, no dot-dot, nothing the shell would read.
+      // (The key, unique across projects, names the log directory, workspace and branch; this
+      // daemon's other tests may have had the id first.)
+      const key = ids.keys[i]!;
+      for (const name of [id, key]) {
+        expect(name, `${replay}: input ${JSON.stringify(values[i])}`).toMatch(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/);
+        expect(name.includes('..'), replay).toBe(false);
+      }
+      expect(logs, replay).toContain(key);
+      const shown = (await rpc.call<{ pipeline: Pipeline }>('pipelines.show', { project: root, id })).pipeline;
+      expect(shown.status, `${replay}: ${shown.error}`).toBe('done');
+      const ws = join(t.stateDir, 'workspaces', key);
+      expect(shown.vars.workspace).toBe(ws);
+      expect(shown.vars.branch).toBe(`oj/${key}`);
+      expect(read(join(root, 'out', `p-${key}`))).toBe([id, `oj/${key}`, ws, key, ws, values[i]].map((x) => `${x}\n`).join(''));
+    }
+    // Nothing was made outside the state dir's own directories.
+    expect(readdirSync(t.stateDir).filter((x) => !['bin', 'logs', 'sessions', 'workspaces', 'oj.db', 'oj.db-wal', 'oj.db-shm', 'ojd.log', 'ojd.pid', 'spawner.pid', 'ojd.sock', 'ojd1.log', 'ojd2.log'].includes(x))).toEqual([]);
+    expectNoMarkers(t.root);
+  });
+
+  it('the environment a client passes arrives as values ("$V"), never as code', async () => {
+    const root = makeProject(t, 'env', {
+      r: `
+[command.env]
+args = "<n>"
+run = '''printf '%s\\n' "$V1" "$V2" "\${V3}" > {project_root}/out/env-{n}'''
+`,
+    });
+    mkdirSync(join(root, 'out'));
+    const values = payloads(root);
+    tally.values += values.length;
+    tally.places += 1;
+    for (const [i, v] of values.entries()) {
+      const env = { V1: v, V2: `${v}${v}`, V3: v, PATH: process.env.PATH ?? '/usr/bin:/bin' };
+      expect((await rpc.call<{ exitCode: number }>('commands.run', { project: root, command: 'env', args: [String(i)], env })).exitCode).toBe(0);
+      expect(read(join(root, 'out', `env-${i}`)), replay).toBe(`${v}\n${v}${v}\n${v}\n`);
+    }
+    expectNoMarkers(root);
+  });
+
+  it("an agent's env (text), command (shell) and prompt template get a hostile input literally, braces and template syntax included", async () => {
+    const fake = `node ${join(REPO, 'scripts', 'fake-agent.mjs')}`;
+    const root = makeProject(t, 'agentenv', {
+      r: `
+[command.ag]
+args = "<n> <v>"
+run = { pipeline = "ag" }
+
+[pipeline.ag]
+inputs = ["n", "v"]
+[[pipeline.ag.phase]]
+name = "work"
+agent = "a"
+
+[agent.a]
+command = '''printf '%s\\n' "$X" {v} > {project_root}/out/env-{n}; ${fake}'''
+env = { X = "{v}" }
+prompt = "A:{v}\\nB:{{v}}\\n"
+`,
+    });
+    mkdirSync(join(root, 'out'));
+    // A prompt is a template, an env value is text: a value holding {x} or {{x}} must not be read as one.
+    const values = payloads(root).filter((v) => !v.includes('\n')).slice(0, 10);
+    tally.values += values.length;
+    tally.places += 3;
+    const ids = await runPipelines(root, 'ag', values.map((v, i) => [String(i), v]));
+    await waitFor('each agent to write its env', () => values.every((_, i) => existsSync(join(root, 'out', `env-${i}`))), 30_000);
+    await waitFor('each env file complete', () => values.every((v, i) => read(join(root, 'out', `env-${i}`)) === `${v}\n${v}\n`), 10_000);
+    const { sessions } = await rpc.call<{ sessions: { id: string; dir: string; pipeline: string }[] }>('sessions.list', { project: root, all: true });
+    for (const [i, id] of ids.entries()) {
+      const s = sessions.find((x) => x.pipeline === id);
+      expect(s, replay).toBeDefined();
+      expect(readFileSync(join(s!.dir, 'prompt.md'), 'utf8'), replay).toBe(`A:${values[i]}\nB:${values[i]}\n`);
+    }
+    expectNoMarkers(root);
+  });
+
+  it('a value over the 128 KiB argument limit fails its phase saying so (E2BIG), and runs nothing', async () => {
+    const rand = randFor('e2big');
+    const root = makeProject(t, 'big', {
+      r: `
+[command.big]
+args = "<v>"
+run = { pipeline = "big" }
+
+[pipeline.big]
+inputs = ["v"]
+[[pipeline.big.phase]]
+name = "x"
+run = '''printf '%s' {v} | wc -c > {project_root}/out-big'''
+`,
+    });
+    const values = Array.from({ length: 3 }, () => {
+      const unit = rand.pick(payloads(root));
+      return unit.repeat(Math.ceil(rand.int(132_000, 400_000) / Math.max(1, unit.length))).replace(/^-/, 'x');
+    });
+    tally.values += values.length;
+    tally.places += 1;
+    const ids = await runPipelines(root, 'big', values.map((v) => [v]));
+    for (const id of ids) {
+      const shown = (await rpc.call<{ pipeline: Pipeline }>('pipelines.show', { project: root, id })).pipeline;
+      expect(shown.status, replay).toBe('failed');
+      expect(shown.error, replay).toMatch(/could not be started: it is \d+ bytes .*128 KiB \(E2BIG\)/);
+    }
+    expect(existsSync(join(root, 'out-big'))).toBe(false);
+    expectNoMarkers(root);
+  });
+});
+
+describe('generated runbooks: contexts where bash evaluates text as code, and plain ones (issue 16 item 5)', { timeout: 120_000 }, () => {
+  // `P` stands for the placeholder, written bare, "quoted" or glued; pieces are wrapped and joined at random.
+  const evaluated = [
+    'a[1 + P]=5', 'x=( [P]=2 )', '[[ -v P ]]', 'test -v P', '[ -v P ]', 'declare -A m; unset "m[{v}]"', 'unset P', '[[ " ]]" == x || P -eq 1 ]]',
+    '[ P -gt 1 ]', 'test 1 -le P', 'declare -i n; n=P', 'read -r P <<< x', 'printf -v P %s x', 'export P=1', 'f() { local P; }; f', 'declare -a d=P',
+    'getopts a P', 'a[P]=1', 'echo $(( P ))', '(( P ))', 'let P',
+  ];
+  const plain = ['echo P', 'a[1]=P', 'x=( P )', '[[ P == x ]]', 'test P = x', '[ -n P ]', 'printf %s P', 'V=P; echo "$V"', 'case P in *) echo;; esac'];
+  const placeholder = ['{v}', '"{v}"', 'x{v}', '"x{v}y"'];
+  const wrap = [(s: string) => s, (s: string) => `if true; then ${s}; fi`, (s: string) => `( ${s} )`, (s: string) => `{ ${s}; }`, (s: string) => `g() { ${s}; }; g`];
+
+  it('each generated runbook is refused by oj runbook check with file and line when it uses an evaluated context, else runs hostile values inertly', async () => {
+    const rand = randFor('templates');
+    const templates = Array.from({ length: 24 }, () => {
+      let code = false;
+      const piece = () => {
+        const useEvaluated = rand.chance(0.5);
+        code ||= useEvaluated;
+        const text = rand.pick(useEvaluated ? evaluated : plain);
+        return rand.pick(wrap)(text.replaceAll('P', () => rand.pick(placeholder)));
+      };
+      const text = Array.from({ length: rand.int(1, 3) }, piece).join(rand.pick(['; ', ' || true; ']));
+      return { text, code };
+    });
+    tally.templates += templates.length;
+    // All of them in one project, one command per file: the check must name exactly the evaluated ones, by file and line.
+    const files: Record<string, string> = {};
+    templates.forEach((tpl, i) => (files[`t${i}`] = `# generated ${i}\n[command.c${i}]\nargs = "<v>"\nrun = '''${tpl.text}'''\n`));
+    const all = makeProject(t, 'generated', files);
+    const check = await t.oj(['runbook', 'check'], { cwd: all });
+    const out = check.stdout + check.stderr;
+    const flagged = templates.flatMap((_, i) => (new RegExp(`\\bt${i}\\.toml:4: .*placeholder \\{v\\} .*where bash evaluates text as code`).test(out) ? [i] : []));
+    const wanted = templates.flatMap((tpl, i) => (tpl.code ? [i] : []));
+    expect(flagged, `${replay}\n${templates.map((x, i) => `t${i}: ${x.code ? 'code' : 'plain'} ${x.text}`).join('\n')}\n${out}`).toEqual(wanted);
+    expect(check.exitCode).toBe(wanted.length ? 1 : 0);
+    tally.refused += wanted.length;
+    // The plain ones, in a project of their own, run with hostile values: nothing runs.
+    const kept = templates.filter((tpl) => !tpl.code);
+    if (kept.length === 0) return;
+    const plainFiles: Record<string, string> = {};
+    kept.forEach((tpl, i) => (plainFiles[`t${i}`] = `[command.c${i}]\nargs = "<v>"\nrun = '''${tpl.text}'''\n`));
+    const root = makeProject(t, 'generated-plain', plainFiles);
+    const values = payloads(root);
+    tally.values += values.length;
+    for (let i = 0; i < kept.length; i++) {
+      for (const v of values.slice(0, 8)) {
+        try {
+          await rpc.call('commands.run', { project: root, command: `c${i}`, args: [v] });
+        } catch (err) {
+          // A bad argument is refused in words; never anything else.
+          expect((err as RpcError).code, replay).toBe(1011);
+        }
+      }
+    }
     expectNoMarkers(root);
   });
 });

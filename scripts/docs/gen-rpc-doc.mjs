@@ -41,6 +41,7 @@ const meanings = {
   Timeout: 'a wait ran out of time',
   Unavailable: 'the daemon (or something it needs) is not available',
   BadArguments: 'runbook command arguments do not match its `args` (`data.usage`)',
+  DiskFull: 'the disk holding the state directory is full (ENOSPC): the write was refused and nothing changed; reads go on, and writes succeed again by themselves once there is room (`data.path`, `data.errno`)',
 };
 for (const [name, code] of Object.entries(P.ErrorCode)) {
   out += `| ${code} | \`${P.ErrorKind[code]}\` | ${meanings[name] ?? ''} |\n`;

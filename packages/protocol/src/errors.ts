@@ -22,6 +22,7 @@ export const ErrorCode = {
   Timeout: 1009,
   Unavailable: 1010,
   BadArguments: 1011,
+  DiskFull: 1012,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCode;
@@ -54,6 +55,7 @@ export const ErrorKind: Record<number, string> = {
   [ErrorCode.Timeout]: 'timeout',
   [ErrorCode.Unavailable]: 'unavailable',
   [ErrorCode.BadArguments]: 'bad_arguments',
+  [ErrorCode.DiskFull]: 'disk_full',
 };
 
 /**

@@ -23,7 +23,7 @@ export const STATE_ENTRIES: readonly (readonly [string, Kind])[] = [
   ['logs', 'directory'],
   ['workspaces', 'directory'],
   ['ojd.log', 'file'],
-  // winston's rotated logs (tailable, three files kept)
+  // the rotated logs (log-file.ts: three files kept)
   ['ojd1.log', 'file'],
   ['ojd2.log', 'file'],
   ['oj.db', 'file'],

@@ -6,7 +6,7 @@
  * is what the user sees. A state or socket directory the daemon would refuse
  * is refused here first, before anything is written into it.
  */
-import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync, statfsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import {
@@ -96,7 +96,9 @@ export async function startDetached(loc: DaemonLocation, timeoutMs = 10_000): Pr
     await delay(25);
   }
   const reason =
-    daemonStartError(paths.log, logSize) ?? daemonPrintedError(outFile, outSize) ?? (exited !== null ? `ojd exited with code ${exited}` : null);
+    daemonStartError(paths.log, logSize) ??
+    daemonPrintedError(outFile, outSize) ??
+    (exited !== null ? (noRoom(loc.stateDir) ?? `ojd exited with code ${exited}`) : null);
   throw new OjError(
     ErrorCode.Unavailable,
     reason ? `could not start ojd: ${reason}` : `could not start ojd: no answer on ${loc.socket} after ${timeoutMs} ms`,
@@ -175,6 +177,16 @@ export function daemonStartError(logFile: string, fromByte: number): string | nu
     }
   }
   return null;
+}
+
+/** When ojd could not even say why it stopped: the disk holding its state dir may be full. */
+function noRoom(stateDir: string): string | null {
+  try {
+    if (statfsSync(stateDir).bavail > 0) return null;
+  } catch {
+    return null;
+  }
+  return `disk full (ENOSPC): no space left on the file system of ${stateDir}; free some space (df -h ${stateDir}) and try again`;
 }
 
 function fileSize(path: string): number {

@@ -5,6 +5,7 @@ import type { Argv } from 'yargs';
 import { daemonLocation, delay, ojdBinPath, startDetached, tryConnect } from '../client/daemon-launcher.js';
 import { printJson, println } from '../output/print.js';
 import { takeOverInterrupt } from '../output/interrupt.js';
+import { style } from '../output/style.js';
 import { formatDuration } from '../output/time.js';
 import { followLog, printLog } from './daemon-logs.js';
 import { locally } from './run-command.js';
@@ -140,4 +141,5 @@ export function printDaemonStatus(s: DaemonStatus): void {
   println(`  socket     ${s.socket}`);
   println(`  state dir  ${s.stateDir}`);
   println(`  log        ${s.log}`);
+  if (s.diskFull) println(`  ${style.red('disk full')}  since ${s.diskFull.since}: ${s.diskFull.refused} write(s) refused; free space (df -h ${s.stateDir})`);
 }

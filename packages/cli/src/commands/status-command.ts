@@ -75,6 +75,7 @@ export function render(o: StatusOverview, now = Date.now()): string {
   line(o.project ? `project ${o.project}` : 'all projects');
   // A problem's detail lines (indented) follow it as they are.
   for (const e of o.runbookErrors) line(/^\s/.test(e) ? `  ${style.red(e.trimStart())}` : style.red(`runbook error: ${e}`));
+  if (d.diskFull) line(style.red(`disk full since ${d.diskFull.since}: ${d.diskFull.refused} write(s) refused; free space (df -h ${d.stateDir})`));
 
   // Across projects a pipeline is named by its key (its id is unique only in its project).
   const everywhere = !o.project;

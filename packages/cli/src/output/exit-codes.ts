@@ -91,6 +91,8 @@ const BY_PROTOCOL_CODE: Record<ErrorCodeValue, ExitCodeValue> = {
   [ErrorCode.Timeout]: ExitCode.TimedOut,
   [ErrorCode.Unavailable]: ExitCode.Failure,
   [ErrorCode.BadArguments]: ExitCode.Usage,
+  // The daemon refused the write: the thing failed (nothing was changed).
+  [ErrorCode.DiskFull]: ExitCode.Failure,
 };
 
 /** The exit code a command that threw `err` ends with. */

@@ -21,6 +21,7 @@ import { resolveByPrefix } from './id-lookup.js';
 import type { PhaseOutcome } from './phase-runner.js';
 import { toPipelineInfo, type PipelineRecord } from '../storage/pipeline-store.js';
 import type { Storage } from '../storage/storage.js';
+import { isDiskFull } from '../storage/disk-full.js';
 import { faultPoint } from '../fault-point.js';
 
 export interface CreatePipeline {
@@ -71,11 +72,16 @@ type Listener = (id: string, update: PipelineUpdate) => void;
  */
 export type TerminalHook = (record: PipelineRecord, status: 'done' | 'failed' | 'cancelled') => void;
 
+/** How often an outcome refused for want of disk space is written again. */
+export const DISK_FULL_RETRY_MS = 1000;
+
 export class PipelineEngine {
   private readonly live = new Map<string, { run: number; stop(reason: string): void }>();
   private readonly listeners = new Set<Listener>();
   private readonly terminalHooks: TerminalHook[] = [];
   private shuttingDown = false;
+  /** Outcomes waiting for room on the disk (see whenRoom). */
+  private readonly roomWaits = new Set<NodeJS.Timeout>();
 
   constructor(
     private readonly storage: Storage,
@@ -186,7 +192,7 @@ export class PipelineEngine {
     );
   }
 
-  /** Applies one event: state + events + phase runs in one transaction, then the effects. */
+  /** Applies one event: state + events + phase runs in one transaction, then (after the outermost commit) the effects. */
   apply(id: string, event: PipelineEvent): PipelineRecord {
     const pending: PipelineEffect[] = [];
     let changed = false;
@@ -222,8 +228,8 @@ export class PipelineEngine {
       }
       return updated;
     });
-    // After the outermost commit (this write may be joined to a caller's): a
-    // pipeline whose creation or step rolls back starts nothing and tells nobody.
+    // After the outermost commit (this write may be joined to a caller's; at once outside a write):
+    // a pipeline whose creation or step rolls back (the disk refused it, say) starts nothing and tells nobody.
     this.storage.afterCommit(() => {
       if (changed) this.notify(id, { kind: 'status', pipeline: toPipelineInfo(record) });
       for (const e of pending) this.execute(record, e);
@@ -328,7 +334,7 @@ export class PipelineEngine {
     const io: PhaseIo = {
       waiting: (waitingFor) => this.safeApply(id, { type: 'phaseWaiting', run, waitingFor }),
       running: () => this.safeApply(id, { type: 'phaseRunning', run }),
-      processGroup: (pgid, start) => this.storage.write(() => this.store.setRunPgid(id, run, pgid, start)),
+      processGroup: (pgid, start) => this.whenRoom(id, `phase run ${run} started`, () => this.storage.write(() => this.store.setRunPgid(id, run, pgid, start))),
       escalate: (reason, source) => this.escalateRun(id, run, reason, source),
     };
     const handle = this.svc.startPhase(record, phase, run, this.logFile(id, run, phaseName), io);
@@ -345,20 +351,22 @@ export class PipelineEngine {
     // Phases ended by a daemon stop stay 'running' on disk: the next start re-runs them.
     if (this.shuttingDown) return;
     faultPoint('after-effect:phase');
-    this.storage.write(() => {
-      this.store.finishRun(
-        id,
-        run,
-        outcome.ok ? 'done' : 'failed',
-        outcome.exitCode ?? null,
-        outcome.ok ? null : (outcome.error ?? 'failed'),
-        this.storage.now(),
-      );
-      this.safeApply(
-        id,
-        outcome.ok ? { type: 'phaseSucceeded', run } : { type: 'phaseFailed', run, error: outcome.error ?? 'failed' },
-      );
-    });
+    this.whenRoom(id, `phase run ${run} ended`, () =>
+      this.storage.write(() => {
+        this.store.finishRun(
+          id,
+          run,
+          outcome.ok ? 'done' : 'failed',
+          outcome.exitCode ?? null,
+          outcome.ok ? null : (outcome.error ?? 'failed'),
+          this.storage.now(),
+        );
+        this.safeApply(
+          id,
+          outcome.ok ? { type: 'phaseSucceeded', run } : { type: 'phaseFailed', run, error: outcome.error ?? 'failed' },
+        );
+      }),
+    );
   }
 
   /**
@@ -384,10 +392,41 @@ export class PipelineEngine {
 
   /** Applies an event coming from an effect; an error is logged, never thrown. */
   private safeApply(id: string, event: PipelineEvent): void {
+    // Inside a write (a phase's end) a full disk fails the enclosing write, which is tried again as a whole.
+    if (!this.storage.writing) {
+      this.whenRoom(id, event.type, () => this.apply(id, event));
+      return;
+    }
     try {
       this.apply(id, event);
     } catch (err) {
+      if (isDiskFull(err)) throw err;
       this.logger.warn('pipeline event not applied', { pipeline: id, event: event.type, error: (err as Error).message });
+    }
+  }
+
+  /**
+   * Runs an outcome's write. Refused for want of disk space (nothing was
+   * written), it is tried again every DISK_FULL_RETRY_MS until there is room,
+   * so a phase that ends while the disk is full is not forgotten: its
+   * pipeline goes on once space is freed. Other errors are logged.
+   */
+  private whenRoom(id: string, what: string, write: () => void, attempt = 0): void {
+    if (this.shuttingDown) return;
+    try {
+      write();
+      if (attempt > 0) this.logger.info('pipeline outcome written once there was room', { pipeline: id, what, attempts: attempt + 1 });
+    } catch (err) {
+      if (!isDiskFull(err)) {
+        this.logger.warn('pipeline event not applied', { pipeline: id, event: what, error: (err as Error).message });
+        return;
+      }
+      if (attempt === 0) this.logger.warn('pipeline outcome waits for room on the disk', { pipeline: id, what });
+      const timer = setTimeout(() => {
+        this.roomWaits.delete(timer);
+        this.whenRoom(id, what, write, attempt + 1);
+      }, DISK_FULL_RETRY_MS);
+      this.roomWaits.add(timer);
     }
   }
 
@@ -466,6 +505,8 @@ export class PipelineEngine {
   /** Stops every live phase (daemon shutdown); their runs are re-run after restart. */
   stopAll(): void {
     this.shuttingDown = true;
+    for (const t of this.roomWaits) clearTimeout(t);
+    this.roomWaits.clear();
     for (const [, live] of this.live) live.stop('daemon stopping');
   }
 }

@@ -1,10 +1,11 @@
 /**
  * The daemon's log: winston, JSON lines in <state>/ojd.log (read with
- * `oj daemon logs`). In the foreground it also writes readable lines to
+ * `oj daemon logs`), written by log-file.ts. In the foreground it also writes readable lines to
  * stderr, which systemd's journal or launchd's log file keep.
  */
 import { closeSync, constants, fstatSync, openSync, writeSync } from 'node:fs';
 import winston from 'winston';
+import { LogFile } from './log-file.js';
 import { redactValue, scrubText } from './redact.js';
 
 /** Secrets (see redact.ts) never reach the log: fields named like one, and known secret values anywhere. */
@@ -18,12 +19,11 @@ const redact = winston.format((info) => {
 
 export function createLogger(logFile: string, options: { stderr: boolean; level?: string }): winston.Logger {
   const transports: winston.transport[] = [
-    new winston.transports.File({
-      filename: logFile,
+    // Synchronous, private, and it goes on after a full disk (log-file.ts).
+    new winston.transports.Stream({
+      stream: new LogFile({ filename: logFile, maxBytes: 20 * 1024 * 1024, maxFiles: 3 }),
+      eol: '\n',
       format: winston.format.combine(redact(), winston.format.timestamp(), winston.format.json()),
-      maxsize: 20 * 1024 * 1024,
-      maxFiles: 3,
-      tailable: true,
     }),
   ];
   if (options.stderr) {

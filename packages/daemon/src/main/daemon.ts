@@ -34,6 +34,7 @@ import { RpcRouter } from '../rpc/rpc-router.js';
 import { SocketServer } from '../rpc/socket-server.js';
 import { createProcessSpawner, type ProcessSpawner } from '../spawner/process-spawner.js';
 import { ShellRunner } from '../adapters/shell-runner.js';
+import { isDiskFull } from '../storage/disk-full.js';
 import { Storage } from '../storage/storage.js';
 import { StrategyStore } from '../storage/strategy-store.js';
 import type { DaemonContext } from '../handlers/daemon-context.js';
@@ -129,6 +130,10 @@ export class Daemon implements DaemonContext {
       if (this.storage.database.applied.length > 0) {
         this.logger.info('database migrated', { versions: this.storage.database.applied });
       }
+      this.storage.diskFull.onChange(({ full, refused }) => {
+        if (full) this.logger.warn('disk full: writes are refused until there is room', { stateDir: this.options.stateDir });
+        else this.logger.info('disk space is back: writes succeed again', { refused });
+      });
       this.eventsOrNull = new EventLog(this.storage);
       const { connections } = loadDaemonConfig(this.options.stateDir);
       const router = new RpcRouter(this.logger);
@@ -147,7 +152,13 @@ export class Daemon implements DaemonContext {
       this.pidLock.release();
       throw err;
     }
-    this.events.emit({ name: 'daemon:started', data: { pid: process.pid, version: OJ_VERSION } });
+    try {
+      this.events.emit({ name: 'daemon:started', data: { pid: process.pid, version: OJ_VERSION } });
+    } catch (err) {
+      // A daemon must start on a full disk too (to answer, and to say why writes fail).
+      if (!isDiskFull(err)) throw err;
+      this.logger.warn('daemon:started not recorded: the disk is full');
+    }
     this.spawner.warm();
     this.engine?.reconcile();
     for (const c of this.capabilities) c.start?.();
@@ -284,6 +295,7 @@ export class Daemon implements DaemonContext {
         ...Object.assign({}, ...this.capabilities.map((c) => c.counts?.() ?? {})),
       },
       projects: this.projects?.status() ?? [],
+      diskFull: this.storage.diskFull.state,
     };
   }
 

@@ -6,6 +6,7 @@
 import { OJ_VERSION, UnsafeDirectoryError, resolveSocketPath, resolveStateDir, statePaths } from '@oj/protocol';
 import { relative } from 'node:path';
 import { writeFatal } from '../log/logger.js';
+import { isDiskFull } from '../storage/disk-full.js';
 import { Daemon } from './daemon.js';
 
 const USAGE = `usage: ojd [--foreground] [--version] [--help]
@@ -55,6 +56,14 @@ export async function main(argv: string[]): Promise<number> {
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGHUP', () => daemon?.started && daemon.reload());
   process.on('uncaughtException', (err) => {
+    // A write refused for want of space that nothing above handled: SQLite rolled it back
+    // (nothing is half-written). Exiting would leave no daemon, and none could start while
+    // the disk is full; so it is logged and the daemon goes on serving (reads, status, and
+    // writes again once there is room). A restart re-runs what that write would have recorded.
+    if (daemon?.started && isDiskFull(err)) {
+      daemon.logger.error('a write from background work was refused: the disk is full', { error: err.stack ?? String(err) });
+      return;
+    }
     // Fail fast: state on disk is consistent (every change is one transaction); a restart reconciles.
     writeFatal(statePaths(stateDir).log, `uncaught exception: ${err.stack ?? String(err)}`);
     process.exit(70);
@@ -68,7 +77,10 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     // A state dir refused as unsafe is not written to, not even this line: stderr only (`oj` shows it).
     const unsafeState = err instanceof UnsafeDirectoryError && !relative(stateDir, err.path).startsWith('..');
-    writeFatal(unsafeState ? null : statePaths(stateDir).log, `failed to start: ${(err as Error).message}`, {
+    const reason = isDiskFull(err)
+      ? `disk full (ENOSPC): no space left on the file system of ${stateDir} (${(err as Error).message}); free some space (df -h ${stateDir}) and start again`
+      : (err as Error).message;
+    writeFatal(unsafeState ? null : statePaths(stateDir).log, `failed to start: ${reason}`, {
       socket: socketPath,
       stateDir,
       error: (err as Error).name,

@@ -1,8 +1,9 @@
 /**
  * Registers typed handlers on a json-rpc-2.0 server. Params are validated
  * against the method's declared schema (-32602 with the issues in `data`);
- * domain errors (OjError) become their own codes; anything else is an
- * internal error (-32603), logged with its stack.
+ * domain errors (OjError) become their own codes; a full disk met outside a
+ * database write (a file the request writes) is DiskFull like one met inside;
+ * anything else is an internal error (-32603), logged with its stack.
  */
 import {
   ErrorCode,
@@ -14,6 +15,7 @@ import {
 } from '@oj/protocol';
 import { JSONRPCErrorException, JSONRPCServer, createJSONRPCErrorResponse } from 'json-rpc-2.0';
 import type { Logger } from 'winston';
+import { diskFullError, isDiskFull } from '../storage/disk-full.js';
 import type { ConnectionContext } from './connection-context.js';
 
 export type Handler<M extends AnyMethod> = (
@@ -39,6 +41,12 @@ export class RpcRouter {
           });
     this.server.mapErrorToJSONRPCErrorResponse = (id, error: unknown) => {
       if (error instanceof JSONRPCErrorException) return createJSONRPCErrorResponse(id, error.code, error.message, error.data);
+      if (isDiskFull(error)) {
+        const path = (error as { path?: unknown }).path;
+        const full = diskFullError(error, typeof path === 'string' ? path : null, false);
+        this.logger.warn('request failed: disk full', { error: messageOf(error) });
+        return createJSONRPCErrorResponse(id, full.code, full.message, full.data);
+      }
       this.logger.error('internal error', { error: errorText(error) });
       return createJSONRPCErrorResponse(id, ErrorCode.InternalError, 'internal error: ' + messageOf(error), {
         kind: 'internal_error',

@@ -71,3 +71,36 @@ describe('SocketServer output', () => {
     expect(got).toEqual([]);
   });
 });
+
+describe('SocketServer at its connection limit', () => {
+  it('a refused client that had written a request gives its slot back: once idle ones can go, a newcomer is served', async () => {
+    const path = await serve(() => {});
+    const open = (request: string | null) =>
+      new Promise<net.Socket>((resolve) => {
+        const s = net.connect(path);
+        s.on('error', () => {});
+        s.resume();
+        s.once('connect', () => {
+          if (request) s.write(request);
+          resolve(s);
+        });
+        s.once('error', () => resolve(s));
+      });
+    // 500 idle, then 28 that each write a request: 12 get in, 16 are refused in words (each having written first).
+    const sockets: net.Socket[] = [];
+    for (let i = 0; i < 500; i++) sockets.push(await open(null));
+    for (let i = 0; i < 28; i++) sockets.push(await open(ping(i)));
+    cleanups.push(() => sockets.forEach((s) => s.destroy()));
+    // The idle ones become evictable after a second; a newcomer must then get in (before, the refused
+    // ones kept their slots for good and every newcomer was dropped at accept).
+    const deadline = Date.now() + 20_000;
+    let answer: string[] = [];
+    while (Date.now() < deadline) {
+      // Refused in words (too many connections) until the idle ones have been idle long enough.
+      answer = await exchange(path, [ping(99)], 1, []);
+      if (answer.length === 1 && 'result' in (JSON.parse(answer[0]!) as object)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(JSON.parse(answer[0] ?? 'null')).toMatchObject({ id: 99, result: { pong: true } });
+  }, 60_000);
+});

@@ -28,6 +28,8 @@ const DROP_OUTPUT_BYTES = 32 * 1024 * 1024;
 export const MAX_CONNECTIONS = 512;
 /** Accepted past MAX_CONNECTIONS only to be told why they are refused (beyond that, dropped at accept). */
 const REFUSAL_ROOM = 16;
+/** A refused connection whose client does not hang up after reading why is closed after this long. */
+const REFUSED_LINGER_MS = 5000;
 /** An idle connection is evicted for a newcomer at the limit only once it has been idle this long. */
 const EVICTABLE_AFTER_MS = 1000;
 export const DEFAULT_IDLE_MS = 120_000;
@@ -107,7 +109,14 @@ export class SocketServer {
           hint: 'try again when some finish; oj daemon status shows the count',
         });
         socket.on('error', () => {});
+        // What it sends is read and dropped, so that its end is seen and the socket closes: a refused
+        // client that had written a request (and so was never seen to end) kept its slot for good, and
+        // with 16 of them the server stayed at its accept limit, dropping every newcomer even when idle
+        // connections could have made room. One that never ends its side is closed after a while. (Not
+        // closed at once: the client may still be writing its request, and would get EPIPE, not the reason.)
+        socket.resume();
         socket.end(encodeLine(refusal));
+        setTimeout(() => socket.destroy(), REFUSED_LINGER_MS).unref();
         return;
       }
     }

@@ -4,9 +4,11 @@
  * commit in a single `db.transaction(...)` with no other work interleaved, and
  * the statement cache gives prepared statements for free.
  */
+import { closeSync, fsyncSync, openSync } from 'node:fs';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Compilable, CompiledQuery, Kysely } from 'kysely';
 import { DummyDriver, KyselyBuilder, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler } from './kysely.js';
+import { isDiskFull } from './disk-full.js';
 import type { Database } from './schema.js';
 
 /** A kysely instance that only compiles; it never executes anything itself. */
@@ -69,7 +71,9 @@ export class QueryRunner {
    * Makes every commit so far durable against a power loss, when any is not
    * yet (group commit: see Storage.makeDurable). A one-row commit with
    * synchronous=FULL: SQLite fsyncs the WAL, which holds it and every commit
-   * before it.
+   * before it. With the disk full that commit cannot be written (SQLite
+   * refuses it, nothing changes): the WAL, which holds every earlier commit,
+   * is fsynced directly instead, which needs no new space.
    */
   makeDurable(): boolean {
     if (this.sqlite.inTransaction) return false;
@@ -80,6 +84,9 @@ export class QueryRunner {
       this.statement("insert into meta (key, value) values ('durable_at', ?) on conflict (key) do update set value = excluded.value").run(
         new Date().toISOString(),
       );
+    } catch (err) {
+      if (!isDiskFull(err)) throw err;
+      this.syncWal();
     } finally {
       this.sqlite.pragma('synchronous = NORMAL');
     }
@@ -87,7 +94,21 @@ export class QueryRunner {
     return true;
   }
 
+  /** fsync of the write-ahead log's file (every commit not yet checkpointed is in it). */
+  private syncWal(): void {
+    const fd = openSync(`${this.sqlite.name}-wal`, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
   /** Rows inserted, updated or deleted through this connection since it opened (SQLite's total_changes()). */
+  changes(): number {
+    return this.totalChanges();
+  }
+
   private totalChanges(): number {
     return (this.statement('select total_changes() as n').get() as { n: number }).n;
   }

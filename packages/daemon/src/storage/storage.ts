@@ -3,7 +3,11 @@
  * write-transaction discipline: `write(fn)` runs fn in one transaction, and
  * callbacks registered with `afterCommit` (notifying followers, waking
  * waiters) run only once it has committed, never for a rolled-back change.
+ * A write refused for want of space (SQLite rolls it back) throws the
+ * DiskFull error; `diskFull` tracks it (disk-full.ts).
  */
+import { dirname } from 'node:path';
+import { DiskFullWatch, diskFullError, isDiskFull } from './disk-full.js';
 import { openDatabase, type OpenedDatabase } from './database.js';
 import { EventStore } from './event-store.js';
 import { PipelineIdStore } from './pipeline-id-store.js';
@@ -16,6 +20,7 @@ export class Storage {
   readonly events: EventStore;
   readonly pipelines: PipelineStore;
   readonly pipelineIds: PipelineIdStore;
+  readonly diskFull: DiskFullWatch;
   private pending: (() => void)[] | null = null;
   private durableTimer: NodeJS.Timeout | null = null;
 
@@ -26,6 +31,7 @@ export class Storage {
     this.events = new EventStore(database, now);
     this.pipelines = new PipelineStore(database);
     this.pipelineIds = new PipelineIdStore(database);
+    this.diskFull = new DiskFullWatch(now);
   }
 
   static open(path: string, now: () => number = Date.now): Storage {
@@ -40,6 +46,11 @@ export class Storage {
 
   get db() {
     return this.database.db;
+  }
+
+  /** Whether a write is under way (a write now would join it). */
+  get writing(): boolean {
+    return this.pending !== null;
   }
 
   /**
@@ -62,12 +73,19 @@ export class Storage {
     }
     const pending: (() => void)[] = [];
     this.pending = pending;
+    // While writes are refused, only a commit that wrote something shows there is room again.
+    const changesBefore = this.diskFull.state ? this.runner.changes() : 0;
     let result: T;
     try {
       result = this.runner.transaction(fn);
+    } catch (err) {
+      if (!isDiskFull(err)) throw err;
+      this.diskFull.refused();
+      throw diskFullError(err, dirname(this.database.path), true);
     } finally {
       this.pending = null;
     }
+    if (this.diskFull.state && this.runner.changes() !== changesBefore) this.diskFull.succeeded();
     this.scheduleDurable();
     runAll(pending);
     return result;
@@ -91,7 +109,11 @@ export class Storage {
     if (this.durableTimer || !this.database.groupCommit) return;
     this.durableTimer = setTimeout(() => {
       this.durableTimer = null;
-      this.runner.makeDurable();
+      try {
+        this.runner.makeDurable();
+      } catch {
+        // Not yet durable: the next answer's makeDurable tries again (and fails it visibly).
+      }
     }, DURABLE_WITHIN_MS);
     this.durableTimer.unref();
   }

@@ -45,11 +45,15 @@ export class WorkspaceService {
   /** A managed worktree `name` on `branch` (default `oj/<name>`). */
   async create(project: string, name: string, branch?: string): Promise<WorkspaceInfo> {
     const path = join(this.managedRoot, name);
+    const on = branch ?? `oj/${name}`;
     try {
-      await addWorktree(project, path, branch ?? `oj/${name}`);
+      await addWorktree(project, path, on);
     } catch (err) {
+      // What git refused (a branch checked out elsewhere, not a repository...) is the repository's state, not a bug in ojd.
       if (err instanceof NoCommitError) throw OjError.illegalState(err.message);
-      throw err;
+      const message = (err as Error).message;
+      const fatal = /^(?:fatal|error): (.*)$/m.exec(message)?.[1] ?? message.split('\n').pop() ?? message;
+      throw OjError.illegalState(`workspace ${name} not created on branch ${on}: ${fatal}`, { name, branch: on });
     }
     return this.find(project, path);
   }

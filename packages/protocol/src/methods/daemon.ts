@@ -23,6 +23,8 @@ export interface DaemonStatus {
   counts: Record<string, number>;
   /** Projects whose runbooks are loaded, with any load problems. */
   projects: ProjectStatus[];
+  /** Set while writes are refused because the disk holding the state dir is full (since when, how many); null otherwise. */
+  diskFull: { since: string; refused: number } | null;
 }
 
 export interface ProjectStatus {

@@ -139,14 +139,14 @@ describe('cron slot: a run ends', () => {
   it('the pipeline of the current run settles it; a pipeline of an older run does not', () => {
     const s = step(running(), settings, { type: 'pipelineStarted', pipeline: 'p-7' }, 1001).state;
     expect(s.lastPipeline).toBe('p-7');
-    const stale = step(s, settings, { type: 'pipelineEnded', pipeline: 'p-6', status: 'failed', error: 'x' }, 1300);
+    const stale = step(s, settings, { type: 'pipelineEnded', pipeline: 'p-6', handle: 'p-6', status: 'failed', error: 'x' }, 1300);
     expect(stale.state).toBe(s);
     expect(stale.events).toEqual([]);
-    const t = step(s, settings, { type: 'pipelineEnded', pipeline: 'p-7', status: 'cancelled', error: 'stopped' }, 1300);
+    const t = step(s, settings, { type: 'pipelineEnded', pipeline: 'p-7', handle: 'p-7', status: 'cancelled', error: 'stopped' }, 1300);
     expect(t.state).toMatchObject({ lastOutcome: 'failed', lastError: 'pipeline p-7 cancelled: stopped' });
     expect(t.events).toEqual([{ name: 'cron:failed', data: { cron: 'tick', pipeline: 'p-7', error: 'pipeline p-7 cancelled: stopped' } }]);
     expect(t.effects).toEqual([{ type: 'hook', hook: 'on_fail', values: { error: 'pipeline p-7 cancelled: stopped', pipeline: 'p-7' } }]);
-    const ok = step(s, settings, { type: 'pipelineEnded', pipeline: 'p-7', status: 'done', error: null }, 1300);
+    const ok = step(s, settings, { type: 'pipelineEnded', pipeline: 'p-7', handle: 'p-7', status: 'done', error: null }, 1300);
     expect(ok.events).toEqual([{ name: 'cron:complete', data: { cron: 'tick', pipeline: 'p-7' } }]);
   });
 });

@@ -59,6 +59,7 @@ function randomEvent(r: ReturnType<typeof random>, item: QueueItem, pipelines: s
       return {
         type: 'pipelineEnded',
         pipeline: someone,
+        handle: someone,
         attempt,
         worker: item.worker ?? 'w1',
         status: r.pick(['done', 'failed', 'cancelled'] as const),
@@ -182,7 +183,7 @@ describe('item lifecycle properties (seeded random walks)', () => {
       for (let i = 0; i <= s.maxRetries; i++) {
         item = stepItem(item, s, { type: 'take', by: `pl-${i}`, worker: 'w' }, i * 10).state;
         expect(item.status).toBe('taken');
-        item = stepItem(item, s, { type: 'pipelineEnded', pipeline: `pl-${i}`, attempt: item.attempts, worker: 'w', status: 'failed', error: null, timedOut: false }, i * 10 + 5).state;
+        item = stepItem(item, s, { type: 'pipelineEnded', pipeline: `pl-${i}`, handle: `pl-${i}`, attempt: item.attempts, worker: 'w', status: 'failed', error: null, timedOut: false }, i * 10 + 5).state;
       }
       expect(item.attempts).toBe(s.maxRetries + 1);
       const planned = s.onExhaust.length ? s.onExhaust[s.onExhaust.length - 1]!.action : 'dead';

@@ -209,6 +209,7 @@ describe('pipelineEnded', () => {
   const ended = (over: Partial<Extract<ItemEvent, { type: 'pipelineEnded' }>> = {}): ItemEvent => ({
     type: 'pipelineEnded',
     pipeline: 'pl-1',
+    handle: 'pl-1',
     attempt: 1,
     worker: 'fixer',
     status: 'done',
