@@ -7,7 +7,7 @@
  * every pipeline that was under way when the previous daemon stopped or died.
  */
 import { join } from 'node:path';
-import { ErrorCode, OjError, type JsonValue, type PipelineUpdate } from '@oj/protocol';
+import { OjError, type JsonValue, type PipelineUpdate } from '@oj/protocol';
 import type { Logger } from 'winston';
 import { killProcessGroup } from '../adapters/shell-runner.js';
 import type { EventLog } from '../events/event-log.js';
@@ -17,7 +17,7 @@ import { newPipelineState, TERMINAL, type PipelineStatus } from '../core/pipelin
 import type { UpkeepEvent } from '../core/pipeline-upkeep.js';
 import { allocateKey, allocateNumber, idWithNumber } from '../core/pipeline-id-numbers.js';
 import { baseId, projectTag } from './pipeline-ids.js';
-import { resolveByPrefix } from './id-lookup.js';
+import { keyAnywhere, keyInProject } from './pipeline-lookup.js';
 import type { PhaseOutcome } from './phase-runner.js';
 import { toPipelineInfo, type PipelineRecord } from '../storage/pipeline-store.js';
 import type { Storage } from '../storage/storage.js';
@@ -138,58 +138,10 @@ export class PipelineEngine {
    * keys), then a unique prefix of a key.
    */
   resolve(idOrPrefix: string, project?: string): PipelineRecord {
-    const key = project !== undefined ? this.resolveIn(idOrPrefix, project) : this.resolveAnywhere(idOrPrefix);
+    const key = project !== undefined ? keyInProject(this.store, idOrPrefix, project) : keyAnywhere(this.store, idOrPrefix);
     const r = this.store.get(key);
     if (!r) throw OjError.notFound('pipeline', idOrPrefix);
     return r;
-  }
-
-  private resolveIn(given: string, project: string): string {
-    const own = (column: 'handle' | 'id') => this.store.lookup(column, given, { project, limit: 1 })[0];
-    const exact = own('handle') ?? own('id');
-    if (exact) return exact.key;
-    try {
-      const handle = resolveByPrefix(
-        'pipeline',
-        given,
-        () => false,
-        (p) => this.store.lookup('handle', p, { project, prefix: true }).map((r) => r.handle),
-        () => this.store.allIds(project),
-      );
-      return this.store.lookup('handle', handle, { project, limit: 1 })[0]!.key;
-    } catch (err) {
-      const elsewhere = this.store.lookup('id', given, { limit: 1 })[0] ?? this.store.lookup('handle', given, { limit: 1 })[0];
-      if (elsewhere && err instanceof OjError && err.code === ErrorCode.NotFound) {
-        throw OjError.notFound('pipeline', given, {
-          hint: `${given} belongs to the project ${elsewhere.project}: run the command there, or add --all-projects`,
-        });
-      }
-      throw err;
-    }
-  }
-
-  private resolveAnywhere(given: string): string {
-    const byKey = this.store.lookup('id', given, { limit: 1 })[0];
-    if (byKey) return byKey.key;
-    const byId = this.store.lookup('handle', given);
-    if (byId.length === 1) return byId[0]!.key;
-    if (byId.length > 1) {
-      const candidates = byId.map((r) => r.key);
-      throw new OjError(ErrorCode.Ambiguous, `pipeline "${given}" is ambiguous: ${byId.length} projects have a pipeline of that id`, {
-        kind: 'ambiguous',
-        what: 'pipeline',
-        id: given,
-        candidates,
-        hint: `name it by its key: ${byId.slice(0, 8).map((r) => `${r.key} (${r.project})`).join(', ')}; or run the command in its project`,
-      });
-    }
-    return resolveByPrefix(
-      'pipeline',
-      given,
-      () => false,
-      (p) => this.store.lookup('id', p, { prefix: true }).map((r) => r.key),
-      () => this.store.allIds(),
-    );
   }
 
   /** Applies one event: state + events + phase runs in one transaction, then (after the outermost commit) the effects. */
