@@ -64,7 +64,12 @@ export interface PhaseIo {
   escalate(reason: string, source: string): boolean;
 }
 
-type Listener = (id: string, update: PipelineUpdate) => void;
+/**
+ * Hears a pipeline as it is after each committed change. `cause`: a step of
+ * its machine, or a change of its record outside it (a label, archived: see
+ * amend), which moves it nowhere.
+ */
+type Listener = (id: string, update: PipelineUpdate, cause: 'step' | 'amend') => void;
 
 /**
  * Called inside the transaction that ends a pipeline, so that what depends on
@@ -183,7 +188,7 @@ export class PipelineEngine {
     // After the outermost commit (this write may be joined to a caller's; at once outside a write):
     // a pipeline whose creation or step rolls back (the disk refused it, say) starts nothing and tells nobody.
     this.storage.afterCommit(() => {
-      if (changed) this.notify(id, { kind: 'status', pipeline: toPipelineInfo(record) });
+      if (changed) this.notify(id, { kind: 'status', pipeline: toPipelineInfo(record) }, 'step');
       for (const e of pending) this.execute(record, e);
     });
     return record;
@@ -203,7 +208,7 @@ export class PipelineEngine {
       if (!c) return r;
       this.store.save(c.record);
       for (const e of c.events) this.events.emit({ name: e.name, subject: id, project: r.project, data: e.data });
-      this.storage.afterCommit(() => this.notify(id, { kind: 'status', pipeline: toPipelineInfo(c.record) }));
+      this.storage.afterCommit(() => this.notify(id, { kind: 'status', pipeline: toPipelineInfo(c.record) }, 'amend'));
       return c.record;
     });
   }
@@ -444,10 +449,10 @@ export class PipelineEngine {
     return () => this.listeners.delete(listener);
   }
 
-  private notify(id: string, update: PipelineUpdate): void {
+  private notify(id: string, update: PipelineUpdate, cause: 'step' | 'amend'): void {
     for (const l of this.listeners) {
       try {
-        l(id, update);
+        l(id, update, cause);
       } catch (err) {
         this.logger.warn('pipeline listener failed', { error: String(err) });
       }

@@ -56,8 +56,8 @@ function setUp() {
       return Promise.resolve();
     },
   });
-  const notified: { id: string; update: PipelineUpdate }[] = [];
-  engine.subscribe((id, update) => notified.push({ id, update }));
+  const notified: { id: string; update: PipelineUpdate; cause: 'step' | 'amend' }[] = [];
+  engine.subscribe((id, update, cause) => notified.push({ id, update, cause }));
   const heard: EventRecord[] = [];
   events.follow({ deliver: (e) => heard.push(e) });
   const finished = async () => {
@@ -80,6 +80,8 @@ describe('PipelineService: label and archive', () => {
     expect(t.engine.store.get(id)?.label).toBe('urgent');
     expect(t.heard.filter((e) => e.name === 'pipeline:labelled').map((e) => e.data)).toEqual([{ pipeline: t.engine.store.handleOf(id), label: 'urgent', previous: null }]);
     expect(t.notified.map((n) => n.update.kind === 'status' && n.update.pipeline.label)).toEqual(['urgent']);
+    // Heard as a change of its record, not a step of its machine (an open escalation is not superseded by it).
+    expect(t.notified.map((n) => n.cause)).toEqual(['amend']);
     t.service.label(id, 'urgent');
     expect(t.heard.filter((e) => e.name === 'pipeline:labelled')).toHaveLength(1);
     expect(t.notified).toHaveLength(1);

@@ -32,8 +32,9 @@ export class EscalationService {
   constructor(private readonly d: EscalationDeps) {
     this.store = new EscalationStore(d.storage.database);
     d.events.onAppend('escalate', (e) => this.record(e));
-    d.engine.subscribe((id, update) => {
-      if (update.kind !== 'status') return;
+    // A pipeline that moves on (a step of its machine) supersedes its open escalations; a new label does not.
+    d.engine.subscribe((id, update, cause) => {
+      if (update.kind !== 'status' || cause !== 'step') return;
       const p = update.pipeline;
       if (p.status === 'escalated' || (p.status === 'waiting' && p.waitingFor?.kind === 'human')) return;
       const open = this.store.openFor(id);
