@@ -38,6 +38,15 @@ module.exports = {
       to: { pathNot: [`${D}core/`, '^packages/protocol/src/', '^node_modules/vitest/', '^test/prng/prng\\.ts$'] },
     },
     {
+      name: 'sqlite-through-driver',
+      comment:
+        'better-sqlite3 is loaded only by storage/sqlite-driver.ts (13 on Node >= 22, 12 on Node 20: ' +
+        'loading 13 on Node 20 crashes the process); everything else takes Sqlite from there (types may be imported).',
+      severity: 'error',
+      from: { pathNot: '^packages/daemon/src/storage/sqlite-driver\\.ts$' },
+      to: { path: '^node_modules/better-sqlite3(-node20)?/', dependencyTypesNot: ['type-only'] },
+    },
+    {
       name: 'storage-below-services',
       comment:
         'storage/ is below the services: it does not import engine/, queues/ or coordination/ ' +

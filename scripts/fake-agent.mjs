@@ -28,6 +28,18 @@
  *                                prints `oj exited <code>` when it fails
  *   { "exit": 0 }                exit with this status
  *
+ * HOOKS (as Claude Code; see fake-agent-hooks.mjs): SessionStart and UserPromptSubmit at start,
+ * SessionEnd at exit, and these steps:
+ *   { "tool": { "name": "Write", "input": { "file_path": "f", "content": "x" } } }
+ *                                PreToolUse (exit 2 blocks it: prints `blocked: <reason>`), then the tool
+ *                                (Write/Edit write the file, Bash runs its command), then PostToolUse
+ *   { "permission": { "name": "Bash", "input": {...}, "message": "..." } }
+ *                                PreToolUse, then a permission_prompt Notification; waits for a key:
+ *                                "1" allows (the tool runs, PostToolUse), "3" denies
+ *   { "stop": true }             Stop (its turn is over); waits for a line of input, then UserPromptSubmit
+ *   { "hook": "Event", ...fields } fire any hook event with these payload fields
+ *   { "waitFile": "path" }       wait until the file exists (relative to the working directory)
+ *
  * INPUT: the terminal is put in raw mode; typed input is echoed (Enter as a newline) so a nudge
  * is visible on screen. Input typed while no step waits is queued for the next waitInput.
  * Ctrl-C exits 130. A resize prints `resized: <cols>x<rows>`.
@@ -35,6 +47,10 @@
 import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve as resolvePath } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { Hooks } from './fake-agent-hooks.mjs';
 
 // The pty's output processing turns "\n" into "\r\n" (raw mode keeps it on).
 const out = (text) => process.stdout.write(text);
@@ -95,7 +111,7 @@ class Input {
       println('^C');
       process.exit(130);
     }
-    for (const resolve of this.keyWaiters.splice(0)) resolve();
+    for (const resolve of this.keyWaiters.splice(0)) resolve(chunk);
     for (const ch of chunk) {
       if (ch === '\r' || ch === '\n') {
         out('\n');
@@ -159,6 +175,47 @@ function appendClaudeLog(entry) {
 }
 
 const sessionId = randomUUID();
+const hooks = new Hooks(sessionId);
+let toolUses = 0;
+
+async function exitWith(code) {
+  await hooks.fire('SessionEnd', { reason: 'other' });
+  process.exit(code);
+}
+
+/** Runs a tool as Claude Code would: PreToolUse (exit 2 blocks), the tool, PostToolUse. */
+async function useTool(spec, asked) {
+  const name = String(spec.name);
+  const input = spec.input ?? {};
+  const id = `toolu_fake_${++toolUses}`;
+  const blocked = await hooks.preToolUse(name, input, id);
+  if (blocked) {
+    println(`blocked: ${blocked}`);
+    return;
+  }
+  if (asked) {
+    await hooks.fire('Notification', { message: spec.message ?? `Claude needs your permission to use ${name}`, notification_type: 'permission_prompt' });
+    println(`permission? ${name}`);
+    const key = await asked();
+    if (!key.includes('1')) {
+      println('permission: denied');
+      return;
+    }
+    println('permission: allowed');
+  }
+  let response = { success: true };
+  if ((name === 'Write' || name === 'Edit') && typeof input.file_path === 'string') {
+    const path = isAbsolute(input.file_path) ? input.file_path : resolvePath(process.cwd(), input.file_path);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, String(input.content ?? input.new_string ?? ''));
+    response = { filePath: path, success: true };
+  } else if (name === 'Bash' && typeof input.command === 'string') {
+    const code = await new Promise((res) => spawn('sh', ['-c', input.command], { stdio: 'inherit' }).on('close', res));
+    response = { exitCode: code };
+  }
+  println(`tool: ${name} done`);
+  await hooks.fire('PostToolUse', { tool_name: name, tool_input: input, tool_response: response, tool_use_id: id });
+}
 const sleep = (seconds) => new Promise((resolve) => setTimeout(resolve, Math.max(0, seconds) * 1000));
 
 async function run(steps, input) {
@@ -175,14 +232,33 @@ async function run(steps, input) {
         if (line.includes(expected)) break;
       }
     } else if ('claudeLog' in step) appendClaudeLog(step.claudeLog);
+    else if ('tool' in step) await useTool(step.tool, null);
+    else if ('waitFile' in step) {
+      while (!existsSync(String(step.waitFile))) await sleep(0.05);
+    }
+    else if ('permission' in step) {
+      await useTool(step.permission, async () => {
+        const key = await input.nextKey();
+        input.partial = '';
+        return key;
+      });
+    } else if ('stop' in step) {
+      await hooks.fire('Stop', { stop_hook_active: false });
+      const line = await input.nextLine();
+      println(`got: ${line}`);
+      await hooks.fire('UserPromptSubmit', { prompt: line });
+    } else if ('hook' in step) {
+      const { hook, ...fields } = step;
+      await hooks.fire(String(hook), fields);
+    }
     else if ('oj' in step) {
       if (!Array.isArray(step.oj)) fail(`step ${index}: oj takes an array of arguments`);
       const code = await runOj(step.oj);
       if (code !== 0) println(`oj exited ${code}`);
-    } else if ('exit' in step) process.exit(Number(step.exit));
+    } else if ('exit' in step) await exitWith(Number(step.exit));
     else fail(`step ${index} is unknown: ${JSON.stringify(step)}`);
   }
-  process.exit(0);
+  await exitWith(0);
 }
 
 const prompt = readPrompt();
@@ -191,4 +267,6 @@ const input = new Input();
 // 'resize' fires after Node has read the new size (a SIGWINCH listener would run before).
 process.stdout.on('resize', () => println(`resized: ${process.stdout.columns}x${process.stdout.rows}`));
 println(`prompt: ${prompt === undefined ? '(none)' : (prompt.split('\n')[0] ?? '')}`);
+await hooks.fire('SessionStart', { source: 'startup' });
+await hooks.fire('UserPromptSubmit', { prompt: prompt ?? '' });
 await run(steps, input);

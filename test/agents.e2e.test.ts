@@ -1,8 +1,9 @@
 /** Issue: agents and the session supervisor, with the scripted fake agent in real ptys. */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OJ_BIN, REPO, TestEnv, makeProject, waitFor } from './helpers/ojd-harness.js';
+import { alive } from './helpers/crash-kit.js';
 
 const FAKE = `node ${join(REPO, 'scripts', 'fake-agent.mjs')}`;
 
@@ -242,5 +243,30 @@ describe('agent phases', () => {
     expect((await t.oj(['pipeline', 'wait', 'p-f', '--timeout', '20s'], { cwd: root })).exitCode).toBe(0);
     const sessions = await t.ojJson<Session[]>(['session', 'list', '--all'], { cwd: root });
     expect(sessions.map((s) => s.id)).toEqual([session.id]);
+  });
+});
+
+describe('agent input sources', () => {
+  it('a source that hangs is ended, with what it started, when its pipeline is cancelled and at daemon stop', async () => {
+    await t.startDaemon();
+    const pids = join(t.root, 'source.pids');
+    // The source leaves a background process and waits on it: it never ends by itself.
+    const root = agentProject(
+      { reader: { script: [{ exit: 0 }], extra: `inputs = [{ name = "issues", source = 'sleep 600 & echo $! >> ${pids}; wait' }]` } },
+      `[[pipeline.p.phase]]\nname = "work"\nagent = "reader"\n`,
+    );
+    const started = (n: number) => waitFor(`source ${n} to start`, () => {
+      const lines = existsSync(pids) ? readFileSync(pids, 'utf8').split('\n').filter(Boolean) : [];
+      return lines.length >= n ? Number(lines[n - 1]) : null;
+    });
+    await t.oj(['run', 'go', 'a'], { cwd: root });
+    const first = await started(1);
+    expect(alive(first)).toBe(true);
+    expect((await t.oj(['pipeline', 'cancel', 'p-a'], { cwd: root })).exitCode).toBe(0);
+    await waitFor('the cancelled source to end', () => !alive(first));
+    await t.oj(['run', 'go', 'b'], { cwd: root });
+    const second = await started(2);
+    expect((await t.oj(['daemon', 'stop'], { cwd: root })).exitCode).toBe(0);
+    await waitFor('the source to end at daemon stop', () => !alive(second));
   });
 });

@@ -9,7 +9,7 @@ import { OJ_BIN, REPO, TestEnv, makeProject, waitFor } from './helpers/ojd-harne
 type Pipeline = { id: string; status: string; phase: string | null; error: string | null; waitingFor: { kind: string; name: string; detail?: string } | null };
 type Event = { id: number; name: string; subject: string | null; data: Record<string, unknown>; time: string };
 type Shown = { pipeline: Pipeline; runs: { phase: string; status: string }[]; checkpoints: { message: string }[]; history: Event[] };
-type Holder = { holder: string; kind: string; stale: boolean; staleReason: string | null };
+type Holder = { holder: string; kind: string; weight: number; stale: boolean; staleReason: string | null };
 type Lock = { id: string; name: string; held: boolean; holder: Holder | null; stale: boolean; waiters: { holder: string; position: number }[] };
 type Semaphore = { name: string; max: number; used: number; holders: Holder[]; waiters: { holder: string }[] };
 
@@ -514,6 +514,20 @@ slot_heartbeat = "300ms"
     await waitFor('reclaimed', async () => (await semOf(root, 'quick')).used === 0);
     const orphans = await events(root, 'semaphore:orphan');
     expect(orphans.map((e) => e.subject).sort()).toEqual(['q1', 'q2']);
+  });
+
+  it('acquiring again with another weight is refused and changes nothing (it used to report units it did not hold)', async () => {
+    await t.startDaemon();
+    const root = makeProject(t, 'proj', { s: '[semaphore.api]\nmax = 3\nslot_heartbeat = "1h"\n' });
+    expect((await t.oj(['semaphore', 'acquire', 'api', '--holder', 'big'], { cwd: root })).exitCode).toBe(0);
+    // The same request again is a heartbeat.
+    expect((await t.oj(['semaphore', 'acquire', 'api', '--holder', 'big'], { cwd: root })).exitCode).toBe(0);
+    const more = await t.oj(['semaphore', 'acquire', 'api', '--holder', 'big', '--weight', '3'], { cwd: root });
+    expect(more.exitCode).toBe(1);
+    expect(more.stdout).not.toMatch(/acquired/);
+    expect(more.stderr).toMatch(/big already holds 1 unit\(s\) of semaphore api, not 3/);
+    expect(more.stderr).toMatch(/hint: oj semaphore release api --holder big/);
+    expect((await semOf(root, 'api')).holders.map((h) => [h.holder, h.weight])).toEqual([['big', 1]]);
   });
 });
 

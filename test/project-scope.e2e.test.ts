@@ -1,7 +1,7 @@
 /** Issue 15 item 11: pipeline ids are looked up within the current project. Real ojd, real oj. */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
+import { Sqlite as BetterSqlite3 } from '../packages/daemon/src/storage/sqlite-driver.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { migrate, migrations } from '../packages/daemon/src/storage/migrations.js';
 import { QueryRunner, createQueryBuilder } from '../packages/daemon/src/storage/query-runner.js';

@@ -15,6 +15,7 @@ type Flags = Record<string, true>;
 /** The fast path's reading of argv: which handler, with which arguments. */
 export type FastCall =
   | { command: 'version' }
+  | { command: 'session hook' }
   | { command: 'status'; args: Flags }
   | { command: 'pipeline list'; args: Flags; limit?: number };
 
@@ -59,6 +60,8 @@ function listArgsOf(args: string[], allowed: readonly string[]): { args: Flags; 
 export function fastCall(argv: string[]): FastCall | null {
   const [first, second] = argv;
   if (argv.length === 1 && first === '--version') return { command: 'version' };
+  // Claude Code runs it on every hook: no yargs, no daemon start.
+  if (argv.length === 2 && first === 'session' && second === 'hook') return { command: 'session hook' };
   if (first === 'status') {
     const f = flagsOf(argv.slice(1), ['json', 'all']);
     if (f) return { command: 'status', args: f };
@@ -78,6 +81,8 @@ function fastPath(argv: string[]): (() => Promise<void>) | null {
       return async () => {
         process.stdout.write(`${OJ_VERSION}\n`);
       };
+    case 'session hook':
+      return async () => (await import('./commands/session-hook.js')).runHook();
     case 'status': {
       const args = call.args;
       return async () => (await import('./commands/status-command.js')).runStatus(args);

@@ -154,10 +154,12 @@ export namespace SessionMethods {
   export const Capture = { kind: 'method', name: "sessions.capture", summary: "The session's screen as a person would see it (with `lines`: that many lines of scrollback)." } as unknown as typeof M_SessionMethods.Capture;
   export const Done = { kind: 'method', name: "agents.done", summary: "Called by an agent (oj done): its work is done, failed (`error`), or it wants a fresh session (`restart`)." } as unknown as typeof M_SessionMethods.Done;
   export const Ended = { kind: 'notification', name: "sessions.ended", summary: "An attached session ended." } as unknown as typeof M_SessionMethods.Ended;
+  export const Hook = { kind: 'method', name: "sessions.hook", summary: "Called by `oj session hook` (a Claude Code command hook): records the agent's state from the hook's payload." } as unknown as typeof M_SessionMethods.Hook;
   export const Kill = { kind: 'method', name: "sessions.kill", summary: "Kill the session's agent (its phase then fails or restarts per policy)." } as unknown as typeof M_SessionMethods.Kill;
   export const List = { kind: 'method', name: "sessions.list", summary: "Agent sessions (running ones, or all with `all`)." } as unknown as typeof M_SessionMethods.List;
   export const Nudge = { kind: 'method', name: "sessions.nudge", summary: "Type a nudge message into the session and press Enter." } as unknown as typeof M_SessionMethods.Nudge;
   export const Output = { kind: 'notification', name: "sessions.output", summary: "Output of an attached session." } as unknown as typeof M_SessionMethods.Output;
+  export const Report = { kind: 'method', name: "sessions.report", summary: "Called by an agent CLI without Claude Code hooks (`oj session report STATE`): records its state." } as unknown as typeof M_SessionMethods.Report;
   export const Resize = { kind: 'method', name: "sessions.resize", summary: "Resize the session's terminal." } as unknown as typeof M_SessionMethods.Resize;
   export const Send = { kind: 'method', name: "sessions.send", summary: "Type text into the session (with `enter`, then press Enter; `raw` sends bytes as they are, for attach)." } as unknown as typeof M_SessionMethods.Send;
   export const Show = { kind: 'method', name: "sessions.show", summary: "One session. `id` may be a prefix: a unique one, or one that starts exactly one running session (every `sessions.*` method resolves ids so)." } as unknown as typeof M_SessionMethods.Show;

@@ -14,4 +14,6 @@ export * from './private-dir.js';
 export * from './state-entries.js';
 export * from './framing.js';
 export * from './models.js';
+export * from './protected-paths.js';
+export * from './agent-state.js';
 export * from './client-methods.js';

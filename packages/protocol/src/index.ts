@@ -9,6 +9,8 @@ export * from './private-dir.js';
 export * from './state-entries.js';
 export * from './framing.js';
 export * from './models.js';
+export * from './protected-paths.js';
+export * from './agent-state.js';
 export * as DaemonMethods from './methods/daemon.js';
 export * as EventMethods from './methods/events.js';
 export * as SessionHostMethods from './methods/session-host.js';

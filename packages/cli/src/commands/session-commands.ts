@@ -1,11 +1,12 @@
 /** oj session ..., oj done, oj checkpoint */
-import { PipelineMethods, SessionMethods, type SessionInfo } from '@oj/protocol/client';
+import { AGENT_STATES, PipelineMethods, SessionMethods, type AgentState, type SessionInfo } from '@oj/protocol/client';
 import type { Argv } from 'yargs';
 import { durationOption } from '../output/durations.js';
 import { ExitCode, printJson, println, reportError } from '../output/print.js';
 import { formatTable } from '../output/table.js';
 import { formatAgo, formatDuration } from '../output/time.js';
 import { attachSession, checkAttachTerminal } from './session-attach.js';
+import { runHook, runReport } from './session-hook.js';
 import { currentProject, withDaemon } from './run-command.js';
 
 const idArg = (a: Argv) => a.positional('id', { type: 'string', demandOption: true, describe: 'session id, or a prefix of one (a live session wins over ended ones)' });
@@ -24,8 +25,16 @@ export function sessionCommands(y: Argv): Argv {
           if (!sessions.length) return println('no sessions');
           process.stdout.write(
             formatTable(
-              ['id', 'pipeline', 'phase', 'status', 'idle', 'started'],
-              sessions.map((s) => [s.id, s.pipeline ?? '-', s.phase ?? '-', status(s), s.idleMs === null ? '-' : formatDuration(s.idleMs), formatAgo(s.startedAt)]),
+              ['id', 'pipeline', 'phase', 'status', 'state', 'idle', 'started'],
+              sessions.map((s) => [
+                s.id,
+                s.pipeline ?? '-',
+                s.phase ?? '-',
+                status(s),
+                stateText(s),
+                s.idleMs === null ? '-' : formatDuration(s.idleMs),
+                formatAgo(s.startedAt),
+              ]),
             ),
           );
         }),
@@ -39,7 +48,10 @@ export function sessionCommands(y: Argv): Argv {
         println(`  pipeline  ${s.pipeline ?? '-'} (phase ${s.phase ?? '-'})`);
         println(`  cwd       ${s.cwd}`);
         println(`  started   ${formatAgo(s.startedAt)}${s.endedAt ? `, ended ${formatAgo(s.endedAt)}` : ''}`);
+        if (s.state) println(`  state     ${stateText(s)}${s.message ? `: ${s.message}` : ''}`);
         if (s.idleMs !== null) println(`  idle      ${formatDuration(s.idleMs)}`);
+        if (s.transcriptPath) println(`  claude    ${s.transcriptPath}`);
+        for (const b of s.blocked) println(`  blocked   ${formatAgo(b.at)}: ${b.tool} ${b.path}`);
         println(`  files     ${s.dir} (transcript.log, prompt.md)`);
       }),
     )
@@ -122,11 +134,34 @@ export function sessionCommands(y: Argv): Argv {
           return r.timedOut ? ExitCode.TimedOut : ExitCode.Ok;
         }),
     )
+    .command(
+      'hook',
+      "For Claude Code's hooks (oj installs them): report the hook's payload (stdin) to ojd; never fails the agent",
+      (a) => a,
+      () => runHook(),
+    )
+    .command(
+      'report <state>',
+      `For other agent CLIs: report the agent's state (${AGENT_STATES.join(', ')})`,
+      (a) =>
+        a
+          .positional('state', { type: 'string', choices: AGENT_STATES, demandOption: true })
+          .option('message', { alias: 'm', type: 'string', describe: 'what it waits for, or why it failed' }),
+      async (argv) => {
+        process.exitCode = await runReport(argv.state as AgentState, argv.message);
+      },
+    )
     .demandCommand(1, 'say which session command to run (oj session --help lists them)');
 }
 
 function status(s: SessionInfo): string {
   return s.status === 'running' ? 'running' : `${s.status}${s.exitCode !== null ? ` (${s.exitCode})` : ''}`;
+}
+
+/** The reported state and how long it has held (`working 2m`), or `-`. */
+function stateText(s: SessionInfo): string {
+  if (!s.state) return '-';
+  return s.stateSince ? `${s.state} ${formatDuration(Math.max(0, Date.now() - Date.parse(s.stateSince)))}` : s.state;
 }
 
 function agentEnv() {

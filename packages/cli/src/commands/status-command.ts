@@ -86,14 +86,13 @@ export function render(o: StatusOverview, now = Date.now()): string {
   const shown = new Set(o.needsYou.map((p) => p.id));
   const escalationOf = new Map<string, string>();
   for (const r of escalations?.rows ?? []) if (typeof r.pipeline === 'string' && shown.has(r.pipeline)) escalationOf.set(r.pipeline, String(r.id));
-  section(
-    line,
-    'Needs you',
-    o.needsYou,
-    (p) => [name(p), p.phase ?? '-', p.waitingFor?.detail ?? p.error ?? p.status, formatAgo(p.updatedAt, now), escalationOf.get(p.id) ?? '-'],
-    ['pipeline', 'phase', 'why', 'since', 'escalation'],
-    'nothing',
-  );
+  // An agent waiting at a permission prompt needs you too (its pipeline row says so once escalated).
+  const asking = o.sessions.filter((s) => s.state === 'needs_permission' && !(s.pipeline !== null && shown.has(s.pipeline)));
+  const needRows: string[][] = [
+    ...o.needsYou.map((p) => [name(p), p.phase ?? '-', p.waitingFor?.detail ?? p.error ?? p.status, formatAgo(p.updatedAt, now), escalationOf.get(p.id) ?? '-']),
+    ...asking.map((s) => [s.pipeline ?? s.id, s.phase ?? '-', `agent needs permission: ${firstLine(s.message ?? '', 70)}`, formatAgo(s.stateSince ?? s.startedAt, now), '-']),
+  ];
+  section(line, 'Needs you', needRows, (r) => r, ['pipeline', 'phase', 'why', 'since', 'escalation'], 'nothing');
   if (escalationOf.size > 0) line(style.dim('  oj escalation review <escalation> answers one'));
   section(
     line,
@@ -107,7 +106,7 @@ export function render(o: StatusOverview, now = Date.now()): string {
     line,
     'Agent sessions',
     o.sessions,
-    (s) => [s.id, s.phase ?? '-', s.idleMs === null ? '-' : `idle ${formatDuration(s.idleMs)}`, formatAgo(s.startedAt, now)],
+    (s) => [s.id, s.phase ?? '-', s.state ?? (s.idleMs === null ? '-' : `idle ${formatDuration(s.idleMs)}`), formatAgo(s.startedAt, now)],
     ['session', 'phase', 'activity', 'started'],
     'none',
   );

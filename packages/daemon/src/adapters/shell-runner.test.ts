@@ -3,12 +3,14 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ChildSpawner, InlineSpawner } from '../spawner/process-spawner.js';
+import { ChildEnvironment } from './child-env.js';
 import { ShellRunner } from './shell-runner.js';
 
 /** The compiled spawner script (npm test builds before it runs the tests). */
 const ENTRY = resolve(import.meta.dirname, '../../dist/spawner/spawner-process.js');
 const dir = mkdtempSync(join(tmpdir(), 'oj-shell-'));
-const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
+const environment = new ChildEnvironment({ stateDir: dir, socketPath: join(dir, 'ojd.sock'), ojBinDir: null }, { PATH: process.env.PATH ?? '/usr/bin:/bin' });
+const env = environment.of({ project: dir });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function until(what: string, check: () => boolean, ms = 10_000): Promise<void> {
@@ -22,7 +24,7 @@ async function until(what: string, check: () => boolean, ms = 10_000): Promise<v
 describe('ShellRunner through the spawner process', () => {
   it('runs a script again, once, when the spawner dies under it, recording each process group', async () => {
     const spawner = new ChildSpawner(() => {}, ENTRY);
-    const shell = new ShellRunner(spawner);
+    const shell = new ShellRunner(spawner, environment);
     const runs = join(dir, 'runs');
     const go = join(dir, 'go');
     const log = join(dir, 'lost.log');
@@ -51,7 +53,7 @@ describe('ShellRunner through the spawner process', () => {
 
   it('gives up with the reason when the spawner dies a second time', async () => {
     const spawner = new ChildSpawner(() => {}, ENTRY);
-    const shell = new ShellRunner(spawner);
+    const shell = new ShellRunner(spawner, environment);
     const groups: number[] = [];
     const run = shell.run({ script: 'sleep 30', cwd: dir, env, onStarted: (pgid) => groups.push(pgid) });
     for (let n = 1; n <= 2; n++) {
@@ -66,7 +68,7 @@ describe('ShellRunner through the spawner process', () => {
 
   it('does not start a run again when ojd itself closes the spawner', async () => {
     const spawner = new ChildSpawner(() => {}, ENTRY);
-    const shell = new ShellRunner(spawner);
+    const shell = new ShellRunner(spawner, environment);
     const groups: number[] = [];
     const run = shell.run({ script: 'sleep 30', cwd: dir, env, onStarted: (pgid) => groups.push(pgid) });
     await until('the start', () => groups.length === 1);
@@ -80,8 +82,8 @@ describe('ShellRunner through the spawner process', () => {
 
 describe('ShellRunner: process groups', () => {
   it('each runner knows and stops only the groups it started', async () => {
-    const a = new ShellRunner(new InlineSpawner());
-    const b = new ShellRunner(new InlineSpawner());
+    const a = new ShellRunner(new InlineSpawner(), environment);
+    const b = new ShellRunner(new InlineSpawner(), environment);
     const run = a.run({ script: 'sleep 30', cwd: dir, env });
     const pgid = await run.started;
     expect(pgid).toBeGreaterThan(0);

@@ -1,17 +1,22 @@
 /**
- * Runs a shell script with `bash -c` in its own process group (started by
- * the spawner process, see spawner/), appending its output to a log file and
- * handing it to a listener as text. Stopping kills
- * the whole group (TERM, then KILL after a grace period), so nothing a phase
- * started outlives it. A runner tracks every group it started until it is
- * empty, so a daemon stop can end them all (`stopAll`) and leave no orphan
- * behind. The daemon makes one runner, over its process spawner, and hands
- * it to whatever starts children.
+ * The daemon's one way to start a child: every script ojd runs (phases,
+ * hooks, recovery actions, guards, strategy checkpoints and rollbacks, crons,
+ * monitor sources and conditions, queue sources, agent input sources, `oj
+ * run` shell commands) goes through a ShellRunner. It runs the script with
+ * `bash -c` in its own process group (started by the spawner process, see
+ * spawner/), in an environment only child-env.ts builds (`env()`), appending
+ * its output to a log file and handing it to a listener as text, with an
+ * optional timeout. Stopping kills the whole group (TERM, then KILL after a
+ * grace period), so nothing a phase started outlives it. A runner tracks
+ * every group it started until it is empty, so a daemon stop can end them
+ * all (`stopAll`) and leave no orphan behind. The daemon makes one runner,
+ * over its process spawner, and hands it to whatever starts children.
  */
 import { appendFileSync } from 'node:fs';
 import { recordedGroupIsOurs } from '../spawner/process-start.js';
 import type { ProcessSpawner } from '../spawner/process-spawner.js';
 import type { OutputControl } from '../spawner/launch.js';
+import type { ChildEnv, ChildEnvSpec, ChildEnvironment } from './child-env.js';
 import { setLongTimeout } from './long-timer.js';
 
 export interface ShellRun {
@@ -36,7 +41,8 @@ export interface ShellOutcome {
 export interface ShellOptions {
   script: string;
   cwd: string;
-  env: Record<string, string>;
+  /** Built by `ShellRunner.env()` (child-env.ts). */
+  env: ChildEnv;
   logFile?: string;
   timeoutMs?: number;
   /**
@@ -87,7 +93,15 @@ export class ShellRunner {
   /** Process groups started here that may still have members. */
   private readonly groups = new Set<number>();
 
-  constructor(private readonly spawner: ProcessSpawner) {}
+  constructor(
+    private readonly spawner: ProcessSpawner,
+    private readonly environment: ChildEnvironment,
+  ) {}
+
+  /** The environment of a child of `spec.project` (see child-env.ts). */
+  env(spec: ChildEnvSpec): ChildEnv {
+    return this.environment.of(spec);
+  }
 
   /** How many process groups started by this runner still have members. */
   liveGroups(): number {
@@ -184,7 +198,7 @@ function runShell(spawner: ProcessSpawner, groups: Set<number>, o: ShellOptions)
     };
     const launch = () => {
       control = spawner.launch(
-        { script: o.script, cwd: o.cwd, env: o.env, logFile: o.logFile, pipeOutput: o.onOutput !== undefined },
+        { script: o.script, cwd: o.cwd, env: o.env.vars, logFile: o.logFile, pipeOutput: o.onOutput !== undefined },
         {
           started: (p, start) => {
             pid = p;

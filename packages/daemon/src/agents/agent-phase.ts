@@ -11,24 +11,31 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'winston';
-import { execa } from 'execa';
 import type { EventLog } from '../events/event-log.js';
 import { PhaseEscalation, PhaseFailure, handedToHuman, type PhaseRunContext, type PhaseStep } from '../engine/phase-runner.js';
 import type { ProjectRegistry } from '../projects/project-registry.js';
 import { agentCommandLine, pipelineContext, renderAgent, type Agent } from '../runbook/index.js';
-import { assessLiveness, readClaudeStatus, type SessionEnd, type SessionHandle, type SessionSupervisor } from '../sessions/index.js';
+import { assessLiveness, classifyClaudeLog, readClaudeStatus, readLastLines, type SessionEnd, type SessionHandle, type SessionSupervisor } from '../sessions/index.js';
+import { isAgentState } from '@oj/protocol';
+import type { AgentStates } from './agent-states.js';
+import { hookEnvironment, installHooksFor } from './agent-hooks-setup.js';
+import { judgeState, unauthorizedFailure } from './state-liveness.js';
 import type { SessionStore } from '../storage/session-store.js';
 import type { Storage } from '../storage/storage.js';
 import type { DoneSignal, DoneSignals } from './done-signals.js';
 import { ChainCursor } from './recovery-chain.js';
 import { asWords } from '../engine/pipeline-runtime.js';
 import { faultPoint } from '../fault-point.js';
-import { registerSecretEnv } from '../log/redact.js';
+import { inputSourceExecutor } from './input-sources.js';
 
 export const DEFAULT_NUDGE =
   'You seem to have stopped. If your work is finished, run `oj done`; if you are blocked, run `oj done --error "<why>"`.';
 
+export const IDLE_NUDGE =
+  'Your turn ended, but oj was not told that the work is finished. If it is, run `oj done`; if you are blocked, run `oj done --error "<why>"`; otherwise carry on.';
+
 export interface AgentPhaseDeps {
+  states: AgentStates;
   storage: Storage;
   sessions: SessionStore;
   supervisor: SessionSupervisor;
@@ -39,9 +46,6 @@ export interface AgentPhaseDeps {
   done: DoneSignals;
   logger: Logger;
   now(): number;
-  socketPath: string;
-  stateDir: string;
-  ojBinDir: string | null;
 }
 
 type Outcome =
@@ -68,6 +72,7 @@ class AgentSupervision {
   private readonly onTimeout: ChainCursor;
   private readonly onExit: ChainCursor;
   private readonly onError: ChainCursor;
+  private readonly onIdle: ChainCursor;
   private restarts = 0;
   /** When the current on_timeout period ends: one period after the run began, then one more per step. */
   private timeoutDeadline: number;
@@ -83,6 +88,7 @@ class AgentSupervision {
     this.onTimeout = new ChainCursor(agent.on_timeout);
     this.onExit = new ChainCursor(agent.on_exit);
     this.onError = new ChainCursor(agent.on_error);
+    this.onIdle = new ChainCursor(agent.on_idle);
     // An adopted run keeps its start: a daemon restart does not buy an agent more time.
     this.timeoutDeadline = (ctx.record.state.phaseStartedAt ?? d.now()) + (agent.timeout?.ms ?? 0);
     // Adopted after a restart while a human had it: it stays theirs.
@@ -131,10 +137,16 @@ class AgentSupervision {
           continue;
         case 'exit': {
           const end = outcome.end;
+          const unauthorized = await this.unauthorizedAtExit(id);
           this.record(id, end);
           if (end.kind === 'exited' && end.exitCode === 0) return;
           const why = end.kind === 'vanished' ? 'its session vanished' : `it exited with ${end.exitCode ?? end.signal}`;
           this.emit('session:exit', { exitCode: end.kind === 'exited' ? (end.exitCode ?? -1) : -1, reason: why }, id);
+          // It said why (a StopFailure hook): an agent that is not logged in is a human's job, never a restart loop.
+          if (unauthorized) {
+            if (!this.escalated) this.emit('escalate', { reason: `agent ${this.agent.name} failed (unauthorized): ${unauthorized}` }, id);
+            throw new PhaseEscalation(`agent ${this.agent.name} is not authorized: ${unauthorized}`);
+          }
           const action = this.onExit.next();
           if (action === 'restart') {
             this.emit('action:restart', { reason: why }, id);
@@ -188,12 +200,25 @@ class AgentSupervision {
     return this.startLive();
   }
 
+  /**
+   * The agent said it is not logged in: its last state (a StopFailure hook), or, when that hook
+   * lost the race with the exit, the last entry of the transcript its SessionStart hook named.
+   */
+  private async unauthorizedAtExit(id: string): Promise<string | null> {
+    const row = this.d.sessions.get(id);
+    const said = unauthorizedFailure(row);
+    if (said || !row?.transcript_path) return said;
+    const status = await readLastLines(row.transcript_path, 64 * 1024).then((lines) => classifyClaudeLog(lines), () => undefined);
+    return status?.state === 'api_error' && status.error?.reason === 'unauthorized' ? `${status.error.code ?? 'unauthorized'}: ${status.error.message}` : null;
+  }
+
   private async startLive(): Promise<SessionState> {
     return { kind: 'live', handle: await this.start() };
   }
 
   private record(id: string, end: SessionEnd): void {
     this.d.supervised.delete(id);
+    this.d.states.ended(id, end.kind === 'vanished' ? 'its session vanished' : `exited ${end.exitCode ?? end.signal ?? ''}`.trim());
     this.d.storage.write(() => this.d.storage.pipelines.setSession(this.ctx.record.state.id, null));
     this.d.storage.write(() =>
       this.d.sessions.ended(id, end.kind === 'vanished' ? 'vanished' : 'exited', end.kind === 'exited' ? end.exitCode : null, this.d.now()),
@@ -207,6 +232,7 @@ class AgentSupervision {
     if (handle && !end) end = await handle.kill({ graceMs: 2000 }).catch(() => undefined);
     await handle?.shutdown().catch(() => undefined);
     this.d.storage.write(() => this.d.sessions.ended(id, status, end?.kind === 'exited' ? end.exitCode : null, this.d.now()));
+    this.d.states.ended(id, status === 'killed' ? 'stopped by oj' : 'exited');
     this.d.supervised.delete(id);
   }
 
@@ -220,14 +246,12 @@ class AgentSupervision {
       inputs: asWords(r.vars),
       runtime: { phase: this.ctx.phase.name, pipeline: r.state.handle, id: r.state.handle, session: id, error: r.state.error ?? '' },
     });
+    const sources = inputSourceExecutor(this.ctx);
     const rendered = await renderAgent(this.agent, context, {
       projectRoot: r.project,
-      executor: async (command, cwd) => {
-        // Without its own `cwd`, an input source runs where the agent will: the phase's directory
-        // (the workspace once it exists; the default workspace path may not exist at all).
-        const x = await execa('bash', ['-c', command], { cwd: this.agent.cwd !== null ? cwd : this.ctx.cwd, env: this.ctx.env, reject: false });
-        return { stdout: String(x.stdout), stderr: x.exitCode === undefined ? x.message : String(x.stderr), exitCode: x.exitCode ?? 1 };
-      },
+      // Without its own `cwd`, an input source runs where the agent will: the phase's directory
+      // (the workspace once it exists; the default workspace path may not exist at all).
+      executor: (command, cwd) => sources(command, this.agent.cwd !== null ? cwd : this.ctx.cwd),
     }).catch((err: unknown) => {
       throw new PhaseFailure(`cannot render the prompt of agent ${this.agent.name}: ${(err as Error).message}`);
     });
@@ -237,15 +261,17 @@ class AgentSupervision {
     const promptFile = join(paths.dir, 'prompt.md');
     writeFileSync(promptFile, rendered.prompt, { mode: 0o600 });
     const commandLine = agentCommandLine(this.agent, context, rendered.prompt, promptFile);
-    const env: Record<string, string> = {
-      ...this.ctx.env,
-      ...rendered.env,
-      OJ_SESSION: id,
-      OJ_PROMPT_FILE: promptFile,
-      OJ_WORKSPACE: typeof r.vars.workspace === 'string' ? r.vars.workspace : '',
-      TERM: 'xterm-256color',
-    };
-    registerSecretEnv(env);
+    if (this.agent.heartbeat === 'claude') installHooksFor(cwd, this.agent.name);
+    const env = this.ctx.env.with({
+      layers: [rendered.env, { TERM: 'xterm-256color' }],
+      oj: {
+        OJ_SESSION: id,
+        OJ_PROMPT_FILE: promptFile,
+        OJ_WORKSPACE: typeof r.vars.workspace === 'string' ? r.vars.workspace : '',
+        // The protected paths, for `oj session hook` to refuse a write even with ojd down.
+        ...hookEnvironment(this.d.projects.get(r.project), r.project),
+      },
+    });
     // The agent's own env (as the runbook sets it); secret values are redacted by the logger.
     this.d.logger.debug('agent session starting', { session: id, agent: this.agent.name, cwd, env: rendered.env });
     const now = this.d.now();
@@ -269,7 +295,7 @@ class AgentSupervision {
     );
     let handle: SessionHandle;
     try {
-      handle = await this.d.supervisor.start({ id, command: ['bash', '-c', commandLine], cwd, env });
+      handle = await this.d.supervisor.start({ id, command: ['bash', '-c', commandLine], cwd, env: { ...env.vars } });
     } catch (err) {
       this.d.storage.write(() => this.d.sessions.ended(id, 'vanished', null, this.d.now()));
       throw new PhaseFailure(`could not start agent ${this.agent.name}: ${(err as Error).message}`);
@@ -295,6 +321,7 @@ class AgentSupervision {
         for (const t of timers) clearInterval(t);
         signal.cancel();
         offResolved();
+        offState();
         resolve(o);
       };
       // Once escalated, the session is a human's: output does not take it back, no recovery
@@ -304,7 +331,13 @@ class AgentSupervision {
         name: 'escalation:resolved',
         project: ctx.record.project,
         deliver: (e) => {
-          if (settled || !this.escalated || e.subject !== ctx.record.state.id || e.data.action !== 'message') return;
+          if (settled || !this.escalated || e.subject !== ctx.record.state.id) return;
+          // A permission prompt answered: the keys the agent expects; the next hook moves the state on.
+          if (e.data.action === 'allow' || e.data.action === 'deny') {
+            void handle.write(agent.permission_keys[e.data.action]).catch(() => undefined);
+            return;
+          }
+          if (e.data.action !== 'message') return;
           this.escalated = false;
           idleBaseline = d.now();
           if (agent.timeout) this.timeoutDeadline = d.now() + agent.timeout.ms;
@@ -313,45 +346,104 @@ class AgentSupervision {
       });
       let idleBaseline = d.now();
       let lastActionAt: number | null = null;
+      // What the agent reports (hooks): a permission wait escalated once, a failure acted on once.
+      let permissionEscalated = false;
+      let failureHandled = false;
+      const offState = d.events.follow({
+        name: 'session:state',
+        project: ctx.record.project,
+        deliver: (e) => {
+          if (settled || e.data.session !== handle.id) return;
+          idleBaseline = d.now();
+          failureHandled = false;
+          if (e.data.from === 'needs_permission' && e.data.state !== 'needs_permission' && permissionEscalated) {
+            // The prompt was answered (here or at the terminal): the agent is back in the chains' hands.
+            permissionEscalated = false;
+            if (this.escalated) {
+              this.escalated = false;
+              if (agent.timeout) this.timeoutDeadline = Math.max(this.timeoutDeadline, d.now());
+              ctx.running();
+            }
+          }
+          if (e.data.state === 'failed') void check();
+        },
+      });
       void handle.exited().then((end) => finish({ kind: 'exit', end }));
       void signal.promise.then((s) => finish({ kind: 'signal', signal: s }));
       void ctx.stopSignal.then((reason) => finish({ kind: 'stopped', reason }));
 
-      const act = (action: string | null, why: string): void => {
+      const act = (action: string | null, why: string, nudge = DEFAULT_NUDGE, extra: Record<string, string> = {}): void => {
         if (action === null) {
           finish({ kind: 'give-up', why: `${why}, and its recovery chain is exhausted` });
           return;
         }
         this.emit(`action:${action}`, { reason: why }, handle.id);
-        if (action === 'nudge') void handle.nudge(DEFAULT_NUDGE).catch(() => undefined);
+        if (action === 'nudge') void handle.nudge(nudge).catch(() => undefined);
         else if (action === 'restart') finish({ kind: 'restart', why });
         else if (action === 'escalate') {
           this.escalated = true;
-          this.emit('escalate', { reason: why }, handle.id);
+          this.emit('escalate', { reason: why, ...extra }, handle.id);
           ctx.waiting({ kind: 'human', name: 'escalation', detail: why });
         } else if (action === 'abandon' || action === 'dead' || action === 'fail') finish({ kind: 'give-up', why: `${why} (${action})` });
         else d.logger.warn('recovery action not applicable to an agent session', { action, session: handle.id });
       };
 
       const idleMs = agent.idle_timeout.ms;
-      const tick = Math.min(Math.max(Math.floor(idleMs / 5), 100), 5000);
-      timers.push(
-        setInterval(() => {
-          void (async () => {
+      const tick = Math.min(Math.max(Math.floor(Math.min(idleMs, agent.permission_timeout.ms) / 5), 100), 5000);
+      /** With hooks, a state other than starting/working decides alone (true: it did). */
+      const byState = (now: number): boolean => {
+        const row = agent.heartbeat === 'claude' ? d.sessions.get(handle.id) : undefined;
+        const state = row && isAgentState(row.state) ? row.state : null;
+        if (!row || state === null || state === 'starting' || state === 'working') return false;
+        const v = judgeState({
+          state,
+          since: row.state_since ?? now,
+          message: row.state_message,
+          now,
+          lastSignOfLife: now,
+          baseline: idleBaseline,
+          idleTimeoutMs: idleMs,
+          permissionTimeoutMs: agent.permission_timeout.ms,
+          permissionEscalated,
+          failureHandled,
+        });
+        if (v.kind === 'idle' && !this.escalated) {
+          idleBaseline = now;
+          this.emit('session:idle', { idleMs: v.idleMs }, handle.id);
+          act(this.onIdle.next(), `idle for ${Math.round(v.idleMs / 1000)}s without oj done`, IDLE_NUDGE);
+        } else if (v.kind === 'permission-timeout' && !this.escalated) {
+          permissionEscalated = true;
+          act('escalate', `waiting for permission for ${Math.round(v.waitedMs / 1000)}s: ${row.state_message ?? ''}`.trim(), DEFAULT_NUDGE, {
+            source: 'permission',
+            prompt: row.state_message ?? '',
+          });
+        } else if (v.kind === 'failed') {
+          failureHandled = true;
+          // Unauthorized: a restart cannot help; a human must log the agent in.
+          act(v.reason === 'unauthorized' ? 'escalate' : (this.onError.next() ?? 'escalate'), `agent failed (${v.reason}): ${v.message}`);
+        }
+        return true;
+      };
+      const check = async (): Promise<void> => {
             const now = d.now();
+            if (settled || byState(now)) return;
+            const transcript = agent.heartbeat === 'claude' ? d.sessions.get(handle.id)?.transcript_path ?? null : null;
             const claude =
-              agent.heartbeat === 'claude'
-                ? (await readClaudeStatus(handle ? ctx.cwd : '', { since: handle.startedAt, now }).catch(() => undefined))?.status
-                : undefined;
+              agent.heartbeat !== 'claude'
+                ? undefined
+                : transcript
+                  ? await readLastLines(transcript).then((lines) => classifyClaudeLog(lines, { now }), () => undefined)
+                  : (await readClaudeStatus(ctx.cwd, { since: handle.startedAt, now }).catch(() => undefined))?.status;
             const live = assessLiveness({
               heartbeat: agent.heartbeat === 'claude' ? 'claude' : 'output',
               now,
-              startedAt: Math.max(handle.startedAt, idleBaseline),
+              startedAt: Math.max(handle.startedAt, idleBaseline, d.states.lastHookAt(handle.id) ?? 0),
               lastOutputAt: handle.lastOutputAt,
               ...(claude ? { claude } : {}),
             });
             if (settled) return;
-            if (live.apiError) {
+            // With hooks the agent reports its own failures (StopFailure): the transcript does not act twice.
+            if (live.apiError && !d.sessions.get(handle.id)?.state) {
               idleBaseline = now;
               act(this.onError.next() ?? 'escalate', `API error: ${live.apiError.reason}`);
               return;
@@ -370,9 +462,8 @@ class AgentSupervision {
             lastActionAt = now;
             this.emit('session:stuck', { idleMs: live.idleMs }, handle.id);
             act(this.stuck.next(), `idle for ${Math.round(live.idleMs / 1000)}s`);
-          })();
-        }, tick),
-      );
+      };
+      timers.push(setInterval(() => void check(), tick));
       if (agent.timeout) {
         // Each step of on_timeout gets one whole timeout period; output never resets it.
         // When the chain is exhausted the phase fails (an empty chain abandons at once).

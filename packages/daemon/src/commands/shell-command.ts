@@ -5,9 +5,7 @@ import { argsLayer, createContext, interpolateShell, type ArgValue, type Command
 import { commandEnv, pickEnv, type RunParams } from './command-env.js';
 
 export interface ShellCommandDeps {
-  socketPath: string;
-  stateDir: string;
-  ojBinDir: string | null;
+  /** Runs a command's shell `run` and builds its environment. */
   shellRunner: ShellRunner;
 }
 
@@ -27,15 +25,12 @@ export async function runShellCommand(
   } catch (err) {
     throw new OjError(ErrorCode.BadArguments, `oj run ${command.name}: ${(err as Error).message}`, { kind: 'bad_arguments' });
   }
-  const own = { ...pickEnv(p.passEnv, command.env.pass), ...commandEnv(command, values, p) };
-  const env: Record<string, string> = {
-    ...(p.env ?? {}),
-    ...own,
-    PATH: [d.ojBinDir, own.PATH ?? p.env?.PATH ?? process.env.PATH ?? '/usr/bin:/bin'].filter(Boolean).join(':'),
-    OJ_SOCKET: d.socketPath,
-    OJ_STATE_DIR: d.stateDir,
-    OJ_PROJECT_ROOT: p.project,
-  };
+  // On the caller's basic variables (not the daemon's): see docs/runbooks.md "Environment".
+  const env = d.shellRunner.env({
+    project: p.project,
+    base: p.env ?? {},
+    layers: [pickEnv(p.passEnv, command.env.pass), commandEnv(command, values, p)],
+  });
   const run = d.shellRunner.run({ script, cwd: p.cwd ?? p.project, env, onOutput: (data, stream) => output(stream, data) });
   onClose(() => run.stop('client disconnected'));
   const o = await run.done;

@@ -8,7 +8,8 @@ import { EventLog } from '../events/event-log.js';
 import type { ChainStep } from '../runbook/model.js';
 import { ResourceStore, type ResourceKey } from '../storage/resource-store.js';
 import { Storage } from '../storage/storage.js';
-import { ResourceCoordinator, type ResourcePolicy } from './resource-coordinator.js';
+import type { ResourcePolicy } from './coordinator-deps.js';
+import { ResourceCoordinator } from './resource-coordinator.js';
 import { resourceGate } from './coordination-steps.js';
 import type { PhaseRunContext } from '../engine/phase-runner.js';
 
@@ -82,6 +83,31 @@ describe('locks', () => {
     await b.promise;
     expect(holders(lock)).toEqual(['b']);
     expect(line(lock)).toEqual(['c']);
+  });
+
+  it('a hand-over inside a write that then fails changes nothing and wakes nobody', async () => {
+    coord.request(lock, ext('a'));
+    coord.request(lock, ext('b'));
+    let woken = false;
+    const b = coord.granted(lock, 'b');
+    void b.promise.then(() => (woken = true));
+    const eventsBefore = storage.events.list({ limit: 100 }).length;
+    expect(() =>
+      storage.write(() => {
+        coord.release(lock, 'a', 'done');
+        expect(holders(lock)).toEqual(['b']);
+        throw new Error('the outer write fails');
+      }),
+    ).toThrow('the outer write fails');
+    await Promise.resolve();
+    expect(woken).toBe(false);
+    expect(holders(lock)).toEqual(['a']);
+    expect(line(lock)).toEqual(['b']);
+    expect(storage.events.list({ limit: 100 })).toHaveLength(eventsBefore);
+    // Committed, the same hand-over wakes the waiter.
+    coord.release(lock, 'a', 'done');
+    await b.promise;
+    expect(woken).toBe(true);
   });
 
   it('without queueing, a request behind a line is refused and leaves no trace', () => {

@@ -4,6 +4,7 @@
  * always releasing what it acquired. Reports waiting/running as it goes and
  * resolves with the outcome; `stop()` ends it early.
  */
+import type { ChildEnv } from '../adapters/child-env.js';
 import type { ShellRunner } from '../adapters/shell-runner.js';
 import type { WaitReason } from '../core/pipeline-state.js';
 import type { PhaseDefinition } from '../core/pipeline-definition.js';
@@ -25,7 +26,8 @@ export interface PhaseRunContext {
   /** Fills placeholders in plain text. */
   text(template: string, extra?: Record<string, unknown>): string;
   cwd: string;
-  env: Record<string, string>;
+  /** The phase's environment (child-env.ts); an agent adds its own `env` with `env.with()`. */
+  env: ChildEnv;
   /** Starts the phase's shell children (in `cwd` with `env`, as the caller says). */
   shellRunner: ShellRunner;
   waiting(reason: WaitReason): void;

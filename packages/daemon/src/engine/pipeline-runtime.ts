@@ -12,8 +12,9 @@ import { NoCommitError, addWorktree, removeWorktree } from '../adapters/git-work
 import { grantOjToAgents } from '../adapters/claude-settings.js';
 import { rollbackWorkTree } from '../adapters/git-rollback.js';
 import type { ShellRunner } from '../adapters/shell-runner.js';
+import { EnvValueError, filledEnv, type ChildEnv } from '../adapters/child-env.js';
 import type { EventLog } from '../events/event-log.js';
-import { registerSecretEnv, scrubText } from '../log/redact.js';
+import { scrubText } from '../log/redact.js';
 import { WordList, pipelineContext, type InterpolationContext } from '../runbook/interpolation-context.js';
 import { interpolateShell } from '../runbook/shell-interpolate.js';
 import { interpolateText, resolveDefaults } from '../runbook/text-interpolate.js';
@@ -40,12 +41,9 @@ export interface PhaseStepFactory {
 
 export interface RuntimeOptions {
   stateDir: string;
-  socketPath: string;
-  /** Directory holding the `oj` launcher, put first on children's PATH. */
-  ojBinDir: string | null;
   logger: Logger;
   events: EventLog;
-  /** Starts every child of a pipeline: phases, hooks, recovery actions. */
+  /** Starts every child of a pipeline (phases, hooks, recovery actions) and builds its environment. */
   shellRunner: ShellRunner;
   project(root: string): ProjectView | null;
   /** The strategy checkpoint a pipeline last took, if any (the built-in rollback's target). */
@@ -128,54 +126,33 @@ export class PipelineRuntime implements EngineServices {
     return record.project;
   }
 
-  /** The daemon's own environment minus OJ_*, with the oj launcher first on PATH (computed once). */
-  private baseEnv: Record<string, string> | null = null;
-
   /**
-   * The environment of the pipeline's processes: the daemon's own (minus
-   * OJ_*), then the pipeline's `env` layers (see PipelineEnv), then OJ_*.
-   * Throws when a set value's placeholder cannot be filled.
+   * The environment of the pipeline's processes (child-env.ts): the daemon's
+   * own (minus OJ_*), then the pipeline's `env` layers (see PipelineEnv), then
+   * OJ_*. Throws when a set value's placeholder cannot be filled.
    */
-  env(record: PipelineRecord, phase: string | null): Record<string, string> {
-    if (!this.baseEnv) {
-      const base: Record<string, string> = {};
-      for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('OJ_')) base[k] = v;
-      base.PATH = [this.o.ojBinDir, base.PATH ?? '/usr/local/bin:/usr/bin:/bin'].filter(Boolean).join(':');
-      this.baseEnv = base;
-    }
-    const base = this.baseEnv;
-    const own: Record<string, string> = {};
-    const layers = record.definition.env;
-    if (layers) {
-      Object.assign(own, layers.passed);
+  env(record: PipelineRecord, phase: string | null): ChildEnv {
+    const layers: Record<string, string>[] = [];
+    const env = record.definition.env;
+    if (env) {
       const context = this.context(record, phase !== null ? { phase } : {});
-      for (const [name, template] of Object.entries(layers.set)) {
-        try {
-          own[name] = interpolateText(template, context);
-        } catch (err) {
-          throw new PhaseFailure(`cannot set ${name} from the pipeline's env: ${(err as Error).message}`);
-        }
+      try {
+        layers.push(env.passed, filledEnv(env.set, (template) => interpolateText(template, context)), env.command);
+      } catch (err) {
+        if (!(err instanceof EnvValueError)) throw err;
+        throw new PhaseFailure(`cannot set ${err.variable} from the pipeline's env: ${err.reason}`);
       }
-      Object.assign(own, layers.command);
-      registerSecretEnv(own);
     }
-    const path = own.PATH !== undefined ? [this.o.ojBinDir, own.PATH].filter(Boolean).join(':') : base.PATH!;
     const ws = typeof record.vars.workspace === 'string' ? record.vars.workspace : '';
-    return {
-      ...base,
-      ...own,
-      PATH: path,
-      OJ_SOCKET: this.o.socketPath,
-      OJ_STATE_DIR: this.o.stateDir,
-      OJ_PROJECT_ROOT: record.project,
-      OJ_PIPELINE: record.state.id,
-      OJ_PHASE: phase ?? '',
-      OJ_WORKSPACE: ws,
-    };
+    return this.o.shellRunner.env({
+      project: record.project,
+      layers,
+      oj: { OJ_PIPELINE: record.state.id, OJ_PHASE: phase ?? '', OJ_WORKSPACE: ws },
+    });
   }
 
   /** env() for a hook or recovery command: null (logged) when it cannot be built. */
-  private envOrNull(record: PipelineRecord, phase: string | null, logFile: string, what: string): Record<string, string> | null {
+  private envOrNull(record: PipelineRecord, phase: string | null, logFile: string, what: string): ChildEnv | null {
     try {
       return this.env(record, phase);
     } catch (err) {
@@ -219,7 +196,7 @@ export class PipelineRuntime implements EngineServices {
       escalate: io.escalate,
     };
     const cwdOf = () => this.cwdFor(record, phase);
-    let env: Record<string, string> | undefined;
+    let env: ChildEnv | undefined;
     const envOf = () => this.env(record, phase.name);
     const steps = this.stepsFor(phase, record);
     const done: Promise<PhaseOutcome> = runPhase(ctx, steps);

@@ -89,6 +89,11 @@ export class EscalationService {
 
   options(row: EscalationRow): EscalationOption[] {
     const list: Omit<EscalationOption, 'number'>[] = [];
+    // An agent's prompt (permission, plan, question) is a decision: its answers come first.
+    if (row.source === 'permission' && row.session_id && row.status === 'open') {
+      list.push({ choice: 'allow', label: 'allow: answer the prompt yes' });
+      list.push({ choice: 'deny', label: 'deny: answer the prompt no' });
+    }
     if (row.pipeline_id && row.status === 'open') {
       list.push({ choice: 'retry', label: row.session_id ? 'retry: start the agent afresh' : `retry the phase${row.phase ? ` "${row.phase}"` : ''}` });
       list.push({ choice: 'done', label: `mark the phase${row.phase ? ` "${row.phase}"` : ''} done and go on` });
@@ -186,7 +191,9 @@ export class EscalationService {
       case 'cancel':
         return { type: 'cancel', reason: `cancelled while resolving escalation ${id}` };
       default:
-        return null; // message (sent before), dismiss
+        // message: sent before; allow, deny: the supervising agent phase types the agent's
+        // permission keys (it follows escalation:resolved); dismiss: nothing.
+        return null;
     }
   }
 }

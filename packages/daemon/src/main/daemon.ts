@@ -35,6 +35,7 @@ import { SocketServer } from '../rpc/socket-server.js';
 import { createProcessSpawner, type ProcessSpawner } from '../spawner/process-spawner.js';
 import { ShellRunner } from '../adapters/shell-runner.js';
 import { isDiskFull } from '../storage/disk-full.js';
+import { ChildEnvironment } from '../adapters/child-env.js';
 import { Storage } from '../storage/storage.js';
 import { StrategyStore } from '../storage/strategy-store.js';
 import type { DaemonContext } from '../handlers/daemon-context.js';
@@ -59,9 +60,8 @@ export class Daemon implements DaemonContext {
   readonly paths: ReturnType<typeof statePaths>;
   readonly now: () => number;
   private readonly pidLock: PidLock;
-  /** Starts every shell child (through `spawner`); made here, handed to whatever starts children. */
+  /** Starts every shell child, for the daemon's one ShellRunner (made with the engine, handed to whatever starts children). */
   private readonly spawner: ProcessSpawner;
-  private readonly shellRunner: ShellRunner;
   private storageOrNull: Storage | null = null;
   private eventsOrNull: EventLog | null = null;
   private server: SocketServer | null = null;
@@ -95,7 +95,6 @@ export class Daemon implements DaemonContext {
       (message, detail) => this.logger.error(message, detail),
       (pid) => recordSpawner(this.paths.spawnerFile, pid),
     );
-    this.shellRunner = new ShellRunner(this.spawner);
   }
 
   get storage(): Storage {
@@ -175,15 +174,14 @@ export class Daemon implements DaemonContext {
     const projects = new ProjectRegistry(this.logger);
     this.projects = projects;
     const ojBinDir = installOjShim(this.options.stateDir);
+    const shellRunner = new ShellRunner(this.spawner, new ChildEnvironment({ stateDir: this.options.stateDir, socketPath: this.options.socketPath, ojBinDir }));
     const strategies = new StrategyStore(this.storage.database);
     const lastCheckpoint = (id: string): string | null => strategies.runsOf(id).filter((x) => x.checkpoint).pop()?.checkpoint ?? null;
     const runtime = new PipelineRuntime({
       stateDir: this.options.stateDir,
-      socketPath: this.options.socketPath,
-      ojBinDir,
       logger: this.logger,
       events: this.events,
-      shellRunner: this.shellRunner,
+      shellRunner,
       lastCheckpoint,
       project: (root) => {
         const p = projects.peek(root);
@@ -220,17 +218,7 @@ export class Daemon implements DaemonContext {
       followStallMs,
       logger: this.logger,
     });
-    registerCommandHandlers(
-      router,
-      new CommandService({
-        projects,
-        engine,
-        socketPath: this.options.socketPath,
-        stateDir: this.options.stateDir,
-        ojBinDir,
-        shellRunner: this.shellRunner,
-      }),
-    );
+    registerCommandHandlers(router, new CommandService({ projects, engine, shellRunner }));
     const ctx: WiringContext = {
       router,
       storage: this.storage,
@@ -240,9 +228,7 @@ export class Daemon implements DaemonContext {
       projects,
       logger: this.logger,
       stateDir: this.options.stateDir,
-      socketPath: this.options.socketPath,
-      ojBinDir,
-      shellRunner: this.shellRunner,
+      shellRunner,
       cronTicks: new CronTickHooks(),
       lastCheckpoint,
       now: this.now,

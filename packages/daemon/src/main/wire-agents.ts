@@ -10,7 +10,9 @@ import { DEFAULT_NUDGE } from '../agents/agent-phase.js';
 import { DoneSignals } from '../agents/done-signals.js';
 import { resolveByPrefix } from '../engine/id-lookup.js';
 import { SessionSupervisor, type SessionHandle } from '../sessions/index.js';
-import { SessionStore, type SessionRow } from '../storage/session-store.js';
+import { SessionStore, blockedOf, type SessionRow } from '../storage/session-store.js';
+import { AgentStates } from '../agents/agent-states.js';
+import { isAgentState } from '@oj/protocol';
 import type { Capability, WiringContext } from './wiring.js';
 
 export function wireAgents(
@@ -24,7 +26,9 @@ export function wireAgents(
   const sessions = new SessionStore(ctx.storage.database);
   const supervisor = new SessionSupervisor({ sessionsRoot: statePaths(ctx.stateDir).sessionsDir, now: ctx.now });
   const done = new DoneSignals();
+  const states = new AgentStates({ storage: ctx.storage, sessions, events: ctx.events, now: ctx.now });
   const deps = {
+    states,
     storage: ctx.storage,
     sessions,
     supervisor,
@@ -34,9 +38,6 @@ export function wireAgents(
     done,
     logger: ctx.logger,
     now: ctx.now,
-    socketPath: ctx.socketPath,
-    stateDir: ctx.stateDir,
-    ojBinDir: ctx.ojBinDir,
   };
   ctx.runtime.addSteps({ work: (phase) => (phase.agent ? agentStep(deps, phase.agent) : null) });
 
@@ -77,6 +78,11 @@ export function wireAgents(
       activity: null,
       restarts: row.restarts,
       dir: row.dir,
+      state: isAgentState(row.state) ? row.state : null,
+      stateSince: row.state_since === null ? null : new Date(row.state_since).toISOString(),
+      message: row.state_message,
+      transcriptPath: row.transcript_path,
+      blocked: blockedOf(row),
     };
   };
 
@@ -138,6 +144,8 @@ export function wireAgents(
       await Promise.race([h.exited(), new Promise((res) => setTimeout(res, Math.min(100, idleFor / 4)))]);
     }
   });
+  r.handle(SessionMethods.Hook, (p) => ({ session: p.session, state: states.hook(p.session, p.payload, p.blocked) }));
+  r.handle(SessionMethods.Report, (p) => ({ session: p.session, state: states.report(p.session, p.state, p.message) }));
   r.handle(SessionMethods.Done, (p) => {
     let sessionId = p.session ?? null;
     if (!sessionId && p.pipeline) sessionId = sessions.latestFor(p.pipeline)?.id ?? null;

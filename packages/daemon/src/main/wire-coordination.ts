@@ -13,7 +13,8 @@
 import { join } from 'node:path';
 import type { PhaseRunContext } from '../engine/phase-runner.js';
 import { coordinationSteps } from '../coordination/coordination-steps.js';
-import { ResourceCoordinator, type CoordinatorDeps, type ResourcePolicy } from '../coordination/resource-coordinator.js';
+import type { CoordinatorDeps, ResourcePolicy } from '../coordination/coordinator-deps.js';
+import { ResourceCoordinator } from '../coordination/resource-coordinator.js';
 import { runStepShell, logLine } from '../coordination/step-shell.js';
 import type { AgentAttemptRunner } from '../coordination/strategy-work.js';
 import { registerCoordinationHandlers } from '../handlers/coordination-handlers.js';
@@ -99,7 +100,7 @@ export function wireCoordination(ctx: WiringContext, options: CoordinationOption
       return;
     }
     logLine(actionLog, `${new Date().toISOString()} [${action.id}] ${script}`);
-    const run = ctx.shellRunner.run({ script, cwd: project, env: childEnv(ctx, project), logFile: actionLog, timeoutMs: ACTION_TIMEOUT_MS });
+    const run = ctx.shellRunner.run({ script, cwd: project, env: ctx.shellRunner.env({ project }), logFile: actionLog, timeoutMs: ACTION_TIMEOUT_MS });
     run.done.then(
       (o) => {
         if (o.exitCode !== 0) ctx.logger.warn('action failed', { action: action.id, exitCode: o.exitCode, signal: o.signal });
@@ -204,15 +205,4 @@ function reconcileAtStart(ctx: WiringContext, coordinator: ResourceCoordinator, 
 
 function builtin(action: string): ChainStep {
   return { text: action, action, max: null, id: null, builtin: true };
-}
-
-/** The environment of a command the daemon runs outside any pipeline. */
-function childEnv(ctx: WiringContext, project: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('OJ_')) env[k] = v;
-  env.PATH = [ctx.ojBinDir, env.PATH ?? '/usr/local/bin:/usr/bin:/bin'].filter(Boolean).join(':');
-  env.OJ_SOCKET = ctx.socketPath;
-  env.OJ_STATE_DIR = ctx.stateDir;
-  env.OJ_PROJECT_ROOT = project;
-  return env;
 }

@@ -14,7 +14,7 @@ export function wireMonitors(ctx: WiringContext): Capability {
     events: ctx.events,
     projects: ctx.projects,
     logger: ctx.logger,
-    shell: { stateDir: ctx.stateDir, socketPath: ctx.socketPath, ojBinDir: ctx.ojBinDir, logger: ctx.logger, shellRunner: ctx.shellRunner },
+    shell: { stateDir: ctx.stateDir, logger: ctx.logger, shellRunner: ctx.shellRunner },
     builtins: { call: localCaller(ctx.router), engine: ctx.engine, events: ctx.events, storage: ctx.storage, lastCheckpoint: ctx.lastCheckpoint },
     now: ctx.now,
   });

@@ -12,7 +12,7 @@ import { WorkerManager } from '../queues/worker-manager.js';
 import type { Capability, WiringContext } from './wiring.js';
 
 export function wireQueues(ctx: WiringContext): Capability & { readonly queues: QueueService } {
-  const shell = { stateDir: ctx.stateDir, socketPath: ctx.socketPath, ojBinDir: ctx.ojBinDir, logger: ctx.logger, shellRunner: ctx.shellRunner };
+  const shell = { stateDir: ctx.stateDir, logger: ctx.logger, shellRunner: ctx.shellRunner };
   const base = { storage: ctx.storage, events: ctx.events, engine: ctx.engine, projects: ctx.projects, logger: ctx.logger, shell, now: ctx.now };
   const queues = new QueueService(base);
   const workers = new WorkerManager({ ...base, queues });

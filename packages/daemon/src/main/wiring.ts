@@ -23,10 +23,7 @@ export interface WiringContext {
   projects: ProjectRegistry;
   logger: Logger;
   stateDir: string;
-  socketPath: string;
-  /** Directory holding the `oj` launcher for child processes' PATH (null if not found). */
-  ojBinDir: string | null;
-  /** Starts every shell child (phases, hooks, sources, conditions...): the daemon's one runner over its process spawner. */
+  /** Starts every shell child (phases, hooks, sources, conditions...) and builds its environment: the daemon's one runner over its process spawner. */
   shellRunner: ShellRunner;
   /** What every cron tick runs besides the cron's own `run` (the monitors add theirs). */
   cronTicks: CronTickHooks;

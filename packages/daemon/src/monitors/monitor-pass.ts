@@ -3,10 +3,11 @@
  * cron ticks: the monitor, its chain (each step resolved to a runbook action
  * or a built-in), its file's `[safety]`, and where its children log.
  */
+import type { ChildEnv } from '../adapters/child-env.js';
 import type { MonitorSettings } from '../core/monitor/index.js';
 import { allowance, type StepSpec } from '../core/monitor/index.js';
 import type { CronTick } from '../queues/cron-tick-hooks.js';
-import { childEnv, logFileFor, type ShellHost } from '../queues/child-env.js';
+import { logFileFor, type ShellHost } from '../queues/shell-host.js';
 import type { Action, ChainStep, Cron, Monitor, Project } from '../runbook/index.js';
 import { protectedPaths, type ProtectedPaths } from './protected-paths.js';
 
@@ -26,7 +27,7 @@ export interface Pass {
   guard: ProtectedPaths | null;
   settings: MonitorSettings;
   logFile: string;
-  env: Record<string, string>;
+  env: ChildEnv;
   /** `monitor:<name>`: who acts, for escalations and events. */
   source: string;
   /** The waiting-for name a pipeline this monitor escalates is held under. */
@@ -45,7 +46,7 @@ export function passOf(shell: ShellHost, project: Project, tick: CronTick, monit
     guard: safety && safety.protected.length ? protectedPaths(safety.protected, tick.project) : null,
     settings: { name: monitor.name, steps, dryRun: safety?.dry_run ?? 'off' },
     logFile: logFileFor(shell, tick.project, 'crons', tick.cron.name),
-    env: childEnv(shell, tick.project, { OJ_CRON: tick.cron.name, OJ_MONITOR: monitor.name }),
+    env: shell.shellRunner.env({ project: tick.project, oj: { OJ_CRON: tick.cron.name, OJ_MONITOR: monitor.name } }),
     source: `monitor:${monitor.name}`,
     waitName: `monitor:${monitor.name}`,
   };

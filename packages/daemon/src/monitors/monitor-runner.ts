@@ -19,7 +19,7 @@ import { passVerdicts } from '../core/monitor/index.js';
 import type { EventLog } from '../events/event-log.js';
 import type { ProjectRegistry } from '../projects/project-registry.js';
 import type { CronTick } from '../queues/cron-tick-hooks.js';
-import type { ShellHost } from '../queues/child-env.js';
+import type { ShellHost } from '../queues/shell-host.js';
 import type { Monitor } from '../runbook/index.js';
 import { MonitorStore } from '../storage/monitor-store.js';
 import type { Storage } from '../storage/storage.js';

@@ -13,7 +13,7 @@ import { createContext, interpolateShell } from '../runbook/index.js';
 import type { Cron, Ref } from '../runbook/model.js';
 import type { PipelineRecord } from '../storage/pipeline-store.js';
 import type { Storage } from '../storage/storage.js';
-import { appendLog, childEnv, logFileFor, runHooks, type ShellHost } from './child-env.js';
+import { appendLog, logFileFor, runHooks, type ShellHost } from './shell-host.js';
 import { cronKey } from './cron-rows.js';
 import type { CronTickHook } from './cron-tick-hooks.js';
 
@@ -147,7 +147,7 @@ export class CronRuns {
       return;
     }
     appendLog(logFile, `[run] ${script}`);
-    const sh = this.d.shell.shellRunner.run({ script, cwd: project, env: childEnv(this.d.shell, project, { OJ_CRON: cron.name }), logFile });
+    const sh = this.d.shell.shellRunner.run({ script, cwd: project, env: this.d.shell.shellRunner.env({ project, oj: { OJ_CRON: cron.name } }), logFile });
     this.shells.set(key, sh);
     void Promise.all([sh.done, monitorsDone]).then(
       ([o, monitorError]) => {

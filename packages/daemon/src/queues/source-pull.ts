@@ -13,7 +13,7 @@ import { createContext, interpolateShell } from '../runbook/index.js';
 import type { Queue } from '../runbook/model.js';
 import type { QueueItemRow, QueueStore } from '../storage/queue-store.js';
 import type { Storage } from '../storage/storage.js';
-import { appendLog, childEnv, logFileFor, type ShellHost } from './child-env.js';
+import { appendLog, logFileFor, type ShellHost } from './shell-host.js';
 
 const SOURCE_TIMEOUT_MS = 60_000;
 
@@ -87,7 +87,7 @@ export class SourcePuller {
     const run = this.d.shell.shellRunner.run({
       script,
       cwd: project,
-      env: childEnv(this.d.shell, project, { OJ_QUEUE: q.name }),
+      env: this.d.shell.shellRunner.env({ project, oj: { OJ_QUEUE: q.name } }),
       timeoutMs: SOURCE_TIMEOUT_MS,
       onOutput: (data, stream) => {
         if (stream === 'stdout') stdout += data;

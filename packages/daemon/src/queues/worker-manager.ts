@@ -13,7 +13,7 @@ import type { ProjectRegistry } from '../projects/project-registry.js';
 import type { Worker } from '../runbook/model.js';
 import type { Storage } from '../storage/storage.js';
 import { WorkerStore } from '../storage/worker-store.js';
-import type { ShellHost } from './child-env.js';
+import type { ShellHost } from './shell-host.js';
 import { requireFind, tryFind } from './lookup.js';
 import type { QueueService } from './queue-service.js';
 import { runWorkerHook } from './worker-hooks.js';

@@ -10,7 +10,7 @@ import type { Worker } from '../runbook/model.js';
 import type { WorkersTable } from '../storage/schema-queues.js';
 import type { Storage } from '../storage/storage.js';
 import type { WorkerStore } from '../storage/worker-store.js';
-import type { ShellHost } from './child-env.js';
+import type { ShellHost } from './shell-host.js';
 import { runWorkerHook } from './worker-hooks.js';
 
 export interface WorkerStateDeps {

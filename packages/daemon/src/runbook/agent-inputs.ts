@@ -13,6 +13,8 @@ export interface ExecResult {
   stdout: string;
   exitCode: number;
   stderr?: string;
+  /** Why the command did not run to its end ("timed out after 2m", "stopped: ..."), if so. */
+  failed?: string;
 }
 
 /** Runs a shell command (`bash -c`) in `cwd`. */
@@ -55,6 +57,7 @@ export async function evaluateAgentInputs(
       throw new AgentInputError(input.name, error instanceof Error ? error.message : String(error));
     }
     const result = await executor(command, cwd);
+    if (result.failed !== undefined) throw new AgentInputError(input.name, `source ${result.failed}`);
     if (result.exitCode !== 0) {
       const detail = (result.stderr ?? '').trim().split('\n')[0] ?? '';
       throw new AgentInputError(input.name, `source exited with ${result.exitCode}${detail === '' ? '' : `: ${detail}`}`);

@@ -165,6 +165,12 @@ export interface Agent extends PrimitiveBase<'agent'> {
   on_timeout: Chain;
   on_exit: Chain;
   on_error: Chain;
+  /** With hooks: the chain run when the agent has sat `idle` (its turn over, no `oj done`) for idle_timeout. */
+  on_idle: Chain;
+  /** With hooks: how long a permission prompt may wait before it is escalated. */
+  permission_timeout: Duration;
+  /** The keys that answer the agent's permission prompt (Claude Code: 1 = yes, 3 = no). */
+  permission_keys: { allow: string; deny: string };
 }
 
 export interface Guard extends PrimitiveBase<'guard'> {

@@ -24,6 +24,9 @@ export const AGENT_FIELDS = [
   'on_timeout',
   'on_exit',
   'on_error',
+  'on_idle',
+  'permission_timeout',
+  'permission_keys',
 ] as const;
 export const AGENT_INPUT_FIELDS = ['name', 'source'] as const;
 export const HEARTBEATS: readonly Heartbeat[] = ['output', 'claude', 'none'];
@@ -36,7 +39,21 @@ export const AGENT_DEFAULTS = {
   on_timeout: ['escalate'],
   on_exit: [] as string[],
   on_error: [] as string[],
+  on_idle: ['nudge', 'escalate'],
+  permission_timeout: '10m',
+  permission_keys: { allow: '1', deny: '3' },
 } as const;
+
+function permissionKeys(reader: TableReader): { allow: string; deny: string } {
+  const map = reader.stringMap('permission_keys') ?? {};
+  for (const key of Object.keys(map)) {
+    if (key !== 'allow' && key !== 'deny') reader.error(`permission_keys.${key}`, `"${key}" is not a permission key`, 'use allow and deny');
+  }
+  for (const key of ['allow', 'deny'] as const) {
+    if (map[key] === '') reader.error(`permission_keys.${key}`, 'is empty', 'give the keys that answer the prompt, e.g. "1"');
+  }
+  return { allow: map.allow || AGENT_DEFAULTS.permission_keys.allow, deny: map.deny || AGENT_DEFAULTS.permission_keys.deny };
+}
 
 const FLAG = /^--?[A-Za-z0-9][A-Za-z0-9_-]*$/;
 
@@ -105,5 +122,8 @@ export function parseAgent(ctx: ParseContext, name: string, table: TomlTable): A
     on_timeout: ctx.chain(reader, 'on_timeout', AGENT_DEFAULTS.on_timeout),
     on_exit: ctx.chain(reader, 'on_exit', AGENT_DEFAULTS.on_exit),
     on_error: ctx.chain(reader, 'on_error', AGENT_DEFAULTS.on_error),
+    on_idle: ctx.chain(reader, 'on_idle', AGENT_DEFAULTS.on_idle),
+    permission_timeout: reader.duration('permission_timeout') ?? duration(AGENT_DEFAULTS.permission_timeout),
+    permission_keys: permissionKeys(reader),
   };
 }

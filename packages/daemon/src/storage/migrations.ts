@@ -19,6 +19,7 @@ import { pipelineListingMigration } from './migrations/v9-pipeline-listing.js';
 import { pgidStartMigration } from './migrations/v10-pgid-start.js';
 import { pipelineIdCountersMigration } from './migrations/v11-pipeline-id-counters.js';
 import { pipelineHandlesMigration } from './migrations/v12-pipeline-handles.js';
+import { sessionStateMigration } from './migrations/v13-session-state.js';
 
 export interface Migration {
   version: number;
@@ -104,7 +105,7 @@ export const migrations: Migration[] = [
   },
 ];
 
-migrations.push(queuesMigration, coordinationMigration, sessionsMigration, escalationsMigration, pipelineSessionMigration, monitorsMigration, pipelineListingMigration, pgidStartMigration, pipelineIdCountersMigration, pipelineHandlesMigration);
+migrations.push(queuesMigration, coordinationMigration, sessionsMigration, escalationsMigration, pipelineSessionMigration, monitorsMigration, pipelineListingMigration, pgidStartMigration, pipelineIdCountersMigration, pipelineHandlesMigration, sessionStateMigration);
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]?.version ?? 0;
 

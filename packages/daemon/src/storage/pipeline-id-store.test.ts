@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import BetterSqlite3 from 'better-sqlite3';
+import { Sqlite as BetterSqlite3 } from './sqlite-driver.js';
 import { allocateId, allocateKey, allocateNumber, idWithNumber } from '../core/pipeline-id-numbers.js';
 import { newPipelineState } from '../core/pipeline-state.js';
 import { migrate, migrations } from './migrations.js';

@@ -1,14 +1,15 @@
 /**
  * Holds and waiters of locks and semaphores. Plain row access: the rules
- * (first come first served, weights, staleness) live in the coordinator,
- * which calls these inside its write transactions.
+ * (first come first served, weights, staleness) live in the grant machine
+ * (core/coordination); its shell (coordination/grant-rows.ts) calls these
+ * inside its write transactions.
  */
 import type { Selectable, SelectQueryBuilder } from 'kysely';
+import type { Hold, HoldChange, HolderKind, ResourceKind, Waiter } from '../core/coordination/index.js';
 import type { OpenedDatabase } from './database.js';
 import type { Database } from './schema.js';
 
-export type ResourceKind = 'lock' | 'semaphore';
-export type HolderKind = 'pipeline' | 'external';
+export type { HolderKind, ResourceKind };
 
 export interface ResourceKey {
   kind: ResourceKind;
@@ -17,33 +18,14 @@ export interface ResourceKey {
   resource: string;
 }
 
-export interface HoldRow {
+/** A hold as stored: the grant machine's `Hold`, with its row id and resource. */
+export interface HoldRow extends Hold, ResourceKey {
   id: number;
-  kind: ResourceKind;
-  project: string;
-  resource: string;
-  holder: string;
-  holderKind: HolderKind;
-  weight: number;
-  phase: string | null;
-  acquiredAt: number;
-  heartbeatAt: number;
-  heartbeatMs: number;
-  timeoutMs: number | null;
-  staleAt: number | null;
-  staleReason: string | null;
 }
 
-export interface WaiterRow {
+/** A place in line as stored: the grant machine's `Waiter`, with its row id and resource. */
+export interface WaiterRow extends Waiter, ResourceKey {
   id: number;
-  kind: ResourceKind;
-  project: string;
-  resource: string;
-  holder: string;
-  holderKind: HolderKind;
-  weight: number;
-  phase: string | null;
-  since: number;
 }
 
 export interface NewHold {
@@ -116,28 +98,15 @@ export class ResourceStore {
     this.runner.run(this.db.deleteFrom('resource_holds').where('id', '=', id));
   }
 
-  /** A heartbeat: refreshes the time (and, with clearStale, forgets an earlier staleness). */
-  beat(id: number, now: number, clearStale: boolean): void {
-    this.runner.run(
-      this.db
-        .updateTable('resource_holds')
-        .set(clearStale ? { heartbeat_at: now, stale_at: null, stale_reason: null } : { heartbeat_at: now })
-        .where('id', '=', id),
-    );
-  }
-
-  /** Refreshes several holds at once (the daemon's own heartbeat). */
-  beatMany(ids: number[], now: number): void {
-    if (ids.length === 0) return;
-    this.runner.run(this.db.updateTable('resource_holds').set({ heartbeat_at: now }).where('id', 'in', ids));
-  }
-
-  markStale(id: number, now: number, reason: string): void {
-    this.runner.run(this.db.updateTable('resource_holds').set({ stale_at: now, stale_reason: reason }).where('id', '=', id));
-  }
-
-  setPhase(id: number, phase: string | null): void {
-    this.runner.run(this.db.updateTable('resource_holds').set({ phase }).where('id', '=', id));
+  /** Changes a hold's heartbeat, staleness or phase. */
+  updateHold(id: number, patch: HoldChange): void {
+    const set: { heartbeat_at?: number; stale_at?: number | null; stale_reason?: string | null; phase?: string | null } = {};
+    if (patch.heartbeatAt !== undefined) set.heartbeat_at = patch.heartbeatAt;
+    if (patch.staleAt !== undefined) set.stale_at = patch.staleAt;
+    if (patch.staleReason !== undefined) set.stale_reason = patch.staleReason;
+    if (patch.phase !== undefined) set.phase = patch.phase;
+    if (Object.keys(set).length === 0) return;
+    this.runner.run(this.db.updateTable('resource_holds').set(set).where('id', '=', id));
   }
 
   // waiters

@@ -16,6 +16,13 @@ export interface SessionsTable {
   restarts: number;
   started_at: number;
   ended_at: number | null;
+  /** Schema 13: what the agent reports it does (an AgentState), since when, with what message. */
+  state: string | null;
+  state_since: number | null;
+  state_message: string | null;
+  transcript_path: string | null;
+  /** JSON array of { at, tool, path, reason }: tool uses the safety hook blocked. */
+  blocked: string;
 }
 
 export interface SessionTables {

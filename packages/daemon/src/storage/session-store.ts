@@ -4,11 +4,50 @@ import type { SessionsTable } from './schema-sessions.js';
 
 export type SessionRow = SessionsTable;
 
+/** A new row: the state a session reports comes later, from its hooks. */
+export type NewSessionRow = Omit<SessionRow, 'state' | 'state_since' | 'state_message' | 'transcript_path' | 'blocked'>;
+
+/** What a session last reported: its state, since when, with what message. */
+export interface SessionStateUpdate {
+  state: string;
+  since: number;
+  message: string | null;
+}
+
+export interface BlockedToolUse {
+  at: string;
+  tool: string;
+  path: string;
+  reason: string;
+}
+
+const MAX_BLOCKED = 20;
+
 export class SessionStore {
   constructor(private readonly store: OpenedDatabase) {}
 
-  insert(row: SessionRow): void {
-    this.store.runner.run(this.store.db.insertInto('sessions').values(row));
+  insert(row: NewSessionRow): void {
+    this.store.runner.run(this.store.db.insertInto('sessions').values({ ...row, blocked: '[]' }));
+  }
+
+  setState(id: string, update: SessionStateUpdate): void {
+    this.store.runner.run(
+      this.store.db
+        .updateTable('sessions')
+        .set({ state: update.state, state_since: update.since, state_message: update.message })
+        .where('id', '=', id),
+    );
+  }
+
+  setTranscript(id: string, path: string): void {
+    this.store.runner.run(this.store.db.updateTable('sessions').set({ transcript_path: path }).where('id', '=', id));
+  }
+
+  addBlocked(id: string, entry: BlockedToolUse): void {
+    const row = this.get(id);
+    if (!row) return;
+    const list = [...blockedOf(row), entry].slice(-MAX_BLOCKED);
+    this.store.runner.run(this.store.db.updateTable('sessions').set({ blocked: JSON.stringify(list) }).where('id', '=', id));
   }
 
   get(id: string): SessionRow | undefined {
@@ -78,5 +117,15 @@ export class SessionStore {
 
   exists(id: string): boolean {
     return this.get(id) !== undefined;
+  }
+}
+
+/** The tool uses a session's safety hook blocked (oldest first). */
+export function blockedOf(row: SessionRow): BlockedToolUse[] {
+  try {
+    const v = JSON.parse(row.blocked) as unknown;
+    return Array.isArray(v) ? (v as BlockedToolUse[]) : [];
+  } catch {
+    return [];
   }
 }

@@ -1,6 +1,7 @@
 /** Agent sessions: the ptys ojd runs agents in. */
 import { z } from 'zod';
 import { method, notification } from '../rpc.js';
+import { AGENT_STATES, type AgentState } from '../agent-state.js';
 
 export interface SessionInfo {
   id: string;
@@ -18,6 +19,16 @@ export interface SessionInfo {
   activity: string | null;
   restarts: number;
   dir: string;
+  /** What the agent last reported (hooks or `oj session report`); null while it has reported nothing. */
+  state: AgentState | null;
+  /** When it entered that state (ISO). */
+  stateSince: string | null;
+  /** The state's message: a permission prompt's text, a failure's reason. */
+  message: string | null;
+  /** Claude Code's transcript (JSONL), as its SessionStart hook gave it. */
+  transcriptPath: string | null;
+  /** Tool uses the `[safety]` hook blocked (newest last, at most 20). */
+  blocked: { at: string; tool: string; path: string; reason: string }[];
 }
 
 const id = z.string().min(1).max(200);
@@ -87,6 +98,26 @@ export const Done = method<{ session: string | null; pipeline: string | null }>(
     })
     .strict(),
   'Called by an agent (oj done): its work is done, failed (`error`), or it wants a fresh session (`restart`).',
+);
+
+export const Hook = method<{ session: string; state: AgentState | null }>()(
+  'sessions.hook',
+  z
+    .object({
+      session: id,
+      /** The hook's payload as Claude Code gave it on stdin (hook_event_name says which). */
+      payload: z.record(z.string(), z.unknown()),
+      /** Set when `oj session hook` blocked the tool (a protected path): the one-line reason. */
+      blocked: z.object({ tool: z.string(), path: z.string(), reason: z.string() }).strict().optional(),
+    })
+    .strict(),
+  "Called by `oj session hook` (a Claude Code command hook): records the agent's state from the hook's payload.",
+);
+
+export const Report = method<{ session: string; state: AgentState }>()(
+  'sessions.report',
+  z.object({ session: id, state: z.enum(AGENT_STATES), message: z.string().max(10_000).optional() }).strict(),
+  'Called by an agent CLI without Claude Code hooks (`oj session report STATE`): records its state.',
 );
 
 export const Output = notification<{ subscription: string; data: string }>()(

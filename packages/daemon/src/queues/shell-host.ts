@@ -1,7 +1,9 @@
 /**
- * Running the shell commands of queues, workers and crons (source commands,
- * event hooks, cron `run` strings) the way the pipeline runtime runs phases:
- * `bash -c` in the project root, `oj` first on PATH, OJ_* variables set.
+ * What the shell commands of queues, workers, crons and monitors (source
+ * commands, event hooks, cron `run` strings, monitor scripts) need: the
+ * daemon's one shell runner (which builds their environment: the daemon's
+ * own, `oj` first on PATH, OJ_* variables set) and their log files. They
+ * run in the project root.
  */
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -13,24 +15,9 @@ import { createContext, interpolateShell } from '../runbook/index.js';
 
 export interface ShellHost {
   stateDir: string;
-  socketPath: string;
-  ojBinDir: string | null;
   logger: Logger;
-  /** Starts the children (the daemon's one shell runner). */
+  /** Starts the children and builds their environment (the daemon's one shell runner). */
   shellRunner: ShellRunner;
-}
-
-export function childEnv(h: ShellHost, project: string, extra: Record<string, string> = {}): Record<string, string> {
-  const base: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('OJ_')) base[k] = v;
-  return {
-    ...base,
-    PATH: [h.ojBinDir, base.PATH ?? '/usr/local/bin:/usr/bin:/bin'].filter(Boolean).join(':'),
-    OJ_SOCKET: h.socketPath,
-    OJ_STATE_DIR: h.stateDir,
-    OJ_PROJECT_ROOT: project,
-    ...extra,
-  };
 }
 
 /** A directory name for a project's logs: its base name plus a short hash of the full path. */
@@ -72,7 +59,7 @@ export function runHooks(
     }
     appendLog(o.logFile, `[${o.hook}] ${script}`);
     try {
-      const r = h.shellRunner.run({ script, cwd: o.project, env: childEnv(h, o.project), logFile: o.logFile });
+      const r = h.shellRunner.run({ script, cwd: o.project, env: h.shellRunner.env({ project: o.project }), logFile: o.logFile });
       r.done.then(
         (x) => {
           if (x.exitCode !== 0) {

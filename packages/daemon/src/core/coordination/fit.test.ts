@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { fitsNow, grantable, nextAttention, staleness } from './holds.js';
-import { takeStep, parseProgress } from '../core/chain-cursor.js';
+import { fitsNow, grantable, used } from './fit.js';
+import { nextAttention, staleNow, staleness } from './staleness.js';
 
 const w = (holder: string, weight = 1) => ({ holder, weight });
 
@@ -18,6 +18,10 @@ describe('grantable', () => {
     expect(fitsNow(4, [w('x', 3)], 0, 1)).toBe(true);
     expect(fitsNow(4, [w('x', 3)], 0, 2)).toBe(false);
   });
+  it('counts units in use', () => {
+    expect(used([w('a', 2), w('b', 3)])).toBe(5);
+    expect(used([])).toBe(0);
+  });
 });
 
 describe('staleness', () => {
@@ -25,32 +29,19 @@ describe('staleness', () => {
   it('is stale once silent past the window, unless the daemon heartbeats it', () => {
     expect(staleness(h, 3000, false).stale).toBe(false);
     const s = staleness(h, 3001, false);
-    expect(s).toMatchObject({ stale: true, cause: 'heartbeat' });
+    expect(s).toMatchObject({ stale: true, cause: 'heartbeat', reason: 'no heartbeat for 2s (window 2s)' });
     expect(staleness(h, 3001, true).stale).toBe(false);
   });
   it('times out whoever holds it', () => {
-    expect(staleness({ ...h, heartbeatAt: 10_000 }, 10_001, true)).toMatchObject({ stale: true, cause: 'timeout' });
+    expect(staleness({ ...h, heartbeatAt: 10_000 }, 10_001, true)).toMatchObject({ stale: true, cause: 'timeout', reason: 'held for 10s (timeout 10s)' });
+  });
+  it('a hold marked stale stays stale with its reason until a heartbeat clears the mark', () => {
+    expect(staleNow({ ...h, staleAt: 5, staleReason: 'gone' }, 1001, false)).toEqual({ stale: true, reason: 'gone' });
+    expect(staleNow({ ...h, staleAt: null, staleReason: null }, 1001, false)).toEqual({ stale: false, reason: null });
   });
   it('next attention: half a window for live holds, just past the window otherwise, or the timeout', () => {
     expect(nextAttention(h, true)).toBe(2000);
     expect(nextAttention(h, false)).toBe(3001);
     expect(nextAttention({ ...h, timeoutMs: 500 }, false)).toBe(501);
-  });
-});
-
-describe('chain cursor', () => {
-  const chain = [{ action: 'restart', max: 2 }, { action: 'escalate', max: null }];
-  it('takes a step N times, then moves on, then is exhausted', () => {
-    let p = parseProgress('{}');
-    const taken: string[] = [];
-    for (;;) {
-      const t = takeStep(chain, p);
-      if (!t) break;
-      taken.push(t.step.action);
-      p = t.progress;
-    }
-    expect(taken).toEqual(['restart', 'restart', 'escalate']);
-    expect(parseProgress(JSON.stringify(p))).toEqual(p);
-    expect(parseProgress('not json')).toEqual({ step: 0, used: 0 });
   });
 });

@@ -1,0 +1,115 @@
+/**
+ * Records what agent sessions report about themselves: Claude Code's hooks
+ * (`sessions.hook`, from `oj session hook`) and `oj session report STATE`
+ * for any other agent CLI. Each change of state is written with a
+ * `session:state` event in one transaction (the supervising agent phase
+ * follows those events); a hook that repeats the state only counts as a sign
+ * of life (`lastHookAt`). A tool use the safety hook blocked is recorded on
+ * the session and as an `agent:blocked` event.
+ */
+import { OjError, type AgentState } from '@oj/protocol';
+import type { EventLog } from '../events/event-log.js';
+import { stateFromHook, type HookOutcome } from '../sessions/hook-state.js';
+import type { SessionRow, SessionStore } from '../storage/session-store.js';
+import type { Storage } from '../storage/storage.js';
+import { isAgentState } from '@oj/protocol';
+
+export interface AgentStatesDeps {
+  storage: Storage;
+  sessions: SessionStore;
+  events: EventLog;
+  now(): number;
+}
+
+export interface BlockedUse {
+  tool: string;
+  path: string;
+  reason: string;
+}
+
+export class AgentStates {
+  private readonly lastHook = new Map<string, number>();
+
+  constructor(private readonly d: AgentStatesDeps) {}
+
+  /** When the session's last hook or report arrived (in this daemon's life), if any. */
+  lastHookAt(session: string): number | undefined {
+    return this.lastHook.get(session);
+  }
+
+  forget(session: string): void {
+    this.lastHook.delete(session);
+  }
+
+  hook(sessionId: string, payload: Record<string, unknown>, blocked?: BlockedUse): AgentState | null {
+    const row = this.row(sessionId);
+    const now = this.d.now();
+    this.lastHook.set(row.id, now);
+    const outcome = stateFromHook(current(row), payload);
+    this.d.storage.write(() => {
+      if (outcome.transcriptPath && outcome.transcriptPath !== row.transcript_path) this.d.sessions.setTranscript(row.id, outcome.transcriptPath);
+      if (blocked) this.block(row, blocked, now);
+      this.apply(row, outcome, now, typeof payload.hook_event_name === 'string' ? payload.hook_event_name : 'hook');
+    });
+    return (outcome.next?.state ?? (isAgentState(row.state) ? row.state : null));
+  }
+
+  report(sessionId: string, state: AgentState, message: string | undefined): AgentState {
+    const row = this.row(sessionId);
+    const now = this.d.now();
+    this.lastHook.set(row.id, now);
+    this.d.storage.write(() => this.apply(row, { next: { state, message: message ?? null } }, now, 'report'));
+    return state;
+  }
+
+  /** The process ended: the state is `ended` whatever the agent said last (unless it said so). */
+  ended(sessionId: string, why: string): void {
+    const row = this.d.sessions.get(sessionId);
+    this.lastHook.delete(sessionId);
+    if (!row || row.state === 'ended') return;
+    this.d.storage.write(() => this.apply(row, { next: { state: 'ended', message: why } }, this.d.now(), 'exit'));
+  }
+
+  private row(sessionId: string): SessionRow {
+    const row = this.d.sessions.get(sessionId);
+    if (!row) throw OjError.notFound('session', sessionId);
+    return row;
+  }
+
+  private block(row: SessionRow, b: BlockedUse, now: number): void {
+    this.d.sessions.addBlocked(row.id, { at: new Date(now).toISOString(), ...b });
+    this.d.events.emit({
+      name: 'agent:blocked',
+      subject: row.pipeline_id ?? row.id,
+      project: row.project,
+      data: { session: row.id, tool: b.tool, path: b.path, reason: b.reason },
+    });
+  }
+
+  private apply(row: SessionRow, outcome: HookOutcome, now: number, via: string): void {
+    const next = outcome.next;
+    if (!next) return;
+    // The same state again keeps its start (a new prompt's text replaces the message).
+    if (next.state === row.state && next.message === row.state_message) return;
+    const since = next.state === row.state && row.state_since !== null ? row.state_since : now;
+    this.d.sessions.setState(row.id, { state: next.state, since, message: next.message });
+    this.d.events.emit({
+      name: 'session:state',
+      subject: row.pipeline_id ?? row.id,
+      project: row.project,
+      data: {
+        session: row.id,
+        state: next.state,
+        ...(row.state ? { from: row.state } : {}),
+        ...(next.message !== null ? { message: next.message } : {}),
+        ...(next.prompt ? { prompt: next.prompt } : {}),
+        ...(outcome.failure ? { failure: outcome.failure } : {}),
+        via,
+      },
+    });
+  }
+}
+
+function current(row: SessionRow): { state: AgentState | null; since: number | null; message: string | null } {
+  return { state: isAgentState(row.state) ? row.state : null, since: row.state_since, message: row.state_message };
+}

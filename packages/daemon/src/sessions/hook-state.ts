@@ -1,0 +1,117 @@
+/**
+ * From a Claude Code hook's payload to the session's state (pure). Claude
+ * Code runs `oj session hook` with a JSON payload on stdin for each event;
+ * `hook_event_name` says which:
+ *
+ *   SessionStart       starting (source startup/resume/clear; compact changes nothing); transcript_path
+ *   UserPromptSubmit   working
+ *   PreToolUse         working; the ExitPlanMode tool (a plan to approve) and AskUserQuestion
+ *                      (a question with choices) are prompts: needs_permission with the plan or question
+ *   PostToolUse(Failure) working
+ *   Notification       notification_type permission_prompt: needs_permission with its message;
+ *                      idle_prompt: idle (older releases without notification_type: read from the message)
+ *   Stop               idle (its turn is over; it waits for input)
+ *   StopFailure        failed, with the error (authentication_failed, rate_limit...) as reason
+ *   SessionEnd         ended (with its reason)
+ *
+ * A newer prompt of a weaker kind (a generic permission) never supersedes an
+ * open plan or question: the state keeps the stronger prompt's message.
+ */
+import type { AgentState } from '@oj/protocol';
+
+export interface CurrentState {
+  state: AgentState | null;
+  since: number | null;
+  message: string | null;
+}
+
+export type PromptKind = 'permission' | 'plan' | 'question';
+
+export interface HookOutcome {
+  /** The new state, or null: the hook changes nothing. */
+  next: { state: AgentState; message: string | null; prompt?: PromptKind } | null;
+  transcriptPath?: string;
+  /** The failure's reason code (StopFailure's `error`), for a failed state. */
+  failure?: string;
+}
+
+const PLAN = 'plan: ';
+const QUESTION = 'question: ';
+const MAX_MESSAGE = 2000;
+
+const str = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 ? v : null);
+const cut = (s: string): string => (s.length > MAX_MESSAGE ? s.slice(0, MAX_MESSAGE - 1) + '…' : s);
+
+/** The kind of prompt a needs_permission message stands for. */
+export function promptKindOf(message: string | null): PromptKind {
+  if (message?.startsWith(PLAN)) return 'plan';
+  if (message?.startsWith(QUESTION)) return 'question';
+  return 'permission';
+}
+
+export function stateFromHook(current: CurrentState, payload: Record<string, unknown>): HookOutcome {
+  const event = str(payload.hook_event_name);
+  const transcript = str(payload.transcript_path);
+  const withTranscript = (o: HookOutcome): HookOutcome => (transcript ? { ...o, transcriptPath: transcript } : o);
+  switch (event) {
+    case 'SessionStart':
+      if (payload.source === 'compact') return withTranscript({ next: null });
+      return withTranscript({ next: { state: 'starting', message: null } });
+    case 'UserPromptSubmit':
+    case 'PostToolUse':
+    case 'PostToolUseFailure':
+      return withTranscript({ next: { state: 'working', message: null } });
+    case 'PreToolUse':
+      return withTranscript({ next: preToolUse(payload) });
+    case 'Notification':
+      return withTranscript({ next: notification(current, payload) });
+    case 'Stop':
+      return withTranscript({ next: { state: 'idle', message: null } });
+    case 'StopFailure': {
+      const error = str(payload.error) ?? 'unknown';
+      const said = str(payload.last_assistant_message);
+      return withTranscript({ next: { state: 'failed', message: cut(said ? `${error}: ${said}` : error) }, failure: error });
+    }
+    case 'SessionEnd':
+      // `/clear` ends one conversation, not the agent; after a failure the failure stays the news
+      // (Claude Code runs StopFailure and SessionEnd hooks together; the process exit records ended).
+      if (payload.reason === 'clear' || current.state === 'failed') return withTranscript({ next: null });
+      return withTranscript({ next: { state: 'ended', message: str(payload.reason) } });
+    default:
+      return withTranscript({ next: null });
+  }
+}
+
+function preToolUse(payload: Record<string, unknown>): HookOutcome['next'] {
+  const tool = str(payload.tool_name);
+  const input = typeof payload.tool_input === 'object' && payload.tool_input !== null ? (payload.tool_input as Record<string, unknown>) : {};
+  if (tool === 'ExitPlanMode') {
+    return { state: 'needs_permission', message: cut(PLAN + (str(input.plan) ?? '(no plan text)')), prompt: 'plan' };
+  }
+  if (tool === 'AskUserQuestion') return { state: 'needs_permission', message: cut(QUESTION + questionText(input)), prompt: 'question' };
+  return { state: 'working', message: null };
+}
+
+/** `{ questions: [{ question, options: [{ label }] }] }` as one line: the question and its choices. */
+function questionText(input: Record<string, unknown>): string {
+  const questions = Array.isArray(input.questions) ? input.questions : [];
+  const parts = questions.map((q) => {
+    const r = typeof q === 'object' && q !== null ? (q as Record<string, unknown>) : {};
+    const options = Array.isArray(r.options) ? r.options : [];
+    const labels = options.map((o) => (typeof o === 'object' && o !== null ? str((o as Record<string, unknown>).label) : str(o))).filter((l) => l);
+    return `${str(r.question) ?? '?'}${labels.length ? ` [${labels.join(' | ')}]` : ''}`;
+  });
+  return parts.length ? parts.join(' ') : (str(input.question) ?? '(no question text)');
+}
+
+function notification(current: CurrentState, payload: Record<string, unknown>): HookOutcome['next'] {
+  const message = str(payload.message);
+  const type = str(payload.notification_type) ?? (message && /permission/i.test(message) ? 'permission_prompt' : message && /waiting for your input/i.test(message) ? 'idle_prompt' : null);
+  if (type === 'permission_prompt') {
+    // A generic permission prompt does not supersede an open plan or question.
+    if (current.state === 'needs_permission' && promptKindOf(current.message) !== 'permission') return null;
+    return { state: 'needs_permission', message: cut(message ?? 'Claude needs your permission'), prompt: 'permission' };
+  }
+  if (type === 'idle_prompt') return current.state === 'idle' ? null : { state: 'idle', message: null };
+  return null;
+}
