@@ -58,20 +58,20 @@ export namespace SessionHostMethods {
 }
 
 export namespace PipelineMethods {
-  export const Archive = { kind: 'method', name: "pipelines.archive", summary: "Hide a finished pipeline from lists (it stays in the database)." } as unknown as typeof M_PipelineMethods.Archive;
+  export const Archive = { kind: 'method', name: "pipelines.archive", summary: "Hide a finished pipeline from lists (it stays in the database; event `pipeline:archived`). An archived one stays so." } as unknown as typeof M_PipelineMethods.Archive;
   export const Cancel = { kind: 'method', name: "pipelines.cancel", summary: "Cancel a pipeline; its running phase is killed (whole process group)." } as unknown as typeof M_PipelineMethods.Cancel;
-  export const Checkpoint = { kind: 'method', name: "pipelines.checkpoint", summary: "Record progress on a pipeline." } as unknown as typeof M_PipelineMethods.Checkpoint;
+  export const Checkpoint = { kind: 'method', name: "pipelines.checkpoint", summary: "Record progress on a pipeline (event `pipeline:checkpoint`)." } as unknown as typeof M_PipelineMethods.Checkpoint;
   export const Create = { kind: 'method', name: "pipelines.create", summary: "Create and start a pipeline from a definition with the given inputs." } as unknown as typeof M_PipelineMethods.Create;
   export const Exists = { kind: 'method', name: "pipelines.exists", summary: "Whether an active pipeline uses the given workspace (or session)." } as unknown as typeof M_PipelineMethods.Exists;
   export const Follow = { kind: 'method', name: "pipelines.follow", summary: "Stream a pipeline's status changes and phase output (read from its logs at the pace the client reads) as `pipelines.update` notifications until it ends." } as unknown as typeof M_PipelineMethods.Follow;
-  export const Label = { kind: 'method', name: "pipelines.label", summary: "Set a pipeline's label." } as unknown as typeof M_PipelineMethods.Label;
+  export const Label = { kind: 'method', name: "pipelines.label", summary: "Set a pipeline's label (event `pipeline:labelled` with `label` and `previous`; its followers get a `pipelines.update`). The same label again changes nothing." } as unknown as typeof M_PipelineMethods.Label;
   export const List = { kind: 'method', name: "pipelines.list", summary: "List pipelines, newest first: at most `limit` (all without it), and `total`, how many match ignoring the limit. `active` = not done, failed or cancelled; `hasSession` = has an agent session (false: has none)." } as unknown as typeof M_PipelineMethods.List;
   export const Logs = { kind: 'method', name: "pipelines.logs", summary: "The output of a pipeline's phase runs (the last 1 MiB of each)." } as unknown as typeof M_PipelineMethods.Logs;
-  export const Prune = { kind: 'method', name: "pipelines.prune", summary: "Remove finished pipelines (done and cancelled; with `failed` also failed ones), their logs and workspaces." } as unknown as typeof M_PipelineMethods.Prune;
+  export const Prune = { kind: 'method', name: "pipelines.prune", summary: "Remove finished pipelines (done and cancelled; with `failed` also failed ones; one `pipeline:pruned` event each), then their logs and workspaces." } as unknown as typeof M_PipelineMethods.Prune;
   export const Resume = { kind: 'method', name: "pipelines.resume", summary: "Run the current phase of a failed, escalated or waiting pipeline again." } as unknown as typeof M_PipelineMethods.Resume;
   export const Show = { kind: 'method', name: "pipelines.show", summary: "One pipeline with its phase runs, checkpoints and history. `id` may be a unique prefix." } as unknown as typeof M_PipelineMethods.Show;
   export const Transition = { kind: 'method', name: "pipelines.transition", summary: "Move a pipeline to the named phase (stopping the current one)." } as unknown as typeof M_PipelineMethods.Transition;
-  export const Update = { kind: 'notification', name: "pipelines.update", summary: "A followed pipeline changed state or its running phase printed output." } as unknown as typeof M_PipelineMethods.Update;
+  export const Update = { kind: 'notification', name: "pipelines.update", summary: "A followed pipeline changed (its status, phase, label...: `status` carries it as it is now) or its running phase printed output." } as unknown as typeof M_PipelineMethods.Update;
   export const Wait = { kind: 'method', name: "pipelines.wait", summary: "Wait until one (or, with `all`, every) pipeline has ended, or the timeout passes." } as unknown as typeof M_PipelineMethods.Wait;
   export type PipelineStatusName = M_PipelineMethods.PipelineStatusName;
   export type PipelineInfo = M_PipelineMethods.PipelineInfo;

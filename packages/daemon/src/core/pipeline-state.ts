@@ -5,6 +5,9 @@ export type PipelineStatus = (typeof PIPELINE_STATUSES)[number];
 
 export const TERMINAL: ReadonlySet<PipelineStatus> = new Set(['done', 'failed', 'cancelled']);
 
+/** The statuses of a pipeline still under way. */
+export const ACTIVE: readonly PipelineStatus[] = PIPELINE_STATUSES.filter((s) => !TERMINAL.has(s));
+
 /** What a waiting pipeline waits for, as shown by `oj pipeline show`. */
 export interface WaitReason {
   kind: 'lock' | 'semaphore' | 'guard' | 'event' | 'human' | 'workspace';

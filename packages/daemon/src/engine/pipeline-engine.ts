@@ -7,16 +7,17 @@
  * every pipeline that was under way when the previous daemon stopped or died.
  */
 import { join } from 'node:path';
-import { ErrorCode, OjError, type JsonValue, type PipelineUpdate } from '@oj/protocol';
+import { OjError, type JsonValue, type PipelineUpdate } from '@oj/protocol';
 import type { Logger } from 'winston';
 import { killProcessGroup } from '../adapters/shell-runner.js';
 import type { EventLog } from '../events/event-log.js';
-import { IllegalTransitionError, step, type PipelineEffect, type PipelineEvent } from './pipeline-machine.js';
+import { IllegalTransitionError, step, type PipelineEffect, type PipelineEvent } from '../core/pipeline-machine.js';
 import { planOf, type PhaseDefinition, type PipelineDefinition } from '../core/pipeline-definition.js';
 import { newPipelineState, TERMINAL, type PipelineStatus } from '../core/pipeline-state.js';
+import type { UpkeepEvent } from '../core/pipeline-upkeep.js';
 import { allocateKey, allocateNumber, idWithNumber } from '../core/pipeline-id-numbers.js';
 import { baseId, projectTag } from './pipeline-ids.js';
-import { resolveByPrefix } from './id-lookup.js';
+import { keyAnywhere, keyInProject } from './pipeline-lookup.js';
 import type { PhaseOutcome } from './phase-runner.js';
 import { toPipelineInfo, type PipelineRecord } from '../storage/pipeline-store.js';
 import type { Storage } from '../storage/storage.js';
@@ -63,7 +64,12 @@ export interface PhaseIo {
   escalate(reason: string, source: string): boolean;
 }
 
-type Listener = (id: string, update: PipelineUpdate) => void;
+/**
+ * Hears a pipeline as it is after each committed change. `cause`: a step of
+ * its machine, or a change of its record outside it (a label, archived: see
+ * amend), which moves it nowhere.
+ */
+type Listener = (id: string, update: PipelineUpdate, cause: 'step' | 'amend') => void;
 
 /**
  * Called inside the transaction that ends a pipeline, so that what depends on
@@ -137,58 +143,10 @@ export class PipelineEngine {
    * keys), then a unique prefix of a key.
    */
   resolve(idOrPrefix: string, project?: string): PipelineRecord {
-    const key = project !== undefined ? this.resolveIn(idOrPrefix, project) : this.resolveAnywhere(idOrPrefix);
+    const key = project !== undefined ? keyInProject(this.store, idOrPrefix, project) : keyAnywhere(this.store, idOrPrefix);
     const r = this.store.get(key);
     if (!r) throw OjError.notFound('pipeline', idOrPrefix);
     return r;
-  }
-
-  private resolveIn(given: string, project: string): string {
-    const own = (column: 'handle' | 'id') => this.store.lookup(column, given, { project, limit: 1 })[0];
-    const exact = own('handle') ?? own('id');
-    if (exact) return exact.key;
-    try {
-      const handle = resolveByPrefix(
-        'pipeline',
-        given,
-        () => false,
-        (p) => this.store.lookup('handle', p, { project, prefix: true }).map((r) => r.handle),
-        () => this.store.allIds(project),
-      );
-      return this.store.lookup('handle', handle, { project, limit: 1 })[0]!.key;
-    } catch (err) {
-      const elsewhere = this.store.lookup('id', given, { limit: 1 })[0] ?? this.store.lookup('handle', given, { limit: 1 })[0];
-      if (elsewhere && err instanceof OjError && err.code === ErrorCode.NotFound) {
-        throw OjError.notFound('pipeline', given, {
-          hint: `${given} belongs to the project ${elsewhere.project}: run the command there, or add --all-projects`,
-        });
-      }
-      throw err;
-    }
-  }
-
-  private resolveAnywhere(given: string): string {
-    const byKey = this.store.lookup('id', given, { limit: 1 })[0];
-    if (byKey) return byKey.key;
-    const byId = this.store.lookup('handle', given);
-    if (byId.length === 1) return byId[0]!.key;
-    if (byId.length > 1) {
-      const candidates = byId.map((r) => r.key);
-      throw new OjError(ErrorCode.Ambiguous, `pipeline "${given}" is ambiguous: ${byId.length} projects have a pipeline of that id`, {
-        kind: 'ambiguous',
-        what: 'pipeline',
-        id: given,
-        candidates,
-        hint: `name it by its key: ${byId.slice(0, 8).map((r) => `${r.key} (${r.project})`).join(', ')}; or run the command in its project`,
-      });
-    }
-    return resolveByPrefix(
-      'pipeline',
-      given,
-      () => false,
-      (p) => this.store.lookup('id', p, { prefix: true }).map((r) => r.key),
-      () => this.store.allIds(),
-    );
   }
 
   /** Applies one event: state + events + phase runs in one transaction, then (after the outermost commit) the effects. */
@@ -230,10 +188,29 @@ export class PipelineEngine {
     // After the outermost commit (this write may be joined to a caller's; at once outside a write):
     // a pipeline whose creation or step rolls back (the disk refused it, say) starts nothing and tells nobody.
     this.storage.afterCommit(() => {
-      if (changed) this.notify(id, { kind: 'status', pipeline: toPipelineInfo(record) });
+      if (changed) this.notify(id, { kind: 'status', pipeline: toPipelineInfo(record) }, 'step');
       for (const e of pending) this.execute(record, e);
     });
     return record;
+  }
+
+  /**
+   * Changes a pipeline's record outside its machine (a label, archived): the
+   * row and the change's events in one transaction, and followers hear the
+   * pipeline as it is then once that commits. `change` answers null when
+   * nothing changes (then nothing is written or told).
+   */
+  amend(id: string, change: (r: PipelineRecord) => { record: PipelineRecord; events: UpkeepEvent[] } | null): PipelineRecord {
+    return this.storage.write(() => {
+      const r = this.store.get(id);
+      if (!r) throw OjError.notFound('pipeline', id);
+      const c = change(r);
+      if (!c) return r;
+      this.store.save(c.record);
+      for (const e of c.events) this.events.emit({ name: e.name, subject: id, project: r.project, data: e.data });
+      this.storage.afterCommit(() => this.notify(id, { kind: 'status', pipeline: toPipelineInfo(c.record) }, 'amend'));
+      return c.record;
+    });
   }
 
   /** Applies a user request; unknown ids and illegal transitions become OjErrors. */
@@ -472,10 +449,10 @@ export class PipelineEngine {
     return () => this.listeners.delete(listener);
   }
 
-  private notify(id: string, update: PipelineUpdate): void {
+  private notify(id: string, update: PipelineUpdate, cause: 'step' | 'amend'): void {
     for (const l of this.listeners) {
       try {
-        l(id, update);
+        l(id, update, cause);
       } catch (err) {
         this.logger.warn('pipeline listener failed', { error: String(err) });
       }

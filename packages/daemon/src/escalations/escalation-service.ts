@@ -8,6 +8,7 @@
 import { OjError, type EscalationInfo, type EscalationOption, type EventRecord } from '@oj/protocol';
 import type { Logger } from 'winston';
 import { notifyDesktop } from '../adapters/desktop-notify.js';
+import type { PipelineEvent } from '../core/pipeline-machine.js';
 import type { PipelineEngine } from '../engine/pipeline-engine.js';
 import type { EventLog } from '../events/event-log.js';
 import { EscalationStore, type EscalationRow } from '../storage/escalation-store.js';
@@ -31,8 +32,9 @@ export class EscalationService {
   constructor(private readonly d: EscalationDeps) {
     this.store = new EscalationStore(d.storage.database);
     d.events.onAppend('escalate', (e) => this.record(e));
-    d.engine.subscribe((id, update) => {
-      if (update.kind !== 'status') return;
+    // A pipeline that moves on (a step of its machine) supersedes its open escalations; a new label does not.
+    d.engine.subscribe((id, update, cause) => {
+      if (update.kind !== 'status' || cause !== 'step') return;
       const p = update.pipeline;
       if (p.status === 'escalated' || (p.status === 'waiting' && p.waitingFor?.kind === 'human')) return;
       const open = this.store.openFor(id);
@@ -125,6 +127,11 @@ export class EscalationService {
     };
   }
 
+  /** Escalations, by project and status. */
+  list(f: { project?: string | undefined; status?: string | undefined } = {}): EscalationRow[] {
+    return this.store.list(f);
+  }
+
   get(id: number): EscalationRow {
     const row = this.store.get(id);
     if (!row) throw OjError.notFound('escalation', String(id));
@@ -134,8 +141,10 @@ export class EscalationService {
   bump(id: number): EscalationRow {
     const row = this.get(id);
     if (row.status !== 'open') throw OjError.illegalState(`escalation ${id} is resolved`);
-    this.d.storage.write(() => this.store.bump(id, this.d.now()));
-    this.notify(row.pipeline_id ?? `escalation ${id}`, row.reason);
+    this.d.storage.write(() => {
+      this.store.bump(id, this.d.now());
+      this.d.storage.afterCommit(() => this.notify(row.pipeline_id ?? `escalation ${id}`, row.reason));
+    });
     return this.get(id);
   }
 
@@ -150,46 +159,41 @@ export class EscalationService {
       });
     }
     const pipeline = row.pipeline_id;
-    let action = picked.choice;
-    // Resolve first, so that the pipeline moving on does not count as "superseded".
-    this.d.storage.write(() => this.store.resolve(id, action, opts.note ?? null, this.d.now()));
-    try {
-      switch (picked.choice) {
-        case 'retry':
-          this.d.engine.request(pipeline!, { type: 'resume' });
-          break;
-        case 'done':
-          this.d.engine.request(pipeline!, { type: 'skip' });
-          break;
-        case 'goto':
-          if (!opts.phase) throw OjError.illegalState('goto needs --phase NAME');
-          this.d.engine.request(pipeline!, { type: 'transition', phase: opts.phase });
-          action = `goto ${opts.phase}`;
-          break;
-        case 'cancel':
-          this.d.engine.request(pipeline!, { type: 'cancel', reason: `cancelled while resolving escalation ${id}` });
-          break;
-        case 'message':
-          if (!opts.message) throw OjError.illegalState('message needs -m TEXT');
-          await this.d.sendToSession(row.session_id!, opts.message);
-          break;
-        case 'allow':
-        case 'deny':
-          // The supervising agent phase types the agent's permission_keys (it follows escalation:resolved).
-          break;
-        case 'dismiss':
-          break;
-      }
-    } catch (err) {
-      // The action failed: the escalation stays open.
-      this.d.storage.write(() =>
-        this.d.storage.runner.run(
-          this.d.storage.db.updateTable('escalations').set({ status: 'open', resolution: null, resolved_at: null }).where('id', '=', id),
-        ),
-      );
-      throw err;
+    const action = picked.choice === 'goto' ? `goto ${opts.phase ?? ''}` : picked.choice;
+    if (picked.choice === 'goto' && !opts.phase) throw OjError.illegalState('goto needs --phase NAME');
+    if (picked.choice === 'message') {
+      if (!opts.message) throw OjError.illegalState('message needs -m TEXT');
+      await this.d.sendToSession(row.session_id!, opts.message);
     }
-    this.d.events.emit({ name: 'escalation:resolved', subject: pipeline ?? String(id), project: row.project, data: { escalation: id, action } });
+    // One transaction: the resolution, what it asks of the pipeline and its event, or none of
+    // them (then the escalation stays open). Resolved before the pipeline moves on, so that its
+    // moving on does not count as "superseded".
+    this.d.storage.write(() => {
+      const current = this.get(id); // resolved meanwhile (while a message was being sent)?
+      if (current.status !== 'open') throw OjError.illegalState(`escalation ${id} is already resolved (${current.resolution ?? ''})`);
+      this.store.resolve(id, action, opts.note ?? null, this.d.now());
+      const event = this.pipelineEvent(picked.choice, id, opts.phase);
+      if (event) this.d.engine.request(pipeline!, event);
+      this.d.events.emit({ name: 'escalation:resolved', subject: pipeline ?? String(id), project: row.project, data: { escalation: id, action } });
+    });
     return { row: this.get(id), action };
+  }
+
+  /** What resolving with `choice` asks of the escalated pipeline (null: nothing). */
+  private pipelineEvent(choice: string, id: number, phase: string | undefined): PipelineEvent | null {
+    switch (choice) {
+      case 'retry':
+        return { type: 'resume' };
+      case 'done':
+        return { type: 'skip' };
+      case 'goto':
+        return { type: 'transition', phase: phase ?? '' };
+      case 'cancel':
+        return { type: 'cancel', reason: `cancelled while resolving escalation ${id}` };
+      default:
+        // message: sent before; allow, deny: the supervising agent phase types the agent's
+        // permission keys (it follows escalation:resolved); dismiss: nothing.
+        return null;
+    }
   }
 }

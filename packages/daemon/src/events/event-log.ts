@@ -3,7 +3,7 @@
  * causes it; followers hear about it only after that write commits.
  */
 import type { EventRecord } from '@oj/protocol';
-import type { NewEvent } from '../storage/event-store.js';
+import type { EventFilter, NewEvent } from '../storage/event-store.js';
 import type { Storage } from '../storage/storage.js';
 import { matchesPattern } from './event-pattern.js';
 
@@ -34,6 +34,16 @@ export class EventLog {
   /** Registers a hook run in the same transaction as every appended event matching `name`. */
   onAppend(name: string, hook: AppendHook): void {
     this.appendHooks.push({ name, hook });
+  }
+
+  /** Stored events, oldest first (see EventFilter). */
+  list(f: EventFilter): EventRecord[] {
+    return this.storage.events.list(f);
+  }
+
+  /** The id of the last event appended (0 when none). */
+  lastId(): number {
+    return this.storage.events.lastId();
   }
 
   follow(f: EventFollower): () => void {

@@ -2,10 +2,8 @@
 import type { DaemonStatus, ProjectStatus } from '@oj/protocol';
 import type { Logger } from 'winston';
 import type { EventLog } from '../events/event-log.js';
-import type { Storage } from '../storage/storage.js';
 
 export interface DaemonContext {
-  readonly storage: Storage;
   readonly events: EventLog;
   readonly logger: Logger;
   now(): number;

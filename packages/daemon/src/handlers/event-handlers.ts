@@ -21,18 +21,18 @@ export function registerEventHandlers(router: RpcRouter, d: DaemonContext): void
   });
 
   router.handle(EventMethods.List, (p) => {
-    const events = d.storage.events.list({
+    const events = d.events.list({
       since: p?.since,
       name: p?.name,
       project: p?.project,
       limit: p?.limit,
     });
-    return { events, lastId: d.storage.events.lastId() };
+    return { events, lastId: d.events.lastId() };
   });
 
   router.handle(EventMethods.Follow, (p, ctx) => {
     const subscription = `${ctx.id}.${nextSub++}`;
-    const lastId = d.storage.events.lastId();
+    const lastId = d.events.lastId();
     const since = p?.since ?? lastId;
     const send = (event: EventRecord) => ctx.notify(EventMethods.EventNotification, { subscription, event });
     // Live events are heard from the start but held back until the backlog is out; the
@@ -59,7 +59,7 @@ export function registerEventHandlers(router: RpcRouter, d: DaemonContext): void
       for (;;) {
         await ctx.writable();
         if (ctx.closed || !subscriptions.has(subscription)) return;
-        const page = d.storage.events.list({ since: sentUpTo, name: p?.name, project: p?.project, limit: BACKLOG_PAGE });
+        const page = d.events.list({ since: sentUpTo, name: p?.name, project: p?.project, limit: BACKLOG_PAGE });
         for (const e of page) send(e);
         const last = page[page.length - 1];
         if (last) sentUpTo = last.id;

@@ -27,6 +27,7 @@ import { PipelineMethods, type PipelineUpdate } from '@oj/protocol';
 import type { Logger } from 'winston';
 import { watchDir, type DirWatch } from '../adapters/dir-watch.js';
 import { TERMINAL, type PipelineStatus } from '../core/pipeline-state.js';
+import type { PipelineEngine } from '../engine/pipeline-engine.js';
 import type { ConnectionContext } from '../rpc/connection-context.js';
 import type { Storage } from '../storage/storage.js';
 import { toPipelineInfo } from '../storage/pipeline-store.js';
@@ -70,6 +71,28 @@ class Wakeup {
     }
     return new Promise((resolve) => (this.waiter = resolve));
   }
+}
+
+/**
+ * Starts a follow once the answer to `pipelines.follow` is written: the
+ * engine's status changes for the pipeline go to its feed until it ends or
+ * the connection closes.
+ */
+export function followPipeline(engine: Pick<PipelineEngine, 'subscribe'>, o: FeedOptions): void {
+  setImmediate(() => {
+    if (o.ctx.closed) return;
+    const feed = new OutputFeed(o);
+    const off = engine.subscribe((pid, update) => {
+      if (pid !== o.id || update.kind !== 'status') return;
+      feed.status(update);
+      if (TERMINAL.has(update.pipeline.status as PipelineStatus)) off();
+    });
+    o.ctx.onClose(() => {
+      off();
+      feed.close();
+    });
+    feed.start();
+  });
 }
 
 export class OutputFeed {

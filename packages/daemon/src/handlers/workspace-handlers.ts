@@ -1,62 +1,11 @@
-/** workspaces.*: the project's git worktrees, the ones ojd manages and the ones pipelines use. */
-import { basename, join, resolve } from 'node:path';
-import { OjError, WorkspaceMethods, type WorkspaceInfo } from '@oj/protocol';
-import { NoCommitError, addWorktree, listWorktrees, removeWorktree } from '../adapters/git-worktree.js';
+/** workspaces.*: the project's git worktrees, the ones ojd manages and the ones pipelines use (workspaces/workspace-service.ts). */
+import { WorkspaceMethods } from '@oj/protocol';
 import type { RpcRouter } from '../rpc/rpc-router.js';
-import type { Storage } from '../storage/storage.js';
+import type { WorkspaceService } from '../workspaces/workspace-service.js';
 
-export function registerWorkspaceHandlers(router: RpcRouter, storage: Storage, stateDir: string): void {
-  const managedRoot = join(stateDir, 'workspaces');
-  const users = (project: string) => {
-    const map = new Map<string, string[]>();
-    for (const r of storage.pipelines.list({ project, statuses: ['pending', 'running', 'waiting', 'escalated'] })) {
-      const ws = typeof r.vars.workspace === 'string' ? r.vars.workspace : null;
-      if (ws) map.set(ws, [...(map.get(ws) ?? []), r.state.handle]);
-    }
-    return map;
-  };
-  const list = async (project: string): Promise<WorkspaceInfo[]> => {
-    const using = users(project);
-    const trees = await listWorktrees(project).catch(() => []);
-    return trees
-      .filter((t) => resolve(t.path) !== resolve(project))
-      .map((t) => ({
-        name: basename(t.path),
-        path: t.path,
-        branch: t.branch,
-        pipelines: using.get(t.path) ?? [],
-        managed: t.path.startsWith(managedRoot),
-      }));
-  };
-  const find = async (project: string, name: string): Promise<WorkspaceInfo> => {
-    const all = await list(project);
-    const w = all.find((x) => x.name === name || x.path === name || x.path === resolve(name));
-    if (!w) throw OjError.notFound('workspace', name, { hint: all.length ? `workspaces: ${all.map((x) => x.name).join(', ')}` : 'this project has no worktrees' });
-    return w;
-  };
-
-  router.handle(WorkspaceMethods.List, async (p) => ({ workspaces: await list(p.project) }));
-  router.handle(WorkspaceMethods.Show, async (p) => ({ workspace: await find(p.project, p.name) }));
-  router.handle(WorkspaceMethods.Create, async (p) => {
-    const path = join(managedRoot, p.name);
-    const branch = p.branch ?? `oj/${p.name}`;
-    try {
-      await addWorktree(p.project, path, branch);
-    } catch (err) {
-      // What git refused (a branch checked out elsewhere, not a repository...) is the repository's state, not a bug in ojd.
-      if (err instanceof NoCommitError) throw OjError.illegalState(err.message);
-      const message = (err as Error).message;
-      const fatal = /^(?:fatal|error): (.*)$/m.exec(message)?.[1] ?? message.split('\n').pop() ?? message;
-      throw OjError.illegalState(`workspace ${p.name} not created on branch ${branch}: ${fatal}`, { name: p.name, branch });
-    }
-    return { workspace: await find(p.project, path) };
-  });
-  router.handle(WorkspaceMethods.Delete, async (p) => {
-    const w = await find(p.project, p.name);
-    if (w.pipelines.length && !p.force) {
-      throw OjError.illegalState(`workspace ${w.name} is used by ${w.pipelines.join(', ')}`, { hint: 'cancel those pipelines first, or pass --force' });
-    }
-    await removeWorktree(p.project, w.path);
-    return { deleted: w.path };
-  });
+export function registerWorkspaceHandlers(router: RpcRouter, workspaces: WorkspaceService): void {
+  router.handle(WorkspaceMethods.List, async (p) => ({ workspaces: await workspaces.list(p.project) }));
+  router.handle(WorkspaceMethods.Show, async (p) => ({ workspace: await workspaces.find(p.project, p.name) }));
+  router.handle(WorkspaceMethods.Create, async (p) => ({ workspace: await workspaces.create(p.project, p.name, p.branch) }));
+  router.handle(WorkspaceMethods.Delete, async (p) => ({ deleted: await workspaces.delete(p.project, p.name, p.force ?? false) }));
 }

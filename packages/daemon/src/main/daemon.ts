@@ -4,11 +4,13 @@
  * own so one failure does not leave the rest undone.
  */
 import { dirname } from 'node:path';
-import { OJ_VERSION, OjError, checkStateEntries, ensurePrivateDir, socketPathProblem, statePaths, type DaemonStatus, type JsonValue, type ProjectStatus } from '@oj/protocol';
+import { OJ_VERSION, checkStateEntries, ensurePrivateDir, socketPathProblem, statePaths, type DaemonStatus, type ProjectStatus } from '@oj/protocol';
 import { removeWorktree } from '../adapters/git-worktree.js';
 import { installOjShim } from '../adapters/oj-shim.js';
-import { definitionFromModel } from '../engine/definition-from-model.js';
 import { PipelineEngine } from '../engine/pipeline-engine.js';
+import { PipelineService } from '../engine/pipeline-service.js';
+import { WorkspaceService } from '../workspaces/workspace-service.js';
+import { CommandService } from '../commands/command-service.js';
 import { PipelineRuntime } from '../engine/pipeline-runtime.js';
 import { registerCommandHandlers } from '../handlers/command-handlers.js';
 import { registerPipelineHandlers } from '../handlers/pipeline-handlers.js';
@@ -200,31 +202,23 @@ export class Daemon implements DaemonContext {
     });
     const engine = new PipelineEngine(this.storage, this.events, this.logger, this.paths.logsDir, runtime);
     this.engine = engine;
-    registerPipelineHandlers(router, {
+    const pipelines = new PipelineService({
       engine,
       storage: this.storage,
       events: this.events,
-      stateDir: this.options.stateDir,
-      followStallMs,
-      logger: this.logger,
-      createFromRunbook: (root, ref, inputs, label) => {
-        const project = projects.get(root);
-        const pipeline = project.find('pipeline', ref);
-        if (!pipeline) throw OjError.notFound('pipeline definition', ref);
-        return engine.create({
-          project: root,
-          definition: definitionFromModel(pipeline),
-          inputs: inputs as Record<string, JsonValue>,
-          ...(label !== undefined ? { label } : {}),
-        });
-      },
+      projects,
+      logsDir: this.paths.logsDir,
       removeWorkspace: (root, path) => removeWorktree(root, path),
     });
-    registerCommandHandlers(router, {
-      projects,
+    registerPipelineHandlers(router, {
       engine,
-      shellRunner,
+      pipelines,
+      storage: this.storage,
+      logsDir: this.paths.logsDir,
+      followStallMs,
+      logger: this.logger,
     });
+    registerCommandHandlers(router, new CommandService({ projects, engine, shellRunner }));
     const ctx: WiringContext = {
       router,
       storage: this.storage,
@@ -239,7 +233,7 @@ export class Daemon implements DaemonContext {
       lastCheckpoint,
       now: this.now,
     };
-    registerWorkspaceHandlers(router, this.storage, this.options.stateDir);
+    registerWorkspaceHandlers(router, new WorkspaceService(this.storage, this.options.stateDir));
     const agents = wireAgents(ctx);
     const queues = wireQueues(ctx);
     const coordination = wireCoordination(ctx, {
@@ -260,7 +254,13 @@ export class Daemon implements DaemonContext {
       },
     });
     this.capabilities = [queues, coordination, agents, wireEscalations(ctx, agents.send), wireMaintenance(ctx), wireMonitors(ctx)];
-    registerStatusHandlers(router, this, projects, () => this.capabilities, (project) => agents.sessions(project));
+    registerStatusHandlers(router, {
+      daemon: this,
+      pipelines,
+      projects,
+      capabilities: () => this.capabilities,
+      sessions: (project) => agents.sessions(project),
+    });
   }
 
   status(): DaemonStatus {

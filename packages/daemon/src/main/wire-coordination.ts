@@ -18,6 +18,7 @@ import { ResourceCoordinator } from '../coordination/resource-coordinator.js';
 import { runStepShell, logLine } from '../coordination/step-shell.js';
 import type { AgentAttemptRunner } from '../coordination/strategy-work.js';
 import { registerCoordinationHandlers } from '../handlers/coordination-handlers.js';
+import { ResourceRequests } from '../coordination/resource-requests.js';
 import { createContext } from '../runbook/interpolation-context.js';
 import type { Action, ChainStep, Guard, Lock, Semaphore, Strategy } from '../runbook/model.js';
 import { interpolateShell } from '../runbook/shell-interpolate.js';
@@ -158,7 +159,7 @@ export function wireCoordination(ctx: WiringContext, options: CoordinationOption
       },
     }),
   );
-  registerCoordinationHandlers(ctx.router, { coordinator, store: resources, projects: ctx.projects });
+  registerCoordinationHandlers(ctx.router, { coordinator, requests: new ResourceRequests(coordinator, resources, ctx.projects) });
 
   // Before the engine re-runs pipelines: drop what belongs to pipelines that moved on.
   reconcileAtStart(ctx, coordinator, strategies, guards);

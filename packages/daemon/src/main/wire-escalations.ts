@@ -1,6 +1,7 @@
 /** Plugs escalations into the daemon: records, notifications, `escalations.*`. */
-import { EscalationMethods, type OverviewSection } from '@oj/protocol';
+import type { OverviewSection } from '@oj/protocol';
 import { EscalationService } from '../escalations/escalation-service.js';
+import { registerEscalationHandlers } from '../handlers/escalation-handlers.js';
 import type { Capability, WiringContext } from './wiring.js';
 
 export function wireEscalations(ctx: WiringContext, sendToSession: (session: string, text: string) => Promise<void>): Capability {
@@ -12,24 +13,11 @@ export function wireEscalations(ctx: WiringContext, sendToSession: (session: str
     now: ctx.now,
     sendToSession,
   });
-  const r = ctx.router;
-  r.handle(EscalationMethods.List, (p) => ({
-    escalations: service.store.list({ project: p?.project, status: p?.status }).map((row) => service.info(row)),
-  }));
-  r.handle(EscalationMethods.Show, (p) => ({ escalation: service.info(service.get(p.id)) }));
-  r.handle(EscalationMethods.Bump, (p) => ({ escalation: service.info(service.bump(p.id)) }));
-  r.handle(EscalationMethods.Resolve, async (p) => {
-    const { row, action } = await service.resolve(p.id, p.choice, {
-      ...(p.message !== undefined ? { message: p.message } : {}),
-      ...(p.phase !== undefined ? { phase: p.phase } : {}),
-      ...(p.note !== undefined ? { note: p.note } : {}),
-    });
-    return { escalation: service.info(row), action };
-  });
+  registerEscalationHandlers(ctx.router, service);
   return {
-    counts: () => ({ 'escalations.open': service.store.list({ status: 'open' }).length }),
+    counts: () => ({ 'escalations.open': service.list({ status: 'open' }).length }),
     overview: (project): Record<string, OverviewSection> => {
-      const open = service.store.list({ project, status: 'open' });
+      const open = service.list({ project, status: 'open' });
       if (open.length === 0) return {};
       return {
         escalations: {

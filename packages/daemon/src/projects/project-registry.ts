@@ -90,6 +90,19 @@ export class ProjectRegistry {
     return [...e.errors, ...e.problems.flatMap(describeProblem)];
   }
 
+  /**
+   * Runbook problems for the status overview: of one project (loading it on
+   * first use), or of every known project, where each problem names its
+   * project (the file paths in it are relative to it).
+   */
+  runbookErrors(root?: string): string[] {
+    if (root !== undefined) {
+      this.peek(root);
+      return this.errors(root);
+    }
+    return this.status().flatMap((s) => s.errors.map((e) => (/^\s/.test(e) ? e : `project ${s.root}: ${e}`)));
+  }
+
   /** The problem of the runbook file that declares `command`, when that file does not load as it is. */
   problemFor(root: string, command: string): FileProblem | undefined {
     const e = this.entries.get(root);

@@ -12,21 +12,7 @@ export function registerQueueHandlers(router: RpcRouter, queues: QueueService): 
   router.handle(QueueMethods.Queues, (p) => ({ queues: queues.summary(p.project) }));
 
   router.handle(QueueMethods.List, async (p) => {
-    if (p.queue !== undefined) {
-      const q = queues.settings(p.project, p.queue);
-      if (!q.file && !Object.keys(queues.items.countByStatus(p.project, p.queue)).length) queues.queue(p.project, p.queue);
-      if (q.source && p.pull !== false) await queues.pull(p.project, q.name);
-      const rows = queues.items.list({ project: p.project, queue: q.name, statuses: p.status, limit: p.limit }, queues.order(q));
-      const total = Object.entries(queues.items.countByStatus(p.project, q.name))
-        .filter(([s]) => !p.status?.length || (p.status as string[]).includes(s))
-        .reduce((n, [, c]) => n + c, 0);
-      return { items: rows.map(toItemInfo), total };
-    }
-    queues.summary(p.project); // the project must load
-    const rows = queues.items.list({ project: p.project, statuses: p.status, limit: p.limit }, null);
-    const total = Object.entries(queues.items.countByStatus(p.project))
-      .filter(([s]) => !p.status?.length || (p.status as string[]).includes(s))
-      .reduce((n, [, c]) => n + c, 0);
+    const { rows, total } = await queues.list(p.project, { queue: p.queue, statuses: p.status, limit: p.limit, pull: p.pull });
     return { items: rows.map(toItemInfo), total };
   });
 
@@ -54,16 +40,7 @@ export function registerQueueHandlers(router: RpcRouter, queues: QueueService): 
 
   router.handle(QueueMethods.Remove, (p) => ({ item: toItemInfo(queues.remove(p.project, p.queue, p.id)) }));
 
-  router.handle(QueueMethods.Dead, (p) => {
-    if (p.queue !== undefined) {
-      const q = queues.settings(p.project, p.queue);
-      if (!q.file && !Object.keys(queues.items.countByStatus(p.project, p.queue)).length) queues.queue(p.project, p.queue);
-    } else {
-      queues.summary(p.project);
-    }
-    const rows = queues.items.list({ project: p.project, queue: p.queue, statuses: ['dead'] }, null);
-    return { items: rows.map(toItemInfo) };
-  });
+  router.handle(QueueMethods.Dead, (p) => ({ items: queues.dead(p.project, p.queue).map(toItemInfo) }));
 
   router.handle(QueueMethods.Retry, (p) => ({
     items: queues.retry(p.project, p.queue, p.id, p.all ?? false).map(toItemInfo),

@@ -282,6 +282,41 @@ export class QueueService {
 
   // ---- reading
 
+  /**
+   * The items of a queue (its source pulled first, unless `pull` is false) or
+   * of every queue of the project, and how many match ignoring the limit.
+   */
+  async list(
+    project: string,
+    f: { queue?: string | undefined; statuses?: QueueMethods.QueueItemStatus[] | undefined; limit?: number | undefined; pull?: boolean | undefined },
+  ): Promise<{ rows: QueueItemRow[]; total: number }> {
+    const q = this.listed(project, f.queue);
+    if (q?.source && f.pull !== false) await this.pull(project, q.name);
+    const rows = this.items.list({ project, queue: q?.name, statuses: f.statuses, limit: f.limit }, q ? this.order(q) : null);
+    const total = Object.entries(this.items.countByStatus(project, q?.name))
+      .filter(([s]) => !f.statuses?.length || (f.statuses as string[]).includes(s))
+      .reduce((n, [, c]) => n + c, 0);
+    return { rows, total };
+  }
+
+  /** The dead items of a queue, or of every queue of the project. */
+  dead(project: string, queue: string | undefined): QueueItemRow[] {
+    this.listed(project, queue);
+    return this.items.list({ project, queue, statuses: ['dead'] }, null);
+  }
+
+  /** The queue a listing names (not found unless defined or holding items); null for all of them (the project must load). */
+  private listed(project: string, queue: string | undefined): QueueSettings | null {
+    if (queue === undefined) {
+      this.summary(project);
+      return null;
+    }
+    const q = this.settings(project, queue);
+    if (!q.file && !Object.keys(this.items.countByStatus(project, queue)).length) this.queue(project, queue);
+    return q;
+  }
+
+
   summary(project: string): QueueMethods.QueueSummary[] {
     const p = this.d.projects.get(project);
     const workers = p.all('worker');

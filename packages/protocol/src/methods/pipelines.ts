@@ -129,19 +129,19 @@ export const Cancel = method<{ pipeline: PipelineInfo }>()(
 export const Checkpoint = method<{ checkpoint: CheckpointInfo }>()(
   'pipelines.checkpoint',
   z.object({ id, message: z.string(), project: project.optional() }).strict(),
-  'Record progress on a pipeline.',
+  'Record progress on a pipeline (event `pipeline:checkpoint`).',
 );
 
 export const Label = method<{ pipeline: PipelineInfo }>()(
   'pipelines.label',
   z.object({ id, label: z.string(), project: project.optional() }).strict(),
-  'Set a pipeline\'s label.',
+  'Set a pipeline\'s label (event `pipeline:labelled` with `label` and `previous`; its followers get a `pipelines.update`). The same label again changes nothing.',
 );
 
 export const Archive = method<{ pipeline: PipelineInfo }>()(
   'pipelines.archive',
   z.object({ id, project: project.optional() }).strict(),
-  'Hide a finished pipeline from lists (it stays in the database).',
+  'Hide a finished pipeline from lists (it stays in the database; event `pipeline:archived`). An archived one stays so.',
 );
 
 export const Wait = method<{ results: { id: string; status: PipelineStatusName }[]; timedOut: boolean }>()(
@@ -194,7 +194,7 @@ export const Prune = method<{ pruned: string[] }>()(
       dryRun: z.boolean().optional(),
     })
     .strict(),
-  'Remove finished pipelines (done and cancelled; with `failed` also failed ones), their logs and workspaces.',
+  'Remove finished pipelines (done and cancelled; with `failed` also failed ones; one `pipeline:pruned` event each), then their logs and workspaces.',
 );
 
 export const Exists = method<{ exists: boolean; ids: string[] }>()(
@@ -211,5 +211,5 @@ export type PipelineUpdate =
 
 export const Update = notification<{ subscription: string; id: string; update: PipelineUpdate }>()(
   'pipelines.update',
-  'A followed pipeline changed state or its running phase printed output.',
+  'A followed pipeline changed (its status, phase, label...: `status` carries it as it is now) or its running phase printed output.',
 );

@@ -4,9 +4,9 @@
  * events it emits in one transaction, then carries out the effects, whose
  * outcomes come back as further events.
  */
-import type { ChainStep, PipelinePlan, PipelineState, PipelineStatus, WaitReason } from '../core/pipeline-state.js';
-import { TERMINAL } from '../core/pipeline-state.js';
-import { START, takeStep } from '../core/chain-cursor.js';
+import type { ChainStep, PipelinePlan, PipelineState, PipelineStatus, WaitReason } from './pipeline-state.js';
+import { TERMINAL } from './pipeline-state.js';
+import { START, takeStep } from './chain-cursor.js';
 
 export type PipelineEvent =
   | { type: 'start' }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { IllegalTransitionError, step, type PipelineEffect, type PipelineEvent } from './pipeline-machine.js';
-import { newPipelineState, type PipelinePlan, type PipelineState } from '../core/pipeline-state.js';
+import { newPipelineState, type PipelinePlan, type PipelineState } from './pipeline-state.js';
 
 const plan = (over: Partial<PipelinePlan> = {}): PipelinePlan => ({
   phases: [{ name: 'build' }, { name: 'test' }, { name: 'merge' }],
