@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { KINDS } from './kinds.js';
 import { KIND_FIELDS } from './parse-runbook-file.js';
-import { BUILTIN_ACTIONS } from './recovery-chain.js';
+import { BUILTIN_ACTIONS } from '../core/recovery/index.js';
 import { RUNTIME_NAMES } from './runtime-names.js';
 
 const docs = readFileSync(new URL('../../../../docs/runbooks.md', import.meta.url), 'utf8');

@@ -101,9 +101,9 @@ export function parseAgent(ctx: ParseContext, name: string, table: TomlTable): A
     timeout: reader.duration('timeout') ?? null,
     idle_timeout: reader.duration('idle_timeout') ?? duration(AGENT_DEFAULTS.idle_timeout),
     heartbeat: (HEARTBEATS as readonly string[]).includes(heartbeat) ? (heartbeat as Heartbeat) : 'output',
-    on_stuck: ctx.chain(reader, 'on_stuck', AGENT_DEFAULTS.on_stuck),
-    on_timeout: ctx.chain(reader, 'on_timeout', AGENT_DEFAULTS.on_timeout),
-    on_exit: ctx.chain(reader, 'on_exit', AGENT_DEFAULTS.on_exit),
-    on_error: ctx.chain(reader, 'on_error', AGENT_DEFAULTS.on_error),
+    on_stuck: ctx.chain(reader, 'on_stuck', 'agent.on_stuck', AGENT_DEFAULTS.on_stuck),
+    on_timeout: ctx.chain(reader, 'on_timeout', 'agent.on_timeout', AGENT_DEFAULTS.on_timeout),
+    on_exit: ctx.chain(reader, 'on_exit', 'agent.on_exit', AGENT_DEFAULTS.on_exit),
+    on_error: ctx.chain(reader, 'on_error', 'agent.on_error', AGENT_DEFAULTS.on_error),
   };
 }
