@@ -4,9 +4,10 @@
  * it until it ends: exit 0 or `oj done` succeed; `oj done --error` or a
  * non-zero exit fail (after `on_exit` restarts, if any); `oj done --restart`
  * starts a fresh session. Idle past `idle_timeout` emits `session:stuck` and
- * takes the next `on_stuck` step (nudge, restart[:N], escalate, abandon);
- * past `timeout`, `on_timeout`. A restarted daemon adopts the running session
- * instead of starting another.
+ * takes the next `on_stuck` step (nudge, restart[:N], escalate, abandon, a
+ * runbook action); past `timeout`, `on_timeout`. The chains are walked and
+ * their steps narrowed to what an agent runs by core/recovery. A restarted
+ * daemon adopts the running session instead of starting another.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,7 +21,17 @@ import { assessLiveness, readClaudeStatus, type SessionEnd, type SessionHandle, 
 import type { SessionStore } from '../storage/session-store.js';
 import type { Storage } from '../storage/storage.js';
 import type { DoneSignal, DoneSignals } from './done-signals.js';
-import { ChainCursor } from './recovery-chain.js';
+import {
+  START,
+  actionIn,
+  builtinStep,
+  escalateData,
+  takeStep,
+  unreachable,
+  type ChainStep,
+  type Cursor,
+  type RecoveryContext,
+} from '../core/recovery/index.js';
 import { asWords } from '../engine/pipeline-runtime.js';
 import { faultPoint } from '../fault-point.js';
 import { registerSecretEnv } from '../log/redact.js';
@@ -42,7 +53,15 @@ export interface AgentPhaseDeps {
   socketPath: string;
   stateDir: string;
   ojBinDir: string | null;
+  /** Runs a runbook `[action.x]` a chain names, in the phase's context; resolves true on success. */
+  runAction(ctx: PhaseRunContext, actionId: string, extra: Record<string, unknown>): Promise<boolean>;
 }
+
+/** The recovery chains of an agent, each walked with its own cursor. */
+type AgentChain = 'on_stuck' | 'on_timeout' | 'on_exit' | 'on_error';
+
+/** The chains that act on a live session. */
+type LiveChain = Extract<RecoveryContext, 'agent.on_stuck' | 'agent.on_timeout' | 'agent.on_error'>;
 
 type Outcome =
   | { kind: 'exit'; end: SessionEnd }
@@ -64,10 +83,7 @@ export function agentStep(d: AgentPhaseDeps, agentId: string): PhaseStep {
 }
 
 class AgentSupervision {
-  private readonly stuck: ChainCursor;
-  private readonly onTimeout: ChainCursor;
-  private readonly onExit: ChainCursor;
-  private readonly onError: ChainCursor;
+  private readonly cursors: Record<AgentChain, Cursor> = { on_stuck: START, on_timeout: START, on_exit: START, on_error: START };
   private restarts = 0;
   /** When the current on_timeout period ends: one period after the run began, then one more per step. */
   private timeoutDeadline: number;
@@ -79,14 +95,29 @@ class AgentSupervision {
     private readonly ctx: PhaseRunContext,
     private readonly agent: Agent,
   ) {
-    this.stuck = new ChainCursor(agent.on_stuck);
-    this.onTimeout = new ChainCursor(agent.on_timeout);
-    this.onExit = new ChainCursor(agent.on_exit);
-    this.onError = new ChainCursor(agent.on_error);
     // An adopted run keeps its start: a daemon restart does not buy an agent more time.
     this.timeoutDeadline = (ctx.record.state.phaseStartedAt ?? d.now()) + (agent.timeout?.ms ?? 0);
     // Adopted after a restart while a human had it: it stays theirs.
     this.escalated = handedToHuman(ctx);
+  }
+
+  /** The chain's next step (its cursor moves), or null once it is exhausted. */
+  private nextStep(chain: AgentChain): ChainStep | null {
+    const taken = takeStep(this.agent[chain], this.cursors[chain]);
+    if (!taken) return null;
+    this.cursors[chain] = taken.cursor;
+    return taken.step;
+  }
+
+  /** The escalate event of this phase; `session` only while there is a live one a human can message. */
+  private escalate(reason: string, session: string | null): void {
+    const r = this.ctx.record;
+    this.d.events.emit({
+      name: 'escalate',
+      subject: r.state.id,
+      project: r.project,
+      data: escalateData({ source: 'agent', reason, pipeline: r.state.handle, phase: this.ctx.phase.name, session, detail: { agent: this.agent.name } }),
+    });
   }
 
   private emit(name: string, data: Record<string, string | number>, session?: string): void {
@@ -135,19 +166,9 @@ class AgentSupervision {
           if (end.kind === 'exited' && end.exitCode === 0) return;
           const why = end.kind === 'vanished' ? 'its session vanished' : `it exited with ${end.exitCode ?? end.signal}`;
           this.emit('session:exit', { exitCode: end.kind === 'exited' ? (end.exitCode ?? -1) : -1, reason: why }, id);
-          const action = this.onExit.next();
-          if (action === 'restart') {
-            this.emit('action:restart', { reason: why }, id);
-            current = await this.startLive();
-            continue;
-          }
-          if (action === 'escalate') {
-            // The session is gone: a human can retry, skip, go elsewhere or cancel (nothing to message).
-            this.emit('action:escalate', { reason: `agent ${why}` });
-            this.emit('escalate', { reason: `agent ${this.agent.name} ${why}` });
-            throw new PhaseEscalation(`agent ${this.agent.name} ${why}`);
-          }
-          throw new PhaseFailure(`agent ${this.agent.name} failed: ${why}`, end.kind === 'exited' ? end.exitCode : null);
+          await this.onExit(id, why, end.kind === 'exited' ? end.exitCode : null);
+          current = await this.startLive();
+          continue;
         }
         case 'restart':
           await this.end(handle, id, 'killed');
@@ -156,6 +177,48 @@ class AgentSupervision {
         case 'give-up':
           await this.end(handle, id, 'killed');
           throw new PhaseFailure(outcome.why);
+      }
+    }
+  }
+
+  /**
+   * The session ended without a result: `on_exit` decides. Returns to start a
+   * fresh session (restart); throws when the phase fails (abandon, or the
+   * chain is exhausted) or waits for a human (escalate). A runbook action
+   * runs, then the next step is taken at once.
+   */
+  private async onExit(id: string, why: string, exitCode: number | null): Promise<void> {
+    const failure = () => new PhaseFailure(`agent ${this.agent.name} failed: ${why}`, exitCode);
+    for (;;) {
+      const step = this.nextStep('on_exit');
+      if (step === null) throw failure();
+      const action = actionIn('agent.on_exit', step);
+      switch (action.kind) {
+        case 'runbook':
+          this.emit(`action:${action.name}`, { reason: why }, id);
+          await this.d.runAction(this.ctx, action.id, { session: id });
+          continue;
+        case 'unsupported':
+          // Loading rejects these (core/recovery's table): there is no session left to act on.
+          this.d.logger.warn('recovery action not applicable to an ended agent session', { action: action.name, session: id });
+          continue;
+        case 'builtin':
+          switch (action.name) {
+            case 'restart':
+              this.emit('action:restart', { reason: why }, id);
+              return;
+            case 'escalate':
+              // The session is gone: a human can retry, skip, go elsewhere or cancel (nothing to message).
+              this.emit('action:escalate', { reason: `agent ${why}` });
+              this.escalate(`agent ${this.agent.name} ${why}`, null);
+              throw new PhaseEscalation(`agent ${this.agent.name} ${why}`);
+            case 'abandon':
+              throw failure();
+            default:
+              return unreachable(action);
+          }
+        default:
+          return unreachable(action);
       }
     }
   }
@@ -317,20 +380,44 @@ class AgentSupervision {
       void signal.promise.then((s) => finish({ kind: 'signal', signal: s }));
       void ctx.stopSignal.then((reason) => finish({ kind: 'stopped', reason }));
 
-      const act = (action: string | null, why: string): void => {
-        if (action === null) {
+      /** Takes one step of a chain that acts on the live session. */
+      const act = (context: LiveChain, step: ChainStep | null, why: string): void => {
+        if (step === null) {
           finish({ kind: 'give-up', why: `${why}, and its recovery chain is exhausted` });
           return;
         }
-        this.emit(`action:${action}`, { reason: why }, handle.id);
-        if (action === 'nudge') void handle.nudge(DEFAULT_NUDGE).catch(() => undefined);
-        else if (action === 'restart') finish({ kind: 'restart', why });
-        else if (action === 'escalate') {
-          this.escalated = true;
-          this.emit('escalate', { reason: why }, handle.id);
-          ctx.waiting({ kind: 'human', name: 'escalation', detail: why });
-        } else if (action === 'abandon' || action === 'dead' || action === 'fail') finish({ kind: 'give-up', why: `${why} (${action})` });
-        else d.logger.warn('recovery action not applicable to an agent session', { action, session: handle.id });
+        const action = actionIn(context, step);
+        this.emit(`action:${action.name}`, { reason: why }, handle.id);
+        switch (action.kind) {
+          case 'runbook':
+            void d.runAction(ctx, action.id, { session: handle.id });
+            return;
+          case 'unsupported':
+            // Loading rejects these (core/recovery's table).
+            d.logger.warn('recovery action not applicable to an agent session', { action: action.name, session: handle.id });
+            return;
+          case 'builtin':
+            switch (action.name) {
+              case 'nudge':
+                void handle.nudge(DEFAULT_NUDGE).catch(() => undefined);
+                return;
+              case 'restart':
+                finish({ kind: 'restart', why });
+                return;
+              case 'escalate':
+                this.escalated = true;
+                this.escalate(why, handle.id);
+                ctx.waiting({ kind: 'human', name: 'escalation', detail: why });
+                return;
+              case 'abandon':
+                finish({ kind: 'give-up', why: `${why} (abandon)` });
+                return;
+              default:
+                return unreachable(action);
+            }
+          default:
+            return unreachable(action);
+        }
       };
 
       const idleMs = agent.idle_timeout.ms;
@@ -353,14 +440,15 @@ class AgentSupervision {
             if (settled) return;
             if (live.apiError) {
               idleBaseline = now;
-              act(this.onError.next() ?? 'escalate', `API error: ${live.apiError.reason}`);
+              // An exhausted (or empty) on_error hands the session to a human.
+              act('agent.on_error', this.nextStep('on_error') ?? builtinStep('escalate'), `API error: ${live.apiError.reason}`);
               return;
             }
             if (live.idleMs < idleMs) {
               // Busy for a good while since the last recovery step: it recovered, so a
               // later stall starts the chain from its first step again.
               if (lastActionAt !== null && now - lastActionAt > 3 * idleMs) {
-                this.stuck.reset();
+                this.cursors.on_stuck = START;
                 lastActionAt = null;
               }
               return;
@@ -369,7 +457,7 @@ class AgentSupervision {
             idleBaseline = now;
             lastActionAt = now;
             this.emit('session:stuck', { idleMs: live.idleMs }, handle.id);
-            act(this.stuck.next(), `idle for ${Math.round(live.idleMs / 1000)}s`);
+            act('agent.on_stuck', this.nextStep('on_stuck'), `idle for ${Math.round(live.idleMs / 1000)}s`);
           })();
         }, tick),
       );
@@ -380,8 +468,8 @@ class AgentSupervision {
         const t = setInterval(() => {
           if (settled || this.escalated || d.now() < this.timeoutDeadline) return;
           this.timeoutDeadline += period.ms;
-          const action = this.onTimeout.next();
-          act(action ?? (agent.on_timeout.length === 0 ? 'abandon' : null), `ran past its timeout of ${period.text}`);
+          const step = this.nextStep('on_timeout') ?? (agent.on_timeout.length === 0 ? builtinStep('abandon') : null);
+          act('agent.on_timeout', step, `ran past its timeout of ${period.text}`);
         }, Math.min(1000, Math.max(100, Math.floor(period.ms / 10))));
         timers.push(t);
       }

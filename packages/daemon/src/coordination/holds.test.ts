@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { fitsNow, grantable, nextAttention, staleness } from './holds.js';
-import { takeStep, parseProgress } from '../core/chain-cursor.js';
 
 const w = (holder: string, weight = 1) => ({ holder, weight });
 
@@ -35,22 +34,5 @@ describe('staleness', () => {
     expect(nextAttention(h, true)).toBe(2000);
     expect(nextAttention(h, false)).toBe(3001);
     expect(nextAttention({ ...h, timeoutMs: 500 }, false)).toBe(501);
-  });
-});
-
-describe('chain cursor', () => {
-  const chain = [{ action: 'restart', max: 2 }, { action: 'escalate', max: null }];
-  it('takes a step N times, then moves on, then is exhausted', () => {
-    let p = parseProgress('{}');
-    const taken: string[] = [];
-    for (;;) {
-      const t = takeStep(chain, p);
-      if (!t) break;
-      taken.push(t.step.action);
-      p = t.progress;
-    }
-    expect(taken).toEqual(['restart', 'restart', 'escalate']);
-    expect(parseProgress(JSON.stringify(p))).toEqual(p);
-    expect(parseProgress('not json')).toEqual({ step: 0, used: 0 });
   });
 });

@@ -11,6 +11,7 @@ import { DoneSignals } from '../agents/done-signals.js';
 import { resolveByPrefix } from '../engine/id-lookup.js';
 import { SessionSupervisor, type SessionHandle } from '../sessions/index.js';
 import { SessionStore, type SessionRow } from '../storage/session-store.js';
+import { phaseActionRunner } from './phase-action.js';
 import type { Capability, WiringContext } from './wiring.js';
 
 export function wireAgents(
@@ -37,6 +38,7 @@ export function wireAgents(
     socketPath: ctx.socketPath,
     stateDir: ctx.stateDir,
     ojBinDir: ctx.ojBinDir,
+    runAction: phaseActionRunner(ctx.projects),
   };
   ctx.runtime.addSteps({ work: (phase) => (phase.agent ? agentStep(deps, phase.agent) : null) });
 
