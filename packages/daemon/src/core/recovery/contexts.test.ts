@@ -13,8 +13,8 @@ describe('a step as an action', () => {
     expect(actionOf(runbook('nudge', 'ops.action.nudge'))).toEqual({ kind: 'runbook', name: 'nudge', id: 'ops.action.nudge' });
     // ...a run-less one only tunes it: the step stays built-in.
     expect(actionOf({ ...runbook('nudge', 'ops.action.nudge'), builtin: true })).toEqual({ kind: 'builtin', name: 'nudge' });
-    expect(actionOf({ text: 'cleanup', action: 'cleanup', max: null, id: null, builtin: false })).toEqual({ kind: 'runbook', name: 'cleanup', id: 'cleanup' });
-    expect(actionOf({ text: 'restart', action: 'restart', max: null, id: null, builtin: false })).toEqual({ kind: 'builtin', name: 'restart' });
+    expect(actionOf({ action: 'cleanup', id: null, builtin: false })).toEqual({ kind: 'runbook', name: 'cleanup', id: 'cleanup' });
+    expect(actionOf({ action: 'restart', id: null, builtin: false })).toEqual({ kind: 'builtin', name: 'restart' });
   });
 });
 
