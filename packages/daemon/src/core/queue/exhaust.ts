@@ -10,7 +10,7 @@
  * - a runbook `[action.x]`: its `run` command runs with the item's fields.
  * The last of dead/abandon/requeue decides the status; with none, `dead`.
  */
-import { actionIn, unreachable, type ChainStep } from '../recovery/index.js';
+import { actionsIn, unreachable, type ChainStep } from '../recovery/index.js';
 
 /** One step of an `on_exhaust` chain, as the runbook model holds it (its `:N` means nothing here). */
 export type ExhaustStep = Pick<ChainStep, 'text' | 'action' | 'id' | 'builtin'>;
@@ -27,14 +27,13 @@ export interface ExhaustPlan {
 /** Every step applies, in order (core/recovery: a queue's on_exhaust walks `all`). */
 export function planExhaust(chain: readonly ExhaustStep[]): ExhaustPlan {
   const plan: ExhaustPlan = { status: 'dead', escalate: false, actions: [], ignored: [] };
-  for (const step of chain) {
-    const action = actionIn('queue.on_exhaust', step);
+  for (const [i, action] of actionsIn('queue.on_exhaust', chain).entries()) {
     switch (action.kind) {
       case 'runbook':
         plan.actions.push(action.id);
         break;
       case 'unsupported':
-        plan.ignored.push(step.text);
+        plan.ignored.push(chain[i]!.text);
         break;
       case 'builtin':
         switch (action.name) {
@@ -51,11 +50,11 @@ export function planExhaust(chain: readonly ExhaustStep[]): ExhaustPlan {
             plan.escalate = true;
             break;
           default:
-            return unreachable(action);
+            unreachable(action);
         }
         break;
       default:
-        return unreachable(action);
+        unreachable(action);
     }
   }
   return plan;

@@ -66,6 +66,17 @@ export function actionIn<C extends RecoveryContext>(context: C, step: StepIdenti
   return { kind: 'unsupported', name: action.name };
 }
 
+/**
+ * Every step of a chain a context walks `all` at once (a lock's on_stale, a
+ * queue's on_exhaust...), narrowed, in order: the interpreter switches over
+ * each. For the resource coordinator, with `lock.on_stale`,
+ * `semaphore.on_orphan` and `semaphore.on_orphan_work`, this is where it
+ * plugs in (with `escalateData` for its `escalate` event).
+ */
+export function actionsIn<C extends RecoveryContext>(context: C, chain: readonly StepIdentity[]): ActionIn<C>[] {
+  return chain.map((step) => actionIn(context, step));
+}
+
 /** `restart, rollback, escalate, abandon or a runbook [action.x]`: what a context accepts, for messages. */
 export function acceptedText(context: RecoveryContext): string {
   return `${RECOVERY_CONTEXTS[context].actions.join(', ')} or a runbook [action.x]`;

@@ -4,6 +4,13 @@
  * cursor, and the `escalate` event's data. Every interpreter of a chain (a
  * phase's on_fail, an agent's supervision, a guard, a strategy, a lock or
  * semaphore, a queue's on_exhaust, a monitor) goes through it.
+ *
+ * Adapter point: the resource coordinator (coordination/resource-coordinator.ts)
+ * still walks `lock.on_stale`, `semaphore.on_orphan` and
+ * `semaphore.on_orphan_work` with its own switch over action names; it is to
+ * take `actionsIn(context, steps)` and switch exhaustively over `ActionIn`,
+ * and build its `escalate` data with `escalateData` (source: the hold's kind).
+ * Its chains are already checked at load against the same table.
  */
 export {
   BUILTIN_ACTIONS,
@@ -22,6 +29,7 @@ export {
   RECOVERY_CONTEXT_NAMES,
   acceptedText,
   actionIn,
+  actionsIn,
   checkStep,
   supports,
   type ActionIn,
