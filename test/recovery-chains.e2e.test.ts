@@ -100,6 +100,7 @@ name = "wait"
 pre = ["never"]
 [guard.never]
 condition = "false"
+retry = { max = 1000, interval = "100ms" }
 timeout = "1s"
 on_timeout = "escalate"
 

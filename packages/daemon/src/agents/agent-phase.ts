@@ -390,7 +390,10 @@ class AgentSupervision {
         this.emit(`action:${action.name}`, { reason: why }, handle.id);
         switch (action.kind) {
           case 'runbook':
-            void d.runAction(ctx, action.id, { session: handle.id });
+            // Runs beside the session (in the phase's log; stopped with the phase).
+            d.runAction(ctx, action.id, { session: handle.id }).catch((err: unknown) =>
+              d.logger.warn('recovery action failed', { action: action.id, session: handle.id, error: String(err) }),
+            );
             return;
           case 'unsupported':
             // Loading rejects these (core/recovery's table).
