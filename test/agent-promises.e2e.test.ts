@@ -198,7 +198,7 @@ pre = ["never"]
 condition = "false"
 retry = { max = 1000, interval = "100ms" }
 timeout = "1s"
-on_timeout = ["nudge", "abandon"]
+on_timeout = ["restart", "abandon"]
 `,
     });
     await t.startDaemon();
@@ -207,7 +207,8 @@ on_timeout = ["nudge", "abandon"]
     const shown = await show(root, 'p-h');
     expect(shown.pipeline.error).toMatch(/pre guard never not met within 1s/);
     const steps = shown.history.filter((e) => e.name === 'guard:timeout');
-    expect(steps.map((e) => e.data.action)).toEqual(['nudge', 'abandon']);
+    // (A guard cannot nudge: ["nudge", "abandon"] is rejected at load, see recovery-chains.e2e.test.ts; restart waits one more period.)
+    expect(steps.map((e) => e.data.action)).toEqual(['restart', 'abandon']);
     // The daemon's own clock: the second step came a whole period after the first.
     expect(Date.parse(steps[1]!.time) - Date.parse(steps[0]!.time)).toBeGreaterThanOrEqual(1000);
   });

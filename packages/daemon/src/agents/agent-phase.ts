@@ -4,35 +4,37 @@
  * it until it ends: exit 0 or `oj done` succeed; `oj done --error` or a
  * non-zero exit fail (after `on_exit` restarts, if any); `oj done --restart`
  * starts a fresh session. Idle past `idle_timeout` emits `session:stuck` and
- * takes the next `on_stuck` step (nudge, restart[:N], escalate, abandon);
- * past `timeout`, `on_timeout`. A restarted daemon adopts the running session
- * instead of starting another.
+ * takes the next `on_stuck` step (nudge, restart[:N], escalate, abandon, a
+ * runbook action); past `timeout`, `on_timeout`. The chains are walked and
+ * their steps narrowed to what an agent runs by core/recovery. A restarted
+ * daemon adopts the running session instead of starting another.
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Logger } from 'winston';
 import type { EventLog } from '../events/event-log.js';
 import { PhaseEscalation, PhaseFailure, handedToHuman, type PhaseRunContext, type PhaseStep } from '../engine/phase-runner.js';
 import type { ProjectRegistry } from '../projects/project-registry.js';
-import { agentCommandLine, pipelineContext, renderAgent, type Agent } from '../runbook/index.js';
+import type { Agent } from '../runbook/index.js';
+import { startAgentSession } from './agent-session-start.js';
+import { DEFAULT_NUDGE, IDLE_NUDGE } from './nudges.js';
+import { unauthorizedAtExit } from './unauthorized-at-exit.js';
 import { assessLiveness, classifyClaudeLog, readClaudeStatus, readLastLines, type SessionEnd, type SessionHandle, type SessionSupervisor } from '../sessions/index.js';
 import { isAgentState } from '@oj/protocol';
 import type { AgentStates } from './agent-states.js';
-import { hookEnvironment, installHooksFor } from './agent-hooks-setup.js';
-import { judgeState, unauthorizedFailure } from './state-liveness.js';
+import { judgeState } from './state-liveness.js';
 import type { SessionStore } from '../storage/session-store.js';
 import type { Storage } from '../storage/storage.js';
 import type { DoneSignal, DoneSignals } from './done-signals.js';
-import { ChainCursor } from './recovery-chain.js';
-import { asWords } from '../engine/pipeline-runtime.js';
-import { faultPoint } from '../fault-point.js';
-import { inputSourceExecutor } from './input-sources.js';
-
-export const DEFAULT_NUDGE =
-  'You seem to have stopped. If your work is finished, run `oj done`; if you are blocked, run `oj done --error "<why>"`.';
-
-export const IDLE_NUDGE =
-  'Your turn ended, but oj was not told that the work is finished. If it is, run `oj done`; if you are blocked, run `oj done --error "<why>"`; otherwise carry on.';
+import {
+  START,
+  actionIn,
+  builtinStep,
+  escalateData,
+  takeStep,
+  unreachable,
+  type ChainStep,
+  type Cursor,
+  type RecoveryContext,
+} from '../core/recovery/index.js';
 
 export interface AgentPhaseDeps {
   states: AgentStates;
@@ -46,7 +48,15 @@ export interface AgentPhaseDeps {
   done: DoneSignals;
   logger: Logger;
   now(): number;
+  /** Runs a runbook `[action.x]` a chain names, in the phase's context; resolves true on success. */
+  runAction(ctx: PhaseRunContext, actionId: string, extra: Record<string, unknown>): Promise<boolean>;
 }
+
+/** The recovery chains of an agent, each walked with its own cursor. */
+type AgentChain = 'on_stuck' | 'on_timeout' | 'on_exit' | 'on_error' | 'on_idle';
+
+/** The chains that act on a live session. */
+type LiveChain = Extract<RecoveryContext, 'agent.on_stuck' | 'agent.on_timeout' | 'agent.on_error' | 'agent.on_idle'>;
 
 type Outcome =
   | { kind: 'exit'; end: SessionEnd }
@@ -68,11 +78,7 @@ export function agentStep(d: AgentPhaseDeps, agentId: string): PhaseStep {
 }
 
 class AgentSupervision {
-  private readonly stuck: ChainCursor;
-  private readonly onTimeout: ChainCursor;
-  private readonly onExit: ChainCursor;
-  private readonly onError: ChainCursor;
-  private readonly onIdle: ChainCursor;
+  private readonly cursors: Record<AgentChain, Cursor> = { on_stuck: START, on_timeout: START, on_exit: START, on_error: START, on_idle: START };
   private restarts = 0;
   /** When the current on_timeout period ends: one period after the run began, then one more per step. */
   private timeoutDeadline: number;
@@ -84,15 +90,29 @@ class AgentSupervision {
     private readonly ctx: PhaseRunContext,
     private readonly agent: Agent,
   ) {
-    this.stuck = new ChainCursor(agent.on_stuck);
-    this.onTimeout = new ChainCursor(agent.on_timeout);
-    this.onExit = new ChainCursor(agent.on_exit);
-    this.onError = new ChainCursor(agent.on_error);
-    this.onIdle = new ChainCursor(agent.on_idle);
     // An adopted run keeps its start: a daemon restart does not buy an agent more time.
     this.timeoutDeadline = (ctx.record.state.phaseStartedAt ?? d.now()) + (agent.timeout?.ms ?? 0);
     // Adopted after a restart while a human had it: it stays theirs.
     this.escalated = handedToHuman(ctx);
+  }
+
+  /** The chain's next step (its cursor moves), or null once it is exhausted. */
+  private nextStep(chain: AgentChain): ChainStep | null {
+    const taken = takeStep(this.agent[chain], this.cursors[chain]);
+    if (!taken) return null;
+    this.cursors[chain] = taken.cursor;
+    return taken.step;
+  }
+
+  /** The escalate event of this phase; `session` only while there is a live one a human can message. */
+  private escalate(reason: string, session: string | null, source: 'agent' | 'permission' = 'agent', detail: Record<string, string> = {}): void {
+    const r = this.ctx.record;
+    this.d.events.emit({
+      name: 'escalate',
+      subject: r.state.id,
+      project: r.project,
+      data: escalateData({ source, reason, pipeline: r.state.handle, phase: this.ctx.phase.name, session, detail: { ...detail, agent: this.agent.name } }),
+    });
   }
 
   private emit(name: string, data: Record<string, string | number>, session?: string): void {
@@ -137,29 +157,19 @@ class AgentSupervision {
           continue;
         case 'exit': {
           const end = outcome.end;
-          const unauthorized = await this.unauthorizedAtExit(id);
+          const unauthorized = await unauthorizedAtExit(this.d.sessions, id);
           this.record(id, end);
           if (end.kind === 'exited' && end.exitCode === 0) return;
           const why = end.kind === 'vanished' ? 'its session vanished' : `it exited with ${end.exitCode ?? end.signal}`;
           this.emit('session:exit', { exitCode: end.kind === 'exited' ? (end.exitCode ?? -1) : -1, reason: why }, id);
           // It said why (a StopFailure hook): an agent that is not logged in is a human's job, never a restart loop.
           if (unauthorized) {
-            if (!this.escalated) this.emit('escalate', { reason: `agent ${this.agent.name} failed (unauthorized): ${unauthorized}` }, id);
+            if (!this.escalated) this.escalate(`agent ${this.agent.name} failed (unauthorized): ${unauthorized}`, null);
             throw new PhaseEscalation(`agent ${this.agent.name} is not authorized: ${unauthorized}`);
           }
-          const action = this.onExit.next();
-          if (action === 'restart') {
-            this.emit('action:restart', { reason: why }, id);
-            current = await this.startLive();
-            continue;
-          }
-          if (action === 'escalate') {
-            // The session is gone: a human can retry, skip, go elsewhere or cancel (nothing to message).
-            this.emit('action:escalate', { reason: `agent ${why}` });
-            this.emit('escalate', { reason: `agent ${this.agent.name} ${why}` });
-            throw new PhaseEscalation(`agent ${this.agent.name} ${why}`);
-          }
-          throw new PhaseFailure(`agent ${this.agent.name} failed: ${why}`, end.kind === 'exited' ? end.exitCode : null);
+          await this.onExit(id, why, end.kind === 'exited' ? end.exitCode : null);
+          current = await this.startLive();
+          continue;
         }
         case 'restart':
           await this.end(handle, id, 'killed');
@@ -168,6 +178,48 @@ class AgentSupervision {
         case 'give-up':
           await this.end(handle, id, 'killed');
           throw new PhaseFailure(outcome.why);
+      }
+    }
+  }
+
+  /**
+   * The session ended without a result: `on_exit` decides. Returns to start a
+   * fresh session (restart); throws when the phase fails (abandon, or the
+   * chain is exhausted) or waits for a human (escalate). A runbook action
+   * runs, then the next step is taken at once.
+   */
+  private async onExit(id: string, why: string, exitCode: number | null): Promise<void> {
+    const failure = () => new PhaseFailure(`agent ${this.agent.name} failed: ${why}`, exitCode);
+    for (;;) {
+      const step = this.nextStep('on_exit');
+      if (step === null) throw failure();
+      const action = actionIn('agent.on_exit', step);
+      switch (action.kind) {
+        case 'runbook':
+          this.emit(`action:${action.name}`, { reason: why }, id);
+          await this.d.runAction(this.ctx, action.id, { session: id });
+          continue;
+        case 'unsupported':
+          // Loading rejects these (core/recovery's table): there is no session left to act on.
+          this.d.logger.warn('recovery action not applicable to an ended agent session', { action: action.name, session: id });
+          continue;
+        case 'builtin':
+          switch (action.name) {
+            case 'restart':
+              this.emit('action:restart', { reason: why }, id);
+              return;
+            case 'escalate':
+              // The session is gone: a human can retry, skip, go elsewhere or cancel (nothing to message).
+              this.emit('action:escalate', { reason: `agent ${why}` });
+              this.escalate(`agent ${this.agent.name} ${why}`, null);
+              throw new PhaseEscalation(`agent ${this.agent.name} ${why}`);
+            case 'abandon':
+              throw failure();
+            default:
+              return unreachable(action);
+          }
+        default:
+          return unreachable(action);
       }
     }
   }
@@ -200,18 +252,6 @@ class AgentSupervision {
     return this.startLive();
   }
 
-  /**
-   * The agent said it is not logged in: its last state (a StopFailure hook), or, when that hook
-   * lost the race with the exit, the last entry of the transcript its SessionStart hook named.
-   */
-  private async unauthorizedAtExit(id: string): Promise<string | null> {
-    const row = this.d.sessions.get(id);
-    const said = unauthorizedFailure(row);
-    if (said || !row?.transcript_path) return said;
-    const status = await readLastLines(row.transcript_path, 64 * 1024).then((lines) => classifyClaudeLog(lines), () => undefined);
-    return status?.state === 'api_error' && status.error?.reason === 'unauthorized' ? `${status.error.code ?? 'unauthorized'}: ${status.error.message}` : null;
-  }
-
   private async startLive(): Promise<SessionState> {
     return { kind: 'live', handle: await this.start() };
   }
@@ -237,73 +277,8 @@ class AgentSupervision {
   }
 
   private async start(): Promise<SessionHandle> {
-    const r = this.ctx.record;
-    const seq = this.restarts++;
-    const id = `${r.state.id}-${this.ctx.phase.name}-${r.state.run}${seq ? `-${seq}` : ''}`
-      .replace(/[^A-Za-z0-9_.-]/g, '-')
-      .slice(0, 80);
-    const context = pipelineContext({
-      inputs: asWords(r.vars),
-      runtime: { phase: this.ctx.phase.name, pipeline: r.state.handle, id: r.state.handle, session: id, error: r.state.error ?? '' },
-    });
-    const sources = inputSourceExecutor(this.ctx);
-    const rendered = await renderAgent(this.agent, context, {
-      projectRoot: r.project,
-      // Without its own `cwd`, an input source runs where the agent will: the phase's directory
-      // (the workspace once it exists; the default workspace path may not exist at all).
-      executor: (command, cwd) => sources(command, this.agent.cwd !== null ? cwd : this.ctx.cwd),
-    }).catch((err: unknown) => {
-      throw new PhaseFailure(`cannot render the prompt of agent ${this.agent.name}: ${(err as Error).message}`);
-    });
-    // Without its own `cwd`, an agent works where the phase would: the workspace once it exists.
-    const cwd = this.agent.cwd !== null ? rendered.cwd : this.ctx.cwd;
-    const paths = this.d.supervisor.prepareDir(id);
-    const promptFile = join(paths.dir, 'prompt.md');
-    writeFileSync(promptFile, rendered.prompt, { mode: 0o600 });
-    const commandLine = agentCommandLine(this.agent, context, rendered.prompt, promptFile);
-    if (this.agent.heartbeat === 'claude') installHooksFor(cwd, this.agent.name);
-    const env = this.ctx.env.with({
-      layers: [rendered.env, { TERM: 'xterm-256color' }],
-      oj: {
-        OJ_SESSION: id,
-        OJ_PROMPT_FILE: promptFile,
-        OJ_WORKSPACE: typeof r.vars.workspace === 'string' ? r.vars.workspace : '',
-        // The protected paths, for `oj session hook` to refuse a write even with ojd down.
-        ...hookEnvironment(this.d.projects.get(r.project), r.project),
-      },
-    });
-    // The agent's own env (as the runbook sets it); secret values are redacted by the logger.
-    this.d.logger.debug('agent session starting', { session: id, agent: this.agent.name, cwd, env: rendered.env });
-    const now = this.d.now();
-    this.d.storage.write(() =>
-      this.d.sessions.insert({
-        id,
-        project: r.project,
-        pipeline_id: r.state.id,
-        phase: this.ctx.phase.name,
-        run: r.state.run,
-        agent: this.agent.id,
-        status: 'running',
-        exit_code: null,
-        cwd,
-        dir: paths.dir,
-        heartbeat: this.agent.heartbeat,
-        restarts: seq,
-        started_at: now,
-        ended_at: null,
-      }),
-    );
-    let handle: SessionHandle;
-    try {
-      handle = await this.d.supervisor.start({ id, command: ['bash', '-c', commandLine], cwd, env: { ...env.vars } });
-    } catch (err) {
-      this.d.storage.write(() => this.d.sessions.ended(id, 'vanished', null, this.d.now()));
-      throw new PhaseFailure(`could not start agent ${this.agent.name}: ${(err as Error).message}`);
-    }
-    faultPoint('after-effect:session');
-    this.d.supervised.add(id);
-    this.d.storage.write(() => this.d.storage.pipelines.setSession(r.state.id, id));
-    this.emit('session:started', { agent: this.agent.name }, id);
+    const handle = await startAgentSession(this.d, this.ctx, this.agent, this.restarts++);
+    this.emit('session:started', { agent: this.agent.name }, handle.id);
     this.ctx.running();
     return handle;
   }
@@ -372,20 +347,51 @@ class AgentSupervision {
       void signal.promise.then((s) => finish({ kind: 'signal', signal: s }));
       void ctx.stopSignal.then((reason) => finish({ kind: 'stopped', reason }));
 
-      const act = (action: string | null, why: string, nudge = DEFAULT_NUDGE, extra: Record<string, string> = {}): void => {
-        if (action === null) {
+      /** The session goes to a human: an escalation a human can answer (message it, or allow/deny a prompt). */
+      const handOver = (why: string, source: 'agent' | 'permission', detail: Record<string, string> = {}): void => {
+        this.escalated = true;
+        this.escalate(why, handle.id, source, detail);
+        ctx.waiting({ kind: 'human', name: 'escalation', detail: why });
+      };
+      /** Takes one step of a chain that acts on the live session. */
+      const act = (context: LiveChain, step: ChainStep | null, why: string, nudge = DEFAULT_NUDGE): void => {
+        if (step === null) {
           finish({ kind: 'give-up', why: `${why}, and its recovery chain is exhausted` });
           return;
         }
-        this.emit(`action:${action}`, { reason: why }, handle.id);
-        if (action === 'nudge') void handle.nudge(nudge).catch(() => undefined);
-        else if (action === 'restart') finish({ kind: 'restart', why });
-        else if (action === 'escalate') {
-          this.escalated = true;
-          this.emit('escalate', { reason: why, ...extra }, handle.id);
-          ctx.waiting({ kind: 'human', name: 'escalation', detail: why });
-        } else if (action === 'abandon' || action === 'dead' || action === 'fail') finish({ kind: 'give-up', why: `${why} (${action})` });
-        else d.logger.warn('recovery action not applicable to an agent session', { action, session: handle.id });
+        const action = actionIn(context, step);
+        this.emit(`action:${action.name}`, { reason: why }, handle.id);
+        switch (action.kind) {
+          case 'runbook':
+            // Runs beside the session (in the phase's log; stopped with the phase).
+            d.runAction(ctx, action.id, { session: handle.id }).catch((err: unknown) =>
+              d.logger.warn('recovery action failed', { action: action.id, session: handle.id, error: String(err) }),
+            );
+            return;
+          case 'unsupported':
+            // Loading rejects these (core/recovery's table).
+            d.logger.warn('recovery action not applicable to an agent session', { action: action.name, session: handle.id });
+            return;
+          case 'builtin':
+            switch (action.name) {
+              case 'nudge':
+                void handle.nudge(nudge).catch(() => undefined);
+                return;
+              case 'restart':
+                finish({ kind: 'restart', why });
+                return;
+              case 'escalate':
+                handOver(why, 'agent');
+                return;
+              case 'abandon':
+                finish({ kind: 'give-up', why: `${why} (abandon)` });
+                return;
+              default:
+                return unreachable(action);
+            }
+          default:
+            return unreachable(action);
+        }
       };
 
       const idleMs = agent.idle_timeout.ms;
@@ -410,58 +416,59 @@ class AgentSupervision {
         if (v.kind === 'idle' && !this.escalated) {
           idleBaseline = now;
           this.emit('session:idle', { idleMs: v.idleMs }, handle.id);
-          act(this.onIdle.next(), `idle for ${Math.round(v.idleMs / 1000)}s without oj done`, IDLE_NUDGE);
+          act('agent.on_idle', this.nextStep('on_idle'), `idle for ${Math.round(v.idleMs / 1000)}s without oj done`, IDLE_NUDGE);
         } else if (v.kind === 'permission-timeout' && !this.escalated) {
           permissionEscalated = true;
-          act('escalate', `waiting for permission for ${Math.round(v.waitedMs / 1000)}s: ${row.state_message ?? ''}`.trim(), DEFAULT_NUDGE, {
-            source: 'permission',
-            prompt: row.state_message ?? '',
-          });
+          const why = `waiting for permission for ${Math.round(v.waitedMs / 1000)}s: ${row.state_message ?? ''}`.trim();
+          this.emit('action:escalate', { reason: why }, handle.id);
+          handOver(why, 'permission', { prompt: row.state_message ?? '' });
         } else if (v.kind === 'failed') {
           failureHandled = true;
           // Unauthorized: a restart cannot help; a human must log the agent in.
-          act(v.reason === 'unauthorized' ? 'escalate' : (this.onError.next() ?? 'escalate'), `agent failed (${v.reason}): ${v.message}`);
+          const step = v.reason === 'unauthorized' ? builtinStep('escalate') : (this.nextStep('on_error') ?? builtinStep('escalate'));
+          act('agent.on_error', step, `agent failed (${v.reason}): ${v.message}`);
         }
         return true;
       };
       const check = async (): Promise<void> => {
-            const now = d.now();
-            if (settled || byState(now)) return;
-            const transcript = agent.heartbeat === 'claude' ? d.sessions.get(handle.id)?.transcript_path ?? null : null;
-            const claude =
-              agent.heartbeat !== 'claude'
-                ? undefined
-                : transcript
-                  ? await readLastLines(transcript).then((lines) => classifyClaudeLog(lines, { now }), () => undefined)
-                  : (await readClaudeStatus(ctx.cwd, { since: handle.startedAt, now }).catch(() => undefined))?.status;
-            const live = assessLiveness({
-              heartbeat: agent.heartbeat === 'claude' ? 'claude' : 'output',
-              now,
-              startedAt: Math.max(handle.startedAt, idleBaseline, d.states.lastHookAt(handle.id) ?? 0),
-              lastOutputAt: handle.lastOutputAt,
-              ...(claude ? { claude } : {}),
-            });
-            if (settled) return;
-            // With hooks the agent reports its own failures (StopFailure): the transcript does not act twice.
-            if (live.apiError && !d.sessions.get(handle.id)?.state) {
-              idleBaseline = now;
-              act(this.onError.next() ?? 'escalate', `API error: ${live.apiError.reason}`);
-              return;
-            }
-            if (live.idleMs < idleMs) {
-              // Busy for a good while since the last recovery step: it recovered, so a
-              // later stall starts the chain from its first step again.
-              if (lastActionAt !== null && now - lastActionAt > 3 * idleMs) {
-                this.stuck.reset();
-                lastActionAt = null;
-              }
-              return;
-            }
-            if (this.escalated) return; // a human has it
-            idleBaseline = now;
-            lastActionAt = now;
-            this.emit('session:stuck', { idleMs: live.idleMs }, handle.id);
-            act(this.stuck.next(), `idle for ${Math.round(live.idleMs / 1000)}s`);
+        const now = d.now();
+        if (settled || byState(now)) return;
+        const transcript = agent.heartbeat === 'claude' ? d.sessions.get(handle.id)?.transcript_path ?? null : null;
+        const claude =
+          agent.heartbeat !== 'claude'
+            ? undefined
+            : transcript
+              ? await readLastLines(transcript).then((lines) => classifyClaudeLog(lines, { now }), () => undefined)
+              : (await readClaudeStatus(ctx.cwd, { since: handle.startedAt, now }).catch(() => undefined))?.status;
+        const live = assessLiveness({
+          heartbeat: agent.heartbeat === 'claude' ? 'claude' : 'output',
+          now,
+          startedAt: Math.max(handle.startedAt, idleBaseline, d.states.lastHookAt(handle.id) ?? 0),
+          lastOutputAt: handle.lastOutputAt,
+          ...(claude ? { claude } : {}),
+        });
+        if (settled) return;
+        // With hooks the agent reports its own failures (StopFailure): the transcript does not act twice.
+        if (live.apiError && !d.sessions.get(handle.id)?.state) {
+          idleBaseline = now;
+          // An exhausted (or empty) on_error hands the session to a human.
+          act('agent.on_error', this.nextStep('on_error') ?? builtinStep('escalate'), `API error: ${live.apiError.reason}`);
+          return;
+        }
+        if (live.idleMs < idleMs) {
+          // Busy for a good while since the last recovery step: it recovered, so a
+          // later stall starts the chain from its first step again.
+          if (lastActionAt !== null && now - lastActionAt > 3 * idleMs) {
+            this.cursors.on_stuck = START;
+            lastActionAt = null;
+          }
+          return;
+        }
+        if (this.escalated) return; // a human has it
+        idleBaseline = now;
+        lastActionAt = now;
+        this.emit('session:stuck', { idleMs: live.idleMs }, handle.id);
+        act('agent.on_stuck', this.nextStep('on_stuck'), `idle for ${Math.round(live.idleMs / 1000)}s`);
       };
       timers.push(setInterval(() => void check(), tick));
       if (agent.timeout) {
@@ -471,8 +478,8 @@ class AgentSupervision {
         const t = setInterval(() => {
           if (settled || this.escalated || d.now() < this.timeoutDeadline) return;
           this.timeoutDeadline += period.ms;
-          const action = this.onTimeout.next();
-          act(action ?? (agent.on_timeout.length === 0 ? 'abandon' : null), `ran past its timeout of ${period.text}`);
+          const step = this.nextStep('on_timeout') ?? (agent.on_timeout.length === 0 ? builtinStep('abandon') : null);
+          act('agent.on_timeout', step, `ran past its timeout of ${period.text}`);
         }, Math.min(1000, Math.max(100, Math.floor(period.ms / 10))));
         timers.push(t);
       }

@@ -8,8 +8,9 @@
  * guard with `wake_on` keeps waiting for its events after its retries are
  * used up; one without fails then). `timeout` bounds the whole wait, the
  * running condition included; when it passes, `on_timeout` advances one step
- * (restart: wait again; a runbook action: run it, then wait again; escalate:
- * emit `escalate` and fail the phase; abandon/fail: fail the phase).
+ * (core/recovery's cursor and the actions a guard runs: restart: wait again;
+ * a runbook action: run it, then wait again; escalate: hand the phase to a
+ * human; abandon: fail the phase).
  */
 import type { JsonValue } from '@oj/protocol';
 import type { Logger } from 'winston';
@@ -19,7 +20,7 @@ import type { EventLog } from '../events/event-log.js';
 import type { Guard } from '../runbook/model.js';
 import type { GuardStage, GuardStore, GuardWaitRow } from '../storage/guard-store.js';
 import type { Storage } from '../storage/storage.js';
-import { parseProgress, takeStep } from '../core/chain-cursor.js';
+import { actionIn, escalateData, parseCursor, takeStep, unreachable } from '../core/recovery/index.js';
 import { formatMs, runStepShell } from './step-shell.js';
 
 export interface GuardDeps {
@@ -156,37 +157,44 @@ async function onTimeout(
     d.storage.write(() => d.guards.delete(wait));
     throw new PhaseFailure(message);
   };
-  const taken = takeStep(guard.on_timeout, parseProgress(wait.timeouts));
+  const taken = takeStep(guard.on_timeout, parseCursor(wait.timeouts));
   if (!taken) return fail(what);
-  const { step, progress } = taken;
-  wait = { ...wait, timeouts: JSON.stringify(progress) };
+  const { step, cursor } = taken;
+  wait = { ...wait, timeouts: JSON.stringify(cursor) };
   emit('guard:timeout', { action: step.text, error: wait.lastError ?? '' });
   d.logger.warn('guard timed out', { pipeline: ctx.record.state.id, guard: guard.id, action: step.text });
-  if (step.id !== null && !step.builtin) {
-    await d.runAction(ctx, step.id, { guard: guard.name });
-    return { ...wait, startedAt: d.now(), checks: 0 };
-  }
-  switch (step.action) {
-    case 'restart':
-    case 'retry':
-      return { ...wait, startedAt: d.now(), checks: 0 };
-    case 'escalate':
-      d.events.emit({
-        name: 'escalate',
-        subject: ctx.record.state.id,
-        project: ctx.record.project,
-        data: { phase: ctx.phase.name, guard: guard.name, error: what },
-      });
-      d.storage.write(() => d.guards.delete(wait));
-      throw new PhaseEscalation(what);
-    case 'abandon':
-    case 'fail':
-    case 'dead':
-      return fail(what);
+  // Like every step, one that lets the guard go on waiting gets one more timeout period.
+  const again = (): GuardWaitRow => ({ ...wait, startedAt: d.now(), checks: 0 });
+  const action = actionIn('guard.on_timeout', step);
+  switch (action.kind) {
+    case 'runbook':
+      await d.runAction(ctx, action.id, { guard: guard.name });
+      return again();
+    case 'unsupported':
+      // Loading rejects these (core/recovery's table); noted should one get here.
+      emit(`action:${action.name}`, { note: 'not applicable to a guard', error: what });
+      return again();
+    case 'builtin':
+      switch (action.name) {
+        case 'restart':
+          return again();
+        case 'escalate':
+          d.storage.write(() => {
+            d.events.emit({
+              name: 'escalate',
+              subject: ctx.record.state.id,
+              project: ctx.record.project,
+              data: escalateData({ source: 'guard', reason: what, pipeline: ctx.record.state.handle, phase: ctx.phase.name, detail: { guard: guard.name } }),
+            });
+            d.guards.delete(wait);
+          });
+          throw new PhaseEscalation(what);
+        case 'abandon':
+          return fail(what);
+        default:
+          return unreachable(action);
+      }
     default:
-      // Not something a guard can do (nudge, release...): noted; like every step it gets one
-      // timeout period before the next step (each step of on_timeout gets one period).
-      emit(`action:${step.action}`, { note: 'not applicable to a guard', error: what });
-      return { ...wait, startedAt: d.now(), checks: 0 };
+      return unreachable(action);
   }
 }

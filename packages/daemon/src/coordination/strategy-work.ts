@@ -18,7 +18,7 @@ import type { EventLog } from '../events/event-log.js';
 import type { Attempt, Strategy } from '../runbook/model.js';
 import type { Storage } from '../storage/storage.js';
 import type { StrategyRunRow, StrategyStore } from '../storage/strategy-store.js';
-import { parseProgress, takeStep } from '../core/chain-cursor.js';
+import { actionIn, escalateData, parseCursor, takeStep, unreachable } from '../core/recovery/index.js';
 import { runStepShell } from './step-shell.js';
 
 /** Runs an `{ agent = "x" }` attempt; supplied by the agents capability. */
@@ -262,7 +262,11 @@ class StrategyRun {
     return r.ok ? 'ok' : `failed (${r.error})`;
   }
 
-  /** Every attempt failed: takes on_exhaust steps; true to start over from the first attempt. */
+  /**
+   * Every attempt failed: takes on_exhaust steps (core/recovery's cursor and
+   * the actions a strategy runs); true to start over from the first attempt.
+   * A runbook action runs, then the next step is taken at once.
+   */
   private async onExhaust(): Promise<boolean> {
     const summary = this.d.strategies
       .attempts(this.row.id)
@@ -272,40 +276,55 @@ class StrategyRun {
       .join('; ');
     const what = `strategy ${this.strategy.name}: every attempt failed (${summary})`;
     for (;;) {
-      const taken = takeStep(this.strategy.on_exhaust, parseProgress(this.row.exhaust));
+      const taken = takeStep(this.strategy.on_exhaust, parseCursor(this.row.exhaust));
       if (!taken) {
         this.end('exhausted');
         this.note('exhausted');
         throw new PhaseFailure(what);
       }
-      const { step, progress } = taken;
-      this.update({ exhaust: JSON.stringify(progress) });
-      if (step.action !== 'escalate') this.emit(`action:${step.action}`, { error: what, on: 'on_exhaust' });
-      if (step.id !== null && !step.builtin) {
-        await this.d.runAction(this.ctx, step.id, this.extra);
-        continue;
-      }
-      switch (step.action) {
-        case 'restart':
-        case 'retry':
-          this.update({ attempt: 0 });
-          this.note(`exhausted; starting over (${step.text})`);
-          return true;
-        case 'escalate':
-          this.end('exhausted');
-          this.note('exhausted; escalated');
-          this.emit('escalate', { error: what });
-          this.d.logger.warn('strategy exhausted, escalated', { pipeline: this.pipelineId, strategy: this.strategy.id });
-          throw new PhaseEscalation(what);
-        case 'abandon':
-        case 'fail':
-        case 'dead':
-          this.end('exhausted');
-          this.note(`exhausted; ${step.action}`);
-          throw new PhaseFailure(what);
+      const { step, cursor } = taken;
+      this.update({ exhaust: JSON.stringify(cursor) });
+      const action = actionIn('strategy.on_exhaust', step);
+      if (action.name !== 'escalate') this.emit(`action:${action.name}`, { error: what, on: 'on_exhaust' });
+      switch (action.kind) {
+        case 'runbook':
+          await this.d.runAction(this.ctx, action.id, this.extra);
+          continue;
+        case 'unsupported':
+          // Loading rejects these (core/recovery's table): rollback is done per attempt, the rest has nothing to act on.
+          continue;
+        case 'builtin':
+          switch (action.name) {
+            case 'restart':
+              this.update({ attempt: 0 });
+              this.note(`exhausted; starting over (${step.text})`);
+              return true;
+            case 'escalate':
+              this.end('exhausted');
+              this.note('exhausted; escalated');
+              this.d.events.emit({
+                name: 'escalate',
+                subject: this.pipelineId,
+                project: this.ctx.record.project,
+                data: escalateData({
+                  source: 'strategy',
+                  reason: what,
+                  pipeline: this.ctx.record.state.handle,
+                  phase: this.ctx.phase.name,
+                  detail: { strategy: this.strategy.name },
+                }),
+              });
+              this.d.logger.warn('strategy exhausted, escalated', { pipeline: this.pipelineId, strategy: this.strategy.id });
+              throw new PhaseEscalation(what);
+            case 'abandon':
+              this.end('exhausted');
+              this.note('exhausted; abandon');
+              throw new PhaseFailure(what);
+            default:
+              return unreachable(action);
+          }
         default:
-          // rollback is done per attempt; others (nudge, release...) do not apply here.
-          break;
+          return unreachable(action);
       }
     }
   }

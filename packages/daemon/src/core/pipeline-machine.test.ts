@@ -184,7 +184,7 @@ describe('pipeline machine', () => {
   });
 
   it('escalate (a lock gone stale under a running phase): the run is stopped, then the pipeline waits for a human; the stopped run changes nothing; resume runs the phase again', () => {
-    const p = plan({ phases: [{ name: 'build', onFail: { kind: 'chain', steps: [{ action: 'retry' }] } }, { name: 'test' }] });
+    const p = plan({ phases: [{ name: 'build', onFail: { kind: 'chain', steps: [{ action: 'restart' }] } }, { name: 'test' }] });
     const { s, effects } = run(p, [
       { type: 'start' },
       { type: 'escalate', run: 1, reason: 'lock main: held for 2s (timeout 1s)', source: 'lock' },
@@ -195,7 +195,7 @@ describe('pipeline machine', () => {
     expect(s.waitingFor).toEqual({ kind: 'human', name: 'escalation', detail: 'lock main: held for 2s (timeout 1s)' });
     expect(effects.filter((e) => e.type === 'stopPhase')).toEqual([{ type: 'stopPhase', run: 1, reason: 'escalated: lock main: held for 2s (timeout 1s)' }]);
     expect(emitted(effects).filter((n) => n === 'escalate')).toHaveLength(1);
-    expect(emitted(effects)).not.toContain('action:retry');
+    expect(emitted(effects)).not.toContain('action:restart');
     const resumed = step(p, s, { type: 'resume' }, 99_000);
     expect(resumed.state).toMatchObject({ status: 'running', phase: 'build', run: 2, waitingFor: null, error: null });
     expect(started(resumed.effects)).toEqual(['build#2']);

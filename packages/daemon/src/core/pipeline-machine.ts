@@ -4,9 +4,9 @@
  * events it emits in one transaction, then carries out the effects, whose
  * outcomes come back as further events.
  */
-import type { ChainStep, PipelinePlan, PipelineState, PipelineStatus, WaitReason } from './pipeline-state.js';
+import type { OnFailStep, PipelinePlan, PipelineState, PipelineStatus, WaitReason } from './pipeline-state.js';
 import { TERMINAL } from './pipeline-state.js';
-import { START, takeStep } from './chain-cursor.js';
+import { START, actionIn, escalateData, isBuiltinAction, takeStep, unreachable, type EscalationSource } from './recovery/index.js';
 
 export type PipelineEvent =
   | { type: 'start' }
@@ -28,7 +28,7 @@ export type PipelineEvent =
    * is under way: the run is stopped, then the pipeline waits (escalated)
    * until a human moves it on (resume, skip, transition, cancel).
    */
-  | { type: 'escalate'; run: number; reason: string; source: string }
+  | { type: 'escalate'; run: number; reason: string; source: EscalationSource }
   | { type: 'transition'; phase: string }
   | { type: 'resume' }
   /** A human marks the current phase done: the pipeline moves on as if it had succeeded. */
@@ -43,7 +43,12 @@ export type PipelineEffect =
   | { type: 'stopPhase'; run: number; reason: string }
   | { type: 'emit'; name: string; data: Record<string, string | number> }
   | { type: 'hook'; hook: 'on_phase' | 'on_complete' | 'on_fail' | 'on_cancel'; phase: string | null; error: string | null }
-  | { type: 'recover'; action: string; phase: string; error: string }
+  /**
+   * A step of a phase's on_fail chain the runtime carries out: a runbook
+   * action (`runbook`: a reference to it), the built-in rollback, or (null,
+   * not rollback) a step of a stored chain the phase cannot run, noted.
+   */
+  | { type: 'recover'; action: string; runbook: string | null; phase: string; error: string }
   | { type: 'finished'; status: 'done' | 'failed' | 'cancelled' };
 
 export interface Transition {
@@ -61,10 +66,6 @@ export class IllegalTransitionError extends Error {
     super(`cannot ${event} a pipeline that is ${from}${detail ? `: ${detail}` : ''}`);
   }
 }
-
-/** Built-in chain actions the pipeline itself can carry out on a failed phase. */
-const RETRY_ACTIONS = new Set(['restart', 'retry']);
-const GIVE_UP_ACTIONS = new Set(['abandon', 'dead', 'fail']);
 
 export function step(plan: PipelinePlan, s: PipelineState, e: PipelineEvent, now: number): Transition {
   const t = new Builder(plan, { ...s, updatedAt: now }, now);
@@ -136,7 +137,7 @@ export function step(plan: PipelinePlan, s: PipelineState, e: PipelineEvent, now
       // the stopped run's outcome is then ignored (escalated), so on_fail does not run.
       t.effect({ type: 'stopPhase', run: s.run, reason: `escalated: ${e.reason}` });
       t.set({ status: 'escalated', waitingFor: { kind: 'human', name: 'escalation', detail: e.reason }, error: e.reason });
-      t.emit('escalate', { phase: s.phase, reason: e.reason, error: e.reason, source: e.source });
+      t.emit('escalate', escalateData({ source: e.source, reason: e.reason, pipeline: s.handle, phase: s.phase }));
       break;
     case 'transition':
       t.require(s.status !== 'done' && s.status !== 'cancelled', e.type);
@@ -300,8 +301,8 @@ class Builder {
     this.advanceChain(phase, onFail.steps, error);
   }
 
-  /** Takes the next usable step of the phase's on_fail chain. */
-  private advanceChain(phase: string, steps: ChainStep[], error: string): void {
+  /** Takes the next usable step of the phase's on_fail chain (core/recovery: cursor and the actions on_fail runs). */
+  private advanceChain(phase: string, steps: OnFailStep[], error: string): void {
     const taken = takeStep(
       steps.map((s) => ({ ...s, max: s.max ?? null })),
       this.state.recovery[phase] ?? START,
@@ -310,24 +311,47 @@ class Builder {
       this.fail(`phase "${phase}" failed and its on_fail chain is exhausted: ${error}`);
       return;
     }
-    const current = taken.step;
-    this.set({ recovery: { ...this.state.recovery, [phase]: taken.progress } });
-    this.emit(`action:${current.action}`, { phase, error });
-    if (RETRY_ACTIONS.has(current.action)) {
-      this.set({ error });
-      this.rerun(`${current.action} after failure`);
-    } else if (current.action === 'escalate') {
-      this.set({ status: 'escalated', waitingFor: { kind: 'human', name: 'escalation', detail: error }, error });
-      this.emit('escalate', { phase, error });
-      this.effect({ type: 'recover', action: 'escalate', phase, error });
-    } else if (GIVE_UP_ACTIONS.has(current.action)) {
-      this.fail(`phase "${phase}" failed (${current.action}): ${error}`);
-    } else {
-      // Runbook actions and resource actions (rollback, release, nudge...) run in
-      // the engine; the phase is then retried, and the chain moves on if it fails again.
-      this.set({ error });
-      this.effect({ type: 'recover', action: current.action, phase, error });
-      this.rerun(`after ${current.action}`);
+    const step = taken.step;
+    this.set({ recovery: { ...this.state.recovery, [phase]: taken.cursor } });
+    const action = actionIn('phase.on_fail', {
+      action: step.action,
+      id: step.runbook ?? null,
+      builtin: step.runbook === undefined && isBuiltinAction(step.action),
+    });
+    this.emit(`action:${action.name}`, { phase, error });
+    switch (action.kind) {
+      case 'runbook':
+      case 'unsupported':
+        // A runbook action runs in the engine (a stored step the phase cannot run is noted there);
+        // the phase is then retried, and the chain moves on if it fails again.
+        this.set({ error });
+        this.effect({ type: 'recover', action: action.name, runbook: action.kind === 'runbook' ? action.id : null, phase, error });
+        this.rerun(`after ${action.name}`);
+        return;
+      case 'builtin':
+        switch (action.name) {
+          case 'restart':
+            this.set({ error });
+            this.rerun('restart after failure');
+            return;
+          case 'rollback':
+            // The work tree goes back to its checkpoint (in the engine), then the phase runs again on it.
+            this.set({ error });
+            this.effect({ type: 'recover', action: 'rollback', runbook: null, phase, error });
+            this.rerun('after rollback');
+            return;
+          case 'escalate':
+            this.set({ status: 'escalated', waitingFor: { kind: 'human', name: 'escalation', detail: error }, error });
+            this.emit('escalate', escalateData({ source: 'pipeline', reason: error, pipeline: this.state.handle, phase }));
+            return;
+          case 'abandon':
+            this.fail(`phase "${phase}" failed (abandon): ${error}`);
+            return;
+          default:
+            return unreachable(action);
+        }
+      default:
+        return unreachable(action);
     }
   }
 }

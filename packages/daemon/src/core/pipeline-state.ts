@@ -15,13 +15,18 @@ export interface WaitReason {
   detail?: string;
 }
 
-/** One step of a recovery chain: `escalate`, `restart:2`, `nudge`... */
-export interface ChainStep {
+/**
+ * One step of a phase's on_fail chain as a pipeline's definition stores it:
+ * `escalate`, `restart:2`, or a runbook action (`runbook`: its qualified id;
+ * absent for a built-in, and in definitions stored before it was recorded).
+ */
+export interface OnFailStep {
   action: string;
   max?: number;
+  runbook?: string;
 }
 
-export type OnFail = { kind: 'phase'; phase: string } | { kind: 'chain'; steps: ChainStep[] };
+export type OnFail = { kind: 'phase'; phase: string } | { kind: 'chain'; steps: OnFailStep[] };
 
 /** What the state machine needs to know of a phase (the executor sees the full definition). */
 export interface PhasePlan {
@@ -49,7 +54,7 @@ export interface PipelineState {
   /** Increments each time a phase run starts; results of older runs are ignored. */
   run: number;
   visits: Record<string, number>;
-  /** Per phase: how far its on_fail chain has advanced, and restarts used per step. */
+  /** Per phase: how far its on_fail chain has advanced (a core/recovery cursor). */
   recovery: Record<string, { step: number; used: number }>;
   waitingFor: WaitReason | null;
   error: string | null;

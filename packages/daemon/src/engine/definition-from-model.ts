@@ -2,13 +2,17 @@
 import type { OnFail as ModelOnFail, Pipeline } from '../runbook/model.js';
 import type { PipelineDefinition, PipelineEnv } from '../core/pipeline-definition.js';
 import type { OnFail } from '../core/pipeline-state.js';
+import { actionOf } from '../core/recovery/index.js';
 
 function onFail(f: ModelOnFail | null): OnFail | undefined {
   if (!f) return undefined;
   if (f.type === 'phase') return { kind: 'phase', phase: f.phase };
   return {
     kind: 'chain',
-    steps: f.chain.map((s) => ({ action: s.action, ...(s.max !== null ? { max: s.max } : {}) })),
+    steps: f.chain.map((s) => {
+      const action = actionOf(s);
+      return { action: s.action, ...(s.max !== null ? { max: s.max } : {}), ...(action.kind === 'runbook' ? { runbook: action.id } : {}) };
+    }),
   };
 }
 

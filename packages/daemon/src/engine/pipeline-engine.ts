@@ -16,6 +16,7 @@ import { planOf, type PhaseDefinition, type PipelineDefinition } from '../core/p
 import { newPipelineState, TERMINAL, type PipelineStatus } from '../core/pipeline-state.js';
 import type { UpkeepEvent } from '../core/pipeline-upkeep.js';
 import { allocateKey, allocateNumber, idWithNumber } from '../core/pipeline-id-numbers.js';
+import { escalationSource } from '../core/recovery/index.js';
 import { baseId, projectTag } from './pipeline-ids.js';
 import { keyAnywhere, keyInProject } from './pipeline-lookup.js';
 import type { PhaseOutcome } from './phase-runner.js';
@@ -52,7 +53,8 @@ export interface EngineServices {
   /** Called once a pipeline ends (workspace clean-up, queue item completion...). */
   finished(record: PipelineRecord, status: 'done' | 'failed' | 'cancelled'): void;
   runHook(record: PipelineRecord, hook: string, phase: string | null, error: string | null): void;
-  recover(record: PipelineRecord, action: string, phase: string, error: string): void;
+  /** A step of a phase's on_fail chain (see the machine's `recover` effect). */
+  recover(record: PipelineRecord, step: { action: string; runbook: string | null }, phase: string, error: string): void;
   maxPhaseVisits(project: string): number;
 }
 
@@ -270,7 +272,7 @@ export class PipelineEngine {
           this.svc.runHook(record, e.hook, e.phase, e.error);
           break;
         case 'recover':
-          this.svc.recover(record, e.action, e.phase, e.error);
+          this.svc.recover(record, { action: e.action, runbook: e.runbook }, e.phase, e.error);
           break;
         case 'finished':
           this.svc.finished(record, e.status);
@@ -339,7 +341,7 @@ export class PipelineEngine {
     if (!current) return false;
     const r = run ?? current.state.run;
     try {
-      const s = this.apply(id, { type: 'escalate', run: r, reason, source }).state;
+      const s = this.apply(id, { type: 'escalate', run: r, reason, source: escalationSource(source) }).state;
       return s.run === r && (s.status === 'escalated' || (s.status === 'waiting' && s.waitingFor?.kind === 'human'));
     } catch (err) {
       this.logger.warn('pipeline not escalated', { pipeline: id, error: (err as Error).message });

@@ -280,21 +280,24 @@ export class PipelineRuntime implements EngineServices {
   }
 
   /**
-   * A step of a phase's on_fail chain other than retry/escalate/give-up: a
-   * runbook `[action.x]` runs its command (with the pipeline's values, plus
-   * `phase` and `error`); built-ins that act on other resources do not apply
-   * to a failed shell phase and are logged.
+   * A step of a phase's on_fail chain the machine hands over: a runbook
+   * `[action.x]` runs its command (with the pipeline's values, plus `phase`
+   * and `error`); the built-in rollback resets the work tree. A step of a
+   * chain stored before chains were checked at load that a phase cannot run
+   * (nudge, release...) is noted.
    */
-  recover(record: PipelineRecord, action: string, phase: string, error: string): void {
-    const command = this.o.project(record.project)?.action(action, record.runbook);
+  recover(record: PipelineRecord, step: { action: string; runbook: string | null }, phase: string, error: string): void {
+    const { action } = step;
     const logFile = join(this.o.stateDir, 'logs', record.state.id, 'hooks.log');
-    if (!command && action === 'rollback') {
+    if (step.runbook === null && action === 'rollback') {
       this.rollback(record, phase, logFile);
       return;
     }
+    const command = step.runbook === null ? null : this.o.project(record.project)?.action(step.runbook, record.runbook);
     if (!command) {
-      this.o.logger.info('recovery action has nothing to do for a pipeline phase', { pipeline: record.state.id, action, phase });
-      appendLine(logFile, `[on_fail ${action}] nothing to do for a pipeline phase`);
+      const why = step.runbook === null ? 'nothing to do for a pipeline phase' : `action ${step.runbook} is not defined (any more)`;
+      this.o.logger.info(`recovery action not run: ${why}`, { pipeline: record.state.id, action, phase });
+      appendLine(logFile, `[on_fail ${action}] ${why}`);
       return;
     }
     let script: string;

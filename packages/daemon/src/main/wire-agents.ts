@@ -6,13 +6,14 @@
 import { OjError, SessionMethods, statePaths, type SessionInfo } from '@oj/protocol';
 import { agentStep } from '../agents/agent-phase.js';
 import type { PhaseStep } from '../engine/phase-runner.js';
-import { DEFAULT_NUDGE } from '../agents/agent-phase.js';
+import { DEFAULT_NUDGE } from '../agents/nudges.js';
 import { DoneSignals } from '../agents/done-signals.js';
 import { resolveByPrefix } from '../engine/id-lookup.js';
 import { SessionSupervisor, type SessionHandle } from '../sessions/index.js';
 import { SessionStore, blockedOf, type SessionRow } from '../storage/session-store.js';
 import { AgentStates } from '../agents/agent-states.js';
 import { isAgentState } from '@oj/protocol';
+import { phaseActionRunner } from './phase-action.js';
 import type { Capability, WiringContext } from './wiring.js';
 
 export function wireAgents(
@@ -38,6 +39,7 @@ export function wireAgents(
     done,
     logger: ctx.logger,
     now: ctx.now,
+    runAction: phaseActionRunner(ctx.projects),
   };
   ctx.runtime.addSteps({ work: (phase) => (phase.agent ? agentStep(deps, phase.agent) : null) });
 

@@ -11,20 +11,21 @@
  *   `semaphore:orphan-work` event is all that happens.
  */
 import { join } from 'node:path';
-import type { PhaseRunContext } from '../engine/phase-runner.js';
 import { coordinationSteps } from '../coordination/coordination-steps.js';
 import type { CoordinatorDeps, ResourcePolicy } from '../coordination/coordinator-deps.js';
 import { ResourceCoordinator } from '../coordination/resource-coordinator.js';
-import { runStepShell, logLine } from '../coordination/step-shell.js';
+import { logLine } from '../coordination/step-shell.js';
 import type { AgentAttemptRunner } from '../coordination/strategy-work.js';
 import { registerCoordinationHandlers } from '../handlers/coordination-handlers.js';
 import { ResourceRequests } from '../coordination/resource-requests.js';
 import { createContext } from '../runbook/interpolation-context.js';
-import type { Action, ChainStep, Guard, Lock, Semaphore, Strategy } from '../runbook/model.js';
+import { builtinStep } from '../core/recovery/index.js';
+import type { Action, Guard, Lock, Semaphore, Strategy } from '../runbook/model.js';
 import { interpolateShell } from '../runbook/shell-interpolate.js';
 import { GuardStore } from '../storage/guard-store.js';
 import { ResourceStore, type ResourceKey } from '../storage/resource-store.js';
 import { StrategyStore } from '../storage/strategy-store.js';
+import { phaseActionRunner } from './phase-action.js';
 import type { Capability, WiringContext } from './wiring.js';
 
 export interface CoordinationOptions {
@@ -36,7 +37,7 @@ export interface CoordinationCapability extends Capability {
   readonly coordinator: ResourceCoordinator;
 }
 
-/** How long a runbook action run by a guard or strategy chain may take. */
+/** How long a runbook action run for a stale lock or an orphaned slot may take. */
 const ACTION_TIMEOUT_MS = 10 * 60_000;
 
 export function wireCoordination(ctx: WiringContext, options: CoordinationOptions = {}): CoordinationCapability {
@@ -64,7 +65,7 @@ export function wireCoordination(ctx: WiringContext, options: CoordinationOption
         max: 1,
         heartbeatMs: l?.heartbeat.ms ?? 30_000,
         timeoutMs: l?.timeout?.ms ?? null,
-        onStale: l?.on_stale ?? [builtin('release')],
+        onStale: l?.on_stale ?? [builtinStep('release')],
         onOrphanWork: [],
       };
     }
@@ -78,7 +79,7 @@ export function wireCoordination(ctx: WiringContext, options: CoordinationOption
       max: s?.max ?? 1,
       heartbeatMs: s?.slot_heartbeat.ms ?? 60_000,
       timeoutMs: s?.slot_timeout?.ms ?? null,
-      onStale: s?.on_orphan ?? [builtin('reclaim')],
+      onStale: s?.on_orphan ?? [builtinStep('reclaim')],
       onOrphanWork: s?.on_orphan_work ?? [],
     };
   };
@@ -110,22 +111,7 @@ export function wireCoordination(ctx: WiringContext, options: CoordinationOption
   };
 
   /** A runbook action in a guard's or strategy's chain: runs in the phase's context. */
-  const runPhaseAction = async (pctx: PhaseRunContext, actionId: string, extra: Record<string, unknown>): Promise<boolean> => {
-    const action = primitive<Action>(pctx.record.project, actionId, 'action');
-    if (!action) {
-      logLine(pctx.logFile, `── action ${actionId}: not defined in the runbooks, skipped`);
-      return false;
-    }
-    let script: string;
-    try {
-      script = pctx.shell(action.run, extra);
-    } catch (err) {
-      logLine(pctx.logFile, `── action ${action.name}: not run: ${(err as Error).message}`);
-      return false;
-    }
-    const r = await runStepShell(pctx, script, { label: `action ${action.name}`, timeoutMs: ACTION_TIMEOUT_MS });
-    return r.ok;
-  };
+  const runPhaseAction = phaseActionRunner(ctx.projects);
 
   const coordinator = new ResourceCoordinator({
     storage: ctx.storage,
@@ -201,8 +187,4 @@ function reconcileAtStart(ctx: WiringContext, coordinator: ResourceCoordinator, 
   } catch (err) {
     ctx.logger.error('coordination reconcile failed', { error: String(err) });
   }
-}
-
-function builtin(action: string): ChainStep {
-  return { text: action, action, max: null, id: null, builtin: true };
 }

@@ -15,8 +15,9 @@ import {
   WorkspaceMethods,
 } from '@oj/protocol';
 import { rollbackWorkTree } from '../adapters/git-rollback.js';
-import { DEFAULT_NUDGE } from '../agents/agent-phase.js';
+import { DEFAULT_NUDGE } from '../agents/nudges.js';
 import type { ActOutcome } from '../core/monitor/index.js';
+import { escalateData, unreachable, type BuiltinAction } from '../core/recovery/index.js';
 import type { PipelineEngine } from '../engine/pipeline-engine.js';
 import { TERMINAL } from '../core/pipeline-state.js';
 import type { EventLog } from '../events/event-log.js';
@@ -38,7 +39,7 @@ export interface BuiltinDeps {
 export interface BuiltinRequest {
   project: string;
   /** `monitor:<name>`: who acts, for escalations and reasons. */
-  source: string;
+  source: `monitor:${string}`;
   /** Waiting-for name set on a pipeline this monitor escalates (so it can be released again). */
   waitName: string;
   key: string;
@@ -49,7 +50,7 @@ export interface BuiltinRequest {
 const done = (detail: string): ActOutcome => ({ kind: 'done', detail });
 const skip = (why: string): ActOutcome => ({ kind: 'skip', why });
 
-export async function runBuiltin(d: BuiltinDeps, action: string, r: BuiltinRequest): Promise<ActOutcome> {
+export async function runBuiltin(d: BuiltinDeps, action: BuiltinAction, r: BuiltinRequest): Promise<ActOutcome> {
   try {
     switch (action) {
       case 'nudge':
@@ -71,7 +72,7 @@ export async function runBuiltin(d: BuiltinDeps, action: string, r: BuiltinReque
       case 'reclaim':
         return await release(d, r, true);
       default:
-        return skip(`"${action}" is not a built-in action`);
+        return unreachable(action);
     }
   } catch (err) {
     return { kind: 'failed', error: (err as Error).message };
@@ -157,14 +158,7 @@ function escalate(d: BuiltinDeps, r: BuiltinRequest): ActOutcome {
       name: 'escalate',
       subject: p?.id ?? r.key,
       project: r.project,
-      data: {
-        source: r.source,
-        reason: r.reason,
-        item: r.key,
-        ...(p ? { pipeline: p.id } : {}),
-        ...(p?.phase ? { phase: p.phase } : {}),
-        ...(r.targets.session ? { session: r.targets.session } : {}),
-      },
+      data: escalateData({ source: r.source, reason: r.reason, pipeline: p?.handle, phase: p?.phase, session: r.targets.session, detail: { item: r.key } }),
     });
     if (p) d.engine.holdForHuman(p.id, r.waitName, r.reason);
   });

@@ -7,6 +7,7 @@
  * asks for nothing more this tick.
  */
 import type { Logger } from 'winston';
+import { unreachable } from '../core/recovery/index.js';
 import { blankItemState, step, type Act, type ActOutcome, type MonitorItemEffect, type MonitorItemEvent } from '../core/monitor/index.js';
 import type { EventLog } from '../events/event-log.js';
 import { appendLog } from '../queues/shell-host.js';
@@ -115,8 +116,18 @@ export class MonitorItemSteps {
     if (act.step === null) return this.d.scripts.run(p, p.monitor.action ?? '', v.item, v.targets, key, { reason: act.reason, action: act.action });
     const s = p.steps?.[act.step];
     if (!s) return Promise.resolve({ kind: 'failed', error: `the chain has no step ${act.step + 1}` });
-    if (s.runbook) return this.d.scripts.run(p, s.runbook.run, v.item, v.targets, key, { reason: act.reason, action: s.action, attempt: act.attempt });
-    return runBuiltin(this.d.builtins, s.action, { project: p.root, source: p.source, waitName: p.waitName, key, targets: v.targets, reason: act.reason });
+    switch (s.does.kind) {
+      case 'runbook':
+        if (!s.runbook) return Promise.resolve({ kind: 'failed', error: `action ${s.does.id} is not defined` });
+        return this.d.scripts.run(p, s.runbook.run, v.item, v.targets, key, { reason: act.reason, action: s.action, attempt: act.attempt });
+      case 'builtin':
+        return runBuiltin(this.d.builtins, s.does.name, { project: p.root, source: p.source, waitName: p.waitName, key, targets: v.targets, reason: act.reason });
+      case 'unsupported':
+        // A monitor runs every built-in (core/recovery's table): nothing gets here.
+        return Promise.resolve({ kind: 'skip', why: `a monitor cannot ${s.does.name}` });
+      default:
+        return unreachable(s.does);
+    }
   }
 
   /** An event about the item: its subject is the item's pipeline, else its session, else its key. */

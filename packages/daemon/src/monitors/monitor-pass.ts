@@ -8,12 +8,15 @@ import type { MonitorSettings } from '../core/monitor/index.js';
 import { allowance, type StepSpec } from '../core/monitor/index.js';
 import type { CronTick } from '../queues/cron-tick-hooks.js';
 import { logFileFor, type ShellHost } from '../queues/shell-host.js';
+import { actionIn, type ActionIn } from '../core/recovery/index.js';
 import type { Action, ChainStep, Cron, Monitor, Project } from '../runbook/index.js';
 import { protectedPaths, type ProtectedPaths } from './protected-paths.js';
 
 export interface PassStep extends StepSpec {
   chain: ChainStep;
-  /** The runbook action that replaces the built-in (a run-less one only tunes it). */
+  /** What the step runs (core/recovery: a monitor runs every built-in, and runbook actions). */
+  does: ActionIn<'monitor.response'>;
+  /** The runbook action a `runbook` step runs (a run-less one only tunes a built-in: that stays built-in). */
   runbook: Action | null;
 }
 
@@ -29,7 +32,7 @@ export interface Pass {
   logFile: string;
   env: ChildEnv;
   /** `monitor:<name>`: who acts, for escalations and events. */
-  source: string;
+  source: `monitor:${string}`;
   /** The waiting-for name a pipeline this monitor escalates is held under. */
   waitName: string;
 }
@@ -55,10 +58,12 @@ export function passOf(shell: ShellHost, project: Project, tick: CronTick, monit
 function stepOf(project: Project, s: ChainStep): PassStep {
   const found = s.id !== null ? project.get(s.id) : undefined;
   const action = found?.kind === 'action' ? found : null;
+  const does = actionIn('monitor.response', s);
   return {
     action: s.action,
     chain: s,
-    runbook: action && !s.builtin && action.run !== '' ? action : null,
+    does,
+    runbook: does.kind === 'runbook' ? action : null,
     allowance: allowance(s.max, action?.max_attempts ?? null),
     cooldownMs: action?.cooldown.ms ?? 0,
   };

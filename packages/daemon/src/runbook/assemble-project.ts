@@ -13,7 +13,7 @@ import { PrimitiveIndex } from './primitive-index.js';
 import type { ProjectConfig } from './project-config.js';
 import { agentContextNames } from './agent-context-names.js';
 import { checkPromptTemplate, type TemplateProblem } from './check-template.js';
-import { BUILTIN_ACTIONS, isBuiltinAction } from './recovery-chain.js';
+import { BUILTIN_ACTIONS, checkStep, isBuiltinAction } from '../core/recovery/index.js';
 import { parseReference, resolveReference } from './reference.js';
 import type { ErrorLocation, ErrorSink } from './runbook-error.js';
 
@@ -57,6 +57,7 @@ function resolveStep(
   if (!qualified && defined.length === 0) {
     if (isBuiltinAction(step.action)) {
       step.builtin = true;
+      checkContext(pending, sink);
       return;
     }
     const phaseHint = didYouMean(step.action, pending.phases);
@@ -76,7 +77,16 @@ function resolveStep(
     // A run-less [action.<built-in>] only tunes the built-in: the step stays built-in.
     const action = byId.get(resolved.id);
     if (action?.kind === 'action' && action.run === '' && isBuiltinAction(step.action)) step.builtin = true;
+    checkContext(pending, sink);
   } else sink.add(location, resolved.message + suffix, resolved.hint);
+}
+
+/** A resolved step names an action its chain's context can run (core/recovery's table). */
+function checkContext(pending: PendingStep, sink: ErrorSink): void {
+  const problem = checkStep(pending.context, pending.step);
+  if (!problem) return;
+  const suffix = pending.implicit ? ' (in the default chain)' : '';
+  sink.add(pending.location, problem.message + suffix, problem.hint);
 }
 
 /** Inputs of a pipeline that have no default: what its starter must supply. */

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { KINDS } from './kinds.js';
 import { KIND_FIELDS } from './parse-runbook-file.js';
-import { BUILTIN_ACTIONS } from './recovery-chain.js';
+import { BUILTIN_ACTIONS, RECOVERY_CONTEXTS, RECOVERY_CONTEXT_NAMES } from '../core/recovery/index.js';
 import { RUNTIME_NAMES } from './runtime-names.js';
 
 const docs = readFileSync(new URL('../../../../docs/runbooks.md', import.meta.url), 'utf8');
@@ -35,6 +35,16 @@ describe('docs/runbooks.md', () => {
 
   it.each([...BUILTIN_ACTIONS])('documents the built-in action %s', (action) => {
     expect(docs).toContain(`| \`${action}\` |`);
+  });
+
+  // The table "Which actions each chain accepts" is the contexts table of core/recovery, row for row.
+  it.each(RECOVERY_CONTEXT_NAMES)('lists the built-ins chain %s accepts', (context) => {
+    const [kind, field] = context.split('.') as [string, string];
+    const owner = kind === 'phase' ? 'pipeline phase' : kind;
+    const row = docs.split('\n').find((line) => line.startsWith(`| ${owner} \`${field}\` |`));
+    expect(row, `a row for ${owner} ${field}`).toBeDefined();
+    const listed = row!.split('|')[3]!.match(/`([a-z]+)`/g)!.map((s) => s.slice(1, -1));
+    expect(listed).toEqual([...RECOVERY_CONTEXTS[context].actions]);
   });
 
   it.each(Object.keys(RUNTIME_NAMES))('documents the runtime value %s', (name) => {

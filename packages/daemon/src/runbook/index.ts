@@ -40,8 +40,9 @@ export type * from './model.js';
 export { parseReference, resolveReference } from './reference.js';
 export { didYouMean, closest, editDistance } from './did-you-mean.js';
 export type { ReferenceParts, Resolution } from './reference.js';
-export { BUILTIN_ACTIONS, BUILTIN_ACTION_EFFECTS, isBuiltinAction, parseChainStep } from './recovery-chain.js';
-export type { BuiltinAction } from './recovery-chain.js';
+export { BUILTIN_ACTIONS, BUILTIN_ACTION_EFFECTS, isBuiltinAction } from '../core/recovery/index.js';
+export type { BuiltinAction } from '../core/recovery/index.js';
+export { parseChainStep } from './parse-chain-step.js';
 export { RUNTIME_NAMES, COMMAND_RUNTIME_NAMES, PIPELINE_RUNTIME_NAMES, AGENT_RUNTIME_NAMES } from './runtime-names.js';
 
 // Errors

@@ -5,6 +5,7 @@
  * Field names are the runbook's own (snake_case) so the model, the TOML and
  * `oj runbook show` read the same. Everything is plain JSON data.
  */
+import type { ChainStep } from '../core/recovery/index.js';
 import type { ArgSpec } from './arg-spec.js';
 import type { Duration } from './duration.js';
 import type { Kind } from './kinds.js';
@@ -15,18 +16,8 @@ export interface Ref {
   id: string;
 }
 
-/** One step of a recovery chain: `nudge`, `restart:2`, `watchdog.notify`. */
-export interface ChainStep {
-  /** As written. */
-  text: string;
-  /** The action name without file/kind qualifier or count. */
-  action: string;
-  /** The `:N` count ("up to N times"), or null. */
-  max: number | null;
-  /** Qualified id of the runbook `[action.x]` it resolved to, or null for a built-in. */
-  id: string | null;
-  builtin: boolean;
-}
+/** One step of a recovery chain: `nudge`, `restart:2`, `watchdog.notify` (defined by the recovery module). */
+export type { ChainStep };
 
 /** Try each step in order until one succeeds. Empty: no recovery. */
 export type Chain = ChainStep[];

@@ -6,7 +6,7 @@
 import { duration } from './duration.js';
 import type { Action } from './model.js';
 import type { ParseContext } from './parse-context.js';
-import { isBuiltinAction } from './recovery-chain.js';
+import { isBuiltinAction } from '../core/recovery/index.js';
 import type { TomlTable } from './toml-value.js';
 
 export const ACTION_FIELDS = ['run', 'cooldown', 'max_attempts'] as const;

@@ -8,7 +8,8 @@ import { didYouMean } from './did-you-mean.js';
 import { qualifiedId, type Kind } from './kinds.js';
 import type { Chain, ChainStep, Hooks, PrimitiveBase, Ref, RunTarget } from './model.js';
 import type { ProjectConfig } from './project-config.js';
-import { parseChainStep } from './recovery-chain.js';
+import { parseChainStep } from './parse-chain-step.js';
+import type { RecoveryContext } from '../core/recovery/index.js';
 import { parseReference } from './reference.js';
 import type { ErrorLocation, ErrorSink } from './runbook-error.js';
 import { checkShellTemplate } from './shell-interpolate.js';
@@ -25,6 +26,8 @@ export interface PendingRef {
 
 export interface PendingStep {
   step: ChainStep;
+  /** Where the chain runs: which actions it may name (checked once the step is resolved). */
+  context: RecoveryContext;
   /** The name part as written, possibly qualified (`watchdog.nudge`). */
   reference: string;
   location: ErrorLocation;
@@ -106,25 +109,25 @@ export class ParseContext {
   }
 
   /** A chain from a string or an array of strings; `fallback` when the field is absent. */
-  chain(reader: TableReader, key: string, fallback: readonly string[]): Chain {
+  chain(reader: TableReader, key: string, context: RecoveryContext, fallback: readonly string[]): Chain {
     const value = reader.raw(key);
-    if (value === undefined) return this.chainFrom([...fallback], reader.at(key), true);
-    const chain = this.chainValue(value, reader.at(key));
+    if (value === undefined) return this.chainFrom([...fallback], context, reader.at(key), true);
+    const chain = this.chainValue(value, context, reader.at(key));
     return chain ?? [];
   }
 
   /** A chain from a raw TOML value, or undefined (error recorded) if it is not one. */
-  chainValue(value: unknown, location: ErrorLocation, phases: readonly string[] = []): Chain | undefined {
-    if (typeof value === 'string') return this.chainFrom([value], location, false, phases);
+  chainValue(value: unknown, context: RecoveryContext, location: ErrorLocation, phases: readonly string[] = []): Chain | undefined {
+    if (typeof value === 'string') return this.chainFrom([value], context, location, false, phases);
     if (Array.isArray(value) && value.every((v): v is string => typeof v === 'string')) {
-      return this.chainFrom(value, location, false);
+      return this.chainFrom(value, context, location, false);
     }
     const hint = 'e.g. "escalate" or ["nudge", "restart:2", "escalate"]';
     this.sink.add(location, `expected an action or an array of actions, got ${describeValue(value)}`, hint);
     return undefined;
   }
 
-  private chainFrom(texts: string[], location: ErrorLocation, implicit: boolean, phases: readonly string[] = []): Chain {
+  private chainFrom(texts: string[], context: RecoveryContext, location: ErrorLocation, implicit: boolean, phases: readonly string[] = []): Chain {
     const chain: Chain = [];
     for (const text of texts) {
       const parsed = parseChainStep(text);
@@ -133,7 +136,7 @@ export class ParseContext {
         continue;
       }
       chain.push(parsed.step);
-      this.steps.push({ step: parsed.step, reference: parsed.reference, location, implicit, phases });
+      this.steps.push({ step: parsed.step, context, reference: parsed.reference, location, implicit, phases });
     }
     return chain;
   }

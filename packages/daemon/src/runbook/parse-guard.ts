@@ -25,7 +25,7 @@ export function parseGuard(ctx: ParseContext, name: string, table: TomlTable): G
       interval: retry?.duration('interval') ?? duration(GUARD_DEFAULTS.retry_interval),
     },
     timeout: reader.duration('timeout') ?? null,
-    on_timeout: ctx.chain(reader, 'on_timeout', GUARD_DEFAULTS.on_timeout),
+    on_timeout: ctx.chain(reader, 'on_timeout', 'guard.on_timeout', GUARD_DEFAULTS.on_timeout),
     wake_on: ctx.eventPatterns(reader, 'wake_on'),
   };
 }

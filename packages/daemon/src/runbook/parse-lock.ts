@@ -15,6 +15,6 @@ export function parseLock(ctx: ParseContext, name: string, table: TomlTable): Lo
     ...ctx.base('lock', name),
     timeout: reader.duration('timeout') ?? null,
     heartbeat,
-    on_stale: ctx.chain(reader, 'on_stale', LOCK_DEFAULTS.on_stale),
+    on_stale: ctx.chain(reader, 'on_stale', 'lock.on_stale', LOCK_DEFAULTS.on_stale),
   };
 }

@@ -1,7 +1,7 @@
 /** `[monitor.<name>]`: find items, filter them by a condition, respond. */
 import type { Monitor } from './model.js';
 import type { ParseContext } from './parse-context.js';
-import { isBuiltinAction } from './recovery-chain.js';
+import { isBuiltinAction } from '../core/recovery/index.js';
 import type { TomlTable } from './toml-value.js';
 
 export const MONITOR_FIELDS = ['source', 'condition', 'response', 'action', 'run'] as const;
@@ -15,7 +15,7 @@ export function parseMonitor(ctx: ParseContext, name: string, table: TomlTable):
     const name = action.trim();
     reader.error(actionKey, `"${action}" would run a shell command named ${name}`, `to use the recovery action, write response = ["${name}"]`);
   }
-  const response = reader.has('response') ? ctx.chain(reader, 'response', []) : null;
+  const response = reader.has('response') ? ctx.chain(reader, 'response', 'monitor.response', []) : null;
   if (response !== null && reader.has(actionKey)) {
     reader.error('response', `set response or ${actionKey}, not both`, 'response is a recovery chain; action is one shell command');
   }

@@ -111,7 +111,7 @@ function onFail(ctx: ParseContext, draft: PhaseDraft, phaseNames: readonly strin
   const value = draft.onFail;
   if (value === undefined) return null;
   if (typeof value === 'string' && phaseNames.includes(value)) return { type: 'phase', phase: value };
-  const chain = ctx.chainValue(value, draft.reader.at('on_fail'), typeof value === 'string' ? phaseNames : []);
+  const chain = ctx.chainValue(value, 'phase.on_fail', draft.reader.at('on_fail'), typeof value === 'string' ? phaseNames : []);
   return chain === undefined ? null : { type: 'chain', chain };
 }
 

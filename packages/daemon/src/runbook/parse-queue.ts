@@ -47,7 +47,7 @@ export function parseQueue(ctx: ParseContext, name: string, table: TomlTable): Q
     order: order(reader),
     visibility_timeout: reader.duration('visibility_timeout') ?? duration(QUEUE_DEFAULTS.visibility_timeout),
     max_retries: reader.integer('max_retries', { min: 0 }) ?? QUEUE_DEFAULTS.max_retries,
-    on_exhaust: ctx.chain(reader, 'on_exhaust', QUEUE_DEFAULTS.on_exhaust),
+    on_exhaust: ctx.chain(reader, 'on_exhaust', 'queue.on_exhaust', QUEUE_DEFAULTS.on_exhaust),
     dead: { retention: dead?.duration('retention') ?? duration(QUEUE_DEFAULTS.retention) },
   };
 }

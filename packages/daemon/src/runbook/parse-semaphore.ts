@@ -16,7 +16,7 @@ export function parseSemaphore(ctx: ParseContext, name: string, table: TomlTable
     max: reader.integer('max', { required: true, min: 1 }) ?? 1,
     slot_timeout: reader.duration('slot_timeout') ?? null,
     slot_heartbeat: heartbeat,
-    on_orphan: ctx.chain(reader, 'on_orphan', SEMAPHORE_DEFAULTS.on_orphan),
-    on_orphan_work: ctx.chain(reader, 'on_orphan_work', SEMAPHORE_DEFAULTS.on_orphan_work),
+    on_orphan: ctx.chain(reader, 'on_orphan', 'semaphore.on_orphan', SEMAPHORE_DEFAULTS.on_orphan),
+    on_orphan_work: ctx.chain(reader, 'on_orphan_work', 'semaphore.on_orphan_work', SEMAPHORE_DEFAULTS.on_orphan_work),
   };
 }

@@ -63,6 +63,6 @@ export function parseStrategy(ctx: ParseContext, name: string, table: TomlTable)
     ...ctx.base('strategy', name),
     checkpoint: ctx.shell(reader, 'checkpoint') ?? null,
     attempt: attempts,
-    on_exhaust: ctx.chain(reader, 'on_exhaust', STRATEGY_DEFAULTS.on_exhaust),
+    on_exhaust: ctx.chain(reader, 'on_exhaust', 'strategy.on_exhaust', STRATEGY_DEFAULTS.on_exhaust),
   };
 }

@@ -11,7 +11,11 @@
  *   item look fine for a while);
  * - an item that is clear (not matching, or no longer listed) on a tick
  *   after its cooldown has recovered: its chain starts over.
+ *
+ * The walk itself (allowances, moving on, exhaustion) is core/recovery's
+ * cursor; this adds the cooldowns.
  */
+import { exhausted, allowance as stepAllowance, peekStep, skipStep } from '../recovery/index.js';
 
 export interface StepSpec {
   /** The action name (`nudge`, `restart`, a runbook action). */
@@ -32,8 +36,7 @@ export const FRESH: Progress = { step: 0, used: 0, settleUntil: null, exhausted:
 
 /** Step allowance: `:N` and the action's `max_attempts`, the smaller when both are set; else once. */
 export function allowance(stepMax: number | null, maxAttempts: number | null): number {
-  if (stepMax !== null && maxAttempts !== null) return Math.min(stepMax, maxAttempts);
-  return stepMax ?? maxAttempts ?? 1;
+  return stepAllowance(stepMax, maxAttempts);
 }
 
 export type Decision =
@@ -44,28 +47,27 @@ export type Decision =
 /** What a matching item does on this tick. */
 export function decide(steps: readonly StepSpec[], p: Progress, now: number): Decision {
   if (p.settleUntil !== null && now < p.settleUntil) return { kind: 'wait', until: p.settleUntil };
-  let { step, used } = p;
-  for (;;) {
-    const s = steps[step];
-    if (!s) return { kind: 'exhausted' };
-    if (used < s.allowance) return { kind: 'act', step, action: s.action, attempt: used + 1, of: s.allowance };
-    step += 1;
-    used = 0;
-  }
+  const next = peekStep(counted(steps), { step: p.step, used: p.used });
+  if (!next) return { kind: 'exhausted' };
+  return { kind: 'act', step: next.index, action: next.step.action, attempt: next.attempt, of: next.of };
+}
+
+/** The steps as the cursor counts them: each may be taken its allowance of times. */
+function counted(steps: readonly StepSpec[]): { action: string; max: number }[] {
+  return steps.map((s) => ({ action: s.action, max: s.allowance }));
 }
 
 /** Progress after taking the step `d` chose. */
 export function afterAct(steps: readonly StepSpec[], d: Extract<Decision, { kind: 'act' }>, now: number): Progress {
   const s = steps[d.step]!;
-  const used = d.attempt;
-  const last = d.step === steps.length - 1 && used >= s.allowance;
-  return { step: d.step, used, settleUntil: s.cooldownMs > 0 ? now + s.cooldownMs : null, exhausted: last };
+  const cursor = { step: d.step, used: d.attempt };
+  return { ...cursor, settleUntil: s.cooldownMs > 0 ? now + s.cooldownMs : null, exhausted: exhausted(counted(steps), cursor) };
 }
 
 /** Progress after a step that does not apply to the item (a nudge without a session): the chain moves on at once. */
 export function afterSkip(steps: readonly StepSpec[], d: Extract<Decision, { kind: 'act' }>): Progress {
-  const next = d.step + 1;
-  return { step: next, used: 0, settleUntil: null, exhausted: next >= steps.length };
+  const next = skipStep(d.step);
+  return { ...next, settleUntil: null, exhausted: exhausted(counted(steps), next) };
 }
 
 /** A clear item: true when its chain starts over now, false while its last action still settles. */
@@ -75,8 +77,7 @@ export function recovered(p: Progress, now: number): boolean {
 
 /**
  * The chain stepping a monitor item uses, behind this one function: the
- * item machine (item.ts) reaches the chain only through it, so a shared
- * recovery module can take its place without touching the machine.
+ * item machine (item.ts) reaches the chain only through it.
  */
 export interface ChainStepper {
   /** What a matching item does now. */

@@ -10,49 +10,51 @@
  * - a runbook `[action.x]`: its `run` command runs with the item's fields.
  * The last of dead/abandon/requeue decides the status; with none, `dead`.
  */
+import { actionsIn, unreachable, type ChainStep } from '../recovery/index.js';
 
-/** One step of an `on_exhaust` chain, as the runbook model holds it (a `ChainStep`). */
-export interface ExhaustStep {
-  /** As written. */
-  text: string;
-  /** The action name without file/kind qualifier or count. */
-  action: string;
-  /** Qualified id of the runbook `[action.x]` it resolved to, or null for a built-in. */
-  id: string | null;
-  builtin: boolean;
-}
+/** One step of an `on_exhaust` chain, as the runbook model holds it (its `:N` means nothing here). */
+export type ExhaustStep = Pick<ChainStep, 'text' | 'action' | 'id' | 'builtin'>;
 
 export interface ExhaustPlan {
   status: 'dead' | 'abandoned' | 'pending';
   escalate: boolean;
   /** Runbook actions (qualified ids) to run. */
   actions: string[];
-  /** Steps that mean nothing for a queue item (e.g. nudge); logged and ignored. */
+  /** Steps that mean nothing for a queue item (nudge...; loading rejects them): logged and ignored. */
   ignored: string[];
 }
 
+/** Every step applies, in order (core/recovery: a queue's on_exhaust walks `all`). */
 export function planExhaust(chain: readonly ExhaustStep[]): ExhaustPlan {
   const plan: ExhaustPlan = { status: 'dead', escalate: false, actions: [], ignored: [] };
-  for (const step of chain) {
-    if (!step.builtin && step.id) {
-      plan.actions.push(step.id);
-      continue;
-    }
-    switch (step.action) {
-      case 'dead':
-        plan.status = 'dead';
+  for (const [i, action] of actionsIn('queue.on_exhaust', chain).entries()) {
+    switch (action.kind) {
+      case 'runbook':
+        plan.actions.push(action.id);
         break;
-      case 'abandon':
-        plan.status = 'abandoned';
+      case 'unsupported':
+        plan.ignored.push(chain[i]!.text);
         break;
-      case 'requeue':
-        plan.status = 'pending';
-        break;
-      case 'escalate':
-        plan.escalate = true;
+      case 'builtin':
+        switch (action.name) {
+          case 'dead':
+            plan.status = 'dead';
+            break;
+          case 'abandon':
+            plan.status = 'abandoned';
+            break;
+          case 'requeue':
+            plan.status = 'pending';
+            break;
+          case 'escalate':
+            plan.escalate = true;
+            break;
+          default:
+            unreachable(action);
+        }
         break;
       default:
-        plan.ignored.push(step.text);
+        unreachable(action);
     }
   }
   return plan;

@@ -19,6 +19,7 @@
  *   apply throw `ItemRejected`.
  */
 import { planExhaust } from './exhaust.js';
+import { escalateData } from '../recovery/index.js';
 import {
   ItemRejected,
   type AttemptWrite,
@@ -173,14 +174,16 @@ function failAttempt(t: Builder, error: string, outcome: 'failed' | 'timed_out')
   const plan = planExhaust(t.s.onExhaust);
   if (plan.ignored.length) t.effect({ type: 'log', level: 'warn', message: 'on_exhaust steps ignored for a queue item', fields: { queue: item.queue, steps: plan.ignored } });
   if (plan.escalate) {
-    t.record('escalate', `${label(item)}`, {
-      kind: 'queue_item',
-      source: 'queue',
-      queue: item.queue,
-      id: item.id,
-      reason: `item ${label(item)}: retries exhausted after ${failures} failures: ${error}`,
-      error,
-    });
+    t.record(
+      'escalate',
+      `${label(item)}`,
+      escalateData({
+        source: 'queue',
+        reason: `item ${label(item)}: retries exhausted after ${failures} failures: ${error}`,
+        error,
+        detail: { kind: 'queue_item', queue: item.queue, id: item.id },
+      }),
+    );
   }
   for (const action of plan.actions) t.effect({ type: 'runAction', action, error });
   if (plan.status === 'pending') {

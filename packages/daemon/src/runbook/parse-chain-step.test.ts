@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildProjectFromTexts } from './load-project.js';
-import { BUILTIN_ACTIONS, parseChainStep } from './recovery-chain.js';
+import { BUILTIN_ACTIONS } from '../core/recovery/index.js';
+import { parseChainStep } from './parse-chain-step.js';
 
 describe('parseChainStep', () => {
   it.each([
@@ -26,11 +27,12 @@ describe('parseChainStep', () => {
 
 describe('chain resolution in a project', () => {
   it('knows every built-in action', () => {
+    // A monitor's response is the one chain that can run every built-in (core/recovery/contexts.ts).
     const result = buildProjectFromTexts({
-      runbooks: { main: `[lock.l]\non_stale = ${JSON.stringify([...BUILTIN_ACTIONS])}` },
+      runbooks: { main: `[monitor.m]\nresponse = ${JSON.stringify([...BUILTIN_ACTIONS])}` },
     });
     expect(result.ok).toBe(true);
-    if (result.ok) expect(result.project.lock('l')!.on_stale.every((s) => s.builtin && s.id === null)).toBe(true);
+    if (result.ok) expect(result.project.monitor('m')!.response!.every((s) => s.builtin && s.id === null)).toBe(true);
   });
 
   it('prefers a runbook action in the own file, then elsewhere, over a built-in', () => {

@@ -1,0 +1,51 @@
+/**
+ * The data of an `escalate` event, the same shape whoever escalates (a
+ * phase's on_fail, an agent, a guard, a strategy, a lock or semaphore, a
+ * queue, a monitor). The escalation service turns each event into a record
+ * (`oj escalation list`): its source, reason, pipeline, phase and session
+ * come from these fields.
+ */
+
+/** Who asks for a human (`permission`: an agent's prompt waiting for an answer, allow/deny). */
+export type EscalationSource = 'pipeline' | 'agent' | 'permission' | 'guard' | 'strategy' | 'lock' | 'semaphore' | 'queue' | `monitor:${string}`;
+
+const FIXED_SOURCES: readonly string[] = ['pipeline', 'agent', 'permission', 'guard', 'strategy', 'lock', 'semaphore', 'queue'];
+
+/**
+ * A source named by a caller that types it as text (the resource
+ * coordinator hands over its hold's kind): itself when it is one, else
+ * `pipeline` (what is handed to a human is a pipeline).
+ */
+export function escalationSource(text: string): EscalationSource {
+  if (FIXED_SOURCES.includes(text) || text.startsWith('monitor:')) return text as EscalationSource;
+  return 'pipeline';
+}
+
+export interface EscalateFacts {
+  source: EscalationSource;
+  /** What a human reads first: what happened and where. */
+  reason: string;
+  /** The failure behind it, when it is more than the reason says (else the reason). */
+  error?: string;
+  /** The pipeline it concerns: its id in its project (or its stored key). */
+  pipeline?: string | null;
+  phase?: string | null;
+  /** A live agent session a human can message (not one that has ended). */
+  session?: string | null;
+  /** The context's own fields (guard, strategy, lock, holder, queue, id, item...); the fields above win. */
+  detail?: Record<string, string | number>;
+}
+
+export type EscalateData = Record<string, string | number>;
+
+export function escalateData(f: EscalateFacts): EscalateData {
+  return {
+    ...(f.detail ?? {}),
+    source: f.source,
+    reason: f.reason,
+    error: f.error ?? f.reason,
+    ...(f.pipeline ? { pipeline: f.pipeline } : {}),
+    ...(f.phase ? { phase: f.phase } : {}),
+    ...(f.session ? { session: f.session } : {}),
+  };
+}
