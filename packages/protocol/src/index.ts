@@ -29,7 +29,7 @@ export type { IntegrityReport, IntegrityProblem, IntegrityCheckInfo, BackupResul
 export type { WorkspaceInfo } from './methods/workspaces.js';
 export type { StatusOverview, OverviewSection } from './methods/status.js';
 export type { SessionInfo } from './methods/sessions.js';
-export type { PipelineInfo, PhaseRunInfo, CheckpointInfo, PipelineStatusName, PipelineUpdate } from './methods/pipelines.js';
+export type { PipelineInfo, PhaseRunInfo, PhaseRunStatus, CheckpointInfo, PipelineStatusName, PipelineUpdate } from './methods/pipelines.js';
 export type { CommandInfo } from './methods/commands.js';
 export type { HelloResult, DaemonStatus, ProjectStatus } from './methods/daemon.js';
 export { allMethods, allNotifications } from './registry.js';

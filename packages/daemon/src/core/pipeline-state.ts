@@ -1,8 +1,13 @@
 /** The persisted state of one pipeline, and the plan (its phases) it follows. */
+import type { PipelineStatusName } from '@oj/protocol';
 
-export const PIPELINE_STATUSES = ['pending', 'running', 'waiting', 'escalated', 'done', 'failed', 'cancelled'] as const;
-export type PipelineStatus = (typeof PIPELINE_STATUSES)[number];
+/** One of the protocol's PIPELINE_STATUSES. */
+export type PipelineStatus = PipelineStatusName;
 
+/** A pipeline under way: not yet ended. */
+export const ACTIVE_STATUSES: readonly PipelineStatus[] = ['pending', 'running', 'waiting', 'escalated'];
+
+/** A pipeline that has ended. */
 export const TERMINAL: ReadonlySet<PipelineStatus> = new Set(['done', 'failed', 'cancelled']);
 
 /** What a waiting pipeline waits for, as shown by `oj pipeline show`. */

@@ -109,7 +109,7 @@ export class EscalationService {
       phase: row.phase,
       source: row.source,
       reason: row.reason,
-      status: row.status as EscalationInfo['status'],
+      status: row.status,
       options: this.options(row),
       createdAt: new Date(row.created_at).toISOString(),
       bumpedAt: iso(row.bumped_at),

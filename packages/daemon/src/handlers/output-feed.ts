@@ -26,7 +26,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { PipelineMethods, type PipelineUpdate } from '@oj/protocol';
 import type { Logger } from 'winston';
 import { watchDir, type DirWatch } from '../adapters/dir-watch.js';
-import { TERMINAL, type PipelineStatus } from '../core/pipeline-state.js';
+import { TERMINAL } from '../core/pipeline-state.js';
 import type { ConnectionContext } from '../rpc/connection-context.js';
 import type { Storage } from '../storage/storage.js';
 import { toPipelineInfo } from '../storage/pipeline-store.js';
@@ -150,9 +150,9 @@ export class OutputFeed {
       const s = this.statuses[0]!;
       if (this.output && !this.stopped && !reached(this.pos, s.mark)) return false;
       this.statuses.shift();
-      if (TERMINAL.has(s.update.pipeline.status as PipelineStatus)) this.flushDecoder();
+      if (TERMINAL.has(s.update.pipeline.status)) this.flushDecoder();
       this.send(s.update);
-      if (TERMINAL.has(s.update.pipeline.status as PipelineStatus)) return true;
+      if (TERMINAL.has(s.update.pipeline.status)) return true;
     }
     return false;
   }

@@ -1,10 +1,10 @@
 /** pipelines.* methods. */
 import { rmSync, statSync, openSync, readSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
-import { OjError, PipelineMethods, type PipelineStatusName } from '@oj/protocol';
+import { OjError, PipelineMethods } from '@oj/protocol';
 import { setLongTimeout, type LongTimer } from '../adapters/long-timer.js';
 import type { PipelineEngine } from '../engine/pipeline-engine.js';
-import { TERMINAL, type PipelineStatus } from '../core/pipeline-state.js';
+import { ACTIVE_STATUSES, TERMINAL, type PipelineStatus } from '../core/pipeline-state.js';
 import type { EventLog } from '../events/event-log.js';
 import type { RpcRouter } from '../rpc/rpc-router.js';
 import { redactValue } from '../log/redact.js';
@@ -27,7 +27,6 @@ export interface PipelineHandlerDeps {
 }
 
 const LOG_TAIL_BYTES = 1024 * 1024;
-const ACTIVE: PipelineStatusName[] = ['pending', 'running', 'waiting', 'escalated'];
 
 export function registerPipelineHandlers(router: RpcRouter, d: PipelineHandlerDeps): void {
   const { engine, storage } = d;
@@ -41,7 +40,7 @@ export function registerPipelineHandlers(router: RpcRouter, d: PipelineHandlerDe
   router.handle(PipelineMethods.List, (p) => {
     const filter = {
       project: p?.project,
-      statuses: p?.active ? ACTIVE : p?.status,
+      statuses: p?.active ? ACTIVE_STATUSES : p?.status,
       phases: p?.phase,
       archived: p?.archived ?? false,
       hasSession: p?.hasSession,
@@ -125,7 +124,7 @@ export function registerPipelineHandlers(router: RpcRouter, d: PipelineHandlerDe
     (timer as LongTimer | null)?.cancel();
     abort.abort();
     // Each as the caller named it: by its id in its project.
-    const results = found.map((s) => ({ id: s.handle, status: (storage.pipelines.get(s.id)?.state.status ?? 'failed') as PipelineStatusName }));
+    const results = found.map((s) => ({ id: s.handle, status: storage.pipelines.get(s.id)?.state.status ?? 'failed' }));
     return { results, timedOut };
   });
 
@@ -149,7 +148,7 @@ export function registerPipelineHandlers(router: RpcRouter, d: PipelineHandlerDe
       const off = engine.subscribe((pid, update) => {
         if (pid !== id || update.kind !== 'status') return;
         feed.status(update);
-        if (TERMINAL.has(update.pipeline.status as PipelineStatus)) off();
+        if (TERMINAL.has(update.pipeline.status)) off();
       });
       ctx.onClose(() => {
         off();
@@ -170,7 +169,7 @@ export function registerPipelineHandlers(router: RpcRouter, d: PipelineHandlerDe
   });
 
   router.handle(PipelineMethods.Prune, async (p) => {
-    const statuses = p.failed ? ['done', 'cancelled', 'failed'] : ['done', 'cancelled'];
+    const statuses: PipelineStatus[] = p.failed ? ['done', 'cancelled', 'failed'] : ['done', 'cancelled'];
     const cutoff = p.olderThanMs !== undefined ? storage.now() - p.olderThanMs : Infinity;
     const victims = storage.pipelines
       .list({ project: p.project, statuses })
@@ -190,7 +189,7 @@ export function registerPipelineHandlers(router: RpcRouter, d: PipelineHandlerDe
 
   router.handle(PipelineMethods.Exists, (p) => {
     const ids = storage.pipelines
-      .list({ project: p.project, statuses: ACTIVE })
+      .list({ project: p.project, statuses: ACTIVE_STATUSES })
       .filter(
         (r) =>
           (p.workspace === undefined || r.vars.workspace === p.workspace || r.workspace === p.workspace) &&

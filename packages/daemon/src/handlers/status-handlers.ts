@@ -3,6 +3,7 @@ import { SessionMethods, StatusMethods, type OverviewSection, type SessionInfo }
 import type { RpcRouter } from '../rpc/rpc-router.js';
 import type { DaemonContext } from './daemon-context.js';
 import type { ProjectRegistry } from '../projects/project-registry.js';
+import { ACTIVE_STATUSES } from '../core/pipeline-state.js';
 import { toPipelineInfo } from '../storage/pipeline-store.js';
 
 /** What a capability (main/wiring.ts) adds to the overview: its sections, for one project or all. */
@@ -20,7 +21,7 @@ export function registerStatusHandlers(
   void SessionMethods;
   router.handle(StatusMethods.Overview, (p) => {
     const project = p?.project;
-    const active = d.storage.pipelines.list({ project, statuses: ['pending', 'running', 'waiting', 'escalated'], archived: false }).map(toPipelineInfo);
+    const active = d.storage.pipelines.list({ project, statuses: ACTIVE_STATUSES, archived: false }).map(toPipelineInfo);
     const needsYou = active.filter((x) => x.status === 'escalated' || x.waitingFor?.kind === 'human');
     const recentFailures = d.storage.pipelines.list({ project, statuses: ['failed'], archived: false, limit: 5 }).map(toPipelineInfo);
     const sections: Record<string, OverviewSection> = {};

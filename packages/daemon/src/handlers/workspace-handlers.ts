@@ -3,13 +3,14 @@ import { basename, join, resolve } from 'node:path';
 import { OjError, WorkspaceMethods, type WorkspaceInfo } from '@oj/protocol';
 import { NoCommitError, addWorktree, listWorktrees, removeWorktree } from '../adapters/git-worktree.js';
 import type { RpcRouter } from '../rpc/rpc-router.js';
+import { ACTIVE_STATUSES } from '../core/pipeline-state.js';
 import type { Storage } from '../storage/storage.js';
 
 export function registerWorkspaceHandlers(router: RpcRouter, storage: Storage, stateDir: string): void {
   const managedRoot = join(stateDir, 'workspaces');
   const users = (project: string) => {
     const map = new Map<string, string[]>();
-    for (const r of storage.pipelines.list({ project, statuses: ['pending', 'running', 'waiting', 'escalated'] })) {
+    for (const r of storage.pipelines.list({ project, statuses: ACTIVE_STATUSES })) {
       const ws = typeof r.vars.workspace === 'string' ? r.vars.workspace : null;
       if (ws) map.set(ws, [...(map.get(ws) ?? []), r.state.handle]);
     }

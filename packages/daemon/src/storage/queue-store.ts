@@ -6,6 +6,7 @@
 import type { QueueMethods } from '@oj/protocol';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Selectable } from 'kysely';
+import { ACTIVE_STATUSES } from '../core/pipeline-state.js';
 import { sql } from './kysely.js';
 import type { OpenedDatabase } from './database.js';
 import type { OrderClause } from './queue-order.js';
@@ -22,7 +23,7 @@ export interface NewItem {
   /** Null: generate one from the row's sequence number. */
   id: string | null;
   data: Record<string, unknown>;
-  origin: 'added' | 'source';
+  origin: QueueMethods.QueueItemOrigin;
   now: number;
   seenPull: number | null;
 }
@@ -245,7 +246,7 @@ export class QueueStore {
         .selectFrom('pipelines')
         .select((eb) => eb.fn.countAll<number>().as('n'))
         .where('project', '=', project)
-        .where('status', 'in', ['pending', 'running', 'waiting', 'escalated'])
+        .where('status', 'in', ACTIVE_STATUSES)
         .where(sql<string>`json_extract(owner, '$.kind')`, '=', 'queue_item')
         .where(sql<string>`json_extract(owner, '$.worker')`, '=', worker),
     );

@@ -3,12 +3,14 @@
  * (first come first served, weights, staleness) live in the coordinator,
  * which calls these inside its write transactions.
  */
+import type { LockMethods } from '@oj/protocol';
 import type { Selectable, SelectQueryBuilder } from 'kysely';
 import type { OpenedDatabase } from './database.js';
 import type { Database } from './schema.js';
+import type { ResourceHoldsTable, ResourceWaitersTable } from './schema-coordination.js';
 
-export type ResourceKind = 'lock' | 'semaphore';
-export type HolderKind = 'pipeline' | 'external';
+export type ResourceKind = LockMethods.ResourceKind;
+export type HolderKind = LockMethods.HolderKind;
 
 export interface ResourceKey {
   kind: ResourceKind;
@@ -198,31 +200,14 @@ export class ResourceStore {
   }
 }
 
-type HoldDbRow = {
-  id: number;
-  kind: string;
-  project: string;
-  resource: string;
-  holder: string;
-  holder_kind: string;
-  weight: number;
-  phase: string | null;
-  acquired_at: number;
-  heartbeat_at: number;
-  heartbeat_ms: number;
-  timeout_ms: number | null;
-  stale_at: number | null;
-  stale_reason: string | null;
-};
-
-function holdRow(r: HoldDbRow): HoldRow {
+function holdRow(r: Selectable<ResourceHoldsTable>): HoldRow {
   return {
     id: r.id,
-    kind: r.kind as ResourceKind,
+    kind: r.kind,
     project: r.project,
     resource: r.resource,
     holder: r.holder,
-    holderKind: r.holder_kind as HolderKind,
+    holderKind: r.holder_kind,
     weight: r.weight,
     phase: r.phase,
     acquiredAt: r.acquired_at,
@@ -234,26 +219,14 @@ function holdRow(r: HoldDbRow): HoldRow {
   };
 }
 
-type WaiterDbRow = {
-  id: number;
-  kind: string;
-  project: string;
-  resource: string;
-  holder: string;
-  holder_kind: string;
-  weight: number;
-  phase: string | null;
-  since: number;
-};
-
-function waiterRow(r: WaiterDbRow): WaiterRow {
+function waiterRow(r: Selectable<ResourceWaitersTable>): WaiterRow {
   return {
     id: r.id,
-    kind: r.kind as ResourceKind,
+    kind: r.kind,
     project: r.project,
     resource: r.resource,
     holder: r.holder,
-    holderKind: r.holder_kind as HolderKind,
+    holderKind: r.holder_kind,
     weight: r.weight,
     phase: r.phase,
     since: r.since,

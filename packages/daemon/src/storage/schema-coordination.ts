@@ -1,5 +1,7 @@
 /** Tables of locks, semaphores, guards and strategies (schema version 4). */
+import type { LockMethods } from '@oj/protocol';
 import type { Generated } from 'kysely';
+import type { GuardStage, StrategyAttemptStatus, StrategyRunStatus } from '../core/coordination-states.js';
 
 /**
  * Who holds a lock or semaphore units. A lock is a resource of max 1, so
@@ -7,14 +9,13 @@ import type { Generated } from 'kysely';
  */
 export interface ResourceHoldsTable {
   id: Generated<number>;
-  /** 'lock' | 'semaphore'. */
-  kind: string;
+  kind: LockMethods.ResourceKind;
   project: string;
   /** Qualified id of the `[lock.x]` / `[semaphore.x]`. */
   resource: string;
   holder: string;
-  /** 'pipeline' (a phase the daemon runs and heartbeats) | 'external' (CLI/RPC). */
-  holder_kind: string;
+  /** A phase the daemon runs (and heartbeats), or a holder that took it through the CLI/RPC. */
+  holder_kind: LockMethods.HolderKind;
   weight: number;
   /** For pipeline holders: the phase that holds it. */
   phase: string | null;
@@ -31,11 +32,11 @@ export interface ResourceHoldsTable {
 /** Who waits for a lock or units, in arrival order (the id). */
 export interface ResourceWaitersTable {
   id: Generated<number>;
-  kind: string;
+  kind: LockMethods.ResourceKind;
   project: string;
   resource: string;
   holder: string;
-  holder_kind: string;
+  holder_kind: LockMethods.HolderKind;
   weight: number;
   phase: string | null;
   since: number;
@@ -48,8 +49,7 @@ export interface StrategyRunsTable {
   phase: string;
   /** Qualified strategy id. */
   strategy: string;
-  /** 'active' | 'succeeded' | 'exhausted' | 'stopped'. */
-  status: string;
+  status: StrategyRunStatus;
   checkpoint: string | null;
   checkpoint_taken: number;
   /** Index of the attempt under way (or next). */
@@ -66,8 +66,7 @@ export interface StrategyAttemptsTable {
   strategy_run_id: number;
   attempt: number;
   name: string;
-  /** 'running' | 'succeeded' | 'failed' | 'interrupted' | 'stopped'. */
-  status: string;
+  status: StrategyAttemptStatus;
   error: string | null;
   /** Outcome of its rollback: null (none ran), 'ok', or the failure. */
   rollback: string | null;
@@ -81,8 +80,7 @@ export interface GuardWaitsTable {
   phase: string;
   /** Qualified guard id. */
   guard: string;
-  /** 'pre' | 'post'. */
-  stage: string;
+  stage: GuardStage;
   started_at: number;
   checks: number;
   /** How far on_timeout has advanced (JSON {step, used}). */

@@ -1,13 +1,14 @@
 /** Agent session rows: which session belongs to which pipeline phase, and how it ended. */
+import type { Insertable, Selectable } from 'kysely';
 import type { OpenedDatabase } from './database.js';
 import type { SessionsTable } from './schema-sessions.js';
 
-export type SessionRow = SessionsTable;
+export type SessionRow = Selectable<SessionsTable>;
 
 export class SessionStore {
   constructor(private readonly store: OpenedDatabase) {}
 
-  insert(row: SessionRow): void {
+  insert(row: Insertable<SessionsTable>): void {
     this.store.runner.run(this.store.db.insertInto('sessions').values(row));
   }
 
