@@ -18,7 +18,8 @@ import { runStepShell, logLine } from '../coordination/step-shell.js';
 import type { AgentAttemptRunner } from '../coordination/strategy-work.js';
 import { registerCoordinationHandlers } from '../handlers/coordination-handlers.js';
 import { createContext } from '../runbook/interpolation-context.js';
-import type { Action, ChainStep, Guard, Lock, Semaphore, Strategy } from '../runbook/model.js';
+import { duration } from '../runbook/duration.js';
+import { LOCK_DEFAULTS, SEMAPHORE_DEFAULTS, builtinChain, type Action, type Guard, type Lock, type Semaphore, type Strategy } from '../runbook/model.js';
 import { interpolateShell } from '../runbook/shell-interpolate.js';
 import { GuardStore } from '../storage/guard-store.js';
 import { ResourceStore, type ResourceKey } from '../storage/resource-store.js';
@@ -60,9 +61,9 @@ export function wireCoordination(ctx: WiringContext, options: CoordinationOption
         project: key.project,
         defined: l !== undefined,
         max: 1,
-        heartbeatMs: l?.heartbeat.ms ?? 30_000,
+        heartbeatMs: (l?.heartbeat ?? duration(LOCK_DEFAULTS.heartbeat)).ms,
         timeoutMs: l?.timeout?.ms ?? null,
-        onStale: l?.on_stale ?? [builtin('release')],
+        onStale: l?.on_stale ?? builtinChain(LOCK_DEFAULTS.on_stale),
         onOrphanWork: [],
       };
     }
@@ -74,9 +75,9 @@ export function wireCoordination(ctx: WiringContext, options: CoordinationOption
       project: key.project,
       defined: s !== undefined,
       max: s?.max ?? 1,
-      heartbeatMs: s?.slot_heartbeat.ms ?? 60_000,
+      heartbeatMs: (s?.slot_heartbeat ?? duration(SEMAPHORE_DEFAULTS.slot_heartbeat)).ms,
       timeoutMs: s?.slot_timeout?.ms ?? null,
-      onStale: s?.on_orphan ?? [builtin('reclaim')],
+      onStale: s?.on_orphan ?? builtinChain(SEMAPHORE_DEFAULTS.on_orphan),
       onOrphanWork: s?.on_orphan_work ?? [],
     };
   };
@@ -199,10 +200,6 @@ function reconcileAtStart(ctx: WiringContext, coordinator: ResourceCoordinator, 
   } catch (err) {
     ctx.logger.error('coordination reconcile failed', { error: String(err) });
   }
-}
-
-function builtin(action: string): ChainStep {
-  return { text: action, action, max: null, id: null, builtin: true };
 }
 
 /** The environment of a command the daemon runs outside any pipeline. */

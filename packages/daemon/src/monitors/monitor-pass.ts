@@ -7,7 +7,9 @@ import type { MonitorSettings } from '../core/monitor/index.js';
 import { allowance, type StepSpec } from '../core/monitor/index.js';
 import type { CronTick } from '../queues/cron-tick-hooks.js';
 import { childEnv, logFileFor, type ShellHost } from '../queues/child-env.js';
+import { duration } from '../runbook/duration.js';
 import type { Action, ChainStep, Cron, Monitor, Project } from '../runbook/index.js';
+import { ACTION_DEFAULTS } from '../runbook/model.js';
 import { protectedPaths, type ProtectedPaths } from './protected-paths.js';
 
 export interface PassStep extends StepSpec {
@@ -59,6 +61,6 @@ function stepOf(project: Project, s: ChainStep): PassStep {
     chain: s,
     runbook: action && !s.builtin && action.run !== '' ? action : null,
     allowance: allowance(s.max, action?.max_attempts ?? null),
-    cooldownMs: action?.cooldown.ms ?? 0,
+    cooldownMs: (action?.cooldown ?? duration(ACTION_DEFAULTS.cooldown)).ms,
   };
 }

@@ -266,3 +266,52 @@ export interface Safety {
    */
   dry_run: 'first' | 'always' | 'off';
 }
+
+// ---- Defaults: what a primitive gets for a field its runbook leaves out.
+// The parser fills them in; a service that needs the settings of something
+// the runbooks no longer define (a queue's leftover items, a lock's leftover
+// holder) uses these same ones. Durations as runbooks write them; chains as
+// step names (resolved like written ones: a runbook `[action.x]` first).
+
+export const QUEUE_DEFAULTS = {
+  order: 'created_at ASC',
+  visibility_timeout: '30m',
+  max_retries: 3,
+  on_exhaust: ['dead'],
+  retention: '7d',
+} as const;
+
+export const WORKER_DEFAULTS = {
+  concurrency: 1,
+  /** The wait of the default idle action, `wait:<idle_wait>`. */
+  idle_wait: '30s',
+} as const;
+
+export const LOCK_DEFAULTS = { heartbeat: '30s', on_stale: ['release'] } as const;
+
+export const SEMAPHORE_DEFAULTS = { slot_heartbeat: '1m', on_orphan: ['reclaim'], on_orphan_work: ['requeue'] } as const;
+
+export const GUARD_DEFAULTS = {
+  retry_max: 0,
+  retry_interval: '10s',
+  on_timeout: ['escalate'],
+} as const;
+
+export const AGENT_DEFAULTS = {
+  prompt_arg: 'last',
+  idle_timeout: '5m',
+  heartbeat: 'output' as Heartbeat,
+  on_stuck: ['nudge', 'escalate'],
+  on_timeout: ['escalate'],
+  on_exit: [] as string[],
+  on_error: [] as string[],
+} as const;
+
+export const STRATEGY_DEFAULTS = { on_exhaust: ['escalate'] } as const;
+
+export const ACTION_DEFAULTS = { cooldown: '0s' } as const;
+
+/** A default chain as built-in steps, for settings no runbook resolved (nothing it names is a runbook action). */
+export function builtinChain(actions: readonly string[]): Chain {
+  return actions.map((action) => ({ text: action, action, max: null, id: null, builtin: true }));
+}
