@@ -19,7 +19,8 @@ export interface ResourceKey {
   resource: string;
 }
 
-export interface HoldRow {
+/** What a hold and a place in line both name: the resource, who, and how many units. */
+export interface ClaimRow {
   id: number;
   kind: ResourceKind;
   project: string;
@@ -28,6 +29,9 @@ export interface HoldRow {
   holderKind: HolderKind;
   weight: number;
   phase: string | null;
+}
+
+export interface HoldRow extends ClaimRow {
   acquiredAt: number;
   heartbeatAt: number;
   heartbeatMs: number;
@@ -36,25 +40,22 @@ export interface HoldRow {
   staleReason: string | null;
 }
 
-export interface WaiterRow {
-  id: number;
-  kind: ResourceKind;
-  project: string;
-  resource: string;
-  holder: string;
-  holderKind: HolderKind;
-  weight: number;
-  phase: string | null;
+export interface WaiterRow extends ClaimRow {
   since: number;
 }
 
-export interface NewHold {
-  holder: string;
-  holderKind: HolderKind;
-  weight: number;
-  phase: string | null;
+/** Who claims a resource (to hold it or to wait in line for it). */
+export type NewClaim = Pick<ClaimRow, 'holder' | 'holderKind' | 'weight' | 'phase'>;
+
+export interface NewHold extends NewClaim {
   heartbeatMs: number;
   timeoutMs: number | null;
+}
+
+/** Which claims to list: of one kind, of one project. */
+export interface ClaimFilter {
+  kind?: ResourceKind;
+  project?: string | undefined;
 }
 
 export class ResourceStore {
@@ -77,6 +78,14 @@ export class ResourceStore {
       .where('resource', '=', k.resource) as unknown as SelectQueryBuilder<Database, T, Selectable<Database[T]>>;
   }
 
+  /** Rows of either table (optionally of one kind/project), oldest first. */
+  private every<T extends 'resource_holds' | 'resource_waiters'>(table: T, filter: ClaimFilter) {
+    let q = this.db.selectFrom(table as 'resource_holds' | 'resource_waiters').selectAll();
+    if (filter.kind) q = q.where('kind', '=', filter.kind);
+    if (filter.project) q = q.where('project', '=', filter.project);
+    return this.runner.all(q.orderBy('id')) as Selectable<Database[T]>[];
+  }
+
   holds(k: ResourceKey): HoldRow[] {
     return this.runner.all(this.of('resource_holds', k).orderBy('id')).map(holdRow);
   }
@@ -87,23 +96,14 @@ export class ResourceStore {
   }
 
   /** Every hold (optionally of one kind/project), oldest first. */
-  allHolds(filter: { kind?: ResourceKind; project?: string | undefined } = {}): HoldRow[] {
-    let q = this.db.selectFrom('resource_holds').selectAll();
-    if (filter.kind) q = q.where('kind', '=', filter.kind);
-    if (filter.project) q = q.where('project', '=', filter.project);
-    return this.runner.all(q.orderBy('id')).map(holdRow);
+  allHolds(filter: ClaimFilter = {}): HoldRow[] {
+    return this.every('resource_holds', filter).map(holdRow);
   }
 
   insertHold(k: ResourceKey, h: NewHold, now: number): void {
     this.runner.run(
       this.db.insertInto('resource_holds').values({
-        kind: k.kind,
-        project: k.project,
-        resource: k.resource,
-        holder: h.holder,
-        holder_kind: h.holderKind,
-        weight: h.weight,
-        phase: h.phase,
+        ...claimColumns(k, h),
         acquired_at: now,
         heartbeat_at: now,
         heartbeat_ms: h.heartbeatMs,
@@ -153,26 +153,12 @@ export class ResourceStore {
     return row ? waiterRow(row) : undefined;
   }
 
-  allWaiters(filter: { kind?: ResourceKind; project?: string | undefined } = {}): WaiterRow[] {
-    let q = this.db.selectFrom('resource_waiters').selectAll();
-    if (filter.kind) q = q.where('kind', '=', filter.kind);
-    if (filter.project) q = q.where('project', '=', filter.project);
-    return this.runner.all(q.orderBy('id')).map(waiterRow);
+  allWaiters(filter: ClaimFilter = {}): WaiterRow[] {
+    return this.every('resource_waiters', filter).map(waiterRow);
   }
 
-  insertWaiter(k: ResourceKey, w: { holder: string; holderKind: HolderKind; weight: number; phase: string | null }, now: number): void {
-    this.runner.run(
-      this.db.insertInto('resource_waiters').values({
-        kind: k.kind,
-        project: k.project,
-        resource: k.resource,
-        holder: w.holder,
-        holder_kind: w.holderKind,
-        weight: w.weight,
-        phase: w.phase,
-        since: now,
-      }),
-    );
+  insertWaiter(k: ResourceKey, w: NewClaim, now: number): void {
+    this.runner.run(this.db.insertInto('resource_waiters').values({ ...claimColumns(k, w), since: now }));
   }
 
   deleteWaiter(id: number): void {
@@ -200,7 +186,12 @@ export class ResourceStore {
   }
 }
 
-function holdRow(r: Selectable<ResourceHoldsTable>): HoldRow {
+/** The columns a hold and a place in line share, for an insert. */
+function claimColumns(k: ResourceKey, c: NewClaim) {
+  return { kind: k.kind, project: k.project, resource: k.resource, holder: c.holder, holder_kind: c.holderKind, weight: c.weight, phase: c.phase };
+}
+
+function claimRow(r: Selectable<ResourceHoldsTable> | Selectable<ResourceWaitersTable>): ClaimRow {
   return {
     id: r.id,
     kind: r.kind,
@@ -210,6 +201,12 @@ function holdRow(r: Selectable<ResourceHoldsTable>): HoldRow {
     holderKind: r.holder_kind,
     weight: r.weight,
     phase: r.phase,
+  };
+}
+
+function holdRow(r: Selectable<ResourceHoldsTable>): HoldRow {
+  return {
+    ...claimRow(r),
     acquiredAt: r.acquired_at,
     heartbeatAt: r.heartbeat_at,
     heartbeatMs: r.heartbeat_ms,
@@ -220,15 +217,5 @@ function holdRow(r: Selectable<ResourceHoldsTable>): HoldRow {
 }
 
 function waiterRow(r: Selectable<ResourceWaitersTable>): WaiterRow {
-  return {
-    id: r.id,
-    kind: r.kind,
-    project: r.project,
-    resource: r.resource,
-    holder: r.holder,
-    holderKind: r.holder_kind,
-    weight: r.weight,
-    phase: r.phase,
-    since: r.since,
-  };
+  return { ...claimRow(r), since: r.since };
 }

@@ -3,11 +3,8 @@ import type { LockMethods } from '@oj/protocol';
 import type { Generated } from 'kysely';
 import type { GuardStage, StrategyAttemptStatus, StrategyRunStatus } from '../core/coordination-states.js';
 
-/**
- * Who holds a lock or semaphore units. A lock is a resource of max 1, so
- * both kinds share the table; one row per (kind, project, resource, holder).
- */
-export interface ResourceHoldsTable {
+/** What a hold and a place in line both name: the resource, who, and how many units. */
+interface ResourceClaimColumns {
   id: Generated<number>;
   kind: LockMethods.ResourceKind;
   project: string;
@@ -17,8 +14,15 @@ export interface ResourceHoldsTable {
   /** A phase the daemon runs (and heartbeats), or a holder that took it through the CLI/RPC. */
   holder_kind: LockMethods.HolderKind;
   weight: number;
-  /** For pipeline holders: the phase that holds it. */
+  /** For pipeline holders: the phase that holds it (or waits for it). */
   phase: string | null;
+}
+
+/**
+ * Who holds a lock or semaphore units. A lock is a resource of max 1, so
+ * both kinds share the table; one row per (kind, project, resource, holder).
+ */
+export interface ResourceHoldsTable extends ResourceClaimColumns {
   acquired_at: number;
   heartbeat_at: number;
   /** The heartbeat window and hold timeout in force when it was taken. */
@@ -30,15 +34,7 @@ export interface ResourceHoldsTable {
 }
 
 /** Who waits for a lock or units, in arrival order (the id). */
-export interface ResourceWaitersTable {
-  id: Generated<number>;
-  kind: LockMethods.ResourceKind;
-  project: string;
-  resource: string;
-  holder: string;
-  holder_kind: LockMethods.HolderKind;
-  weight: number;
-  phase: string | null;
+export interface ResourceWaitersTable extends ResourceClaimColumns {
   since: number;
 }
 
