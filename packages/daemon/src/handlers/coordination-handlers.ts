@@ -1,5 +1,5 @@
 /** locks.* and semaphores.* methods. */
-import { ErrorCode, LockMethods, OjError, SemaphoreMethods } from '@oj/protocol';
+import { ErrorCode, LockMethods, OjError, SemaphoreMethods, type ParsedParamsOf } from '@oj/protocol';
 import { setLongTimeout, type LongTimer } from '../adapters/long-timer.js';
 import type { ResourceCoordinator } from '../coordination/resource-coordinator.js';
 import type { ProjectRegistry } from '../projects/project-registry.js';
@@ -86,7 +86,8 @@ export function registerCoordinationHandlers(router: RpcRouter, d: CoordinationH
   /** Takes (or waits in line for) a resource for an external holder. */
   const acquire = async (
     key: ResourceKey,
-    p: { holder: string; weight?: number | undefined; wait?: boolean | undefined; timeoutMs?: number | undefined },
+    // A lock's acquire params are a semaphore's without the weight.
+    p: ParsedParamsOf<typeof SemaphoreMethods.Acquire>,
     ctx: ConnectionContext,
   ): Promise<boolean> => {
     const req = { holder: p.holder, holderKind: 'external' as const, weight: p.weight ?? 1, phase: null };
