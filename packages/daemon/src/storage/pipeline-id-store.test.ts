@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import BetterSqlite3 from 'better-sqlite3';
 import { allocateId, allocateKey, allocateNumber, idWithNumber } from '../core/pipeline-id-numbers.js';
 import { newPipelineState } from '../core/pipeline-state.js';
 import { migrate, migrations } from './migrations.js';
 import { QueryRunner, createQueryBuilder } from './query-runner.js';
+import { Sqlite } from './sqlite-driver.js';
 import { Storage } from './storage.js';
 
 let dir: string;
@@ -129,7 +129,7 @@ describe('pipeline ids per project (schema 12, real SQLite)', () => {
     const two = make('/two', 'build-auth');
     expect(one).toEqual({ handle: 'build-auth', key: 'build-auth' });
     expect(two.handle).toBe('build-auth');
-    expect(two.key).toMatch(/^build-auth\.two-[0-9a-f]{8}$/);
+    expect(two.key).toBe('build-auth.two-tag');
     expect(make('/two', 'build-auth').handle).toBe('build-auth-2');
     expect(storage.pipelines.inProject('/two', 'build-auth')?.state.id).toBe(two.key);
     expect(storage.pipelines.inProject('/two', two.key)?.state.handle).toBe('build-auth');
@@ -142,7 +142,7 @@ describe('pipeline ids per project (schema 12, real SQLite)', () => {
   it('a schema 11 database migrates without losing anything: ids stay, numbers go on above every number handed out', () => {
     storage.close();
     const path = join(dir, 'old.db');
-    const old = new BetterSqlite3(path);
+    const old = new Sqlite(path);
     migrate(new QueryRunner(old), createQueryBuilder(), path, migrations.slice(0, 11));
     expect(old.pragma('user_version', { simple: true })).toBe(11);
     const def = JSON.stringify({ runbook: 'rb', name: 'build', inputs: [], defaults: {}, phases: [{ name: 'work', run: 'true', pre: [], post: [] }], hooks: {} });
