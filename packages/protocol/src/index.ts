@@ -1,14 +1,4 @@
-export * from './version.js';
-export * from './limits.js';
-export * from './rpc.js';
-export * from './errors.js';
-export * from './paths.js';
-export * from './project-root.js';
-export * from './process-alive.js';
-export * from './private-dir.js';
-export * from './state-entries.js';
-export * from './framing.js';
-export * from './models.js';
+export * from './common.js';
 export * as DaemonMethods from './methods/daemon.js';
 export * as EventMethods from './methods/events.js';
 export * as SessionHostMethods from './methods/session-host.js';
