@@ -5,7 +5,7 @@
  */
 import type { QueueMethods } from '@oj/protocol';
 import type BetterSqlite3 from 'better-sqlite3';
-import type { Selectable } from 'kysely';
+import type { Insertable, Selectable, Updateable } from 'kysely';
 import { ACTIVE_STATUSES } from '../core/pipeline-state.js';
 import { sql } from './kysely.js';
 import type { OpenedDatabase } from './database.js';
@@ -173,7 +173,7 @@ export class QueueStore {
   private readonly takeStatements = new Map<string, BetterSqlite3.Statement>();
 
   /** Updates columns of one row. */
-  update(seq: number, set: Partial<Omit<QueueItemsTable, 'seq'>>): void {
+  update(seq: number, set: Omit<Updateable<QueueItemsTable>, 'seq'>): void {
     this.runner.run(this.db.updateTable('queue_items').set(set).where('seq', '=', seq));
   }
 
@@ -324,7 +324,7 @@ export class QueueStore {
 
   // attempts
 
-  startAttempt(a: Omit<QueueAttemptsTable, 'id'>): void {
+  startAttempt(a: Insertable<QueueAttemptsTable>): void {
     this.runner.run(this.db.insertInto('queue_attempts').values(a));
   }
 

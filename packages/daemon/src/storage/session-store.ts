@@ -1,4 +1,5 @@
 /** Agent session rows: which session belongs to which pipeline phase, and how it ended. */
+import type { SessionMethods } from '@oj/protocol';
 import type { Insertable, Selectable } from 'kysely';
 import type { OpenedDatabase } from './database.js';
 import type { SessionsTable } from './schema-sessions.js';
@@ -35,7 +36,7 @@ export class SessionStore {
     );
   }
 
-  ended(id: string, status: 'exited' | 'vanished' | 'killed', exitCode: number | null, now: number): void {
+  ended(id: string, status: Exclude<SessionMethods.SessionStatus, 'running'>, exitCode: number | null, now: number): void {
     this.store.runner.run(
       this.store.db
         .updateTable('sessions')
