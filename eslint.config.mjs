@@ -38,6 +38,25 @@ export default defineConfig(
     },
   },
   {
+    // One SQLite driver per process: better-sqlite3 13 on Node >= 22, the 12
+    // alias on Node 20 (storage/sqlite-driver.ts picks). A second copy loaded
+    // beside it crashes the process on Node 20; open databases with `Sqlite`.
+    files: ['**/*.ts'],
+    ignores: ['packages/daemon/src/storage/sqlite-driver.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: ['better-sqlite3', 'better-sqlite3-node20'].map((name) => ({
+            name,
+            message: 'open databases with Sqlite from packages/daemon/src/storage/sqlite-driver.ts (the driver for this Node.js)',
+            allowTypeImports: true,
+          })),
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.mjs', '**/*.cjs', '**/*.js'],
     extends: [js.configs.recommended],
     languageOptions: {

@@ -5,13 +5,16 @@
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OJ_BIN, REPO, TestEnv, canConnect, makeProject, waitFor } from './helpers/ojd-harness.js';
 
 const FAKE = `node ${join(REPO, 'scripts', 'fake-agent.mjs')}`;
-const CLAUDE = join(REPO, 'node_modules', '.bin', 'claude');
+/** The real Claude Code, a root devDependency (its package's `claude` binary). */
+const require = createRequire(import.meta.url);
+const CLAUDE = join(dirname(require.resolve('@anthropic-ai/claude-code/package.json')), 'bin', 'claude.exe');
 
 type Session = { id: string; state: string | null; message: string | null; transcriptPath: string | null; dir: string };
 type Shown = { pipeline: { status: string; error: string | null }; history: { name: string; data: Record<string, unknown> }[] };

@@ -99,3 +99,47 @@ describe('file sizes (scripts/lint/file-size.mjs)', () => {
     expect(r.status).toBe(0);
   });
 });
+
+describe('package dependencies (scripts/lint/package-deps.mjs)', () => {
+  let dir: string | undefined;
+  afterEach(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    dir = undefined;
+  });
+
+  const run = (tree?: string) =>
+    spawnSync(process.execPath, [join(root, 'scripts', 'lint', 'package-deps.mjs'), ...(tree ? [tree] : [])], { encoding: 'utf8' });
+
+  const write = (files: Record<string, string | object>) => {
+    dir = mkdtempSync(join(tmpdir(), 'oj-package-deps-'));
+    for (const [path, content] of Object.entries(files)) {
+      mkdirSync(join(dir, path, '..'), { recursive: true });
+      writeFileSync(join(dir, path), typeof content === 'string' ? content : JSON.stringify(content));
+    }
+    return dir;
+  };
+
+  it('passes on the repository itself', () => {
+    const r = run();
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  it('fails on a dependency nothing uses, a package loaded but not declared, and one declared only by its @types', () => {
+    const tree = write({
+      'package.json': { name: 'root', workspaces: ['packages/a'], devDependencies: { vitest: '1', '@types/left-pad': '1' } },
+      'packages/a/package.json': { name: '@x/a', dependencies: { kysely: '1', 'parse-duration': '1' } },
+      'packages/a/src/uses.ts': "import type { Kysely } from 'kysely';\nimport { z } from 'zod';\nimport { readFileSync } from 'fs';\n// import(\u0027winston\u0027) in a comment loads nothing\n",
+      'packages/a/src/uses.test.ts': "import { it } from 'vitest';\n",
+      'test/t.test.ts': "import pad from 'left-pad';\nimport { it } from 'vitest';\nimport { a } from '@x/a';\n",
+    });
+    const r = run(tree);
+    expect(r.status).toBe(1);
+    const lines = r.stderr.trim().split('\n').sort();
+    expect(lines).toEqual([
+      'package-deps: packages/a/package.json declares parse-duration, which nothing in packages/a/src or packages/a/bin uses',
+      'package-deps: packages/a/src/uses.ts imports zod, which packages/a/package.json does not declare',
+      'package-deps: test/t.test.ts imports left-pad, which the root package.json does not declare (only @types/left-pad)',
+    ]);
+  });
+});

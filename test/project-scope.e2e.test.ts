@@ -1,10 +1,10 @@
 /** Issue 15 item 11: pipeline ids are looked up within the current project. Real ojd, real oj. */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Sqlite as BetterSqlite3 } from '../packages/daemon/src/storage/sqlite-driver.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { migrate, migrations } from '../packages/daemon/src/storage/migrations.js';
 import { QueryRunner, createQueryBuilder } from '../packages/daemon/src/storage/query-runner.js';
+import { Sqlite } from '../packages/daemon/src/storage/sqlite-driver.js';
 import { TestEnv, makeProject, waitFor } from './helpers/ojd-harness.js';
 
 const BUILD = `
@@ -140,7 +140,7 @@ describe('pipeline ids are numbered per project', () => {
     const two = makeProject(t, 'two', { b: BUILD });
     const three = makeProject(t, 'three', { b: BUILD });
     const path = join(t.stateDir, 'oj.db');
-    const old = new BetterSqlite3(path);
+    const old = new Sqlite(path);
     old.pragma('journal_mode = WAL');
     migrate(new QueryRunner(old), createQueryBuilder(), path, migrations.slice(0, 11));
     const def = JSON.stringify({ runbook: 'b', name: 'build', inputs: ['name', 'prompt'], defaults: {}, phases: [{ name: 'work', run: 'true', pre: [], post: [] }], hooks: {} });

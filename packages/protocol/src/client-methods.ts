@@ -75,6 +75,7 @@ export namespace PipelineMethods {
   export const Wait = { kind: 'method', name: "pipelines.wait", summary: "Wait until one (or, with `all`, every) pipeline has ended, or the timeout passes." } as unknown as typeof M_PipelineMethods.Wait;
   export type PipelineStatusName = M_PipelineMethods.PipelineStatusName;
   export type PipelineInfo = M_PipelineMethods.PipelineInfo;
+  export type PhaseRunStatus = M_PipelineMethods.PhaseRunStatus;
   export type PhaseRunInfo = M_PipelineMethods.PhaseRunInfo;
   export type CheckpointInfo = M_PipelineMethods.CheckpointInfo;
   export type PipelineUpdate = M_PipelineMethods.PipelineUpdate;
@@ -103,6 +104,7 @@ export namespace QueueMethods {
   export const Show = { kind: 'method', name: "queues.show", summary: "One item with the history of its attempts." } as unknown as typeof M_QueueMethods.Show;
   export const Take = { kind: 'method', name: "queues.take", summary: "Take the next visible item (atomically: two takers never get the same one); null when the queue is empty. The taker must complete or fail it before the visibility timeout." } as unknown as typeof M_QueueMethods.Take;
   export type QueueItemStatus = M_QueueMethods.QueueItemStatus;
+  export type QueueItemOrigin = M_QueueMethods.QueueItemOrigin;
   export type QueueItemInfo = M_QueueMethods.QueueItemInfo;
   export type QueueAttemptInfo = M_QueueMethods.QueueAttemptInfo;
   export type QueueSummary = M_QueueMethods.QueueSummary;
@@ -116,6 +118,7 @@ export namespace WorkerMethods {
   export const Start = { kind: 'method', name: "workers.start", summary: "Start a worker (persisted: it starts again with the daemon) and let it take work." } as unknown as typeof M_WorkerMethods.Start;
   export const Stop = { kind: 'method', name: "workers.stop", summary: "Stop taking new items; pipelines under way finish and complete their items." } as unknown as typeof M_WorkerMethods.Stop;
   export const Wake = { kind: 'method', name: "workers.wake", summary: "Wake a worker now (re-pulls a source queue) instead of at the end of its idle wait; a stopped worker is started (persisted, as by workers.start) and `started` is true." } as unknown as typeof M_WorkerMethods.Wake;
+  export type WorkerStatus = M_WorkerMethods.WorkerStatus;
   export type WorkerInfo = M_WorkerMethods.WorkerInfo;
 }
 
@@ -124,6 +127,7 @@ export namespace CronMethods {
   export const Enable = { kind: 'method', name: "crons.enable", summary: "Enable a cron (persisted); its first run is one interval from now." } as unknown as typeof M_CronMethods.Enable;
   export const List = { kind: 'method', name: "crons.list", summary: "The project's crons with their state and next due time." } as unknown as typeof M_CronMethods.List;
   export const Run = { kind: 'method', name: "crons.run", summary: "Run a cron once now (enabled or not); its schedule is unchanged." } as unknown as typeof M_CronMethods.Run;
+  export type CronOutcome = M_CronMethods.CronOutcome;
   export type CronInfo = M_CronMethods.CronInfo;
 }
 
@@ -135,6 +139,8 @@ export namespace LockMethods {
   export const List = { kind: 'method', name: "locks.list", summary: "The locks a project defines (or every project's locks that have state), with holder and waiters." } as unknown as typeof M_LockMethods.List;
   export const Release = { kind: 'method', name: "locks.release", summary: "Release a lock held by `holder` (or leave the line if it was waiting); the next waiter gets it." } as unknown as typeof M_LockMethods.Release;
   export const Show = { kind: 'method', name: "locks.show", summary: "One lock: holder, heartbeat, staleness and the waiters in arrival order." } as unknown as typeof M_LockMethods.Show;
+  export type ResourceKind = M_LockMethods.ResourceKind;
+  export type HolderKind = M_LockMethods.HolderKind;
   export type HolderInfo = M_LockMethods.HolderInfo;
   export type WaiterInfo = M_LockMethods.WaiterInfo;
   export type LockInfo = M_LockMethods.LockInfo;
@@ -164,6 +170,7 @@ export namespace SessionMethods {
   export const Send = { kind: 'method', name: "sessions.send", summary: "Type text into the session (with `enter`, then press Enter; `raw` sends bytes as they are, for attach)." } as unknown as typeof M_SessionMethods.Send;
   export const Show = { kind: 'method', name: "sessions.show", summary: "One session. `id` may be a prefix: a unique one, or one that starts exactly one running session (every `sessions.*` method resolves ids so)." } as unknown as typeof M_SessionMethods.Show;
   export const Wait = { kind: 'method', name: "sessions.wait", summary: "Wait until the agent is idle (no heartbeat for `idleMs`, default 2000) or has exited." } as unknown as typeof M_SessionMethods.Wait;
+  export type SessionStatus = M_SessionMethods.SessionStatus;
   export type SessionInfo = M_SessionMethods.SessionInfo;
 }
 
@@ -186,6 +193,7 @@ export namespace EscalationMethods {
   export const List = { kind: 'method', name: "escalations.list", summary: "Escalations, newest first." } as unknown as typeof M_EscalationMethods.List;
   export const Resolve = { kind: 'method', name: "escalations.resolve", summary: "Resolve an escalation by acting on its pipeline (retry the phase, mark it done, go to a phase, cancel, message the agent) or dismissing it." } as unknown as typeof M_EscalationMethods.Resolve;
   export const Show = { kind: 'method', name: "escalations.show", summary: "One escalation." } as unknown as typeof M_EscalationMethods.Show;
+  export type EscalationStatus = M_EscalationMethods.EscalationStatus;
   export type EscalationOption = M_EscalationMethods.EscalationOption;
   export type EscalationInfo = M_EscalationMethods.EscalationInfo;
 }
@@ -207,6 +215,6 @@ export type { IntegrityReport, IntegrityProblem, IntegrityCheckInfo, BackupResul
 export type { WorkspaceInfo } from './methods/workspaces.js';
 export type { StatusOverview, OverviewSection } from './methods/status.js';
 export type { SessionInfo } from './methods/sessions.js';
-export type { PipelineInfo, PhaseRunInfo, CheckpointInfo, PipelineStatusName, PipelineUpdate } from './methods/pipelines.js';
+export type { PipelineInfo, PhaseRunInfo, PhaseRunStatus, CheckpointInfo, PipelineStatusName, PipelineUpdate } from './methods/pipelines.js';
 export type { CommandInfo } from './methods/commands.js';
 export type { HelloResult, DaemonStatus, ProjectStatus } from './methods/daemon.js';

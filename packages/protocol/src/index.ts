@@ -1,16 +1,4 @@
-export * from './version.js';
-export * from './limits.js';
-export * from './rpc.js';
-export * from './errors.js';
-export * from './paths.js';
-export * from './project-root.js';
-export * from './process-alive.js';
-export * from './private-dir.js';
-export * from './state-entries.js';
-export * from './framing.js';
-export * from './models.js';
-export * from './protected-paths.js';
-export * from './agent-state.js';
+export * from './common.js';
 export * as DaemonMethods from './methods/daemon.js';
 export * as EventMethods from './methods/events.js';
 export * as SessionHostMethods from './methods/session-host.js';
@@ -31,7 +19,7 @@ export type { IntegrityReport, IntegrityProblem, IntegrityCheckInfo, BackupResul
 export type { WorkspaceInfo } from './methods/workspaces.js';
 export type { StatusOverview, OverviewSection } from './methods/status.js';
 export type { SessionInfo } from './methods/sessions.js';
-export type { PipelineInfo, PhaseRunInfo, CheckpointInfo, PipelineStatusName, PipelineUpdate } from './methods/pipelines.js';
+export type { PipelineInfo, PhaseRunInfo, PhaseRunStatus, CheckpointInfo, PipelineStatusName, PipelineUpdate } from './methods/pipelines.js';
 export type { CommandInfo } from './methods/commands.js';
 export type { HelloResult, DaemonStatus, ProjectStatus } from './methods/daemon.js';
 export { allMethods, allNotifications } from './registry.js';

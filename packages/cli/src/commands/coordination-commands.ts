@@ -50,123 +50,169 @@ function holderAmong(argv: { holder?: string | undefined }, present: () => Promi
   return present().then((names) => (names.includes(self) ? self : holder));
 }
 
-function lockHolder(conn: RpcConnection, argv: Scoped & { name: string; holder?: string | undefined }): Promise<string> {
-  return holderAmong(argv, async () => {
-    const { lock } = await conn.call(LockMethods.Show, { project: projectOf(argv), name: argv.name });
-    return [lock.holder?.holder, ...lock.waiters.map((w) => w.holder)];
-  });
+/** What `oj lock` and `oj semaphore` do alike, and the words and calls that tell them apart. */
+interface Kind<Info> {
+  /** One by name (locks.show, semaphores.status). */
+  one(conn: RpcConnection, project: string, name: string): Promise<Info>;
+  /** Who holds it or waits in line for it. */
+  claimants(info: Info): (string | undefined)[];
+  release(conn: RpcConnection, call: HeartbeatCall): Promise<{ released: boolean; info: Info }>;
+  heartbeat(conn: RpcConnection, call: HeartbeatCall): Promise<unknown>;
+  /** What a release prints: done (stdout), or not held by `holder` (stderr). */
+  releasedText(info: Info): string;
+  notHeldText(holder: string, info: Info): string;
 }
 
-function semaphoreHolder(conn: RpcConnection, argv: Scoped & { name: string; holder?: string | undefined }): Promise<string> {
-  return holderAmong(argv, async () => {
-    const { semaphore } = await conn.call(SemaphoreMethods.Status, { project: projectOf(argv), name: argv.name });
-    return [...semaphore.holders.map((h) => h.holder), ...semaphore.waiters.map((w) => w.holder)];
-  });
+const LOCK: Kind<LockInfo> = {
+  one: async (conn, project, name) => (await conn.call(LockMethods.Show, { project, name })).lock,
+  claimants: (l) => [l.holder?.holder, ...l.waiters.map((w) => w.holder)],
+  release: async (conn, call) => {
+    const r = await conn.call(LockMethods.Release, call);
+    return { released: r.released, info: r.lock };
+  },
+  heartbeat: (conn, call) => conn.call(LockMethods.Heartbeat, call),
+  releasedText: (l) => `released ${l.name}`,
+  notHeldText: (holder, l) => `${holder} does not hold ${l.name}${l.holder ? ` (held by ${l.holder.holder})` : ''}`,
+};
+
+const SEMAPHORE: Kind<SemaphoreInfo> = {
+  one: async (conn, project, name) => (await conn.call(SemaphoreMethods.Status, { project, name })).semaphore,
+  claimants: (s) => [...s.holders.map((h) => h.holder), ...s.waiters.map((w) => w.holder)],
+  release: async (conn, call) => {
+    const r = await conn.call(SemaphoreMethods.Release, call);
+    return { released: r.released, info: r.semaphore };
+  },
+  heartbeat: (conn, call) => conn.call(SemaphoreMethods.Heartbeat, call),
+  releasedText: (s) => `released ${s.name} (${s.used}/${s.max} in use)`,
+  notHeldText: (holder, s) => `${holder} holds no units of ${s.name}`,
+};
+
+function holderOf<Info>(kind: Kind<Info>, conn: RpcConnection, argv: Scoped & { name: string; holder?: string | undefined }): Promise<string> {
+  return holderAmong(argv, async () => kind.claimants(await kind.one(conn, projectOf(argv), argv.name)));
 }
 
 const projectOption = { type: 'string', describe: 'the project root (default: the project of the current directory)' } as const;
 const holderOption = { type: 'string', describe: 'who holds it (default: $OJ_HOLDER, $OJ_PIPELINE, else the calling shell: user@host:PID.START)' } as const;
+const nameArg = { type: 'string', demandOption: true } as const;
+
+/** `list`: a table of the project's locks or semaphores (or, with --all, every project's). */
+function listCommand<Info>(
+  y: Argv,
+  describe: string,
+  fetch: (conn: RpcConnection, params: { project?: string }) => Promise<Info[]>,
+  empty: string,
+  table: { header: string[]; row: (info: Info) => string[] },
+): Argv {
+  return y.command(
+    ['list', 'ls'],
+    describe,
+    (a) => a.option('project', projectOption).option('all', { type: 'boolean', describe: 'every project' }).option('json', { type: 'boolean' }),
+    (argv) =>
+      withDaemon(async (conn) => {
+        const project = argv.all ? undefined : (argv.project ?? currentProject());
+        const infos = await fetch(conn, project ? { project } : {});
+        if (argv.json) return printJson(infos);
+        if (infos.length === 0) return println(empty);
+        process.stdout.write(formatTable(table.header, infos.map(table.row)));
+      }),
+  );
+}
+
+/** `show <name>` / `status <name>`: one lock or semaphore. */
+function showCommand<Info>(y: Argv, command: string, describe: string, kind: Kind<Info>, print: (info: Info) => void): Argv {
+  return y.command(
+    command,
+    describe,
+    (a) => a.positional('name', nameArg).option('project', projectOption).option('json', { type: 'boolean' }),
+    (argv) =>
+      withDaemon(async (conn) => {
+        const info = await kind.one(conn, projectOf(argv), argv.name);
+        if (argv.json) return printJson(info);
+        print(info);
+      }),
+  );
+}
+
+/** `release <name>`: exit 0 when released, 1 when the holder held none of it. */
+function releaseCommand<Info>(y: Argv, describe: string, kind: Kind<Info>): Argv {
+  return y.command(
+    'release <name>',
+    describe,
+    (a) => a.positional('name', nameArg).option('holder', holderOption).option('project', projectOption),
+    (argv) =>
+      withDaemon(async (conn) => {
+        const holder = await holderOf(kind, conn, argv);
+        const r = await kind.release(conn, { project: projectOf(argv), name: argv.name, holder });
+        if (r.released) {
+          println(kind.releasedText(r.info));
+          return 0;
+        }
+        process.stderr.write(`${kind.notHeldText(holder, r.info)}\n`);
+        return 1;
+      }),
+  );
+}
+
+function heartbeatCommand<Info>(y: Argv, describe: string, kind: Kind<Info>): Argv {
+  return y.command(
+    'heartbeat <name>',
+    describe,
+    (a) => a.positional('name', nameArg).option('holder', holderOption).option('project', projectOption).option('every', everyOption),
+    (argv) => heartbeat(argv, (conn, args) => holderOf(kind, conn, args), kind.heartbeat),
+  );
+}
 
 export function lockCommands(y: Argv): Argv {
+  y = listCommand(y, 'Locks with their holders and waiters', async (conn, p) => (await conn.call(LockMethods.List, p)).locks, 'no locks', {
+    header: ['lock', 'state', 'holder', 'since', 'heartbeat', 'waiting'],
+    row: (l) => [
+      l.name,
+      lockState(l),
+      l.holder ? l.holder.holder : '-',
+      l.holder ? formatAgo(l.holder.acquiredAt) : '-',
+      l.holder ? formatAgo(l.holder.heartbeatAt) : '-',
+      String(l.waiters.length),
+    ],
+  });
+  y = showCommand(y, 'show <name>', 'A lock: holder, heartbeat, staleness, waiters in arrival order', LOCK, printLock);
+  y = y.command(
+    'acquire <name>',
+    'Take a lock (exit 1 if someone else has it); --wait waits in line (exit 124 when its --timeout passes)',
+    (a) =>
+      a
+        .positional('name', nameArg)
+        .option('holder', holderOption)
+        .option('wait', { type: 'boolean', describe: 'wait in line until it is yours (first come, first served)' })
+        .option('timeout', { type: 'string', describe: 'with --wait: give up after this long (e.g. 30s)' })
+        .option('project', projectOption)
+        .option('json', { type: 'boolean' }),
+    (argv) =>
+      withDaemon(async (conn) => {
+        const holder = await holderOf(LOCK, conn, argv);
+        const timeoutMs = durationOption('timeout', argv.timeout);
+        const r = await conn.call(LockMethods.Acquire, {
+          project: projectOf(argv),
+          name: argv.name,
+          holder,
+          ...(argv.wait ? { wait: true } : {}),
+          ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+        });
+        if (argv.json) printJson(r);
+        if (r.acquired) {
+          if (!argv.json) println(`acquired ${r.lock.name} as ${holder} (heartbeat more often than every ${formatDuration(r.lock.heartbeatMs)}, or it goes stale)`);
+          return 0;
+        }
+        if (!argv.json) process.stderr.write(`${r.lock.name} not acquired: ${busyText(r.lock.holder ? [r.lock.holder] : [], r.lock.waiters, argv.wait === true)}\n`);
+        return notAcquired(argv.wait, timeoutMs);
+      }),
+  );
+  y = releaseCommand(y, 'Release a lock you hold (or leave its line)', LOCK);
+  y = heartbeatCommand(y, 'Tell ojd the holder of a lock is alive (do it more often than its heartbeat window)', LOCK);
   return y
-    .command(
-      ['list', 'ls'],
-      'Locks with their holders and waiters',
-      (a) => a.option('project', projectOption).option('all', { type: 'boolean', describe: 'every project' }).option('json', { type: 'boolean' }),
-      (argv) =>
-        withDaemon(async (conn) => {
-          const project = argv.all ? undefined : (argv.project ?? currentProject());
-          const { locks } = await conn.call(LockMethods.List, project ? { project } : {});
-          if (argv.json) return printJson(locks);
-          if (locks.length === 0) return println('no locks');
-          process.stdout.write(
-            formatTable(
-              ['lock', 'state', 'holder', 'since', 'heartbeat', 'waiting'],
-              locks.map((l) => [
-                l.name,
-                lockState(l),
-                l.holder ? l.holder.holder : '-',
-                l.holder ? formatAgo(l.holder.acquiredAt) : '-',
-                l.holder ? formatAgo(l.holder.heartbeatAt) : '-',
-                String(l.waiters.length),
-              ]),
-            ),
-          );
-        }),
-    )
-    .command(
-      'show <name>',
-      'A lock: holder, heartbeat, staleness, waiters in arrival order',
-      (a) => a.positional('name', { type: 'string', demandOption: true }).option('project', projectOption).option('json', { type: 'boolean' }),
-      (argv) =>
-        withDaemon(async (conn) => {
-          const { lock } = await conn.call(LockMethods.Show, { project: projectOf(argv), name: argv.name });
-          if (argv.json) return printJson(lock);
-          printLock(lock);
-        }),
-    )
-    .command(
-      'acquire <name>',
-      'Take a lock (exit 1 if someone else has it); --wait waits in line (exit 124 when its --timeout passes)',
-      (a) =>
-        a
-          .positional('name', { type: 'string', demandOption: true })
-          .option('holder', holderOption)
-          .option('wait', { type: 'boolean', describe: 'wait in line until it is yours (first come, first served)' })
-          .option('timeout', { type: 'string', describe: 'with --wait: give up after this long (e.g. 30s)' })
-          .option('project', projectOption)
-          .option('json', { type: 'boolean' }),
-      (argv) =>
-        withDaemon(async (conn) => {
-          const holder = await lockHolder(conn, argv);
-          const timeoutMs = durationOption('timeout', argv.timeout);
-          const r = await conn.call(LockMethods.Acquire, {
-            project: projectOf(argv),
-            name: argv.name,
-            holder,
-            ...(argv.wait ? { wait: true } : {}),
-            ...(timeoutMs !== undefined ? { timeoutMs } : {}),
-          });
-          if (argv.json) printJson(r);
-          if (r.acquired) {
-            if (!argv.json) println(`acquired ${r.lock.name} as ${holder} (heartbeat more often than every ${formatDuration(r.lock.heartbeatMs)}, or it goes stale)`);
-            return 0;
-          }
-          if (!argv.json) process.stderr.write(`${r.lock.name} not acquired: ${busyText(r.lock.holder ? [r.lock.holder] : [], r.lock.waiters, argv.wait === true)}\n`);
-          return notAcquired(argv.wait, timeoutMs);
-        }),
-    )
-    .command(
-      'release <name>',
-      'Release a lock you hold (or leave its line)',
-      (a) => a.positional('name', { type: 'string', demandOption: true }).option('holder', holderOption).option('project', projectOption),
-      (argv) =>
-        withDaemon(async (conn) => {
-          const holder = await lockHolder(conn, argv);
-          const r = await conn.call(LockMethods.Release, { project: projectOf(argv), name: argv.name, holder });
-          if (r.released) {
-            println(`released ${r.lock.name}`);
-            return 0;
-          }
-          process.stderr.write(`${holder} does not hold ${r.lock.name}${r.lock.holder ? ` (held by ${r.lock.holder.holder})` : ''}\n`);
-          return 1;
-        }),
-    )
-    .command(
-      'heartbeat <name>',
-      'Tell ojd the holder of a lock is alive (do it more often than its heartbeat window)',
-      (a) => a.positional('name', { type: 'string', demandOption: true }).option('holder', holderOption).option('project', projectOption).option('every', everyOption),
-      (argv) => heartbeat(argv, lockHolder, (conn, call) => conn.call(LockMethods.Heartbeat, call)),
-    )
     .command(
       'force-release <name>',
       'Release a lock whoever holds it (a pipeline holding it has its phase failed)',
-      (a) =>
-        a
-          .positional('name', { type: 'string', demandOption: true })
-          .option('reason', { type: 'string' })
-          .option('project', projectOption)
-          .option('json', { type: 'boolean' }),
+      (a) => a.positional('name', nameArg).option('reason', { type: 'string' }).option('project', projectOption).option('json', { type: 'boolean' }),
       (argv) =>
         withDaemon(async (conn) => {
           const r = await conn.call(LockMethods.ForceRelease, {
@@ -181,7 +227,7 @@ export function lockCommands(y: Argv): Argv {
     .command(
       'is-stale <name>',
       'Exit 0 if the lock is held by a stale holder (silent past its heartbeat window, or past its timeout), else 1',
-      (a) => a.positional('name', { type: 'string', demandOption: true }).option('project', projectOption).option('json', { type: 'boolean' }),
+      (a) => a.positional('name', nameArg).option('project', projectOption).option('json', { type: 'boolean' }),
       (argv) =>
         withDaemon(async (conn) => {
           const r = await conn.call(LockMethods.IsStale, { project: projectOf(argv), name: argv.name });
@@ -194,101 +240,56 @@ export function lockCommands(y: Argv): Argv {
 }
 
 export function semaphoreCommands(y: Argv): Argv {
-  return y
-    .command(
-      ['list', 'ls'],
-      'Semaphores with their usage',
-      (a) => a.option('project', projectOption).option('all', { type: 'boolean', describe: 'every project' }).option('json', { type: 'boolean' }),
-      (argv) =>
-        withDaemon(async (conn) => {
-          const project = argv.all ? undefined : (argv.project ?? currentProject());
-          const { semaphores } = await conn.call(SemaphoreMethods.List, project ? { project } : {});
-          if (argv.json) return printJson(semaphores);
-          if (semaphores.length === 0) return println('no semaphores');
-          process.stdout.write(
-            formatTable(
-              ['semaphore', 'used', 'holders', 'waiting'],
-              semaphores.map((s) => [
-                s.name,
-                `${s.used}/${s.max}`,
-                s.holders.map((h) => h.holder + (h.weight > 1 ? `×${h.weight}` : '') + (h.stale ? ' (stale)' : '')).join(', ') || '-',
-                String(s.waiters.length),
-              ]),
-            ),
-          );
-        }),
-    )
-    .command(
-      'status <name>',
-      'A semaphore: units used of max, holders, waiters in arrival order',
-      (a) => a.positional('name', { type: 'string', demandOption: true }).option('project', projectOption).option('json', { type: 'boolean' }),
-      (argv) =>
-        withDaemon(async (conn) => {
-          const { semaphore } = await conn.call(SemaphoreMethods.Status, { project: projectOf(argv), name: argv.name });
-          if (argv.json) return printJson(semaphore);
-          printSemaphore(semaphore);
-        }),
-    )
-    .command(
-      'acquire <name>',
-      'Take units of a semaphore (exit 1 if they do not fit now); --wait waits in line (exit 124 when its --timeout passes)',
-      (a) =>
-        a
-          .positional('name', { type: 'string', demandOption: true })
-          .option('holder', holderOption)
-          .option('weight', { type: 'number', describe: 'how many units (default 1)' })
-          .option('wait', { type: 'boolean', describe: 'wait in line until they fit (first come, first served)' })
-          .option('timeout', { type: 'string', describe: 'with --wait: give up after this long (e.g. 30s)' })
-          .option('project', projectOption)
-          .option('json', { type: 'boolean' }),
-      (argv) =>
-        withDaemon(async (conn) => {
-          const holder = await semaphoreHolder(conn, argv);
-          if (argv.weight !== undefined && (!Number.isInteger(argv.weight) || argv.weight < 1)) {
-            throw new UsageError(`--weight ${argv.weight}: expected a whole number of at least 1`);
-          }
-          const timeoutMs = durationOption('timeout', argv.timeout);
-          const r = await conn.call(SemaphoreMethods.Acquire, {
-            project: projectOf(argv),
-            name: argv.name,
-            holder,
-            ...(argv.weight !== undefined ? { weight: argv.weight } : {}),
-            ...(argv.wait ? { wait: true } : {}),
-            ...(timeoutMs !== undefined ? { timeoutMs } : {}),
-          });
-          if (argv.json) printJson(r);
-          const s = r.semaphore;
-          if (r.acquired) {
-            if (!argv.json) println(`acquired ${argv.weight ?? 1} of ${s.name} as ${holder} (${s.used}/${s.max} in use)`);
-            return 0;
-          }
-          if (!argv.json) process.stderr.write(`${s.name} not acquired: ${s.used}/${s.max} in use; ${busyText(s.holders, s.waiters, argv.wait === true)}\n`);
-          return notAcquired(argv.wait, timeoutMs);
-        }),
-    )
-    .command(
-      'release <name>',
-      'Release the units you hold (or leave the line)',
-      (a) => a.positional('name', { type: 'string', demandOption: true }).option('holder', holderOption).option('project', projectOption),
-      (argv) =>
-        withDaemon(async (conn) => {
-          const holder = await semaphoreHolder(conn, argv);
-          const r = await conn.call(SemaphoreMethods.Release, { project: projectOf(argv), name: argv.name, holder });
-          if (r.released) {
-            println(`released ${r.semaphore.name} (${r.semaphore.used}/${r.semaphore.max} in use)`);
-            return 0;
-          }
-          process.stderr.write(`${holder} holds no units of ${r.semaphore.name}\n`);
-          return 1;
-        }),
-    )
-    .command(
-      'heartbeat <name>',
-      'Tell ojd a holder of units is alive (more often than slot_heartbeat)',
-      (a) => a.positional('name', { type: 'string', demandOption: true }).option('holder', holderOption).option('project', projectOption).option('every', everyOption),
-      (argv) => heartbeat(argv, semaphoreHolder, (conn, call) => conn.call(SemaphoreMethods.Heartbeat, call)),
-    )
-    .demandCommand(1, 'say which semaphore command to run (oj semaphore --help lists them)');
+  y = listCommand(y, 'Semaphores with their usage', async (conn, p) => (await conn.call(SemaphoreMethods.List, p)).semaphores, 'no semaphores', {
+    header: ['semaphore', 'used', 'holders', 'waiting'],
+    row: (s) => [
+      s.name,
+      `${s.used}/${s.max}`,
+      s.holders.map((h) => h.holder + (h.weight > 1 ? `×${h.weight}` : '') + (h.stale ? ' (stale)' : '')).join(', ') || '-',
+      String(s.waiters.length),
+    ],
+  });
+  y = showCommand(y, 'status <name>', 'A semaphore: units used of max, holders, waiters in arrival order', SEMAPHORE, printSemaphore);
+  y = y.command(
+    'acquire <name>',
+    'Take units of a semaphore (exit 1 if they do not fit now); --wait waits in line (exit 124 when its --timeout passes)',
+    (a) =>
+      a
+        .positional('name', nameArg)
+        .option('holder', holderOption)
+        .option('weight', { type: 'number', describe: 'how many units (default 1)' })
+        .option('wait', { type: 'boolean', describe: 'wait in line until they fit (first come, first served)' })
+        .option('timeout', { type: 'string', describe: 'with --wait: give up after this long (e.g. 30s)' })
+        .option('project', projectOption)
+        .option('json', { type: 'boolean' }),
+    (argv) =>
+      withDaemon(async (conn) => {
+        const holder = await holderOf(SEMAPHORE, conn, argv);
+        if (argv.weight !== undefined && (!Number.isInteger(argv.weight) || argv.weight < 1)) {
+          throw new UsageError(`--weight ${argv.weight}: expected a whole number of at least 1`);
+        }
+        const timeoutMs = durationOption('timeout', argv.timeout);
+        const r = await conn.call(SemaphoreMethods.Acquire, {
+          project: projectOf(argv),
+          name: argv.name,
+          holder,
+          ...(argv.weight !== undefined ? { weight: argv.weight } : {}),
+          ...(argv.wait ? { wait: true } : {}),
+          ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+        });
+        if (argv.json) printJson(r);
+        const s = r.semaphore;
+        if (r.acquired) {
+          if (!argv.json) println(`acquired ${argv.weight ?? 1} of ${s.name} as ${holder} (${s.used}/${s.max} in use)`);
+          return 0;
+        }
+        if (!argv.json) process.stderr.write(`${s.name} not acquired: ${s.used}/${s.max} in use; ${busyText(s.holders, s.waiters, argv.wait === true)}\n`);
+        return notAcquired(argv.wait, timeoutMs);
+      }),
+  );
+  y = releaseCommand(y, 'Release the units you hold (or leave the line)', SEMAPHORE);
+  y = heartbeatCommand(y, 'Tell ojd a holder of units is alive (more often than slot_heartbeat)', SEMAPHORE);
+  return y.demandCommand(1, 'say which semaphore command to run (oj semaphore --help lists them)');
 }
 
 const everyOption = {

@@ -1,12 +1,14 @@
 /** The persisted state of one pipeline, and the plan (its phases) it follows. */
+import { PIPELINE_STATUSES, type PipelineStatusName } from '@oj/protocol';
 
-export const PIPELINE_STATUSES = ['pending', 'running', 'waiting', 'escalated', 'done', 'failed', 'cancelled'] as const;
-export type PipelineStatus = (typeof PIPELINE_STATUSES)[number];
+/** One of the protocol's PIPELINE_STATUSES. */
+export type PipelineStatus = PipelineStatusName;
 
+/** A pipeline that has ended. */
 export const TERMINAL: ReadonlySet<PipelineStatus> = new Set(['done', 'failed', 'cancelled']);
 
-/** The statuses of a pipeline still under way. */
-export const ACTIVE: readonly PipelineStatus[] = PIPELINE_STATUSES.filter((s) => !TERMINAL.has(s));
+/** The statuses of a pipeline still under way: not yet ended. */
+export const ACTIVE_STATUSES: readonly PipelineStatus[] = PIPELINE_STATUSES.filter((s) => !TERMINAL.has(s));
 
 /** What a waiting pipeline waits for, as shown by `oj pipeline show`. */
 export interface WaitReason {

@@ -437,9 +437,9 @@ export class PipelineEngine {
     if (TERMINAL.has(current.state.status)) return Promise.resolve(current.state.status);
     return new Promise((resolve) => {
       const off = this.subscribe((pid, u) => {
-        if (pid === id && u.kind === 'status' && TERMINAL.has(u.pipeline.status as PipelineStatus)) {
+        if (pid === id && u.kind === 'status' && TERMINAL.has(u.pipeline.status)) {
           off();
-          resolve(u.pipeline.status as PipelineStatus);
+          resolve(u.pipeline.status);
         }
       });
       signal?.addEventListener('abort', () => off(), { once: true });

@@ -10,7 +10,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { OjError, type CheckpointInfo, type EventRecord, type JsonValue, type PhaseRunInfo, type PipelineInfo, type PipelineStatusName } from '@oj/protocol';
 import { setLongTimeout, type LongTimer } from '../adapters/long-timer.js';
-import { ACTIVE } from '../core/pipeline-state.js';
+import { ACTIVE_STATUSES } from '../core/pipeline-state.js';
 import { archive, checkpointEvent, pruneStatuses, pruned, relabel, type PruneRule } from '../core/pipeline-upkeep.js';
 import type { ProjectRegistry } from '../projects/project-registry.js';
 import type { EventLog } from '../events/event-log.js';
@@ -180,7 +180,7 @@ export class PipelineService {
 
   /** For the status overview: pipelines under way, those waiting for a human, the last failures (archived ones left out). */
   overview(project?: string): { active: PipelineInfo[]; needsYou: PipelineInfo[]; recentFailures: PipelineInfo[] } {
-    const active = this.store.list({ project, statuses: [...ACTIVE], archived: false }).map(toPipelineInfo);
+    const active = this.store.list({ project, statuses: [...ACTIVE_STATUSES], archived: false }).map(toPipelineInfo);
     const needsYou = active.filter((x) => x.status === 'escalated' || x.waitingFor?.kind === 'human');
     const recentFailures = this.store.list({ project, statuses: ['failed'], archived: false, limit: 5 }).map(toPipelineInfo);
     return { active, needsYou, recentFailures };
@@ -189,7 +189,7 @@ export class PipelineService {
   /** Ids of the active pipelines (in `project`) using a workspace or a session. */
   activeUsing(f: { project?: string | undefined; workspace?: string | undefined; session?: string | undefined }): string[] {
     return this.store
-      .list({ project: f.project, statuses: [...ACTIVE] })
+      .list({ project: f.project, statuses: [...ACTIVE_STATUSES] })
       .filter(
         (r) =>
           (f.workspace === undefined || r.vars.workspace === f.workspace || r.workspace === f.workspace) &&

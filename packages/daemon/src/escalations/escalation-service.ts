@@ -5,7 +5,7 @@
  * of numbered options fitting its cause. Resolving one acts on its pipeline;
  * a pipeline that moves on by other means resolves its open escalations.
  */
-import { OjError, type EscalationInfo, type EscalationOption, type EventRecord } from '@oj/protocol';
+import { OjError, type EscalationInfo, type EscalationMethods, type EscalationOption, type EventRecord } from '@oj/protocol';
 import type { Logger } from 'winston';
 import { notifyDesktop } from '../adapters/desktop-notify.js';
 import type { PipelineEvent } from '../core/pipeline-machine.js';
@@ -116,7 +116,7 @@ export class EscalationService {
       phase: row.phase,
       source: row.source,
       reason: row.reason,
-      status: row.status as EscalationInfo['status'],
+      status: row.status,
       options: this.options(row),
       createdAt: new Date(row.created_at).toISOString(),
       bumpedAt: iso(row.bumped_at),
@@ -128,7 +128,7 @@ export class EscalationService {
   }
 
   /** Escalations, by project and status. */
-  list(f: { project?: string | undefined; status?: string | undefined } = {}): EscalationRow[] {
+  list(f: { project?: string | undefined; status?: EscalationMethods.EscalationStatus | undefined } = {}): EscalationRow[] {
     return this.store.list(f);
   }
 

@@ -173,9 +173,9 @@ export class OutputFeed {
       const s = this.statuses[0]!;
       if (this.output && !this.stopped && !reached(this.pos, s.mark)) return false;
       this.statuses.shift();
-      if (TERMINAL.has(s.update.pipeline.status as PipelineStatus)) this.flushDecoder();
+      if (TERMINAL.has(s.update.pipeline.status)) this.flushDecoder();
       this.send(s.update);
-      if (TERMINAL.has(s.update.pipeline.status as PipelineStatus)) return true;
+      if (TERMINAL.has(s.update.pipeline.status)) return true;
     }
     return false;
   }

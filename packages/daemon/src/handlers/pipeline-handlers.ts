@@ -4,7 +4,7 @@ import { PipelineMethods } from '@oj/protocol';
 import type { Logger } from 'winston';
 import type { PipelineEngine } from '../engine/pipeline-engine.js';
 import type { PipelineService } from '../engine/pipeline-service.js';
-import { ACTIVE } from '../core/pipeline-state.js';
+import { ACTIVE_STATUSES } from '../core/pipeline-state.js';
 import type { RpcRouter } from '../rpc/rpc-router.js';
 import { redactValue } from '../log/redact.js';
 import { toPipelineInfo } from '../storage/pipeline-store.js';
@@ -32,7 +32,7 @@ export function registerPipelineHandlers(router: RpcRouter, d: PipelineHandlerDe
   router.handle(PipelineMethods.List, (p) =>
     pipelines.list({
       project: p?.project,
-      statuses: p?.active ? [...ACTIVE] : p?.status,
+      statuses: p?.active ? [...ACTIVE_STATUSES] : p?.status,
       phases: p?.phase,
       archived: p?.archived ?? false,
       hasSession: p?.hasSession,

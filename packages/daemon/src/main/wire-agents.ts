@@ -71,7 +71,7 @@ export function wireAgents(
       pipeline: row.pipeline_id === null ? null : ctx.storage.pipelines.handleOf(row.pipeline_id),
       phase: row.phase,
       agent: row.agent,
-      status: row.status as SessionInfo['status'],
+      status: row.status,
       exitCode: row.exit_code,
       cwd: row.cwd,
       startedAt: new Date(row.started_at).toISOString(),

@@ -19,8 +19,8 @@ import type { AgentAttemptRunner } from '../coordination/strategy-work.js';
 import { registerCoordinationHandlers } from '../handlers/coordination-handlers.js';
 import { ResourceRequests } from '../coordination/resource-requests.js';
 import { createContext } from '../runbook/interpolation-context.js';
-import { builtinStep } from '../core/recovery/index.js';
-import type { Action, Guard, Lock, Semaphore, Strategy } from '../runbook/model.js';
+import { duration } from '../runbook/duration.js';
+import { LOCK_DEFAULTS, SEMAPHORE_DEFAULTS, builtinChain, type Action, type Guard, type Lock, type Semaphore, type Strategy } from '../runbook/model.js';
 import { interpolateShell } from '../runbook/shell-interpolate.js';
 import { GuardStore } from '../storage/guard-store.js';
 import { ResourceStore, type ResourceKey } from '../storage/resource-store.js';
@@ -63,9 +63,9 @@ export function wireCoordination(ctx: WiringContext, options: CoordinationOption
         project: key.project,
         defined: l !== undefined,
         max: 1,
-        heartbeatMs: l?.heartbeat.ms ?? 30_000,
+        heartbeatMs: (l?.heartbeat ?? duration(LOCK_DEFAULTS.heartbeat)).ms,
         timeoutMs: l?.timeout?.ms ?? null,
-        onStale: l?.on_stale ?? [builtinStep('release')],
+        onStale: l?.on_stale ?? builtinChain(LOCK_DEFAULTS.on_stale),
         onOrphanWork: [],
       };
     }
@@ -77,9 +77,9 @@ export function wireCoordination(ctx: WiringContext, options: CoordinationOption
       project: key.project,
       defined: s !== undefined,
       max: s?.max ?? 1,
-      heartbeatMs: s?.slot_heartbeat.ms ?? 60_000,
+      heartbeatMs: (s?.slot_heartbeat ?? duration(SEMAPHORE_DEFAULTS.slot_heartbeat)).ms,
       timeoutMs: s?.slot_timeout?.ms ?? null,
-      onStale: s?.on_orphan ?? [builtinStep('reclaim')],
+      onStale: s?.on_orphan ?? builtinChain(SEMAPHORE_DEFAULTS.on_orphan),
       onOrphanWork: s?.on_orphan_work ?? [],
     };
   };

@@ -15,8 +15,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { IntegrityCheckInfo, IntegrityProblem, IntegrityReport } from '@oj/protocol';
 import { LATEST_SCHEMA_VERSION } from '../storage/migrations.js';
-
-const TERMINAL = `('done', 'failed', 'cancelled')`;
+import { PIPELINE_STATUSES_SQL, TERMINAL_SQL as TERMINAL } from './status-sql.js';
 /** At most this many problems are listed per check (the count is exact). */
 const MAX_LISTED = 50;
 
@@ -47,7 +46,7 @@ const INVARIANTS: Invariant[] = [
     summary: 'every pipeline is in a known state',
     needs: { pipelines: ['id', 'status'] },
     query: `SELECT id, status FROM pipelines
-            WHERE status NOT IN ('pending', 'running', 'waiting', 'escalated', 'done', 'failed', 'cancelled')`,
+            WHERE status NOT IN ${PIPELINE_STATUSES_SQL}`,
     describe: (r) => `pipeline ${String(r.id)} has unknown status "${String(r.status)}"`,
   },
   {

@@ -16,9 +16,9 @@ import { join, resolve, sep } from 'node:path';
 import { processAlive, type PruneResult } from '@oj/protocol';
 import type { Storage } from '../storage/storage.js';
 import type { Retention } from './daemon-config.js';
+import { TERMINAL_SQL as TERMINAL } from './status-sql.js';
 
 const BATCH = 2000;
-const TERMINAL = `('done', 'failed', 'cancelled')`;
 
 export interface PrunePaths {
   sessionsDir: string;

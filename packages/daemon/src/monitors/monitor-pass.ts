@@ -9,7 +9,9 @@ import { allowance, type StepSpec } from '../core/monitor/index.js';
 import type { CronTick } from '../queues/cron-tick-hooks.js';
 import { logFileFor, type ShellHost } from '../queues/shell-host.js';
 import { actionIn, type ActionIn } from '../core/recovery/index.js';
+import { duration } from '../runbook/duration.js';
 import type { Action, ChainStep, Cron, Monitor, Project } from '../runbook/index.js';
+import { ACTION_DEFAULTS } from '../runbook/model.js';
 import { protectedPaths, type ProtectedPaths } from './protected-paths.js';
 
 export interface PassStep extends StepSpec {
@@ -65,6 +67,6 @@ function stepOf(project: Project, s: ChainStep): PassStep {
     does,
     runbook: does.kind === 'runbook' ? action : null,
     allowance: allowance(s.max, action?.max_attempts ?? null),
-    cooldownMs: action?.cooldown.ms ?? 0,
+    cooldownMs: (action?.cooldown ?? duration(ACTION_DEFAULTS.cooldown)).ms,
   };
 }

@@ -1,10 +1,8 @@
 /** Between a cron's row (storage), its runbook definition and the pure slot core (core/cron). */
 import type { CronMethods } from '@oj/protocol';
-import { blankCronState, intervalSchedule, type CronOutcome, type CronSettings, type CronSlotState, type SkipRun } from '../core/cron/index.js';
+import { blankCronState, intervalSchedule, type CronSettings, type CronSlotState, type SkipRun } from '../core/cron/index.js';
 import type { Cron } from '../runbook/model.js';
-import type { CronsTable } from '../storage/schema-queues.js';
-
-const OUTCOMES: readonly string[] = ['running', 'done', 'failed'] satisfies CronOutcome[];
+import type { CronRow } from '../storage/worker-store.js';
 
 export function settingsOf(cron: Cron): CronSettings {
   return {
@@ -15,7 +13,7 @@ export function settingsOf(cron: Cron): CronSettings {
 }
 
 /** The slot state of a cron's row (a blank one when it has none), with the skips kept in memory. */
-export function toState(name: string, row: CronsTable | undefined, skips: SkipRun | null, now: number): CronSlotState {
+export function toState(name: string, row: CronRow | undefined, skips: SkipRun | null, now: number): CronSlotState {
   if (!row) return { ...blankCronState(name, now), skips };
   return {
     name: row.name,
@@ -23,7 +21,7 @@ export function toState(name: string, row: CronsTable | undefined, skips: SkipRu
     intervalMs: row.interval_ms,
     nextDueAt: row.next_due_at,
     lastRunAt: row.last_run_at,
-    lastOutcome: row.last_outcome !== null && OUTCOMES.includes(row.last_outcome) ? (row.last_outcome as CronOutcome) : null,
+    lastOutcome: row.last_outcome,
     lastError: row.last_error,
     lastPipeline: row.last_pipeline,
     runs: row.runs,
@@ -32,7 +30,7 @@ export function toState(name: string, row: CronsTable | undefined, skips: SkipRu
   };
 }
 
-export function toRow(project: string, s: CronSlotState): CronsTable {
+export function toRow(project: string, s: CronSlotState): CronRow {
   return {
     project,
     name: s.name,
@@ -49,7 +47,7 @@ export function toRow(project: string, s: CronSlotState): CronsTable {
 }
 
 /** `pipelineName`: a pipeline's id in its project, from its stored key. */
-export function toInfo(name: string, cron: Cron | undefined, row: CronsTable | undefined, pipelineName: (key: string) => string): CronMethods.CronInfo {
+export function toInfo(name: string, cron: Cron | undefined, row: CronRow | undefined, pipelineName: (key: string) => string): CronMethods.CronInfo {
   const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
   const run = cron?.run ? (cron.run.type === 'pipeline' ? `pipeline ${cron.run.pipeline.ref}` : cron.run.shell) : null;
   return {
@@ -62,7 +60,7 @@ export function toInfo(name: string, cron: Cron | undefined, row: CronsTable | u
     run,
     nextDueAt: row?.enabled === 1 ? iso(row.next_due_at) : null,
     lastRunAt: iso(row?.last_run_at),
-    lastOutcome: (row?.last_outcome as CronMethods.CronInfo['lastOutcome']) ?? null,
+    lastOutcome: row?.last_outcome ?? null,
     lastError: row?.last_error ?? null,
     lastPipeline: row?.last_pipeline ? pipelineName(row.last_pipeline) : null,
     runs: row?.runs ?? 0,

@@ -6,8 +6,8 @@
 import type { ItemSettings } from '../core/queue/item.js';
 import type { ProjectRegistry } from '../projects/project-registry.js';
 import { duration } from '../runbook/duration.js';
-import type { Queue } from '../runbook/model.js';
-import { QUEUE_DEFAULTS, parseOrder } from '../runbook/parse-queue.js';
+import { QUEUE_DEFAULTS, builtinChain, type Queue } from '../runbook/model.js';
+import { parseOrder } from '../runbook/parse-queue.js';
 import { tryFind } from './lookup.js';
 
 export type QueueSettings = Pick<Queue, 'max_retries' | 'on_exhaust' | 'visibility_timeout' | 'dead' | 'order'> & {
@@ -23,7 +23,7 @@ function fallback(name: string): QueueSettings {
     source: null,
     file: null,
     max_retries: QUEUE_DEFAULTS.max_retries,
-    on_exhaust: QUEUE_DEFAULTS.on_exhaust.map((action) => ({ text: action, action, max: null, id: null, builtin: true })),
+    on_exhaust: builtinChain(QUEUE_DEFAULTS.on_exhaust),
     visibility_timeout: duration(QUEUE_DEFAULTS.visibility_timeout),
     dead: { retention: duration(QUEUE_DEFAULTS.retention) },
     order: { text: QUEUE_DEFAULTS.order, terms: order.ok ? order.terms : [] },

@@ -4,7 +4,7 @@ import type { PipelineEngine } from '../engine/pipeline-engine.js';
 import type { ProjectRegistry } from '../projects/project-registry.js';
 import type { Worker } from '../runbook/model.js';
 import type { QueueStore } from '../storage/queue-store.js';
-import type { WorkersTable } from '../storage/schema-queues.js';
+import type { WorkerRow } from '../storage/worker-store.js';
 
 export interface WorkerInfoDeps {
   projects: ProjectRegistry;
@@ -16,7 +16,7 @@ function iso(ms: number | null | undefined): string | null {
   return ms === null || ms === undefined ? null : new Date(ms).toISOString();
 }
 
-export function toWorkerInfo(d: WorkerInfoDeps, project: string, name: string, w: Worker | undefined, row: WorkersTable | undefined): WorkerMethods.WorkerInfo {
+export function toWorkerInfo(d: WorkerInfoDeps, project: string, name: string, w: Worker | undefined, row: WorkerRow | undefined): WorkerMethods.WorkerInfo {
   const p = d.projects.peek(project);
   const q = w && p ? p.deref('queue', w.queue) : undefined;
   const held = d.items.takenByWorker(project, name);

@@ -7,9 +7,8 @@ import { stepWorker, type WorkerEvent, type WorkerFacts, type WorkerState, type 
 import type { EventLog } from '../events/event-log.js';
 import type { ProjectRegistry } from '../projects/project-registry.js';
 import type { Worker } from '../runbook/model.js';
-import type { WorkersTable } from '../storage/schema-queues.js';
 import type { Storage } from '../storage/storage.js';
-import type { WorkerStore } from '../storage/worker-store.js';
+import type { WorkerRow, WorkerStore } from '../storage/worker-store.js';
 import type { ShellHost } from './shell-host.js';
 import { runWorkerHook } from './worker-hooks.js';
 
@@ -39,10 +38,10 @@ function facts(d: WorkerStateDeps, project: string, name: string, w: Worker | un
   return { name, queueRef: w?.queue.ref ?? '', queue: q?.name ?? '', concurrency: w?.concurrency ?? 0 };
 }
 
-function toState(r: WorkersTable): WorkerState {
+function toState(r: WorkerRow): WorkerState {
   return { status: r.status, changedAt: r.changed_at, idleSince: r.idle_since, lastWakeAt: r.last_wake_at };
 }
 
-function toRow(project: string, name: string, s: WorkerState): WorkersTable {
+function toRow(project: string, name: string, s: WorkerState): WorkerRow {
   return { project, name, status: s.status, changed_at: s.changedAt, idle_since: s.idleSince, last_wake_at: s.lastWakeAt };
 }

@@ -5,7 +5,7 @@
  * Field names are the runbook's own (snake_case) so the model, the TOML and
  * `oj runbook show` read the same. Everything is plain JSON data.
  */
-import type { ChainStep } from '../core/recovery/index.js';
+import { builtinStep, type BuiltinAction, type ChainStep } from '../core/recovery/index.js';
 import type { ArgSpec } from './arg-spec.js';
 import type { Duration } from './duration.js';
 import type { Kind } from './kinds.js';
@@ -262,4 +262,56 @@ export interface Safety {
    * `always`: only ever report; `off`: act at once.
    */
   dry_run: 'first' | 'always' | 'off';
+}
+
+// ---- Defaults: what a primitive gets for a field its runbook leaves out.
+// The parser fills them in; a service that needs the settings of something
+// the runbooks no longer define (a queue's leftover items, a lock's leftover
+// holder) uses these same ones. Durations as runbooks write them; chains as
+// step names (resolved like written ones: a runbook `[action.x]` first).
+
+export const QUEUE_DEFAULTS = {
+  order: 'created_at ASC',
+  visibility_timeout: '30m',
+  max_retries: 3,
+  on_exhaust: ['dead'],
+  retention: '7d',
+} as const;
+
+export const WORKER_DEFAULTS = {
+  concurrency: 1,
+  /** The wait of the default idle action, `wait:<idle_wait>`. */
+  idle_wait: '30s',
+} as const;
+
+export const LOCK_DEFAULTS = { heartbeat: '30s', on_stale: ['release'] } as const;
+
+export const SEMAPHORE_DEFAULTS = { slot_heartbeat: '1m', on_orphan: ['reclaim'], on_orphan_work: ['requeue'] } as const;
+
+export const GUARD_DEFAULTS = {
+  retry_max: 0,
+  retry_interval: '10s',
+  on_timeout: ['escalate'],
+} as const;
+
+export const AGENT_DEFAULTS = {
+  prompt_arg: 'last',
+  idle_timeout: '5m',
+  heartbeat: 'output' as Heartbeat,
+  on_stuck: ['nudge', 'escalate'],
+  on_timeout: ['escalate'],
+  on_exit: [] as BuiltinAction[],
+  on_error: [] as BuiltinAction[],
+  on_idle: ['nudge', 'escalate'],
+  permission_timeout: '10m',
+  permission_keys: { allow: '1', deny: '3' },
+} as const;
+
+export const STRATEGY_DEFAULTS = { on_exhaust: ['escalate'] } as const;
+
+export const ACTION_DEFAULTS = { cooldown: '0s' } as const;
+
+/** A default chain as built-in steps, for settings no runbook resolved (nothing it names is a runbook action). */
+export function builtinChain(actions: readonly BuiltinAction[]): Chain {
+  return actions.map(builtinStep);
 }

@@ -4,13 +4,12 @@
  * built-in only sets that built-in's cooldown and max_attempts.
  */
 import { duration } from './duration.js';
-import type { Action } from './model.js';
+import { ACTION_DEFAULTS, type Action } from './model.js';
 import type { ParseContext } from './parse-context.js';
 import { isBuiltinAction } from '../core/recovery/index.js';
 import type { TomlTable } from './toml-value.js';
 
 export const ACTION_FIELDS = ['run', 'cooldown', 'max_attempts'] as const;
-export const ACTION_DEFAULTS = { cooldown: '0s' } as const;
 
 export function parseAction(ctx: ParseContext, name: string, table: TomlTable): Action {
   const reader = ctx.open(table, ctx.location('action', name), ACTION_FIELDS, 'an action');

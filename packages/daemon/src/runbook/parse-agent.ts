@@ -2,7 +2,7 @@
 import { isAbsolute } from 'node:path';
 import { duration } from './duration.js';
 import { isValidName } from './kinds.js';
-import type { Agent, AgentInput, Heartbeat, PromptArg } from './model.js';
+import { AGENT_DEFAULTS, type Agent, type AgentInput, type Heartbeat, type PromptArg } from './model.js';
 import type { ParseContext } from './parse-context.js';
 import { ENV_NAME } from './parse-env.js';
 import type { TableReader } from './table-reader.js';
@@ -31,19 +31,6 @@ export const AGENT_FIELDS = [
 export const AGENT_INPUT_FIELDS = ['name', 'source'] as const;
 export const HEARTBEATS: readonly Heartbeat[] = ['output', 'claude', 'none'];
 
-export const AGENT_DEFAULTS = {
-  prompt_arg: 'last',
-  idle_timeout: '5m',
-  heartbeat: 'output' as Heartbeat,
-  on_stuck: ['nudge', 'escalate'],
-  on_timeout: ['escalate'],
-  on_exit: [] as string[],
-  on_error: [] as string[],
-  on_idle: ['nudge', 'escalate'],
-  permission_timeout: '10m',
-  permission_keys: { allow: '1', deny: '3' },
-} as const;
-
 function permissionKeys(reader: TableReader): { allow: string; deny: string } {
   const map = reader.stringMap('permission_keys') ?? {};
   for (const key of Object.keys(map)) {
@@ -62,7 +49,7 @@ function promptArg(reader: TableReader): PromptArg {
   if (text === 'last' || text === 'file' || text === 'none') return { type: text };
   if (FLAG.test(text)) return { type: 'flag', flag: text };
   reader.error('prompt_arg', `"${text}" is not a prompt_arg`, 'use "last" (default), "file", "none" or a flag such as "--prompt"');
-  return { type: 'last' };
+  return { type: AGENT_DEFAULTS.prompt_arg };
 }
 
 function command(ctx: ParseContext, reader: TableReader): string {
@@ -117,7 +104,7 @@ export function parseAgent(ctx: ParseContext, name: string, table: TomlTable): A
     env,
     timeout: reader.duration('timeout') ?? null,
     idle_timeout: reader.duration('idle_timeout') ?? duration(AGENT_DEFAULTS.idle_timeout),
-    heartbeat: (HEARTBEATS as readonly string[]).includes(heartbeat) ? (heartbeat as Heartbeat) : 'output',
+    heartbeat: (HEARTBEATS as readonly string[]).includes(heartbeat) ? (heartbeat as Heartbeat) : AGENT_DEFAULTS.heartbeat,
     on_stuck: ctx.chain(reader, 'on_stuck', 'agent.on_stuck', AGENT_DEFAULTS.on_stuck),
     on_timeout: ctx.chain(reader, 'on_timeout', 'agent.on_timeout', AGENT_DEFAULTS.on_timeout),
     on_exit: ctx.chain(reader, 'on_exit', 'agent.on_exit', AGENT_DEFAULTS.on_exit),

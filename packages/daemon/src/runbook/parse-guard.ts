@@ -1,17 +1,11 @@
 /** `[guard.<name>]`: a shell condition checked before or after a phase. */
 import { duration } from './duration.js';
-import type { Guard } from './model.js';
+import { GUARD_DEFAULTS, type Guard } from './model.js';
 import type { ParseContext } from './parse-context.js';
 import type { TomlTable } from './toml-value.js';
 
 export const GUARD_FIELDS = ['condition', 'retry', 'timeout', 'on_timeout', 'wake_on'] as const;
 export const GUARD_RETRY_FIELDS = ['max', 'interval'] as const;
-
-export const GUARD_DEFAULTS = {
-  retry_max: 0,
-  retry_interval: '10s',
-  on_timeout: ['escalate'],
-} as const;
 
 export function parseGuard(ctx: ParseContext, name: string, table: TomlTable): Guard {
   const location = ctx.location('guard', name);

@@ -1,11 +1,10 @@
 /** `[lock.<name>]`: exclusive access to a resource. */
 import { duration } from './duration.js';
-import type { Lock } from './model.js';
+import { LOCK_DEFAULTS, type Lock } from './model.js';
 import type { ParseContext } from './parse-context.js';
 import type { TomlTable } from './toml-value.js';
 
 export const LOCK_FIELDS = ['timeout', 'heartbeat', 'on_stale'] as const;
-export const LOCK_DEFAULTS = { heartbeat: '30s', on_stale: ['release'] } as const;
 
 export function parseLock(ctx: ParseContext, name: string, table: TomlTable): Lock {
   const reader = ctx.open(table, ctx.location('lock', name), LOCK_FIELDS, 'a lock');

@@ -1,20 +1,12 @@
 /** `[queue.<name>]`: work items, persisted (`oj queue add`) or from a `source` command. */
 import { duration } from './duration.js';
-import type { OrderTerm, Queue } from './model.js';
+import { QUEUE_DEFAULTS, type OrderTerm, type Queue } from './model.js';
 import type { ParseContext } from './parse-context.js';
 import type { TableReader } from './table-reader.js';
 import type { TomlTable } from './toml-value.js';
 
 export const QUEUE_FIELDS = ['source', 'order', 'visibility_timeout', 'max_retries', 'on_exhaust', 'dead'] as const;
 export const QUEUE_DEAD_FIELDS = ['retention'] as const;
-
-export const QUEUE_DEFAULTS = {
-  order: 'created_at ASC',
-  visibility_timeout: '30m',
-  max_retries: 3,
-  on_exhaust: ['dead'],
-  retention: '7d',
-} as const;
 
 const TERM = /^([A-Za-z_][A-Za-z0-9_.]*)(?:\s+(asc|desc))?$/i;
 

@@ -1,11 +1,10 @@
 /** `[semaphore.<name>]`: at most `max` simultaneous holders. */
 import { duration } from './duration.js';
-import type { Semaphore } from './model.js';
+import { SEMAPHORE_DEFAULTS, type Semaphore } from './model.js';
 import type { ParseContext } from './parse-context.js';
 import type { TomlTable } from './toml-value.js';
 
 export const SEMAPHORE_FIELDS = ['max', 'slot_timeout', 'slot_heartbeat', 'on_orphan', 'on_orphan_work'] as const;
-export const SEMAPHORE_DEFAULTS = { slot_heartbeat: '1m', on_orphan: ['reclaim'], on_orphan_work: ['requeue'] } as const;
 
 export function parseSemaphore(ctx: ParseContext, name: string, table: TomlTable): Semaphore {
   const reader = ctx.open(table, ctx.location('semaphore', name), SEMAPHORE_FIELDS, 'a semaphore');

@@ -1,13 +1,12 @@
 /** `[strategy.<name>]` and its `[[strategy.<name>.attempt]]` fallback chain. */
 import { isValidName } from './kinds.js';
-import type { Attempt, AttemptRun, Strategy } from './model.js';
+import { STRATEGY_DEFAULTS, type Attempt, type AttemptRun, type Strategy } from './model.js';
 import type { ParseContext } from './parse-context.js';
 import type { TableReader } from './table-reader.js';
 import { describeValue, isTable, type TomlTable } from './toml-value.js';
 
 export const STRATEGY_FIELDS = ['checkpoint', 'attempt', 'on_exhaust'] as const;
 export const ATTEMPT_FIELDS = ['name', 'run', 'agent', 'timeout', 'rollback'] as const;
-export const STRATEGY_DEFAULTS = { on_exhaust: ['escalate'] } as const;
 
 function attemptRun(ctx: ParseContext, reader: TableReader): AttemptRun {
   if (reader.has('run') && reader.has('agent')) {

@@ -1,13 +1,15 @@
 /** `[worker.<name>]`: drains a queue through a handler pipeline. */
-import { parseDuration } from './duration.js';
-import type { IdleAction, Worker } from './model.js';
+import { duration, parseDuration } from './duration.js';
+import { WORKER_DEFAULTS, type IdleAction, type Worker } from './model.js';
 import type { ParseContext } from './parse-context.js';
 import type { TableReader } from './table-reader.js';
 import type { TomlTable } from './toml-value.js';
 
 export const WORKER_FIELDS = ['queue', 'handler', 'concurrency', 'idle_action', 'wake_on', 'events'] as const;
 
-export const DEFAULT_IDLE_ACTION = 'wait:30s';
+/** The idle action a worker without one has, and what a wrong one falls back to (after its error). */
+const DEFAULT_IDLE_ACTION = `wait:${WORKER_DEFAULTS.idle_wait}`;
+const defaultIdle = (): IdleAction => ({ type: 'wait', duration: duration(WORKER_DEFAULTS.idle_wait) });
 
 function idleAction(reader: TableReader): IdleAction {
   const text = reader.string('idle_action') ?? DEFAULT_IDLE_ACTION;
@@ -15,12 +17,12 @@ function idleAction(reader: TableReader): IdleAction {
   const hint = 'idle_action is "wait:<duration>", e.g. "wait:30s", or "stop"';
   if (!text.startsWith('wait:')) {
     reader.error('idle_action', `"${text}" is not an idle action`, hint);
-    return { type: 'wait', duration: { text: '30s', ms: 30_000 } };
+    return defaultIdle();
   }
   const parsed = parseDuration(text.slice(5));
   if (!parsed.ok) {
     reader.error('idle_action', `bad duration in "${text}": ${parsed.message}`, parsed.hint);
-    return { type: 'wait', duration: { text: '30s', ms: 30_000 } };
+    return defaultIdle();
   }
   return { type: 'wait', duration: parsed.duration };
 }
@@ -34,7 +36,7 @@ export function parseWorker(ctx: ParseContext, name: string, table: TomlTable): 
     ...ctx.base('worker', name),
     queue,
     handler,
-    concurrency: reader.integer('concurrency', { min: 1 }) ?? 1,
+    concurrency: reader.integer('concurrency', { min: 1 }) ?? WORKER_DEFAULTS.concurrency,
     idle_action: idleAction(reader),
     wake_on: ctx.eventPatterns(reader, 'wake_on'),
     events: ctx.hooks(reader.raw('events'), location, 'events.'),

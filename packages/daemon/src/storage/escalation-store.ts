@@ -1,5 +1,6 @@
 /** Escalation records. */
-import type { Selectable } from 'kysely';
+import type { EscalationMethods } from '@oj/protocol';
+import type { Insertable, Selectable } from 'kysely';
 import type { OpenedDatabase } from './database.js';
 import type { EscalationsTable } from './schema-escalations.js';
 
@@ -8,7 +9,7 @@ export type EscalationRow = Selectable<EscalationsTable>;
 export class EscalationStore {
   constructor(private readonly store: OpenedDatabase) {}
 
-  insert(row: Omit<EscalationRow, 'id'>): number {
+  insert(row: Insertable<EscalationsTable>): number {
     return this.store.runner.run(this.store.db.insertInto('escalations').values(row)).lastInsertRowid;
   }
 
@@ -16,7 +17,7 @@ export class EscalationStore {
     return this.store.runner.first(this.store.db.selectFrom('escalations').selectAll().where('id', '=', id));
   }
 
-  list(f: { project?: string | undefined; status?: string | undefined } = {}): EscalationRow[] {
+  list(f: { project?: string | undefined; status?: EscalationMethods.EscalationStatus | undefined } = {}): EscalationRow[] {
     let q = this.store.db.selectFrom('escalations').selectAll();
     if (f.project) q = q.where('project', '=', f.project);
     if (f.status) q = q.where('status', '=', f.status);

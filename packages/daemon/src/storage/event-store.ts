@@ -1,5 +1,6 @@
 /** The append-only event log table. */
 import type { EventRecord, JsonValue } from '@oj/protocol';
+import type { Selectable } from 'kysely';
 import type { OpenedDatabase } from './database.js';
 import type { EventsTable } from './schema.js';
 import { sql } from './kysely.js';
@@ -20,7 +21,7 @@ export interface EventFilter {
   limit?: number;
 }
 
-type EventRow = Omit<EventsTable, 'id'> & { id: number };
+type EventRow = Selectable<EventsTable>;
 
 export class EventStore {
   constructor(

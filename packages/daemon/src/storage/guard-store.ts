@@ -4,10 +4,12 @@
  * lives from a guard's first failed check until it passes or its phase ends,
  * so a daemon restart neither resets a timeout nor grants fresh retries.
  */
+import type { Selectable } from 'kysely';
+import type { GuardStage } from '../core/coordination-states.js';
 import type { OpenedDatabase } from './database.js';
 import type { GuardWaitsTable } from './schema-coordination.js';
 
-export type GuardStage = 'pre' | 'post';
+export type { GuardStage };
 
 export interface GuardWaitKey {
   pipelineId: string;
@@ -94,12 +96,12 @@ export class GuardStore {
   }
 }
 
-function fromRow(r: GuardWaitsTable): GuardWaitRow {
+function fromRow(r: Selectable<GuardWaitsTable>): GuardWaitRow {
   return {
     pipelineId: r.pipeline_id,
     phase: r.phase,
     guard: r.guard,
-    stage: r.stage as GuardStage,
+    stage: r.stage,
     startedAt: r.started_at,
     checks: r.checks,
     timeouts: r.timeouts,

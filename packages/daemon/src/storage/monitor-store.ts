@@ -1,8 +1,9 @@
 /** Monitor chain state per (project, monitor, item). */
+import type { Selectable } from 'kysely';
 import type { OpenedDatabase } from './database.js';
 import type { MonitorItemsTable } from './schema-monitors.js';
 
-export type MonitorItemRow = MonitorItemsTable;
+export type MonitorItemRow = Selectable<MonitorItemsTable>;
 
 export class MonitorStore {
   constructor(private readonly store: OpenedDatabase) {}

@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Sqlite as BetterSqlite3 } from './sqlite-driver.js';
 import { allocateId, allocateKey, allocateNumber, idWithNumber } from '../core/pipeline-id-numbers.js';
 import { newPipelineState } from '../core/pipeline-state.js';
 import { migrate, migrations } from './migrations.js';
 import { QueryRunner, createQueryBuilder } from './query-runner.js';
+import { Sqlite } from './sqlite-driver.js';
 import { Storage } from './storage.js';
 
 let dir: string;
@@ -142,7 +142,7 @@ describe('pipeline ids per project (schema 12, real SQLite)', () => {
   it('a schema 11 database migrates without losing anything: ids stay, numbers go on above every number handed out', () => {
     storage.close();
     const path = join(dir, 'old.db');
-    const old = new BetterSqlite3(path);
+    const old = new Sqlite(path);
     migrate(new QueryRunner(old), createQueryBuilder(), path, migrations.slice(0, 11));
     expect(old.pragma('user_version', { simple: true })).toBe(11);
     const def = JSON.stringify({ runbook: 'rb', name: 'build', inputs: [], defaults: {}, phases: [{ name: 'work', run: 'true', pre: [], post: [] }], hooks: {} });

@@ -1,8 +1,8 @@
 /** Pipelines, their phase runs and checkpoints. */
-import type { CheckpointInfo, JsonValue, PhaseRunInfo, PipelineInfo, PipelineStatusName } from '@oj/protocol';
-import type { SelectQueryBuilder } from 'kysely';
+import type { CheckpointInfo, JsonValue, PhaseRunInfo, PhaseRunStatus, PipelineInfo } from '@oj/protocol';
+import type { Insertable, Selectable, SelectQueryBuilder } from 'kysely';
 import type { PipelineDefinition } from '../core/pipeline-definition.js';
-import type { PipelineState, WaitReason } from '../core/pipeline-state.js';
+import { ACTIVE_STATUSES, type PipelineState, type PipelineStatus, type WaitReason } from '../core/pipeline-state.js';
 import { redactValue } from '../log/redact.js';
 import { sql } from './kysely.js';
 import type { OpenedDatabase } from './database.js';
@@ -32,7 +32,7 @@ export interface PipelineRef {
 
 export interface PipelineFilter {
   project?: string | undefined;
-  statuses?: string[] | undefined;
+  statuses?: readonly PipelineStatus[] | undefined;
   phases?: string[] | undefined;
   archived?: boolean | undefined;
   /** Only pipelines whose current phase has an agent session (true) or has none (false). */
@@ -40,8 +40,6 @@ export interface PipelineFilter {
   /** At most this many, newest first; absent or 0: all. */
   limit?: number | undefined;
 }
-
-const ACTIVE_STATUSES = ['pending', 'running', 'waiting', 'escalated'];
 
 /** What listInfo reads: every column but the definition and the engine's bookkeeping. */
 const INFO_COLUMNS = [
@@ -173,7 +171,7 @@ export class PipelineStore {
       runbook: row.runbook,
       name: row.handle,
       kind: row.name,
-      status: row.status as PipelineStatusName,
+      status: row.status,
       phase: row.phase,
       waitingFor: row.waiting_for ? (JSON.parse(row.waiting_for) as WaitReason) : null,
       error: row.error,
@@ -239,7 +237,7 @@ export class PipelineStore {
   finishRun(
     pipelineId: string,
     run: number,
-    status: PhaseRunInfo['status'],
+    status: PhaseRunStatus,
     exitCode: number | null,
     error: string | null,
     now: number,
@@ -260,7 +258,7 @@ export class PipelineStore {
       .map((r) => ({
         run: r.run,
         phase: r.phase,
-        status: r.status as PhaseRunInfo['status'],
+        status: r.status,
         exitCode: r.exit_code,
         error: r.error,
         startedAt: iso(r.started_at),
@@ -319,7 +317,7 @@ function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-function toRow(r: PipelineRecord, withDefinition = true): PipelinesTable {
+function toRow(r: PipelineRecord, withDefinition = true): Insertable<PipelinesTable> {
   const s = r.state;
   return {
     id: s.id,
@@ -349,12 +347,12 @@ function toRow(r: PipelineRecord, withDefinition = true): PipelinesTable {
   };
 }
 
-function fromRow(row: PipelinesTable, definition?: PipelineDefinition): PipelineRecord {
+function fromRow(row: Selectable<PipelinesTable>, definition?: PipelineDefinition): PipelineRecord {
   return {
     state: {
       id: row.id,
       handle: row.handle,
-      status: row.status as PipelineState['status'],
+      status: row.status,
       phase: row.phase,
       run: row.run,
       visits: JSON.parse(row.visits) as Record<string, number>,
@@ -389,7 +387,7 @@ export function toPipelineInfo(r: PipelineRecord): PipelineInfo {
     runbook: r.runbook,
     name: s.handle,
     kind: r.name,
-    status: s.status as PipelineStatusName,
+    status: s.status,
     phase: s.phase,
     waitingFor: s.waitingFor,
     error: s.error,

@@ -5,7 +5,8 @@
  */
 import type { QueueMethods } from '@oj/protocol';
 import type BetterSqlite3 from 'better-sqlite3';
-import type { Selectable } from 'kysely';
+import type { Insertable, Selectable, Updateable } from 'kysely';
+import { ACTIVE_STATUSES } from '../core/pipeline-state.js';
 import { sql } from './kysely.js';
 import type { OpenedDatabase } from './database.js';
 import type { OrderClause } from './queue-order.js';
@@ -22,7 +23,7 @@ export interface NewItem {
   /** Null: generate one from the row's sequence number. */
   id: string | null;
   data: Record<string, unknown>;
-  origin: 'added' | 'source';
+  origin: QueueMethods.QueueItemOrigin;
   now: number;
   seenPull: number | null;
 }
@@ -172,7 +173,7 @@ export class QueueStore {
   private readonly takeStatements = new Map<string, BetterSqlite3.Statement>();
 
   /** Updates columns of one row. */
-  update(seq: number, set: Partial<Omit<QueueItemsTable, 'seq'>>): void {
+  update(seq: number, set: Omit<Updateable<QueueItemsTable>, 'seq'>): void {
     this.runner.run(this.db.updateTable('queue_items').set(set).where('seq', '=', seq));
   }
 
@@ -245,7 +246,7 @@ export class QueueStore {
         .selectFrom('pipelines')
         .select((eb) => eb.fn.countAll<number>().as('n'))
         .where('project', '=', project)
-        .where('status', 'in', ['pending', 'running', 'waiting', 'escalated'])
+        .where('status', 'in', ACTIVE_STATUSES)
         .where(sql<string>`json_extract(owner, '$.kind')`, '=', 'queue_item')
         .where(sql<string>`json_extract(owner, '$.worker')`, '=', worker),
     );
@@ -323,7 +324,7 @@ export class QueueStore {
 
   // attempts
 
-  startAttempt(a: Omit<QueueAttemptsTable, 'id'>): void {
+  startAttempt(a: Insertable<QueueAttemptsTable>): void {
     this.runner.run(this.db.insertInto('queue_attempts').values(a));
   }
 

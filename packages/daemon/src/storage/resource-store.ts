@@ -8,6 +8,7 @@ import type { Selectable, SelectQueryBuilder } from 'kysely';
 import type { Hold, HoldChange, HolderKind, ResourceKind, Waiter } from '../core/coordination/index.js';
 import type { OpenedDatabase } from './database.js';
 import type { Database } from './schema.js';
+import type { ResourceHoldsTable, ResourceWaitersTable } from './schema-coordination.js';
 
 export type { HolderKind, ResourceKind };
 
@@ -28,13 +29,23 @@ export interface WaiterRow extends Waiter, ResourceKey {
   id: number;
 }
 
-export interface NewHold {
-  holder: string;
-  holderKind: HolderKind;
-  weight: number;
-  phase: string | null;
+/** Who claims a resource (to hold it or to wait in line for it): what a hold and a place in line share. */
+export type NewClaim = Pick<Hold, 'holder' | 'holderKind' | 'weight' | 'phase'>;
+
+/** A claim as stored: with its row id and resource. */
+export interface ClaimRow extends NewClaim, ResourceKey {
+  id: number;
+}
+
+export interface NewHold extends NewClaim {
   heartbeatMs: number;
   timeoutMs: number | null;
+}
+
+/** Which claims to list: of one kind, of one project. */
+export interface ClaimFilter {
+  kind?: ResourceKind;
+  project?: string | undefined;
 }
 
 export class ResourceStore {
@@ -57,6 +68,14 @@ export class ResourceStore {
       .where('resource', '=', k.resource) as unknown as SelectQueryBuilder<Database, T, Selectable<Database[T]>>;
   }
 
+  /** Rows of either table (optionally of one kind/project), oldest first. */
+  private every<T extends 'resource_holds' | 'resource_waiters'>(table: T, filter: ClaimFilter) {
+    let q = this.db.selectFrom(table as 'resource_holds' | 'resource_waiters').selectAll();
+    if (filter.kind) q = q.where('kind', '=', filter.kind);
+    if (filter.project) q = q.where('project', '=', filter.project);
+    return this.runner.all(q.orderBy('id')) as Selectable<Database[T]>[];
+  }
+
   holds(k: ResourceKey): HoldRow[] {
     return this.runner.all(this.of('resource_holds', k).orderBy('id')).map(holdRow);
   }
@@ -67,23 +86,14 @@ export class ResourceStore {
   }
 
   /** Every hold (optionally of one kind/project), oldest first. */
-  allHolds(filter: { kind?: ResourceKind; project?: string | undefined } = {}): HoldRow[] {
-    let q = this.db.selectFrom('resource_holds').selectAll();
-    if (filter.kind) q = q.where('kind', '=', filter.kind);
-    if (filter.project) q = q.where('project', '=', filter.project);
-    return this.runner.all(q.orderBy('id')).map(holdRow);
+  allHolds(filter: ClaimFilter = {}): HoldRow[] {
+    return this.every('resource_holds', filter).map(holdRow);
   }
 
   insertHold(k: ResourceKey, h: NewHold, now: number): void {
     this.runner.run(
       this.db.insertInto('resource_holds').values({
-        kind: k.kind,
-        project: k.project,
-        resource: k.resource,
-        holder: h.holder,
-        holder_kind: h.holderKind,
-        weight: h.weight,
-        phase: h.phase,
+        ...claimColumns(k, h),
         acquired_at: now,
         heartbeat_at: now,
         heartbeat_ms: h.heartbeatMs,
@@ -120,26 +130,12 @@ export class ResourceStore {
     return row ? waiterRow(row) : undefined;
   }
 
-  allWaiters(filter: { kind?: ResourceKind; project?: string | undefined } = {}): WaiterRow[] {
-    let q = this.db.selectFrom('resource_waiters').selectAll();
-    if (filter.kind) q = q.where('kind', '=', filter.kind);
-    if (filter.project) q = q.where('project', '=', filter.project);
-    return this.runner.all(q.orderBy('id')).map(waiterRow);
+  allWaiters(filter: ClaimFilter = {}): WaiterRow[] {
+    return this.every('resource_waiters', filter).map(waiterRow);
   }
 
-  insertWaiter(k: ResourceKey, w: { holder: string; holderKind: HolderKind; weight: number; phase: string | null }, now: number): void {
-    this.runner.run(
-      this.db.insertInto('resource_waiters').values({
-        kind: k.kind,
-        project: k.project,
-        resource: k.resource,
-        holder: w.holder,
-        holder_kind: w.holderKind,
-        weight: w.weight,
-        phase: w.phase,
-        since: now,
-      }),
-    );
+  insertWaiter(k: ResourceKey, w: NewClaim, now: number): void {
+    this.runner.run(this.db.insertInto('resource_waiters').values({ ...claimColumns(k, w), since: now }));
   }
 
   deleteWaiter(id: number): void {
@@ -167,33 +163,27 @@ export class ResourceStore {
   }
 }
 
-type HoldDbRow = {
-  id: number;
-  kind: string;
-  project: string;
-  resource: string;
-  holder: string;
-  holder_kind: string;
-  weight: number;
-  phase: string | null;
-  acquired_at: number;
-  heartbeat_at: number;
-  heartbeat_ms: number;
-  timeout_ms: number | null;
-  stale_at: number | null;
-  stale_reason: string | null;
-};
+/** The columns a hold and a place in line share, for an insert. */
+function claimColumns(k: ResourceKey, c: NewClaim) {
+  return { kind: k.kind, project: k.project, resource: k.resource, holder: c.holder, holder_kind: c.holderKind, weight: c.weight, phase: c.phase };
+}
 
-function holdRow(r: HoldDbRow): HoldRow {
+function claimRow(r: Selectable<ResourceHoldsTable> | Selectable<ResourceWaitersTable>): ClaimRow {
   return {
     id: r.id,
-    kind: r.kind as ResourceKind,
+    kind: r.kind,
     project: r.project,
     resource: r.resource,
     holder: r.holder,
-    holderKind: r.holder_kind as HolderKind,
+    holderKind: r.holder_kind,
     weight: r.weight,
     phase: r.phase,
+  };
+}
+
+function holdRow(r: Selectable<ResourceHoldsTable>): HoldRow {
+  return {
+    ...claimRow(r),
     acquiredAt: r.acquired_at,
     heartbeatAt: r.heartbeat_at,
     heartbeatMs: r.heartbeat_ms,
@@ -203,28 +193,6 @@ function holdRow(r: HoldDbRow): HoldRow {
   };
 }
 
-type WaiterDbRow = {
-  id: number;
-  kind: string;
-  project: string;
-  resource: string;
-  holder: string;
-  holder_kind: string;
-  weight: number;
-  phase: string | null;
-  since: number;
-};
-
-function waiterRow(r: WaiterDbRow): WaiterRow {
-  return {
-    id: r.id,
-    kind: r.kind as ResourceKind,
-    project: r.project,
-    resource: r.resource,
-    holder: r.holder,
-    holderKind: r.holder_kind as HolderKind,
-    weight: r.weight,
-    phase: r.phase,
-    since: r.since,
-  };
+function waiterRow(r: Selectable<ResourceWaitersTable>): WaiterRow {
+  return { ...claimRow(r), since: r.since };
 }

@@ -1,23 +1,28 @@
 /** Tables of locks, semaphores, guards and strategies (schema version 4). */
+import type { LockMethods } from '@oj/protocol';
 import type { Generated } from 'kysely';
+import type { GuardStage, StrategyAttemptStatus, StrategyRunStatus } from '../core/coordination-states.js';
+
+/** What a hold and a place in line both name: the resource, who, and how many units. */
+interface ResourceClaimColumns {
+  id: Generated<number>;
+  kind: LockMethods.ResourceKind;
+  project: string;
+  /** Qualified id of the `[lock.x]` / `[semaphore.x]`. */
+  resource: string;
+  holder: string;
+  /** A phase the daemon runs (and heartbeats), or a holder that took it through the CLI/RPC. */
+  holder_kind: LockMethods.HolderKind;
+  weight: number;
+  /** For pipeline holders: the phase that holds it (or waits for it). */
+  phase: string | null;
+}
 
 /**
  * Who holds a lock or semaphore units. A lock is a resource of max 1, so
  * both kinds share the table; one row per (kind, project, resource, holder).
  */
-export interface ResourceHoldsTable {
-  id: Generated<number>;
-  /** 'lock' | 'semaphore'. */
-  kind: string;
-  project: string;
-  /** Qualified id of the `[lock.x]` / `[semaphore.x]`. */
-  resource: string;
-  holder: string;
-  /** 'pipeline' (a phase the daemon runs and heartbeats) | 'external' (CLI/RPC). */
-  holder_kind: string;
-  weight: number;
-  /** For pipeline holders: the phase that holds it. */
-  phase: string | null;
+export interface ResourceHoldsTable extends ResourceClaimColumns {
   acquired_at: number;
   heartbeat_at: number;
   /** The heartbeat window and hold timeout in force when it was taken. */
@@ -29,15 +34,7 @@ export interface ResourceHoldsTable {
 }
 
 /** Who waits for a lock or units, in arrival order (the id). */
-export interface ResourceWaitersTable {
-  id: Generated<number>;
-  kind: string;
-  project: string;
-  resource: string;
-  holder: string;
-  holder_kind: string;
-  weight: number;
-  phase: string | null;
+export interface ResourceWaitersTable extends ResourceClaimColumns {
   since: number;
 }
 
@@ -48,8 +45,7 @@ export interface StrategyRunsTable {
   phase: string;
   /** Qualified strategy id. */
   strategy: string;
-  /** 'active' | 'succeeded' | 'exhausted' | 'stopped'. */
-  status: string;
+  status: StrategyRunStatus;
   checkpoint: string | null;
   checkpoint_taken: number;
   /** Index of the attempt under way (or next). */
@@ -66,8 +62,7 @@ export interface StrategyAttemptsTable {
   strategy_run_id: number;
   attempt: number;
   name: string;
-  /** 'running' | 'succeeded' | 'failed' | 'interrupted' | 'stopped'. */
-  status: string;
+  status: StrategyAttemptStatus;
   error: string | null;
   /** Outcome of its rollback: null (none ran), 'ok', or the failure. */
   rollback: string | null;
@@ -81,8 +76,7 @@ export interface GuardWaitsTable {
   phase: string;
   /** Qualified guard id. */
   guard: string;
-  /** 'pre' | 'post'. */
-  stage: string;
+  stage: GuardStage;
   started_at: number;
   checks: number;
   /** How far on_timeout has advanced (JSON {step, used}). */

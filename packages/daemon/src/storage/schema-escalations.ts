@@ -1,14 +1,16 @@
 /** Tables of escalations (schema version 6). */
+import type { EscalationMethods } from '@oj/protocol';
+import type { Generated } from 'kysely';
 
 export interface EscalationsTable {
-  id: import('kysely').Generated<number>;
+  id: Generated<number>;
   project: string;
   pipeline_id: string | null;
   session_id: string | null;
   phase: string | null;
   source: string;
   reason: string;
-  status: string;
+  status: EscalationMethods.EscalationStatus;
   event_id: number | null;
   created_at: number;
   bumped_at: number | null;

@@ -1,5 +1,5 @@
 /** Tables of queues, workers and crons (schema version 3). Times are Unix epoch milliseconds. */
-import type { QueueMethods } from '@oj/protocol';
+import type { CronMethods, QueueMethods, WorkerMethods } from '@oj/protocol';
 import type { Generated } from 'kysely';
 
 export interface QueueItemsTable {
@@ -12,8 +12,7 @@ export interface QueueItemsTable {
   /** JSON object: the item's fields, `id` included. */
   data: string;
   status: QueueMethods.QueueItemStatus;
-  /** added (oj queue add) | source (pulled from the queue's source command) */
-  origin: 'added' | 'source';
+  origin: QueueMethods.QueueItemOrigin;
   /** Attempts started (takes). */
   attempts: number;
   /** Failed or timed-out attempts since the item was added or last redriven; compared with max_retries. */
@@ -59,7 +58,7 @@ export interface QueueSourcesTable {
 export interface WorkersTable {
   project: string;
   name: string;
-  status: 'started' | 'stopped';
+  status: WorkerMethods.WorkerStatus;
   changed_at: number;
   /** When the worker last found nothing to do (null while busy). */
   idle_since: number | null;
@@ -74,8 +73,7 @@ export interface CronsTable {
   interval_ms: number;
   next_due_at: number | null;
   last_run_at: number | null;
-  /** running | done | failed | skipped */
-  last_outcome: string | null;
+  last_outcome: CronMethods.CronOutcome | null;
   last_error: string | null;
   last_pipeline: string | null;
   runs: number;

@@ -1,4 +1,6 @@
 /** Tables of agent sessions (schema version 5). */
+import type { SessionMethods } from '@oj/protocol';
+import type { Heartbeat } from '../runbook/model.js';
 
 export interface SessionsTable {
   id: string;
@@ -8,11 +10,12 @@ export interface SessionsTable {
   run: number | null;
   /** Qualified agent id. */
   agent: string;
-  status: string;
+  status: SessionMethods.SessionStatus;
   exit_code: number | null;
   cwd: string;
   dir: string;
-  heartbeat: string;
+  /** The agent's heartbeat setting when it started. */
+  heartbeat: Heartbeat;
   restarts: number;
   started_at: number;
   ended_at: number | null;

@@ -1,5 +1,7 @@
 /** Table types for kysely. One interface per table; columns as SQLite stores them. */
+import type { PhaseRunStatus } from '@oj/protocol';
 import type { Generated } from 'kysely';
+import type { PipelineStatus } from '../core/pipeline-state.js';
 import type { CoordinationTables } from './schema-coordination.js';
 import type { QueueTables } from './schema-queues.js';
 import type { SessionTables } from './schema-sessions.js';
@@ -37,7 +39,7 @@ export interface PipelinesTable {
   name: string;
   /** JSON: the pipeline definition as it was when the pipeline was created. */
   definition: string;
-  status: string;
+  status: PipelineStatus;
   phase: string | null;
   run: number;
   /** JSON objects. */
@@ -82,7 +84,7 @@ export interface PhaseRunsTable {
   pipeline_id: string;
   run: number;
   phase: string;
-  status: string;
+  status: PhaseRunStatus;
   exit_code: number | null;
   error: string | null;
   /** Process group of a running shell phase, to end it after a daemon crash. */

@@ -1,8 +1,10 @@
 /** Agent session rows: which session belongs to which pipeline phase, and how it ended. */
+import type { SessionMethods } from '@oj/protocol';
+import type { Selectable } from 'kysely';
 import type { OpenedDatabase } from './database.js';
 import type { SessionsTable } from './schema-sessions.js';
 
-export type SessionRow = SessionsTable;
+export type SessionRow = Selectable<SessionsTable>;
 
 /** A new row: the state a session reports comes later, from its hooks. */
 export type NewSessionRow = Omit<SessionRow, 'state' | 'state_since' | 'state_message' | 'transcript_path' | 'blocked'>;
@@ -73,7 +75,7 @@ export class SessionStore {
     );
   }
 
-  ended(id: string, status: 'exited' | 'vanished' | 'killed', exitCode: number | null, now: number): void {
+  ended(id: string, status: Exclude<SessionMethods.SessionStatus, 'running'>, exitCode: number | null, now: number): void {
     this.store.runner.run(
       this.store.db
         .updateTable('sessions')

@@ -4,10 +4,12 @@
  * restart finds it still active and resumes it at the attempt it was on,
  * with the checkpoint it took the first time.
  */
+import type { Selectable } from 'kysely';
+import type { StrategyAttemptStatus, StrategyRunStatus } from '../core/coordination-states.js';
 import type { OpenedDatabase } from './database.js';
+import type { StrategyRunsTable } from './schema-coordination.js';
 
-export type StrategyRunStatus = 'active' | 'succeeded' | 'exhausted' | 'stopped';
-export type AttemptStatus = 'running' | 'succeeded' | 'failed' | 'interrupted' | 'stopped';
+export type { StrategyAttemptStatus, StrategyRunStatus };
 
 export interface StrategyRunRow {
   id: number;
@@ -28,7 +30,7 @@ export interface AttemptRow {
   runId: number;
   attempt: number;
   name: string;
-  status: AttemptStatus;
+  status: StrategyAttemptStatus;
   error: string | null;
   rollback: string | null;
   startedAt: number;
@@ -121,7 +123,7 @@ export class StrategyStore {
     ).lastInsertRowid;
   }
 
-  finishAttempt(id: number, status: AttemptStatus, error: string | null, now: number): void {
+  finishAttempt(id: number, status: StrategyAttemptStatus, error: string | null, now: number): void {
     this.runner.run(
       this.db.updateTable('strategy_attempts').set({ status, error, finished_at: now }).where('id', '=', id),
     );
@@ -139,7 +141,7 @@ export class StrategyStore {
         runId: r.strategy_run_id,
         attempt: r.attempt,
         name: r.name,
-        status: r.status as AttemptStatus,
+        status: r.status,
         error: r.error,
         rollback: r.rollback,
         startedAt: r.started_at,
@@ -155,27 +157,13 @@ export class StrategyStore {
   }
 }
 
-type RunDbRow = {
-  id: number;
-  pipeline_id: string;
-  phase: string;
-  strategy: string;
-  status: string;
-  checkpoint: string | null;
-  checkpoint_taken: number;
-  attempt: number;
-  exhaust: string;
-  started_at: number;
-  updated_at: number;
-};
-
-function runRow(r: RunDbRow): StrategyRunRow {
+function runRow(r: Selectable<StrategyRunsTable>): StrategyRunRow {
   return {
     id: r.id,
     pipelineId: r.pipeline_id,
     phase: r.phase,
     strategy: r.strategy,
-    status: r.status as StrategyRunStatus,
+    status: r.status,
     checkpoint: r.checkpoint,
     checkpointTaken: r.checkpoint_taken === 1,
     attempt: r.attempt,

@@ -6,7 +6,7 @@
 import { basename, join, resolve } from 'node:path';
 import { OjError, type WorkspaceInfo } from '@oj/protocol';
 import { NoCommitError, addWorktree, listWorktrees, removeWorktree } from '../adapters/git-worktree.js';
-import { ACTIVE } from '../core/pipeline-state.js';
+import { ACTIVE_STATUSES } from '../core/pipeline-state.js';
 import type { Storage } from '../storage/storage.js';
 
 export class WorkspaceService {
@@ -71,7 +71,7 @@ export class WorkspaceService {
   /** Workspace path -> ids of the active pipelines of the project using it. */
   private users(project: string): Map<string, string[]> {
     const map = new Map<string, string[]>();
-    for (const r of this.storage.pipelines.list({ project, statuses: [...ACTIVE] })) {
+    for (const r of this.storage.pipelines.list({ project, statuses: [...ACTIVE_STATUSES] })) {
       const ws = typeof r.vars.workspace === 'string' ? r.vars.workspace : null;
       if (ws) map.set(ws, [...(map.get(ws) ?? []), r.state.handle]);
     }

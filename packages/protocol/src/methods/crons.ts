@@ -2,6 +2,9 @@
 import { z } from 'zod';
 import { method } from '../rpc.js';
 
+/** How a cron's last run went: `running` while under way. */
+export type CronOutcome = 'running' | 'done' | 'failed';
+
 export interface CronInfo {
   name: string;
   runbook: string | null;
@@ -14,7 +17,7 @@ export interface CronInfo {
   run: string | null;
   nextDueAt: string | null;
   lastRunAt: string | null;
-  lastOutcome: 'running' | 'done' | 'failed' | 'skipped' | null;
+  lastOutcome: CronOutcome | null;
   lastError: string | null;
   lastPipeline: string | null;
   runs: number;

@@ -2,6 +2,9 @@
 import { z } from 'zod';
 import { method } from '../rpc.js';
 
+export const ESCALATION_STATUSES = ['open', 'resolved'] as const;
+export type EscalationStatus = (typeof ESCALATION_STATUSES)[number];
+
 export interface EscalationOption {
   /** 1-based number shown to the human. */
   number: number;
@@ -19,7 +22,7 @@ export interface EscalationInfo {
   /** What raised it: on_fail, on_stuck, on_timeout, guard, strategy, monitor... */
   source: string;
   reason: string;
-  status: 'open' | 'resolved';
+  status: EscalationStatus;
   options: EscalationOption[];
   createdAt: string;
   bumpedAt: string | null;
@@ -33,7 +36,7 @@ const id = z.number().int().min(1);
 
 export const List = method<{ escalations: EscalationInfo[] }>()(
   'escalations.list',
-  z.object({ project: z.string().optional(), status: z.enum(['open', 'resolved']).optional() }).strict().optional(),
+  z.object({ project: z.string().optional(), status: z.enum(ESCALATION_STATUSES).optional() }).strict().optional(),
   'Escalations, newest first.',
 );
 

@@ -4,14 +4,19 @@
  * takes them through these methods as an "external" holder and keeps them
  * alive with `locks.heartbeat`.
  */
-import { z } from 'zod';
 import { method } from '../rpc.js';
+import { acquireParams, forceReleaseParams, holderParams, listParams, resourceParams } from './resource-params.js';
+
+/** Locks and semaphores share the coordinator, its tables and the holder and waiter shapes below. */
+export type ResourceKind = 'lock' | 'semaphore';
+
+/** `pipeline`: a phase the daemon runs (it heartbeats); `external`: taken through the CLI/RPC. */
+export type HolderKind = 'pipeline' | 'external';
 
 /** Who holds a lock or a semaphore slot. */
 export interface HolderInfo {
   holder: string;
-  /** `pipeline`: a phase the daemon runs (it heartbeats); `external`: taken through the CLI/RPC. */
-  kind: 'pipeline' | 'external';
+  kind: HolderKind;
   weight: number;
   /** The phase holding it, for pipeline holders. */
   phase: string | null;
@@ -26,7 +31,7 @@ export interface HolderInfo {
 /** Someone waiting for a lock or slots, in arrival order. */
 export interface WaiterInfo {
   holder: string;
-  kind: 'pipeline' | 'external';
+  kind: HolderKind;
   weight: number;
   phase: string | null;
   since: string;
@@ -50,59 +55,45 @@ export interface LockInfo {
   waiters: WaiterInfo[];
 }
 
-const project = z.string().min(1);
-const name = z.string().min(1).max(300);
-const holder = z.string().min(1).max(300);
-
 export const List = method<{ locks: LockInfo[] }>()(
   'locks.list',
-  z.object({ project: project.optional() }).strict().optional(),
+  listParams,
   "The locks a project defines (or every project's locks that have state), with holder and waiters.",
 );
 
 export const Show = method<{ lock: LockInfo }>()(
   'locks.show',
-  z.object({ project, name }).strict(),
+  resourceParams,
   'One lock: holder, heartbeat, staleness and the waiters in arrival order.',
 );
 
 export const Acquire = method<{ acquired: boolean; lock: LockInfo }>()(
   'locks.acquire',
-  z
-    .object({
-      project,
-      name,
-      holder,
-      /** Wait in line until it is granted (first come, first served). */
-      wait: z.boolean().optional(),
-      /** With `wait`: give up after this long (acquired = false). */
-      timeoutMs: z.number().int().min(0).optional(),
-    })
-    .strict(),
+  acquireParams({}),
   'Take a lock for an external holder. Taking a lock one already holds succeeds (and counts as a heartbeat). ' +
     'Without `wait`, acquired = false when someone else holds it or waits for it.',
 );
 
 export const Release = method<{ released: boolean; lock: LockInfo }>()(
   'locks.release',
-  z.object({ project, name, holder }).strict(),
+  holderParams,
   'Release a lock held by `holder` (or leave the line if it was waiting); the next waiter gets it.',
 );
 
 export const Heartbeat = method<{ lock: LockInfo }>()(
   'locks.heartbeat',
-  z.object({ project, name, holder }).strict(),
+  holderParams,
   'Tell the daemon an external holder is alive. Fails (illegal_state) when `holder` does not hold the lock.',
 );
 
 export const ForceRelease = method<{ released: boolean; previous: HolderInfo | null; lock: LockInfo }>()(
   'locks.forceRelease',
-  z.object({ project, name, reason: z.string().optional() }).strict(),
+  forceReleaseParams,
   'Release a lock whoever holds it (a pipeline holding it has its phase failed); the next waiter gets it.',
 );
 
 export const IsStale = method<{ stale: boolean; reason: string | null; lock: LockInfo }>()(
   'locks.isStale',
-  z.object({ project, name }).strict(),
+  resourceParams,
   'Whether the lock is held by a holder silent past its heartbeat window or held past its timeout.',
 );

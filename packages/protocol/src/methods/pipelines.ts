@@ -46,10 +46,13 @@ export interface PipelineInfo {
   session: string | null;
 }
 
+/** How a run of a phase went (`running` while under way). */
+export type PhaseRunStatus = 'running' | 'done' | 'failed' | 'cancelled' | 'skipped';
+
 export interface PhaseRunInfo {
   run: number;
   phase: string;
-  status: 'running' | 'done' | 'failed' | 'cancelled' | 'skipped';
+  status: PhaseRunStatus;
   exitCode: number | null;
   error: string | null;
   startedAt: string;

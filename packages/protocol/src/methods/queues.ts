@@ -8,6 +8,8 @@ import type { JsonValue } from '../models.js';
 import { method } from '../rpc.js';
 
 export type QueueItemStatus = 'pending' | 'taken' | 'completed' | 'dead' | 'abandoned';
+/** added (`oj queue add`) | source (pulled from the queue's source command). */
+export type QueueItemOrigin = 'added' | 'source';
 export const QUEUE_ITEM_STATUSES: readonly QueueItemStatus[] = ['pending', 'taken', 'completed', 'dead', 'abandoned'];
 
 export interface QueueItemInfo {
@@ -17,7 +19,7 @@ export interface QueueItemInfo {
   /** The item's fields (`id` included), usable as `{bug.title}` in the handler pipeline. */
   data: Record<string, JsonValue>;
   /** added (`oj queue add`) or source (pulled from the queue's source command). */
-  origin: 'added' | 'source';
+  origin: QueueItemOrigin;
   /** Attempts started. */
   attempts: number;
   /** Failed or timed-out attempts since it was added or last redriven (compared with max_retries). */

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { method } from '../rpc.js';
 import type { HolderInfo, WaiterInfo } from './locks.js';
+import { acquireParams, holderParams, listParams, resourceParams } from './resource-params.js';
 
 export interface SemaphoreInfo {
   /** Qualified id (`bugfix.semaphore.agents`): every semaphore command accepts it. */
@@ -24,46 +25,33 @@ export interface SemaphoreInfo {
   waiters: WaiterInfo[];
 }
 
-const project = z.string().min(1);
-const name = z.string().min(1).max(300);
-const holder = z.string().min(1).max(300);
-
 export const List = method<{ semaphores: SemaphoreInfo[] }>()(
   'semaphores.list',
-  z.object({ project: project.optional() }).strict().optional(),
+  listParams,
   "The semaphores a project defines (or every project's semaphores that have state), with usage.",
 );
 
 export const Status = method<{ semaphore: SemaphoreInfo }>()(
   'semaphores.status',
-  z.object({ project, name }).strict(),
+  resourceParams,
   'One semaphore: units used of max, holders with heartbeats, waiters in arrival order.',
 );
 
 export const Acquire = method<{ acquired: boolean; semaphore: SemaphoreInfo }>()(
   'semaphores.acquire',
-  z
-    .object({
-      project,
-      name,
-      holder,
-      weight: z.number().int().min(1).optional(),
-      wait: z.boolean().optional(),
-      timeoutMs: z.number().int().min(0).optional(),
-    })
-    .strict(),
+  acquireParams({ weight: z.number().int().min(1).optional() }),
   'Take `weight` units (default 1) for an external holder; first come, first served. A holder that already ' +
     'holds units keeps them (counts as a heartbeat). Without `wait`, acquired = false when they do not fit now.',
 );
 
 export const Release = method<{ released: boolean; semaphore: SemaphoreInfo }>()(
   'semaphores.release',
-  z.object({ project, name, holder }).strict(),
+  holderParams,
   "Release a holder's units (or leave the line); waiters that now fit get theirs.",
 );
 
 export const Heartbeat = method<{ semaphore: SemaphoreInfo }>()(
   'semaphores.heartbeat',
-  z.object({ project, name, holder }).strict(),
+  holderParams,
   'Tell the daemon an external holder is alive. Fails (illegal_state) when `holder` holds no units.',
 );

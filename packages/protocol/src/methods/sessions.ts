@@ -3,13 +3,15 @@ import { z } from 'zod';
 import { method, notification } from '../rpc.js';
 import { AGENT_STATES, type AgentState } from '../agent-state.js';
 
+export type SessionStatus = 'running' | 'exited' | 'vanished' | 'killed';
+
 export interface SessionInfo {
   id: string;
   project: string;
   pipeline: string | null;
   phase: string | null;
   agent: string;
-  status: 'running' | 'exited' | 'vanished' | 'killed';
+  status: SessionStatus;
   exitCode: number | null;
   cwd: string;
   startedAt: string;

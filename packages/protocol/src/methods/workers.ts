@@ -2,6 +2,9 @@
 import { z } from 'zod';
 import { method } from '../rpc.js';
 
+/** A worker's persisted state: started workers take work (and start again with the daemon). */
+export type WorkerStatus = 'started' | 'stopped';
+
 export interface WorkerInfo {
   name: string;
   runbook: string | null;
@@ -9,7 +12,7 @@ export interface WorkerInfo {
   handler: string | null;
   concurrency: number;
   /** started | stopped; `missing` when a started worker is no longer in the runbooks. */
-  status: 'started' | 'stopped' | 'missing';
+  status: WorkerStatus | 'missing';
   /** Pipelines of this worker under way (holding items). */
   running: number;
   /** Items visible in its queue. */

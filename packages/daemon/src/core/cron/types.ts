@@ -4,7 +4,7 @@
  * calls `step`, writes the new state and the emitted events in one
  * transaction and carries out the effects after the commit.
  */
-import type { JsonValue } from '@oj/protocol';
+import type { CronMethods, JsonValue } from '@oj/protocol';
 import type { Schedule } from './schedule.js';
 
 /** Ticks skipped in a row because the previous run was still under way (see skips.ts). */
@@ -18,7 +18,8 @@ export interface SkipRun {
   pipeline: string | null;
 }
 
-export type CronOutcome = 'running' | 'done' | 'failed';
+/** One of the protocol's cron outcomes. */
+export type CronOutcome = CronMethods.CronOutcome;
 
 export interface CronSlotState {
   name: string;

@@ -1,5 +1,5 @@
 /** Adding items: what an added item may carry as its id, and the events that record an addition. */
-import type { JsonValue } from '@oj/protocol';
+import type { JsonValue, QueueMethods } from '@oj/protocol';
 
 /** A bigger batch records one `queue:items:added` event instead of one `queue:item:added` per item. */
 export const EVENT_PER_ITEM_LIMIT = 100;
@@ -26,7 +26,7 @@ export interface AddedRecord {
  * for the batch when `batch` (the shell decides: more than EVENT_PER_ITEM_LIMIT
  * items given to `oj queue add`, or added by one pull).
  */
-export function addedRecords(queue: string, ids: readonly string[], batch: boolean, origin: 'added' | 'source'): AddedRecord[] {
+export function addedRecords(queue: string, ids: readonly string[], batch: boolean, origin: QueueMethods.QueueItemOrigin): AddedRecord[] {
   const tag: Record<string, JsonValue> = origin === 'source' ? { origin } : {};
   if (!batch) return ids.map((id) => ({ name: 'queue:item:added', subject: id, data: { queue, id, ...tag } }));
   if (!ids.length) return [];

@@ -3,9 +3,9 @@
  * woken when) and what changes it: (state, worker, event, now) -> transition.
  * Pure. A worker with no stored state has never been started.
  */
-import type { JsonValue } from '@oj/protocol';
+import type { JsonValue, WorkerMethods } from '@oj/protocol';
 
-export type WorkerStatus = 'started' | 'stopped';
+export type WorkerStatus = WorkerMethods.WorkerStatus;
 
 export interface WorkerState {
   status: WorkerStatus;
