@@ -1,6 +1,6 @@
 /**
  * How deeply a JSON text nests, found by a scan that does not parse it. The
- * socket refuses a request nested deeper than MAX_JSON_DEPTH before parsing
+ * connection refuses a request nested deeper than MAX_JSON_DEPTH before parsing
  * it: nothing oj accepts needs that much, and walking such a value later
  * (validating, storing, logging) would exhaust the stack.
  */
