@@ -394,7 +394,8 @@ export class JsonRpcConnection<Ctx = void> {
   }
 
   private closedText(): string {
-    return this.socketError?.message ?? this.options.closedMessage ?? 'connection closed';
+    const text = this.options.closedMessage ?? 'connection closed';
+    return this.socketError ? `${text}: ${this.socketError.message}` : text;
   }
 }
 
