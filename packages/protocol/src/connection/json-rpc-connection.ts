@@ -36,11 +36,9 @@ import { ErrorCode } from '../errors.js';
 import { LineDecoder, encodeLine, type DecodedItem } from '../framing.js';
 import { MAX_BATCH_ANSWER_BYTES, MAX_LINE_BYTES } from '../limits.js';
 import type { AnyMethod, Notification, ParamsOf, PayloadOf, ResultOf } from '../rpc.js';
-import { answerBatch } from './batch.js';
 import type { ConnectionLog, JsonRpcConnectionOptions } from './connection-options.js';
-import { nestsDeeperThan } from './json-depth.js';
-import { createMethodTable } from './method-table.js';
-import { checkRequestShape } from './request-shape.js';
+import { answerBatch, createMethodTable, validatedMethod, type MethodHandler } from './method-table.js';
+import { checkRequestShape, nestsDeeperThan } from './request-checks.js';
 import { Outbox } from './outbox.js';
 import {
   invalidRequest,
@@ -52,7 +50,6 @@ import {
   unavailableData,
   withErrorData,
 } from './rpc-errors.js';
-import { validatedMethod, type MethodHandler } from './validated-method.js';
 
 /** Params may be left out of a call when the method's schema accepts undefined. */
 export type CallArgs<M extends AnyMethod> = undefined extends ParamsOf<M> ? [params?: ParamsOf<M>] : [params: ParamsOf<M>];

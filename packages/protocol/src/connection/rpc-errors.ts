@@ -6,7 +6,7 @@
 import { JSONRPCErrorException, createJSONRPCErrorResponse, type JSONRPCErrorResponse, type JSONRPCID } from 'json-rpc-2.0';
 import { ErrorCode, ErrorKind, OjError, type OjErrorData } from '../errors.js';
 import { MAX_BATCH_ANSWER_BYTES } from '../limits.js';
-import type { RequestId } from './request-shape.js';
+import type { RequestId } from './request-checks.js';
 
 /** The error response for what a handler threw (anything not an OjError is an internal error). */
 export function errorResponseFor(id: JSONRPCID, error: unknown, onInternal?: (error: unknown) => void): JSONRPCErrorResponse {
