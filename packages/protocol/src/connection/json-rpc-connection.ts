@@ -54,8 +54,6 @@ import {
 /** Params may be left out of a call when the method's schema accepts undefined. */
 export type CallArgs<M extends AnyMethod> = undefined extends ParamsOf<M> ? [params?: ParamsOf<M>] : [params: ParamsOf<M>];
 
-type ResponseMessage = JSONRPCResponse;
-
 export class JsonRpcConnection<Ctx = void> {
   private readonly server: JSONRPCServer<Ctx>;
   private readonly client: JSONRPCClient<void>;
@@ -327,7 +325,7 @@ export class JsonRpcConnection<Ctx = void> {
     return this.server.receive(message as JSONRPCRequest, this.context);
   }
 
-  private receiveAnswers(message: ResponseMessage | ResponseMessage[]): void {
+  private receiveAnswers(message: JSONRPCResponse | JSONRPCResponse[]): void {
     for (const r of Array.isArray(message) ? message : [message]) {
       if (r.id === null && r.error) {
         // The peer could not tell which call this answers (a line it refused before
@@ -402,13 +400,13 @@ function outgoingCall(payload: unknown): { id: number; method: string } | null {
   return typeof p === 'object' && p !== null && typeof p.method === 'string' && typeof p.id === 'number' ? { id: p.id, method: p.method } : null;
 }
 
-function isResponse(value: unknown): value is ResponseMessage {
+function isResponse(value: unknown): value is JSONRPCResponse {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const v = value as Record<string, unknown>;
   return v.jsonrpc === '2.0' && !('method' in v) && 'id' in v && ('result' in v || 'error' in v);
 }
 
-function isResponses(value: unknown): value is ResponseMessage | ResponseMessage[] {
+function isResponses(value: unknown): value is JSONRPCResponse | JSONRPCResponse[] {
   return Array.isArray(value) ? value.length > 0 && value.every(isResponse) : isResponse(value);
 }
 
