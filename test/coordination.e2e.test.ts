@@ -1,59 +1,14 @@
 /** Issue: coordination (locks, semaphores, guards, strategies), end to end with a real ojd and the real oj. */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OJ_BIN, REPO, TestEnv, makeProject, waitFor } from './helpers/ojd-harness.js';
+import { EventMethods, LockMethods, PipelineMethods, SemaphoreMethods, type AnyMethod, type CallArgs, type ResultOf } from '@oj/protocol';
+import { Rpc } from './helpers/rpc-call.js';
 
-type Pipeline = { id: string; status: string; phase: string | null; error: string | null; waitingFor: { kind: string; name: string; detail?: string } | null };
-type Event = { id: number; name: string; subject: string | null; data: Record<string, unknown>; time: string };
-type Shown = { pipeline: Pipeline; runs: { phase: string; status: string }[]; checkpoints: { message: string }[]; history: Event[] };
 type Holder = { holder: string; kind: string; weight: number; stale: boolean; staleReason: string | null };
 type Lock = { id: string; name: string; held: boolean; holder: Holder | null; stale: boolean; waiters: { holder: string; position: number }[] };
-type Semaphore = { name: string; max: number; used: number; holders: Holder[]; waiters: { holder: string }[] };
-
-/**
- * Polling goes through one JSON-RPC connection (a CLI start costs a node start,
- * which on a busy machine is slow); what a user types is run with the real oj.
- */
-class Rpc {
-  private buffer = '';
-  private nextId = 1;
-  private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
-  private constructor(private readonly socket: net.Socket) {
-    socket.on('data', (d: Buffer) => {
-      this.buffer += d.toString('utf8');
-      let nl: number;
-      while ((nl = this.buffer.indexOf('\n')) >= 0) {
-        const msg = JSON.parse(this.buffer.slice(0, nl)) as { id?: number; result?: unknown; error?: { message: string } };
-        this.buffer = this.buffer.slice(nl + 1);
-        const p = msg.id !== undefined ? this.pending.get(msg.id) : undefined;
-        if (!p) continue;
-        this.pending.delete(msg.id!);
-        if (msg.error) p.reject(new Error(msg.error.message));
-        else p.resolve(msg.result);
-      }
-    });
-  }
-  static open(path: string): Promise<Rpc> {
-    return new Promise((resolve, reject) => {
-      const s = net.connect(path);
-      s.once('connect', () => resolve(new Rpc(s)));
-      s.once('error', reject);
-    });
-  }
-  call<T>(method: string, params: unknown): Promise<T> {
-    const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.socket.write(JSON.stringify({ jsonrpc: '2.0', id, method, params }) + '\n');
-    });
-  }
-  close(): void {
-    this.socket.destroy();
-  }
-}
 
 let t: TestEnv;
 let rpcs: Rpc[] = [];
@@ -66,21 +21,25 @@ afterEach(async () => {
   await t.cleanup();
 });
 
-/** A fresh connection per call site is cheap; a daemon restart drops old ones. */
-async function rpc<T>(method: string, params: unknown): Promise<T> {
-  const r = await Rpc.open(t.socket);
+/**
+ * Polling goes through JSON-RPC (a CLI start costs a node start, which on a
+ * busy machine is slow); what a user types is run with the real oj. A fresh
+ * connection per call site is cheap; a daemon restart drops old ones.
+ */
+async function rpc<M extends AnyMethod>(method: M, ...args: CallArgs<M>): Promise<ResultOf<M>> {
+  const r = await Rpc.connect(t.socket);
   rpcs.push(r);
   try {
-    return await r.call<T>(method, params);
+    return await r.call(method, ...args);
   } finally {
     r.close();
   }
 }
 
-const show = (root: string, id: string) => rpc<Shown>('pipelines.show', { id, project: root });
+const show = (root: string, id: string) => rpc(PipelineMethods.Show, { id, project: root });
 const status = async (root: string, id: string) => (await show(root, id)).pipeline;
-const lockOf = async (root: string, name: string) => (await rpc<{ lock: Lock }>('locks.show', { project: root, name })).lock;
-const semOf = async (root: string, name: string) => (await rpc<{ semaphore: Semaphore }>('semaphores.status', { project: root, name })).semaphore;
+const lockOf = async (root: string, name: string) => (await rpc(LockMethods.Show, { project: root, name })).lock;
+const semOf = async (root: string, name: string) => (await rpc(SemaphoreMethods.Status, { project: root, name })).semaphore;
 const read = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8') : '');
 const alive = (pid: number) => {
   try {
@@ -90,7 +49,7 @@ const alive = (pid: number) => {
     return false;
   }
 };
-const events = async (root: string, name: string) => (await rpc<{ events: Event[] }>('events.list', { name, limit: 1000, since: 0 })).events;
+const events = async (root: string, name: string) => (await rpc(EventMethods.List, { name, limit: 1000, since: 0 })).events;
 
 const MERGE = `
 [command.merge]
@@ -463,7 +422,7 @@ max = 4
       return s.used === 4 && s.waiters.length === 6 ? s : null;
     });
     expect(full.holders).toHaveLength(4);
-    const waiting = (await rpc<{ pipelines: Pipeline[] }>('pipelines.list', { project: root })).pipelines.filter((p) => p.status === 'waiting');
+    const waiting = (await rpc(PipelineMethods.List, { project: root })).pipelines.filter((p) => p.status === 'waiting');
     expect(waiting).toHaveLength(6);
     expect(waiting.every((p) => p.waitingFor?.kind === 'semaphore' && p.waitingFor.name === 'agents')).toBe(true);
     writeFileSync(join(root, 'go'), '');
@@ -474,7 +433,7 @@ max = 4
         const s = await semOf(root, 'agents');
         most = Math.max(most, s.used);
         expect(s.used).toBeLessThanOrEqual(4);
-        const list = (await rpc<{ pipelines: Pipeline[] }>('pipelines.list', { project: root })).pipelines;
+        const list = (await rpc(PipelineMethods.List, { project: root })).pipelines;
         return list.filter((p) => p.status === 'done').length === 10;
       },
       30_000,
@@ -509,8 +468,8 @@ slot_heartbeat = "300ms"
     expect((await t.oj(['semaphore', 'release', 'api', '--holder', 'big'], { cwd: root })).exitCode).toBe(0);
     expect((await semOf(root, 'api')).used).toBe(1);
     // Nobody heartbeats these: both slots are orphaned and reclaimed.
-    await rpc('semaphores.acquire', { project: root, name: 'quick', holder: 'q1' });
-    await rpc('semaphores.acquire', { project: root, name: 'quick', holder: 'q2' });
+    await rpc(SemaphoreMethods.Acquire, { project: root, name: 'quick', holder: 'q1' });
+    await rpc(SemaphoreMethods.Acquire, { project: root, name: 'quick', holder: 'q2' });
     await waitFor('reclaimed', async () => (await semOf(root, 'quick')).used === 0);
     const orphans = await events(root, 'semaphore:orphan');
     expect(orphans.map((e) => e.subject).sort()).toEqual(['q1', 'q2']);

@@ -19,9 +19,9 @@ import { migrate, migrations, LATEST_SCHEMA_VERSION } from '../packages/daemon/s
 import { QueryRunner, createQueryBuilder } from '../packages/daemon/src/storage/query-runner.js';
 import { Rpc, alive, checkDb, killHard, problemLines, prng, seedFrom, startOjd, withDb, type Ojd } from './helpers/crash-kit.js';
 import { REPO, TestEnv, makeProject, waitFor } from './helpers/ojd-harness.js';
+import { startedPipeline } from './helpers/rpc-call.js';
+import { CommandMethods, EventMethods, MaintenanceMethods, PipelineMethods, QueueMethods, SessionMethods, WorkerMethods } from '@oj/protocol';
 
-type Pipeline = { id: string; status: string; phase: string | null; error: string | null; waitingFor: { kind: string; name: string } | null };
-type Item = { id: string; status: string; attempts: number };
 
 let t: TestEnv;
 let daemons: Ojd[] = [];
@@ -60,9 +60,9 @@ async function crash(ojd: Ojd): Promise<void> {
 
 const db = () => join(t.stateDir, 'oj.db');
 const lines = (p: string) => (existsSync(p) ? readFileSync(p, 'utf8').split('\n').filter(Boolean) : []);
-const pipeline = async (rpc: Rpc, root: string, id: string) => (await rpc.call<{ pipeline: Pipeline }>('pipelines.show', { project: root, id })).pipeline;
+const pipeline = async (rpc: Rpc, root: string, id: string) => (await rpc.call(PipelineMethods.Show, { project: root, id })).pipeline;
 const run = async (rpc: Rpc, root: string, command: string, args: string[]) =>
-  (await rpc.call<{ pipeline: Pipeline }>('commands.run', { project: root, command, args })).pipeline;
+  startedPipeline(await rpc.call(CommandMethods.Run, { project: root, command, args }));
 const waitStatus = (rpc: Rpc, root: string, id: string, status: string, ms = 20_000) =>
   waitFor(`${id} ${status}`, async () => ((await pipeline(rpc, root, id)).status === status ? true : null), ms);
 
@@ -155,7 +155,7 @@ describe('kill -9 at chosen points', { timeout: 90_000 }, () => {
       const again = await up();
       // Reconciliation is over once the phase has run again (groups are ended before the re-run).
       await waitFor('the phase to run again', () => lines(join(root, 'trace'))[1], 20_000);
-      const events = (await again.rpc.call<{ events: { name: string; data: Record<string, unknown> }[] }>('events.list', { limit: 1000 })).events;
+      const events = (await again.rpc.call(EventMethods.List, { limit: 1000 })).events;
       expect(events.some((e) => e.name === 'pipeline:phase' && String(e.data.reason ?? '').includes('daemon restarted'))).toBe(true);
       expect(alive(strangerPid)).toBe(true);
       process.kill(strangerPid, 0); // and signalable: it was never touched
@@ -173,8 +173,8 @@ describe('kill -9 at chosen points', { timeout: 90_000 }, () => {
     const root = makeProject(t, 'proj', { q: WORKER_RUNBOOK });
     const { ojd, rpc } = await up();
     const ids = Array.from({ length: 24 }, (_, i) => `w${i + 1}`);
-    await rpc.call('queues.add', { project: root, queue: 'work', items: ids.map((id) => ({ id })) });
-    await rpc.call('workers.start', { project: root, name: 'crunch' });
+    await rpc.call(QueueMethods.Add, { project: root, queue: 'work', items: ids.map((id) => ({ id })) });
+    await rpc.call(WorkerMethods.Start, { project: root, name: 'crunch' });
     await waitFor('items being taken', () => lines(join(root, 'trace')).length > 0, 20_000, 5);
     await crash(ojd);
     expectSound(false);
@@ -182,7 +182,7 @@ describe('kill -9 at chosen points', { timeout: 90_000 }, () => {
     await waitFor(
       'every item completed',
       async () => {
-        const items = (await again.rpc.call<{ items: Item[] }>('queues.list', { project: root, queue: 'work' })).items;
+        const items = (await again.rpc.call(QueueMethods.List, { project: root, queue: 'work' })).items;
         return items.length === ids.length && items.every((i) => i.status === 'completed');
       },
       60_000,
@@ -192,7 +192,7 @@ describe('kill -9 at chosen points', { timeout: 90_000 }, () => {
     expect([...ended].sort()).toEqual([...ids].sort());
     expectCompletedOnce(root);
     await waitFor('pipelines done', async () => {
-      const { pipelines } = await again.rpc.call<{ pipelines: Pipeline[] }>('pipelines.list', { project: root });
+      const { pipelines } = await again.rpc.call(PipelineMethods.List, { project: root });
       return pipelines.length === ids.length && pipelines.every((p) => p.status === 'done');
     });
     expectSound(true);
@@ -305,9 +305,9 @@ describe('kill -9 at chosen points', { timeout: 90_000 }, () => {
 
     const { rpc } = await up();
     expect(withDb(db(), (d) => d.pragma('user_version', { simple: true }))).toBe(LATEST_SCHEMA_VERSION);
-    const legacy = (await rpc.call<{ events: { name: string }[] }>('events.list', { name: 'legacy' })).events;
+    const legacy = (await rpc.call(EventMethods.List, { name: 'legacy' })).events;
     expect(legacy).toHaveLength(3);
-    expect((await rpc.call<{ pipelines: Pipeline[] }>('pipelines.list', {})).pipelines.map((p) => p.id)).toContain('old-1');
+    expect((await rpc.call(PipelineMethods.List, {})).pipelines.map((p) => p.id)).toContain('old-1');
     expectSound(true);
   });
 
@@ -425,7 +425,7 @@ function agentProject(): string {
 
 async function finishAgent(rpc: Rpc, session: string): Promise<void> {
   await waitFor('the session to answer', async () => {
-    await rpc.call('sessions.send', { id: session, text: 'finish' });
+    await rpc.call(SessionMethods.Send, { id: session, text: 'finish' });
     return true;
   });
 }
@@ -458,7 +458,7 @@ describe('kill -9 at random moments under a mixed load', () => {
       debug('round', round, 'starting');
       const { ojd, rpc } = await up();
       debug('up');
-      if (round === 0) await rpc.call('workers.start', { project: root, name: 'crunch' });
+      if (round === 0) await rpc.call(WorkerMethods.Start, { project: root, name: 'crunch' });
       // Whatever earlier rounds left half-done is being reconciled and re-run right now, under the new load.
       const second = await Rpc.connect(t.socket);
       clients.push(second);
@@ -476,17 +476,17 @@ describe('kill -9 at random moments under a mixed load', () => {
             const what = capped ? 'event' : kind;
             if (what === 'items') {
               const items = Array.from({ length: rand.int(1, 3) }, (_, i) => ({ id: `r${round}-${n}-${i}` }));
-              await c.call('queues.add', { project: root, queue: 'work', items });
+              await c.call(QueueMethods.Add, { project: root, queue: 'work', items });
               for (const it of items) ackedItems.add(it.id);
             } else if (what === 'event') {
               const name = `load:${n}`;
-              const { event } = await c.call<{ event: { id: number } }>('events.emit', { name, project: root, data: { n } });
+              const { event } = await c.call(EventMethods.Emit, { name, project: root, data: { n } });
               ackedEvents.set(event.id, name);
             } else if (what === 'pipeline') {
               const p = await run(c, root, 'go', [`s${n}`]);
               ackedPipelines.add(p.id);
             } else {
-              await c.call('maintenance.check', { quick: true });
+              await c.call(MaintenanceMethods.Check, { quick: true });
             }
           } catch {
             // not acknowledged (the connection died with the daemon): no promise was made
@@ -519,14 +519,14 @@ describe('kill -9 at random moments under a mixed load', () => {
     await waitFor(
       'every item completed and every pipeline done',
       async () => {
-        const items = (await rpc.call<{ items: Item[] }>('queues.list', { project: root, queue: 'work', limit: 100000 })).items;
-        const { pipelines } = await rpc.call<{ pipelines: Pipeline[] }>('pipelines.list', { project: root, active: true });
+        const items = (await rpc.call(QueueMethods.List, { project: root, queue: 'work', limit: 100000 })).items;
+        const { pipelines } = await rpc.call(PipelineMethods.List, { project: root, active: true });
         return items.length >= ackedItems.size && items.every((i) => i.status === 'completed') && pipelines.length === 0;
       },
       90_000,
       100,
     );
-    const all = (await rpc.call<{ pipelines: Pipeline[] }>('pipelines.list', { project: root, limit: 100000 })).pipelines;
+    const all = (await rpc.call(PipelineMethods.List, { project: root, limit: 100000 })).pipelines;
     const notDone = all.filter((p) => p.status !== 'done');
     expect(notDone, `seed ${seed}`).toEqual([]);
     expect(lines(join(root, 'DOUBLE')), `seed ${seed}`).toEqual([]);

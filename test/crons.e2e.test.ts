@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { Sqlite as BetterSqlite3 } from '../packages/daemon/src/storage/sqlite-driver.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TestEnv, canConnect, makeProject, waitFor } from './helpers/ojd-harness.js';
-import { RpcCall } from './helpers/rpc-call.js';
+import { Rpc } from './helpers/rpc-call.js';
+import { CronMethods, EventMethods } from '@oj/protocol';
 
 type Cron = {
   name: string;
@@ -19,7 +20,7 @@ type Cron = {
 };
 
 let t: TestEnv;
-let rpcs: RpcCall[] = [];
+let rpcs: Rpc[] = [];
 beforeEach(() => {
   t = new TestEnv();
 });
@@ -29,9 +30,9 @@ afterEach(async () => {
   await t.cleanup();
 });
 
-async function start(): Promise<RpcCall> {
+async function start(): Promise<Rpc> {
   await t.startDaemon();
-  const rpc = await RpcCall.connect(t.socket);
+  const rpc = await Rpc.connect(t.socket);
   rpcs.push(rpc);
   return rpc;
 }
@@ -40,8 +41,8 @@ function lines(path: string): string[] {
   return existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter(Boolean) : [];
 }
 
-async function cron(rpc: RpcCall, root: string, name: string): Promise<Cron> {
-  const { crons } = await rpc.call<{ crons: Cron[] }>('crons.list', { project: root });
+async function cron(rpc: Rpc, root: string, name: string): Promise<Cron> {
+  const { crons } = await rpc.call(CronMethods.List, { project: root });
   const c = crons.find((x) => x.name === name);
   if (!c) throw new Error(`no cron ${name}`);
   return c;
@@ -86,7 +87,7 @@ describe('crons', () => {
     expect(list.stdout).toMatch(/\nticker\s+enabled\s+1s\s+(in 1s|due)\s+\d+s ago\s+(done|running)\s+\d+\n/);
     expect((await t.oj(['cron', 'disable', 'ticker'], { cwd: root })).stdout).toBe('cron ticker disabled\n');
     expect(await cron(rpc, root, 'ticker')).toMatchObject({ enabled: false, nextDueAt: null });
-    const { events } = await rpc.call<{ events: { name: string }[] }>('events.list', { name: 'cron:*', project: root, limit: 1000 });
+    const { events } = await rpc.call(EventMethods.List, { name: 'cron:*', project: root, limit: 1000 });
     const names = events.map((e) => e.name);
     expect(names[0]).toBe('cron:enabled');
     expect(names).toContain('cron:tick');
@@ -116,7 +117,7 @@ describe('crons', () => {
 
   it('a cron run under way when ojd is killed ends as failed with its cron:failed event at the next start', async () => {
     const d = await t.startDaemon();
-    const rpc = await RpcCall.connect(t.socket);
+    const rpc = await Rpc.connect(t.socket);
     const root = makeProject(t, 'proj', {
       c: `
 [cron.slow]
@@ -125,7 +126,7 @@ run = "touch {project_root}/started; exec sleep 601.25"
 `,
     });
     try {
-      await rpc.call('crons.run', { project: root, name: 'slow' });
+      await rpc.call(CronMethods.Run, { project: root, name: 'slow' });
       await waitFor('the run started', () => existsSync(join(root, 'started')), 20_000);
     } finally {
       rpc.close();
@@ -138,7 +139,7 @@ run = "touch {project_root}/started; exec sleep 601.25"
       return x.lastOutcome === 'failed' ? x : null;
     });
     expect(c.lastError).toBe('the daemon stopped during this run');
-    const { events } = await again.call<{ events: { name: string; data: Record<string, unknown> }[] }>('events.list', { name: 'cron:*', project: root, limit: 100 });
+    const { events } = await again.call(EventMethods.List, { name: 'cron:*', project: root, limit: 100 });
     expect(events.map((e) => e.name)).toEqual(['cron:tick', 'cron:failed']);
     expect(events[1]!.data.error).toBe('the daemon stopped during this run');
     // Commands of a killed daemon are not tracked across the crash (docs/reliability.md): end this one.
@@ -159,7 +160,7 @@ run = "touch {project_root}/started; exec sleep 601.25"
     const root = makeProject(t, 'proj', {
       c: '[cron.slow]\ninterval = "1s"\nrun = "touch {project_root}/started; while [ ! -f {project_root}/go ]; do sleep 0.05; done"\n',
     });
-    await rpc.call('crons.enable', { project: root, name: 'slow' });
+    await rpc.call(CronMethods.Enable, { project: root, name: 'slow' });
     await waitFor('the first run to start', () => existsSync(join(root, 'started')), 20_000);
     // Each skipped tick moves the next due time on: wait for three of them, as the daemon records them.
     const seen = new Set<string>();
@@ -174,18 +175,18 @@ run = "touch {project_root}/started; exec sleep 601.25"
       50,
     );
     const skippedEvents = async () =>
-      (await rpc.call<{ events: { id: number; data: Record<string, unknown> }[] }>('events.list', { name: 'cron:skipped', limit: 1000 })).events;
+      (await rpc.call(EventMethods.List, { name: 'cron:skipped', limit: 1000 })).events;
     // While the run goes on, skips are counted, not written one by one.
     expect(await skippedEvents()).toEqual([]);
     writeFileSync(join(root, 'go'), '');
     await waitFor('the next tick to run', async () => (await cron(rpc, root, 'slow')).runs >= 2, 30_000);
-    await rpc.call('crons.disable', { project: root, name: 'slow' });
+    await rpc.call(CronMethods.Disable, { project: root, name: 'slow' });
     const skipped = await skippedEvents();
     expect(skipped).toHaveLength(1);
     expect(skipped[0]!.data).toMatchObject({ cron: 'slow', reason: 'the previous run was still under way' });
     expect(skipped[0]!.data.count).toBeGreaterThanOrEqual(3);
     expect(Date.parse(String(skipped[0]!.data.lastAt))).toBeGreaterThan(Date.parse(String(skipped[0]!.data.firstAt)));
-    const ticks = (await rpc.call<{ events: { id: number }[] }>('events.list', { name: 'cron:tick', limit: 1000 })).events.map((e) => e.id).sort((a, b) => a - b);
+    const ticks = (await rpc.call(EventMethods.List, { name: 'cron:tick', limit: 1000 })).events.map((e) => e.id).sort((a, b) => a - b);
     expect(ticks.length).toBeGreaterThanOrEqual(2);
     expect(skipped[0]!.id).toBeGreaterThan(ticks[0]!);
     expect(skipped[0]!.id).toBeLessThan(ticks[1]!);
@@ -194,7 +195,7 @@ run = "touch {project_root}/started; exec sleep 601.25"
   it('after a long downtime an enabled cron runs once, then continues on its original grid', async () => {
     let rpc = await start();
     const root = makeProject(t, 'proj', { c: CRONS });
-    await rpc.call('crons.enable', { project: root, name: 'nightly' });
+    await rpc.call(CronMethods.Enable, { project: root, name: 'nightly' });
     const { nextDueAt } = await cron(rpc, root, 'nightly');
     rpc.close();
     expect((await t.oj(['daemon', 'stop'], { cwd: root })).exitCode).toBe(0);

@@ -19,10 +19,10 @@
 import { existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
-import { allMethods, MAX_LINE_BYTES } from '@oj/protocol';
+import { allMethods, CommandMethods, DaemonMethods, EventMethods, MAX_LINE_BYTES, OjError, type AnyMethod } from '@oj/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { Rpc, RpcError, processStats, prng, seedFrom, startOjd, killHard, type Ojd } from './helpers/crash-kit.js';
+import { Rpc, processStats, prng, seedFrom, startOjd, killHard, type Ojd } from './helpers/crash-kit.js';
 import { RawClient, TestEnv, makeProject, waitFor } from './helpers/ojd-harness.js';
 
 type Response = { jsonrpc: string; id: number | string | null; result?: unknown; error?: { code: number; message: string; data?: { kind?: string } } };
@@ -97,8 +97,8 @@ beforeAll(async () => {
   ojd = await startOjd(t, { MY_API_TOKEN: SECRET });
   // Warm up (runbooks loaded, statements prepared) before taking the baseline.
   const rpc = await Rpc.connect(t.socket);
-  await rpc.call('commands.list', { project: root });
-  for (let i = 0; i < 20; i++) await rpc.call('events.emit', { name: 'warm', project: root });
+  await rpc.call(CommandMethods.List, { project: root });
+  for (let i = 0; i < 20; i++) await rpc.call(EventMethods.Emit, { name: 'warm', project: root });
   rpc.close();
   baseline = processStats(ojd.pid);
 }, 60_000);
@@ -138,8 +138,8 @@ async function descriptorsBack(what: string): Promise<void> {
 async function stillHealthy(): Promise<void> {
   const rpc = await Rpc.connect(t.socket);
   try {
-    expect(await rpc.call('daemon.ping')).toMatchObject({ pong: true });
-    const { events } = await rpc.call<{ events: { name: string }[] }>('events.list', { name: 'warm', limit: 5 });
+    expect(await rpc.call(DaemonMethods.Ping)).toMatchObject({ pong: true });
+    const { events } = await rpc.call(EventMethods.List, { name: 'warm', limit: 5 });
     expect(events).toHaveLength(5);
     expect(ojd.child.exitCode).toBeNull();
   } finally {
@@ -428,10 +428,10 @@ describe('wrong types for every method', { timeout: 60_000 }, () => {
   it("each method's params, broken every way its schema allows, get -32602 with the issues (-32600 when not an object or array), never an internal error", async () => {
     const unexpected: string[] = [];
     let id = 1;
-    const batches: { method: string; params: unknown; id: number }[] = [];
+    const batches: { method: AnyMethod; params: unknown; id: number }[] = [];
     for (const m of allMethods) {
       const schema = z.toJSONSchema(m.params, { io: 'input', unrepresentable: 'any' }) as Json;
-      for (const params of invalidParams(schema)) batches.push({ method: m.name, params, id: id++ });
+      for (const params of invalidParams(schema)) batches.push({ method: m, params, id: id++ });
     }
     counts.typed += batches.length;
     // Four connections, everything pipelined.
@@ -440,17 +440,17 @@ describe('wrong types for every method', { timeout: 60_000 }, () => {
       batches.map(async (b, i) => {
         try {
           const result = await conns[i % conns.length]!.call(b.method, b.params);
-          unexpected.push(`${b.method} ${JSON.stringify(b.params).slice(0, 200)} was accepted: ${JSON.stringify(result).slice(0, 200)}`);
+          unexpected.push(`${b.method.name} ${JSON.stringify(b.params).slice(0, 200)} was accepted: ${JSON.stringify(result).slice(0, 200)}`);
         } catch (err) {
           // JSON-RPC 2.0 (4.2): params, when present, are an object or an array; anything else is not a request at all.
           const structured = typeof b.params === 'object' && b.params !== null;
-          if (!(err instanceof RpcError)) unexpected.push(`${b.method}: ${String(err)}`);
+          if (!(err instanceof OjError)) unexpected.push(`${b.method.name}: ${String(err)}`);
           else if (!structured) {
             if (err.code !== -32600 || (err.data as { kind?: string }).kind !== 'invalid_request') {
-              unexpected.push(`${b.method} ${JSON.stringify(b.params)} -> ${err.code} ${err.message} (want -32600)`);
+              unexpected.push(`${b.method.name} ${JSON.stringify(b.params)} -> ${err.code} ${err.message} (want -32600)`);
             }
           } else if (err.code !== -32602 || (err.data as { kind?: string }).kind !== 'invalid_params' || !Array.isArray((err.data as { issues?: unknown }).issues)) {
-            unexpected.push(`${b.method} ${JSON.stringify(b.params).slice(0, 200)} -> ${err.code} ${err.message}`);
+            unexpected.push(`${b.method.name} ${JSON.stringify(b.params).slice(0, 200)} -> ${err.code} ${err.message}`);
           }
         }
       }),
@@ -466,7 +466,7 @@ describe('floods', { timeout: 60_000 }, () => {
   it('many clients at once: every request answered, and correctly', async () => {
     const clients = await Promise.all(Array.from({ length: 40 }, () => Rpc.connect(t.socket)));
     counts.connections += clients.length;
-    const before = (await clients[0]!.call<{ lastId: number }>('events.list', { limit: 1 })).lastId;
+    const before = (await clients[0]!.call(EventMethods.List, { limit: 1 })).lastId;
     let emitted = 0;
     await Promise.all(
       clients.map(async (c, ci) => {
@@ -475,16 +475,16 @@ describe('floods', { timeout: 60_000 }, () => {
           const op = (ci + i) % 10;
           if (op === 0) {
             emitted++;
-            calls.push(c.call<{ event: { name: string } }>('events.emit', { name: `flood:${ci}`, data: { i } }).then((r) => void expect(r.event.name).toBe(`flood:${ci}`)));
-          } else if (op < 5) calls.push(c.call<{ pong: boolean }>('daemon.ping').then((r) => void expect(r.pong).toBe(true)));
-          else if (op < 8) calls.push(c.call<{ pid: number }>('daemon.status').then((r) => void expect(r.pid).toBe(ojd.pid)));
-          else calls.push(c.call<{ events: unknown[] }>('events.list', { name: 'warm', limit: 3 }).then((r) => void expect(r.events).toHaveLength(3)));
+            calls.push(c.call(EventMethods.Emit, { name: `flood:${ci}`, data: { i } }).then((r) => void expect(r.event.name).toBe(`flood:${ci}`)));
+          } else if (op < 5) calls.push(c.call(DaemonMethods.Ping).then((r) => void expect(r.pong).toBe(true)));
+          else if (op < 8) calls.push(c.call(DaemonMethods.Status).then((r) => void expect(r.pid).toBe(ojd.pid)));
+          else calls.push(c.call(EventMethods.List, { name: 'warm', limit: 3 }).then((r) => void expect(r.events).toHaveLength(3)));
         }
         counts.flood += calls.length;
         await Promise.all(calls);
       }),
     );
-    const flood = (await clients[0]!.call<{ events: { name: string }[] }>('events.list', { since: before, name: 'flood:*', limit: 10_000 })).events;
+    const flood = (await clients[0]!.call(EventMethods.List, { since: before, name: 'flood:*', limit: 10_000 })).events;
     expect(flood).toHaveLength(emitted);
     for (const c of clients) c.close();
     await stillHealthy();
@@ -494,7 +494,7 @@ describe('floods', { timeout: 60_000 }, () => {
     // Fill the event log so that each answer is big (about 200 KiB).
     const rpc = await Rpc.connect(t.socket);
     const pad = 'p'.repeat(2000);
-    for (let i = 0; i < 100; i++) await rpc.call('events.emit', { name: 'bulk', data: { pad } });
+    for (let i = 0; i < 100; i++) await rpc.call(EventMethods.Emit, { name: 'bulk', data: { pad } });
     const greedy = net.connect(t.socket);
     await new Promise((r) => greedy.once('connect', r));
     greedy.pause(); // never reads
@@ -509,13 +509,13 @@ describe('floods', { timeout: 60_000 }, () => {
       sent += 200;
       if (sent % 2000 === 0) {
         // Others are served while this goes on.
-        expect(await rpc.call('daemon.ping')).toMatchObject({ pong: true });
+        expect(await rpc.call(DaemonMethods.Ping)).toMatchObject({ pong: true });
       }
       await new Promise((r) => setImmediate(r));
     }
     counts.unread += sent;
     const during = processStats(ojd.pid);
-    expect(await rpc.call('daemon.ping')).toMatchObject({ pong: true });
+    expect(await rpc.call(DaemonMethods.Ping)).toMatchObject({ pong: true });
     greedy.destroy();
     // Unthrottled, the answers to what was written would be sent * 200 KiB (gigabytes).
     expect(during.rssKb - baseline.rssKb, 'RSS growth (KiB) while a client does not read').toBeLessThan(200 * 1024);

@@ -26,6 +26,8 @@ import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rpc, type RpcError, killHard, prng, seedFrom, startOjd, type Ojd } from './helpers/crash-kit.js';
 import { REPO, TestEnv, makeProject, waitFor } from './helpers/ojd-harness.js';
+import { shellExit, startedPipeline } from './helpers/rpc-call.js';
+import { CommandMethods, CronMethods, EscalationMethods, EventMethods, PipelineMethods, QueueMethods, SessionMethods, WorkerMethods } from '@oj/protocol';
 
 let t: TestEnv;
 let ojd: Ojd;
@@ -149,18 +151,18 @@ run = '''${THREE('{x}')} > {project_root}/out/pipe-{n}'''
     tally.values += values.length;
     tally.places += 3;
     for (const v of values) {
-      const r = await rpc.call<{ exitCode: number }>('commands.run', { project: root, command: 'say', args: [v] });
+      const r = shellExit(await rpc.call(CommandMethods.Run, { project: root, command: 'say', args: [v] }));
       expect(r.exitCode).toBe(0);
       expect(read(join(root, 'out', 'say'))).toBe(three(v));
     }
-    await rpc.call('commands.run', { project: root, command: 'many', args: values });
+    await rpc.call(CommandMethods.Run, { project: root, command: 'many', args: values });
     expect(read(join(root, 'out', 'many'))).toBe(values.map((v) => v + '\n').join(''));
     const ids: string[] = [];
     for (const [i, v] of values.entries()) {
-      ids.push((await rpc.call<{ pipeline: { id: string } }>('commands.run', { project: root, command: 'pipe', args: [String(i), v] })).pipeline.id);
+      ids.push(startedPipeline(await rpc.call(CommandMethods.Run, { project: root, command: 'pipe', args: [String(i), v] })).id);
     }
     await waitFor('the pipelines', async () => {
-      const { pipelines } = await rpc.call<{ pipelines: { id: string; status: string }[] }>('pipelines.list', { project: root });
+      const { pipelines } = await rpc.call(PipelineMethods.List, { project: root });
       return pipelines.filter((p) => ids.includes(p.id)).every((p) => p.status === 'done');
     });
     for (const [i, v] of values.entries()) expect(read(join(root, 'out', `pipe-${i}`))).toBe(three(v));
@@ -226,9 +228,9 @@ run = '''${THREE('{job.title}')} > {project_root}/out/src-{job.id}'''
     tally.places += 4;
     const items = values.map((v, i) => ({ id: `i${i}`, title: v }));
     writeFileSync(join(root, 'source.json'), JSON.stringify(values.map((v, i) => ({ id: `s${i}`, title: v }))));
-    await rpc.call('queues.add', { project: root, queue: 'items', items });
-    await rpc.call('queues.add', { project: root, queue: 'doomed', items });
-    for (const w of ['w', 'doom', 'src']) await rpc.call('workers.start', { project: root, name: w });
+    await rpc.call(QueueMethods.Add, { project: root, queue: 'items', items });
+    await rpc.call(QueueMethods.Add, { project: root, queue: 'doomed', items });
+    for (const w of ['w', 'doom', 'src']) await rpc.call(WorkerMethods.Start, { project: root, name: w });
     await waitFor(
       'every output',
       () =>
@@ -286,10 +288,10 @@ run = "true"
     const ids: string[] = [];
     for (const [i, v] of values.entries()) {
       writeFileSync(join(root, 'cp', String(i)), v + '\n');
-      ids.push((await rpc.call<{ pipeline: { id: string } }>('commands.run', { project: root, command: 'cp', args: [String(i)] })).pipeline.id);
+      ids.push(startedPipeline(await rpc.call(CommandMethods.Run, { project: root, command: 'cp', args: [String(i)] })).id);
     }
     await waitFor('the strategies', async () => {
-      const { pipelines } = await rpc.call<{ pipelines: { id: string; status: string }[] }>('pipelines.list', { project: root });
+      const { pipelines } = await rpc.call(PipelineMethods.List, { project: root });
       return pipelines.filter((p) => ids.includes(p.id)).every((p) => p.status === 'done');
     }, 30_000);
     for (const [i, v] of values.entries()) {
@@ -334,19 +336,19 @@ inputs = [{ name = "echoed", source = "printf '%s' {name}" }]
       join(root, 'prompts', 'a.md'),
       `Task {name}: {{echoed}}\n\`\`\`fake-agent\n${JSON.stringify([{ print: 'working' }, { oj: ['done', '--error', error] }, { quiet: true }])}\n\`\`\`\n`,
     );
-    const { event } = await rpc.call<{ event: { data: { reason: string } } }>('events.emit', { name: 'escalate', project: root, data: { reason } });
+    const { event } = await rpc.call(EventMethods.Emit, { name: 'escalate', project: root, data: { reason } });
     expect(event.data.reason).toBe(reason);
     const name = values[1]!;
-    const { pipeline } = await rpc.call<{ pipeline: { id: string } }>('commands.run', { project: root, command: 'ag', args: [name] });
+    const pipeline = startedPipeline(await rpc.call(CommandMethods.Run, { project: root, command: 'ag', args: [name] }));
     await waitFor('the on_fail hook', () => read(join(root, 'out', 'hook'))?.includes(error), 30_000);
-    const shown = (await rpc.call<{ pipeline: { status: string; error: string } }>('pipelines.show', { project: root, id: pipeline.id })).pipeline;
+    const shown = (await rpc.call(PipelineMethods.Show, { project: root, id: pipeline.id })).pipeline;
     expect(shown.status).toBe('failed');
     expect(shown.error).toContain(error);
-    expect(read(join(root, 'out', 'hook'))).toBe(three(shown.error));
-    const session = await rpc.call<{ sessions: { id: string; dir: string }[] }>('sessions.list', { project: root, all: true });
-    const prompt = readFileSync(join(session.sessions[0]!.dir, 'prompt.md'), 'utf8');
+    expect(read(join(root, 'out', 'hook'))).toBe(three(shown.error!));
+    const session = await rpc.call(SessionMethods.List, { project: root, all: true });
+    const prompt = readFileSync(join(session.sessions[0]!.dir!, 'prompt.md'), 'utf8');
     expect(prompt.split('\n')[0]).toBe(`Task ${name}: ${name}`);
-    const { escalations } = await rpc.call<{ escalations: { reason: string }[] }>('escalations.list', { project: root });
+    const { escalations } = await rpc.call(EscalationMethods.List, { project: root });
     expect(escalations.map((e) => e.reason)).toContain(reason);
     expectNoMarkers(root);
   });
@@ -369,7 +371,7 @@ action = '''${THREE('{title}')} > {project_root}/out/act-{id}'''
     tally.values += values.length;
     tally.places += 2;
     writeFileSync(join(root, 'items.json'), JSON.stringify(values.map((v, i) => ({ id: `m${i}`, title: v }))));
-    await rpc.call('crons.run', { project: root, name: 'scan' });
+    await rpc.call(CronMethods.Run, { project: root, name: 'scan' });
     await waitFor('every action', () => values.every((v, i) => read(join(root, 'out', `act-m${i}`)) === three(v)), 30_000);
     for (const [i, v] of values.entries()) expect(read(join(root, 'out', `cond-m${i}`))).toBe(three(v));
     expectNoMarkers(root);

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { actions, events, tick, type Ev } from './helpers/monitor-kit.js';
 import { REPO, TestEnv, makeProject, waitFor } from './helpers/ojd-harness.js';
-import { RpcCall } from './helpers/rpc-call.js';
+import { Rpc } from './helpers/rpc-call.js';
+import { LockMethods, PipelineMethods, QueueMethods } from '@oj/protocol';
 
 const FAKE = join(REPO, 'scripts', 'fake-agent.mjs');
 
@@ -19,7 +20,7 @@ type Esc = { id: number; pipeline: string | null; session: string | null; source
 type Pipeline = { id: string; status: string; phase: string | null; failureCount: number; session: string | null };
 
 let t: TestEnv;
-let rpc: RpcCall | null = null;
+let rpc: Rpc | null = null;
 beforeEach(() => {
   t = new TestEnv();
 });
@@ -30,10 +31,10 @@ afterEach(async () => {
 });
 
 /** Starts the daemon (the fake agent follows `script`), makes a scratch repo and adopts the library runbooks. */
-async function adopt(names: string[], opts: { script?: unknown[]; agentCommand?: string; runbooks?: Record<string, string> } = {}): Promise<{ root: string; rpc: RpcCall }> {
+async function adopt(names: string[], opts: { script?: unknown[]; agentCommand?: string; runbooks?: Record<string, string> } = {}): Promise<{ root: string; rpc: Rpc }> {
   if (opts.script) t.env.FAKE_AGENT_SCRIPT = JSON.stringify(opts.script);
   await t.startDaemon();
-  rpc = await RpcCall.connect(t.socket);
+  rpc = await Rpc.connect(t.socket);
   const root = makeProject(t, 'proj', opts.runbooks ?? {}, { git: true });
   const init = await t.oj(['init', '--with', ...names], { cwd: root });
   expect(init.exitCode, init.stderr).toBe(0);
@@ -55,7 +56,7 @@ function edit(root: string, name: string, edits: [string, string][]): void {
 }
 
 const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8' }).trim();
-const pipeline = (root: string, id: string) => rpc!.call<{ pipeline: Pipeline }>('pipelines.show', { id, project: root }).then((r) => r.pipeline);
+const pipeline = (root: string, id: string) => rpc!.call(PipelineMethods.Show, { id, project: root }).then((r) => r.pipeline);
 const openEscalations = (root: string) => t.ojJson<Esc[]>(['escalation', 'list'], { cwd: root });
 
 describe('library runbooks', () => {
@@ -141,7 +142,7 @@ idle_timeout = "1h"
     edit(root, 'janitor', [['protected = [".git", ".oj"]', `protected = [".git", ".oj", ${JSON.stringify(join(t.stateDir, 'workspaces', 'keep-*'))}]`]]);
     expect((await t.oj(['lock', 'acquire', 'deploy', '--holder', 'laptop'], { cwd: root })).exitCode).toBe(0);
     for (const ws of ['drop-me', 'keep-me']) expect((await t.oj(['workspace', 'create', ws], { cwd: root })).exitCode).toBe(0);
-    await waitFor('stale lock', async () => (await rpc!.call<{ stale: boolean }>('locks.isStale', { project: root, name: 'deploy' })).stale, 10_000, 100);
+    await waitFor('stale lock', async () => (await rpc!.call(LockMethods.IsStale, { project: root, name: 'deploy' })).stale, 10_000, 100);
 
     const first = await tick(rpc!, root, 'janitor');
     expect(first.lastOutcome, first.lastError ?? '').toBe('done');
@@ -149,11 +150,11 @@ idle_timeout = "1h"
     expect(dry).toEqual(expect.arrayContaining([['stale_locks', 'deploy.lock.deploy'], ['orphan_worktrees', 'drop-me']]));
     expect((await events(rpc!, root, 'monitor:protected')).map((e) => e.data.item)).toEqual(['keep-me']);
     expect(existsSync(join(t.stateDir, 'workspaces', 'drop-me'))).toBe(true);
-    expect((await rpc!.call<{ stale: boolean }>('locks.isStale', { project: root, name: 'deploy' })).stale).toBe(true);
+    expect((await rpc!.call(LockMethods.IsStale, { project: root, name: 'deploy' })).stale).toBe(true);
 
     expect((await tick(rpc!, root, 'janitor')).lastOutcome).toBe('done');
     expect(await actions(rpc!, root)).toEqual(expect.arrayContaining(['clean deploy.lock.deploy', 'clean drop-me']));
-    const lock = await rpc!.call<{ lock: { held: boolean } }>('locks.show', { project: root, name: 'deploy' });
+    const lock = await rpc!.call(LockMethods.Show, { project: root, name: 'deploy' });
     expect(lock.lock.held).toBe(false);
     expect(existsSync(join(t.stateDir, 'workspaces', 'drop-me'))).toBe(false);
     expect(existsSync(keep)).toBe(true);
@@ -216,7 +217,7 @@ max_retries = 0
     await t.oj(['queue', 'add', 'jobs', 'id=j1'], { cwd: root });
     await dies();
     await tick(rpc!, root, 'triager');
-    const status = async () => (await rpc!.call<{ item: { status: string } }>('queues.show', { project: root, queue: 'jobs', id: 'j1' })).item.status;
+    const status = async () => (await rpc!.call(QueueMethods.Show, { project: root, queue: 'jobs', id: 'j1' })).item.status;
     expect(await status()).toBe('pending');
     await dies();
     await tick(rpc!, root, 'triager');
@@ -247,7 +248,7 @@ max_retries = 0
     expect(w.exitCode, w.stdout + w.stderr).toBe(0);
     expect(git(root, 'log', '--format=%s', '-1')).toBe('fix BUG-1: Crash on start');
     expect(readFileSync(join(root, 'fix.txt'), 'utf8')).toBe('fixed\n');
-    const item = await rpc!.call<{ item: { status: string } }>('queues.show', { project: root, queue: 'bugs', id: 'BUG-1' });
+    const item = await rpc!.call(QueueMethods.Show, { project: root, queue: 'bugs', id: 'BUG-1' });
     expect(item.item.status).toBe('completed');
   });
 

@@ -9,7 +9,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TestEnv, makeProject, waitFor } from './helpers/ojd-harness.js';
-import { RpcCall } from './helpers/rpc-call.js';
+import { Rpc } from './helpers/rpc-call.js';
+import { LockMethods, PipelineMethods, SemaphoreMethods, WorkerMethods } from '@oj/protocol';
 
 type Pipeline = { id: string; status: string; phase: string | null; error: string | null; waitingFor: { kind: string; name: string } | null };
 type Show = { pipeline: Pipeline; runs: { phase: string; status: string }[]; history: { id: number; name: string }[] };
@@ -18,7 +19,7 @@ type Show = { pipeline: Pipeline; runs: { phase: string; status: string }[]; his
 const LONG_MS = 3e9;
 
 let t: TestEnv;
-let rpcs: RpcCall[] = [];
+let rpcs: Rpc[] = [];
 beforeEach(() => {
   t = new TestEnv();
 });
@@ -28,18 +29,18 @@ afterEach(async () => {
   await t.cleanup();
 });
 
-async function start(): Promise<RpcCall> {
+async function start(): Promise<Rpc> {
   await t.startDaemon();
   return connect();
 }
 
-async function connect(): Promise<RpcCall> {
-  const rpc = await RpcCall.connect(t.socket);
+async function connect(): Promise<Rpc> {
+  const rpc = await Rpc.connect(t.socket);
   rpcs.push(rpc);
   return rpc;
 }
 
-const show = (rpc: RpcCall, id: string) => rpc.call<Show>('pipelines.show', { id });
+const show = (rpc: Rpc, id: string) => rpc.call(PipelineMethods.Show, { id });
 
 /** Records when a promise settles, to check it has not yet. */
 function track<T>(p: Promise<T>): { settled: () => boolean; promise: Promise<T> } {
@@ -49,9 +50,9 @@ function track<T>(p: Promise<T>): { settled: () => boolean; promise: Promise<T> 
 }
 
 /** Runs `quick` to its end: something the daemon does after the long wait began. */
-async function runQuick(rpc: RpcCall, root: string): Promise<Show> {
-  const { pipeline } = await rpc.call<{ pipeline: Pipeline }>('pipelines.create', { project: root, pipeline: 'quick' });
-  await rpc.call('pipelines.wait', { ids: [pipeline.id], timeoutMs: 60_000 });
+async function runQuick(rpc: Rpc, root: string): Promise<Show> {
+  const { pipeline } = await rpc.call(PipelineMethods.Create, { project: root, pipeline: 'quick' });
+  await rpc.call(PipelineMethods.Wait, { ids: [pipeline.id], timeoutMs: 60_000 });
   const done = await show(rpc, pipeline.id);
   expect(done.pipeline.status).toBe('done');
   return done;
@@ -78,11 +79,11 @@ timeout = "30d"
 run = "touch {project_root}/started; while [ ! -f {project_root}/go ]; do sleep 0.05; done"
 ${QUICK}`,
     });
-    const { pipeline } = await rpc.call<{ pipeline: Pipeline }>('pipelines.create', { project: root, pipeline: 'slow' });
+    const { pipeline } = await rpc.call(PipelineMethods.Create, { project: root, pipeline: 'slow' });
     await waitFor('the phase to run', async () => (await show(rpc, pipeline.id)).pipeline.status !== 'pending', 30_000);
     // Its own connection: the answer to this wait must come only when the pipeline ends.
     const waiter = await connect();
-    const wait = track(waiter.call<{ results: { id: string; status: string }[]; timedOut: boolean }>('pipelines.wait', { ids: [pipeline.id], timeoutMs: LONG_MS }));
+    const wait = track(waiter.call(PipelineMethods.Wait, { ids: [pipeline.id], timeoutMs: LONG_MS }));
     await waitFor(
       'the script to start (or the phase to end)',
       async () => existsSync(join(root, 'started')) || (await show(rpc, pipeline.id)).runs.some((r) => r.status !== 'running'),
@@ -93,7 +94,7 @@ ${QUICK}`,
     // connection is answered, so an early answer to the wait would have come before it.
     await runQuick(rpc, root);
     const later = await runQuick(rpc, root);
-    await waiter.call('pipelines.show', { id: later.pipeline.id });
+    await waiter.call(PipelineMethods.Show, { id: later.pipeline.id });
     const during = await show(rpc, pipeline.id);
     expect(during.pipeline.error).toBeNull();
     expect(during.pipeline.status).toBe('running');
@@ -129,7 +130,7 @@ timeout = "30d"
 on_timeout = ["escalate"]
 ${QUICK}`,
     });
-    const { pipeline } = await rpc.call<{ pipeline: Pipeline }>('pipelines.create', { project: root, pipeline: 'gated' });
+    const { pipeline } = await rpc.call(PipelineMethods.Create, { project: root, pipeline: 'gated' });
     const checks = () => (existsSync(join(root, 'checks')) ? readFileSync(join(root, 'checks'), 'utf8').split('\n').filter(Boolean).length : 0);
     const gaveUp = async () => (await show(rpc, pipeline.id)).history.some((e) => /timeout|escalat/.test(e.name));
     await waitFor('two guard checks (or the guard giving up)', async () => checks() >= 2 || (await gaveUp()), 30_000);
@@ -158,9 +159,9 @@ source = "echo pull >> {project_root}/pulls; echo '[]'"
 ${QUICK}`,
     });
     const pulls = () => (existsSync(join(root, 'pulls')) ? readFileSync(join(root, 'pulls'), 'utf8').split('\n').filter(Boolean).length : 0);
-    await rpc.call('workers.start', { project: root, name: 'watcher' });
+    await rpc.call(WorkerMethods.Start, { project: root, name: 'watcher' });
     await waitFor('the worker to go idle', async () => {
-      const { workers } = await rpc.call<{ workers: { name: string; idleSince: string | null }[] }>('workers.list', { project: root });
+      const { workers } = await rpc.call(WorkerMethods.List, { project: root });
       return workers.find((w) => w.name === 'watcher')?.idleSince;
     }, 30_000);
     const atIdle = pulls();
@@ -184,26 +185,26 @@ max = 1
 slot_heartbeat = "1h"
 ${QUICK}`,
     });
-    expect(await rpc.call('locks.acquire', { project: root, name: 'main', holder: 'first' })).toMatchObject({ acquired: true });
-    expect(await rpc.call('semaphores.acquire', { project: root, name: 'slots', holder: 'first' })).toMatchObject({ acquired: true });
+    expect(await rpc.call(LockMethods.Acquire, { project: root, name: 'main', holder: 'first' })).toMatchObject({ acquired: true });
+    expect(await rpc.call(SemaphoreMethods.Acquire, { project: root, name: 'slots', holder: 'first' })).toMatchObject({ acquired: true });
     const lockWaiter = await connect();
     const semWaiter = await connect();
-    const lock = track(lockWaiter.call<{ acquired: boolean }>('locks.acquire', { project: root, name: 'main', holder: 'second', wait: true, timeoutMs: LONG_MS }));
-    const sem = track(semWaiter.call<{ acquired: boolean }>('semaphores.acquire', { project: root, name: 'slots', holder: 'second', wait: true, timeoutMs: LONG_MS }));
+    const lock = track(lockWaiter.call(LockMethods.Acquire, { project: root, name: 'main', holder: 'second', wait: true, timeoutMs: LONG_MS }));
+    const sem = track(semWaiter.call(SemaphoreMethods.Acquire, { project: root, name: 'slots', holder: 'second', wait: true, timeoutMs: LONG_MS }));
     await waitFor('both in line', async () => {
-      const l = await rpc.call<{ lock: { waiters: unknown[] } }>('locks.show', { project: root, name: 'main' });
-      const s = await rpc.call<{ semaphore: { waiters: unknown[] } }>('semaphores.status', { project: root, name: 'slots' });
+      const l = await rpc.call(LockMethods.Show, { project: root, name: 'main' });
+      const s = await rpc.call(SemaphoreMethods.Status, { project: root, name: 'slots' });
       return (l.lock.waiters.length === 1 && s.semaphore.waiters.length === 1) || lock.settled() || sem.settled();
     }, 30_000);
     await runQuick(rpc, root);
     // Answered after the acquire on each connection: an early answer would have come first.
-    await lockWaiter.call('locks.show', { project: root, name: 'main' });
-    await semWaiter.call('semaphores.status', { project: root, name: 'slots' });
+    await lockWaiter.call(LockMethods.Show, { project: root, name: 'main' });
+    await semWaiter.call(SemaphoreMethods.Status, { project: root, name: 'slots' });
     expect(lock.settled()).toBe(false);
     expect(sem.settled()).toBe(false);
 
-    await rpc.call('locks.release', { project: root, name: 'main', holder: 'first' });
-    await rpc.call('semaphores.release', { project: root, name: 'slots', holder: 'first' });
+    await rpc.call(LockMethods.Release, { project: root, name: 'main', holder: 'first' });
+    await rpc.call(SemaphoreMethods.Release, { project: root, name: 'slots', holder: 'first' });
     expect(await lock.promise).toMatchObject({ acquired: true });
     expect(await sem.promise).toMatchObject({ acquired: true });
   });

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Rpc, alive, killHard, startOjd, withDb, type Ojd } from './helpers/crash-kit.js';
 import { REPO, TestEnv, makeProject, waitFor } from './helpers/ojd-harness.js';
+import { CommandMethods, DaemonMethods, EventMethods, PipelineMethods, SessionMethods } from '@oj/protocol';
 
 let t: TestEnv;
 let daemons: Ojd[] = [];
@@ -29,12 +30,12 @@ async function up(env: NodeJS.ProcessEnv = {}): Promise<{ ojd: Ojd; rpc: Rpc }> 
 describe('oj daemon check, backup, restore', { timeout: 60_000 }, () => {
   it('backs up a running daemon, checks with and without it, refuses to restore while it runs, restores after stop', async () => {
     const { rpc } = await up();
-    for (let i = 0; i < 50; i++) await rpc.call('events.emit', { name: 'before:backup', data: { i } });
+    for (let i = 0; i < 50; i++) await rpc.call(EventMethods.Emit, { name: 'before:backup', data: { i } });
     // Writes go on during the backup.
     let writing = true;
     const writer = (async () => {
       let n = 0;
-      while (writing) await rpc.call('events.emit', { name: 'during:backup', data: { n: n++ } });
+      while (writing) await rpc.call(EventMethods.Emit, { name: 'during:backup', data: { n: n++ } });
     })();
     const backup = join(t.root, 'oj-backup.db');
     const b = await t.oj(['daemon', 'backup', backup]);
@@ -43,7 +44,7 @@ describe('oj daemon check, backup, restore', { timeout: 60_000 }, () => {
     expect(b.stderr).toBe('');
     expect(b.stdout).toMatch(/^backed up to .*oj-backup\.db \(.* KiB, schema \d+, verified\) from the running daemon in/);
     expect((await t.oj(['daemon', 'backup', backup])).stderr).toMatch(/already exists\nhint: choose another file, or pass --force/);
-    for (let i = 0; i < 5; i++) await rpc.call('events.emit', { name: 'after:backup' });
+    for (let i = 0; i < 5; i++) await rpc.call(EventMethods.Emit, { name: 'after:backup' });
 
     const live = await t.oj(['daemon', 'check']);
     expect(live.exitCode).toBe(0);
@@ -64,18 +65,18 @@ describe('oj daemon check, backup, restore', { timeout: 60_000 }, () => {
     expect(restored.stdout).toMatch(/^restored .*oj\.db from .*oj-backup\.db \(schema \d+\)\nthe database it replaced is kept at .*oj\.db\.before-restore-/);
 
     const again = await up();
-    const names = async (name: string) => (await again.rpc.call<{ events: unknown[] }>('events.list', { name, limit: 10_000 })).events.length;
+    const names = async (name: string) => (await again.rpc.call(EventMethods.List, { name, limit: 10_000 })).events.length;
     expect(await names('before:backup')).toBe(50);
     expect(await names('after:backup')).toBe(0);
     // The events written during the backup up to its snapshot are there, in order, without a gap.
-    const during = (await again.rpc.call<{ events: { data: { n: number } }[] }>('events.list', { name: 'during:backup', limit: 10_000 })).events;
+    const during = (await again.rpc.call(EventMethods.List, { name: 'during:backup', limit: 10_000 })).events;
     expect(during.map((e) => e.data.n)).toEqual(during.map((_, i) => i));
     again.rpc.close();
   });
 
   it('an offline backup is private (0600) under a umask of 022, like the one the daemon makes, even replacing a readable file', async () => {
     const { rpc } = await up();
-    await rpc.call('events.emit', { name: 'secret:stuff' });
+    await rpc.call(EventMethods.Emit, { name: 'secret:stuff' });
     rpc.close();
     expect((await t.oj(['daemon', 'stop'])).exitCode).toBe(0);
     const backup = join(t.root, 'offline-backup.db');
@@ -97,7 +98,7 @@ describe('oj daemon check, backup, restore', { timeout: 60_000 }, () => {
 
   it('reports a broken invariant and exits 1', async () => {
     const { rpc } = await up();
-    await rpc.call('events.emit', { name: 'x' });
+    await rpc.call(EventMethods.Emit, { name: 'x' });
     rpc.close();
     expect((await t.oj(['daemon', 'stop'])).exitCode).toBe(0);
     // Simulate damage: a pipeline failed without a reason.
@@ -122,20 +123,20 @@ describe('retention', { timeout: 60_000 }, () => {
       r: `[command.go]\nargs = "<name>"\nrun = { pipeline = "p" }\n\n[pipeline.p]\ninputs = ["name"]\n[[pipeline.p.phase]]\nname = "work"\nagent = "a"\n\n[agent.a]\ncommand = "${fake}"\nprompt = "hello"\n`,
     });
     const { rpc } = await up({ OJ_RETENTION_EVENTS_MAX: '40', OJ_RETENTION_TRANSCRIPTS: '1s', OJ_RETENTION_EVERY: '300ms' });
-    await rpc.call('commands.run', { project: root, command: 'go', args: ['a'] });
-    await waitFor('the agent to finish', async () => (await rpc.call<{ pipeline: { status: string } }>('pipelines.show', { project: root, id: 'p-a' })).pipeline.status === 'done', 20_000);
-    const [session] = (await rpc.call<{ sessions: { id: string; dir: string; status: string }[] }>('sessions.list', { all: true })).sessions;
+    await rpc.call(CommandMethods.Run, { project: root, command: 'go', args: ['a'] });
+    await waitFor('the agent to finish', async () => (await rpc.call(PipelineMethods.Show, { project: root, id: 'p-a' })).pipeline.status === 'done', 20_000);
+    const [session] = (await rpc.call(SessionMethods.List, { all: true })).sessions;
     expect(existsSync(join(session!.dir, 'transcript.log'))).toBe(true);
     // The host lingers after its command ended (for a last capture); end it as its linger period would.
     process.kill(Number(readFileSync(join(session!.dir, 'host.pid'), 'utf8')), 'SIGTERM');
     let last = 0;
-    for (let i = 0; i < 120; i++) last = (await rpc.call<{ event: { id: number } }>('events.emit', { name: 'fill', data: { i } })).event.id;
-    await waitFor('events pruned to the cap', async () => (await rpc.call<{ counts: Record<string, number> }>('daemon.status')).counts.events <= 45, 10_000);
+    for (let i = 0; i < 120; i++) last = (await rpc.call(EventMethods.Emit, { name: 'fill', data: { i } })).event.id;
+    await waitFor('events pruned to the cap', async () => (await rpc.call(DaemonMethods.Status)).counts.events! <= 45, 10_000);
     await waitFor('the ended session pruned', () => !existsSync(session!.dir), 10_000);
     // The session is still listed; only its files went.
-    const after = (await rpc.call<{ sessions: { id: string; status: string }[] }>('sessions.list', { all: true })).sessions;
+    const after = (await rpc.call(SessionMethods.List, { all: true })).sessions;
     expect(after.map((s) => s.id)).toContain(session!.id);
-    expect((await rpc.call<{ event: { id: number } }>('events.emit', { name: 'later' })).event.id).toBeGreaterThan(last);
+    expect((await rpc.call(EventMethods.Emit, { name: 'later' })).event.id).toBeGreaterThan(last);
     rpc.close();
     const prune = await t.oj(['daemon', 'prune', '--dry-run']);
     expect(prune.exitCode).toBe(0);
@@ -194,8 +195,8 @@ on_phase = '''trap '' TERM; echo "$$" >> {project_root}/hook-pids; sleep 300'''
 `,
     });
     const { ojd, rpc } = await up();
-    await rpc.call('commands.run', { project: root, command: 'go', args: ['a'] });
-    await rpc.call('commands.run', { project: root, command: 'go', args: ['b'] });
+    await rpc.call(CommandMethods.Run, { project: root, command: 'go', args: ['a'] });
+    await rpc.call(CommandMethods.Run, { project: root, command: 'go', args: ['b'] });
     const pids = await waitFor('both phases and hooks running', () => {
       const p = existsSync(join(root, 'pids')) ? readFileSync(join(root, 'pids'), 'utf8').split(/\s+/).filter(Boolean).map(Number) : [];
       const h = existsSync(join(root, 'hook-pids')) ? readFileSync(join(root, 'hook-pids'), 'utf8').split(/\s+/).filter(Boolean).map(Number) : [];
@@ -204,7 +205,7 @@ on_phase = '''trap '' TERM; echo "$$" >> {project_root}/hook-pids; sleep 300'''
     expect(pids.every(alive)).toBe(true);
     // A child can write its pid before its start has reached ojd: wait for ojd to count them all.
     await waitFor('ojd to count the four shells', async () => {
-      const status = await rpc.call<{ counts: Record<string, number> }>('daemon.status');
+      const status = await rpc.call(DaemonMethods.Status);
       return (status.counts['shells.running'] ?? 0) >= 4;
     });
     rpc.close();

@@ -5,16 +5,17 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { actions, events, tick } from './helpers/monitor-kit.js';
 import { TestEnv, makeProject, waitFor } from './helpers/ojd-harness.js';
-import { RpcCall } from './helpers/rpc-call.js';
+import { Rpc } from './helpers/rpc-call.js';
+import { EventMethods, LockMethods } from '@oj/protocol';
 
 type Esc = { id: number; pipeline: string | null; source: string; reason: string; status: string; resolution: string | null };
 
 let t: TestEnv;
-let rpc: RpcCall;
+let rpc: Rpc;
 beforeEach(async () => {
   t = new TestEnv();
   await t.startDaemon();
-  rpc = await RpcCall.connect(t.socket);
+  rpc = await Rpc.connect(t.socket);
 });
 afterEach(async () => {
   rpc.close();
@@ -189,7 +190,7 @@ response = ["nudge", "dead"]
     await t.oj(['queue', 'add', 'jobs', 'id=j1'], { cwd: root });
     await t.oj(['queue', 'add', 'jobs', 'id=j2'], { cwd: root });
     expect((await t.oj(['queue', 'take', 'jobs'], { cwd: root })).exitCode).toBe(0);
-    await waitFor('stale lock', async () => (await rpc.call<{ stale: boolean }>('locks.isStale', { project: root, name: 'deploy' })).stale, 10_000, 100);
+    await waitFor('stale lock', async () => (await rpc.call(LockMethods.IsStale, { project: root, name: 'deploy' })).stale, 10_000, 100);
     await run(root);
     const locks = await t.ojJson<{ held: boolean }[]>(['lock', 'list'], { cwd: root });
     expect(locks[0]!.held).toBe(false);
@@ -218,13 +219,13 @@ response = ["dead"]
     });
     await t.oj(['queue', 'add', 'jobs', 'id=j1'], { cwd: root });
     await t.oj(['queue', 'add', 'jobs', 'id=j2'], { cwd: root });
-    const lastId = async () => (await rpc.call<{ lastId: number }>('events.list', { limit: 1 })).lastId;
+    const lastId = async () => (await rpc.call(EventMethods.List, { limit: 1 })).lastId;
     const before = await lastId();
     expect((await run(root)).lastOutcome).toBe('done');
     const items = await t.ojJson<{ id: string; status: string; failures: number }[]>(['queue', 'list', 'jobs'], { cwd: root });
     expect(Object.fromEntries(items.map((i) => [i.id, i.status]))).toEqual({ j1: 'dead', j2: 'pending' });
     expect(await acts(root)).toEqual(['dead j1']);
-    const { events } = await rpc.call<{ events: { name: string; data: Record<string, unknown> }[] }>('events.list', { since: before, project: root, limit: 10_000 });
+    const { events } = await rpc.call(EventMethods.List, { since: before, project: root, limit: 10_000 });
     expect(events.filter((e) => e.name.startsWith('queue:')).map((e) => e.name)).toEqual(['queue:item:dead']);
     // One cron run (its tick, match and action events) and the bury: a small, bounded number of events.
     expect((await lastId()) - before).toBeLessThan(20);

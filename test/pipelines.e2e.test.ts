@@ -4,7 +4,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TestEnv, makeProject, waitFor } from './helpers/ojd-harness.js';
-import { RpcCall } from './helpers/rpc-call.js';
+import { Rpc } from './helpers/rpc-call.js';
+import { PipelineMethods } from '@oj/protocol';
 
 type Pipeline = { id: string; status: string; phase: string | null; error: string | null; workspace: string | null; waitingFor: unknown };
 type Shown = { pipeline: Pipeline; runs: { run: number; phase: string; status: string }[] };
@@ -391,16 +392,16 @@ describe('oj pipeline list pages', () => {
   it('shows the newest --limit pipelines with a note on stderr; --limit 0 shows all; bad limits print usage', async () => {
     await t.startDaemon();
     const root = makeProject(t, 'proj', { one: ONE_PHASE });
-    const rpc = await RpcCall.connect(t.socket);
+    const rpc = await Rpc.connect(t.socket);
     // Created one after another; the names also sort by age, so newest first is the same whatever the clock's grain.
     const ids: string[] = [];
     try {
       for (let i = 1; i <= 12; i++) {
-        const { pipeline } = await rpc.call<{ pipeline: { id: string } }>('pipelines.create', { project: root, pipeline: 'one', inputs: { name: `n${String(i).padStart(2, '0')}` } });
+        const { pipeline } = await rpc.call(PipelineMethods.Create, { project: root, pipeline: 'one', inputs: { name: `n${String(i).padStart(2, '0')}` } });
         ids.push(pipeline.id);
       }
-      await rpc.call('pipelines.wait', { ids, all: true, timeoutMs: 20_000 });
-      const done = await rpc.call<{ pipelines: { id: string }[]; total: number }>('pipelines.list', { project: root, status: ['done'], limit: 5 });
+      await rpc.call(PipelineMethods.Wait, { ids, all: true, timeoutMs: 20_000 });
+      const done = await rpc.call(PipelineMethods.List, { project: root, status: ['done'], limit: 5 });
       expect([done.pipelines.length, done.total]).toEqual([5, 12]);
     } finally {
       rpc.close();
@@ -454,9 +455,9 @@ name = "echo"
 run = "echo {blob} | wc -c"
 `,
     });
-    const rpc = await RpcCall.connect(t.socket);
+    const rpc = await Rpc.connect(t.socket);
     try {
-      await rpc.call('pipelines.create', { project: root, pipeline: 'big', inputs: { blob: 'b'.repeat(200_000) } });
+      await rpc.call(PipelineMethods.Create, { project: root, pipeline: 'big', inputs: { blob: 'b'.repeat(200_000) } });
     } finally {
       rpc.close();
     }

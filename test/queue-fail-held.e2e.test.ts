@@ -8,13 +8,12 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TestEnv, makeProject, waitFor } from './helpers/ojd-harness.js';
-import { RpcCall } from './helpers/rpc-call.js';
+import { Rpc } from './helpers/rpc-call.js';
+import { PipelineMethods, QueueMethods, WorkerMethods } from '@oj/protocol';
 
-type Item = { status: string; attempts: number; failures: number; takenBy: string | null; error: string | null };
-type Attempt = { attempt: number; outcome: string; takenBy: string | null; error: string | null };
 
 let t: TestEnv;
-let rpc: RpcCall | null = null;
+let rpc: Rpc | null = null;
 beforeEach(() => {
   t = new TestEnv();
 });
@@ -52,11 +51,11 @@ const lines = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8').s
 describe('oj queue fail on an item a pipeline holds', () => {
   it('cancels the holding pipeline, so the retry is the only pipeline working the item', async () => {
     await t.startDaemon();
-    rpc = await RpcCall.connect(t.socket);
+    rpc = await Rpc.connect(t.socket);
     const root = makeProject(t, 'proj', { hold: HOLD });
-    const show = async () => rpc!.call<{ item: Item; attempts: Attempt[] }>('queues.show', { project: root, queue: 'jobs', id: 'j1' });
-    await rpc.call('queues.add', { project: root, queue: 'jobs', items: [{ id: 'j1' }] });
-    await rpc.call('workers.start', { project: root, name: 'w' });
+    const show = async () => rpc!.call(QueueMethods.Show, { project: root, queue: 'jobs', id: 'j1' });
+    await rpc.call(QueueMethods.Add, { project: root, queue: 'jobs', items: [{ id: 'j1' }] });
+    await rpc.call(WorkerMethods.Start, { project: root, name: 'w' });
     const first = await waitFor('taken and running', async () => {
       const { item } = await show();
       return item.status === 'taken' && lines(join(root, 'runs')).length === 1 ? item.takenBy : null;
@@ -75,7 +74,7 @@ describe('oj queue fail on an item a pipeline holds', () => {
       [1, 'failed', 'wrong input'],
       [2, 'running', null],
     ]);
-    const p1 = await rpc.call<{ pipeline: { status: string; error: string | null } }>('pipelines.show', { id: first, project: root });
+    const p1 = await rpc.call(PipelineMethods.Show, { id: first, project: root });
     expect(p1.pipeline.status).toBe('cancelled');
     expect(p1.pipeline.error).toMatch(/item jobs\/j1 failed: wrong input/);
     // Its cancellation counted no second failure.

@@ -3,7 +3,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RawClient, TestEnv, canConnect, makeProject, waitFor } from './helpers/ojd-harness.js';
-import { RpcCall } from './helpers/rpc-call.js';
+import { Rpc } from './helpers/rpc-call.js';
+import { EventMethods, PipelineMethods, QueueMethods, WorkerMethods } from '@oj/protocol';
 
 type Item = {
   queue: string;
@@ -15,11 +16,10 @@ type Item = {
   takenBy: string | null;
   error: string | null;
 };
-type Attempt = { attempt: number; outcome: string; takenBy: string | null; error: string | null };
 type Worker = { name: string; status: string; running: number; pending: number; idleSince: string | null };
 
 let t: TestEnv;
-let rpcs: RpcCall[] = [];
+let rpcs: Rpc[] = [];
 beforeEach(() => {
   t = new TestEnv();
 });
@@ -30,9 +30,9 @@ afterEach(async () => {
 });
 
 /** Starts ojd and connects a raw RPC client (cheap polling; the CLI is kept for what is asserted about it). */
-async function start(): Promise<{ rpc: RpcCall; daemon: Awaited<ReturnType<TestEnv['startDaemon']>> }> {
+async function start(): Promise<{ rpc: Rpc; daemon: Awaited<ReturnType<TestEnv['startDaemon']>> }> {
   const daemon = await t.startDaemon();
-  const rpc = await RpcCall.connect(t.socket);
+  const rpc = await Rpc.connect(t.socket);
   rpcs.push(rpc);
   return { rpc, daemon };
 }
@@ -41,12 +41,12 @@ function lines(path: string): string[] {
   return existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter(Boolean) : [];
 }
 
-async function items(rpc: RpcCall, root: string, queue: string): Promise<Item[]> {
-  return (await rpc.call<{ items: Item[] }>('queues.list', { project: root, queue, pull: false })).items;
+async function items(rpc: Rpc, root: string, queue: string): Promise<Item[]> {
+  return (await rpc.call(QueueMethods.List, { project: root, queue, pull: false })).items;
 }
 
-async function workers(rpc: RpcCall, root: string): Promise<Worker[]> {
-  return (await rpc.call<{ workers: Worker[] }>('workers.list', { project: root })).workers;
+async function workers(rpc: Rpc, root: string): Promise<Worker[]> {
+  return (await rpc.call(WorkerMethods.List, { project: root })).workers;
 }
 
 /**
@@ -122,7 +122,7 @@ describe('a worker draining a queue', () => {
     expect(Math.max(...counts)).toBeLessThanOrEqual(4);
     expect(Math.max(...counts)).toBeGreaterThan(1); // b5 waited for a second handler
     expect(final.every((i) => i.attempts === 1)).toBe(true);
-    const { pipelines } = await rpc.call<{ pipelines: unknown[] }>('pipelines.list', { project: root });
+    const { pipelines } = await rpc.call(PipelineMethods.List, { project: root });
     expect(pipelines).toHaveLength(50);
     await waitFor('worker idle', async () => (await workers(rpc, root))[0]?.idleSince);
     const list = await t.oj(['worker', 'list'], { cwd: root });
@@ -132,13 +132,13 @@ describe('a worker draining a queue', () => {
   it("runs the concept document's bugfix flow: a command queues an item and wakes the worker", async () => {
     const { rpc } = await start();
     const root = makeProject(t, 'proj', { bugfix: BUGFIX });
-    await rpc.call('workers.start', { project: root, name: 'bugfix' });
+    await rpc.call(WorkerMethods.Start, { project: root, name: 'bugfix' });
     const r = await t.oj(['run', 'bugfix', 'BUG-7', 'Login fails; $(touch pwned)'], { cwd: root });
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toBe('added bugs/BUG-7\nworker bugfix woken\n');
     await waitFor('item done', () => lines(join(root, 'done')).includes('BUG-7'));
     const shown = await waitFor('completed', async () => {
-      const x = await rpc.call<{ item: Item; attempts: Attempt[] }>('queues.show', { project: root, queue: 'bugs', id: 'BUG-7' });
+      const x = await rpc.call(QueueMethods.Show, { project: root, queue: 'bugs', id: 'BUG-7' });
       return x.item.status === 'completed' ? x : null;
     });
     expect(shown.item).toMatchObject({ data: { id: 'BUG-7', title: 'Login fails; $(touch pwned)' } });
@@ -173,8 +173,8 @@ run = "echo {job.name} >> {project_root}/built"
 `,
     });
     // Stopped on purpose (as a user or a monitor left it), not merely never started.
-    await rpc.call('workers.start', { project: root, name: 'builds' });
-    await rpc.call('workers.stop', { project: root, name: 'builds' });
+    await rpc.call(WorkerMethods.Start, { project: root, name: 'builds' });
+    await rpc.call(WorkerMethods.Stop, { project: root, name: 'builds' });
     const r = await t.oj(['run', 'build', 'auth', 'Add authentication'], { cwd: root });
     expect(r.stderr).toBe('');
     expect(r.exitCode).toBe(0);
@@ -183,11 +183,11 @@ run = "echo {job.name} >> {project_root}/built"
     await waitFor('item completed', async () => (await items(rpc, root, 'builds'))[0]?.status === 'completed');
     expect((await workers(rpc, root))[0]?.status).toBe('started');
     // The RPC says what happened: started this time, a plain wake the next.
-    const again = await rpc.call<{ worker: Worker; started: boolean }>('workers.wake', { project: root, name: 'builds' });
+    const again = await rpc.call(WorkerMethods.Wake, { project: root, name: 'builds' });
     expect(again.started).toBe(false);
     expect((await t.oj(['worker', 'wake', 'builds'], { cwd: root })).stdout).toBe('worker builds woken\n');
-    await rpc.call('workers.stop', { project: root, name: 'builds' });
-    const woken = await rpc.call<{ worker: Worker; started: boolean }>('workers.wake', { project: root, name: 'builds' });
+    await rpc.call(WorkerMethods.Stop, { project: root, name: 'builds' });
+    const woken = await rpc.call(WorkerMethods.Wake, { project: root, name: 'builds' });
     expect(woken).toMatchObject({ started: true, worker: { status: 'started' } });
   });
 });
@@ -217,8 +217,8 @@ describe('retries and dead letters', () => {
   it('retries a failing item max_retries times, dead-letters it, and oj queue retry brings it back', async () => {
     const { rpc } = await start();
     const root = makeProject(t, 'proj', { flaky: FLAKY });
-    await rpc.call('workers.start', { project: root, name: 'flaky' });
-    await rpc.call('queues.add', { project: root, queue: 'jobs', items: [{ id: 'j1' }] });
+    await rpc.call(WorkerMethods.Start, { project: root, name: 'flaky' });
+    await rpc.call(QueueMethods.Add, { project: root, queue: 'jobs', items: [{ id: 'j1' }] });
     await waitFor('dead letter', async () => (await items(rpc, root, 'jobs'))[0]?.status === 'dead');
     const dead = await t.ojJson<Item[]>(['queue', 'dead', 'jobs'], { cwd: root });
     expect(dead).toMatchObject([{ id: 'j1', status: 'dead', attempts: 3, failures: 3 }]);
@@ -234,7 +234,7 @@ describe('retries and dead letters', () => {
     writeFileSync(join(root, 'ok-j1'), '');
     expect((await t.oj(['queue', 'retry', 'jobs', 'j1'], { cwd: root })).stdout).toBe('jobs/j1: pending again\n');
     await waitFor('completed after redrive', async () => (await items(rpc, root, 'jobs'))[0]?.status === 'completed');
-    const after = await rpc.call<{ attempts: Attempt[] }>('queues.attempts', { project: root, queue: 'jobs', id: 'j1' });
+    const after = await rpc.call(QueueMethods.Attempts, { project: root, queue: 'jobs', id: 'j1' });
     expect(after.attempts.map((a) => a.outcome)).toEqual(['failed', 'failed', 'failed', 'completed']);
     const notDead = await t.oj(['queue', 'retry', 'jobs', 'j1'], { cwd: root });
     expect(notDead.exitCode).toBe(1);
@@ -265,7 +265,7 @@ describe('oj queue bury', () => {
     const { rpc } = await start();
     const root = makeProject(t, 'proj', { q: REQUEUE_ON_EXHAUST });
     await t.oj(['queue', 'add', 'jobs', 'id=p1'], { cwd: root });
-    const lastId = async () => (await rpc.call<{ lastId: number }>('events.list', { limit: 1 })).lastId;
+    const lastId = async () => (await rpc.call(EventMethods.List, { limit: 1 })).lastId;
     const before = await lastId();
     const r = await t.oj(['queue', 'bury', 'jobs', 'p1', '--reason', 'not worth retrying'], { cwd: root });
     expect(r.stderr).toBe('');
@@ -274,7 +274,7 @@ describe('oj queue bury', () => {
     expect((await items(rpc, root, 'jobs'))[0]).toMatchObject({ id: 'p1', status: 'dead', error: 'not worth retrying' });
     // Exactly one event for the bury: no fail/requeue loop behind it.
     expect((await lastId()) - before).toBe(1);
-    const { events } = await rpc.call<{ events: { name: string; data: Record<string, unknown> }[] }>('events.list', { since: before, project: root });
+    const { events } = await rpc.call(EventMethods.List, { since: before, project: root });
     expect(events).toMatchObject([{ name: 'queue:item:dead', data: { queue: 'jobs', id: 'p1', buried: true, from: 'pending' } }]);
     const dead = await t.ojJson<Item[]>(['queue', 'dead', 'jobs'], { cwd: root });
     expect(dead.map((i) => i.id)).toEqual(['p1']);
@@ -291,16 +291,16 @@ describe('oj queue bury', () => {
 
     // A taken item held by a worker's pipeline: dead at once, its pipeline cancelled, nothing requeued.
     await t.oj(['queue', 'add', 'jobs', 'id=t1'], { cwd: root });
-    await rpc.call('workers.start', { project: root, name: 'w' });
+    await rpc.call(WorkerMethods.Start, { project: root, name: 'w' });
     await waitFor('t1 held', () => existsSync(join(root, 'holding-t1')));
     const holder = (await items(rpc, root, 'jobs')).find((i) => i.id === 't1')!.takenBy!;
     const beforeTaken = await lastId();
     expect((await t.oj(['queue', 'bury', 'jobs', 't1'], { cwd: root })).stdout).toBe('jobs/t1: dead\n');
-    await waitFor('holder cancelled', async () => (await rpc.call<{ pipeline: { status: string } }>('pipelines.show', { id: holder, project: root })).pipeline.status === 'cancelled');
+    await waitFor('holder cancelled', async () => (await rpc.call(PipelineMethods.Show, { id: holder, project: root })).pipeline.status === 'cancelled');
     expect((await items(rpc, root, 'jobs')).find((i) => i.id === 't1')).toMatchObject({ status: 'dead', takenBy: null });
-    const after = await rpc.call<{ events: { name: string }[] }>('events.list', { since: beforeTaken, project: root });
+    const after = await rpc.call(EventMethods.List, { since: beforeTaken, project: root });
     expect(after.events.filter((e) => e.name.startsWith('queue:item:')).map((e) => e.name)).toEqual(['queue:item:dead']);
-    const attempts = await rpc.call<{ attempts: Attempt[] }>('queues.attempts', { project: root, queue: 'jobs', id: 't1' });
+    const attempts = await rpc.call(QueueMethods.Attempts, { project: root, queue: 'jobs', id: 't1' });
     expect(attempts.attempts).toMatchObject([{ outcome: 'failed', error: 'buried by oj queue bury' }]);
 
     // A completed item cannot be buried either.
@@ -340,17 +340,17 @@ describe('visibility timeout', () => {
   it('an item held past its visibility timeout by a stuck pipeline becomes visible again; the stuck pipeline is cancelled', async () => {
     const { rpc } = await start();
     const root = makeProject(t, 'proj', { stuck: STUCK });
-    await rpc.call('queues.add', { project: root, queue: 'slow', items: [{ id: 's1' }] });
-    await rpc.call('workers.start', { project: root, name: 'stuck' });
+    await rpc.call(QueueMethods.Add, { project: root, queue: 'slow', items: [{ id: 's1' }] });
+    await rpc.call(WorkerMethods.Start, { project: root, name: 'stuck' });
     await waitFor('second attempt done', () => lines(join(root, 'done')).includes('s1'), 15_000);
     const shown = await waitFor('completed', async () => {
-      const x = await rpc.call<{ item: Item; attempts: Attempt[] }>('queues.show', { project: root, queue: 'slow', id: 's1' });
+      const x = await rpc.call(QueueMethods.Show, { project: root, queue: 'slow', id: 's1' });
       return x.item.status === 'completed' ? x : null;
     });
     expect(shown.item.attempts).toBe(2);
     expect(shown.attempts.map((a) => a.outcome)).toEqual(['timed_out', 'completed']);
     expect(shown.attempts[0]!.error).toMatch(/visibility timeout \(1s\) passed; pipeline hang-s1 cancelled/);
-    const first = await rpc.call<{ pipeline: { status: string; error: string } }>('pipelines.show', { id: 'hang-s1', project: root });
+    const first = await rpc.call(PipelineMethods.Show, { id: 'hang-s1', project: root });
     expect(first.pipeline.status).toBe('cancelled');
     expect(first.pipeline.error).toMatch(/visibility timeout \(1s\) of item slow\/s1/);
   });
@@ -358,7 +358,7 @@ describe('visibility timeout', () => {
   it('an item a script took and never finished becomes visible again with its attempt counted', async () => {
     const { rpc } = await start();
     const root = makeProject(t, 'proj', { q: `[queue.inbox]\nvisibility_timeout = "500ms"\nmax_retries = 0\n` });
-    await rpc.call('queues.add', { project: root, queue: 'inbox', items: [{ id: 'm1', subject: 'hi' }] });
+    await rpc.call(QueueMethods.Add, { project: root, queue: 'inbox', items: [{ id: 'm1', subject: 'hi' }] });
     const taken = await t.oj(['queue', 'take', 'inbox', '--by', 'script'], { cwd: root });
     expect(JSON.parse(taken.stdout)).toEqual({ id: 'm1', subject: 'hi' });
     const empty = await t.oj(['queue', 'take', 'inbox'], { cwd: root });
@@ -396,11 +396,11 @@ run = "echo {msg.id} >> {project_root}/handled"
 `,
     });
     writeFileSync(join(root, 'inbox.json'), '[]');
-    await rpc.call('workers.start', { project: root, name: 'watcher' });
+    await rpc.call(WorkerMethods.Start, { project: root, name: 'watcher' });
     await waitFor('idle', async () => (await workers(rpc, root))[0]?.idleSince);
     writeFileSync(join(root, 'inbox.json'), '[{"id": "m1"}]');
     // idle_action is wait:1h: only the wake_on event can make it look at the source again.
-    await rpc.call('events.emit', { name: 'bug:created', subject: 'm1', project: root });
+    await rpc.call(EventMethods.Emit, { name: 'bug:created', subject: 'm1', project: root });
     await waitFor('taken', async () => (await items(rpc, root, 'inbox'))[0]?.status, 30_000, 10);
     await waitFor('handled', () => lines(join(root, 'handled')).includes('m1'));
     // The CLI's `oj emit` wakes it the same way.
@@ -431,8 +431,8 @@ run = "echo start {job.id} >> {project_root}/trace; sleep 0.3; echo end {job.id}
 `,
     });
     const batch = Array.from({ length: 20 }, (_, i) => ({ id: `w${i + 1}` }));
-    await rpc.call('queues.add', { project: root, queue: 'work', items: batch });
-    await rpc.call('workers.start', { project: root, name: 'crunch' });
+    await rpc.call(QueueMethods.Add, { project: root, queue: 'work', items: batch });
+    await rpc.call(WorkerMethods.Start, { project: root, name: 'crunch' });
     await waitFor('a few done', () => lines(join(root, 'trace')).filter((l) => l.startsWith('end')).length >= 5);
     daemon.kill('SIGKILL');
     await waitFor('ojd to die', () => daemon.exitCode !== null || daemon.signalCode !== null);
@@ -447,7 +447,7 @@ run = "echo start {job.id} >> {project_root}/trace; sleep 0.3; echo end {job.id}
     );
     // Items in flight stayed with their pipelines: one attempt each, one pipeline each.
     expect(final.every((i) => i.attempts === 1)).toBe(true);
-    const { pipelines } = await again.call<{ pipelines: { status: string }[] }>('pipelines.list', { project: root });
+    const { pipelines } = await again.call(PipelineMethods.List, { project: root });
     expect(pipelines).toHaveLength(20);
     expect(pipelines.every((p) => p.status === 'done')).toBe(true);
     const trace = lines(join(root, 'trace'));
@@ -486,12 +486,12 @@ run = "mkdir -p {project_root}/running; touch {project_root}/running/{ticket.id}
     const pulled = await t.oj(['queue', 'pull', 'tickets'], { cwd: root });
     expect(pulled.stdout).toBe('30 listed, 30 new\n');
     expect((await t.oj(['queue', 'pull', 'tickets'], { cwd: root })).stdout).toBe('30 listed, 0 new\n');
-    await rpc.call('workers.start', { project: root, name: 'pick' });
+    await rpc.call(WorkerMethods.Start, { project: root, name: 'pick' });
     await waitFor('30 handled', () => lines(join(root, 'handled')).length >= 30, 20_000);
     await waitFor('all completed', async () => (await items(rpc, root, 'tickets')).every((i) => i.status === 'completed'));
     // The script still lists all 30: waking and pulling again adds nothing.
-    await rpc.call('workers.wake', { project: root, name: 'pick' });
-    expect((await rpc.call<{ added: string[] }>('queues.pull', { project: root, queue: 'tickets' })).added).toEqual([]);
+    await rpc.call(WorkerMethods.Wake, { project: root, name: 'pick' });
+    expect((await rpc.call(QueueMethods.Pull, { project: root, queue: 'tickets' })).added).toEqual([]);
     writeFileSync(join(root, 'tickets.json'), JSON.stringify([...tickets, { id: 31, priority: 0 }]));
     expect((await t.oj(['worker', 'wake', 'pick'], { cwd: root })).stdout).toBe('worker pick woken\n');
     await waitFor('new ticket handled', () => lines(join(root, 'handled')).includes('31'));
@@ -525,7 +525,7 @@ describe('large adds', () => {
     const r = await t.oj(['queue', 'add', 'big', '--stdin'], { cwd: root, input: items.join('\n') + '\n', timeout: 300_000 });
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('added 100000 items to big\n');
-    const { queues } = await rpc.call<{ queues: { name: string; counts: Record<string, number> }[] }>('queues.queues', { project: root });
+    const { queues } = await rpc.call(QueueMethods.Queues, { project: root });
     expect(queues.find((q) => q.name === 'big')?.counts.pending).toBe(100_000);
     const huge = await t.oj(['queue', 'add', 'big', '--stdin'], { cwd: root, input: JSON.stringify({ id: 'huge', blob: 'y'.repeat(5_000_000) }) });
     expect(huge.exitCode).toBe(2);
@@ -555,11 +555,11 @@ describe('the queue CLI', () => {
     expect(again.exitCode).toBe(1);
     expect(again.stderr).toMatch(/already completed/);
 
-    await rpc.call('queues.take', { project: root, queue: 'todo' });
+    await rpc.call(QueueMethods.Take, { project: root, queue: 'todo' });
     const failed = await t.ojJson<Item>(['queue', 'fail', 'todo', 'a', '--error', 'disk full'], { cwd: root });
     expect(failed).toMatchObject({ status: 'pending', failures: 1, error: 'disk full' });
-    await rpc.call('queues.take', { project: root, queue: 'todo' });
-    expect((await rpc.call<{ item: Item }>('queues.fail', { project: root, queue: 'todo', id: 'a' })).item.status).toBe('dead');
+    await rpc.call(QueueMethods.Take, { project: root, queue: 'todo' });
+    expect((await rpc.call(QueueMethods.Fail, { project: root, queue: 'todo', id: 'a' })).item.status).toBe('dead');
     expect((await t.oj(['queue', 'requeue', 'todo', 'a'], { cwd: root })).stdout).toBe('todo/a: pending\n');
     expect((await t.oj(['queue', 'remove', 'todo', genId], { cwd: root })).stdout).toBe(`todo/${genId}: removed\n`);
     const all = await t.ojJson<Item[]>(['queue', 'list-all', '--status', 'pending,completed'], { cwd: root });
@@ -600,25 +600,25 @@ name = "go"
 run = "echo {item.id} >> {project_root}/out"
 `,
     });
-    await rpc.call('workers.start', { project: root, name: 'echoer' });
+    await rpc.call(WorkerMethods.Start, { project: root, name: 'echoer' });
     await waitFor('hooks', () => lines(join(root, 'hooks')).includes('idle echoer'));
     expect(lines(join(root, 'hooks'))[0]).toBe('start echoer q');
     rpc.close();
     expect((await t.oj(['daemon', 'stop'], { cwd: root })).exitCode).toBe(0);
     await waitFor('daemon gone', async () => !(await canConnect(t.socket)));
     const { rpc: again } = await start();
-    await again.call('queues.add', { project: root, queue: 'q', items: [{ id: 'after-restart' }] });
+    await again.call(QueueMethods.Add, { project: root, queue: 'q', items: [{ id: 'after-restart' }] });
     await waitFor('processed after restart', () => lines(join(root, 'out')).includes('after-restart'));
     expect((await t.oj(['worker', 'healthy', 'echoer'], { cwd: root })).exitCode).toBe(0);
 
     expect((await t.oj(['worker', 'stop', 'echoer'], { cwd: root })).stdout).toBe('worker echoer stopped\n');
     await waitFor('stop hook', () => lines(join(root, 'hooks')).includes('stop echoer'));
-    await again.call('queues.add', { project: root, queue: 'q', items: [{ id: 'while-stopped' }] });
+    await again.call(QueueMethods.Add, { project: root, queue: 'q', items: [{ id: 'while-stopped' }] });
     const unhealthy = await t.oj(['worker', 'healthy', 'echoer'], { cwd: root });
     expect(unhealthy.exitCode).toBe(1);
     expect(unhealthy.stdout).toBe('worker echoer is stopped\n');
     expect((await workers(again, root))[0]).toMatchObject({ status: 'stopped', pending: 1 });
-    const { events } = await again.call<{ events: { name: string }[] }>('events.list', { name: 'worker:*', project: root });
+    const { events } = await again.call(EventMethods.List, { name: 'worker:*', project: root });
     const names = events.map((e) => e.name);
     expect(names[0]).toBe('worker:started');
     expect(names).toContain('worker:idle');

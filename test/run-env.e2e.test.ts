@@ -7,7 +7,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TestEnv, makeProject } from './helpers/ojd-harness.js';
-import { RpcCall } from './helpers/rpc-call.js';
+import { Rpc, shellExit } from './helpers/rpc-call.js';
+import { CommandMethods } from '@oj/protocol';
 
 let t: TestEnv;
 beforeEach(async () => {
@@ -98,16 +99,18 @@ env = ["FOO"]
 run = 'printf "%s|%s" "\${FOO-unset}" "\${BAR-unset}" > probe.txt'
 `,
     });
-    const rpc = await RpcCall.connect(t.socket);
+    const rpc = await Rpc.connect(t.socket);
     try {
-      const r = await rpc.call<{ exitCode: number }>('commands.run', {
-        project: root,
-        command: 'probe',
-        args: [],
-        passEnv: { FOO: 'one', BAR: 'two' },
-      });
+      const r = shellExit(
+        await rpc.call(CommandMethods.Run, {
+          project: root,
+          command: 'probe',
+          args: [],
+          passEnv: { FOO: 'one', BAR: 'two' },
+        }),
+      );
       expect(r.exitCode).toBe(0);
-      await expect(rpc.call('commands.run', { project: root, command: 'probe', args: [], passEnv: { 'BAD-NAME': 'x' } })).rejects.toThrow(/invalid params for commands.run: passEnv.BAD-NAME/);
+      await expect(rpc.call(CommandMethods.Run, { project: root, command: 'probe', args: [], passEnv: { 'BAD-NAME': 'x' } })).rejects.toThrow(/invalid params for commands.run: passEnv.BAD-NAME/);
     } finally {
       rpc.close();
     }

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Rpc, killHard, startOjd, withDb, type Ojd } from './helpers/crash-kit.js';
 import { REPO, TestEnv, makeProject, waitFor } from './helpers/ojd-harness.js';
+import { CommandMethods, DaemonMethods, EventMethods, PipelineMethods } from '@oj/protocol';
 
 let t: TestEnv;
 let daemons: Ojd[] = [];
@@ -93,7 +94,7 @@ describe('access', { timeout: 60_000 }, () => {
     chmodSync(t.stateDir, 0o700);
     // We still get in.
     const rpc = await Rpc.connect(t.socket);
-    expect(await rpc.call('daemon.ping')).toMatchObject({ pong: true });
+    expect(await rpc.call(DaemonMethods.Ping)).toMatchObject({ pong: true });
     rpc.close();
   });
 });
@@ -131,9 +132,9 @@ env = { DEPLOY_PASSWORD = "${agentSecret}", PLAIN = "visible-value" }
     const d = await startOjd(t, { TEST_API_TOKEN: daemonSecret });
     daemons.push(d);
     const rpc = await Rpc.connect(t.socket);
-    await rpc.call('commands.run', { project: root, command: 'go', args: ['x'] });
-    await waitFor('the pipeline', async () => (await rpc.call<{ pipeline: { status: string } }>('pipelines.show', { project: root, id: 'p-x' })).pipeline.status === 'done', 30_000);
-    const events = (await rpc.call<{ events: { name: string; data: Record<string, unknown> }[] }>('events.list', { limit: 1000 })).events;
+    await rpc.call(CommandMethods.Run, { project: root, command: 'go', args: ['x'] });
+    await waitFor('the pipeline', async () => (await rpc.call(PipelineMethods.Show, { project: root, id: 'p-x' })).pipeline.status === 'done', 30_000);
+    const events = (await rpc.call(EventMethods.List, { limit: 1000 })).events;
     rpc.close();
     // The events were recorded, with the values redacted.
     expect(events.find((e) => e.name === 'leak:shell')?.data).toEqual({ token: '[redacted $TEST_API_TOKEN]' });

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rpc, killHard, processStats, startOjd, type Ojd } from './helpers/crash-kit.js';
 import { REPO, TestEnv, makeProject, waitFor } from './helpers/ojd-harness.js';
+import { CommandMethods, DaemonMethods, EventMethods, MaintenanceMethods, PipelineMethods, QueueMethods, WorkerMethods } from '@oj/protocol';
 
 const SECONDS = Number(process.env.OJ_SOAK_SECONDS ?? 60);
 let t: TestEnv;
@@ -89,7 +90,7 @@ describe('soak', () => {
     mkdirSync(join(root, 'prompts'));
     writeFileSync(join(root, 'prompts', 'a.md'), `Work.\n\`\`\`fake-agent\n${JSON.stringify([{ print: 'working' }, { sleep: 0.2 }, { oj: ['done'] }, { quiet: true }])}\n\`\`\`\n`);
     const rpc = await Rpc.connect(t.socket);
-    await rpc.call('workers.start', { project: root, name: 'crunch' });
+    await rpc.call(WorkerMethods.Start, { project: root, name: 'crunch' });
     const counts = { items: 0, pipelines: 0, shells: 0, agents: 0, events: 0, connections: 0, checks: 0 };
     const errors: string[] = [];
     const guard = async (what: string, fn: () => Promise<unknown>) => {
@@ -102,29 +103,29 @@ describe('soak', () => {
     let n = 0;
     const round = async () => {
       const i = ++n;
-      await guard('queue', () => rpc.call('queues.add', { project: root, queue: 'work', items: [{ id: `i${i}a` }, { id: `i${i}b` }] }));
+      await guard('queue', () => rpc.call(QueueMethods.Add, { project: root, queue: 'work', items: [{ id: `i${i}a` }, { id: `i${i}b` }] }));
       counts.items += 2;
-      await guard('emit', () => rpc.call('events.emit', { name: 'work:added', project: root, data: { i } }));
+      await guard('emit', () => rpc.call(EventMethods.Emit, { name: 'work:added', project: root, data: { i } }));
       counts.events++;
       if (i % 3 === 0) {
-        await guard('solo', () => rpc.call('commands.run', { project: root, command: 'solo', args: [String(i)] }));
+        await guard('solo', () => rpc.call(CommandMethods.Run, { project: root, command: 'solo', args: [String(i)] }));
         counts.pipelines++;
       }
       // A short-lived client: connects, runs a shell command (streamed output), follows events briefly, leaves.
       await guard('client', async () => {
         const c = await Rpc.connect(t.socket);
         counts.connections++;
-        await c.call('commands.run', { project: root, command: 'shout', args: [String(i)] });
+        await c.call(CommandMethods.Run, { project: root, command: 'shout', args: [String(i)] });
         counts.shells++;
-        await c.call('events.follow', { name: 'work:*' });
+        await c.call(EventMethods.Follow, { name: 'work:*' });
         c.close();
       });
       if (i % 10 === 0) {
-        await guard('agent', () => rpc.call('commands.run', { project: root, command: 'agent', args: [String(i)] }));
+        await guard('agent', () => rpc.call(CommandMethods.Run, { project: root, command: 'agent', args: [String(i)] }));
         counts.agents++;
       }
       if (i % 15 === 0) {
-        await guard('check', () => rpc.call('maintenance.check', { quick: true }));
+        await guard('check', () => rpc.call(MaintenanceMethods.Check, { quick: true }));
         counts.checks++;
       }
     };
@@ -140,8 +141,8 @@ describe('soak', () => {
       await waitFor(
         'the load to drain',
         async () => {
-          const { pipelines } = await rpc.call<{ pipelines: unknown[] }>('pipelines.list', { project: root, active: true });
-          const s = await rpc.call<{ counts: Record<string, number> }>('daemon.status');
+          const { pipelines } = await rpc.call(PipelineMethods.List, { project: root, active: true });
+          const s = await rpc.call(DaemonMethods.Status);
           return pipelines.length === 0 && (s.counts['shells.running'] ?? 0) === 0 && (s.counts['sessions.running'] ?? 0) === 0;
         },
         60_000,
@@ -161,7 +162,7 @@ describe('soak', () => {
     const status = await waitFor(
       'retention to prune the event log to its cap',
       async () => {
-        const s = await rpc.call<{ counts: Record<string, number> }>('daemon.status');
+        const s = await rpc.call(DaemonMethods.Status);
         return (s.counts.events ?? 0) < 3000 + 100 ? s : null;
       },
       60_000,

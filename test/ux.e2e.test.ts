@@ -3,7 +3,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { OJD_BIN, OJ_BIN, TestEnv, makeProject } from './helpers/ojd-harness.js';
-import { RpcCall } from './helpers/rpc-call.js';
+import { Rpc } from './helpers/rpc-call.js';
+import { EventMethods, PipelineMethods } from '@oj/protocol';
 
 let t: TestEnv;
 beforeEach(() => {
@@ -31,12 +32,12 @@ describe('output closed early', () => {
   it('oj ... | head -1 ends quietly with status 0, 20 times of 20, for events, events --json, daemon logs and pipeline show', async () => {
     await t.startDaemon();
     const root = makeProject(t, 'proj', { p: '[pipeline.p]\n\n[[pipeline.p.phase]]\nname = "a"\nrun = "seq 1 2000"\n' });
-    const rpc = await RpcCall.connect(t.socket);
+    const rpc = await Rpc.connect(t.socket);
     try {
       for (let i = 0; i < 10; i++) {
-        await rpc.call('events.emit', { name: 'pipe:x', data: { pad: 'p'.repeat(5000) } });
+        await rpc.call(EventMethods.Emit, { name: 'pipe:x', data: { pad: 'p'.repeat(5000) } });
       }
-      await rpc.call('pipelines.create', { project: root, pipeline: 'p' });
+      await rpc.call(PipelineMethods.Create, { project: root, pipeline: 'p' });
     } finally {
       rpc.close();
     }

@@ -14,9 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Declared but used only later, with the reason (remove once used). */
-const KEPT = {
-  'packages/cli': { 'json-rpc-2.0': 'the shared JSON-RPC connection class (issue 17) is built on it' },
-};
+const KEPT = {};
 
 /** The repository (or, for its test, the tree given as the first argument). */
 const root = process.argv[2] ? resolve(process.argv[2]) : join(dirname(fileURLToPath(import.meta.url)), '..', '..');

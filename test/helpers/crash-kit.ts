@@ -1,6 +1,6 @@
 /**
- * Tools for the reliability suites (crash, fuzz, soak, security): a JSON-RPC
- * client that keeps error codes, a daemon started with extra environment
+ * Tools for the reliability suites (crash, fuzz, soak, security): the JSON-RPC
+ * client (rpc-call.ts), a daemon started with extra environment
  * (fault injection, retention) that may be expected to die, kill -9 with a
  * wait, the daemon's fd count and RSS from /proc, a seeded PRNG, and a
  * read-only look at the database with the same integrity check as
@@ -8,75 +8,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
-import net from 'node:net';
 import { Sqlite as BetterSqlite3, type SqliteDatabase } from '../../packages/daemon/src/storage/sqlite-driver.js';
 import type { IntegrityReport } from '@oj/protocol';
 import { checkIntegrity } from '../../packages/daemon/src/maintenance/integrity.js';
 import { OJD_BIN, canConnect, waitFor, type TestEnv } from './ojd-harness.js';
 
-export class RpcError extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-    readonly data: unknown,
-  ) {
-    super(message);
-  }
-}
-
-/** One connection; calls matched to answers by id; errors keep their code. */
-export class Rpc {
-  private buffer = '';
-  private nextId = 1;
-  private readonly waiting = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
-  closed = false;
-
-  private constructor(readonly socket: net.Socket) {
-    socket.on('data', (d: Buffer) => {
-      this.buffer += d.toString('utf8');
-      let nl: number;
-      while ((nl = this.buffer.indexOf('\n')) >= 0) {
-        const line = this.buffer.slice(0, nl);
-        this.buffer = this.buffer.slice(nl + 1);
-        if (!line.trim()) continue;
-        const msg = JSON.parse(line) as { id?: number; result?: unknown; error?: { code: number; message: string; data?: unknown } };
-        if (typeof msg.id !== 'number') continue;
-        const w = this.waiting.get(msg.id);
-        this.waiting.delete(msg.id);
-        if (msg.error) w?.reject(new RpcError(msg.error.code, msg.error.message, msg.error.data));
-        else w?.resolve(msg.result);
-      }
-    });
-    const fail = () => {
-      this.closed = true;
-      for (const w of this.waiting.values()) w.reject(new Error('connection closed'));
-      this.waiting.clear();
-    };
-    socket.on('close', fail);
-    socket.on('error', fail);
-  }
-
-  static connect(path: string): Promise<Rpc> {
-    return new Promise((resolve, reject) => {
-      const s = net.connect(path);
-      s.once('connect', () => resolve(new Rpc(s)));
-      s.once('error', reject);
-    });
-  }
-
-  call<T>(method: string, params?: unknown): Promise<T> {
-    if (this.closed) return Promise.reject(new Error('connection closed'));
-    const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
-      this.waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.socket.write(JSON.stringify({ jsonrpc: '2.0', id, method, ...(params !== undefined ? { params } : {}) }) + '\n');
-    });
-  }
-
-  close(): void {
-    this.socket.destroy();
-  }
-}
+export { Rpc } from './rpc-call.js';
 
 export interface Ojd {
   child: ChildProcess;

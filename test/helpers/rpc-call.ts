@@ -1,56 +1,34 @@
 /**
- * A minimal JSON-RPC client for tests: one connection, calls matched to
- * answers by id. Polling through it is far cheaper than starting `oj` for
- * every probe, so tests keep the real CLI for what they assert about it.
+ * The tests' JSON-RPC client: the protocol's JsonRpcConnection, the class oj
+ * and ojd use, typed by the method descriptors (`rpc.call(PipelineMethods.Show,
+ * { id })` resolves to what pipelines.show returns; an error answer rejects
+ * with an OjError that keeps its code and data). Polling through one
+ * connection is far cheaper than starting `oj` for every probe, so tests keep
+ * the real CLI for what they assert about it. What a hostile client sends
+ * (bytes that are not JSON-RPC) goes through RawClient (ojd-harness.ts).
  */
-import net from 'node:net';
+import { JsonRpcConnection, openSocket, type CommandMethods, type PipelineInfo, type ResultOf } from '@oj/protocol';
 
-export class RpcCall {
-  private buffer = '';
-  private nextId = 1;
-  private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-
-  private constructor(private readonly socket: net.Socket) {
-    socket.on('data', (d: Buffer) => {
-      this.buffer += d.toString('utf8');
-      let nl: number;
-      while ((nl = this.buffer.indexOf('\n')) >= 0) {
-        const line = this.buffer.slice(0, nl);
-        this.buffer = this.buffer.slice(nl + 1);
-        if (!line.trim()) continue;
-        const msg = JSON.parse(line) as { id?: number; result?: unknown; error?: { message: string } };
-        if (typeof msg.id !== 'number') continue;
-        const w = this.waiting.get(msg.id);
-        this.waiting.delete(msg.id);
-        if (msg.error) w?.reject(new Error(msg.error.message));
-        else w?.resolve(msg.result);
-      }
-    });
-    const fail = () => {
-      for (const w of this.waiting.values()) w.reject(new Error('connection closed'));
-      this.waiting.clear();
-    };
-    socket.on('close', fail);
-    socket.on('error', fail);
+export class Rpc extends JsonRpcConnection {
+  /**
+   * Answers may be any size; requests too (ojd's line limit is what a test
+   * checks, not this client's).
+   */
+  static override async connect(path: string): Promise<Rpc> {
+    return new Rpc(await openSocket(path), { maxLineBytes: Number.MAX_SAFE_INTEGER, maxRequestBytes: Infinity });
   }
+}
 
-  static connect(path: string): Promise<RpcCall> {
-    return new Promise((resolve, reject) => {
-      const s = net.connect(path);
-      s.once('connect', () => resolve(new RpcCall(s)));
-      s.once('error', reject);
-    });
-  }
+type RunResult = ResultOf<typeof CommandMethods.Run>;
 
-  call<T>(method: string, params?: unknown): Promise<T> {
-    const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
-      this.waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.socket.write(JSON.stringify({ jsonrpc: '2.0', id, method, ...(params !== undefined ? { params } : {}) }) + '\n');
-    });
-  }
+/** The pipeline a commands.run started (fails the test when the command ran a shell instead). */
+export function startedPipeline(r: RunResult): PipelineInfo {
+  if (r.kind !== 'pipeline') throw new Error(`expected the command to start a pipeline, it ran a shell (exit ${r.exitCode})`);
+  return r.pipeline;
+}
 
-  close(): void {
-    this.socket.destroy();
-  }
+/** The exit of a shell command commands.run ran (fails the test when it started a pipeline instead). */
+export function shellExit(r: RunResult): { exitCode: number; signal: string | null } {
+  if (r.kind !== 'shell') throw new Error(`expected the command to run a shell, it started pipeline ${r.pipeline.id}`);
+  return r;
 }

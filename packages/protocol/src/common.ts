@@ -15,3 +15,5 @@ export * from './framing.js';
 export * from './models.js';
 export * from './protected-paths.js';
 export * from './agent-state.js';
+export * from './connection/json-rpc-connection.js';
+export type * from './connection/connection-options.js';

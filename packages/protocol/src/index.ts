@@ -1,4 +1,6 @@
 export * from './common.js';
+export { MAX_JSON_DEPTH } from './connection/request-checks.js';
+export { createMethodTable, validatedMethod, type MethodHandler } from './connection/method-table.js';
 export * as DaemonMethods from './methods/daemon.js';
 export * as EventMethods from './methods/events.js';
 export * as SessionHostMethods from './methods/session-host.js';

@@ -4,3 +4,6 @@
  * the connection stays usable.
  */
 export const MAX_LINE_BYTES = 4 * 1024 * 1024;
+
+/** A batch stops running its members once their answers pass this size (each one left gets an error). */
+export const MAX_BATCH_ANSWER_BYTES = 16 * 1024 * 1024;

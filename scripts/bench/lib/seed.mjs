@@ -38,6 +38,7 @@ export async function seed(stateDir, project, { pipelines, events }) {
         storage.pipelines.insert({
           state: {
             id,
+            handle: id,
             status: 'done',
             phase: null,
             run: 1,

@@ -102,7 +102,7 @@ export function eventsCommand(y: Argv): Argv {
           events.forEach(print);
           return 0;
         }
-        conn.on(EventMethods.EventNotification, ({ event }) => print(event));
+        conn.onNotification(EventMethods.EventNotification, ({ event }) => print(event));
         await conn.call(EventMethods.Follow, { ...filter, ...(argv.since !== undefined ? { since: argv.since } : {}) });
         // Until the daemon goes away (exit 1), or Ctrl-C (exit 130, output/interrupt.ts).
         await new Promise<void>((resolve) => conn.onClose(() => resolve()));

@@ -54,7 +54,7 @@ export function followPipeline(
       }
       resolve(pipelineEndCode(p.status));
     };
-    conn.on(PipelineMethods.Update, ({ update }) => {
+    conn.onNotification(PipelineMethods.Update, ({ update }) => {
       if (update.kind === 'output') {
         if (!opts.output) return;
         if (opts.json) ndjson(update);

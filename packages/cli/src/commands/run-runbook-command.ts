@@ -121,7 +121,7 @@ async function run(conn: RpcConnection, project: string, name: string, args: str
   const json = own.has('--json');
   const passEnv = await offeredEnv(conn, project, name);
   // A shell command's output as it comes; with --json one line each: {"kind":"output","stream":"stdout","data":"..."}.
-  conn.on(CommandMethods.Output, ({ stream, data }) => {
+  conn.onNotification(CommandMethods.Output, ({ stream, data }) => {
     if (json) conn.writeThrough(process.stdout, JSON.stringify({ kind: 'output', stream, data }) + '\n');
     else conn.writeThrough(stream === 'stderr' ? process.stderr : process.stdout, data);
   });

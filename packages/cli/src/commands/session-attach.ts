@@ -32,10 +32,10 @@ export async function attachSession(conn: RpcConnection, given: string, opts: { 
   const readOnly = opts.readOnly === true;
   const { stdin, stdout } = process;
   let ended: number | null = null;
-  conn.on(SessionMethods.Output, ({ data }) => stdout.write(data));
+  conn.onNotification(SessionMethods.Output, ({ data }) => stdout.write(data));
   let finish: (code: number) => void = () => {};
   const done = new Promise<number>((r) => (finish = r));
-  conn.on(SessionMethods.Ended, ({ exitCode }) => {
+  conn.onNotification(SessionMethods.Ended, ({ exitCode }) => {
     ended = exitCode ?? 1;
     finish(0);
   });

@@ -4,9 +4,7 @@
  * It does not reconnect; when the connection ends the supervisor decides what
  * that means (exit.json present or not).
  */
-import { createConnection, type Socket } from 'node:net';
-import { ErrorCode, OjError, SessionHostMethods as M, type ResultOf } from '@oj/protocol';
-import { NdjsonRpcPeer, type CallArgs } from './ndjson-rpc-peer.js';
+import { JsonRpcConnection, SessionHostMethods as M, openSocket, type CallArgs, type ResultOf } from '@oj/protocol';
 import type { ExitRecord } from './session-files.js';
 
 export interface SessionHostClientOptions {
@@ -15,6 +13,9 @@ export interface SessionHostClientOptions {
   /** Deadline of the connect itself (default 2 s). */
   connectTimeoutMs?: number;
 }
+
+/** A peer that leaves this much unread (a stuck viewer, a stuck host) is disconnected. */
+export const MAX_UNREAD_BYTES = 16 * 1024 * 1024;
 
 type AnyHostMethod = (typeof M)[
   | 'Info'
@@ -30,7 +31,7 @@ export class SessionHostClient {
   private readonly exitListeners = new Set<(record: ExitRecord) => void>();
 
   private constructor(
-    private readonly peer: NdjsonRpcPeer,
+    private readonly peer: JsonRpcConnection,
     readonly socketPath: string,
   ) {
     peer.onNotification(M.Output, ({ data }) => {
@@ -44,7 +45,8 @@ export class SessionHostClient {
   /** Connects to a host socket; rejects with the socket error (ENOENT, ECONNREFUSED...) when nobody serves it. */
   static async connect(socketPath: string, options: SessionHostClientOptions = {}): Promise<SessionHostClient> {
     const socket = await openSocket(socketPath, options.connectTimeoutMs ?? 2000);
-    const peer = new NdjsonRpcPeer(socket, { callTimeoutMs: options.callTimeoutMs ?? 10_000 });
+    // A host that stops reading is dropped rather than buffered for.
+    const peer = new JsonRpcConnection(socket, { callTimeoutMs: options.callTimeoutMs ?? 10_000, dropOutputBytes: MAX_UNREAD_BYTES });
     return new SessionHostClient(peer, socketPath);
   }
 
@@ -84,23 +86,4 @@ export class SessionHostClient {
   close(): void {
     this.peer.destroy();
   }
-}
-
-function openSocket(path: string, timeoutMs: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = createConnection(path);
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new OjError(ErrorCode.Timeout, `connect to ${path} timed out after ${timeoutMs} ms`, { kind: 'timeout' }));
-    }, timeoutMs);
-    socket.once('connect', () => {
-      clearTimeout(timer);
-      socket.removeAllListeners('error');
-      resolve(socket);
-    });
-    socket.once('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-  });
 }

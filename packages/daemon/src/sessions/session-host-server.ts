@@ -5,8 +5,8 @@
  */
 import { chmodSync, unlinkSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { SessionHostMethods as M } from '@oj/protocol';
-import { NdjsonRpcPeer } from './ndjson-rpc-peer.js';
+import { JsonRpcConnection, SessionHostMethods as M } from '@oj/protocol';
+import { MAX_UNREAD_BYTES } from './session-host-client.js';
 import type { SessionHost } from './session-host.js';
 import { isNotFound } from './session-files.js';
 
@@ -18,7 +18,7 @@ export interface SessionHostServerOptions {
 }
 
 export class SessionHostServer {
-  private readonly peers = new Set<NdjsonRpcPeer>();
+  private readonly peers = new Set<JsonRpcConnection>();
   private closing: Promise<void> | undefined;
 
   private constructor(
@@ -78,7 +78,7 @@ export class SessionHostServer {
               clearTimeout(timer);
               resolve();
             });
-            peer.close();
+            peer.end();
           }),
       ),
     );
@@ -90,7 +90,7 @@ export class SessionHostServer {
       socket.destroy();
       return;
     }
-    const peer = new NdjsonRpcPeer(socket);
+    const peer = new JsonRpcConnection(socket, { dropOutputBytes: MAX_UNREAD_BYTES });
     this.peers.add(peer);
     const unsubscribe: Array<() => void> = [];
     peer.onClose(() => {
