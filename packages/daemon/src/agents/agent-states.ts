@@ -87,6 +87,14 @@ export class AgentStates {
   }
 
   private apply(row: SessionRow, outcome: HookOutcome, now: number, via: string): void {
+    if (outcome.lateFailure) {
+      this.d.events.emit({
+        name: 'session:failure',
+        subject: row.pipeline_id ?? row.id,
+        project: row.project,
+        data: { session: row.id, failure: outcome.lateFailure.failure, message: outcome.lateFailure.message, via },
+      });
+    }
     const next = outcome.next;
     if (!next) return;
     // The same state again keeps its start (a new prompt's text replaces the message).

@@ -37,12 +37,21 @@ describe('stateFromHook', () => {
     expect(next({ hook_event_name: 'SessionEnd', reason: 'clear' }, { state: 'working', since: 1, message: null })).toBeNull();
   });
 
-  it('a hook that lands after the process ended changes nothing (a late StopFailure once left the session failed, never ended)', () => {
+  it('a hook that lands after the process ended changes no state (a late StopFailure once left the session failed, never ended)', () => {
     const ended: CurrentState = { state: 'ended', since: 1, message: 'exited 1' };
     for (const hook_event_name of ['StopFailure', 'SessionEnd', 'Stop', 'UserPromptSubmit', 'Notification', 'SessionStart']) {
       expect(next({ hook_event_name, error: 'authentication_failed', message: 'x', reason: 'other' }, ended)).toBeNull();
     }
     expect(stateFromHook(ended, { hook_event_name: 'StopFailure', transcript_path: '/t.jsonl' }).transcriptPath).toBe('/t.jsonl');
+  });
+
+  it('a late StopFailure is still kept as the failure it reports; other late hooks report nothing', () => {
+    const ended: CurrentState = { state: 'ended', since: 1, message: 'other' };
+    const late = stateFromHook(ended, { hook_event_name: 'StopFailure', error: 'authentication_failed', last_assistant_message: 'Not logged in' });
+    expect(late.lateFailure).toEqual({ failure: 'authentication_failed', message: 'authentication_failed: Not logged in' });
+    expect(stateFromHook(ended, { hook_event_name: 'Stop' }).lateFailure).toBeUndefined();
+    // Before the end it is a state, as ever.
+    expect(stateFromHook({ state: 'working', since: 1, message: null }, { hook_event_name: 'StopFailure', error: 'rate_limit' }).lateFailure).toBeUndefined();
   });
 
   it('a plan or a question is a prompt with its text; a generic permission never supersedes it', () => {

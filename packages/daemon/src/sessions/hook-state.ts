@@ -33,6 +33,11 @@ export interface HookOutcome {
   transcriptPath?: string;
   /** The failure's reason code (StopFailure's `error`), for a failed state. */
   failure?: string;
+  /**
+   * A failure the agent reported after its process ended (StopFailure landing after the exit
+   * was recorded): kept as history (`session:failure`), the state stays `ended`.
+   */
+  lateFailure?: { failure: string; message: string };
 }
 
 const PLAN = 'plan: ';
@@ -54,9 +59,9 @@ export function stateFromHook(current: CurrentState, payload: Record<string, unk
   const transcript = str(payload.transcript_path);
   const withTranscript = (o: HookOutcome): HookOutcome => (transcript ? { ...o, transcriptPath: transcript } : o);
   // The process has ended: a hook that arrives later (Claude Code runs StopFailure and SessionEnd
-  // beside its exit; on a busy machine one can land after oj recorded the exit) changes nothing.
-  // What it said of a failure is read from the transcript at exit.
-  if (current.state === 'ended') return withTranscript({ next: null });
+  // beside its exit; on a busy machine one can land after oj recorded the exit) changes no state.
+  // A failure it reports is still the news: kept as history. (At exit, the transcript said it.)
+  if (current.state === 'ended') return withTranscript(event === 'StopFailure' ? { next: null, lateFailure: failureOf(payload) } : { next: null });
   switch (event) {
     case 'SessionStart':
       if (payload.source === 'compact') return withTranscript({ next: null });
@@ -72,9 +77,8 @@ export function stateFromHook(current: CurrentState, payload: Record<string, unk
     case 'Stop':
       return withTranscript({ next: { state: 'idle', message: null } });
     case 'StopFailure': {
-      const error = str(payload.error) ?? 'unknown';
-      const said = str(payload.last_assistant_message);
-      return withTranscript({ next: { state: 'failed', message: cut(said ? `${error}: ${said}` : error) }, failure: error });
+      const { failure, message } = failureOf(payload);
+      return withTranscript({ next: { state: 'failed', message }, failure });
     }
     case 'SessionEnd':
       // `/clear` ends one conversation, not the agent; after a failure the failure stays the news
@@ -84,6 +88,13 @@ export function stateFromHook(current: CurrentState, payload: Record<string, unk
     default:
       return withTranscript({ next: null });
   }
+}
+
+/** StopFailure's reason code and what the agent said last. */
+function failureOf(payload: Record<string, unknown>): { failure: string; message: string } {
+  const error = str(payload.error) ?? 'unknown';
+  const said = str(payload.last_assistant_message);
+  return { failure: error, message: cut(said ? `${error}: ${said}` : error) };
 }
 
 function preToolUse(payload: Record<string, unknown>): HookOutcome['next'] {
