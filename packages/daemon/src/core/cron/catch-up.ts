@@ -15,9 +15,11 @@
  * Each slot runs at most once: the cron's stored due slot moves past a slot
  * in the same write that records its run (the slot is what is claimed).
  */
+import type { CronMethods } from '@oj/protocol';
 import type { Schedule } from './schedule.js';
 
-export type CatchUpPolicy = 'latest' | 'none' | 'all';
+/** `latest`, `none` or `all` (the protocol's, as `oj cron list` shows it). */
+export type CatchUpPolicy = CronMethods.CatchUpPolicy;
 
 export interface CatchUp {
   policy: CatchUpPolicy;
