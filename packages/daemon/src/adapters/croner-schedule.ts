@@ -50,7 +50,7 @@ export function calendarFrom(expression: string, zone: string | null): Schedule 
   try {
     cron = new Cron(expression, { paused: true, mode: '5-or-6-parts', fixedTimeRule: 'no-wildcard', ...(zone ? { timezone: zone } : {}) });
   } catch (err) {
-    throw new Error(reason(err));
+    throw new Error(reason(err), { cause: err });
   }
   const after = (t: number): number => {
     const next = cron.nextRun(new Date(t));
@@ -62,7 +62,7 @@ export function calendarFrom(expression: string, zone: string | null): Schedule 
   try {
     after(Date.now());
   } catch (err) {
-    throw new Error(reason(err).includes('matches no date') ? `"${expression}" never matches a date` : reason(err));
+    throw new Error(reason(err).includes('matches no date') ? `"${expression}" never matches a date` : reason(err), { cause: err });
   }
   return calendarSchedule(expression, `calendar ${expression} in ${zone ?? 'local'}`, after, atOrBefore);
 }
