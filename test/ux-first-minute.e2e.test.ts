@@ -83,8 +83,8 @@ run = "true"
     const columns = (text: string) => text.split('\n').find((l) => /^\s*ID\s/.test(l))!.trim().split(/\s{2,}/);
     expect(columns(status)).toEqual(columns(list));
     // The disabled cron, as oj cron list shows it.
-    expect((await t.oj(['cron', 'list'], { cwd: root })).stdout).toMatch(/nightly +disabled +1h/);
-    expect(status).toMatch(/Crons \(1\)\n {2}CRON +STATUS +INTERVAL +NEXT +LAST\n {2}nightly +disabled +1h/);
+    expect((await t.oj(['cron', 'list'], { cwd: root })).stdout).toMatch(/nightly +disabled +every 1h/);
+    expect(status).toMatch(/Crons \(1\)\n {2}CRON +STATUS +SCHEDULE +NEXT +LAST\n {2}nightly +disabled +every 1h/);
     expectTidy(status, 'oj status');
     expectTidy(list, 'oj pipeline list');
     expectTidy((await t.oj(['pipeline', 'show', 'esc-a'], { cwd: root })).stdout, 'oj pipeline show');

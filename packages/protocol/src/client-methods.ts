@@ -126,9 +126,12 @@ export namespace CronMethods {
   export const Disable = { kind: 'method', name: "crons.disable", summary: "Disable a cron (persisted); a run under way finishes." } as unknown as typeof M_CronMethods.Disable;
   export const Enable = { kind: 'method', name: "crons.enable", summary: "Enable a cron (persisted); its first run is one interval from now." } as unknown as typeof M_CronMethods.Enable;
   export const List = { kind: 'method', name: "crons.list", summary: "The project's crons with their state and next due time." } as unknown as typeof M_CronMethods.List;
+  export const Next = { kind: 'method', name: "crons.next", summary: "Upcoming run times of a cron (default 5): as planned while enabled, as if enabled now otherwise." } as unknown as typeof M_CronMethods.Next;
   export const Run = { kind: 'method', name: "crons.run", summary: "Run a cron once now (enabled or not); its schedule is unchanged." } as unknown as typeof M_CronMethods.Run;
   export type CronOutcome = M_CronMethods.CronOutcome;
+  export type CatchUpPolicy = M_CronMethods.CatchUpPolicy;
   export type CronInfo = M_CronMethods.CronInfo;
+  export type CronNext = M_CronMethods.CronNext;
 }
 
 export namespace LockMethods {

@@ -6,10 +6,13 @@ import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { findProjectRoot } from '@oj/protocol/client';
+import type { CronSchedulePreview } from '@oj/daemon/runbook';
 import type { Argv } from 'yargs';
 import { NotFoundError, UsageError, printJson, println } from '../output/print.js';
 import { style } from '../output/style.js';
 import { formatTable } from '../output/table.js';
+import { formatDuration } from '../output/time.js';
+import { formatZoned } from '../output/zoned-time.js';
 import { locally } from './run-command.js';
 import { STARTER_RUNBOOK } from './starter-runbook.js';
 
@@ -31,12 +34,23 @@ async function loadOrFail(root: string) {
   return r.project;
 }
 
+/** `cron nightly: 0 3 * * * in America/New_York, jitter 5m (+3m 24s); next run Sat 2026-12-05 03:03:24 -05:00`. */
+function scheduleLine(s: CronSchedulePreview): string {
+  if (s.schedule === null) return `cron ${s.cron}: every ${s.interval ?? '?'}; first run ${s.interval ?? ''} after oj cron enable`;
+  const jitter = s.jitter ? `, jitter ${s.jitter.text} (+${formatDuration(s.jitter.offsetMs)})` : '';
+  return `cron ${s.cron}: ${s.schedule} in ${s.timezone ?? 'local time'}${jitter}; next run ${formatZoned(s.next, s.timezone)}`;
+}
+
 export function runbookCommands(y: Argv): Argv {
   return y
     .command(
       'check [path]',
       'Validate runbooks (a project, a .oj/runbooks dir or one .toml file); exit 1 with every problem',
-      (a) => a.positional('path', { type: 'string', describe: 'default: this project' }).option('json', { type: 'boolean' }),
+      (a) =>
+        a
+          .positional('path', { type: 'string', describe: 'default: this project' })
+          .option('json', { type: 'boolean' })
+          .option('verbose', { type: 'boolean', alias: 'v', describe: "also print each cron's schedule and next run" }),
       (argv) =>
         locally(async () => {
           const { checkPath, formatRunbookError } = await loader();
@@ -48,6 +62,7 @@ export function runbookCommands(y: Argv): Argv {
           }
           if (r.ok) {
             println(`${style.green('ok')}: ${r.files.length} runbook file(s), ${r.primitives} primitives (${r.root})`);
+            if (argv.verbose) for (const s of r.schedules) println(`  ${scheduleLine(s)}`);
             return 0;
           }
           for (const e of r.errors) process.stderr.write(formatRunbookError(e) + '\n');

@@ -1,15 +1,26 @@
 /** Between a cron's row (storage), its runbook definition and the pure slot core (core/cron). */
 import type { CronMethods } from '@oj/protocol';
-import { blankCronState, intervalSchedule, type CronSettings, type CronSlotState, type SkipRun } from '../core/cron/index.js';
+import { blankCronState, upcoming, type CronSettings, type CronSlotState, type SkipRun } from '../core/cron/index.js';
+import { cronSchedule, cronTiming } from '../runbook/cron-schedule.js';
 import type { Cron } from '../runbook/model.js';
 import type { CronRow } from '../storage/worker-store.js';
 
-export function settingsOf(cron: Cron): CronSettings {
+/** How many next run times a listing shows. */
+const LISTED_RUNS = 3;
+
+/** What the slot core needs of a cron's definition in `project`. */
+export function settingsOf(project: string, cron: Cron): CronSettings {
   return {
-    schedule: intervalSchedule(cron.interval.ms, cron.interval.text),
-    intervalMs: cron.interval.ms,
+    schedule: cronSchedule(project, cron),
+    catchUp: { policy: cron.catch_up, max: cron.max_catch_up },
     monitors: cron.monitors.map((m) => m.ref),
   };
+}
+
+/** The next `count` run times of an enabled cron, from its due slot on (none while disabled). */
+export function plannedRuns(project: string, cron: Cron | undefined, row: CronRow | undefined, count: number): number[] {
+  if (!cron || row?.enabled !== 1 || row.next_due_at === null) return [];
+  return upcoming(cronSchedule(project, cron), row.next_due_at, count);
 }
 
 /** The slot state of a cron's row (a blank one when it has none), with the skips kept in memory. */
@@ -18,8 +29,9 @@ export function toState(name: string, row: CronRow | undefined, skips: SkipRun |
   return {
     name: row.name,
     enabled: row.enabled === 1,
-    intervalMs: row.interval_ms,
+    scheduleKey: row.schedule_key,
     nextDueAt: row.next_due_at,
+    catchUpUntil: row.catch_up_until,
     lastRunAt: row.last_run_at,
     lastOutcome: row.last_outcome,
     lastError: row.last_error,
@@ -35,8 +47,9 @@ export function toRow(project: string, s: CronSlotState): CronRow {
     project,
     name: s.name,
     enabled: s.enabled ? 1 : 0,
-    interval_ms: s.intervalMs,
+    schedule_key: s.scheduleKey,
     next_due_at: s.nextDueAt,
+    catch_up_until: s.catchUpUntil,
     last_run_at: s.lastRunAt,
     last_outcome: s.lastOutcome,
     last_error: s.lastError,
@@ -47,18 +60,21 @@ export function toRow(project: string, s: CronSlotState): CronRow {
 }
 
 /** `pipelineName`: a pipeline's id in its project, from its stored key. */
-export function toInfo(name: string, cron: Cron | undefined, row: CronRow | undefined, pipelineName: (key: string) => string): CronMethods.CronInfo {
+export function toInfo(project: string, name: string, cron: Cron | undefined, row: CronRow | undefined, pipelineName: (key: string) => string): CronMethods.CronInfo {
   const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
   const run = cron?.run ? (cron.run.type === 'pipeline' ? `pipeline ${cron.run.pipeline.ref}` : cron.run.shell) : null;
+  const timing = cron ? cronTiming(project, cron) : { interval: null, schedule: null, timezone: null, jitter: null };
   return {
     name,
     runbook: cron?.file ?? null,
-    interval: cron?.interval.text ?? null,
+    ...timing,
+    catchUp: cron?.catch_up ?? null,
     enabled: row?.enabled === 1,
     defined: cron !== undefined,
     monitors: cron?.monitors.map((m) => m.ref) ?? [],
     run,
     nextDueAt: row?.enabled === 1 ? iso(row.next_due_at) : null,
+    nextRuns: plannedRuns(project, cron, row, LISTED_RUNS).map((t) => new Date(t).toISOString()),
     lastRunAt: iso(row?.last_run_at),
     lastOutcome: row?.last_outcome ?? null,
     lastError: row?.last_error ?? null,

@@ -17,7 +17,8 @@ import type { PipelineRecord } from '../storage/pipeline-store.js';
 import type { Storage } from '../storage/storage.js';
 import { CronStore } from '../storage/worker-store.js';
 import type { ShellHost } from './shell-host.js';
-import { cronKey, fromCronKey, settingsOf, toInfo, toRow, toState } from './cron-rows.js';
+import { cronRunsFrom, cronTiming } from '../runbook/cron-schedule.js';
+import { cronKey, fromCronKey, plannedRuns, settingsOf, toInfo, toRow, toState } from './cron-rows.js';
 import { CronRuns, type CronOwner } from './cron-runs.js';
 import type { CronTickHook } from './cron-tick-hooks.js';
 import { CronTimers } from './cron-timers.js';
@@ -96,16 +97,25 @@ export class CronScheduler {
     const cron = tryFind(this.d.projects, project, 'cron', name);
     const row = this.store.get(project, cron?.name ?? name);
     if (!cron && !row) requireFind(this.d.projects, project, 'cron', name);
-    return toInfo(cron?.name ?? name, cron, row, this.pipelineName);
+    return toInfo(project, cron?.name ?? name, cron, row, this.pipelineName);
   }
 
   list(project: string): CronInfo[] {
     const p = this.d.projects.get(project);
     const rows = new Map(this.store.list(project).map((r) => [r.name, r]));
     const defined = p.all('cron');
-    const out = defined.map((c) => toInfo(c.name, c, rows.get(c.name), this.pipelineName));
-    for (const [name, row] of rows) if (!defined.some((c) => c.name === name) && row.enabled === 1) out.push(toInfo(name, undefined, row, this.pipelineName));
+    const out = defined.map((c) => toInfo(project, c.name, c, rows.get(c.name), this.pipelineName));
+    for (const [name, row] of rows) if (!defined.some((c) => c.name === name) && row.enabled === 1) out.push(toInfo(project, name, undefined, row, this.pipelineName));
     return out;
+  }
+
+  /** Upcoming run times: as planned while enabled, as they would be if enabled now otherwise. */
+  next(project: string, name: string, count: number): CronMethods.CronNext {
+    const { value: cron } = requireFind(this.d.projects, project, 'cron', name);
+    const row = this.store.get(project, cron.name);
+    const planned = plannedRuns(project, cron, row, count);
+    const times = planned.length ? planned : cronRunsFrom(project, cron, this.d.now(), count);
+    return { cron: cron.name, ...cronTiming(project, cron), enabled: row?.enabled === 1, times: times.map((t) => new Date(t).toISOString()) };
   }
 
   counts(): Record<string, number> {
@@ -207,7 +217,7 @@ export class CronScheduler {
     return this.d.storage.write(() => {
       const now = this.d.now();
       const state = toState(name, this.store.get(project, name), this.skips.get(key) ?? null, now);
-      const t = step(state, cron ? settingsOf(cron) : null, typeof event === 'function' ? event(state) : event, now);
+      const t = step(state, cron ? settingsOf(project, cron) : null, typeof event === 'function' ? event(state) : event, now);
       const changed = t.state !== state;
       if (changed) this.store.save(toRow(project, t.state));
       for (const e of t.events) this.d.events.emit({ name: e.name, subject: name, project, data: e.data });

@@ -42,7 +42,7 @@ export function queueOverview(
           ...where,
           cron: c.name,
           status: c.enabled ? 'enabled' : 'disabled',
-          interval: c.interval,
+          schedule: c.schedule ?? (c.interval ? `every ${c.interval}` : null),
           next: c.nextDueAt ? relative(Date.parse(c.nextDueAt), d.now()) : null,
           last: c.lastRunAt ? `${c.lastOutcome ?? ''} ${relative(Date.parse(c.lastRunAt), d.now())}`.trim() : null,
         });

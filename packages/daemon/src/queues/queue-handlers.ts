@@ -64,4 +64,5 @@ export function registerCronHandlers(router: RpcRouter, crons: CronScheduler): v
   router.handle(CronMethods.Enable, (p) => crons.enable(p.project, p.name));
   router.handle(CronMethods.Disable, (p) => crons.disable(p.project, p.name));
   router.handle(CronMethods.Run, (p) => crons.runNow(p.project, p.name));
+  router.handle(CronMethods.Next, (p) => crons.next(p.project, p.name, p.count ?? 5));
 }

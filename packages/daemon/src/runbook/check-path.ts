@@ -21,7 +21,17 @@ import {
   runbookName,
 } from './discovery.js';
 import { buildProject, displayPath, readProjectSourcesSync, type ProjectSources } from './load-project.js';
+import { cronRunsFrom, cronTiming, type CronTiming } from './cron-schedule.js';
+import type { Project } from './project.js';
 import type { RunbookError } from './runbook-error.js';
+
+/** A cron of the checked runbooks with its timing and next run (as if enabled now; `oj runbook check --verbose`). */
+export interface CronSchedulePreview extends CronTiming {
+  cron: string;
+  runbook: string;
+  /** ISO time of its next run if enabled now. */
+  next: string;
+}
 
 export interface CheckResult {
   ok: boolean;
@@ -31,19 +41,32 @@ export interface CheckResult {
   files: string[];
   /** Number of primitives loaded (0 when there are errors). */
   primitives: number;
+  /** Every cron of the checked files with its next run (empty when there are errors). */
+  schedules: CronSchedulePreview[];
   errors: RunbookError[];
 }
 
 function fail(root: string, file: string, message: string, hint?: string): CheckResult {
   const error: RunbookError = hint === undefined ? { file, message } : { file, message, hint };
-  return { ok: false, root, files: [], primitives: 0, errors: [error] };
+  return { ok: false, root, files: [], primitives: 0, schedules: [], errors: [error] };
 }
 
-function run(sources: ProjectSources, files: string[], only?: string): CheckResult {
+function run(sources: ProjectSources, files: string[], only?: { display: string; name: string }): CheckResult {
   const result = buildProject(sources);
-  if (result.ok) return { ok: true, root: sources.root, files, primitives: result.project.model.primitives.length, errors: [] };
-  const errors = only === undefined ? result.errors : result.errors.filter((e) => e.file === only);
-  return { ok: errors.length === 0, root: sources.root, files, primitives: 0, errors };
+  if (result.ok) {
+    const schedules = previews(sources.root, result.project, only?.name);
+    return { ok: true, root: sources.root, files, primitives: result.project.model.primitives.length, schedules, errors: [] };
+  }
+  const errors = only === undefined ? result.errors : result.errors.filter((e) => e.file === only.display);
+  return { ok: errors.length === 0, root: sources.root, files, primitives: 0, schedules: [], errors };
+}
+
+function previews(root: string, project: Project, runbook: string | undefined): CronSchedulePreview[] {
+  const now = Date.now();
+  return project
+    .all('cron')
+    .filter((c) => runbook === undefined || c.file === runbook)
+    .map((c) => ({ cron: c.name, runbook: c.file, ...cronTiming(root, c), next: new Date(cronRunsFrom(root, c, now, 1)[0]!).toISOString() }));
 }
 
 function checkDirectoryOfRunbooks(dir: string, root: string): CheckResult {
@@ -67,7 +90,7 @@ function checkFile(path: string): CheckResult {
   const display = displayPath(root, path);
   const own = { name, path, display, text: readFileSync(path, 'utf8') };
   sources.runbooks = [...sources.runbooks.filter((r) => r.name !== name), own];
-  return run(sources, [display], display);
+  return run(sources, [display], { display, name });
 }
 
 export function checkPath(path: string): CheckResult {

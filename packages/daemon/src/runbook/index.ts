@@ -21,7 +21,7 @@ export type { LoadResult, ProjectSources, InMemoryProject } from './load-project
 export { buildProjectPerFile, declaredCommands } from './load-per-file.js';
 export type { FileProblem, PerFileResult } from './load-per-file.js';
 export { checkPath } from './check-path.js';
-export type { CheckResult } from './check-path.js';
+export type { CheckResult, CronSchedulePreview } from './check-path.js';
 export { parseProjectConfig, DEFAULT_CONFIG } from './project-config.js';
 export type { ProjectConfig } from './project-config.js';
 export { requiredInputs } from './assemble-project.js';
@@ -33,6 +33,8 @@ export { KIND_FIELDS } from './parse-runbook-file.js';
 export { Project, LookupError } from './project.js';
 export type { LookupResult } from './project.js';
 export { listPrimitives, showPrimitive, summarize } from './show.js';
+export { cronRunsFrom, cronSchedule, cronTiming } from './cron-schedule.js';
+export type { CronTiming } from './cron-schedule.js';
 export type { PrimitiveSummary } from './show.js';
 export { KINDS, PROJECT_UNIQUE_KINDS, isKind, qualifiedId } from './kinds.js';
 export type { Kind } from './kinds.js';

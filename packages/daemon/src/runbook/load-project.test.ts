@@ -109,7 +109,7 @@ describe('checkPath', () => {
 
   it('checks a project directory, its .oj and its runbooks directory', () => {
     for (const path of [dir, join(dir, '.oj'), join(dir, '.oj/runbooks')]) {
-      expect(checkPath(path)).toEqual({ ok: true, root: dir, files: ['.oj/runbooks/a.toml', '.oj/runbooks/b.toml'], primitives: 2, errors: [] });
+      expect(checkPath(path)).toEqual({ ok: true, root: dir, files: ['.oj/runbooks/a.toml', '.oj/runbooks/b.toml'], primitives: 2, schedules: [], errors: [] });
     }
   });
 

@@ -5,6 +5,7 @@
  * Field names are the runbook's own (snake_case) so the model, the TOML and
  * `oj runbook show` read the same. Everything is plain JSON data.
  */
+import type { CronMethods } from '@oj/protocol';
 import { builtinStep, type BuiltinAction, type ChainStep } from '../core/recovery/index.js';
 import type { ArgSpec } from './arg-spec.js';
 import type { Duration } from './duration.js';
@@ -67,8 +68,21 @@ export interface Worker extends PrimitiveBase<'worker'> {
   events: Hooks;
 }
 
+/** What a cron does with slots missed while the daemon was down (core/cron/catch-up.ts). */
+export type CatchUpPolicy = CronMethods.CatchUpPolicy;
+
+/** A cron runs every `interval` (from when it is enabled) or on the calendar of `schedule`: one of the two. */
 export interface Cron extends PrimitiveBase<'cron'> {
-  interval: Duration;
+  interval: Duration | null;
+  /** A cron expression: 5 fields, 6 with seconds first, or a nickname (`@daily`). */
+  schedule: string | null;
+  /** The IANA zone of `schedule`; null: the daemon's local zone. */
+  timezone: string | null;
+  /** `schedule` only: every slot starts later by a fixed offset under this, taken from the cron's project and name. */
+  jitter: Duration | null;
+  catch_up: CatchUpPolicy;
+  /** `catch_up = "all"`: at most this many missed slots run. */
+  max_catch_up: number;
   monitors: Ref[];
   run: RunTarget | null;
   events: Hooks;
@@ -276,6 +290,13 @@ export const QUEUE_DEFAULTS = {
   max_retries: 3,
   on_exhaust: ['dead'],
   retention: '7d',
+} as const;
+
+export const CRON_DEFAULTS = {
+  catch_up: 'latest' as CatchUpPolicy,
+  max_catch_up: 10,
+  /** The most `max_catch_up` may be (the missed slots counted: core/cron MISSED_COUNT_CAP). */
+  max_catch_up_limit: 1000,
 } as const;
 
 export const WORKER_DEFAULTS = {

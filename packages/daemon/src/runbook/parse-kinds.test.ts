@@ -85,9 +85,9 @@ describe('cron', () => {
     expect(p.cron('d')!.monitors).toEqual([{ ref: 'm', id: 'main.monitor.m' }]);
   });
 
-  it('needs an interval and something to do', () => {
+  it('needs an interval or a schedule, and something to do', () => {
     expect(problems('[cron.c]')).toEqual([
-      'interval: missing required field (a duration such as "30s")',
+      '-: a cron needs interval or schedule (e.g. interval = "1h", or schedule = "0 9 * * 1-5" (with timezone = "Europe/Paris"))',
       '-: a cron needs monitors, run, or both (e.g. monitors = ["stale_locks"] or run = { pipeline = "cleanup" })',
     ]);
   });
@@ -97,7 +97,7 @@ describe('cron', () => {
     expect(problems('[cron.c]\ninterval = "0s"\nrun = "x"')).toEqual([`interval: "0s" is shorter than the minimum of 1s (${hint})`]);
     expect(problems('[cron.c]\ninterval = "1ms"\nrun = "x"')).toEqual([`interval: "1ms" is shorter than the minimum of 1s (${hint})`]);
     expect(problems('[cron.c]\ninterval = "999ms"\nrun = "x"')).toEqual([`interval: "999ms" is shorter than the minimum of 1s (${hint})`]);
-    expect(load('[cron.c]\ninterval = "1s"\nrun = "x"').cron('c')!.interval.ms).toBe(1000);
+    expect(load('[cron.c]\ninterval = "1s"\nrun = "x"').cron('c')!.interval!.ms).toBe(1000);
   });
 
   it('cannot run a pipeline that needs inputs', () => {

@@ -1,7 +1,7 @@
 /** What `oj runbook list` and `oj runbook show` print: JSON-ready views of the model. */
 import { formatUsage } from './arg-usage.js';
 import type { Kind } from './kinds.js';
-import type { Chain, Primitive, RunTarget } from './model.js';
+import type { Chain, Cron, Primitive, RunTarget } from './model.js';
 import type { Project } from './project.js';
 
 export interface PrimitiveSummary {
@@ -27,6 +27,13 @@ function firstLine(text: string): string {
   return lines.length > 1 ? `${lines[0]} ...` : (lines[0] ?? '');
 }
 
+/** `every 30s`, or `0 9 * * 1-5 (Europe/Paris, jitter 5m)`. */
+function cronTimingText(cron: Cron): string {
+  if (cron.schedule === null) return `every ${cron.interval?.text ?? '?'}`;
+  const extra = [cron.timezone, cron.jitter ? `jitter ${cron.jitter.text}` : ''].filter((s) => s);
+  return extra.length ? `${cron.schedule} (${extra.join(', ')})` : cron.schedule;
+}
+
 export function summarize(primitive: Primitive): string {
   switch (primitive.kind) {
     case 'command':
@@ -35,7 +42,7 @@ export function summarize(primitive: Primitive): string {
     case 'worker':
       return `queue ${primitive.queue.ref} -> ${primitive.handler.ref} (concurrency ${primitive.concurrency})`;
     case 'cron':
-      return [`every ${primitive.interval.text}`, ...primitive.monitors.map((m) => m.ref), runText(primitive.run)]
+      return [cronTimingText(primitive), ...primitive.monitors.map((m) => m.ref), runText(primitive.run)]
         .filter((s) => s !== '')
         .join(', ');
     case 'queue':

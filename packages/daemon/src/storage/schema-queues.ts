@@ -69,9 +69,12 @@ export interface CronsTable {
   project: string;
   name: string;
   enabled: number;
-  /** The interval the schedule was computed with. */
-  interval_ms: number;
+  /** The key of the schedule the due slot was planned with ('' never planned; see core/cron Schedule.key). */
+  schedule_key: string;
+  /** The slot the cron waits for: a slot runs once, in the write that moves this past it. */
   next_due_at: number | null;
+  /** `catch_up = "all"`: the last missed slot still to run, or null. */
+  catch_up_until: number | null;
   last_run_at: number | null;
   last_outcome: CronMethods.CronOutcome | null;
   last_error: string | null;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { intervalSchedule, nextSlotAfter } from './schedule.js';
+import { intervalSchedule, jittered, nextSlotAfter, upcoming } from './schedule.js';
 
 describe('interval schedule', () => {
   it('keeps to the grid: the next slot is the scheduled time plus the interval, not the run time', () => {
@@ -33,5 +33,28 @@ describe('interval schedule', () => {
   it('refuses an interval that is not positive', () => {
     expect(() => intervalSchedule(0, '0s')).toThrow('positive');
     expect(() => nextSlotAfter(0, -1, 0)).toThrow('positive');
+  });
+});
+
+describe('looking back, upcoming slots, jitter', () => {
+  it('the last slot of an interval grid by a time', () => {
+    const s = intervalSchedule(1000, '1s');
+    expect(s.latestUpTo(500, 400)).toBe(500);
+    expect(s.latestUpTo(500, 1499)).toBe(500);
+    expect(s.latestUpTo(500, 1500)).toBe(1500);
+    expect(s.latestUpTo(500, 10_200)).toBe(9500);
+  });
+
+  it('upcoming: the due slot, then the ones after it', () => {
+    expect(upcoming(intervalSchedule(1000, '1s'), 2500, 3)).toEqual([2500, 3500, 4500]);
+  });
+
+  it('jittered: every slot later by the offset, the first one still strictly after now', () => {
+    const s = jittered(intervalSchedule(10_000, '10s'), 3000);
+    // An interval's grid starts when the cron is enabled, so the offset changes nothing there (jitter is for calendars).
+    expect(s.first(0)).toBe(10_000);
+    expect(s.nextAfter(13_000, 13_000)).toBe(23_000);
+    expect(s.latestUpTo(13_000, 40_000)).toBe(33_000);
+    expect(jittered(intervalSchedule(10_000, '10s'), 0).key).toBe('every 10000ms');
   });
 });

@@ -3,7 +3,8 @@ import { intervalSchedule } from './schedule.js';
 import { blankCronState, busyWith, step } from './slot.js';
 import { CronBusyError, type CronLive, type CronSettings, type CronSlotState } from './types.js';
 
-const settings: CronSettings = { schedule: intervalSchedule(1000, '1s'), intervalMs: 1000, monitors: ['health'] };
+const latest = { policy: 'latest', max: 10 } as const;
+const settings: CronSettings = { schedule: intervalSchedule(1000, '1s'), catchUp: latest, monitors: ['health'] };
 const idle: CronLive = { runningHere: false, pipelineActive: false };
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -14,8 +15,8 @@ function enabledAt(now: number): CronSlotState {
 describe('cron slot: enable and disable', () => {
   it('enabling plans the first slot one interval ahead, announces it, arms the timer and runs on_enable', () => {
     const t = step(blankCronState('tick', 0), settings, { type: 'enable', armed: false }, 5000);
-    expect(t.state).toMatchObject({ enabled: true, intervalMs: 1000, nextDueAt: 6000, changedAt: 5000 });
-    expect(t.events).toEqual([{ name: 'cron:enabled', data: { cron: 'tick', interval: '1s', nextDueAt: iso(6000) } }]);
+    expect(t.state).toMatchObject({ enabled: true, scheduleKey: 'every 1000ms', nextDueAt: 6000, changedAt: 5000 });
+    expect(t.events).toEqual([{ name: 'cron:enabled', data: { cron: 'tick', schedule: '1s', nextDueAt: iso(6000) } }]);
     expect(t.effects).toEqual([
       { type: 'arm', at: 6000 },
       { type: 'hook', hook: 'on_enable', values: {} },
@@ -53,7 +54,7 @@ describe('cron slot: due', () => {
     const s = enabledAt(0);
     const t = step(s, settings, { type: 'due', live: idle }, 1040);
     expect(t.state).toMatchObject({ nextDueAt: 2000, lastRunAt: 1040, lastOutcome: 'running', lastError: null, lastPipeline: null, runs: 1 });
-    expect(t.events).toEqual([{ name: 'cron:tick', data: { cron: 'tick', manual: false, scheduledAt: iso(1000), monitors: ['health'] } }]);
+    expect(t.events).toEqual([{ name: 'cron:tick', data: { cron: 'tick', manual: false, scheduledAt: iso(1000), catchUp: false, monitors: ['health'] } }]);
     expect(t.effects).toEqual([
       { type: 'hook', hook: 'on_tick', values: {} },
       { type: 'run', scheduledAt: 1000, manual: false, catchUp: false },
@@ -79,9 +80,10 @@ describe('cron slot: due', () => {
     expect(ran.state.skips).toBeNull();
   });
 
-  it('a timer that fires late keeps the grid and skips the slots that passed', () => {
+  it('a timer that fires late (less than a minute) keeps the grid: the latest slot runs once, the ones before it are not missed', () => {
     const t = step(enabledAt(0), settings, { type: 'due', live: idle }, 5500);
-    expect(t.events[0]!.data.scheduledAt).toBe(iso(1000));
+    expect(t.events.map((e) => e.name)).toEqual(['cron:tick']);
+    expect(t.events[0]!.data).toMatchObject({ scheduledAt: iso(5000), catchUp: false });
     expect(t.state.nextDueAt).toBe(6000);
   });
 
@@ -107,8 +109,8 @@ describe('cron slot: run now', () => {
   it('runs once, enabled or not, without touching the schedule', () => {
     const s = blankCronState('tick', 0);
     const t = step(s, settings, { type: 'runNow', live: idle }, 700);
-    expect(t.state).toMatchObject({ enabled: false, nextDueAt: null, intervalMs: 1000, runs: 1, lastOutcome: 'running', lastRunAt: 700 });
-    expect(t.events).toEqual([{ name: 'cron:tick', data: { cron: 'tick', manual: true, scheduledAt: null, monitors: ['health'] } }]);
+    expect(t.state).toMatchObject({ enabled: false, nextDueAt: null, scheduleKey: '', runs: 1, lastOutcome: 'running', lastRunAt: 700 });
+    expect(t.events).toEqual([{ name: 'cron:tick', data: { cron: 'tick', manual: true, scheduledAt: null, catchUp: false, monitors: ['health'] } }]);
     expect(t.effects).toEqual([
       { type: 'hook', hook: 'on_tick', values: {} },
       { type: 'run', scheduledAt: null, manual: true, catchUp: false },
@@ -152,14 +154,17 @@ describe('cron slot: a run ends', () => {
 });
 
 describe('cron slot: daemon restart (catch-up)', () => {
-  it('a slot missed while the daemon was down runs once, for that slot, then the grid goes on', () => {
+  it('slots missed while the daemon was down: one run, for the latest, then the grid goes on', () => {
     const s = enabledAt(0); // due at 1000
     const t = step(s, settings, { type: 'restart', live: idle }, 10_500);
     expect(t.state).toMatchObject({ nextDueAt: 11_000, runs: 1, lastOutcome: 'running' });
-    expect(t.events).toEqual([{ name: 'cron:tick', data: { cron: 'tick', manual: false, scheduledAt: iso(1000), monitors: ['health'] } }]);
+    expect(t.events).toEqual([
+      { name: 'cron:missed', data: { cron: 'tick', firstAt: iso(1000), lastAt: iso(10_000), count: 10, catchUp: 'latest', runs: 1 } },
+      { name: 'cron:tick', data: { cron: 'tick', manual: false, scheduledAt: iso(10_000), catchUp: true, monitors: ['health'] } },
+    ]);
     expect(t.effects).toEqual([
       { type: 'hook', hook: 'on_tick', values: {} },
-      { type: 'run', scheduledAt: 1000, manual: false, catchUp: true },
+      { type: 'run', scheduledAt: 10_000, manual: false, catchUp: true },
       { type: 'arm', at: 11_000 },
     ]);
   });
@@ -171,9 +176,9 @@ describe('cron slot: daemon restart (catch-up)', () => {
     let s = step(enabledAt(0), settings, { type: 'due', live: idle }, 1000).state;
     s = step(s, settings, { type: 'pipelineStarted', pipeline: 'p-1' }, 1000).state;
     const busy = step(s, settings, { type: 'restart', live: { runningHere: false, pipelineActive: true } }, 5500);
-    expect(busy.events).toEqual([]);
+    expect(busy.events.map((e) => e.name)).toEqual(['cron:missed']);
     expect(busy.effects).toEqual([{ type: 'arm', at: 6000 }]);
-    expect(busy.state).toMatchObject({ nextDueAt: 6000, runs: 1 });
+    expect(busy.state).toMatchObject({ nextDueAt: 6000, runs: 1, skips: { count: 1, firstAt: 5000, lastAt: 5000, pipeline: 'p-1' } });
   });
 
   it('a shell run the previous daemon was doing ends as failed (no hook), enabled or not', () => {
@@ -194,11 +199,11 @@ describe('cron slot: daemon restart (catch-up)', () => {
 describe('cron slot: reload and stop', () => {
   it('a changed interval takes effect at once: due no later than one new interval from now', () => {
     const s = enabledAt(0); // due at 1000 with 1s
-    const shorter: CronSettings = { schedule: intervalSchedule(200, '200ms'), intervalMs: 200, monitors: [] };
+    const shorter: CronSettings = { schedule: intervalSchedule(200, '200ms'), catchUp: latest, monitors: [] };
     const t = step({ ...s, nextDueAt: 50_000 }, shorter, { type: 'reload', armed: true }, 300);
-    expect(t.state).toMatchObject({ intervalMs: 200, nextDueAt: 500 });
+    expect(t.state).toMatchObject({ scheduleKey: 'every 200ms', nextDueAt: 500 });
     expect(t.effects).toEqual([{ type: 'arm', at: 500 }]);
-    const longer: CronSettings = { schedule: intervalSchedule(60_000, '1m'), intervalMs: 60_000, monitors: [] };
+    const longer: CronSettings = { schedule: intervalSchedule(60_000, '1m'), catchUp: latest, monitors: [] };
     expect(step(s, longer, { type: 'reload', armed: true }, 300).state.nextDueAt).toBe(1000);
   });
 

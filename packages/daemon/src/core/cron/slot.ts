@@ -6,7 +6,7 @@
  * Timers, processes, pipelines and hooks are the shell's, asked for as
  * effects.
  */
-import { planAtStart } from './catch-up.js';
+import { backlogNext, LATE_GRACE_MS, planDue, type DuePlan } from './catch-up.js';
 import { recordSkip, skippedEvent } from './skips.js';
 import {
   CronBusyError,
@@ -58,8 +58,9 @@ export function blankCronState(name: string, now: number): CronSlotState {
   return {
     name,
     enabled: false,
-    intervalMs: 0,
+    scheduleKey: '',
     nextDueAt: null,
+    catchUpUntil: null,
     lastRunAt: null,
     lastOutcome: null,
     lastError: null,
@@ -92,7 +93,7 @@ export function step(state: CronSlotState, settings: CronSettings | null, event:
     case 'disable':
       if (!state.enabled) return t.effect({ type: 'disarm' }).done();
       t.reportSkips();
-      t.set({ enabled: false, nextDueAt: null, changedAt: now });
+      t.set({ enabled: false, nextDueAt: null, catchUpUntil: null, changedAt: now });
       t.emit('cron:disabled', { cron: state.name });
       return t.effect({ type: 'disarm' }).effect({ type: 'hook', hook: 'on_disable', values: {} }).done();
     case 'due':
@@ -109,11 +110,12 @@ export function step(state: CronSlotState, settings: CronSettings | null, event:
       return restart(t, settings, event.live, now);
     case 'reload': {
       if (!state.enabled || !settings) return t.done();
-      if (settings.intervalMs === state.intervalMs && event.armed) return t.done();
-      // Due no later than one whole new slot from now (a shorter interval takes effect at once).
-      const first = settings.schedule.first(now);
-      const next = Math.min(state.nextDueAt ?? first, first);
-      t.set({ intervalMs: settings.intervalMs, nextDueAt: next });
+      if (settings.schedule.key === state.scheduleKey && state.nextDueAt !== null) {
+        return event.armed ? t.done() : t.effect({ type: 'arm', at: state.nextDueAt }).done();
+      }
+      // A changed schedule: an interval is due no later than one new interval from now, a calendar at its next slot.
+      const next = settings.schedule.replan(state.nextDueAt, now);
+      t.set({ scheduleKey: settings.schedule.key, nextDueAt: next, catchUpUntil: null });
       return t.effect({ type: 'arm', at: next }).done();
     }
     case 'pipelineStarted':
@@ -133,30 +135,24 @@ export function step(state: CronSlotState, settings: CronSettings | null, event:
 
 function enable(t: Step, settings: CronSettings, now: number): CronTransition {
   const next = settings.schedule.first(now);
-  t.set({ enabled: true, intervalMs: settings.intervalMs, nextDueAt: next, changedAt: now });
-  t.emit('cron:enabled', { cron: t.state.name, interval: settings.schedule.text, nextDueAt: iso(next) });
+  t.set({ enabled: true, scheduleKey: settings.schedule.key, nextDueAt: next, catchUpUntil: null, changedAt: now });
+  t.emit('cron:enabled', { cron: t.state.name, schedule: settings.schedule.text, nextDueAt: iso(next) });
   return t.effect({ type: 'arm', at: next }).effect({ type: 'hook', hook: 'on_enable', values: {} }).done();
 }
 
-/** The timer for the due slot fired: run, or skip when the previous run is still under way. */
+/** The timer for the due slot fired: run (or skip, when the previous run is still under way), catching up missed slots. */
 function due(t: Step, settings: CronSettings, live: CronLive, now: number): CronTransition {
-  const scheduled = t.state.nextDueAt ?? now;
-  const next = settings.schedule.nextAfter(scheduled, now);
-  const busy = busyWith(t.state, live);
-  if (busy) {
-    t.set({ skips: recordSkip(t.state.skips, scheduled, typeof busy === 'string' ? busy : null), nextDueAt: next, intervalMs: settings.intervalMs });
-  } else {
-    // The next slot is stored with the run: one commit per tick, not two.
-    t.set({ nextDueAt: next, intervalMs: settings.intervalMs });
-    startRun(t, settings, { scheduledAt: scheduled, manual: false, catchUp: false }, now);
-  }
-  return t.effect({ type: 'arm', at: next }).done();
+  if (t.state.catchUpUntil !== null) return backlog(t, settings, live, now);
+  const slot = t.state.nextDueAt ?? now;
+  if (slot > now) return t.effect({ type: 'arm', at: slot }).done();
+  return carryOut(t, settings, planDue(slot, settings.schedule, settings.catchUp, now, LATE_GRACE_MS), live, now);
 }
 
 /**
  * The daemon started. A run that was not a pipeline died with the previous
- * daemon: it ends as failed. An enabled cron that missed its slot runs once
- * now (see catch-up.ts) unless its pipeline is still under way.
+ * daemon: it ends as failed. An enabled cron whose slots passed while the
+ * daemon was down catches up by its `catch_up` (see catch-up.ts), unless its
+ * previous run is still under way.
  */
 function restart(t: Step, settings: CronSettings | null, live: CronLive, now: number): CronTransition {
   if (t.state.lastOutcome === 'running' && !t.state.lastPipeline) {
@@ -164,17 +160,59 @@ function restart(t: Step, settings: CronSettings | null, live: CronLive, now: nu
   }
   if (!t.state.enabled) return t.done();
   if (!settings) return t.effect({ type: 'undefined' }).done();
-  const missed = t.state.nextDueAt;
-  const plan = planAtStart(missed, settings.schedule, now);
-  t.set({ nextDueAt: plan.next, intervalMs: settings.intervalMs });
-  if (plan.catchUp && !busyWith(t.state, live)) startRun(t, settings, { scheduledAt: missed, manual: false, catchUp: true }, now);
+  if (settings.schedule.key !== t.state.scheduleKey || t.state.nextDueAt === null) {
+    // The runbooks changed the schedule while the daemon was down: the due slot is the new schedule's.
+    t.set({ scheduleKey: settings.schedule.key, nextDueAt: settings.schedule.replan(t.state.nextDueAt, now), catchUpUntil: null });
+  }
+  if (t.state.catchUpUntil !== null) return backlog(t, settings, live, now);
+  const slot = t.state.nextDueAt!;
+  if (slot > now) return t.effect({ type: 'arm', at: slot }).done();
+  return carryOut(t, settings, planDue(slot, settings.schedule, settings.catchUp, now, 0), live, now);
+}
+
+/** Carries out a plan for a due slot: reports missed slots, runs (or skips) the slot to run, plans the next. */
+function carryOut(t: Step, settings: CronSettings, plan: DuePlan, live: CronLive, now: number): CronTransition {
+  if (plan.missed) {
+    const m = plan.missed;
+    t.emit('cron:missed', {
+      cron: t.state.name,
+      firstAt: iso(m.firstAt),
+      lastAt: iso(m.lastAt),
+      count: m.count,
+      ...(m.capped ? { capped: true } : {}),
+      catchUp: settings.catchUp.policy,
+      runs: m.runs,
+    });
+  }
+  // The next slot is stored with the run: one commit per tick, not two.
+  t.set({ nextDueAt: plan.next, catchUpUntil: plan.backlogUntil, scheduleKey: settings.schedule.key });
+  const run = plan.run;
+  if (run) {
+    const busy = busyWith(t.state, live);
+    if (busy && plan.backlogUntil !== null) {
+      // A backlog waits for the run under way: it starts with this slot when that run ends.
+      return t.set({ nextDueAt: run.slot }).done();
+    }
+    if (busy) t.set({ skips: recordSkip(t.state.skips, run.slot, typeof busy === 'string' ? busy : null) });
+    else startRun(t, settings, { scheduledAt: run.slot, manual: false, catchUp: run.catchUp }, now);
+  }
   return t.effect({ type: 'arm', at: plan.next }).done();
+}
+
+/** `catch_up = "all"`: the next slot of the backlog runs once the previous run has ended. */
+function backlog(t: Step, settings: CronSettings, live: CronLive, now: number): CronTransition {
+  const slot = t.state.nextDueAt ?? now;
+  // The run under way re-arms the cron when it ends (see finish).
+  if (busyWith(t.state, live)) return t.done();
+  const { next, backlogUntil } = backlogNext(slot, t.state.catchUpUntil ?? slot, settings.schedule, now);
+  t.set({ nextDueAt: next, catchUpUntil: backlogUntil, scheduleKey: settings.schedule.key });
+  startRun(t, settings, { scheduledAt: slot, manual: false, catchUp: true }, now);
+  return t.effect({ type: 'arm', at: next }).done();
 }
 
 function startRun(t: Step, settings: CronSettings, run: { scheduledAt: number | null; manual: boolean; catchUp: boolean }, now: number): Step {
   t.reportSkips();
   t.set({
-    intervalMs: t.state.intervalMs || settings.intervalMs,
     lastRunAt: now,
     lastOutcome: 'running',
     lastError: null,
@@ -185,6 +223,7 @@ function startRun(t: Step, settings: CronSettings, run: { scheduledAt: number | 
     cron: t.state.name,
     manual: run.manual,
     scheduledAt: run.scheduledAt === null ? null : iso(run.scheduledAt),
+    catchUp: run.catchUp,
     monitors: [...settings.monitors],
   });
   return t.effect({ type: 'hook', hook: 'on_tick', values: {} }).effect({ type: 'run', ...run });
@@ -198,5 +237,7 @@ function finish(t: Step, outcome: 'done' | 'failed', error: string | null, pipel
     ...(error ? { error } : {}),
   });
   if (hook) t.effect({ type: 'hook', hook: outcome === 'done' ? 'on_complete' : 'on_fail', values: { error: error ?? '', pipeline: pipeline ?? '' } });
+  // A backlog of missed slots goes on with its next slot (it waited for this run).
+  if (t.state.enabled && t.state.catchUpUntil !== null && t.state.nextDueAt !== null) t.effect({ type: 'arm', at: t.state.nextDueAt });
   return t;
 }

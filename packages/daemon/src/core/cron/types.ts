@@ -5,6 +5,7 @@
  * transaction and carries out the effects after the commit.
  */
 import type { CronMethods, JsonValue } from '@oj/protocol';
+import type { CatchUp } from './catch-up.js';
 import type { Schedule } from './schedule.js';
 
 /** Ticks skipped in a row because the previous run was still under way (see skips.ts). */
@@ -24,9 +25,12 @@ export type CronOutcome = CronMethods.CronOutcome;
 export interface CronSlotState {
   name: string;
   enabled: boolean;
-  /** The interval the due slot was planned with (0: never planned): a reload notices a changed one. */
-  intervalMs: number;
+  /** The key of the schedule the due slot was planned with ('': never planned): a reload notices a changed one. */
+  scheduleKey: string;
+  /** The slot the cron waits for (its identity: a slot runs once, when the cron moves past it). */
   nextDueAt: number | null;
+  /** `catch_up = "all"`: the last missed slot still to run (the backlog runs up to it one slot at a time); null when none. */
+  catchUpUntil: number | null;
   lastRunAt: number | null;
   lastOutcome: CronOutcome | null;
   lastError: string | null;
@@ -41,8 +45,8 @@ export interface CronSlotState {
 /** What the runbooks say about the cron; null when they no longer define it. */
 export interface CronSettings {
   schedule: Schedule;
-  /** Recorded with the due slot (see CronSlotState.intervalMs). */
-  intervalMs: number;
+  /** What happens to slots missed while the daemon was down (catch-up.ts). */
+  catchUp: CatchUp;
   /** The monitors a tick runs (named in `cron:tick`). */
   monitors: readonly string[];
 }
