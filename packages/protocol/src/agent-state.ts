@@ -41,6 +41,17 @@ export interface AgentPrompt {
 }
 
 /**
+ * A prompt's answer, as `escalation:resolved` carries it (`answer`): the
+ * agent phase types the agent's keys for it. `index` is the chosen option's
+ * place among the prompt's answers (a question's n-th choice: n-1).
+ */
+export interface PromptAnswer {
+  prompt: PromptKind;
+  choice: string;
+  index: number;
+}
+
+/**
  * Why an agent failed, as oj names it: `unauthorized` (not logged in),
  * `rate_limited` (wait: until its reset time when the agent gave one),
  * `quota`, `overloaded`, `network`, `other`.

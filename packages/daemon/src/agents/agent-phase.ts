@@ -18,6 +18,7 @@ import { startAgentSession } from './agent-session-start.js';
 import { DEFAULT_NUDGE, IDLE_NUDGE, RESUME_NUDGE } from './nudges.js';
 import { answerFromData, keysFor } from './prompt-keys.js';
 import { unauthorizedAtExit } from './unauthorized-at-exit.js';
+import { walkOnExit } from './on-exit.js';
 import { assessLiveness, classifyClaudeLog, readClaudeStatus, readLastLines, type SessionEnd, type SessionHandle, type SessionSupervisor } from '../sessions/index.js';
 import { isAgentState, isFailureReason, type AgentPrompt, type PromptKind } from '@oj/protocol';
 import type { AgentStates } from './agent-states.js';
@@ -180,46 +181,21 @@ class AgentSupervision {
     }
   }
 
-  /**
-   * The session ended without a result: `on_exit` decides. Returns to start a
-   * fresh session (restart); throws when the phase fails (abandon, or the
-   * chain is exhausted) or waits for a human (escalate). A runbook action
-   * runs, then the next step is taken at once.
-   */
-  private async onExit(id: string, why: string, exitCode: number | null): Promise<void> {
-    const failure = () => new PhaseFailure(`agent ${this.agent.name} failed: ${why}`, exitCode);
-    for (;;) {
-      const step = this.nextStep('on_exit');
-      if (step === null) throw failure();
-      const action = actionIn('agent.on_exit', step);
-      switch (action.kind) {
-        case 'runbook':
-          this.emit(`action:${action.name}`, { reason: why }, id);
-          await this.d.runAction(this.ctx, action.id, { session: id });
-          continue;
-        case 'unsupported':
-          // Loading rejects these (core/recovery's table): there is no session left to act on.
-          this.d.logger.warn('recovery action not applicable to an ended agent session', { action: action.name, session: id });
-          continue;
-        case 'builtin':
-          switch (action.name) {
-            case 'restart':
-              this.emit('action:restart', { reason: why }, id);
-              return;
-            case 'escalate':
-              // The session is gone: a human can retry, skip, go elsewhere or cancel (nothing to message).
-              this.emit('action:escalate', { reason: `agent ${why}` });
-              this.escalate(`agent ${this.agent.name} ${why}`, null);
-              throw new PhaseEscalation(`agent ${this.agent.name} ${why}`);
-            case 'abandon':
-              throw failure();
-            default:
-              return unreachable(action);
-          }
-        default:
-          return unreachable(action);
-      }
-    }
+  /** The session ended without a result: `on_exit` decides (on-exit.ts). */
+  private onExit(id: string, why: string, exitCode: number | null): Promise<void> {
+    return walkOnExit(
+      {
+        agentName: this.agent.name,
+        logger: this.d.logger,
+        nextStep: () => this.nextStep('on_exit'),
+        emit: (name, data, session) => this.emit(name, data, session),
+        escalate: (reason) => this.escalate(reason, null),
+        runAction: (actionId, extra) => this.d.runAction(this.ctx, actionId, extra),
+      },
+      id,
+      why,
+      exitCode,
+    );
   }
 
   /**

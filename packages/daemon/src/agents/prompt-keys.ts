@@ -11,8 +11,7 @@
  *
  * Each key is typed on its own (Claude Code reads keys arriving together as a paste).
  */
-import { isPromptKind, type JsonValue } from '@oj/protocol';
-import type { PromptAnswer } from '../escalations/prompt-options.js';
+import { isPromptKind, type JsonValue, type PromptAnswer } from '@oj/protocol';
 import type { Agent } from '../runbook/index.js';
 
 export type PromptKeys = Pick<Agent, 'permission_keys' | 'plan_keys' | 'question_keys'>;

@@ -1,6 +1,5 @@
 import type { AgentPrompt, EscalationOption } from '@oj/protocol';
 import { describe, expect, it } from 'vitest';
-import { keysFor } from '../agents/prompt-keys.js';
 import { answerOf, pickOption, promptOfRow, promptOptions, supersedes } from './prompt-options.js';
 
 const plan: AgentPrompt = { kind: 'plan', text: '1. add a test\n2. fix it', choices: [] };
@@ -54,17 +53,5 @@ describe('prompt options', () => {
     // A new prompt of the same strength: the open one was answered at the terminal.
     expect(supersedes(question, plan)).toBe(true);
     expect(supersedes(plan, plan)).toBe(false);
-  });
-});
-
-describe('prompt keys', () => {
-  const agent = { permission_keys: { allow: '1', deny: '3' }, plan_keys: { approve: '1', reject: '\u001b' }, question_keys: { down: '\u001b[B', select: '\r' } };
-  it("types the agent's keys for each answer, one key at a time", () => {
-    expect(keysFor(agent, { prompt: 'permission', choice: 'allow', index: 0 })).toEqual(['1']);
-    expect(keysFor(agent, { prompt: 'permission', choice: 'deny', index: 1 })).toEqual(['3']);
-    expect(keysFor(agent, { prompt: 'plan', choice: 'approve', index: 0 })).toEqual(['1']);
-    expect(keysFor(agent, { prompt: 'plan', choice: 'reject', index: 1 })).toEqual(['\u001b']);
-    expect(keysFor(agent, { prompt: 'question', choice: 'sqlite', index: 0 })).toEqual(['\r']);
-    expect(keysFor(agent, { prompt: 'question', choice: 'cancel', index: 2 })).toEqual(['\u001b[B', '\u001b[B', '\r']);
   });
 });

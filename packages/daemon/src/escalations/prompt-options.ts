@@ -9,15 +9,8 @@
  * Resolving with an answer asks nothing of the pipeline: the agent phase types
  * the agent's keys for it (agents/prompt-keys.ts).
  */
-import { isPromptKind, type AgentPrompt, type EscalationOption, type JsonValue, type PromptKind } from '@oj/protocol';
+import { isPromptKind, type AgentPrompt, type EscalationOption, type JsonValue, type PromptAnswer, type PromptKind } from '@oj/protocol';
 import type { EscalationRow } from '../storage/escalation-store.js';
-
-/** What the agent phase is asked to type: the prompt's kind, the choice, and a question's choice index (0-based). */
-export interface PromptAnswer {
-  prompt: PromptKind;
-  choice: string;
-  index: number;
-}
 
 type Option = Omit<EscalationOption, 'number'>;
 
