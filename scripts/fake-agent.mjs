@@ -45,6 +45,9 @@
  *   { "fail": { "error": "rate_limit", "message": "..." } }
  *                                StopFailure (the turn ended in an API error: `error`, and `message` as
  *                                last_assistant_message); waits for a line of input, then UserPromptSubmit
+ *
+ * In the text of `fail` and `claudeLog` steps, `%in:N%` is the epoch second N seconds after the
+ * step runs (a rate limit's reset time: `Claude AI usage limit reached|%in:15%`).
  *   { "question": { "questions": [...] } }
  *                                PreToolUse of AskUserQuestion; the first question's choices are listed,
  *                                the first highlighted: arrow down/up moves, Enter picks (`answer: <label>`,
@@ -242,10 +245,14 @@ function runOj(args) {
   });
 }
 
-function appendClaudeLog(entry) {
+/** `%in:N%`: the epoch second N seconds from now (not `{{...}}`: oj renders the prompt as a template). */
+const fillTimes = (text) => String(text).replace(/%in:(\d+)%/g, (_, n) => String(Math.floor(Date.now() / 1000) + Number(n)));
+
+function appendClaudeLog(raw) {
   const path = process.env.FAKE_AGENT_CLAUDE_LOG;
   if (!path) fail('a claudeLog step needs FAKE_AGENT_CLAUDE_LOG');
-  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) fail('claudeLog takes an object');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail('claudeLog takes an object');
+  const entry = JSON.parse(fillTimes(JSON.stringify(raw)));
   const line = {
     timestamp: new Date().toISOString(),
     sessionId: process.env.FAKE_AGENT_SESSION_ID || sessionId,
@@ -330,7 +337,7 @@ async function run(steps, input) {
       println(`got: ${line}`);
       await hooks.fire('UserPromptSubmit', { prompt: line });
     } else if ('fail' in step) {
-      await hooks.fire('StopFailure', { error: String(step.fail?.error ?? 'unknown'), last_assistant_message: String(step.fail?.message ?? '') });
+      await hooks.fire('StopFailure', { error: String(step.fail?.error ?? 'unknown'), last_assistant_message: fillTimes(step.fail?.message ?? '') });
       const line = await input.nextLine();
       println(`got: ${line}`);
       await hooks.fire('UserPromptSubmit', { prompt: line });

@@ -148,9 +148,10 @@ describe('prompts as decisions', () => {
 describe('rate limits that wait', () => {
   it('a StopFailure rate limit with a reset time waits until it (failed, rate_limited, until shown), never stuck nor restarted, then on_idle resumes it', async () => {
     await t.startDaemon();
-    const reset = Math.ceil(Date.now() / 1000) + 8;
+    // The stand-in reports a reset 15 s after its turn fails (Claude Code's older `|epoch` form:
+    // second-exact; the current `resets 3pm (Zone)` form is read in reset-time.test.ts).
     const root = project(
-      [{ fail: { error: 'rate_limit', message: `Claude AI usage limit reached|${reset}` } }, { oj: ['done'] }, { quiet: true }],
+      [{ fail: { error: 'rate_limit', message: 'Claude AI usage limit reached|%in:15%' } }, { oj: ['done'] }, { quiet: true }],
       'idle_timeout = "1s"\non_stuck = ["restart"]\non_exit = ["restart"]',
     );
     await t.oj(['run', 'go', 'limit'], { cwd: root });
@@ -160,6 +161,7 @@ describe('rate limits that wait', () => {
       return x.state === 'failed' ? x : null;
     }, 30_000);
     expect(waiting.reason).toBe('rate_limited');
+    const reset = Number(/\|(\d+)$/.exec(waiting.message!)![1]);
     expect(Date.parse(waiting.until!)).toBe(reset * 1000);
     const text = await t.oj(['session', 'show', s.id], { cwd: root });
     expect(text.stdout).toMatch(/reason +rate_limited: (waits until|reset at) \d\d:\d\d/);
@@ -182,13 +184,12 @@ describe('rate limits that wait', () => {
 
   it('a rate limit only the transcript shows (no StopFailure hook): the state catches up and waits the same', async () => {
     await t.startDaemon();
-    const reset = Math.ceil(Date.now() / 1000) + 8;
     const log = join(t.root, 'claude-log.jsonl');
     const apiError = {
       type: 'assistant',
       isApiErrorMessage: true,
       error: 'rate_limit',
-      message: { model: '<synthetic>', role: 'assistant', content: [{ type: 'text', text: `Claude AI usage limit reached|${reset}` }] },
+      message: { model: '<synthetic>', role: 'assistant', content: [{ type: 'text', text: 'Claude AI usage limit reached|%in:15%' }] },
     };
     const root = project([{ claudeLog: apiError }, { waitInput: 'has reset' }, { oj: ['done'] }, { quiet: true }], `idle_timeout = "1s"\nenv = { FAKE_AGENT_CLAUDE_LOG = "${log}" }`);
     await t.oj(['run', 'go', 'quiet'], { cwd: root });
@@ -197,6 +198,7 @@ describe('rate limits that wait', () => {
       const x = await showSession(root, s.id);
       return x.state === 'failed' ? x : null;
     }, 30_000);
+    const reset = Number(/\|(\d+)$/.exec(waiting.message!)![1]);
     expect(waiting).toMatchObject({ reason: 'rate_limited', until: new Date(reset * 1000).toISOString() });
     expect((await t.oj(['pipeline', 'wait', 'p-quiet', '--timeout', '90s'], { cwd: root })).exitCode).toBe(0);
     const events = await history(root, 'p-quiet');
