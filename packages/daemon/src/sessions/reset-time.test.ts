@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyFailure } from './agent-failure.js';
+import { classifyFailure, classifyFailureMessage } from './agent-failure.js';
 import { resetTimeOf } from './reset-time.js';
 
 const NOW = Date.parse('2026-06-01T12:00:00Z');
@@ -53,6 +53,11 @@ describe('classifyFailure', () => {
     expect(classifyFailure('rate_limit', "You've hit your session limit · resets 3pm (UTC)", NOW)).toEqual({ reason: 'rate_limited', until: at('2026-06-01T15:00:00Z') });
     expect(classifyFailure(undefined, "You've hit your weekly limit · resets 3pm (UTC)", NOW)).toEqual({ reason: 'rate_limited', until: at('2026-06-01T15:00:00Z') });
     expect(classifyFailure('rate_limit', 'Server is temporarily limiting requests', NOW)).toEqual({ reason: 'rate_limited', until: null });
+  });
+  it('a recorded message `code: text` (a StopFailure, or the recipe `oj session report failed --message "rate_limit: resets at 14:00"`)', () => {
+    expect(classifyFailureMessage('rate_limit: resets at 14:00 (UTC)', NOW)).toEqual({ reason: 'rate_limited', until: at('2026-06-01T14:00:00Z') });
+    expect(classifyFailureMessage('authentication_failed: Not logged in', NOW)).toEqual({ reason: 'unauthorized', until: null });
+    expect(classifyFailureMessage('the build server is down', NOW)).toEqual({ reason: 'other', until: null });
   });
   it('other failures keep their reason, with no reset time', () => {
     expect(classifyFailure('authentication_failed', 'Not logged in · Please run /login', NOW)).toEqual({ reason: 'unauthorized', until: null });
