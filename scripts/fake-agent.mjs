@@ -37,6 +37,21 @@
  *                                PreToolUse, then a permission_prompt Notification; waits for a key:
  *                                "1" allows (the tool runs, PostToolUse), "3" denies
  *   { "stop": true }             Stop (its turn is over); waits for a line of input, then UserPromptSubmit
+ *   { "plan": "text" }           PreToolUse of ExitPlanMode (tool_input.plan), then a permission_prompt
+ *                                Notification ("Claude Code needs your approval for the plan"); waits
+ *                                for a key as Claude Code's plan dialog does: a digit or Enter approves
+ *                                (`plan: approved`, PostToolUse), Esc rejects (`plan: rejected`, Stop,
+ *                                then a line of input as after `stop`)
+ *   { "fail": { "error": "rate_limit", "message": "..." } }
+ *                                StopFailure (the turn ended in an API error: `error`, and `message` as
+ *                                last_assistant_message); waits for a line of input, then UserPromptSubmit
+ *
+ * In the text of `fail` and `claudeLog` steps, `%in:N%` is the epoch second N seconds after the
+ * step runs (a rate limit's reset time: `Claude AI usage limit reached|%in:15%`).
+ *   { "question": { "questions": [...] } }
+ *                                PreToolUse of AskUserQuestion; the first question's choices are listed,
+ *                                the first highlighted: arrow down/up moves, Enter picks (`answer: <label>`,
+ *                                PostToolUse with tool_response.answers)
  *   { "hook": "Event", ...fields } fire any hook event with these payload fields
  *   { "waitFile": "path" }       wait until the file exists (relative to the working directory)
  *
@@ -99,6 +114,11 @@ class Input {
   waiters = [];
   keyWaiters = [];
 
+  /** While a dialog (plan, question) waits: keys as they arrive (an escape sequence is one key), not echoed. */
+  dialog = false;
+  keys = [];
+  dialogWaiters = [];
+
   constructor() {
     if (process.stdin.isTTY) process.stdin.setRawMode(true);
     process.stdin.setEncoding('utf8');
@@ -112,6 +132,11 @@ class Input {
       process.exit(130);
     }
     for (const resolve of this.keyWaiters.splice(0)) resolve(chunk);
+    if (this.dialog) {
+      this.keys.push(...(chunk.match(/\u001b\[[0-9;]*[A-Za-z]|\u001bO[A-Za-z]|[\s\S]/g) ?? []));
+      while (this.keys.length > 0 && this.dialogWaiters.length > 0) this.dialogWaiters.shift()(this.keys.shift());
+      return;
+    }
     for (const ch of chunk) {
       if (ch === '\r' || ch === '\n') {
         out('\n');
@@ -146,6 +171,66 @@ class Input {
   nextKey() {
     return new Promise((resolve) => this.keyWaiters.push(resolve));
   }
+
+  /** The next key typed into the open dialog. */
+  dialogKey() {
+    return new Promise((resolve) => {
+      this.dialogWaiters.push(resolve);
+      while (this.keys.length > 0 && this.dialogWaiters.length > 0) this.dialogWaiters.shift()(this.keys.shift());
+    });
+  }
+}
+
+const ESC = '\u001b';
+const DOWN = '\u001b[B';
+const UP = '\u001b[A';
+
+/** ExitPlanMode as Claude Code's plan dialog answers it: a digit or Enter approves, Esc rejects. */
+async function planStep(text, input) {
+  const id = `toolu_fake_${++toolUses}`;
+  const toolInput = { plan: String(text) };
+  const blocked = await hooks.preToolUse('ExitPlanMode', toolInput, id);
+  if (blocked) return println(`blocked: ${blocked}`);
+  await hooks.fire('Notification', { message: 'Claude Code needs your approval for the plan', notification_type: 'permission_prompt' });
+  println('plan? 1. Yes, auto-accept edits  2. Yes, manually approve edits  (esc) No, keep planning');
+  input.dialog = true;
+  let key;
+  do key = await input.dialogKey();
+  while (key !== ESC && key !== '\r' && !/^[1-9]$/.test(key));
+  input.dialog = false;
+  if (key === ESC) {
+    println('plan: rejected');
+    await hooks.fire('Stop', { stop_hook_active: false });
+    const line = await input.nextLine();
+    println(`got: ${line}`);
+    await hooks.fire('UserPromptSubmit', { prompt: line });
+    return;
+  }
+  println('plan: approved');
+  await hooks.fire('PostToolUse', { tool_name: 'ExitPlanMode', tool_input: toolInput, tool_response: { plan: toolInput.plan }, tool_use_id: id });
+}
+
+/** AskUserQuestion as Claude Code's question dialog answers it: the first choice highlighted, arrows move, Enter picks. */
+async function questionStep(spec, input) {
+  const id = `toolu_fake_${++toolUses}`;
+  const toolInput = { questions: Array.isArray(spec?.questions) ? spec.questions : [] };
+  const blocked = await hooks.preToolUse('AskUserQuestion', toolInput, id);
+  if (blocked) return println(`blocked: ${blocked}`);
+  const first = toolInput.questions[0] ?? {};
+  const labels = (Array.isArray(first.options) ? first.options : []).map((o) => String(o?.label ?? o));
+  println(`question: ${first.question ?? '?'} ${labels.map((l, i) => `${i + 1}. ${l}`).join('  ')}`);
+  input.dialog = true;
+  let at = 0;
+  for (;;) {
+    const key = await input.dialogKey();
+    if (key === DOWN) at = Math.min(at + 1, labels.length - 1);
+    else if (key === UP) at = Math.max(at - 1, 0);
+    else if (key === '\r') break;
+  }
+  input.dialog = false;
+  println(`answer: ${labels[at]}`);
+  const answers = { [String(first.question ?? '?')]: labels[at] };
+  await hooks.fire('PostToolUse', { tool_name: 'AskUserQuestion', tool_input: { ...toolInput, answers }, tool_response: { answers }, tool_use_id: id });
 }
 
 function runOj(args) {
@@ -160,10 +245,14 @@ function runOj(args) {
   });
 }
 
-function appendClaudeLog(entry) {
+/** `%in:N%`: the epoch second N seconds from now (not `{{...}}`: oj renders the prompt as a template). */
+const fillTimes = (text) => String(text).replace(/%in:(\d+)%/g, (_, n) => String(Math.floor(Date.now() / 1000) + Number(n)));
+
+function appendClaudeLog(raw) {
   const path = process.env.FAKE_AGENT_CLAUDE_LOG;
   if (!path) fail('a claudeLog step needs FAKE_AGENT_CLAUDE_LOG');
-  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) fail('claudeLog takes an object');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail('claudeLog takes an object');
+  const entry = JSON.parse(fillTimes(JSON.stringify(raw)));
   const line = {
     timestamp: new Date().toISOString(),
     sessionId: process.env.FAKE_AGENT_SESSION_ID || sessionId,
@@ -247,7 +336,14 @@ async function run(steps, input) {
       const line = await input.nextLine();
       println(`got: ${line}`);
       await hooks.fire('UserPromptSubmit', { prompt: line });
-    } else if ('hook' in step) {
+    } else if ('fail' in step) {
+      await hooks.fire('StopFailure', { error: String(step.fail?.error ?? 'unknown'), last_assistant_message: fillTimes(step.fail?.message ?? '') });
+      const line = await input.nextLine();
+      println(`got: ${line}`);
+      await hooks.fire('UserPromptSubmit', { prompt: line });
+    } else if ('plan' in step) await planStep(step.plan, input);
+    else if ('question' in step) await questionStep(step.question, input);
+    else if ('hook' in step) {
       const { hook, ...fields } = step;
       await hooks.fire(String(hook), fields);
     }

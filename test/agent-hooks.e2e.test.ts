@@ -84,6 +84,11 @@ describe('agent state from hooks', () => {
     expect(asking.stateSince).not.toBeNull();
     const status = await t.oj(['status'], { cwd: root });
     expect(status.stdout).toMatch(/Needs you[\s\S]*needs permission: Claude needs your permission to use Bash/);
+    // The same in JSON: the session, its pipeline, the prompt's kind and message.
+    const json = await t.ojJson<{ needsYou: { kind: string; pipeline: string | null; session: string | null; message: string }[] }>(['status'], { cwd: root });
+    expect(json.needsYou).toEqual([
+      expect.objectContaining({ kind: 'permission', pipeline: 'p-a', session: first.id, message: 'Claude needs your permission to use Bash' }),
+    ]);
 
     // Past permission_timeout (4s, four idle_timeouts) it is escalated as a permission prompt, never nudged as stuck.
     const escalation = await waitFor('permission escalation', async () => {

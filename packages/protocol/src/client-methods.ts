@@ -179,6 +179,7 @@ export namespace SessionMethods {
 
 export namespace StatusMethods {
   export const Overview = { kind: 'method', name: "status.overview", summary: "Everything `oj status` shows: what runs, what waits, what is stuck, what needs a human." } as unknown as typeof M_StatusMethods.Overview;
+  export type NeedsYou = M_StatusMethods.NeedsYou;
   export type OverviewSection = M_StatusMethods.OverviewSection;
   export type StatusOverview = M_StatusMethods.StatusOverview;
 }
@@ -216,7 +217,7 @@ export namespace MaintenanceMethods {
 export type { EscalationInfo, EscalationOption } from './methods/escalations.js';
 export type { IntegrityReport, IntegrityProblem, IntegrityCheckInfo, BackupResult, PruneResult, RetentionSettings } from './methods/maintenance.js';
 export type { WorkspaceInfo } from './methods/workspaces.js';
-export type { StatusOverview, OverviewSection } from './methods/status.js';
+export type { StatusOverview, OverviewSection, NeedsYou } from './methods/status.js';
 export type { SessionInfo } from './methods/sessions.js';
 export type { PipelineInfo, PhaseRunInfo, PhaseRunStatus, CheckpointInfo, PipelineStatusName, PipelineUpdate } from './methods/pipelines.js';
 export type { CommandInfo } from './methods/commands.js';

@@ -19,7 +19,7 @@ export * as MaintenanceMethods from './methods/maintenance.js';
 export type { EscalationInfo, EscalationOption } from './methods/escalations.js';
 export type { IntegrityReport, IntegrityProblem, IntegrityCheckInfo, BackupResult, PruneResult, RetentionSettings } from './methods/maintenance.js';
 export type { WorkspaceInfo } from './methods/workspaces.js';
-export type { StatusOverview, OverviewSection } from './methods/status.js';
+export type { StatusOverview, OverviewSection, NeedsYou } from './methods/status.js';
 export type { SessionInfo } from './methods/sessions.js';
 export type { PipelineInfo, PhaseRunInfo, PhaseRunStatus, CheckpointInfo, PipelineStatusName, PipelineUpdate } from './methods/pipelines.js';
 export type { CommandInfo } from './methods/commands.js';

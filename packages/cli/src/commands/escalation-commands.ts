@@ -34,7 +34,7 @@ export function escalationCommands(y: Argv): Argv {
           process.stdout.write(
             formatTable(
               ['id', 'pipeline', 'phase', 'source', 'reason', 'raised', 'status'],
-              escalations.map((e) => [String(e.id), e.pipeline ?? '-', e.phase ?? '-', e.source, e.reason.slice(0, 60), formatAgo(e.createdAt), e.status]),
+              escalations.map((e) => [String(e.id), e.pipeline ?? '-', e.phase ?? '-', e.source, firstLine(e.reason, 60), formatAgo(e.createdAt), e.status]),
             ),
           );
         }),
@@ -60,7 +60,7 @@ export function escalationCommands(y: Argv): Argv {
     )
     .command(
       'resolve <id> [choice]',
-      'Decide: an option number or name (retry, done, goto, cancel, message, dismiss)',
+      'Decide: an option number or name (allow/deny, approve/reject, a question\'s choice, retry, done, goto, cancel, message, dismiss)',
       (a) =>
         idArg(a)
           .positional('choice', { type: 'string', describe: 'default: dismiss' })
@@ -87,10 +87,20 @@ export function escalationCommands(y: Argv): Argv {
 function printEscalation(e: EscalationInfo): void {
   println(`${style.bold(`escalation ${e.id}`)}  ${e.status === 'open' ? style.yellow('open') : `resolved: ${e.resolution ?? ''}`}`);
   println(`  what      ${e.pipeline ?? '-'}${e.phase ? ` (phase ${e.phase})` : ''}${e.session ? `, session ${e.session}` : ''}`);
-  println(`  why       ${e.reason}`);
+  println(`  why       ${e.prompt ? firstLine(e.reason, 200) : e.reason}`);
   println(`  raised    ${formatAgo(e.createdAt)} by ${e.source}${e.bumps ? `, bumped ${e.bumps}x` : ''}`);
   if (e.note) println(`  note      ${e.note}`);
+  // The agent's prompt it decides: the plan in full, the question (its choices are the first options).
+  if (e.prompt?.kind === 'plan') println(`  plan\n${e.prompt.text.replace(/^/gm, '    ')}`);
+  if (e.prompt?.kind === 'question') println(`  question  ${e.prompt.text}${e.prompt.choices.length ? '' : '\n            (answer it at the terminal: oj session attach)'}`);
   for (const o of e.options) println(`  ${style.bold(String(o.number))}) ${o.label}`);
+}
+
+/** The first line of a text, at most `max` characters (a table cell). */
+function firstLine(text: string, max: number): string {
+  const line = text.split('\n')[0]!;
+  if (line.length > max) return `${line.slice(0, max - 1)}…`;
+  return line === text ? line : `${line} …`;
 }
 
 async function review(conn: RpcConnection): Promise<number> {

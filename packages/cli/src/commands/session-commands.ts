@@ -49,6 +49,7 @@ export function sessionCommands(y: Argv): Argv {
         println(`  cwd       ${s.cwd}`);
         println(`  started   ${formatAgo(s.startedAt)}${s.endedAt ? `, ended ${formatAgo(s.endedAt)}` : ''}`);
         if (s.state) println(`  state     ${stateText(s)}${s.message ? `: ${s.message}` : ''}`);
+        if (s.reason) println(`  reason    ${s.reason}${s.until ? `: ${untilText(s.until)}` : ''}`);
         if (s.idleMs !== null) println(`  idle      ${formatDuration(s.idleMs)}`);
         if (s.transcriptPath) println(`  claude    ${s.transcriptPath}`);
         for (const b of s.blocked) println(`  blocked   ${formatAgo(b.at)}: ${b.tool} ${b.path}`);
@@ -156,6 +157,15 @@ export function sessionCommands(y: Argv): Argv {
 
 function status(s: SessionInfo): string {
   return s.status === 'running' ? 'running' : `${s.status}${s.exitCode !== null ? ` (${s.exitCode})` : ''}`;
+}
+
+/** When a rate limit resets: `waits until 15:00 (in 42m)`, or `reset at 15:00 (3m ago)` once it has. */
+function untilText(until: string, now = Date.now()): string {
+  const at = new Date(until);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const day = at.toDateString() === new Date(now).toDateString() ? '' : `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())} `;
+  const when = `${day}${pad(at.getHours())}:${pad(at.getMinutes())}`;
+  return `${at.getTime() > now ? 'waits until' : 'reset at'} ${when} (${formatAgo(until, now)})`;
 }
 
 /** The reported state and how long it has held (`working 2m`), or `-`. */

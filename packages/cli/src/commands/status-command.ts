@@ -4,7 +4,7 @@
  * phase and age, what needs a human, agent sessions, workers, crons, locks,
  * semaphores (sections the daemon's capabilities provide), recent failures.
  */
-import { StatusMethods, type PipelineInfo, type StatusOverview } from '@oj/protocol/client';
+import { StatusMethods, type NeedsYou, type PipelineInfo, type StatusOverview } from '@oj/protocol/client';
 import type { Argv } from 'yargs';
 import type { RpcConnection } from '../client/rpc-connection.js';
 import { printJson } from '../output/print.js';
@@ -80,20 +80,15 @@ export function render(o: StatusOverview, now = Date.now()): string {
   // Across projects a pipeline is named by its key (its id is unique only in its project).
   const everywhere = !o.project;
   const name = (p: PipelineInfo) => (everywhere ? p.key : p.id);
-  // An escalated pipeline is one thing that needs you: its row names the escalation to review,
-  // and the escalations section keeps only those of no pipeline listed here.
+  // What needs you (the daemon's list): an escalated pipeline names the escalation to review; an agent
+  // waiting at a prompt is listed as the prompt; the escalations section keeps only the other ones.
   const { escalations, ...others } = o.sections;
-  const shown = new Set(o.needsYou.map((p) => p.id));
-  const escalationOf = new Map<string, string>();
-  for (const r of escalations?.rows ?? []) if (typeof r.pipeline === 'string' && shown.has(r.pipeline)) escalationOf.set(r.pipeline, String(r.id));
-  // An agent waiting at a permission prompt needs you too (its pipeline row says so once escalated).
-  const asking = o.sessions.filter((s) => s.state === 'needs_permission' && !(s.pipeline !== null && shown.has(s.pipeline)));
-  const needRows: string[][] = [
-    ...o.needsYou.map((p) => [name(p), p.phase ?? '-', p.waitingFor?.detail ?? p.error ?? p.status, formatAgo(p.updatedAt, now), escalationOf.get(p.id) ?? '-']),
-    ...asking.map((s) => [s.pipeline ?? s.id, s.phase ?? '-', `agent needs permission: ${firstLine(s.message ?? '', 70)}`, formatAgo(s.stateSince ?? s.startedAt, now), '-']),
-  ];
+  const answered = new Set(o.needsYou.map((n) => n.escalation).filter((e): e is number => e !== null));
+  const why = (n: NeedsYou) =>
+    n.kind === 'escalated' || n.kind === 'waiting' ? n.message : n.kind === 'permission' ? `agent needs permission: ${firstLine(n.message, 70)}` : `agent asks: ${firstLine(n.message, 70)}`;
+  const needRows = o.needsYou.map((n) => [(everywhere ? n.key : n.pipeline) ?? n.session ?? '-', n.phase ?? '-', why(n), formatAgo(n.since, now), n.escalation === null ? '-' : String(n.escalation)]);
   section(line, 'Needs you', needRows, (r) => r, ['pipeline', 'phase', 'why', 'since', 'escalation'], 'nothing');
-  if (escalationOf.size > 0) line(style.dim('  oj escalation review <escalation> answers one'));
+  if (answered.size > 0) line(style.dim('  oj escalation review <escalation> answers one'));
   section(
     line,
     'Pipelines',
@@ -110,7 +105,7 @@ export function render(o: StatusOverview, now = Date.now()): string {
     ['session', 'phase', 'activity', 'started'],
     'none',
   );
-  const rest = escalations ? { escalations: { ...escalations, rows: escalations.rows.filter((r) => !escalationOf.has(String(r.pipeline))) }, ...others } : others;
+  const rest = escalations ? { escalations: { ...escalations, rows: escalations.rows.filter((r) => !answered.has(Number(r.id))) }, ...others } : others;
   for (const [, sec] of Object.entries(rest)) {
     if (sec.rows.length === 0 && sec === rest.escalations) continue;
     const keys = sec.rows[0] ? Object.keys(sec.rows[0]) : [];

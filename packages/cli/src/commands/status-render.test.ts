@@ -1,4 +1,4 @@
-import type { PipelineInfo, StatusOverview } from '@oj/protocol/client';
+import type { NeedsYou, PipelineInfo, StatusOverview } from '@oj/protocol/client';
 import { describe, expect, it } from 'vitest';
 import { PIPELINE_COLUMNS } from './pipeline-list.js';
 import { render, watchHeader } from './status-command.js';
@@ -32,6 +32,21 @@ function pipeline(over: Partial<PipelineInfo>): PipelineInfo {
   } as PipelineInfo;
 }
 
+function need(p: PipelineInfo, over: Partial<NeedsYou> = {}): NeedsYou {
+  return {
+    kind: 'escalated',
+    pipeline: p.id,
+    key: p.id,
+    project: p.project,
+    phase: p.phase,
+    session: null,
+    message: p.waitingFor?.detail ?? p.error ?? p.status,
+    since: p.updatedAt,
+    escalation: 7,
+    ...over,
+  };
+}
+
 function overview(over: Partial<StatusOverview>): StatusOverview {
   return {
     daemon: { version: '0.1.0', pid: 1, uptimeMs: 1000, socket: '/s' } as StatusOverview['daemon'],
@@ -52,7 +67,7 @@ describe('oj status', () => {
     const text = render(
       overview({
         active: [p],
-        needsYou: [p],
+        needsYou: [need(p)],
         sections: {
           escalations: {
             title: 'Open escalations (oj escalation review)',
@@ -71,6 +86,26 @@ describe('oj status', () => {
     expect(text).toContain('disk full');
   });
 
+  it('an agent waiting at a prompt is listed as the prompt (a plan, a question, a permission), once', () => {
+    const p = pipeline({ status: 'waiting' });
+    const text = render(
+      overview({
+        active: [p],
+        needsYou: [
+          need(p, { kind: 'plan', session: 's1', message: 'plan: 1. add a test\n2. fix it', escalation: 9 }),
+          need(pipeline({ id: 'build-b' }), { kind: 'question', session: 's2', message: 'question: Which db? [sqlite | postgres]', escalation: null }),
+          need(pipeline({ id: 'build-c' }), { kind: 'permission', session: 's3', message: 'Claude needs your permission to use Bash', escalation: null }),
+        ],
+        sections: { escalations: { title: 'Open escalations (oj escalation review)', rows: [{ id: 9, pipeline: 'build-a', phase: 'fix', reason: 'x', since: '11:59:00' }] } },
+      }),
+      NOW,
+    );
+    expect(text).toMatch(/build-a +fix +agent asks: plan: 1\. add a test … +1m ago +9\n/);
+    expect(text).toMatch(/build-b +fix +agent asks: question: Which db\? \[sqlite \| postgres\] +1m ago +-\n/);
+    expect(text).toMatch(/build-c +fix +agent needs permission: Claude needs your permission to use Bash +1m ago +-\n/);
+    expect(text).not.toContain('Open escalations');
+  });
+
   it('lists pipelines in the columns of oj pipeline list', () => {
     const text = render(overview({ active: [pipeline({ status: 'running', waitingFor: null })] }), NOW);
     const header = text.split('\n').find((l) => l.trim().startsWith('ID'))!;
@@ -79,7 +114,7 @@ describe('oj status', () => {
 
   it('has no blank line after a table, nor two in a row, nor trailing spaces', () => {
     const p = pipeline({});
-    const text = render(overview({ active: [p], needsYou: [p], recentFailures: [pipeline({ id: 'x', status: 'failed', error: 'one\ntwo' })] }), NOW);
+    const text = render(overview({ active: [p], needsYou: [need(p)], recentFailures: [pipeline({ id: 'x', status: 'failed', error: 'one\ntwo' })] }), NOW);
     expect(text).not.toMatch(/\n\n\n/);
     expect(text).not.toMatch(/[ \t]\n/);
     expect(text.endsWith('\n') && !text.endsWith('\n\n')).toBe(true);

@@ -15,13 +15,15 @@ import { PhaseEscalation, PhaseFailure, handedToHuman, type PhaseRunContext, typ
 import type { ProjectRegistry } from '../projects/project-registry.js';
 import type { Agent } from '../runbook/index.js';
 import { startAgentSession } from './agent-session-start.js';
-import { DEFAULT_NUDGE, IDLE_NUDGE } from './nudges.js';
+import { DEFAULT_NUDGE, IDLE_NUDGE, RESUME_NUDGE } from './nudges.js';
+import { answerFromData, keysFor } from './prompt-keys.js';
 import { unauthorizedAtExit } from './unauthorized-at-exit.js';
+import { walkOnExit } from './on-exit.js';
 import { assessLiveness, classifyClaudeLog, readClaudeStatus, readLastLines, type SessionEnd, type SessionHandle, type SessionSupervisor } from '../sessions/index.js';
-import { isAgentState } from '@oj/protocol';
+import { isAgentState, isFailureReason, type AgentPrompt, type PromptKind } from '@oj/protocol';
 import type { AgentStates } from './agent-states.js';
 import { judgeState } from './state-liveness.js';
-import type { SessionStore } from '../storage/session-store.js';
+import { promptOf, type SessionStore } from '../storage/session-store.js';
 import type { Storage } from '../storage/storage.js';
 import type { DoneSignal, DoneSignals } from './done-signals.js';
 import {
@@ -30,6 +32,7 @@ import {
   builtinStep,
   escalateData,
   takeStep,
+  withPrompt,
   unreachable,
   type ChainStep,
   type Cursor,
@@ -105,14 +108,10 @@ class AgentSupervision {
   }
 
   /** The escalate event of this phase; `session` only while there is a live one a human can message. */
-  private escalate(reason: string, session: string | null, source: 'agent' | 'permission' = 'agent', detail: Record<string, string> = {}): void {
+  private escalate(reason: string, session: string | null, source: 'agent' | PromptKind = 'agent', prompt?: AgentPrompt): void {
     const r = this.ctx.record;
-    this.d.events.emit({
-      name: 'escalate',
-      subject: r.state.id,
-      project: r.project,
-      data: escalateData({ source, reason, pipeline: r.state.handle, phase: this.ctx.phase.name, session, detail: { ...detail, agent: this.agent.name } }),
-    });
+    const facts = { source, reason, pipeline: r.state.handle, phase: this.ctx.phase.name, session, detail: { agent: this.agent.name } };
+    this.d.events.emit({ name: 'escalate', subject: r.state.id, project: r.project, data: prompt ? withPrompt(escalateData(facts), prompt) : escalateData(facts) });
   }
 
   private emit(name: string, data: Record<string, string | number>, session?: string): void {
@@ -157,7 +156,7 @@ class AgentSupervision {
           continue;
         case 'exit': {
           const end = outcome.end;
-          const unauthorized = await unauthorizedAtExit(this.d.sessions, id);
+          const unauthorized = await unauthorizedAtExit(this.d.sessions, id, this.d.now());
           this.record(id, end);
           if (end.kind === 'exited' && end.exitCode === 0) return;
           const why = end.kind === 'vanished' ? 'its session vanished' : `it exited with ${end.exitCode ?? end.signal}`;
@@ -182,46 +181,21 @@ class AgentSupervision {
     }
   }
 
-  /**
-   * The session ended without a result: `on_exit` decides. Returns to start a
-   * fresh session (restart); throws when the phase fails (abandon, or the
-   * chain is exhausted) or waits for a human (escalate). A runbook action
-   * runs, then the next step is taken at once.
-   */
-  private async onExit(id: string, why: string, exitCode: number | null): Promise<void> {
-    const failure = () => new PhaseFailure(`agent ${this.agent.name} failed: ${why}`, exitCode);
-    for (;;) {
-      const step = this.nextStep('on_exit');
-      if (step === null) throw failure();
-      const action = actionIn('agent.on_exit', step);
-      switch (action.kind) {
-        case 'runbook':
-          this.emit(`action:${action.name}`, { reason: why }, id);
-          await this.d.runAction(this.ctx, action.id, { session: id });
-          continue;
-        case 'unsupported':
-          // Loading rejects these (core/recovery's table): there is no session left to act on.
-          this.d.logger.warn('recovery action not applicable to an ended agent session', { action: action.name, session: id });
-          continue;
-        case 'builtin':
-          switch (action.name) {
-            case 'restart':
-              this.emit('action:restart', { reason: why }, id);
-              return;
-            case 'escalate':
-              // The session is gone: a human can retry, skip, go elsewhere or cancel (nothing to message).
-              this.emit('action:escalate', { reason: `agent ${why}` });
-              this.escalate(`agent ${this.agent.name} ${why}`, null);
-              throw new PhaseEscalation(`agent ${this.agent.name} ${why}`);
-            case 'abandon':
-              throw failure();
-            default:
-              return unreachable(action);
-          }
-        default:
-          return unreachable(action);
-      }
-    }
+  /** The session ended without a result: `on_exit` decides (on-exit.ts). */
+  private onExit(id: string, why: string, exitCode: number | null): Promise<void> {
+    return walkOnExit(
+      {
+        agentName: this.agent.name,
+        logger: this.d.logger,
+        nextStep: () => this.nextStep('on_exit'),
+        emit: (name, data, session) => this.emit(name, data, session),
+        escalate: (reason) => this.escalate(reason, null),
+        runAction: (actionId, extra) => this.d.runAction(this.ctx, actionId, extra),
+      },
+      id,
+      why,
+      exitCode,
+    );
   }
 
   /**
@@ -307,9 +281,11 @@ class AgentSupervision {
         project: ctx.record.project,
         deliver: (e) => {
           if (settled || !this.escalated || e.subject !== ctx.record.state.id) return;
-          // A permission prompt answered: the keys the agent expects; the next hook moves the state on.
-          if (e.data.action === 'allow' || e.data.action === 'deny') {
-            void handle.write(agent.permission_keys[e.data.action]).catch(() => undefined);
+          // A prompt answered (allow/deny, approve/reject, a question's choice): the keys the agent
+          // expects, each on its own; the next hook moves the state on.
+          const answer = answerFromData(e.data.answer);
+          if (answer) {
+            void handle.typeKeys(keysFor(agent, answer)).catch(() => undefined);
             return;
           }
           if (e.data.action !== 'message') return;
@@ -321,8 +297,9 @@ class AgentSupervision {
       });
       let idleBaseline = d.now();
       let lastActionAt: number | null = null;
-      // What the agent reports (hooks): a permission wait escalated once, a failure acted on once.
-      let permissionEscalated = false;
+      // What the agent reports (hooks): a prompt escalated once (adopted while a human has it:
+      // escalated already), a failure acted on once.
+      let permissionEscalated = this.escalated;
       let failureHandled = false;
       const offState = d.events.follow({
         name: 'session:state',
@@ -340,7 +317,8 @@ class AgentSupervision {
               ctx.running();
             }
           }
-          if (e.data.state === 'failed') void check();
+          // A failure, or a plan or question (a decision to take at once), is judged now.
+          if (e.data.state === 'failed' || e.data.state === 'needs_permission') void check();
         },
       });
       void handle.exited().then((end) => finish({ kind: 'exit', end }));
@@ -348,9 +326,9 @@ class AgentSupervision {
       void ctx.stopSignal.then((reason) => finish({ kind: 'stopped', reason }));
 
       /** The session goes to a human: an escalation a human can answer (message it, or allow/deny a prompt). */
-      const handOver = (why: string, source: 'agent' | 'permission', detail: Record<string, string> = {}): void => {
+      const handOver = (why: string, source: 'agent' | PromptKind, prompt?: AgentPrompt): void => {
         this.escalated = true;
-        this.escalate(why, handle.id, source, detail);
+        this.escalate(why, handle.id, source, prompt);
         ctx.waiting({ kind: 'human', name: 'escalation', detail: why });
       };
       /** Takes one step of a chain that acts on the live session. */
@@ -401,10 +379,14 @@ class AgentSupervision {
         const row = agent.heartbeat === 'claude' ? d.sessions.get(handle.id) : undefined;
         const state = row && isAgentState(row.state) ? row.state : null;
         if (!row || state === null || state === 'starting' || state === 'working') return false;
+        const prompt = promptOf(row);
         const v = judgeState({
           state,
           since: row.state_since ?? now,
           message: row.state_message,
+          prompt: prompt?.kind ?? null,
+          reason: isFailureReason(row.state_reason) ? row.state_reason : null,
+          until: row.state_until,
           now,
           lastSignOfLife: now,
           baseline: idleBaseline,
@@ -421,7 +403,18 @@ class AgentSupervision {
           permissionEscalated = true;
           const why = `waiting for permission for ${Math.round(v.waitedMs / 1000)}s: ${row.state_message ?? ''}`.trim();
           this.emit('action:escalate', { reason: why }, handle.id);
-          handOver(why, 'permission', { prompt: row.state_message ?? '' });
+          handOver(why, 'permission', prompt ?? undefined);
+        } else if (v.kind === 'decision' && prompt) {
+          // A plan to approve or a question to answer: a human's decision, asked for at once.
+          permissionEscalated = true;
+          const why = `agent ${agent.name} asks: ${row.state_message ?? prompt.kind}`;
+          this.emit('action:escalate', { reason: why }, handle.id);
+          handOver(why, prompt.kind, prompt);
+        } else if (v.kind === 'resume' && !this.escalated) {
+          // Its rate limit has reset: its turn is over, so the next on_idle step (a nudge resumes it).
+          idleBaseline = now;
+          this.emit('session:resume', { sinceResetMs: v.sinceResetMs }, handle.id);
+          act('agent.on_idle', this.nextStep('on_idle'), `its rate limit reset ${Math.round(v.sinceResetMs / 1000)}s ago`, RESUME_NUDGE);
         } else if (v.kind === 'failed') {
           failureHandled = true;
           // Unauthorized: a restart cannot help; a human must log the agent in.
@@ -448,12 +441,15 @@ class AgentSupervision {
           ...(claude ? { claude } : {}),
         });
         if (settled) return;
-        // With hooks the agent reports its own failures (StopFailure): the transcript does not act twice.
-        if (live.apiError && !d.sessions.get(handle.id)?.state) {
-          idleBaseline = now;
-          // An exhausted (or empty) on_error hands the session to a human.
-          act('agent.on_error', this.nextStep('on_error') ?? builtinStep('escalate'), `API error: ${live.apiError.reason}`);
-          return;
+        // The transcript ends in an API error no hook reported (none yet, or ojd was down when
+        // StopFailure ran): the state catches up, and the failure is judged by state (a rate
+        // limit waits, unauthorized escalates, others take on_error).
+        if (live.apiError && claude?.state === 'api_error') {
+          const row = d.sessions.get(handle.id);
+          if (row && row.state !== 'failed' && (row.state_since === null || (claude.since ?? now) >= row.state_since)) {
+            d.states.failedInTranscript(handle.id, live.apiError);
+            return;
+          }
         }
         if (live.idleMs < idleMs) {
           // Busy for a good while since the last recovery step: it recovered, so a

@@ -5,11 +5,15 @@
  * `session:state` event in one transaction (the supervising agent phase
  * follows those events); a hook that repeats the state only counts as a sign
  * of life (`lastHookAt`). A tool use the safety hook blocked is recorded on
- * the session and as an `agent:blocked` event.
+ * the session and as an `agent:blocked` event. A failure is recorded with
+ * oj's name for it and a rate limit's reset time (from a StopFailure hook, a
+ * report, or the transcript when no hook said so).
  */
 import { OjError, type AgentState } from '@oj/protocol';
 import type { EventLog } from '../events/event-log.js';
-import { stateFromHook, type HookOutcome } from '../sessions/hook-state.js';
+import { stateFromHook, type HookOutcome, type NextState } from '../sessions/hook-state.js';
+import { classifyFailure, classifyFailureMessage } from '../sessions/agent-failure.js';
+import type { ClaudeApiError } from '../sessions/claude-log.js';
 import type { SessionRow, SessionStore } from '../storage/session-store.js';
 import type { Storage } from '../storage/storage.js';
 import { isAgentState } from '@oj/protocol';
@@ -45,7 +49,7 @@ export class AgentStates {
     const row = this.row(sessionId);
     const now = this.d.now();
     this.lastHook.set(row.id, now);
-    const outcome = stateFromHook(current(row), payload);
+    const outcome = stateFromHook(current(row), payload, now);
     this.d.storage.write(() => {
       if (outcome.transcriptPath && outcome.transcriptPath !== row.transcript_path) this.d.sessions.setTranscript(row.id, outcome.transcriptPath);
       if (blocked) this.block(row, blocked, now);
@@ -58,8 +62,23 @@ export class AgentStates {
     const row = this.row(sessionId);
     const now = this.d.now();
     this.lastHook.set(row.id, now);
-    this.d.storage.write(() => this.apply(row, { next: { state, message: message ?? null } }, now, 'report'));
+    const next: NextState = { state, message: message ?? null };
+    if (state === 'failed') Object.assign(next, classifyFailureMessage(message ?? 'failed', now));
+    this.d.storage.write(() => this.apply(row, { next }, now, 'report'));
     return state;
+  }
+
+  /**
+   * The transcript says the turn ended in an API error no hook reported (ojd was down when
+   * StopFailure ran): the state catches up, so that liveness judges it as a failure.
+   */
+  failedInTranscript(sessionId: string, error: ClaudeApiError): void {
+    const row = this.d.sessions.get(sessionId);
+    if (!row || row.state === 'ended') return;
+    const now = this.d.now();
+    const message = error.code ? `${error.code}: ${error.message}` : error.message;
+    const next: NextState = { state: 'failed', message, ...classifyFailure(error.code, error.message, now) };
+    this.d.storage.write(() => this.apply(row, { next, ...(error.code ? { failure: error.code } : {}) }, now, 'transcript'));
   }
 
   /** The process ended: the state is `ended` whatever the agent said last (unless it said so). */
@@ -100,7 +119,8 @@ export class AgentStates {
     // The same state again keeps its start (a new prompt's text replaces the message).
     if (next.state === row.state && next.message === row.state_message) return;
     const since = next.state === row.state && row.state_since !== null ? row.state_since : now;
-    this.d.sessions.setState(row.id, { state: next.state, since, message: next.message });
+    const until = next.until ?? null;
+    this.d.sessions.setState(row.id, { state: next.state, since, message: next.message, prompt: next.prompt ?? null, reason: next.reason ?? null, until });
     this.d.events.emit({
       name: 'session:state',
       subject: row.pipeline_id ?? row.id,
@@ -110,8 +130,10 @@ export class AgentStates {
         state: next.state,
         ...(row.state ? { from: row.state } : {}),
         ...(next.message !== null ? { message: next.message } : {}),
-        ...(next.prompt ? { prompt: next.prompt } : {}),
+        ...(next.prompt ? { prompt: next.prompt.kind, text: next.prompt.text, choices: next.prompt.choices } : {}),
         ...(outcome.failure ? { failure: outcome.failure } : {}),
+        ...(next.reason ? { reason: next.reason } : {}),
+        ...(until !== null ? { until: new Date(until).toISOString() } : {}),
         via,
       },
     });

@@ -4,8 +4,13 @@
  * in the same transaction, a desktop notification after it commits, and a set
  * of numbered options fitting its cause. Resolving one acts on its pipeline;
  * a pipeline that moves on by other means resolves its open escalations.
+ *
+ * An agent's prompt is a decision (prompt-options.ts): allow / deny, approve /
+ * reject a plan, one of a question's choices. A new escalation of a stronger
+ * prompt supersedes the open one of its session; a weaker one (a generic
+ * permission, an agent's stall) never supersedes an open plan or question.
  */
-import { OjError, type EscalationInfo, type EscalationMethods, type EscalationOption, type EventRecord } from '@oj/protocol';
+import { ErrorCode, OjError, type EscalationInfo, type EscalationMethods, type EscalationOption, type EventRecord } from '@oj/protocol';
 import type { Logger } from 'winston';
 import { notifyDesktop } from '../adapters/desktop-notify.js';
 import type { PipelineEvent } from '../core/pipeline-machine.js';
@@ -13,6 +18,7 @@ import type { PipelineEngine } from '../engine/pipeline-engine.js';
 import type { EventLog } from '../events/event-log.js';
 import { EscalationStore, type EscalationRow } from '../storage/escalation-store.js';
 import type { Storage } from '../storage/storage.js';
+import { answerOf, pickOption, promptOptions, promptFromData, promptOfRow, supersedes } from './prompt-options.js';
 
 export interface EscalationDeps {
   storage: Storage;
@@ -57,8 +63,12 @@ export class EscalationService {
     const reason = str(e.data.reason) ?? str(e.data.error) ?? 'needs a human';
     const source = str(e.data.source) ?? (session ? 'agent' : phase ? 'pipeline' : 'event');
     const now = this.d.now();
+    const prompt = promptFromData(e.data.prompt);
     const same = pipeline ? this.store.openFor(pipeline).find((o) => o.phase === phase && o.session_id === session) : undefined;
-    if (same) {
+    if (same && supersedes(prompt, promptOfRow(same))) {
+      this.store.resolve(same.id, `superseded by the agent's ${prompt?.kind ?? source} prompt`, null, now);
+    }
+    if (same && !supersedes(prompt, promptOfRow(same))) {
       this.store.bump(same.id, now);
     } else {
       this.store.insert({
@@ -76,6 +86,7 @@ export class EscalationService {
         resolved_at: null,
         resolution: null,
         note: null,
+        prompt: prompt ? JSON.stringify(prompt) : null,
       });
     }
     this.d.storage.afterCommit(() => this.notify(pipeline ?? e.subject ?? 'oj', reason));
@@ -90,10 +101,7 @@ export class EscalationService {
   options(row: EscalationRow): EscalationOption[] {
     const list: Omit<EscalationOption, 'number'>[] = [];
     // An agent's prompt (permission, plan, question) is a decision: its answers come first.
-    if (row.source === 'permission' && row.session_id && row.status === 'open') {
-      list.push({ choice: 'allow', label: 'allow: answer the prompt yes' });
-      list.push({ choice: 'deny', label: 'deny: answer the prompt no' });
-    }
+    if (row.session_id && row.status === 'open') list.push(...promptOptions(row.source, promptOfRow(row)));
     if (row.pipeline_id && row.status === 'open') {
       list.push({ choice: 'retry', label: row.session_id ? 'retry: start the agent afresh' : `retry the phase${row.phase ? ` "${row.phase}"` : ''}` });
       list.push({ choice: 'done', label: `mark the phase${row.phase ? ` "${row.phase}"` : ''} done and go on` });
@@ -116,6 +124,7 @@ export class EscalationService {
       phase: row.phase,
       source: row.source,
       reason: row.reason,
+      prompt: promptOfRow(row),
       status: row.status,
       options: this.options(row),
       createdAt: new Date(row.created_at).toISOString(),
@@ -152,16 +161,29 @@ export class EscalationService {
     const row = this.get(id);
     if (row.status !== 'open') throw OjError.illegalState(`escalation ${id} is already resolved (${row.resolution ?? ''})`);
     const options = this.options(row);
-    const picked = choice === undefined ? options.find((o) => o.choice === 'dismiss') : options.find((o) => o.number === choice || o.choice === choice || String(o.number) === choice);
-    if (!picked) {
-      throw OjError.illegalState(`escalation ${id} has no option "${String(choice)}"`, {
-        hint: options.map((o) => `${o.number}=${o.choice}`).join(', '),
+    const found = choice === undefined ? options.filter((o) => o.choice === 'dismiss') : pickOption(options, choice);
+    const offered = options.map((o) => `${o.number} ${o.choice}`).join(', ');
+    if (found.length > 1) {
+      throw new OjError(ErrorCode.Ambiguous, `escalation ${id}: "${String(choice)}" names ${found.map((o) => o.number).join(' and ')}; give the number (offered: ${offered})`, {
+        kind: 'ambiguous',
+        offered: options.map((o) => o.choice),
       });
     }
+    const picked = found[0];
+    if (!picked) {
+      throw new OjError(ErrorCode.BadArguments, `escalation ${id} does not offer "${String(choice)}"; offered: ${offered}`, {
+        kind: 'bad_arguments',
+        offered: options.map((o) => o.choice),
+        hint: `oj escalation resolve ${id} <number or name>`,
+      });
+    }
+    const answer = answerOf(row.source, promptOfRow(row), picked);
     const pipeline = row.pipeline_id;
-    const action = picked.choice === 'goto' ? `goto ${opts.phase ?? ''}` : picked.choice;
-    if (picked.choice === 'goto' && !opts.phase) throw OjError.illegalState('goto needs --phase NAME');
-    if (picked.choice === 'message') {
+    // oj's own choices; a prompt's answer (whatever its label) asks nothing of the pipeline.
+    const own = answer ? null : picked.choice;
+    const action = own === 'goto' ? `goto ${opts.phase ?? ''}` : answer?.prompt === 'question' ? `answer: ${picked.choice}` : picked.choice;
+    if (own === 'goto' && !opts.phase) throw OjError.illegalState('goto needs --phase NAME');
+    if (own === 'message') {
       if (!opts.message) throw OjError.illegalState('message needs -m TEXT');
       await this.d.sendToSession(row.session_id!, opts.message);
     }
@@ -172,9 +194,14 @@ export class EscalationService {
       const current = this.get(id); // resolved meanwhile (while a message was being sent)?
       if (current.status !== 'open') throw OjError.illegalState(`escalation ${id} is already resolved (${current.resolution ?? ''})`);
       this.store.resolve(id, action, opts.note ?? null, this.d.now());
-      const event = this.pipelineEvent(picked.choice, id, opts.phase);
+      const event = own ? this.pipelineEvent(own, id, opts.phase) : null;
       if (event) this.d.engine.request(pipeline!, event);
-      this.d.events.emit({ name: 'escalation:resolved', subject: pipeline ?? String(id), project: row.project, data: { escalation: id, action } });
+      this.d.events.emit({
+        name: 'escalation:resolved',
+        subject: pipeline ?? String(id),
+        project: row.project,
+        data: { escalation: id, action, ...(answer ? { answer: { ...answer } } : {}) },
+      });
     });
     return { row: this.get(id), action };
   }
@@ -191,8 +218,9 @@ export class EscalationService {
       case 'cancel':
         return { type: 'cancel', reason: `cancelled while resolving escalation ${id}` };
       default:
-        // message: sent before; allow, deny: the supervising agent phase types the agent's
-        // permission keys (it follows escalation:resolved); dismiss: nothing.
+        // message: sent before; a prompt's answer (allow, deny, approve, reject, a question's
+        // choice): the supervising agent phase types the agent's keys for it (it follows
+        // escalation:resolved); dismiss: nothing.
         return null;
     }
   }

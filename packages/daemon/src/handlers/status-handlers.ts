@@ -4,6 +4,7 @@ import type { RpcRouter } from '../rpc/rpc-router.js';
 import type { DaemonContext } from './daemon-context.js';
 import type { PipelineService } from '../engine/pipeline-service.js';
 import type { ProjectRegistry } from '../projects/project-registry.js';
+import { needsYouOf, type OpenEscalation } from './needs-you.js';
 
 /** What a capability (main/wiring.ts) adds to the overview: its sections, for one project or all. */
 export interface OverviewSource {
@@ -16,6 +17,7 @@ export interface StatusHandlerDeps {
   projects: ProjectRegistry;
   capabilities: () => OverviewSource[];
   sessions: (project: string | undefined) => SessionInfo[];
+  openEscalations: (project: string | undefined) => OpenEscalation[];
 }
 
 export function registerStatusHandlers(router: RpcRouter, d: StatusHandlerDeps): void {
@@ -24,11 +26,15 @@ export function registerStatusHandlers(router: RpcRouter, d: StatusHandlerDeps):
     const project = p?.project;
     const sections: Record<string, OverviewSection> = {};
     for (const c of d.capabilities()) Object.assign(sections, c.overview?.(project) ?? {});
+    const { active, needsYou, recentFailures } = d.pipelines.overview(project);
+    const sessions = d.sessions(project);
     return {
       daemon: d.daemon.status(),
       project: project ?? null,
-      ...d.pipelines.overview(project),
-      sessions: d.sessions(project),
+      active,
+      needsYou: needsYouOf(needsYou, active, sessions, d.openEscalations(project)),
+      recentFailures,
+      sessions,
       sections,
       runbookErrors: d.projects.runbookErrors(project),
     };

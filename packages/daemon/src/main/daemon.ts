@@ -253,13 +253,15 @@ export class Daemon implements DaemonContext {
         }
       },
     });
-    this.capabilities = [queues, coordination, agents, wireEscalations(ctx, agents.send), wireMaintenance(ctx), wireMonitors(ctx)];
+    const escalations = wireEscalations(ctx, agents.send);
+    this.capabilities = [queues, coordination, agents, escalations, wireMaintenance(ctx), wireMonitors(ctx)];
     registerStatusHandlers(router, {
       daemon: this,
       pipelines,
       projects,
       capabilities: () => this.capabilities,
       sessions: (project) => agents.sessions(project),
+      openEscalations: (project) => escalations.open(project),
     });
   }
 

@@ -10,9 +10,9 @@ import { DEFAULT_NUDGE } from '../agents/nudges.js';
 import { DoneSignals } from '../agents/done-signals.js';
 import { resolveByPrefix } from '../engine/id-lookup.js';
 import { SessionSupervisor, type SessionHandle } from '../sessions/index.js';
-import { SessionStore, blockedOf, type SessionRow } from '../storage/session-store.js';
+import { SessionStore, blockedOf, promptOf, type SessionRow } from '../storage/session-store.js';
 import { AgentStates } from '../agents/agent-states.js';
-import { isAgentState } from '@oj/protocol';
+import { isAgentState, isFailureReason } from '@oj/protocol';
 import { phaseActionRunner } from './phase-action.js';
 import type { Capability, WiringContext } from './wiring.js';
 
@@ -83,6 +83,9 @@ export function wireAgents(
       state: isAgentState(row.state) ? row.state : null,
       stateSince: row.state_since === null ? null : new Date(row.state_since).toISOString(),
       message: row.state_message,
+      prompt: promptOf(row),
+      reason: row.state === 'failed' && isFailureReason(row.state_reason) ? row.state_reason : null,
+      until: row.state === 'failed' && row.state_until !== null ? new Date(row.state_until).toISOString() : null,
       transcriptPath: row.transcript_path,
       blocked: blockedOf(row),
     };

@@ -2,9 +2,13 @@
 import type { OverviewSection } from '@oj/protocol';
 import { EscalationService } from '../escalations/escalation-service.js';
 import { registerEscalationHandlers } from '../handlers/escalation-handlers.js';
+import type { OpenEscalation } from '../handlers/needs-you.js';
 import type { Capability, WiringContext } from './wiring.js';
 
-export function wireEscalations(ctx: WiringContext, sendToSession: (session: string, text: string) => Promise<void>): Capability {
+export function wireEscalations(
+  ctx: WiringContext,
+  sendToSession: (session: string, text: string) => Promise<void>,
+): Capability & { open(project: string | undefined): OpenEscalation[] } {
   const service = new EscalationService({
     storage: ctx.storage,
     events: ctx.events,
@@ -15,6 +19,7 @@ export function wireEscalations(ctx: WiringContext, sendToSession: (session: str
   });
   registerEscalationHandlers(ctx.router, service);
   return {
+    open: (project) => service.list({ project, status: 'open' }).map((o) => ({ id: o.id, pipelineKey: o.pipeline_id, session: o.session_id })),
     counts: () => ({ 'escalations.open': service.list({ status: 'open' }).length }),
     overview: (project): Record<string, OverviewSection> => {
       const open = service.list({ project, status: 'open' });

@@ -176,6 +176,10 @@ export interface Agent extends PrimitiveBase<'agent'> {
   permission_timeout: Duration;
   /** The keys that answer the agent's permission prompt (Claude Code: 1 = yes, 3 = no). */
   permission_keys: { allow: string; deny: string };
+  /** The keys that answer a plan waiting for approval (Claude Code: 1 = its first "Yes", Esc = no, keep planning). */
+  plan_keys: { approve: string; reject: string };
+  /** The keys that pick a question's n-th choice: `down` n-1 times, then `select` (Claude Code: arrow down, Enter). */
+  question_keys: { down: string; select: string };
 }
 
 export interface Guard extends PrimitiveBase<'guard'> {
@@ -326,6 +330,8 @@ export const AGENT_DEFAULTS = {
   on_idle: ['nudge', 'escalate'],
   permission_timeout: '10m',
   permission_keys: { allow: '1', deny: '3' },
+  plan_keys: { approve: '1', reject: '\u001b' },
+  question_keys: { down: '\u001b[B', select: '\r' },
 } as const;
 
 export const STRATEGY_DEFAULTS = { on_exhaust: ['escalate'] } as const;

@@ -27,19 +27,24 @@ export const AGENT_FIELDS = [
   'on_idle',
   'permission_timeout',
   'permission_keys',
+  'plan_keys',
+  'question_keys',
 ] as const;
 export const AGENT_INPUT_FIELDS = ['name', 'source'] as const;
 export const HEARTBEATS: readonly Heartbeat[] = ['output', 'claude', 'none'];
 
-function permissionKeys(reader: TableReader): { allow: string; deny: string } {
-  const map = reader.stringMap('permission_keys') ?? {};
+type KeyField = 'permission_keys' | 'plan_keys' | 'question_keys';
+
+/** A table of the keys that answer one kind of prompt (`permission_keys = { allow = "1", deny = "3" }`); unset ones keep Claude Code's defaults. */
+function keys<F extends KeyField>(reader: TableReader, field: F): Record<keyof (typeof AGENT_DEFAULTS)[F], string> {
+  const defaults: Record<string, string> = AGENT_DEFAULTS[field];
+  const names = Object.keys(defaults);
+  const map = reader.stringMap(field) ?? {};
   for (const key of Object.keys(map)) {
-    if (key !== 'allow' && key !== 'deny') reader.error(`permission_keys.${key}`, `"${key}" is not a permission key`, 'use allow and deny');
+    if (!names.includes(key)) reader.error(`${field}.${key}`, `"${key}" is not one of its keys`, `use ${names.join(' and ')}`);
+    else if (map[key] === '') reader.error(`${field}.${key}`, 'is empty', 'give the keys to type, e.g. "1"');
   }
-  for (const key of ['allow', 'deny'] as const) {
-    if (map[key] === '') reader.error(`permission_keys.${key}`, 'is empty', 'give the keys that answer the prompt, e.g. "1"');
-  }
-  return { allow: map.allow || AGENT_DEFAULTS.permission_keys.allow, deny: map.deny || AGENT_DEFAULTS.permission_keys.deny };
+  return Object.fromEntries(names.map((n) => [n, map[n] || defaults[n]])) as Record<keyof (typeof AGENT_DEFAULTS)[F], string>;
 }
 
 const FLAG = /^--?[A-Za-z0-9][A-Za-z0-9_-]*$/;
@@ -111,6 +116,8 @@ export function parseAgent(ctx: ParseContext, name: string, table: TomlTable): A
     on_error: ctx.chain(reader, 'on_error', 'agent.on_error', AGENT_DEFAULTS.on_error),
     on_idle: ctx.chain(reader, 'on_idle', 'agent.on_idle', AGENT_DEFAULTS.on_idle),
     permission_timeout: reader.duration('permission_timeout') ?? duration(AGENT_DEFAULTS.permission_timeout),
-    permission_keys: permissionKeys(reader),
+    permission_keys: keys(reader, 'permission_keys'),
+    plan_keys: keys(reader, 'plan_keys'),
+    question_keys: keys(reader, 'question_keys'),
   };
 }

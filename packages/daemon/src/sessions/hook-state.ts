@@ -7,17 +7,20 @@
  *   UserPromptSubmit   working
  *   PreToolUse         working; the ExitPlanMode tool (a plan to approve) and AskUserQuestion
  *                      (a question with choices) are prompts: needs_permission with the plan or question
+ *                      (and the prompt itself: its text, a single question's choices)
  *   PostToolUse(Failure) working
  *   Notification       notification_type permission_prompt: needs_permission with its message;
  *                      idle_prompt: idle (older releases without notification_type: read from the message)
  *   Stop               idle (its turn is over; it waits for input)
- *   StopFailure        failed, with the error (authentication_failed, rate_limit...) as reason
+ *   StopFailure        failed, with the error (authentication_failed, rate_limit...) and oj's name for
+ *                      it (agent-failure.ts: unauthorized, rate_limited with the reset time when given...)
  *   SessionEnd         ended (with its reason)
  *
  * A newer prompt of a weaker kind (a generic permission) never supersedes an
  * open plan or question: the state keeps the stronger prompt's message.
  */
-import type { AgentState } from '@oj/protocol';
+import type { AgentPrompt, AgentState, FailureReason, PromptKind } from '@oj/protocol';
+import { classifyFailure } from './agent-failure.js';
 
 export interface CurrentState {
   state: AgentState | null;
@@ -25,11 +28,19 @@ export interface CurrentState {
   message: string | null;
 }
 
-export type PromptKind = 'permission' | 'plan' | 'question';
+export interface NextState {
+  state: AgentState;
+  message: string | null;
+  /** For needs_permission: what it waits for. */
+  prompt?: AgentPrompt;
+  /** For failed: why (oj's name), and when a rate limit resets (ms). */
+  reason?: FailureReason;
+  until?: number | null;
+}
 
 export interface HookOutcome {
   /** The new state, or null: the hook changes nothing. */
-  next: { state: AgentState; message: string | null; prompt?: PromptKind } | null;
+  next: NextState | null;
   transcriptPath?: string;
   /** The failure's reason code (StopFailure's `error`), for a failed state. */
   failure?: string;
@@ -54,7 +65,8 @@ export function promptKindOf(message: string | null): PromptKind {
   return 'permission';
 }
 
-export function stateFromHook(current: CurrentState, payload: Record<string, unknown>): HookOutcome {
+/** `now` (ms) places a rate limit's reset time of day ("resets 3pm"). */
+export function stateFromHook(current: CurrentState, payload: Record<string, unknown>, now: number): HookOutcome {
   const event = str(payload.hook_event_name);
   const transcript = str(payload.transcript_path);
   const withTranscript = (o: HookOutcome): HookOutcome => (transcript ? { ...o, transcriptPath: transcript } : o);
@@ -78,7 +90,8 @@ export function stateFromHook(current: CurrentState, payload: Record<string, unk
       return withTranscript({ next: { state: 'idle', message: null } });
     case 'StopFailure': {
       const { failure, message } = failureOf(payload);
-      return withTranscript({ next: { state: 'failed', message }, failure });
+      const { reason, until } = classifyFailure(failure, [message, str(payload.error_details)].filter(Boolean).join(' '), now);
+      return withTranscript({ next: { state: 'failed', message, reason, until }, failure });
     }
     case 'SessionEnd':
       // `/clear` ends one conversation, not the agent; after a failure the failure stays the news
@@ -101,22 +114,32 @@ function preToolUse(payload: Record<string, unknown>): HookOutcome['next'] {
   const tool = str(payload.tool_name);
   const input = typeof payload.tool_input === 'object' && payload.tool_input !== null ? (payload.tool_input as Record<string, unknown>) : {};
   if (tool === 'ExitPlanMode') {
-    return { state: 'needs_permission', message: cut(PLAN + (str(input.plan) ?? '(no plan text)')), prompt: 'plan' };
+    const text = cut(str(input.plan) ?? '(no plan text)');
+    return { state: 'needs_permission', message: cut(PLAN + text), prompt: { kind: 'plan', text, choices: [] } };
   }
-  if (tool === 'AskUserQuestion') return { state: 'needs_permission', message: cut(QUESTION + questionText(input)), prompt: 'question' };
+  if (tool === 'AskUserQuestion') {
+    const { text, choices } = question(input);
+    return { state: 'needs_permission', message: cut(QUESTION + text), prompt: { kind: 'question', text: cut(text), choices } };
+  }
   return { state: 'working', message: null };
 }
 
-/** `{ questions: [{ question, options: [{ label }] }] }` as one line: the question and its choices. */
-function questionText(input: Record<string, unknown>): string {
+/**
+ * `{ questions: [{ question, options: [{ label }], multiSelect }] }`: the questions and their choices
+ * as one line; the choices as answers only for one question that takes one answer (Claude Code asks
+ * several questions, or one with several answers, in a form with a review step: answered at the terminal).
+ */
+function question(input: Record<string, unknown>): { text: string; choices: string[] } {
   const questions = Array.isArray(input.questions) ? input.questions : [];
-  const parts = questions.map((q) => {
+  const read = questions.map((q) => {
     const r = typeof q === 'object' && q !== null ? (q as Record<string, unknown>) : {};
     const options = Array.isArray(r.options) ? r.options : [];
-    const labels = options.map((o) => (typeof o === 'object' && o !== null ? str((o as Record<string, unknown>).label) : str(o))).filter((l) => l);
-    return `${str(r.question) ?? '?'}${labels.length ? ` [${labels.join(' | ')}]` : ''}`;
+    const labels = options.map((o) => (typeof o === 'object' && o !== null ? str((o as Record<string, unknown>).label) : str(o))).filter((l): l is string => l !== null);
+    return { text: `${str(r.question) ?? '?'}${labels.length ? ` [${labels.join(' | ')}]` : ''}`, labels, multi: r.multiSelect === true };
   });
-  return parts.length ? parts.join(' ') : (str(input.question) ?? '(no question text)');
+  const text = read.length ? read.map((q) => q.text).join(' ') : (str(input.question) ?? '(no question text)');
+  const only = read.length === 1 && !read[0]!.multi ? read[0]!.labels : [];
+  return { text, choices: only };
 }
 
 function notification(current: CurrentState, payload: Record<string, unknown>): HookOutcome['next'] {
@@ -125,7 +148,8 @@ function notification(current: CurrentState, payload: Record<string, unknown>): 
   if (type === 'permission_prompt') {
     // A generic permission prompt does not supersede an open plan or question.
     if (current.state === 'needs_permission' && promptKindOf(current.message) !== 'permission') return null;
-    return { state: 'needs_permission', message: cut(message ?? 'Claude needs your permission'), prompt: 'permission' };
+    const text = cut(message ?? 'Claude needs your permission');
+    return { state: 'needs_permission', message: text, prompt: { kind: 'permission', text, choices: [] } };
   }
   if (type === 'idle_prompt') return current.state === 'idle' ? null : { state: 'idle', message: null };
   return null;

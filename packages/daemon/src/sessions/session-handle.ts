@@ -139,6 +139,14 @@ export class SessionHandle {
     }
   }
 
+  /** Types keys one by one, each its own write with the same pause between (a TUI reads them as keys, not a paste). */
+  async typeKeys(keys: readonly string[]): Promise<void> {
+    for (const [i, key] of keys.entries()) {
+      if (i > 0 && this.enterDelayMs > 0) await delay(this.enterDelayMs);
+      await this.write(key);
+    }
+  }
+
   /** Types the text followed by Enter. */
   nudge(text: string): Promise<void> {
     return this.send(text, { enter: true });

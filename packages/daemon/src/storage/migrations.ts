@@ -21,6 +21,7 @@ import { pipelineIdCountersMigration } from './migrations/v11-pipeline-id-counte
 import { pipelineHandlesMigration } from './migrations/v12-pipeline-handles.js';
 import { sessionStateMigration } from './migrations/v13-session-state.js';
 import { cronSchedulesMigration } from './migrations/v14-cron-schedules.js';
+import { agentPromptsMigration } from './migrations/v15-agent-prompts.js';
 
 export interface Migration {
   version: number;
@@ -106,7 +107,7 @@ export const migrations: Migration[] = [
   },
 ];
 
-migrations.push(queuesMigration, coordinationMigration, sessionsMigration, escalationsMigration, pipelineSessionMigration, monitorsMigration, pipelineListingMigration, pgidStartMigration, pipelineIdCountersMigration, pipelineHandlesMigration, sessionStateMigration, cronSchedulesMigration);
+migrations.push(queuesMigration, coordinationMigration, sessionsMigration, escalationsMigration, pipelineSessionMigration, monitorsMigration, pipelineListingMigration, pgidStartMigration, pipelineIdCountersMigration, pipelineHandlesMigration, sessionStateMigration, cronSchedulesMigration, agentPromptsMigration);
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]?.version ?? 0;
 

@@ -1,5 +1,5 @@
 /** Agent session rows: which session belongs to which pipeline phase, and how it ended. */
-import type { SessionMethods } from '@oj/protocol';
+import { isPromptKind, type AgentPrompt, type SessionMethods } from '@oj/protocol';
 import type { Selectable } from 'kysely';
 import type { OpenedDatabase } from './database.js';
 import type { SessionsTable } from './schema-sessions.js';
@@ -7,13 +7,16 @@ import type { SessionsTable } from './schema-sessions.js';
 export type SessionRow = Selectable<SessionsTable>;
 
 /** A new row: the state a session reports comes later, from its hooks. */
-export type NewSessionRow = Omit<SessionRow, 'state' | 'state_since' | 'state_message' | 'transcript_path' | 'blocked'>;
+export type NewSessionRow = Omit<SessionRow, 'state' | 'state_since' | 'state_message' | 'state_prompt' | 'state_reason' | 'state_until' | 'transcript_path' | 'blocked'>;
 
-/** What a session last reported: its state, since when, with what message. */
+/** What a session last reported: its state, since when, with what message (for failed: why, and until when it waits). */
 export interface SessionStateUpdate {
   state: string;
   since: number;
   message: string | null;
+  prompt?: AgentPrompt | null;
+  reason?: string | null;
+  until?: number | null;
 }
 
 export interface BlockedToolUse {
@@ -36,7 +39,14 @@ export class SessionStore {
     this.store.runner.run(
       this.store.db
         .updateTable('sessions')
-        .set({ state: update.state, state_since: update.since, state_message: update.message })
+        .set({
+          state: update.state,
+          state_since: update.since,
+          state_message: update.message,
+          state_prompt: update.prompt ? JSON.stringify(update.prompt) : null,
+          state_reason: update.reason ?? null,
+          state_until: update.until ?? null,
+        })
         .where('id', '=', id),
     );
   }
@@ -130,4 +140,20 @@ export function blockedOf(row: SessionRow): BlockedToolUse[] {
   } catch {
     return [];
   }
+}
+
+/** The prompt a session in needs_permission waits at (its kind read from the message for rows without one). */
+export function promptOf(row: Pick<SessionRow, 'state' | 'state_message' | 'state_prompt'>): AgentPrompt | null {
+  if (row.state !== 'needs_permission') return null;
+  try {
+    const v = row.state_prompt ? (JSON.parse(row.state_prompt) as Partial<AgentPrompt>) : null;
+    if (v && isPromptKind(v.kind) && typeof v.text === 'string') {
+      return { kind: v.kind, text: v.text, choices: Array.isArray(v.choices) ? v.choices.filter((c): c is string => typeof c === 'string') : [] };
+    }
+  } catch {
+    // an unreadable prompt: read from the message below
+  }
+  const message = row.state_message ?? '';
+  const m = /^(plan|question): ([\s\S]*)$/.exec(message);
+  return m ? { kind: m[1] as 'plan' | 'question', text: m[2]!, choices: [] } : { kind: 'permission', text: message, choices: [] };
 }

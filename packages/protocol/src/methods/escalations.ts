@@ -1,6 +1,7 @@
 /** Escalations: decisions that need a human. */
 import { z } from 'zod';
 import { method } from '../rpc.js';
+import type { AgentPrompt } from '../agent-state.js';
 
 export const ESCALATION_STATUSES = ['open', 'resolved'] as const;
 export type EscalationStatus = (typeof ESCALATION_STATUSES)[number];
@@ -8,7 +9,10 @@ export type EscalationStatus = (typeof ESCALATION_STATUSES)[number];
 export interface EscalationOption {
   /** 1-based number shown to the human. */
   number: number;
-  /** retry | done | goto | cancel | message | dismiss */
+  /**
+   * allow | deny (a permission prompt), approve | reject (a plan), a choice's
+   * label (a question), retry | done | goto | cancel | message | dismiss
+   */
   choice: string;
   label: string;
 }
@@ -19,9 +23,11 @@ export interface EscalationInfo {
   pipeline: string | null;
   session: string | null;
   phase: string | null;
-  /** What raised it: on_fail, on_stuck, on_timeout, guard, strategy, monitor... */
+  /** What raised it: pipeline, agent, permission, plan, question, guard, strategy, monitor:NAME... */
   source: string;
   reason: string;
+  /** An agent's prompt it decides (source permission, plan or question): the plan's text, the question and its choices. */
+  prompt: AgentPrompt | null;
   status: EscalationStatus;
   options: EscalationOption[];
   createdAt: string;
@@ -53,7 +59,7 @@ export const Resolve = method<{ escalation: EscalationInfo; action: string }>()(
   z
     .object({
       id,
-      /** An option number or name (retry, done, goto, cancel, message, dismiss); default: dismiss. */
+      /** An option number or name (allow, approve, a question's choice, retry, done, goto, cancel, message, dismiss); default: dismiss. */
       choice: z.union([z.number().int().min(1), z.string().min(1)]).optional(),
       message: z.string().optional(),
       phase: z.string().optional(),

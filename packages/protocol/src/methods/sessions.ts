@@ -1,7 +1,7 @@
 /** Agent sessions: the ptys ojd runs agents in. */
 import { z } from 'zod';
 import { method, notification } from '../rpc.js';
-import { AGENT_STATES, type AgentState } from '../agent-state.js';
+import { AGENT_STATES, type AgentPrompt, type AgentState, type FailureReason } from '../agent-state.js';
 
 export type SessionStatus = 'running' | 'exited' | 'vanished' | 'killed';
 
@@ -27,6 +27,12 @@ export interface SessionInfo {
   stateSince: string | null;
   /** The state's message: a permission prompt's text, a failure's reason. */
   message: string | null;
+  /** For `needs_permission`: the prompt it waits at (a permission, a plan, a question and its choices). */
+  prompt: AgentPrompt | null;
+  /** For `failed`: why, as oj names it (`rate_limited`, `unauthorized`...). */
+  reason: FailureReason | null;
+  /** For `failed` with `rate_limited`: when the limit resets (ISO); the session waits until then. */
+  until: string | null;
   /** Claude Code's transcript (JSONL), as its SessionStart hook gave it. */
   transcriptPath: string | null;
   /** Tool uses the `[safety]` hook blocked (newest last, at most 20). */

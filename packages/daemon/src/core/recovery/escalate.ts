@@ -3,13 +3,29 @@
  * phase's on_fail, an agent, a guard, a strategy, a lock or semaphore, a
  * queue, a monitor). The escalation service turns each event into a record
  * (`oj escalation list`): its source, reason, pipeline, phase and session
- * come from these fields.
+ * come from these fields; an agent's prompt (a permission, a plan, a
+ * question) rides as `prompt: { kind, text, choices }`.
  */
+import type { AgentPrompt, JsonValue } from '@oj/protocol';
 
-/** Who asks for a human (`permission`: an agent's prompt waiting for an answer, allow/deny). */
-export type EscalationSource = 'pipeline' | 'agent' | 'permission' | 'guard' | 'strategy' | 'lock' | 'semaphore' | 'queue' | `monitor:${string}`;
+/**
+ * Who asks for a human. An agent's prompt waiting for an answer: `permission`
+ * (allow / deny), `plan` (approve / reject), `question` (one of its choices).
+ */
+export type EscalationSource =
+  | 'pipeline'
+  | 'agent'
+  | 'permission'
+  | 'plan'
+  | 'question'
+  | 'guard'
+  | 'strategy'
+  | 'lock'
+  | 'semaphore'
+  | 'queue'
+  | `monitor:${string}`;
 
-const FIXED_SOURCES: readonly string[] = ['pipeline', 'agent', 'permission', 'guard', 'strategy', 'lock', 'semaphore', 'queue'];
+const FIXED_SOURCES: readonly string[] = ['pipeline', 'agent', 'permission', 'plan', 'question', 'guard', 'strategy', 'lock', 'semaphore', 'queue'];
 
 /**
  * A source named by a caller that types it as text (the resource
@@ -48,4 +64,9 @@ export function escalateData(f: EscalateFacts): EscalateData {
     ...(f.phase ? { phase: f.phase } : {}),
     ...(f.session ? { session: f.session } : {}),
   };
+}
+
+/** The data with the agent's prompt it decides (sources permission, plan, question). */
+export function withPrompt(data: EscalateData, prompt: AgentPrompt): Record<string, JsonValue> {
+  return { ...data, prompt: { kind: prompt.kind, text: prompt.text, choices: [...prompt.choices] } };
 }

@@ -38,4 +38,4 @@ export {
   type RecoveryContextSpec,
 } from './contexts.js';
 export { START, allowance, exhausted, parseCursor, peekStep, skipStep, takeStep, type Counted, type Cursor, type NextStep, type Taken } from './cursor.js';
-export { escalateData, escalationSource, type EscalateData, type EscalateFacts, type EscalationSource } from './escalate.js';
+export { escalateData, escalationSource, withPrompt, type EscalateData, type EscalateFacts, type EscalationSource } from './escalate.js';
