@@ -21,6 +21,8 @@ import { interpolateText, resolveDefaults } from '../runbook/text-interpolate.js
 import type { PipelineRecord } from '../storage/pipeline-store.js';
 import type { CreatePipeline, EngineServices, PhaseIo } from './pipeline-engine.js';
 import type { PhaseDefinition } from '../core/pipeline-definition.js';
+import type { PhaseRecovery } from '../core/pipeline-machine.js';
+import { unreachable } from '../core/recovery/index.js';
 import { PhaseFailure, runPhase, type PhaseOutcome, type PhaseRunContext, type PhaseStep, type PhaseSteps } from './phase-runner.js';
 
 /** What the runtime needs to know about a project's current runbooks. */
@@ -286,18 +288,34 @@ export class PipelineRuntime implements EngineServices {
    * chain stored before chains were checked at load that a phase cannot run
    * (nudge, release...) is noted.
    */
-  recover(record: PipelineRecord, step: { action: string; runbook: string | null }, phase: string, error: string): void {
-    const { action } = step;
+  recover(record: PipelineRecord, step: PhaseRecovery, phase: string, error: string): void {
     const logFile = join(this.o.stateDir, 'logs', record.state.id, 'hooks.log');
-    if (step.runbook === null && action === 'rollback') {
-      this.rollback(record, phase, logFile);
-      return;
+    switch (step.kind) {
+      case 'builtin':
+        this.rollback(record, phase, logFile);
+        return;
+      case 'unsupported':
+        this.recoveryNotRun(record, step.name, phase, logFile, 'nothing to do for a pipeline phase');
+        return;
+      case 'runbook':
+        this.recoveryAction(record, step, phase, error, logFile);
+        return;
+      default:
+        unreachable(step);
     }
-    const command = step.runbook === null ? null : this.o.project(record.project)?.action(step.runbook, record.runbook);
+  }
+
+  private recoveryNotRun(record: PipelineRecord, action: string, phase: string, logFile: string, why: string): void {
+    this.o.logger.info(`recovery action not run: ${why}`, { pipeline: record.state.id, action, phase });
+    appendLine(logFile, `[on_fail ${action}] ${why}`);
+  }
+
+  /** A runbook `[action.x]` step: its command, with the pipeline's values plus `phase` and `error`. */
+  private recoveryAction(record: PipelineRecord, step: { name: string; id: string }, phase: string, error: string, logFile: string): void {
+    const action = step.name;
+    const command = this.o.project(record.project)?.action(step.id, record.runbook);
     if (!command) {
-      const why = step.runbook === null ? 'nothing to do for a pipeline phase' : `action ${step.runbook} is not defined (any more)`;
-      this.o.logger.info(`recovery action not run: ${why}`, { pipeline: record.state.id, action, phase });
-      appendLine(logFile, `[on_fail ${action}] ${why}`);
+      this.recoveryNotRun(record, action, phase, logFile, `action ${step.id} is not defined (any more)`);
       return;
     }
     let script: string;

@@ -245,7 +245,6 @@ export class Daemon implements DaemonContext {
         ),
       // on_orphan_work: the orphan's pipeline is cancelled, which fails its queue item back to its queue.
       orphanWork: (action, pipeline, info) => {
-        if (action !== 'requeue' && action !== 'dead') return;
         try {
           engine.request(pipeline.state.id, { type: 'cancel', reason: `orphaned ${info.semaphore} slot (${info.reason}): ${action}` });
         } catch (err) {

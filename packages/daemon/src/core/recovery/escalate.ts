@@ -9,18 +9,6 @@
 /** Who asks for a human (`permission`: an agent's prompt waiting for an answer, allow/deny). */
 export type EscalationSource = 'pipeline' | 'agent' | 'permission' | 'guard' | 'strategy' | 'lock' | 'semaphore' | 'queue' | `monitor:${string}`;
 
-const FIXED_SOURCES: readonly string[] = ['pipeline', 'agent', 'permission', 'guard', 'strategy', 'lock', 'semaphore', 'queue'];
-
-/**
- * A source named by a caller that types it as text (the resource
- * coordinator hands over its hold's kind): itself when it is one, else
- * `pipeline` (what is handed to a human is a pipeline).
- */
-export function escalationSource(text: string): EscalationSource {
-  if (FIXED_SOURCES.includes(text) || text.startsWith('monitor:')) return text as EscalationSource;
-  return 'pipeline';
-}
-
 export interface EscalateFacts {
   source: EscalationSource;
   /** What a human reads first: what happened and where. */
