@@ -11,12 +11,11 @@
 import { execFileSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statfsSync, writeFileSync, writeSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Rpc, RpcError, checkDb, problemLines, withDb } from './helpers/crash-kit.js';
+import { CommandMethods, DaemonMethods, EventMethods, OjError, PipelineMethods, QueueMethods, type EventRecord } from '@oj/protocol';
+import { Rpc, checkDb, problemLines, withDb } from './helpers/crash-kit.js';
 import { RawClient, TestEnv, makeProject, waitFor } from './helpers/ojd-harness.js';
+import { startedPipeline } from './helpers/rpc-call.js';
 
-type Status = { pid: number; diskFull: { since: string; refused: number } | null; counts: Record<string, number> };
-type EventRecord = { id: number; name: string };
-type Pipeline = { id: string; status: string; phase: string | null };
 
 let t: TestEnv;
 let project: string;
@@ -111,8 +110,8 @@ function fill(path: string): number {
 }
 
 function expectDiskFull(err: unknown, stateDir: string): void {
-  expect(err).toBeInstanceOf(RpcError);
-  const e = err as RpcError;
+  expect(err).toBeInstanceOf(OjError);
+  const e = err as OjError;
   expect(e.code).toBe(1012);
   expect(e.message).toMatch(/^disk full \(ENOSPC\): no space left on the file system of .*; nothing was changed$/);
   expect(e.data).toMatchObject({ kind: 'disk_full', errno: 'ENOSPC', path: stateDir });
@@ -127,11 +126,11 @@ describe('a full disk under the state dir', { timeout: 120_000 }, () => {
     const follower = await RawClient.connect(t.socket);
     follower.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'events.follow', params: { name: 'disk:*' } }) + '\n');
     await follower.next(1);
-    const before = (await rpc.call<{ event: EventRecord }>('events.emit', { name: 'disk:before' })).event;
-    await rpc.call('queues.add', { project, queue: 'q', items: [{ id: 'kept', title: 'added before' }] });
+    const before = (await rpc.call(EventMethods.Emit, { name: 'disk:before' })).event;
+    await rpc.call(QueueMethods.Add, { project, queue: 'q', items: [{ id: 'kept', title: 'added before' }] });
     const itemsBefore = await t.ojJson<{ id: string }[]>(['queue', 'list', 'q'], { cwd: project });
-    const { pipeline } = await rpc.call<{ pipeline: Pipeline }>('commands.run', { project, command: 'p', args: [] });
-    const show = async () => (await rpc.call<{ pipeline: Pipeline }>('pipelines.show', { project, id: pipeline.id })).pipeline;
+    const pipeline = startedPipeline(await rpc.call(CommandMethods.Run, { project, command: 'p', args: [] }));
+    const show = async () => (await rpc.call(PipelineMethods.Show, { project, id: pipeline.id })).pipeline;
     await waitFor('phase a to run', async () => {
       const p = await show();
       return p.status === 'running' && p.phase === 'a';
@@ -148,17 +147,17 @@ describe('a full disk under the state dir', { timeout: 120_000 }, () => {
     // Writes through the socket: refused, one clear error each, on a connection that stays open.
     const blob = 'z'.repeat(20_000);
     for (let i = 0; i < 30; i++) {
-      const err = await rpc.call('events.emit', { name: 'disk:refused', data: { i, blob } }).catch((e: unknown) => e);
+      const err = await rpc.call(EventMethods.Emit, { name: 'disk:refused', data: { i, blob } }).catch((e: unknown) => e);
       expectDiskFull(err, t.stateDir);
     }
-    expectDiskFull(await rpc.call('events.emit', { name: 'disk:small' }).catch((e: unknown) => e), t.stateDir);
-    expectDiskFull(await rpc.call('queues.add', { project, queue: 'q', items: [{ id: 'lost', title: 'x' }] }).catch((e: unknown) => e), t.stateDir);
+    expectDiskFull(await rpc.call(EventMethods.Emit, { name: 'disk:small' }).catch((e: unknown) => e), t.stateDir);
+    expectDiskFull(await rpc.call(QueueMethods.Add, { project, queue: 'q', items: [{ id: 'lost', title: 'x' }] }).catch((e: unknown) => e), t.stateDir);
 
     // Reads and status on the same connection, and on new ones.
-    expect(await rpc.call('daemon.ping')).toMatchObject({ pong: true });
-    const status = await rpc.call<Status>('daemon.status');
+    expect(await rpc.call(DaemonMethods.Ping)).toMatchObject({ pong: true });
+    const status = await rpc.call(DaemonMethods.Status);
     expect(status.diskFull).toMatchObject({ refused: 32 });
-    const listed = await rpc.call<{ events: EventRecord[] }>('events.list', { since: before.id - 1, name: 'disk:*' });
+    const listed = await rpc.call(EventMethods.List, { since: before.id - 1, name: 'disk:*' });
     expect(listed.events.map((e) => e.name)).toEqual(['disk:before']);
 
     // The real CLI: the error in words (exit 1), status still shown.
@@ -175,15 +174,15 @@ describe('a full disk under the state dir', { timeout: 120_000 }, () => {
 
     // A phase that ends now: its outcome cannot be written yet (the pipeline stays where it was, nothing half-done).
     writeFileSync(`${project}/go`, '');
-    await waitFor('the outcome of phase a to be refused', async () => ((await rpc.call<Status>('daemon.status')).diskFull?.refused ?? 0) > 34);
+    await waitFor('the outcome of phase a to be refused', async () => ((await rpc.call(DaemonMethods.Status)).diskFull?.refused ?? 0) > 34);
     expect(await show()).toMatchObject({ status: 'running', phase: 'a' });
 
     // Room again: the next write succeeds, with no restart and on the same connections.
     rmSync(`${t.stateDir}/fill`);
-    const after = (await rpc.call<{ event: EventRecord }>('events.emit', { name: 'disk:after' })).event;
+    const after = (await rpc.call(EventMethods.Emit, { name: 'disk:after' })).event;
     expect(after.id).toBeGreaterThan(before.id);
-    await rpc.call('queues.add', { project, queue: 'q', items: [{ id: 'later', title: 'added after' }] });
-    await waitFor('status to say the disk has room', async () => (await rpc.call<Status>('daemon.status')).diskFull === null);
+    await rpc.call(QueueMethods.Add, { project, queue: 'q', items: [{ id: 'later', title: 'added after' }] });
+    await waitFor('status to say the disk has room', async () => (await rpc.call(DaemonMethods.Status)).diskFull === null);
     expect((await t.oj(['emit', 'disk:cli-after'], { cwd: project })).exitCode).toBe(0);
     // The phase's end is written once there is room, and the pipeline goes on.
     await waitFor('the pipeline to finish', async () => (await show()).status === 'done', 20_000).catch(async (e) => {
@@ -194,7 +193,7 @@ describe('a full disk under the state dir', { timeout: 120_000 }, () => {
     expect(logs.stdout).toContain('phase b ran');
 
     // Nothing of a refused write anywhere: the events, the queue.
-    const events = await rpc.call<{ events: EventRecord[] }>('events.list', { since: before.id - 1, name: 'disk:*' });
+    const events = await rpc.call(EventMethods.List, { since: before.id - 1, name: 'disk:*' });
     expect(events.events.map((e) => e.name)).toEqual(['disk:before', 'disk:after', 'disk:cli-after']);
     const items = await t.ojJson<{ id: string }[]>(['queue', 'list', 'q'], { cwd: project });
     expect(items.map((i) => i.id).sort()).toEqual([...itemsBefore.map((i) => i.id), 'later'].sort());
@@ -217,7 +216,7 @@ describe('a full disk under the state dir', { timeout: 120_000 }, () => {
 
     // And the database is sound.
     expect(problemLines(checkDb(`${t.stateDir}/oj.db`), ['error'])).toEqual([]);
-    expect(await rpc.call('daemon.ping')).toMatchObject({ pong: true });
+    expect(await rpc.call(DaemonMethods.Ping)).toMatchObject({ pong: true });
     rpc.close();
     follower.close();
   });

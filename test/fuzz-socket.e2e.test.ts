@@ -19,11 +19,24 @@
 import { existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
-import { allMethods, CommandMethods, DaemonMethods, EventMethods, MAX_LINE_BYTES, OjError, type AnyMethod } from '@oj/protocol';
+import {
+  allMethods,
+  CommandMethods,
+  DaemonMethods,
+  EventMethods,
+  LockMethods,
+  MAX_LINE_BYTES,
+  OjError,
+  PipelineMethods,
+  SemaphoreMethods,
+  WorkspaceMethods,
+  type AnyMethod,
+} from '@oj/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { Rpc, processStats, prng, seedFrom, startOjd, killHard, type Ojd } from './helpers/crash-kit.js';
 import { RawClient, TestEnv, makeProject, waitFor } from './helpers/ojd-harness.js';
+import { startedPipeline } from './helpers/rpc-call.js';
 
 type Response = { jsonrpc: string; id: number | string | null; result?: unknown; error?: { code: number; message: string; data?: { kind?: string } } };
 type Rand = ReturnType<typeof prng>;
@@ -296,7 +309,7 @@ describe('JSON-RPC structure', { timeout: 120_000 }, () => {
     for (const r of got.flat()) expect(r.error?.code).not.toBe(-32603);
     // What was emitted, as a request or a notification, alone or next to a bad member, is stored once; nothing else is.
     const rpc = await Rpc.connect(t.socket);
-    const stored = await rpc.call<{ events: { subject: string }[] }>('events.list', { name: 'fuzz:stored', limit: 100_000 });
+    const stored = await rpc.call(EventMethods.List, { name: 'fuzz:stored', limit: 100_000 });
     rpc.close();
     expect(stored.events.map((e) => e.subject).sort(), replay).toEqual([...emitted].sort());
     c.close();
@@ -626,7 +639,7 @@ describe('connections at the limit', { timeout: 120_000 }, () => {
       const plan = Array.from({ length: n }, () => rand.pick(['idle', 'idle-after-ping', 'follower', 'waiter'] as const));
       const root2 = makeProject(t2, 'p2', { r: '[lock.l]\nheartbeat = "1h"\n' });
       const holder = await Rpc.connect(t2.socket);
-      await holder.call('locks.acquire', { project: root2, name: 'l', holder: 'owner' });
+      await holder.call(LockMethods.Acquire, { project: root2, name: 'l', holder: 'owner' });
       const closed = new Set<number>();
       const sockets = await Promise.all(
         plan.map(async (kind, i) => {
@@ -771,32 +784,32 @@ describe('timeouts past what one Node timer holds', { timeout: 120_000 }, () => 
     const timeouts = Array.from({ length: 3 }, () => rand.pick(LONG));
     counts.timeouts += timeouts.length;
     const settled = { lock: false, sem: false, wait: false };
-    expect(await rpc.call('locks.acquire', { project: root, name: 'l', holder: 'first' })).toMatchObject({ acquired: true });
-    expect(await rpc.call('semaphores.acquire', { project: root, name: 's', holder: 'first' })).toMatchObject({ acquired: true });
+    expect(await rpc.call(LockMethods.Acquire, { project: root, name: 'l', holder: 'first' })).toMatchObject({ acquired: true });
+    expect(await rpc.call(SemaphoreMethods.Acquire, { project: root, name: 's', holder: 'first' })).toMatchObject({ acquired: true });
     const gate = `t${rand.int(1, 1e9)}`;
-    const { pipeline } = await rpc.call<{ pipeline: { id: string } }>('commands.run', { project: root, command: 'gate', args: [gate] });
+    const pipeline = startedPipeline(await rpc.call(CommandMethods.Run, { project: root, command: 'gate', args: [gate] }));
     const [w1, w2, w3] = await Promise.all([0, 1, 2].map(() => Rpc.connect(t.socket)));
-    const lock = w1!.call<{ acquired: boolean }>('locks.acquire', { project: root, name: 'l', holder: 'second', wait: true, timeoutMs: timeouts[0] }).finally(() => (settled.lock = true));
-    const sem = w2!.call<{ acquired: boolean }>('semaphores.acquire', { project: root, name: 's', holder: 'second', wait: true, timeoutMs: timeouts[1] }).finally(() => (settled.sem = true));
-    const wait = w3!.call<{ results: { status: string }[]; timedOut: boolean }>('pipelines.wait', { ids: [pipeline.id], project: root, timeoutMs: timeouts[2] }).finally(() => (settled.wait = true));
+    const lock = w1!.call(LockMethods.Acquire, { project: root, name: 'l', holder: 'second', wait: true, timeoutMs: timeouts[0] }).finally(() => (settled.lock = true));
+    const sem = w2!.call(SemaphoreMethods.Acquire, { project: root, name: 's', holder: 'second', wait: true, timeoutMs: timeouts[1] }).finally(() => (settled.sem = true));
+    const wait = w3!.call(PipelineMethods.Wait, { ids: [pipeline.id], project: root, timeoutMs: timeouts[2] }).finally(() => (settled.wait = true));
     // A short timeout set after the long ones, on a lock someone holds: it fires. The long ones, set first, must not have.
-    await rpc.call('locks.acquire', { project: root, name: 'sentinel', holder: 'x' });
-    expect(await rpc.call('locks.acquire', { project: root, name: 'sentinel', holder: 'y', wait: true, timeoutMs: rand.int(20, 200) })).toMatchObject({ acquired: false });
+    await rpc.call(LockMethods.Acquire, { project: root, name: 'sentinel', holder: 'x' });
+    expect(await rpc.call(LockMethods.Acquire, { project: root, name: 'sentinel', holder: 'y', wait: true, timeoutMs: rand.int(20, 200) })).toMatchObject({ acquired: false });
     // Each waiter's connection answers a later request first: an early answer would have come before it.
-    await w1!.call('daemon.ping');
-    await w2!.call('daemon.ping');
-    await w3!.call('daemon.ping');
+    await w1!.call(DaemonMethods.Ping);
+    await w2!.call(DaemonMethods.Ping);
+    await w3!.call(DaemonMethods.Ping);
     expect(settled, `${replay}: timeouts ${JSON.stringify(timeouts)}`).toEqual({ lock: false, sem: false, wait: false });
     // Their event ends each wait the ordinary way.
-    await rpc.call('locks.release', { project: root, name: 'l', holder: 'first' });
-    await rpc.call('semaphores.release', { project: root, name: 's', holder: 'first' });
+    await rpc.call(LockMethods.Release, { project: root, name: 'l', holder: 'first' });
+    await rpc.call(SemaphoreMethods.Release, { project: root, name: 's', holder: 'first' });
     writeFileSync(join(root, `gate-${gate}`), '');
     expect(await lock).toMatchObject({ acquired: true });
     expect(await sem).toMatchObject({ acquired: true });
     expect(await wait).toMatchObject({ timedOut: false, results: [{ status: 'done' }] });
-    await rpc.call('locks.release', { project: root, name: 'l', holder: 'second' });
-    await rpc.call('semaphores.release', { project: root, name: 's', holder: 'second' });
-    await rpc.call('locks.release', { project: root, name: 'sentinel', holder: 'x' });
+    await rpc.call(LockMethods.Release, { project: root, name: 'l', holder: 'second' });
+    await rpc.call(SemaphoreMethods.Release, { project: root, name: 's', holder: 'second' });
+    await rpc.call(LockMethods.Release, { project: root, name: 'sentinel', holder: 'x' });
     for (const r of [rpc, w1!, w2!, w3!]) r.close();
     await stillHealthy();
   });
@@ -849,7 +862,7 @@ describe('followers', { timeout: 180_000 }, () => {
     counts.followers += fs.length;
     // Others are served meanwhile.
     const rpc = await Rpc.connect(t.socket);
-    for (let i = 0; i < 20; i++) expect(await rpc.call('daemon.ping')).toMatchObject({ pong: true });
+    for (let i = 0; i < 20; i++) expect(await rpc.call(DaemonMethods.Ping)).toMatchObject({ pong: true });
     const readers = fs.filter((_, i) => plan[i] === 'fast' || plan[i] === 'slow');
     await waitFor('every reader to get the whole backlog', () => readers.every((f) => f.got.length >= total + 1), 120_000);
     for (const f of readers) {
@@ -869,14 +882,14 @@ describe('followers', { timeout: 180_000 }, () => {
     const rand = randFor('output');
     const rpc = await Rpc.connect(t.socket);
     const n = rand.int(50_000, 200_000);
-    const { pipeline } = await rpc.call<{ pipeline: { id: string } }>('commands.run', { project: root, command: 'out', args: [String(n)] });
+    const pipeline = startedPipeline(await rpc.call(CommandMethods.Run, { project: root, command: 'out', args: [String(n)] }));
     const plan = Array.from({ length: rand.int(2, 5) }, () => rand.pick(['slow', 'never', 'quits', 'fast'] as const));
     const fs = plan.map((kind) =>
       follower({ id: pipeline.id, project: root, from: { run: 0, offset: 0 } }, 'pipelines.follow', kind === 'never' ? null : kind === 'slow' ? rand.int(1, 10) : 0, kind === 'quits' ? rand.int(0, 30) : null),
     );
     counts.followers += fs.length;
     // The phase ends however its followers read.
-    const { results } = await rpc.call<{ results: { status: string }[] }>('pipelines.wait', { ids: [pipeline.id], project: root, timeoutMs: 120_000 });
+    const { results } = await rpc.call(PipelineMethods.Wait, { ids: [pipeline.id], project: root, timeoutMs: 120_000 });
     expect(results[0]!.status).toBe('done');
     const expected = Array.from({ length: n }, (_, i) => `${i + 1}\n`).join('');
     const readers = fs.filter((_, i) => plan[i] === 'slow' || plan[i] === 'fast');
@@ -905,25 +918,25 @@ describe('secret values in requests', { timeout: 60_000 }, () => {
       counts.secrets++;
       switch (rand.int(0, 3)) {
         case 0:
-          await rpc.call('events.emit', { name: `sec:${rand.pick(['', 'a', 'k-'])}${SECRET}`, project: root });
+          await rpc.call(EventMethods.Emit, { name: `sec:${rand.pick(['', 'a', 'k-'])}${SECRET}`, project: root });
           break;
         case 1:
-          await rpc.call('events.emit', { name: 'sec:subject', subject: `${around()}${SECRET}${around()}`, project: root });
+          await rpc.call(EventMethods.Emit, { name: 'sec:subject', subject: `${around()}${SECRET}${around()}`, project: root });
           break;
         case 2:
-          await rpc.call('events.emit', { name: 'sec:data', data: { v: `${around()}${SECRET}`, nested: { list: [SECRET] } }, project: root });
+          await rpc.call(EventMethods.Emit, { name: 'sec:data', data: { v: `${around()}${SECRET}`, nested: { list: [SECRET] } }, project: root });
           break;
         default: {
-          const r = await rpc.call<{ pipeline: { id: string } }>('commands.run', { project: root, command: 'sec', args: [`${around()}${SECRET}${around()}`] });
-          ids.push(r.pipeline.id);
+          const r = await rpc.call(CommandMethods.Run, { project: root, command: 'sec', args: [`${around()}${SECRET}${around()}`] });
+          ids.push(startedPipeline(r).id);
         }
       }
     }
-    if (ids.length) await rpc.call('pipelines.wait', { ids, project: root, all: true, timeoutMs: 60_000 });
+    if (ids.length) await rpc.call(PipelineMethods.Wait, { ids, project: root, all: true, timeoutMs: 60_000 });
     const shown = [
-      JSON.stringify(await rpc.call('events.list', { limit: 100_000 })),
-      JSON.stringify(await rpc.call('pipelines.list', { project: root })),
-      ...(await Promise.all(ids.map(async (id) => JSON.stringify(await rpc.call('pipelines.show', { project: root, id }))))),
+      JSON.stringify(await rpc.call(EventMethods.List, { limit: 100_000 })),
+      JSON.stringify(await rpc.call(PipelineMethods.List, { project: root })),
+      ...(await Promise.all(ids.map(async (id) => JSON.stringify(await rpc.call(PipelineMethods.Show, { project: root, id }))))),
       readdirSync(join(t.stateDir, 'logs')).join('\n'),
       existsSync(join(t.stateDir, 'workspaces')) ? readdirSync(join(t.stateDir, 'workspaces')).join('\n') : '',
       readFileSync(join(t.stateDir, 'ojd.log'), 'utf8'),
@@ -946,11 +959,11 @@ describe('hostile workspace names and branches', { timeout: 120_000 }, () => {
       counts.workspaces++;
       const params = { project: root, name, ...(branch !== undefined ? { branch: `${branch}${rand.chance(0.3) ? i : ''}` } : {}) };
       try {
-        const r = await rpc.call<{ workspace: { path: string } }>('workspaces.create', params);
+        const r = await rpc.call(WorkspaceMethods.Create, params);
         expect(r.workspace.path.startsWith(join(t.stateDir, 'workspaces') + '/'), `${replay}: ${JSON.stringify(params)} -> ${r.workspace.path}`).toBe(true);
       } catch (err) {
-        expect(err, `${replay}: ${JSON.stringify(params)}`).toBeInstanceOf(RpcError);
-        const e = err as RpcError;
+        expect(err, `${replay}: ${JSON.stringify(params)}`).toBeInstanceOf(OjError);
+        const e = err as OjError;
         expect(e.code, `${replay}: ${JSON.stringify(params)} -> ${e.message}`).not.toBe(-32603);
         expect(e.message.length).toBeGreaterThan(0);
       }
@@ -958,7 +971,7 @@ describe('hostile workspace names and branches', { timeout: 120_000 }, () => {
     // Nothing new next to the project or the state dir, no marker, no branch git would read as an option.
     expect([...readdirSync(t.root)].filter((x) => !before.has(x)), replay).toEqual([]);
     expect(readdirSync(root).filter((x) => x.includes('pwned')), replay).toEqual([]);
-    const branchesNow = (await rpc.call<{ workspaces: { branch: string | null }[] }>('workspaces.list', { project: root })).workspaces.map((w) => w.branch ?? '');
+    const branchesNow = (await rpc.call(WorkspaceMethods.List, { project: root })).workspaces.map((w) => w.branch ?? '');
     expect(branchesNow.filter((b) => b.startsWith('-')), replay).toEqual([]);
     rpc.close();
     await stillHealthy();

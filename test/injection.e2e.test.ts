@@ -24,10 +24,10 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Rpc, type RpcError, killHard, prng, seedFrom, startOjd, type Ojd } from './helpers/crash-kit.js';
+import { Rpc, killHard, prng, seedFrom, startOjd, type Ojd } from './helpers/crash-kit.js';
 import { REPO, TestEnv, makeProject, waitFor } from './helpers/ojd-harness.js';
 import { shellExit, startedPipeline } from './helpers/rpc-call.js';
-import { CommandMethods, CronMethods, EscalationMethods, EventMethods, PipelineMethods, QueueMethods, SessionMethods, WorkerMethods } from '@oj/protocol';
+import { CommandMethods, CronMethods, EscalationMethods, EventMethods, OjError, PipelineMethods, QueueMethods, SessionMethods, WorkerMethods } from '@oj/protocol';
 
 let t: TestEnv;
 let ojd: Ojd;
@@ -406,18 +406,16 @@ describe('contexts where bash evaluates a quoted value as code are refused at lo
   });
 });
 
-type Pipeline = { id: string; status: string; error: string | null; vars: Record<string, unknown> };
-
 /** Runs each and waits for all; their ids in the project (`keys`: as stored, unique across projects). */
 async function runPipelines(root: string, command: string, argsList: string[][]): Promise<string[] & { keys: string[] }> {
   const ids: string[] = [];
   const keys: string[] = [];
   for (const args of argsList) {
-    const { pipeline } = await rpc.call<{ pipeline: { id: string; key: string } }>('commands.run', { project: root, command, args });
+    const pipeline = startedPipeline(await rpc.call(CommandMethods.Run, { project: root, command, args }));
     ids.push(pipeline.id);
     keys.push(pipeline.key);
   }
-  await rpc.call('pipelines.wait', { ids, project: root, all: true, timeoutMs: 60_000 });
+  await rpc.call(PipelineMethods.Wait, { ids, project: root, all: true, timeoutMs: 60_000 });
   return Object.assign(ids, { keys });
 }
 
@@ -442,12 +440,12 @@ run = '''printf '%s\\n' "$PWD" > {project_root}/out-at; pwd >> {project_root}/ou
     });
     tally.values += 2;
     tally.places += 3;
-    expect((await rpc.call<{ exitCode: number }>('commands.run', { project: root, command: 'where', args: [] })).exitCode).toBe(0);
+    expect(shellExit(await rpc.call(CommandMethods.Run, { project: root, command: 'where', args: [] })).exitCode).toBe(0);
     expect(read(join(root, 'out-where'))).toBe(three(root) + `${root}\n${root}\n`);
     // A cwd inside it, itself named with shell syntax.
     const cwd = join(root, `c $(touch pwned-cwd) '"`);
     mkdirSync(cwd);
-    expect((await rpc.call<{ exitCode: number }>('commands.run', { project: root, command: 'at', args: ['x'], cwd })).exitCode).toBe(0);
+    expect(shellExit(await rpc.call(CommandMethods.Run, { project: root, command: 'at', args: ['x'], cwd })).exitCode).toBe(0);
     expect(read(join(root, 'out-at'))).toBe(`${cwd}\n${cwd}\n`);
     expect((await t.oj(['run', 'where'], { cwd: root })).exitCode).toBe(0);
     expectNoMarkers(t.root);
@@ -485,7 +483,7 @@ run = '''printf '%s\\n' {pipeline} {branch} {workspace} "$OJ_PIPELINE" "$OJ_WORK
         expect(name.includes('..'), replay).toBe(false);
       }
       expect(logs, replay).toContain(key);
-      const shown = (await rpc.call<{ pipeline: Pipeline }>('pipelines.show', { project: root, id })).pipeline;
+      const shown = (await rpc.call(PipelineMethods.Show, { project: root, id })).pipeline;
       expect(shown.status, `${replay}: ${shown.error}`).toBe('done');
       const ws = join(t.stateDir, 'workspaces', key);
       expect(shown.vars.workspace).toBe(ws);
@@ -511,7 +509,7 @@ run = '''printf '%s\\n' "$V1" "$V2" "\${V3}" > {project_root}/out/env-{n}'''
     tally.places += 1;
     for (const [i, v] of values.entries()) {
       const env = { V1: v, V2: `${v}${v}`, V3: v, PATH: process.env.PATH ?? '/usr/bin:/bin' };
-      expect((await rpc.call<{ exitCode: number }>('commands.run', { project: root, command: 'env', args: [String(i)], env })).exitCode).toBe(0);
+      expect(shellExit(await rpc.call(CommandMethods.Run, { project: root, command: 'env', args: [String(i)], env })).exitCode).toBe(0);
       expect(read(join(root, 'out', `env-${i}`)), replay).toBe(`${v}\n${v}${v}\n${v}\n`);
     }
     expectNoMarkers(root);
@@ -545,7 +543,7 @@ prompt = "A:{v}\\nB:{{v}}\\n"
     const ids = await runPipelines(root, 'ag', values.map((v, i) => [String(i), v]));
     await waitFor('each agent to write its env', () => values.every((_, i) => existsSync(join(root, 'out', `env-${i}`))), 30_000);
     await waitFor('each env file complete', () => values.every((v, i) => read(join(root, 'out', `env-${i}`)) === `${v}\n${v}\n`), 10_000);
-    const { sessions } = await rpc.call<{ sessions: { id: string; dir: string; pipeline: string }[] }>('sessions.list', { project: root, all: true });
+    const { sessions } = await rpc.call(SessionMethods.List, { project: root, all: true });
     for (const [i, id] of ids.entries()) {
       const s = sessions.find((x) => x.pipeline === id);
       expect(s, replay).toBeDefined();
@@ -577,7 +575,7 @@ run = '''printf '%s' {v} | wc -c > {project_root}/out-big'''
     tally.places += 1;
     const ids = await runPipelines(root, 'big', values.map((v) => [v]));
     for (const id of ids) {
-      const shown = (await rpc.call<{ pipeline: Pipeline }>('pipelines.show', { project: root, id })).pipeline;
+      const shown = (await rpc.call(PipelineMethods.Show, { project: root, id })).pipeline;
       expect(shown.status, replay).toBe('failed');
       expect(shown.error, replay).toMatch(/could not be started: it is \d+ bytes .*128 KiB \(E2BIG\)/);
     }
@@ -633,10 +631,11 @@ describe('generated runbooks: contexts where bash evaluates text as code, and pl
     for (let i = 0; i < kept.length; i++) {
       for (const v of values.slice(0, 8)) {
         try {
-          await rpc.call('commands.run', { project: root, command: `c${i}`, args: [v] });
+          await rpc.call(CommandMethods.Run, { project: root, command: `c${i}`, args: [v] });
         } catch (err) {
           // A bad argument is refused in words; never anything else.
-          expect((err as RpcError).code, replay).toBe(1011);
+          expect(err, replay).toBeInstanceOf(OjError);
+          expect((err as OjError).code, replay).toBe(1011);
         }
       }
     }
