@@ -17,7 +17,7 @@ import { registerPipelineHandlers } from '../handlers/pipeline-handlers.js';
 import { registerStatusHandlers } from '../handlers/status-handlers.js';
 import { registerWorkspaceHandlers } from '../handlers/workspace-handlers.js';
 import { ProjectRegistry } from '../projects/project-registry.js';
-import { CronTickHooks } from '../queues/cron-tick-hooks.js';
+import { CronTickHooks } from '../crons/cron-tick-hooks.js';
 import { wireAgents } from './wire-agents.js';
 import { wireCoordination } from './wire-coordination.js';
 import { wireEscalations } from './wire-escalations.js';
