@@ -5,12 +5,13 @@
  * rows and the events in one transaction, and carries out the effects once
  * that has committed. A lock is a resource of `max` 1.
  */
-import type { JsonValue } from '@oj/protocol';
+import type { JsonValue, LockMethods } from '@oj/protocol';
 import type { BuiltinIn, ChainStep } from '../recovery/index.js';
 
-export type ResourceKind = 'lock' | 'semaphore';
+/** A lock or a semaphore: the protocol's kinds, defined once there. */
+export type ResourceKind = LockMethods.ResourceKind;
 /** `pipeline`: a phase the daemon runs (and heartbeats); `external`: a CLI or RPC client. */
-export type HolderKind = 'pipeline' | 'external';
+export type HolderKind = LockMethods.HolderKind;
 
 export interface Hold {
   holder: string;
