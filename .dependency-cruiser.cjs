@@ -49,11 +49,11 @@ module.exports = {
     {
       name: 'storage-below-services',
       comment:
-        'storage/ is below the services: it does not import engine/, queues/ or coordination/ ' +
+        'storage/ is below the services: it does not import engine/, queues/, crons/ or coordination/ ' +
         '(types included); shared types live in the runbook model, core/ or @oj/protocol.',
       severity: 'error',
       from: { path: `${D}storage/` },
-      to: { path: `${D}(engine|queues|coordination)/` },
+      to: { path: `${D}(engine|queues|crons|coordination)/` },
     },
     {
       name: 'handlers-not-main',

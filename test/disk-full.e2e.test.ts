@@ -11,11 +11,11 @@
 import { execFileSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statfsSync, writeFileSync, writeSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CommandMethods, DaemonMethods, EventMethods, OjError, PipelineMethods, QueueMethods } from '@oj/protocol';
+import { CommandMethods, DaemonMethods, EventMethods, OjError, PipelineMethods, QueueMethods, type EventRecord } from '@oj/protocol';
 import { Rpc, checkDb, problemLines, withDb } from './helpers/crash-kit.js';
 import { RawClient, TestEnv, makeProject, waitFor } from './helpers/ojd-harness.js';
+import { startedPipeline } from './helpers/rpc-call.js';
 
-type EventRecord = { id: number; name: string };
 
 let t: TestEnv;
 let project: string;
@@ -129,7 +129,7 @@ describe('a full disk under the state dir', { timeout: 120_000 }, () => {
     const before = (await rpc.call(EventMethods.Emit, { name: 'disk:before' })).event;
     await rpc.call(QueueMethods.Add, { project, queue: 'q', items: [{ id: 'kept', title: 'added before' }] });
     const itemsBefore = await t.ojJson<{ id: string }[]>(['queue', 'list', 'q'], { cwd: project });
-    const { pipeline } = await rpc.call(CommandMethods.Run, { project, command: 'p', args: [] });
+    const pipeline = startedPipeline(await rpc.call(CommandMethods.Run, { project, command: 'p', args: [] }));
     const show = async () => (await rpc.call(PipelineMethods.Show, { project, id: pipeline.id })).pipeline;
     await waitFor('phase a to run', async () => {
       const p = await show();

@@ -116,11 +116,11 @@ describe('documentation runbook snippets', () => {
     for (const m of text.matchAll(/```toml\n([\s\S]*?)```/g)) blocks.push({ file, n: ++n, text: m[1]! });
   }
   const isDaemonConfig = (text: string) => /^#.*<state dir>\/config\.toml/.test(text.trim());
-  let runbook: typeof import('../packages/daemon/dist/runbook/index.js');
-  let maintenance: typeof import('../packages/daemon/dist/maintenance/index.js');
+  let runbook: typeof import('@oj/daemon/runbook');
+  let maintenance: typeof import('@oj/daemon/maintenance');
   beforeAll(async () => {
-    runbook = await import('../packages/daemon/dist/runbook/index.js');
-    maintenance = await import('../packages/daemon/dist/maintenance/index.js');
+    runbook = await import('@oj/daemon/runbook');
+    maintenance = await import('@oj/daemon/maintenance');
   });
   it('there are snippets of both kinds', () => {
     expect(blocks.filter((b) => isDaemonConfig(b.text)).length).toBeGreaterThan(0);

@@ -153,7 +153,7 @@ function completeness(result: Extract<LoadResult, { ok: true }>): string[] {
       }
     }
     try {
-      showPrimitive(project, p.id);
+      showPrimitive(prim);
     } catch (err) {
       problems.push(`showing ${p.id} threw: ${(err as Error).message}`);
     }

@@ -19,11 +19,24 @@
 import { existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
-import { allMethods, CommandMethods, DaemonMethods, EventMethods, LockMethods, MAX_LINE_BYTES, OjError, PipelineMethods, SemaphoreMethods, WorkspaceMethods, type AnyMethod } from '@oj/protocol';
+import {
+  allMethods,
+  CommandMethods,
+  DaemonMethods,
+  EventMethods,
+  LockMethods,
+  MAX_LINE_BYTES,
+  OjError,
+  PipelineMethods,
+  SemaphoreMethods,
+  WorkspaceMethods,
+  type AnyMethod,
+} from '@oj/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { Rpc, processStats, prng, seedFrom, startOjd, killHard, type Ojd } from './helpers/crash-kit.js';
 import { RawClient, TestEnv, makeProject, waitFor } from './helpers/ojd-harness.js';
+import { startedPipeline } from './helpers/rpc-call.js';
 
 type Response = { jsonrpc: string; id: number | string | null; result?: unknown; error?: { code: number; message: string; data?: { kind?: string } } };
 type Rand = ReturnType<typeof prng>;
@@ -774,7 +787,7 @@ describe('timeouts past what one Node timer holds', { timeout: 120_000 }, () => 
     expect(await rpc.call(LockMethods.Acquire, { project: root, name: 'l', holder: 'first' })).toMatchObject({ acquired: true });
     expect(await rpc.call(SemaphoreMethods.Acquire, { project: root, name: 's', holder: 'first' })).toMatchObject({ acquired: true });
     const gate = `t${rand.int(1, 1e9)}`;
-    const { pipeline } = await rpc.call(CommandMethods.Run, { project: root, command: 'gate', args: [gate] });
+    const pipeline = startedPipeline(await rpc.call(CommandMethods.Run, { project: root, command: 'gate', args: [gate] }));
     const [w1, w2, w3] = await Promise.all([0, 1, 2].map(() => Rpc.connect(t.socket)));
     const lock = w1!.call(LockMethods.Acquire, { project: root, name: 'l', holder: 'second', wait: true, timeoutMs: timeouts[0] }).finally(() => (settled.lock = true));
     const sem = w2!.call(SemaphoreMethods.Acquire, { project: root, name: 's', holder: 'second', wait: true, timeoutMs: timeouts[1] }).finally(() => (settled.sem = true));
@@ -869,7 +882,7 @@ describe('followers', { timeout: 180_000 }, () => {
     const rand = randFor('output');
     const rpc = await Rpc.connect(t.socket);
     const n = rand.int(50_000, 200_000);
-    const { pipeline } = await rpc.call(CommandMethods.Run, { project: root, command: 'out', args: [String(n)] });
+    const pipeline = startedPipeline(await rpc.call(CommandMethods.Run, { project: root, command: 'out', args: [String(n)] }));
     const plan = Array.from({ length: rand.int(2, 5) }, () => rand.pick(['slow', 'never', 'quits', 'fast'] as const));
     const fs = plan.map((kind) =>
       follower({ id: pipeline.id, project: root, from: { run: 0, offset: 0 } }, 'pipelines.follow', kind === 'never' ? null : kind === 'slow' ? rand.int(1, 10) : 0, kind === 'quits' ? rand.int(0, 30) : null),
@@ -915,7 +928,7 @@ describe('secret values in requests', { timeout: 60_000 }, () => {
           break;
         default: {
           const r = await rpc.call(CommandMethods.Run, { project: root, command: 'sec', args: [`${around()}${SECRET}${around()}`] });
-          ids.push(r.pipeline.id);
+          ids.push(startedPipeline(r).id);
         }
       }
     }

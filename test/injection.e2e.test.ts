@@ -27,7 +27,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rpc, killHard, prng, seedFrom, startOjd, type Ojd } from './helpers/crash-kit.js';
 import { REPO, TestEnv, makeProject, waitFor } from './helpers/ojd-harness.js';
 import { shellExit, startedPipeline } from './helpers/rpc-call.js';
-import { type OjError, CommandMethods, CronMethods, EscalationMethods, EventMethods, PipelineMethods, QueueMethods, SessionMethods, WorkerMethods } from '@oj/protocol';
+import { CommandMethods, CronMethods, EscalationMethods, EventMethods, OjError, PipelineMethods, QueueMethods, SessionMethods, WorkerMethods } from '@oj/protocol';
 
 let t: TestEnv;
 let ojd: Ojd;
@@ -411,7 +411,7 @@ async function runPipelines(root: string, command: string, argsList: string[][])
   const ids: string[] = [];
   const keys: string[] = [];
   for (const args of argsList) {
-    const { pipeline } = await rpc.call(CommandMethods.Run, { project: root, command, args });
+    const pipeline = startedPipeline(await rpc.call(CommandMethods.Run, { project: root, command, args }));
     ids.push(pipeline.id);
     keys.push(pipeline.key);
   }
@@ -440,12 +440,12 @@ run = '''printf '%s\\n' "$PWD" > {project_root}/out-at; pwd >> {project_root}/ou
     });
     tally.values += 2;
     tally.places += 3;
-    expect((await rpc.call(CommandMethods.Run, { project: root, command: 'where', args: [] })).exitCode).toBe(0);
+    expect(shellExit(await rpc.call(CommandMethods.Run, { project: root, command: 'where', args: [] })).exitCode).toBe(0);
     expect(read(join(root, 'out-where'))).toBe(three(root) + `${root}\n${root}\n`);
     // A cwd inside it, itself named with shell syntax.
     const cwd = join(root, `c $(touch pwned-cwd) '"`);
     mkdirSync(cwd);
-    expect((await rpc.call(CommandMethods.Run, { project: root, command: 'at', args: ['x'], cwd })).exitCode).toBe(0);
+    expect(shellExit(await rpc.call(CommandMethods.Run, { project: root, command: 'at', args: ['x'], cwd })).exitCode).toBe(0);
     expect(read(join(root, 'out-at'))).toBe(`${cwd}\n${cwd}\n`);
     expect((await t.oj(['run', 'where'], { cwd: root })).exitCode).toBe(0);
     expectNoMarkers(t.root);
@@ -509,7 +509,7 @@ run = '''printf '%s\\n' "$V1" "$V2" "\${V3}" > {project_root}/out/env-{n}'''
     tally.places += 1;
     for (const [i, v] of values.entries()) {
       const env = { V1: v, V2: `${v}${v}`, V3: v, PATH: process.env.PATH ?? '/usr/bin:/bin' };
-      expect((await rpc.call(CommandMethods.Run, { project: root, command: 'env', args: [String(i)], env })).exitCode).toBe(0);
+      expect(shellExit(await rpc.call(CommandMethods.Run, { project: root, command: 'env', args: [String(i)], env })).exitCode).toBe(0);
       expect(read(join(root, 'out', `env-${i}`)), replay).toBe(`${v}\n${v}${v}\n${v}\n`);
     }
     expectNoMarkers(root);
@@ -634,6 +634,7 @@ describe('generated runbooks: contexts where bash evaluates text as code, and pl
           await rpc.call(CommandMethods.Run, { project: root, command: `c${i}`, args: [v] });
         } catch (err) {
           // A bad argument is refused in words; never anything else.
+          expect(err, replay).toBeInstanceOf(OjError);
           expect((err as OjError).code, replay).toBe(1011);
         }
       }

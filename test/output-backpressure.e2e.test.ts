@@ -77,30 +77,31 @@ class Follower {
   }
 }
 
-/** Samples the peak RSS of some processes until stopped. */
-function rssPeaks(pids: Record<string, number>): { stop(): Record<string, number>; base: Record<string, number> } {
-  const base: Record<string, number> = {};
-  const peak: Record<string, number> = {};
-  for (const [k, pid] of Object.entries(pids)) base[k] = peak[k] = processStats(pid).rssKb;
+type Procs = { ojd: number; spawner: number };
+const PROCS = ['ojd', 'spawner'] as const;
+
+/** Samples the peak RSS of ojd and its spawner; `stop` says by how many bytes each grew over its start. */
+function rssPeaks(pids: Procs): { stop(): Procs } {
+  const base: Procs = { ojd: processStats(pids.ojd).rssKb, spawner: processStats(pids.spawner).rssKb };
+  const peak: Procs = { ...base };
   const timer = setInterval(() => {
-    for (const [k, pid] of Object.entries(pids)) {
+    for (const k of PROCS) {
       try {
-        peak[k] = Math.max(peak[k]!, processStats(pid).rssKb);
+        peak[k] = Math.max(peak[k], processStats(pids[k]).rssKb);
       } catch {
         // gone: the assertions say so
       }
     }
   }, 25);
   return {
-    base,
     stop() {
       clearInterval(timer);
-      return Object.fromEntries(Object.entries(peak).map(([k, v]) => [k, (v - base[k]!) * 1024]));
+      return { ojd: (peak.ojd - base.ojd) * 1024, spawner: (peak.spawner - base.spawner) * 1024 };
     },
   };
 }
 
-async function pids(ojdPid: number): Promise<{ ojd: number; spawner: number }> {
+async function pids(ojdPid: number): Promise<Procs> {
   const s = await t.ojJson<{ spawnerPid: number | null }>(['daemon', 'status']);
   expect(s.spawnerPid).toBeGreaterThan(0);
   return { ojd: ojdPid, spawner: s.spawnerPid! };

@@ -78,14 +78,15 @@ describe('pipeline ids are numbered per project', () => {
       expect(r.stdout).toBe('build-auth\n');
       expect((await t.oj(['pipeline', 'wait', 'build-auth', '--timeout', '30s'], { cwd: root })).stdout).toBe('build-auth done\n');
     }
-    const infos = await Promise.all([one, two, three].map(async (root) => (await t.ojJson<{ pipeline: Info }>(['pipeline', 'show', 'build-auth'], { cwd: root })).pipeline));
+    const shownIn = async (root: string) => (await t.ojJson<{ pipeline: Info }>(['pipeline', 'show', 'build-auth'], { cwd: root })).pipeline;
+    const infos = await Promise.all([shownIn(one), shownIn(two), shownIn(three)]);
     expect(infos.map((p) => [p.id, p.name, p.project, p.vars.prompt])).toEqual([
       ['build-auth', 'build-auth', one, 'first'],
       ['build-auth', 'build-auth', two, 'second'],
       ['build-auth', 'build-auth', three, 'third'],
     ]);
     // Storage keys stay unique across projects: the first project's is the id itself, the others' name their project.
-    const [k1, k2, k3] = infos.map((p) => p.key);
+    const [k1, k2, k3] = [infos[0].key, infos[1].key, infos[2].key];
     expect(k1).toBe('build-auth');
     expect(k2).toMatch(/^build-auth\.two-[0-9a-f]{8}$/);
     expect(k3).toMatch(/^build-auth\.three-[0-9a-f]{8}$/);
@@ -113,12 +114,12 @@ describe('pipeline ids are numbered per project', () => {
     // Across projects: listed by key with their project; a key reaches its pipeline from anywhere with --all-projects.
     const wide = await t.oj(['pipeline', 'list', '--all'], { cwd: one });
     for (const [key, root] of [[k1, one], [k2, two], [k3, three]] as const) expect(wide.stdout).toMatch(new RegExp(`^${key.replace('.', '\\.')}\\s+${root}\\s+build`, 'm'));
-    const other = await t.ojJson<{ pipeline: Info }>(['pipeline', 'show', k2!, '--all-projects'], { cwd: one });
+    const other = await t.ojJson<{ pipeline: Info }>(['pipeline', 'show', k2, '--all-projects'], { cwd: one });
     expect(other.pipeline).toMatchObject({ id: 'build-auth', key: k2, project: two });
-    const human = await t.oj(['pipeline', 'show', k2!, '--all-projects'], { cwd: one });
+    const human = await t.oj(['pipeline', 'show', k2, '--all-projects'], { cwd: one });
     expect(human.stdout).toContain(`project    ${two}`);
     expect(human.stdout).toContain(`key        ${k2}`);
-    const notHere = await t.oj(['pipeline', 'show', k2!], { cwd: one });
+    const notHere = await t.oj(['pipeline', 'show', k2], { cwd: one });
     expect(notHere.exitCode).not.toBe(0);
     expect(notHere.stderr).toContain(`belongs to the project ${two}`);
 

@@ -1,8 +1,8 @@
 /** What the lock and semaphore shell is given (by main/wire-coordination.ts) and what it is told about running phases. */
-import type { GrantSettings } from '../core/coordination/index.js';
+import type { GrantSettings, OrphanWorkAction } from '../core/coordination/index.js';
 import type { EventLog } from '../events/event-log.js';
 import type { PipelineRecord } from '../storage/pipeline-store.js';
-import type { ResourceKey, ResourceStore } from '../storage/resource-store.js';
+import type { ResourceKey, ResourceKind, ResourceStore } from '../storage/resource-store.js';
 import type { Storage } from '../storage/storage.js';
 import type { Logger } from 'winston';
 
@@ -29,13 +29,13 @@ export interface CoordinatorDeps {
    * holder goes back to its queue. Called when the holder is a pipeline that
    * has an owner (a worker's queue item); wired by the queues capability.
    */
-  orphanWork?: (action: string, pipeline: PipelineRecord, info: { semaphore: string; holder: string; reason: string }) => void;
+  orphanWork?: (action: OrphanWorkAction, pipeline: PipelineRecord, info: { semaphore: string; holder: string; reason: string }) => void;
   /**
    * An `escalate` step for a pipeline holder whose phase this daemon is not
    * running: hands the pipeline to a human (the engine's machine decides).
    * True when the pipeline is now a human's.
    */
-  escalatePipeline?: (pipeline: string, reason: string, source: string) => boolean;
+  escalatePipeline?: (pipeline: string, reason: string, source: ResourceKind) => boolean;
 }
 
 /**
@@ -47,5 +47,5 @@ export interface CoordinatorDeps {
  */
 export interface LiveHold {
   abort(reason: string): boolean;
-  escalate?(reason: string, source: string): boolean;
+  escalate?(reason: string, source: ResourceKind): boolean;
 }

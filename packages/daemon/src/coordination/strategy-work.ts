@@ -285,17 +285,21 @@ class StrategyRun {
       const { step, cursor } = taken;
       this.update({ exhaust: JSON.stringify(cursor) });
       const action = actionIn('strategy.on_exhaust', step);
-      if (action.name !== 'escalate') this.emit(`action:${action.name}`, { error: what, on: 'on_exhaust' });
+      // Every step but escalate (its own event says it) is announced as `action:<name>`.
+      const announce = () => this.emit(`action:${action.name}`, { error: what, on: 'on_exhaust' });
       switch (action.kind) {
         case 'runbook':
+          announce();
           await this.d.runAction(this.ctx, action.id, this.extra);
           continue;
         case 'unsupported':
           // Loading rejects these (core/recovery's table): rollback is done per attempt, the rest has nothing to act on.
+          announce();
           continue;
         case 'builtin':
           switch (action.name) {
             case 'restart':
+              announce();
               this.update({ attempt: 0 });
               this.note(`exhausted; starting over (${step.text})`);
               return true;
@@ -317,6 +321,7 @@ class StrategyRun {
               this.d.logger.warn('strategy exhausted, escalated', { pipeline: this.pipelineId, strategy: this.strategy.id });
               throw new PhaseEscalation(what);
             case 'abandon':
+              announce();
               this.end('exhausted');
               this.note('exhausted; abandon');
               throw new PhaseFailure(what);

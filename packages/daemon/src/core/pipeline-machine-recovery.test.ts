@@ -26,13 +26,13 @@ const of = <T extends PipelineEffect['type']>(effects: PipelineEffect[], type: T
 describe('on_fail steps in the pipeline machine', () => {
   it('a runbook action runs (by its id), then the phase runs again', () => {
     const { s, effects } = failOnce([{ action: 'cleanup', runbook: 'ops.action.cleanup' }]);
-    expect(of(effects, 'recover')).toEqual([{ type: 'recover', action: 'cleanup', runbook: 'ops.action.cleanup', phase: 'fix', error: 'exit code 2' }]);
+    expect(of(effects, 'recover')).toEqual([{ type: 'recover', step: { kind: 'runbook', name: 'cleanup', id: 'ops.action.cleanup' }, phase: 'fix', error: 'exit code 2' }]);
     expect(s).toMatchObject({ status: 'running', run: 2, error: 'exit code 2' });
   });
 
   it('a runbook action named like a built-in replaces it: [action.restart] with its own run runs that', () => {
     const { effects } = failOnce([{ action: 'restart', runbook: 'ops.action.restart' }]);
-    expect(of(effects, 'recover')).toEqual([{ type: 'recover', action: 'restart', runbook: 'ops.action.restart', phase: 'fix', error: 'exit code 2' }]);
+    expect(of(effects, 'recover')).toEqual([{ type: 'recover', step: { kind: 'runbook', name: 'restart', id: 'ops.action.restart' }, phase: 'fix', error: 'exit code 2' }]);
   });
 
   it('restart runs the phase again; rollback resets the work tree first', () => {
@@ -40,7 +40,7 @@ describe('on_fail steps in the pipeline machine', () => {
     expect(of(restart.effects, 'recover')).toEqual([]);
     expect(restart.s).toMatchObject({ status: 'running', run: 2 });
     const rollback = failOnce([{ action: 'rollback' }]);
-    expect(of(rollback.effects, 'recover')).toEqual([{ type: 'recover', action: 'rollback', runbook: null, phase: 'fix', error: 'exit code 2' }]);
+    expect(of(rollback.effects, 'recover')).toEqual([{ type: 'recover', step: { kind: 'builtin', name: 'rollback' }, phase: 'fix', error: 'exit code 2' }]);
     expect(rollback.s).toMatchObject({ status: 'running', run: 2 });
   });
 
@@ -63,12 +63,12 @@ describe('on_fail steps in the pipeline machine', () => {
 
   it('a stored chain a phase cannot run (from before chains were checked at load): the step is noted, the phase runs again', () => {
     const { s, effects } = failOnce([{ action: 'nudge' }]);
-    expect(of(effects, 'recover')).toEqual([{ type: 'recover', action: 'nudge', runbook: null, phase: 'fix', error: 'exit code 2' }]);
+    expect(of(effects, 'recover')).toEqual([{ type: 'recover', step: { kind: 'unsupported', name: 'nudge' }, phase: 'fix', error: 'exit code 2' }]);
     expect(s).toMatchObject({ status: 'running', run: 2 });
   });
 
   it('a stored step naming a runbook action without its id (older definitions) runs it by name', () => {
     const { effects } = failOnce([{ action: 'cleanup' }]);
-    expect(of(effects, 'recover')).toEqual([{ type: 'recover', action: 'cleanup', runbook: 'cleanup', phase: 'fix', error: 'exit code 2' }]);
+    expect(of(effects, 'recover')).toEqual([{ type: 'recover', step: { kind: 'runbook', name: 'cleanup', id: 'cleanup' }, phase: 'fix', error: 'exit code 2' }]);
   });
 });

@@ -6,7 +6,7 @@
  */
 import type { OnFailStep, PipelinePlan, PipelineState, PipelineStatus, WaitReason } from './pipeline-state.js';
 import { TERMINAL } from './pipeline-state.js';
-import { START, actionIn, escalateData, isBuiltinAction, takeStep, unreachable, type EscalationSource } from './recovery/index.js';
+import { START, actionIn, escalateData, isBuiltinAction, takeStep, unreachable, type ActionIn, type EscalationSource } from './recovery/index.js';
 
 export type PipelineEvent =
   | { type: 'start' }
@@ -43,13 +43,16 @@ export type PipelineEffect =
   | { type: 'stopPhase'; run: number; reason: string }
   | { type: 'emit'; name: string; data: Record<string, string | number> }
   | { type: 'hook'; hook: 'on_phase' | 'on_complete' | 'on_fail' | 'on_cancel'; phase: string | null; error: string | null }
-  /**
-   * A step of a phase's on_fail chain the runtime carries out: a runbook
-   * action (`runbook`: a reference to it), the built-in rollback, or (null,
-   * not rollback) a step of a stored chain the phase cannot run, noted.
-   */
-  | { type: 'recover'; action: string; runbook: string | null; phase: string; error: string }
+  /** A step of a phase's on_fail chain the runtime carries out (see PhaseRecovery). */
+  | { type: 'recover'; step: PhaseRecovery; phase: string; error: string }
   | { type: 'finished'; status: 'done' | 'failed' | 'cancelled' };
+
+/**
+ * What the runtime does for a step of a phase's on_fail: the built-in
+ * rollback (the work tree back to its checkpoint), a runbook action, or,
+ * for a step of a stored chain the phase cannot run, a note.
+ */
+export type PhaseRecovery = Exclude<ActionIn<'phase.on_fail'>, { kind: 'builtin' }> | { kind: 'builtin'; name: 'rollback' };
 
 export interface Transition {
   state: PipelineState;
@@ -325,7 +328,7 @@ class Builder {
         // A runbook action runs in the engine (a stored step the phase cannot run is noted there);
         // the phase is then retried, and the chain moves on if it fails again.
         this.set({ error });
-        this.effect({ type: 'recover', action: action.name, runbook: action.kind === 'runbook' ? action.id : null, phase, error });
+        this.effect({ type: 'recover', step: action, phase, error });
         this.rerun(`after ${action.name}`);
         return;
       case 'builtin':
@@ -337,7 +340,7 @@ class Builder {
           case 'rollback':
             // The work tree goes back to its checkpoint (in the engine), then the phase runs again on it.
             this.set({ error });
-            this.effect({ type: 'recover', action: 'rollback', runbook: null, phase, error });
+            this.effect({ type: 'recover', step: { kind: 'builtin', name: 'rollback' }, phase, error });
             this.rerun('after rollback');
             return;
           case 'escalate':

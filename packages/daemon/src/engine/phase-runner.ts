@@ -7,6 +7,7 @@
 import type { ChildEnv } from '../adapters/child-env.js';
 import type { ShellRunner } from '../adapters/shell-runner.js';
 import type { WaitReason } from '../core/pipeline-state.js';
+import type { EscalationSource } from '../core/recovery/index.js';
 import type { PhaseDefinition } from '../core/pipeline-definition.js';
 import type { PipelineRecord } from '../storage/pipeline-store.js';
 
@@ -44,7 +45,7 @@ export interface PhaseRunContext {
    * on_stale): the engine's machine stops this run, and the pipeline waits,
    * escalated, for a human's decision. True when the machine took it.
    */
-  escalate?(reason: string, source: string): boolean;
+  escalate?(reason: string, source: EscalationSource): boolean;
 }
 
 /** A step of a phase: a gate before the work, the work, or a check after it. */

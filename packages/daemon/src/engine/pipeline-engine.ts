@@ -11,12 +11,12 @@ import { OjError, type JsonValue, type PipelineUpdate } from '@oj/protocol';
 import type { Logger } from 'winston';
 import { killProcessGroup } from '../adapters/shell-runner.js';
 import type { EventLog } from '../events/event-log.js';
-import { IllegalTransitionError, step, type PipelineEffect, type PipelineEvent } from '../core/pipeline-machine.js';
+import { IllegalTransitionError, step, type PhaseRecovery, type PipelineEffect, type PipelineEvent } from '../core/pipeline-machine.js';
 import { planOf, type PhaseDefinition, type PipelineDefinition } from '../core/pipeline-definition.js';
 import { newPipelineState, TERMINAL, type PipelineStatus } from '../core/pipeline-state.js';
 import type { UpkeepEvent } from '../core/pipeline-upkeep.js';
 import { allocateKey, allocateNumber, idWithNumber } from '../core/pipeline-id-numbers.js';
-import { escalationSource } from '../core/recovery/index.js';
+import type { EscalationSource } from '../core/recovery/index.js';
 import { baseId, projectTag } from './pipeline-ids.js';
 import { keyAnywhere, keyInProject } from './pipeline-lookup.js';
 import type { PhaseOutcome } from './phase-runner.js';
@@ -54,7 +54,7 @@ export interface EngineServices {
   finished(record: PipelineRecord, status: 'done' | 'failed' | 'cancelled'): void;
   runHook(record: PipelineRecord, hook: string, phase: string | null, error: string | null): void;
   /** A step of a phase's on_fail chain (see the machine's `recover` effect). */
-  recover(record: PipelineRecord, step: { action: string; runbook: string | null }, phase: string, error: string): void;
+  recover(record: PipelineRecord, step: PhaseRecovery, phase: string, error: string): void;
   maxPhaseVisits(project: string): number;
 }
 
@@ -63,7 +63,7 @@ export interface PhaseIo {
   running(): void;
   processGroup(pgid: number, start: number | null): void;
   /** Hands the pipeline to a human while this run is under way (see escalateRun); true when it took it. */
-  escalate(reason: string, source: string): boolean;
+  escalate(reason: string, source: EscalationSource): boolean;
 }
 
 /**
@@ -272,7 +272,7 @@ export class PipelineEngine {
           this.svc.runHook(record, e.hook, e.phase, e.error);
           break;
         case 'recover':
-          this.svc.recover(record, { action: e.action, runbook: e.runbook }, e.phase, e.error);
+          this.svc.recover(record, e.step, e.phase, e.error);
           break;
         case 'finished':
           this.svc.finished(record, e.status);
@@ -336,12 +336,12 @@ export class PipelineEngine {
    * run is over or the pipeline ended). A pipeline a human already has (an
    * escalate step of its phase) stays as it is, and counts as taken.
    */
-  escalateRun(id: string, run: number | null, reason: string, source: string): boolean {
+  escalateRun(id: string, run: number | null, reason: string, source: EscalationSource): boolean {
     const current = this.store.get(id);
     if (!current) return false;
     const r = run ?? current.state.run;
     try {
-      const s = this.apply(id, { type: 'escalate', run: r, reason, source: escalationSource(source) }).state;
+      const s = this.apply(id, { type: 'escalate', run: r, reason, source }).state;
       return s.run === r && (s.status === 'escalated' || (s.status === 'waiting' && s.waitingFor?.kind === 'human'));
     } catch (err) {
       this.logger.warn('pipeline not escalated', { pipeline: id, error: (err as Error).message });

@@ -4,23 +4,25 @@
  * their steps from `PhaseStepFactory` implementations (shell here; agents,
  * strategies, guards, locks and semaphores plug in beside it).
  */
-import { appendFileSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { JsonValue } from '@oj/protocol';
 import type { Logger } from 'winston';
 import { NoCommitError, addWorktree, removeWorktree } from '../adapters/git-worktree.js';
 import { grantOjToAgents } from '../adapters/claude-settings.js';
 import { rollbackWorkTree } from '../adapters/git-rollback.js';
+import { appendLog } from '../adapters/shell-host.js';
 import type { ShellRunner } from '../adapters/shell-runner.js';
 import { EnvValueError, filledEnv, type ChildEnv } from '../adapters/child-env.js';
 import type { EventLog } from '../events/event-log.js';
-import { scrubText } from '../log/redact.js';
 import { WordList, pipelineContext, type InterpolationContext } from '../runbook/interpolation-context.js';
 import { interpolateShell } from '../runbook/shell-interpolate.js';
 import { interpolateText, resolveDefaults } from '../runbook/text-interpolate.js';
 import type { PipelineRecord } from '../storage/pipeline-store.js';
 import type { CreatePipeline, EngineServices, PhaseIo } from './pipeline-engine.js';
 import type { PhaseDefinition } from '../core/pipeline-definition.js';
+import type { PhaseRecovery } from '../core/pipeline-machine.js';
+import { unreachable } from '../core/recovery/index.js';
 import { PhaseFailure, runPhase, type PhaseOutcome, type PhaseRunContext, type PhaseStep, type PhaseSteps } from './phase-runner.js';
 
 /** What the runtime needs to know about a project's current runbooks. */
@@ -156,7 +158,7 @@ export class PipelineRuntime implements EngineServices {
     try {
       return this.env(record, phase);
     } catch (err) {
-      appendLine(logFile, `[${what}] not run: ${(err as Error).message}`);
+      appendLog(logFile, `[${what}] not run: ${(err as Error).message}`);
       this.o.logger.warn('command not run', { pipeline: record.state.id, what, error: (err as Error).message });
       return null;
     }
@@ -254,29 +256,37 @@ export class PipelineRuntime implements EngineServices {
       if (cmd) commands.push(cmd);
     }
     const logFile = join(this.o.stateDir, 'logs', record.state.id, 'hooks.log');
-    for (const template of commands) {
-      let script: string;
-      try {
-        script = interpolateShell(template, this.context(record, { phase: phase ?? '', error: error ?? '' }));
-      } catch (err) {
-        this.o.logger.warn('hook not run', { pipeline: record.state.id, hook, error: (err as Error).message });
-        appendLine(logFile, `[${hook}] not run: ${(err as Error).message}`);
-        continue;
-      }
-      const env = this.envOrNull(record, phase, logFile, hook);
-      if (!env) continue;
-      appendLine(logFile, `[${hook}] ${script}`);
-      const r = this.o.shellRunner.run({ script, cwd: this.cwdFor(record, null), env, logFile });
-      r.done.then(
-        (o) => {
-          if (o.exitCode !== 0) {
-            this.o.logger.warn('hook failed', { pipeline: record.state.id, hook, exitCode: o.exitCode });
-            appendLine(logFile, `[${hook}] exited ${o.exitCode ?? o.signal}`);
-          }
-        },
-        () => {},
-      );
+    for (const template of commands) this.runLogged(record, hook, template, { phase, error }, logFile);
+  }
+
+  /**
+   * Runs a hook's or a recovery action's command in the pipeline's context
+   * (its values plus `phase` and `error`), fire and forget: the command, a
+   * placeholder that does not resolve, an environment that cannot be built
+   * and a failing exit are written to `logFile` under `[what]` (and warned
+   * about in ojd.log).
+   */
+  private runLogged(record: PipelineRecord, what: string, template: string, at: { phase: string | null; error: string | null }, logFile: string): void {
+    let script: string;
+    try {
+      script = interpolateShell(template, this.context(record, { phase: at.phase ?? '', error: at.error ?? '' }));
+    } catch (err) {
+      this.o.logger.warn('command not run', { pipeline: record.state.id, what, error: (err as Error).message });
+      appendLog(logFile, `[${what}] not run: ${(err as Error).message}`);
+      return;
     }
+    const env = this.envOrNull(record, at.phase, logFile, what);
+    if (!env) return;
+    appendLog(logFile, `[${what}] ${script}`);
+    const r = this.o.shellRunner.run({ script, cwd: this.cwdFor(record, null), env, logFile });
+    r.done.then(
+      (o) => {
+        if (o.exitCode === 0) return;
+        this.o.logger.warn('command failed', { pipeline: record.state.id, what, exitCode: o.exitCode });
+        appendLog(logFile, `[${what}] exited ${o.exitCode ?? o.signal}`);
+      },
+      () => {},
+    );
   }
 
   /**
@@ -286,34 +296,36 @@ export class PipelineRuntime implements EngineServices {
    * chain stored before chains were checked at load that a phase cannot run
    * (nudge, release...) is noted.
    */
-  recover(record: PipelineRecord, step: { action: string; runbook: string | null }, phase: string, error: string): void {
-    const { action } = step;
+  recover(record: PipelineRecord, step: PhaseRecovery, phase: string, error: string): void {
     const logFile = join(this.o.stateDir, 'logs', record.state.id, 'hooks.log');
-    if (step.runbook === null && action === 'rollback') {
-      this.rollback(record, phase, logFile);
-      return;
+    switch (step.kind) {
+      case 'builtin':
+        this.rollback(record, phase, logFile);
+        return;
+      case 'unsupported':
+        this.recoveryNotRun(record, step.name, phase, logFile, 'nothing to do for a pipeline phase');
+        return;
+      case 'runbook':
+        this.recoveryAction(record, step, phase, error, logFile);
+        return;
+      default:
+        unreachable(step);
     }
-    const command = step.runbook === null ? null : this.o.project(record.project)?.action(step.runbook, record.runbook);
+  }
+
+  private recoveryNotRun(record: PipelineRecord, action: string, phase: string, logFile: string, why: string): void {
+    this.o.logger.info(`recovery action not run: ${why}`, { pipeline: record.state.id, action, phase });
+    appendLog(logFile, `[on_fail ${action}] ${why}`);
+  }
+
+  /** A runbook `[action.x]` step: its command, with the pipeline's values plus `phase` and `error`. */
+  private recoveryAction(record: PipelineRecord, step: { name: string; id: string }, phase: string, error: string, logFile: string): void {
+    const command = this.o.project(record.project)?.action(step.id, record.runbook);
     if (!command) {
-      const why = step.runbook === null ? 'nothing to do for a pipeline phase' : `action ${step.runbook} is not defined (any more)`;
-      this.o.logger.info(`recovery action not run: ${why}`, { pipeline: record.state.id, action, phase });
-      appendLine(logFile, `[on_fail ${action}] ${why}`);
+      this.recoveryNotRun(record, step.name, phase, logFile, `action ${step.id} is not defined (any more)`);
       return;
     }
-    let script: string;
-    try {
-      script = interpolateShell(command, this.context(record, { phase, error }));
-    } catch (err) {
-      appendLine(logFile, `[on_fail ${action}] not run: ${(err as Error).message}`);
-      return;
-    }
-    const env = this.envOrNull(record, phase, logFile, `on_fail ${action}`);
-    if (!env) return;
-    appendLine(logFile, `[on_fail ${action}] ${script}`);
-    const r = this.o.shellRunner.run({ script, cwd: this.cwdFor(record, null), env, logFile });
-    void r.done.then((o) => {
-      if (o.exitCode !== 0) appendLine(logFile, `[on_fail ${action}] exited ${o.exitCode ?? o.signal}`);
-    });
+    this.runLogged(record, `on_fail ${step.name}`, command, { phase, error }, logFile);
   }
 
   /** The built-in rollback of a failed phase: the pipeline's work tree back to its checkpoint or branch start. */
@@ -325,10 +337,10 @@ export class PipelineRuntime implements EngineServices {
       checkpoint: this.o.lastCheckpoint?.(id) ?? null,
     });
     if (r.ok) {
-      appendLine(logFile, `[on_fail rollback] ${r.workspace} reset from ${r.from} to ${r.to} (${r.target})`);
+      appendLog(logFile, `[on_fail rollback] ${r.workspace} reset from ${r.from} to ${r.to} (${r.target})`);
       this.o.events.emit({ name: 'pipeline:rollback', subject: id, project: record.project, data: { pipeline: record.state.handle, phase, outcome: 'done', workspace: r.workspace, from: r.from, to: r.to, target: r.target } });
     } else {
-      appendLine(logFile, `[on_fail rollback] nothing rolled back: ${r.reason}`);
+      appendLog(logFile, `[on_fail rollback] nothing rolled back: ${r.reason}`);
       this.o.logger.warn('rollback: nothing rolled back', { pipeline: id, reason: r.reason });
       this.o.events.emit({ name: 'pipeline:rollback', subject: id, project: record.project, data: { pipeline: record.state.handle, phase, outcome: 'skipped', reason: `pipeline ${record.state.handle}: ${r.reason}` } });
     }
@@ -378,15 +390,5 @@ function isDir(p: string): boolean {
     return statSync(p).isDirectory();
   } catch {
     return false;
-  }
-}
-
-function appendLine(file: string, line: string): void {
-  try {
-    mkdirSync(dirname(file), { recursive: true });
-    // ojd's own lines (the commands it runs, with inputs filled in) hold no known secret value (log/redact.ts).
-    appendFileSync(file, `${new Date().toISOString()} ${scrubText(line)}\n`);
-  } catch {
-    // logging must not break the pipeline
   }
 }

@@ -9,7 +9,7 @@ import type { RpcRouter } from '../rpc/rpc-router.js';
 import { redactValue } from '../log/redact.js';
 import { toPipelineInfo } from '../storage/pipeline-store.js';
 import type { Storage } from '../storage/storage.js';
-import { followPipeline } from './output-feed.js';
+import { followPipeline } from '../engine/output-feed.js';
 
 export interface PipelineHandlerDeps {
   engine: PipelineEngine;

@@ -17,7 +17,7 @@ import { registerPipelineHandlers } from '../handlers/pipeline-handlers.js';
 import { registerStatusHandlers } from '../handlers/status-handlers.js';
 import { registerWorkspaceHandlers } from '../handlers/workspace-handlers.js';
 import { ProjectRegistry } from '../projects/project-registry.js';
-import { CronTickHooks } from '../queues/cron-tick-hooks.js';
+import { CronTickHooks } from '../crons/cron-tick-hooks.js';
 import { wireAgents } from './wire-agents.js';
 import { wireCoordination } from './wire-coordination.js';
 import { wireEscalations } from './wire-escalations.js';
@@ -245,7 +245,6 @@ export class Daemon implements DaemonContext {
         ),
       // on_orphan_work: the orphan's pipeline is cancelled, which fails its queue item back to its queue.
       orphanWork: (action, pipeline, info) => {
-        if (action !== 'requeue' && action !== 'dead') return;
         try {
           engine.request(pipeline.state.id, { type: 'cancel', reason: `orphaned ${info.semaphore} slot (${info.reason}): ${action}` });
         } catch (err) {

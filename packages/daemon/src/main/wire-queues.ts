@@ -4,9 +4,9 @@
  * items and cron runs settle inside the transaction that ends their
  * pipeline (the engine's terminal hook).
  */
-import { CronScheduler } from '../queues/cron-scheduler.js';
-import { registerCronHandlers, registerQueueHandlers, registerWorkerHandlers } from '../queues/queue-handlers.js';
-import { queueOverview } from '../queues/overview.js';
+import { CronScheduler } from '../crons/cron-scheduler.js';
+import { registerCronHandlers, registerQueueHandlers, registerWorkerHandlers } from '../handlers/queue-handlers.js';
+import { queueOverview } from '../handlers/queue-overview.js';
 import { QueueService } from '../queues/queue-service.js';
 import { WorkerManager } from '../queues/worker-manager.js';
 import type { Capability, WiringContext } from './wiring.js';

@@ -9,7 +9,7 @@ import type { ShellRunner } from '../adapters/shell-runner.js';
 import type { PipelineEngine } from '../engine/pipeline-engine.js';
 import type { PipelineRuntime } from '../engine/pipeline-runtime.js';
 import type { EventLog } from '../events/event-log.js';
-import type { CronTickHooks } from '../queues/cron-tick-hooks.js';
+import type { CronTickHooks } from '../crons/cron-tick-hooks.js';
 import type { ProjectRegistry } from '../projects/project-registry.js';
 import type { RpcRouter } from '../rpc/rpc-router.js';
 import type { Storage } from '../storage/storage.js';

@@ -10,7 +10,7 @@ import type { Logger } from 'winston';
 import { unreachable } from '../core/recovery/index.js';
 import { blankItemState, step, type Act, type ActOutcome, type MonitorItemEffect, type MonitorItemEvent } from '../core/monitor/index.js';
 import type { EventLog } from '../events/event-log.js';
-import { appendLog } from '../queues/shell-host.js';
+import { appendLog } from '../adapters/shell-host.js';
 import type { MonitorStore } from '../storage/monitor-store.js';
 import type { Storage } from '../storage/storage.js';
 import { releaseEscalation, runBuiltin, type BuiltinDeps } from './builtin-actions.js';

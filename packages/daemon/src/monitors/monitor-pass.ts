@@ -6,8 +6,8 @@
 import type { ChildEnv } from '../adapters/child-env.js';
 import type { MonitorSettings } from '../core/monitor/index.js';
 import { allowance, type StepSpec } from '../core/monitor/index.js';
-import type { CronTick } from '../queues/cron-tick-hooks.js';
-import { logFileFor, type ShellHost } from '../queues/shell-host.js';
+import type { CronTick } from '../crons/cron-tick-hooks.js';
+import { logFileFor, type ShellHost } from '../adapters/shell-host.js';
 import { actionIn, type ActionIn } from '../core/recovery/index.js';
 import { duration } from '../runbook/duration.js';
 import type { Action, ChainStep, Cron, Monitor, Project } from '../runbook/index.js';

@@ -7,7 +7,7 @@
  */
 import type { Logger } from 'winston';
 import type { ActOutcome } from '../core/monitor/index.js';
-import { appendLog, runHooks, type ShellHost } from '../queues/shell-host.js';
+import { appendLog, runHooks, type ShellHost } from '../adapters/shell-host.js';
 import { createContext, interpolateShell } from '../runbook/index.js';
 import { itemKey, itemTargets, parseSourceOutput, type Item, type ItemTargets } from './monitor-items.js';
 import type { Pass } from './monitor-pass.js';

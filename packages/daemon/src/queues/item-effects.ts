@@ -9,7 +9,7 @@ import type { PipelineEngine } from '../engine/pipeline-engine.js';
 import { TERMINAL } from '../core/pipeline-state.js';
 import type { ProjectRegistry } from '../projects/project-registry.js';
 import type { QueueItemRow } from '../storage/queue-store.js';
-import { logFileFor, runHooks, type ShellHost } from './shell-host.js';
+import { logFileFor, runHooks, type ShellHost } from '../adapters/shell-host.js';
 import type { DeadlineTimer } from '../adapters/deadline-timer.js';
 import type { ItemChanges } from './item-changes.js';
 

@@ -8,7 +8,7 @@ import type { ProjectRegistry } from '../projects/project-registry.js';
 import { duration } from '../runbook/duration.js';
 import { QUEUE_DEFAULTS, builtinChain, type Queue } from '../runbook/model.js';
 import { parseOrder } from '../runbook/parse-queue.js';
-import { tryFind } from './lookup.js';
+import { tryFind } from '../projects/find-primitive.js';
 
 export type QueueSettings = Pick<Queue, 'max_retries' | 'on_exhaust' | 'visibility_timeout' | 'dead' | 'order'> & {
   name: string;

@@ -13,7 +13,7 @@ import { createContext, interpolateShell } from '../runbook/index.js';
 import type { Queue } from '../runbook/model.js';
 import type { QueueItemRow, QueueStore } from '../storage/queue-store.js';
 import type { Storage } from '../storage/storage.js';
-import { appendLog, logFileFor, type ShellHost } from './shell-host.js';
+import { appendLog, logFileFor, type ShellHost } from '../adapters/shell-host.js';
 
 const SOURCE_TIMEOUT_MS = 60_000;
 

@@ -16,7 +16,7 @@ import type { Pipeline, Queue, Worker } from '../runbook/model.js';
 import type { WorkerStore } from '../storage/worker-store.js';
 import type { ItemChange, QueueService } from './queue-service.js';
 import { wakePatterns } from './wake-patterns.js';
-import { tryFind } from './lookup.js';
+import { tryFind } from '../projects/find-primitive.js';
 
 interface Runner {
   project: string;

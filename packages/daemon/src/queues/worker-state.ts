@@ -9,7 +9,7 @@ import type { ProjectRegistry } from '../projects/project-registry.js';
 import type { Worker } from '../runbook/model.js';
 import type { Storage } from '../storage/storage.js';
 import type { WorkerRow, WorkerStore } from '../storage/worker-store.js';
-import type { ShellHost } from './shell-host.js';
+import type { ShellHost } from '../adapters/shell-host.js';
 import { runWorkerHook } from './worker-hooks.js';
 
 export interface WorkerStateDeps {

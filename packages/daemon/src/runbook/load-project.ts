@@ -47,56 +47,56 @@ function readError(root: string, path: string, error: unknown): RunbookError {
   return { file: displayPath(root, path), message: `cannot read file: ${error instanceof Error ? error.message : String(error)}` };
 }
 
-function missingProject(root: string): RunbookError {
-  return { file: root, message: 'not an oj project: no .oj directory', hint: 'create .oj/runbooks/ and put runbook .toml files in it' };
+/** One file read: its text, or why it could not be read. */
+type Read = { path: string; text: string } | { path: string; error: unknown };
+
+function readSync(path: string): Read {
+  try {
+    return { path, text: readFileSync(path, 'utf8') };
+  } catch (error) {
+    return { path, error };
+  }
+}
+
+async function readAsync(path: string): Promise<Read> {
+  try {
+    return { path, text: await readFile(path, 'utf8') };
+  } catch (error) {
+    return { path, error };
+  }
+}
+
+/** The sources of a root with no `.oj/` directory: nothing but the reason. */
+function notAProject(root: string): ProjectSources {
+  const error = { file: root, message: 'not an oj project: no .oj directory', hint: 'create .oj/runbooks/ and put runbook .toml files in it' };
+  return { root, config: null, runbooks: [], errors: [error] };
+}
+
+/** The sources from what was read: `.oj/config.toml` (null when absent), then the runbooks in load order. */
+function sourcesOf(root: string, config: Read | null, runbooks: readonly Read[]): ProjectSources {
+  const sources: ProjectSources = { root, config: null, runbooks: [], errors: [] };
+  if (config && 'text' in config) sources.config = { display: displayPath(root, config.path), text: config.text };
+  else if (config) sources.errors.push(readError(root, config.path, config.error));
+  for (const r of runbooks) {
+    if ('text' in r) sources.runbooks.push({ name: runbookName(r.path), path: r.path, display: displayPath(root, r.path), text: r.text });
+    else sources.errors.push(readError(root, r.path, r.error));
+  }
+  return sources;
 }
 
 export function readProjectSourcesSync(root: string): ProjectSources {
   const paths = projectPaths(root);
-  const sources: ProjectSources = { root, config: null, runbooks: [], errors: [] };
-  if (!isDirectory(paths.ojDir)) {
-    sources.errors.push(missingProject(root));
-    return sources;
-  }
-  if (isFile(paths.configFile)) {
-    try {
-      sources.config = { display: displayPath(root, paths.configFile), text: readFileSync(paths.configFile, 'utf8') };
-    } catch (error) {
-      sources.errors.push(readError(root, paths.configFile, error));
-    }
-  }
-  for (const path of listRunbookFiles(paths.runbooksDir)) {
-    try {
-      sources.runbooks.push({ name: runbookName(path), path, display: displayPath(root, path), text: readFileSync(path, 'utf8') });
-    } catch (error) {
-      sources.errors.push(readError(root, path, error));
-    }
-  }
-  return sources;
+  if (!isDirectory(paths.ojDir)) return notAProject(root);
+  return sourcesOf(root, isFile(paths.configFile) ? readSync(paths.configFile) : null, listRunbookFiles(paths.runbooksDir).map(readSync));
 }
 
 export async function readProjectSources(root: string): Promise<ProjectSources> {
   const paths = projectPaths(root);
-  const sources: ProjectSources = { root, config: null, runbooks: [], errors: [] };
-  if (!isDirectory(paths.ojDir)) {
-    sources.errors.push(missingProject(root));
-    return sources;
-  }
-  if (isFile(paths.configFile)) {
-    try {
-      sources.config = { display: displayPath(root, paths.configFile), text: await readFile(paths.configFile, 'utf8') };
-    } catch (error) {
-      sources.errors.push(readError(root, paths.configFile, error));
-    }
-  }
-  for (const path of await listRunbookFilesAsync(paths.runbooksDir)) {
-    try {
-      sources.runbooks.push({ name: runbookName(path), path, display: displayPath(root, path), text: await readFile(path, 'utf8') });
-    } catch (error) {
-      sources.errors.push(readError(root, path, error));
-    }
-  }
-  return sources;
+  if (!isDirectory(paths.ojDir)) return notAProject(root);
+  const config = isFile(paths.configFile) ? await readAsync(paths.configFile) : null;
+  const runbooks: Read[] = [];
+  for (const path of await listRunbookFilesAsync(paths.runbooksDir)) runbooks.push(await readAsync(path));
+  return sourcesOf(root, config, runbooks);
 }
 
 /** Order problems by file (config first, then runbooks in load order), then by line. */

@@ -31,16 +31,21 @@ export function encodeLine(m: SpawnerRequest | SpawnerEvent): string {
   return `${JSON.stringify(m)}\n`;
 }
 
-/** A parsed line, or null when it is not one of ours (never throws). */
-export function decodeEvent(line: string): SpawnerEvent | null {
+/** A line's JSON object, or null when it is not JSON or not an object. */
+function jsonObject(line: string): Record<string, unknown> | null {
   let m: unknown;
   try {
     m = JSON.parse(line);
   } catch {
     return null;
   }
-  if (typeof m !== 'object' || m === null) return null;
-  const e = m as Record<string, unknown>;
+  return typeof m === 'object' && m !== null ? (m as Record<string, unknown>) : null;
+}
+
+/** A parsed line, or null when it is not one of ours (never throws). */
+export function decodeEvent(line: string): SpawnerEvent | null {
+  const e = jsonObject(line);
+  if (e === null) return null;
   if (typeof e.id !== 'number') return null;
   if (e.t === 'started' && typeof e.pid === 'number') {
     return { t: 'started', id: e.id, pid: e.pid, start: typeof e.start === 'number' ? e.start : null };
@@ -51,14 +56,8 @@ export function decodeEvent(line: string): SpawnerEvent | null {
 }
 
 export function decodeRequest(line: string): SpawnerRequest | null {
-  let m: unknown;
-  try {
-    m = JSON.parse(line);
-  } catch {
-    return null;
-  }
-  if (typeof m !== 'object' || m === null) return null;
-  const q = m as Record<string, unknown>;
+  const q = jsonObject(line);
+  if (q === null) return null;
   if ((q.t === 'recorded' || q.t === 'hold' || q.t === 'release') && typeof q.id === 'number') return { t: q.t, id: q.id };
   const r = q.r as Record<string, unknown> | undefined;
   if (q.t !== 'run' || typeof q.id !== 'number' || typeof r !== 'object' || r === null) return null;

@@ -5,7 +5,7 @@
  * so a daemon restart neither resets a timeout nor grants fresh retries.
  */
 import type { Selectable } from 'kysely';
-import type { GuardStage } from '../core/coordination-states.js';
+import type { GuardStage } from '../core/coordination/guard-strategy-states.js';
 import type { OpenedDatabase } from './database.js';
 import type { GuardWaitsTable } from './schema-coordination.js';
 

@@ -1,7 +1,7 @@
 /** Tables of locks, semaphores, guards and strategies (schema version 4). */
 import type { LockMethods } from '@oj/protocol';
 import type { Generated } from 'kysely';
-import type { GuardStage, StrategyAttemptStatus, StrategyRunStatus } from '../core/coordination-states.js';
+import type { GuardStage, StrategyAttemptStatus, StrategyRunStatus } from '../core/coordination/guard-strategy-states.js';
 
 /** What a hold and a place in line both name: the resource, who, and how many units. */
 interface ResourceClaimColumns {

@@ -5,7 +5,7 @@
  * with the checkpoint it took the first time.
  */
 import type { Selectable } from 'kysely';
-import type { StrategyAttemptStatus, StrategyRunStatus } from '../core/coordination-states.js';
+import type { StrategyAttemptStatus, StrategyRunStatus } from '../core/coordination/guard-strategy-states.js';
 import type { OpenedDatabase } from './database.js';
 import type { StrategyRunsTable } from './schema-coordination.js';
 

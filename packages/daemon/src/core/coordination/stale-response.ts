@@ -20,8 +20,13 @@
  *   a runbook `[action.x]` runs; anything else is noted as not applicable.
  * - A freed semaphore slot of a holder that is neither running here nor
  *   handed to a human then gets its `on_orphan_work` steps.
+ *
+ * Each chain is narrowed by core/recovery to its context (`lock.on_stale`,
+ * `semaphore.on_orphan`, `semaphore.on_orphan_work`: the table loading checks
+ * them against) and switched over exhaustively.
  */
-import type { GrantSettings, HolderKind, ResponseStep, StaleCause } from './types.js';
+import { actionsIn, builtinStep, hasBuiltin, unreachable, type ActionIn, type BuiltinAction } from '../recovery/index.js';
+import type { GrantSettings, HolderKind, OrphanWorkAction, ResourceKind, ResponseStep, StaleCause } from './types.js';
 
 export interface StaleSituation {
   holderKind: HolderKind;
@@ -43,13 +48,14 @@ export type StaleAction =
   /** Run the runbook action `id`; `announce`: with an `action:<name>` event. */
   | { type: 'action'; id: string; action: string; announce: boolean }
   /** `requeue` / `dead` of the holder's work. */
-  | { type: 'orphanWork'; action: string }
-  | { type: 'notApplicable'; action: string };
+  | { type: 'orphanWork'; action: OrphanWorkAction }
+  | { type: 'notApplicable'; action: BuiltinAction };
 
 export type StaleDecision = { type: 'handOver' } | { type: 'act'; actions: StaleAction[] };
 
-const builtinStep = (action: string): ResponseStep => ({ text: action, action, id: null, builtin: true });
-const isBuiltin = (s: ResponseStep): boolean => s.id === null || s.builtin;
+/** The recovery context (core/recovery) a stale hold's chain runs in. */
+type StaleContext = 'lock.on_stale' | 'semaphore.on_orphan';
+const staleContext = (kind: ResourceKind): StaleContext => (kind === 'lock' ? 'lock.on_stale' : 'semaphore.on_orphan');
 
 /** The steps that apply: the chain, or the built-in take-back when it is empty. */
 export function staleSteps(s: Pick<GrantSettings, 'kind' | 'onStale'>): readonly ResponseStep[] {
@@ -57,48 +63,67 @@ export function staleSteps(s: Pick<GrantSettings, 'kind' | 'onStale'>): readonly
 }
 
 export function decideStale(s: Pick<GrantSettings, 'kind' | 'onStale' | 'onOrphanWork'>, x: StaleSituation): StaleDecision {
-  const steps = staleSteps(s);
-  const escalates = steps.some((step) => isBuiltin(step) && step.action === 'escalate');
+  const steps = actionsIn(staleContext(s.kind), staleSteps(s));
   // A pipeline whose holder phase is gone has no work left to stop: it is not handed over.
-  if (x.handed === null && escalates && x.holderKind === 'pipeline' && x.cause !== 'gone') return { type: 'handOver' };
+  if (x.handed === null && hasBuiltin(steps, 'escalate') && x.holderKind === 'pipeline' && x.cause !== 'gone') return { type: 'handOver' };
   const handed = x.handed ?? false;
   const actions: StaleAction[] = [];
   let freed = false;
   for (const step of steps) {
-    if (!isBuiltin(step)) {
-      actions.push({ type: 'action', id: step.id!, action: step.action, announce: true });
-      continue;
-    }
-    switch (step.action) {
-      case 'release':
-      case 'reclaim':
-        if (freed) break;
-        freed = true;
-        // Handed to a human, a running phase is stopped by its machine and its gate frees the hold.
-        if (handed && x.live) break;
-        actions.push(handed || !x.live ? { type: 'release' } : { type: 'abort' });
+    switch (step.kind) {
+      case 'runbook':
+        actions.push({ type: 'action', id: step.id, action: step.name, announce: true });
         break;
-      case 'rollback':
-        actions.push({ type: 'rollback' });
+      case 'unsupported':
+        actions.push({ type: 'notApplicable', action: step.name });
         break;
-      case 'escalate':
-        // A pipeline handed to a human has its escalation already (its machine emitted it, with its phase).
-        if (!handed) actions.push({ type: 'escalate' });
-        break;
-      case 'requeue':
-      case 'dead':
-        actions.push({ type: 'orphanWork', action: step.action });
+      case 'builtin':
+        switch (step.name) {
+          case 'release':
+          case 'reclaim':
+            if (freed) break;
+            freed = true;
+            // Handed to a human, a running phase is stopped by its machine and its gate frees the hold.
+            if (handed && x.live) break;
+            actions.push(handed || !x.live ? { type: 'release' } : { type: 'abort' });
+            break;
+          case 'rollback':
+            actions.push({ type: 'rollback' });
+            break;
+          case 'escalate':
+            // A pipeline handed to a human has its escalation already (its machine emitted it, with its phase).
+            if (!handed) actions.push({ type: 'escalate' });
+            break;
+          case 'requeue':
+          case 'dead':
+            actions.push({ type: 'orphanWork', action: step.name });
+            break;
+          default:
+            unreachable(step);
+        }
         break;
       default:
-        actions.push({ type: 'notApplicable', action: step.action });
+        unreachable(step);
     }
   }
   // A live holder is not gone: its phase fails and its own on_fail decides about its work;
   // a pipeline handed to a human keeps its work until the human decides.
-  if (freed && s.kind === 'semaphore' && !x.live && !handed) {
-    for (const step of s.onOrphanWork) {
-      actions.push(isBuiltin(step) ? { type: 'orphanWork', action: step.action } : { type: 'action', id: step.id!, action: step.action, announce: false });
-    }
-  }
+  if (freed && s.kind === 'semaphore' && !x.live && !handed) actions.push(...orphanWork(actionsIn('semaphore.on_orphan_work', s.onOrphanWork)));
   return { type: 'act', actions };
+}
+
+/** A reclaimed slot's on_orphan_work steps. */
+function orphanWork(steps: readonly ActionIn<'semaphore.on_orphan_work'>[]): StaleAction[] {
+  return steps.map((step): StaleAction => {
+    switch (step.kind) {
+      case 'builtin':
+        return { type: 'orphanWork', action: step.name };
+      case 'runbook':
+        return { type: 'action', id: step.id, action: step.name, announce: false };
+      case 'unsupported':
+        return { type: 'notApplicable', action: step.name };
+      default:
+        return unreachable(step);
+    }
+  });
 }

@@ -27,7 +27,13 @@ describe('sweep: stale detection', () => {
     r.now += 5000;
     r.step({ type: 'sweep', facts: facts() });
     expect(r.events).toEqual(['lock:stale a', 'escalate a']);
-    expect(r.last!.events[1]!.data).toEqual({ holder: 'a', reason: 'lock main: no heartbeat for 5s (window 1s)' });
+    // The common escalate data (core/recovery), its source the resource's kind.
+    expect(r.last!.events[1]!.data).toEqual({
+      holder: 'a',
+      source: 'lock',
+      reason: 'lock main: no heartbeat for 5s (window 1s)',
+      error: 'lock main: no heartbeat for 5s (window 1s)',
+    });
     expect(r.state.holds[0]).toMatchObject({ staleAt: r.now, staleReason: 'no heartbeat for 5s (window 1s)' });
     r.now += 5000;
     r.step({ type: 'sweep', facts: facts() });

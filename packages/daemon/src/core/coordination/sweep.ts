@@ -3,6 +3,7 @@
  * (stale detection, the daemon's heartbeat of live holds), the response to
  * a stale hold (see stale-response.ts), and the reconciliation at a restart.
  */
+import { escalateData, unreachable } from '../recovery/index.js';
 import type { GrantBuilder } from './builder.js';
 import { decideStale, type StaleAction } from './stale-response.js';
 import { beatDue, staleness } from './staleness.js';
@@ -65,7 +66,8 @@ function act(b: GrantBuilder, holder: string, reason: string, cause: StaleCause,
         b.emitOwn('rollback', holder, { holder, reason });
         break;
       case 'escalate':
-        b.emit('escalate', holder, { holder, reason: `${b.what}: ${reason}` });
+        // The holder is the subject: a pipeline holder's escalation is recorded against its pipeline.
+        b.emit('escalate', holder, escalateData({ source: kind, reason: `${b.what}: ${reason}`, detail: { holder } }));
         b.effect({ type: 'log', level: 'warn', message: `escalated: ${b.what} held by ${holder}: ${reason}`, fields: {} });
         break;
       case 'action':
@@ -79,6 +81,8 @@ function act(b: GrantBuilder, holder: string, reason: string, cause: StaleCause,
       case 'notApplicable':
         b.emit(`action:${a.action}`, holder, { holder, reason, note: 'not applicable to a stale hold' });
         break;
+      default:
+        unreachable(a);
     }
   }
 }

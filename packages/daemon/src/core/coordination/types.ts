@@ -5,11 +5,13 @@
  * rows and the events in one transaction, and carries out the effects once
  * that has committed. A lock is a resource of `max` 1.
  */
-import type { JsonValue } from '@oj/protocol';
+import type { JsonValue, LockMethods } from '@oj/protocol';
+import type { BuiltinIn, ChainStep } from '../recovery/index.js';
 
-export type ResourceKind = 'lock' | 'semaphore';
+/** A lock or a semaphore: the protocol's kinds, defined once there. */
+export type ResourceKind = LockMethods.ResourceKind;
 /** `pipeline`: a phase the daemon runs (and heartbeats); `external`: a CLI or RPC client. */
-export type HolderKind = 'pipeline' | 'external';
+export type HolderKind = LockMethods.HolderKind;
 
 export interface Hold {
   holder: string;
@@ -46,16 +48,11 @@ export interface GrantState {
 
 export const EMPTY: GrantState = { holds: [], waiters: [] };
 
-/** One step of an `on_stale` / `on_orphan` / `on_orphan_work` chain, as the runbook model holds it (a `ChainStep`). */
-export interface ResponseStep {
-  /** As written. */
-  text: string;
-  /** The action name without file/kind qualifier or count. */
-  action: string;
-  /** Qualified id of the runbook `[action.x]` it resolved to, or null for a built-in. */
-  id: string | null;
-  builtin: boolean;
-}
+/** One step of an `on_stale` / `on_orphan` / `on_orphan_work` chain, as the runbook model holds it (its `:N` count means nothing here). */
+export type ResponseStep = Omit<ChainStep, 'max'>;
+
+/** What becomes of an orphaned holder's work (its queue item): `requeue` or `dead`. */
+export type OrphanWorkAction = BuiltinIn<'semaphore.on_orphan_work'>;
 
 /** What the runbooks say about the lock or semaphore. */
 export interface GrantSettings {
@@ -162,7 +159,7 @@ export type GrantEffect =
   /** Run a runbook `[action.x]` with the hold's values. */
   | { type: 'runAction'; action: string; values: Record<string, string> }
   /** `requeue` / `dead`: the work of the holder's pipeline goes back to its queue (or its dead letters). */
-  | { type: 'orphanWork'; holder: string; action: string; reason: string }
+  | { type: 'orphanWork'; holder: string; action: OrphanWorkAction; reason: string }
   | { type: 'log'; level: 'info' | 'warn'; message: string; fields: Record<string, JsonValue> };
 
 export interface GrantTransition<R> {

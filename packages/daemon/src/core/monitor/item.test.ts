@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { StepSpec } from './chain.js';
 import { PROTECTED, blankItemState, step } from './item.js';
-import type { Act, MonitorItemEvent, MonitorItemState, MonitorSettings } from './types.js';
+import type { Act, MonitorItemEvent, MonitorItemState, MonitorItemTransition, MonitorSettings } from './types.js';
 
 const chainSteps: StepSpec[] = [
   { action: 'nudge', allowance: 1, cooldownMs: 1000 },
@@ -20,10 +20,9 @@ const match = (over: Partial<Extract<MonitorItemEvent, { type: 'match' }>> = {})
   ...over,
 });
 
-function actOf(t: { effects: readonly { type: string }[] }): Act {
-  const e = t.effects.find((x) => x.type === 'act');
-  if (!e || e.type !== 'act') throw new Error('expected an act effect');
-  return (e as { act: Act }).act;
+function actOf(t: MonitorItemTransition): Act {
+  for (const e of t.effects) if (e.type === 'act') return e.act;
+  throw new Error('expected an act effect');
 }
 
 /** An item that has taken the chain's first step (nudge) at `at`. */

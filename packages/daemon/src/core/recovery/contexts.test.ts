@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BUILTIN_ACTIONS, actionOf, builtinStep, type ChainStep } from './actions.js';
-import { RECOVERY_CONTEXTS, RECOVERY_CONTEXT_NAMES, acceptedText, actionIn, checkStep, supports } from './contexts.js';
+import { RECOVERY_CONTEXTS, RECOVERY_CONTEXT_NAMES, acceptedText, actionIn, actionsIn, checkStep, hasBuiltin, supports } from './contexts.js';
 
 const builtin = (action: string): ChainStep => ({ text: action, action, max: null, id: null, builtin: true });
 const runbook = (action: string, id: string): ChainStep => ({ text: action, action, max: null, id, builtin: false });
@@ -57,6 +57,17 @@ describe('the contexts table', () => {
     expect(actionIn('phase.on_fail', runbook('nudge', 'a.action.nudge'))).toEqual({ kind: 'runbook', name: 'nudge', id: 'a.action.nudge' });
     expect(actionIn('queue.on_exhaust', builtin('dead'))).toEqual({ kind: 'builtin', name: 'dead' });
     expect(actionIn('agent.on_exit', builtin('nudge'))).toEqual({ kind: 'unsupported', name: 'nudge' });
+  });
+
+  it('narrows a whole chain in order; a runbook action named like a built-in is not the built-in', () => {
+    const chain = actionsIn('lock.on_stale', [builtin('release'), runbook('escalate', 'a.action.escalate'), builtin('nudge')]);
+    expect(chain).toEqual([
+      { kind: 'builtin', name: 'release' },
+      { kind: 'runbook', name: 'escalate', id: 'a.action.escalate' },
+      { kind: 'unsupported', name: 'nudge' },
+    ]);
+    expect(hasBuiltin(chain, 'release')).toBe(true);
+    expect(hasBuiltin(chain, 'escalate')).toBe(false);
   });
 
   it('says what a context accepts, and suggests abandon for dead where that gives up', () => {

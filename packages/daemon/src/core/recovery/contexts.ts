@@ -69,13 +69,16 @@ export function actionIn<C extends RecoveryContext>(context: C, step: StepIdenti
 
 /**
  * Every step of a chain a context walks `all` at once (a lock's on_stale, a
- * queue's on_exhaust...), narrowed, in order: the interpreter switches over
- * each. For the resource coordinator, with `lock.on_stale`,
- * `semaphore.on_orphan` and `semaphore.on_orphan_work`, this is where it
- * plugs in (with `escalateData` for its `escalate` event).
+ * semaphore's on_orphan and on_orphan_work, a queue's on_exhaust), narrowed,
+ * in order: the interpreter switches over each.
  */
 export function actionsIn<C extends RecoveryContext>(context: C, chain: readonly StepIdentity[]): ActionIn<C>[] {
   return chain.map((step) => actionIn(context, step));
+}
+
+/** Whether a narrowed chain has the built-in `name` among its steps (a runbook action of that name is not it). */
+export function hasBuiltin<C extends RecoveryContext>(actions: readonly ActionIn<C>[], name: BuiltinIn<C>): boolean {
+  return actions.some((a) => a.kind === 'builtin' && a.name === name);
 }
 
 /** `restart, rollback, escalate, abandon or a runbook [action.x]`: what a context accepts, for messages. */

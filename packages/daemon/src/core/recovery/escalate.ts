@@ -25,18 +25,6 @@ export type EscalationSource =
   | 'queue'
   | `monitor:${string}`;
 
-const FIXED_SOURCES: readonly string[] = ['pipeline', 'agent', 'permission', 'plan', 'question', 'guard', 'strategy', 'lock', 'semaphore', 'queue'];
-
-/**
- * A source named by a caller that types it as text (the resource
- * coordinator hands over its hold's kind): itself when it is one, else
- * `pipeline` (what is handed to a human is a pipeline).
- */
-export function escalationSource(text: string): EscalationSource {
-  if (FIXED_SOURCES.includes(text) || text.startsWith('monitor:')) return text as EscalationSource;
-  return 'pipeline';
-}
-
 export interface EscalateFacts {
   source: EscalationSource;
   /** What a human reads first: what happened and where. */

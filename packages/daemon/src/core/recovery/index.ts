@@ -4,13 +4,6 @@
  * cursor, and the `escalate` event's data. Every interpreter of a chain (a
  * phase's on_fail, an agent's supervision, a guard, a strategy, a lock or
  * semaphore, a queue's on_exhaust, a monitor) goes through it.
- *
- * Adapter point: the resource coordinator (coordination/resource-coordinator.ts)
- * still walks `lock.on_stale`, `semaphore.on_orphan` and
- * `semaphore.on_orphan_work` with its own switch over action names; it is to
- * take `actionsIn(context, steps)` and switch exhaustively over `ActionIn`,
- * and build its `escalate` data with `escalateData` (source: the hold's kind).
- * Its chains are already checked at load against the same table.
  */
 export {
   BUILTIN_ACTIONS,
@@ -31,6 +24,7 @@ export {
   actionIn,
   actionsIn,
   checkStep,
+  hasBuiltin,
   supports,
   type ActionIn,
   type BuiltinIn,
@@ -38,4 +32,4 @@ export {
   type RecoveryContextSpec,
 } from './contexts.js';
 export { START, allowance, exhausted, parseCursor, peekStep, skipStep, takeStep, type Counted, type Cursor, type NextStep, type Taken } from './cursor.js';
-export { escalateData, escalationSource, withPrompt, type EscalateData, type EscalateFacts, type EscalationSource } from './escalate.js';
+export { escalateData, withPrompt, type EscalateData, type EscalateFacts, type EscalationSource } from './escalate.js';

@@ -27,7 +27,7 @@ import { PipelineMethods, type PipelineUpdate } from '@oj/protocol';
 import type { Logger } from 'winston';
 import { watchDir, type DirWatch } from '../adapters/dir-watch.js';
 import { TERMINAL, type PipelineStatus } from '../core/pipeline-state.js';
-import type { PipelineEngine } from '../engine/pipeline-engine.js';
+import type { PipelineEngine } from './pipeline-engine.js';
 import type { ConnectionContext } from '../rpc/connection-context.js';
 import type { Storage } from '../storage/storage.js';
 import { toPipelineInfo } from '../storage/pipeline-store.js';

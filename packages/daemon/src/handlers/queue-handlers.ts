@@ -1,10 +1,10 @@
 /** queues.*, workers.* and crons.* RPC methods. */
 import { CronMethods, QueueMethods, WorkerMethods } from '@oj/protocol';
 import type { RpcRouter } from '../rpc/rpc-router.js';
-import type { CronScheduler } from './cron-scheduler.js';
-import { toItemInfo } from './item-info.js';
-import type { QueueService } from './queue-service.js';
-import type { WorkerManager } from './worker-manager.js';
+import type { CronScheduler } from '../crons/cron-scheduler.js';
+import { toItemInfo } from '../queues/item-info.js';
+import type { QueueService } from '../queues/queue-service.js';
+import type { WorkerManager } from '../queues/worker-manager.js';
 
 export function registerQueueHandlers(router: RpcRouter, queues: QueueService): void {
   router.handle(QueueMethods.Add, (p) => queues.add(p.project, p.queue, p.items));

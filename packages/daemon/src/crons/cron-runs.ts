@@ -13,7 +13,7 @@ import { createContext, interpolateShell } from '../runbook/index.js';
 import type { Cron, Ref } from '../runbook/model.js';
 import type { PipelineRecord } from '../storage/pipeline-store.js';
 import type { Storage } from '../storage/storage.js';
-import { appendLog, logFileFor, runHooks, type ShellHost } from './shell-host.js';
+import { appendLog, logFileFor, runHooks, type ShellHost } from '../adapters/shell-host.js';
 import { cronKey } from './cron-rows.js';
 import type { CronTickHook } from './cron-tick-hooks.js';
 

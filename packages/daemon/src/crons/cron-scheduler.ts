@@ -16,13 +16,13 @@ import type { Cron } from '../runbook/model.js';
 import type { PipelineRecord } from '../storage/pipeline-store.js';
 import type { Storage } from '../storage/storage.js';
 import { CronStore } from '../storage/worker-store.js';
-import type { ShellHost } from './shell-host.js';
+import type { ShellHost } from '../adapters/shell-host.js';
 import { cronRunsFrom, cronTiming } from '../runbook/cron-schedule.js';
 import { cronKey, fromCronKey, plannedRuns, settingsOf, toInfo, toRow, toState } from './cron-rows.js';
 import { CronRuns, type CronOwner } from './cron-runs.js';
 import type { CronTickHook } from './cron-tick-hooks.js';
 import { CronTimers } from './cron-timers.js';
-import { requireFind, tryFind } from './lookup.js';
+import { requireFind, tryFind } from '../projects/find-primitive.js';
 
 type CronInfo = CronMethods.CronInfo;
 

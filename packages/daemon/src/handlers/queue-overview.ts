@@ -1,9 +1,9 @@
 /** The queues, workers and crons sections of `oj status`. */
 import type { OverviewSection } from '@oj/protocol';
 import type { ProjectRegistry } from '../projects/project-registry.js';
-import type { CronScheduler } from './cron-scheduler.js';
-import type { QueueService } from './queue-service.js';
-import type { WorkerManager } from './worker-manager.js';
+import type { CronScheduler } from '../crons/cron-scheduler.js';
+import type { QueueService } from '../queues/queue-service.js';
+import type { WorkerManager } from '../queues/worker-manager.js';
 
 export function queueOverview(
   d: { queues: QueueService; workers: WorkerManager; crons: CronScheduler; projects: ProjectRegistry; now(): number },

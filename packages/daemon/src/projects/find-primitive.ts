@@ -1,6 +1,6 @@
 /** Finding a project's queue, worker or cron by the name the CLI gives, with did-you-mean errors. */
 import { ErrorCode, OjError } from '@oj/protocol';
-import type { ProjectRegistry } from '../projects/project-registry.js';
+import type { ProjectRegistry } from './project-registry.js';
 import { didYouMean } from '../runbook/did-you-mean.js';
 import { LookupError, type Project } from '../runbook/index.js';
 import type { PrimitiveByKind } from '../runbook/model.js';
