@@ -4,7 +4,7 @@
  * offset comes from the cron's project and name, so the daemon, `oj cron
  * next` and `oj runbook check --verbose` agree on every run time.
  */
-import { calendarFrom, localTimeZone } from '../adapters/croner-schedule.js';
+import { calendarFrom, localTimeZone } from './croner-schedule.js';
 import { intervalSchedule, jitterOffset, jittered, upcoming, type Schedule } from '../core/cron/index.js';
 import type { Cron } from './model.js';
 

@@ -1,7 +1,7 @@
 /**
  * When a cron's slots fall (pure). A schedule answers "which slot comes
  * next" and "which slot was the last one by then"; an interval is one
- * implementation, a calendar expression (adapters/croner-schedule.ts)
+ * implementation, a calendar expression (runbook/croner-schedule.ts)
  * another, and `jittered` shifts any schedule by a fixed offset.
  *
  * An interval keeps to the grid the cron was enabled on: the next slot is the
