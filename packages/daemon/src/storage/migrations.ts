@@ -20,6 +20,7 @@ import { pgidStartMigration } from './migrations/v10-pgid-start.js';
 import { pipelineIdCountersMigration } from './migrations/v11-pipeline-id-counters.js';
 import { pipelineHandlesMigration } from './migrations/v12-pipeline-handles.js';
 import { sessionStateMigration } from './migrations/v13-session-state.js';
+import { clusterMigration } from './migrations/v14-cluster.js';
 
 export interface Migration {
   version: number;
@@ -105,7 +106,7 @@ export const migrations: Migration[] = [
   },
 ];
 
-migrations.push(queuesMigration, coordinationMigration, sessionsMigration, escalationsMigration, pipelineSessionMigration, monitorsMigration, pipelineListingMigration, pgidStartMigration, pipelineIdCountersMigration, pipelineHandlesMigration, sessionStateMigration);
+migrations.push(queuesMigration, coordinationMigration, sessionsMigration, escalationsMigration, pipelineSessionMigration, monitorsMigration, pipelineListingMigration, pgidStartMigration, pipelineIdCountersMigration, pipelineHandlesMigration, sessionStateMigration, clusterMigration);
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]?.version ?? 0;
 
