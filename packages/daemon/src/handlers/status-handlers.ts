@@ -7,7 +7,7 @@ import type { ProjectRegistry } from '../projects/project-registry.js';
 
 /** What a capability (main/wiring.ts) adds to the overview: its sections, for one project or all. */
 export interface OverviewSource {
-  overview?(project: string | undefined): Record<string, OverviewSection>;
+  overview?(project: string | undefined): Record<string, OverviewSection> | Promise<Record<string, OverviewSection>>;
 }
 
 export interface StatusHandlerDeps {
@@ -20,12 +20,12 @@ export interface StatusHandlerDeps {
 
 export function registerStatusHandlers(router: RpcRouter, d: StatusHandlerDeps): void {
   void SessionMethods;
-  router.handle(StatusMethods.Overview, (p) => {
+  router.handle(StatusMethods.Overview, async (p) => {
     const project = p?.project;
     const sections: Record<string, OverviewSection> = {};
-    for (const c of d.capabilities()) Object.assign(sections, c.overview?.(project) ?? {});
+    for (const c of d.capabilities()) Object.assign(sections, (await c.overview?.(project)) ?? {});
     return {
-      daemon: d.daemon.status(),
+      daemon: await d.daemon.status(),
       project: project ?? null,
       ...d.pipelines.overview(project),
       sessions: d.sessions(project),

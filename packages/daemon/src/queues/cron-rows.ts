@@ -1,12 +1,13 @@
 /** Between a cron's row (storage), its runbook definition and the pure slot core (core/cron). */
 import type { CronMethods } from '@oj/protocol';
-import { blankCronState, intervalSchedule, type CronSettings, type CronSlotState, type SkipRun } from '../core/cron/index.js';
+import { alignedIntervalSchedule, blankCronState, intervalSchedule, type CronSettings, type CronSlotState, type SkipRun } from '../core/cron/index.js';
 import type { Cron } from '../runbook/model.js';
 import type { CronRow } from '../storage/worker-store.js';
 
-export function settingsOf(cron: Cron): CronSettings {
+/** `aligned`: slots on the epoch's grid, the same on every daemon of a cluster. */
+export function settingsOf(cron: Cron, aligned = false): CronSettings {
   return {
-    schedule: intervalSchedule(cron.interval.ms, cron.interval.text),
+    schedule: (aligned ? alignedIntervalSchedule : intervalSchedule)(cron.interval.ms, cron.interval.text),
     intervalMs: cron.interval.ms,
     monitors: cron.monitors.map((m) => m.ref),
   };

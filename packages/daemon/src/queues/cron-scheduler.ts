@@ -14,6 +14,7 @@ import type { EventLog } from '../events/event-log.js';
 import type { ProjectRegistry } from '../projects/project-registry.js';
 import type { Cron } from '../runbook/model.js';
 import type { PipelineRecord } from '../storage/pipeline-store.js';
+import type { SharedStore } from '../storage/shared-store.js';
 import type { Storage } from '../storage/storage.js';
 import { CronStore } from '../storage/worker-store.js';
 import type { ShellHost } from './shell-host.js';
@@ -27,6 +28,8 @@ type CronInfo = CronMethods.CronInfo;
 
 export interface CronSchedulerDeps {
   storage: Storage;
+  /** Claims each due slot (a cron's identity and the slot's time): in a cluster only one daemon runs it. */
+  shared: Pick<SharedStore, 'crons' | 'kind'>;
   events: EventLog;
   engine: PipelineEngine;
   projects: ProjectRegistry;
@@ -114,11 +117,32 @@ export class CronScheduler {
 
   // ---- lifecycle
 
-  /** Daemon start: enabled crons resume; one that missed slots while the daemon was down runs once now. */
-  startAll(): void {
+  /**
+   * Daemon start: enabled crons resume; one that missed slots while the
+   * daemon was down runs once now, if it can claim the missed slot.
+   */
+  async startAll(): Promise<void> {
     for (const row of this.store.list()) {
       const cron = tryFind(this.d.projects, row.project, 'cron', row.name);
-      this.apply(row.project, row.name, cron, (s) => ({ type: 'restart', live: this.live(row.project, s) }));
+      const missed = row.enabled === 1 && cron && row.next_due_at !== null && row.next_due_at <= this.d.now() ? row.next_due_at : null;
+      const claimed = missed === null ? true : await this.claim(row.project, row.name, missed);
+      try {
+        this.apply(row.project, row.name, cron, (s) => ({ type: 'restart', live: this.live(row.project, s), claimed }));
+      } catch (err) {
+        this.d.logger.error('cron not resumed', { project: row.project, cron: row.name, error: String(err) });
+      }
+    }
+  }
+
+  /** Claims a slot; a claim that cannot be made (the shared database is away) is not this daemon's to run. */
+  private async claim(project: string, name: string, slotAt: number): Promise<boolean> {
+    try {
+      const claimed = await this.d.shared.crons.claimSlot(project, name, slotAt, this.d.now());
+      if (!claimed) this.d.logger.debug('cron slot claimed by another daemon', { project, cron: name, slot: new Date(slotAt).toISOString() });
+      return claimed;
+    } catch (err) {
+      this.d.logger.warn('cron slot not claimed; it does not run here', { project, cron: name, error: String(err) });
+      return false;
     }
   }
 
@@ -166,11 +190,15 @@ export class CronScheduler {
   }
 
   /** The timer of a cron's due slot fired. */
-  private due(project: string, name: string): void {
+  private async due(project: string, name: string): Promise<void> {
     if (this.stopped) return;
     try {
       const cron = tryFind(this.d.projects, project, 'cron', name);
-      this.apply(project, name, cron, (s) => ({ type: 'due', live: this.live(project, s) }));
+      const row = this.store.get(project, name);
+      const slot = row?.enabled === 1 && cron ? row.next_due_at : null;
+      const claimed = slot === null ? true : await this.claim(project, name, slot);
+      if (this.stopped) return;
+      this.apply(project, name, cron, (s) => ({ type: 'due', live: this.live(project, s), claimed }));
     } catch (err) {
       this.d.logger.error('cron tick failed', { project, cron: name, error: String(err) });
     }
@@ -207,7 +235,7 @@ export class CronScheduler {
     return this.d.storage.write(() => {
       const now = this.d.now();
       const state = toState(name, this.store.get(project, name), this.skips.get(key) ?? null, now);
-      const t = step(state, cron ? settingsOf(cron) : null, typeof event === 'function' ? event(state) : event, now);
+      const t = step(state, cron ? settingsOf(cron, this.d.shared.kind === 'postgres') : null, typeof event === 'function' ? event(state) : event, now);
       const changed = t.state !== state;
       if (changed) this.store.save(toRow(project, t.state));
       for (const e of t.events) this.d.events.emit({ name: e.name, subject: name, project, data: e.data });
@@ -224,7 +252,7 @@ export class CronScheduler {
     try {
       switch (e.type) {
         case 'arm':
-          this.timers.arm(cronKey(project, name), e.at, () => this.due(project, name));
+          this.timers.arm(cronKey(project, name), e.at, () => void this.due(project, name));
           break;
         case 'disarm':
           this.timers.disarm(cronKey(project, name));

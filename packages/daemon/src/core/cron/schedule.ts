@@ -29,6 +29,21 @@ export function intervalSchedule(ms: number, text: string): Schedule {
   };
 }
 
+/**
+ * Every `ms` on the grid of the epoch (multiples of `ms` since 1970): the
+ * grid every daemon of a cluster computes alike, so a slot is the same slot
+ * on every host whenever each enabled the cron (cluster mode claims slots
+ * by their time).
+ */
+export function alignedIntervalSchedule(ms: number, text: string): Schedule {
+  if (!(ms > 0)) throw new Error('interval must be positive');
+  return {
+    text,
+    first: (now) => (Math.floor(now / ms) + 1) * ms,
+    nextAfter: (slot, now) => nextSlotAfter(slot, ms, now),
+  };
+}
+
 /** The first slot `scheduled + k * interval` (k >= 1) strictly after `now`. */
 export function nextSlotAfter(scheduled: number, intervalMs: number, now: number): number {
   if (intervalMs <= 0) throw new Error('interval must be positive');

@@ -98,7 +98,7 @@ export function step(state: CronSlotState, settings: CronSettings | null, event:
     case 'due':
       if (!state.enabled) return t.done();
       if (!settings) return t.effect({ type: 'undefined' }).done();
-      return due(t, settings, event.live, now);
+      return due(t, settings, event.live, now, event.claimed !== false);
     case 'runNow': {
       if (!settings) throw new Error(`cron ${state.name} is not defined`);
       const busy = busyWith(state, event.live);
@@ -106,7 +106,7 @@ export function step(state: CronSlotState, settings: CronSettings | null, event:
       return startRun(t, settings, { scheduledAt: null, manual: true, catchUp: false }, now).done();
     }
     case 'restart':
-      return restart(t, settings, event.live, now);
+      return restart(t, settings, event.live, now, event.claimed !== false);
     case 'reload': {
       if (!state.enabled || !settings) return t.done();
       if (settings.intervalMs === state.intervalMs && event.armed) return t.done();
@@ -139,11 +139,14 @@ function enable(t: Step, settings: CronSettings, now: number): CronTransition {
 }
 
 /** The timer for the due slot fired: run, or skip when the previous run is still under way. */
-function due(t: Step, settings: CronSettings, live: CronLive, now: number): CronTransition {
+function due(t: Step, settings: CronSettings, live: CronLive, now: number, claimed: boolean): CronTransition {
   const scheduled = t.state.nextDueAt ?? now;
   const next = settings.schedule.nextAfter(scheduled, now);
   const busy = busyWith(t.state, live);
-  if (busy) {
+  if (!claimed) {
+    // Another daemon runs this slot: this one only moves on to the next.
+    t.set({ nextDueAt: next, intervalMs: settings.intervalMs });
+  } else if (busy) {
     t.set({ skips: recordSkip(t.state.skips, scheduled, typeof busy === 'string' ? busy : null), nextDueAt: next, intervalMs: settings.intervalMs });
   } else {
     // The next slot is stored with the run: one commit per tick, not two.
@@ -158,7 +161,7 @@ function due(t: Step, settings: CronSettings, live: CronLive, now: number): Cron
  * daemon: it ends as failed. An enabled cron that missed its slot runs once
  * now (see catch-up.ts) unless its pipeline is still under way.
  */
-function restart(t: Step, settings: CronSettings | null, live: CronLive, now: number): CronTransition {
+function restart(t: Step, settings: CronSettings | null, live: CronLive, now: number, claimed: boolean): CronTransition {
   if (t.state.lastOutcome === 'running' && !t.state.lastPipeline) {
     finish(t, 'failed', 'the daemon stopped during this run', null, false);
   }
@@ -167,7 +170,7 @@ function restart(t: Step, settings: CronSettings | null, live: CronLive, now: nu
   const missed = t.state.nextDueAt;
   const plan = planAtStart(missed, settings.schedule, now);
   t.set({ nextDueAt: plan.next, intervalMs: settings.intervalMs });
-  if (plan.catchUp && !busyWith(t.state, live)) startRun(t, settings, { scheduledAt: missed, manual: false, catchUp: true }, now);
+  if (plan.catchUp && claimed && !busyWith(t.state, live)) startRun(t, settings, { scheduledAt: missed, manual: false, catchUp: true }, now);
   return t.effect({ type: 'arm', at: plan.next }).done();
 }
 

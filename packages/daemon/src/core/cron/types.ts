@@ -61,12 +61,16 @@ export type CronSlotEvent =
   /** `oj cron enable`; `armed`: the shell has a timer for the cron. */
   | { type: 'enable'; armed: boolean }
   | { type: 'disable' }
-  /** The timer for the due slot fired. */
-  | { type: 'due'; live: CronLive }
+  /**
+   * The timer for the due slot fired. `claimed` false: another daemon of the
+   * cluster claimed the slot (or the claim could not be made): it does not
+   * run here, the cron moves on to its next slot.
+   */
+  | { type: 'due'; live: CronLive; claimed?: boolean }
   /** `oj cron run`: once now, enabled or not; the schedule is unchanged. */
   | { type: 'runNow'; live: CronLive }
-  /** The daemon started (the previous one stopped or died). */
-  | { type: 'restart'; live: CronLive }
+  /** The daemon started (the previous one stopped or died). `claimed` false: the missed slot is not this daemon's to catch up. */
+  | { type: 'restart'; live: CronLive; claimed?: boolean }
   /** The runbooks were reloaded; `armed`: the shell has a timer for the cron. */
   | { type: 'reload'; armed: boolean }
   /** The run's pipeline was created. */
