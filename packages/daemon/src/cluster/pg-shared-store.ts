@@ -74,7 +74,7 @@ export class PgSharedStore implements SharedStore {
       if (applied.length) o.logger.info('cluster database schema migrated', { versions: applied });
     } catch (err) {
       await s.conn.db.destroy().catch(() => {});
-      throw err;
+      throw isConnectionError(err) ? unavailable(o.url, err) : err;
     }
     return s;
   }
