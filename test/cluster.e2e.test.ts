@@ -128,6 +128,57 @@ describe.skipIf(skip)('cluster mode: two daemons on one PostgreSQL', () => {
     for (const e of events) expect(String(e.data.error)).toMatch(/host host-a stopped heartbeating/);
   });
 
+  it('a lock shared by pipelines on both hosts never has two holders; oj lock show says which host holds it and who waits', async () => {
+    const [a, b] = await cluster(`
+[command.merge]
+args = "<name>"
+run = { pipeline = "merge" }
+
+[pipeline.merge]
+inputs = ["name"]
+
+[[pipeline.merge.phase]]
+name = "merge"
+lock = "main_branch"
+run = "echo \\"start {name}\\" >> SHARED/trace; while [ ! -f SHARED/go ]; do sleep 0.02; done; sleep 0.2; echo \\"end {name}\\" >> SHARED/trace"
+
+[lock.main_branch]
+heartbeat = "2s"
+`);
+    // a0 takes the lock on host-a and holds it until SHARED/go exists.
+    expect((await a.t.oj(['run', 'merge', 'a0'], { cwd: a.root })).exitCode).toBe(0);
+    await waitFor('a0 holding the lock', () => lines(join(shared, 'trace')).includes('start a0'), 60_000, 50);
+    const names = ['a0'];
+    for (let i = 1; i < 4; i++) {
+      for (const h of [b, a]) {
+        const name = `${h === a ? 'a' : 'b'}${i}`;
+        names.push(name);
+        expect((await h.t.oj(['run', 'merge', name], { cwd: h.root })).exitCode).toBe(0);
+      }
+    }
+    // On the other host, oj lock show says who holds it, on which host, and who waits (from both hosts).
+    const held = await b.t.ojJson<{ holder: { holder: string; host: string | null } | null; waiters: unknown[] }>(['lock', 'show', 'main_branch'], { cwd: b.root });
+    expect(held.holder?.host).toBe('host-a');
+    const line = await waitFor('six in line', async () => {
+      const l = await b.t.ojJson<{ waiters: { holder: string }[] }>(['lock', 'show', 'main_branch'], { cwd: b.root });
+      return l.waiters.length === 6 ? l.waiters.map((w) => w.holder) : null;
+    }, 60_000, 100);
+    expect(lines(join(shared, 'trace'))).toEqual(['start a0']);
+    writeFileSync(join(shared, 'go'), '');
+    await waitFor('every merge done', () => lines(join(shared, 'trace')).filter((l) => l.startsWith('end')).length === names.length, 120_000, 100);
+    const trace = lines(join(shared, 'trace'));
+    // Strictly one at a time: every start is followed by its own end before the next start.
+    for (let i = 0; i < trace.length; i += 2) {
+      expect(trace[i]).toMatch(/^start /);
+      expect(trace[i + 1]).toBe(trace[i]!.replace('start', 'end'));
+    }
+    expect(new Set(trace.filter((l) => l.startsWith('start')).map((l) => l.slice(6)))).toEqual(new Set(names));
+    // Served in arrival order, whichever host each waited on.
+    expect(trace.filter((l) => l.startsWith('start')).slice(1).map((l) => `merge-${l.slice(6)}`)).toEqual(line);
+    const after = await b.t.ojJson<{ held: boolean }>(['lock', 'show', 'main_branch'], { cwd: b.root });
+    expect(after.held).toBe(false);
+  });
+
   it('a 1 s cron enabled on both hosts fires once per slot', async () => {
     const [a, b] = await cluster(`
 [cron.tick]

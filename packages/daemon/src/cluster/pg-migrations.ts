@@ -47,6 +47,25 @@ export const PG_MIGRATIONS: PgMigration[] = [
       `CREATE TABLE hosts (host text PRIMARY KEY, started_at bigint NOT NULL, heartbeat_at bigint NOT NULL, lease_ms integer NOT NULL)`,
     ],
   },
+  {
+    version: 2,
+    name: 'locks and semaphores',
+    statements: [
+      // One row per resource: what a change locks (FOR UPDATE) while it decides.
+      `CREATE TABLE resources (kind text NOT NULL, project text NOT NULL, resource text NOT NULL, PRIMARY KEY (kind, project, resource))`,
+      `CREATE TABLE resource_holds (
+        id serial PRIMARY KEY, kind text NOT NULL, project text NOT NULL, resource text NOT NULL,
+        holder text NOT NULL, holder_kind text NOT NULL, weight integer NOT NULL, phase text, host text,
+        acquired_at bigint NOT NULL, heartbeat_at bigint NOT NULL, heartbeat_ms bigint NOT NULL, timeout_ms bigint,
+        stale_at bigint, stale_reason text,
+        UNIQUE (kind, project, resource, holder))`,
+      `CREATE TABLE resource_waiters (
+        id serial PRIMARY KEY, kind text NOT NULL, project text NOT NULL, resource text NOT NULL,
+        holder text NOT NULL, holder_kind text NOT NULL, weight integer NOT NULL, phase text, host text,
+        since bigint NOT NULL,
+        UNIQUE (kind, project, resource, holder))`,
+    ],
+  },
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;

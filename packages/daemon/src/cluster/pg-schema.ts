@@ -4,6 +4,8 @@
  * (cluster/project-identity.ts), not a local path. Times are epoch ms.
  */
 import type { Generated } from 'kysely';
+import type { LockMethods } from '@oj/protocol';
+import type { ResourceHoldsTable, ResourceWaitersTable } from '../storage/schema-coordination.js';
 import type { QueueAttemptsTable, QueueItemsTable, QueueSourcesTable } from '../storage/schema-queues.js';
 
 export interface PgQueueItemsTable extends QueueItemsTable {
@@ -36,7 +38,24 @@ export interface PgMetaTable {
   value: string;
 }
 
+export interface PgResourcesTable {
+  kind: LockMethods.ResourceKind;
+  project: string;
+  resource: string;
+}
+
+export interface PgResourceHoldsTable extends ResourceHoldsTable {
+  host: string | null;
+}
+
+export interface PgResourceWaitersTable extends ResourceWaitersTable {
+  host: string | null;
+}
+
 export interface PgDatabase {
+  resources: PgResourcesTable;
+  resource_holds: PgResourceHoldsTable;
+  resource_waiters: PgResourceWaitersTable;
   oj_meta: PgMetaTable;
   queue_items: PgQueueItemsTable;
   queue_attempts: PgQueueAttemptsTable;

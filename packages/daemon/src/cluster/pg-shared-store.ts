@@ -15,6 +15,8 @@ import { connectPg, isConnectionError, pgClient, unavailable, type PgConnection 
 import { migratePg } from './pg-migrations.js';
 import { PgOutbox } from './pg-outbox.js';
 import { NOTIFY_CHANNEL, parseNotice, PgQueues } from './pg-queues.js';
+import { GRANT_CHANNEL, parseGrant, PgResources } from './pg-resources.js';
+import type { ResourceKey } from '../storage/resource-store.js';
 import type { PgDatabase } from './pg-schema.js';
 import type { ProjectNames } from './project-names.js';
 
@@ -38,7 +40,9 @@ export class PgSharedStore implements SharedStore {
   readonly hostId: string;
   readonly queues: PgQueues;
   readonly crons: SharedCrons;
+  readonly resources: PgResources;
   readonly outbox: PgOutbox;
+  private readonly grantListeners = new Set<(key: ResourceKey, holder: string) => void>();
   private readonly conn: PgConnection;
   private readonly listeners = new Set<(n: ItemNotice | null) => void>();
   private readonly leaseMs: number;
@@ -62,6 +66,7 @@ export class PgSharedStore implements SharedStore {
     this.outbox = new PgOutbox(o.storage, o.logger);
     const guard = <T>(fn: () => Promise<T>) => this.guard(fn);
     this.queues = new PgQueues({ db: this.conn.db, storage: o.storage, hostId: o.hostId, names: o.names, outbox: this.outbox, guard });
+    this.resources = new PgResources({ db: this.conn.db, storage: o.storage, hostId: o.hostId, names: o.names, guard });
     this.outbox.setApplier((seq, payload) => this.queues.applySettled(seq, payload));
     this.crons = { claimSlot: (project, cron, slotAt, now) => this.claimSlot(project, cron, slotAt, now) };
   }
@@ -110,6 +115,25 @@ export class PgSharedStore implements SharedStore {
   onRemoteChange(cb: (n: ItemNotice | null) => void): () => void {
     this.listeners.add(cb);
     return () => this.listeners.delete(cb);
+  }
+
+  onRemoteGrant(cb: (key: ResourceKey, holder: string) => void): () => void {
+    this.grantListeners.add(cb);
+    return () => this.grantListeners.delete(cb);
+  }
+
+  private granted(payload: string | undefined): void {
+    const g = parseGrant(payload);
+    if (!g || g.host !== this.hostId) return;
+    const project = this.o.names.root(g.identity);
+    if (project === undefined) return;
+    for (const l of this.grantListeners) {
+      try {
+        l({ kind: g.kind, project, resource: g.resource }, g.holder);
+      } catch (err) {
+        this.o.logger.warn('cluster grant listener failed', { error: String(err) });
+      }
+    }
   }
 
   private tell(n: ItemNotice | null): void {
@@ -161,6 +185,10 @@ export class PgSharedStore implements SharedStore {
     client.on('error', (err) => lost(err.message));
     client.on('end', () => lost('connection ended'));
     client.on('notification', (m) => {
+      if (m.channel === GRANT_CHANNEL) {
+        this.granted(m.payload);
+        return;
+      }
       if (m.channel !== NOTIFY_CHANNEL) return;
       const n = parseNotice(m.payload);
       if (!n || n.host === this.hostId) return;
@@ -171,6 +199,7 @@ export class PgSharedStore implements SharedStore {
     try {
       await client.connect();
       await client.query(`LISTEN ${NOTIFY_CHANNEL}`);
+      await client.query(`LISTEN ${GRANT_CHANNEL}`);
       this.listening = true;
       if (this.reconnects > 0) {
         this.o.logger.info('cluster notices back');

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import winston from 'winston';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PgServer, skipWithoutPg } from '../../../../test/pg/pg-server.js';
+import type { Hold } from '../core/coordination/index.js';
 import { stepItem } from '../core/queue/item-machine.js';
 import type { ItemEvent, ItemSettings } from '../core/queue/item.js';
 import { changedColumns, toQueueItem } from '../storage/queue-item-row.js';
@@ -215,6 +216,47 @@ for (const backend of [sqlite, postgres]) {
       expect(await store.queues.source(P, 's')).toMatchObject({ pull_gen: 2, last_error: 'boom', last_pull_at: 3000 });
     });
 
+    it('locks: one holder cluster-wide, waiters first come first served across hosts, a grant told to the waiter\'s host', async () => {
+      const hosts = await backend.hosts(2);
+      const a = hosts[0]!;
+      const b = hosts[hosts.length - 1]!;
+      const key = { kind: 'lock' as const, project: P, resource: 'f.lock.main' };
+      const granted: string[] = [];
+      b.store.onRemoteGrant((k, holder) => granted.push(`${k.resource} ${holder}`));
+      const take = (h: Host, holder: string) =>
+        h.store.resources.change(key, (holds, waiters) => {
+          if (holds.length === 0 && waiters.length === 0) {
+            return { writes: [{ type: 'insertHold', hold: hold(holder, 1000) }], result: 'held' };
+          }
+          return { writes: [{ type: 'insertWaiter', waiter: { holder, holderKind: 'external', weight: 1, phase: null, since: 1000 } }], result: 'waiting' };
+        });
+      // Every host races for it at once: exactly one holds, the others wait in line.
+      const results = await Promise.all([take(a, 'x1'), take(b, 'y1'), take(a, 'x2'), take(b, 'y2')]);
+      expect(results.filter((r) => r === 'held')).toHaveLength(1);
+      const holds = await a.store.resources.holds(key);
+      const line = await b.store.resources.waiters(key);
+      expect(holds).toHaveLength(1);
+      expect(line.map((w) => w.holder)).toHaveLength(3);
+      // The holder releases; the head of the line gets it (on its own host).
+      const head = line[0]!;
+      await a.store.resources.change(key, (hs, ws) => ({
+        writes: [
+          { type: 'deleteHold', id: hs[0]!.id },
+          { type: 'deleteWaiter', id: ws[0]!.id },
+          { type: 'insertHold', hold: hold(ws[0]!.holder, 2000) },
+        ],
+        result: null,
+        granted: [ws[0]!.holder],
+      }));
+      const after = await b.store.resources.holds(key);
+      expect(after.map((h) => h.holder)).toEqual([head.holder]);
+      expect(after[0]!.host).toBe(head.host);
+      expect((await b.store.resources.waiters(key)).map((w) => w.holder)).toEqual(line.slice(1).map((w) => w.holder));
+      if (backend.name === 'postgres' && head.host === 'host-2') await waitUntil(() => granted.length > 0);
+      if (backend.name === 'postgres' && head.host === 'host-2') expect(granted).toEqual([`f.lock.main ${head.holder}`]);
+      expect((await a.store.resources.allHolds({ kind: 'lock' })).map((h) => h.holder)).toEqual([head.holder]);
+    });
+
     it('a cron slot is claimed once, by one daemon', async () => {
       const hosts = await backend.hosts(2);
       const claims = await Promise.all(hosts.flatMap((h) => [h.store.crons.claimSlot(P, 'tick', 5000, 5000), h.store.crons.claimSlot(P, 'tick', 5000, 5001)]));
@@ -285,6 +327,10 @@ describe.skipIf(postgres.skip())('shared store: what only a cluster has', () => 
     expect(await a.store.queues.pendingCount(P, 'q')).toBe(1);
   });
 });
+
+function hold(holder: string, at: number): Hold {
+  return { holder, holderKind: 'external', weight: 1, phase: null, acquiredAt: at, heartbeatAt: at, heartbeatMs: 60_000, timeoutMs: null, staleAt: null, staleReason: null };
+}
 
 async function waitUntil(probe: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -147,6 +147,9 @@ export class Daemon implements DaemonContext {
       registerDaemonHandlers(router, this);
       registerEventHandlers(router, this);
       this.wireEngine(router, connections.followStallMs, this.shared);
+      await this.shared.start();
+      // Before anything is answered and before pipelines re-run.
+      for (const c of this.capabilities) await c.prepare?.();
       if ((await clearStaleSocket(this.options.socketPath)) === 'removed') {
         this.logger.warn('removed a stale socket left by a daemon that did not stop cleanly', {
           socket: this.options.socketPath,
@@ -168,7 +171,6 @@ export class Daemon implements DaemonContext {
       this.logger.warn('daemon:started not recorded: the disk is full');
     }
     this.spawner.warm();
-    await this.shared?.start();
     this.engine?.reconcile();
     for (const c of this.capabilities) await c.start?.();
     this.logger.info('ojd started', {

@@ -36,6 +36,8 @@ export interface WiringContext {
 }
 
 export interface Capability {
+  /** Before pipelines are reconciled (and their phases re-run): settle what belongs to pipelines that moved on. */
+  prepare?(): Promise<void>;
   /** After the socket listens and pipelines are reconciled: resume what was running. */
   start?(): void | Promise<void>;
   /** Daemon stop: timers off; leave durable state as it is. */

@@ -18,6 +18,8 @@ import type { JsonValue, QueueMethods } from '@oj/protocol';
 import type { AttemptWrite, ChangeReason } from '../core/queue/item.js';
 import type { OrderTerm } from '../core/queue/order.js';
 import type { ItemFilter, QueueAttemptRow, QueueItemRow } from './queue-store.js';
+import type { ResourceKey } from './resource-store.js';
+import type { SharedResources } from './shared-resources.js';
 
 /** A queue's `order` as the runbook states it; each store turns it into its own SQL. */
 export interface QueueOrder {
@@ -169,6 +171,9 @@ export interface SharedStore {
   readonly hostId: string;
   readonly queues: SharedQueues;
   readonly crons: SharedCrons;
+  readonly resources: SharedResources;
+  /** A holder was granted a resource from the line by another host (Postgres; never called on SQLite). */
+  onRemoteGrant(cb: (key: ResourceKey, holder: string) => void): () => void;
   /**
    * A change on another host that may concern this one's workers (Postgres;
    * the SQLite store never calls it). Null: notices may have been missed

@@ -9,6 +9,7 @@
 import type { JsonValue } from '@oj/protocol';
 import { orderClause } from './queue-order.js';
 import { QueueStore, type QueueItemRow } from './queue-store.js';
+import type { ResourceKey } from './resource-store.js';
 import type {
   Gone,
   HostInfo,
@@ -24,6 +25,7 @@ import type {
   SharedStore,
 } from './shared-store.js';
 import type { Storage } from './storage.js';
+import { SqliteSharedResources } from './sqlite-shared-resources.js';
 
 /** Cron slot claims older than this are forgotten (a slot is claimed when it is due, never days later). */
 export const SLOT_MEMORY_MS = 7 * 24 * 3600_000;
@@ -32,6 +34,7 @@ export class SqliteSharedStore implements SharedStore {
   readonly kind = 'sqlite' as const;
   readonly queues: SqliteSharedQueues;
   readonly crons: SharedCrons;
+  readonly resources: SqliteSharedResources;
   private readonly startedAt: number;
 
   constructor(
@@ -40,7 +43,12 @@ export class SqliteSharedStore implements SharedStore {
   ) {
     this.queues = new SqliteSharedQueues(storage);
     this.crons = new SqliteCronSlots(storage);
+    this.resources = new SqliteSharedResources(storage);
     this.startedAt = storage.now();
+  }
+
+  onRemoteGrant(_cb: (key: ResourceKey, holder: string) => void): () => void {
+    return () => {};
   }
 
   readonly reachable = true;
