@@ -128,6 +128,32 @@ describe.skipIf(skip)('cluster mode: two daemons on one PostgreSQL', () => {
     for (const e of events) expect(String(e.data.error)).toMatch(/host host-a stopped heartbeating/);
   });
 
+  it('PostgreSQL stopped for 5 s mid-drain and started again: the drain finishes, nothing lost', async () => {
+    const [a, b] = await cluster(DRAIN);
+    const items = Array.from({ length: 60 }, (_, i) => ({ id: `p${i + 1}`, pause: 0.1 }));
+    expect((await a.t.oj(['queue', 'add', 'jobs', JSON.stringify(items)], { cwd: a.root })).exitCode).toBe(0);
+    for (const h of [a, b]) expect((await h.t.oj(['worker', 'start', 'drain'], { cwd: h.root })).exitCode).toBe(0);
+    await waitFor('the drain under way', () => lines(join(shared, 'ran')).length >= 5, 60_000, 20);
+    server!.stopServer();
+    const down = Date.now();
+    // Meanwhile shared work is refused with a clear error.
+    const refused = await a.t.oj(['queue', 'add', 'jobs', 'id=late'], { cwd: a.root });
+    expect(refused.exitCode).not.toBe(0);
+    expect(refused.stderr).toMatch(/cluster database .* cannot be reached/);
+    await waitFor('5 s down', () => Date.now() - down >= 5000, 10_000, 100);
+    server!.startServer();
+    await waitFor('every item completed', async () => {
+      try {
+        const { queues } = await b.rpc.call(QueueMethods.Queues, { project: b.root });
+        return queues[0]!.counts.completed === 60;
+      } catch {
+        return false;
+      }
+    }, 240_000, 250);
+    const ran = lines(join(shared, 'ran')).map((l) => l.split(' ')[0]!);
+    expect(new Set(ran).size).toBe(60);
+  });
+
   it('a lock shared by pipelines on both hosts never has two holders; oj lock show says which host holds it and who waits', async () => {
     const [a, b] = await cluster(`
 [command.merge]
