@@ -17,6 +17,7 @@ import type { QueueItemRow } from '../storage/queue-store.js';
 import type { ItemDecision, ItemNotice, QueueOrder, SharedStore } from '../storage/shared-store.js';
 import { SqliteSharedStore } from '../storage/sqlite-shared-store.js';
 import { Storage } from '../storage/storage.js';
+import { migratePg, PG_MIGRATIONS } from './pg-migrations.js';
 import { PgSharedStore } from './pg-shared-store.js';
 import { SAME_NAMES } from './project-names.js';
 
@@ -306,6 +307,15 @@ describe.skipIf(postgres.skip())('shared store: what only a cluster has', () => 
     const overdue = await b.store.queues.overdue(later);
     expect(overdue.map((r) => [r.id, (r as { hostGone?: boolean }).hostGone])).toEqual([['1', true]]);
     expect((await b.store.hosts()).map((h) => h.host)).toEqual(['host-1', 'host-2']);
+  });
+
+  it('a daemon refuses a cluster database whose schema is newer than it knows, and leaves it as it is', async () => {
+    const [a] = (await postgres.hosts(1)) as [Host];
+    const db = (a.store as PgSharedStore).db;
+    await db.updateTable('oj_meta').set({ value: '999' }).where('key', '=', 'schema_version').execute();
+    await expect(migratePg(db)).rejects.toThrow(/schema is version 999, newer than this ojd knows \(\d+\)/);
+    expect((await db.selectFrom('oj_meta').select('value').where('key', '=', 'schema_version').executeTakeFirst())?.value).toBe('999');
+    expect(await migratePg(db, PG_MIGRATIONS.slice(0, 0)).catch((e: unknown) => String(e))).toMatch(/newer/);
   });
 
   it('refuses new shared work with a clear error while the database is down, and works again after', async () => {
