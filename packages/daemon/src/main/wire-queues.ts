@@ -31,6 +31,7 @@ export function wireQueues(ctx: WiringContext): Capability & { readonly queues: 
     queues,
     async start() {
       try {
+        await queues.cancelUntaken();
         await queues.reconcile();
       } catch (err) {
         ctx.logger.error('queue items not reconciled at start', { error: String(err) });

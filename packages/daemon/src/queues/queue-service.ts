@@ -276,6 +276,26 @@ export class QueueService {
     return { settled, kept };
   }
 
+  /**
+   * After a restart: a worker's pipeline whose take never committed (a
+   * cluster daemon that died between creating it and its PostgreSQL take)
+   * does not hold its item and must not run its handler: it is cancelled.
+   * Its item's attempts never reached the pipeline's attempt.
+   */
+  async cancelUntaken(): Promise<string[]> {
+    const cancelled: string[] = [];
+    for (const p of this.d.engine.store.active()) {
+      const owner = itemOwner(p);
+      if (!owner) continue;
+      const row = await this.items.bySeq(owner.seq);
+      if (!row || row.attempts >= owner.attempt) continue;
+      this.effects.cancelPipeline(p.state.id, `its queue item ${owner.queue}/${owner.item} was never taken by it (the take did not commit)`);
+      cancelled.push(p.state.id);
+    }
+    if (cancelled.length) this.d.logger.warn('pipelines of untaken queue items cancelled', { pipelines: cancelled });
+    return cancelled;
+  }
+
   stop(): void {
     this.sources.stop();
     this.visibility.stop();

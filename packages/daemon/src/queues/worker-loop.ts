@@ -40,6 +40,9 @@ interface Runner {
 /** After an unexpected error in the loop, look again this much later. */
 const RETRY_AFTER_ERROR_MS = 5_000;
 
+/** Pending items all locked by other takers: look again this much later. */
+const LOCKED_RETRY_MS = 1_000;
+
 /** How many items in a row may fail to start before a fill gives up for now. */
 const MAX_START_FAILURES_PER_FILL = 100;
 
@@ -218,7 +221,11 @@ export class WorkerLoop {
     let failedStarts = 0;
     while (free > 0 && !this.stopped && (await items.pendingCount(r.project, queue.name)) > 0) {
       const res = await this.d.queues.takeForWorker(r.project, worker, queue, handler);
-      if (!res) break;
+      if (!res) {
+        // Pending items another taker has locked (in a cluster): look again shortly, should its take roll back.
+        this.armTimer(r, LOCKED_RETRY_MS, false);
+        break;
+      }
       if (res.pipeline === null) {
         if (++failedStarts >= MAX_START_FAILURES_PER_FILL) {
           this.kick(r, false);
