@@ -4,7 +4,7 @@
  * `timezone`, spread by `jitter`); `catch_up` says what happens to slots
  * missed while the daemon was down.
  */
-import { calendarFrom, canonicalTimeZone, knownTimeZones } from '../adapters/croner-schedule.js';
+import { calendarFrom, canonicalTimeZone, knownTimeZones } from './croner-schedule.js';
 import { closest } from './did-you-mean.js';
 import { CRON_DEFAULTS, type CatchUpPolicy, type Cron } from './model.js';
 import type { ParseContext } from './parse-context.js';

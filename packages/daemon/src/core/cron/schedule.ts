@@ -1,7 +1,7 @@
 /**
  * When a cron's slots fall (pure). A schedule answers "which slot comes
  * next" and "which slot was the last one by then"; an interval is one
- * implementation, a calendar expression (adapters/croner-schedule.ts)
+ * implementation, a calendar expression (runbook/croner-schedule.ts)
  * another, and `jittered` shifts any schedule by a fixed offset.
  *
  * An interval keeps to the grid the cron was enabled on: the next slot is the
@@ -37,6 +37,25 @@ export function intervalSchedule(ms: number, text: string): Schedule {
     latestUpTo: (slot, t) => (t <= slot ? slot : slot + Math.floor((t - slot) / ms) * ms),
     // A changed interval takes effect at once: due no later than one new interval from now.
     replan: (previousDue, now) => Math.min(previousDue ?? now + ms, now + ms),
+  };
+}
+
+/**
+ * Every `ms` on the grid of the epoch (multiples of `ms` since 1970): the
+ * grid every daemon of a cluster computes alike, so a slot is the same slot
+ * on every host whenever each enabled the cron (cluster mode claims slots
+ * by their time).
+ */
+export function alignedIntervalSchedule(ms: number, text: string): Schedule {
+  if (!(ms > 0)) throw new Error('interval must be positive');
+  const first = (now: number): number => (Math.floor(now / ms) + 1) * ms;
+  return {
+    ...intervalSchedule(ms, text),
+    // Its own key: a cron planned on its enable time's grid is planned anew on the epoch's.
+    key: `every ${ms}ms on the epoch grid`,
+    first,
+    // A changed interval (or a cron planned off the grid) is due at the grid's next slot: no later than one interval from now.
+    replan: (_previousDue, now) => first(now),
   };
 }
 
