@@ -226,4 +226,28 @@ run = "echo \\"$(cat {project_root}/host)\\" >> SHARED/ticks"
     const list = await b.rpc.call(CronMethods.List, { project: b.root });
     expect(list.crons[0]!.name).toBe('tick');
   });
+
+  it('a calendar cron with a jitter, enabled on both checkouts (different paths), has the same slots on both and fires once per slot', async () => {
+    const [a, b] = await cluster(`
+[cron.tick]
+schedule = "*/2 * * * * *"
+jitter = "999ms"
+run = "echo \\"$(cat {project_root}/host)\\" >> SHARED/ticks"
+`);
+    // The jitter's offset comes from the project's cluster identity, not its path: both hosts plan the same times.
+    const next = await Promise.all([a, b].map((h) => h.rpc.call(CronMethods.Next, { project: h.root, name: 'tick', count: 3 })));
+    expect(next[0]!.jitter).toEqual(next[1]!.jitter);
+    for (const n of next) expect(new Set(n.times.map((t) => Date.parse(t) % 2000))).toEqual(new Set([n.jitter!.offsetMs]));
+    for (const h of [a, b]) expect((await h.t.oj(['cron', 'enable', 'tick'], { cwd: h.root })).exitCode).toBe(0);
+    await waitFor('4 ticks', () => lines(join(shared, 'ticks')).length >= 4, 60_000, 100);
+    for (const h of [a, b]) await h.t.oj(['cron', 'disable', 'tick'], { cwd: h.root });
+    const slots: string[] = [];
+    for (const h of [a, b]) {
+      const { events } = await h.rpc.call(EventMethods.List, { name: 'cron:tick', project: h.root, limit: 1000 });
+      slots.push(...events.map((e) => String(e.data.scheduledAt)));
+    }
+    expect(new Set(slots.map((s) => Date.parse(s) % 2000))).toEqual(new Set([next[0]!.jitter!.offsetMs]));
+    expect(new Set(slots).size).toBe(slots.length);
+    expect(lines(join(shared, 'ticks'))).toHaveLength(slots.length);
+  });
 });
