@@ -129,6 +129,26 @@ describe.skipIf(skip)('cluster mode: two daemons on one PostgreSQL', () => {
     for (const e of events) expect(String(e.data.error)).toMatch(/host host-a stopped heartbeating/);
   }, 360_000);
 
+  it('items another host took after this one last looked are still rescued when that host dies (no notice comes for a take)', async () => {
+    const [a, b] = await cluster(DRAIN, { OJ_HOST_LEASE_MS: '3000' });
+    // Added on host-b: b looks at deadlines only when it takes or hears of a change, and a take sends no notice.
+    const items = Array.from({ length: 3 }, (_, i) => ({ id: `r${i + 1}`, pause: 0.5 }));
+    expect((await b.t.oj(['queue', 'add', 'jobs', JSON.stringify(items)], { cwd: b.root })).exitCode).toBe(0);
+    expect((await a.t.oj(['worker', 'start', 'drain'], { cwd: a.root })).exitCode).toBe(0);
+    await waitFor('host-a holding all three', async () => {
+      const { queues } = await b.rpc.call(QueueMethods.Queues, { project: b.root });
+      return queues[0]!.counts.taken === 3;
+    }, 60_000, 20);
+    a.daemon.kill('SIGKILL');
+    expect((await b.t.oj(['worker', 'start', 'drain'], { cwd: b.root })).exitCode).toBe(0);
+    await waitFor('every item completed by host-b', async () => {
+      const { queues } = await b.rpc.call(QueueMethods.Queues, { project: b.root });
+      return queues[0]!.counts.completed === 3;
+    }, 120_000, 200);
+    const byB = lines(join(shared, 'ran')).filter((l) => l.endsWith('host-b')).map((l) => l.split(' ')[0]).sort();
+    expect(byB).toEqual(['r1', 'r2', 'r3']);
+  }, 360_000);
+
   it('PostgreSQL stopped for 5 s mid-drain and started again: the drain finishes, nothing lost', async () => {
     const [a, b] = await cluster(DRAIN);
     const items = Array.from({ length: 60 }, (_, i) => ({ id: `p${i + 1}`, pause: 0.1 }));

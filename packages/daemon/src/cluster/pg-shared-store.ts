@@ -92,6 +92,10 @@ export class PgSharedStore implements SharedStore {
     return this.conn.db;
   }
 
+  get rescueEveryMs(): number {
+    return this.leaseMs;
+  }
+
   get reachable(): boolean {
     return this.lastError === null;
   }

@@ -75,7 +75,9 @@ export class QueueService {
     this.local = new QueueStore(d.storage.database);
     const settings = (project: string, queue: string) => this.settings(project, queue);
     this.changes = new ItemChanges(d.logger);
-    this.visibilityTimer = new DeadlineTimer(d.now, () => void this.expireOverdue());
+    // In a cluster the sweep also looks at least once per lease: see SharedStore.rescueEveryMs.
+    const rescue = d.shared.rescueEveryMs;
+    this.visibilityTimer = new DeadlineTimer(d.now, () => void this.expireOverdue(), rescue === null ? {} : { maxWaitMs: rescue });
     this.retentionTimer = new DeadlineTimer(d.now, () => void this.prune());
     this.effects = new ItemEffects({ ...d, changes: this.changes, visibility: this.visibilityTimer, retention: this.retentionTimer });
     this.lifecycle = new ItemLifecycle({ ...d, shared: items, effects: this.effects, settings });
@@ -225,15 +227,23 @@ export class QueueService {
 
   /** Items past their visibility deadline become visible again (a failed attempt each). */
   private async expireOverdue(): Promise<void> {
-    const next = await this.visibility.sweep();
+    this.armVisibility(await this.visibility.sweep());
+  }
+
+  /**
+   * Arms the sweep for the next deadline. In a cluster it is armed even with
+   * none (Infinity: look again after the timer's longest wait, one lease),
+   * since another host may take items and die without a word.
+   */
+  private armVisibility(next: number | null): void {
     if (next !== null) this.visibilityTimer.arm(next);
+    else if (this.d.shared.rescueEveryMs !== null) this.visibilityTimer.arm(Infinity);
   }
 
   /** Another host took or let go of items: the next deadline may have moved. */
   private async rearmVisibility(): Promise<void> {
     try {
-      const v = await this.items.nextVisibleAt();
-      if (v !== null) this.visibilityTimer.arm(v);
+      this.armVisibility(await this.items.nextVisibleAt());
     } catch {
       // the database is away; the next notice or sweep tries again
     }
@@ -269,8 +279,7 @@ export class QueueService {
       else await this.lifecycle.apply(target, { type: 'fail', error: `pipeline ${row.taken_by ?? '?'} no longer exists`, outcome: 'failed' });
     }
     if (settled || kept) this.d.logger.info('queue items reconciled', { settled, keptWithPipelines: kept });
-    const v = await this.items.nextVisibleAt();
-    if (v !== null) this.visibilityTimer.arm(v);
+    this.armVisibility(await this.items.nextVisibleAt());
     const r = await this.items.nextExpiry();
     if (r !== null) this.retentionTimer.arm(r);
     return { settled, kept };

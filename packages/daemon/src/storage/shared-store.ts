@@ -182,6 +182,13 @@ export interface SharedStore {
    * (the listening connection was lost): look at every queue again.
    */
   onRemoteChange(cb: (n: ItemNotice | null) => void): () => void;
+  /**
+   * How often, at the longest, this host looks for items held by hosts that
+   * went silent (Postgres: its lease). A host dies without a word and a take
+   * sends no notice, so this look is what finds them. Null on SQLite: one
+   * host, nothing else can go silent.
+   */
+  readonly rescueEveryMs: number | null;
   /** Whether the shared database answers (always true for SQLite). */
   readonly reachable: boolean;
   /** The hosts of the cluster (one for SQLite). */

@@ -32,6 +32,7 @@ export const SLOT_MEMORY_MS = 7 * 24 * 3600_000;
 
 export class SqliteSharedStore implements SharedStore {
   readonly kind = 'sqlite' as const;
+  readonly rescueEveryMs = null;
   readonly queues: SqliteSharedQueues;
   readonly crons: SharedCrons;
   readonly resources: SqliteSharedResources;
