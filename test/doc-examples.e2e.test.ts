@@ -106,7 +106,9 @@ describe('documentation examples', () => {
  * its own, as if pasted into an empty project: no unknown field, type,
  * duration or chain, and no reference to a primitive it does not define.
  * A block opened with `# <state dir>/config.toml` is the daemon's own
- * settings and goes through the daemon's config loader instead.
+ * settings and goes through the daemon's config loader instead; one opened
+ * with `# .oj/config.toml` is a project's settings, read by the project
+ * config parser.
  */
 describe('documentation runbook snippets', () => {
   const blocks: { file: string; n: number; text: string }[] = [];
@@ -116,6 +118,7 @@ describe('documentation runbook snippets', () => {
     for (const m of text.matchAll(/```toml\n([\s\S]*?)```/g)) blocks.push({ file, n: ++n, text: m[1]! });
   }
   const isDaemonConfig = (text: string) => /^#.*<state dir>\/config\.toml/.test(text.trim());
+  const isProjectConfig = (text: string) => /^# \.oj\/config\.toml/.test(text.trim());
   let runbook: typeof import('@oj/daemon/runbook');
   let maintenance: typeof import('@oj/daemon/maintenance');
   beforeAll(async () => {
@@ -135,6 +138,11 @@ describe('documentation runbook snippets', () => {
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
+      return;
+    }
+    if (isProjectConfig(b.text)) {
+      const parsed = runbook.parseProjectConfig(b.text, '.oj/config.toml');
+      expect(parsed.errors.map(runbook.formatRunbookError)).toEqual([]);
       return;
     }
     const { buildProjectFromTexts, formatRunbookError } = runbook;

@@ -28,6 +28,7 @@ export namespace DaemonMethods {
   export const Stop = { kind: 'method', name: "daemon.stop", summary: "Graceful stop: the daemon answers, then finishes its writes and exits." } as unknown as typeof M_DaemonMethods.Stop;
   export type HelloResult = M_DaemonMethods.HelloResult;
   export type DaemonStatus = M_DaemonMethods.DaemonStatus;
+  export type ClusterStatus = M_DaemonMethods.ClusterStatus;
   export type ProjectStatus = M_DaemonMethods.ProjectStatus;
 }
 
@@ -221,4 +222,4 @@ export type { StatusOverview, OverviewSection, NeedsYou } from './methods/status
 export type { SessionInfo } from './methods/sessions.js';
 export type { PipelineInfo, PhaseRunInfo, PhaseRunStatus, CheckpointInfo, PipelineStatusName, PipelineUpdate } from './methods/pipelines.js';
 export type { CommandInfo } from './methods/commands.js';
-export type { HelloResult, DaemonStatus, ProjectStatus } from './methods/daemon.js';
+export type { HelloResult, DaemonStatus, ProjectStatus, ClusterStatus } from './methods/daemon.js';

@@ -23,5 +23,5 @@ export type { StatusOverview, OverviewSection, NeedsYou } from './methods/status
 export type { SessionInfo } from './methods/sessions.js';
 export type { PipelineInfo, PhaseRunInfo, PhaseRunStatus, CheckpointInfo, PipelineStatusName, PipelineUpdate } from './methods/pipelines.js';
 export type { CommandInfo } from './methods/commands.js';
-export type { HelloResult, DaemonStatus, ProjectStatus } from './methods/daemon.js';
+export type { HelloResult, DaemonStatus, ProjectStatus, ClusterStatus } from './methods/daemon.js';
 export { allMethods, allNotifications } from './registry.js';

@@ -338,7 +338,7 @@ function busyText(holders: HolderInfo[], waiters: WaiterInfo[], waited: boolean)
 }
 
 function holderLine(h: HolderInfo): string {
-  const who = `${h.holder} (${h.kind}${h.phase ? `, phase ${h.phase}` : ''}${h.weight > 1 ? `, weight ${h.weight}` : ''})`;
+  const who = `${h.holder} (${h.kind}${h.phase ? `, phase ${h.phase}` : ''}${h.weight > 1 ? `, weight ${h.weight}` : ''}${h.host ? `, on ${h.host}` : ''})`;
   const stale = h.stale ? `  ${style.red(`stale: ${h.staleReason ?? ''}`)}` : '';
   return `${who}  since ${formatAgo(h.acquiredAt)}, heartbeat ${formatAgo(h.heartbeatAt)}${stale}`;
 }

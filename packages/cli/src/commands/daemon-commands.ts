@@ -142,4 +142,12 @@ export function printDaemonStatus(s: DaemonStatus): void {
   println(`  state dir  ${s.stateDir}`);
   println(`  log        ${s.log}`);
   if (s.diskFull) println(`  ${style.red('disk full')}  since ${s.diskFull.since}: ${s.diskFull.refused} write(s) refused; free space (df -h ${s.stateDir})`);
+  const c = s.cluster;
+  if (c) {
+    println(`  cluster    host ${c.hostId} on ${c.database}${c.reachable ? '' : ` ${style.red('(unreachable: shared work waits)')}`}`);
+    for (const h of c.hosts) {
+      const beat = `last heartbeat ${formatDuration(Math.max(0, Date.now() - Date.parse(h.heartbeatAt)))} ago`;
+      println(`    ${h.host}${h.host === c.hostId ? ' (this daemon)' : ''}  ${h.gone ? style.red(`gone (${beat})`) : beat}`);
+    }
+  }
 }

@@ -76,6 +76,11 @@ export function render(o: StatusOverview, now = Date.now()): string {
   // A problem's detail lines (indented) follow it as they are.
   for (const e of o.runbookErrors) line(/^\s/.test(e) ? `  ${style.red(e.trimStart())}` : style.red(`runbook error: ${e}`));
   if (d.diskFull) line(style.red(`disk full since ${d.diskFull.since}: ${d.diskFull.refused} write(s) refused; free space (df -h ${d.stateDir})`));
+  if (d.cluster) {
+    const gone = d.cluster.hosts.filter((h) => h.gone).map((h) => h.host);
+    const up = d.cluster.hosts.length - gone.length;
+    line(`cluster: host ${d.cluster.hostId}, ${up} host(s) up${gone.length ? style.red(`, gone: ${gone.join(', ')}`) : ''}${d.cluster.reachable ? '' : style.red(' (database unreachable)')}`);
+  }
 
   // Across projects a pipeline is named by its key (its id is unique only in its project).
   const everywhere = !o.project;

@@ -47,7 +47,7 @@ export function resourceGate(coord: ResourceCoordinator, kind: ResourceKind, res
     const holder = ctx.record.state.id;
     const run = ctx.run;
     coord.claim(key, holder, run);
-    const r = coord.request(key, { holder, holderKind: 'pipeline', weight: 1, phase: ctx.phase.name });
+    const r = await coord.request(key, { holder, holderKind: 'pipeline', weight: 1, phase: ctx.phase.name });
     if (!r.granted) {
       ctx.waiting({ kind, name: coord.policyName(key), detail: r.detail });
       const grant = coord.granted(key, holder);
@@ -56,14 +56,14 @@ export function resourceGate(coord: ResourceCoordinator, kind: ResourceKind, res
         grant.cancel();
         // A newer run of this pipeline may have taken the place over: then it is not ours to give up.
         if (coord.owns(key, holder, run)) {
-          const got = coord.abandonWait(key, holder);
-          if (got && !coord.stopping) coord.release(key, holder, `phase stopped: ${stop}`);
+          const got = await coord.abandonWait(key, holder);
+          if (got && !coord.stopping) await coord.release(key, holder, `phase stopped: ${stop}`);
           coord.unclaim(key, holder, run);
         }
         return;
       }
     }
-    coord.attachLive(key, holder, {
+    await coord.attachLive(key, holder, {
       abort: (reason) => {
         if (!ctx.abort) return false;
         ctx.abort(reason);
@@ -71,11 +71,11 @@ export function resourceGate(coord: ResourceCoordinator, kind: ResourceKind, res
       },
       escalate: (reason, source) => ctx.escalate?.(reason, source) ?? false,
     });
-    return () => {
+    return async () => {
       if (!coord.owns(key, holder, run)) return;
       coord.detachLive(key, holder);
       coord.unclaim(key, holder, run);
-      if (!coord.stopping) coord.release(key, holder, ctx.stopped ? 'phase stopped' : 'phase ended');
+      if (!coord.stopping) await coord.release(key, holder, ctx.stopped ? 'phase stopped' : 'phase ended');
     };
   };
 }

@@ -2,7 +2,9 @@
 import type { GrantSettings, OrphanWorkAction } from '../core/coordination/index.js';
 import type { EventLog } from '../events/event-log.js';
 import type { PipelineRecord } from '../storage/pipeline-store.js';
-import type { ResourceKey, ResourceKind, ResourceStore } from '../storage/resource-store.js';
+import type { ResourceKey, ResourceKind } from '../storage/resource-store.js';
+import type { SharedResources } from '../storage/shared-resources.js';
+import type { SharedStore } from '../storage/shared-store.js';
 import type { Storage } from '../storage/storage.js';
 import type { Logger } from 'winston';
 
@@ -16,7 +18,10 @@ export interface ResourcePolicy extends GrantSettings {
 
 export interface CoordinatorDeps {
   storage: Storage;
-  store: ResourceStore;
+  /** Holds and places in line: the daemon's SQLite, or PostgreSQL in a cluster. */
+  shared: SharedResources;
+  /** In a cluster: grants made on other hosts, and notices lost (null) while the listening connection was down. */
+  remote?: Pick<SharedStore, 'onRemoteGrant' | 'onRemoteChange'>;
   events: EventLog;
   logger: Logger;
   now(): number;

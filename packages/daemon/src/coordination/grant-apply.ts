@@ -1,22 +1,31 @@
 /**
- * The one way a lock or semaphore changes: inside one write (joining the
- * caller's), load its rows, step the grant machine (core/coordination),
+ * The one way a lock or semaphore changes: in one transaction of the shared
+ * store (the daemon's SQLite, or PostgreSQL in a cluster), load its rows
+ * under a lock on the resource, step the grant machine (core/coordination),
  * save the new rows and record the events; the effects run after the
- * outermost commit. A request the resource does not allow becomes an
- * illegal-state error and changes nothing.
+ * commit. A request the resource does not allow becomes an illegal-state
+ * error and changes nothing.
  */
 import { OjError } from '@oj/protocol';
-import { GrantRejected, stepGrant, type GrantEffect, type GrantEvent, type ReplyOf } from '../core/coordination/index.js';
+import { GrantRejected, stepGrant, type GrantEffect, type GrantEvent, type HolderFacts, type ReplyOf } from '../core/coordination/index.js';
 import type { ResourceKey } from '../storage/resource-store.js';
+import type { SharedHoldRow, SharedWaiterRow } from '../storage/shared-resources.js';
 import type { CoordinatorDeps, ResourcePolicy } from './coordinator-deps.js';
-import { loadGrants, saveGrants } from './grant-rows.js';
+import { grantWrites, loadGrants } from './grant-rows.js';
 
 export type RunEffects = (key: ResourceKey, policy: ResourcePolicy, effects: readonly GrantEffect[]) => void;
 
-export function applyGrant<E extends GrantEvent>(d: CoordinatorDeps, key: ResourceKey, e: E, runEffects: RunEffects): ReplyOf<E> {
-  return d.storage.write(() => {
+/** `event`: the event, or how to make it from the rows as loaded (a sweep's facts, a restart's gone holders). */
+export function applyGrant<E extends GrantEvent>(
+  d: CoordinatorDeps,
+  key: ResourceKey,
+  event: E | ((holds: SharedHoldRow[], waiters: SharedWaiterRow[]) => E),
+  runEffects: RunEffects,
+): Promise<ReplyOf<E>> {
+  return d.shared.change(key, (holds, waiters) => {
+    const e = typeof event === 'function' ? event(holds, waiters) : event;
     const policy = d.policy(key);
-    const loaded = loadGrants(d.store, key);
+    const loaded = loadGrants(holds, waiters);
     let t;
     try {
       t = stepGrant(loaded.state, policy, e, d.now());
@@ -24,12 +33,20 @@ export function applyGrant<E extends GrantEvent>(d: CoordinatorDeps, key: Resour
       if (err instanceof GrantRejected) throw OjError.illegalState(err.message, { hint: err.hint });
       throw err;
     }
-    saveGrants(d.store, key, loaded, t.state);
-    for (const r of t.events) {
-      d.events.emit({ name: r.name, subject: r.subject, project: key.project, data: { [key.kind]: policy.name, id: key.resource, ...r.data } });
-    }
     const effects = t.effects;
-    if (effects.length) d.storage.afterCommit(() => runEffects(key, policy, effects));
-    return t.reply;
+    const granted = effects.flatMap((x) => (x.type === 'wake' ? [x.holder] : []));
+    return {
+      writes: grantWrites(loaded, t.state),
+      result: t.reply,
+      granted,
+      local: () => {
+        for (const r of t.events) {
+          d.events.emit({ name: r.name, subject: r.subject, project: key.project, data: { [key.kind]: policy.name, id: key.resource, ...r.data } });
+        }
+        if (effects.length) d.storage.afterCommit(() => runEffects(key, policy, effects));
+      },
+    };
   });
 }
+
+export type { HolderFacts };

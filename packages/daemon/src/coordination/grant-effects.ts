@@ -16,7 +16,7 @@ export interface GrantEffectDeps {
   live: LiveHolds;
   waits: GrantWaits;
   /** Steps the machine again (a hand-over's answer, a release of a hold whose phase cannot be failed). */
-  apply<E extends GrantEvent>(key: ResourceKey, e: E): ReplyOf<E>;
+  apply<E extends GrantEvent>(key: ResourceKey, e: E): Promise<ReplyOf<E>>;
   /** Called once the effects ran (re-arms the timer). */
   done(): void;
 }
@@ -40,12 +40,12 @@ function runOne(x: GrantEffectDeps, key: ResourceKey, policy: ResourcePolicy, e:
       break;
     case 'handOver': {
       const handed = handToHuman(x, key, e.holder, `${key.kind} ${policy.name}: ${e.reason}`);
-      x.apply(key, { type: 'respond', holder: e.holder, holderKind: e.holderKind, cause: e.cause, reason: e.reason, handed, facts: e.facts });
+      later(x, key, policy, e.type, x.apply(key, { type: 'respond', holder: e.holder, holderKind: e.holderKind, cause: e.cause, reason: e.reason, handed, facts: e.facts }));
       break;
     }
     case 'abort': {
       const aborted = x.live.get(key, e.holder)?.abort(e.reason) ?? false;
-      if (!aborted && e.orRelease !== null) x.apply(key, { type: 'release', holder: e.holder, reason: e.orRelease });
+      if (!aborted && e.orRelease !== null) later(x, key, policy, e.type, x.apply(key, { type: 'release', holder: e.holder, reason: e.orRelease }));
       break;
     }
     case 'runAction':
@@ -60,6 +60,11 @@ function runOne(x: GrantEffectDeps, key: ResourceKey, policy: ResourcePolicy, e:
       d.logger[e.level](e.message, e.fields);
       break;
   }
+}
+
+/** A step applied in turn: its failure is logged like an effect's. */
+function later(x: GrantEffectDeps, key: ResourceKey, policy: ResourcePolicy, what: string, p: Promise<unknown>): void {
+  p.catch((err: unknown) => x.d.logger.error(`${key.kind} ${policy.name}: ${what} failed`, { error: String(err) }));
 }
 
 /**

@@ -1,11 +1,13 @@
 /**
  * One lock's or semaphore's rows as the grant machine's state, and back:
- * `load` reads its holds and waiters (in grant and arrival order), `save`
- * writes what a transition changed (rows gone, new rows in order, changed
- * fields). Call both inside the same write.
+ * `loadGrants` reads its holds and waiters (in grant and arrival order),
+ * `grantWrites` says what a transition changed (rows gone, new rows in
+ * order, changed fields) for the shared store to write in the same
+ * transaction.
  */
 import type { GrantState, Hold, HoldChange, Waiter } from '../core/coordination/index.js';
-import type { HoldRow, ResourceKey, ResourceStore, WaiterRow } from '../storage/resource-store.js';
+import type { HoldRow, WaiterRow } from '../storage/resource-store.js';
+import type { ResourceWrite } from '../storage/shared-resources.js';
 
 export interface LoadedGrants {
   state: GrantState;
@@ -13,9 +15,7 @@ export interface LoadedGrants {
   waiterIds: ReadonlyMap<string, number>;
 }
 
-export function loadGrants(store: ResourceStore, key: ResourceKey): LoadedGrants {
-  const holds = store.holds(key);
-  const waiters = store.waiters(key);
+export function loadGrants(holds: readonly HoldRow[], waiters: readonly WaiterRow[]): LoadedGrants {
   return {
     state: { holds: holds.map(toHold), waiters: waiters.map(toWaiter) },
     holdIds: new Map(holds.map((h) => [h.holder, h.id])),
@@ -23,23 +23,24 @@ export function loadGrants(store: ResourceStore, key: ResourceKey): LoadedGrants
   };
 }
 
-export function saveGrants(store: ResourceStore, key: ResourceKey, before: LoadedGrants, next: GrantState): void {
-  if (next === before.state) return;
+export function grantWrites(before: LoadedGrants, next: GrantState): ResourceWrite[] {
+  if (next === before.state) return [];
+  const out: ResourceWrite[] = [];
   const was = new Map(before.state.holds.map((h) => [h.holder, h]));
   const stays = new Set(next.holds.map((h) => h.holder));
-  for (const [holder, id] of before.holdIds) if (!stays.has(holder)) store.deleteHold(id);
+  for (const [holder, id] of before.holdIds) if (!stays.has(holder)) out.push({ type: 'deleteHold', id });
   const waits = new Set(next.waiters.map((w) => w.holder));
-  for (const [holder, id] of before.waiterIds) if (!waits.has(holder)) store.deleteWaiter(id);
+  for (const [holder, id] of before.waiterIds) if (!waits.has(holder)) out.push({ type: 'deleteWaiter', id });
   for (const h of next.holds) {
     const old = was.get(h.holder);
-    // The machine's new holds are taken now: acquired and heartbeated at once, not stale.
-    if (!old) store.insertHold(key, h, h.acquiredAt);
+    if (!old) out.push({ type: 'insertHold', hold: h });
     else {
       const patch = changed(old, h);
-      if (patch) store.updateHold(before.holdIds.get(h.holder)!, patch);
+      if (patch) out.push({ type: 'updateHold', id: before.holdIds.get(h.holder)!, patch });
     }
   }
-  for (const w of next.waiters) if (!before.waiterIds.has(w.holder)) store.insertWaiter(key, w, w.since);
+  for (const w of next.waiters) if (!before.waiterIds.has(w.holder)) out.push({ type: 'insertWaiter', waiter: w });
+  return out;
 }
 
 function changed(a: Hold, b: Hold): HoldChange | null {

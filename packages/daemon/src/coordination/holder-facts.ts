@@ -20,15 +20,23 @@ export function pipelineGone(p: PipelineRecord | undefined, kind: ResourceKind, 
   return null;
 }
 
-/** The facts of each holder of `key` for a sweep. */
+/**
+ * The facts of each holder of `key` for a sweep. A hold of another host of
+ * the cluster is not this daemon's to judge by its pipelines: it goes stale
+ * by its heartbeat (its host beats it), or at once when its host is gone.
+ */
 export function holderFacts(
   find: FindPipeline,
   key: ResourceKey,
-  holds: readonly { holder: string; holderKind: HolderKind }[],
+  holds: readonly { holder: string; holderKind: HolderKind; here?: boolean; hostGone?: boolean; host?: string | null }[],
   isLive: (holder: string) => boolean,
 ): Map<string, HolderFacts> {
   const out = new Map<string, HolderFacts>();
   for (const h of holds) {
+    if (h.here === false) {
+      out.set(h.holder, { live: false, gone: h.hostGone ? `host ${h.host ?? '?'} stopped heartbeating` : null, owner: null });
+      continue;
+    }
     const live = isLive(h.holder);
     // An external holder may be a pipeline's script holding it under the pipeline's id: its work is that pipeline's.
     const p = find(h.holder);

@@ -63,6 +63,15 @@ export class RunClaims {
 /** Callers waiting for a holder to be granted; woken after the grant commits. */
 export class GrantWaits {
   private readonly waits = new Map<string, Set<() => void>>();
+  private readonly keys = new Map<string, [ResourceKey, string]>();
+
+  /** Who waits here, for a second look (grants told while this host was not listening). */
+  waiting(): [ResourceKey, string][] {
+    return [...this.waits.keys()].flatMap((id) => {
+      const k = this.keys.get(id);
+      return k ? [k] : [];
+    });
+  }
 
   wait(key: ResourceKey, holder: string): { promise: Promise<void>; cancel(): void } {
     const id = holderText(key, holder);
@@ -72,6 +81,7 @@ export class GrantWaits {
       let set = this.waits.get(id);
       if (!set) this.waits.set(id, (set = new Set()));
       set.add(resolve);
+      this.keys.set(id, [key, holder]);
     });
     return { promise, cancel: () => this.waits.get(id)?.delete(wake) };
   }
@@ -80,6 +90,7 @@ export class GrantWaits {
     const id = holderText(key, holder);
     const set = this.waits.get(id);
     this.waits.delete(id);
+    this.keys.delete(id);
     for (const cb of set ?? []) cb();
   }
 }

@@ -6,7 +6,8 @@ import winston from 'winston';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EventLog } from '../events/event-log.js';
 import type { ChainStep } from '../runbook/model.js';
-import { ResourceStore, type ResourceKey } from '../storage/resource-store.js';
+import type { ResourceKey } from '../storage/resource-store.js';
+import { SqliteSharedResources } from '../storage/sqlite-shared-resources.js';
 import { Storage } from '../storage/storage.js';
 import type { ResourcePolicy } from './coordinator-deps.js';
 import { ResourceCoordinator } from './resource-coordinator.js';
@@ -19,7 +20,7 @@ let dir: string;
 let storage: Storage;
 let clock: number;
 let events: EventLog;
-let store: ResourceStore;
+let shared: SqliteSharedResources;
 let policies: Record<string, Partial<ResourcePolicy>>;
 let coord: ResourceCoordinator;
 
@@ -29,7 +30,7 @@ const sem: ResourceKey = { kind: 'semaphore', project: '/p', resource: 'f.semaph
 function make(): ResourceCoordinator {
   return new ResourceCoordinator({
     storage,
-    store,
+    shared,
     events,
     logger: winston.createLogger({ silent: true }),
     now: () => clock,
@@ -56,7 +57,7 @@ beforeEach(() => {
   clock = 1_000_000;
   storage = Storage.open(join(dir, 'db.sqlite'), () => clock);
   events = new EventLog(storage);
-  store = new ResourceStore(storage.database);
+  shared = new SqliteSharedResources(storage);
   policies = {};
   coord = make();
 });
@@ -67,34 +68,35 @@ afterEach(() => {
 });
 
 const ext = (holder: string, weight = 1) => ({ holder, holderKind: 'external' as const, weight, phase: null });
-const holders = (k: ResourceKey) => store.holds(k).map((h) => h.holder);
-const line = (k: ResourceKey) => store.waiters(k).map((w) => w.holder);
+const holders = (k: ResourceKey) => shared.store.holds(k).map((h) => h.holder);
+const line = (k: ResourceKey) => shared.store.waiters(k).map((w) => w.holder);
 
 describe('locks', () => {
   it('one holder; re-entrant; waiters served first come first served, handed over on release', async () => {
-    expect(coord.request(lock, ext('a')).granted).toBe(true);
-    expect(coord.request(lock, ext('a')).granted).toBe(true);
-    expect(coord.request(lock, ext('b'))).toMatchObject({ granted: false, position: 1 });
-    expect(coord.request(lock, ext('c'))).toMatchObject({ granted: false, position: 2 });
+    expect((await coord.request(lock, ext('a'))).granted).toBe(true);
+    expect((await coord.request(lock, ext('a'))).granted).toBe(true);
+    expect(await coord.request(lock, ext('b'))).toMatchObject({ granted: false, position: 1 });
+    expect(await coord.request(lock, ext('c'))).toMatchObject({ granted: false, position: 2 });
     // Asking again keeps the place.
-    expect(coord.request(lock, ext('b'))).toMatchObject({ granted: false, position: 1 });
+    expect(await coord.request(lock, ext('b'))).toMatchObject({ granted: false, position: 1 });
     const b = coord.granted(lock, 'b');
-    coord.release(lock, 'a', 'done');
+    await coord.release(lock, 'a', 'done');
     await b.promise;
     expect(holders(lock)).toEqual(['b']);
     expect(line(lock)).toEqual(['c']);
   });
 
   it('a hand-over inside a write that then fails changes nothing and wakes nobody', async () => {
-    coord.request(lock, ext('a'));
-    coord.request(lock, ext('b'));
+    await coord.request(lock, ext('a'));
+    await coord.request(lock, ext('b'));
     let woken = false;
     const b = coord.granted(lock, 'b');
     void b.promise.then(() => (woken = true));
     const eventsBefore = storage.events.list({ limit: 100 }).length;
     expect(() =>
       storage.write(() => {
-        coord.release(lock, 'a', 'done');
+        // On SQLite the change is made at once, inside this write.
+        void coord.release(lock, 'a', 'done').catch(() => {});
         expect(holders(lock)).toEqual(['b']);
         throw new Error('the outer write fails');
       }),
@@ -105,91 +107,91 @@ describe('locks', () => {
     expect(line(lock)).toEqual(['b']);
     expect(storage.events.list({ limit: 100 })).toHaveLength(eventsBefore);
     // Committed, the same hand-over wakes the waiter.
-    coord.release(lock, 'a', 'done');
+    await coord.release(lock, 'a', 'done');
     await b.promise;
     expect(woken).toBe(true);
   });
 
-  it('without queueing, a request behind a line is refused and leaves no trace', () => {
-    coord.request(lock, ext('a'));
-    expect(coord.request(lock, ext('b'), { queue: false })).toMatchObject({ granted: false, queued: false });
+  it('without queueing, a request behind a line is refused and leaves no trace', async () => {
+    await coord.request(lock, ext('a'));
+    expect(await coord.request(lock, ext('b'), { queue: false })).toMatchObject({ granted: false, queued: false });
     expect(line(lock)).toEqual([]);
   });
 
-  it('a waiter leaving lets the next one in when the lock is free', () => {
-    coord.request(lock, ext('a'));
-    coord.request(lock, ext('b'));
-    coord.request(lock, ext('c'));
-    coord.release(lock, 'a', 'done');
+  it('a waiter leaving lets the next one in when the lock is free', async () => {
+    await coord.request(lock, ext('a'));
+    await coord.request(lock, ext('b'));
+    await coord.request(lock, ext('c'));
+    await coord.release(lock, 'a', 'done');
     expect(holders(lock)).toEqual(['b']);
-    expect(coord.abandonWait(lock, 'c')).toBe(false);
+    expect(await coord.abandonWait(lock, 'c')).toBe(false);
     expect(line(lock)).toEqual([]);
   });
 
-  it('a silent external holder is stale after its window: on_stale releases it to the next waiter', () => {
+  it('a silent external holder is stale after its window: on_stale releases it to the next waiter', async () => {
     coord.start();
-    coord.request(lock, ext('a'));
-    coord.request(lock, ext('b'));
+    await coord.request(lock, ext('a'));
+    await coord.request(lock, ext('b'));
     clock += 900;
-    coord.heartbeat(lock, 'a');
+    await coord.heartbeat(lock, 'a');
     clock += 1000;
-    coord.sweep();
+    await coord.sweep();
     expect(holders(lock)).toEqual(['a']);
-    expect(coord.stalenessOf(store.hold(lock, 'a')!).stale).toBe(false);
+    expect(coord.stalenessOf(shared.store.hold(lock, 'a')!).stale).toBe(false);
     clock += 1001;
-    expect(coord.stalenessOf(store.hold(lock, 'a')!)).toMatchObject({ stale: true });
-    coord.sweep();
+    expect(coord.stalenessOf(shared.store.hold(lock, 'a')!)).toMatchObject({ stale: true });
+    await coord.sweep();
     expect(holders(lock)).toEqual(['b']);
     const names = storage.events.list({ limit: 50 }).map((e) => e.name);
     expect(names).toContain('lock:stale');
   });
 
-  it('without release in on_stale the hold stays, marked stale, and the chain runs once', () => {
+  it('without release in on_stale the hold stays, marked stale, and the chain runs once', async () => {
     policies[lock.resource] = { onStale: [step('escalate')] };
     coord = make();
     coord.start();
-    coord.request(lock, ext('a'));
+    await coord.request(lock, ext('a'));
     clock += 5000;
-    coord.sweep();
-    coord.sweep();
+    await coord.sweep();
+    await coord.sweep();
     expect(holders(lock)).toEqual(['a']);
-    expect(store.hold(lock, 'a')!.staleAt).not.toBeNull();
+    expect(shared.store.hold(lock, 'a')!.staleAt).not.toBeNull();
     expect(storage.events.list({ name: 'escalate' }).length).toBe(1);
     // A heartbeat revives it.
-    coord.heartbeat(lock, 'a');
-    expect(coord.stalenessOf(store.hold(lock, 'a')!).stale).toBe(false);
+    await coord.heartbeat(lock, 'a');
+    expect(coord.stalenessOf(shared.store.hold(lock, 'a')!).stale).toBe(false);
   });
 
-  it('a live hold is heartbeated by the daemon, and aborted (not released under it) at its timeout', () => {
+  it('a live hold is heartbeated by the daemon, and aborted (not released under it) at its timeout', async () => {
     policies[lock.resource] = { timeoutMs: 5000 };
     coord = make();
     coord.start();
     const aborted: string[] = [];
-    coord.request(lock, { holder: 'p1', holderKind: 'pipeline', weight: 1, phase: 'merge' });
-    coord.attachLive(lock, 'p1', { abort: (r) => (aborted.push(r), true) });
+    await coord.request(lock, { holder: 'p1', holderKind: 'pipeline', weight: 1, phase: 'merge' });
+    await coord.attachLive(lock, 'p1', { abort: (r) => (aborted.push(r), true) });
     clock += 600;
-    coord.sweep();
-    expect(store.hold(lock, 'p1')!.heartbeatAt).toBe(clock);
+    await coord.sweep();
+    expect(shared.store.hold(lock, 'p1')!.heartbeatAt).toBe(clock);
     clock += 4500;
-    coord.sweep();
+    await coord.sweep();
     expect(aborted).toHaveLength(1);
     expect(aborted[0]).toMatch(/timeout 5s/);
     // Still held until the phase's gate releases it.
     expect(holders(lock)).toEqual(['p1']);
   });
 
-  it('escalate for a live pipeline holder hands it to a human instead of failing it: no abort, no release under it, no second escalate event', () => {
+  it('escalate for a live pipeline holder hands it to a human instead of failing it: no abort, no release under it, no second escalate event', async () => {
     policies[lock.resource] = { timeoutMs: 5000, onStale: [step('release'), step('escalate')] };
     coord = make();
     coord.start();
     const calls: string[] = [];
-    coord.request(lock, { holder: 'p1', holderKind: 'pipeline', weight: 1, phase: 'merge' });
-    coord.attachLive(lock, 'p1', {
+    await coord.request(lock, { holder: 'p1', holderKind: 'pipeline', weight: 1, phase: 'merge' });
+    await coord.attachLive(lock, 'p1', {
       abort: (r) => (calls.push(`abort ${r}`), true),
       escalate: (r, source) => (calls.push(`escalate ${source} ${r}`), true),
     });
     clock += 5001;
-    coord.sweep();
+    await coord.sweep();
     expect(calls).toHaveLength(1);
     expect(calls[0]).toMatch(/^escalate lock lock main: held for .* \(timeout 5s\)$/);
     // The stopped phase's gate releases it once its processes are gone.
@@ -197,26 +199,26 @@ describe('locks', () => {
     expect(storage.events.list({ name: 'escalate' })).toHaveLength(0);
   });
 
-  it('a pipeline holder that cannot be handed over falls back to the plain steps (abort, escalate event)', () => {
+  it('a pipeline holder that cannot be handed over falls back to the plain steps (abort, escalate event)', async () => {
     policies[lock.resource] = { timeoutMs: 5000, onStale: [step('release'), step('escalate')] };
     coord = make();
     coord.start();
     const calls: string[] = [];
-    coord.request(lock, { holder: 'p1', holderKind: 'pipeline', weight: 1, phase: 'merge' });
-    coord.attachLive(lock, 'p1', { abort: () => (calls.push('abort'), true), escalate: () => (calls.push('escalate'), false) });
+    await coord.request(lock, { holder: 'p1', holderKind: 'pipeline', weight: 1, phase: 'merge' });
+    await coord.attachLive(lock, 'p1', { abort: () => (calls.push('abort'), true), escalate: () => (calls.push('escalate'), false) });
     clock += 5001;
-    coord.sweep();
+    await coord.sweep();
     expect(calls).toEqual(['escalate', 'abort']);
     expect(storage.events.list({ name: 'escalate' })).toHaveLength(1);
   });
 
-  it('waiting order survives a new coordinator (daemon restart); external waiters go', () => {
-    coord.request(lock, ext('a'));
-    coord.request(lock, { holder: 'p2', holderKind: 'pipeline', weight: 1, phase: 'merge' });
-    coord.request(lock, ext('x'));
+  it('waiting order survives a new coordinator (daemon restart); external waiters go', async () => {
+    await coord.request(lock, ext('a'));
+    await coord.request(lock, { holder: 'p2', holderKind: 'pipeline', weight: 1, phase: 'merge' });
+    await coord.request(lock, ext('x'));
     coord.stop();
     coord = make();
-    coord.reconcile();
+    await coord.reconcile();
     // pipeline p2 does not exist here, so its place goes too: only the external holder remains.
     expect(holders(lock)).toEqual(['a']);
     expect(line(lock)).toEqual([]);
@@ -224,12 +226,12 @@ describe('locks', () => {
 });
 
 describe('semaphores', () => {
-  it('an orphaned slot is reclaimed and its work handed to on_orphan_work (requeue of the owner item)', () => {
+  it('an orphaned slot is reclaimed and its work handed to on_orphan_work (requeue of the owner item)', async () => {
     const requeued: string[] = [];
     policies[sem.resource] = { onStale: [step('reclaim')], onOrphanWork: [step('requeue')] };
     coord = new ResourceCoordinator({
       storage,
-      store,
+      shared,
       events,
       logger: winston.createLogger({ silent: true }),
       now: () => clock,
@@ -250,10 +252,10 @@ describe('semaphores', () => {
       orphanWork: (action, p) => requeued.push(`${action} ${p.state.id}`),
     });
     coord.start();
-    coord.request(sem, ext('fix-1'));
-    coord.request(sem, ext('someone'));
+    await coord.request(sem, ext('fix-1'));
+    await coord.request(sem, ext('someone'));
     clock += 1500;
-    coord.sweep();
+    await coord.sweep();
     expect(holders(sem)).toEqual([]);
     expect(requeued).toEqual(['requeue fix-1']);
     const orphans = storage.events.list({ name: 'semaphore:orphan' }).map((e) => e.subject);
@@ -262,14 +264,14 @@ describe('semaphores', () => {
 
 
   it('at most max units; weights; strict order', async () => {
-    expect(coord.request(sem, ext('a', 2)).granted).toBe(true);
-    expect(coord.request(sem, ext('b', 2)).granted).toBe(false);
-    expect(coord.request(sem, ext('c', 1)).granted).toBe(false);
+    expect((await coord.request(sem, ext('a', 2))).granted).toBe(true);
+    expect((await coord.request(sem, ext('b', 2))).granted).toBe(false);
+    expect((await coord.request(sem, ext('c', 1))).granted).toBe(false);
     const b = coord.granted(sem, 'b');
-    coord.release(sem, 'a', 'done');
+    await coord.release(sem, 'a', 'done');
     await b.promise;
     expect(holders(sem)).toEqual(['b', 'c']);
-    expect(() => coord.request(sem, ext('d', 4))).toThrow(/can never fit/);
+    await expect(coord.request(sem, ext('d', 4))).rejects.toThrow(/can never fit/);
   });
 });
 
@@ -315,17 +317,21 @@ describe('the lock gate of a phase', () => {
   });
 
   it('a stopped run leaves the place in line to the run that re-entered', async () => {
-    coord.request(lock, ext('x'));
+    await coord.request(lock, ext('x'));
     const gate = resourceGate(coord, 'lock', lock.resource);
     const first = fakeRun(1);
     const waiting1 = gate(first.ctx);
+    // The request is asynchronous: let it reach the line.
+    const settle = () => new Promise((r) => setImmediate(r));
+    await settle();
     expect(first.waits).toEqual(['lock main']);
     const second = fakeRun(2);
     const waiting2 = gate(second.ctx);
+    await settle();
     first.stop('resume');
     expect(await waiting1).toBeUndefined();
     expect(line(lock)).toEqual(['p1']);
-    coord.release(lock, 'x', 'done');
+    await coord.release(lock, 'x', 'done');
     const release2 = (await waiting2) as () => void;
     expect(holders(lock)).toEqual(['p1']);
     release2();

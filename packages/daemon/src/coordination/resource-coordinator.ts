@@ -13,11 +13,17 @@
  * timeout to pass. A stale hold gets its `on_stale` (locks) / `on_orphan`
  * (semaphores) steps, and a reclaimed semaphore slot its `on_orphan_work`
  * (core/coordination/stale-response.ts decides what they do).
+ *
+ * The rows are in the shared store: in a cluster, one holder cluster-wide,
+ * waiters from every host in arrival order, a grant to a waiter on another
+ * host told to that host; each host heartbeats the holds of its own phases,
+ * and a hold whose host is gone is stale at once.
  */
 import type { LockMethods } from '@oj/protocol';
 import { DeadlineTimer } from '../adapters/deadline-timer.js';
 import { nextAttention, staleNow, type GrantEvent, type Hold, type ReplyOf, type Request, type RequestResult } from '../core/coordination/index.js';
 import type { HoldRow, ResourceKey } from '../storage/resource-store.js';
+import type { SharedHoldRow, SharedWaiterRow } from '../storage/shared-resources.js';
 import type { CoordinatorDeps, LiveHold, ResourcePolicy } from './coordinator-deps.js';
 import { applyGrant } from './grant-apply.js';
 import { runGrantEffects, type GrantEffectDeps } from './grant-effects.js';
@@ -40,12 +46,28 @@ export class ResourceCoordinator {
   stopping = false;
 
   constructor(private readonly d: CoordinatorDeps) {
-    this.timer = new DeadlineTimer(d.now, () => this.sweep(), { maxWaitMs: 60_000, minWaitMs: 10 });
+    this.timer = new DeadlineTimer(d.now, () => void this.sweep(), { maxWaitMs: 60_000, minWaitMs: 10 });
     this.effects = { d, live: this.live, waits: this.waits, apply: (key, e) => this.apply(key, e), done: () => this.schedule() };
+    d.remote?.onRemoteGrant((key, holder) => this.waits.wake(key, holder));
+    // Grants told while this host was not listening were missed: every waiter here looks again.
+    d.remote?.onRemoteChange((n) => {
+      if (n === null) void this.recheckWaits();
+    });
   }
 
-  private apply<E extends GrantEvent>(key: ResourceKey, e: E): ReplyOf<E> {
+  private apply<E extends GrantEvent>(key: ResourceKey, e: E | ((holds: SharedHoldRow[], waiters: SharedWaiterRow[]) => E)): Promise<ReplyOf<E>> {
     return applyGrant(this.d, key, e, (k, policy, effects) => runGrantEffects(this.effects, k, policy, effects));
+  }
+
+  /** Wakes every waiter here that holds its resource by now. */
+  private async recheckWaits(): Promise<void> {
+    for (const [key, holder] of this.waits.waiting()) {
+      try {
+        if (await this.d.shared.hold(key, holder)) this.waits.wake(key, holder);
+      } catch {
+        // the database is away: the next look tries again
+      }
+    }
   }
 
   // ---- taking and waiting
@@ -55,16 +77,23 @@ export class ResourceCoordinator {
    * free with nobody waiting; else puts the holder in line (unless `queue`
    * is false) and says where.
    */
-  request(key: ResourceKey, req: Request, opts: { queue: boolean } = { queue: true }): RequestResult {
-    const result = this.apply(key, { type: 'request', queue: opts.queue, ...req });
+  async request(key: ResourceKey, req: Request, opts: { queue: boolean } = { queue: true }): Promise<RequestResult> {
+    const result = await this.apply(key, { type: 'request', queue: opts.queue, ...req });
     this.schedule();
     return result;
   }
 
   /** Resolves once `holder` holds the resource (at once if it does). */
   granted(key: ResourceKey, holder: string): { promise: Promise<void>; cancel(): void } {
-    if (this.d.store.hold(key, holder)) return { promise: Promise.resolve(), cancel: () => {} };
-    return this.waits.wait(key, holder);
+    // Waiting first, then looking: a grant made in between is not missed.
+    const w = this.waits.wait(key, holder);
+    this.d.shared.hold(key, holder).then(
+      (h) => {
+        if (h) this.waits.wake(key, holder);
+      },
+      () => {},
+    );
+    return w;
   }
 
   /** The run of a pipeline that now owns its hold or place in line for this resource. */
@@ -97,15 +126,15 @@ export class ResourceCoordinator {
    * Returns true when it was granted meanwhile (the caller decides whether to
    * keep or release). While the daemon is stopping the place in line is kept.
    */
-  abandonWait(key: ResourceKey, holder: string): boolean {
-    if (this.stopping) return this.d.store.hold(key, holder) !== undefined;
+  async abandonWait(key: ResourceKey, holder: string): Promise<boolean> {
+    if (this.stopping) return (await this.d.shared.hold(key, holder)) !== undefined;
     return this.apply(key, { type: 'leave', holder });
   }
 
   /** Marks a hold as belonging to a running phase (the daemon heartbeats it; see LiveHold). */
-  attachLive(key: ResourceKey, holder: string, live: LiveHold): void {
+  async attachLive(key: ResourceKey, holder: string, live: LiveHold): Promise<void> {
     this.live.attach(key, holder, live);
-    this.apply(key, { type: 'attach', holder });
+    await this.apply(key, { type: 'attach', holder });
     this.schedule();
   }
 
@@ -116,24 +145,24 @@ export class ResourceCoordinator {
   // ---- releasing
 
   /** Releases `holder`'s hold (or place in line); the next waiters that fit get it. True when it held. */
-  release(key: ResourceKey, holder: string, reason: string): boolean {
-    const released = this.apply(key, { type: 'release', holder, reason });
+  async release(key: ResourceKey, holder: string, reason: string): Promise<boolean> {
+    const released = await this.apply(key, { type: 'release', holder, reason });
     this.schedule();
     return released;
   }
 
   /** Releases whoever holds the resource; a live holder's phase is failed. */
-  forceRelease(key: ResourceKey, reason: string): Hold[] {
-    const released = this.apply(key, { type: 'forceRelease', reason });
+  async forceRelease(key: ResourceKey, reason: string): Promise<Hold[]> {
+    const released = await this.apply(key, { type: 'forceRelease', reason });
     this.schedule();
     return released;
   }
 
   /** A holder's heartbeat; an illegal-state error when it does not hold the resource. */
-  heartbeat(key: ResourceKey, holder: string): HoldRow {
-    this.apply(key, { type: 'heartbeat', holder });
+  async heartbeat(key: ResourceKey, holder: string): Promise<HoldRow> {
+    await this.apply(key, { type: 'heartbeat', holder });
     this.schedule();
-    return this.d.store.hold(key, holder)!;
+    return (await this.d.shared.hold(key, holder))!;
   }
 
   // ---- staleness
@@ -148,20 +177,22 @@ export class ResourceCoordinator {
    * pipelines that moved on are dropped, as are waiting CLI clients (they
    * died with the old daemon); surviving holds get a fresh heartbeat.
    */
-  reconcile(): { released: number; kept: number; dropped: number } {
+  async reconcile(): Promise<{ released: number; kept: number; dropped: number }> {
     const total = { released: 0, kept: 0, dropped: 0 };
-    const { store } = this.d;
-    this.d.storage.write(() => {
-      const keys = new Map<string, ResourceKey>();
-      for (const r of [...store.allHolds(), ...store.allWaiters()]) keys.set(keyText(r), keyOf(r));
-      for (const key of keys.values()) {
-        const gone = goneAtRestart(this.d.pipeline, key, [...store.holds(key), ...store.waiters(key)]);
-        const n = this.apply(key, { type: 'restart', gone });
-        total.released += n.released;
-        total.kept += n.kept;
-        total.dropped += n.dropped;
-      }
-    });
+    const { shared } = this.d;
+    const keys = new Map<string, ResourceKey>();
+    // This host's holds and places in line (in a cluster, the other hosts' are theirs).
+    for (const r of [...(await shared.allHolds()), ...(await shared.allWaiters())]) if (r.here) keys.set(keyText(r), keyOf(r));
+    for (const key of keys.values()) {
+      const n = await this.apply(key, (holds, waiters) => {
+        const rows = [...holds, ...waiters];
+        const mine = rows.filter((r) => r.here);
+        return { type: 'restart', gone: goneAtRestart(this.d.pipeline, key, mine), foreign: new Set(rows.filter((r) => !r.here).map((r) => r.holder)) };
+      });
+      total.released += n.released;
+      total.kept += n.kept;
+      total.dropped += n.dropped;
+    }
     if (total.released || total.dropped) this.d.logger.info('locks and semaphores reconciled', { released: total.released, kept: total.kept, dropped: total.dropped });
     return total;
   }
@@ -169,7 +200,7 @@ export class ResourceCoordinator {
   start(): void {
     this.started = true;
     this.stopping = false;
-    this.sweep();
+    void this.sweep();
   }
 
   stop(): void {
@@ -180,28 +211,45 @@ export class ResourceCoordinator {
 
   /** Arms the one timer for the next moment a hold needs attention. */
   schedule(): void {
+    void this.scheduleNow();
+  }
+
+  private async scheduleNow(): Promise<void> {
     if (!this.started || this.stopping) return;
     let next = Infinity;
-    for (const h of this.d.store.allHolds()) {
-      if (h.staleAt !== null) continue;
-      next = Math.min(next, nextAttention(h, this.live.has(keyOf(h), h.holder)));
+    try {
+      for (const h of await this.d.shared.allHolds()) {
+        if (h.staleAt !== null) continue;
+        next = Math.min(next, nextAttention(h, this.live.has(keyOf(h), h.holder)));
+      }
+    } catch {
+      // The shared database is away: the timer's longest wait brings the next look.
     }
+    if (!this.started || this.stopping) return;
     this.timer.arm(next);
   }
 
   /** Heartbeats live holds and acts on stale ones (each resource in its own step), then re-arms the timer. */
-  sweep(): void {
+  sweep(): Promise<void> {
+    return this.sweepNow();
+  }
+
+  private async sweepNow(): Promise<void> {
     if (this.stopping) return;
     const keys = new Map<string, ResourceKey>();
-    for (const h of this.d.store.allHolds()) if (h.staleAt === null) keys.set(keyText(h), keyOf(h));
+    try {
+      for (const h of await this.d.shared.allHolds()) if (h.staleAt === null) keys.set(keyText(h), keyOf(h));
+    } catch (err) {
+      this.d.logger.warn('lock/semaphore sweep skipped', { error: String(err) });
+    }
     for (const key of keys.values()) {
       try {
-        const facts = holderFacts(this.d.pipeline, key, this.d.store.holds(key), (holder) => this.live.has(key, holder));
-        this.apply(key, { type: 'sweep', facts });
+        await this.apply(key, (holds) => ({ type: 'sweep', facts: holderFacts(this.d.pipeline, key, holds, (holder) => this.live.has(key, holder)) }));
       } catch (err) {
         this.d.logger.error('lock/semaphore sweep failed', { [key.kind]: key.resource, error: String(err) });
       }
     }
+    await this.recheckWaits();
     this.schedule();
   }
 
@@ -211,7 +259,7 @@ export class ResourceCoordinator {
     return holderInfo(h, this.stalenessOf(h));
   }
 
-  waiterInfos(key: ResourceKey): LockMethods.WaiterInfo[] {
-    return waiterInfos(this.d.store.waiters(key));
+  async waiterInfos(key: ResourceKey): Promise<LockMethods.WaiterInfo[]> {
+    return waiterInfos(await this.d.shared.waiters(key));
   }
 }

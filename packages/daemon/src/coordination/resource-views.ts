@@ -2,7 +2,7 @@
 import type { LockMethods } from '@oj/protocol';
 import type { HoldRow, WaiterRow } from '../storage/resource-store.js';
 
-export function holderInfo(h: HoldRow, staleness: { stale: boolean; reason: string | null }): LockMethods.HolderInfo {
+export function holderInfo(h: HoldRow & { host?: string | null }, staleness: { stale: boolean; reason: string | null }): LockMethods.HolderInfo {
   return {
     holder: h.holder,
     kind: h.holderKind,
@@ -12,6 +12,7 @@ export function holderInfo(h: HoldRow, staleness: { stale: boolean; reason: stri
     heartbeatAt: iso(h.heartbeatAt),
     stale: staleness.stale,
     staleReason: staleness.reason,
+    host: h.host ?? null,
   };
 }
 

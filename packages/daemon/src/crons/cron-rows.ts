@@ -1,26 +1,26 @@
 /** Between a cron's row (storage), its runbook definition and the pure slot core (core/cron). */
 import type { CronMethods } from '@oj/protocol';
 import { blankCronState, upcoming, type CronSettings, type CronSlotState, type SkipRun } from '../core/cron/index.js';
-import { cronSchedule, cronTiming } from '../runbook/cron-schedule.js';
+import { cronSchedule, cronTiming, type ClusterPlacement } from '../runbook/cron-schedule.js';
 import type { Cron } from '../runbook/model.js';
 import type { CronRow } from '../storage/worker-store.js';
 
 /** How many next run times a listing shows. */
 const LISTED_RUNS = 3;
 
-/** What the slot core needs of a cron's definition in `project`. */
-export function settingsOf(project: string, cron: Cron): CronSettings {
+/** What the slot core needs of a cron's definition in `project` (`cluster`: its slots the same on every daemon). */
+export function settingsOf(project: string, cron: Cron, cluster?: ClusterPlacement): CronSettings {
   return {
-    schedule: cronSchedule(project, cron),
+    schedule: cronSchedule(project, cron, cluster),
     catchUp: { policy: cron.catch_up, max: cron.max_catch_up },
     monitors: cron.monitors.map((m) => m.ref),
   };
 }
 
 /** The next `count` run times of an enabled cron, from its due slot on (none while disabled). */
-export function plannedRuns(project: string, cron: Cron | undefined, row: CronRow | undefined, count: number): number[] {
+export function plannedRuns(project: string, cron: Cron | undefined, row: CronRow | undefined, count: number, cluster?: ClusterPlacement): number[] {
   if (!cron || row?.enabled !== 1 || row.next_due_at === null) return [];
-  return upcoming(cronSchedule(project, cron), row.next_due_at, count);
+  return upcoming(cronSchedule(project, cron, cluster), row.next_due_at, count);
 }
 
 /** The slot state of a cron's row (a blank one when it has none), with the skips kept in memory. */
@@ -60,10 +60,17 @@ export function toRow(project: string, s: CronSlotState): CronRow {
 }
 
 /** `pipelineName`: a pipeline's id in its project, from its stored key. */
-export function toInfo(project: string, name: string, cron: Cron | undefined, row: CronRow | undefined, pipelineName: (key: string) => string): CronMethods.CronInfo {
+export function toInfo(
+  project: string,
+  name: string,
+  cron: Cron | undefined,
+  row: CronRow | undefined,
+  pipelineName: (key: string) => string,
+  cluster?: ClusterPlacement,
+): CronMethods.CronInfo {
   const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
   const run = cron?.run ? (cron.run.type === 'pipeline' ? `pipeline ${cron.run.pipeline.ref}` : cron.run.shell) : null;
-  const timing = cron ? cronTiming(project, cron) : { interval: null, schedule: null, timezone: null, jitter: null };
+  const timing = cron ? cronTiming(project, cron, cluster) : { interval: null, schedule: null, timezone: null, jitter: null };
   return {
     name,
     runbook: cron?.file ?? null,
@@ -74,7 +81,7 @@ export function toInfo(project: string, name: string, cron: Cron | undefined, ro
     monitors: cron?.monitors.map((m) => m.ref) ?? [],
     run,
     nextDueAt: row?.enabled === 1 ? iso(row.next_due_at) : null,
-    nextRuns: plannedRuns(project, cron, row, LISTED_RUNS).map((t) => new Date(t).toISOString()),
+    nextRuns: plannedRuns(project, cron, row, LISTED_RUNS, cluster).map((t) => new Date(t).toISOString()),
     lastRunAt: iso(row?.last_run_at),
     lastOutcome: row?.last_outcome ?? null,
     lastError: row?.last_error ?? null,

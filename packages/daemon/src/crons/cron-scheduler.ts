@@ -7,17 +7,18 @@
  */
 import { OjError, type CronMethods } from '@oj/protocol';
 import type { Logger } from 'winston';
-import { CronBusyError, step, type CronEffect, type CronLive, type CronSlotEvent, type CronSlotState, type SkipRun } from '../core/cron/index.js';
+import { CronBusyError, slotToClaim, step, type CronEffect, type CronLive, type CronSlotEvent, type CronSlotState, type SkipRun, type SlotClaim } from '../core/cron/index.js';
 import type { PipelineEngine } from '../engine/pipeline-engine.js';
 import { TERMINAL } from '../core/pipeline-state.js';
 import type { EventLog } from '../events/event-log.js';
 import type { ProjectRegistry } from '../projects/project-registry.js';
 import type { Cron } from '../runbook/model.js';
 import type { PipelineRecord } from '../storage/pipeline-store.js';
+import type { SharedStore } from '../storage/shared-store.js';
 import type { Storage } from '../storage/storage.js';
 import { CronStore } from '../storage/worker-store.js';
 import type { ShellHost } from '../adapters/shell-host.js';
-import { cronRunsFrom, cronTiming } from '../runbook/cron-schedule.js';
+import { cronRunsFrom, cronTiming, type ClusterPlacement } from '../runbook/cron-schedule.js';
 import { cronKey, fromCronKey, plannedRuns, settingsOf, toInfo, toRow, toState } from './cron-rows.js';
 import { CronRuns, type CronOwner } from './cron-runs.js';
 import type { CronTickHook } from './cron-tick-hooks.js';
@@ -28,6 +29,8 @@ type CronInfo = CronMethods.CronInfo;
 
 export interface CronSchedulerDeps {
   storage: Storage;
+  /** Claims each due slot (a cron's identity and the slot's time): in a cluster only one daemon runs it. */
+  shared: Pick<SharedStore, 'crons' | 'kind' | 'identity'>;
   events: EventLog;
   engine: PipelineEngine;
   projects: ProjectRegistry;
@@ -43,6 +46,8 @@ export class CronScheduler {
   private readonly runs: CronRuns;
   /** Ticks skipped in a row per cron (not stored: reported as one event when the run of skips ends). */
   private readonly skips = new Map<string, SkipRun>();
+  /** The last slot each cron claimed here: a slot claimed while a backlog waited is still this daemon's when it runs. */
+  private readonly claimed = new Map<string, number>();
   private stopped = false;
 
   constructor(private readonly d: CronSchedulerDeps) {
@@ -97,15 +102,15 @@ export class CronScheduler {
     const cron = tryFind(this.d.projects, project, 'cron', name);
     const row = this.store.get(project, cron?.name ?? name);
     if (!cron && !row) requireFind(this.d.projects, project, 'cron', name);
-    return toInfo(project, cron?.name ?? name, cron, row, this.pipelineName);
+    return toInfo(project, cron?.name ?? name, cron, row, this.pipelineName, this.placement(project));
   }
 
   list(project: string): CronInfo[] {
     const p = this.d.projects.get(project);
     const rows = new Map(this.store.list(project).map((r) => [r.name, r]));
     const defined = p.all('cron');
-    const out = defined.map((c) => toInfo(project, c.name, c, rows.get(c.name), this.pipelineName));
-    for (const [name, row] of rows) if (!defined.some((c) => c.name === name) && row.enabled === 1) out.push(toInfo(project, name, undefined, row, this.pipelineName));
+    const out = defined.map((c) => toInfo(project, c.name, c, rows.get(c.name), this.pipelineName, this.placement(project)));
+    for (const [name, row] of rows) if (!defined.some((c) => c.name === name) && row.enabled === 1) out.push(toInfo(project, name, undefined, row, this.pipelineName, this.placement(project)));
     return out;
   }
 
@@ -113,9 +118,10 @@ export class CronScheduler {
   next(project: string, name: string, count: number): CronMethods.CronNext {
     const { value: cron } = requireFind(this.d.projects, project, 'cron', name);
     const row = this.store.get(project, cron.name);
-    const planned = plannedRuns(project, cron, row, count);
-    const times = planned.length ? planned : cronRunsFrom(project, cron, this.d.now(), count);
-    return { cron: cron.name, ...cronTiming(project, cron), enabled: row?.enabled === 1, times: times.map((t) => new Date(t).toISOString()) };
+    const cluster = this.placement(project);
+    const planned = plannedRuns(project, cron, row, count, cluster);
+    const times = planned.length ? planned : cronRunsFrom(project, cron, this.d.now(), count, cluster);
+    return { cron: cron.name, ...cronTiming(project, cron, cluster), enabled: row?.enabled === 1, times: times.map((t) => new Date(t).toISOString()) };
   }
 
   counts(): Record<string, number> {
@@ -124,12 +130,49 @@ export class CronScheduler {
 
   // ---- lifecycle
 
-  /** Daemon start: enabled crons resume; one that missed slots while the daemon was down runs once now. */
-  startAll(): void {
+  /**
+   * Daemon start: enabled crons resume; one whose slots passed while the
+   * daemon was down catches up by its `catch_up`, each slot it runs claimed
+   * first (in a cluster, a slot another daemon claimed is not run here).
+   */
+  async startAll(): Promise<void> {
     for (const row of this.store.list()) {
       const cron = tryFind(this.d.projects, row.project, 'cron', row.name);
-      this.apply(row.project, row.name, cron, (s) => ({ type: 'restart', live: this.live(row.project, s) }));
+      try {
+        const now = this.d.now();
+        const claim = await this.claimFor(row.project, row.name, cron, 'restart', now);
+        this.apply(row.project, row.name, cron, (s) => ({ type: 'restart', live: this.live(row.project, s), claim }), now);
+      } catch (err) {
+        this.d.logger.error('cron not resumed', { project: row.project, cron: row.name, error: String(err) });
+      }
     }
+  }
+
+  /**
+   * Claims the slot a `due` or `restart` step would run (core/cron
+   * slotToClaim): undefined when none would. A claim that cannot be made
+   * (the shared database is away) is not this daemon's to run.
+   */
+  private async claimFor(project: string, name: string, cron: Cron | undefined, type: 'due' | 'restart', now: number): Promise<SlotClaim | undefined> {
+    const key = cronKey(project, name);
+    const state = toState(name, this.store.get(project, name), this.skips.get(key) ?? null, now);
+    const slot = slotToClaim(state, cron ? settingsOf(project, cron, this.placement(project)) : null, type, now);
+    if (slot === null) return undefined;
+    if (this.claimed.get(key) === slot) return { slot, mine: true };
+    try {
+      const mine = await this.d.shared.crons.claimSlot(project, name, slot, now);
+      if (mine) this.claimed.set(key, slot);
+      else this.d.logger.debug('cron slot claimed by another daemon', { project, cron: name, slot: new Date(slot).toISOString() });
+      return { slot, mine };
+    } catch (err) {
+      this.d.logger.warn('cron slot not claimed; it does not run here', { project, cron: name, error: String(err) });
+      return { slot, mine: false };
+    }
+  }
+
+  /** In a cluster, where a project's slots fall (the same on every daemon); undefined on its own. */
+  private placement(project: string): ClusterPlacement | undefined {
+    return this.d.shared.kind === 'postgres' ? { identity: this.d.shared.identity(project) } : undefined;
   }
 
   stopAll(): void {
@@ -176,11 +219,15 @@ export class CronScheduler {
   }
 
   /** The timer of a cron's due slot fired. */
-  private due(project: string, name: string): void {
+  private async due(project: string, name: string): Promise<void> {
     if (this.stopped) return;
     try {
       const cron = tryFind(this.d.projects, project, 'cron', name);
-      this.apply(project, name, cron, (s) => ({ type: 'due', live: this.live(project, s) }));
+      // The step decides at the time the slot was claimed for, so it runs the slot claimed.
+      const now = this.d.now();
+      const claim = await this.claimFor(project, name, cron, 'due', now);
+      if (this.stopped) return;
+      this.apply(project, name, cron, (s) => ({ type: 'due', live: this.live(project, s), claim }), now);
     } catch (err) {
       this.d.logger.error('cron tick failed', { project, cron: name, error: String(err) });
     }
@@ -212,12 +259,13 @@ export class CronScheduler {
     name: string,
     cron: Cron | undefined,
     event: CronSlotEvent | ((state: CronSlotState) => CronSlotEvent),
+    at?: number,
   ): { changed: boolean } {
     const key = cronKey(project, name);
     return this.d.storage.write(() => {
-      const now = this.d.now();
+      const now = at ?? this.d.now();
       const state = toState(name, this.store.get(project, name), this.skips.get(key) ?? null, now);
-      const t = step(state, cron ? settingsOf(project, cron) : null, typeof event === 'function' ? event(state) : event, now);
+      const t = step(state, cron ? settingsOf(project, cron, this.placement(project)) : null, typeof event === 'function' ? event(state) : event, now);
       const changed = t.state !== state;
       if (changed) this.store.save(toRow(project, t.state));
       for (const e of t.events) this.d.events.emit({ name: e.name, subject: name, project, data: e.data });
@@ -234,7 +282,7 @@ export class CronScheduler {
     try {
       switch (e.type) {
         case 'arm':
-          this.timers.arm(cronKey(project, name), e.at, () => this.due(project, name));
+          this.timers.arm(cronKey(project, name), e.at, () => void this.due(project, name));
           break;
         case 'disarm':
           this.timers.disarm(cronKey(project, name));

@@ -51,7 +51,7 @@ export interface PhaseRunContext {
 /** A step of a phase: a gate before the work, the work, or a check after it. */
 export interface PhaseStep {
   /** Runs the step; returns a release callback for gates, or throws PhaseFailure. */
-  (ctx: PhaseRunContext): Promise<(() => void) | void>;
+  (ctx: PhaseRunContext): Promise<(() => void | Promise<void>) | void>;
 }
 
 export class PhaseFailure extends Error {
@@ -90,11 +90,12 @@ export function handedToHuman(ctx: PhaseRunContext): boolean {
 }
 
 export async function runPhase(ctx: PhaseRunContext, steps: PhaseSteps): Promise<PhaseOutcome> {
-  const releases: (() => void)[] = [];
-  const releaseAll = () => {
+  const releases: (() => void | Promise<void>)[] = [];
+  // Released (committed) before the phase's outcome goes on: the next phase may take the same lock.
+  const releaseAll = async () => {
     for (const release of releases.splice(0).reverse()) {
       try {
-        release();
+        await release();
       } catch {
         // a release that fails must not hide the outcome
       }
@@ -114,13 +115,13 @@ export async function runPhase(ctx: PhaseRunContext, steps: PhaseSteps): Promise
     return { ok: true };
   } catch (err) {
     if (err instanceof PhaseEscalation) {
-      releaseAll();
+      await releaseAll();
       ctx.waiting({ kind: 'human', name: 'escalation', detail: err.reason });
       return { ok: false, error: `stopped: ${await ctx.stopSignal}` };
     }
     if (err instanceof PhaseFailure) return { ok: false, error: err.message, exitCode: err.exitCode };
     return { ok: false, error: (err as Error).message ?? String(err) };
   } finally {
-    releaseAll();
+    await releaseAll();
   }
 }

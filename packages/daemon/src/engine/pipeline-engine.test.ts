@@ -1,56 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { EventRecord, PipelineUpdate } from '@oj/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import winston from 'winston';
-import { EventLog } from '../events/event-log.js';
-import { Storage } from '../storage/storage.js';
-import type { PipelineDefinition } from '../core/pipeline-definition.js';
-import { PipelineEngine, type CreatePipeline } from './pipeline-engine.js';
-import type { PhaseOutcome } from './phase-runner.js';
+import { disposeEngineKits, engineKit } from './engine-test-kit.js';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+afterEach(disposeEngineKits);
 
-const definition: PipelineDefinition = {
-  runbook: 'build',
-  name: 'build',
-  inputs: [],
-  defaults: {},
-  phases: [{ name: 'work', run: 'true', pre: [], post: [] }],
-  hooks: {},
-};
-
-/** A real engine on a real database; the phase runner only records what it was asked to start. */
-function setUp() {
-  const dir = mkdtempSync(join(tmpdir(), 'oj-engine-'));
-  dirs.push(dir);
-  const storage = Storage.open(join(dir, 'oj.db'));
-  const events = new EventLog(storage);
-  const started: string[] = [];
-  const finishers: ((o: PhaseOutcome) => void)[] = [];
-  const engine = new PipelineEngine(storage, events, winston.createLogger({ silent: true }), join(dir, 'logs'), {
-    startPhase: (record, phase, run) => {
-      started.push(`${record.state.id}:${phase.name}#${run}`);
-      return { stop: () => {}, done: new Promise<PhaseOutcome>((resolve) => finishers.push(resolve)) };
-    },
-    resolveVars: () => ({ vars: {}, workspace: null }),
-    prepareWorkspace: async () => {},
-    finished: () => {},
-    runHook: () => {},
-    recover: () => {},
-    maxPhaseVisits: () => 10,
-  });
-  const notified: { id: string; update: PipelineUpdate }[] = [];
-  engine.subscribe((id, update) => notified.push({ id, update }));
-  const heard: EventRecord[] = [];
-  events.follow({ deliver: (e) => heard.push(e) });
-  const create: CreatePipeline = { project: dir, definition, inputs: {} };
-  return { storage, engine, started, finishers, notified, heard, create };
-}
+const setUp = () => engineKit('engine');
 
 describe('PipelineEngine: effects only after the outermost commit', () => {
   it('a create on its own starts its first phase and tells the followers', () => {

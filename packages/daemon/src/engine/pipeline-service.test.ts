@@ -1,49 +1,16 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EventRecord, PipelineUpdate } from '@oj/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import winston from 'winston';
-import { EventLog } from '../events/event-log.js';
 import { ProjectRegistry } from '../projects/project-registry.js';
-import { Storage } from '../storage/storage.js';
-import type { PipelineDefinition } from '../core/pipeline-definition.js';
-import { PipelineEngine } from './pipeline-engine.js';
-import type { PhaseOutcome } from './phase-runner.js';
+import { disposeEngineKits, engineKit, oneWorkPhase as definition } from './engine-test-kit.js';
 import { PipelineService } from './pipeline-service.js';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-const definition: PipelineDefinition = {
-  runbook: 'build',
-  name: 'build',
-  inputs: [],
-  defaults: {},
-  phases: [{ name: 'work', run: 'true', pre: [], post: [] }],
-  hooks: {},
-};
+afterEach(disposeEngineKits);
 
 /** A real service over a real engine and database; phases end when the test says so. */
 function setUp() {
-  const dir = mkdtempSync(join(tmpdir(), 'oj-pipeline-service-'));
-  dirs.push(dir);
-  const storage = Storage.open(join(dir, 'oj.db'));
-  const events = new EventLog(storage);
-  const logger = winston.createLogger({ silent: true });
-  const finishers: ((o: PhaseOutcome) => void)[] = [];
-  const logsDir = join(dir, 'logs');
-  const engine = new PipelineEngine(storage, events, logger, logsDir, {
-    startPhase: () => ({ stop: () => {}, done: new Promise<PhaseOutcome>((resolve) => finishers.push(resolve)) }),
-    resolveVars: () => ({ vars: {}, workspace: null }),
-    prepareWorkspace: async () => {},
-    finished: () => {},
-    runHook: () => {},
-    recover: () => {},
-    maxPhaseVisits: () => 10,
-  });
+  const k = engineKit('pipeline-service');
+  const { storage, engine, events, logsDir, logger, finishers } = k;
   const removed: string[] = [];
   const service = new PipelineService({
     engine,
@@ -56,18 +23,14 @@ function setUp() {
       return Promise.resolve();
     },
   });
-  const notified: { id: string; update: PipelineUpdate; cause: 'step' | 'amend' }[] = [];
-  engine.subscribe((id, update, cause) => notified.push({ id, update, cause }));
-  const heard: EventRecord[] = [];
-  events.follow({ deliver: (e) => heard.push(e) });
   const finished = async () => {
-    const id = engine.create({ project: dir, definition, inputs: {} }).state.id;
+    const id = engine.create(k.create).state.id;
     const ended = engine.waitForEnd(id);
     finishers.shift()!({ ok: true, exitCode: 0 });
     await ended;
     return id;
   };
-  return { dir, storage, engine, service, notified, heard, finished, logsDir, removed };
+  return { ...k, service, finished, removed };
 }
 
 describe('PipelineService: label and archive', () => {

@@ -13,9 +13,9 @@ export interface CoordinationHandlerDeps {
 export function registerCoordinationHandlers(router: RpcRouter, d: CoordinationHandlerDeps): void {
   const { coordinator: coord, requests } = d;
 
-  const lockInfo = (key: ResourceKey): LockMethods.LockInfo => {
+  const lockInfo = async (key: ResourceKey): Promise<LockMethods.LockInfo> => {
     const policy = coord.policyOf(key);
-    const holder = requests.holds(key)[0];
+    const holder = (await requests.holds(key))[0];
     const info = holder ? coord.holderInfo(holder) : null;
     return {
       id: key.resource,
@@ -28,13 +28,13 @@ export function registerCoordinationHandlers(router: RpcRouter, d: CoordinationH
       held: info !== null,
       holder: info,
       stale: info?.stale ?? false,
-      waiters: coord.waiterInfos(key),
+      waiters: await coord.waiterInfos(key),
     };
   };
 
-  const semaphoreInfo = (key: ResourceKey): SemaphoreMethods.SemaphoreInfo => {
+  const semaphoreInfo = async (key: ResourceKey): Promise<SemaphoreMethods.SemaphoreInfo> => {
     const policy = coord.policyOf(key);
-    const holds = requests.holds(key);
+    const holds = await requests.holds(key);
     return {
       id: key.resource,
       name: policy.name,
@@ -47,69 +47,70 @@ export function registerCoordinationHandlers(router: RpcRouter, d: CoordinationH
       onOrphan: policy.onStale.map((s) => s.text),
       onOrphanWork: policy.onOrphanWork.map((s) => s.text),
       holders: holds.map((h) => coord.holderInfo(h)),
-      waiters: coord.waiterInfos(key),
+      waiters: await coord.waiterInfos(key),
     };
   };
 
   const lock = (p: { project: string; name: string }) => requests.resolve('lock', p.project, p.name);
   const semaphore = (p: { project: string; name: string }) => requests.resolve('semaphore', p.project, p.name);
+  const all = <T>(keys: ResourceKey[], info: (k: ResourceKey) => Promise<T>): Promise<T[]> => Promise.all(keys.map(info));
 
   // ---- locks
 
-  router.handle(LockMethods.List, (p) => ({ locks: requests.keys('lock', p?.project).map(lockInfo) }));
+  router.handle(LockMethods.List, async (p) => ({ locks: await all(await requests.keys('lock', p?.project), lockInfo) }));
 
-  router.handle(LockMethods.Show, (p) => ({ lock: lockInfo(lock(p)) }));
+  router.handle(LockMethods.Show, async (p) => ({ lock: await lockInfo(await lock(p)) }));
 
   router.handle(LockMethods.Acquire, async (p, ctx) => {
-    const key = lock(p);
+    const key = await lock(p);
     const acquired = await requests.acquire(key, p, ctx);
-    return { acquired, lock: lockInfo(key) };
+    return { acquired, lock: await lockInfo(key) };
   });
 
-  router.handle(LockMethods.Release, (p) => {
-    const key = lock(p);
-    const released = coord.release(key, p.holder, 'released by its holder');
-    return { released, lock: lockInfo(key) };
+  router.handle(LockMethods.Release, async (p) => {
+    const key = await lock(p);
+    const released = await coord.release(key, p.holder, 'released by its holder');
+    return { released, lock: await lockInfo(key) };
   });
 
-  router.handle(LockMethods.Heartbeat, (p) => {
-    const key = lock(p);
-    coord.heartbeat(key, p.holder);
-    return { lock: lockInfo(key) };
+  router.handle(LockMethods.Heartbeat, async (p) => {
+    const key = await lock(p);
+    await coord.heartbeat(key, p.holder);
+    return { lock: await lockInfo(key) };
   });
 
-  router.handle(LockMethods.ForceRelease, (p) => {
-    const key = lock(p);
-    const { released, previous } = requests.forceRelease(key, p.reason ?? 'force-released by a user');
-    return { released, previous, lock: lockInfo(key) };
+  router.handle(LockMethods.ForceRelease, async (p) => {
+    const key = await lock(p);
+    const { released, previous } = await requests.forceRelease(key, p.reason ?? 'force-released by a user');
+    return { released, previous, lock: await lockInfo(key) };
   });
 
-  router.handle(LockMethods.IsStale, (p) => {
-    const info = lockInfo(lock(p));
+  router.handle(LockMethods.IsStale, async (p) => {
+    const info = await lockInfo(await lock(p));
     return { stale: info.stale, reason: info.holder?.staleReason ?? null, lock: info };
   });
 
   // ---- semaphores
 
-  router.handle(SemaphoreMethods.List, (p) => ({ semaphores: requests.keys('semaphore', p?.project).map(semaphoreInfo) }));
+  router.handle(SemaphoreMethods.List, async (p) => ({ semaphores: await all(await requests.keys('semaphore', p?.project), semaphoreInfo) }));
 
-  router.handle(SemaphoreMethods.Status, (p) => ({ semaphore: semaphoreInfo(semaphore(p)) }));
+  router.handle(SemaphoreMethods.Status, async (p) => ({ semaphore: await semaphoreInfo(await semaphore(p)) }));
 
   router.handle(SemaphoreMethods.Acquire, async (p, ctx) => {
-    const key = semaphore(p);
+    const key = await semaphore(p);
     const acquired = await requests.acquire(key, p, ctx);
-    return { acquired, semaphore: semaphoreInfo(key) };
+    return { acquired, semaphore: await semaphoreInfo(key) };
   });
 
-  router.handle(SemaphoreMethods.Release, (p) => {
-    const key = semaphore(p);
-    const released = coord.release(key, p.holder, 'released by its holder');
-    return { released, semaphore: semaphoreInfo(key) };
+  router.handle(SemaphoreMethods.Release, async (p) => {
+    const key = await semaphore(p);
+    const released = await coord.release(key, p.holder, 'released by its holder');
+    return { released, semaphore: await semaphoreInfo(key) };
   });
 
-  router.handle(SemaphoreMethods.Heartbeat, (p) => {
-    const key = semaphore(p);
-    coord.heartbeat(key, p.holder);
-    return { semaphore: semaphoreInfo(key) };
+  router.handle(SemaphoreMethods.Heartbeat, async (p) => {
+    const key = await semaphore(p);
+    await coord.heartbeat(key, p.holder);
+    return { semaphore: await semaphoreInfo(key) };
   });
 }

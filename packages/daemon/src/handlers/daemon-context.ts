@@ -7,7 +7,7 @@ export interface DaemonContext {
   readonly events: EventLog;
   readonly logger: Logger;
   now(): number;
-  status(): DaemonStatus;
+  status(): Promise<DaemonStatus>;
   reload(): ProjectStatus[];
   stop(reason: string, options?: { killSessions?: boolean }): Promise<void>;
 }

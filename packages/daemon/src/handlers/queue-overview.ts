@@ -5,12 +5,12 @@ import type { CronScheduler } from '../crons/cron-scheduler.js';
 import type { QueueService } from '../queues/queue-service.js';
 import type { WorkerManager } from '../queues/worker-manager.js';
 
-export function queueOverview(
+export async function queueOverview(
   d: { queues: QueueService; workers: WorkerManager; crons: CronScheduler; projects: ProjectRegistry; now(): number },
   project: string | undefined,
-): Record<string, OverviewSection> {
+): Promise<Record<string, OverviewSection>> {
   // All projects: those with queue, worker or cron state, and every loaded one (its crons, enabled or not).
-  const roots = project !== undefined ? [project] : [...new Set([...projectsWithState(d), ...d.projects.roots()])].sort();
+  const roots = project !== undefined ? [project] : [...new Set([...(await projectsWithState(d)), ...d.projects.roots()])].sort();
   const many = project === undefined;
   const queueRows: OverviewSection['rows'] = [];
   const workerRows: OverviewSection['rows'] = [];
@@ -19,12 +19,12 @@ export function queueOverview(
     if (!d.projects.peek(root)) continue;
     const where: Record<string, string> = many ? { project: root } : {};
     try {
-      for (const q of d.queues.summary(root)) {
+      for (const q of await d.queues.summary(root)) {
         const c = q.counts;
         if (!c.pending && !c.taken && !c.dead && !q.workers.length) continue;
         queueRows.push({ ...where, queue: q.name, pending: c.pending, taken: c.taken, dead: c.dead, completed: c.completed });
       }
-      for (const w of d.workers.list(root)) {
+      for (const w of await d.workers.list(root)) {
         if (w.status === 'stopped' && !w.running && !w.pending) continue;
         workerRows.push({
           ...where,
@@ -58,11 +58,11 @@ export function queueOverview(
   return out;
 }
 
-function projectsWithState(d: { queues: QueueService; workers: WorkerManager; crons: CronScheduler }): string[] {
+async function projectsWithState(d: { queues: QueueService; workers: WorkerManager; crons: CronScheduler }): Promise<string[]> {
   const roots = new Set<string>();
   for (const w of d.workers.store.list()) roots.add(w.project);
   for (const c of d.crons.store.list()) roots.add(c.project);
-  for (const p of d.queues.items.projectsWithLiveItems()) roots.add(p);
+  for (const p of await d.queues.items.projectsWithLiveItems()) roots.add(p);
   return [...roots].sort();
 }
 

@@ -8,7 +8,7 @@ import { needsYouOf, type OpenEscalation } from './needs-you.js';
 
 /** What a capability (main/wiring.ts) adds to the overview: its sections, for one project or all. */
 export interface OverviewSource {
-  overview?(project: string | undefined): Record<string, OverviewSection>;
+  overview?(project: string | undefined): Record<string, OverviewSection> | Promise<Record<string, OverviewSection>>;
 }
 
 export interface StatusHandlerDeps {
@@ -22,14 +22,14 @@ export interface StatusHandlerDeps {
 
 export function registerStatusHandlers(router: RpcRouter, d: StatusHandlerDeps): void {
   void SessionMethods;
-  router.handle(StatusMethods.Overview, (p) => {
+  router.handle(StatusMethods.Overview, async (p) => {
     const project = p?.project;
     const sections: Record<string, OverviewSection> = {};
-    for (const c of d.capabilities()) Object.assign(sections, c.overview?.(project) ?? {});
+    for (const c of d.capabilities()) Object.assign(sections, (await c.overview?.(project)) ?? {});
     const { active, needsYou, recentFailures } = d.pipelines.overview(project);
     const sessions = d.sessions(project);
     return {
-      daemon: d.daemon.status(),
+      daemon: await d.daemon.status(),
       project: project ?? null,
       active,
       needsYou: needsYouOf(needsYou, active, sessions, d.openEscalations(project)),

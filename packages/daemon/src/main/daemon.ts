@@ -46,6 +46,9 @@ import { awaitPreviousSpawner, recordSpawner } from '../spawner/previous-spawner
 const PREVIOUS_SPAWNER_WAIT_MS = 10_000;
 import { clearStaleSocket } from './stale-socket.js';
 import { loadDaemonConfig } from '../maintenance/daemon-config.js';
+import type { ClusterConfig } from '../maintenance/cluster-config.js';
+import type { SharedStore } from '../storage/shared-store.js';
+import { clusterStatus, openSharedStore } from './shared-store-open.js';
 
 export interface DaemonOptions {
   socketPath: string;
@@ -72,6 +75,8 @@ export class Daemon implements DaemonContext {
   private engine: PipelineEngine | null = null;
   private capabilities: Capability[] = [];
   private startedFlag = false;
+  private shared: SharedStore | null = null;
+  private cluster: ClusterConfig | null = null;
 
   /** True once start() has finished (signals before that are deferred). */
   get started(): boolean {
@@ -134,11 +139,17 @@ export class Daemon implements DaemonContext {
         else this.logger.info('disk space is back: writes succeed again', { refused });
       });
       this.eventsOrNull = new EventLog(this.storage);
-      const { connections } = loadDaemonConfig(this.options.stateDir);
+      const { connections, cluster } = loadDaemonConfig(this.options.stateDir);
+      this.cluster = cluster;
+      this.projects = new ProjectRegistry(this.logger);
+      this.shared = await openSharedStore(cluster, this.storage, this.projects, this.logger);
       const router = new RpcRouter(this.logger);
       registerDaemonHandlers(router, this);
       registerEventHandlers(router, this);
-      this.wireEngine(router, connections.followStallMs);
+      this.wireEngine(router, connections.followStallMs, this.shared);
+      await this.shared.start();
+      // Before anything is answered and before pipelines re-run.
+      for (const c of this.capabilities) await c.prepare?.();
       if ((await clearStaleSocket(this.options.socketPath)) === 'removed') {
         this.logger.warn('removed a stale socket left by a daemon that did not stop cleanly', {
           socket: this.options.socketPath,
@@ -147,6 +158,7 @@ export class Daemon implements DaemonContext {
       this.server = new SocketServer(router, this.logger, this.options.socketPath, () => this.storage.makeDurable(), connections.idleMs);
       await this.server.listen();
     } catch (err) {
+      await this.shared?.close().catch(() => {});
       this.storageOrNull?.close();
       this.pidLock.release();
       throw err;
@@ -160,7 +172,7 @@ export class Daemon implements DaemonContext {
     }
     this.spawner.warm();
     this.engine?.reconcile();
-    for (const c of this.capabilities) c.start?.();
+    for (const c of this.capabilities) await c.start?.();
     this.logger.info('ojd started', {
       pid: process.pid,
       version: OJ_VERSION,
@@ -170,8 +182,8 @@ export class Daemon implements DaemonContext {
     this.startedFlag = true;
   }
 
-  private wireEngine(router: RpcRouter, followStallMs: number): void {
-    const projects = new ProjectRegistry(this.logger);
+  private wireEngine(router: RpcRouter, followStallMs: number, shared: SharedStore): void {
+    const projects = this.projects ?? new ProjectRegistry(this.logger);
     this.projects = projects;
     const ojBinDir = installOjShim(this.options.stateDir);
     const shellRunner = new ShellRunner(this.spawner, new ChildEnvironment({ stateDir: this.options.stateDir, socketPath: this.options.socketPath, ojBinDir }));
@@ -222,6 +234,7 @@ export class Daemon implements DaemonContext {
     const ctx: WiringContext = {
       router,
       storage: this.storage,
+      shared,
       events: this.events,
       engine,
       runtime,
@@ -264,7 +277,9 @@ export class Daemon implements DaemonContext {
     });
   }
 
-  status(): DaemonStatus {
+  async status(): Promise<DaemonStatus> {
+    const counts: Record<string, number> = {};
+    for (const c of this.capabilities) Object.assign(counts, (await c.counts?.()) ?? {});
     return {
       version: OJ_VERSION,
       pid: process.pid,
@@ -279,10 +294,11 @@ export class Daemon implements DaemonContext {
         events: this.storage.events.count(),
         connections: this.server?.connectionCount ?? 0,
         ...prefixed('pipelines.', this.storage.pipelines.countByStatus()),
-        ...Object.assign({}, ...this.capabilities.map((c) => c.counts?.() ?? {})),
+        ...counts,
       },
       projects: this.projects?.status() ?? [],
       diskFull: this.storage.diskFull.state,
+      cluster: this.shared && this.cluster ? await clusterStatus(this.shared, this.cluster) : null,
     };
   }
 
@@ -306,6 +322,7 @@ export class Daemon implements DaemonContext {
         for (const c of this.capabilities) await step(this.logger, 'stop capability', () => c.stop?.(options));
         await step(this.logger, 'stop watching runbooks', () => this.projects?.close());
         await step(this.logger, 'stop the process spawner', () => this.spawner.close());
+        await step(this.logger, 'close the shared store', () => this.shared?.close());
         await step(this.logger, 'record stop', () => {
           this.eventsOrNull?.emit({ name: 'daemon:stopped', data: { pid: process.pid, reason } });
         });

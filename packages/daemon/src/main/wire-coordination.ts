@@ -23,7 +23,7 @@ import { duration } from '../runbook/duration.js';
 import { LOCK_DEFAULTS, SEMAPHORE_DEFAULTS, builtinChain, type Action, type Guard, type Lock, type Semaphore, type Strategy } from '../runbook/model.js';
 import { interpolateShell } from '../runbook/shell-interpolate.js';
 import { GuardStore } from '../storage/guard-store.js';
-import { ResourceStore, type ResourceKey } from '../storage/resource-store.js';
+import type { ResourceKey } from '../storage/resource-store.js';
 import { StrategyStore } from '../storage/strategy-store.js';
 import { phaseActionRunner } from './phase-action.js';
 import type { Capability, WiringContext } from './wiring.js';
@@ -42,7 +42,7 @@ const ACTION_TIMEOUT_MS = 10 * 60_000;
 
 export function wireCoordination(ctx: WiringContext, options: CoordinationOptions = {}): CoordinationCapability {
   const db = ctx.storage.database;
-  const resources = new ResourceStore(db);
+  const resources = ctx.shared.resources;
   const strategies = new StrategyStore(db);
   const guards = new GuardStore(db);
   let stopping = false;
@@ -115,7 +115,8 @@ export function wireCoordination(ctx: WiringContext, options: CoordinationOption
 
   const coordinator = new ResourceCoordinator({
     storage: ctx.storage,
-    store: resources,
+    shared: resources,
+    remote: ctx.shared,
     events: ctx.events,
     logger: ctx.logger,
     now: ctx.now,
@@ -147,11 +148,10 @@ export function wireCoordination(ctx: WiringContext, options: CoordinationOption
   );
   registerCoordinationHandlers(ctx.router, { coordinator, requests: new ResourceRequests(coordinator, resources, ctx.projects) });
 
-  // Before the engine re-runs pipelines: drop what belongs to pipelines that moved on.
-  reconcileAtStart(ctx, coordinator, strategies, guards);
-
   return {
     coordinator,
+    // Before the engine re-runs pipelines: drop what belongs to pipelines that moved on.
+    prepare: () => reconcileAtStart(ctx, coordinator, strategies, guards),
     start() {
       stopping = false;
       coordinator.start();
@@ -160,8 +160,19 @@ export function wireCoordination(ctx: WiringContext, options: CoordinationOption
       stopping = true;
       coordinator.stop();
     },
-    counts() {
-      return { ...resources.counts(), 'strategies.active': strategies.allActive().length };
+    async counts() {
+      const out: Record<string, number> = { 'strategies.active': strategies.allActive().length };
+      try {
+        for (const kind of ['lock', 'semaphore'] as const) {
+          const holds = await resources.allHolds({ kind });
+          const waiters = await resources.allWaiters({ kind });
+          out[kind === 'lock' ? 'locks.held' : 'semaphores.units'] = holds.reduce((n, h) => n + h.weight, 0);
+          out[kind === 'lock' ? 'locks.waiting' : 'semaphores.waiting'] = waiters.length;
+        }
+      } catch {
+        // the shared database is away: oj daemon status says so
+      }
+      return out;
     },
   };
 }
@@ -171,9 +182,9 @@ export function wireCoordination(ctx: WiringContext, options: CoordinationOption
  * and guard waits of pipelines that are no longer in that phase are closed,
  * so a later visit to the phase starts afresh.
  */
-function reconcileAtStart(ctx: WiringContext, coordinator: ResourceCoordinator, strategies: StrategyStore, guards: GuardStore): void {
+async function reconcileAtStart(ctx: WiringContext, coordinator: ResourceCoordinator, strategies: StrategyStore, guards: GuardStore): Promise<void> {
   try {
-    coordinator.reconcile();
+    await coordinator.reconcile();
     const inPhase = (pipelineId: string, phase: string) => {
       const p = ctx.storage.pipelines.get(pipelineId);
       return p !== undefined && (p.state.status === 'running' || p.state.status === 'waiting') && p.state.phase === phase;

@@ -13,7 +13,7 @@ import type { Capability, WiringContext } from './wiring.js';
 
 export function wireQueues(ctx: WiringContext): Capability & { readonly queues: QueueService } {
   const shell = { stateDir: ctx.stateDir, logger: ctx.logger, shellRunner: ctx.shellRunner };
-  const base = { storage: ctx.storage, events: ctx.events, engine: ctx.engine, projects: ctx.projects, logger: ctx.logger, shell, now: ctx.now };
+  const base = { storage: ctx.storage, shared: ctx.shared, events: ctx.events, engine: ctx.engine, projects: ctx.projects, logger: ctx.logger, shell, now: ctx.now };
   const queues = new QueueService(base);
   const workers = new WorkerManager({ ...base, queues });
   const crons = new CronScheduler({ ...base, tickHooks: () => ctx.cronTicks.list() });
@@ -29,10 +29,15 @@ export function wireQueues(ctx: WiringContext): Capability & { readonly queues: 
 
   return {
     queues,
-    start() {
-      queues.reconcile();
+    async start() {
+      try {
+        await queues.cancelUntaken();
+        await queues.reconcile();
+      } catch (err) {
+        ctx.logger.error('queue items not reconciled at start', { error: String(err) });
+      }
       workers.startAll();
-      crons.startAll();
+      await crons.startAll();
     },
     stop() {
       workers.stopAll();
@@ -42,8 +47,8 @@ export function wireQueues(ctx: WiringContext): Capability & { readonly queues: 
     overview(project) {
       return queueOverview({ queues, workers, crons, projects: ctx.projects, now: ctx.now }, project);
     },
-    counts() {
-      const c = queues.items.countByStatus(null);
+    async counts() {
+      const c = await queues.items.countByStatus(null).catch(() => ({}) as Record<string, number>);
       return {
         'queue.items.pending': c.pending ?? 0,
         'queue.items.taken': c.taken ?? 0,

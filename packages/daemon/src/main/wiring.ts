@@ -12,11 +12,14 @@ import type { EventLog } from '../events/event-log.js';
 import type { CronTickHooks } from '../crons/cron-tick-hooks.js';
 import type { ProjectRegistry } from '../projects/project-registry.js';
 import type { RpcRouter } from '../rpc/rpc-router.js';
+import type { SharedStore } from '../storage/shared-store.js';
 import type { Storage } from '../storage/storage.js';
 
 export interface WiringContext {
   router: RpcRouter;
   storage: Storage;
+  /** What daemons share: the daemon's own SQLite, or PostgreSQL in cluster mode (storage/shared-store.ts). */
+  shared: SharedStore;
   events: EventLog;
   engine: PipelineEngine;
   runtime: PipelineRuntime;
@@ -33,12 +36,14 @@ export interface WiringContext {
 }
 
 export interface Capability {
+  /** Before pipelines are reconciled (and their phases re-run): settle what belongs to pipelines that moved on. */
+  prepare?(): Promise<void>;
   /** After the socket listens and pipelines are reconciled: resume what was running. */
-  start?(): void;
+  start?(): void | Promise<void>;
   /** Daemon stop: timers off; leave durable state as it is. */
   stop?(options?: { killSessions?: boolean }): void | Promise<void>;
   /** Counts for `oj status` (e.g. { "queue.items.pending": 3 }). */
-  counts?(): Record<string, number>;
+  counts?(): Record<string, number> | Promise<Record<string, number>>;
   /** Sections of `oj status` (workers, crons, locks...), for one project or all (undefined). */
-  overview?(project: string | undefined): Record<string, OverviewSection>;
+  overview?(project: string | undefined): Record<string, OverviewSection> | Promise<Record<string, OverviewSection>>;
 }

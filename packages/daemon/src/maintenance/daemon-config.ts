@@ -15,15 +15,20 @@
  *     idle_timeout = "2m"     # a connection that waits for nothing and follows nothing is closed
  *     follow_stall = "1m"     # a follower that reads none of its waiting output this long gets no more
  *
+ *     [cluster]               # cluster mode (cluster/cluster-config.ts, docs/cluster.md)
+ *     database_url = "postgresql://oj@/ojdb?host=/run/postgresql"
+ *     host_id = "build-1"
+ *
  * Environment variables override the file (a service unit or a test can set
  * them): OJ_RETENTION_EVENTS, OJ_RETENTION_EVENTS_MAX, OJ_RETENTION_TRANSCRIPTS,
- * OJ_RETENTION_LOGS, OJ_RETENTION_EVERY, OJ_IDLE_TIMEOUT, OJ_FOLLOW_STALL. Read at start; a bad value stops the
+ * OJ_RETENTION_LOGS, OJ_RETENTION_EVERY, OJ_IDLE_TIMEOUT, OJ_FOLLOW_STALL, OJ_DATABASE_URL, OJ_HOST_ID. Read at start; a bad value stops the
  * daemon from starting with a message naming the file (or variable) and key.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import TOML from '@iarna/toml';
 import type { RetentionSettings } from '@oj/protocol';
+import { ClusterConfigError, parseClusterConfig, type ClusterConfig } from './cluster-config.js';
 import { closest } from '../runbook/did-you-mean.js';
 import { DURATION_HINT, parseDuration } from '../runbook/duration.js';
 
@@ -54,7 +59,11 @@ export interface Connections {
 export interface DaemonConfig {
   retention: Retention;
   connections: Connections;
+  /** Cluster mode (docs/cluster.md): the shared PostgreSQL, if any, and this daemon's host id. */
+  cluster: ClusterConfig;
 }
+
+const SECTIONS = ['retention', 'connections', 'cluster'];
 
 export const CONNECTION_DEFAULTS = { idle_timeout: '2m', follow_stall: '1m' } as const;
 type ConnectionKey = keyof typeof CONNECTION_DEFAULTS;
@@ -98,6 +107,7 @@ export function loadDaemonConfig(stateDir: string, env: NodeJS.ProcessEnv = proc
   }
   const where = new Map<RetentionKey, string>();
   let connectionsDoc: unknown = undefined;
+  let clusterDoc: unknown = undefined;
   if (text !== null) {
     let doc: Record<string, unknown>;
     try {
@@ -106,8 +116,8 @@ export function loadDaemonConfig(stateDir: string, env: NodeJS.ProcessEnv = proc
       throw new DaemonConfigError(`${file}: ${(err as Error).message.split('\n')[0]}`);
     }
     for (const section of Object.keys(doc)) {
-      if (section !== 'retention' && section !== 'connections') {
-        const hint = closest(section, ['retention', 'connections']);
+      if (!SECTIONS.includes(section)) {
+        const hint = closest(section, SECTIONS);
         throw new DaemonConfigError(`${file}: unknown section [${section}]${hint ? ` (did you mean [${hint}]?)` : ''}`);
       }
     }
@@ -125,6 +135,7 @@ export function loadDaemonConfig(stateDir: string, env: NodeJS.ProcessEnv = proc
     }
     sources.push(file);
     connectionsDoc = doc.connections;
+    clusterDoc = doc.cluster;
   }
   for (const key of KEYS) {
     const value = env[ENV[key]];
@@ -160,7 +171,15 @@ export function loadDaemonConfig(stateDir: string, env: NodeJS.ProcessEnv = proc
   const every = span('prune_every');
   if (every.ms !== null && every.ms < MIN_EVERY_MS) throw new DaemonConfigError(`${where.get('prune_every')}: must be at least ${MIN_EVERY_MS}ms`);
   const eventsMax = count();
+  let cluster: ClusterConfig;
+  try {
+    cluster = parseClusterConfig(clusterDoc, file, stateDir, env);
+  } catch (err) {
+    if (err instanceof ClusterConfigError) throw new DaemonConfigError(err.message);
+    throw err;
+  }
   return {
+    cluster,
     connections: parseConnections(connectionsDoc, file, env),
     retention: {
       eventsMs: events.ms,

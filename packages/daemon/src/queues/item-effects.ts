@@ -13,6 +13,9 @@ import { logFileFor, runHooks, type ShellHost } from '../adapters/shell-host.js'
 import type { DeadlineTimer } from '../adapters/deadline-timer.js';
 import type { ItemChanges } from './item-changes.js';
 
+/** What the effects need of the item. */
+export type ItemRef = Pick<QueueItemRow, 'project' | 'queue' | 'id' | 'data'>;
+
 export interface ItemEffectDeps {
   engine: PipelineEngine;
   projects: ProjectRegistry;
@@ -27,7 +30,7 @@ export class ItemEffects {
   constructor(private readonly d: ItemEffectDeps) {}
 
   /** `row`: the item as it was before the transition. */
-  run(row: QueueItemRow, effects: readonly ItemEffect[]): void {
+  run(row: ItemRef, effects: readonly ItemEffect[]): void {
     for (const e of effects) {
       switch (e.type) {
         case 'notify':
@@ -62,7 +65,7 @@ export class ItemEffects {
     }
   }
 
-  private runAction(row: QueueItemRow, actionId: string, error: string): void {
+  private runAction(row: ItemRef, actionId: string, error: string): void {
     const action = this.d.projects.peek(row.project)?.get(actionId);
     if (!action || action.kind !== 'action') return;
     const data = JSON.parse(row.data) as Record<string, unknown>;

@@ -1,25 +1,33 @@
 /**
  * The shell around the item lifecycle (core/queue/item-machine.ts): every
- * change to a queue item goes through `apply`, which loads nothing itself
- * but, inside one write (joining the caller's), calls the core, writes the
- * new row, its attempt records and its events, and has the effects run
- * after the outermost commit. A command the item's state does not allow
- * becomes an illegal-state error and changes nothing.
+ * change to a queue item goes through the shared store's `change` (one
+ * transaction: the item under a row lock, the core's decision, its row and
+ * attempt records), with the events recorded and the effects run after the
+ * commit (the decision's local part). A command the item's state does not
+ * allow becomes an illegal-state error and changes nothing.
  */
-import { OjError } from '@oj/protocol';
+import { OjError, type JsonValue } from '@oj/protocol';
 import type { ItemEvent, ItemTransition } from '../core/queue/item.js';
 import { ItemRejected } from '../core/queue/item.js';
 import { stepItem } from '../core/queue/item-machine.js';
 import type { EventLog } from '../events/event-log.js';
 import { changedColumns, itemColumns, toQueueItem } from '../storage/queue-item-row.js';
-import type { QueueItemRow, QueueStore } from '../storage/queue-store.js';
+import type { QueueItemRow } from '../storage/queue-store.js';
+import type { ItemDecision, ItemNotice, ItemTarget, SharedQueues } from '../storage/shared-store.js';
 import type { Storage } from '../storage/storage.js';
 import type { ItemEffects } from './item-effects.js';
 import { itemSettings, type QueueSettings } from './queue-settings.js';
 
+/** What a settled change carries (through the outbox on Postgres). */
+interface Settlement {
+  project: string;
+  queue: string;
+  event: ItemEvent;
+}
+
 export interface ItemLifecycleDeps {
   storage: Storage;
-  items: QueueStore;
+  shared: SharedQueues;
   events: EventLog;
   effects: ItemEffects;
   settings(project: string, queue: string): QueueSettings;
@@ -27,15 +35,49 @@ export interface ItemLifecycleDeps {
 }
 
 export class ItemLifecycle {
-  constructor(private readonly d: ItemLifecycleDeps) {}
+  constructor(private readonly d: ItemLifecycleDeps) {
+    d.shared.setSettler((row, payload) => this.settlement(row, payload));
+  }
 
-  /** Applies `event` to the item `row` holds; returns the row as written (as it was, if removed). */
-  apply(row: QueueItemRow, event: ItemEvent): QueueItemRow {
-    return this.d.storage.write(() => {
-      const t = this.step(row, event);
-      this.write(row, t);
-      return t.removed ? row : { ...row, ...itemColumns(t.state) };
-    });
+  /** Applies `event` to the target item; returns the row as written (as it was, if removed), or null when there is none. */
+  apply(target: ItemTarget, event: ItemEvent): Promise<QueueItemRow | null> {
+    return this.d.shared.change(target, (row) => (row ? this.decision(row, event) : { write: null, result: null }));
+  }
+
+  /** Like apply, for an item that must exist (a CLI command's): not found otherwise. */
+  async applyTo(row: QueueItemRow, event: ItemEvent): Promise<QueueItemRow> {
+    const r = await this.apply({ seq: row.seq }, event);
+    if (!r) throw OjError.notFound('item', `${row.queue}/${row.id}`);
+    return r;
+  }
+
+  /**
+   * A change settled inside the caller's local write (the end of the item's
+   * pipeline): applied there (SQLite) or through the outbox (Postgres).
+   */
+  settle(item: Pick<QueueItemRow, 'seq' | 'project' | 'queue'>, event: ItemEvent): void {
+    const payload: Settlement = { project: item.project, queue: item.queue, event };
+    this.d.shared.settle(item.seq, payload as unknown as JsonValue);
+  }
+
+  private settlement(row: QueueItemRow | undefined, payload: JsonValue): ItemDecision<void> {
+    const s = payload as unknown as Settlement;
+    if (row) return { ...this.decision(row, s.event), result: undefined };
+    // The item is gone: its pipeline's worker still has a slot back.
+    const worker = s.event.type === 'pipelineEnded' ? s.event.worker : null;
+    return { write: null, result: undefined, local: () => this.d.storage.afterCommit(() => this.d.effects.run({ project: s.project, queue: s.queue, id: '', data: '{}' }, [{ type: 'notify', reason: 'finished', worker }])) };
+  }
+
+  /** The core's decision on `row` as the store writes it. */
+  decision(row: QueueItemRow, event: ItemEvent): ItemDecision<QueueItemRow> {
+    const t = this.step(row, event);
+    const notices: ItemNotice[] = t.effects.flatMap((e) => (e.type === 'notify' ? [{ project: row.project, queue: row.queue, reason: e.reason, worker: e.worker }] : []));
+    return {
+      write: { set: t.removed ? null : changedColumns(row, t.state), remove: t.removed, attempts: t.attempts },
+      result: t.removed ? row : { ...row, ...itemColumns(t.state) },
+      local: () => this.record(row, t),
+      notices,
+    };
   }
 
   private step(row: QueueItemRow, event: ItemEvent): ItemTransition {
@@ -48,20 +90,8 @@ export class ItemLifecycle {
     }
   }
 
-  private write(row: QueueItemRow, t: ItemTransition): void {
-    const { items } = this.d;
-    if (t.removed) items.delete(row.seq);
-    else {
-      const set = changedColumns(row, t.state);
-      if (set) items.update(row.seq, set);
-    }
-    for (const a of t.attempts) {
-      if (a.type === 'start') {
-        items.startAttempt({ item_seq: row.seq, attempt: a.attempt, taken_at: a.at, taken_by: a.takenBy, worker: a.worker, ended_at: null, outcome: 'running', error: null });
-      } else {
-        items.endAttempt(row.seq, a.attempt, a.outcome, a.error, a.at);
-      }
-    }
+  /** Inside the local write: the transition's events; its effects once that commits. */
+  private record(row: QueueItemRow, t: ItemTransition): void {
     for (const e of t.events) this.d.events.emit({ name: e.name, subject: e.subject, project: row.project, data: e.data });
     if (t.effects.length) this.d.storage.afterCommit(() => this.d.effects.run(row, t.effects));
   }

@@ -1,8 +1,10 @@
 /**
  * Queues: the commands on items and the wiring of the parts. Every change
  * to an item is one transition of the item lifecycle (core/queue), applied
- * by `ItemLifecycle` in one SQLite transaction with the events that record
- * it; listeners (the workers) hear about it only after it has committed.
+ * by `ItemLifecycle` in one transaction of the shared store (the daemon's
+ * SQLite, or PostgreSQL in cluster mode: docs/cluster.md) with the events
+ * that record it; listeners (the workers) hear about it only after it has
+ * committed, those on other hosts through the store's notices.
  *
  * - Taking picks the first pending item in queue order inside the write
  *   that takes it: two takers never get the same item.
@@ -23,8 +25,8 @@ import type { EventLog } from '../events/event-log.js';
 import type { ProjectRegistry } from '../projects/project-registry.js';
 import type { Pipeline, Queue, Worker } from '../runbook/model.js';
 import type { PipelineRecord } from '../storage/pipeline-store.js';
-import { orderClause, type OrderClause } from '../storage/queue-order.js';
 import { QueueStore, type QueueItemRow } from '../storage/queue-store.js';
+import type { QueueOrder, SharedQueues, SharedStore } from '../storage/shared-store.js';
 import type { Storage } from '../storage/storage.js';
 import type { ShellHost } from '../adapters/shell-host.js';
 import { DeadlineTimer } from '../adapters/deadline-timer.js';
@@ -46,6 +48,7 @@ export type { PullResult } from './source-pull.js';
 
 export interface QueueServiceDeps {
   storage: Storage;
+  shared: SharedStore;
   events: EventLog;
   engine: PipelineEngine;
   projects: ProjectRegistry;
@@ -55,7 +58,10 @@ export interface QueueServiceDeps {
 }
 
 export class QueueService {
-  readonly items: QueueStore;
+  /** The shared items (queues, attempts, sources). */
+  readonly items: SharedQueues;
+  /** The local database's view of worker pipelines. */
+  private readonly local: QueueStore;
   private readonly changes: ItemChanges;
   private readonly lifecycle: ItemLifecycle;
   private readonly effects: ItemEffects;
@@ -65,15 +71,24 @@ export class QueueService {
   private readonly retentionTimer: DeadlineTimer;
 
   constructor(private readonly d: QueueServiceDeps) {
-    const items = (this.items = new QueueStore(d.storage.database));
+    const items = (this.items = d.shared.queues);
+    this.local = new QueueStore(d.storage.database);
     const settings = (project: string, queue: string) => this.settings(project, queue);
     this.changes = new ItemChanges(d.logger);
-    this.visibilityTimer = new DeadlineTimer(d.now, () => this.expireOverdue());
-    this.retentionTimer = new DeadlineTimer(d.now, () => this.prune());
+    // In a cluster the sweep also looks at least once per lease: see SharedStore.rescueEveryMs.
+    const rescue = d.shared.rescueEveryMs;
+    this.visibilityTimer = new DeadlineTimer(d.now, () => void this.expireOverdue(), rescue === null ? {} : { maxWaitMs: rescue });
+    this.retentionTimer = new DeadlineTimer(d.now, () => void this.prune());
     this.effects = new ItemEffects({ ...d, changes: this.changes, visibility: this.visibilityTimer, retention: this.retentionTimer });
-    this.lifecycle = new ItemLifecycle({ ...d, items, effects: this.effects, settings });
+    this.lifecycle = new ItemLifecycle({ ...d, shared: items, effects: this.effects, settings });
     this.sources = new SourcePuller({ ...d, items, added: (project, queue) => this.changes.tell({ project, queue, reason: 'added', worker: null }) });
     this.visibility = new VisibilitySweep({ ...d, items, lifecycle: this.lifecycle, settings });
+    // Another host added or released items: this host's workers look again (null: notices were lost, look at everything).
+    d.shared.onRemoteChange((n) => {
+      if (n) this.changes.tell(n);
+      else this.changes.tell({ project: '*', queue: '*', reason: 'added', worker: null });
+      void this.rearmVisibility();
+    });
   }
 
   onChange(cb: (c: ItemChange) => void): () => void {
@@ -92,32 +107,29 @@ export class QueueService {
     return queueSettings(this.d.projects, project, name);
   }
 
-  order(q: Pick<Queue, 'order'>): OrderClause {
-    return orderClause(q.order.text, q.order.terms);
+  order(q: Pick<Queue, 'order'>): QueueOrder {
+    return { text: q.order.text, terms: q.order.terms };
+  }
+
+  /** How many slots a worker's work occupies on this host: its pipelines under way, or the items held for it if more. */
+  async inFlight(project: string, worker: string): Promise<number> {
+    const held = (await this.items.takenByWorker(project, worker)).length;
+    return Math.max(this.local.activePipelinesOfWorker(project, worker), held);
   }
 
   // ---- adding
 
-  add(project: string, queueName: string, items: Record<string, unknown>[]): { ids: string[]; added: number; duplicates: string[] } {
+  async add(project: string, queueName: string, items: Record<string, unknown>[]): Promise<{ ids: string[]; added: number; duplicates: string[] }> {
     const q = this.queue(project, queueName);
     const invalid = invalidItems(items);
     if (invalid) throw new OjError(ErrorCode.BadArguments, invalid, { kind: 'bad_arguments' });
-    const ids: string[] = [];
-    const duplicates: string[] = [];
-    this.d.storage.write(() => {
-      const now = this.d.now();
-      for (const item of items) {
-        const given = item.id === undefined ? null : String(item.id);
-        if (given !== null && this.items.live(project, q.name, given)) {
-          duplicates.push(given);
-          continue;
-        }
-        ids.push(this.items.insert({ project, queue: q.name, id: given, data: item, origin: 'added', now, seenPull: null }).id);
-      }
+    const entries = items.map((data) => ({ id: data.id === undefined ? null : String(data.id), data }));
+    const { added, duplicates } = await this.items.add(project, q.name, entries, this.d.now(), (rows) => {
+      const ids = rows.map((r) => r.id);
       for (const e of addedRecords(q.name, ids, items.length > EVENT_PER_ITEM_LIMIT, 'added')) this.d.events.emit({ ...e, project });
       if (ids.length) this.d.storage.afterCommit(() => this.changes.tell({ project, queue: q.name, reason: 'added', worker: null }));
     });
-    return { ids, added: ids.length, duplicates };
+    return { ids: added.map((r) => r.id), added: added.length, duplicates };
   }
 
   /** Runs a source queue's command and adds what is new. Concurrent calls share one run. */
@@ -134,15 +146,12 @@ export class QueueService {
   /** `oj queue take`: a script takes the next item and must complete or fail it in time. */
   async take(project: string, queueName: string, by: string | undefined): Promise<QueueItemRow | null> {
     const q = this.queue(project, queueName);
-    if (q.source && this.items.pendingCount(project, q.name) === 0) await this.pull(project, q.name);
-    return this.d.storage.write(() => {
-      const row = this.items.nextPending(project, q.name, this.order(q));
-      return row ? this.lifecycle.apply(row, { type: 'take', by: by ?? 'cli', worker: null }) : null;
-    });
+    if (q.source && (await this.items.pendingCount(project, q.name)) === 0) await this.pull(project, q.name);
+    return this.lifecycle.apply({ next: { project, queue: q.name, order: this.order(q) } }, { type: 'take', by: by ?? 'cli', worker: null });
   }
 
   /** A worker hands the next item to a new pipeline of its handler (null: nothing pending). */
-  takeForWorker(project: string, worker: Worker, q: Queue, handler: Pipeline): HandOff | null {
+  takeForWorker(project: string, worker: Worker, q: Queue, handler: Pipeline): Promise<HandOff | null> {
     return handOffNext({ ...this.d, items: this.items, lifecycle: this.lifecycle }, project, worker, q, handler);
   }
 
@@ -152,54 +161,43 @@ export class QueueService {
   pipelineEnded(record: PipelineRecord, status: 'done' | 'failed' | 'cancelled'): void {
     const owner = itemOwner(record);
     if (!owner) return;
-    const row = this.items.bySeq(owner.seq);
     const id = record.state.id;
-    if (!row) {
-      this.d.logger.debug('pipeline ended; its item is gone', { pipeline: id, item: owner.item });
-      // Its worker still has a slot back.
-      this.d.storage.afterCommit(() => this.changes.tell({ project: record.project, queue: owner.queue, reason: 'finished', worker: owner.worker }));
-      return;
-    }
-    this.lifecycle.apply(row, endedEvent(record, owner.attempt, owner.worker, this.visibility.isTimingOut(id), status));
+    this.lifecycle.settle({ seq: owner.seq, project: record.project, queue: owner.queue }, endedEvent(record, owner.attempt, owner.worker, this.visibility.isTimingOut(id), status));
   }
 
   /** The item a CLI call names: the live one, else the newest finished one. */
-  find(project: string, queue: string, id: string): QueueItemRow {
-    const row = this.items.live(project, queue, id) ?? this.items.latest(project, queue, id);
+  async find(project: string, queue: string, id: string): Promise<QueueItemRow> {
+    const row = (await this.items.live(project, queue, id)) ?? (await this.items.latest(project, queue, id));
     if (!row) {
-      this.queueExists(project, queue);
+      await this.queueExists(project, queue);
       throw OjError.notFound('item', `${queue}/${id}`, { hint: `oj queue list ${queue} shows its items` });
     }
     return row;
   }
 
   /** Throws not-found for a queue neither defined nor holding items. */
-  private queueExists(project: string, queue: string): void {
+  private async queueExists(project: string, queue: string): Promise<void> {
     if (tryFind(this.d.projects, project, 'queue', queue)) return;
-    if (Object.keys(this.items.countByStatus(project, queue)).length) return;
+    if (Object.keys(await this.items.countByStatus(project, queue)).length) return;
     this.queue(project, queue);
   }
 
-  complete(project: string, queue: string, id: string): QueueItemRow {
-    return this.d.storage.write(() => this.lifecycle.apply(this.find(project, queue, id), { type: 'complete' }));
+  async complete(project: string, queue: string, id: string): Promise<QueueItemRow> {
+    return this.lifecycle.applyTo(await this.find(project, queue, id), { type: 'complete' });
   }
 
-  fail(project: string, queue: string, id: string, error: string | undefined): QueueItemRow {
-    return this.d.storage.write(() =>
-      this.lifecycle.apply(this.find(project, queue, id), { type: 'fail', error: error ?? 'failed by oj queue fail', outcome: 'failed' }),
-    );
+  async fail(project: string, queue: string, id: string, error: string | undefined): Promise<QueueItemRow> {
+    return this.lifecycle.applyTo(await this.find(project, queue, id), { type: 'fail', error: error ?? 'failed by oj queue fail', outcome: 'failed' });
   }
 
   /** Back to pending without counting a failure; a pipeline holding it is cancelled. */
-  requeue(project: string, queue: string, id: string): QueueItemRow {
-    return this.d.storage.write(() => {
-      const row = this.find(project, queue, id);
-      return this.lifecycle.apply(row, { type: 'requeue', liveTwin: this.items.live(project, queue, id) !== undefined });
-    });
+  async requeue(project: string, queue: string, id: string): Promise<QueueItemRow> {
+    const row = await this.find(project, queue, id);
+    return this.lifecycle.applyTo(row, { type: 'requeue', liveTwin: (await this.items.live(project, queue, id)) !== undefined });
   }
 
-  remove(project: string, queue: string, id: string): QueueItemRow {
-    return this.d.storage.write(() => this.lifecycle.apply(this.find(project, queue, id), { type: 'remove' }));
+  async remove(project: string, queue: string, id: string): Promise<QueueItemRow> {
+    return this.lifecycle.applyTo(await this.find(project, queue, id), { type: 'remove' });
   }
 
   /**
@@ -208,35 +206,51 @@ export class QueueService {
    * item's attempt ends as failed and the pipeline holding it is cancelled
    * (its end then finds the item no longer held and only frees the slot).
    */
-  bury(project: string, queue: string, id: string, reason: string | undefined): QueueItemRow {
-    return this.d.storage.write(() =>
-      this.lifecycle.apply(this.find(project, queue, id), { type: 'bury', reason: reason ?? 'buried by oj queue bury' }),
-    );
+  async bury(project: string, queue: string, id: string, reason: string | undefined): Promise<QueueItemRow> {
+    return this.lifecycle.applyTo(await this.find(project, queue, id), { type: 'bury', reason: reason ?? 'buried by oj queue bury' });
   }
 
   /** Redrive dead items: pending again with their failure count reset. */
-  retry(project: string, queue: string, id: string | undefined, all: boolean): QueueItemRow[] {
-    return this.d.storage.write(() => {
-      if (!all && id === undefined) throw new OjError(ErrorCode.BadArguments, 'say which item to retry, or --all', { kind: 'bad_arguments' });
-      const rows = all ? this.items.list({ project, queue, statuses: ['dead'] }, null) : [this.find(project, queue, id!)];
-      return rows.map((r) => this.lifecycle.apply(r, { type: 'redrive' }));
-    });
+  async retry(project: string, queue: string, id: string | undefined, all: boolean): Promise<QueueItemRow[]> {
+    if (!all && id === undefined) throw new OjError(ErrorCode.BadArguments, 'say which item to retry, or --all', { kind: 'bad_arguments' });
+    const rows = all ? await this.items.list({ project, queue, statuses: ['dead'] }, null) : [await this.find(project, queue, id!)];
+    const out: QueueItemRow[] = [];
+    for (const r of rows) out.push(await this.lifecycle.applyTo(r, { type: 'redrive' }));
+    return out;
   }
 
-  attempts(row: QueueItemRow): QueueMethods.QueueAttemptInfo[] {
-    return this.items.attempts(row.seq).map(toAttemptInfo);
+  async attempts(row: QueueItemRow): Promise<QueueMethods.QueueAttemptInfo[]> {
+    return (await this.items.attempts(row.seq)).map(toAttemptInfo);
   }
 
   // ---- deadlines
 
   /** Items past their visibility deadline become visible again (a failed attempt each). */
-  private expireOverdue(): void {
-    const next = this.visibility.sweep();
-    if (next !== null) this.visibilityTimer.arm(next);
+  private async expireOverdue(): Promise<void> {
+    this.armVisibility(await this.visibility.sweep());
   }
 
-  private prune(): void {
-    const { next } = pruneExpired({ ...this.d, items: this.items });
+  /**
+   * Arms the sweep for the next deadline. In a cluster it is armed even with
+   * none (Infinity: look again after the timer's longest wait, one lease),
+   * since another host may take items and die without a word.
+   */
+  private armVisibility(next: number | null): void {
+    if (next !== null) this.visibilityTimer.arm(next);
+    else if (this.d.shared.rescueEveryMs !== null) this.visibilityTimer.arm(Infinity);
+  }
+
+  /** Another host took or let go of items: the next deadline may have moved. */
+  private async rearmVisibility(): Promise<void> {
+    try {
+      this.armVisibility(await this.items.nextVisibleAt());
+    } catch {
+      // the database is away; the next notice or sweep tries again
+    }
+  }
+
+  private async prune(): Promise<void> {
+    const { next } = await pruneExpired({ ...this.d, items: this.items });
     if (next !== null) this.retentionTimer.arm(next);
   }
 
@@ -248,29 +262,47 @@ export class QueueService {
    * with them, with a fresh visibility window (their phase starts over, and
    * the downtime is not theirs); timers are re-armed from the stored deadlines.
    */
-  reconcile(): { settled: number; kept: number } {
+  async reconcile(): Promise<{ settled: number; kept: number }> {
     let settled = 0;
     let kept = 0;
-    this.d.storage.write(() => {
-      for (const row of this.items.allTaken()) {
-        if (!row.worker) continue;
-        const p = row.taken_by ? this.d.engine.store.get(row.taken_by) : undefined;
-        if (p && !TERMINAL.has(p.state.status)) {
-          this.lifecycle.apply(row, { type: 'refresh' });
-          kept++;
-          continue;
-        }
-        settled++;
-        if (p) this.lifecycle.apply(row, endedEvent(p, row.attempts, row.worker, false));
-        else this.lifecycle.apply(row, { type: 'fail', error: `pipeline ${row.taken_by ?? '?'} no longer exists`, outcome: 'failed' });
+    for (const row of await this.items.heldHere()) {
+      if (!row.worker) continue;
+      const p = row.taken_by ? this.d.engine.store.get(row.taken_by) : undefined;
+      const target = { seq: row.seq };
+      if (p && !TERMINAL.has(p.state.status)) {
+        await this.lifecycle.apply(target, { type: 'refresh' });
+        kept++;
+        continue;
       }
-    });
+      settled++;
+      if (p) await this.lifecycle.apply(target, endedEvent(p, row.attempts, row.worker, false));
+      else await this.lifecycle.apply(target, { type: 'fail', error: `pipeline ${row.taken_by ?? '?'} no longer exists`, outcome: 'failed' });
+    }
     if (settled || kept) this.d.logger.info('queue items reconciled', { settled, keptWithPipelines: kept });
-    const v = this.items.nextVisibleAt();
-    if (v !== null) this.visibilityTimer.arm(v);
-    const r = this.items.nextExpiry();
+    this.armVisibility(await this.items.nextVisibleAt());
+    const r = await this.items.nextExpiry();
     if (r !== null) this.retentionTimer.arm(r);
     return { settled, kept };
+  }
+
+  /**
+   * After a restart: a worker's pipeline whose take never committed (a
+   * cluster daemon that died between creating it and its PostgreSQL take)
+   * does not hold its item and must not run its handler: it is cancelled.
+   * Its item's attempts never reached the pipeline's attempt.
+   */
+  async cancelUntaken(): Promise<string[]> {
+    const cancelled: string[] = [];
+    for (const p of this.d.engine.store.active()) {
+      const owner = itemOwner(p);
+      if (!owner) continue;
+      const row = await this.items.bySeq(owner.seq);
+      if (!row || row.attempts >= owner.attempt) continue;
+      this.effects.cancelPipeline(p.state.id, `its queue item ${owner.queue}/${owner.item} was never taken by it (the take did not commit)`);
+      cancelled.push(p.state.id);
+    }
+    if (cancelled.length) this.d.logger.warn('pipelines of untaken queue items cancelled', { pipelines: cancelled });
+    return cancelled;
   }
 
   stop(): void {
@@ -290,42 +322,45 @@ export class QueueService {
     project: string,
     f: { queue?: string | undefined; statuses?: QueueMethods.QueueItemStatus[] | undefined; limit?: number | undefined; pull?: boolean | undefined },
   ): Promise<{ rows: QueueItemRow[]; total: number }> {
-    const q = this.listed(project, f.queue);
+    const q = await this.listed(project, f.queue);
     if (q?.source && f.pull !== false) await this.pull(project, q.name);
-    const rows = this.items.list({ project, queue: q?.name, statuses: f.statuses, limit: f.limit }, q ? this.order(q) : null);
-    const total = Object.entries(this.items.countByStatus(project, q?.name))
+    const rows = await this.items.list({ project, queue: q?.name, statuses: f.statuses, limit: f.limit }, q ? this.order(q) : null);
+    const total = Object.entries(await this.items.countByStatus(project, q?.name))
       .filter(([s]) => !f.statuses?.length || (f.statuses as string[]).includes(s))
       .reduce((n, [, c]) => n + c, 0);
     return { rows, total };
   }
 
   /** The dead items of a queue, or of every queue of the project. */
-  dead(project: string, queue: string | undefined): QueueItemRow[] {
-    this.listed(project, queue);
+  async dead(project: string, queue: string | undefined): Promise<QueueItemRow[]> {
+    await this.listed(project, queue);
     return this.items.list({ project, queue, statuses: ['dead'] }, null);
   }
 
   /** The queue a listing names (not found unless defined or holding items); null for all of them (the project must load). */
-  private listed(project: string, queue: string | undefined): QueueSettings | null {
+  private async listed(project: string, queue: string | undefined): Promise<QueueSettings | null> {
     if (queue === undefined) {
-      this.summary(project);
+      this.d.projects.get(project);
       return null;
     }
     const q = this.settings(project, queue);
-    if (!q.file && !Object.keys(this.items.countByStatus(project, queue)).length) this.queue(project, queue);
+    if (!q.file && !Object.keys(await this.items.countByStatus(project, queue)).length) this.queue(project, queue);
     return q;
   }
 
-
-  summary(project: string): QueueMethods.QueueSummary[] {
+  async summary(project: string): Promise<QueueMethods.QueueSummary[]> {
     const p = this.d.projects.get(project);
     const workers = p.all('worker');
-    return p.all('queue').map((q) =>
-      toQueueSummary(q, {
-        counts: this.items.countByStatus(project, q.name),
-        workers: workers.filter((w) => w.queue.id === q.id).map((w) => w.name),
-        source: this.items.source(project, q.name),
-      }),
-    );
+    const out: QueueMethods.QueueSummary[] = [];
+    for (const q of p.all('queue')) {
+      out.push(
+        toQueueSummary(q, {
+          counts: await this.items.countByStatus(project, q.name),
+          workers: workers.filter((w) => w.queue.id === q.id).map((w) => w.name),
+          source: await this.items.source(project, q.name),
+        }),
+      );
+    }
+    return out;
   }
 }

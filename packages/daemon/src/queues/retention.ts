@@ -1,24 +1,22 @@
 /** Retention: finished and dead items are deleted once their `expires_at` has passed, one `queue:pruned` event per queue. */
 import type { Logger } from 'winston';
 import type { EventLog } from '../events/event-log.js';
-import type { QueueStore } from '../storage/queue-store.js';
+import type { SharedQueues } from '../storage/shared-store.js';
 import type { Storage } from '../storage/storage.js';
 
 export interface RetentionDeps {
   storage: Storage;
-  items: QueueStore;
+  items: SharedQueues;
   events: EventLog;
   logger: Logger;
   now(): number;
 }
 
 /** Deletes what has expired; returns how many items went and the next expiry. */
-export function pruneExpired(d: RetentionDeps): { pruned: number; next: number | null } {
+export async function pruneExpired(d: RetentionDeps): Promise<{ pruned: number; next: number | null }> {
   let pruned = 0;
   try {
-    d.storage.write(() => {
-      const gone = d.items.prune(d.now());
-      pruned = gone.length;
+    const gone = await d.items.prune(d.now(), (gone) => {
       const byQueue = new Map<string, { project: string; queue: string; dead: number; finished: number }>();
       for (const g of gone) {
         const key = `${g.project}\0${g.queue}`;
@@ -31,8 +29,11 @@ export function pruneExpired(d: RetentionDeps): { pruned: number; next: number |
         d.events.emit({ name: 'queue:pruned', subject: e.queue, project: e.project, data: { queue: e.queue, dead: e.dead, finished: e.finished } });
       }
     });
+    pruned = gone.length;
+    return { pruned, next: await d.items.nextExpiry() };
   } catch (err) {
     d.logger.error('queue retention sweep failed', { error: String(err) });
+    // The shared database may be away: look again in a minute.
+    return { pruned, next: d.now() + 60_000 };
   }
-  return { pruned, next: d.items.nextExpiry() };
 }

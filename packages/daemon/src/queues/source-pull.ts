@@ -11,8 +11,8 @@ import { pullStep, type KnownRow } from '../core/queue/source-pull.js';
 import type { EventLog } from '../events/event-log.js';
 import { createContext, interpolateShell } from '../runbook/index.js';
 import type { Queue } from '../runbook/model.js';
-import type { QueueItemRow, QueueStore } from '../storage/queue-store.js';
-import type { Storage } from '../storage/storage.js';
+import type { QueueItemRow } from '../storage/queue-store.js';
+import type { PullPlan, SharedQueues } from '../storage/shared-store.js';
 import { appendLog, logFileFor, type ShellHost } from '../adapters/shell-host.js';
 
 const SOURCE_TIMEOUT_MS = 60_000;
@@ -24,14 +24,15 @@ export interface PullResult {
 }
 
 export interface SourcePullDeps {
-  storage: Storage;
-  items: QueueStore;
+  items: SharedQueues;
   events: EventLog;
   logger: Logger;
   shell: ShellHost;
   now(): number;
   /** After a pull that added items has committed. */
   added(project: string, queue: string): void;
+  /** Runs fn after the outermost local write commits. */
+  storage: { afterCommit(fn: () => void): void };
 }
 
 export class SourcePuller {
@@ -66,12 +67,10 @@ export class SourcePuller {
 
   private async run(project: string, q: Queue, source: string): Promise<PullResult> {
     const logFile = logFileFor(this.d.shell, project, 'queues', q.name);
-    const fail = (error: string): PullResult => {
+    const fail = async (error: string): Promise<PullResult> => {
       this.d.logger.warn('queue source failed', { project, queue: q.name, error });
       appendLog(logFile, `[source] ${error}`);
-      this.d.storage.write(() => {
-        const s = this.d.items.source(project, q.name);
-        this.d.items.saveSource(project, q.name, s.pull_gen, this.d.now(), error);
+      await this.d.items.sourceFailed(project, q.name, this.d.now(), error, () => {
         this.d.events.emit({ name: 'queue:source:failed', subject: q.name, project, data: { queue: q.name, error } });
       });
       return { added: [], listed: 0, error };
@@ -104,37 +103,38 @@ export class SourcePuller {
     const parsed = parseSourceOutput(stdout);
     if (!parsed.ok) return fail(parsed.message);
     for (const s of parsed.skipped) appendLog(logFile, `[source] skipped: ${s}`);
-    const added = this.d.storage.write(() => this.record(project, q.name, parsed.items));
+    const added = await this.record(project, q.name, parsed.items);
     return { added, listed: parsed.items.length, error: null };
   }
 
-  /** One successful pull listing `listed` (inside a write): returns the ids added. */
-  private record(project: string, queue: string, listed: SourceItem[]): string[] {
-    const { items } = this.d;
-    const now = this.d.now();
-    const prev = items.source(project, queue).pull_gen;
-    const gen = prev + 1;
-    const added: string[] = [];
-    for (const item of listed) {
-      const live = items.live(project, queue, item.id);
-      const latest = live ? undefined : items.latest(project, queue, item.id);
-      const step = pullStep(item, known(live), known(latest), prev);
-      if (step.type === 'seen') {
-        items.markSeen(step.seq, gen);
-        if (step.data !== null) items.update(step.seq, { data: step.data, updated_at: now });
-        continue;
-      }
-      added.push(items.insert({ project, queue, id: item.id, data: item.data, origin: 'source', now, seenPull: gen }).id);
-    }
-    for (const e of addedRecords(queue, added, added.length > EVENT_PER_ITEM_LIMIT, 'source')) {
-      this.d.events.emit({ ...e, project });
-    }
-    items.saveSource(project, queue, gen, now, null);
-    if (added.length) this.d.storage.afterCommit(() => this.d.added(project, queue));
-    return added;
+  /** One successful pull listing `listed`: returns the ids added. */
+  private async record(project: string, queue: string, listed: SourceItem[]): Promise<string[]> {
+    const byId = new Map(listed.map((i) => [i.id, i]));
+    const rows = await this.d.items.recordPull(
+      project,
+      queue,
+      [...byId.keys()],
+      this.d.now(),
+      (known, prev): PullPlan => {
+        const plan: PullPlan = { seen: [], insert: [] };
+        for (const item of listed) {
+          const k = known.get(item.id);
+          const step = pullStep(item, knownRow(k?.live), knownRow(k?.latest), prev);
+          if (step.type === 'seen') plan.seen.push({ seq: step.seq, data: step.data });
+          else plan.insert.push({ id: item.id, data: item.data });
+        }
+        return plan;
+      },
+      (added) => {
+        const ids = added.map((r) => r.id);
+        for (const e of addedRecords(queue, ids, ids.length > EVENT_PER_ITEM_LIMIT, 'source')) this.d.events.emit({ ...e, project });
+        if (ids.length) this.d.storage.afterCommit(() => this.d.added(project, queue));
+      },
+    );
+    return rows.map((r) => r.id);
   }
 }
 
-function known(r: QueueItemRow | undefined): KnownRow | undefined {
+function knownRow(r: QueueItemRow | undefined): KnownRow | undefined {
   return r && { seq: r.seq, status: r.status, data: r.data, seenPull: r.seen_pull };
 }

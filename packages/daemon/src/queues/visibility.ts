@@ -2,20 +2,21 @@
  * Visibility timeout: a taken item not completed or failed by its deadline
  * counts a failed ("timed out") attempt and becomes visible again (or
  * exhausts). A pipeline still holding it is cancelled first; its end, heard
- * while `timingOut` names it, records the timeout.
+ * while `timingOut` names it, records the timeout. In a cluster, an item
+ * held by a host that stopped heartbeating past its lease is released the
+ * same way, whatever its deadline (its pipeline went with its host).
  */
 import type { Logger } from 'winston';
 import type { PipelineEngine } from '../engine/pipeline-engine.js';
 import { TERMINAL } from '../core/pipeline-state.js';
-import type { QueueItemRow, QueueStore } from '../storage/queue-store.js';
-import type { Storage } from '../storage/storage.js';
+import type { QueueItemRow } from '../storage/queue-store.js';
+import type { SharedQueues } from '../storage/shared-store.js';
 import type { ItemLifecycle } from './item-lifecycle.js';
 import { endedEvent } from './pipeline-owner.js';
 import type { QueueSettings } from './queue-settings.js';
 
 export interface VisibilityDeps {
-  storage: Storage;
-  items: QueueStore;
+  items: SharedQueues;
   engine: PipelineEngine;
   lifecycle: ItemLifecycle;
   logger: Logger;
@@ -36,21 +37,23 @@ export class VisibilitySweep {
   }
 
   /** Items past their visibility deadline become visible again; returns the next deadline. */
-  sweep(): number | null {
+  async sweep(): Promise<number | null> {
     if (this.stopped) return null;
     try {
-      for (const row of this.d.items.overdue(this.d.now())) this.timeOut(row);
+      for (const row of await this.d.items.overdue(this.d.now())) await this.timeOut(row);
+      return await this.d.items.nextVisibleAt();
     } catch (err) {
       this.d.logger.error('visibility sweep failed', { error: String(err) });
+      // The shared database may be away: look again shortly.
+      return this.d.now() + 1000;
     }
-    return this.d.items.nextVisibleAt();
   }
 
   stop(): void {
     this.stopped = true;
   }
 
-  private timeOut(row: QueueItemRow): void {
+  private async timeOut(row: QueueItemRow & { hostGone?: boolean; host?: string | null }): Promise<void> {
     const q = this.d.settings(row.project, row.queue);
     const pipelineId = row.worker ? row.taken_by : null;
     const p = pipelineId ? this.d.engine.store.get(pipelineId) : undefined;
@@ -66,15 +69,14 @@ export class VisibilitySweep {
       }
     }
     // Whatever happened above, an item still held past its deadline is released now.
-    this.d.storage.write(() => {
-      const current = this.d.items.bySeq(row.seq);
-      if (!current) return;
+    await this.d.items.change({ seq: row.seq }, (current) => {
+      if (!current) return { write: null, result: null };
       if (current.worker && p && TERMINAL.has(p.state.status)) {
         // Its pipeline ended without settling it (it cannot, but be safe): settle by the outcome.
-        this.d.lifecycle.apply(current, endedEvent(p, row.attempts, current.worker, false));
-        return;
+        return this.d.lifecycle.decision(current, endedEvent(p, row.attempts, current.worker, false));
       }
-      this.d.lifecycle.apply(current, { type: 'expire', attempt: row.attempts, takenBy: row.taken_by });
+      if (row.hostGone) return this.d.lifecycle.decision(current, { type: 'hostLost', attempt: row.attempts, takenBy: row.taken_by, host: row.host ?? '?' });
+      return this.d.lifecycle.decision(current, { type: 'expire', attempt: row.attempts, takenBy: row.taken_by });
     });
   }
 }

@@ -3,12 +3,12 @@ import type { WorkerMethods } from '@oj/protocol';
 import type { PipelineEngine } from '../engine/pipeline-engine.js';
 import type { ProjectRegistry } from '../projects/project-registry.js';
 import type { Worker } from '../runbook/model.js';
-import type { QueueStore } from '../storage/queue-store.js';
+import type { QueueService } from './queue-service.js';
 import type { WorkerRow } from '../storage/worker-store.js';
 
 export interface WorkerInfoDeps {
   projects: ProjectRegistry;
-  items: QueueStore;
+  queues: Pick<QueueService, 'items' | 'inFlight'>;
   engine: PipelineEngine;
 }
 
@@ -16,10 +16,10 @@ function iso(ms: number | null | undefined): string | null {
   return ms === null || ms === undefined ? null : new Date(ms).toISOString();
 }
 
-export function toWorkerInfo(d: WorkerInfoDeps, project: string, name: string, w: Worker | undefined, row: WorkerRow | undefined): WorkerMethods.WorkerInfo {
+export async function toWorkerInfo(d: WorkerInfoDeps, project: string, name: string, w: Worker | undefined, row: WorkerRow | undefined): Promise<WorkerMethods.WorkerInfo> {
   const p = d.projects.peek(project);
   const q = w && p ? p.deref('queue', w.queue) : undefined;
-  const held = d.items.takenByWorker(project, name);
+  const held = await d.queues.items.takenByWorker(project, name);
   const started = row?.status === 'started';
   return {
     name,
@@ -28,8 +28,8 @@ export function toWorkerInfo(d: WorkerInfoDeps, project: string, name: string, w
     handler: w ? w.handler.ref : null,
     concurrency: w?.concurrency ?? 0,
     status: !w && started ? 'missing' : started ? 'started' : 'stopped',
-    running: d.items.inFlight(project, name),
-    pending: q ? d.items.pendingCount(project, q.name) : 0,
+    running: await d.queues.inFlight(project, name),
+    pending: q ? await d.queues.items.pendingCount(project, q.name) : 0,
     idleAction: w ? (w.idle_action.type === 'wait' ? `wait:${w.idle_action.duration.text}` : 'stop') : null,
     wakeOn: w?.wake_on ?? [],
     changedAt: iso(row?.changed_at),
@@ -40,7 +40,7 @@ export function toWorkerInfo(d: WorkerInfoDeps, project: string, name: string, w
 }
 
 /** What keeps a worker from doing its work, in words. */
-export function workerProblems(d: WorkerInfoDeps, project: string, info: WorkerMethods.WorkerInfo, w: Worker | undefined): string[] {
+export async function workerProblems(d: WorkerInfoDeps, project: string, info: WorkerMethods.WorkerInfo, w: Worker | undefined): Promise<string[]> {
   const problems: string[] = [];
   if (info.status === 'missing') problems.push(`worker ${info.name} is started but no longer defined in the runbooks`);
   else if (info.status !== 'started') problems.push(`worker ${info.name} is stopped`);
@@ -49,7 +49,7 @@ export function workerProblems(d: WorkerInfoDeps, project: string, info: WorkerM
   if (w) {
     const q = d.projects.peek(project)?.deref('queue', w.queue);
     if (q?.source) {
-      const s = d.items.source(project, q.name);
+      const s = await d.queues.items.source(project, q.name);
       if (s.last_error) problems.push(`its queue's source fails: ${s.last_error}`);
     }
   }

@@ -5,7 +5,9 @@
  * `oj worker wake`, or its idle timer (`idle_action = "wait:30s"`), which
  * also re-pulls a source queue. core/queue/worker-fill.ts decides when to
  * pull and when the worker is idle; concurrency is counted from the
- * database (its pipelines under way), so it holds across restarts.
+ * database (its pipelines under way), so it holds across restarts. In a
+ * cluster each host's worker keeps to its own `concurrency`, and another
+ * host's notices (or, while they are lost, polling) wake it too.
  */
 import type { Logger } from 'winston';
 import { setLongTimeout, type LongTimer } from '../adapters/long-timer.js';
@@ -22,6 +24,9 @@ interface Runner {
   project: string;
   name: string;
   kickPending: boolean;
+  /** A fill is under way (fills are asynchronous): a kick meanwhile asks for another after it. */
+  filling: boolean;
+  again: boolean;
   pullRequested: boolean;
   /** The last fill started a pull: do not start another until something else happens. */
   justPulled: boolean;
@@ -34,6 +39,9 @@ interface Runner {
 
 /** After an unexpected error in the loop, look again this much later. */
 const RETRY_AFTER_ERROR_MS = 5_000;
+
+/** Pending items all locked by other takers: look again this much later. */
+const LOCKED_RETRY_MS = 1_000;
 
 /** How many items in a row may fail to start before a fill gives up for now. */
 const MAX_START_FAILURES_PER_FILL = 100;
@@ -92,7 +100,7 @@ export class WorkerLoop {
     const key = this.key(project, name);
     let r = this.runners.get(key);
     if (!r) {
-      r = { project, name, kickPending: false, pullRequested: false, justPulled: false, idle: false, idleTimer: null, follows: [], followKey: '', missingLogged: false };
+      r = { project, name, kickPending: false, filling: false, again: false, pullRequested: false, justPulled: false, idle: false, idleTimer: null, follows: [], followKey: '', missingLogged: false };
       this.runners.set(key, r);
     }
     this.follow(r);
@@ -135,12 +143,23 @@ export class WorkerLoop {
     r.kickPending = true;
     setImmediate(() => {
       r.kickPending = false;
-      try {
-        this.fill(r);
-      } catch (err) {
-        this.d.logger.error('worker loop failed; trying again shortly', { project: r.project, worker: r.name, error: String(err) });
-        this.armTimer(r, RETRY_AFTER_ERROR_MS, false);
+      if (r.filling) {
+        r.again = true;
+        return;
       }
+      r.filling = true;
+      this.fill(r)
+        .catch((err: unknown) => {
+          this.d.logger.error('worker loop failed; trying again shortly', { project: r.project, worker: r.name, error: String(err) });
+          this.armTimer(r, RETRY_AFTER_ERROR_MS, false);
+        })
+        .finally(() => {
+          r.filling = false;
+          if (r.again) {
+            r.again = false;
+            this.kick(r, false);
+          }
+        });
     });
   }
 
@@ -163,7 +182,7 @@ export class WorkerLoop {
     return { worker, queue: project.deref('queue', worker.queue), handler: project.deref('pipeline', worker.handler) };
   }
 
-  private fill(r: Runner): void {
+  private async fill(r: Runner): Promise<void> {
     if (this.stopped || this.runners.get(this.key(r.project, r.name)) !== r) return;
     if (this.d.store.get(r.project, r.name)?.status !== 'started') {
       this.detach(r.project, r.name);
@@ -178,11 +197,11 @@ export class WorkerLoop {
     r.missingLogged = false;
     const { worker, queue, handler } = defs;
     const { items } = this.d.queues;
-    let free = worker.concurrency - items.inFlight(r.project, worker.name);
+    let free = worker.concurrency - (await this.d.queues.inFlight(r.project, worker.name));
     const pull = planPull({
       source: queue.source !== null,
       free,
-      pending: items.pendingCount(r.project, queue.name),
+      pending: await items.pendingCount(r.project, queue.name),
       pullingNow: queue.source !== null && this.d.queues.pulling(r.project, queue.name),
       pullRequested: r.pullRequested,
       justPulled: r.justPulled,
@@ -200,9 +219,13 @@ export class WorkerLoop {
     }
     let took = 0;
     let failedStarts = 0;
-    while (free > 0 && items.pendingCount(r.project, queue.name) > 0) {
-      const res = this.d.queues.takeForWorker(r.project, worker, queue, handler);
-      if (!res) break;
+    while (free > 0 && !this.stopped && (await items.pendingCount(r.project, queue.name)) > 0) {
+      const res = await this.d.queues.takeForWorker(r.project, worker, queue, handler);
+      if (!res) {
+        // Pending items another taker has locked (in a cluster): look again shortly, should its take roll back.
+        this.armTimer(r, LOCKED_RETRY_MS, false);
+        break;
+      }
       if (res.pipeline === null) {
         if (++failedStarts >= MAX_START_FAILURES_PER_FILL) {
           this.kick(r, false);
@@ -217,8 +240,8 @@ export class WorkerLoop {
     const rest = planRest({
       took,
       idle: r.idle,
-      pending: items.pendingCount(r.project, queue.name),
-      running: items.inFlight(r.project, worker.name),
+      pending: await items.pendingCount(r.project, queue.name),
+      running: await this.d.queues.inFlight(r.project, worker.name),
       pulling: queue.source !== null && this.d.queues.pulling(r.project, queue.name),
       idleAction: worker.idle_action.type === 'wait' ? { type: 'wait', ms: worker.idle_action.duration.ms } : { type: 'stop' },
       idleTimerArmed: r.idleTimer !== null,
@@ -237,6 +260,11 @@ export class WorkerLoop {
 
   private itemChanged(c: ItemChange): void {
     for (const r of this.runners.values()) {
+      // Notices from other hosts may have been missed: every worker looks again.
+      if (c.project === '*') {
+        this.kick(r, false);
+        continue;
+      }
       if (r.project !== c.project) continue;
       if (c.worker === r.name) {
         this.kick(r, false);

@@ -45,7 +45,9 @@ export class WorkerManager {
       store: this.store,
       busy: (project, w) => this.apply(project, w.name, w, { type: 'busy' }),
       idle: (project, w) => this.apply(project, w.name, w, { type: 'idle' }),
-      stop: (project, name, reason) => this.stop(project, name, reason),
+      stop: (project, name, reason) => {
+        this.stop(project, name, reason).catch((err: unknown) => d.logger.warn('idle worker not stopped', { worker: name, error: String(err) }));
+      },
       hook: (project, w, hook, extra) => runWorkerHook(d, project, w, hook, extra),
     });
   }
@@ -56,27 +58,27 @@ export class WorkerManager {
 
   // ---- commands
 
-  start(project: string, name: string): { worker: WorkerInfo; changed: boolean } {
+  async start(project: string, name: string): Promise<{ worker: WorkerInfo; changed: boolean }> {
     const { value: w } = requireFind(this.d.projects, project, 'worker', name);
     const changed = this.apply(project, w.name, w, { type: 'start' });
     this.loop.run(project, w.name, { pull: true, fresh: changed });
-    return { worker: this.info(project, w.name), changed };
+    return { worker: await this.info(project, w.name), changed };
   }
 
-  stop(project: string, name: string, reason = 'stopped by user'): { worker: WorkerInfo; changed: boolean } {
+  async stop(project: string, name: string, reason = 'stopped by user'): Promise<{ worker: WorkerInfo; changed: boolean }> {
     const w = tryFind(this.d.projects, project, 'worker', name);
     const row = this.store.get(project, w?.name ?? name);
     if (!w && !row) requireFind(this.d.projects, project, 'worker', name);
     const workerName = w?.name ?? name;
-    const running = this.d.queues.items.countTakenByWorker(project, workerName);
+    const running = (await this.d.queues.items.takenByWorker(project, workerName)).length;
     const changed = this.apply(project, workerName, w, { type: 'stop', reason, running });
     this.loop.detach(project, workerName);
-    return { worker: this.info(project, workerName), changed };
+    return { worker: await this.info(project, workerName), changed };
   }
 
-  restart(project: string, name: string): WorkerInfo {
-    this.stop(project, name, 'restarting');
-    return this.start(project, name).worker;
+  async restart(project: string, name: string): Promise<WorkerInfo> {
+    await this.stop(project, name, 'restarting');
+    return (await this.start(project, name)).worker;
   }
 
   /**
@@ -84,42 +86,43 @@ export class WorkerManager {
    * re-pulls a source queue just like a wake), so `oj queue add ...; oj worker wake W`
    * works whatever state W was left in. `started` says which happened.
    */
-  wake(project: string, name: string): { worker: WorkerInfo; started: boolean } {
+  async wake(project: string, name: string): Promise<{ worker: WorkerInfo; started: boolean }> {
     const { value: w } = requireFind(this.d.projects, project, 'worker', name);
     if (this.store.get(project, w.name)?.status !== 'started') {
-      const r = this.start(project, w.name);
+      const r = await this.start(project, w.name);
       if (r.changed) return { worker: r.worker, started: true };
     }
     this.apply(project, w.name, w, { type: 'wake' });
     this.loop.run(project, w.name, { pull: true });
-    return { worker: this.info(project, w.name), started: false };
+    return { worker: await this.info(project, w.name), started: false };
   }
 
-  healthy(project: string, name: string): { healthy: boolean; problems: string[]; worker: WorkerInfo } {
-    const info = this.info(project, name);
-    const problems = workerProblems(this.infoDeps(), project, info, tryFind(this.d.projects, project, 'worker', name));
+  async healthy(project: string, name: string): Promise<{ healthy: boolean; problems: string[]; worker: WorkerInfo }> {
+    const info = await this.info(project, name);
+    const problems = await workerProblems(this.infoDeps(), project, info, tryFind(this.d.projects, project, 'worker', name));
     return { healthy: problems.length === 0, problems, worker: info };
   }
 
   // ---- reading
 
   private infoDeps() {
-    return { projects: this.d.projects, items: this.d.queues.items, engine: this.d.engine };
+    return { projects: this.d.projects, queues: this.d.queues, engine: this.d.engine };
   }
 
-  info(project: string, name: string): WorkerInfo {
+  info(project: string, name: string): Promise<WorkerInfo> {
     const w = tryFind(this.d.projects, project, 'worker', name);
     const row = this.store.get(project, w?.name ?? name);
     if (!w && !row) requireFind(this.d.projects, project, 'worker', name);
     return toWorkerInfo(this.infoDeps(), project, w?.name ?? name, w, row);
   }
 
-  list(project: string): WorkerInfo[] {
+  async list(project: string): Promise<WorkerInfo[]> {
     const defined = this.d.projects.get(project).all('worker');
     const rows = new Map(this.store.list(project).map((r) => [r.name, r]));
-    const out = defined.map((w) => toWorkerInfo(this.infoDeps(), project, w.name, w, rows.get(w.name)));
+    const out: WorkerInfo[] = [];
+    for (const w of defined) out.push(await toWorkerInfo(this.infoDeps(), project, w.name, w, rows.get(w.name)));
     for (const [name, row] of rows) {
-      if (!defined.some((w) => w.name === name) && row.status === 'started') out.push(toWorkerInfo(this.infoDeps(), project, name, undefined, row));
+      if (!defined.some((w) => w.name === name) && row.status === 'started') out.push(await toWorkerInfo(this.infoDeps(), project, name, undefined, row));
     }
     return out;
   }

@@ -7,6 +7,9 @@
  *
  *   [agent]
  *   command = "claude"       # agent command when an [agent.x] sets neither command nor run
+ *
+ *   [project]
+ *   name = "acme-web"        # its identity in a cluster (default: the git origin, else the directory name)
  */
 import { ErrorSink, type RunbookError } from './runbook-error.js';
 import { TableReader } from './table-reader.js';
@@ -15,17 +18,21 @@ import { parseToml } from './toml-file.js';
 export interface ProjectConfig {
   pipeline: { max_phase_visits: number };
   agent: { command: string };
+  /** `name`: the project's cluster-wide identity as written (null: derived from the git origin or directory). */
+  project: { name: string | null };
 }
 
 export const DEFAULT_CONFIG: ProjectConfig = {
   pipeline: { max_phase_visits: 5 },
   agent: { command: 'claude' },
+  project: { name: null },
 };
 
 export const CONFIG_FIELDS = {
-  top: ['pipeline', 'agent'],
+  top: ['pipeline', 'agent', 'project'],
   pipeline: ['max_phase_visits'],
   agent: ['command'],
+  project: ['name'],
 } as const;
 
 export type ConfigParse = { config: ProjectConfig; errors: RunbookError[] };
@@ -44,5 +51,8 @@ export function parseProjectConfig(text: string | null, file: string): ConfigPar
   const agent = top.child('agent', CONFIG_FIELDS.agent);
   const command = agent?.string('command', { nonEmpty: true });
   if (command !== undefined) config.agent.command = command;
+  const project = top.child('project', CONFIG_FIELDS.project);
+  const name = project?.string('name', { nonEmpty: true });
+  if (name !== undefined) config.project.name = name;
   return { config, errors: sink.errors };
 }

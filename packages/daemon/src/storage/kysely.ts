@@ -16,3 +16,4 @@ export const DummyDriver = kysely.DummyDriver;
 export const SqliteAdapter = kysely.SqliteAdapter;
 export const SqliteIntrospector = kysely.SqliteIntrospector;
 export const SqliteQueryCompiler = kysely.SqliteQueryCompiler;
+export const PostgresDialect = kysely.PostgresDialect;

@@ -22,6 +22,7 @@ import { pipelineHandlesMigration } from './migrations/v12-pipeline-handles.js';
 import { sessionStateMigration } from './migrations/v13-session-state.js';
 import { cronSchedulesMigration } from './migrations/v14-cron-schedules.js';
 import { agentPromptsMigration } from './migrations/v15-agent-prompts.js';
+import { clusterMigration } from './migrations/v16-cluster.js';
 
 export interface Migration {
   version: number;
@@ -107,7 +108,7 @@ export const migrations: Migration[] = [
   },
 ];
 
-migrations.push(queuesMigration, coordinationMigration, sessionsMigration, escalationsMigration, pipelineSessionMigration, monitorsMigration, pipelineListingMigration, pgidStartMigration, pipelineIdCountersMigration, pipelineHandlesMigration, sessionStateMigration, cronSchedulesMigration, agentPromptsMigration);
+migrations.push(queuesMigration, coordinationMigration, sessionsMigration, escalationsMigration, pipelineSessionMigration, monitorsMigration, pipelineListingMigration, pgidStartMigration, pipelineIdCountersMigration, pipelineHandlesMigration, sessionStateMigration, cronSchedulesMigration, agentPromptsMigration, clusterMigration);
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]?.version ?? 0;
 

@@ -18,7 +18,7 @@ export interface EscalationsTable {
   resolved_at: number | null;
   resolution: string | null;
   note: string | null;
-  /** Schema 14: the agent prompt it decides (JSON AgentPrompt), for sources permission, plan, question. */
+  /** Schema 15: the agent prompt it decides (JSON AgentPrompt), for sources permission, plan, question. */
   prompt: string | null;
 }
 

@@ -83,7 +83,27 @@ export interface CronsTable {
   changed_at: number;
 }
 
+/** A cron slot this host claimed (schema version 16). */
+export interface CronSlotsTable {
+  project: string;
+  cron: string;
+  slot_at: number;
+  claimed_at: number;
+}
+
+/** A change to a shared row decided by a local transaction, not yet applied to the shared store (schema version 16). */
+export interface SharedOutboxTable {
+  id: Generated<number>;
+  /** The queue item's row number in the shared store. */
+  seq: number;
+  /** JSON: what to apply (the settler reads it). */
+  payload: string;
+  created_at: number;
+}
+
 export interface QueueTables {
+  cron_slots: CronSlotsTable;
+  shared_outbox: SharedOutboxTable;
   queue_items: QueueItemsTable;
   queue_attempts: QueueAttemptsTable;
   queue_sources: QueueSourcesTable;

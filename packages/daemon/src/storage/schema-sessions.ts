@@ -24,7 +24,7 @@ export interface SessionsTable {
   state_since: number | null;
   state_message: string | null;
   transcript_path: string | null;
-  /** Schema 14: for needs_permission, the prompt (JSON AgentPrompt); for failed, why as oj names it (a FailureReason), and when a rate limit resets (ms). */
+  /** Schema 15: for needs_permission, the prompt (JSON AgentPrompt); for failed, why as oj names it (a FailureReason), and when a rate limit resets (ms). */
   state_prompt: string | null;
   state_reason: string | null;
   state_until: number | null;

@@ -25,6 +25,17 @@ export interface DaemonStatus {
   projects: ProjectStatus[];
   /** Set while writes are refused because the disk holding the state dir is full (since when, how many); null otherwise. */
   diskFull: { since: string; refused: number } | null;
+  /** Cluster mode (docs/cluster.md): this daemon's host id, the shared database and the hosts on it; null on its own. */
+  cluster: ClusterStatus | null;
+}
+
+export interface ClusterStatus {
+  hostId: string;
+  /** The database URL, any password hidden. */
+  database: string;
+  /** Whether the shared database answered the last call. */
+  reachable: boolean;
+  hosts: { host: string; startedAt: string; heartbeatAt: string; gone: boolean }[];
 }
 
 export interface ProjectStatus {

@@ -26,6 +26,8 @@ export interface HolderInfo {
   stale: boolean;
   /** Why it is stale: "no heartbeat for 45s", "held for 31m (timeout 30m)". */
   staleReason: string | null;
+  /** In cluster mode: the daemon (host id) it belongs to; null on a daemon on its own. */
+  host: string | null;
 }
 
 /** Someone waiting for a lock or slots, in arrival order. */

@@ -50,7 +50,7 @@ function step(state: GrantState, s: GrantSettings, e: GrantEvent, now: number): 
       respond(b, e);
       return b.result(undefined);
     case 'restart':
-      return b.result(restart(b, e.gone));
+      return b.result(restart(b, e.gone, e.foreign));
   }
 }
 

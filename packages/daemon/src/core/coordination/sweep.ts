@@ -97,11 +97,12 @@ function act(b: GrantBuilder, holder: string, reason: string, cause: StaleCause,
  * the line now; a pipeline that does not come back for it within its
  * heartbeat window loses it like any silent holder.
  */
-export function restart(b: GrantBuilder, gone: ReadonlyMap<string, string>): { released: number; kept: number; dropped: number } {
+export function restart(b: GrantBuilder, gone: ReadonlyMap<string, string>, foreign: ReadonlySet<string> = new Set()): { released: number; kept: number; dropped: number } {
   let released = 0;
   let kept = 0;
   let dropped = 0;
   for (const h of [...b.holds]) {
+    if (foreign.has(h.holder)) continue;
     const why = h.holderKind === 'pipeline' ? gone.get(h.holder) : undefined;
     if (why === undefined) {
       b.beat(h.holder, false);
@@ -113,6 +114,7 @@ export function restart(b: GrantBuilder, gone: ReadonlyMap<string, string>): { r
     released++;
   }
   for (const w of [...b.waiters]) {
+    if (foreign.has(w.holder)) continue;
     const why = w.holderKind === 'pipeline' ? gone.get(w.holder) : 'its client left with the old daemon';
     if (why === undefined) continue;
     b.removeWaiter(w.holder);

@@ -110,7 +110,12 @@ export type GrantEvent =
    * as do external waiters (their clients died with the old daemon); kept
    * holds get a fresh heartbeat (nobody could send one while it was down).
    */
-  | { type: 'restart'; gone: ReadonlyMap<string, string> };
+  | {
+      type: 'restart';
+      gone: ReadonlyMap<string, string>;
+      /** In a cluster: holders (holds and places in line) of other hosts, left as they are. */
+      foreign?: ReadonlySet<string>;
+    };
 
 export type RequestResult = { granted: true } | { granted: false; queued: boolean; position: number; detail: string };
 

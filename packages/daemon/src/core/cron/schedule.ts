@@ -40,6 +40,25 @@ export function intervalSchedule(ms: number, text: string): Schedule {
   };
 }
 
+/**
+ * Every `ms` on the grid of the epoch (multiples of `ms` since 1970): the
+ * grid every daemon of a cluster computes alike, so a slot is the same slot
+ * on every host whenever each enabled the cron (cluster mode claims slots
+ * by their time).
+ */
+export function alignedIntervalSchedule(ms: number, text: string): Schedule {
+  if (!(ms > 0)) throw new Error('interval must be positive');
+  const first = (now: number): number => (Math.floor(now / ms) + 1) * ms;
+  return {
+    ...intervalSchedule(ms, text),
+    // Its own key: a cron planned on its enable time's grid is planned anew on the epoch's.
+    key: `every ${ms}ms on the epoch grid`,
+    first,
+    // A changed interval (or a cron planned off the grid) is due at the grid's next slot: no later than one interval from now.
+    replan: (_previousDue, now) => first(now),
+  };
+}
+
 /** The first slot `scheduled + k * interval` (k >= 1) strictly after `now`. */
 export function nextSlotAfter(scheduled: number, intervalMs: number, now: number): number {
   if (intervalMs <= 0) throw new Error('interval must be positive');

@@ -17,6 +17,7 @@ import {
   type CronSlotEvent,
   type CronSlotState,
   type CronTransition,
+  type SlotClaim,
 } from './types.js';
 
 /** Accumulates one transition. */
@@ -99,7 +100,7 @@ export function step(state: CronSlotState, settings: CronSettings | null, event:
     case 'due':
       if (!state.enabled) return t.done();
       if (!settings) return t.effect({ type: 'undefined' }).done();
-      return due(t, settings, event.live, now);
+      return due(t, settings, event.live, now, event.claim);
     case 'runNow': {
       if (!settings) throw new Error(`cron ${state.name} is not defined`);
       const busy = busyWith(state, event.live);
@@ -107,7 +108,7 @@ export function step(state: CronSlotState, settings: CronSettings | null, event:
       return startRun(t, settings, { scheduledAt: null, manual: true, catchUp: false }, now).done();
     }
     case 'restart':
-      return restart(t, settings, event.live, now);
+      return restart(t, settings, event.live, now, event.claim);
     case 'reload': {
       if (!state.enabled || !settings) return t.done();
       if (settings.schedule.key === state.scheduleKey && state.nextDueAt !== null) {
@@ -141,11 +142,11 @@ function enable(t: Step, settings: CronSettings, now: number): CronTransition {
 }
 
 /** The timer for the due slot fired: run (or skip, when the previous run is still under way), catching up missed slots. */
-function due(t: Step, settings: CronSettings, live: CronLive, now: number): CronTransition {
-  if (t.state.catchUpUntil !== null) return backlog(t, settings, live, now);
+function due(t: Step, settings: CronSettings, live: CronLive, now: number, claim: SlotClaim | null | undefined): CronTransition {
+  if (t.state.catchUpUntil !== null) return backlog(t, settings, live, now, claim);
   const slot = t.state.nextDueAt ?? now;
   if (slot > now) return t.effect({ type: 'arm', at: slot }).done();
-  return carryOut(t, settings, planDue(slot, settings.schedule, settings.catchUp, now, LATE_GRACE_MS), live, now);
+  return carryOut(t, settings, planDue(slot, settings.schedule, settings.catchUp, now, LATE_GRACE_MS), live, now, claim);
 }
 
 /**
@@ -154,7 +155,7 @@ function due(t: Step, settings: CronSettings, live: CronLive, now: number): Cron
  * daemon was down catches up by its `catch_up` (see catch-up.ts), unless its
  * previous run is still under way.
  */
-function restart(t: Step, settings: CronSettings | null, live: CronLive, now: number): CronTransition {
+function restart(t: Step, settings: CronSettings | null, live: CronLive, now: number, claim: SlotClaim | null | undefined): CronTransition {
   if (t.state.lastOutcome === 'running' && !t.state.lastPipeline) {
     finish(t, 'failed', 'the daemon stopped during this run', null, false);
   }
@@ -164,15 +165,21 @@ function restart(t: Step, settings: CronSettings | null, live: CronLive, now: nu
     // The runbooks changed the schedule while the daemon was down: the due slot is the new schedule's.
     t.set({ scheduleKey: settings.schedule.key, nextDueAt: settings.schedule.replan(t.state.nextDueAt, now), catchUpUntil: null });
   }
-  if (t.state.catchUpUntil !== null) return backlog(t, settings, live, now);
+  if (t.state.catchUpUntil !== null) return backlog(t, settings, live, now, claim);
   const slot = t.state.nextDueAt!;
   if (slot > now) return t.effect({ type: 'arm', at: slot }).done();
-  return carryOut(t, settings, planDue(slot, settings.schedule, settings.catchUp, now, 0), live, now);
+  return carryOut(t, settings, planDue(slot, settings.schedule, settings.catchUp, now, 0), live, now, claim);
 }
 
-/** Carries out a plan for a due slot: reports missed slots, runs (or skips) the slot to run, plans the next. */
-function carryOut(t: Step, settings: CronSettings, plan: DuePlan, live: CronLive, now: number): CronTransition {
-  if (plan.missed) {
+/**
+ * Carries out a plan for a due slot: reports missed slots, runs (or skips) the
+ * slot to run, plans the next. A slot another daemon of the cluster claimed
+ * does not run here (nor is it skipped or reported missed here: that daemon
+ * ran it); the cron only moves on.
+ */
+function carryOut(t: Step, settings: CronSettings, plan: DuePlan, live: CronLive, now: number, claim: SlotClaim | null | undefined): CronTransition {
+  const run = plan.run && isMine(claim, plan.run.slot) ? plan.run : null;
+  if (plan.missed && (run || !plan.run)) {
     const m = plan.missed;
     t.emit('cron:missed', {
       cron: t.state.name,
@@ -186,7 +193,6 @@ function carryOut(t: Step, settings: CronSettings, plan: DuePlan, live: CronLive
   }
   // The next slot is stored with the run: one commit per tick, not two.
   t.set({ nextDueAt: plan.next, catchUpUntil: plan.backlogUntil, scheduleKey: settings.schedule.key });
-  const run = plan.run;
   if (run) {
     const busy = busyWith(t.state, live);
     if (busy && plan.backlogUntil !== null) {
@@ -200,14 +206,39 @@ function carryOut(t: Step, settings: CronSettings, plan: DuePlan, live: CronLive
 }
 
 /** `catch_up = "all"`: the next slot of the backlog runs once the previous run has ended. */
-function backlog(t: Step, settings: CronSettings, live: CronLive, now: number): CronTransition {
+function backlog(t: Step, settings: CronSettings, live: CronLive, now: number, claim: SlotClaim | null | undefined): CronTransition {
   const slot = t.state.nextDueAt ?? now;
-  // The run under way re-arms the cron when it ends (see finish).
-  if (busyWith(t.state, live)) return t.done();
+  const mine = isMine(claim, slot);
+  // The run under way re-arms the cron when it ends (see finish); a slot another daemon claimed is passed at once.
+  if (mine && busyWith(t.state, live)) return t.done();
   const { next, backlogUntil } = backlogNext(slot, t.state.catchUpUntil ?? slot, settings.schedule, now);
   t.set({ nextDueAt: next, catchUpUntil: backlogUntil, scheduleKey: settings.schedule.key });
-  startRun(t, settings, { scheduledAt: slot, manual: false, catchUp: true }, now);
+  if (mine) startRun(t, settings, { scheduledAt: slot, manual: false, catchUp: true }, now);
   return t.effect({ type: 'arm', at: next }).done();
+}
+
+/**
+ * Whether `slot` is this daemon's to run: always without a claim (one daemon
+ * alone), else only the slot it claimed (a cron's identity and the slot's
+ * time, claimed once cluster-wide); null: nothing was claimed.
+ */
+function isMine(claim: SlotClaim | null | undefined, slot: number): boolean {
+  if (claim === undefined) return true;
+  return claim !== null && claim.mine && claim.slot === slot;
+}
+
+/**
+ * The slot a `due` or `restart` step would run now were the cron idle (null:
+ * none): the one the shell claims first in a cluster, passing the claim in
+ * the event. The claim comes first and busyness after, as for one daemon: a
+ * slot claimed while the previous run is under way is skipped, not left to
+ * another daemon.
+ */
+export function slotToClaim(state: CronSlotState, settings: CronSettings | null, type: 'due' | 'restart', now: number): number | null {
+  const idle: CronLive = { runningHere: false, pipelineActive: false };
+  const t = step(state, settings, { type, live: idle }, now);
+  for (const e of t.effects) if (e.type === 'run' && !e.manual && e.scheduledAt !== null) return e.scheduledAt;
+  return null;
 }
 
 function startRun(t: Step, settings: CronSettings, run: { scheduledAt: number | null; manual: boolean; catchUp: boolean }, now: number): Step {

@@ -51,6 +51,16 @@ export interface CronSettings {
   monitors: readonly string[];
 }
 
+/**
+ * A slot claim in a cluster: a slot is the cron's identity and the slot's
+ * time, claimed once cluster-wide. `mine` false: another daemon claimed it
+ * (or the claim could not be made): it does not run here, the cron moves on.
+ */
+export interface SlotClaim {
+  slot: number;
+  mine: boolean;
+}
+
 /** Whether the cron's previous run is still under way, as the shell sees it. */
 export interface CronLive {
   /** A shell command or monitor pass of this cron is running in this daemon. */
@@ -65,12 +75,16 @@ export type CronSlotEvent =
   /** `oj cron enable`; `armed`: the shell has a timer for the cron. */
   | { type: 'enable'; armed: boolean }
   | { type: 'disable' }
-  /** The timer for the due slot fired. */
-  | { type: 'due'; live: CronLive }
+  /**
+   * The timer for the due slot fired. `claim`: in a cluster, the slot this
+   * daemon claimed for this step (see slotToClaim; null: none); without one
+   * every slot is this daemon's.
+   */
+  | { type: 'due'; live: CronLive; claim?: SlotClaim | null }
   /** `oj cron run`: once now, enabled or not; the schedule is unchanged. */
   | { type: 'runNow'; live: CronLive }
-  /** The daemon started (the previous one stopped or died). */
-  | { type: 'restart'; live: CronLive }
+  /** The daemon started (the previous one stopped or died); `claim` as for `due` (a missed slot is caught up only by the daemon that claims it). */
+  | { type: 'restart'; live: CronLive; claim?: SlotClaim | null }
   /** The runbooks were reloaded; `armed`: the shell has a timer for the cron. */
   | { type: 'reload'; armed: boolean }
   /** The run's pipeline was created. */

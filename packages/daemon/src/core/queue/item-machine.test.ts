@@ -268,6 +268,27 @@ describe('expire (visibility timeout)', () => {
   });
 });
 
+describe('hostLost (cluster: the holding host stopped heartbeating)', () => {
+  it('the attempt is lost whatever its deadline: a timed-out attempt, visible again', () => {
+    const item = takenByWorker();
+    const t = step(item, { type: 'hostLost', attempt: 1, takenBy: 'pl-1', host: 'b1' }, settings(), 2000);
+    expect(t.state).toMatchObject({ status: 'pending', failures: 1, takenBy: null, error: 'host b1 stopped heartbeating; its attempt is lost' });
+    expect(t.attempts[0]).toMatchObject({ type: 'end', outcome: 'timed_out' });
+  });
+
+  it('changes nothing when the item was settled or taken again meanwhile', () => {
+    for (const [i, e] of [
+      [takenByWorker(), { type: 'hostLost', attempt: 2, takenBy: 'pl-1', host: 'b1' }],
+      [takenByWorker(), { type: 'hostLost', attempt: 1, takenBy: 'pl-2', host: 'b1' }],
+      [pending(), { type: 'hostLost', attempt: 0, takenBy: null, host: 'b1' }],
+    ] as [QueueItem, ItemEvent][]) {
+      const t = step(i, e);
+      expect(t.state).toEqual(i);
+      expect(t.events).toEqual([]);
+    }
+  });
+});
+
 describe('refresh (after a restart)', () => {
   it('gives a taken item a fresh window, never a shorter one; updated_at stays', () => {
     const item = takenByWorker({ visibleAt: 2000 });

@@ -89,6 +89,11 @@ export function stepItem(item: QueueItem, s: ItemSettings, e: ItemEvent, now: nu
       if (item.visibleAt === null || item.visibleAt > now) break;
       failAttempt(t, `visibility timeout (${s.visibilityTimeout.text}) passed`, 'timed_out');
       break;
+    case 'hostLost':
+      // Whatever its deadline: the host (and the pipeline working it) is gone.
+      if (item.status !== 'taken' || item.attempts !== e.attempt || item.takenBy !== e.takenBy) break;
+      failAttempt(t, `host ${e.host} stopped heartbeating; its attempt is lost`, 'timed_out');
+      break;
     case 'refresh': {
       if (item.status !== 'taken') break;
       const fresh = now + s.visibilityTimeout.ms;

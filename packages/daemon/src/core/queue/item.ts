@@ -70,6 +70,8 @@ export type ItemEvent =
     }
   /** The visibility deadline of the attempt `attempt` held by `takenBy` has passed. */
   | { type: 'expire'; attempt: number; takenBy: string | null }
+  /** In a cluster: the host holding attempt `attempt` (by `takenBy`) stopped heartbeating past its lease. */
+  | { type: 'hostLost'; attempt: number; takenBy: string | null; host: string }
   /** After a restart the holding pipeline runs its phase again: a fresh visibility window. */
   | { type: 'refresh' }
   /** Back to pending without counting a failure. `liveTwin`: another live item has the same id. */

@@ -1,0 +1,67 @@
+/**
+ * The shared tables in PostgreSQL (cluster mode). Items and attempts carry
+ * the host that holds them; `project` is the project's cluster identity
+ * (cluster/project-identity.ts), not a local path. Times are epoch ms.
+ */
+import type { Generated } from 'kysely';
+import type { LockMethods } from '@oj/protocol';
+import type { ResourceHoldsTable, ResourceWaitersTable } from '../storage/schema-coordination.js';
+import type { QueueAttemptsTable, QueueItemsTable, QueueSourcesTable } from '../storage/schema-queues.js';
+
+export interface PgQueueItemsTable extends QueueItemsTable {
+  /** The daemon whose taker holds a taken item (null otherwise). */
+  host: string | null;
+}
+
+export interface PgQueueAttemptsTable extends QueueAttemptsTable {
+  host: string | null;
+}
+
+export interface PgCronSlotsTable {
+  project: string;
+  cron: string;
+  slot_at: number;
+  host: string;
+  claimed_at: number;
+}
+
+export interface PgHostsTable {
+  host: string;
+  started_at: number;
+  heartbeat_at: number;
+  /** Silent longer than this, the host is gone: its taken items go back to their queues. */
+  lease_ms: number;
+}
+
+export interface PgMetaTable {
+  key: string;
+  value: string;
+}
+
+export interface PgResourcesTable {
+  kind: LockMethods.ResourceKind;
+  project: string;
+  resource: string;
+}
+
+export interface PgResourceHoldsTable extends ResourceHoldsTable {
+  host: string | null;
+}
+
+export interface PgResourceWaitersTable extends ResourceWaitersTable {
+  host: string | null;
+}
+
+export interface PgDatabase {
+  resources: PgResourcesTable;
+  resource_holds: PgResourceHoldsTable;
+  resource_waiters: PgResourceWaitersTable;
+  oj_meta: PgMetaTable;
+  queue_items: PgQueueItemsTable;
+  queue_attempts: PgQueueAttemptsTable;
+  queue_sources: QueueSourcesTable;
+  cron_slots: PgCronSlotsTable;
+  hosts: PgHostsTable;
+}
+
+export type { Generated };

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { alignedIntervalSchedule, intervalSchedule } from './schedule.js';
+import { blankCronState, slotToClaim, step } from './slot.js';
+import type { CronLive, CronSettings, CronSlotState } from './types.js';
+
+const settings: CronSettings = { schedule: intervalSchedule(1000, '1s'), catchUp: { policy: 'latest', max: 10 }, monitors: [] };
+const all: CronSettings = { ...settings, catchUp: { policy: 'all', max: 10 } };
+const idle: CronLive = { runningHere: false, pipelineActive: false };
+const busy: CronLive = { runningHere: true, pipelineActive: false };
+const enabled = (s: CronSettings = settings): CronSlotState => step(blankCronState('tick', 0), s, { type: 'enable', armed: false }, 0).state;
+const runs = (t: ReturnType<typeof step>) => t.effects.filter((e) => e.type === 'run');
+
+describe('cron slot in a cluster', () => {
+  it('a slot another daemon claimed does not run here: no tick, no run, the next slot armed', () => {
+    const s = enabled();
+    expect(slotToClaim(s, settings, 'due', 1040)).toBe(1000);
+    const t = step(s, settings, { type: 'due', live: idle, claim: { slot: 1000, mine: false } }, 1040);
+    expect(t.state).toMatchObject({ nextDueAt: 2000, runs: 0, lastRunAt: null });
+    expect(t.events).toEqual([]);
+    expect(t.effects).toEqual([{ type: 'arm', at: 2000 }]);
+  });
+
+  it('the slot this daemon claimed runs; a claim of another slot (or none) is not a claim of this one', () => {
+    const s = enabled();
+    const mine = step(s, settings, { type: 'due', live: idle, claim: { slot: 1000, mine: true } }, 1040);
+    expect(runs(mine)).toEqual([{ type: 'run', scheduledAt: 1000, manual: false, catchUp: false }]);
+    expect(runs(step(s, settings, { type: 'due', live: idle, claim: { slot: 2000, mine: true } }, 1040))).toEqual([]);
+    expect(runs(step(s, settings, { type: 'due', live: idle, claim: null }, 1040))).toEqual([]);
+  });
+
+  it('a claimed slot whose previous run is under way is skipped here, as on one daemon', () => {
+    const t = step(enabled(), settings, { type: 'due', live: busy, claim: { slot: 1000, mine: true } }, 1040);
+    expect(runs(t)).toEqual([]);
+    expect(t.state.skips).toMatchObject({ count: 1, firstAt: 1000 });
+  });
+
+  it('a missed slot another daemon claimed is not caught up at restart, nor reported missed here', () => {
+    const s = enabled();
+    // catch_up = "latest": the slot claimed is the most recent missed one, not the stored due slot.
+    expect(slotToClaim(s, settings, 'restart', 5500)).toBe(5000);
+    const mine = step(s, settings, { type: 'restart', live: idle, claim: { slot: 5000, mine: true } }, 5500);
+    expect(runs(mine)).toEqual([{ type: 'run', scheduledAt: 5000, manual: false, catchUp: true }]);
+    expect(mine.events.map((e) => e.name)).toEqual(['cron:missed', 'cron:tick']);
+    const theirs = step(s, settings, { type: 'restart', live: idle, claim: { slot: 5000, mine: false } }, 5500);
+    expect(runs(theirs)).toEqual([]);
+    expect(theirs.events).toEqual([]);
+    expect(theirs.state.nextDueAt).toBe(mine.state.nextDueAt);
+  });
+
+  it('catch_up = "all": each backlog slot is claimed like any slot; one another daemon claimed is passed at once', () => {
+    const s = enabled(all);
+    expect(slotToClaim(s, all, 'restart', 3500)).toBe(1000);
+    const first = step(s, all, { type: 'restart', live: idle, claim: { slot: 1000, mine: true } }, 3500);
+    expect(runs(first)).toEqual([{ type: 'run', scheduledAt: 1000, manual: false, catchUp: true }]);
+    expect(first.state).toMatchObject({ nextDueAt: 2000, catchUpUntil: 3000 });
+    const ended = step(first.state, all, { type: 'runEnded', outcome: 'done', error: null }, 3600).state;
+    expect(slotToClaim(ended, all, 'due', 3600)).toBe(2000);
+    const passed = step(ended, all, { type: 'due', live: busy, claim: { slot: 2000, mine: false } }, 3600);
+    expect(runs(passed)).toEqual([]);
+    expect(passed.state).toMatchObject({ nextDueAt: 3000, catchUpUntil: 3000 });
+    expect(passed.effects).toEqual([{ type: 'arm', at: 3000 }]);
+    const last = step(passed.state, all, { type: 'due', live: idle, claim: { slot: 3000, mine: true } }, 3700);
+    expect(runs(last)).toEqual([{ type: 'run', scheduledAt: 3000, manual: false, catchUp: true }]);
+    expect(last.state).toMatchObject({ nextDueAt: 4000, catchUpUntil: null });
+  });
+
+  it('nothing to claim while the due slot is ahead', () => {
+    expect(slotToClaim(enabled(), settings, 'due', 500)).toBeNull();
+  });
+
+  it('aligned slots fall on the epoch grid, the same slots whenever each daemon enabled the cron', () => {
+    const a = alignedIntervalSchedule(1000, '1s');
+    expect(a.first(12_345)).toBe(13_000);
+    expect(a.first(12_999)).toBe(13_000);
+    expect(a.first(13_000)).toBe(14_000);
+    expect(a.nextAfter(13_000, 15_500)).toBe(16_000);
+    expect(a.latestUpTo(13_000, 15_500)).toBe(15_000);
+    // A cron planned off the grid (before cluster mode) is planned anew on it.
+    expect(a.key).not.toBe(intervalSchedule(1000, '1s').key);
+    expect(a.replan(12_345, 12_400)).toBe(13_000);
+  });
+});

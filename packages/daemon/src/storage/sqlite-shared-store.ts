@@ -1,0 +1,259 @@
+/**
+ * The shared store of a daemon on its own (the default): the daemon's own
+ * SQLite, through the same QueueStore as always. Every method does its work
+ * synchronously when called (the promise only carries the answer), so a
+ * call made inside a write joins it as before: an item settled inside the
+ * transaction that ends its pipeline, a hand-off that creates the pipeline
+ * and takes the item in one transaction.
+ */
+import type { JsonValue } from '@oj/protocol';
+import { orderClause } from './queue-order.js';
+import { QueueStore, type QueueItemRow } from './queue-store.js';
+import type { ResourceKey } from './resource-store.js';
+import type {
+  Gone,
+  HostInfo,
+  ItemDecision,
+  ItemNotice,
+  ItemTarget,
+  ItemWrite,
+  KnownRows,
+  NewEntry,
+  PullPlan,
+  SharedCrons,
+  SharedQueues,
+  SharedStore,
+} from './shared-store.js';
+import type { Storage } from './storage.js';
+import { SqliteSharedResources } from './sqlite-shared-resources.js';
+
+/** Cron slot claims older than this are forgotten (a slot is claimed when it is due, never days later). */
+export const SLOT_MEMORY_MS = 7 * 24 * 3600_000;
+
+export class SqliteSharedStore implements SharedStore {
+  readonly kind = 'sqlite' as const;
+  readonly rescueEveryMs = null;
+  readonly queues: SqliteSharedQueues;
+  readonly crons: SharedCrons;
+  readonly resources: SqliteSharedResources;
+  private readonly startedAt: number;
+
+  constructor(
+    private readonly storage: Storage,
+    readonly hostId: string,
+  ) {
+    this.queues = new SqliteSharedQueues(storage);
+    this.crons = new SqliteCronSlots(storage);
+    this.resources = new SqliteSharedResources(storage);
+    this.startedAt = storage.now();
+  }
+
+  identity(root: string): string {
+    return root;
+  }
+
+  onRemoteGrant(_cb: (key: ResourceKey, holder: string) => void): () => void {
+    return () => {};
+  }
+
+  readonly reachable = true;
+
+  onRemoteChange(_cb: (n: ItemNotice | null) => void): () => void {
+    return () => {};
+  }
+
+  hosts(): Promise<HostInfo[]> {
+    const now = this.storage.now();
+    return Promise.resolve([{ host: this.hostId, startedAt: this.startedAt, heartbeatAt: now, gone: false }]);
+  }
+
+  start(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+/** Runs fn now; its result or error becomes the promise's. */
+function now<T>(fn: () => T): Promise<T> {
+  try {
+    return Promise.resolve(fn());
+  } catch (err) {
+    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+  }
+}
+
+export class SqliteSharedQueues implements SharedQueues {
+  readonly items: QueueStore;
+  private settler: ((row: QueueItemRow | undefined, payload: JsonValue) => ItemDecision<void>) | null = null;
+
+  constructor(private readonly storage: Storage) {
+    this.items = new QueueStore(storage.database);
+  }
+
+  live(project: string, queue: string, id: string): Promise<QueueItemRow | undefined> {
+    return now(() => this.items.live(project, queue, id));
+  }
+  latest(project: string, queue: string, id: string): Promise<QueueItemRow | undefined> {
+    return now(() => this.items.latest(project, queue, id));
+  }
+  bySeq(seq: number): Promise<QueueItemRow | undefined> {
+    return now(() => this.items.bySeq(seq));
+  }
+  list(...[f, order]: Parameters<SharedQueues['list']>): Promise<QueueItemRow[]> {
+    return now(() => this.items.list(f, order ? orderClause(order.text, order.terms) : null));
+  }
+  countByStatus(project: string | null, queue?: string) {
+    return now(() => this.items.countByStatus(project, queue));
+  }
+  pendingCount(project: string, queue: string) {
+    return now(() => this.items.pendingCount(project, queue));
+  }
+  takenByWorker(project: string, worker: string): Promise<QueueItemRow[]> {
+    return now(() => this.items.takenByWorker(project, worker));
+  }
+  projectsWithLiveItems() {
+    return now(() => this.items.projectsWithLiveItems());
+  }
+  heldHere(): Promise<QueueItemRow[]> {
+    return now(() => this.items.allTaken());
+  }
+  overdue(at: number): Promise<QueueItemRow[]> {
+    return now(() => this.items.overdue(at));
+  }
+  nextVisibleAt() {
+    return now(() => this.items.nextVisibleAt());
+  }
+  nextExpiry() {
+    return now(() => this.items.nextExpiry());
+  }
+  attempts(seq: number): ReturnType<SharedQueues['attempts']> {
+    return now(() => this.items.attempts(seq));
+  }
+  source(project: string, queue: string) {
+    return now(() => this.items.source(project, queue));
+  }
+
+  add(...[project, queue, entries, at, local]: Parameters<SharedQueues['add']>): ReturnType<SharedQueues['add']> {
+    return now(() =>
+      this.storage.write(() => {
+        const added: QueueItemRow[] = [];
+        const duplicates: string[] = [];
+        for (const e of entries) {
+          if (e.id !== null && this.items.live(project, queue, e.id)) {
+            duplicates.push(e.id);
+            continue;
+          }
+          added.push(this.items.insert({ project, queue, id: e.id, data: e.data, origin: 'added', now: at, seenPull: null }));
+        }
+        local(added, duplicates);
+        return { added, duplicates };
+      }),
+    );
+  }
+
+  change<T>(target: ItemTarget, decide: (row: QueueItemRow | undefined) => ItemDecision<T>): Promise<T> {
+    return now(() => this.changeNow(target, decide));
+  }
+
+  private changeNow<T>(target: ItemTarget, decide: (row: QueueItemRow | undefined) => ItemDecision<T>): T {
+    return this.storage.write(() => {
+      const row =
+        'seq' in target
+          ? this.items.bySeq(target.seq)
+          : this.items.nextPending(target.next.project, target.next.queue, orderClause(target.next.order.text, target.next.order.terms));
+      const d = decide(row);
+      if (row && d.write) writeItem(this.items, row.seq, d.write);
+      d.local?.();
+      return d.result;
+    });
+  }
+
+  settle(seq: number, payload: JsonValue): void {
+    const settler = this.settler;
+    if (!settler) throw new Error('no settler registered');
+    this.changeNow({ seq }, (row) => settler(row, payload));
+  }
+
+  setSettler(decide: (row: QueueItemRow | undefined, payload: JsonValue) => ItemDecision<void>): void {
+    this.settler = decide;
+  }
+
+  prune(at: number, local: (gone: Gone[]) => void): Promise<Gone[]> {
+    return now(() =>
+      this.storage.write(() => {
+        const gone = this.items.prune(at);
+        local(gone);
+        return gone;
+      }),
+    );
+  }
+
+  recordPull(...[project, queue, ids, at, decide, local]: Parameters<SharedQueues['recordPull']>): Promise<QueueItemRow[]> {
+    return now(() =>
+      this.storage.write(() => {
+        const prev = this.items.source(project, queue).pull_gen;
+        const gen = prev + 1;
+        const known = new Map<string, KnownRows>();
+        for (const id of ids) {
+          const live = this.items.live(project, queue, id);
+          known.set(id, { live, latest: live ? undefined : this.items.latest(project, queue, id) });
+        }
+        const plan: PullPlan = decide(known, prev);
+        for (const s of plan.seen) {
+          this.items.markSeen(s.seq, gen);
+          if (s.data !== null) this.items.update(s.seq, { data: s.data, updated_at: at });
+        }
+        const added = plan.insert.map((e: NewEntry) => this.items.insert({ project, queue, id: e.id, data: e.data, origin: 'source', now: at, seenPull: gen }));
+        this.items.saveSource(project, queue, gen, at, null);
+        local(added, gen);
+        return added;
+      }),
+    );
+  }
+
+  sourceFailed(project: string, queue: string, at: number, error: string, local: () => void): Promise<void> {
+    return now(() =>
+      this.storage.write(() => {
+        const s = this.items.source(project, queue);
+        this.items.saveSource(project, queue, s.pull_gen, at, error);
+        local();
+      }),
+    );
+  }
+}
+
+/** Writes one item's decided change (inside the caller's write). */
+export function writeItem(items: QueueStore, seq: number, w: ItemWrite): void {
+  if (w.remove) items.delete(seq);
+  else if (w.set) items.update(seq, w.set);
+  for (const a of w.attempts) {
+    if (a.type === 'start') {
+      items.startAttempt({ item_seq: seq, attempt: a.attempt, taken_at: a.at, taken_by: a.takenBy, worker: a.worker, ended_at: null, outcome: 'running', error: null });
+    } else {
+      items.endAttempt(seq, a.attempt, a.outcome, a.error, a.at);
+    }
+  }
+}
+
+class SqliteCronSlots implements SharedCrons {
+  constructor(private readonly storage: Storage) {}
+
+  claimSlot(project: string, cron: string, slotAt: number, at: number): Promise<boolean> {
+    return now(() =>
+      this.storage.write(() => {
+        const { db, runner } = this.storage;
+        runner.run(db.deleteFrom('cron_slots').where('slot_at', '<', at - SLOT_MEMORY_MS));
+        const r = runner.run(
+          db
+            .insertInto('cron_slots')
+            .values({ project, cron, slot_at: slotAt, claimed_at: at })
+            .onConflict((oc) => oc.doNothing()),
+        );
+        return r.changes === 1;
+      }),
+    );
+  }
+}

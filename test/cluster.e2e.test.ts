@@ -1,0 +1,274 @@
+/**
+ * Cluster mode end to end: two real ojd on one machine (their own state
+ * dirs, sockets and OJ_HOST_ID) serving one project, checked out at two
+ * paths with the same `[project] name`, sharing one real PostgreSQL.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { CronMethods, DaemonMethods, EventMethods, QueueMethods } from '@oj/protocol';
+import { TestEnv, makeProject, waitFor } from './helpers/ojd-harness.js';
+import { Rpc } from './helpers/rpc-call.js';
+import { PgServer, skipWithoutPg } from './pg/pg-server.js';
+
+interface Host {
+  t: TestEnv;
+  root: string;
+  rpc: Rpc;
+  daemon: Awaited<ReturnType<TestEnv['startDaemon']>>;
+}
+
+const skip = skipWithoutPg();
+let server: PgServer | null = null;
+let shared = '';
+const hosts: Host[] = [];
+const envs: TestEnv[] = [];
+
+beforeAll(() => {
+  if (!skip) server = PgServer.start();
+});
+afterAll(() => server?.stop());
+afterEach(async () => {
+  for (const h of hosts.splice(0)) h.rpc.close();
+  for (const t of envs.splice(0)) await t.cleanup();
+});
+
+function lines(path: string): string[] {
+  return existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter(Boolean) : [];
+}
+
+/** One daemon of the cluster, with its own checkout of the project. */
+async function host(name: string, url: string, runbook: string, extraEnv: Record<string, string> = {}): Promise<Host> {
+  const t = new TestEnv();
+  envs.push(t);
+  Object.assign(t.env, { OJ_DATABASE_URL: url, OJ_HOST_ID: name, ...extraEnv });
+  const root = makeProject(t, 'checkout', { work: runbook });
+  writeFileSync(join(root, '.oj', 'config.toml'), '[project]\nname = "acme-web"\n');
+  writeFileSync(join(root, 'host'), `${name}\n`);
+  const daemon = await t.startDaemon();
+  const rpc = await Rpc.connect(t.socket);
+  const h = { t, root, rpc, daemon };
+  hosts.push(h);
+  return h;
+}
+
+/** `extraEnv`: e.g. a short host lease, only where a test kills a host (a live host on a loaded machine must not look gone). */
+async function cluster(runbook: string, extraEnv: Record<string, string> = {}): Promise<[Host, Host]> {
+  const url = await server!.createDatabase('e2e');
+  shared = join(envs[0]?.root ?? server!.dir, '..', `oj-cluster-shared-${process.pid}-${Date.now()}`);
+  mkdirSync(shared, { recursive: true });
+  const text = runbook.replaceAll('SHARED', shared);
+  return [await host('host-a', url, text, extraEnv), await host('host-b', url, text, extraEnv)];
+}
+
+const DRAIN = `
+[queue.jobs]
+max_retries = 3
+
+[worker.drain]
+queue = "jobs"
+handler = "pipeline.handle"
+concurrency = 3
+idle_action = "wait:1h"
+
+[pipeline.handle]
+inputs = ["job"]
+
+[[pipeline.handle.phase]]
+name = "work"
+run = "echo \\"{job.id} $(cat {project_root}/host)\\" >> SHARED/started; sleep {job.pause}; echo \\"{job.id} $(cat {project_root}/host)\\" >> SHARED/ran"
+`;
+
+describe.skipIf(skip)('cluster mode: two daemons on one PostgreSQL', () => {
+  it('drains 300 items added with oj queue add through a worker started on both: each run once, both hosts doing a share', async () => {
+    const [a, b] = await cluster(DRAIN);
+    const items = Array.from({ length: 300 }, (_, i) => JSON.stringify({ id: `j${i + 1}`, pause: 0 }));
+    const add = await a.t.oj(['queue', 'add', 'jobs', '--stdin'], { cwd: a.root, input: items.join('\n') + '\n', timeout: 120_000 });
+    expect(add.exitCode, add.stderr).toBe(0);
+    // Both hosts see the same queue, whatever path their checkout is at.
+    expect((await b.rpc.call(QueueMethods.Queues, { project: b.root })).queues[0]!.counts.pending).toBe(300);
+    for (const h of [a, b]) expect((await h.t.oj(['worker', 'start', 'drain'], { cwd: h.root })).exitCode).toBe(0);
+    await waitFor('300 handlers run', () => lines(join(shared, 'ran')).length >= 300, 240_000, 200);
+    await waitFor('300 items completed', async () => {
+      const { queues } = await a.rpc.call(QueueMethods.Queues, { project: a.root });
+      return queues[0]!.counts.completed === 300;
+    }, 60_000, 200);
+    const ran = lines(join(shared, 'ran'));
+    expect(ran).toHaveLength(300);
+    expect(new Set(ran.map((l) => l.split(' ')[0])).size).toBe(300);
+    const byHost = new Map<string, number>();
+    for (const l of ran) byHost.set(l.split(' ')[1]!, (byHost.get(l.split(' ')[1]!) ?? 0) + 1);
+    expect([...byHost.keys()].sort()).toEqual(['host-a', 'host-b']);
+    // oj daemon status shows the cluster.
+    const status = await b.rpc.call(DaemonMethods.Status, {});
+    expect(status.cluster).toMatchObject({ hostId: 'host-b', reachable: true });
+    expect(status.cluster!.hosts.map((h) => h.host)).toEqual(['host-a', 'host-b']);
+  }, 360_000);
+
+  it('kill -9 of one host mid-drain loses nothing: its items are run again by the other after its lease', async () => {
+    const [a, b] = await cluster(DRAIN, { OJ_HOST_LEASE_MS: '3000' });
+    const items = Array.from({ length: 40 }, (_, i) => ({ id: `k${i + 1}`, pause: 0.2 }));
+    expect((await a.t.oj(['queue', 'add', 'jobs', JSON.stringify(items)], { cwd: a.root })).exitCode).toBe(0);
+    for (const h of [a, b]) expect((await h.t.oj(['worker', 'start', 'drain'], { cwd: h.root })).exitCode).toBe(0);
+    // Killed while it holds items: a handler of host-a has started and not finished.
+    await waitFor('host-a holding items', () => {
+      const done = new Set(lines(join(shared, 'ran')));
+      return lines(join(shared, 'started')).some((l) => l.endsWith('host-a') && !done.has(l));
+    }, 60_000, 10);
+    a.daemon.kill('SIGKILL');
+    await waitFor('every item completed', async () => {
+      const { queues } = await b.rpc.call(QueueMethods.Queues, { project: b.root });
+      return queues[0]!.counts.completed === 40;
+    }, 240_000, 200);
+    const ran = lines(join(shared, 'ran')).map((l) => l.split(' ')[0]!);
+    expect(new Set(ran).size).toBe(40);
+    // At most what host-a had in flight (its concurrency) ran twice.
+    expect(ran.length - 40).toBeLessThanOrEqual(3);
+    const { events } = await b.rpc.call(EventMethods.List, { name: 'queue:item:failed', limit: 100 });
+    expect(events.length).toBeGreaterThan(0);
+    for (const e of events) expect(String(e.data.error)).toMatch(/host host-a stopped heartbeating/);
+  }, 360_000);
+
+  it('items another host took after this one last looked are still rescued when that host dies (no notice comes for a take)', async () => {
+    const [a, b] = await cluster(DRAIN, { OJ_HOST_LEASE_MS: '3000' });
+    // Added on host-b: b looks at deadlines only when it takes or hears of a change, and a take sends no notice.
+    const items = Array.from({ length: 3 }, (_, i) => ({ id: `r${i + 1}`, pause: 0.5 }));
+    expect((await b.t.oj(['queue', 'add', 'jobs', JSON.stringify(items)], { cwd: b.root })).exitCode).toBe(0);
+    expect((await a.t.oj(['worker', 'start', 'drain'], { cwd: a.root })).exitCode).toBe(0);
+    await waitFor('host-a holding all three', async () => {
+      const { queues } = await b.rpc.call(QueueMethods.Queues, { project: b.root });
+      return queues[0]!.counts.taken === 3;
+    }, 60_000, 20);
+    a.daemon.kill('SIGKILL');
+    expect((await b.t.oj(['worker', 'start', 'drain'], { cwd: b.root })).exitCode).toBe(0);
+    await waitFor('every item completed by host-b', async () => {
+      const { queues } = await b.rpc.call(QueueMethods.Queues, { project: b.root });
+      return queues[0]!.counts.completed === 3;
+    }, 120_000, 200);
+    const byB = lines(join(shared, 'ran')).filter((l) => l.endsWith('host-b')).map((l) => l.split(' ')[0]).sort();
+    expect(byB).toEqual(['r1', 'r2', 'r3']);
+  }, 360_000);
+
+  it('PostgreSQL stopped for 5 s mid-drain and started again: the drain finishes, nothing lost', async () => {
+    const [a, b] = await cluster(DRAIN);
+    const items = Array.from({ length: 60 }, (_, i) => ({ id: `p${i + 1}`, pause: 0.1 }));
+    expect((await a.t.oj(['queue', 'add', 'jobs', JSON.stringify(items)], { cwd: a.root })).exitCode).toBe(0);
+    for (const h of [a, b]) expect((await h.t.oj(['worker', 'start', 'drain'], { cwd: h.root })).exitCode).toBe(0);
+    await waitFor('the drain under way', () => lines(join(shared, 'ran')).length >= 5, 60_000, 20);
+    server!.stopServer();
+    const down = Date.now();
+    // Meanwhile shared work is refused with a clear error.
+    const refused = await a.t.oj(['queue', 'add', 'jobs', 'id=late'], { cwd: a.root });
+    expect(refused.exitCode).not.toBe(0);
+    expect(refused.stderr).toMatch(/cluster database .* cannot be reached/);
+    await waitFor('5 s down', () => Date.now() - down >= 5000, 10_000, 100);
+    server!.startServer();
+    await waitFor('every item completed', async () => {
+      try {
+        const { queues } = await b.rpc.call(QueueMethods.Queues, { project: b.root });
+        return queues[0]!.counts.completed === 60;
+      } catch {
+        return false;
+      }
+    }, 240_000, 250);
+    const ran = lines(join(shared, 'ran')).map((l) => l.split(' ')[0]!);
+    expect(new Set(ran).size).toBe(60);
+  }, 360_000);
+
+  it('a lock shared by pipelines on both hosts never has two holders; oj lock show says which host holds it and who waits', async () => {
+    const [a, b] = await cluster(`
+[command.merge]
+args = "<name>"
+run = { pipeline = "merge" }
+
+[pipeline.merge]
+inputs = ["name"]
+
+[[pipeline.merge.phase]]
+name = "merge"
+lock = "main_branch"
+run = "echo \\"start {name}\\" >> SHARED/trace; while [ ! -f SHARED/go ]; do sleep 0.02; done; sleep 0.2; echo \\"end {name}\\" >> SHARED/trace"
+
+[lock.main_branch]
+heartbeat = "2s"
+`);
+    // a0 takes the lock on host-a and holds it until SHARED/go exists.
+    expect((await a.t.oj(['run', 'merge', 'a0'], { cwd: a.root })).exitCode).toBe(0);
+    await waitFor('a0 holding the lock', () => lines(join(shared, 'trace')).includes('start a0'), 60_000, 50);
+    const names = ['a0'];
+    for (let i = 1; i < 4; i++) {
+      for (const h of [b, a]) {
+        const name = `${h === a ? 'a' : 'b'}${i}`;
+        names.push(name);
+        expect((await h.t.oj(['run', 'merge', name], { cwd: h.root })).exitCode).toBe(0);
+      }
+    }
+    // On the other host, oj lock show says who holds it, on which host, and who waits (from both hosts).
+    const held = await b.t.ojJson<{ holder: { holder: string; host: string | null } | null; waiters: unknown[] }>(['lock', 'show', 'main_branch'], { cwd: b.root });
+    expect(held.holder?.host).toBe('host-a');
+    const line = await waitFor('six in line', async () => {
+      const l = await b.t.ojJson<{ waiters: { holder: string }[] }>(['lock', 'show', 'main_branch'], { cwd: b.root });
+      return l.waiters.length === 6 ? l.waiters.map((w) => w.holder) : null;
+    }, 60_000, 100);
+    expect(lines(join(shared, 'trace'))).toEqual(['start a0']);
+    writeFileSync(join(shared, 'go'), '');
+    await waitFor('every merge done', () => lines(join(shared, 'trace')).filter((l) => l.startsWith('end')).length === names.length, 120_000, 100);
+    const trace = lines(join(shared, 'trace'));
+    // Strictly one at a time: every start is followed by its own end before the next start.
+    for (let i = 0; i < trace.length; i += 2) {
+      expect(trace[i]).toMatch(/^start /);
+      expect(trace[i + 1]).toBe(trace[i]!.replace('start', 'end'));
+    }
+    expect(new Set(trace.filter((l) => l.startsWith('start')).map((l) => l.slice(6)))).toEqual(new Set(names));
+    // Served in arrival order, whichever host each waited on.
+    expect(trace.filter((l) => l.startsWith('start')).slice(1).map((l) => `merge-${l.slice(6)}`)).toEqual(line);
+    const after = await b.t.ojJson<{ held: boolean }>(['lock', 'show', 'main_branch'], { cwd: b.root });
+    expect(after.held).toBe(false);
+  }, 360_000);
+
+  it('a 1 s cron enabled on both hosts fires once per slot', async () => {
+    const [a, b] = await cluster(`
+[cron.tick]
+interval = "1s"
+run = "echo \\"$(cat {project_root}/host)\\" >> SHARED/ticks"
+`);
+    for (const h of [a, b]) expect((await h.t.oj(['cron', 'enable', 'tick'], { cwd: h.root })).exitCode).toBe(0);
+    await waitFor('6 ticks', () => lines(join(shared, 'ticks')).length >= 6, 60_000, 100);
+    for (const h of [a, b]) await h.t.oj(['cron', 'disable', 'tick'], { cwd: h.root });
+    const slots: string[] = [];
+    for (const h of [a, b]) {
+      const { events } = await h.rpc.call(EventMethods.List, { name: 'cron:tick', project: h.root, limit: 1000 });
+      slots.push(...events.map((e) => String(e.data.scheduledAt)));
+    }
+    expect(slots.length).toBeGreaterThanOrEqual(6);
+    expect(new Set(slots).size).toBe(slots.length);
+    expect(lines(join(shared, 'ticks'))).toHaveLength(slots.length);
+    // Both enabled it; each shows it enabled with its runs counted.
+    const list = await b.rpc.call(CronMethods.List, { project: b.root });
+    expect(list.crons[0]!.name).toBe('tick');
+  }, 360_000);
+
+  it('a calendar cron with a jitter, enabled on both checkouts (different paths), has the same slots on both and fires once per slot', async () => {
+    const [a, b] = await cluster(`
+[cron.tick]
+schedule = "*/2 * * * * *"
+jitter = "999ms"
+run = "echo \\"$(cat {project_root}/host)\\" >> SHARED/ticks"
+`);
+    // The jitter's offset comes from the project's cluster identity, not its path: both hosts plan the same times.
+    const next = await Promise.all([a, b].map((h) => h.rpc.call(CronMethods.Next, { project: h.root, name: 'tick', count: 3 })));
+    expect(next[0]!.jitter).toEqual(next[1]!.jitter);
+    for (const n of next) expect(new Set(n.times.map((t) => Date.parse(t) % 2000))).toEqual(new Set([n.jitter!.offsetMs]));
+    for (const h of [a, b]) expect((await h.t.oj(['cron', 'enable', 'tick'], { cwd: h.root })).exitCode).toBe(0);
+    await waitFor('4 ticks', () => lines(join(shared, 'ticks')).length >= 4, 60_000, 100);
+    for (const h of [a, b]) await h.t.oj(['cron', 'disable', 'tick'], { cwd: h.root });
+    const slots: string[] = [];
+    for (const h of [a, b]) {
+      const { events } = await h.rpc.call(EventMethods.List, { name: 'cron:tick', project: h.root, limit: 1000 });
+      slots.push(...events.map((e) => String(e.data.scheduledAt)));
+    }
+    expect(new Set(slots.map((s) => Date.parse(s) % 2000))).toEqual(new Set([next[0]!.jitter!.offsetMs]));
+    expect(new Set(slots).size).toBe(slots.length);
+    expect(lines(join(shared, 'ticks'))).toHaveLength(slots.length);
+  }, 360_000);
+});
