@@ -29,6 +29,8 @@ import type { Logger } from 'winston';
 import { EventLog } from '../events/event-log.js';
 import { registerDaemonHandlers } from '../handlers/daemon-handlers.js';
 import { registerEventHandlers } from '../handlers/event-handlers.js';
+import { registerUiHandlers } from '../handlers/ui-handlers.js';
+import { UiRegistry } from '../ui/ui-registry.js';
 import { closeLogger, createLogger } from '../log/logger.js';
 import { RpcRouter } from '../rpc/rpc-router.js';
 import { SocketServer } from '../rpc/socket-server.js';
@@ -72,6 +74,8 @@ export class Daemon implements DaemonContext {
   private engine: PipelineEngine | null = null;
   private capabilities: Capability[] = [];
   private startedFlag = false;
+  /** The dashboard server (`oj ui`) while one is connected. */
+  private readonly ui: UiRegistry;
 
   /** True once start() has finished (signals before that are deferred). */
   get started(): boolean {
@@ -81,6 +85,7 @@ export class Daemon implements DaemonContext {
   constructor(readonly options: DaemonOptions) {
     this.now = options.now ?? Date.now;
     this.startedAt = this.now();
+    this.ui = new UiRegistry(this.now);
     // A socket path too long to bind fails late with a confusing error: refuse it first, clearly.
     const socketProblem = socketPathProblem(options.socketPath);
     if (socketProblem) throw new Error(socketProblem);
@@ -138,6 +143,7 @@ export class Daemon implements DaemonContext {
       const router = new RpcRouter(this.logger);
       registerDaemonHandlers(router, this);
       registerEventHandlers(router, this);
+      registerUiHandlers(router, this.ui);
       this.wireEngine(router, connections.followStallMs);
       if ((await clearStaleSocket(this.options.socketPath)) === 'removed') {
         this.logger.warn('removed a stale socket left by a daemon that did not stop cleanly', {
@@ -283,6 +289,7 @@ export class Daemon implements DaemonContext {
       },
       projects: this.projects?.status() ?? [],
       diskFull: this.storage.diskFull.state,
+      ui: this.ui.info(),
     };
   }
 

@@ -1,6 +1,7 @@
 /** Daemon lifecycle and health. */
 import { z } from 'zod';
 import { method } from '../rpc.js';
+import type { UiInfo } from './ui.js';
 
 export interface HelloResult {
   daemonVersion: string;
@@ -25,6 +26,8 @@ export interface DaemonStatus {
   projects: ProjectStatus[];
   /** Set while writes are refused because the disk holding the state dir is full (since when, how many); null otherwise. */
   diskFull: { since: string; refused: number } | null;
+  /** The web dashboard (`oj ui`) while one runs (its address without the token), else null. */
+  ui: UiInfo | null;
 }
 
 export interface ProjectStatus {
