@@ -53,7 +53,7 @@ function start() {
       const s = JSON.parse(e.data);
       term.reset();
       term.resize(s.cols, s.rows);
-      term.write(s.screen.replace(/\n/g, '\r\n'));
+      term.write(s.screen.replace(/\n/g, '\r\n') + (s.cursor ? `\x1b[${s.cursor.y + 1};${s.cursor.x + 1}H` : ''));
       el.dataset.attached = '1';
     });
     es.addEventListener('output', (e) => term.write(JSON.parse(e.data)));
@@ -65,6 +65,7 @@ function start() {
         toggle.disabled = true;
       }
       term.options.disableStdin = true;
+      el.classList.remove('control');
       es.close();
     });
     es.addEventListener('problem', (e) => {

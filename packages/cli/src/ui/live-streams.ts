@@ -106,7 +106,7 @@ export function liveTerminal(link: DaemonLink, sse: SseStream, id: string): Prom
     conn.onNotification(SessionMethods.Output, ({ data }) => (held ? held.push(data) : sse.send('output', data)));
     conn.onNotification(SessionMethods.Ended, ({ exitCode }) => sse.send('ended', { exitCode }));
     const r = await conn.call(SessionMethods.Attach, { id });
-    sse.send('screen', { screen: r.screen, cols: r.cols, rows: r.rows, session: r.session });
+    sse.send('screen', { screen: r.screen, cursor: r.cursor, cols: r.cols, rows: r.rows, session: r.session });
     const waiting = held;
     held = null;
     for (const data of waiting) sse.send('output', data);

@@ -30,7 +30,7 @@ export async function pipelinePage(c: PageContext, key: string): Promise<Page> {
   for (const r of s.runs) lastRuns[r.phase] = r.status;
   const finished = FINISHED.has(p.status);
   const body = html`
-<h1>Pipeline ${p.id} ${badge(p.status)}</h1>
+<h1 id="title" data-live>Pipeline ${p.id} ${badge(p.status)}</h1>
 ${facts(p, c.now)}
 ${section('actions', 'Actions', actions(p, c), { live: true })}
 <div class="cols">

@@ -30,7 +30,7 @@ export async function sessionPage(c: PageContext, id: string): Promise<Page> {
   const mine = events.events.filter((e) => e.data.session === s.id);
   const lanes = agentLanes(mine, [s], c.now, HOUR);
   const body = html`
-<h1>Agent session ${s.id} ${badge(s.state ?? s.status)}</h1>
+<h1 id="title" data-live>Agent session ${s.id} ${badge(s.state ?? s.status)}</h1>
 ${facts(s, c.now)}
 <section id="terminal" aria-labelledby="terminal-h"><h2 id="terminal-h">Terminal</h2>
 <div class="term-controls" hidden>
