@@ -86,16 +86,16 @@ prompt_file = "prompts/fake.md"
 
 const PROMPT = 'The fake agent.\n```fake-agent\n[{"print":"hello from the fake agent"},{"waitInput":"xyzzy"},{"print":"thanks, bye"}]\n```\n';
 
-/** A plain HTTP GET with the headers given (a browser would not let a page set Host). */
-function get(url: string, headers: Record<string, string>): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+/** A plain HTTP request with the headers given (a browser would not let a page set Host). */
+function get(url: string, headers: Record<string, string>, body?: string): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { headers }, (res) => {
+    const req = request(url, { headers, method: body === undefined ? 'GET' : 'POST' }, (res) => {
       let body = '';
       res.on('data', (d: Buffer) => (body += d.toString()));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
     });
     req.on('error', reject);
-    req.end();
+    req.end(body);
   });
 }
 
@@ -137,6 +137,8 @@ describe.skipIf(!haveChromium && !ci)('the web dashboard in a browser', { timeou
       viewport: { width: 1280, height: 900 },
     });
     page = await context.newPage();
+    // Logged in once (the token becomes a cookie) for every test, whichever run.
+    expect((await page.goto(link))?.status()).toBe(200);
   });
 
   afterAll(async () => {
@@ -170,7 +172,18 @@ describe.skipIf(!haveChromium && !ci)('the web dashboard in a browser', { timeou
     expect((await get(link, { Host: `evil.example:${new URL(base).port}` })).status).toBe(403);
     const ok = await get(base, { Host: host, Cookie: `oj_ui_${new URL(base).port}=${token}`, Origin: 'http://evil.example' });
     expect(ok.status).toBe(200);
+    expect(ok.body).toContain('slow-b'); // the page as it is without the script
     expect(Object.keys(ok.headers).filter((h) => h.startsWith('access-control-'))).toEqual([]);
+    // A change needs the page's CSRF token (a form of another site has the cookie but not it), and is refused from another origin.
+    const form = { Host: host, Cookie: `oj_ui_${new URL(base).port}=${token}`, 'Content-Type': 'application/x-www-form-urlencoded' };
+    expect((await get(`${base}act/escalation/1`, form, 'choice=5')).status).toBe(403);
+    const csrf = /<meta name="oj-csrf" content="([^"]+)">/.exec(ok.body)![1]!;
+    expect((await get(`${base}act/escalation/1`, { ...form, Origin: 'http://evil.example' }, `choice=5&csrf=${csrf}`)).status).toBe(403);
+    expect((await t.ojJson<{ status: string }[]>(['escalation', 'list'], { cwd: root })).map((e) => e.status)).toEqual(['open']);
+    // With the token, from its page (a plain form, no script): through to the daemon, whose answer is the page's.
+    const missing = await get(`${base}act/escalation/999`, { ...form, Origin: `http://${host}` }, `choice=1&csrf=${csrf}&back=/`);
+    expect(missing.status).toBe(404);
+    expect(missing.body).toMatch(/escalation not found: 999/);
   });
 
   it('the overview lists the running pipeline and the open escalation with its options', async () => {
@@ -222,7 +235,11 @@ describe.skipIf(!haveChromium && !ci)('the web dashboard in a browser', { timeou
     // Typing goes where the agent's cursor is (sessions.attach says where), not after the screen's last text.
     expect(rows.slice(0, 4)).toEqual(['prompt: The fake agent.', 'hello from the fake agent', 'xyzzy', 'got: xyzzy']);
     expect(rows.join('\n')).not.toContain('nope');
+    // The system's dark setting gives the dark theme.
+    await page.emulateMedia({ colorScheme: 'dark' });
+    expect(await page.evaluate("getComputedStyle(document.body).backgroundColor")).toBe('rgb(13, 17, 23)');
     await shot('session');
+    await page.emulateMedia({ colorScheme: 'light' });
     expect((await oj(['pipeline', 'wait', 'talk-c', '--timeout', '30s'])).exitCode).toBe(0);
   });
 

@@ -23,16 +23,20 @@ function say(text, ok) {
 }
 
 // ---- live sections: fetch the page again and swap each [data-live] element by its id
+// (at most one refresh a second, however many events arrive: the page is made from a few RPC calls)
+const MIN_GAP_MS = 1000;
 let timer = null;
 let refreshing = false;
 let again = false;
+let lastRefresh = 0;
 
-export function scheduleRefresh(delay = 250) {
+function scheduleRefresh(delay = 250) {
   if (timer) return;
+  const wait = Math.max(delay, lastRefresh + MIN_GAP_MS - Date.now());
   timer = setTimeout(() => {
     timer = null;
     void refresh();
-  }, delay);
+  }, wait);
 }
 
 async function refresh() {
@@ -41,6 +45,7 @@ async function refresh() {
     return;
   }
   refreshing = true;
+  lastRefresh = Date.now();
   try {
     const r = await fetch(location.href, { headers: { Accept: 'text/html' } });
     if (!r.ok) return;

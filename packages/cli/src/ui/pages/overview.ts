@@ -24,7 +24,7 @@ export async function overviewPage(c: PageContext): Promise<Page> {
   const [o, open, agentEvents] = await Promise.all([
     c.link.call(StatusMethods.Overview, scope),
     c.link.call(EscalationMethods.List, { ...scope, status: 'open' }),
-    c.link.call(EventMethods.List, { ...scope, name: AGENT_EVENT_PATTERN, limit: 2000 }),
+    c.link.call(EventMethods.List, { ...scope, name: AGENT_EVENT_PATTERN, limit: 1000 }),
   ]);
   const everywhere = !o.project;
   const byKey = new Map(o.active.map((p) => [p.key, p]));

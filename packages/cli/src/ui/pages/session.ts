@@ -25,7 +25,7 @@ export async function sessionPage(c: PageContext, id: string): Promise<Page> {
       (r) => r.text,
       () => null,
     ),
-    c.link.call(EventMethods.List, { project: s.project, name: AGENT_EVENT_PATTERN, limit: 2000 }),
+    c.link.call(EventMethods.List, { project: s.project, name: AGENT_EVENT_PATTERN, limit: 1000 }),
   ]);
   const mine = events.events.filter((e) => e.data.session === s.id);
   const lanes = agentLanes(mine, [s], c.now, HOUR);
