@@ -53,6 +53,7 @@ inputs = ["name"]
 
 [[pipeline.slow.phase]]
 name = "wait"
+lock = "deploy"
 run = "i=0; while [ ! -f stop-{name} ]; do i=$((i+1)); echo tick $i; sleep 0.2; done"
 on_fail = "cleanup"
 next = "finish"
@@ -76,6 +77,16 @@ inputs = ["name"]
 [[pipeline.talk.phase]]
 name = "work"
 agent = "fake"
+semaphore = "agents"
+
+[lock.deploy]
+
+[semaphore.agents]
+max = 2
+
+[cron.nightly]
+schedule = "0 3 * * *"
+run = "true"
 
 [agent.fake]
 command = "${FAKE}"
@@ -123,6 +134,7 @@ describe.skipIf(!haveChromium && !ci)('the web dashboard in a browser', { timeou
     writeFileSync(join(root, 'prompts', 'fake.md'), PROMPT);
     rpc = await Rpc.connect(t.socket);
     for (const [cmd, name] of [['ship', 'a'], ['slow', 'b'], ['talk', 'c']]) expect((await oj(['run', cmd!, name!])).exitCode).toBe(0);
+    expect((await oj(['cron', 'enable', 'nightly'])).exitCode).toBe(0);
     await waitFor('the escalation', async () => (await t.ojJson<unknown[]>(['escalation', 'list'], { cwd: root })).length === 1, 30_000);
     const r = await oj(['ui', '--no-open', '--print-url']);
     expect(r.exitCode, r.stderr).toBe(0);
@@ -192,6 +204,10 @@ describe.skipIf(!haveChromium && !ci)('the web dashboard in a browser', { timeou
     const pipelines = page.locator('#pipelines');
     await pipelines.getByRole('link', { name: 'slow-b' }).waitFor();
     await expect(pipelines.locator('tr', { hasText: 'slow-b' }).textContent()).resolves.toMatch(/running/);
+    // Locks and semaphores with their holders; crons with their next run.
+    await expect(page.locator('#locks tr', { hasText: 'deploy' }).textContent()).resolves.toMatch(/slow-b \(wait\)/);
+    await expect(page.locator('#semaphores tr', { hasText: 'agents' }).textContent()).resolves.toMatch(/1\/2.*talk-c \(work\)/);
+    await expect(page.locator('#sec-crons tr', { hasText: 'nightly' }).textContent()).resolves.toMatch(/in \d+/);
     const need = page.locator('#needs article', { hasText: 'ship-a' });
     await need.waitFor();
     const options = await need.getByRole('button').allTextContents();

@@ -5,12 +5,13 @@
  * hour), then the queues, workers, crons, locks and semaphores `oj status`
  * shows, and the latest failures. The same methods `oj status` calls.
  */
-import { EscalationMethods, EventMethods, StatusMethods, type EscalationInfo, type NeedsYou, type PipelineInfo, type StatusOverview } from '@oj/protocol/client';
+import { EscalationMethods, EventMethods, LockMethods, SemaphoreMethods, StatusMethods, type EscalationInfo, type NeedsYou, type PipelineInfo, type StatusOverview } from '@oj/protocol/client';
 import { waitingText } from '../../commands/pipeline-list.js';
 import { AGENT_EVENT_PATTERN, agentLanes } from '../charts/agent-lanes.js';
 import { lanesSvg } from '../charts/lanes.js';
 import { html, type Html } from '../html.js';
 import { pipelineAct, pipelineHref, queueHref, sessionHref } from './hrefs.js';
+import { locksTable, semaphoresTable } from './coordination.js';
 import type { Page, PageContext } from './page.js';
 import { actionButton, ago, badge, duration, escalationOptions, firstLine, section, sectionTable, table } from './parts.js';
 
@@ -21,10 +22,12 @@ export async function overviewPage(c: PageContext): Promise<Page> {
   const project = c.query.get('project') || undefined;
   const scope = project ? { project } : {};
   const { lastId } = await c.link.call(EventMethods.List, { limit: 1 });
-  const [o, open, agentEvents] = await Promise.all([
+  const [o, open, agentEvents, locks, semaphores] = await Promise.all([
     c.link.call(StatusMethods.Overview, scope),
     c.link.call(EscalationMethods.List, { ...scope, status: 'open' }),
     c.link.call(EventMethods.List, { ...scope, name: AGENT_EVENT_PATTERN, limit: 1000 }),
+    c.link.call(LockMethods.List, scope),
+    c.link.call(SemaphoreMethods.List, scope),
   ]);
   const everywhere = !o.project;
   const byKey = new Map(o.active.map((p) => [p.key, p]));
@@ -55,6 +58,8 @@ ${section(
   { count: o.sessions.length },
 )}
 ${Object.entries(sections).map(([id, sec]) => section(`sec-${id}`, sec.title, sectionTable(sec, queueLink), { count: sec.rows.length }))}
+${section('locks', 'Locks', locksTable(locks.locks, everywhere, c.now), { count: locks.locks.length })}
+${section('semaphores', 'Semaphores', semaphoresTable(semaphores.semaphores, everywhere), { count: semaphores.semaphores.length })}
 ${section(
   'failures',
   'Recent failures',
