@@ -63,7 +63,7 @@ function runUi(argv: UiArgs): Promise<void> {
     }
     if (argv.foreground) return foreground(argv);
     const started = await startDetached(conn, argv.port ?? 0);
-    return show(started.link, argv, `started (pid ${started.pid})`);
+    return show(started.link, argv, `${started.ours ? 'started' : 'already running'} (pid ${started.pid})`);
   });
 }
 
@@ -104,8 +104,12 @@ function ojBin(): string {
   return join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'oj.js');
 }
 
-/** Starts the server detached (its output to ui.out) and waits until it has registered with ojd. */
-async function startDetached(conn: RpcConnection, port: number): Promise<{ pid: number; link: string }> {
+/**
+ * Starts the server detached (its output to ui.out) and waits until it has
+ * registered with ojd. A dashboard that was reconnecting after a daemon
+ * restart may register first: the new one then stops, and that one is used.
+ */
+async function startDetached(conn: RpcConnection, port: number): Promise<{ pid: number; link: string; ours: boolean }> {
   const loc = daemonLocation();
   const outFile = statePaths(loc.stateDir).uiOut;
   const outSize = fileSize(outFile);
@@ -120,9 +124,11 @@ async function startDetached(conn: RpcConnection, port: number): Promise<{ pid: 
   child.on('exit', (code) => (exited = code ?? 1));
   child.unref();
   const deadline = Date.now() + START_TIMEOUT_MS;
-  while (Date.now() < deadline && exited === null) {
+  while (Date.now() < deadline) {
+    const gone = exited !== null;
     const { ui, link } = await conn.call(UiMethods.Status);
-    if (ui && link && ui.pid === child.pid) return { pid: ui.pid, link };
+    if (ui && link && (ui.pid === child.pid || gone)) return { pid: ui.pid, link, ours: ui.pid === child.pid };
+    if (gone) break;
     await delay(25);
   }
   // What it said: its error line (oj's `error: ...`), else its last line.
