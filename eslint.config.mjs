@@ -57,7 +57,25 @@ export default defineConfig(
     },
   },
   {
+    // The dashboard's browser scripts (served by `oj ui`): the browser's globals, not Node's.
+    files: ['packages/cli/web/**/*.js'],
+    extends: [js.configs.recommended],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        ['window', 'document', 'location', 'fetch', 'EventSource', 'URLSearchParams', 'FormData', 'DOMParser', 'CustomEvent', 'HTMLFormElement', 'getComputedStyle', 'setTimeout', 'clearTimeout', 'setInterval', 'console'].map(
+          (name) => [name, 'readonly'],
+        ),
+      ),
+    },
+    rules: {
+      'no-unused-vars': ['error', { argsIgnorePattern: '^_', caughtErrors: 'none' }],
+      'no-empty': ['error', { allowEmptyCatch: true }],
+    },
+  },
+  {
     files: ['**/*.mjs', '**/*.cjs', '**/*.js'],
+    ignores: ['packages/cli/web/**'],
     extends: [js.configs.recommended],
     languageOptions: {
       // Node's globals, for the scripts and bins (plain JavaScript).

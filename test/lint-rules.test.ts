@@ -83,10 +83,12 @@ describe('file sizes (scripts/lint/file-size.mjs)', () => {
       'packages/daemon/src/core/big.ts': 501,
       'packages/daemon/src/core/fine.ts': 500,
       'packages/cli/src/long.test.ts': 700,
+      'packages/cli/web/app.js': 501,
       'packages/daemon/dist/bundle.js': 5000,
     });
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain('file-size: 2 problem(s)');
+    expect(r.stderr).toContain('file-size: 3 problem(s)');
+    expect(r.stderr).toContain('packages/cli/web/app.js: 501 lines, over 500');
     expect(r.stderr).toContain('packages/daemon/src/core/big.ts: 501 lines, over 500');
     expect(r.stderr).toContain('packages/cli/src/long.test.ts: 700 lines, over 500');
     expect(r.stderr).not.toContain('fine.ts');

@@ -19,6 +19,7 @@ import { checkpointCommand, doneCommand, sessionCommands } from './commands/sess
 import { initCommand, runbookCommands } from './commands/runbook-commands.js';
 import { workspaceCommands } from './commands/workspace-commands.js';
 import { escalationCommands } from './commands/escalation-commands.js';
+import { uiCommand } from './commands/ui-command.js';
 import { COMPLETION_FLAG, completion, completionRequests } from './commands/completion.js';
 import { completionEnv } from './commands/completion-scripts.js';
 import { ExitCode } from './output/print.js';
@@ -97,6 +98,7 @@ export function buildCli(argv: string[]): Argv {
   cli = doneCommand(cli);
   cli = initCommand(cli);
   cli = checkpointCommand(cli);
+  cli = uiCommand(cli);
   cli = completion(cli);
   if (completing) cli = completionRequests(cli, argv);
   return cli.help().alias('help', 'h');

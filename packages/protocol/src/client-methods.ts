@@ -19,6 +19,7 @@ import type * as M_StatusMethods from './methods/status.js';
 import type * as M_WorkspaceMethods from './methods/workspaces.js';
 import type * as M_EscalationMethods from './methods/escalations.js';
 import type * as M_MaintenanceMethods from './methods/maintenance.js';
+import type * as M_UiMethods from './methods/ui.js';
 
 export namespace DaemonMethods {
   export const Hello = { kind: 'method', name: "daemon.hello", summary: "Version handshake; fails with VersionMismatch when client and daemon differ." } as unknown as typeof M_DaemonMethods.Hello;
@@ -70,7 +71,7 @@ export namespace PipelineMethods {
   export const Logs = { kind: 'method', name: "pipelines.logs", summary: "The output of a pipeline's phase runs (the last 1 MiB of each)." } as unknown as typeof M_PipelineMethods.Logs;
   export const Prune = { kind: 'method', name: "pipelines.prune", summary: "Remove finished pipelines (done and cancelled; with `failed` also failed ones; one `pipeline:pruned` event each), then their logs and workspaces." } as unknown as typeof M_PipelineMethods.Prune;
   export const Resume = { kind: 'method', name: "pipelines.resume", summary: "Run the current phase of a failed, escalated or waiting pipeline again." } as unknown as typeof M_PipelineMethods.Resume;
-  export const Show = { kind: 'method', name: "pipelines.show", summary: "One pipeline with its phase runs, checkpoints and history. `id` may be a unique prefix." } as unknown as typeof M_PipelineMethods.Show;
+  export const Show = { kind: 'method', name: "pipelines.show", summary: "One pipeline with its phase runs, checkpoints, history and phase graph. `id` may be a unique prefix." } as unknown as typeof M_PipelineMethods.Show;
   export const Transition = { kind: 'method', name: "pipelines.transition", summary: "Move a pipeline to the named phase (stopping the current one)." } as unknown as typeof M_PipelineMethods.Transition;
   export const Update = { kind: 'notification', name: "pipelines.update", summary: "A followed pipeline changed (its status, phase, label...: `status` carries it as it is now) or its running phase printed output." } as unknown as typeof M_PipelineMethods.Update;
   export const Wait = { kind: 'method', name: "pipelines.wait", summary: "Wait until one (or, with `all`, every) pipeline has ended, or the timeout passes." } as unknown as typeof M_PipelineMethods.Wait;
@@ -78,6 +79,7 @@ export namespace PipelineMethods {
   export type PipelineInfo = M_PipelineMethods.PipelineInfo;
   export type PhaseRunStatus = M_PipelineMethods.PhaseRunStatus;
   export type PhaseRunInfo = M_PipelineMethods.PhaseRunInfo;
+  export type PhaseGraphNode = M_PipelineMethods.PhaseGraphNode;
   export type CheckpointInfo = M_PipelineMethods.CheckpointInfo;
   export type PipelineUpdate = M_PipelineMethods.PipelineUpdate;
 }
@@ -215,11 +217,20 @@ export namespace MaintenanceMethods {
   export type PruneResult = M_MaintenanceMethods.PruneResult;
 }
 
+export namespace UiMethods {
+  export const Register = { kind: 'method', name: "ui.register", summary: "Called by the dashboard server on each connection: it runs, on `port`. Lasts while this connection is open. Fails with AlreadyExists while another dashboard is registered." } as unknown as typeof M_UiMethods.Register;
+  export const Shutdown = { kind: 'notification', name: "ui.shutdown", summary: "Sent to the dashboard server on its registered connection: stop now." } as unknown as typeof M_UiMethods.Shutdown;
+  export const Status = { kind: 'method', name: "ui.status", summary: "The dashboard, if one runs: where (`ui`) and the address to open (`link`, with its token)." } as unknown as typeof M_UiMethods.Status;
+  export const Stop = { kind: 'method', name: "ui.stop", summary: "Ask the dashboard server to stop (a `ui.shutdown` notification on its connection); `ui` is the one asked, null when none runs." } as unknown as typeof M_UiMethods.Stop;
+  export type UiInfo = M_UiMethods.UiInfo;
+}
+
 export type { EscalationInfo, EscalationOption } from './methods/escalations.js';
 export type { IntegrityReport, IntegrityProblem, IntegrityCheckInfo, BackupResult, PruneResult, RetentionSettings } from './methods/maintenance.js';
 export type { WorkspaceInfo } from './methods/workspaces.js';
 export type { StatusOverview, OverviewSection, NeedsYou } from './methods/status.js';
 export type { SessionInfo } from './methods/sessions.js';
-export type { PipelineInfo, PhaseRunInfo, PhaseRunStatus, CheckpointInfo, PipelineStatusName, PipelineUpdate } from './methods/pipelines.js';
+export type { PipelineInfo, PhaseGraphNode, PhaseRunInfo, PhaseRunStatus, CheckpointInfo, PipelineStatusName, PipelineUpdate } from './methods/pipelines.js';
 export type { CommandInfo } from './methods/commands.js';
 export type { HelloResult, DaemonStatus, ProjectStatus, ClusterStatus } from './methods/daemon.js';
+export type { UiInfo } from './methods/ui.js';

@@ -37,6 +37,8 @@ export function statePaths(stateDir: string) {
     log: join(stateDir, 'ojd.log'),
     /** The daemon's stdout and stderr when `oj` starts it (or launchd runs it); the daemon caps it. */
     out: join(stateDir, 'ojd.out'),
+    /** The dashboard server's stdout and stderr when `oj ui` starts it. */
+    uiOut: join(stateDir, 'ui.out'),
     pidFile: join(stateDir, 'ojd.pid'),
     /** The running process spawner's pid and start time, for the next daemon after a crash (spawner/previous-spawner.ts). */
     spawnerFile: join(stateDir, 'spawner.pid'),

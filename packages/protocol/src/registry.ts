@@ -14,6 +14,7 @@ import * as Status from './methods/status.js';
 import * as Workspaces from './methods/workspaces.js';
 import * as Escalations from './methods/escalations.js';
 import * as Maintenance from './methods/maintenance.js';
+import * as Ui from './methods/ui.js';
 
 function methodsOf(mod: Record<string, unknown>): AnyMethod[] {
   return Object.values(mod).filter(
@@ -27,7 +28,7 @@ function notificationsOf(mod: Record<string, unknown>): Notification<string, unk
   );
 }
 
-const modules: Record<string, unknown>[] = [Daemon, Events, Commands, Pipelines, Queues, Workers, Crons, Locks, Semaphores, Sessions, Status, Workspaces, Escalations, Maintenance];
+const modules: Record<string, unknown>[] = [Daemon, Events, Commands, Pipelines, Queues, Workers, Crons, Locks, Semaphores, Sessions, Status, Workspaces, Escalations, Maintenance, Ui];
 
 export const allMethods: AnyMethod[] = modules.flatMap(methodsOf);
 export const allNotifications: Notification<string, unknown>[] = modules.flatMap(notificationsOf);

@@ -33,6 +33,8 @@ export const STATE_ENTRIES: readonly (readonly [string, Kind])[] = [
   ['ojd.pid', 'file'],
   ['spawner.pid', 'file'],
   ['ojd.out', 'file'],
+  // the dashboard server's output (oj ui)
+  ['ui.out', 'file'],
   ['config.toml', 'file'],
   ['ojd.sock', 'socket'],
 ];

@@ -122,14 +122,17 @@ function checkDirectories(loc: DaemonLocation): void {
   }
 }
 
-/** ojd.out, appended to: never through a link, and only while it is our own private file. */
-function openOutput(path: string): number {
+/**
+ * The output file of a detached process (ojd.out, ui.out), appended to:
+ * never through a link, and only while it is our own private file.
+ */
+export function openOutput(path: string, what = 'ojd'): number {
   const fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
   const st = fstatSync(fd);
   const uid = process.getuid?.();
   if ((uid !== undefined && st.uid !== uid) || st.nlink !== 1 || (st.mode & 0o022) !== 0 || !st.isFile()) {
     closeSync(fd);
-    throw new OjError(ErrorCode.Unavailable, `could not start ojd: refusing to write ${path}: it is not a private file of yours; remove it (rm ${path}) and start again`, {
+    throw new OjError(ErrorCode.Unavailable, `could not start ${what}: refusing to write ${path}: it is not a private file of yours; remove it (rm ${path}) and start again`, {
       kind: 'unavailable',
       path,
     });
@@ -137,7 +140,7 @@ function openOutput(path: string): number {
   return fd;
 }
 
-function readFrom(file: string, fromByte: number): string | null {
+export function readFrom(file: string, fromByte: number): string | null {
   try {
     const size = statSync(file).size;
     const buf = Buffer.alloc(Math.max(0, size - fromByte));
@@ -189,7 +192,7 @@ function noRoom(stateDir: string): string | null {
   return `disk full (ENOSPC): no space left on the file system of ${stateDir}; free some space (df -h ${stateDir}) and try again`;
 }
 
-function fileSize(path: string): number {
+export function fileSize(path: string): number {
   try {
     return statSync(path).size;
   } catch {

@@ -141,6 +141,7 @@ export function printDaemonStatus(s: DaemonStatus): void {
   println(`  socket     ${s.socket}`);
   println(`  state dir  ${s.stateDir}`);
   println(`  log        ${s.log}`);
+  println(`  dashboard  ${s.ui ? `${s.ui.url} (pid ${s.ui.pid}; oj ui opens it, oj ui --stop stops it)` : 'off (oj ui starts it)'}`);
   if (s.diskFull) println(`  ${style.red('disk full')}  since ${s.diskFull.since}: ${s.diskFull.refused} write(s) refused; free space (df -h ${s.stateDir})`);
   const c = s.cluster;
   if (c) {

@@ -42,7 +42,8 @@ export async function attachSession(conn: RpcConnection, given: string, opts: { 
   const r = await conn.call(SessionMethods.Attach, { id: given });
   // The full id from here on: a prefix could come to name another session while we are attached.
   const id = r.session;
-  stdout.write('\x1b[2J\x1b[H' + r.screen.replace(/\n/g, '\r\n'));
+  // The screen as it is, then the cursor where the agent has it (its next output goes there).
+  stdout.write('\x1b[2J\x1b[H' + r.screen.replace(/\n/g, '\r\n') + (r.cursor ? `\x1b[${r.cursor.y + 1};${r.cursor.x + 1}H` : ''));
   process.stderr.write(`\r\n${attachBanner(id, readOnly)}\r\n`);
   const resize = () => {
     if (stdout.columns && stdout.rows) void conn.call(SessionMethods.Resize, { id, cols: stdout.columns, rows: stdout.rows }).catch(() => undefined);

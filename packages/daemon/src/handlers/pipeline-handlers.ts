@@ -10,6 +10,7 @@ import { redactValue } from '../log/redact.js';
 import { toPipelineInfo } from '../storage/pipeline-store.js';
 import type { Storage } from '../storage/storage.js';
 import { followPipeline } from '../engine/output-feed.js';
+import { phaseGraph } from '../core/pipeline-graph.js';
 
 export interface PipelineHandlerDeps {
   engine: PipelineEngine;
@@ -43,7 +44,13 @@ export function registerPipelineHandlers(router: RpcRouter, d: PipelineHandlerDe
   router.handle(PipelineMethods.Show, (p) => {
     const s = pipelines.show(p.id, p.project);
     // Errors and checkpoint messages are shown with known secret values redacted (log/redact.ts).
-    return { pipeline: toPipelineInfo(s.record), runs: redactValue(s.runs), checkpoints: redactValue(s.checkpoints), history: s.history };
+    return {
+      pipeline: toPipelineInfo(s.record),
+      runs: redactValue(s.runs),
+      checkpoints: redactValue(s.checkpoints),
+      history: s.history,
+      graph: phaseGraph(s.record.definition),
+    };
   });
 
   router.handle(PipelineMethods.Transition, (p) => ({

@@ -29,6 +29,8 @@ import type { Logger } from 'winston';
 import { EventLog } from '../events/event-log.js';
 import { registerDaemonHandlers } from '../handlers/daemon-handlers.js';
 import { registerEventHandlers } from '../handlers/event-handlers.js';
+import { registerUiHandlers } from '../handlers/ui-handlers.js';
+import { UiRegistry } from '../ui/ui-registry.js';
 import { closeLogger, createLogger } from '../log/logger.js';
 import { RpcRouter } from '../rpc/rpc-router.js';
 import { SocketServer } from '../rpc/socket-server.js';
@@ -77,6 +79,8 @@ export class Daemon implements DaemonContext {
   private startedFlag = false;
   private shared: SharedStore | null = null;
   private cluster: ClusterConfig | null = null;
+  /** The dashboard server (`oj ui`) while one is connected. */
+  private readonly ui: UiRegistry;
 
   /** True once start() has finished (signals before that are deferred). */
   get started(): boolean {
@@ -86,6 +90,7 @@ export class Daemon implements DaemonContext {
   constructor(readonly options: DaemonOptions) {
     this.now = options.now ?? Date.now;
     this.startedAt = this.now();
+    this.ui = new UiRegistry(this.now);
     // A socket path too long to bind fails late with a confusing error: refuse it first, clearly.
     const socketProblem = socketPathProblem(options.socketPath);
     if (socketProblem) throw new Error(socketProblem);
@@ -146,6 +151,7 @@ export class Daemon implements DaemonContext {
       const router = new RpcRouter(this.logger);
       registerDaemonHandlers(router, this);
       registerEventHandlers(router, this);
+      registerUiHandlers(router, this.ui);
       this.wireEngine(router, connections.followStallMs, this.shared);
       await this.shared.start();
       // Before anything is answered and before pipelines re-run.
@@ -299,6 +305,7 @@ export class Daemon implements DaemonContext {
       projects: this.projects?.status() ?? [],
       diskFull: this.storage.diskFull.state,
       cluster: this.shared && this.cluster ? await clusterStatus(this.shared, this.cluster) : null,
+      ui: this.ui.info(),
     };
   }
 

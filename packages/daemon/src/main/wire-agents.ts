@@ -125,7 +125,7 @@ export function wireAgents(
     const row = find(p.id);
     const h = await handleOf(row);
     const subscription = `${conn.id}.s${nextSub++}`;
-    const screen = await h.capture();
+    const { text: screen, cursor } = await h.screen();
     const offOut = h.onOutput((data) => conn.notify(SessionMethods.Output, { subscription, data }));
     const offExit = h.onExit((end) =>
       conn.notify(SessionMethods.Ended, { subscription, exitCode: end.kind === 'exited' ? end.exitCode : null }),
@@ -134,7 +134,7 @@ export function wireAgents(
       offOut();
       offExit();
     });
-    return { subscription, screen, cols: h.cols, rows: h.rows, session: row.id };
+    return { subscription, screen, cursor, cols: h.cols, rows: h.rows, session: row.id };
   });
   r.handle(SessionMethods.Wait, async (p, conn) => {
     const row = find(p.id);

@@ -30,6 +30,16 @@ describe('ScreenBuffer', () => {
     expect(await s.capture()).toBe('fresh');
   });
 
+  it('a snapshot says where the cursor is, so a viewer that draws the screen puts the next output there', async () => {
+    const s = make(20, 3);
+    s.write('hello\r\nwor');
+    expect(await s.snapshot()).toEqual({ text: 'hello\nwor', cursor: { x: 3, y: 1 } });
+    for (let i = 1; i <= 5; i++) s.write(`\r\nline ${i}`);
+    s.write('\r\n');
+    // Scrolled: the row is on the visible screen, under its last line.
+    expect(await s.snapshot()).toEqual({ text: 'line 4\nline 5', cursor: { x: 0, y: 2 } });
+  });
+
   it('returns the last N lines across scrollback and screen', async () => {
     const s = make(20, 3);
     for (let i = 1; i <= 8; i++) s.write(`line ${i}\r\n`);

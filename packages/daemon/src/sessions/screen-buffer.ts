@@ -61,6 +61,17 @@ export class ScreenBuffer {
    */
   async capture(lines?: number): Promise<string> {
     await this.flush();
+    return this.text(lines);
+  }
+
+  /** The visible screen and where its cursor is (0-based column and row), together after every write so far. */
+  async snapshot(): Promise<{ text: string; cursor: { x: number; y: number } }> {
+    await this.flush();
+    const b = this.terminal.buffer.active;
+    return { text: this.text(), cursor: { x: b.cursorX, y: b.cursorY } };
+  }
+
+  private text(lines?: number): string {
     const buffer = this.terminal.buffer.active;
     const first = lines === undefined ? buffer.baseY : 0;
     const last = lines === undefined ? Math.min(buffer.length, buffer.baseY + this.terminal.rows) : buffer.length;

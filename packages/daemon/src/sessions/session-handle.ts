@@ -162,6 +162,12 @@ export class SessionHandle {
     return text;
   }
 
+  /** The visible screen and where its cursor is (null from a host too old to say). */
+  async screen(): Promise<{ text: string; cursor: { x: number; y: number } | null }> {
+    const { text, cursor } = await this.client.call(M.Capture, {});
+    return { text, cursor: cursor ?? null };
+  }
+
   /** Fresh host info. */
   info(): Promise<M.HostInfo> {
     return this.client.info();

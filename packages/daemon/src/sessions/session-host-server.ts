@@ -105,7 +105,8 @@ export class SessionHostServer {
       host.resize(cols, rows);
       return { cols, rows };
     });
-    peer.handle(M.Capture, async (params) => ({ text: await host.capture(params?.lines) }));
+    // The visible screen comes with its cursor (what an attach needs); scrollback without.
+    peer.handle(M.Capture, async (params) => (params?.lines !== undefined ? { text: await host.capture(params.lines) } : host.snapshot()));
     peer.handle(M.Kill, (params) => ({ delivered: host.kill(params?.signal ?? 'SIGTERM') }));
     peer.handle(M.Subscribe, () => {
       if (unsubscribe.length === 0) {

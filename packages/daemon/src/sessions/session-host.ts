@@ -118,6 +118,10 @@ export class SessionHost {
     return this.screen.capture(lines);
   }
 
+  snapshot(): Promise<{ text: string; cursor: { x: number; y: number } }> {
+    return this.screen.snapshot();
+  }
+
   /**
    * Signals the command's process group (the pty made the command a session
    * and group leader), so helpers it started go too. False when it had

@@ -1,6 +1,7 @@
 /** Daemon lifecycle and health. */
 import { z } from 'zod';
 import { method } from '../rpc.js';
+import type { UiInfo } from './ui.js';
 
 export interface HelloResult {
   daemonVersion: string;
@@ -27,6 +28,8 @@ export interface DaemonStatus {
   diskFull: { since: string; refused: number } | null;
   /** Cluster mode (docs/cluster.md): this daemon's host id, the shared database and the hosts on it; null on its own. */
   cluster: ClusterStatus | null;
+  /** The web dashboard (`oj ui`) while one runs (its address without the token), else null. */
+  ui: UiInfo | null;
 }
 
 export interface ClusterStatus {

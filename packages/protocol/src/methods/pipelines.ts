@@ -60,6 +60,17 @@ export interface PhaseRunInfo {
   logPath: string | null;
 }
 
+/** One phase of a pipeline's definition as a graph: where success and failure lead from it. */
+export interface PhaseGraphNode {
+  name: string;
+  /** What it runs: a shell `run`, an agent, a strategy (or nothing). */
+  work: 'shell' | 'agent' | 'strategy' | 'none';
+  /** The phase after it on success (its `next`, else the following phase); null: the pipeline completes. */
+  next: string | null;
+  /** Its `on_fail`: another phase, or a chain of recovery steps as written (`restart:2`, `escalate`); null: the pipeline fails. */
+  onFail: { phase: string } | { chain: string[] } | null;
+}
+
 export interface CheckpointInfo {
   phase: string | null;
   message: string;
@@ -109,7 +120,13 @@ export const Show = method<{
   runs: PhaseRunInfo[];
   checkpoints: CheckpointInfo[];
   history: EventRecord[];
-}>()('pipelines.show', z.object({ id, project: project.optional() }).strict(), 'One pipeline with its phase runs, checkpoints and history. `id` may be a unique prefix.');
+  /** Its phases and where each leads (`next`, `on_fail`), from the definition it runs. */
+  graph: PhaseGraphNode[];
+}>()(
+  'pipelines.show',
+  z.object({ id, project: project.optional() }).strict(),
+  'One pipeline with its phase runs, checkpoints, history and phase graph. `id` may be a unique prefix.',
+);
 
 export const Transition = method<{ pipeline: PipelineInfo }>()(
   'pipelines.transition',

@@ -103,7 +103,7 @@ export const Resize = method<{ cols: number; rows: number }>()(
   'Resize the pty and the screen model.',
 );
 
-export const Capture = method<{ text: string }>()(
+export const Capture = method<{ text: string; /** Where the cursor is on the visible screen (0-based). */ cursor?: { x: number; y: number } }>()(
   'host.capture',
   z
     .object({ lines: z.number().int().min(1).max(100_000).optional() })

@@ -83,7 +83,15 @@ export const Resize = method<{ ok: true }>()(
   "Resize the session's terminal.",
 );
 
-export const Attach = method<{ subscription: string; screen: string; cols: number; rows: number; session: string }>()(
+export const Attach = method<{
+  subscription: string;
+  screen: string;
+  /** Where the cursor is on that screen (0-based column and row); null from a session host too old to say. */
+  cursor: { x: number; y: number } | null;
+  cols: number;
+  rows: number;
+  session: string;
+}>()(
   'sessions.attach',
   z.object({ id }).strict(),
   'Stream the session\'s output as `sessions.output` notifications on this connection (several viewers may attach). `session` is the full id the given id or prefix resolved to.',
