@@ -130,15 +130,22 @@ describe.skipIf(skip)('cluster mode: two daemons on one PostgreSQL', () => {
   }, 360_000);
 
   it('items another host took after this one last looked are still rescued when that host dies (no notice comes for a take)', async () => {
-    const [a, b] = await cluster(DRAIN, { OJ_HOST_LEASE_MS: '3000' });
+    // host-a's handlers outlast the test's look at them (30 s; they end on their own after it is killed), host-b's are quick.
+    const slowOnA = DRAIN.replace('sleep {job.pause}', 'if [ \\"$(cat {project_root}/host)\\" = host-a ]; then sleep 30; fi');
+    expect(slowOnA).not.toBe(DRAIN);
+    const [a, b] = await cluster(slowOnA, { OJ_HOST_LEASE_MS: '3000' });
     // Added on host-b: b looks at deadlines only when it takes or hears of a change, and a take sends no notice.
-    const items = Array.from({ length: 3 }, (_, i) => ({ id: `r${i + 1}`, pause: 0.5 }));
+    const items = Array.from({ length: 3 }, (_, i) => ({ id: `r${i + 1}` }));
     expect((await b.t.oj(['queue', 'add', 'jobs', JSON.stringify(items)], { cwd: b.root })).exitCode).toBe(0);
     expect((await a.t.oj(['worker', 'start', 'drain'], { cwd: a.root })).exitCode).toBe(0);
     await waitFor('host-a holding all three', async () => {
       const { queues } = await b.rpc.call(QueueMethods.Queues, { project: b.root });
       return queues[0]!.counts.taken === 3;
     }, 60_000, 20);
+    // oj queue show on host-b says which host holds the item.
+    const held = await b.t.oj(['queue', 'show', 'jobs', 'r1'], { cwd: b.root });
+    expect(held.stdout).toMatch(/held by\s+handle-r1 \(worker drain\) on host host-a/);
+    expect((await b.rpc.call(QueueMethods.Show, { project: b.root, queue: 'jobs', id: 'r1' })).attempts.map((t) => t.host)).toEqual(['host-a']);
     a.daemon.kill('SIGKILL');
     expect((await b.t.oj(['worker', 'start', 'drain'], { cwd: b.root })).exitCode).toBe(0);
     await waitFor('every item completed by host-b', async () => {
@@ -147,6 +154,10 @@ describe.skipIf(skip)('cluster mode: two daemons on one PostgreSQL', () => {
     }, 120_000, 200);
     const byB = lines(join(shared, 'ran')).filter((l) => l.endsWith('host-b')).map((l) => l.split(' ')[0]).sort();
     expect(byB).toEqual(['r1', 'r2', 'r3']);
+    // The second attempt was host-b's, and a completed item is held by no host.
+    const after = await b.rpc.call(QueueMethods.Show, { project: b.root, queue: 'jobs', id: 'r1' });
+    expect(after.attempts.map((t) => t.host)).toEqual(['host-a', 'host-b']);
+    expect(after.item.host).toBeNull();
   }, 360_000);
 
   it('PostgreSQL stopped for 5 s mid-drain and started again: the drain finishes, nothing lost', async () => {

@@ -331,20 +331,22 @@ function printItem(i: Item): void {
   println(`  fields     ${fields(i) || '-'}`);
   println(`  attempts   ${i.attempts} (${i.failures} failed since last redrive)`);
   println(`  added      ${formatAgo(i.createdAt)}${i.origin === 'source' ? ' (from the source command)' : ''}`);
-  if (i.takenBy) println(`  ${i.status === 'taken' ? 'held by ' : 'taken by'}   ${i.takenBy}${i.worker ? ` (worker ${i.worker})` : ''}${i.takenAt ? `, since ${formatAgo(i.takenAt)}` : ''}`);
+  if (i.takenBy) println(`  ${i.status === 'taken' ? 'held by ' : 'taken by'}   ${i.takenBy}${i.worker ? ` (worker ${i.worker})` : ''}${i.host ? ` on host ${i.host}` : ''}${i.takenAt ? `, since ${formatAgo(i.takenAt)}` : ''}`);
   if (i.finishedAt) println(`  finished   ${formatAgo(i.finishedAt)}`);
   if (i.expiresAt) println(`  pruned     ${formatAgo(i.expiresAt)}`);
   if (i.error) println(field('error', style.red(i.error)));
 }
 
 function printAttempts(attempts: Attempt[], indent: string): void {
+  const hosts = attempts.some((a) => a.host !== null);
   process.stdout.write(indentBlock(
     formatTable(
-      ['#', 'taken', 'by', 'outcome', 'error'],
+      ['#', 'taken', 'by', ...(hosts ? ['host'] : []), 'outcome', 'error'],
       attempts.map((a) => [
         String(a.attempt),
         formatAgo(a.takenAt),
         a.takenBy ?? '-',
+        ...(hosts ? [a.host ?? '-'] : []),
         outcomeText(a.outcome),
         truncate(a.error ?? '', 70),
       ]),

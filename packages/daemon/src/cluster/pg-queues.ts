@@ -240,10 +240,8 @@ export class PgQueues implements SharedQueues {
   }
 
   attempts(seq: number): Promise<QueueAttemptRow[]> {
-    return this.read(async (db) => {
-      const rows = await db.selectFrom('queue_attempts').selectAll().where('item_seq', '=', seq).orderBy('attempt').orderBy('id').execute();
-      return rows.map(({ host: _host, ...r }) => r);
-    });
+    // Each attempt keeps the host that took it (oj queue show lists it).
+    return this.read((db) => db.selectFrom('queue_attempts').selectAll().where('item_seq', '=', seq).orderBy('attempt').orderBy('id').execute());
   }
 
   source(project: string, queue: string): Promise<SourceState> {

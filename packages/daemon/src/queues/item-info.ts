@@ -11,7 +11,8 @@ function isoOrNull(ms: number | null): string | null {
   return ms === null ? null : iso(ms);
 }
 
-export function toItemInfo(r: QueueItemRow): QueueMethods.QueueItemInfo {
+/** `host`: set by the cluster store on the rows it reads (the daemon holding a taken item). */
+export function toItemInfo(r: QueueItemRow & { host?: string | null }): QueueMethods.QueueItemInfo {
   return {
     queue: r.queue,
     id: r.id,
@@ -29,10 +30,11 @@ export function toItemInfo(r: QueueItemRow): QueueMethods.QueueItemInfo {
     finishedAt: isoOrNull(r.finished_at),
     error: r.error,
     expiresAt: isoOrNull(r.expires_at),
+    host: r.status === 'taken' ? (r.host ?? null) : null,
   };
 }
 
-export function toAttemptInfo(a: QueueAttemptRow): QueueMethods.QueueAttemptInfo {
+export function toAttemptInfo(a: QueueAttemptRow & { host?: string | null }): QueueMethods.QueueAttemptInfo {
   return {
     attempt: a.attempt,
     takenAt: iso(a.taken_at),
@@ -41,6 +43,7 @@ export function toAttemptInfo(a: QueueAttemptRow): QueueMethods.QueueAttemptInfo
     endedAt: isoOrNull(a.ended_at),
     outcome: a.outcome,
     error: a.error,
+    host: a.host ?? null,
   };
 }
 

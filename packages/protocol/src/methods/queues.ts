@@ -35,6 +35,8 @@ export interface QueueItemInfo {
   finishedAt: string | null;
   /** The last failure's message. */
   error: string | null;
+  /** Cluster mode: the daemon (`OJ_HOST_ID`) holding a taken item; null when not taken or on one host. */
+  host: string | null;
   /** When a dead or finished item is pruned. */
   expiresAt: string | null;
 }
@@ -47,6 +49,8 @@ export interface QueueAttemptInfo {
   endedAt: string | null;
   outcome: 'running' | 'completed' | 'failed' | 'timed_out' | 'requeued' | 'removed';
   error: string | null;
+  /** Cluster mode: the daemon that took it; null on one host. */
+  host: string | null;
 }
 
 export interface QueueSummary {
