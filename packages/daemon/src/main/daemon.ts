@@ -112,6 +112,10 @@ export class Daemon implements DaemonContext {
     return this.eventsOrNull;
   }
 
+  get clusterEvents() {
+    return this.shared?.events ?? null;
+  }
+
   /**
    * A daemon killed a moment after starting a child leaves that child to its
    * spawner, which ends it on seeing the daemon gone; reconciling before then
@@ -147,6 +151,7 @@ export class Daemon implements DaemonContext {
       registerDaemonHandlers(router, this);
       registerEventHandlers(router, this);
       this.wireEngine(router, connections.followStallMs, this.shared);
+      this.shared.shareEvents(this.events);
       await this.shared.start();
       // Before anything is answered and before pipelines re-run.
       for (const c of this.capabilities) await c.prepare?.();
