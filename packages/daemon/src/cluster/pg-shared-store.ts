@@ -68,9 +68,10 @@ export class PgSharedStore implements SharedStore {
     this.outbox = new PgOutbox(o.storage, o.logger);
     const guard = <T>(fn: () => Promise<T>) => this.guard(fn);
     this.queues = new PgQueues({ db: this.conn.db, storage: o.storage, hostId: o.hostId, names: o.names, outbox: this.outbox, guard });
-    this.resources = new PgResources({ db: this.conn.db, storage: o.storage, hostId: o.hostId, names: o.names, guard });
+    this.resources = new PgResources({ db: this.conn.db, storage: o.storage, hostId: o.hostId, names: o.names, outbox: this.outbox, guard });
     this.events = new PgEvents({ db: this.conn.db, storage: o.storage, hostId: o.hostId, names: o.names, logger: o.logger, guard });
-    this.outbox.setApplier((seq, payload) => this.queues.applySettled(seq, payload));
+    this.outbox.setApplier('item', (seq, payload) => this.queues.applySettled(seq, payload));
+    this.outbox.setApplier('release', (_seq, payload) => this.resources.applySettled(payload));
     this.crons = { claimSlot: (project, cron, slotAt, now) => this.claimSlot(project, cron, slotAt, now) };
   }
 
@@ -166,7 +167,8 @@ export class PgSharedStore implements SharedStore {
     this.startPolling();
     await this.listen();
     await this.events.start();
-    void this.outbox.flush();
+    // What the last run left applied first: before holds are reconciled and pipelines re-run.
+    await this.outbox.flush();
   }
 
   private async heartbeat(): Promise<void> {

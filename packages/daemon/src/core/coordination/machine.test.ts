@@ -36,7 +36,7 @@ describe('acquire', () => {
 
   it('the head of the line asking again when there is room is granted (a place kept over a restart)', () => {
     const r = new Resource(settings('lock'));
-    r.state = { holds: [], waiters: [{ holder: 'p1', holderKind: 'pipeline', weight: 1, phase: 'merge', since: r.now - 50 }] };
+    r.state = { holds: [], waiters: [{ holder: 'p1', holderKind: 'pipeline', weight: 1, phase: 'merge', run: 4, since: r.now - 50 }] };
     expect(r.step(ask('p1', 1, { kind: 'pipeline', phase: 'merge' }))).toEqual({ granted: true });
     expect(r.events).toEqual(['lock:acquired p1']);
     expect(r.effects).toEqual([{ type: 'wake', holder: 'p1' }]);
@@ -51,6 +51,43 @@ describe('acquire', () => {
     expect(() => r.step(ask('d', 4))).toThrow(GrantRejected);
     expect(() => r.step(ask('d', 4))).toThrow(/semaphore agents has 3 unit\(s\); a weight of 4 can never fit/);
     expect(r.state).toBe(before);
+  });
+});
+
+describe('phase runs of a pipeline holder', () => {
+  it('a later run asking finds the earlier run\'s hold released (its phase ended) and gets in line like anyone', () => {
+    const r = new Resource(settings('lock'));
+    r.step(ask('p1', 1, { kind: 'pipeline', phase: 'merge', run: 1 }));
+    r.step(ask('x'));
+    // Run 1's own re-run (after a restart) re-enters: a heartbeat.
+    expect(r.step(ask('p1', 1, { kind: 'pipeline', phase: 'merge', run: 1 }))).toEqual({ granted: true });
+    expect(r.events).toEqual([]);
+    // Run 2 of the same pipeline: run 1's hold goes to the head of the line, run 2 waits behind it.
+    expect(r.step(ask('p1', 1, { kind: 'pipeline', phase: 'check', run: 2 }))).toMatchObject({ granted: false, position: 1 });
+    expect(r.events).toEqual(['lock:released p1', 'lock:acquired x', 'lock:waiting p1']);
+    expect(r.last!.events[0]!.data).toEqual({ holder: 'p1', reason: 'phase ended' });
+    expect(r.line).toEqual(['p1']);
+  });
+
+  it('a release by an earlier run leaves a later run\'s hold and place in line alone; by the same run it releases', () => {
+    const r = new Resource(settings('lock'));
+    r.step(ask('p1', 1, { kind: 'pipeline', phase: 'b', run: 5 }));
+    expect(r.step({ type: 'release', holder: 'p1', reason: 'phase ended', run: 4 })).toBe(false);
+    expect(r.events).toEqual([]);
+    expect(r.holders).toEqual(['p1']);
+    r.step(ask('x'));
+    r.step({ type: 'release', holder: 'x', reason: 'done' });
+    r.step(ask('q'));
+    expect(r.step({ type: 'release', holder: 'p1', reason: 'phase ended', run: 5 })).toBe(true);
+    expect(r.holders).toEqual(['q']);
+    // In line with run 7: a release by run 6 (or twice by run 5) does not take the place.
+    r.step(ask('p1', 1, { kind: 'pipeline', phase: 'c', run: 7 }));
+    r.step({ type: 'release', holder: 'p1', reason: 'phase ended', run: 6 });
+    r.step({ type: 'release', holder: 'p1', reason: 'phase ended', run: 5 });
+    expect(r.line).toEqual(['p1']);
+    // Without a run (a user's oj lock release) it goes as always.
+    r.step({ type: 'release', holder: 'p1', reason: 'user' });
+    expect(r.line).toEqual([]);
   });
 });
 
