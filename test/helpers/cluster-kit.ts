@@ -52,22 +52,22 @@ export class ClusterKit {
 
   /**
    * A fresh database and `names.length` daemons on it, each with its checkout
-   * of the project (runbook `work`, with SHARED replaced). `env`: e.g. a short
-   * host lease, only where a test kills a host (a live host on a loaded
-   * machine must not look gone).
+   * of the project (runbook `work`, with SHARED replaced). `env` (for every
+   * host, or by host name): e.g. a short host lease, only where a test kills
+   * a host (a live host on a loaded machine must not look gone).
    */
-  async cluster(runbook: string, names: string[] = ['host-a', 'host-b'], env: Record<string, string> = {}): Promise<Host[]> {
+  async cluster(runbook: string, names: string[] = ['host-a', 'host-b'], env: Record<string, string> | ((host: string) => Record<string, string>) = {}): Promise<Host[]> {
     const url = await this.server!.createDatabase('e2e');
     this.shared = join(this.server!.dir, '..', `oj-cluster-shared-${process.pid}-${Date.now()}`);
     mkdirSync(this.shared, { recursive: true });
     const text = runbook.replaceAll('SHARED', this.shared);
     const out: Host[] = [];
-    for (const name of names) out.push(await this.host(name, url, text, env));
+    for (const name of names) out.push(await this.host(name, url, text, typeof env === 'function' ? env(name) : env));
     return out;
   }
 
   /** Two hosts, host-a and host-b. */
-  async two(runbook: string, env: Record<string, string> = {}): Promise<[Host, Host]> {
+  async two(runbook: string, env: Record<string, string> | ((host: string) => Record<string, string>) = {}): Promise<[Host, Host]> {
     return (await this.cluster(runbook, ['host-a', 'host-b'], env)) as [Host, Host];
   }
 
@@ -83,6 +83,13 @@ export class ClusterKit {
     const h = { name, t, root, rpc, daemon };
     this.hosts.push(h);
     return h;
+  }
+
+  /** Resolves once the host's daemon process has ended (killed, or killed itself at a fault point). */
+  async exited(h: Host): Promise<void> {
+    const d = h.daemon;
+    if (d.exitCode !== null || d.signalCode !== null) return;
+    await new Promise<void>((resolve) => d.once('exit', () => resolve()));
   }
 
   /** Starts a host's daemon again (same state dir) after it died; `env` replaces what it had for the new one (undefined: unset). */
