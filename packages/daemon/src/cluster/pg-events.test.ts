@@ -11,7 +11,6 @@ import winston from 'winston';
 import type { ClusterEventRecord, EventRecord } from '@oj/protocol';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { PgServer, skipWithoutPg } from '../../../../test/pg/pg-server.js';
-import { waitFor } from '../../../../test/helpers/ojd-harness.js';
 import { EventLog } from '../events/event-log.js';
 import { Storage } from '../storage/storage.js';
 import { PgSharedStore } from './pg-shared-store.js';
@@ -70,6 +69,17 @@ async function cluster(): Promise<[Host, Host]> {
   server ??= PgServer.start();
   const url = await server.createDatabase('events');
   return [await host(url, 'host-a'), await host(url, 'host-b')];
+}
+
+/** Polls until probe gives something (no fixed sleeps), failing after timeoutMs. */
+async function waitFor<T>(what: string, probe: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && v !== null && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 const heard = (h: Host, name: string) => h.heard.filter((e) => e.name === name);
