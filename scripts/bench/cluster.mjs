@@ -5,7 +5,8 @@
  *   - drain: N items drained by a worker (concurrency 8, handler a one-phase
  *     `true` pipeline) on one host, then N more on a fresh database by the
  *     same worker started on two hosts (two ojd on this machine): items/s,
- *     and two hosts' rate over one's;
+ *     and two hosts' rate over one's; one host's against the same daemon on
+ *     its own (SQLite, no cluster);
  *   - take + complete over RPC (`queues.take`, `queues.complete`, 4 clients,
  *     no process per item): a daemon in cluster mode against one on its own
  *     (SQLite);
@@ -33,9 +34,19 @@ export async function clusterBench(ctx) {
   const pg = BenchPg.start();
   try {
     const items = ctx.quick ? 200 : 600;
+    const alone = await drain(ctx, null, ['alone'], items);
     const one = await drain(ctx, pg, ['solo'], items);
     const two = await drain(ctx, pg, ['one', 'two'], items);
-    ctx.row({ section: 'Cluster', name: `drain of ${items} items, concurrency ${CONCURRENCY}: one host`, value: one.rate, unit: 'items/s', note: `${one.seconds.toFixed(1)} s` });
+    ctx.row({
+      section: 'Cluster',
+      name: `drain of ${items} items, concurrency ${CONCURRENCY}: one host`,
+      value: one.rate,
+      unit: 'items/s',
+      floorName: 'the same daemon on its own, SQLite',
+      floor: alone.rate,
+      ratio: one.rate / alone.rate,
+      note: `${one.seconds.toFixed(1)} s (on its own: ${alone.seconds.toFixed(1)} s)`,
+    });
     ctx.row({
       section: 'Cluster',
       name: `  same, worker on two hosts (two ojd here)`,
@@ -92,9 +103,10 @@ async function stopHosts(ctx, tag, hosts) {
   }
 }
 
+/** `pg` null: one daemon on its own (SQLite). */
 async function drain(ctx, pg, names, items) {
-  const tag = `drain${names.length}`;
-  const hosts = await startHosts(ctx, pg.createDatabase(tag), names, tag, queueRunbook(CONCURRENCY));
+  const tag = `drain${names.length}${pg ? '' : '-sqlite'}`;
+  const hosts = await startHosts(ctx, pg ? pg.createDatabase(tag) : null, names, tag, queueRunbook(CONCURRENCY));
   try {
     const [first] = hosts;
     const batch = Array.from({ length: items }, (_, i) => ({ id: `i${i}` }));

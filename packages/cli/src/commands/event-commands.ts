@@ -79,12 +79,12 @@ export function eventsCommand(y: Argv): Argv {
     'List events; --follow streams new ones as they happen',
     (a) =>
       a
-        .option('since', { type: 'number', describe: 'only events with an id greater than this' })
+        .option('since', { type: 'number', describe: 'only events with an id (--cluster: a seq) greater than this' })
         .option('name', { type: 'string', describe: 'name pattern, * matches anything (pipeline:*)' })
         .option('limit', { alias: 'n', type: 'number', describe: 'how many (default 100)' })
         .option('follow', { alias: 'f', type: 'boolean', describe: 'keep streaming new events' })
         .option('project', { type: 'string', describe: 'only events of this project root' })
-        .option('cluster', { type: 'boolean', describe: 'cluster mode: every host\'s events, merged by time (--since: a cluster sequence number)' })
+        .option('cluster', { type: 'boolean', describe: 'every host\'s events by time (cluster mode)' })
         .option('json', { type: 'boolean', describe: 'one JSON object per line' })
         .conflicts('cluster', 'follow')
         .check(checkLimit('events', { zeroMeansAll: false })),
