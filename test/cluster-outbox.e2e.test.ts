@@ -42,6 +42,23 @@ run = "echo \\"start {name} $(cat {project_root}/host)\\" >> SHARED/trace; while
 [lock.main_branch]
 heartbeat = "10m"
 
+[command.twice]
+args = "<name>"
+run = { pipeline = "twice" }
+
+[pipeline.twice]
+inputs = ["name"]
+
+[[pipeline.twice.phase]]
+name = "one"
+lock = "main_branch"
+run = "echo \\"start {name} one\\" >> SHARED/trace; while [ ! -f SHARED/go-{name} ]; do sleep 0.02; done; echo \\"end {name} one\\" >> SHARED/trace"
+
+[[pipeline.twice.phase]]
+name = "two"
+lock = "main_branch"
+run = "echo \\"{name} two\\" >> SHARED/trace"
+
 [queue.jobs]
 
 [worker.drain]
@@ -60,6 +77,23 @@ run = "while [ ! -f SHARED/go-{job.id} ]; do sleep 0.02; done; echo \\"{job.id} 
 async function lockShow(h: Host): Promise<{ holder: { holder: string; host: string | null } | null; waiters: { holder: string }[] }> {
   return h.t.ojJson(['lock', 'show', 'main_branch'], { cwd: h.root });
 }
+
+describe.skipIf(skip)('cluster mode: releases through the outbox', () => {
+  it('a pipeline\'s next phase on the same lock asks once its earlier phase\'s release is applied: a waiter on another host goes first, as on one host', async () => {
+    const [a, b] = await kit.two(RUNBOOK, CALM);
+    expect((await a.t.oj(['run', 'twice', 't1'], { cwd: a.root })).exitCode).toBe(0);
+    await waitFor('t1 holding the lock', () => kit.lines('trace').includes('start t1 one'), 60_000, 50);
+    expect((await b.t.oj(['run', 'merge', 'b1'], { cwd: b.root })).exitCode).toBe(0);
+    await waitFor('b1 in line', async () => (await lockShow(b)).waiters.length === 1, 60_000, 100);
+    writeFileSync(join(kit.shared, 'go-t1'), '');
+    await waitFor('b1 running', () => kit.lines('trace').includes('start b1 host-b'), 60_000, 50);
+    // t1's second phase waits in line behind b1.
+    await waitFor('t1 in line', async () => (await lockShow(b)).waiters.map((w) => w.holder).includes('twice-t1'), 60_000, 100);
+    writeFileSync(join(kit.shared, 'go-b1'), '');
+    await waitFor('t1 done', () => kit.lines('trace').includes('t1 two'), 60_000, 50);
+    expect(kit.lines('trace')).toEqual(['start t1 one', 'end t1 one', 'start b1 host-b', 'end b1', 't1 two']);
+  }, 300_000);
+});
 
 describe.skipIf(skip)('cluster mode: the outbox after a crash', () => {
   for (const fault of ['outbox:before-apply', 'outbox:after-apply']) {

@@ -51,6 +51,13 @@ export class PgOutbox {
     });
   }
 
+  /** Resolves once a pass that started after this call has ended: what was recorded before it has been applied (or tried). */
+  async settled(): Promise<void> {
+    await this.running?.catch(() => {});
+    if (this.pending() === 0) return;
+    await this.flush();
+  }
+
   pending(): number {
     const { db, runner } = this.storage;
     return Number(runner.first(db.selectFrom('shared_outbox').select((eb) => eb.fn.countAll<number>().as('n')))?.n ?? 0);

@@ -47,6 +47,10 @@ export class PgResources implements SharedResources {
     this.d.outbox.add('release', 0, entry as unknown as JsonValue);
   }
 
+  settling(): Promise<void> {
+    return this.d.outbox.settled();
+  }
+
   setSettler(decide: ResourceSettler): void {
     this.settler = decide;
   }

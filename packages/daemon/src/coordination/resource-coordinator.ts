@@ -97,6 +97,9 @@ export class ResourceCoordinator {
    * is false) and says where.
    */
   async request(key: ResourceKey, req: Request, opts: { queue: boolean } = { queue: true }): Promise<RequestResult> {
+    // A pipeline's earlier phase let go of what it held with its outcome: in a cluster that is applied
+    // after the commit; ask once it has been, so the next phase asks like anyone, as on one host.
+    if (req.run !== null) await this.d.shared.settling();
     const result = await this.apply(key, { type: 'request', queue: opts.queue, ...req });
     this.schedule();
     return result;

@@ -54,6 +54,13 @@ export interface SharedResources {
    * so the settler must be idempotent (the grant machine's release by run).
    */
   settle(key: ResourceKey, payload: JsonValue): void;
+  /**
+   * Resolves once the releases settled so far have been applied (or tried:
+   * one that fails is tried again later). At once on SQLite. A later phase of
+   * a pipeline waits for it before asking for a resource, so it asks after
+   * its earlier phase let go, as on one host.
+   */
+  settling(): Promise<void>;
   /** How `settle` entries are decided (set once, by the coordinator). */
   setSettler(decide: (key: ResourceKey, holds: SharedHoldRow[], waiters: SharedWaiterRow[], payload: JsonValue) => ResourceDecision<void>): void;
 }

@@ -63,6 +63,10 @@ export class SqliteSharedResources implements SharedResources {
     this.changeNow(key, (holds, waiters) => settler(key, holds, waiters, payload));
   }
 
+  settling(): Promise<void> {
+    return Promise.resolve();
+  }
+
   setSettler(decide: ResourceSettler): void {
     this.settler = decide;
   }

@@ -11,9 +11,9 @@
  * - Requests are re-entrant: asking again while holding is a heartbeat,
  *   while waiting keeps the place; asking again for another weight is
  *   refused (the units held or waited for are what they were). A pipeline's
- *   hold belongs to a phase run: a later run asking finds the earlier run's
- *   hold released (its phase ended), and a release by an earlier run leaves
- *   a later run's hold or place alone (releases are applied at least once).
+ *   hold belongs to a phase run: a later run asking again takes it over (a
+ *   phase re-run after a restart), and a release by an earlier run leaves a
+ *   later run's hold or place alone (releases are applied at least once).
  * - A command that does not apply (a heartbeat from someone who does not
  *   hold it, a weight that can never fit) throws `GrantRejected`.
  */
@@ -61,9 +61,6 @@ function step(state: GrantState, s: GrantSettings, e: GrantEvent, now: number): 
 function request(b: GrantBuilder, r: Extract<GrantEvent, { type: 'request' }>): RequestResult {
   const { kind, name, max } = b.s;
   if (r.weight > max) throw new GrantRejected(`${kind} ${name} has ${max} unit(s); a weight of ${r.weight} can never fit`, `use --weight ${max} or less`);
-  // A hold of an earlier run is one whose phase ended (its release is on its way): let go of it first.
-  const stale = b.hold(r.holder);
-  if (stale && earlierRun(stale.run, r.run)) b.release(r.holder, 'phase ended');
   const held = b.hold(r.holder);
   const waiting = b.waiter(r.holder);
   const mineNow = held ?? waiting;
@@ -101,14 +98,9 @@ function request(b: GrantBuilder, r: Extract<GrantEvent, { type: 'request' }>): 
   return { granted: false, queued: true, position: ahead + 1, detail };
 }
 
-/** `held` was taken by an earlier phase run than `asking` (both known). */
-function earlierRun(held: number | null, asking: number | null): boolean {
-  return held !== null && asking !== null && held < asking;
-}
-
-/** A release by run `run` does not concern what a later run of the holder took. */
+/** A release by run `run` does not concern what a later run of the holder took (or waits for). */
 function laterRun(mine: { run: number | null } | undefined, run: number | null | undefined): boolean {
-  return mine !== undefined && run !== undefined && earlierRun(run, mine.run);
+  return mine !== undefined && run != null && mine.run !== null && run < mine.run;
 }
 
 /** Why a request waits: `held by a; next in line`, `3/3 in use; 2 ahead in line`. */

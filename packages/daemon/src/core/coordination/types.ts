@@ -96,9 +96,8 @@ export interface Request {
 export type GrantEvent =
   /**
    * Take the resource (at once if it is free and nobody waits, else in line
-   * unless `queue` is false). Re-entrant for the same run; a hold of an
-   * earlier run of the holder (whose phase has ended, its release not yet
-   * applied) is released first, so the new run gets in line like anyone.
+   * unless `queue` is false). Re-entrant: a later phase run of the holder
+   * asking again takes its hold over (a phase re-run after a restart).
    */
   | ({ type: 'request'; queue: boolean } & Request)
   /** A holder says it is alive: it must hold; an earlier staleness is forgotten. */
