@@ -1,65 +1,25 @@
 /**
- * Cluster mode end to end: two real ojd on one machine (their own state
- * dirs, sockets and OJ_HOST_ID) serving one project, checked out at two
- * paths with the same `[project] name`, sharing one real PostgreSQL.
+ * Cluster mode end to end: two or three real ojd on one machine (their own
+ * state dirs, sockets and OJ_HOST_ID) serving one project, checked out at a
+ * path of each one's own with the same `[project] name`, sharing one real
+ * PostgreSQL (test/helpers/cluster-kit.ts).
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CronMethods, DaemonMethods, EventMethods, QueueMethods } from '@oj/protocol';
-import { TestEnv, makeProject, waitFor } from './helpers/ojd-harness.js';
-import { Rpc } from './helpers/rpc-call.js';
-import { PgServer, skipWithoutPg } from './pg/pg-server.js';
-
-interface Host {
-  t: TestEnv;
-  root: string;
-  rpc: Rpc;
-  daemon: Awaited<ReturnType<TestEnv['startDaemon']>>;
-}
+import { ClusterKit, type Host } from './helpers/cluster-kit.js';
+import { waitFor } from './helpers/ojd-harness.js';
+import { skipWithoutPg } from './pg/pg-server.js';
 
 const skip = skipWithoutPg();
-let server: PgServer | null = null;
-let shared = '';
-const hosts: Host[] = [];
-const envs: TestEnv[] = [];
+const kit = new ClusterKit();
 
 beforeAll(() => {
-  if (!skip) server = PgServer.start();
+  if (!skip) kit.start();
 });
-afterAll(() => server?.stop());
-afterEach(async () => {
-  for (const h of hosts.splice(0)) h.rpc.close();
-  for (const t of envs.splice(0)) await t.cleanup();
-});
-
-function lines(path: string): string[] {
-  return existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter(Boolean) : [];
-}
-
-/** One daemon of the cluster, with its own checkout of the project. */
-async function host(name: string, url: string, runbook: string, extraEnv: Record<string, string> = {}): Promise<Host> {
-  const t = new TestEnv();
-  envs.push(t);
-  Object.assign(t.env, { OJ_DATABASE_URL: url, OJ_HOST_ID: name, ...extraEnv });
-  const root = makeProject(t, 'checkout', { work: runbook });
-  writeFileSync(join(root, '.oj', 'config.toml'), '[project]\nname = "acme-web"\n');
-  writeFileSync(join(root, 'host'), `${name}\n`);
-  const daemon = await t.startDaemon();
-  const rpc = await Rpc.connect(t.socket);
-  const h = { t, root, rpc, daemon };
-  hosts.push(h);
-  return h;
-}
-
-/** `extraEnv`: e.g. a short host lease, only where a test kills a host (a live host on a loaded machine must not look gone). */
-async function cluster(runbook: string, extraEnv: Record<string, string> = {}): Promise<[Host, Host]> {
-  const url = await server!.createDatabase('e2e');
-  shared = join(envs[0]?.root ?? server!.dir, '..', `oj-cluster-shared-${process.pid}-${Date.now()}`);
-  mkdirSync(shared, { recursive: true });
-  const text = runbook.replaceAll('SHARED', shared);
-  return [await host('host-a', url, text, extraEnv), await host('host-b', url, text, extraEnv)];
-}
+afterAll(() => kit.stop());
+afterEach(() => kit.cleanup());
 
 const DRAIN = `
 [queue.jobs]
@@ -79,48 +39,51 @@ name = "work"
 run = "echo \\"{job.id} $(cat {project_root}/host)\\" >> SHARED/started; sleep {job.pause}; echo \\"{job.id} $(cat {project_root}/host)\\" >> SHARED/ran"
 `;
 
-describe.skipIf(skip)('cluster mode: two daemons on one PostgreSQL', () => {
-  it('drains 300 items added with oj queue add through a worker started on both: each run once, both hosts doing a share', async () => {
-    const [a, b] = await cluster(DRAIN);
-    const items = Array.from({ length: 300 }, (_, i) => JSON.stringify({ id: `j${i + 1}`, pause: 0 }));
+describe.skipIf(skip)('cluster mode: several daemons on one PostgreSQL', () => {
+  it('three daemons drain 500 items added with oj queue add on one of them through a worker started on all three: each handler run once, each host doing a share', async () => {
+    const hosts = await kit.cluster(DRAIN, ['host-a', 'host-b', 'host-c']);
+    const [a, b, c] = hosts as [Host, Host, Host];
+    const items = Array.from({ length: 500 }, (_, i) => JSON.stringify({ id: `j${i + 1}`, pause: 0 }));
     const add = await a.t.oj(['queue', 'add', 'jobs', '--stdin'], { cwd: a.root, input: items.join('\n') + '\n', timeout: 120_000 });
     expect(add.exitCode, add.stderr).toBe(0);
-    // Both hosts see the same queue, whatever path their checkout is at.
-    expect((await b.rpc.call(QueueMethods.Queues, { project: b.root })).queues[0]!.counts.pending).toBe(300);
-    for (const h of [a, b]) expect((await h.t.oj(['worker', 'start', 'drain'], { cwd: h.root })).exitCode).toBe(0);
-    await waitFor('300 handlers run', () => lines(join(shared, 'ran')).length >= 300, 240_000, 200);
-    await waitFor('300 items completed', async () => {
+    // Every host sees the same queue, whatever path its checkout is at.
+    for (const h of [b, c]) expect((await h.rpc.call(QueueMethods.Queues, { project: h.root })).queues[0]!.counts.pending).toBe(500);
+    for (const h of hosts) expect((await h.t.oj(['worker', 'start', 'drain'], { cwd: h.root })).exitCode).toBe(0);
+    await waitFor('500 handlers run', () => kit.lines('ran').length >= 500, 300_000, 200);
+    await waitFor('500 items completed', async () => {
       const { queues } = await a.rpc.call(QueueMethods.Queues, { project: a.root });
-      return queues[0]!.counts.completed === 300;
+      return queues[0]!.counts.completed === 500;
     }, 60_000, 200);
-    const ran = lines(join(shared, 'ran'));
-    expect(ran).toHaveLength(300);
-    expect(new Set(ran.map((l) => l.split(' ')[0])).size).toBe(300);
+    // Counted from the handlers' own lines: each item's handler ran once, on one host.
+    const ran = kit.lines('ran');
+    expect(ran).toHaveLength(500);
+    expect(new Set(ran.map((l) => l.split(' ')[0])).size).toBe(500);
+    expect(kit.lines('started')).toHaveLength(500);
     const byHost = new Map<string, number>();
     for (const l of ran) byHost.set(l.split(' ')[1]!, (byHost.get(l.split(' ')[1]!) ?? 0) + 1);
-    expect([...byHost.keys()].sort()).toEqual(['host-a', 'host-b']);
+    expect([...byHost.keys()].sort()).toEqual(['host-a', 'host-b', 'host-c']);
     // oj daemon status shows the cluster.
     const status = await b.rpc.call(DaemonMethods.Status, {});
     expect(status.cluster).toMatchObject({ hostId: 'host-b', reachable: true });
-    expect(status.cluster!.hosts.map((h) => h.host)).toEqual(['host-a', 'host-b']);
-  }, 360_000);
+    expect(status.cluster!.hosts.map((h) => h.host)).toEqual(['host-a', 'host-b', 'host-c']);
+  }, 480_000);
 
   it('kill -9 of one host mid-drain loses nothing: its items are run again by the other after its lease', async () => {
-    const [a, b] = await cluster(DRAIN, { OJ_HOST_LEASE_MS: '3000' });
+    const [a, b] = await kit.two(DRAIN, { OJ_HOST_LEASE_MS: '3000' });
     const items = Array.from({ length: 40 }, (_, i) => ({ id: `k${i + 1}`, pause: 0.2 }));
     expect((await a.t.oj(['queue', 'add', 'jobs', JSON.stringify(items)], { cwd: a.root })).exitCode).toBe(0);
     for (const h of [a, b]) expect((await h.t.oj(['worker', 'start', 'drain'], { cwd: h.root })).exitCode).toBe(0);
     // Killed while it holds items: a handler of host-a has started and not finished.
     await waitFor('host-a holding items', () => {
-      const done = new Set(lines(join(shared, 'ran')));
-      return lines(join(shared, 'started')).some((l) => l.endsWith('host-a') && !done.has(l));
+      const done = new Set(kit.lines('ran'));
+      return kit.lines('started').some((l) => l.endsWith('host-a') && !done.has(l));
     }, 60_000, 10);
     a.daemon.kill('SIGKILL');
     await waitFor('every item completed', async () => {
       const { queues } = await b.rpc.call(QueueMethods.Queues, { project: b.root });
       return queues[0]!.counts.completed === 40;
     }, 240_000, 200);
-    const ran = lines(join(shared, 'ran')).map((l) => l.split(' ')[0]!);
+    const ran = kit.lines('ran').map((l) => l.split(' ')[0]!);
     expect(new Set(ran).size).toBe(40);
     // At most what host-a had in flight (its concurrency) ran twice.
     expect(ran.length - 40).toBeLessThanOrEqual(3);
@@ -133,7 +96,7 @@ describe.skipIf(skip)('cluster mode: two daemons on one PostgreSQL', () => {
     // host-a's handlers outlast the test's look at them (30 s; they end on their own after it is killed), host-b's are quick.
     const slowOnA = DRAIN.replace('sleep {job.pause}', 'if [ \\"$(cat {project_root}/host)\\" = host-a ]; then sleep 30; fi');
     expect(slowOnA).not.toBe(DRAIN);
-    const [a, b] = await cluster(slowOnA, { OJ_HOST_LEASE_MS: '3000' });
+    const [a, b] = await kit.two(slowOnA, { OJ_HOST_LEASE_MS: '3000' });
     // Added on host-b: b looks at deadlines only when it takes or hears of a change, and a take sends no notice.
     const items = Array.from({ length: 3 }, (_, i) => ({ id: `r${i + 1}` }));
     expect((await b.t.oj(['queue', 'add', 'jobs', JSON.stringify(items)], { cwd: b.root })).exitCode).toBe(0);
@@ -152,7 +115,7 @@ describe.skipIf(skip)('cluster mode: two daemons on one PostgreSQL', () => {
       const { queues } = await b.rpc.call(QueueMethods.Queues, { project: b.root });
       return queues[0]!.counts.completed === 3;
     }, 120_000, 200);
-    const byB = lines(join(shared, 'ran')).filter((l) => l.endsWith('host-b')).map((l) => l.split(' ')[0]).sort();
+    const byB = kit.lines('ran').filter((l) => l.endsWith('host-b')).map((l) => l.split(' ')[0]).sort();
     expect(byB).toEqual(['r1', 'r2', 'r3']);
     // The second attempt was host-b's, and a completed item is held by no host.
     const after = await b.rpc.call(QueueMethods.Show, { project: b.root, queue: 'jobs', id: 'r1' });
@@ -161,19 +124,19 @@ describe.skipIf(skip)('cluster mode: two daemons on one PostgreSQL', () => {
   }, 360_000);
 
   it('PostgreSQL stopped for 5 s mid-drain and started again: the drain finishes, nothing lost', async () => {
-    const [a, b] = await cluster(DRAIN);
+    const [a, b] = await kit.two(DRAIN);
     const items = Array.from({ length: 60 }, (_, i) => ({ id: `p${i + 1}`, pause: 0.1 }));
     expect((await a.t.oj(['queue', 'add', 'jobs', JSON.stringify(items)], { cwd: a.root })).exitCode).toBe(0);
     for (const h of [a, b]) expect((await h.t.oj(['worker', 'start', 'drain'], { cwd: h.root })).exitCode).toBe(0);
-    await waitFor('the drain under way', () => lines(join(shared, 'ran')).length >= 5, 60_000, 20);
-    server!.stopServer();
+    await waitFor('the drain under way', () => kit.lines('ran').length >= 5, 60_000, 20);
+    kit.server!.stopServer();
     const down = Date.now();
     // Meanwhile shared work is refused with a clear error.
     const refused = await a.t.oj(['queue', 'add', 'jobs', 'id=late'], { cwd: a.root });
     expect(refused.exitCode).not.toBe(0);
     expect(refused.stderr).toMatch(/cluster database .* cannot be reached/);
     await waitFor('5 s down', () => Date.now() - down >= 5000, 10_000, 100);
-    server!.startServer();
+    kit.server!.startServer();
     await waitFor('every item completed', async () => {
       try {
         const { queues } = await b.rpc.call(QueueMethods.Queues, { project: b.root });
@@ -182,12 +145,12 @@ describe.skipIf(skip)('cluster mode: two daemons on one PostgreSQL', () => {
         return false;
       }
     }, 240_000, 250);
-    const ran = lines(join(shared, 'ran')).map((l) => l.split(' ')[0]!);
+    const ran = kit.lines('ran').map((l) => l.split(' ')[0]!);
     expect(new Set(ran).size).toBe(60);
   }, 360_000);
 
   it('a lock shared by pipelines on both hosts never has two holders; oj lock show says which host holds it and who waits', async () => {
-    const [a, b] = await cluster(`
+    const [a, b] = await kit.two(`
 [command.merge]
 args = "<name>"
 run = { pipeline = "merge" }
@@ -205,7 +168,7 @@ heartbeat = "2s"
 `);
     // a0 takes the lock on host-a and holds it until SHARED/go exists.
     expect((await a.t.oj(['run', 'merge', 'a0'], { cwd: a.root })).exitCode).toBe(0);
-    await waitFor('a0 holding the lock', () => lines(join(shared, 'trace')).includes('start a0'), 60_000, 50);
+    await waitFor('a0 holding the lock', () => kit.lines('trace').includes('start a0'), 60_000, 50);
     const names = ['a0'];
     for (let i = 1; i < 4; i++) {
       for (const h of [b, a]) {
@@ -221,10 +184,10 @@ heartbeat = "2s"
       const l = await b.t.ojJson<{ waiters: { holder: string }[] }>(['lock', 'show', 'main_branch'], { cwd: b.root });
       return l.waiters.length === 6 ? l.waiters.map((w) => w.holder) : null;
     }, 60_000, 100);
-    expect(lines(join(shared, 'trace'))).toEqual(['start a0']);
-    writeFileSync(join(shared, 'go'), '');
-    await waitFor('every merge done', () => lines(join(shared, 'trace')).filter((l) => l.startsWith('end')).length === names.length, 120_000, 100);
-    const trace = lines(join(shared, 'trace'));
+    expect(kit.lines('trace')).toEqual(['start a0']);
+    writeFileSync(join(kit.shared, 'go'), '');
+    await waitFor('every merge done', () => kit.lines('trace').filter((l) => l.startsWith('end')).length === names.length, 120_000, 100);
+    const trace = kit.lines('trace');
     // Strictly one at a time: every start is followed by its own end before the next start.
     for (let i = 0; i < trace.length; i += 2) {
       expect(trace[i]).toMatch(/^start /);
@@ -238,13 +201,13 @@ heartbeat = "2s"
   }, 360_000);
 
   it('a 1 s cron enabled on both hosts fires once per slot', async () => {
-    const [a, b] = await cluster(`
+    const [a, b] = await kit.two(`
 [cron.tick]
 interval = "1s"
 run = "echo \\"$(cat {project_root}/host)\\" >> SHARED/ticks"
 `);
     for (const h of [a, b]) expect((await h.t.oj(['cron', 'enable', 'tick'], { cwd: h.root })).exitCode).toBe(0);
-    await waitFor('6 ticks', () => lines(join(shared, 'ticks')).length >= 6, 60_000, 100);
+    await waitFor('6 ticks', () => kit.lines('ticks').length >= 6, 60_000, 100);
     for (const h of [a, b]) await h.t.oj(['cron', 'disable', 'tick'], { cwd: h.root });
     const slots: string[] = [];
     for (const h of [a, b]) {
@@ -253,14 +216,14 @@ run = "echo \\"$(cat {project_root}/host)\\" >> SHARED/ticks"
     }
     expect(slots.length).toBeGreaterThanOrEqual(6);
     expect(new Set(slots).size).toBe(slots.length);
-    expect(lines(join(shared, 'ticks'))).toHaveLength(slots.length);
+    expect(kit.lines('ticks')).toHaveLength(slots.length);
     // Both enabled it; each shows it enabled with its runs counted.
     const list = await b.rpc.call(CronMethods.List, { project: b.root });
     expect(list.crons[0]!.name).toBe('tick');
   }, 360_000);
 
   it('a calendar cron with a jitter, enabled on both checkouts (different paths), has the same slots on both and fires once per slot', async () => {
-    const [a, b] = await cluster(`
+    const [a, b] = await kit.two(`
 [cron.tick]
 schedule = "*/2 * * * * *"
 jitter = "999ms"
@@ -271,7 +234,7 @@ run = "echo \\"$(cat {project_root}/host)\\" >> SHARED/ticks"
     expect(next[0]!.jitter).toEqual(next[1]!.jitter);
     for (const n of next) expect(new Set(n.times.map((t) => Date.parse(t) % 2000))).toEqual(new Set([n.jitter!.offsetMs]));
     for (const h of [a, b]) expect((await h.t.oj(['cron', 'enable', 'tick'], { cwd: h.root })).exitCode).toBe(0);
-    await waitFor('4 ticks', () => lines(join(shared, 'ticks')).length >= 4, 60_000, 100);
+    await waitFor('4 ticks', () => kit.lines('ticks').length >= 4, 60_000, 100);
     for (const h of [a, b]) await h.t.oj(['cron', 'disable', 'tick'], { cwd: h.root });
     const slots: string[] = [];
     for (const h of [a, b]) {
@@ -280,6 +243,6 @@ run = "echo \\"$(cat {project_root}/host)\\" >> SHARED/ticks"
     }
     expect(new Set(slots.map((s) => Date.parse(s) % 2000))).toEqual(new Set([next[0]!.jitter!.offsetMs]));
     expect(new Set(slots).size).toBe(slots.length);
-    expect(lines(join(shared, 'ticks'))).toHaveLength(slots.length);
+    expect(kit.lines('ticks')).toHaveLength(slots.length);
   }, 360_000);
 });

@@ -3,7 +3,7 @@
  * run (interleaved, medians) so that machine drift cancels out of the ratios.
  * Every daemon is private (temp OJ_STATE_DIR/OJ_SOCKET), never the user's.
  *
- *   node scripts/bench/index.mjs [--quick] [--only cli,rpc,steps,queue,scale,idle]
+ *   node scripts/bench/index.mjs [--quick] [--only cli,rpc,steps,queue,scale,idle,cluster]
  *                                [--json <file>] [--markdown]
  *
  * See docs/performance.md for what each ratio means.
@@ -13,13 +13,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { cliBench } from './cli.mjs';
+import { clusterBench } from './cluster.mjs';
 import { idleBench } from './idle.mjs';
 import { queueBench } from './queue.mjs';
 import { rpcBench } from './rpc.mjs';
 import { scaleBench } from './scale.mjs';
 import { stepsBench } from './steps.mjs';
 
-const SECTIONS = { cli: cliBench, rpc: rpcBench, steps: stepsBench, queue: queueBench, scale: scaleBench, idle: idleBench };
+const SECTIONS = { cli: cliBench, rpc: rpcBench, steps: stepsBench, queue: queueBench, scale: scaleBench, idle: idleBench, cluster: clusterBench };
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');

@@ -7,6 +7,8 @@
  *   OJ_FAULT=after-effect:phase       a phase's process has ended, its outcome is not yet written
  *   OJ_FAULT=after-effect:session     an agent's session host runs, the pipeline does not record it yet
  *   OJ_FAULT=during-migration:5       inside migration 5's transaction, before it commits
+ *   OJ_FAULT=outbox:before-apply      cluster mode: a shared change committed locally, not yet applied to PostgreSQL
+ *   OJ_FAULT=outbox:after-apply       cluster mode: applied to PostgreSQL, not yet deleted from the local outbox
  *
  * Unset (always, outside tests) every point is a no-op costing one Set lookup.
  */

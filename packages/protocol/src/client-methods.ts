@@ -34,6 +34,7 @@ export namespace DaemonMethods {
 }
 
 export namespace EventMethods {
+  export const Cluster = { kind: 'method', name: "events.cluster", summary: "Cluster mode: the events of every host, merged by time (ties in the order they reached the database), oldest first; `since` is a cluster sequence number (default: the last 100)." } as unknown as typeof M_EventMethods.Cluster;
   export const Emit = { kind: 'method', name: "events.emit", summary: "Record an event (and wake whatever waits on it)." } as unknown as typeof M_EventMethods.Emit;
   export const EventNotification = { kind: 'notification', name: "events.event", summary: "An event matching a follow on this connection." } as unknown as typeof M_EventMethods.EventNotification;
   export const Follow = { kind: 'method', name: "events.follow", summary: "Stream events as `events.event` notifications on this connection: first those after `since`, then live ones." } as unknown as typeof M_EventMethods.Follow;

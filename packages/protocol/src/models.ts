@@ -17,5 +17,13 @@ export interface EventRecord {
   time: string;
 }
 
+/** An event as the cluster shares it (cluster mode, `oj events --cluster`): `id` is its id in its host's own log. */
+export interface ClusterEventRecord extends EventRecord {
+  /** Its place in the cluster's shared log (the order events reached the database). */
+  seq: number;
+  /** The host (`OJ_HOST_ID`) that recorded it. */
+  host: string;
+}
+
 /** Every status a pipeline can have (`oj pipeline list --status` takes these). */
 export const PIPELINE_STATUSES = ['pending', 'running', 'waiting', 'escalated', 'done', 'failed', 'cancelled'] as const;

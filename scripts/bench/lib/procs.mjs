@@ -52,13 +52,13 @@ export async function startHelper(args, socket, env = benchEnv()) {
   return { pid: child.pid, stop: () => stopChild(child) };
 }
 
-/** A private ojd on `stateDir`/`socket`. */
+/** A private ojd on `stateDir`/`socket`; `env` adds to its environment (a cluster's OJ_DATABASE_URL, OJ_HOST_ID). */
 export class BenchDaemon {
-  constructor(stateDir, socket, { nodeArgs = [] } = {}) {
+  constructor(stateDir, socket, { nodeArgs = [], env = {} } = {}) {
     this.nodeArgs = nodeArgs;
     this.stateDir = stateDir;
     this.socket = socket;
-    this.env = benchEnv({ OJ_STATE_DIR: stateDir, OJ_SOCKET: socket });
+    this.env = benchEnv({ OJ_STATE_DIR: stateDir, OJ_SOCKET: socket, ...env });
     this.child = null;
   }
 

@@ -1,5 +1,5 @@
 /** oj emit, oj events */
-import { EventMethods, type EventRecord } from '@oj/protocol/client';
+import { EventMethods, type ClusterEventRecord, type EventRecord } from '@oj/protocol/client';
 import type { Argv } from 'yargs';
 import { ExitCode, UsageError, printJson, println, reportError } from '../output/print.js';
 import { style } from '../output/style.js';
@@ -79,12 +79,14 @@ export function eventsCommand(y: Argv): Argv {
     'List events; --follow streams new ones as they happen',
     (a) =>
       a
-        .option('since', { type: 'number', describe: 'only events with an id greater than this' })
+        .option('since', { type: 'number', describe: 'only events with an id (--cluster: a seq) greater than this' })
         .option('name', { type: 'string', describe: 'name pattern, * matches anything (pipeline:*)' })
         .option('limit', { alias: 'n', type: 'number', describe: 'how many (default 100)' })
         .option('follow', { alias: 'f', type: 'boolean', describe: 'keep streaming new events' })
         .option('project', { type: 'string', describe: 'only events of this project root' })
+        .option('cluster', { type: 'boolean', describe: 'every host\'s events by time (cluster mode)' })
         .option('json', { type: 'boolean', describe: 'one JSON object per line' })
+        .conflicts('cluster', 'follow')
         .check(checkLimit('events', { zeroMeansAll: false })),
     (argv) =>
       withDaemon(async (conn) => {
@@ -93,6 +95,15 @@ export function eventsCommand(y: Argv): Argv {
           ...(argv.project ? { project: argv.project } : {}),
         };
         const print = (e: EventRecord) => (argv.json ? println(JSON.stringify(e)) : println(formatEvent(e)));
+        if (argv.cluster) {
+          const { events } = await conn.call(EventMethods.Cluster, {
+            ...filter,
+            ...(argv.since !== undefined ? { since: argv.since } : {}),
+            ...(argv.limit !== undefined ? { limit: argv.limit } : {}),
+          });
+          for (const e of events) println(argv.json ? JSON.stringify(e) : formatClusterEvent(e));
+          return 0;
+        }
         if (!argv.follow) {
           const { events } = await conn.call(EventMethods.List, {
             ...filter,
@@ -113,12 +124,22 @@ export function eventsCommand(y: Argv): Argv {
 }
 
 export function formatEvent(e: EventRecord): string {
-  const data = Object.entries(e.data)
-    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
-    .join(' ');
-  return [style.dim(`#${e.id}`), formatClock(e.time), style.cyan(e.name), e.subject ?? '', data]
+  return [style.dim(`#${e.id}`), formatClock(e.time), style.cyan(e.name), e.subject ?? '', dataText(e)]
     .filter((s) => s.length > 0)
     .join('  ');
+}
+
+/** `#seq  time  host#id  name  subject  data`: where it sits in the cluster's log, and which host recorded it as which id. */
+export function formatClusterEvent(e: ClusterEventRecord): string {
+  return [style.dim(`#${e.seq}`), formatClock(e.time), `${e.host}#${e.id}`, style.cyan(e.name), e.subject ?? '', dataText(e)]
+    .filter((s) => s.length > 0)
+    .join('  ');
+}
+
+function dataText(e: EventRecord): string {
+  return Object.entries(e.data)
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(' ');
 }
 
 /** `k=v` pairs; a value may itself contain `=`. */

@@ -36,9 +36,9 @@ export function connectPg(url: string, onError: (err: Error) => void, max = 8): 
   return { pool, db, url };
 }
 
-/** A plain client (for LISTEN), with the same types. */
-export function pgClient(url: string): pg.Client {
-  return new pg.Client({ connectionString: url, types: pgTypes, connectionTimeoutMillis: 5000 });
+/** A plain client (for LISTEN), with the same types; `name` is its application_name (pg_stat_activity shows it). */
+export function pgClient(url: string, name?: string): pg.Client {
+  return new pg.Client({ connectionString: url, types: pgTypes, connectionTimeoutMillis: 5000, ...(name ? { application_name: name } : {}) });
 }
 
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOENT', 'EPIPE', 'ETIMEDOUT', '57P01', '57P02', '57P03', '08000', '08003', '08006']);

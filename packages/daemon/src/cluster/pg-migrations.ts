@@ -66,6 +66,22 @@ export const PG_MIGRATIONS: PgMigration[] = [
         UNIQUE (kind, project, resource, holder))`,
     ],
   },
+  {
+    version: 3,
+    name: 'shared events; the phase run of a hold',
+    statements: [
+      // Every host's events, in the order they reached the database (publishers take turns: seq order is commit order).
+      `CREATE TABLE cluster_events (
+        seq bigserial PRIMARY KEY,
+        host text NOT NULL, origin text NOT NULL, local_id bigint NOT NULL,
+        project text, name text NOT NULL, subject text, data text NOT NULL, time bigint NOT NULL,
+        UNIQUE (origin, local_id))`,
+      `CREATE INDEX cluster_events_time ON cluster_events (time, seq)`,
+      // A pipeline's hold or place in line names the phase run that took it: a release by an older run changes nothing.
+      `ALTER TABLE resource_holds ADD COLUMN run integer`,
+      `ALTER TABLE resource_waiters ADD COLUMN run integer`,
+    ],
+  },
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;

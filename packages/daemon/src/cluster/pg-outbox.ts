@@ -1,20 +1,31 @@
 /**
  * Changes to shared rows that a local transaction decided (an item settled
- * by the transaction that ends its pipeline): recorded in the local
+ * by the transaction that ends its pipeline; a lock or semaphore released by
+ * the transaction that records its phase's outcome): recorded in the local
  * `shared_outbox` inside that transaction, applied to PostgreSQL after it
  * commits, and deleted once applied. Applying is at least once (after a
  * crash, or when the database was away, an entry is applied again), so each
  * entry's decision must be idempotent: the item lifecycle ignores the end of
- * a pipeline that no longer holds the item (its attempt number and holder).
+ * a pipeline that no longer holds the item (its attempt number and holder),
+ * the grant machine a release by a phase run whose hold is gone or was taken
+ * over by a later run of its pipeline.
+ *
+ * Fault points (fault-point.ts): `outbox:before-apply` (committed locally,
+ * not applied), `outbox:after-apply` (applied, not yet deleted here).
  */
 import type { JsonValue } from '@oj/protocol';
 import type { Logger } from 'winston';
+import { faultPoint } from '../fault-point.js';
 import type { Storage } from '../storage/storage.js';
+
+/** What an entry changes: a queue item (`seq` names it), or a phase run's release of a lock or semaphore. */
+export type OutboxKind = 'item' | 'release';
+type Applier = (seq: number, payload: JsonValue) => Promise<void>;
 
 const RETRY_MS = [200, 500, 1000, 2000, 5000];
 
 export class PgOutbox {
-  private apply: ((seq: number, payload: JsonValue) => Promise<void>) | null = null;
+  private readonly appliers = new Map<OutboxKind, Applier>();
   private running: Promise<void> | null = null;
   private again = false;
   private failures = 0;
@@ -26,18 +37,25 @@ export class PgOutbox {
     private readonly logger: Logger,
   ) {}
 
-  /** Who applies an entry (the shared queues). */
-  setApplier(apply: (seq: number, payload: JsonValue) => Promise<void>): void {
-    this.apply = apply;
+  /** Who applies entries of a kind (the shared queues, the shared locks and semaphores). */
+  setApplier(kind: OutboxKind, apply: Applier): void {
+    this.appliers.set(kind, apply);
   }
 
   /** Inside the caller's local write: records the entry; it is applied once that write commits. */
-  add(seq: number, payload: JsonValue): void {
+  add(kind: OutboxKind, seq: number, payload: JsonValue): void {
     const { db, runner } = this.storage;
     this.storage.write(() => {
-      runner.run(db.insertInto('shared_outbox').values({ seq, payload: JSON.stringify(payload), created_at: this.storage.now() }));
+      runner.run(db.insertInto('shared_outbox').values({ kind, seq, payload: JSON.stringify(payload), created_at: this.storage.now() }));
       this.storage.afterCommit(() => this.flush());
     });
+  }
+
+  /** Resolves once a pass that started after this call has ended: what was recorded before it has been applied (or tried). */
+  async settled(): Promise<void> {
+    await this.running?.catch(() => {});
+    if (this.pending() === 0) return;
+    await this.flush();
   }
 
   pending(): number {
@@ -63,14 +81,16 @@ export class PgOutbox {
   }
 
   private async pass(): Promise<void> {
-    const apply = this.apply;
-    if (!apply) return;
     const { db, runner } = this.storage;
     const rows = runner.all(db.selectFrom('shared_outbox').selectAll().orderBy('id'));
     for (const r of rows) {
       if (this.closed) return;
+      const apply = this.appliers.get(r.kind);
+      if (!apply) return;
       try {
+        faultPoint('outbox:before-apply');
         await apply(r.seq, JSON.parse(r.payload) as JsonValue);
+        faultPoint('outbox:after-apply');
       } catch (err) {
         const wait = RETRY_MS[Math.min(this.failures++, RETRY_MS.length - 1)]!;
         this.logger.warn('shared change not applied yet; trying again', { item: r.seq, error: String(err), retryInMs: wait });

@@ -308,7 +308,7 @@ export class PgQueues implements SharedQueues {
   }
 
   settle(seq: number, payload: JsonValue): void {
-    this.d.outbox.add(seq, payload);
+    this.d.outbox.add('item', seq, payload);
   }
 
   setSettler(decide: (row: QueueItemRow | undefined, payload: JsonValue) => ItemDecision<void>): void {

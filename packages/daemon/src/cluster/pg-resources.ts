@@ -7,12 +7,14 @@
  * order of their row ids: first come, first served across hosts. Only
  * transaction-scoped locks are used: no session holds anything between calls.
  */
+import type { JsonValue } from '@oj/protocol';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { HoldRow, ResourceKey, WaiterRow } from '../storage/resource-store.js';
 import { sql } from '../storage/kysely.js';
 import type { ClaimFilter } from '../storage/resource-store.js';
-import type { ResourceDecision, ResourceWrite, SharedHoldRow, SharedResources, SharedWaiterRow } from '../storage/shared-resources.js';
+import type { ResourceDecision, ResourceSettler, ResourceWrite, SharedHoldRow, SharedResources, SharedWaiterRow } from '../storage/shared-resources.js';
 import type { Storage } from '../storage/storage.js';
+import type { PgOutbox } from './pg-outbox.js';
 import type { ProjectNames } from './project-names.js';
 import type { PgDatabase, PgResourceHoldsTable, PgResourceWaitersTable } from './pg-schema.js';
 
@@ -23,13 +25,43 @@ export interface PgResourcesDeps {
   storage: Storage;
   hostId: string;
   names: ProjectNames;
+  outbox: PgOutbox;
   guard<T>(fn: () => Promise<T>): Promise<T>;
+}
+
+/** An outbox entry of kind `release`: the resource (its local project root) and what the settler decides on. */
+interface SettledRelease {
+  key: ResourceKey;
+  payload: JsonValue;
 }
 
 type HoldSel = Selectable<PgResourceHoldsTable> & { host_gone?: boolean | null };
 
 export class PgResources implements SharedResources {
+  private settler: ResourceSettler | null = null;
+
   constructor(private readonly d: PgResourcesDeps) {}
+
+  settle(key: ResourceKey, payload: JsonValue): void {
+    const entry: SettledRelease = { key, payload };
+    this.d.outbox.add('release', 0, entry as unknown as JsonValue);
+  }
+
+  settling(): Promise<void> {
+    return this.d.outbox.settled();
+  }
+
+  setSettler(decide: ResourceSettler): void {
+    this.settler = decide;
+  }
+
+  /** Applies one outbox entry (the outbox calls this). */
+  applySettled(entry: JsonValue): Promise<void> {
+    const settler = this.settler;
+    if (!settler) return Promise.reject(new Error('no resource settler registered'));
+    const { key, payload } = entry as unknown as SettledRelease;
+    return this.change(key, (holds, waiters) => settler(key, holds, waiters, payload));
+  }
 
   private id(root: string): string {
     return this.d.names.identity(root);
@@ -47,6 +79,7 @@ export class PgResources implements SharedResources {
       holderKind: r.holder_kind,
       weight: r.weight,
       phase: r.phase,
+      run: r.run,
       acquiredAt: r.acquired_at,
       heartbeatAt: r.heartbeat_at,
       heartbeatMs: r.heartbeat_ms,
@@ -60,7 +93,7 @@ export class PgResources implements SharedResources {
   private waiterRow(r: Selectable<PgResourceWaitersTable>): SharedWaiterRow | undefined {
     const project = this.d.names.root(r.project);
     if (project === undefined) return undefined;
-    const base: WaiterRow = { id: r.id, kind: r.kind, project, resource: r.resource, holder: r.holder, holderKind: r.holder_kind, weight: r.weight, phase: r.phase, since: r.since };
+    const base: WaiterRow = { id: r.id, kind: r.kind, project, resource: r.resource, holder: r.holder, holderKind: r.holder_kind, weight: r.weight, phase: r.phase, run: r.run, since: r.since };
     return { ...base, host: r.host, here: r.host === this.d.hostId };
   }
 
@@ -148,18 +181,19 @@ export class PgResources implements SharedResources {
         await trx
           .insertInto('resource_holds')
           .values({
-            kind, project, resource, holder: h.holder, holder_kind: h.holderKind, weight: h.weight, phase: h.phase, host,
+            kind, project, resource, holder: h.holder, holder_kind: h.holderKind, weight: h.weight, phase: h.phase, run: h.run, host,
             acquired_at: h.acquiredAt, heartbeat_at: h.acquiredAt, heartbeat_ms: h.heartbeatMs, timeout_ms: h.timeoutMs, stale_at: null, stale_reason: null,
           })
           .execute();
         return;
       }
       case 'updateHold': {
-        const set: { heartbeat_at?: number; stale_at?: number | null; stale_reason?: string | null; phase?: string | null } = {};
+        const set: { heartbeat_at?: number; stale_at?: number | null; stale_reason?: string | null; phase?: string | null; run?: number | null } = {};
         if (w.patch.heartbeatAt !== undefined) set.heartbeat_at = w.patch.heartbeatAt;
         if (w.patch.staleAt !== undefined) set.stale_at = w.patch.staleAt;
         if (w.patch.staleReason !== undefined) set.stale_reason = w.patch.staleReason;
         if (w.patch.phase !== undefined) set.phase = w.patch.phase;
+        if (w.patch.run !== undefined) set.run = w.patch.run;
         if (Object.keys(set).length) await trx.updateTable('resource_holds').set(set).where('id', '=', w.id).execute();
         return;
       }
@@ -167,7 +201,7 @@ export class PgResources implements SharedResources {
         const x = w.waiter;
         await trx
           .insertInto('resource_waiters')
-          .values({ kind, project, resource, holder: x.holder, holder_kind: x.holderKind, weight: x.weight, phase: x.phase, host: this.d.hostId, since: x.since })
+          .values({ kind, project, resource, holder: x.holder, holder_kind: x.holderKind, weight: x.weight, phase: x.phase, run: x.run, host: this.d.hostId, since: x.since })
           .execute();
         return;
       }

@@ -52,7 +52,24 @@ export interface PgResourceWaitersTable extends ResourceWaitersTable {
   host: string | null;
 }
 
+/** Every host's events (oj events --cluster; what wakes other hosts' workers and guards). */
+export interface PgClusterEventsTable {
+  seq: Generated<number>;
+  host: string;
+  /** The local event log it came from (a host's state dir); with local_id, what makes publishing it twice a no-op. */
+  origin: string;
+  local_id: number;
+  /** The project's cluster identity (null: daemon-wide). */
+  project: string | null;
+  name: string;
+  subject: string | null;
+  /** JSON object text. */
+  data: string;
+  time: number;
+}
+
 export interface PgDatabase {
+  cluster_events: PgClusterEventsTable;
   resources: PgResourcesTable;
   resource_holds: PgResourceHoldsTable;
   resource_waiters: PgResourceWaitersTable;

@@ -9,10 +9,11 @@
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import type { Logger } from 'winston';
-import type { HostInfo, ItemNotice, SharedCrons, SharedStore } from '../storage/shared-store.js';
+import type { HostInfo, ItemNotice, LocalEventFeed, SharedCrons, SharedStore } from '../storage/shared-store.js';
 import type { Storage } from '../storage/storage.js';
 import { connectPg, isConnectionError, pgClient, unavailable, type PgConnection } from './pg-connection.js';
 import { migratePg } from './pg-migrations.js';
+import { EVENT_CHANNEL, PgEvents } from './pg-events.js';
 import { PgOutbox } from './pg-outbox.js';
 import { NOTIFY_CHANNEL, parseNotice, PgQueues } from './pg-queues.js';
 import { GRANT_CHANNEL, parseGrant, PgResources } from './pg-resources.js';
@@ -42,6 +43,7 @@ export class PgSharedStore implements SharedStore {
   readonly crons: SharedCrons;
   readonly resources: PgResources;
   readonly outbox: PgOutbox;
+  readonly events: PgEvents;
   private readonly grantListeners = new Set<(key: ResourceKey, holder: string) => void>();
   private readonly conn: PgConnection;
   private readonly listeners = new Set<(n: ItemNotice | null) => void>();
@@ -66,8 +68,10 @@ export class PgSharedStore implements SharedStore {
     this.outbox = new PgOutbox(o.storage, o.logger);
     const guard = <T>(fn: () => Promise<T>) => this.guard(fn);
     this.queues = new PgQueues({ db: this.conn.db, storage: o.storage, hostId: o.hostId, names: o.names, outbox: this.outbox, guard });
-    this.resources = new PgResources({ db: this.conn.db, storage: o.storage, hostId: o.hostId, names: o.names, guard });
-    this.outbox.setApplier((seq, payload) => this.queues.applySettled(seq, payload));
+    this.resources = new PgResources({ db: this.conn.db, storage: o.storage, hostId: o.hostId, names: o.names, outbox: this.outbox, guard });
+    this.events = new PgEvents({ db: this.conn.db, storage: o.storage, hostId: o.hostId, names: o.names, logger: o.logger, guard });
+    this.outbox.setApplier('item', (seq, payload) => this.queues.applySettled(seq, payload));
+    this.outbox.setApplier('release', (_seq, payload) => this.resources.applySettled(payload));
     this.crons = { claimSlot: (project, cron, slotAt, now) => this.claimSlot(project, cron, slotAt, now) };
   }
 
@@ -120,6 +124,10 @@ export class PgSharedStore implements SharedStore {
     }
   }
 
+  shareEvents(feed: LocalEventFeed): void {
+    this.events.share(feed);
+  }
+
   onRemoteChange(cb: (n: ItemNotice | null) => void): () => void {
     this.listeners.add(cb);
     return () => this.listeners.delete(cb);
@@ -162,7 +170,9 @@ export class PgSharedStore implements SharedStore {
     this.heartbeatTimer.unref();
     this.startPolling();
     await this.listen();
-    void this.outbox.flush();
+    await this.events.start();
+    // What the last run left applied first: before holds are reconciled and pipelines re-run.
+    await this.outbox.flush();
   }
 
   private async heartbeat(): Promise<void> {
@@ -181,7 +191,7 @@ export class PgSharedStore implements SharedStore {
   /** LISTEN on a connection of its own; while it is down, poll (see startPolling) and reconnect with backoff. */
   private async listen(): Promise<void> {
     if (this.closed) return;
-    const client = pgClient(this.o.url);
+    const client = pgClient(this.o.url, `oj-listen ${this.hostId}`);
     const lost = (why: string) => {
       if (this.listenClient !== client) return;
       this.listenClient = null;
@@ -193,6 +203,10 @@ export class PgSharedStore implements SharedStore {
     client.on('error', (err) => lost(err.message));
     client.on('end', () => lost('connection ended'));
     client.on('notification', (m) => {
+      if (m.channel === EVENT_CHANNEL) {
+        this.events.notified(m.payload);
+        return;
+      }
       if (m.channel === GRANT_CHANNEL) {
         this.granted(m.payload);
         return;
@@ -208,11 +222,13 @@ export class PgSharedStore implements SharedStore {
       await client.connect();
       await client.query(`LISTEN ${NOTIFY_CHANNEL}`);
       await client.query(`LISTEN ${GRANT_CHANNEL}`);
+      await client.query(`LISTEN ${EVENT_CHANNEL}`);
       this.listening = true;
       if (this.reconnects > 0) {
         this.o.logger.info('cluster notices back');
         // Whatever happened while away: look again.
         this.tell(null);
+        void this.events.read();
       }
       this.reconnects = 0;
     } catch (err) {
@@ -233,7 +249,9 @@ export class PgSharedStore implements SharedStore {
   /** The polling fallback: while not listening, every pollMs, every queue is looked at again. */
   private startPolling(): void {
     this.pollTimer = setInterval(() => {
-      if (!this.listening && !this.closed) this.tell(null);
+      if (this.listening || this.closed) return;
+      this.tell(null);
+      void this.events.read();
     }, this.pollMs);
     this.pollTimer.unref();
   }
@@ -261,6 +279,7 @@ export class PgSharedStore implements SharedStore {
     this.closed = true;
     for (const t of [this.heartbeatTimer, this.pollTimer, this.reconnectTimer]) if (t) clearTimeout(t);
     await this.outbox.close();
+    await this.events.close();
     const c = this.listenClient;
     this.listenClient = null;
     if (c) await c.end().catch(() => {});

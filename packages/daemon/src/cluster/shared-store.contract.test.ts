@@ -185,6 +185,31 @@ for (const backend of [sqlite, postgres]) {
       expect(attempts.map((a) => a.outcome)).toEqual(['completed']);
     });
 
+    it('settles a release decided in a local write: applied once that commits (nothing when it rolls back), the run it names kept with the hold', async () => {
+      const [{ store, storage }] = (await backend.hosts(1)) as [Host];
+      const key = { kind: 'lock' as const, project: P, resource: 'f.lock.main' };
+      const told: string[] = [];
+      // What the coordinator's settler does, in short: release the hold if it is this run's.
+      store.resources.setSettler((_k, holds, _waiters, payload) => {
+        const p = payload as { holder: string; run: number };
+        const mine = holds.find((h) => h.holder === p.holder && h.run === p.run);
+        return { writes: mine ? [{ type: 'deleteHold', id: mine.id }] : [], result: undefined, local: () => storage.afterCommit(() => told.push(`${p.holder}@${p.run}`)) };
+      });
+      await store.resources.change(key, () => ({ writes: [{ type: 'insertHold', hold: { ...hold('p1', 1000), holderKind: 'pipeline', phase: 'merge', run: 3 } }], result: null }));
+      expect((await store.resources.holds(key)).map((h) => [h.holder, h.phase, h.run])).toEqual([['p1', 'merge', 3]]);
+      expect(() =>
+        storage.write(() => {
+          store.resources.settle(key, { holder: 'p1', run: 3 });
+          throw new Error('rolled back');
+        }),
+      ).toThrow(/rolled back/);
+      storage.write(() => store.resources.settle(key, { holder: 'p1', run: 2 }));
+      storage.write(() => store.resources.settle(key, { holder: 'p1', run: 3 }));
+      await waitUntil(async () => (await store.resources.holds(key)).length === 0);
+      await waitUntil(() => told.length === 2);
+      expect(told).toEqual(['p1@2', 'p1@3']);
+    });
+
     it('finds overdue items and prunes expired ones', async () => {
       const [{ store }] = (await backend.hosts(1)) as [Host];
       const { added } = await store.queues.add(P, 'q', [{ id: 'a', data: {} }, { id: 'b', data: {} }], 1000, () => {});
@@ -229,7 +254,7 @@ for (const backend of [sqlite, postgres]) {
           if (holds.length === 0 && waiters.length === 0) {
             return { writes: [{ type: 'insertHold', hold: hold(holder, 1000) }], result: 'held' };
           }
-          return { writes: [{ type: 'insertWaiter', waiter: { holder, holderKind: 'external', weight: 1, phase: null, since: 1000 } }], result: 'waiting' };
+          return { writes: [{ type: 'insertWaiter', waiter: { holder, holderKind: 'external', weight: 1, phase: null, run: null, since: 1000 } }], result: 'waiting' };
         });
       // Every host races for it at once: exactly one holds, the others wait in line.
       const results = await Promise.all([take(a, 'x1'), take(b, 'y1'), take(a, 'x2'), take(b, 'y2')]);
@@ -339,7 +364,7 @@ describe.skipIf(postgres.skip())('shared store: what only a cluster has', () => 
 });
 
 function hold(holder: string, at: number): Hold {
-  return { holder, holderKind: 'external', weight: 1, phase: null, acquiredAt: at, heartbeatAt: at, heartbeatMs: 60_000, timeoutMs: null, staleAt: null, staleReason: null };
+  return { holder, holderKind: 'external', weight: 1, phase: null, run: null, acquiredAt: at, heartbeatAt: at, heartbeatMs: 60_000, timeoutMs: null, staleAt: null, staleReason: null };
 }
 
 async function waitUntil(probe: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {

@@ -38,8 +38,10 @@ export function coordinationSteps(d: CoordinationStepDeps): PhaseStepFactory {
  * Takes a lock or a semaphore slot for the phase, waiting in line while the
  * pipeline shows "waiting for lock x". Re-entrant: a phase re-run after a
  * restart finds the hold its pipeline still has. The returned release runs
- * on every outcome, except while the daemon stops (the hold then carries
- * over to the re-run after the restart).
+ * on every outcome, written with it (in a cluster through the outbox, as the
+ * phase run's release: see ResourceCoordinator.releaseWithOutcome), except
+ * while the daemon stops (the hold then carries over to the re-run after
+ * the restart: the engine records no outcome then).
  */
 export function resourceGate(coord: ResourceCoordinator, kind: ResourceKind, resource: string): PhaseStep {
   return async (ctx) => {
@@ -47,7 +49,7 @@ export function resourceGate(coord: ResourceCoordinator, kind: ResourceKind, res
     const holder = ctx.record.state.id;
     const run = ctx.run;
     coord.claim(key, holder, run);
-    const r = await coord.request(key, { holder, holderKind: 'pipeline', weight: 1, phase: ctx.phase.name });
+    const r = await coord.request(key, { holder, holderKind: 'pipeline', weight: 1, phase: ctx.phase.name, run });
     if (!r.granted) {
       ctx.waiting({ kind, name: coord.policyName(key), detail: r.detail });
       const grant = coord.granted(key, holder);
@@ -71,11 +73,22 @@ export function resourceGate(coord: ResourceCoordinator, kind: ResourceKind, res
       },
       escalate: (reason, source) => ctx.escalate?.(reason, source) ?? false,
     });
-    return async () => {
-      if (!coord.owns(key, holder, run)) return;
+    // With the outcome (its write may be tried again as a whole: this must be too), or at once
+    // when the phase hands over to a human. A newer run of the pipeline that took it over keeps it.
+    const letGo = (): boolean => {
+      if (!coord.owns(key, holder, run)) return false;
       coord.detachLive(key, holder);
       coord.unclaim(key, holder, run);
-      if (!coord.stopping) await coord.release(key, holder, ctx.stopped ? 'phase stopped' : 'phase ended');
+      return !coord.stopping;
+    };
+    const reason = () => (ctx.stopped ? 'phase stopped' : 'phase ended');
+    return {
+      withOutcome: () => {
+        if (letGo()) coord.releaseWithOutcome(key, holder, run, reason());
+      },
+      now: async () => {
+        if (letGo()) await coord.release(key, holder, reason());
+      },
     };
   };
 }

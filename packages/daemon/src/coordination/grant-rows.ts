@@ -49,6 +49,7 @@ function changed(a: Hold, b: Hold): HoldChange | null {
   if (a.staleAt !== b.staleAt) patch.staleAt = b.staleAt;
   if (a.staleReason !== b.staleReason) patch.staleReason = b.staleReason;
   if (a.phase !== b.phase) patch.phase = b.phase;
+  if (a.run !== b.run) patch.run = b.run;
   return Object.keys(patch).length ? patch : null;
 }
 
@@ -58,6 +59,7 @@ export function toHold(r: HoldRow): Hold {
     holderKind: r.holderKind,
     weight: r.weight,
     phase: r.phase,
+    run: r.run,
     acquiredAt: r.acquiredAt,
     heartbeatAt: r.heartbeatAt,
     heartbeatMs: r.heartbeatMs,
@@ -68,5 +70,5 @@ export function toHold(r: HoldRow): Hold {
 }
 
 function toWaiter(r: WaiterRow): Waiter {
-  return { holder: r.holder, holderKind: r.holderKind, weight: r.weight, phase: r.phase, since: r.since };
+  return { holder: r.holder, holderKind: r.holderKind, weight: r.weight, phase: r.phase, run: r.run, since: r.since };
 }

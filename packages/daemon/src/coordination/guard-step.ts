@@ -65,6 +65,8 @@ async function checkGuard(d: GuardDeps, ctx: PhaseRunContext, guardId: string, s
   const offs = patterns.map((name) =>
     d.events.follow({
       name,
+      // In a cluster, another host's event (its pipeline's, an `oj emit` there) wakes this guard too.
+      remote: true,
       deliver: () => {
         woken = true;
         wake?.();

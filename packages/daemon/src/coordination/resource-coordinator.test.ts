@@ -12,7 +12,7 @@ import { Storage } from '../storage/storage.js';
 import type { ResourcePolicy } from './coordinator-deps.js';
 import { ResourceCoordinator } from './resource-coordinator.js';
 import { resourceGate } from './coordination-steps.js';
-import type { PhaseRunContext } from '../engine/phase-runner.js';
+import type { GateRelease, PhaseRunContext } from '../engine/phase-runner.js';
 
 const step = (action: string): ChainStep => ({ text: action, action, max: null, id: null, builtin: true });
 
@@ -67,7 +67,7 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const ext = (holder: string, weight = 1) => ({ holder, holderKind: 'external' as const, weight, phase: null });
+const ext = (holder: string, weight = 1) => ({ holder, holderKind: 'external' as const, weight, phase: null, run: null });
 const holders = (k: ResourceKey) => shared.store.holds(k).map((h) => h.holder);
 const line = (k: ResourceKey) => shared.store.waiters(k).map((w) => w.holder);
 
@@ -167,7 +167,7 @@ describe('locks', () => {
     coord = make();
     coord.start();
     const aborted: string[] = [];
-    await coord.request(lock, { holder: 'p1', holderKind: 'pipeline', weight: 1, phase: 'merge' });
+    await coord.request(lock, { holder: 'p1', holderKind: 'pipeline', weight: 1, phase: 'merge', run: 1 });
     await coord.attachLive(lock, 'p1', { abort: (r) => (aborted.push(r), true) });
     clock += 600;
     await coord.sweep();
@@ -185,7 +185,7 @@ describe('locks', () => {
     coord = make();
     coord.start();
     const calls: string[] = [];
-    await coord.request(lock, { holder: 'p1', holderKind: 'pipeline', weight: 1, phase: 'merge' });
+    await coord.request(lock, { holder: 'p1', holderKind: 'pipeline', weight: 1, phase: 'merge', run: 1 });
     await coord.attachLive(lock, 'p1', {
       abort: (r) => (calls.push(`abort ${r}`), true),
       escalate: (r, source) => (calls.push(`escalate ${source} ${r}`), true),
@@ -204,7 +204,7 @@ describe('locks', () => {
     coord = make();
     coord.start();
     const calls: string[] = [];
-    await coord.request(lock, { holder: 'p1', holderKind: 'pipeline', weight: 1, phase: 'merge' });
+    await coord.request(lock, { holder: 'p1', holderKind: 'pipeline', weight: 1, phase: 'merge', run: 1 });
     await coord.attachLive(lock, 'p1', { abort: () => (calls.push('abort'), true), escalate: () => (calls.push('escalate'), false) });
     clock += 5001;
     await coord.sweep();
@@ -214,7 +214,7 @@ describe('locks', () => {
 
   it('waiting order survives a new coordinator (daemon restart); external waiters go', async () => {
     await coord.request(lock, ext('a'));
-    await coord.request(lock, { holder: 'p2', holderKind: 'pipeline', weight: 1, phase: 'merge' });
+    await coord.request(lock, { holder: 'p2', holderKind: 'pipeline', weight: 1, phase: 'merge', run: 1 });
     await coord.request(lock, ext('x'));
     coord.stop();
     coord = make();
@@ -306,13 +306,39 @@ describe('the lock gate of a phase', () => {
   it('a re-entered phase takes the hold over: the previous run ending does not release it', async () => {
     const gate = resourceGate(coord, 'lock', lock.resource);
     const first = fakeRun(1);
-    const release1 = (await gate(first.ctx)) as () => void;
+    const release1 = (await gate(first.ctx)) as GateRelease;
     const second = fakeRun(2);
-    const release2 = (await gate(second.ctx)) as () => void;
+    const release2 = (await gate(second.ctx)) as GateRelease;
     first.stop('transition');
-    release1();
+    storage.write(() => release1.withOutcome());
     expect(holders(lock)).toEqual(['p1']);
-    release2();
+    storage.write(() => release2.withOutcome());
+    expect(holders(lock)).toEqual([]);
+  });
+
+  it('a phase run\'s release is written with its outcome, and applied again changes nothing; a later run\'s hold is never released by an earlier run', async () => {
+    const gate = resourceGate(coord, 'lock', lock.resource);
+    const release = (await gate(fakeRun(1).ctx)) as GateRelease;
+    await coord.request(lock, ext('x'));
+    // Rolled back with its outcome's write: nothing released.
+    expect(() =>
+      storage.write(() => {
+        release.withOutcome();
+        throw new Error('outcome not written');
+      }),
+    ).toThrow(/not written/);
+    expect(holders(lock)).toEqual(['p1']);
+    // Written: released, and the next in line has it.
+    storage.write(() => release.withOutcome());
+    expect(holders(lock)).toEqual(['x']);
+    expect(events.list({ name: 'lock:released' }).map((e) => [e.subject, e.data.reason])).toEqual([['p1', 'phase ended']]);
+    // The same release applied again (the outbox is at least once) changes nothing.
+    await coord.release(lock, 'x', 'done');
+    const later = (await gate(fakeRun(3).ctx)) as GateRelease;
+    storage.write(() => coord.releaseWithOutcome(lock, 'p1', 1, 'phase ended'));
+    expect(holders(lock)).toEqual(['p1']);
+    expect(shared.store.holds(lock)[0]!.run).toBe(3);
+    storage.write(() => later.withOutcome());
     expect(holders(lock)).toEqual([]);
   });
 
@@ -332,9 +358,9 @@ describe('the lock gate of a phase', () => {
     expect(await waiting1).toBeUndefined();
     expect(line(lock)).toEqual(['p1']);
     await coord.release(lock, 'x', 'done');
-    const release2 = (await waiting2) as () => void;
+    const release2 = (await waiting2) as GateRelease;
     expect(holders(lock)).toEqual(['p1']);
-    release2();
+    storage.write(() => release2.withOutcome());
     expect(holders(lock)).toEqual([]);
   });
 });

@@ -19,19 +19,26 @@
  * host told to that host; each host heartbeats the holds of its own phases,
  * and a hold whose host is gone is stale at once.
  */
-import type { LockMethods } from '@oj/protocol';
+import type { JsonValue, LockMethods } from '@oj/protocol';
 import { DeadlineTimer } from '../adapters/deadline-timer.js';
 import { nextAttention, staleNow, type GrantEvent, type Hold, type ReplyOf, type Request, type RequestResult } from '../core/coordination/index.js';
 import type { HoldRow, ResourceKey } from '../storage/resource-store.js';
 import type { SharedHoldRow, SharedWaiterRow } from '../storage/shared-resources.js';
 import type { CoordinatorDeps, LiveHold, ResourcePolicy } from './coordinator-deps.js';
-import { applyGrant } from './grant-apply.js';
+import { applyGrant, grantDecision } from './grant-apply.js';
 import { runGrantEffects, type GrantEffectDeps } from './grant-effects.js';
 import { goneAtRestart, holderFacts } from './holder-facts.js';
 import { GrantWaits, LiveHolds, RunClaims, keyText } from './holder-registry.js';
 import { holderInfo, waiterInfos } from './resource-views.js';
 
 const keyOf = (r: { kind: ResourceKey['kind']; project: string; resource: string }): ResourceKey => ({ kind: r.kind, project: r.project, resource: r.resource });
+
+/** A phase run lets go of its hold (or place in line): written with its outcome, applied at least once. */
+interface PhaseRelease {
+  holder: string;
+  run: number;
+  reason: string;
+}
 
 export class ResourceCoordinator {
   /** Holds of phases this daemon runs: heartbeated by the daemon (see LiveHold). */
@@ -48,6 +55,18 @@ export class ResourceCoordinator {
   constructor(private readonly d: CoordinatorDeps) {
     this.timer = new DeadlineTimer(d.now, () => void this.sweep(), { maxWaitMs: 60_000, minWaitMs: 10 });
     this.effects = { d, live: this.live, waits: this.waits, apply: (key, e) => this.apply(key, e), done: () => this.schedule() };
+    d.shared.setSettler((key, holds, waiters, payload) => {
+      const p = payload as unknown as PhaseRelease;
+      const r = grantDecision(d, key, { type: 'release', holder: p.holder, reason: p.reason, run: p.run }, (k, policy, effects) => runGrantEffects(this.effects, k, policy, effects), holds, waiters);
+      return {
+        ...r,
+        result: undefined,
+        local: () => {
+          r.local?.();
+          d.storage.afterCommit(() => this.schedule());
+        },
+      };
+    });
     d.remote?.onRemoteGrant((key, holder) => this.waits.wake(key, holder));
     // Grants told while this host was not listening were missed: every waiter here looks again.
     d.remote?.onRemoteChange((n) => {
@@ -78,6 +97,9 @@ export class ResourceCoordinator {
    * is false) and says where.
    */
   async request(key: ResourceKey, req: Request, opts: { queue: boolean } = { queue: true }): Promise<RequestResult> {
+    // A pipeline's earlier phase let go of what it held with its outcome: in a cluster that is applied
+    // after the commit; ask once it has been, so the next phase asks like anyone, as on one host.
+    if (req.run !== null) await this.d.shared.settling();
     const result = await this.apply(key, { type: 'request', queue: opts.queue, ...req });
     this.schedule();
     return result;
@@ -149,6 +171,17 @@ export class ResourceCoordinator {
     const released = await this.apply(key, { type: 'release', holder, reason });
     this.schedule();
     return released;
+  }
+
+  /**
+   * Inside the write that records a phase run's outcome: releases the hold
+   * (or place in line) that run has. Applied in that write on SQLite; in a
+   * cluster written to the outbox with it and applied to PostgreSQL after the
+   * commit, at least once: a hold a later run of the pipeline has is left alone.
+   */
+  releaseWithOutcome(key: ResourceKey, holder: string, run: number, reason: string): void {
+    const entry: PhaseRelease = { holder, run, reason };
+    this.d.shared.settle(key, entry as unknown as JsonValue);
   }
 
   /** Releases whoever holds the resource; a live holder's phase is failed. */

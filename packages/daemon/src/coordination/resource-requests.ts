@@ -81,7 +81,7 @@ export class ResourceRequests {
    * grant that came meanwhile is given back). True when it holds it.
    */
   async acquire(key: ResourceKey, p: ExternalRequest, asker: Asker): Promise<boolean> {
-    const req = { holder: p.holder, holderKind: 'external' as const, weight: p.weight ?? 1, phase: null };
+    const req = { holder: p.holder, holderKind: 'external' as const, weight: p.weight ?? 1, phase: null, run: null };
     const r = await this.coord.request(key, req, { queue: p.wait === true });
     if (r.granted) return true;
     if (!p.wait) return false;

@@ -1,8 +1,10 @@
 /**
  * Runs one attempt of one phase: its gates (locks, semaphores, pre guards),
  * its work (a shell script, an agent or a strategy), then its post guards,
- * always releasing what it acquired. Reports waiting/running as it goes and
- * resolves with the outcome; `stop()` ends it early.
+ * always releasing what it acquired: with the outcome (the engine writes the
+ * releases in the transaction that records it), or at once when the phase
+ * hands over to a human. Reports waiting/running as it goes and resolves
+ * with the outcome; `stop()` ends it early.
  */
 import type { ChildEnv } from '../adapters/child-env.js';
 import type { ShellRunner } from '../adapters/shell-runner.js';
@@ -15,6 +17,16 @@ export interface PhaseOutcome {
   ok: boolean;
   error?: string;
   exitCode?: number | null;
+  /** Local writes that go with the outcome, in the transaction that records it (the gates' releases). */
+  settle?: readonly (() => void)[];
+}
+
+/** How a gate lets go of what it took. */
+export interface GateRelease {
+  /** Inside the transaction that records the phase's outcome. */
+  withOutcome(): void;
+  /** At once (the phase hands over to a human and waits: no outcome is recorded meanwhile). */
+  now(): Promise<void>;
 }
 
 export interface PhaseRunContext {
@@ -50,8 +62,8 @@ export interface PhaseRunContext {
 
 /** A step of a phase: a gate before the work, the work, or a check after it. */
 export interface PhaseStep {
-  /** Runs the step; returns a release callback for gates, or throws PhaseFailure. */
-  (ctx: PhaseRunContext): Promise<(() => void | Promise<void>) | void>;
+  /** Runs the step; a gate returns how to release what it took. Throws PhaseFailure. */
+  (ctx: PhaseRunContext): Promise<GateRelease | void>;
 }
 
 export class PhaseFailure extends Error {
@@ -90,38 +102,39 @@ export function handedToHuman(ctx: PhaseRunContext): boolean {
 }
 
 export async function runPhase(ctx: PhaseRunContext, steps: PhaseSteps): Promise<PhaseOutcome> {
-  const releases: (() => void | Promise<void>)[] = [];
-  // Released (committed) before the phase's outcome goes on: the next phase may take the same lock.
-  const releaseAll = async () => {
-    for (const release of releases.splice(0).reverse()) {
-      try {
-        await release();
-      } catch {
-        // a release that fails must not hide the outcome
-      }
-    }
+  const releases: GateRelease[] = [];
+  // Released with the outcome, in the transaction that records it: the next phase (which may take
+  // the same lock) starts only after that commits.
+  const outcome = (o: PhaseOutcome): PhaseOutcome => {
+    const settle = releases.splice(0).reverse().map((r) => () => r.withOutcome());
+    return settle.length ? { ...o, settle } : o;
   };
   try {
     for (const gate of steps.gates) {
       const release = await gate(ctx);
       if (release) releases.push(release);
-      if (ctx.stopped) return { ok: false, error: 'stopped' };
+      if (ctx.stopped) return outcome({ ok: false, error: 'stopped' });
     }
     // A run adopted after a restart while a human has it (an escalate step of its agent)
     // stays the human's: it does not report itself running.
     if (!handedToHuman(ctx)) ctx.running();
     await steps.work(ctx);
     for (const check of steps.checks) await check(ctx);
-    return { ok: true };
+    return outcome({ ok: true });
   } catch (err) {
     if (err instanceof PhaseEscalation) {
-      await releaseAll();
+      // Let go at once: the phase waits for a human, with nothing held.
+      for (const release of releases.splice(0).reverse()) {
+        try {
+          await release.now();
+        } catch {
+          // a release that fails must not hide the escalation
+        }
+      }
       ctx.waiting({ kind: 'human', name: 'escalation', detail: err.reason });
       return { ok: false, error: `stopped: ${await ctx.stopSignal}` };
     }
-    if (err instanceof PhaseFailure) return { ok: false, error: err.message, exitCode: err.exitCode };
-    return { ok: false, error: (err as Error).message ?? String(err) };
-  } finally {
-    await releaseAll();
+    if (err instanceof PhaseFailure) return outcome({ ok: false, error: err.message, exitCode: err.exitCode });
+    return outcome({ ok: false, error: (err as Error).message ?? String(err) });
   }
 }

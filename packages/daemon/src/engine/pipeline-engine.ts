@@ -320,12 +320,24 @@ export class PipelineEngine {
           outcome.ok ? null : (outcome.error ?? 'failed'),
           this.storage.now(),
         );
+        // The phase's releases (its locks and slots) with its outcome: the next phase starts once this commits.
+        for (const settle of outcome.settle ?? []) this.settleWithOutcome(id, run, settle);
         this.safeApply(
           id,
           outcome.ok ? { type: 'phaseSucceeded', run } : { type: 'phaseFailed', run, error: outcome.error ?? 'failed' },
         );
       }),
     );
+  }
+
+  /** One of a phase's releases, in the outcome's write; a failure (other than a full disk) must not lose the outcome. */
+  private settleWithOutcome(id: string, run: number, settle: () => void): void {
+    try {
+      this.storage.write(settle);
+    } catch (err) {
+      if (isDiskFull(err)) throw err;
+      this.logger.warn('a release of the phase was not recorded', { pipeline: id, run, error: String(err) });
+    }
   }
 
   /**

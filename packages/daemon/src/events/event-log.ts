@@ -1,8 +1,12 @@
 /**
  * Emitting and following events. An event is appended inside the write that
  * causes it; followers hear about it only after that write commits.
+ *
+ * In a cluster, other hosts' events are delivered too (never appended: each
+ * host keeps its own log), but only to followers that ask for them
+ * (`remote`): what waits to be woken (workers' and guards' `wake_on`).
  */
-import type { EventRecord } from '@oj/protocol';
+import type { ClusterEventRecord, EventRecord } from '@oj/protocol';
 import type { EventFilter, NewEvent } from '../storage/event-store.js';
 import type { Storage } from '../storage/storage.js';
 import { matchesPattern } from './event-pattern.js';
@@ -10,6 +14,8 @@ import { matchesPattern } from './event-pattern.js';
 export interface EventFollower {
   name?: string | undefined;
   project?: string | undefined;
+  /** Also other hosts' events (cluster mode); their ids are not this log's. */
+  remote?: boolean | undefined;
   deliver(event: EventRecord): void;
 }
 
@@ -51,8 +57,14 @@ export class EventLog {
     return () => this.followers.delete(f);
   }
 
-  private publish(record: EventRecord): void {
+  /** An event another host of the cluster recorded: told to the followers that want other hosts' events. */
+  deliverRemote(record: ClusterEventRecord): void {
+    this.publish(record, true);
+  }
+
+  private publish(record: EventRecord, remote = false): void {
     for (const f of this.followers) {
+      if (remote && !f.remote) continue;
       if (f.project && record.project !== f.project) continue;
       if (f.name && !matchesPattern(f.name, record.name)) continue;
       f.deliver(record);

@@ -2,9 +2,12 @@
 import type { DaemonStatus, ProjectStatus } from '@oj/protocol';
 import type { Logger } from 'winston';
 import type { EventLog } from '../events/event-log.js';
+import type { SharedEvents } from '../storage/shared-store.js';
 
 export interface DaemonContext {
   readonly events: EventLog;
+  /** Every host's events (cluster mode; null on its own). */
+  readonly clusterEvents: SharedEvents | null;
   readonly logger: Logger;
   now(): number;
   status(): Promise<DaemonStatus>;

@@ -30,6 +30,16 @@ export function registerEventHandlers(router: RpcRouter, d: DaemonContext): void
     return { events, lastId: d.events.lastId() };
   });
 
+  router.handle(EventMethods.Cluster, async (p) => {
+    const shared = d.clusterEvents;
+    if (!shared) {
+      throw OjError.illegalState('this daemon is not in a cluster (no database URL): its own events are all there are', {
+        hint: 'oj events lists them; docs/cluster.md says how to set up cluster mode',
+      });
+    }
+    return shared.list({ since: p?.since, name: p?.name, project: p?.project, limit: p?.limit });
+  });
+
   router.handle(EventMethods.Follow, (p, ctx) => {
     const subscription = `${ctx.id}.${nextSub++}`;
     const lastId = d.events.lastId();

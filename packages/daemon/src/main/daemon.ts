@@ -117,6 +117,10 @@ export class Daemon implements DaemonContext {
     return this.eventsOrNull;
   }
 
+  get clusterEvents() {
+    return this.shared?.events ?? null;
+  }
+
   /**
    * A daemon killed a moment after starting a child leaves that child to its
    * spawner, which ends it on seeing the daemon gone; reconciling before then
@@ -153,6 +157,7 @@ export class Daemon implements DaemonContext {
       registerEventHandlers(router, this);
       registerUiHandlers(router, this.ui);
       this.wireEngine(router, connections.followStallMs, this.shared);
+      this.shared.shareEvents(this.events);
       await this.shared.start();
       // Before anything is answered and before pipelines re-run.
       for (const c of this.capabilities) await c.prepare?.();

@@ -34,7 +34,20 @@ export function wireMaintenance(ctx: WiringContext): Capability {
     if (!dryRun && (result.events || result.sessions || result.logs)) {
       ctx.logger.info('pruned by retention', { events: result.events, sessions: result.sessions, logs: result.logs, bytes: result.bytes });
     }
+    if (!dryRun) void pruneShared();
     return result;
+  };
+
+  // In a cluster, the shared events by the same settings (any host may: the same rows go).
+  const pruneShared = async () => {
+    const shared = ctx.shared.events;
+    if (!shared || (retention.eventsMs === null && retention.eventsMax === null)) return;
+    try {
+      const n = await shared.prune(retention.eventsMs === null ? null : ctx.now() - retention.eventsMs, retention.eventsMax);
+      if (n) ctx.logger.info('pruned shared events by retention', { events: n });
+    } catch (err) {
+      ctx.logger.warn('shared events not pruned', { error: String(err) });
+    }
   };
 
   ctx.router.handle(MaintenanceMethods.Check, (p) => checkIntegrity(ctx.storage.runner.sqlite, { quick: p?.quick ?? false, path: dbPath }));

@@ -127,6 +127,8 @@ export class WorkerLoop {
     r.follows = patterns.map((name) =>
       this.d.events.follow({
         name,
+        // In a cluster, another host's event wakes this host's worker too.
+        remote: true,
         deliver: (e) => {
           if (e.project !== null && e.project !== r.project) return;
           this.d.logger.debug('worker woken by event', { worker: r.name, event: e.name });

@@ -30,7 +30,7 @@ export interface WaiterRow extends Waiter, ResourceKey {
 }
 
 /** Who claims a resource (to hold it or to wait in line for it): what a hold and a place in line share. */
-export type NewClaim = Pick<Hold, 'holder' | 'holderKind' | 'weight' | 'phase'>;
+export type NewClaim = Pick<Hold, 'holder' | 'holderKind' | 'weight' | 'phase' | 'run'>;
 
 /** A claim as stored: with its row id and resource. */
 export interface ClaimRow extends NewClaim, ResourceKey {
@@ -108,13 +108,14 @@ export class ResourceStore {
     this.runner.run(this.db.deleteFrom('resource_holds').where('id', '=', id));
   }
 
-  /** Changes a hold's heartbeat, staleness or phase. */
+  /** Changes a hold's heartbeat, staleness or phase (and run). */
   updateHold(id: number, patch: HoldChange): void {
-    const set: { heartbeat_at?: number; stale_at?: number | null; stale_reason?: string | null; phase?: string | null } = {};
+    const set: { heartbeat_at?: number; stale_at?: number | null; stale_reason?: string | null; phase?: string | null; run?: number | null } = {};
     if (patch.heartbeatAt !== undefined) set.heartbeat_at = patch.heartbeatAt;
     if (patch.staleAt !== undefined) set.stale_at = patch.staleAt;
     if (patch.staleReason !== undefined) set.stale_reason = patch.staleReason;
     if (patch.phase !== undefined) set.phase = patch.phase;
+    if (patch.run !== undefined) set.run = patch.run;
     if (Object.keys(set).length === 0) return;
     this.runner.run(this.db.updateTable('resource_holds').set(set).where('id', '=', id));
   }
@@ -165,7 +166,7 @@ export class ResourceStore {
 
 /** The columns a hold and a place in line share, for an insert. */
 function claimColumns(k: ResourceKey, c: NewClaim) {
-  return { kind: k.kind, project: k.project, resource: k.resource, holder: c.holder, holder_kind: c.holderKind, weight: c.weight, phase: c.phase };
+  return { kind: k.kind, project: k.project, resource: k.resource, holder: c.holder, holder_kind: c.holderKind, weight: c.weight, phase: c.phase, run: c.run };
 }
 
 function claimRow(r: Selectable<ResourceHoldsTable> | Selectable<ResourceWaitersTable>): ClaimRow {
@@ -178,6 +179,7 @@ function claimRow(r: Selectable<ResourceHoldsTable> | Selectable<ResourceWaiters
     holderKind: r.holder_kind,
     weight: r.weight,
     phase: r.phase,
+    run: r.run,
   };
 }
 

@@ -16,6 +16,8 @@ interface ResourceClaimColumns {
   weight: number;
   /** For pipeline holders: the phase that holds it (or waits for it). */
   phase: string | null;
+  /** For pipeline holders: that phase's run (its pipeline's run number; schema version 17). */
+  run: number | null;
 }
 
 /**

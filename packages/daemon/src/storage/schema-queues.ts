@@ -94,7 +94,9 @@ export interface CronSlotsTable {
 /** A change to a shared row decided by a local transaction, not yet applied to the shared store (schema version 16). */
 export interface SharedOutboxTable {
   id: Generated<number>;
-  /** The queue item's row number in the shared store. */
+  /** What the entry changes: a queue item's settlement, or a phase run's release of a lock or semaphore (schema version 17). */
+  kind: Generated<'item' | 'release'>;
+  /** The queue item's row number in the shared store (0 for a release). */
   seq: number;
   /** JSON: what to apply (the settler reads it). */
   payload: string;

@@ -5,6 +5,7 @@
  * on its `resources` row), hands them to the shell's `decide` (the grant
  * machine, core/coordination) and writes what it returns, in one transaction.
  */
+import type { JsonValue } from '@oj/protocol';
 import type { Hold, HoldChange, Waiter } from '../core/coordination/index.js';
 import type { ClaimFilter, HoldRow, ResourceKey, WaiterRow } from './resource-store.js';
 
@@ -45,4 +46,23 @@ export interface SharedResources {
   allHolds(filter?: ClaimFilter): Promise<SharedHoldRow[]>;
   allWaiters(filter?: ClaimFilter): Promise<SharedWaiterRow[]>;
   change<T>(key: ResourceKey, decide: (holds: SharedHoldRow[], waiters: SharedWaiterRow[]) => ResourceDecision<T>): Promise<T>;
+  /**
+   * A change that belongs to the caller's local write (a phase run's release,
+   * with the transaction that records the phase's outcome). SQLite applies it
+   * inside that write; PostgreSQL records it in the local outbox inside it and
+   * applies it after the commit (and at start until applied): at least once,
+   * so the settler must be idempotent (the grant machine's release by run).
+   */
+  settle(key: ResourceKey, payload: JsonValue): void;
+  /**
+   * Resolves once the releases settled so far have been applied (or tried:
+   * one that fails is tried again later). At once on SQLite. A later phase of
+   * a pipeline waits for it before asking for a resource, so it asks after
+   * its earlier phase let go, as on one host.
+   */
+  settling(): Promise<void>;
+  /** How `settle` entries are decided (set once, by the coordinator). */
+  setSettler(decide: (key: ResourceKey, holds: SharedHoldRow[], waiters: SharedWaiterRow[], payload: JsonValue) => ResourceDecision<void>): void;
 }
+
+export type ResourceSettler = Parameters<SharedResources['setSettler']>[0];

@@ -14,7 +14,7 @@
  * `storage.afterCommit`) runs inside the same local write on SQLite, and in
  * a local write right after the shared commit on Postgres.
  */
-import type { JsonValue, QueueMethods } from '@oj/protocol';
+import type { ClusterEventRecord, EventRecord, JsonValue, QueueMethods } from '@oj/protocol';
 import type { AttemptWrite, ChangeReason } from '../core/queue/item.js';
 import type { OrderTerm } from '../core/queue/order.js';
 import type { ItemFilter, QueueAttemptRow, QueueItemRow } from './queue-store.js';
@@ -157,6 +157,31 @@ export interface SharedCrons {
   claimSlot(project: string, cron: string, slotAt: number, now: number): Promise<boolean>;
 }
 
+/** The daemon's own event log as the shared store sees it (events/event-log.ts). */
+export interface LocalEventFeed {
+  /** `deliver` is called once each appended event has committed. */
+  follow(f: { deliver(e: EventRecord): void }): () => void;
+  /** An event another host recorded: woken are only the followers that listen for other hosts' events. */
+  deliverRemote(e: ClusterEventRecord): void;
+}
+
+export interface ClusterEventFilter {
+  /** Only events after this place in the shared log. */
+  since?: number | undefined;
+  name?: string | undefined;
+  /** A project's local root. */
+  project?: string | undefined;
+  limit?: number | undefined;
+}
+
+/** Every host's events, as the cluster shares them (PostgreSQL only). */
+export interface SharedEvents {
+  /** Events of every host merged by time (ties: the order they reached the database), oldest first. */
+  list(f: ClusterEventFilter): Promise<{ events: ClusterEventRecord[]; lastSeq: number }>;
+  /** Deletes shared events older than `before` (ms) and beyond the newest `max`; null: no such limit. Returns how many. */
+  prune(before: number | null, max: number | null): Promise<number>;
+}
+
 export interface HostInfo {
   host: string;
   startedAt: number;
@@ -174,6 +199,13 @@ export interface SharedStore {
   readonly queues: SharedQueues;
   readonly crons: SharedCrons;
   readonly resources: SharedResources;
+  /** Every host's events (null on its own: its event log is all there is). */
+  readonly events: SharedEvents | null;
+  /**
+   * Shares this daemon's events with the other hosts and delivers theirs
+   * (PostgreSQL; nothing on SQLite). Call before start().
+   */
+  shareEvents(feed: LocalEventFeed): void;
   /** A holder was granted a resource from the line by another host (Postgres; never called on SQLite). */
   onRemoteGrant(cb: (key: ResourceKey, holder: string) => void): () => void;
   /**

@@ -1,7 +1,8 @@
 /** Locks and semaphores of a daemon on its own: its SQLite, through the ResourceStore as always (every hold is this host's). */
+import type { JsonValue } from '@oj/protocol';
 import type { ClaimFilter, HoldRow, ResourceKey, WaiterRow } from './resource-store.js';
 import { ResourceStore } from './resource-store.js';
-import type { ResourceDecision, ResourceWrite, SharedHoldRow, SharedResources, SharedWaiterRow } from './shared-resources.js';
+import type { ResourceDecision, ResourceSettler, ResourceWrite, SharedHoldRow, SharedResources, SharedWaiterRow } from './shared-resources.js';
 import type { Storage } from './storage.js';
 
 const hold = (h: HoldRow): SharedHoldRow => ({ ...h, here: true, host: null, hostGone: false });
@@ -17,6 +18,7 @@ function now<T>(fn: () => T): Promise<T> {
 
 export class SqliteSharedResources implements SharedResources {
   readonly store: ResourceStore;
+  private settler: ResourceSettler | null = null;
 
   constructor(private readonly storage: Storage) {
     this.store = new ResourceStore(storage.database);
@@ -42,14 +44,31 @@ export class SqliteSharedResources implements SharedResources {
   }
 
   change<T>(key: ResourceKey, decide: (holds: SharedHoldRow[], waiters: SharedWaiterRow[]) => ResourceDecision<T>): Promise<T> {
-    return now(() =>
-      this.storage.write(() => {
-        const d = decide(this.store.holds(key).map(hold), this.store.waiters(key).map(waiter));
-        for (const w of d.writes) applyWrite(this.store, key, w);
-        d.local?.();
-        return d.result;
-      }),
-    );
+    return now(() => this.changeNow(key, decide));
+  }
+
+  private changeNow<T>(key: ResourceKey, decide: (holds: SharedHoldRow[], waiters: SharedWaiterRow[]) => ResourceDecision<T>): T {
+    return this.storage.write(() => {
+      const d = decide(this.store.holds(key).map(hold), this.store.waiters(key).map(waiter));
+      for (const w of d.writes) applyWrite(this.store, key, w);
+      d.local?.();
+      return d.result;
+    });
+  }
+
+  /** Inside the caller's write: applied there, with it. */
+  settle(key: ResourceKey, payload: JsonValue): void {
+    const settler = this.settler;
+    if (!settler) throw new Error('no resource settler registered');
+    this.changeNow(key, (holds, waiters) => settler(key, holds, waiters, payload));
+  }
+
+  settling(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  setSettler(decide: ResourceSettler): void {
+    this.settler = decide;
   }
 }
 

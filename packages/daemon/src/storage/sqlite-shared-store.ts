@@ -17,6 +17,7 @@ import type {
   ItemNotice,
   ItemTarget,
   ItemWrite,
+  LocalEventFeed,
   KnownRows,
   NewEntry,
   PullPlan,
@@ -51,6 +52,11 @@ export class SqliteSharedStore implements SharedStore {
   identity(root: string): string {
     return root;
   }
+
+  /** On its own, the daemon's event log is the whole story. */
+  readonly events = null;
+
+  shareEvents(_feed: LocalEventFeed): void {}
 
   onRemoteGrant(_cb: (key: ResourceKey, holder: string) => void): () => void {
     return () => {};

@@ -1,6 +1,6 @@
 /** The append-only event log: emit, list, follow. */
 import { z } from 'zod';
-import type { EventRecord } from '../models.js';
+import type { ClusterEventRecord, EventRecord } from '../models.js';
 import { method, notification } from '../rpc.js';
 
 /** Event names: letters, digits and `:_.-/`, e.g. "bug:created". */
@@ -42,6 +42,20 @@ export const List = method<{ events: EventRecord[]; lastId: number }>()(
   'events.list',
   z.object({ ...filter, limit: z.number().int().min(1).max(100000).optional() }).strict().optional(),
   'List events with id > since, oldest first (default: the last 100).',
+);
+
+export const Cluster = method<{ events: ClusterEventRecord[]; lastSeq: number }>()(
+  'events.cluster',
+  z
+    .object({
+      since: z.number().int().min(0).optional(),
+      name: eventPattern.optional(),
+      project: z.string().optional(),
+      limit: z.number().int().min(1).max(100000).optional(),
+    })
+    .strict()
+    .optional(),
+  'Cluster mode: the events of every host, merged by time (ties in the order they reached the database), oldest first; `since` is a cluster sequence number (default: the last 100).',
 );
 
 export const Follow = method<{ subscription: string; lastId: number }>()(

@@ -65,6 +65,7 @@ export class GrantBuilder {
       holderKind: r.holderKind,
       weight: r.weight,
       phase: r.phase,
+      run: r.run,
       acquiredAt: this.now,
       heartbeatAt: this.now,
       heartbeatMs: this.s.heartbeatMs,

@@ -51,10 +51,18 @@ function randomEvent(r: Rng, s: GrantSettings, st: GrantState): GrantEvent {
     case 0:
     case 1:
     case 2:
-      return { type: 'request', holder, holderKind: holder.startsWith('p') ? 'pipeline' : 'external', weight: r.int(1, s.max + 1), phase: r.pick([null, 'merge']), queue: r.chance(0.8) };
+      return {
+        type: 'request',
+        holder,
+        holderKind: holder.startsWith('p') ? 'pipeline' : 'external',
+        weight: r.int(1, s.max + 1),
+        phase: r.pick([null, 'merge']),
+        run: holder.startsWith('p') ? r.int(1, 4) : null,
+        queue: r.chance(0.8),
+      };
     case 3:
     case 4:
-      return { type: 'release', holder: someone, reason: 'done' };
+      return { type: 'release', holder: someone, reason: 'done', ...(someone.startsWith('p') && r.chance(0.5) ? { run: r.int(1, 4) } : {}) };
     case 5:
       return { type: 'leave', holder: someone };
     case 6:
@@ -109,8 +117,13 @@ function check(s: GrantSettings, before: GrantState, e: GrantEvent, t: GrantTran
     where,
     'a new holder neither asked nor was granted from the line',
   );
-  // A released holder never still holds (nor waits).
-  if (e.type === 'release') ensure(!holders.includes(e.holder) && !line.includes(e.holder), where, 'released but still there');
+  // A released holder never still holds (nor waits), unless the release is an earlier phase run's than its hold's (or place's): then nothing changes.
+  if (e.type === 'release') {
+    const mine = [...before.holds, ...before.waiters].find((x) => x.holder === e.holder);
+    const earlier = e.run != null && mine?.run != null && e.run < mine.run;
+    if (earlier) ensure(t.state === before || (same(holders, before.holds.map((h) => h.holder)) && same(line, beforeLine)), where, 'a release by an earlier run changed something');
+    else ensure(!holders.includes(e.holder) && !line.includes(e.holder), where, 'released but still there');
+  }
   if (e.type === 'leave' && t.reply === false) ensure(!holders.includes(e.holder) && !line.includes(e.holder), where, 'left but still there');
   if (e.type === 'forceRelease') ensure(!before.holds.some((h) => holders.includes(h.holder)), where, 'force-released but still holds');
   if (e.type === 'restart') {

@@ -36,7 +36,7 @@ describe('acquire', () => {
 
   it('the head of the line asking again when there is room is granted (a place kept over a restart)', () => {
     const r = new Resource(settings('lock'));
-    r.state = { holds: [], waiters: [{ holder: 'p1', holderKind: 'pipeline', weight: 1, phase: 'merge', since: r.now - 50 }] };
+    r.state = { holds: [], waiters: [{ holder: 'p1', holderKind: 'pipeline', weight: 1, phase: 'merge', run: 4, since: r.now - 50 }] };
     expect(r.step(ask('p1', 1, { kind: 'pipeline', phase: 'merge' }))).toEqual({ granted: true });
     expect(r.events).toEqual(['lock:acquired p1']);
     expect(r.effects).toEqual([{ type: 'wake', holder: 'p1' }]);
@@ -51,6 +51,40 @@ describe('acquire', () => {
     expect(() => r.step(ask('d', 4))).toThrow(GrantRejected);
     expect(() => r.step(ask('d', 4))).toThrow(/semaphore agents has 3 unit\(s\); a weight of 4 can never fit/);
     expect(r.state).toBe(before);
+  });
+});
+
+describe('phase runs of a pipeline holder', () => {
+  it('a later run asking again takes the hold over (a phase re-run after a restart): a heartbeat, its run and phase noted', () => {
+    const r = new Resource(settings('lock'));
+    r.step(ask('p1', 1, { kind: 'pipeline', phase: 'merge', run: 1 }));
+    r.step(ask('x'));
+    r.now += 100;
+    expect(r.step(ask('p1', 1, { kind: 'pipeline', phase: 'merge', run: 2 }))).toEqual({ granted: true });
+    expect(r.events).toEqual([]);
+    expect(r.state.holds[0]).toMatchObject({ holder: 'p1', phase: 'merge', run: 2, heartbeatAt: r.now });
+    expect(r.line).toEqual(['x']);
+  });
+
+  it('a release by an earlier run leaves a later run\'s hold and place in line alone; by the same run it releases', () => {
+    const r = new Resource(settings('lock'));
+    r.step(ask('p1', 1, { kind: 'pipeline', phase: 'b', run: 5 }));
+    expect(r.step({ type: 'release', holder: 'p1', reason: 'phase ended', run: 4 })).toBe(false);
+    expect(r.events).toEqual([]);
+    expect(r.holders).toEqual(['p1']);
+    r.step(ask('x'));
+    r.step({ type: 'release', holder: 'x', reason: 'done' });
+    r.step(ask('q'));
+    expect(r.step({ type: 'release', holder: 'p1', reason: 'phase ended', run: 5 })).toBe(true);
+    expect(r.holders).toEqual(['q']);
+    // In line with run 7: a release by run 6 (or twice by run 5) does not take the place.
+    r.step(ask('p1', 1, { kind: 'pipeline', phase: 'c', run: 7 }));
+    r.step({ type: 'release', holder: 'p1', reason: 'phase ended', run: 6 });
+    r.step({ type: 'release', holder: 'p1', reason: 'phase ended', run: 5 });
+    expect(r.line).toEqual(['p1']);
+    // Without a run (a user's oj lock release) it goes as always.
+    r.step({ type: 'release', holder: 'p1', reason: 'user' });
+    expect(r.line).toEqual([]);
   });
 });
 

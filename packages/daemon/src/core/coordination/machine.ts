@@ -10,7 +10,10 @@
  *   is free.
  * - Requests are re-entrant: asking again while holding is a heartbeat,
  *   while waiting keeps the place; asking again for another weight is
- *   refused (the units held or waited for are what they were).
+ *   refused (the units held or waited for are what they were). A pipeline's
+ *   hold belongs to a phase run: a later run asking again takes it over (a
+ *   phase re-run after a restart), and a release by an earlier run leaves a
+ *   later run's hold or place alone (releases are applied at least once).
  * - A command that does not apply (a heartbeat from someone who does not
  *   hold it, a weight that can never fit) throws `GrantRejected`.
  */
@@ -34,6 +37,7 @@ function step(state: GrantState, s: GrantSettings, e: GrantEvent, now: number): 
       if (b.hold(e.holder)) b.beat(e.holder, true);
       return b.result(undefined);
     case 'release':
+      if (laterRun(b.hold(e.holder) ?? b.waiter(e.holder), e.run)) return b.result(false);
       return b.result(b.release(e.holder, e.reason));
     case 'leave':
       if (b.waiter(e.holder)) {
@@ -68,7 +72,7 @@ function request(b: GrantBuilder, r: Extract<GrantEvent, { type: 'request' }>): 
   }
   if (held) {
     b.beat(r.holder, true);
-    if (r.phase !== held.phase) b.update(r.holder, { phase: r.phase });
+    if (r.phase !== held.phase || r.run !== held.run) b.update(r.holder, { phase: r.phase, run: r.run });
     return { granted: true };
   }
   const mine = b.waiters.findIndex((w) => w.holder === r.holder);
@@ -89,9 +93,14 @@ function request(b: GrantBuilder, r: Extract<GrantEvent, { type: 'request' }>): 
   }
   if (!r.queue) return { granted: false, queued: false, position: ahead + 1, detail: describeWait(b, ahead) };
   const detail = describeWait(b, ahead);
-  b.waiters.push({ holder: r.holder, holderKind: r.holderKind, weight: r.weight, phase: r.phase, since: b.now });
+  b.waiters.push({ holder: r.holder, holderKind: r.holderKind, weight: r.weight, phase: r.phase, run: r.run, since: b.now });
   b.emitOwn('waiting', r.holder, { holder: r.holder, weight: r.weight, position: ahead + 1 });
   return { granted: false, queued: true, position: ahead + 1, detail };
+}
+
+/** A release by run `run` does not concern what a later run of the holder took (or waits for). */
+function laterRun(mine: { run: number | null } | undefined, run: number | null | undefined): boolean {
+  return mine !== undefined && run != null && mine.run !== null && run < mine.run;
 }
 
 /** Why a request waits: `held by a; next in line`, `3/3 in use; 2 ahead in line`. */

@@ -18,12 +18,13 @@ export function settings(kind: 'lock' | 'semaphore', over: Partial<GrantSettings
   };
 }
 
-export const ask = (holder: string, weight = 1, o: { queue?: boolean; kind?: HolderKind; phase?: string } = {}): Extract<GrantEvent, { type: 'request' }> => ({
+export const ask = (holder: string, weight = 1, o: { queue?: boolean; kind?: HolderKind; phase?: string; run?: number } = {}): Extract<GrantEvent, { type: 'request' }> => ({
   type: 'request',
   holder,
   holderKind: o.kind ?? 'external',
   weight,
   phase: o.phase ?? null,
+  run: o.run ?? null,
   queue: o.queue ?? true,
 });
 

@@ -19,6 +19,8 @@ export interface Hold {
   weight: number;
   /** For pipeline holders: the phase that holds it. */
   phase: string | null;
+  /** For pipeline holders: the phase run that holds it (its pipeline's run number); null for external holders. */
+  run: number | null;
   acquiredAt: number;
   heartbeatAt: number;
   /** The heartbeat window and hold timeout in force when it was taken. */
@@ -30,13 +32,14 @@ export interface Hold {
 }
 
 /** The fields of a hold that change while it is held. */
-export type HoldChange = Partial<Pick<Hold, 'heartbeatAt' | 'staleAt' | 'staleReason' | 'phase'>>;
+export type HoldChange = Partial<Pick<Hold, 'heartbeatAt' | 'staleAt' | 'staleReason' | 'phase' | 'run'>>;
 
 export interface Waiter {
   holder: string;
   holderKind: HolderKind;
   weight: number;
   phase: string | null;
+  run: number | null;
   since: number;
 }
 
@@ -86,17 +89,27 @@ export interface Request {
   holderKind: HolderKind;
   weight: number;
   phase: string | null;
+  /** The phase run asking (pipeline holders; null otherwise). */
+  run: number | null;
 }
 
 export type GrantEvent =
-  /** Take the resource (at once if it is free and nobody waits, else in line unless `queue` is false). Re-entrant. */
+  /**
+   * Take the resource (at once if it is free and nobody waits, else in line
+   * unless `queue` is false). Re-entrant: a later phase run of the holder
+   * asking again takes its hold over (a phase re-run after a restart).
+   */
   | ({ type: 'request'; queue: boolean } & Request)
   /** A holder says it is alive: it must hold; an earlier staleness is forgotten. */
   | { type: 'heartbeat'; holder: string }
   /** The hold became a running phase's: a fresh heartbeat if it is held (nothing otherwise). */
   | { type: 'attach'; holder: string }
-  /** The holder lets go of its hold, or of its place in line. */
-  | { type: 'release'; holder: string; reason: string }
+  /**
+   * The holder lets go of its hold, or of its place in line. With `run` (a
+   * phase run's release, applied at least once), a hold or place of a later
+   * run of the holder is left alone: releasing twice, or late, changes nothing.
+   */
+  | { type: 'release'; holder: string; reason: string; run?: number | null }
   /** A waiter gives up its place in line (a holder keeps its hold). */
   | { type: 'leave'; holder: string }
   /** Whoever holds it loses it (a live holder's phase is failed). */
