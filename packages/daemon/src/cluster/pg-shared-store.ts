@@ -9,9 +9,10 @@
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import type { Logger } from 'winston';
-import type { HostInfo, ItemNotice, SharedCrons, SharedStore } from '../storage/shared-store.js';
+import type { HostInfo, ItemNotice, SharedStore } from '../storage/shared-store.js';
 import type { Storage } from '../storage/storage.js';
 import { connectPg, isConnectionError, pgClient, unavailable, type PgConnection } from './pg-connection.js';
+import { PgCrons } from './pg-crons.js';
 import { migratePg } from './pg-migrations.js';
 import { PgOutbox } from './pg-outbox.js';
 import { NOTIFY_CHANNEL, parseNotice, PgQueues } from './pg-queues.js';
@@ -39,7 +40,7 @@ export class PgSharedStore implements SharedStore {
   readonly kind = 'postgres' as const;
   readonly hostId: string;
   readonly queues: PgQueues;
-  readonly crons: SharedCrons;
+  readonly crons: PgCrons;
   readonly resources: PgResources;
   readonly outbox: PgOutbox;
   private readonly grantListeners = new Set<(key: ResourceKey, holder: string) => void>();
@@ -68,7 +69,7 @@ export class PgSharedStore implements SharedStore {
     this.queues = new PgQueues({ db: this.conn.db, storage: o.storage, hostId: o.hostId, names: o.names, outbox: this.outbox, guard });
     this.resources = new PgResources({ db: this.conn.db, storage: o.storage, hostId: o.hostId, names: o.names, guard });
     this.outbox.setApplier((seq, payload) => this.queues.applySettled(seq, payload));
-    this.crons = { claimSlot: (project, cron, slotAt, now) => this.claimSlot(project, cron, slotAt, now) };
+    this.crons = new PgCrons({ db: this.conn.db, storage: o.storage, hostId: o.hostId, names: o.names, guard });
   }
 
   /** Connects and brings the shared schema up to date (refusing a newer one). */
@@ -232,19 +233,6 @@ export class PgSharedStore implements SharedStore {
       if (!this.listening && !this.closed) this.tell(null);
     }, this.pollMs);
     this.pollTimer.unref();
-  }
-
-  private async claimSlot(project: string, cron: string, slotAt: number, now: number): Promise<boolean> {
-    const identity = this.o.names.identity(project);
-    return this.guard(async () => {
-      const r = await this.conn.db
-        .insertInto('cron_slots')
-        .values({ project: identity, cron, slot_at: slotAt, host: this.hostId, claimed_at: now })
-        .onConflict((oc) => oc.doNothing())
-        .returning('slot_at')
-        .executeTakeFirst();
-      return r !== undefined;
-    });
   }
 
   async hosts(): Promise<HostInfo[]> {

@@ -258,12 +258,26 @@ for (const backend of [sqlite, postgres]) {
       expect((await a.store.resources.allHolds({ kind: 'lock' })).map((h) => h.holder)).toEqual([head.holder]);
     });
 
-    it('a cron slot is claimed once, by one daemon', async () => {
+    it('a cron slot is claimed once, by one daemon, which takes its step with the answer', async () => {
       const hosts = await backend.hosts(2);
-      const claims = await Promise.all(hosts.flatMap((h) => [h.store.crons.claimSlot(P, 'tick', 5000, 5000), h.store.crons.claimSlot(P, 'tick', 5000, 5001)]));
+      const mine = (m: boolean) => m;
+      const claims = await Promise.all(hosts.map((h) => h.store.crons.claimSlot(P, 'tick', 5000, 5000, mine)));
       expect(claims.filter(Boolean)).toHaveLength(1);
-      expect(await hosts[0]!.store.crons.claimSlot(P, 'tick', 6000, 6000)).toBe(true);
-      expect(await hosts[0]!.store.crons.claimSlot(P, 'other', 5000, 6000)).toBe(true);
+      const winner = hosts[claims.indexOf(true)]!;
+      expect(await hosts[0]!.store.crons.claimSlot(P, 'tick', 6000, 6000, mine)).toBe(true);
+      expect(await hosts[0]!.store.crons.claimSlot(P, 'other', 5000, 6000, mine)).toBe(true);
+      // Which of these slots another daemon ran (claimed): none on one host.
+      const [first, second] = hosts;
+      expect(await first!.store.crons.claimedElsewhere(P, 'tick', [4000, 5000, 6000])).toEqual(winner === first ? [] : [5000]);
+      if (second) expect((await second.store.crons.claimedElsewhere(P, 'tick', [4000, 5000, 6000])).sort()).toEqual(winner === second ? [6000] : [5000, 6000]);
+    });
+
+    it('a step that fails leaves the slot to the same daemon: claimed with it, or its own again', async () => {
+      const [a] = await backend.hosts(1);
+      await expect(a!.store.crons.claimSlot(P, 'tick', 7000, 7000, () => {
+        throw new Error('crashed in between');
+      })).rejects.toThrow(/crashed in between/);
+      expect(await a!.store.crons.claimSlot(P, 'tick', 7000, 7001, (m) => m)).toBe(true);
     });
   });
 }

@@ -151,10 +151,17 @@ export interface SharedQueues {
 
 export interface SharedCrons {
   /**
-   * Claims one slot of a cron (its identity and the slot's time): true for
-   * the first daemon to claim it, false for every other (and a repeat).
+   * Claims one slot of a cron (its identity and the slot's time) and takes
+   * the cron's step with the answer: `mine` is true for the first daemon to
+   * claim it, false for every other. SQLite claims and steps in one local
+   * transaction (a crash cannot keep the claim and lose the step); Postgres
+   * steps in a local write right after the claim commits, and a slot a
+   * daemon claimed is its own again should it claim it again (after a crash
+   * between the two, its next start runs it).
    */
-  claimSlot(project: string, cron: string, slotAt: number, now: number): Promise<boolean>;
+  claimSlot<T>(project: string, cron: string, slotAt: number, now: number, step: (mine: boolean) => T): Promise<T>;
+  /** Of `slots`, those another daemon claimed (and so ran): none on one host. */
+  claimedElsewhere(project: string, cron: string, slots: readonly number[]): Promise<number[]>;
 }
 
 export interface HostInfo {

@@ -7,6 +7,7 @@
  * and takes the item in one transaction.
  */
 import type { JsonValue } from '@oj/protocol';
+import { faultPoint } from '../fault-point.js';
 import { orderClause } from './queue-order.js';
 import { QueueStore, type QueueItemRow } from './queue-store.js';
 import type { ResourceKey } from './resource-store.js';
@@ -240,7 +241,7 @@ export function writeItem(items: QueueStore, seq: number, w: ItemWrite): void {
 class SqliteCronSlots implements SharedCrons {
   constructor(private readonly storage: Storage) {}
 
-  claimSlot(project: string, cron: string, slotAt: number, at: number): Promise<boolean> {
+  claimSlot<T>(project: string, cron: string, slotAt: number, at: number, step: (mine: boolean) => T): Promise<T> {
     return now(() =>
       this.storage.write(() => {
         const { db, runner } = this.storage;
@@ -251,8 +252,14 @@ class SqliteCronSlots implements SharedCrons {
             .values({ project, cron, slot_at: slotAt, claimed_at: at })
             .onConflict((oc) => oc.doNothing()),
         );
-        return r.changes === 1;
+        // The step joins this transaction: the claim commits with it or not at all.
+        faultPoint('cron:slot-claimed');
+        return step(r.changes === 1);
       }),
     );
+  }
+
+  claimedElsewhere(): Promise<number[]> {
+    return Promise.resolve([]);
   }
 }
