@@ -9,6 +9,7 @@
  */
 import type { Kysely } from 'kysely';
 import { faultPoint } from '../fault-point.js';
+import { sql } from '../storage/kysely.js';
 import type { SharedCrons } from '../storage/shared-store.js';
 import type { Storage } from '../storage/storage.js';
 import type { PgDatabase } from './pg-schema.js';
@@ -23,6 +24,8 @@ export interface PgCronsDeps {
   hostId: string;
   names: ProjectNames;
   guard<T>(fn: () => Promise<T>): Promise<T>;
+  /** A shared transaction committed (group commit: pg-durability.ts). */
+  committed(): void;
 }
 
 export class PgCrons implements SharedCrons {
@@ -30,21 +33,25 @@ export class PgCrons implements SharedCrons {
 
   async claimSlot<T>(project: string, cron: string, slotAt: number, now: number, step: (mine: boolean) => T): Promise<T> {
     const identity = this.d.names.identity(project);
-    const mine = await this.d.guard(async () => {
-      const r = await this.d.db
-        .insertInto('cron_slots')
-        .values({ project: identity, cron, slot_at: slotAt, host: this.d.hostId, claimed_at: now })
-        // Another daemon's claim stands; this daemon's own is its own again.
-        .onConflict((oc) =>
-          oc
-            .columns(['project', 'cron', 'slot_at'])
-            .doUpdateSet((eb) => ({ claimed_at: eb.ref('cron_slots.claimed_at') }))
-            .where('cron_slots.host', '=', this.d.hostId),
-        )
-        .returning('slot_at')
-        .executeTakeFirst();
-      return r !== undefined;
-    });
+    const mine = await this.d.guard(() =>
+      // The slot runs as soon as this commits: the claim waits for the disk (another daemon must never claim it again).
+      this.d.db.transaction().execute(async (trx) => {
+        await sql`SET LOCAL synchronous_commit = on`.execute(trx);
+        const r = await trx
+          .insertInto('cron_slots')
+          .values({ project: identity, cron, slot_at: slotAt, host: this.d.hostId, claimed_at: now })
+          // Another daemon's claim stands; this daemon's own is its own again.
+          .onConflict((oc) =>
+            oc
+              .columns(['project', 'cron', 'slot_at'])
+              .doUpdateSet((eb) => ({ claimed_at: eb.ref('cron_slots.claimed_at') }))
+              .where('cron_slots.host', '=', this.d.hostId),
+          )
+          .returning('slot_at')
+          .executeTakeFirst();
+        return r !== undefined;
+      }),
+    );
     faultPoint('cron:slot-claimed');
     return this.d.storage.write(() => step(mine));
   }

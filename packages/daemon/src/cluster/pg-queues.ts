@@ -46,6 +46,8 @@ export interface PgQueuesDeps {
   outbox: PgOutbox;
   /** Runs a shared call, turning a lost connection into a clear error. */
   guard<T>(fn: () => Promise<T>): Promise<T>;
+  /** A shared transaction committed (group commit: pg-durability.ts). */
+  committed(): void;
 }
 
 /** ORDER BY terms of a queue's order over the item's JSON (missing values last, whatever the direction). */
@@ -255,6 +257,7 @@ export class PgQueues implements SharedQueues {
   /** Runs fn in one shared transaction, then its local part in a local write. */
   private async transact<T>(fn: (trx: Transaction<PgDatabase>) => Promise<{ result: T; local?: (() => void) | undefined }>): Promise<T> {
     const out = await this.d.guard(() => this.d.db.transaction().execute(fn));
+    this.d.committed();
     if (out.local) {
       const local = out.local;
       this.d.storage.write(() => local());

@@ -24,6 +24,8 @@ export interface PgResourcesDeps {
   hostId: string;
   names: ProjectNames;
   guard<T>(fn: () => Promise<T>): Promise<T>;
+  /** A shared transaction committed (group commit: pg-durability.ts). */
+  committed(): void;
 }
 
 type HoldSel = Selectable<PgResourceHoldsTable> & { host_gone?: boolean | null };
@@ -127,6 +129,7 @@ export class PgResources implements SharedResources {
         return d;
       }),
     );
+    this.d.committed();
     if (out.local) {
       const local = out.local;
       this.d.storage.write(() => local());

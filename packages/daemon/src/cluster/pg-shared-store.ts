@@ -1,11 +1,13 @@
 /**
  * The shared store on PostgreSQL (cluster mode): queue items (pg-queues.ts),
- * cron slot claims, and this daemon's place in the cluster: a `hosts` row
- * it heartbeats (a host silent past its lease is gone: its taken items go
- * back to their queues), a listening connection for the other hosts'
+ * cron slot claims (pg-crons.ts), and this daemon's place in the cluster: a
+ * `hosts` row it heartbeats (a host silent past its lease is gone: its taken
+ * items go back to their queues), the leader lease renewed with it
+ * (pg-leader.ts), group commit (pg-durability.ts), a listening connection for the other hosts'
  * notices (LISTEN/NOTIFY) that falls back to polling while it is down and
  * reconnects with backoff, and the outbox of locally decided changes.
  */
+import { OjError } from '@oj/protocol';
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import type { Logger } from 'winston';
@@ -13,6 +15,8 @@ import type { HostInfo, ItemNotice, SharedStore } from '../storage/shared-store.
 import type { Storage } from '../storage/storage.js';
 import { connectPg, isConnectionError, pgClient, unavailable, type PgConnection } from './pg-connection.js';
 import { PgCrons } from './pg-crons.js';
+import { PgDurability } from './pg-durability.js';
+import { PgLeader } from './pg-leader.js';
 import { migratePg } from './pg-migrations.js';
 import { PgOutbox } from './pg-outbox.js';
 import { NOTIFY_CHANNEL, parseNotice, PgQueues } from './pg-queues.js';
@@ -43,6 +47,8 @@ export class PgSharedStore implements SharedStore {
   readonly crons: PgCrons;
   readonly resources: PgResources;
   readonly outbox: PgOutbox;
+  readonly durability: PgDurability;
+  readonly leader: PgLeader;
   private readonly grantListeners = new Set<(key: ResourceKey, holder: string) => void>();
   private readonly conn: PgConnection;
   private readonly listeners = new Set<(n: ItemNotice | null) => void>();
@@ -66,10 +72,15 @@ export class PgSharedStore implements SharedStore {
     this.conn = connectPg(o.url, (err) => this.poolError(err));
     this.outbox = new PgOutbox(o.storage, o.logger);
     const guard = <T>(fn: () => Promise<T>) => this.guard(fn);
-    this.queues = new PgQueues({ db: this.conn.db, storage: o.storage, hostId: o.hostId, names: o.names, outbox: this.outbox, guard });
-    this.resources = new PgResources({ db: this.conn.db, storage: o.storage, hostId: o.hostId, names: o.names, guard });
-    this.outbox.setApplier((seq, payload) => this.queues.applySettled(seq, payload));
-    this.crons = new PgCrons({ db: this.conn.db, storage: o.storage, hostId: o.hostId, names: o.names, guard });
+    const host = { id: o.hostId, startedAt: this.startedAt, leaseMs: this.leaseMs, now: () => o.storage.now() };
+    this.durability = new PgDurability(this.conn.db, host, guard);
+    const committed = () => this.durability.committed();
+    const deps = { db: this.conn.db, storage: o.storage, hostId: o.hostId, names: o.names, guard, committed };
+    this.queues = new PgQueues({ ...deps, outbox: this.outbox });
+    this.resources = new PgResources(deps);
+    this.outbox.setApplier((seq, payload) => this.queues.applySettled(seq, payload), () => this.makeDurable());
+    this.crons = new PgCrons(deps);
+    this.leader = new PgLeader({ db: this.conn.db, hostId: o.hostId, ttlMs: this.leaseMs, logger: o.logger, now: () => o.storage.now(), guard });
   }
 
   /** Connects and brings the shared schema up to date (refusing a newer one). */
@@ -114,6 +125,16 @@ export class PgSharedStore implements SharedStore {
       if (!isConnectionError(err)) throw err;
       this.lastError = String(err);
       throw unavailable(this.o.url, err);
+    }
+  }
+
+  /** Every shared commit this daemon made so far is durable once this resolves (group commit: pg-durability.ts). */
+  async makeDurable(): Promise<void> {
+    try {
+      await this.durability.makeDurable();
+    } catch (err) {
+      const cause = err instanceof OjError && typeof err.data.reason === 'string' ? err.data.reason : err;
+      throw unavailable(this.o.url, cause, false);
     }
   }
 
@@ -173,6 +194,8 @@ export class PgSharedStore implements SharedStore {
     );
     // Back in touch: apply what waited.
     if (this.outbox.pending()) void this.outbox.flush();
+    // The leader lease goes with the heartbeat: renewed while this host leads, taken once it lapsed.
+    await this.leader.beat();
   }
 
   /** LISTEN on a connection of its own; while it is down, poll (see startPolling) and reconnect with backoff. */
@@ -244,6 +267,9 @@ export class PgSharedStore implements SharedStore {
   async close(): Promise<void> {
     this.closed = true;
     for (const t of [this.heartbeatTimer, this.pollTimer, this.reconnectTimer]) if (t) clearTimeout(t);
+    // Another host takes over at its next beat, not a lease later.
+    await this.leader.resign().catch((err: unknown) => this.o.logger.warn('leader lease not given up', { error: String(err) }));
+    this.leader.close();
     await this.outbox.close();
     const c = this.listenClient;
     this.listenClient = null;

@@ -144,6 +144,8 @@ export class Daemon implements DaemonContext {
       this.projects = new ProjectRegistry(this.logger);
       this.shared = await openSharedStore(cluster, this.storage, this.projects, this.logger);
       const router = new RpcRouter(this.logger);
+      const shared = this.shared;
+      router.durable = () => shared.makeDurable();
       registerDaemonHandlers(router, this);
       registerEventHandlers(router, this);
       this.wireEngine(router, connections.followStallMs, this.shared);

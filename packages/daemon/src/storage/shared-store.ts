@@ -172,6 +172,34 @@ export interface HostInfo {
   gone: boolean;
 }
 
+/** Who leads the cluster (the database's clock). */
+export interface LeaderInfo {
+  host: string;
+  term: number;
+  since: number;
+  expiresAt: number;
+  /** False once it lapsed (the next host to beat takes it). */
+  held: boolean;
+}
+
+/** A change of this host's leadership, with the events to record (`cluster:leader`, `cluster:resigned`). */
+export interface LeadershipChange {
+  leads: boolean;
+  events: readonly { name: string; data: Record<string, JsonValue> }[];
+}
+
+/**
+ * Whether this host leads the cluster: only the leader runs the cluster's
+ * sweeps (visibility timeouts, hosts gone silent, other hosts' stale holds,
+ * retention). A daemon on its own always leads.
+ */
+export interface Leadership {
+  leads(): boolean;
+  onChange(cb: (c: LeadershipChange) => void): () => void;
+  /** The lease as stored (null: on its own, or nobody took it yet). */
+  info(): Promise<LeaderInfo | null>;
+}
+
 export interface SharedStore {
   readonly kind: 'sqlite' | 'postgres';
   /** This daemon's name in the cluster. */
@@ -181,6 +209,7 @@ export interface SharedStore {
   readonly queues: SharedQueues;
   readonly crons: SharedCrons;
   readonly resources: SharedResources;
+  readonly leader: Leadership;
   /** A holder was granted a resource from the line by another host (Postgres; never called on SQLite). */
   onRemoteGrant(cb: (key: ResourceKey, holder: string) => void): () => void;
   /**
@@ -193,6 +222,14 @@ export interface SharedStore {
   readonly reachable: boolean;
   /** The hosts of the cluster (one for SQLite). */
   hosts(): Promise<HostInfo[]>;
+  /**
+   * Makes every shared commit made so far durable (PostgreSQL commits with
+   * `synchronous_commit = off`: group commit). The router calls it before
+   * the answer of a request that made a shared commit leaves the daemon.
+   * SQLite: nothing to do (local commits are made durable before any
+   * output, Storage.makeDurable).
+   */
+  makeDurable(): Promise<void>;
   /** Starts background work (heartbeats, listening, the outbox). */
   start(): Promise<void>;
   close(): Promise<void>;

@@ -19,6 +19,7 @@ import type {
   ItemTarget,
   ItemWrite,
   KnownRows,
+  Leadership,
   NewEntry,
   PullPlan,
   SharedCrons,
@@ -36,6 +37,8 @@ export class SqliteSharedStore implements SharedStore {
   readonly queues: SqliteSharedQueues;
   readonly crons: SharedCrons;
   readonly resources: SqliteSharedResources;
+  /** On its own a daemon always leads: it runs every sweep. */
+  readonly leader: Leadership = { leads: () => true, onChange: () => () => {}, info: () => Promise.resolve(null) };
   private readonly startedAt: number;
 
   constructor(
@@ -65,6 +68,10 @@ export class SqliteSharedStore implements SharedStore {
   hosts(): Promise<HostInfo[]> {
     const now = this.storage.now();
     return Promise.resolve([{ host: this.hostId, startedAt: this.startedAt, heartbeatAt: now, gone: false }]);
+  }
+
+  makeDurable(): Promise<void> {
+    return Promise.resolve();
   }
 
   start(): Promise<void> {
