@@ -144,10 +144,14 @@ export function printDaemonStatus(s: DaemonStatus): void {
   if (s.diskFull) println(`  ${style.red('disk full')}  since ${s.diskFull.since}: ${s.diskFull.refused} write(s) refused; free space (df -h ${s.stateDir})`);
   const c = s.cluster;
   if (c) {
-    println(`  cluster    host ${c.hostId} on ${c.database}${c.reachable ? '' : ` ${style.red('(unreachable: shared work waits)')}`}`);
+    println(`  cluster    host ${c.hostId} on ${c.database}${c.reachable ? '' : ` ${style.red('(unreachable: shared work is refused until it is back)')}`}`);
+    const l = c.leader;
+    const leads = l?.held ? l.host : null;
+    println(`  leader     ${l === null ? 'none yet' : l.held ? `${l.host} (term ${l.term}, since ${l.since})` : style.red(`none: ${l.host}'s lease lapsed at ${l.expiresAt}; the next host to heartbeat takes it`)}`);
     for (const h of c.hosts) {
       const beat = `last heartbeat ${formatDuration(Math.max(0, Date.now() - Date.parse(h.heartbeatAt)))} ago`;
-      println(`    ${h.host}${h.host === c.hostId ? ' (this daemon)' : ''}  ${h.gone ? style.red(`gone (${beat})`) : beat}`);
+      const tags = [h.host === c.hostId ? 'this daemon' : null, h.host === leads ? 'leader' : null].filter(Boolean);
+      println(`    ${h.host}${tags.length ? ` (${tags.join(', ')})` : ''}  ${h.gone ? style.red(`gone (${beat})`) : beat}`);
     }
   }
 }

@@ -79,7 +79,8 @@ export function render(o: StatusOverview, now = Date.now()): string {
   if (d.cluster) {
     const gone = d.cluster.hosts.filter((h) => h.gone).map((h) => h.host);
     const up = d.cluster.hosts.length - gone.length;
-    line(`cluster: host ${d.cluster.hostId}, ${up} host(s) up${gone.length ? style.red(`, gone: ${gone.join(', ')}`) : ''}${d.cluster.reachable ? '' : style.red(' (database unreachable)')}`);
+    const leader = d.cluster.leader?.held ? `leader ${d.cluster.leader.host}` : style.red('no leader');
+    line(`cluster: host ${d.cluster.hostId}, ${up} host(s) up${gone.length ? style.red(`, gone: ${gone.join(', ')}`) : ''}, ${leader}${d.cluster.reachable ? '' : style.red(' (database unreachable)')}`);
   }
 
   // Across projects a pipeline is named by its key (its id is unique only in its project).

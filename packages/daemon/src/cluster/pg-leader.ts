@@ -28,7 +28,12 @@ export class PgLeader implements Leadership {
   private readonly listeners = new Set<(c: LeadershipChange) => void>();
   private lapse: NodeJS.Timeout | null = null;
 
-  constructor(private readonly d: PgLeaderDeps) {}
+  /** With the heartbeat. */
+  readonly lookEveryMs: number;
+
+  constructor(private readonly d: PgLeaderDeps) {
+    this.lookEveryMs = Math.max(100, Math.floor(d.ttlMs / 3));
+  }
 
   leads(): boolean {
     return this.leading;

@@ -15,6 +15,7 @@ import type { QueueAttemptRow, QueueItemRow } from '../storage/queue-store.js';
 import { LIVE_STATUSES } from '../storage/queue-store.js';
 import type {
   Gone,
+  SharedItemRow,
   ItemDecision,
   ItemNotice,
   ItemTarget,
@@ -35,8 +36,6 @@ export const NOTIFY_CHANNEL = 'oj_queue';
 type PgItemRow = Selectable<PgQueueItemsTable>;
 type Db = Kysely<PgDatabase> | Transaction<PgDatabase>;
 
-/** A shared item as the shell sees it: the local row, and who holds it. */
-export type SharedItemRow = QueueItemRow & { host?: string | null; hostGone?: boolean };
 
 export interface PgQueuesDeps {
   db: Kysely<PgDatabase>;
@@ -477,17 +476,19 @@ async function writeItem(trx: Transaction<PgDatabase>, seq: number, w: ItemWrite
 
 /** Tells every host (delivered at commit, not at all on rollback). */
 async function notify(trx: Transaction<PgDatabase>, host: string, identity: string, n: ItemNotice): Promise<void> {
-  const payload = JSON.stringify({ h: host, p: identity, q: n.queue, r: n.reason, w: n.worker });
+  const payload = JSON.stringify({ h: host, p: identity, q: n.queue, r: n.reason, w: n.worker, ...(n.takenFrom ? { f: n.takenFrom } : {}) });
   await sql`SELECT pg_notify(${NOTIFY_CHANNEL}, ${payload})`.execute(trx);
 }
 
 /** A notice as another host sent it, or null when the payload is not one. */
-export function parseNotice(payload: string | undefined): { host: string; identity: string; queue: string; reason: ItemNotice['reason']; worker: string | null } | null {
+export function parseNotice(
+  payload: string | undefined,
+): { host: string; identity: string; queue: string; reason: ItemNotice['reason']; worker: string | null; takenFrom: string | null } | null {
   try {
-    const o = JSON.parse(payload ?? '') as { h?: unknown; p?: unknown; q?: unknown; r?: unknown; w?: unknown };
+    const o = JSON.parse(payload ?? '') as { h?: unknown; p?: unknown; q?: unknown; r?: unknown; w?: unknown; f?: unknown };
     if (typeof o.h !== 'string' || typeof o.p !== 'string' || typeof o.q !== 'string') return null;
     const reason = o.r === 'added' || o.r === 'released' || o.r === 'finished' ? o.r : 'added';
-    return { host: o.h, identity: o.p, queue: o.q, reason, worker: typeof o.w === 'string' ? o.w : null };
+    return { host: o.h, identity: o.p, queue: o.q, reason, worker: typeof o.w === 'string' ? o.w : null, takenFrom: typeof o.f === 'string' ? o.f : null };
   } catch {
     return null;
   }

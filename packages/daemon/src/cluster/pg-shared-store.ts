@@ -38,6 +38,7 @@ export interface PgStoreOptions {
 }
 
 export const DEFAULT_LEASE_MS = 15_000;
+const SLOT_PRUNE_EVERY_MS = 3600_000;
 const RECONNECT_MS = [250, 500, 1000, 2000, 5000];
 
 export class PgSharedStore implements SharedStore {
@@ -61,6 +62,7 @@ export class PgSharedStore implements SharedStore {
   private pollTimer: NodeJS.Timeout | null = null;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private closed = false;
+  private slotsPrunedAt = 0;
   private lastError: string | null = null;
   private readonly startedAt: number;
 
@@ -196,6 +198,11 @@ export class PgSharedStore implements SharedStore {
     if (this.outbox.pending()) void this.outbox.flush();
     // The leader lease goes with the heartbeat: renewed while this host leads, taken once it lapsed.
     await this.leader.beat();
+    // The leader forgets old cron slot claims (hourly).
+    if (this.leader.leads() && now - this.slotsPrunedAt >= SLOT_PRUNE_EVERY_MS) {
+      this.slotsPrunedAt = now;
+      await this.crons.prune(now);
+    }
   }
 
   /** LISTEN on a connection of its own; while it is down, poll (see startPolling) and reconnect with backoff. */
@@ -221,7 +228,7 @@ export class PgSharedStore implements SharedStore {
       const n = parseNotice(m.payload);
       if (!n || n.host === this.hostId) return;
       const root = this.o.names.root(n.identity);
-      if (root !== undefined) this.tell({ project: root, queue: n.queue, reason: n.reason, worker: null });
+      if (root !== undefined) this.tell({ project: root, queue: n.queue, reason: n.reason, worker: null, takenFrom: n.takenFrom });
     });
     this.listenClient = client;
     try {

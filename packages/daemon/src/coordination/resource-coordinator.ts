@@ -16,8 +16,9 @@
  *
  * The rows are in the shared store: in a cluster, one holder cluster-wide,
  * waiters from every host in arrival order, a grant to a waiter on another
- * host told to that host; each host heartbeats the holds of its own phases,
- * and a hold whose host is gone is stale at once.
+ * host told to that host; each host heartbeats and judges the holds of its
+ * own phases, and the cluster's leader judges every other one (a hold whose
+ * host is gone is stale at once).
  */
 import type { LockMethods } from '@oj/protocol';
 import { DeadlineTimer } from '../adapters/deadline-timer.js';
@@ -46,13 +47,24 @@ export class ResourceCoordinator {
   stopping = false;
 
   constructor(private readonly d: CoordinatorDeps) {
-    this.timer = new DeadlineTimer(d.now, () => void this.sweep(), { maxWaitMs: 60_000, minWaitMs: 10 });
+    // The leader of a cluster looks again more often: holds taken on other hosts arm nothing here.
+    const look = d.leader?.lookEveryMs ?? null;
+    this.timer = new DeadlineTimer(d.now, () => void this.sweep(), { maxWaitMs: look === null ? 60_000 : Math.min(60_000, look), minWaitMs: 10 });
     this.effects = { d, live: this.live, waits: this.waits, apply: (key, e) => this.apply(key, e), done: () => this.schedule() };
     d.remote?.onRemoteGrant((key, holder) => this.waits.wake(key, holder));
     // Grants told while this host was not listening were missed: every waiter here looks again.
     d.remote?.onRemoteChange((n) => {
       if (n === null) void this.recheckWaits();
     });
+    // A host that becomes the leader judges every host's holds from now on: at once.
+    d.leader?.onChange((c) => {
+      if (c.leads && this.started) void this.sweep();
+    });
+  }
+
+  /** Whether this daemon judges every hold (it leads the cluster, or is on its own), or only its own. */
+  private judgesAll(): boolean {
+    return this.d.leader?.leads() ?? true;
   }
 
   private apply<E extends GrantEvent>(key: ResourceKey, e: E | ((holds: SharedHoldRow[], waiters: SharedWaiterRow[]) => E)): Promise<ReplyOf<E>> {
@@ -218,8 +230,9 @@ export class ResourceCoordinator {
     if (!this.started || this.stopping) return;
     let next = Infinity;
     try {
+      const all = this.judgesAll();
       for (const h of await this.d.shared.allHolds()) {
-        if (h.staleAt !== null) continue;
+        if (h.staleAt !== null || !(all || h.here)) continue;
         next = Math.min(next, nextAttention(h, this.live.has(keyOf(h), h.holder)));
       }
     } catch {
@@ -237,14 +250,20 @@ export class ResourceCoordinator {
   private async sweepNow(): Promise<void> {
     if (this.stopping) return;
     const keys = new Map<string, ResourceKey>();
+    // The leader (or a daemon on its own) judges every hold; another host of the cluster only its own.
+    const all = this.judgesAll();
     try {
-      for (const h of await this.d.shared.allHolds()) if (h.staleAt === null) keys.set(keyText(h), keyOf(h));
+      for (const h of await this.d.shared.allHolds()) if (h.staleAt === null && (all || h.here)) keys.set(keyText(h), keyOf(h));
     } catch (err) {
       this.d.logger.warn('lock/semaphore sweep skipped', { error: String(err) });
     }
     for (const key of keys.values()) {
       try {
-        await this.apply(key, (holds) => ({ type: 'sweep', facts: holderFacts(this.d.pipeline, key, holds, (holder) => this.live.has(key, holder)) }));
+        await this.apply(key, (holds) => ({
+          type: 'sweep',
+          facts: holderFacts(this.d.pipeline, key, holds, (holder) => this.live.has(key, holder)),
+          only: all ? undefined : new Set(holds.filter((h) => h.here).map((h) => h.holder)),
+        }));
       } catch (err) {
         this.d.logger.error('lock/semaphore sweep failed', { [key.kind]: key.resource, error: String(err) });
       }

@@ -143,6 +143,16 @@ export class Daemon implements DaemonContext {
       this.cluster = cluster;
       this.projects = new ProjectRegistry(this.logger);
       this.shared = await openSharedStore(cluster, this.storage, this.projects, this.logger);
+      // Who leads the cluster, as this host saw it change (cluster:leader, cluster:resigned).
+      this.shared.leader.onChange((c) => {
+        for (const e of c.events) {
+          try {
+            this.events.emit({ name: e.name, data: e.data });
+          } catch (err) {
+            this.logger.warn('leadership event not recorded', { event: e.name, error: String(err) });
+          }
+        }
+      });
       const router = new RpcRouter(this.logger);
       const shared = this.shared;
       router.durable = () => shared.makeDurable();

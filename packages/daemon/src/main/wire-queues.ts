@@ -36,6 +36,7 @@ export function wireQueues(ctx: WiringContext): Capability & { readonly queues: 
       } catch (err) {
         ctx.logger.error('queue items not reconciled at start', { error: String(err) });
       }
+      queues.startSweeps();
       workers.startAll();
       await crons.startAll();
     },

@@ -27,6 +27,9 @@ export interface QueueOrder {
   terms: readonly OrderTerm[];
 }
 
+/** A shared item as the shell sees it: the local row, and (in a cluster) the host that holds it and whether that host is gone. */
+export type SharedItemRow = QueueItemRow & { host?: string | null; hostGone?: boolean };
+
 /** The columns the item lifecycle changes. */
 export type ItemLifecycleColumns = Pick<
   QueueItemRow,
@@ -47,6 +50,12 @@ export interface ItemNotice {
   queue: string;
   reason: ChangeReason;
   worker: string | null;
+  /**
+   * The host whose hold of an item this change took back (a visibility
+   * timeout the leader carried out, a user's requeue or bury on another
+   * host): that host cancels the pipeline that worked it.
+   */
+  takenFrom?: string | null | undefined;
 }
 
 export interface ItemDecision<T> {
@@ -195,6 +204,12 @@ export interface LeadershipChange {
  */
 export interface Leadership {
   leads(): boolean;
+  /**
+   * How often the leader looks again at deadlines other hosts set (an item
+   * taken there, a hold acquired there: nothing tells it); null on its own,
+   * where every deadline is its own and arms its timers.
+   */
+  readonly lookEveryMs: number | null;
   onChange(cb: (c: LeadershipChange) => void): () => void;
   /** The lease as stored (null: on its own, or nobody took it yet). */
   info(): Promise<LeaderInfo | null>;

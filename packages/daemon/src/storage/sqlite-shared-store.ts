@@ -38,7 +38,7 @@ export class SqliteSharedStore implements SharedStore {
   readonly crons: SharedCrons;
   readonly resources: SqliteSharedResources;
   /** On its own a daemon always leads: it runs every sweep. */
-  readonly leader: Leadership = { leads: () => true, onChange: () => () => {}, info: () => Promise.resolve(null) };
+  readonly leader: Leadership = { leads: () => true, lookEveryMs: null, onChange: () => () => {}, info: () => Promise.resolve(null) };
   private readonly startedAt: number;
 
   constructor(

@@ -35,6 +35,8 @@ export interface ClusterStatus {
   database: string;
   /** Whether the shared database answered the last call. */
   reachable: boolean;
+  /** The host that runs the cluster's sweeps (visibility timeouts, hosts gone, stale holds, retention): its lease, renewed with its heartbeat; null when nobody took it yet (or the database is away). */
+  leader: { host: string; term: number; since: string; expiresAt: string; held: boolean } | null;
   hosts: { host: string; startedAt: string; heartbeatAt: string; gone: boolean }[];
 }
 
