@@ -54,6 +54,8 @@ export class ClusterKit {
     const daemon = await t.startDaemon(60_000);
     const h: Host = { name, t, root, rpc: await Rpc.connect(t.socket), daemon };
     this.hosts.push(h);
+    // The host serves the project from now on (it loads its runbooks): it may lead it.
+    await t.oj(['status'], { cwd: root });
     return h;
   }
 
@@ -70,10 +72,10 @@ export class ClusterKit {
     h.rpc = await Rpc.connect(h.t.socket);
   }
 
-  /** The cluster's leader as `h` sees it (null while none holds the lease). */
-  async leader(h: Host): Promise<{ host: string; term: number } | null> {
+  /** The project's leader in the cluster as `h` sees it (null while none holds its lease). */
+  async leader(h: Host, project = 'acme-web'): Promise<{ host: string; term: number } | null> {
     const s = await h.rpc.call(DaemonMethods.Status, {});
-    const l = s.cluster?.leader;
+    const l = s.cluster?.leaders.find((x) => x.project === project);
     return l?.held ? { host: l.host, term: l.term } : null;
   }
 

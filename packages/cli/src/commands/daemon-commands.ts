@@ -145,12 +145,15 @@ export function printDaemonStatus(s: DaemonStatus): void {
   const c = s.cluster;
   if (c) {
     println(`  cluster    host ${c.hostId} on ${c.database}${c.reachable ? '' : ` ${style.red('(unreachable: shared work is refused until it is back)')}`}`);
-    const l = c.leader;
-    const leads = l?.held ? l.host : null;
-    println(`  leader     ${l === null ? 'none yet' : l.held ? `${l.host} (term ${l.term}, since ${l.since})` : style.red(`none: ${l.host}'s lease lapsed at ${l.expiresAt}; the next host to heartbeat takes it`)}`);
+    if (!c.leaders.length) println(`  leaders    none yet`);
+    c.leaders.forEach((l, i) => {
+      const who = l.held ? `${l.host} (term ${l.term}, since ${l.since})` : style.red(`none: ${l.host}'s lease lapsed at ${l.expiresAt}; the next host to heartbeat takes it`);
+      println(`  ${i === 0 ? 'leaders   ' : '          '} ${l.project}: ${who}`);
+    });
     for (const h of c.hosts) {
       const beat = `last heartbeat ${formatDuration(Math.max(0, Date.now() - Date.parse(h.heartbeatAt)))} ago`;
-      const tags = [h.host === c.hostId ? 'this daemon' : null, h.host === leads ? 'leader' : null].filter(Boolean);
+      const led = c.leaders.filter((l) => l.held && l.host === h.host).map((l) => l.project);
+      const tags = [h.host === c.hostId ? 'this daemon' : null, led.length ? `leads ${led.join(', ')}` : null].filter(Boolean);
       println(`    ${h.host}${tags.length ? ` (${tags.join(', ')})` : ''}  ${h.gone ? style.red(`gone (${beat})`) : beat}`);
     }
   }

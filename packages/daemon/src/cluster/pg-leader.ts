@@ -1,11 +1,16 @@
 /**
- * The leader lease in PostgreSQL (cluster mode): the shell around
- * core/cluster/leader-lease.ts. Each heartbeat loads the one `leader` row
- * under a row lock with the database's clock, steps the lease and writes it
- * back in one transaction. This host leads from a renewal until the lease
- * would lapse by its own clock (leadsUntil): a leader that cannot renew
- * stops leading before another host may take over. Changes of leadership
- * (and the events to record) go to the listeners after the commit.
+ * The leader leases in PostgreSQL (cluster mode): the shell around
+ * core/cluster/leader-lease.ts. A project's sweeps follow its runbooks
+ * (the queue's rules, its locks' on_stale steps), which only the hosts that
+ * serve it have: so each project (its cluster identity) has its own lease,
+ * one row in `leases`, held by one of the hosts serving it. Each heartbeat
+ * loads the rows of the projects this host serves under row locks (in one
+ * order, so two hosts never deadlock), reads the database's clock, steps
+ * each lease and writes the changed ones, in one durable transaction. This
+ * host leads a project from a renewal until the lease would lapse by its
+ * own clock (leadsUntil): a leader that cannot renew stops leading before
+ * another host may take over. Gains (and the events to record) go to the
+ * listeners after the commit.
  */
 import type { Kysely } from 'kysely';
 import type { Logger } from 'winston';
@@ -13,10 +18,12 @@ import { leadsUntil, stepLease, type Lease, type LeaseEvent, type LeaseTransitio
 import { sql } from '../storage/kysely.js';
 import type { LeaderInfo, Leadership, LeadershipChange } from '../storage/shared-store.js';
 import type { PgDatabase } from './pg-schema.js';
+import type { ProjectNames } from './project-names.js';
 
 export interface PgLeaderDeps {
   db: Kysely<PgDatabase>;
   hostId: string;
+  names: ProjectNames;
   ttlMs: number;
   logger: Logger;
   now(): number;
@@ -24,10 +31,9 @@ export interface PgLeaderDeps {
 }
 
 export class PgLeader implements Leadership {
-  private leading = false;
+  /** Per project identity this host leads: until when, by its own clock. */
+  private readonly until = new Map<string, number>();
   private readonly listeners = new Set<(c: LeadershipChange) => void>();
-  private lapse: NodeJS.Timeout | null = null;
-
   /** With the heartbeat. */
   readonly lookEveryMs: number;
 
@@ -35,8 +41,18 @@ export class PgLeader implements Leadership {
     this.lookEveryMs = Math.max(100, Math.floor(d.ttlMs / 3));
   }
 
-  leads(): boolean {
-    return this.leading;
+  leads(project: string): boolean {
+    return this.leadsIdentity(this.d.names.identity(project));
+  }
+
+  leadsAny(): boolean {
+    for (const id of this.until.keys()) if (this.leadsIdentity(id)) return true;
+    return false;
+  }
+
+  private leadsIdentity(identity: string): boolean {
+    const u = this.until.get(identity);
+    return u !== undefined && this.d.now() < u;
   }
 
   onChange(cb: (c: LeadershipChange) => void): () => void {
@@ -44,87 +60,76 @@ export class PgLeader implements Leadership {
     return () => this.listeners.delete(cb);
   }
 
-  /** With the heartbeat: renews the lease this host holds, or takes one that lapsed. */
+  /** With the heartbeat: renews the leases this host holds, takes those that lapsed, for every project it serves. */
   async beat(): Promise<void> {
+    const ids = [...new Set(this.d.names.served().map((r) => this.d.names.identity(r)))].sort();
+    if (!ids.length) return;
     const before = this.d.now();
-    const { t, dbNow } = await this.step({ type: 'beat', host: this.d.hostId, ttlMs: this.d.ttlMs });
-    if (t.leads && t.lease) this.lead(leadsUntil(t.lease, dbNow, before) - this.d.now(), t);
-    else this.follow(t);
+    const { steps, dbNow } = await this.step(ids, { type: 'beat', host: this.d.hostId, ttlMs: this.d.ttlMs });
+    for (const [identity, t] of steps) {
+      const was = this.leadsIdentity(identity);
+      if (t.leads && t.lease) this.until.set(identity, leadsUntil(t.lease, dbNow, before));
+      else this.until.delete(identity);
+      const now = this.leadsIdentity(identity);
+      if (now && !was) this.d.logger.info('this host leads the project in the cluster', { project: identity, term: t.lease?.term });
+      if (now !== was || t.events.length) this.tell(identity, now, t);
+    }
   }
 
-  /** At stop: gives up the lease this host holds, so another host takes over at its next beat. */
+  /** At stop: gives up the leases this host holds, so other hosts take over at their next beat. */
   async resign(): Promise<void> {
-    this.clearLapse();
-    if (!this.leading) return;
-    const { t } = await this.step({ type: 'resign', host: this.d.hostId });
-    this.follow(t);
+    const ids = [...this.until.keys()].filter((id) => this.leadsIdentity(id)).sort();
+    this.until.clear();
+    if (!ids.length) return;
+    const { steps } = await this.step(ids, { type: 'resign', host: this.d.hostId });
+    for (const [identity, t] of steps) if (t.events.length) this.tell(identity, false, t);
   }
 
-  async info(): Promise<LeaderInfo | null> {
+  async info(): Promise<LeaderInfo[]> {
     return this.d.guard(async () => {
-      const row = await this.d.db.selectFrom('leader').selectAll().where('id', '=', 1).executeTakeFirst();
-      if (!row || row.term === 0) return null;
+      const rows = await this.d.db.selectFrom('leases').selectAll().where('term', '>', 0).orderBy('project').execute();
       const dbNow = await dbClock(this.d.db);
-      return { host: row.host, term: row.term, since: row.since, expiresAt: row.expires_at, held: row.expires_at > dbNow };
+      return rows.map((r) => ({ project: r.project, host: r.host, term: r.term, since: r.since, expiresAt: r.expires_at, held: r.expires_at > dbNow }));
     });
   }
 
   close(): void {
-    this.clearLapse();
-    this.leading = false;
+    this.until.clear();
   }
 
-  private async step(e: LeaseEvent): Promise<{ t: LeaseTransition; dbNow: number }> {
+  private async step(ids: string[], e: LeaseEvent): Promise<{ steps: Map<string, LeaseTransition>; dbNow: number }> {
     return this.d.guard(() =>
       this.d.db.transaction().execute(async (trx) => {
         // A lease renewed must stay renewed through a crash of the database: this commit waits for the disk.
         await sql`SET LOCAL synchronous_commit = on`.execute(trx);
-        // The row exists from the first beat on (a lease nobody ever held: term 0).
-        await trx.insertInto('leader').values({ id: 1, host: '', term: 0, since: 0, expires_at: 0 }).onConflict((oc) => oc.doNothing()).execute();
-        const row = await trx.selectFrom('leader').selectAll().where('id', '=', 1).forUpdate().executeTakeFirstOrThrow();
+        // A project's row exists from its first beat on (term 0: nobody held it yet).
+        await trx.insertInto('leases').values(ids.map((project) => ({ project, host: '', term: 0, since: 0, expires_at: 0 }))).onConflict((oc) => oc.doNothing()).execute();
+        const rows = await trx.selectFrom('leases').selectAll().where('project', 'in', ids).orderBy('project').forUpdate().execute();
         const dbNow = await dbClock(trx);
-        const lease: Lease | null = row.term === 0 ? null : { host: row.host, term: row.term, since: row.since, expiresAt: row.expires_at };
-        const t = stepLease(lease, e, dbNow);
-        if (t.lease && t.lease !== lease) {
-          await trx.updateTable('leader').set({ host: t.lease.host, term: t.lease.term, since: t.lease.since, expires_at: t.lease.expiresAt }).where('id', '=', 1).execute();
+        const steps = new Map<string, LeaseTransition>();
+        for (const row of rows) {
+          const lease: Lease | null = row.term === 0 ? null : { host: row.host, term: row.term, since: row.since, expiresAt: row.expires_at };
+          const t = stepLease(lease, e, dbNow);
+          steps.set(row.project, t);
+          if (!t.lease || t.lease === lease) continue;
+          await trx
+            .updateTable('leases')
+            .set({ host: t.lease.host, term: t.lease.term, since: t.lease.since, expires_at: t.lease.expiresAt })
+            .where('project', '=', row.project)
+            .execute();
         }
-        return { t, dbNow };
+        return { steps, dbNow };
       }),
     );
   }
 
-  private lead(forMs: number, t: LeaseTransition): void {
-    this.clearLapse();
-    if (forMs <= 0) return this.follow(t);
-    const was = this.leading;
-    this.leading = true;
-    // Not renewed by then (the database is away, this daemon is stuck): no longer the leader.
-    this.lapse = setTimeout(() => {
-      this.lapse = null;
-      this.d.logger.warn('cluster leader lease not renewed in time; no longer leading');
-      this.follow({ lease: null, leads: false, events: [] });
-    }, forMs);
-    this.lapse.unref();
-    if (!was || t.events.length) this.tell({ leads: true, events: t.events });
-    if (!was) this.d.logger.info('this host leads the cluster', { term: t.lease?.term });
-  }
-
-  private follow(t: LeaseTransition): void {
-    this.clearLapse();
-    const was = this.leading;
-    this.leading = false;
-    if (was || t.events.length) this.tell({ leads: false, events: t.events });
-  }
-
-  private clearLapse(): void {
-    if (this.lapse) clearTimeout(this.lapse);
-    this.lapse = null;
-  }
-
-  private tell(c: LeadershipChange): void {
+  private tell(identity: string, leads: boolean, t: LeaseTransition): void {
+    const project = this.d.names.root(identity);
+    if (project === undefined) return;
+    const events = t.events.map((e) => ({ name: e.name, data: { ...e.data, project: identity } }));
     for (const l of this.listeners) {
       try {
-        l(c);
+        l({ project, leads, events });
       } catch (err) {
         this.d.logger.warn('leadership listener failed', { error: String(err) });
       }

@@ -70,8 +70,8 @@ export const PG_MIGRATIONS: PgMigration[] = [
     version: 3,
     name: 'leader lease, cluster-wide settings, durable points',
     statements: [
-      // One row: the host that runs the cluster's sweeps until `expires_at` (database time), renewed with its heartbeat.
-      `CREATE TABLE leader (id smallint PRIMARY KEY DEFAULT 1 CHECK (id = 1), host text NOT NULL, term bigint NOT NULL, since bigint NOT NULL, expires_at bigint NOT NULL)`,
+      // A row per project (its cluster identity): the host that runs its sweeps until expires_at (database time), renewed with its heartbeat.
+      `CREATE TABLE leases (project text PRIMARY KEY, host text NOT NULL, term bigint NOT NULL, since bigint NOT NULL, expires_at bigint NOT NULL)`,
       // A worker's started/stopped, a cron's enabled/disabled: the same on every host of a project (its cluster identity).
       `CREATE TABLE settings (
         kind text NOT NULL, project text NOT NULL, name text NOT NULL, value text NOT NULL,

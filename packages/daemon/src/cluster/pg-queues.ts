@@ -326,14 +326,11 @@ export class PgQueues implements SharedQueues {
     return this.change({ seq }, (row) => settler(row, payload));
   }
 
-  prune(now: number, local: (gone: Gone[]) => void): Promise<Gone[]> {
+  prune(now: number, only: readonly string[] | undefined, local: (gone: Gone[]) => void): Promise<Gone[]> {
     return this.transact(async (trx) => {
-      const rows = await trx
-        .deleteFrom('queue_items')
-        .where('expires_at', 'is not', null)
-        .where('expires_at', '<=', now)
-        .returning(['project', 'queue', 'id', 'status'])
-        .execute();
+      let q = trx.deleteFrom('queue_items').where('expires_at', 'is not', null).where('expires_at', '<=', now);
+      if (only) q = only.length ? q.where('project', 'in', only.map((r) => this.id(r))) : q.where(sql<boolean>`false`);
+      const rows = await q.returning(['project', 'queue', 'id', 'status']).execute();
       const gone = rows.flatMap((r) => {
         const root = this.d.names.root(r.project);
         return root === undefined ? [] : [{ ...r, project: root }];

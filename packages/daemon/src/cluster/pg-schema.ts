@@ -35,9 +35,9 @@ export interface PgHostsTable {
   durable_at: number | null;
 }
 
-/** The leader lease: one row (id 1). Times are the database's clock (epoch ms). */
-export interface PgLeaderTable {
-  id: Generated<number>;
+/** A project's leader lease (its cluster identity). Times are the database's clock (epoch ms); term 0: nobody held it yet. */
+export interface PgLeasesTable {
+  project: string;
   host: string;
   term: number;
   since: number;
@@ -85,7 +85,7 @@ export interface PgDatabase {
   queue_sources: QueueSourcesTable;
   cron_slots: PgCronSlotsTable;
   hosts: PgHostsTable;
-  leader: PgLeaderTable;
+  leases: PgLeasesTable;
   settings: PgSettingsTable;
 }
 

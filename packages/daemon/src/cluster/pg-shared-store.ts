@@ -82,7 +82,7 @@ export class PgSharedStore implements SharedStore {
     this.resources = new PgResources(deps);
     this.outbox.setApplier((seq, payload) => this.queues.applySettled(seq, payload), () => this.makeDurable());
     this.crons = new PgCrons(deps);
-    this.leader = new PgLeader({ db: this.conn.db, hostId: o.hostId, ttlMs: this.leaseMs, logger: o.logger, now: () => o.storage.now(), guard });
+    this.leader = new PgLeader({ db: this.conn.db, hostId: o.hostId, names: o.names, ttlMs: this.leaseMs, logger: o.logger, now: () => o.storage.now(), guard });
   }
 
   /** Connects and brings the shared schema up to date (refusing a newer one). */
@@ -199,7 +199,7 @@ export class PgSharedStore implements SharedStore {
     // The leader lease goes with the heartbeat: renewed while this host leads, taken once it lapsed.
     await this.leader.beat();
     // The leader forgets old cron slot claims (hourly).
-    if (this.leader.leads() && now - this.slotsPrunedAt >= SLOT_PRUNE_EVERY_MS) {
+    if (this.leader.leadsAny() && now - this.slotsPrunedAt >= SLOT_PRUNE_EVERY_MS) {
       this.slotsPrunedAt = now;
       await this.crons.prune(now);
     }

@@ -196,9 +196,18 @@ for (const backend of [sqlite, postgres]) {
       await store.queues.change({ seq: added[0]!.seq }, step({ type: 'complete' }, 2000));
       expect(await store.queues.nextExpiry()).toBe(2000 + 3_600_000);
       const pruned: string[] = [];
-      const gone = await store.queues.prune(2000 + 3_600_000, (g) => pruned.push(...g.map((x) => x.id)));
+      const gone = await store.queues.prune(2000 + 3_600_000, undefined, (g) => pruned.push(...g.map((x) => x.id)));
       expect(gone.map((g) => [g.id, g.status])).toEqual([['a', 'completed']]);
       expect(pruned).toEqual(['a']);
+      // Only the projects named (a cluster host prunes the projects it leads).
+      const other = '/work/other';
+      for (const project of [P, other]) {
+        const [item] = (await store.queues.add(project, 'q', [{ id: 'c', data: {} }], 3000, () => {})).added;
+        await store.queues.change({ seq: item!.seq }, step({ type: 'complete' }, 3000));
+      }
+      expect((await store.queues.prune(3000 + 3_600_000, [other], () => {})).map((g) => g.project)).toEqual([other]);
+      expect(await store.queues.prune(3000 + 3_600_000, [], () => {})).toEqual([]);
+      expect((await store.queues.prune(3000 + 3_600_000, undefined, () => {})).map((g) => g.project)).toEqual([P]);
     });
 
     it('records source pulls: seen items keep their row, new ones are added, generations advance', async () => {

@@ -62,9 +62,9 @@ export class ResourceCoordinator {
     });
   }
 
-  /** Whether this daemon judges every hold (it leads the cluster, or is on its own), or only its own. */
-  private judgesAll(): boolean {
-    return this.d.leader?.leads() ?? true;
+  /** Whether this daemon judges every hold of the project (it leads the project in the cluster, or is on its own), or only its own. */
+  private judgesAll(project: string): boolean {
+    return this.d.leader?.leads(project) ?? true;
   }
 
   private apply<E extends GrantEvent>(key: ResourceKey, e: E | ((holds: SharedHoldRow[], waiters: SharedWaiterRow[]) => E)): Promise<ReplyOf<E>> {
@@ -230,9 +230,8 @@ export class ResourceCoordinator {
     if (!this.started || this.stopping) return;
     let next = Infinity;
     try {
-      const all = this.judgesAll();
       for (const h of await this.d.shared.allHolds()) {
-        if (h.staleAt !== null || !(all || h.here)) continue;
+        if (h.staleAt !== null || !(h.here || this.judgesAll(h.project))) continue;
         next = Math.min(next, nextAttention(h, this.live.has(keyOf(h), h.holder)));
       }
     } catch {
@@ -250,10 +249,9 @@ export class ResourceCoordinator {
   private async sweepNow(): Promise<void> {
     if (this.stopping) return;
     const keys = new Map<string, ResourceKey>();
-    // The leader (or a daemon on its own) judges every hold; another host of the cluster only its own.
-    const all = this.judgesAll();
+    // The project's leader (or a daemon on its own) judges every hold; another host of the cluster only its own.
     try {
-      for (const h of await this.d.shared.allHolds()) if (h.staleAt === null && (all || h.here)) keys.set(keyText(h), keyOf(h));
+      for (const h of await this.d.shared.allHolds()) if (h.staleAt === null && (h.here || this.judgesAll(h.project))) keys.set(keyText(h), keyOf(h));
     } catch (err) {
       this.d.logger.warn('lock/semaphore sweep skipped', { error: String(err) });
     }
@@ -262,7 +260,7 @@ export class ResourceCoordinator {
         await this.apply(key, (holds) => ({
           type: 'sweep',
           facts: holderFacts(this.d.pipeline, key, holds, (holder) => this.live.has(key, holder)),
-          only: all ? undefined : new Set(holds.filter((h) => h.here).map((h) => h.holder)),
+          only: this.judgesAll(key.project) ? undefined : new Set(holds.filter((h) => h.here).map((h) => h.holder)),
         }));
       } catch (err) {
         this.d.logger.error('lock/semaphore sweep failed', { [key.kind]: key.resource, error: String(err) });

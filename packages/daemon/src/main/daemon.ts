@@ -143,11 +143,11 @@ export class Daemon implements DaemonContext {
       this.cluster = cluster;
       this.projects = new ProjectRegistry(this.logger);
       this.shared = await openSharedStore(cluster, this.storage, this.projects, this.logger);
-      // Who leads the cluster, as this host saw it change (cluster:leader, cluster:resigned).
+      // Who leads a project in the cluster, as this host saw it change (cluster:leader, cluster:resigned).
       this.shared.leader.onChange((c) => {
         for (const e of c.events) {
           try {
-            this.events.emit({ name: e.name, data: e.data });
+            this.events.emit({ name: e.name, subject: e.data.host === undefined ? undefined : String(e.data.host), project: c.project, data: e.data });
           } catch (err) {
             this.logger.warn('leadership event not recorded', { event: e.name, error: String(err) });
           }

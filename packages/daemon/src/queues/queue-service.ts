@@ -84,12 +84,12 @@ export class QueueService {
     this.effects = new ItemEffects({ ...d, changes: this.changes, visibility: this.visibilityTimer, retention: this.retentionTimer });
     this.lifecycle = new ItemLifecycle({ ...d, hostId: d.shared.hostId, shared: items, effects: this.effects, settings });
     this.sources = new SourcePuller({ ...d, items, added: (project, queue) => this.changes.tell({ project, queue, reason: 'added', worker: null }) });
-    this.visibility = new VisibilitySweep({ ...d, hostId: d.shared.hostId, items, lifecycle: this.lifecycle, settings });
+    this.visibility = new VisibilitySweep({ ...d, hostId: d.shared.hostId, items, lifecycle: this.lifecycle, settings, leads: (project) => d.shared.leader.leads(project) });
     // Another host added or released items: this host's workers look again (null: notices were lost, look at everything).
     d.shared.onRemoteChange((n) => {
       if (n) this.changes.tell(n);
       else this.changes.tell({ project: '*', queue: '*', reason: 'added', worker: null });
-      if (d.shared.leader.leads()) void this.rearmVisibility();
+      if (d.shared.leader.leadsAny()) void this.rearmVisibility();
       // An item of this host's was taken back elsewhere (or notices were lost): its pipeline must not run on.
       if (!n || n.takenFrom === d.shared.hostId) void this.cancelLost();
     });
@@ -105,7 +105,7 @@ export class QueueService {
   /** At start, after the reconcile: the sweeps may run (at once if this host leads). */
   startSweeps(): void {
     this.sweeping = true;
-    if (this.d.shared.leader.leads()) this.sweepNow();
+    if (this.d.shared.leader.leadsAny()) this.sweepNow();
   }
 
   /** The sweeps, now (a host that became the leader). */
@@ -250,11 +250,11 @@ export class QueueService {
 
   /**
    * Items past their visibility deadline become visible again (a failed
-   * attempt each), as do those of hosts gone silent: the leader's sweep
-   * (every daemon leads on its own).
+   * attempt each), as do those of hosts gone silent: the sweep of the
+   * projects this host leads (a daemon on its own leads every project).
    */
   private async expireOverdue(): Promise<void> {
-    if (!this.d.shared.leader.leads()) return;
+    if (!this.d.shared.leader.leadsAny()) return;
     const next = await this.visibility.sweep();
     if (next !== null) this.visibilityTimer.arm(next);
     else if (this.d.shared.leader.lookEveryMs !== null) this.visibilityTimer.arm(Infinity);
@@ -271,8 +271,11 @@ export class QueueService {
   }
 
   private async prune(): Promise<void> {
-    if (!this.d.shared.leader.leads()) return;
-    const { next } = await pruneExpired({ ...this.d, items: this.items });
+    const leader = this.d.shared.leader;
+    if (!leader.leadsAny()) return;
+    // In a cluster: the projects this host leads (on its own: all of them).
+    const only = leader.lookEveryMs === null ? undefined : this.d.projects.roots().filter((r) => leader.leads(r));
+    const { next } = await pruneExpired({ ...this.d, items: this.items, only });
     if (next !== null) this.retentionTimer.arm(next);
     // In a cluster: items finished on other hosts arm nothing here; the timer's longest wait (an hour) looks again.
     else if (this.d.shared.leader.lookEveryMs !== null) this.retentionTimer.arm(Infinity);

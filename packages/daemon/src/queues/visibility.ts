@@ -24,6 +24,8 @@ export interface VisibilityDeps {
   lifecycle: ItemLifecycle;
   logger: Logger;
   settings(project: string, queue: string): QueueSettings;
+  /** Whether this host leads the project's sweeps (in a cluster, one host per project does). */
+  leads(project: string): boolean;
   now(): number;
 }
 
@@ -43,7 +45,7 @@ export class VisibilitySweep {
   async sweep(): Promise<number | null> {
     if (this.stopped) return null;
     try {
-      for (const row of await this.d.items.overdue(this.d.now())) await this.timeOut(row);
+      for (const row of await this.d.items.overdue(this.d.now())) if (this.d.leads(row.project)) await this.timeOut(row);
       return await this.d.items.nextVisibleAt();
     } catch (err) {
       this.d.logger.error('visibility sweep failed', { error: String(err) });

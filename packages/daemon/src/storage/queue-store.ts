@@ -303,17 +303,17 @@ export class QueueStore {
   }
 
   /** Deletes items whose retention has passed; returns how many went, by queue. */
-  prune(now: number): { project: string; queue: string; id: string; status: QueueItemRow['status'] }[] {
-    const gone = this.runner.all(
-      this.db
-        .selectFrom('queue_items')
-        .select(['project', 'queue', 'id', 'status'])
-        .where('expires_at', 'is not', null)
-        .where('expires_at', '<=', now),
-    );
-    if (gone.length) {
-      this.runner.run(this.db.deleteFrom('queue_items').where('expires_at', 'is not', null).where('expires_at', '<=', now));
+  /** Deletes the items whose retention passed (of the projects `only` names; undefined: all). */
+  prune(now: number, only?: readonly string[]): { project: string; queue: string; id: string; status: QueueItemRow['status'] }[] {
+    if (only?.length === 0) return [];
+    let select = this.db.selectFrom('queue_items').select(['project', 'queue', 'id', 'status']).where('expires_at', 'is not', null).where('expires_at', '<=', now);
+    let del = this.db.deleteFrom('queue_items').where('expires_at', 'is not', null).where('expires_at', '<=', now);
+    if (only) {
+      select = select.where('project', 'in', only);
+      del = del.where('project', 'in', only);
     }
+    const gone = this.runner.all(select);
+    if (gone.length) this.runner.run(del);
     return gone;
   }
 

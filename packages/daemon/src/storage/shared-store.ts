@@ -143,8 +143,8 @@ export interface SharedQueues {
   settle(seq: number, payload: JsonValue): void;
   /** How `settle` entries are decided (set once, by the queue service). */
   setSettler(decide: (row: QueueItemRow | undefined, payload: JsonValue) => ItemDecision<void>): void;
-  /** Deletes items whose retention has passed. */
-  prune(now: number, local: (gone: Gone[]) => void): Promise<Gone[]>;
+  /** Deletes items whose retention has passed (of the projects `only` names; undefined: all). */
+  prune(now: number, only: readonly string[] | undefined, local: (gone: Gone[]) => void): Promise<Gone[]>;
   /** One successful source pull of `ids`: `decide` says which are seen and which are new; one transaction, pulls of a queue one at a time. */
   recordPull(
     project: string,
@@ -181,8 +181,10 @@ export interface HostInfo {
   gone: boolean;
 }
 
-/** Who leads the cluster (the database's clock). */
+/** Who leads a project in the cluster (the database's clock). */
 export interface LeaderInfo {
+  /** The project's cluster identity. */
+  project: string;
   host: string;
   term: number;
   since: number;
@@ -191,19 +193,25 @@ export interface LeaderInfo {
   held: boolean;
 }
 
-/** A change of this host's leadership, with the events to record (`cluster:leader`, `cluster:resigned`). */
+/** A change of this host's leadership of a project (its local root), with the events to record (`cluster:leader`, `cluster:resigned`). */
 export interface LeadershipChange {
+  project: string;
   leads: boolean;
   events: readonly { name: string; data: Record<string, JsonValue> }[];
 }
 
 /**
- * Whether this host leads the cluster: only the leader runs the cluster's
- * sweeps (visibility timeouts, hosts gone silent, other hosts' stale holds,
- * retention). A daemon on its own always leads.
+ * Whether this host leads a project in the cluster: only a project's leader
+ * runs its sweeps (visibility timeouts, hosts gone silent, other hosts'
+ * stale holds, retention), by the project's runbooks. Each project has its
+ * own lease, held by one of the hosts that serve it (the queue's rules are
+ * in the runbooks of a checkout). A daemon on its own always leads.
  */
 export interface Leadership {
-  leads(): boolean;
+  /** Whether this host leads the project (its local root). */
+  leads(project: string): boolean;
+  /** Whether it leads any project. */
+  leadsAny(): boolean;
   /**
    * How often the leader looks again at deadlines other hosts set (an item
    * taken there, a hold acquired there: nothing tells it); null on its own,
@@ -211,8 +219,8 @@ export interface Leadership {
    */
   readonly lookEveryMs: number | null;
   onChange(cb: (c: LeadershipChange) => void): () => void;
-  /** The lease as stored (null: on its own, or nobody took it yet). */
-  info(): Promise<LeaderInfo | null>;
+  /** The leases as stored, one per project (none on its own). */
+  info(): Promise<LeaderInfo[]>;
 }
 
 export interface SharedStore {

@@ -38,7 +38,7 @@ export class SqliteSharedStore implements SharedStore {
   readonly crons: SharedCrons;
   readonly resources: SqliteSharedResources;
   /** On its own a daemon always leads: it runs every sweep. */
-  readonly leader: Leadership = { leads: () => true, lookEveryMs: null, onChange: () => () => {}, info: () => Promise.resolve(null) };
+  readonly leader: Leadership = { leads: () => true, leadsAny: () => true, lookEveryMs: null, onChange: () => () => {}, info: () => Promise.resolve([]) };
   private readonly startedAt: number;
 
   constructor(
@@ -188,10 +188,10 @@ export class SqliteSharedQueues implements SharedQueues {
     this.settler = decide;
   }
 
-  prune(at: number, local: (gone: Gone[]) => void): Promise<Gone[]> {
+  prune(at: number, only: readonly string[] | undefined, local: (gone: Gone[]) => void): Promise<Gone[]> {
     return now(() =>
       this.storage.write(() => {
-        const gone = this.items.prune(at);
+        const gone = this.items.prune(at, only);
         local(gone);
         return gone;
       }),

@@ -1,11 +1,12 @@
 /**
- * The cluster's leader lease (pure): one host at a time holds it and runs
- * the cluster's sweeps (visibility timeouts, hosts gone silent, stale holds
- * of other hosts, retention). The lease is one row with a term and an
- * expiry; the holder renews it with its heartbeat; once it lapses (its
- * holder died, or lost the database) the next host to beat takes it with
- * the next term. Times are the database's clock, the one clock every host
- * reads alike.
+ * A leader lease (pure). In a cluster one host at a time leads each
+ * project (the shell keeps one lease per project: its sweeps follow its
+ * runbooks, which only the hosts serving it have) and runs its sweeps
+ * (visibility timeouts, hosts gone silent, stale holds of other hosts,
+ * retention). A lease is one row with a term and an expiry; the holder
+ * renews it with its heartbeat; once it lapses (its holder died, or lost
+ * the database) the next host to beat takes it with the next term. Times
+ * are the database's clock, the one clock every host reads alike.
  *
  * (lease, event, now) -> lease to store, whether the event's host leads,
  * and the events to record. The shell loads the row under a lock, calls
