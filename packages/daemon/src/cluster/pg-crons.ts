@@ -19,6 +19,8 @@ import type { ProjectNames } from './project-names.js';
 export const PG_SLOT_MEMORY_MS = 7 * 24 * 3600_000;
 
 export interface PgCronsDeps {
+  /** A host lease: how long after a slot's time a live daemon may still be claiming it. */
+  leaseMs: number;
   db: Kysely<PgDatabase>;
   storage: Storage;
   hostId: string;
@@ -29,7 +31,11 @@ export interface PgCronsDeps {
 }
 
 export class PgCrons implements SharedCrons {
-  constructor(private readonly d: PgCronsDeps) {}
+  readonly claimGraceMs: number;
+
+  constructor(private readonly d: PgCronsDeps) {
+    this.claimGraceMs = d.leaseMs;
+  }
 
   async claimSlot<T>(project: string, cron: string, slotAt: number, now: number, step: (mine: boolean) => T): Promise<T> {
     const identity = this.d.names.identity(project);

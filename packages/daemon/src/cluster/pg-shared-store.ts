@@ -17,6 +17,7 @@ import { connectPg, isConnectionError, pgClient, unavailable, type PgConnection 
 import { PgCrons } from './pg-crons.js';
 import { PgDurability } from './pg-durability.js';
 import { PgLeader } from './pg-leader.js';
+import { PgSettings, SETTING_CHANNEL } from './pg-settings.js';
 import { migratePg } from './pg-migrations.js';
 import { PgOutbox } from './pg-outbox.js';
 import { NOTIFY_CHANNEL, parseNotice, PgQueues } from './pg-queues.js';
@@ -50,6 +51,7 @@ export class PgSharedStore implements SharedStore {
   readonly outbox: PgOutbox;
   readonly durability: PgDurability;
   readonly leader: PgLeader;
+  readonly settings: PgSettings;
   private readonly grantListeners = new Set<(key: ResourceKey, holder: string) => void>();
   private readonly conn: PgConnection;
   private readonly listeners = new Set<(n: ItemNotice | null) => void>();
@@ -81,7 +83,8 @@ export class PgSharedStore implements SharedStore {
     this.queues = new PgQueues({ ...deps, outbox: this.outbox });
     this.resources = new PgResources(deps);
     this.outbox.setApplier((seq, payload) => this.queues.applySettled(seq, payload), () => this.makeDurable());
-    this.crons = new PgCrons(deps);
+    this.crons = new PgCrons({ ...deps, leaseMs: this.leaseMs });
+    this.settings = new PgSettings({ ...deps, logger: o.logger });
     this.leader = new PgLeader({ db: this.conn.db, hostId: o.hostId, names: o.names, ttlMs: this.leaseMs, logger: o.logger, now: () => o.storage.now(), guard });
   }
 
@@ -224,6 +227,10 @@ export class PgSharedStore implements SharedStore {
         this.granted(m.payload);
         return;
       }
+      if (m.channel === SETTING_CHANNEL) {
+        this.settings.heard(m.payload);
+        return;
+      }
       if (m.channel !== NOTIFY_CHANNEL) return;
       const n = parseNotice(m.payload);
       if (!n || n.host === this.hostId) return;
@@ -235,11 +242,13 @@ export class PgSharedStore implements SharedStore {
       await client.connect();
       await client.query(`LISTEN ${NOTIFY_CHANNEL}`);
       await client.query(`LISTEN ${GRANT_CHANNEL}`);
+      await client.query(`LISTEN ${SETTING_CHANNEL}`);
       this.listening = true;
       if (this.reconnects > 0) {
         this.o.logger.info('cluster notices back');
         // Whatever happened while away: look again.
         this.tell(null);
+        this.settings.heard(null);
       }
       this.reconnects = 0;
     } catch (err) {

@@ -24,13 +24,14 @@ import { CronRuns, type CronOwner } from './cron-runs.js';
 import type { CronTickHook } from './cron-tick-hooks.js';
 import { CronTimers } from './cron-timers.js';
 import { requireFind, tryFind } from '../projects/find-primitive.js';
+import { SettingFollower } from '../projects/setting-follower.js';
 
 type CronInfo = CronMethods.CronInfo;
 
 export interface CronSchedulerDeps {
   storage: Storage;
   /** Claims each due slot (a cron's identity and the slot's time): in a cluster only one daemon runs it. */
-  shared: Pick<SharedStore, 'crons' | 'kind' | 'identity'>;
+  shared: Pick<SharedStore, 'crons' | 'kind' | 'identity' | 'settings'>;
   events: EventLog;
   engine: PipelineEngine;
   projects: ProjectRegistry;
@@ -49,9 +50,23 @@ export class CronScheduler {
   /** The last slot each cron claimed here: a slot claimed while a backlog waited is still this daemon's when it runs. */
   private readonly claimed = new Map<string, number>();
   private stopped = false;
+  /** In a cluster a cron is enabled or disabled on every host serving its project. */
+  private readonly follower: SettingFollower;
 
   constructor(private readonly d: CronSchedulerDeps) {
     this.store = new CronStore(d.storage.database);
+    this.follower = new SettingFollower({
+      kind: 'cron',
+      settings: d.shared.settings,
+      projects: d.projects,
+      logger: d.logger,
+      now: d.now,
+      local: (project, name) => (this.store.get(project, name)?.enabled === 1 ? 'enabled' : 'disabled'),
+      apply: (project, name, value) => {
+        if (value === 'enabled') this.enableHere(project, name);
+        else this.disableHere(project, name);
+      },
+    });
     this.timers = new CronTimers(d.now);
     this.runs = new CronRuns(d, {
       pipelineCreated: (project, cron, record) => {
@@ -66,15 +81,30 @@ export class CronScheduler {
 
   // ---- commands
 
-  enable(project: string, name: string): { cron: CronInfo; changed: boolean } {
+  /** Enables the cron (in a cluster: on every host serving the project; each slot still runs once). */
+  async enable(project: string, name: string): Promise<{ cron: CronInfo; changed: boolean }> {
+    const { value: cron } = requireFind(this.d.projects, project, 'cron', name);
+    if (!(await this.follower.set(project, cron.name, 'enabled'))) return { cron: this.info(project, cron.name), changed: false };
+    return this.enableHere(project, cron.name);
+  }
+
+  private enableHere(project: string, name: string): { cron: CronInfo; changed: boolean } {
     const { value: cron } = requireFind(this.d.projects, project, 'cron', name);
     const { changed } = this.apply(project, cron.name, cron, { type: 'enable', armed: this.timers.armed(cronKey(project, cron.name)) });
     return { cron: this.info(project, cron.name), changed };
   }
 
-  disable(project: string, name: string): { cron: CronInfo; changed: boolean } {
+  /** Disables the cron (in a cluster: on every host serving the project). */
+  async disable(project: string, name: string): Promise<{ cron: CronInfo; changed: boolean }> {
     const cron = tryFind(this.d.projects, project, 'cron', name);
     if (!cron && !this.store.get(project, name)) requireFind(this.d.projects, project, 'cron', name);
+    const cronName = cron?.name ?? name;
+    if (!(await this.follower.set(project, cronName, 'disabled'))) return { cron: this.info(project, cronName), changed: false };
+    return this.disableHere(project, cronName);
+  }
+
+  private disableHere(project: string, name: string): { cron: CronInfo; changed: boolean } {
+    const cron = tryFind(this.d.projects, project, 'cron', name);
     const cronName = cron?.name ?? name;
     const { changed } = this.apply(project, cronName, cron, { type: 'disable' });
     return { cron: this.info(project, cronName), changed };
@@ -136,6 +166,8 @@ export class CronScheduler {
    * first (in a cluster, a slot another daemon claimed is not run here).
    */
   async startAll(): Promise<void> {
+    // In a cluster, crons follow what the cluster says first.
+    await this.follower.syncAll(this.store.list().map((r) => r.project));
     for (const row of this.store.list()) {
       const cron = tryFind(this.d.projects, row.project, 'cron', row.name);
       try {
@@ -194,7 +226,7 @@ export class CronScheduler {
 
   /** In a cluster, where a project's slots fall (the same on every daemon); undefined on its own. */
   private placement(project: string): ClusterPlacement | undefined {
-    return this.d.shared.kind === 'postgres' ? { identity: this.d.shared.identity(project) } : undefined;
+    return this.d.shared.kind === 'postgres' ? { identity: this.d.shared.identity(project), claimGraceMs: this.d.shared.crons.claimGraceMs } : undefined;
   }
 
   stopAll(): void {

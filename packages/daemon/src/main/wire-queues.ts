@@ -37,7 +37,7 @@ export function wireQueues(ctx: WiringContext): Capability & { readonly queues: 
         ctx.logger.error('queue items not reconciled at start', { error: String(err) });
       }
       queues.startSweeps();
-      workers.startAll();
+      await workers.startAll();
       await crons.startAll();
     },
     stop() {

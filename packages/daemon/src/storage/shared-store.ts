@@ -171,6 +171,39 @@ export interface SharedCrons {
   claimSlot<T>(project: string, cron: string, slotAt: number, now: number, step: (mine: boolean) => T): Promise<T>;
   /** Of `slots`, those another daemon claimed (and so ran): none on one host. */
   claimedElsewhere(project: string, cron: string, slots: readonly number[]): Promise<number[]>;
+  /** How long after a slot's time another daemon may still be claiming it (0 on one host; a host lease in a cluster). */
+  readonly claimGraceMs: number;
+}
+
+/** What a cluster-wide setting is of: a worker (`started`/`stopped`) or a cron (`enabled`/`disabled`). */
+export type SettingKind = 'worker' | 'cron';
+
+export interface SharedSetting {
+  kind: SettingKind;
+  /** The project's local root. */
+  project: string;
+  name: string;
+  value: string;
+  /** Grows with every change of the setting: an older one heard late is ignored. */
+  version: number;
+  changedAt: number;
+  /** The host whose command changed it. */
+  host: string;
+}
+
+/**
+ * Workers' started/stopped and crons' enabled/disabled, the same on every
+ * host of a project in a cluster (PostgreSQL, keyed by the project's
+ * cluster identity): a command on one host is written here and told to the
+ * others, which follow it. On one host there is nothing to share.
+ */
+export interface SharedSettings {
+  /** Records a setting and tells the other hosts; the version written (null on one host). */
+  set(kind: SettingKind, project: string, name: string, value: string, now: number): Promise<number | null>;
+  /** A project's settings (none on one host). */
+  list(project: string): Promise<SharedSetting[]>;
+  /** Another host changed a setting; null: changes may have been missed (read them again). */
+  onChange(cb: (s: SharedSetting | null) => void): () => void;
 }
 
 export interface HostInfo {
@@ -233,6 +266,7 @@ export interface SharedStore {
   readonly crons: SharedCrons;
   readonly resources: SharedResources;
   readonly leader: Leadership;
+  readonly settings: SharedSettings;
   /** A holder was granted a resource from the line by another host (Postgres; never called on SQLite). */
   onRemoteGrant(cb: (key: ResourceKey, holder: string) => void): () => void;
   /**

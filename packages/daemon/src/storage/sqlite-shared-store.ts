@@ -24,6 +24,7 @@ import type {
   PullPlan,
   SharedCrons,
   SharedQueues,
+  SharedSettings,
   SharedStore,
 } from './shared-store.js';
 import type { Storage } from './storage.js';
@@ -39,6 +40,8 @@ export class SqliteSharedStore implements SharedStore {
   readonly resources: SqliteSharedResources;
   /** On its own a daemon always leads: it runs every sweep. */
   readonly leader: Leadership = { leads: () => true, leadsAny: () => true, lookEveryMs: null, onChange: () => () => {}, info: () => Promise.resolve([]) };
+  /** On its own a daemon's settings are its own (its SQLite rows): nothing to share. */
+  readonly settings: SharedSettings = { set: () => Promise.resolve(null), list: () => Promise.resolve([]), onChange: () => () => {} };
   private readonly startedAt: number;
 
   constructor(
@@ -246,6 +249,8 @@ export function writeItem(items: QueueStore, seq: number, w: ItemWrite): void {
 }
 
 class SqliteCronSlots implements SharedCrons {
+  readonly claimGraceMs = 0;
+
   constructor(private readonly storage: Storage) {}
 
   claimSlot<T>(project: string, cron: string, slotAt: number, at: number, step: (mine: boolean) => T): Promise<T> {

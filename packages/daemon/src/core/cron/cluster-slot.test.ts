@@ -121,3 +121,20 @@ describe('missed slots in a cluster', () => {
     expect(missed(t)).toBeUndefined();
   });
 });
+
+describe('a restart in a cluster', () => {
+  const clustered: CronSettings = { ...settings, catchUp: { policy: 'none', max: 10 }, restartGraceMs: 2500 };
+  const missed = (t: ReturnType<typeof step>) => t.events.find((e) => e.name === 'cron:missed')?.data;
+
+  it('slots that passed less than a host lease ago are late, not missed: another daemon may still be claiming them; the latest is claimed like any slot', () => {
+    const s = enabled(clustered);
+    // Down from slot 1000 to 6500: slots 1000..4000 are missed (4000 passed a lease ago), 5000 and 6000 are late.
+    expect(missedSlotsToAsk(s, clustered, 'restart', 6500)).toEqual([4000, 3000, 2000, 1000]);
+    expect(slotToClaim(s, clustered, 'restart', 6500, [])).toBe(6000);
+    const t = step(s, clustered, { type: 'restart', live: idle, claim: { slot: 6000, mine: false }, elsewhere: [1000, 2000] }, 6500);
+    // Of the missed ones, those another daemon ran are not reported; the late on-time slot went to the daemon that claimed it.
+    expect(missed(t)).toMatchObject({ count: 2, firstAt: new Date(3000).toISOString(), lastAt: new Date(4000).toISOString() });
+    expect(runs(t)).toEqual([]);
+    expect(t.state.nextDueAt).toBe(7000);
+  });
+});

@@ -159,7 +159,7 @@ function planOf(state: CronSlotState, settings: CronSettings, type: 'due' | 'res
   if (state.catchUpUntil !== null) return null;
   const slot = state.nextDueAt ?? now;
   if (slot > now) return null;
-  return planDue(slot, settings.schedule, settings.catchUp, now, type === 'due' ? LATE_GRACE_MS : 0, elsewhere);
+  return planDue(slot, settings.schedule, settings.catchUp, now, type === 'due' ? LATE_GRACE_MS : (settings.restartGraceMs ?? 0), elsewhere);
 }
 
 /** At a restart: the due slot of a schedule the runbooks changed while the daemon was down (or of a cron never planned). */
@@ -217,7 +217,9 @@ export function missedSlotsToAsk(state: CronSlotState, settings: CronSettings | 
  */
 function carryOut(t: Step, settings: CronSettings, plan: DuePlan, live: CronLive, now: number, claim: SlotClaim | null | undefined): CronTransition {
   const run = plan.run && isMine(claim, plan.run.slot) ? plan.run : null;
-  if (plan.missed && (run || !plan.run)) {
+  // Missed slots (none another daemon ran) are reported here unless the catch-up run for them is another
+  // daemon's (it was down too, planned the same and reports them); an on-time slot's claim says nothing of them.
+  if (plan.missed && (run || !plan.run || !plan.run.catchUp)) {
     const m = plan.missed;
     t.emit('cron:missed', {
       cron: t.state.name,

@@ -49,6 +49,13 @@ export interface CronSettings {
   catchUp: CatchUp;
   /** The monitors a tick runs (named in `cron:tick`). */
   monitors: readonly string[];
+  /**
+   * At a restart, slots that passed less than this long ago are late, not
+   * missed (0: every slot that passed while the daemon was down is missed).
+   * In a cluster another daemon may still be claiming them (a host lease):
+   * the latest is claimed like an ordinary slot, the others are not reported.
+   */
+  restartGraceMs?: number | undefined;
 }
 
 /**
