@@ -4,9 +4,10 @@
  * timeouts, hosts gone silent); kill -9 of the leader: the other takes the
  * lease once it lapses and sweeps what the dead one held.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { EventMethods, QueueMethods } from '@oj/protocol';
+import { EventMethods, PipelineMethods, QueueMethods } from '@oj/protocol';
 import { waitFor } from './helpers/ojd-harness.js';
 import { ClusterKit, lines, type Host } from './helpers/cluster-kit.js';
 import { PgServer, skipWithoutPg } from './pg/pg-server.js';
@@ -28,6 +29,23 @@ visibility_timeout = "2s"
 
 [queue.slow]
 visibility_timeout = "1h"
+
+[queue.stuck]
+max_retries = 0
+visibility_timeout = "2s"
+
+[worker.hang]
+queue = "stuck"
+handler = "pipeline.forever"
+concurrency = 1
+idle_action = "wait:1h"
+
+[pipeline.forever]
+inputs = ["job"]
+
+[[pipeline.forever.phase]]
+name = "work"
+run = "echo \\"{job.id} $(cat {project_root}/host)\\" >> SHARED/stuck; exec sleep 600.5"
 
 [worker.drain]
 queue = "slow"
@@ -94,5 +112,32 @@ describe.skipIf(skip)('cluster mode: the leader lease', () => {
     const lost = (await events(follower, 'queue:item:failed')).filter((e) => String(e.data.error).includes(`host ${leader.name} stopped heartbeating`));
     expect(lost.length).toBeGreaterThan(0);
     expect(new Set(lines(join(kit.shared, 'ran')).map((l) => l.split(' ')[0]))).toEqual(new Set(items.map((i) => i.id)));
+  }, 360_000);
+
+  it("an item a host's pipeline works, timed out by the project's leader on another host: that host cancels its pipeline", async () => {
+    const [a, b] = await kit.start(['host-a', 'host-b'], RUNBOOK);
+    const first = await waitFor('a leader', () => kit.leader(a), 30_000, 100);
+    const [leader, follower] = first.host === 'host-a' ? [a, b] : [b, a];
+    // Only the follower's checkout has the worker (the leader's runbook does not define it): the follower's pipeline takes the item.
+    const file = join(leader.root, '.oj', 'runbooks', 'work.toml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/\[worker\.hang\][^[]*/, ''));
+    expect((await leader.t.oj(['worker', 'list'], { cwd: leader.root })).stdout).not.toMatch(/hang/);
+    const started = await follower.t.oj(['worker', 'start', 'hang'], { cwd: follower.root });
+    expect(started.exitCode, started.stderr).toBe(0);
+    expect((await follower.t.oj(['queue', 'add', 'stuck', 'id=s1'], { cwd: follower.root })).exitCode).toBe(0);
+    await waitFor('the follower to take it', () => lines(join(kit.shared, 'stuck'))[0] === `s1 ${follower.name}`, 60_000, 50);
+    const [holder, other] = [follower, leader];
+    // Past its visibility timeout the leader times it out (max_retries 0: dead), and the holding host cancels the pipeline working it.
+    const cancelled = await waitFor('the pipeline working it to be cancelled', async () => {
+      const { pipelines } = await holder.rpc.call(PipelineMethods.List, { project: holder.root });
+      return pipelines.find((p) => p.status === 'cancelled');
+    }, 60_000, 100);
+    expect(cancelled.error).toMatch(/visibility timeout \(2s\)/);
+    const dead = await waitFor('the item dead', async () => (await leader.rpc.call(QueueMethods.List, { project: leader.root, queue: 'stuck' })).items.find((i) => i.status === 'dead'), 60_000, 100);
+    expect(dead.error).toMatch(/visibility timeout \(2s\) passed/);
+    // The follower swept nothing (the leader did); the leader's pipelines were never touched.
+    expect(await events(follower, 'queue:item:dead')).toEqual([]);
+    expect((await events(leader, 'queue:item:dead')).map((e) => e.data.id)).toEqual(['s1']);
+    expect((await other.rpc.call(PipelineMethods.List, { project: other.root })).pipelines.filter((p) => p.status === 'cancelled')).toEqual([]);
   }, 360_000);
 });
