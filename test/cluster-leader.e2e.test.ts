@@ -68,7 +68,7 @@ async function events(h: Host, name: string) {
 describe.skipIf(skip)('cluster mode: the leader lease', () => {
   it('one host leads; only it times out items (whichever host took them); kill -9 of it: the other leads after the lease and sweeps what it held', async () => {
     // A short lease: this test kills a host.
-    const [a, b] = await kit.start(['host-a', 'host-b'], RUNBOOK, { OJ_HOST_LEASE_MS: '3000' });
+    const [a, b] = await kit.pair(RUNBOOK, { OJ_HOST_LEASE_MS: '3000' });
     // Both see the same leader (the first to heartbeat took the lease).
     const first = await waitFor('a leader', () => kit.leader(a), 30_000, 100);
     expect(await kit.leader(b)).toEqual(first);
@@ -115,7 +115,7 @@ describe.skipIf(skip)('cluster mode: the leader lease', () => {
   }, 360_000);
 
   it("an item a host's pipeline works, timed out by the project's leader on another host: that host cancels its pipeline", async () => {
-    const [a, b] = await kit.start(['host-a', 'host-b'], RUNBOOK);
+    const [a, b] = await kit.pair(RUNBOOK);
     const first = await waitFor('a leader', () => kit.leader(a), 30_000, 100);
     const [leader, follower] = first.host === 'host-a' ? [a, b] : [b, a];
     // Only the follower's checkout has the worker (the leader's runbook does not define it): the follower's pipeline takes the item.

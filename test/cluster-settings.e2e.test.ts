@@ -50,7 +50,7 @@ const events = async (h: Host, name: string) => (await h.rpc.call(EventMethods.L
 
 describe.skipIf(skip)('cluster mode: settings every host shares', () => {
   it('a worker started on one host starts on every host; stopped on another, it stops everywhere; a host that was down follows when it starts', async () => {
-    const [a, b] = await kit.start(['host-a', 'host-b'], RUNBOOK);
+    const [a, b] = await kit.pair(RUNBOOK);
     expect((await a.t.oj(['worker', 'start', 'drain'], { cwd: a.root })).exitCode).toBe(0);
     await waitFor('host-b to start its worker too', async () => (await worker(b)).status === 'started', 60_000, 100);
     const started = (await events(b, 'worker:started'))[0];
@@ -72,7 +72,7 @@ describe.skipIf(skip)('cluster mode: settings every host shares', () => {
   }, 360_000);
 
   it('a cron enabled on one host is enabled on every host (each slot runs once); disabled on another, it is disabled everywhere', async () => {
-    const [a, b] = await kit.start(['host-a', 'host-b'], RUNBOOK);
+    const [a, b] = await kit.pair(RUNBOOK);
     expect((await a.t.oj(['cron', 'enable', 'tick'], { cwd: a.root })).exitCode).toBe(0);
     await waitFor('host-b to enable it too', async () => (await cron(b)).enabled, 60_000, 100);
     await waitFor('6 ticks', () => lines(join(kit.shared, 'ticks')).length >= 6, 60_000, 100);
@@ -86,7 +86,7 @@ describe.skipIf(skip)('cluster mode: settings every host shares', () => {
 
   it('a host that was down reports missed only the slots no host ran (catch_up = "none")', async () => {
     // A short lease: a slot that passed more than a lease ago is no longer being claimed by a live host.
-    const [a, b] = await kit.start(['host-a', 'host-b'], RUNBOOK, { OJ_HOST_LEASE_MS: '3000' });
+    const [a, b] = await kit.pair(RUNBOOK, { OJ_HOST_LEASE_MS: '3000' });
     expect((await a.t.oj(['cron', 'enable', 'tick'], { cwd: a.root })).exitCode).toBe(0);
     await waitFor('host-b to enable it too', async () => (await cron(b)).enabled, 60_000, 100);
     await kit.stop(b);

@@ -32,6 +32,12 @@ export class ClusterKit {
 
   constructor(private readonly server: () => PgServer) {}
 
+  /** Two daemons, host-a and host-b (see start). */
+  async pair(runbook: string, extraEnv: Record<string, string> = {}): Promise<[Host, Host]> {
+    const [a, b] = await this.start(['host-a', 'host-b'], runbook, extraEnv);
+    return [a!, b!];
+  }
+
   /** A fresh database and one daemon per name, each with its own checkout of the project (`runbook`: SHARED replaced). */
   async start(names: string[], runbook: string, extraEnv: Record<string, string> = {}): Promise<Host[]> {
     this.url = await this.server().createDatabase('e2e');
