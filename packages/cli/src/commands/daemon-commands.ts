@@ -145,7 +145,7 @@ export function printDaemonStatus(s: DaemonStatus): void {
   const c = s.cluster;
   if (c) {
     println(`  cluster    host ${c.hostId} on ${c.database}${c.reachable ? '' : ` ${style.red('(unreachable: shared work is refused until it is back)')}`}`);
-    if (!c.leaders.length) println(`  leaders    none yet`);
+    if (!c.leaders.length) println(`  leaders    ${c.reachable ? 'none yet' : 'unknown while the database cannot be reached'}`);
     c.leaders.forEach((l, i) => {
       const who = l.held ? `${l.host} (term ${l.term}, since ${l.since})` : style.red(`none: ${l.host}'s lease lapsed at ${l.expiresAt}; the next host to heartbeat takes it`);
       println(`  ${i === 0 ? 'leaders   ' : '          '} ${l.project}: ${who}`);
