@@ -45,7 +45,8 @@ async function host(name: string, url: string, runbook: string, extraEnv: Record
   const root = makeProject(t, 'checkout', { work: runbook });
   writeFileSync(join(root, '.oj', 'config.toml'), '[project]\nname = "acme-web"\n');
   writeFileSync(join(root, 'host'), `${name}\n`);
-  const daemon = await t.startDaemon();
+  // A loaded machine starts a daemon slowly (a cluster daemon also migrates and takes its leases).
+  const daemon = await t.startDaemon(60_000);
   const rpc = await Rpc.connect(t.socket);
   const h = { t, root, rpc, daemon };
   hosts.push(h);

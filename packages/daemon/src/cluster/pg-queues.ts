@@ -191,7 +191,8 @@ export class PgQueues implements SharedQueues {
     );
   }
 
-  overdue(now: number): Promise<QueueItemRow[]> {
+  overdue(now: number, only?: readonly string[]): Promise<QueueItemRow[]> {
+    if (only?.length === 0) return Promise.resolve([]);
     return this.read(async (db) => {
       const rows = await db
         .selectFrom('queue_items as i')
@@ -199,6 +200,7 @@ export class PgQueues implements SharedQueues {
         .selectAll('i')
         .select(sql<boolean>`(h.host IS NOT NULL AND h.host <> ${this.d.hostId} AND h.heartbeat_at + h.lease_ms <= ${now})`.as('host_gone'))
         .where('i.status', '=', 'taken')
+        .$if(only !== undefined, (qb) => qb.where('i.project', 'in', (only ?? []).map((r) => this.id(r))))
         .where((eb) =>
           eb.or([
             eb('i.visible_at', '<=', now),
@@ -217,13 +219,15 @@ export class PgQueues implements SharedQueues {
   }
 
   /** The next moment a taken item may need the sweep: its deadline, or when its host's lease lapses. */
-  nextVisibleAt(): Promise<number | null> {
+  nextVisibleAt(only?: readonly string[]): Promise<number | null> {
+    if (only?.length === 0) return Promise.resolve(null);
     return this.read(async (db) => {
       const r = await db
         .selectFrom('queue_items as i')
         .leftJoin('hosts as h', 'h.host', 'i.host')
         .select(sql<number | null>`min(CASE WHEN h.host IS NOT NULL AND h.host <> ${this.d.hostId} THEN LEAST(i.visible_at, h.heartbeat_at + h.lease_ms) ELSE i.visible_at END)`.as('t'))
         .where('i.status', '=', 'taken')
+        .$if(only !== undefined, (qb) => qb.where('i.project', 'in', (only ?? []).map((r) => this.id(r))))
         .executeTakeFirst();
       return r?.t ?? null;
     });

@@ -192,6 +192,12 @@ for (const backend of [sqlite, postgres]) {
       expect(await store.queues.nextVisibleAt()).toBe(61_000);
       expect(await store.queues.overdue(60_999)).toEqual([]);
       expect((await store.queues.overdue(61_000)).map((r) => r.id)).toEqual(['a']);
+      // Of some projects only (a cluster host sweeps the projects it leads).
+      expect((await store.queues.overdue(61_000, [P])).map((r) => r.id)).toEqual(['a']);
+      expect(await store.queues.overdue(61_000, ['/work/other'])).toEqual([]);
+      expect(await store.queues.overdue(61_000, [])).toEqual([]);
+      expect(await store.queues.nextVisibleAt(['/work/other'])).toBeNull();
+      expect(await store.queues.nextVisibleAt([P])).toBe(61_000);
       await store.queues.change({ seq: added[1]!.seq }, step({ type: 'remove' }, 1000));
       await store.queues.change({ seq: added[0]!.seq }, step({ type: 'complete' }, 2000));
       expect(await store.queues.nextExpiry()).toBe(2000 + 3_600_000);

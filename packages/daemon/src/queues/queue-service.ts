@@ -108,6 +108,12 @@ export class QueueService {
     if (this.d.shared.leader.leadsAny()) this.sweepNow();
   }
 
+  /** In a cluster, the projects this host leads (their sweeps are its); on its own undefined: all. */
+  private led(): string[] | undefined {
+    const leader = this.d.shared.leader;
+    return leader.lookEveryMs === null ? undefined : this.d.projects.roots().filter((r) => leader.leads(r));
+  }
+
   /** The sweeps, now (a host that became the leader). */
   private sweepNow(): void {
     void this.expireOverdue();
@@ -255,7 +261,8 @@ export class QueueService {
    */
   private async expireOverdue(): Promise<void> {
     if (!this.d.shared.leader.leadsAny()) return;
-    const next = await this.visibility.sweep();
+    // Only the deadlines of the projects this host leads (another's overdue items are its leader's: no spinning on them).
+    const next = await this.visibility.sweep(this.led());
     if (next !== null) this.visibilityTimer.arm(next);
     else if (this.d.shared.leader.lookEveryMs !== null) this.visibilityTimer.arm(Infinity);
   }
@@ -263,7 +270,7 @@ export class QueueService {
   /** Another host took or let go of items: the next deadline may have moved. */
   private async rearmVisibility(): Promise<void> {
     try {
-      const v = await this.items.nextVisibleAt();
+      const v = await this.items.nextVisibleAt(this.led());
       if (v !== null) this.visibilityTimer.arm(v);
     } catch {
       // the database is away; the next notice or sweep tries again
@@ -271,11 +278,8 @@ export class QueueService {
   }
 
   private async prune(): Promise<void> {
-    const leader = this.d.shared.leader;
-    if (!leader.leadsAny()) return;
-    // In a cluster: the projects this host leads (on its own: all of them).
-    const only = leader.lookEveryMs === null ? undefined : this.d.projects.roots().filter((r) => leader.leads(r));
-    const { next } = await pruneExpired({ ...this.d, items: this.items, only });
+    if (!this.d.shared.leader.leadsAny()) return;
+    const { next } = await pruneExpired({ ...this.d, items: this.items, only: this.led() });
     if (next !== null) this.retentionTimer.arm(next);
     // In a cluster: items finished on other hosts arm nothing here; the timer's longest wait (an hour) looks again.
     else if (this.d.shared.leader.lookEveryMs !== null) this.retentionTimer.arm(Infinity);

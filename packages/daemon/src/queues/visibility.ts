@@ -41,12 +41,16 @@ export class VisibilitySweep {
     return this.timingOut.has(pipeline);
   }
 
-  /** Items past their visibility deadline become visible again; returns the next deadline. */
-  async sweep(): Promise<number | null> {
+  /**
+   * Items past their visibility deadline become visible again; returns the
+   * next deadline. `only`: the projects this host leads in a cluster
+   * (undefined: all).
+   */
+  async sweep(only?: readonly string[]): Promise<number | null> {
     if (this.stopped) return null;
     try {
-      for (const row of await this.d.items.overdue(this.d.now())) if (this.d.leads(row.project)) await this.timeOut(row);
-      return await this.d.items.nextVisibleAt();
+      for (const row of await this.d.items.overdue(this.d.now(), only)) if (this.d.leads(row.project)) await this.timeOut(row);
+      return await this.d.items.nextVisibleAt(only);
     } catch (err) {
       this.d.logger.error('visibility sweep failed', { error: String(err) });
       // The shared database may be away: look again shortly.

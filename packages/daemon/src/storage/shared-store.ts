@@ -117,8 +117,9 @@ export interface SharedQueues {
    * Taken items whose visibility deadline has passed, this host's and those
    * of hosts gone silent past their lease (Postgres).
    */
-  overdue(now: number): Promise<QueueItemRow[]>;
-  nextVisibleAt(): Promise<number | null>;
+  overdue(now: number, only?: readonly string[]): Promise<QueueItemRow[]>;
+  /** The next visibility deadline (of the projects `only` names, the ones a cluster host leads; undefined: all). */
+  nextVisibleAt(only?: readonly string[]): Promise<number | null>;
   nextExpiry(): Promise<number | null>;
   attempts(seq: number): Promise<QueueAttemptRow[]>;
   source(project: string, queue: string): Promise<SourceState>;

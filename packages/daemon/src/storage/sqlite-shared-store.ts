@@ -130,11 +130,11 @@ export class SqliteSharedQueues implements SharedQueues {
   heldHere(): Promise<QueueItemRow[]> {
     return now(() => this.items.allTaken());
   }
-  overdue(at: number): Promise<QueueItemRow[]> {
-    return now(() => this.items.overdue(at));
+  overdue(at: number, only?: readonly string[]): Promise<QueueItemRow[]> {
+    return now(() => this.items.overdue(at, only));
   }
-  nextVisibleAt() {
-    return now(() => this.items.nextVisibleAt());
+  nextVisibleAt(only?: readonly string[]) {
+    return now(() => this.items.nextVisibleAt(only));
   }
   nextExpiry() {
     return now(() => this.items.nextExpiry());
