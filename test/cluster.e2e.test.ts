@@ -7,7 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CronMethods, DaemonMethods, EventMethods, QueueMethods } from '@oj/protocol';
+import { CronMethods, DaemonMethods, ErrorCode, EventMethods, QueueMethods, WorkerMethods, type OjError } from '@oj/protocol';
 import { ClusterKit, type Host } from './helpers/cluster-kit.js';
 import { waitFor } from './helpers/ojd-harness.js';
 import { skipWithoutPg } from './pg/pg-server.js';
@@ -125,16 +125,29 @@ describe.skipIf(skip)('cluster mode: several daemons on one PostgreSQL', () => {
 
   it('PostgreSQL stopped for 5 s mid-drain and started again: the drain finishes, nothing lost', async () => {
     const [a, b] = await kit.two(DRAIN);
-    const items = Array.from({ length: 60 }, (_, i) => ({ id: `p${i + 1}`, pause: 0.1 }));
+    const items = Array.from({ length: 60 }, (_, i) => ({ id: `p${i + 1}`, pause: 0.5 }));
     expect((await a.t.oj(['queue', 'add', 'jobs', JSON.stringify(items)], { cwd: a.root })).exitCode).toBe(0);
     for (const h of [a, b]) expect((await h.t.oj(['worker', 'start', 'drain'], { cwd: h.root })).exitCode).toBe(0);
     await waitFor('the drain under way', () => kit.lines('ran').length >= 5, 60_000, 20);
+    // Items held by pipelines (their takes committed) just before the database goes away.
+    const ranIds = () => new Set(kit.lines('ran').map((l) => l.split(' ')[0]!));
+    const taken = (await a.rpc.call(QueueMethods.List, { project: a.root, queue: 'jobs', status: ['taken'] })).items.map((i) => i.id);
     kit.server!.stopServer();
     const down = Date.now();
-    // Meanwhile shared work is refused with a clear error.
+    const held = taken.filter((id) => !ranIds().has(id));
+    // Meanwhile shared work is refused with a clear error (the CLI's message and hint; the JSON-RPC code and data)...
     const refused = await a.t.oj(['queue', 'add', 'jobs', 'id=late'], { cwd: a.root });
     expect(refused.exitCode).not.toBe(0);
-    expect(refused.stderr).toMatch(/cluster database .* cannot be reached/);
+    expect(refused.stderr).toMatch(/^error: the cluster database \(postgresql:\/\/postgres@\/e2e_\S+\) cannot be reached: .+; shared work \(queues, workers, crons, locks\) is refused until it is back\nhint: the daemon reconnects by itself \(running phases go on\); check that PostgreSQL is up \(oj daemon status\)\n$/);
+    const stop = await b.t.oj(['worker', 'stop', 'drain'], { cwd: b.root });
+    expect(stop.exitCode).not.toBe(0);
+    expect(stop.stderr).toMatch(/cluster database .* cannot be reached/);
+    const err = await a.rpc.call(QueueMethods.Add, { project: a.root, queue: 'jobs', items: [{ id: 'late' }] }).then(() => null, (e: unknown) => e as OjError);
+    expect(err?.code).toBe(ErrorCode.Unavailable);
+    expect(err?.data).toMatchObject({ kind: 'cluster_unavailable', durable: true, database: expect.stringMatching(/^postgresql:\/\/postgres@\/e2e_/) as unknown });
+    expect((await a.t.oj(['daemon', 'status'], { cwd: a.root })).stdout).toMatch(/unreachable: shared work is refused until it is back/);
+    // ...and the phases under way go on: those running when it went away finish while it is away.
+    await waitFor('the phases under way to finish', () => held.every((id) => ranIds().has(id)), 60_000, 50);
     await waitFor('5 s down', () => Date.now() - down >= 5000, 10_000, 100);
     kit.server!.startServer();
     await waitFor('every item completed', async () => {
@@ -147,6 +160,8 @@ describe.skipIf(skip)('cluster mode: several daemons on one PostgreSQL', () => {
     }, 240_000, 250);
     const ran = kit.lines('ran').map((l) => l.split(' ')[0]!);
     expect(new Set(ran).size).toBe(60);
+    // The refused stop changed nothing: the worker is still started on both.
+    for (const h of [a, b]) expect((await h.rpc.call(WorkerMethods.Show, { project: h.root, name: 'drain' })).worker.status).toBe('started');
   }, 360_000);
 
   it('a lock shared by pipelines on both hosts never has two holders; oj lock show says which host holds it and who waits', async () => {

@@ -6,6 +6,7 @@ import { Sqlite as BetterSqlite3 } from '../packages/daemon/src/storage/sqlite-d
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TestEnv, canConnect, makeProject, waitFor } from './helpers/ojd-harness.js';
 import { Rpc } from './helpers/rpc-call.js';
+import { startOjd } from './helpers/crash-kit.js';
 import { CronMethods, EventMethods } from '@oj/protocol';
 
 type Cron = {
@@ -217,4 +218,25 @@ run = "touch {project_root}/started; exec sleep 601.25"
     expect(Date.parse(ran.nextDueAt!)).toBe(due + 4 * 3_600_000);
     expect(ran.enabled).toBe(true);
   });
+});
+
+describe('crons across a crash', () => {
+  it('killed between claiming a due slot and recording its step (OJ_FAULT=cron:slot-claimed): the slot still runs, once, after the restart', async () => {
+    const root = makeProject(t, 'proj', {
+      c: '[cron.beat]\ninterval = "2s"\ncatch_up = "all"\nmax_catch_up = 1000\nrun = "echo beat >> {project_root}/beats"\n',
+    });
+    const dying = await startOjd(t, { OJ_FAULT: 'cron:slot-claimed' });
+    const rpc = await Rpc.connect(t.socket);
+    await rpc.call(CronMethods.Enable, { project: root, name: 'beat' });
+    const slot = (await cron(rpc, root, 'beat')).nextDueAt!;
+    rpc.close();
+    // Its first slot comes due: the daemon claims it and dies before the step that runs it is written.
+    expect((await dying.exited).signal).toBe('SIGKILL');
+    expect(dying.stderr()).toMatch(/OJ_FAULT: killing myself at cron:slot-claimed/);
+    const again = await start();
+    const ticks = async () => (await again.call(EventMethods.List, { name: 'cron:tick', project: root, limit: 1000 })).events.map((e) => String(e.data.scheduledAt));
+    await waitFor(`the slot ${slot} to run`, async () => (await ticks()).includes(slot), 60_000, 100);
+    await again.call(CronMethods.Disable, { project: root, name: 'beat' });
+    expect((await ticks()).filter((s) => s === slot)).toHaveLength(1);
+  }, 120_000);
 });

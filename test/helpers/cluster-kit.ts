@@ -6,7 +6,8 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TestEnv, makeProject } from './ojd-harness.js';
+import { DaemonMethods } from '@oj/protocol';
+import { TestEnv, makeProject, waitFor } from './ojd-harness.js';
 import { Rpc } from './rpc-call.js';
 import { PgServer } from '../pg/pg-server.js';
 
@@ -78,10 +79,13 @@ export class ClusterKit {
     const root = makeProject(t, 'checkout', { work: runbook });
     writeFileSync(join(root, '.oj', 'config.toml'), '[project]\nname = "acme-web"\n');
     writeFileSync(join(root, 'host'), `${name}\n`);
-    const daemon = await t.startDaemon();
+    // A loaded machine starts a daemon slowly (a cluster daemon also migrates and takes the lease).
+    const daemon = await t.startDaemon(60_000);
     const rpc = await Rpc.connect(t.socket);
     const h = { name, t, root, rpc, daemon };
     this.hosts.push(h);
+    // The host serves the project from now on (it loads its runbooks): it may lead it.
+    await t.oj(['status'], { cwd: root });
     return h;
   }
 
@@ -99,7 +103,21 @@ export class ClusterKit {
       if (v === undefined) delete h.t.env[k];
       else h.t.env[k] = v;
     }
-    h.daemon = await h.t.startDaemon();
+    h.daemon = await h.t.startDaemon(60_000);
     h.rpc = await Rpc.connect(h.t.socket);
+  }
+
+  /** Stops a host's daemon (oj daemon stop) and waits until it is gone. */
+  async stopHost(h: Host): Promise<void> {
+    h.rpc.close();
+    await h.t.oj(['daemon', 'stop'], { cwd: h.root });
+    await waitFor(`${h.name} to stop`, () => h.daemon.exitCode !== null || h.daemon.signalCode !== null, 60_000, 50);
+  }
+
+  /** The project's leader in the cluster as `h` sees it (null while none holds its lease). */
+  async leader(h: Host, project = 'acme-web'): Promise<{ host: string; term: number } | null> {
+    const s = await h.rpc.call(DaemonMethods.Status, {});
+    const l = s.cluster?.leaders.find((x) => x.project === project);
+    return l?.held ? { host: l.host, term: l.term } : null;
   }
 }

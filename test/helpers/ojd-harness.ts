@@ -61,8 +61,8 @@ export class TestEnv {
     };
   }
 
-  /** Starts ojd in the foreground as a child of the test, waits until it answers. */
-  async startDaemon(): Promise<ChildProcess> {
+  /** Starts ojd in the foreground as a child of the test, waits until it answers (`timeoutMs`: how long at most). */
+  async startDaemon(timeoutMs = 10_000): Promise<ChildProcess> {
     const child = spawn(process.execPath, [OJD_BIN, '--quiet'], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -72,7 +72,7 @@ export class TestEnv {
     await waitFor('ojd to answer', async () => {
       if (exited) throw new Error(`ojd exited: ${stderr}`);
       return await canConnect(this.socket);
-    });
+    }, timeoutMs);
     return child;
   }
 

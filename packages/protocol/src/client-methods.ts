@@ -119,16 +119,16 @@ export namespace WorkerMethods {
   export const List = { kind: 'method', name: "workers.list", summary: "The project's workers and their state." } as unknown as typeof M_WorkerMethods.List;
   export const Restart = { kind: 'method', name: "workers.restart", summary: "Stop, then start a worker (re-reading its definition)." } as unknown as typeof M_WorkerMethods.Restart;
   export const Show = { kind: 'method', name: "workers.show", summary: "One worker." } as unknown as typeof M_WorkerMethods.Show;
-  export const Start = { kind: 'method', name: "workers.start", summary: "Start a worker (persisted: it starts again with the daemon) and let it take work." } as unknown as typeof M_WorkerMethods.Start;
-  export const Stop = { kind: 'method', name: "workers.stop", summary: "Stop taking new items; pipelines under way finish and complete their items." } as unknown as typeof M_WorkerMethods.Stop;
+  export const Start = { kind: 'method', name: "workers.start", summary: "Start a worker (persisted: it starts again with the daemon) and let it take work. In cluster mode it starts on every host serving the project, each within its own concurrency; refused with Unavailable while the cluster database cannot be reached." } as unknown as typeof M_WorkerMethods.Start;
+  export const Stop = { kind: 'method', name: "workers.stop", summary: "Stop taking new items; pipelines under way finish and complete their items. In cluster mode on every host serving the project; refused with Unavailable while the cluster database cannot be reached." } as unknown as typeof M_WorkerMethods.Stop;
   export const Wake = { kind: 'method', name: "workers.wake", summary: "Wake a worker now (re-pulls a source queue) instead of at the end of its idle wait; a stopped worker is started (persisted, as by workers.start) and `started` is true." } as unknown as typeof M_WorkerMethods.Wake;
   export type WorkerStatus = M_WorkerMethods.WorkerStatus;
   export type WorkerInfo = M_WorkerMethods.WorkerInfo;
 }
 
 export namespace CronMethods {
-  export const Disable = { kind: 'method', name: "crons.disable", summary: "Disable a cron (persisted); a run under way finishes." } as unknown as typeof M_CronMethods.Disable;
-  export const Enable = { kind: 'method', name: "crons.enable", summary: "Enable a cron (persisted); its first run is one interval from now." } as unknown as typeof M_CronMethods.Enable;
+  export const Disable = { kind: 'method', name: "crons.disable", summary: "Disable a cron (persisted); a run under way finishes. In cluster mode on every host serving the project; refused with Unavailable while the cluster database cannot be reached." } as unknown as typeof M_CronMethods.Disable;
+  export const Enable = { kind: 'method', name: "crons.enable", summary: "Enable a cron (persisted); its first run is one interval from now. In cluster mode it is enabled on every host serving the project (each slot still runs once); refused with Unavailable while the cluster database cannot be reached." } as unknown as typeof M_CronMethods.Enable;
   export const List = { kind: 'method', name: "crons.list", summary: "The project's crons with their state and next due time." } as unknown as typeof M_CronMethods.List;
   export const Next = { kind: 'method', name: "crons.next", summary: "Upcoming run times of a cron (default 5): as planned while enabled, as if enabled now otherwise." } as unknown as typeof M_CronMethods.Next;
   export const Run = { kind: 'method', name: "crons.run", summary: "Run a cron once now (enabled or not); its schedule is unchanged." } as unknown as typeof M_CronMethods.Run;

@@ -145,10 +145,17 @@ export function printDaemonStatus(s: DaemonStatus): void {
   if (s.diskFull) println(`  ${style.red('disk full')}  since ${s.diskFull.since}: ${s.diskFull.refused} write(s) refused; free space (df -h ${s.stateDir})`);
   const c = s.cluster;
   if (c) {
-    println(`  cluster    host ${c.hostId} on ${c.database}${c.reachable ? '' : ` ${style.red('(unreachable: shared work waits)')}`}`);
+    println(`  cluster    host ${c.hostId} on ${c.database}${c.reachable ? '' : ` ${style.red('(unreachable: shared work is refused until it is back)')}`}`);
+    if (!c.leaders.length) println(`  leaders    ${c.reachable ? 'none yet' : 'unknown while the database cannot be reached'}`);
+    c.leaders.forEach((l, i) => {
+      const who = l.held ? `${l.host} (term ${l.term}, since ${l.since})` : style.red(`none: ${l.host}'s lease lapsed at ${l.expiresAt}; the next host to heartbeat takes it`);
+      println(`  ${i === 0 ? 'leaders   ' : '          '} ${l.project}: ${who}`);
+    });
     for (const h of c.hosts) {
       const beat = `last heartbeat ${formatDuration(Math.max(0, Date.now() - Date.parse(h.heartbeatAt)))} ago`;
-      println(`    ${h.host}${h.host === c.hostId ? ' (this daemon)' : ''}  ${h.gone ? style.red(`gone (${beat})`) : beat}`);
+      const led = c.leaders.filter((l) => l.held && l.host === h.host).map((l) => l.project);
+      const tags = [h.host === c.hostId ? 'this daemon' : null, led.length ? `leads ${led.join(', ')}` : null].filter(Boolean);
+      println(`    ${h.host}${tags.length ? ` (${tags.join(', ')})` : ''}  ${h.gone ? style.red(`gone (${beat})`) : beat}`);
     }
   }
 }

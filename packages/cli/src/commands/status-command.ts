@@ -79,7 +79,8 @@ export function render(o: StatusOverview, now = Date.now()): string {
   if (d.cluster) {
     const gone = d.cluster.hosts.filter((h) => h.gone).map((h) => h.host);
     const up = d.cluster.hosts.length - gone.length;
-    line(`cluster: host ${d.cluster.hostId}, ${up} host(s) up${gone.length ? style.red(`, gone: ${gone.join(', ')}`) : ''}${d.cluster.reachable ? '' : style.red(' (database unreachable)')}`);
+    const leaders = d.cluster.leaders.map((l) => (l.held ? `${l.project} ${l.host}` : style.red(`${l.project} none (lapsed)`)));
+    line(`cluster: host ${d.cluster.hostId}, ${up} host(s) up${gone.length ? style.red(`, gone: ${gone.join(', ')}`) : ''}${leaders.length ? `, leaders: ${leaders.join(', ')}` : ''}${d.cluster.reachable ? '' : style.red(' (database unreachable)')}`);
   }
 
   // Across projects a pipeline is named by its key (its id is unique only in its project).

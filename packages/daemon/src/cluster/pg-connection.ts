@@ -28,7 +28,8 @@ export interface PgConnection {
 }
 
 export function connectPg(url: string, onError: (err: Error) => void, max = 8): PgConnection {
-  const pool = new pg.Pool({ connectionString: url, types: pgTypes, max, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000 });
+  // Group commit: a commit does not wait for the disk; the daemon makes commits durable before it answers (pg-durability.ts).
+  const pool = new pg.Pool({ connectionString: url, types: pgTypes, max, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000, options: '-c synchronous_commit=off' });
   pool.on('error', onError);
   // A client in use whose connection breaks emits 'error' too: without a listener that would end the daemon.
   pool.on('connect', (client) => client.on('error', onError));
@@ -52,11 +53,24 @@ export function isConnectionError(err: unknown): boolean {
   return /Connection terminated|connection timeout|Client has encountered a connection error|not queryable|terminating connection/i.test(m);
 }
 
-/** The error a caller sees while the cluster database cannot be reached. */
-export function unavailable(url: string, err: unknown): OjError {
+/**
+ * The error a caller sees while the cluster database cannot be reached:
+ * code Unavailable, data `{ kind: 'cluster_unavailable', database, reason,
+ * durable, hint }`. `durable` false: a change was committed but could not be
+ * made durable (it may be lost: the caller should look again once the
+ * database is back); true: nothing was changed.
+ */
+export function unavailable(url: string, err: unknown, durable = true): OjError {
   const why = err instanceof Error ? err.message : String(err);
-  return new OjError(ErrorCode.Unavailable, `the cluster database (${redactUrl(url)}) cannot be reached: ${why}; shared work (queues, cron slots) waits until it is back`, {
+  const database = redactUrl(url);
+  const what = durable
+    ? 'shared work (queues, workers, crons, locks) is refused until it is back'
+    : 'the change was made but may not be recorded: look again once it is back';
+  return new OjError(ErrorCode.Unavailable, `the cluster database (${database}) cannot be reached: ${why}; ${what}`, {
     kind: 'cluster_unavailable',
-    hint: 'the daemon reconnects by itself; check that PostgreSQL is up',
+    database,
+    reason: why,
+    durable,
+    hint: 'the daemon reconnects by itself (running phases go on); check that PostgreSQL is up (oj daemon status)',
   });
 }

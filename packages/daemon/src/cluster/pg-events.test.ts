@@ -46,7 +46,7 @@ afterAll(() => {
 
 /** One project, `acme-web`, checked out at a path of each host's own. */
 function names(root: string): ProjectNames {
-  return { identity: (r) => (r === root ? 'acme-web' : r), root: (id) => (id === 'acme-web' ? root : undefined) };
+  return { identity: (r) => (r === root ? 'acme-web' : r), root: (id) => (id === 'acme-web' ? root : undefined), served: () => [root] };
 }
 
 async function host(url: string, name: string, opts: { start?: boolean } = {}): Promise<Host> {

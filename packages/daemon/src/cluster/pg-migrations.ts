@@ -82,6 +82,21 @@ export const PG_MIGRATIONS: PgMigration[] = [
       `ALTER TABLE resource_waiters ADD COLUMN run integer`,
     ],
   },
+  {
+    version: 4,
+    name: 'leader lease, cluster-wide settings, durable points',
+    statements: [
+      // A row per project (its cluster identity): the host that runs its sweeps until expires_at (database time), renewed with its heartbeat.
+      `CREATE TABLE leases (project text PRIMARY KEY, host text NOT NULL, term bigint NOT NULL, since bigint NOT NULL, expires_at bigint NOT NULL)`,
+      // A worker's started/stopped, a cron's enabled/disabled: the same on every host of a project (its cluster identity).
+      `CREATE TABLE settings (
+        kind text NOT NULL, project text NOT NULL, name text NOT NULL, value text NOT NULL,
+        version bigint NOT NULL, changed_at bigint NOT NULL, host text NOT NULL,
+        PRIMARY KEY (kind, project, name))`,
+      // What a host's durable commit writes (group commit: see pg-durability.ts).
+      `ALTER TABLE hosts ADD COLUMN durable_at bigint`,
+    ],
+  },
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;
@@ -94,6 +109,8 @@ export class PgSchemaTooNewError extends Error {
 export async function migratePg(db: Kysely<PgDatabase>, list: PgMigration[] = PG_MIGRATIONS): Promise<number[]> {
   const applied: number[] = [];
   await db.transaction().execute(async (trx) => {
+    // Durable before anything uses the schema (the pool's sessions commit without waiting: group commit).
+    await sql`SET LOCAL synchronous_commit = on`.execute(trx);
     await sql`SELECT pg_advisory_xact_lock(hashtext('oj schema migrations'))`.execute(trx);
     await sql`CREATE TABLE IF NOT EXISTS oj_meta (key text PRIMARY KEY, value text NOT NULL)`.execute(trx);
     const row = await trx.selectFrom('oj_meta').select('value').where('key', '=', 'schema_version').executeTakeFirst();

@@ -3,7 +3,7 @@
  * by the transaction that ends its pipeline; a lock or semaphore released by
  * the transaction that records its phase's outcome): recorded in the local
  * `shared_outbox` inside that transaction, applied to PostgreSQL after it
- * commits, and deleted once applied. Applying is at least once (after a
+ * commits, and deleted once applied and durable. Applying is at least once (after a
  * crash, or when the database was away, an entry is applied again), so each
  * entry's decision must be idempotent: the item lifecycle ignores the end of
  * a pipeline that no longer holds the item (its attempt number and holder),
@@ -26,6 +26,7 @@ const RETRY_MS = [200, 500, 1000, 2000, 5000];
 
 export class PgOutbox {
   private readonly appliers = new Map<OutboxKind, Applier>();
+  private durable: () => Promise<void> = () => Promise.resolve();
   private running: Promise<void> | null = null;
   private again = false;
   private failures = 0;
@@ -40,6 +41,11 @@ export class PgOutbox {
   /** Who applies entries of a kind (the shared queues, the shared locks and semaphores). */
   setApplier(kind: OutboxKind, apply: Applier): void {
     this.appliers.set(kind, apply);
+  }
+
+  /** What makes the applied changes durable before their entries go (group commit). */
+  setDurable(durable: () => Promise<void>): void {
+    this.durable = durable;
   }
 
   /** Inside the caller's local write: records the entry; it is applied once that write commits. */
@@ -83,23 +89,27 @@ export class PgOutbox {
   private async pass(): Promise<void> {
     const { db, runner } = this.storage;
     const rows = runner.all(db.selectFrom('shared_outbox').selectAll().orderBy('id'));
-    for (const r of rows) {
-      if (this.closed) return;
-      const apply = this.appliers.get(r.kind);
-      if (!apply) return;
-      try {
+    const applied: number[] = [];
+    try {
+      for (const r of rows) {
+        if (this.closed) break;
+        const apply = this.appliers.get(r.kind);
+        if (!apply) break;
         faultPoint('outbox:before-apply');
         await apply(r.seq, JSON.parse(r.payload) as JsonValue);
         faultPoint('outbox:after-apply');
-      } catch (err) {
-        const wait = RETRY_MS[Math.min(this.failures++, RETRY_MS.length - 1)]!;
-        this.logger.warn('shared change not applied yet; trying again', { item: r.seq, error: String(err), retryInMs: wait });
-        this.retryIn(wait);
-        return;
+        applied.push(r.id);
       }
-      this.failures = 0;
-      this.storage.write(() => runner.run(db.deleteFrom('shared_outbox').where('id', '=', r.id)));
+      // An entry goes only once its change is durable (group commit): until then it is applied again if need be.
+      if (applied.length) await this.durable();
+    } catch (err) {
+      const wait = RETRY_MS[Math.min(this.failures++, RETRY_MS.length - 1)]!;
+      this.logger.warn('shared change not applied yet; trying again', { error: String(err), retryInMs: wait });
+      this.retryIn(wait);
+      return;
     }
+    this.failures = 0;
+    if (applied.length) this.storage.write(() => runner.run(db.deleteFrom('shared_outbox').where('id', 'in', applied)));
   }
 
   private retryIn(ms: number): void {

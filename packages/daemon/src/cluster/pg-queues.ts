@@ -15,6 +15,7 @@ import type { QueueAttemptRow, QueueItemRow } from '../storage/queue-store.js';
 import { LIVE_STATUSES } from '../storage/queue-store.js';
 import type {
   Gone,
+  SharedItemRow,
   ItemDecision,
   ItemNotice,
   ItemTarget,
@@ -35,8 +36,6 @@ export const NOTIFY_CHANNEL = 'oj_queue';
 type PgItemRow = Selectable<PgQueueItemsTable>;
 type Db = Kysely<PgDatabase> | Transaction<PgDatabase>;
 
-/** A shared item as the shell sees it: the local row, and who holds it. */
-export type SharedItemRow = QueueItemRow & { host?: string | null; hostGone?: boolean };
 
 export interface PgQueuesDeps {
   db: Kysely<PgDatabase>;
@@ -46,6 +45,8 @@ export interface PgQueuesDeps {
   outbox: PgOutbox;
   /** Runs a shared call, turning a lost connection into a clear error. */
   guard<T>(fn: () => Promise<T>): Promise<T>;
+  /** A shared transaction committed (group commit: pg-durability.ts). */
+  committed(): void;
 }
 
 /** ORDER BY terms of a queue's order over the item's JSON (missing values last, whatever the direction). */
@@ -190,7 +191,8 @@ export class PgQueues implements SharedQueues {
     );
   }
 
-  overdue(now: number): Promise<QueueItemRow[]> {
+  overdue(now: number, only?: readonly string[]): Promise<QueueItemRow[]> {
+    if (only?.length === 0) return Promise.resolve([]);
     return this.read(async (db) => {
       const rows = await db
         .selectFrom('queue_items as i')
@@ -198,6 +200,7 @@ export class PgQueues implements SharedQueues {
         .selectAll('i')
         .select(sql<boolean>`(h.host IS NOT NULL AND h.host <> ${this.d.hostId} AND h.heartbeat_at + h.lease_ms <= ${now})`.as('host_gone'))
         .where('i.status', '=', 'taken')
+        .$if(only !== undefined, (qb) => qb.where('i.project', 'in', (only ?? []).map((r) => this.id(r))))
         .where((eb) =>
           eb.or([
             eb('i.visible_at', '<=', now),
@@ -216,13 +219,15 @@ export class PgQueues implements SharedQueues {
   }
 
   /** The next moment a taken item may need the sweep: its deadline, or when its host's lease lapses. */
-  nextVisibleAt(): Promise<number | null> {
+  nextVisibleAt(only?: readonly string[]): Promise<number | null> {
+    if (only?.length === 0) return Promise.resolve(null);
     return this.read(async (db) => {
       const r = await db
         .selectFrom('queue_items as i')
         .leftJoin('hosts as h', 'h.host', 'i.host')
         .select(sql<number | null>`min(CASE WHEN h.host IS NOT NULL AND h.host <> ${this.d.hostId} THEN LEAST(i.visible_at, h.heartbeat_at + h.lease_ms) ELSE i.visible_at END)`.as('t'))
         .where('i.status', '=', 'taken')
+        .$if(only !== undefined, (qb) => qb.where('i.project', 'in', (only ?? []).map((r) => this.id(r))))
         .executeTakeFirst();
       return r?.t ?? null;
     });
@@ -253,6 +258,7 @@ export class PgQueues implements SharedQueues {
   /** Runs fn in one shared transaction, then its local part in a local write. */
   private async transact<T>(fn: (trx: Transaction<PgDatabase>) => Promise<{ result: T; local?: (() => void) | undefined }>): Promise<T> {
     const out = await this.d.guard(() => this.d.db.transaction().execute(fn));
+    this.d.committed();
     if (out.local) {
       const local = out.local;
       this.d.storage.write(() => local());
@@ -322,14 +328,11 @@ export class PgQueues implements SharedQueues {
     return this.change({ seq }, (row) => settler(row, payload));
   }
 
-  prune(now: number, local: (gone: Gone[]) => void): Promise<Gone[]> {
+  prune(now: number, only: readonly string[] | undefined, local: (gone: Gone[]) => void): Promise<Gone[]> {
     return this.transact(async (trx) => {
-      const rows = await trx
-        .deleteFrom('queue_items')
-        .where('expires_at', 'is not', null)
-        .where('expires_at', '<=', now)
-        .returning(['project', 'queue', 'id', 'status'])
-        .execute();
+      let q = trx.deleteFrom('queue_items').where('expires_at', 'is not', null).where('expires_at', '<=', now);
+      if (only) q = only.length ? q.where('project', 'in', only.map((r) => this.id(r))) : q.where(sql<boolean>`false`);
+      const rows = await q.returning(['project', 'queue', 'id', 'status']).execute();
       const gone = rows.flatMap((r) => {
         const root = this.d.names.root(r.project);
         return root === undefined ? [] : [{ ...r, project: root }];
@@ -472,17 +475,19 @@ async function writeItem(trx: Transaction<PgDatabase>, seq: number, w: ItemWrite
 
 /** Tells every host (delivered at commit, not at all on rollback). */
 async function notify(trx: Transaction<PgDatabase>, host: string, identity: string, n: ItemNotice): Promise<void> {
-  const payload = JSON.stringify({ h: host, p: identity, q: n.queue, r: n.reason, w: n.worker });
+  const payload = JSON.stringify({ h: host, p: identity, q: n.queue, r: n.reason, w: n.worker, ...(n.takenFrom ? { f: n.takenFrom } : {}) });
   await sql`SELECT pg_notify(${NOTIFY_CHANNEL}, ${payload})`.execute(trx);
 }
 
 /** A notice as another host sent it, or null when the payload is not one. */
-export function parseNotice(payload: string | undefined): { host: string; identity: string; queue: string; reason: ItemNotice['reason']; worker: string | null } | null {
+export function parseNotice(
+  payload: string | undefined,
+): { host: string; identity: string; queue: string; reason: ItemNotice['reason']; worker: string | null; takenFrom: string | null } | null {
   try {
-    const o = JSON.parse(payload ?? '') as { h?: unknown; p?: unknown; q?: unknown; r?: unknown; w?: unknown };
+    const o = JSON.parse(payload ?? '') as { h?: unknown; p?: unknown; q?: unknown; r?: unknown; w?: unknown; f?: unknown };
     if (typeof o.h !== 'string' || typeof o.p !== 'string' || typeof o.q !== 'string') return null;
     const reason = o.r === 'added' || o.r === 'released' || o.r === 'finished' ? o.r : 'added';
-    return { host: o.h, identity: o.p, queue: o.q, reason, worker: typeof o.w === 'string' ? o.w : null };
+    return { host: o.h, identity: o.p, queue: o.q, reason, worker: typeof o.w === 'string' ? o.w : null, takenFrom: typeof o.f === 'string' ? o.f : null };
   } catch {
     return null;
   }

@@ -27,6 +27,8 @@ export interface PgResourcesDeps {
   names: ProjectNames;
   outbox: PgOutbox;
   guard<T>(fn: () => Promise<T>): Promise<T>;
+  /** A shared transaction committed (group commit: pg-durability.ts). */
+  committed(): void;
 }
 
 /** An outbox entry of kind `release`: the resource (its local project root) and what the settler decides on. */
@@ -160,6 +162,7 @@ export class PgResources implements SharedResources {
         return d;
       }),
     );
+    this.d.committed();
     if (out.local) {
       const local = out.local;
       this.d.storage.write(() => local());

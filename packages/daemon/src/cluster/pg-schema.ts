@@ -31,6 +31,29 @@ export interface PgHostsTable {
   heartbeat_at: number;
   /** Silent longer than this, the host is gone: its taken items go back to their queues. */
   lease_ms: number;
+  /** When the host last made its commits durable (group commit). */
+  durable_at: number | null;
+}
+
+/** A project's leader lease (its cluster identity). Times are the database's clock (epoch ms); term 0: nobody held it yet. */
+export interface PgLeasesTable {
+  project: string;
+  host: string;
+  term: number;
+  since: number;
+  expires_at: number;
+}
+
+/** A cluster-wide setting: a worker's `started`/`stopped`, a cron's `enabled`/`disabled`. */
+export interface PgSettingsTable {
+  kind: 'worker' | 'cron';
+  project: string;
+  name: string;
+  value: string;
+  /** Grows with every change of the row: a notice older than what a host applied is ignored. */
+  version: number;
+  changed_at: number;
+  host: string;
 }
 
 export interface PgMetaTable {
@@ -79,6 +102,8 @@ export interface PgDatabase {
   queue_sources: QueueSourcesTable;
   cron_slots: PgCronSlotsTable;
   hosts: PgHostsTable;
+  leases: PgLeasesTable;
+  settings: PgSettingsTable;
 }
 
 export type { Generated };

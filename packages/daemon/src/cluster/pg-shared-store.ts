@@ -1,17 +1,23 @@
 /**
  * The shared store on PostgreSQL (cluster mode): queue items (pg-queues.ts),
- * cron slot claims, and this daemon's place in the cluster: a `hosts` row
- * it heartbeats (a host silent past its lease is gone: its taken items go
- * back to their queues), a listening connection for the other hosts'
+ * cron slot claims (pg-crons.ts), and this daemon's place in the cluster: a
+ * `hosts` row it heartbeats (a host silent past its lease is gone: its taken
+ * items go back to their queues), the leader lease renewed with it
+ * (pg-leader.ts), group commit (pg-durability.ts), a listening connection for the other hosts'
  * notices (LISTEN/NOTIFY) that falls back to polling while it is down and
  * reconnects with backoff, and the outbox of locally decided changes.
  */
+import { OjError } from '@oj/protocol';
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import type { Logger } from 'winston';
-import type { HostInfo, ItemNotice, LocalEventFeed, SharedCrons, SharedStore } from '../storage/shared-store.js';
+import type { HostInfo, ItemNotice, LocalEventFeed, SharedStore } from '../storage/shared-store.js';
 import type { Storage } from '../storage/storage.js';
 import { connectPg, isConnectionError, pgClient, unavailable, type PgConnection } from './pg-connection.js';
+import { PgCrons } from './pg-crons.js';
+import { PgDurability } from './pg-durability.js';
+import { PgLeader } from './pg-leader.js';
+import { PgSettings, SETTING_CHANNEL } from './pg-settings.js';
 import { migratePg } from './pg-migrations.js';
 import { EVENT_CHANNEL, PgEvents } from './pg-events.js';
 import { PgOutbox } from './pg-outbox.js';
@@ -34,16 +40,20 @@ export interface PgStoreOptions {
 }
 
 export const DEFAULT_LEASE_MS = 15_000;
+const SLOT_PRUNE_EVERY_MS = 3600_000;
 const RECONNECT_MS = [250, 500, 1000, 2000, 5000];
 
 export class PgSharedStore implements SharedStore {
   readonly kind = 'postgres' as const;
   readonly hostId: string;
   readonly queues: PgQueues;
-  readonly crons: SharedCrons;
+  readonly crons: PgCrons;
   readonly resources: PgResources;
   readonly outbox: PgOutbox;
   readonly events: PgEvents;
+  readonly durability: PgDurability;
+  readonly leader: PgLeader;
+  readonly settings: PgSettings;
   private readonly grantListeners = new Set<(key: ResourceKey, holder: string) => void>();
   private readonly conn: PgConnection;
   private readonly listeners = new Set<(n: ItemNotice | null) => void>();
@@ -56,6 +66,7 @@ export class PgSharedStore implements SharedStore {
   private pollTimer: NodeJS.Timeout | null = null;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private closed = false;
+  private slotsPrunedAt = 0;
   private lastError: string | null = null;
   private readonly startedAt: number;
 
@@ -67,12 +78,19 @@ export class PgSharedStore implements SharedStore {
     this.conn = connectPg(o.url, (err) => this.poolError(err));
     this.outbox = new PgOutbox(o.storage, o.logger);
     const guard = <T>(fn: () => Promise<T>) => this.guard(fn);
-    this.queues = new PgQueues({ db: this.conn.db, storage: o.storage, hostId: o.hostId, names: o.names, outbox: this.outbox, guard });
-    this.resources = new PgResources({ db: this.conn.db, storage: o.storage, hostId: o.hostId, names: o.names, outbox: this.outbox, guard });
+    const host = { id: o.hostId, startedAt: this.startedAt, leaseMs: this.leaseMs, now: () => o.storage.now() };
+    this.durability = new PgDurability(this.conn.db, host, guard);
+    const committed = () => this.durability.committed();
+    const deps = { db: this.conn.db, storage: o.storage, hostId: o.hostId, names: o.names, guard, committed };
+    this.queues = new PgQueues({ ...deps, outbox: this.outbox });
+    this.resources = new PgResources({ ...deps, outbox: this.outbox });
     this.events = new PgEvents({ db: this.conn.db, storage: o.storage, hostId: o.hostId, names: o.names, logger: o.logger, guard });
     this.outbox.setApplier('item', (seq, payload) => this.queues.applySettled(seq, payload));
     this.outbox.setApplier('release', (_seq, payload) => this.resources.applySettled(payload));
-    this.crons = { claimSlot: (project, cron, slotAt, now) => this.claimSlot(project, cron, slotAt, now) };
+    this.outbox.setDurable(() => this.makeDurable());
+    this.crons = new PgCrons({ ...deps, leaseMs: this.leaseMs });
+    this.settings = new PgSettings({ ...deps, logger: o.logger });
+    this.leader = new PgLeader({ db: this.conn.db, hostId: o.hostId, names: o.names, ttlMs: this.leaseMs, logger: o.logger, now: () => o.storage.now(), guard });
   }
 
   /** Connects and brings the shared schema up to date (refusing a newer one). */
@@ -94,10 +112,6 @@ export class PgSharedStore implements SharedStore {
 
   get db(): Kysely<PgDatabase> {
     return this.conn.db;
-  }
-
-  get rescueEveryMs(): number {
-    return this.leaseMs;
   }
 
   get reachable(): boolean {
@@ -126,6 +140,16 @@ export class PgSharedStore implements SharedStore {
 
   shareEvents(feed: LocalEventFeed): void {
     this.events.share(feed);
+  }
+
+  /** Every shared commit this daemon made so far is durable once this resolves (group commit: pg-durability.ts). */
+  async makeDurable(): Promise<void> {
+    try {
+      await this.durability.makeDurable();
+    } catch (err) {
+      const cause = err instanceof OjError && typeof err.data.reason === 'string' ? err.data.reason : err;
+      throw unavailable(this.o.url, cause, false);
+    }
   }
 
   onRemoteChange(cb: (n: ItemNotice | null) => void): () => void {
@@ -186,6 +210,13 @@ export class PgSharedStore implements SharedStore {
     );
     // Back in touch: apply what waited.
     if (this.outbox.pending()) void this.outbox.flush();
+    // The leader lease goes with the heartbeat: renewed while this host leads, taken once it lapsed.
+    await this.leader.beat();
+    // The leader forgets old cron slot claims (hourly).
+    if (this.leader.leadsAny() && now - this.slotsPrunedAt >= SLOT_PRUNE_EVERY_MS) {
+      this.slotsPrunedAt = now;
+      await this.crons.prune(now);
+    }
   }
 
   /** LISTEN on a connection of its own; while it is down, poll (see startPolling) and reconnect with backoff. */
@@ -211,11 +242,15 @@ export class PgSharedStore implements SharedStore {
         this.granted(m.payload);
         return;
       }
+      if (m.channel === SETTING_CHANNEL) {
+        this.settings.heard(m.payload);
+        return;
+      }
       if (m.channel !== NOTIFY_CHANNEL) return;
       const n = parseNotice(m.payload);
       if (!n || n.host === this.hostId) return;
       const root = this.o.names.root(n.identity);
-      if (root !== undefined) this.tell({ project: root, queue: n.queue, reason: n.reason, worker: null });
+      if (root !== undefined) this.tell({ project: root, queue: n.queue, reason: n.reason, worker: null, takenFrom: n.takenFrom });
     });
     this.listenClient = client;
     try {
@@ -223,12 +258,14 @@ export class PgSharedStore implements SharedStore {
       await client.query(`LISTEN ${NOTIFY_CHANNEL}`);
       await client.query(`LISTEN ${GRANT_CHANNEL}`);
       await client.query(`LISTEN ${EVENT_CHANNEL}`);
+      await client.query(`LISTEN ${SETTING_CHANNEL}`);
       this.listening = true;
       if (this.reconnects > 0) {
         this.o.logger.info('cluster notices back');
         // Whatever happened while away: look again.
         this.tell(null);
         void this.events.read();
+        this.settings.heard(null);
       }
       this.reconnects = 0;
     } catch (err) {
@@ -256,19 +293,6 @@ export class PgSharedStore implements SharedStore {
     this.pollTimer.unref();
   }
 
-  private async claimSlot(project: string, cron: string, slotAt: number, now: number): Promise<boolean> {
-    const identity = this.o.names.identity(project);
-    return this.guard(async () => {
-      const r = await this.conn.db
-        .insertInto('cron_slots')
-        .values({ project: identity, cron, slot_at: slotAt, host: this.hostId, claimed_at: now })
-        .onConflict((oc) => oc.doNothing())
-        .returning('slot_at')
-        .executeTakeFirst();
-      return r !== undefined;
-    });
-  }
-
   async hosts(): Promise<HostInfo[]> {
     const now = this.o.storage.now();
     const rows = await this.guard(() => this.conn.db.selectFrom('hosts').selectAll().orderBy('host').execute());
@@ -278,6 +302,9 @@ export class PgSharedStore implements SharedStore {
   async close(): Promise<void> {
     this.closed = true;
     for (const t of [this.heartbeatTimer, this.pollTimer, this.reconnectTimer]) if (t) clearTimeout(t);
+    // Another host takes over at its next beat, not a lease later.
+    await this.leader.resign().catch((err: unknown) => this.o.logger.warn('leader lease not given up', { error: String(err) }));
+    this.leader.close();
     await this.outbox.close();
     await this.events.close();
     const c = this.listenClient;

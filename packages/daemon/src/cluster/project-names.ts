@@ -10,6 +10,8 @@ export interface ProjectNames {
   identity(root: string): string;
   /** The local root of an identity, if this daemon serves it. */
   root(identity: string): string | undefined;
+  /** The roots this daemon serves (the projects it has loaded). */
+  served(): string[];
 }
 
 export class RegistryProjectNames implements ProjectNames {
@@ -28,6 +30,10 @@ export class RegistryProjectNames implements ProjectNames {
     return id;
   }
 
+  served(): string[] {
+    return this.projects.roots();
+  }
+
   root(identity: string): string | undefined {
     const known = this.byIdentity.get(identity);
     if (known !== undefined) return known;
@@ -36,5 +42,9 @@ export class RegistryProjectNames implements ProjectNames {
   }
 }
 
-/** Identity and root the same (tests, a store that needs no mapping). */
-export const SAME_NAMES: ProjectNames = { identity: (root) => root, root: (identity) => identity };
+/** Identity and root the same (tests, a store that needs no mapping), serving `roots`. */
+export function sameNames(...roots: string[]): ProjectNames {
+  return { identity: (root) => root, root: (identity) => identity, served: () => roots };
+}
+
+export const SAME_NAMES: ProjectNames = sameNames();

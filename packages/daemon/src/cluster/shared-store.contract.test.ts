@@ -217,13 +217,28 @@ for (const backend of [sqlite, postgres]) {
       expect(await store.queues.nextVisibleAt()).toBe(61_000);
       expect(await store.queues.overdue(60_999)).toEqual([]);
       expect((await store.queues.overdue(61_000)).map((r) => r.id)).toEqual(['a']);
+      // Of some projects only (a cluster host sweeps the projects it leads).
+      expect((await store.queues.overdue(61_000, [P])).map((r) => r.id)).toEqual(['a']);
+      expect(await store.queues.overdue(61_000, ['/work/other'])).toEqual([]);
+      expect(await store.queues.overdue(61_000, [])).toEqual([]);
+      expect(await store.queues.nextVisibleAt(['/work/other'])).toBeNull();
+      expect(await store.queues.nextVisibleAt([P])).toBe(61_000);
       await store.queues.change({ seq: added[1]!.seq }, step({ type: 'remove' }, 1000));
       await store.queues.change({ seq: added[0]!.seq }, step({ type: 'complete' }, 2000));
       expect(await store.queues.nextExpiry()).toBe(2000 + 3_600_000);
       const pruned: string[] = [];
-      const gone = await store.queues.prune(2000 + 3_600_000, (g) => pruned.push(...g.map((x) => x.id)));
+      const gone = await store.queues.prune(2000 + 3_600_000, undefined, (g) => pruned.push(...g.map((x) => x.id)));
       expect(gone.map((g) => [g.id, g.status])).toEqual([['a', 'completed']]);
       expect(pruned).toEqual(['a']);
+      // Only the projects named (a cluster host prunes the projects it leads).
+      const other = '/work/other';
+      for (const project of [P, other]) {
+        const [item] = (await store.queues.add(project, 'q', [{ id: 'c', data: {} }], 3000, () => {})).added;
+        await store.queues.change({ seq: item!.seq }, step({ type: 'complete' }, 3000));
+      }
+      expect((await store.queues.prune(3000 + 3_600_000, [other], () => {})).map((g) => g.project)).toEqual([other]);
+      expect(await store.queues.prune(3000 + 3_600_000, [], () => {})).toEqual([]);
+      expect((await store.queues.prune(3000 + 3_600_000, undefined, () => {})).map((g) => g.project)).toEqual([P]);
     });
 
     it('records source pulls: seen items keep their row, new ones are added, generations advance', async () => {
@@ -283,12 +298,26 @@ for (const backend of [sqlite, postgres]) {
       expect((await a.store.resources.allHolds({ kind: 'lock' })).map((h) => h.holder)).toEqual([head.holder]);
     });
 
-    it('a cron slot is claimed once, by one daemon', async () => {
+    it('a cron slot is claimed once, by one daemon, which takes its step with the answer', async () => {
       const hosts = await backend.hosts(2);
-      const claims = await Promise.all(hosts.flatMap((h) => [h.store.crons.claimSlot(P, 'tick', 5000, 5000), h.store.crons.claimSlot(P, 'tick', 5000, 5001)]));
+      const mine = (m: boolean) => m;
+      const claims = await Promise.all(hosts.map((h) => h.store.crons.claimSlot(P, 'tick', 5000, 5000, mine)));
       expect(claims.filter(Boolean)).toHaveLength(1);
-      expect(await hosts[0]!.store.crons.claimSlot(P, 'tick', 6000, 6000)).toBe(true);
-      expect(await hosts[0]!.store.crons.claimSlot(P, 'other', 5000, 6000)).toBe(true);
+      const winner = hosts[claims.indexOf(true)]!;
+      expect(await hosts[0]!.store.crons.claimSlot(P, 'tick', 6000, 6000, mine)).toBe(true);
+      expect(await hosts[0]!.store.crons.claimSlot(P, 'other', 5000, 6000, mine)).toBe(true);
+      // Which of these slots another daemon ran (claimed): none on one host.
+      const [first, second] = hosts;
+      expect(await first!.store.crons.claimedElsewhere(P, 'tick', [4000, 5000, 6000])).toEqual(winner === first ? [] : [5000]);
+      if (second) expect((await second.store.crons.claimedElsewhere(P, 'tick', [4000, 5000, 6000])).sort()).toEqual(winner === second ? [6000] : [5000, 6000]);
+    });
+
+    it('a step that fails leaves the slot to the same daemon: claimed with it, or its own again', async () => {
+      const [a] = await backend.hosts(1);
+      await expect(a!.store.crons.claimSlot(P, 'tick', 7000, 7000, () => {
+        throw new Error('crashed in between');
+      })).rejects.toThrow(/crashed in between/);
+      expect(await a!.store.crons.claimSlot(P, 'tick', 7000, 7001, (m) => m)).toBe(true);
     });
   });
 }

@@ -4,7 +4,7 @@ import type { EventLog } from '../events/event-log.js';
 import type { PipelineRecord } from '../storage/pipeline-store.js';
 import type { ResourceKey, ResourceKind } from '../storage/resource-store.js';
 import type { SharedResources } from '../storage/shared-resources.js';
-import type { SharedStore } from '../storage/shared-store.js';
+import type { Leadership, SharedStore } from '../storage/shared-store.js';
 import type { Storage } from '../storage/storage.js';
 import type { Logger } from 'winston';
 
@@ -22,6 +22,8 @@ export interface CoordinatorDeps {
   shared: SharedResources;
   /** In a cluster: grants made on other hosts, and notices lost (null) while the listening connection was down. */
   remote?: Pick<SharedStore, 'onRemoteGrant' | 'onRemoteChange'>;
+  /** In a cluster only the leader judges other hosts' holds (stale, gone); without it this daemon judges all. */
+  leader?: Pick<Leadership, 'leads' | 'onChange' | 'lookEveryMs'>;
   events: EventLog;
   logger: Logger;
   now(): number;

@@ -16,8 +16,9 @@
  *
  * The rows are in the shared store: in a cluster, one holder cluster-wide,
  * waiters from every host in arrival order, a grant to a waiter on another
- * host told to that host; each host heartbeats the holds of its own phases,
- * and a hold whose host is gone is stale at once.
+ * host told to that host; each host heartbeats and judges the holds of its
+ * own phases, and the cluster's leader judges every other one (a hold whose
+ * host is gone is stale at once).
  */
 import type { JsonValue, LockMethods } from '@oj/protocol';
 import { DeadlineTimer } from '../adapters/deadline-timer.js';
@@ -53,7 +54,9 @@ export class ResourceCoordinator {
   stopping = false;
 
   constructor(private readonly d: CoordinatorDeps) {
-    this.timer = new DeadlineTimer(d.now, () => void this.sweep(), { maxWaitMs: 60_000, minWaitMs: 10 });
+    // The leader of a cluster looks again more often: holds taken on other hosts arm nothing here.
+    const look = d.leader?.lookEveryMs ?? null;
+    this.timer = new DeadlineTimer(d.now, () => void this.sweep(), { maxWaitMs: look === null ? 60_000 : Math.min(60_000, look), minWaitMs: 10 });
     this.effects = { d, live: this.live, waits: this.waits, apply: (key, e) => this.apply(key, e), done: () => this.schedule() };
     d.shared.setSettler((key, holds, waiters, payload) => {
       const p = payload as unknown as PhaseRelease;
@@ -72,6 +75,15 @@ export class ResourceCoordinator {
     d.remote?.onRemoteChange((n) => {
       if (n === null) void this.recheckWaits();
     });
+    // A host that becomes the leader judges every host's holds from now on: at once.
+    d.leader?.onChange((c) => {
+      if (c.leads && this.started) void this.sweep();
+    });
+  }
+
+  /** Whether this daemon judges every hold of the project (it leads the project in the cluster, or is on its own), or only its own. */
+  private judgesAll(project: string): boolean {
+    return this.d.leader?.leads(project) ?? true;
   }
 
   private apply<E extends GrantEvent>(key: ResourceKey, e: E | ((holds: SharedHoldRow[], waiters: SharedWaiterRow[]) => E)): Promise<ReplyOf<E>> {
@@ -252,7 +264,7 @@ export class ResourceCoordinator {
     let next = Infinity;
     try {
       for (const h of await this.d.shared.allHolds()) {
-        if (h.staleAt !== null) continue;
+        if (h.staleAt !== null || !(h.here || this.judgesAll(h.project))) continue;
         next = Math.min(next, nextAttention(h, this.live.has(keyOf(h), h.holder)));
       }
     } catch {
@@ -270,14 +282,19 @@ export class ResourceCoordinator {
   private async sweepNow(): Promise<void> {
     if (this.stopping) return;
     const keys = new Map<string, ResourceKey>();
+    // The project's leader (or a daemon on its own) judges every hold; another host of the cluster only its own.
     try {
-      for (const h of await this.d.shared.allHolds()) if (h.staleAt === null) keys.set(keyText(h), keyOf(h));
+      for (const h of await this.d.shared.allHolds()) if (h.staleAt === null && (h.here || this.judgesAll(h.project))) keys.set(keyText(h), keyOf(h));
     } catch (err) {
       this.d.logger.warn('lock/semaphore sweep skipped', { error: String(err) });
     }
     for (const key of keys.values()) {
       try {
-        await this.apply(key, (holds) => ({ type: 'sweep', facts: holderFacts(this.d.pipeline, key, holds, (holder) => this.live.has(key, holder)) }));
+        await this.apply(key, (holds) => ({
+          type: 'sweep',
+          facts: holderFacts(this.d.pipeline, key, holds, (holder) => this.live.has(key, holder)),
+          only: this.judgesAll(key.project) ? undefined : new Set(holds.filter((h) => h.here).map((h) => h.holder)),
+        }));
       } catch (err) {
         this.d.logger.error('lock/semaphore sweep failed', { [key.kind]: key.resource, error: String(err) });
       }

@@ -14,6 +14,7 @@ export function settingsOf(project: string, cron: Cron, cluster?: ClusterPlaceme
     schedule: cronSchedule(project, cron, cluster),
     catchUp: { policy: cron.catch_up, max: cron.max_catch_up },
     monitors: cron.monitors.map((m) => m.ref),
+    restartGraceMs: cluster?.claimGraceMs ?? 0,
   };
 }
 

@@ -7,7 +7,7 @@
  */
 import { OjError, type CronMethods } from '@oj/protocol';
 import type { Logger } from 'winston';
-import { CronBusyError, slotToClaim, step, type CronEffect, type CronLive, type CronSlotEvent, type CronSlotState, type SkipRun, type SlotClaim } from '../core/cron/index.js';
+import { CronBusyError, missedSlotsToAsk, slotToClaim, step, type CronEffect, type CronLive, type CronSlotEvent, type CronSlotState, type SkipRun, type SlotClaim } from '../core/cron/index.js';
 import type { PipelineEngine } from '../engine/pipeline-engine.js';
 import { TERMINAL } from '../core/pipeline-state.js';
 import type { EventLog } from '../events/event-log.js';
@@ -24,13 +24,14 @@ import { CronRuns, type CronOwner } from './cron-runs.js';
 import type { CronTickHook } from './cron-tick-hooks.js';
 import { CronTimers } from './cron-timers.js';
 import { requireFind, tryFind } from '../projects/find-primitive.js';
+import { SettingFollower } from '../projects/setting-follower.js';
 
 type CronInfo = CronMethods.CronInfo;
 
 export interface CronSchedulerDeps {
   storage: Storage;
   /** Claims each due slot (a cron's identity and the slot's time): in a cluster only one daemon runs it. */
-  shared: Pick<SharedStore, 'crons' | 'kind' | 'identity'>;
+  shared: Pick<SharedStore, 'crons' | 'kind' | 'identity' | 'settings'>;
   events: EventLog;
   engine: PipelineEngine;
   projects: ProjectRegistry;
@@ -49,9 +50,23 @@ export class CronScheduler {
   /** The last slot each cron claimed here: a slot claimed while a backlog waited is still this daemon's when it runs. */
   private readonly claimed = new Map<string, number>();
   private stopped = false;
+  /** In a cluster a cron is enabled or disabled on every host serving its project. */
+  private readonly follower: SettingFollower;
 
   constructor(private readonly d: CronSchedulerDeps) {
     this.store = new CronStore(d.storage.database);
+    this.follower = new SettingFollower({
+      kind: 'cron',
+      settings: d.shared.settings,
+      projects: d.projects,
+      logger: d.logger,
+      now: d.now,
+      local: (project, name) => (this.store.get(project, name)?.enabled === 1 ? 'enabled' : 'disabled'),
+      apply: (project, name, value) => {
+        if (value === 'enabled') this.enableHere(project, name);
+        else this.disableHere(project, name);
+      },
+    });
     this.timers = new CronTimers(d.now);
     this.runs = new CronRuns(d, {
       pipelineCreated: (project, cron, record) => {
@@ -66,15 +81,30 @@ export class CronScheduler {
 
   // ---- commands
 
-  enable(project: string, name: string): { cron: CronInfo; changed: boolean } {
+  /** Enables the cron (in a cluster: on every host serving the project; each slot still runs once). */
+  async enable(project: string, name: string): Promise<{ cron: CronInfo; changed: boolean }> {
+    const { value: cron } = requireFind(this.d.projects, project, 'cron', name);
+    if (!(await this.follower.set(project, cron.name, 'enabled'))) return { cron: this.info(project, cron.name), changed: false };
+    return this.enableHere(project, cron.name);
+  }
+
+  private enableHere(project: string, name: string): { cron: CronInfo; changed: boolean } {
     const { value: cron } = requireFind(this.d.projects, project, 'cron', name);
     const { changed } = this.apply(project, cron.name, cron, { type: 'enable', armed: this.timers.armed(cronKey(project, cron.name)) });
     return { cron: this.info(project, cron.name), changed };
   }
 
-  disable(project: string, name: string): { cron: CronInfo; changed: boolean } {
+  /** Disables the cron (in a cluster: on every host serving the project). */
+  async disable(project: string, name: string): Promise<{ cron: CronInfo; changed: boolean }> {
     const cron = tryFind(this.d.projects, project, 'cron', name);
     if (!cron && !this.store.get(project, name)) requireFind(this.d.projects, project, 'cron', name);
+    const cronName = cron?.name ?? name;
+    if (!(await this.follower.set(project, cronName, 'disabled'))) return { cron: this.info(project, cronName), changed: false };
+    return this.disableHere(project, cronName);
+  }
+
+  private disableHere(project: string, name: string): { cron: CronInfo; changed: boolean } {
+    const cron = tryFind(this.d.projects, project, 'cron', name);
     const cronName = cron?.name ?? name;
     const { changed } = this.apply(project, cronName, cron, { type: 'disable' });
     return { cron: this.info(project, cronName), changed };
@@ -136,12 +166,12 @@ export class CronScheduler {
    * first (in a cluster, a slot another daemon claimed is not run here).
    */
   async startAll(): Promise<void> {
+    // In a cluster, crons follow what the cluster says first.
+    await this.follower.syncAll(this.store.list().map((r) => r.project));
     for (const row of this.store.list()) {
       const cron = tryFind(this.d.projects, row.project, 'cron', row.name);
       try {
-        const now = this.d.now();
-        const claim = await this.claimFor(row.project, row.name, cron, 'restart', now);
-        this.apply(row.project, row.name, cron, (s) => ({ type: 'restart', live: this.live(row.project, s), claim }), now);
+        await this.stepClaimed(row.project, row.name, cron, 'restart');
       } catch (err) {
         this.d.logger.error('cron not resumed', { project: row.project, cron: row.name, error: String(err) });
       }
@@ -149,30 +179,54 @@ export class CronScheduler {
   }
 
   /**
-   * Claims the slot a `due` or `restart` step would run (core/cron
-   * slotToClaim): undefined when none would. A claim that cannot be made
-   * (the shared database is away) is not this daemon's to run.
+   * A `due` or `restart` step with the claim of the slot it would run (core/cron
+   * slotToClaim), the claim and the step in one local transaction on one host
+   * (a crash cannot claim a slot and lose its run). In a cluster, missed slots
+   * another daemon ran are asked about first (they are neither reported missed
+   * nor caught up here), and a claim that cannot be made (the shared database
+   * is away) is not this daemon's to run.
    */
-  private async claimFor(project: string, name: string, cron: Cron | undefined, type: 'due' | 'restart', now: number): Promise<SlotClaim | undefined> {
+  private async stepClaimed(project: string, name: string, cron: Cron | undefined, type: 'due' | 'restart'): Promise<void> {
     const key = cronKey(project, name);
-    const state = toState(name, this.store.get(project, name), this.skips.get(key) ?? null, now);
-    const slot = slotToClaim(state, cron ? settingsOf(project, cron, this.placement(project)) : null, type, now);
-    if (slot === null) return undefined;
-    if (this.claimed.get(key) === slot) return { slot, mine: true };
+    const now = this.d.now();
+    const settings = cron ? settingsOf(project, cron, this.placement(project)) : null;
+    const state = () => toState(name, this.store.get(project, name), this.skips.get(key) ?? null, now);
+    const elsewhere = await this.ranElsewhere(project, name, missedSlotsToAsk(state(), settings, type, now));
+    const run = (claim: SlotClaim | undefined) => this.apply(project, name, cron, (s) => ({ type, live: this.live(project, s), claim, elsewhere }), now);
+    // The step decides at the time the slot was claimed for, so it runs the slot claimed.
+    const slot = slotToClaim(state(), settings, type, now, elsewhere);
+    if (slot === null) return void run(undefined);
+    if (this.claimed.get(key) === slot) return void run({ slot, mine: true });
+    if (this.stopped) return;
+    let stepped = false;
     try {
-      const mine = await this.d.shared.crons.claimSlot(project, name, slot, now);
-      if (mine) this.claimed.set(key, slot);
-      else this.d.logger.debug('cron slot claimed by another daemon', { project, cron: name, slot: new Date(slot).toISOString() });
-      return { slot, mine };
+      await this.d.shared.crons.claimSlot(project, name, slot, now, (mine) => {
+        stepped = true;
+        if (mine) this.d.storage.afterCommit(() => this.claimed.set(key, slot));
+        else this.d.logger.debug('cron slot claimed by another daemon', { project, cron: name, slot: new Date(slot).toISOString() });
+        run({ slot, mine });
+      });
     } catch (err) {
+      if (stepped) throw err;
       this.d.logger.warn('cron slot not claimed; it does not run here', { project, cron: name, error: String(err) });
-      return { slot, mine: false };
+      run({ slot, mine: false });
+    }
+  }
+
+  /** Of the slots a step would find missed, those another daemon of the cluster ran (none on one host, or while the database is away). */
+  private async ranElsewhere(project: string, name: string, slots: readonly number[]): Promise<number[]> {
+    if (!slots.length) return [];
+    try {
+      return await this.d.shared.crons.claimedElsewhere(project, name, slots);
+    } catch (err) {
+      this.d.logger.warn('cron slots run elsewhere not known', { project, cron: name, error: String(err) });
+      return [];
     }
   }
 
   /** In a cluster, where a project's slots fall (the same on every daemon); undefined on its own. */
   private placement(project: string): ClusterPlacement | undefined {
-    return this.d.shared.kind === 'postgres' ? { identity: this.d.shared.identity(project) } : undefined;
+    return this.d.shared.kind === 'postgres' ? { identity: this.d.shared.identity(project), claimGraceMs: this.d.shared.crons.claimGraceMs } : undefined;
   }
 
   stopAll(): void {
@@ -222,12 +276,7 @@ export class CronScheduler {
   private async due(project: string, name: string): Promise<void> {
     if (this.stopped) return;
     try {
-      const cron = tryFind(this.d.projects, project, 'cron', name);
-      // The step decides at the time the slot was claimed for, so it runs the slot claimed.
-      const now = this.d.now();
-      const claim = await this.claimFor(project, name, cron, 'due', now);
-      if (this.stopped) return;
-      this.apply(project, name, cron, (s) => ({ type: 'due', live: this.live(project, s), claim }), now);
+      await this.stepClaimed(project, name, tryFind(this.d.projects, project, 'cron', name), 'due');
     } catch (err) {
       this.d.logger.error('cron tick failed', { project, cron: name, error: String(err) });
     }

@@ -152,7 +152,19 @@ export class Daemon implements DaemonContext {
       this.cluster = cluster;
       this.projects = new ProjectRegistry(this.logger);
       this.shared = await openSharedStore(cluster, this.storage, this.projects, this.logger);
+      // Who leads a project in the cluster, as this host saw it change (cluster:leader, cluster:resigned).
+      this.shared.leader.onChange((c) => {
+        for (const e of c.events) {
+          try {
+            this.events.emit({ name: e.name, subject: e.data.host === undefined ? undefined : String(e.data.host), project: c.project, data: e.data });
+          } catch (err) {
+            this.logger.warn('leadership event not recorded', { event: e.name, error: String(err) });
+          }
+        }
+      });
       const router = new RpcRouter(this.logger);
+      const shared = this.shared;
+      router.durable = () => shared.makeDurable();
       registerDaemonHandlers(router, this);
       registerEventHandlers(router, this);
       registerUiHandlers(router, this.ui);

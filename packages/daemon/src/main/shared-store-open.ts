@@ -38,10 +38,12 @@ export async function clusterStatus(shared: SharedStore, cluster: ClusterConfig)
   if (shared.kind === 'sqlite' || cluster.databaseUrl === null) return null;
   const iso = (ms: number) => new Date(ms).toISOString();
   let hosts: ClusterStatus['hosts'] = [];
+  let leaders: ClusterStatus['leaders'] = [];
   try {
     hosts = (await shared.hosts()).map((h) => ({ host: h.host, startedAt: iso(h.startedAt), heartbeatAt: iso(h.heartbeatAt), gone: h.gone }));
+    leaders = (await shared.leader.info()).map((l) => ({ project: l.project, host: l.host, term: l.term, since: iso(l.since), expiresAt: iso(l.expiresAt), held: l.held }));
   } catch {
     // unreachable: said by `reachable`
   }
-  return { hostId: shared.hostId, database: redactUrl(cluster.databaseUrl), reachable: shared.reachable, hosts };
+  return { hostId: shared.hostId, database: redactUrl(cluster.databaseUrl), reachable: shared.reachable, leaders, hosts };
 }

@@ -117,6 +117,7 @@ export function wireCoordination(ctx: WiringContext, options: CoordinationOption
     storage: ctx.storage,
     shared: resources,
     remote: ctx.shared,
+    leader: ctx.shared.leader,
     events: ctx.events,
     logger: ctx.logger,
     now: ctx.now,

@@ -36,7 +36,8 @@ export function wireQueues(ctx: WiringContext): Capability & { readonly queues: 
       } catch (err) {
         ctx.logger.error('queue items not reconciled at start', { error: String(err) });
       }
-      workers.startAll();
+      queues.startSweeps();
+      await workers.startAll();
       await crons.startAll();
     },
     stop() {

@@ -58,6 +58,7 @@ export function describeProblem(p: FileProblem): string[] {
 export class ProjectRegistry {
   private readonly entries = new Map<string, Entry>();
   private readonly reloadListeners = new Set<(root: string, project: Project) => void>();
+  private readonly loadListeners = new Set<(root: string) => void>();
 
   constructor(private readonly logger: Logger) {}
 
@@ -130,6 +131,11 @@ export class ProjectRegistry {
     this.reloadListeners.add(cb);
   }
 
+  /** A project's runbooks loaded for the first time (the daemon serves it from now on). */
+  onFirstLoad(cb: (root: string) => void): void {
+    this.loadListeners.add(cb);
+  }
+
   /** Reloads every known project (SIGHUP, `daemon.reload`). */
   reloadAll(): ProjectStatus[] {
     for (const e of this.entries.values()) this.load(e);
@@ -197,6 +203,7 @@ export class ProjectRegistry {
         });
       }
       for (const cb of this.reloadListeners) cb(e.root, result.project);
+      if (first) for (const cb of this.loadListeners) cb(e.root);
     } else {
       e.errors = 'crash' in result ? [`loader crashed: ${result.crash}`] : result.errors.map(formatRunbookError);
       this.logger.warn(e.project ? 'runbook edit does not load; keeping the last good version' : 'runbooks do not load', {

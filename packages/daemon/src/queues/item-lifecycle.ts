@@ -13,7 +13,7 @@ import { stepItem } from '../core/queue/item-machine.js';
 import type { EventLog } from '../events/event-log.js';
 import { changedColumns, itemColumns, toQueueItem } from '../storage/queue-item-row.js';
 import type { QueueItemRow } from '../storage/queue-store.js';
-import type { ItemDecision, ItemNotice, ItemTarget, SharedQueues } from '../storage/shared-store.js';
+import type { ItemDecision, ItemNotice, ItemTarget, SharedItemRow, SharedQueues } from '../storage/shared-store.js';
 import type { Storage } from '../storage/storage.js';
 import type { ItemEffects } from './item-effects.js';
 import { itemSettings, type QueueSettings } from './queue-settings.js';
@@ -26,6 +26,8 @@ interface Settlement {
 }
 
 export interface ItemLifecycleDeps {
+  /** This daemon's host in the cluster (an item another host holds is that host's to cancel the pipeline of). */
+  hostId: string;
   storage: Storage;
   shared: SharedQueues;
   events: EventLog;
@@ -68,14 +70,21 @@ export class ItemLifecycle {
     return { write: null, result: undefined, local: () => this.d.storage.afterCommit(() => this.d.effects.run({ project: s.project, queue: s.queue, id: '', data: '{}' }, [{ type: 'notify', reason: 'finished', worker }])) };
   }
 
-  /** The core's decision on `row` as the store writes it. */
+  /**
+   * The core's decision on `row` as the store writes it. An item another
+   * host holds that the change takes back: the pipeline working it is that
+   * host's, told through the notices (`takenFrom`), never cancelled here.
+   */
   decision(row: QueueItemRow, event: ItemEvent): ItemDecision<QueueItemRow> {
     const t = this.step(row, event);
-    const notices: ItemNotice[] = t.effects.flatMap((e) => (e.type === 'notify' ? [{ project: row.project, queue: row.queue, reason: e.reason, worker: e.worker }] : []));
+    const takenFrom = takenBack(row, t, this.d.hostId);
+    const notices: ItemNotice[] = t.effects.flatMap((e) => (e.type === 'notify' ? [{ project: row.project, queue: row.queue, reason: e.reason, worker: e.worker, takenFrom }] : []));
+    if (takenFrom && !notices.length) notices.push({ project: row.project, queue: row.queue, reason: 'released', worker: row.worker, takenFrom });
+    const local: ItemTransition = takenFrom ? { ...t, effects: t.effects.filter((e) => e.type !== 'cancelPipeline') } : t;
     return {
       write: { set: t.removed ? null : changedColumns(row, t.state), remove: t.removed, attempts: t.attempts },
       result: t.removed ? row : { ...row, ...itemColumns(t.state) },
-      local: () => this.record(row, t),
+      local: () => this.record(row, local),
       notices,
     };
   }
@@ -95,4 +104,11 @@ export class ItemLifecycle {
     for (const e of t.events) this.d.events.emit({ name: e.name, subject: e.subject, project: row.project, data: e.data });
     if (t.effects.length) this.d.storage.afterCommit(() => this.d.effects.run(row, t.effects));
   }
+}
+
+/** The host (another than `here`) whose hold of the item the transition ends, or null. */
+function takenBack(row: SharedItemRow, t: ItemTransition, here: string): string | null {
+  if (row.status !== 'taken' || !row.host || row.host === here) return null;
+  const still = !t.removed && t.state.status === 'taken' && t.state.takenBy === row.taken_by && t.state.attempts === row.attempts;
+  return still ? null : row.host;
 }

@@ -26,7 +26,9 @@ import type { ProjectRegistry } from '../projects/project-registry.js';
 import type { Pipeline, Queue, Worker } from '../runbook/model.js';
 import type { PipelineRecord } from '../storage/pipeline-store.js';
 import { QueueStore, type QueueItemRow } from '../storage/queue-store.js';
-import type { QueueOrder, SharedQueues, SharedStore } from '../storage/shared-store.js';
+import type { QueueOrder, SharedItemRow, SharedQueues, SharedStore } from '../storage/shared-store.js';
+import { heldBy } from '../core/queue/item-machine.js';
+import { toQueueItem } from '../storage/queue-item-row.js';
 import type { Storage } from '../storage/storage.js';
 import type { ShellHost } from '../adapters/shell-host.js';
 import { DeadlineTimer } from '../adapters/deadline-timer.js';
@@ -75,20 +77,47 @@ export class QueueService {
     this.local = new QueueStore(d.storage.database);
     const settings = (project: string, queue: string) => this.settings(project, queue);
     this.changes = new ItemChanges(d.logger);
-    // In a cluster the sweep also looks at least once per lease: see SharedStore.rescueEveryMs.
-    const rescue = d.shared.rescueEveryMs;
-    this.visibilityTimer = new DeadlineTimer(d.now, () => void this.expireOverdue(), rescue === null ? {} : { maxWaitMs: rescue });
+    // In a cluster the leader also looks again every so often: deadlines set on other hosts arm nothing here.
+    const look = d.shared.leader.lookEveryMs;
+    this.visibilityTimer = new DeadlineTimer(d.now, () => void this.expireOverdue(), look === null ? {} : { maxWaitMs: look });
     this.retentionTimer = new DeadlineTimer(d.now, () => void this.prune());
     this.effects = new ItemEffects({ ...d, changes: this.changes, visibility: this.visibilityTimer, retention: this.retentionTimer });
-    this.lifecycle = new ItemLifecycle({ ...d, shared: items, effects: this.effects, settings });
+    this.lifecycle = new ItemLifecycle({ ...d, hostId: d.shared.hostId, shared: items, effects: this.effects, settings });
     this.sources = new SourcePuller({ ...d, items, added: (project, queue) => this.changes.tell({ project, queue, reason: 'added', worker: null }) });
-    this.visibility = new VisibilitySweep({ ...d, items, lifecycle: this.lifecycle, settings });
+    this.visibility = new VisibilitySweep({ ...d, hostId: d.shared.hostId, items, lifecycle: this.lifecycle, settings, leads: (project) => d.shared.leader.leads(project) });
     // Another host added or released items: this host's workers look again (null: notices were lost, look at everything).
     d.shared.onRemoteChange((n) => {
       if (n) this.changes.tell(n);
       else this.changes.tell({ project: '*', queue: '*', reason: 'added', worker: null });
-      void this.rearmVisibility();
+      if (d.shared.leader.leadsAny()) void this.rearmVisibility();
+      // An item of this host's was taken back elsewhere (or notices were lost): its pipeline must not run on.
+      if (!n || n.takenFrom === d.shared.hostId) void this.cancelLost();
     });
+    // The leader runs the sweeps: a host that becomes it sweeps at once (once started: after the reconcile).
+    d.shared.leader.onChange((c) => {
+      if (c.leads && this.sweeping) this.sweepNow();
+    });
+  }
+
+  /** Set once the items held here were reconciled at start (sweeping before that could time out what the reconcile keeps). */
+  private sweeping = false;
+
+  /** At start, after the reconcile: the sweeps may run (at once if this host leads). */
+  startSweeps(): void {
+    this.sweeping = true;
+    if (this.d.shared.leader.leadsAny()) this.sweepNow();
+  }
+
+  /** In a cluster, the projects this host leads (their sweeps are its); on its own undefined: all. */
+  private led(): string[] | undefined {
+    const leader = this.d.shared.leader;
+    return leader.lookEveryMs === null ? undefined : this.d.projects.roots().filter((r) => leader.leads(r));
+  }
+
+  /** The sweeps, now (a host that became the leader). */
+  private sweepNow(): void {
+    void this.expireOverdue();
+    void this.prune();
   }
 
   onChange(cb: (c: ItemChange) => void): () => void {
@@ -225,33 +254,35 @@ export class QueueService {
 
   // ---- deadlines
 
-  /** Items past their visibility deadline become visible again (a failed attempt each). */
-  private async expireOverdue(): Promise<void> {
-    this.armVisibility(await this.visibility.sweep());
-  }
-
   /**
-   * Arms the sweep for the next deadline. In a cluster it is armed even with
-   * none (Infinity: look again after the timer's longest wait, one lease),
-   * since another host may take items and die without a word.
+   * Items past their visibility deadline become visible again (a failed
+   * attempt each), as do those of hosts gone silent: the sweep of the
+   * projects this host leads (a daemon on its own leads every project).
    */
-  private armVisibility(next: number | null): void {
+  private async expireOverdue(): Promise<void> {
+    if (!this.d.shared.leader.leadsAny()) return;
+    // Only the deadlines of the projects this host leads (another's overdue items are its leader's: no spinning on them).
+    const next = await this.visibility.sweep(this.led());
     if (next !== null) this.visibilityTimer.arm(next);
-    else if (this.d.shared.rescueEveryMs !== null) this.visibilityTimer.arm(Infinity);
+    else if (this.d.shared.leader.lookEveryMs !== null) this.visibilityTimer.arm(Infinity);
   }
 
   /** Another host took or let go of items: the next deadline may have moved. */
   private async rearmVisibility(): Promise<void> {
     try {
-      this.armVisibility(await this.items.nextVisibleAt());
+      const v = await this.items.nextVisibleAt(this.led());
+      if (v !== null) this.visibilityTimer.arm(v);
     } catch {
       // the database is away; the next notice or sweep tries again
     }
   }
 
   private async prune(): Promise<void> {
-    const { next } = await pruneExpired({ ...this.d, items: this.items });
+    if (!this.d.shared.leader.leadsAny()) return;
+    const { next } = await pruneExpired({ ...this.d, items: this.items, only: this.led() });
     if (next !== null) this.retentionTimer.arm(next);
+    // In a cluster: items finished on other hosts arm nothing here; the timer's longest wait (an hour) looks again.
+    else if (this.d.shared.leader.lookEveryMs !== null) this.retentionTimer.arm(Infinity);
   }
 
   // ---- lifecycle
@@ -279,7 +310,8 @@ export class QueueService {
       else await this.lifecycle.apply(target, { type: 'fail', error: `pipeline ${row.taken_by ?? '?'} no longer exists`, outcome: 'failed' });
     }
     if (settled || kept) this.d.logger.info('queue items reconciled', { settled, keptWithPipelines: kept });
-    this.armVisibility(await this.items.nextVisibleAt());
+    const v = await this.items.nextVisibleAt();
+    if (v !== null) this.visibilityTimer.arm(v);
     const r = await this.items.nextExpiry();
     if (r !== null) this.retentionTimer.arm(r);
     return { settled, kept };
@@ -302,6 +334,32 @@ export class QueueService {
       cancelled.push(p.state.id);
     }
     if (cancelled.length) this.d.logger.warn('pipelines of untaken queue items cancelled', { pipelines: cancelled });
+    return cancelled;
+  }
+
+  /**
+   * Worker pipelines here whose item is no longer held by them: another host
+   * took it back (the leader's visibility timeout, a requeue or bury there)
+   * or it was removed. They are cancelled; their end then only frees their
+   * worker's slot. A pipeline whose take has not committed yet is left alone.
+   */
+  async cancelLost(): Promise<string[]> {
+    const cancelled: string[] = [];
+    try {
+      for (const p of this.d.engine.store.active()) {
+        const owner = itemOwner(p);
+        if (!owner) continue;
+        const row: SharedItemRow | undefined = await this.items.bySeq(owner.seq);
+        if (row && row.attempts < owner.attempt) continue;
+        if (row && heldBy(toQueueItem(row), p.state.id, owner.attempt) && (!row.host || row.host === this.d.shared.hostId)) continue;
+        const why = row ? `was taken back${row.error ? ` (${row.error})` : ''}` : 'was removed';
+        this.effects.cancelPipeline(p.state.id, `its queue item ${owner.queue}/${owner.item} ${why}`);
+        cancelled.push(p.state.id);
+      }
+    } catch (err) {
+      this.d.logger.warn('pipelines of items taken back not checked', { error: String(err) });
+    }
+    if (cancelled.length) this.d.logger.info('pipelines of queue items taken back elsewhere cancelled', { pipelines: cancelled });
     return cancelled;
   }
 

@@ -9,6 +9,8 @@ export interface RetentionDeps {
   items: SharedQueues;
   events: EventLog;
   logger: Logger;
+  /** Only these projects' items (a cluster host prunes the projects it leads); undefined: all. */
+  only?: readonly string[] | undefined;
   now(): number;
 }
 
@@ -16,7 +18,8 @@ export interface RetentionDeps {
 export async function pruneExpired(d: RetentionDeps): Promise<{ pruned: number; next: number | null }> {
   let pruned = 0;
   try {
-    const gone = await d.items.prune(d.now(), (gone) => {
+    if (d.only?.length === 0) return { pruned, next: await d.items.nextExpiry() };
+    const gone = await d.items.prune(d.now(), d.only, (gone) => {
       const byQueue = new Map<string, { project: string; queue: string; dead: number; finished: number }>();
       for (const g of gone) {
         const key = `${g.project}\0${g.queue}`;

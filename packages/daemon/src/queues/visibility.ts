@@ -4,23 +4,28 @@
  * exhausts). A pipeline still holding it is cancelled first; its end, heard
  * while `timingOut` names it, records the timeout. In a cluster, an item
  * held by a host that stopped heartbeating past its lease is released the
- * same way, whatever its deadline (its pipeline went with its host).
+ * same way, whatever its deadline (its pipeline went with its host). Only
+ * the cluster's leader sweeps; an item another live host holds is timed out
+ * here and its pipeline cancelled there (the change's notice tells it).
  */
 import type { Logger } from 'winston';
 import type { PipelineEngine } from '../engine/pipeline-engine.js';
 import { TERMINAL } from '../core/pipeline-state.js';
-import type { QueueItemRow } from '../storage/queue-store.js';
-import type { SharedQueues } from '../storage/shared-store.js';
+import type { SharedItemRow, SharedQueues } from '../storage/shared-store.js';
 import type { ItemLifecycle } from './item-lifecycle.js';
 import { endedEvent } from './pipeline-owner.js';
 import type { QueueSettings } from './queue-settings.js';
 
 export interface VisibilityDeps {
+  /** This daemon's host: only the pipelines of items it holds are its to cancel. */
+  hostId: string;
   items: SharedQueues;
   engine: PipelineEngine;
   lifecycle: ItemLifecycle;
   logger: Logger;
   settings(project: string, queue: string): QueueSettings;
+  /** Whether this host leads the project's sweeps (in a cluster, one host per project does). */
+  leads(project: string): boolean;
   now(): number;
 }
 
@@ -36,12 +41,16 @@ export class VisibilitySweep {
     return this.timingOut.has(pipeline);
   }
 
-  /** Items past their visibility deadline become visible again; returns the next deadline. */
-  async sweep(): Promise<number | null> {
+  /**
+   * Items past their visibility deadline become visible again; returns the
+   * next deadline. `only`: the projects this host leads in a cluster
+   * (undefined: all).
+   */
+  async sweep(only?: readonly string[]): Promise<number | null> {
     if (this.stopped) return null;
     try {
-      for (const row of await this.d.items.overdue(this.d.now())) await this.timeOut(row);
-      return await this.d.items.nextVisibleAt();
+      for (const row of await this.d.items.overdue(this.d.now(), only)) if (this.d.leads(row.project)) await this.timeOut(row);
+      return await this.d.items.nextVisibleAt(only);
     } catch (err) {
       this.d.logger.error('visibility sweep failed', { error: String(err) });
       // The shared database may be away: look again shortly.
@@ -53,9 +62,11 @@ export class VisibilitySweep {
     this.stopped = true;
   }
 
-  private async timeOut(row: QueueItemRow & { hostGone?: boolean; host?: string | null }): Promise<void> {
+  private async timeOut(row: SharedItemRow): Promise<void> {
     const q = this.d.settings(row.project, row.queue);
-    const pipelineId = row.worker ? row.taken_by : null;
+    // Another host's pipeline is that host's: the change below tells it (it cancels the pipeline).
+    const here = !row.host || row.host === this.d.hostId;
+    const pipelineId = row.worker && here ? row.taken_by : null;
     const p = pipelineId ? this.d.engine.store.get(pipelineId) : undefined;
     if (pipelineId && p && !TERMINAL.has(p.state.status)) {
       this.d.logger.info('visibility timeout: cancelling the pipeline holding the item', { queue: row.queue, item: row.id, pipeline: pipelineId });

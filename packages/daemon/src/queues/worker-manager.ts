@@ -20,11 +20,15 @@ import { runWorkerHook } from './worker-hooks.js';
 import { toWorkerInfo, workerProblems } from './worker-info.js';
 import { WorkerLoop } from './worker-loop.js';
 import { applyWorker } from './worker-state.js';
+import { SettingFollower } from '../projects/setting-follower.js';
+import type { SharedStore } from '../storage/shared-store.js';
 
 type WorkerInfo = WorkerMethods.WorkerInfo;
 
 export interface WorkerManagerDeps {
   storage: Storage;
+  /** In a cluster: started/stopped is the same on every host of a project. */
+  shared: Pick<SharedStore, 'settings'>;
   events: EventLog;
   engine: PipelineEngine;
   projects: ProjectRegistry;
@@ -37,9 +41,22 @@ export interface WorkerManagerDeps {
 export class WorkerManager {
   readonly store: WorkerStore;
   private readonly loop: WorkerLoop;
+  private readonly follower: SettingFollower;
 
   constructor(private readonly d: WorkerManagerDeps) {
     this.store = new WorkerStore(d.storage.database);
+    this.follower = new SettingFollower({
+      kind: 'worker',
+      settings: d.shared.settings,
+      projects: d.projects,
+      logger: d.logger,
+      now: d.now,
+      local: (project, name) => this.store.get(project, name)?.status ?? 'stopped',
+      apply: async (project, name, value, by) => {
+        if (value === 'started') await this.startHere(project, name);
+        else await this.stopHere(project, name, `stopped on host ${by}`);
+      },
+    });
     this.loop = new WorkerLoop({
       ...d,
       store: this.store,
@@ -58,22 +75,36 @@ export class WorkerManager {
 
   // ---- commands
 
+  /** Starts the worker (in a cluster: on every host serving the project). */
   async start(project: string, name: string): Promise<{ worker: WorkerInfo; changed: boolean }> {
+    const { value: w } = requireFind(this.d.projects, project, 'worker', name);
+    if (!(await this.follower.set(project, w.name, 'started'))) return { worker: await this.info(project, w.name), changed: false };
+    return this.startHere(project, w.name);
+  }
+
+  private async startHere(project: string, name: string): Promise<{ worker: WorkerInfo; changed: boolean }> {
     const { value: w } = requireFind(this.d.projects, project, 'worker', name);
     const changed = this.apply(project, w.name, w, { type: 'start' });
     this.loop.run(project, w.name, { pull: true, fresh: changed });
     return { worker: await this.info(project, w.name), changed };
   }
 
+  /** Stops the worker (in a cluster: on every host serving the project); pipelines under way finish. */
   async stop(project: string, name: string, reason = 'stopped by user'): Promise<{ worker: WorkerInfo; changed: boolean }> {
     const w = tryFind(this.d.projects, project, 'worker', name);
     const row = this.store.get(project, w?.name ?? name);
     if (!w && !row) requireFind(this.d.projects, project, 'worker', name);
     const workerName = w?.name ?? name;
-    const running = (await this.d.queues.items.takenByWorker(project, workerName)).length;
-    const changed = this.apply(project, workerName, w, { type: 'stop', reason, running });
-    this.loop.detach(project, workerName);
-    return { worker: await this.info(project, workerName), changed };
+    if (!(await this.follower.set(project, workerName, 'stopped'))) return { worker: await this.info(project, workerName), changed: false };
+    return this.stopHere(project, workerName, reason);
+  }
+
+  private async stopHere(project: string, name: string, reason: string): Promise<{ worker: WorkerInfo; changed: boolean }> {
+    const w = tryFind(this.d.projects, project, 'worker', name);
+    const running = (await this.d.queues.items.takenByWorker(project, name)).length;
+    const changed = this.apply(project, name, w, { type: 'stop', reason, running });
+    this.loop.detach(project, name);
+    return { worker: await this.info(project, name), changed };
   }
 
   async restart(project: string, name: string): Promise<WorkerInfo> {
@@ -133,8 +164,9 @@ export class WorkerManager {
 
   // ---- lifecycle
 
-  /** Daemon start: every started worker resumes. */
-  startAll(): void {
+  /** Daemon start: in a cluster, workers follow what the cluster says first; then every started worker resumes. */
+  async startAll(): Promise<void> {
+    await this.follower.syncAll(this.store.list().map((r) => r.project));
     for (const row of this.store.started()) {
       try {
         this.loop.run(row.project, row.name, { pull: true });

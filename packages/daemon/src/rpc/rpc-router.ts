@@ -4,12 +4,14 @@
  * against the method's declared schema (-32602 with the issues in `data`);
  * domain errors (OjError) become their own codes; a full disk met outside a
  * database write (a file the request writes) is DiskFull like one met inside;
- * anything else is an internal error (-32603), logged with its stack.
+ * anything else is an internal error (-32603), logged with its stack. A
+ * request that made shared commits is answered once they are durable.
  */
 import { createMethodTable, validatedMethod, type AnyMethod, type MethodHandler } from '@oj/protocol';
 import type { JSONRPCServer } from 'json-rpc-2.0';
 import type { Logger } from 'winston';
 import { diskFullError, isDiskFull } from '../storage/disk-full.js';
+import { inRequest } from '../storage/request-scope.js';
 import type { ConnectionContext } from './connection-context.js';
 
 export type Handler<M extends AnyMethod> = MethodHandler<M, ConnectionContext>;
@@ -32,10 +34,26 @@ export class RpcRouter {
     );
   }
 
+  /**
+   * What makes a request's shared commits durable before its answer leaves
+   * (group commit on PostgreSQL: SharedStore.makeDurable); set once the
+   * shared store is open.
+   */
+  durable: (() => Promise<void>) | null = null;
+
   handle<M extends AnyMethod>(method: M, handler: Handler<M>): void {
     if (this.names.has(method.name)) throw new Error(`method registered twice: ${method.name}`);
     this.names.add(method.name);
-    this.server.addMethod(method.name, validatedMethod(method, handler));
+    this.server.addMethod(method.name, validatedMethod(method, this.durably(handler)));
+  }
+
+  /** Runs the handler in a request scope; if it made shared commits, the answer waits until they are durable. */
+  private durably<M extends AnyMethod>(handler: Handler<M>): Handler<M> {
+    return async (params, ctx) => {
+      const { result, sharedCommit } = await inRequest(() => handler(params, ctx));
+      if (sharedCommit && this.durable) await this.durable();
+      return result;
+    };
   }
 
   registered(): string[] {

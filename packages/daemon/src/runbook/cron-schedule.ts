@@ -16,6 +16,8 @@ import type { Cron } from './model.js';
 /** In a cluster: the project's cluster identity (its slots are the same on every daemon). */
 export interface ClusterPlacement {
   identity: string;
+  /** How long after a slot's time another daemon may still be claiming it (a host lease). */
+  claimGraceMs?: number;
 }
 
 /** How a cron's timing reads: its interval or expression, the zone, the jitter and this cron's offset. */

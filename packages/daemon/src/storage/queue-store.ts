@@ -275,20 +275,22 @@ export class QueueStore {
     return this.runner.all(this.db.selectFrom('queue_items').selectAll().where('status', '=', 'taken')) as QueueItemRow[];
   }
 
-  /** Taken items whose visibility deadline has passed. */
-  overdue(now: number): QueueItemRow[] {
-    return this.runner.all(
-      this.db.selectFrom('queue_items').selectAll().where('status', '=', 'taken').where('visible_at', '<=', now).orderBy('visible_at'),
-    ) as QueueItemRow[];
+  /** Taken items whose visibility deadline has passed (of the projects `only` names; undefined: all). */
+  overdue(now: number, only?: readonly string[]): QueueItemRow[] {
+    if (only?.length === 0) return [];
+    let q = this.db.selectFrom('queue_items').selectAll().where('status', '=', 'taken').where('visible_at', '<=', now);
+    if (only) q = q.where('project', 'in', only);
+    return this.runner.all(q.orderBy('visible_at')) as QueueItemRow[];
   }
 
-  nextVisibleAt(): number | null {
-    const r = this.runner.first(
-      this.db
-        .selectFrom('queue_items')
-        .select((eb) => eb.fn.min<number>('visible_at').as('t'))
-        .where('status', '=', 'taken'),
-    );
+  nextVisibleAt(only?: readonly string[]): number | null {
+    if (only?.length === 0) return null;
+    let q = this.db
+      .selectFrom('queue_items')
+      .select((eb) => eb.fn.min<number>('visible_at').as('t'))
+      .where('status', '=', 'taken');
+    if (only) q = q.where('project', 'in', only);
+    const r = this.runner.first(q);
     return r?.t ?? null;
   }
 
@@ -303,17 +305,17 @@ export class QueueStore {
   }
 
   /** Deletes items whose retention has passed; returns how many went, by queue. */
-  prune(now: number): { project: string; queue: string; id: string; status: QueueItemRow['status'] }[] {
-    const gone = this.runner.all(
-      this.db
-        .selectFrom('queue_items')
-        .select(['project', 'queue', 'id', 'status'])
-        .where('expires_at', 'is not', null)
-        .where('expires_at', '<=', now),
-    );
-    if (gone.length) {
-      this.runner.run(this.db.deleteFrom('queue_items').where('expires_at', 'is not', null).where('expires_at', '<=', now));
+  /** Deletes the items whose retention passed (of the projects `only` names; undefined: all). */
+  prune(now: number, only?: readonly string[]): { project: string; queue: string; id: string; status: QueueItemRow['status'] }[] {
+    if (only?.length === 0) return [];
+    let select = this.db.selectFrom('queue_items').select(['project', 'queue', 'id', 'status']).where('expires_at', 'is not', null).where('expires_at', '<=', now);
+    let del = this.db.deleteFrom('queue_items').where('expires_at', 'is not', null).where('expires_at', '<=', now);
+    if (only) {
+      select = select.where('project', 'in', only);
+      del = del.where('project', 'in', only);
     }
+    const gone = this.runner.all(select);
+    if (gone.length) this.runner.run(del);
     return gone;
   }
 

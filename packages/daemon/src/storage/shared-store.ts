@@ -27,6 +27,9 @@ export interface QueueOrder {
   terms: readonly OrderTerm[];
 }
 
+/** A shared item as the shell sees it: the local row, and (in a cluster) the host that holds it and whether that host is gone. */
+export type SharedItemRow = QueueItemRow & { host?: string | null; hostGone?: boolean };
+
 /** The columns the item lifecycle changes. */
 export type ItemLifecycleColumns = Pick<
   QueueItemRow,
@@ -47,6 +50,12 @@ export interface ItemNotice {
   queue: string;
   reason: ChangeReason;
   worker: string | null;
+  /**
+   * The host whose hold of an item this change took back (a visibility
+   * timeout the leader carried out, a user's requeue or bury on another
+   * host): that host cancels the pipeline that worked it.
+   */
+  takenFrom?: string | null | undefined;
 }
 
 export interface ItemDecision<T> {
@@ -108,8 +117,9 @@ export interface SharedQueues {
    * Taken items whose visibility deadline has passed, this host's and those
    * of hosts gone silent past their lease (Postgres).
    */
-  overdue(now: number): Promise<QueueItemRow[]>;
-  nextVisibleAt(): Promise<number | null>;
+  overdue(now: number, only?: readonly string[]): Promise<QueueItemRow[]>;
+  /** The next visibility deadline (of the projects `only` names, the ones a cluster host leads; undefined: all). */
+  nextVisibleAt(only?: readonly string[]): Promise<number | null>;
   nextExpiry(): Promise<number | null>;
   attempts(seq: number): Promise<QueueAttemptRow[]>;
   source(project: string, queue: string): Promise<SourceState>;
@@ -134,8 +144,8 @@ export interface SharedQueues {
   settle(seq: number, payload: JsonValue): void;
   /** How `settle` entries are decided (set once, by the queue service). */
   setSettler(decide: (row: QueueItemRow | undefined, payload: JsonValue) => ItemDecision<void>): void;
-  /** Deletes items whose retention has passed. */
-  prune(now: number, local: (gone: Gone[]) => void): Promise<Gone[]>;
+  /** Deletes items whose retention has passed (of the projects `only` names; undefined: all). */
+  prune(now: number, only: readonly string[] | undefined, local: (gone: Gone[]) => void): Promise<Gone[]>;
   /** One successful source pull of `ids`: `decide` says which are seen and which are new; one transaction, pulls of a queue one at a time. */
   recordPull(
     project: string,
@@ -151,10 +161,50 @@ export interface SharedQueues {
 
 export interface SharedCrons {
   /**
-   * Claims one slot of a cron (its identity and the slot's time): true for
-   * the first daemon to claim it, false for every other (and a repeat).
+   * Claims one slot of a cron (its identity and the slot's time) and takes
+   * the cron's step with the answer: `mine` is true for the first daemon to
+   * claim it, false for every other. SQLite claims and steps in one local
+   * transaction (a crash cannot keep the claim and lose the step); Postgres
+   * steps in a local write right after the claim commits, and a slot a
+   * daemon claimed is its own again should it claim it again (after a crash
+   * between the two, its next start runs it).
    */
-  claimSlot(project: string, cron: string, slotAt: number, now: number): Promise<boolean>;
+  claimSlot<T>(project: string, cron: string, slotAt: number, now: number, step: (mine: boolean) => T): Promise<T>;
+  /** Of `slots`, those another daemon claimed (and so ran): none on one host. */
+  claimedElsewhere(project: string, cron: string, slots: readonly number[]): Promise<number[]>;
+  /** How long after a slot's time another daemon may still be claiming it (0 on one host; a host lease in a cluster). */
+  readonly claimGraceMs: number;
+}
+
+/** What a cluster-wide setting is of: a worker (`started`/`stopped`) or a cron (`enabled`/`disabled`). */
+export type SettingKind = 'worker' | 'cron';
+
+export interface SharedSetting {
+  kind: SettingKind;
+  /** The project's local root. */
+  project: string;
+  name: string;
+  value: string;
+  /** Grows with every change of the setting: an older one heard late is ignored. */
+  version: number;
+  changedAt: number;
+  /** The host whose command changed it. */
+  host: string;
+}
+
+/**
+ * Workers' started/stopped and crons' enabled/disabled, the same on every
+ * host of a project in a cluster (PostgreSQL, keyed by the project's
+ * cluster identity): a command on one host is written here and told to the
+ * others, which follow it. On one host there is nothing to share.
+ */
+export interface SharedSettings {
+  /** Records a setting and tells the other hosts; the version written (null on one host). */
+  set(kind: SettingKind, project: string, name: string, value: string, now: number): Promise<number | null>;
+  /** A project's settings (none on one host). */
+  list(project: string): Promise<SharedSetting[]>;
+  /** Another host changed a setting; null: changes may have been missed (read them again). */
+  onChange(cb: (s: SharedSetting | null) => void): () => void;
 }
 
 /** The daemon's own event log as the shared store sees it (events/event-log.ts). */
@@ -190,6 +240,48 @@ export interface HostInfo {
   gone: boolean;
 }
 
+/** Who leads a project in the cluster (the database's clock). */
+export interface LeaderInfo {
+  /** The project's cluster identity. */
+  project: string;
+  host: string;
+  term: number;
+  since: number;
+  expiresAt: number;
+  /** False once it lapsed (the next host to beat takes it). */
+  held: boolean;
+}
+
+/** A change of this host's leadership of a project (its local root), with the events to record (`cluster:leader`, `cluster:resigned`). */
+export interface LeadershipChange {
+  project: string;
+  leads: boolean;
+  events: readonly { name: string; data: Record<string, JsonValue> }[];
+}
+
+/**
+ * Whether this host leads a project in the cluster: only a project's leader
+ * runs its sweeps (visibility timeouts, hosts gone silent, other hosts'
+ * stale holds, retention), by the project's runbooks. Each project has its
+ * own lease, held by one of the hosts that serve it (the queue's rules are
+ * in the runbooks of a checkout). A daemon on its own always leads.
+ */
+export interface Leadership {
+  /** Whether this host leads the project (its local root). */
+  leads(project: string): boolean;
+  /** Whether it leads any project. */
+  leadsAny(): boolean;
+  /**
+   * How often the leader looks again at deadlines other hosts set (an item
+   * taken there, a hold acquired there: nothing tells it); null on its own,
+   * where every deadline is its own and arms its timers.
+   */
+  readonly lookEveryMs: number | null;
+  onChange(cb: (c: LeadershipChange) => void): () => void;
+  /** The leases as stored, one per project (none on its own). */
+  info(): Promise<LeaderInfo[]>;
+}
+
 export interface SharedStore {
   readonly kind: 'sqlite' | 'postgres';
   /** This daemon's name in the cluster. */
@@ -206,6 +298,8 @@ export interface SharedStore {
    * (PostgreSQL; nothing on SQLite). Call before start().
    */
   shareEvents(feed: LocalEventFeed): void;
+  readonly leader: Leadership;
+  readonly settings: SharedSettings;
   /** A holder was granted a resource from the line by another host (Postgres; never called on SQLite). */
   onRemoteGrant(cb: (key: ResourceKey, holder: string) => void): () => void;
   /**
@@ -214,17 +308,18 @@ export interface SharedStore {
    * (the listening connection was lost): look at every queue again.
    */
   onRemoteChange(cb: (n: ItemNotice | null) => void): () => void;
-  /**
-   * How often, at the longest, this host looks for items held by hosts that
-   * went silent (Postgres: its lease). A host dies without a word and a take
-   * sends no notice, so this look is what finds them. Null on SQLite: one
-   * host, nothing else can go silent.
-   */
-  readonly rescueEveryMs: number | null;
   /** Whether the shared database answers (always true for SQLite). */
   readonly reachable: boolean;
   /** The hosts of the cluster (one for SQLite). */
   hosts(): Promise<HostInfo[]>;
+  /**
+   * Makes every shared commit made so far durable (PostgreSQL commits with
+   * `synchronous_commit = off`: group commit). The router calls it before
+   * the answer of a request that made a shared commit leaves the daemon.
+   * SQLite: nothing to do (local commits are made durable before any
+   * output, Storage.makeDurable).
+   */
+  makeDurable(): Promise<void>;
   /** Starts background work (heartbeats, listening, the outbox). */
   start(): Promise<void>;
   close(): Promise<void>;

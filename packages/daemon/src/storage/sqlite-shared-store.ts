@@ -7,6 +7,7 @@
  * and takes the item in one transaction.
  */
 import type { JsonValue } from '@oj/protocol';
+import { faultPoint } from '../fault-point.js';
 import { orderClause } from './queue-order.js';
 import { QueueStore, type QueueItemRow } from './queue-store.js';
 import type { ResourceKey } from './resource-store.js';
@@ -19,10 +20,12 @@ import type {
   ItemWrite,
   LocalEventFeed,
   KnownRows,
+  Leadership,
   NewEntry,
   PullPlan,
   SharedCrons,
   SharedQueues,
+  SharedSettings,
   SharedStore,
 } from './shared-store.js';
 import type { Storage } from './storage.js';
@@ -33,10 +36,13 @@ export const SLOT_MEMORY_MS = 7 * 24 * 3600_000;
 
 export class SqliteSharedStore implements SharedStore {
   readonly kind = 'sqlite' as const;
-  readonly rescueEveryMs = null;
   readonly queues: SqliteSharedQueues;
   readonly crons: SharedCrons;
   readonly resources: SqliteSharedResources;
+  /** On its own a daemon always leads: it runs every sweep. */
+  readonly leader: Leadership = { leads: () => true, leadsAny: () => true, lookEveryMs: null, onChange: () => () => {}, info: () => Promise.resolve([]) };
+  /** On its own a daemon's settings are its own (its SQLite rows): nothing to share. */
+  readonly settings: SharedSettings = { set: () => Promise.resolve(null), list: () => Promise.resolve([]), onChange: () => () => {} };
   private readonly startedAt: number;
 
   constructor(
@@ -71,6 +77,10 @@ export class SqliteSharedStore implements SharedStore {
   hosts(): Promise<HostInfo[]> {
     const now = this.storage.now();
     return Promise.resolve([{ host: this.hostId, startedAt: this.startedAt, heartbeatAt: now, gone: false }]);
+  }
+
+  makeDurable(): Promise<void> {
+    return Promise.resolve();
   }
 
   start(): Promise<void> {
@@ -126,11 +136,11 @@ export class SqliteSharedQueues implements SharedQueues {
   heldHere(): Promise<QueueItemRow[]> {
     return now(() => this.items.allTaken());
   }
-  overdue(at: number): Promise<QueueItemRow[]> {
-    return now(() => this.items.overdue(at));
+  overdue(at: number, only?: readonly string[]): Promise<QueueItemRow[]> {
+    return now(() => this.items.overdue(at, only));
   }
-  nextVisibleAt() {
-    return now(() => this.items.nextVisibleAt());
+  nextVisibleAt(only?: readonly string[]) {
+    return now(() => this.items.nextVisibleAt(only));
   }
   nextExpiry() {
     return now(() => this.items.nextExpiry());
@@ -187,10 +197,10 @@ export class SqliteSharedQueues implements SharedQueues {
     this.settler = decide;
   }
 
-  prune(at: number, local: (gone: Gone[]) => void): Promise<Gone[]> {
+  prune(at: number, only: readonly string[] | undefined, local: (gone: Gone[]) => void): Promise<Gone[]> {
     return now(() =>
       this.storage.write(() => {
-        const gone = this.items.prune(at);
+        const gone = this.items.prune(at, only);
         local(gone);
         return gone;
       }),
@@ -245,9 +255,11 @@ export function writeItem(items: QueueStore, seq: number, w: ItemWrite): void {
 }
 
 class SqliteCronSlots implements SharedCrons {
+  readonly claimGraceMs = 0;
+
   constructor(private readonly storage: Storage) {}
 
-  claimSlot(project: string, cron: string, slotAt: number, at: number): Promise<boolean> {
+  claimSlot<T>(project: string, cron: string, slotAt: number, at: number, step: (mine: boolean) => T): Promise<T> {
     return now(() =>
       this.storage.write(() => {
         const { db, runner } = this.storage;
@@ -258,8 +270,14 @@ class SqliteCronSlots implements SharedCrons {
             .values({ project, cron, slot_at: slotAt, claimed_at: at })
             .onConflict((oc) => oc.doNothing()),
         );
-        return r.changes === 1;
+        // The step joins this transaction: the claim commits with it or not at all.
+        faultPoint('cron:slot-claimed');
+        return step(r.changes === 1);
       }),
     );
+  }
+
+  claimedElsewhere(): Promise<number[]> {
+    return Promise.resolve([]);
   }
 }

@@ -48,13 +48,13 @@ export const List = method<{ crons: CronInfo[] }>()(
 export const Enable = method<{ cron: CronInfo; changed: boolean }>()(
   'crons.enable',
   z.object({ project, name }).strict(),
-  'Enable a cron (persisted); its first run is one interval from now.',
+  'Enable a cron (persisted); its first run is one interval from now. In cluster mode it is enabled on every host serving the project (each slot still runs once); refused with Unavailable while the cluster database cannot be reached.',
 );
 
 export const Disable = method<{ cron: CronInfo; changed: boolean }>()(
   'crons.disable',
   z.object({ project, name }).strict(),
-  'Disable a cron (persisted); a run under way finishes.',
+  'Disable a cron (persisted); a run under way finishes. In cluster mode on every host serving the project; refused with Unavailable while the cluster database cannot be reached.',
 );
 
 export const Run = method<{ cron: CronInfo; pipeline: string | null }>()(

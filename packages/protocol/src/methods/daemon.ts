@@ -38,6 +38,13 @@ export interface ClusterStatus {
   database: string;
   /** Whether the shared database answered the last call. */
   reachable: boolean;
+  /**
+   * Per project (its cluster identity): the host that runs its sweeps
+   * (visibility timeouts, hosts gone, stale holds, retention), one of the
+   * hosts serving it; its lease is renewed with its heartbeat, and `held`
+   * is false once it lapsed (the next host to heartbeat takes it).
+   */
+  leaders: { project: string; host: string; term: number; since: string; expiresAt: string; held: boolean }[];
   hosts: { host: string; startedAt: string; heartbeatAt: string; gone: boolean }[];
 }
 

@@ -44,13 +44,13 @@ export const Show = method<{ worker: WorkerInfo }>()(
 export const Start = method<{ worker: WorkerInfo; changed: boolean }>()(
   'workers.start',
   z.object({ project, name }).strict(),
-  'Start a worker (persisted: it starts again with the daemon) and let it take work.',
+  'Start a worker (persisted: it starts again with the daemon) and let it take work. In cluster mode it starts on every host serving the project, each within its own concurrency; refused with Unavailable while the cluster database cannot be reached.',
 );
 
 export const Stop = method<{ worker: WorkerInfo; changed: boolean }>()(
   'workers.stop',
   z.object({ project, name }).strict(),
-  'Stop taking new items; pipelines under way finish and complete their items.',
+  'Stop taking new items; pipelines under way finish and complete their items. In cluster mode on every host serving the project; refused with Unavailable while the cluster database cannot be reached.',
 );
 
 export const Restart = method<{ worker: WorkerInfo }>()(

@@ -48,7 +48,7 @@ function step(state: GrantState, s: GrantSettings, e: GrantEvent, now: number): 
     case 'forceRelease':
       return b.result(forceRelease(b, e.reason));
     case 'sweep':
-      sweep(b, e.facts);
+      sweep(b, e.facts, e.only);
       return b.result(undefined);
     case 'respond':
       respond(b, e);

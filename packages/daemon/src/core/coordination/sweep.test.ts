@@ -21,6 +21,18 @@ describe('sweep: stale detection', () => {
     expect(r.holders).toEqual(['b']);
   });
 
+  it('a cluster host that does not lead judges only its own holds (`only`); the leader judges every one', () => {
+    const r = new Resource(settings('semaphore', { max: 2 }));
+    r.step(ask('mine'));
+    r.step(ask('theirs'));
+    r.now += 5000;
+    r.step({ type: 'sweep', facts: facts(), only: new Set(['mine']) });
+    expect(r.events).toEqual(['semaphore:orphan mine', 'semaphore:released mine']);
+    expect(r.holders).toEqual(['theirs']);
+    r.step({ type: 'sweep', facts: facts() });
+    expect(r.events).toEqual(['semaphore:orphan theirs', 'semaphore:released theirs']);
+  });
+
   it('a stale hold that stays is marked once: the steps do not run again until a heartbeat revives it', () => {
     const r = new Resource(settings('lock', { onStale: [builtin('escalate')] }));
     r.step(ask('a'));

@@ -18,9 +18,10 @@ const UNKNOWN: HolderFacts = { live: false, gone: null, owner: null };
  * at again until a heartbeat revives it) and its steps run, or its pipeline
  * is first offered to a human (`handOver`, then `respond`).
  */
-export function sweep(b: GrantBuilder, facts: ReadonlyMap<string, HolderFacts>): void {
+export function sweep(b: GrantBuilder, facts: ReadonlyMap<string, HolderFacts>, only?: ReadonlySet<string>): void {
   for (const h of [...b.holds]) {
     if (h.staleAt !== null) continue;
+    if (only && !only.has(h.holder)) continue;
     const f = facts.get(h.holder) ?? UNKNOWN;
     if (h.holderKind === 'pipeline' && !f.live && f.gone !== null) {
       markStale(b, h, `holder gone: ${f.gone}`, 'gone', f);

@@ -114,8 +114,13 @@ export type GrantEvent =
   | { type: 'leave'; holder: string }
   /** Whoever holds it loses it (a live holder's phase is failed). */
   | { type: 'forceRelease'; reason: string }
-  /** The timer: holds whose holder went silent, timed out or is gone turn stale; live holds get the daemon's heartbeat. */
-  | { type: 'sweep'; facts: ReadonlyMap<string, HolderFacts> }
+  /**
+   * The timer: holds whose holder went silent, timed out or is gone turn
+   * stale; live holds get the daemon's heartbeat. `only`: the holders this
+   * daemon may judge (in a cluster a host that does not lead judges only
+   * its own holds; the leader judges every one); the others are left alone.
+   */
+  | { type: 'sweep'; facts: ReadonlyMap<string, HolderFacts>; only?: ReadonlySet<string> | undefined }
   /** A stale hold whose pipeline was offered to a human (`handOver`): its on_stale steps run now. */
   | { type: 'respond'; holder: string; holderKind: HolderKind; cause: StaleCause; reason: string; handed: boolean; facts: HolderFacts }
   /**

@@ -70,7 +70,7 @@ describe('slots noticed late while the daemon runs', () => {
   it('less than the grace late: not missed, the latest slot runs on time (whatever catch_up says)', () => {
     for (const c of [latest, none, all(5)]) {
       const plan = planDue(30_000, every30s, c, 85_000, LATE_GRACE_MS);
-      expect(plan).toEqual({ missed: null, run: { slot: 60_000, catchUp: false }, backlogUntil: null, next: 90_000 });
+      expect(plan).toEqual({ missed: null, missedSlots: [], run: { slot: 60_000, catchUp: false }, backlogUntil: null, next: 90_000 });
     }
   });
 

@@ -44,8 +44,10 @@ export interface Missed {
 }
 
 export interface DuePlan {
-  /** The slots missed, null when none was. */
+  /** The slots missed (those no other daemon of the cluster ran), null when none was. */
   missed: Missed | null;
+  /** Every slot that passed unrun here, newest first (at most MISSED_COUNT_CAP + 1): the ones to ask the cluster about. */
+  missedSlots: readonly number[];
   /** The slot to run now, null when none runs. */
   run: { slot: number; catchUp: boolean } | null;
   /** `all`: the last slot still to run after this one (the backlog runs one slot at a time); null when none. */
@@ -54,35 +56,45 @@ export interface DuePlan {
   next: number;
 }
 
+const NONE: ReadonlySet<number> = new Set();
+
 /**
  * The due slot `due` (at or before `now`) came up: which slots were missed,
  * which one runs now and which one is next. `graceMs` is 0 when the daemon
  * has just started (every slot that passed while it was down is missed).
+ * `ranElsewhere`: slots another daemon of the cluster claimed (ran); they
+ * are neither missed nor caught up here.
  */
-export function planDue(due: number, schedule: Schedule, catchUp: CatchUp, now: number, graceMs: number): DuePlan {
+export function planDue(due: number, schedule: Schedule, catchUp: CatchUp, now: number, graceMs: number, ranElsewhere: ReadonlySet<number> = NONE): DuePlan {
   const latest = schedule.latestUpTo(due, now);
   const cutoff = now - graceMs;
   const after = schedule.nextAfter(latest, now);
-  if (due > cutoff) return { missed: null, run: { slot: latest, catchUp: false }, backlogUntil: null, next: after };
+  if (due > cutoff) return { missed: null, missedSlots: [], run: { slot: latest, catchUp: false }, backlogUntil: null, next: after };
   // Missed: every slot from `due` to the last one at or before the cutoff; newest first, counted up to the cap.
   const onTime = latest > cutoff ? latest : null;
   const missedSlots = newestFirst(schedule, due, schedule.latestUpTo(due, cutoff), MISSED_COUNT_CAP);
-  const count = Math.min(missedSlots.length, MISSED_COUNT_CAP);
-  const missedWith = (runs: number): Missed => ({ firstAt: due, lastAt: missedSlots[0]!, count, capped: missedSlots.length > MISSED_COUNT_CAP, runs });
+  const ours = missedSlots.filter((slot) => !ranElsewhere.has(slot));
+  const count = Math.min(ours.length, MISSED_COUNT_CAP);
+  const capped = ours.length > MISSED_COUNT_CAP;
+  const missedWith = (runs: number): Missed | null =>
+    ours.length === 0 ? null : { firstAt: capped ? due : ours[ours.length - 1]!, lastAt: ours[0]!, count, capped, runs };
   switch (catchUp.policy) {
     case 'none':
-      return { missed: missedWith(0), run: onTime === null ? null : { slot: onTime, catchUp: false }, backlogUntil: null, next: after };
-    case 'latest':
-      return { missed: missedWith(onTime === null ? 1 : 0), run: { slot: latest, catchUp: onTime === null }, backlogUntil: null, next: after };
+      return { missed: missedWith(0), missedSlots, run: onTime === null ? null : { slot: onTime, catchUp: false }, backlogUntil: null, next: after };
+    case 'latest': {
+      const catchUpRun = onTime === null && !ranElsewhere.has(latest);
+      return { missed: missedWith(catchUpRun ? 1 : 0), missedSlots, run: { slot: latest, catchUp: onTime === null }, backlogUntil: null, next: after };
+    }
     case 'all': {
-      // The most recent `max` missed slots, oldest first, then the on-time slot (if any).
-      const caughtUp = missedSlots.slice(0, Math.min(catchUp.max, count));
+      // The most recent `max` missed slots (of those no other daemon ran), oldest first, then the on-time slot (if any).
+      const caughtUp = ours.slice(0, Math.min(catchUp.max, count));
       const missed = missedWith(caughtUp.length);
       const backlog = caughtUp.reverse();
       if (onTime !== null) backlog.push(onTime);
       const [first, second] = backlog;
-      if (second === undefined) return { missed, run: { slot: first!, catchUp: onTime === null }, backlogUntil: null, next: after };
-      return { missed, run: { slot: first!, catchUp: true }, backlogUntil: backlog[backlog.length - 1]!, next: second };
+      if (first === undefined) return { missed, missedSlots, run: null, backlogUntil: null, next: after };
+      if (second === undefined) return { missed, missedSlots, run: { slot: first, catchUp: onTime === null }, backlogUntil: null, next: after };
+      return { missed, missedSlots, run: { slot: first, catchUp: true }, backlogUntil: backlog[backlog.length - 1]!, next: second };
     }
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { alignedIntervalSchedule, intervalSchedule } from './schedule.js';
-import { blankCronState, slotToClaim, step } from './slot.js';
+import { blankCronState, missedSlotsToAsk, slotToClaim, step } from './slot.js';
 import type { CronLive, CronSettings, CronSlotState } from './types.js';
 
 const settings: CronSettings = { schedule: intervalSchedule(1000, '1s'), catchUp: { policy: 'latest', max: 10 }, monitors: [] };
@@ -78,5 +78,63 @@ describe('cron slot in a cluster', () => {
     // A cron planned off the grid (before cluster mode) is planned anew on it.
     expect(a.key).not.toBe(intervalSchedule(1000, '1s').key);
     expect(a.replan(12_345, 12_400)).toBe(13_000);
+  });
+});
+
+describe('missed slots in a cluster', () => {
+  const none: CronSettings = { ...settings, catchUp: { policy: 'none', max: 10 } };
+  const missed = (t: ReturnType<typeof step>) => t.events.find((e) => e.name === 'cron:missed')?.data;
+
+  it('names the slots to ask about: every slot that passed unrun, newest first (none when nothing was missed)', () => {
+    expect(missedSlotsToAsk(enabled(), settings, 'restart', 4500)).toEqual([4000, 3000, 2000, 1000]);
+    expect(missedSlotsToAsk(enabled(), settings, 'due', 1040)).toEqual([]);
+    expect(missedSlotsToAsk({ ...enabled(), enabled: false }, settings, 'restart', 4500)).toEqual([]);
+  });
+
+  it('slots another daemon ran are not reported missed by a daemon that was down', () => {
+    const s = enabled(none);
+    const alone = step(s, none, { type: 'restart', live: idle, claim: null }, 4500);
+    expect(missed(alone)).toMatchObject({ count: 4, firstAt: new Date(1000).toISOString(), lastAt: new Date(4000).toISOString() });
+    const some = step(s, none, { type: 'restart', live: idle, claim: null, elsewhere: [4000, 1000] }, 4500);
+    expect(missed(some)).toMatchObject({ count: 2, firstAt: new Date(2000).toISOString(), lastAt: new Date(3000).toISOString(), runs: 0 });
+    const all = step(s, none, { type: 'restart', live: idle, claim: null, elsewhere: [1000, 2000, 3000, 4000] }, 4500);
+    expect(missed(all)).toBeUndefined();
+    expect(all.state.nextDueAt).toBe(5000);
+  });
+
+  it('catch_up = "all" catches up only the slots no daemon ran', () => {
+    const s = enabled(all);
+    expect(slotToClaim(s, all, 'restart', 4500, [1000, 2000])).toBe(3000);
+    const t = step(s, all, { type: 'restart', live: idle, claim: { slot: 3000, mine: true }, elsewhere: [1000, 2000] }, 4500);
+    expect(runs(t)).toEqual([{ type: 'run', scheduledAt: 3000, manual: false, catchUp: true }]);
+    expect(missed(t)).toMatchObject({ count: 2, runs: 2, firstAt: new Date(3000).toISOString() });
+    const ranAll = step(s, all, { type: 'restart', live: idle, claim: null, elsewhere: [1000, 2000, 3000, 4000] }, 4500);
+    expect(runs(ranAll)).toEqual([]);
+    expect(missed(ranAll)).toBeUndefined();
+    expect(ranAll.state).toMatchObject({ nextDueAt: 5000, catchUpUntil: null });
+  });
+
+  it('catch_up = "latest": the latest slot another daemon ran is not run again; the rest no daemon ran are reported by none (no run here)', () => {
+    const s = enabled();
+    const t = step(s, settings, { type: 'restart', live: idle, claim: { slot: 4000, mine: false }, elsewhere: [4000] }, 4500);
+    expect(runs(t)).toEqual([]);
+    expect(missed(t)).toBeUndefined();
+  });
+});
+
+describe('a restart in a cluster', () => {
+  const clustered: CronSettings = { ...settings, catchUp: { policy: 'none', max: 10 }, restartGraceMs: 2500 };
+  const missed = (t: ReturnType<typeof step>) => t.events.find((e) => e.name === 'cron:missed')?.data;
+
+  it('slots that passed less than a host lease ago are late, not missed: another daemon may still be claiming them; the latest is claimed like any slot', () => {
+    const s = enabled(clustered);
+    // Down from slot 1000 to 6500: slots 1000..4000 are missed (4000 passed a lease ago), 5000 and 6000 are late.
+    expect(missedSlotsToAsk(s, clustered, 'restart', 6500)).toEqual([4000, 3000, 2000, 1000]);
+    expect(slotToClaim(s, clustered, 'restart', 6500, [])).toBe(6000);
+    const t = step(s, clustered, { type: 'restart', live: idle, claim: { slot: 6000, mine: false }, elsewhere: [1000, 2000] }, 6500);
+    // Of the missed ones, those another daemon ran are not reported; the late on-time slot went to the daemon that claimed it.
+    expect(missed(t)).toMatchObject({ count: 2, firstAt: new Date(3000).toISOString(), lastAt: new Date(4000).toISOString() });
+    expect(runs(t)).toEqual([]);
+    expect(t.state.nextDueAt).toBe(7000);
   });
 });

@@ -3,5 +3,5 @@ export { backlogNext, LATE_GRACE_MS, MISSED_COUNT_CAP, planDue, type CatchUp, ty
 export { jitterOffset } from './jitter.js';
 export { alignedIntervalSchedule, calendarSchedule, intervalSchedule, jittered, nextSlotAfter, upcoming, type Schedule } from './schedule.js';
 export { recordSkip, skippedEvent } from './skips.js';
-export { blankCronState, busyWith, slotToClaim, step } from './slot.js';
+export { blankCronState, busyWith, missedSlotsToAsk, slotToClaim, step } from './slot.js';
 export * from './types.js';

@@ -100,7 +100,7 @@ export function step(state: CronSlotState, settings: CronSettings | null, event:
     case 'due':
       if (!state.enabled) return t.done();
       if (!settings) return t.effect({ type: 'undefined' }).done();
-      return due(t, settings, event.live, now, event.claim);
+      return due(t, settings, event.live, now, event);
     case 'runNow': {
       if (!settings) throw new Error(`cron ${state.name} is not defined`);
       const busy = busyWith(state, event.live);
@@ -108,7 +108,7 @@ export function step(state: CronSlotState, settings: CronSettings | null, event:
       return startRun(t, settings, { scheduledAt: null, manual: true, catchUp: false }, now).done();
     }
     case 'restart':
-      return restart(t, settings, event.live, now, event.claim);
+      return restart(t, settings, event.live, now, event);
     case 'reload': {
       if (!state.enabled || !settings) return t.done();
       if (settings.schedule.key === state.scheduleKey && state.nextDueAt !== null) {
@@ -141,12 +141,39 @@ function enable(t: Step, settings: CronSettings, now: number): CronTransition {
   return t.effect({ type: 'arm', at: next }).effect({ type: 'hook', hook: 'on_enable', values: {} }).done();
 }
 
+/** What a `due` or `restart` step is told of the cluster. */
+interface Claims {
+  claim?: SlotClaim | null | undefined;
+  elsewhere?: readonly number[] | undefined;
+}
+
+/** Slots another daemon ran: those it says, and the slot this daemon's claim lost. */
+function ranElsewhere(c: Claims): ReadonlySet<number> {
+  const out = new Set(c.elsewhere ?? []);
+  if (c.claim && !c.claim.mine) out.add(c.claim.slot);
+  return out;
+}
+
+/** The plan for the due slot (null: a backlog goes on, or the slot is still ahead). */
+function planOf(state: CronSlotState, settings: CronSettings, type: 'due' | 'restart', now: number, elsewhere: ReadonlySet<number>): DuePlan | null {
+  if (state.catchUpUntil !== null) return null;
+  const slot = state.nextDueAt ?? now;
+  if (slot > now) return null;
+  return planDue(slot, settings.schedule, settings.catchUp, now, type === 'due' ? LATE_GRACE_MS : (settings.restartGraceMs ?? 0), elsewhere);
+}
+
+/** At a restart: the due slot of a schedule the runbooks changed while the daemon was down (or of a cron never planned). */
+function replanned(state: CronSlotState, settings: CronSettings, now: number): Partial<CronSlotState> | null {
+  if (settings.schedule.key === state.scheduleKey && state.nextDueAt !== null) return null;
+  return { scheduleKey: settings.schedule.key, nextDueAt: settings.schedule.replan(state.nextDueAt, now), catchUpUntil: null };
+}
+
 /** The timer for the due slot fired: run (or skip, when the previous run is still under way), catching up missed slots. */
-function due(t: Step, settings: CronSettings, live: CronLive, now: number, claim: SlotClaim | null | undefined): CronTransition {
-  if (t.state.catchUpUntil !== null) return backlog(t, settings, live, now, claim);
-  const slot = t.state.nextDueAt ?? now;
-  if (slot > now) return t.effect({ type: 'arm', at: slot }).done();
-  return carryOut(t, settings, planDue(slot, settings.schedule, settings.catchUp, now, LATE_GRACE_MS), live, now, claim);
+function due(t: Step, settings: CronSettings, live: CronLive, now: number, c: Claims): CronTransition {
+  if (t.state.catchUpUntil !== null) return backlog(t, settings, live, now, c.claim);
+  const plan = planOf(t.state, settings, 'due', now, ranElsewhere(c));
+  if (!plan) return t.effect({ type: 'arm', at: t.state.nextDueAt ?? now }).done();
+  return carryOut(t, settings, plan, live, now, c.claim);
 }
 
 /**
@@ -155,20 +182,31 @@ function due(t: Step, settings: CronSettings, live: CronLive, now: number, claim
  * daemon was down catches up by its `catch_up` (see catch-up.ts), unless its
  * previous run is still under way.
  */
-function restart(t: Step, settings: CronSettings | null, live: CronLive, now: number, claim: SlotClaim | null | undefined): CronTransition {
+function restart(t: Step, settings: CronSettings | null, live: CronLive, now: number, c: Claims): CronTransition {
   if (t.state.lastOutcome === 'running' && !t.state.lastPipeline) {
     finish(t, 'failed', 'the daemon stopped during this run', null, false);
   }
   if (!t.state.enabled) return t.done();
   if (!settings) return t.effect({ type: 'undefined' }).done();
-  if (settings.schedule.key !== t.state.scheduleKey || t.state.nextDueAt === null) {
-    // The runbooks changed the schedule while the daemon was down: the due slot is the new schedule's.
-    t.set({ scheduleKey: settings.schedule.key, nextDueAt: settings.schedule.replan(t.state.nextDueAt, now), catchUpUntil: null });
-  }
-  if (t.state.catchUpUntil !== null) return backlog(t, settings, live, now, claim);
-  const slot = t.state.nextDueAt!;
-  if (slot > now) return t.effect({ type: 'arm', at: slot }).done();
-  return carryOut(t, settings, planDue(slot, settings.schedule, settings.catchUp, now, 0), live, now, claim);
+  // The runbooks changed the schedule while the daemon was down: the due slot is the new schedule's.
+  const replan = replanned(t.state, settings, now);
+  if (replan) t.set(replan);
+  if (t.state.catchUpUntil !== null) return backlog(t, settings, live, now, c.claim);
+  const plan = planOf(t.state, settings, 'restart', now, ranElsewhere(c));
+  if (!plan) return t.effect({ type: 'arm', at: t.state.nextDueAt! }).done();
+  return carryOut(t, settings, plan, live, now, c.claim);
+}
+
+/**
+ * The slots a `due` or `restart` step would find missed now, newest first
+ * (none when nothing is missed): in a cluster the shell asks which of them
+ * another daemon ran, and passes those in the event (`elsewhere`), so only
+ * slots no daemon ran are reported missed or caught up.
+ */
+export function missedSlotsToAsk(state: CronSlotState, settings: CronSettings | null, type: 'due' | 'restart', now: number): readonly number[] {
+  if (!settings || !state.enabled) return [];
+  const s = type === 'restart' ? { ...state, ...replanned(state, settings, now) } : state;
+  return planOf(s, settings, type, now, new Set())?.missedSlots ?? [];
 }
 
 /**
@@ -179,7 +217,9 @@ function restart(t: Step, settings: CronSettings | null, live: CronLive, now: nu
  */
 function carryOut(t: Step, settings: CronSettings, plan: DuePlan, live: CronLive, now: number, claim: SlotClaim | null | undefined): CronTransition {
   const run = plan.run && isMine(claim, plan.run.slot) ? plan.run : null;
-  if (plan.missed && (run || !plan.run)) {
+  // Missed slots (none another daemon ran) are reported here unless the catch-up run for them is another
+  // daemon's (it was down too, planned the same and reports them); an on-time slot's claim says nothing of them.
+  if (plan.missed && (run || !plan.run || !plan.run.catchUp)) {
     const m = plan.missed;
     t.emit('cron:missed', {
       cron: t.state.name,
@@ -234,9 +274,9 @@ function isMine(claim: SlotClaim | null | undefined, slot: number): boolean {
  * slot claimed while the previous run is under way is skipped, not left to
  * another daemon.
  */
-export function slotToClaim(state: CronSlotState, settings: CronSettings | null, type: 'due' | 'restart', now: number): number | null {
+export function slotToClaim(state: CronSlotState, settings: CronSettings | null, type: 'due' | 'restart', now: number, elsewhere?: readonly number[]): number | null {
   const idle: CronLive = { runningHere: false, pipelineActive: false };
-  const t = step(state, settings, { type, live: idle }, now);
+  const t = step(state, settings, { type, live: idle, elsewhere }, now);
   for (const e of t.effects) if (e.type === 'run' && !e.manual && e.scheduledAt !== null) return e.scheduledAt;
   return null;
 }

@@ -49,6 +49,13 @@ export interface CronSettings {
   catchUp: CatchUp;
   /** The monitors a tick runs (named in `cron:tick`). */
   monitors: readonly string[];
+  /**
+   * At a restart, slots that passed less than this long ago are late, not
+   * missed (0: every slot that passed while the daemon was down is missed).
+   * In a cluster another daemon may still be claiming them (a host lease):
+   * the latest is claimed like an ordinary slot, the others are not reported.
+   */
+  restartGraceMs?: number | undefined;
 }
 
 /**
@@ -78,13 +85,15 @@ export type CronSlotEvent =
   /**
    * The timer for the due slot fired. `claim`: in a cluster, the slot this
    * daemon claimed for this step (see slotToClaim; null: none); without one
-   * every slot is this daemon's.
+   * every slot is this daemon's. `elsewhere`: of the slots the step would
+   * find missed (missedSlotsToAsk), those another daemon ran: neither
+   * reported missed nor caught up here.
    */
-  | { type: 'due'; live: CronLive; claim?: SlotClaim | null }
+  | { type: 'due'; live: CronLive; claim?: SlotClaim | null; elsewhere?: readonly number[] | undefined }
   /** `oj cron run`: once now, enabled or not; the schedule is unchanged. */
   | { type: 'runNow'; live: CronLive }
   /** The daemon started (the previous one stopped or died); `claim` as for `due` (a missed slot is caught up only by the daemon that claims it). */
-  | { type: 'restart'; live: CronLive; claim?: SlotClaim | null }
+  | { type: 'restart'; live: CronLive; claim?: SlotClaim | null; elsewhere?: readonly number[] | undefined }
   /** The runbooks were reloaded; `armed`: the shell has a timer for the cron. */
   | { type: 'reload'; armed: boolean }
   /** The run's pipeline was created. */
