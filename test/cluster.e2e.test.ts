@@ -112,6 +112,10 @@ describe.skipIf(skip)('cluster mode: several daemons on one PostgreSQL', () => {
     const held = await b.t.oj(['queue', 'show', 'jobs', x], { cwd: b.root });
     expect(held.stdout).toMatch(new RegExp(`held by\\s+handle-${x} \\(worker drain\\) on host host-a`));
     expect((await b.rpc.call(QueueMethods.Show, { project: b.root, queue: 'jobs', id: x })).attempts.map((t) => t.host)).toEqual(['host-a']);
+    // oj daemon status on host-b shows each host's running work: host-a holds what it took, host-b nothing.
+    const status = await b.rpc.call(DaemonMethods.Status, {});
+    expect(status.cluster!.hosts.map((h) => [h.host, h.items])).toEqual([['host-a', heldByA.length], ['host-b', 0]]);
+    expect((await b.t.oj(['daemon', 'status'], { cwd: b.root })).stdout).toMatch(new RegExp(`host-a .*holds ${heldByA.length} item\\(s\\), 0 lock/semaphore hold\\(s\\)`));
     a.daemon.kill('SIGKILL');
     await waitFor('every item completed', async () => {
       const { queues } = await b.rpc.call(QueueMethods.Queues, { project: b.root });
