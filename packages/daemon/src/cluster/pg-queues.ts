@@ -92,34 +92,11 @@ export class PgQueues implements SharedQueues {
   }
 
   live(project: string, queue: string, id: string): Promise<QueueItemRow | undefined> {
-    return this.read(async (db) =>
-      this.local(
-        await db
-          .selectFrom('queue_items')
-          .selectAll()
-          .where('project', '=', this.id(project))
-          .where('queue', '=', queue)
-          .where('id', '=', id)
-          .where('status', 'in', LIVE_STATUSES)
-          .executeTakeFirst(),
-      ),
-    );
+    return this.read(async (db) => this.local(await itemsWithId(db, this.id(project), queue, id).selectAll().where('status', 'in', LIVE_STATUSES).executeTakeFirst()));
   }
 
   latest(project: string, queue: string, id: string): Promise<QueueItemRow | undefined> {
-    return this.read(async (db) =>
-      this.local(
-        await db
-          .selectFrom('queue_items')
-          .selectAll()
-          .where('project', '=', this.id(project))
-          .where('queue', '=', queue)
-          .where('id', '=', id)
-          .orderBy('seq', 'desc')
-          .limit(1)
-          .executeTakeFirst(),
-      ),
-    );
+    return this.read(async (db) => this.local(await itemsWithId(db, this.id(project), queue, id).selectAll().orderBy('seq', 'desc').limit(1).executeTakeFirst()));
   }
 
   bySeq(seq: number): Promise<QueueItemRow | undefined> {
@@ -386,8 +363,13 @@ export class PgQueues implements SharedQueues {
   }
 }
 
+/** The items of a queue with one id (`project`: its cluster identity): at most one live, any number ended. */
+function itemsWithId(db: Db, project: string, queue: string, id: string) {
+  return db.selectFrom('queue_items').where('project', '=', project).where('queue', '=', queue).where('id', '=', id);
+}
+
 async function liveSeq(db: Db, project: string, queue: string, id: string): Promise<number | undefined> {
-  const r = await db.selectFrom('queue_items').select('seq').where('project', '=', project).where('queue', '=', queue).where('id', '=', id).where('status', 'in', LIVE_STATUSES).executeTakeFirst();
+  const r = await itemsWithId(db, project, queue, id).select('seq').where('status', 'in', LIVE_STATUSES).executeTakeFirst();
   return r?.seq;
 }
 
