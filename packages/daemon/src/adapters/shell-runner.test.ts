@@ -2,7 +2,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ChildSpawner, InlineSpawner } from '../spawner/process-spawner.js';
+import { ChildSpawner } from '../spawner/helper-spawner.js';
+import { InlineSpawner } from '../spawner/process-spawner.js';
 import { ChildEnvironment } from './child-env.js';
 import { ShellRunner } from './shell-runner.js';
 
