@@ -236,6 +236,23 @@ static int find_bash(char **env, const char *cwd, char *found, size_t size) {
   }
 }
 
+/*
+ * Every signal, for POSIX_SPAWN_SETSIGDEF. glibc's sigfillset leaves out the
+ * two real-time signals it keeps for itself (32, 33), and its posix_spawn
+ * then sets those to SIG_IGN in the child, which exec keeps: a child would
+ * start with them ignored, unlike one Node or bash starts. Its spawn code
+ * tests the set without that filter, so they are added to it directly.
+ */
+static void all_signals(sigset_t *set) {
+  sigfillset(set);
+#if defined(__GLIBC__) && defined(__linux__)
+  for (int sig = 32; sig <= 33; sig++) {
+    const size_t bits = 8 * sizeof set->__val[0];
+    set->__val[(sig - 1) / bits] |= 1UL << ((sig - 1) % bits);
+  }
+#endif
+}
+
 static struct run *find(uint32_t id) {
   for (struct run *r = runs; r; r = r->next)
     if (r->id == id) return r;
@@ -337,7 +354,7 @@ static void start_run(uint32_t id, struct cur *c) {
   }
   sigset_t none, all;
   sigemptyset(&none);
-  sigfillset(&all);
+  all_signals(&all);
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setsigdefault(&attr, &all);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
