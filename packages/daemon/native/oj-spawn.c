@@ -218,11 +218,20 @@ static void make_parent_dirs(const char *file) {
   mkdir(dir, 0777);
 }
 
+/* The last PATH searched and the bash found on it through an absolute entry (children mostly share one PATH). */
+static char *cached_path;
+static char cached_bash[PATH_MAX];
+
 /* bash on the child's PATH (relative entries from its cwd), as execvp would find it after chdir. */
 static int find_bash(char **env, const char *cwd, char *found, size_t size) {
   const char *path = "/usr/bin:/bin";
   for (char **e = env; *e; e++)
     if (strncmp(*e, "PATH=", 5) == 0) path = *e + 5;
+  if (cached_path && strcmp(cached_path, path) == 0 && strlen(cached_bash) < size) {
+    strcpy(found, cached_bash);
+    return 0;
+  }
+  const char *all = path;
   while (1) {
     const char *colon = strchr(path, ':');
     size_t len = colon ? (size_t)(colon - path) : strlen(path);
@@ -230,7 +239,14 @@ static int find_bash(char **env, const char *cwd, char *found, size_t size) {
     if (len == 0) n = snprintf(found, size, "%s/bash", cwd);
     else if (path[0] == '/') n = snprintf(found, size, "%.*s/bash", (int)len, path);
     else n = snprintf(found, size, "%s/%.*s/bash", cwd, (int)len, path);
-    if (n > 0 && (size_t)n < size && access(found, X_OK) == 0) return 0;
+    if (n > 0 && (size_t)n < size && access(found, X_OK) == 0) {
+      if (path[0] == '/' && (size_t)n < sizeof cached_bash) {
+        free(cached_path);
+        cached_path = strdup(all);
+        strcpy(cached_bash, found);
+      }
+      return 0;
+    }
     if (!colon) return ENOENT;
     path = colon + 1;
   }
@@ -321,8 +337,12 @@ static void start_run(uint32_t id, struct cur *c) {
     goto done;
   }
   if (log[0]) {
-    make_parent_dirs(log);
-    logfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+    const int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC;
+    logfd = open(log, flags, 0666);
+    if (logfd < 0 && errno == ENOENT) { /* its directory is new */
+      make_parent_dirs(log);
+      logfd = open(log, flags, 0666);
+    }
     if (logfd < 0) {
       fail(id, errno, "could not open the log file");
       goto done;
@@ -361,6 +381,10 @@ static void start_run(uint32_t id, struct cur *c) {
   char *argv[] = {"bash", "-c", script, NULL};
   pid_t pid;
   err = posix_spawn(&pid, bash, &fa, &attr, argv, env);
+  if (err == ENOENT || err == EACCES) {
+    free(cached_path); /* bash may have moved: search again next time */
+    cached_path = NULL;
+  }
   if (err) {
     fail(id, err, "could not start bash");
     goto done;

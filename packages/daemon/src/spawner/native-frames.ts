@@ -25,18 +25,11 @@ function head(type: string, id: number, body: number): Buffer {
   return b;
 }
 
-function str(s: string): Buffer[] {
-  const bytes = Buffer.from(s, 'utf8');
-  const n = Buffer.allocUnsafe(4);
-  n.writeUInt32LE(bytes.length, 0);
-  return [n, bytes];
-}
-
 /** Why a request cannot be sent as it is (the helper takes C strings), or null. */
 export function unsendable(r: LaunchRequest): string | null {
-  const parts = [r.script, r.cwd, r.logFile ?? '', ...Object.entries(r.env).flat()];
-  if (parts.some((p) => p.includes('\0'))) return 'the command could not be started: its script, environment or working directory holds a NUL byte';
-  return null;
+  let nul = r.script.includes('\0') || r.cwd.includes('\0') || (r.logFile ?? '').includes('\0');
+  for (const k in r.env) nul ||= k.includes('\0') || r.env[k]!.includes('\0');
+  return nul ? 'the command could not be started: its script, environment or working directory holds a NUL byte' : null;
 }
 
 export function encodeRequest(q: NativeRequest): Buffer {
@@ -45,19 +38,27 @@ export function encodeRequest(q: NativeRequest): Buffer {
     return Buffer.concat([head('K', q.id, 1), Buffer.from([sig])]);
   }
   if (q.t !== 'run') return head(REQUEST_TYPE[q.t], q.id, 0);
-  const env = Object.entries(q.r.env);
-  const count = Buffer.allocUnsafe(4);
-  count.writeUInt32LE(env.length, 0);
-  const fields = [
-    Buffer.from([q.r.pipeOutput ? 1 : 0]),
-    ...str(q.r.cwd),
-    ...str(q.r.logFile ?? ''),
-    ...str(q.r.script),
-    count,
-    ...env.flatMap(([k, v]) => str(`${k}=${v}`)),
-  ];
-  const body = fields.reduce((n, b) => n + b.length, 0);
-  return Buffer.concat([head('R', q.id, body), ...fields]);
+  // One buffer, sized first: a request goes out for every child.
+  const env: string[] = [];
+  for (const k in q.r.env) env.push(`${k}=${q.r.env[k]}`);
+  const strings = [q.r.cwd, q.r.logFile ?? '', q.r.script];
+  let body = 1 + 4;
+  for (const s of strings) body += 4 + Buffer.byteLength(s);
+  for (const s of env) body += 4 + Buffer.byteLength(s);
+  const b = Buffer.allocUnsafe(9 + body);
+  head('R', q.id, body).copy(b, 0);
+  let at = 9;
+  b[at++] = q.r.pipeOutput ? 1 : 0;
+  const put = (s: string) => {
+    const n = b.write(s, at + 4, 'utf8');
+    b.writeUInt32LE(n, at);
+    at += 4 + n;
+  };
+  for (const s of strings) put(s);
+  b.writeUInt32LE(env.length, at);
+  at += 4;
+  for (const s of env) put(s);
+  return b;
 }
 
 /** Signal names by number (the helper reports numbers). */
