@@ -190,6 +190,20 @@ static int64_t start_time(pid_t pid) {
   return v;
 }
 
+/* A pipe whose ends are closed on exec (so no child inherits another run's pipe). */
+static int cloexec_pipe(int fd[2], int flags) {
+#ifdef __linux__
+  return pipe2(fd, O_CLOEXEC | flags);
+#else
+  if (pipe(fd) < 0) return -1;
+  for (int i = 0; i < 2; i++) {
+    fcntl(fd[i], F_SETFD, FD_CLOEXEC);
+    if (flags) fcntl(fd[i], F_SETFL, fcntl(fd[i], F_GETFL) | flags);
+  }
+  return 0;
+#endif
+}
+
 static void write_all(int fd, const char *p, size_t n) {
   while (n > 0) {
     ssize_t w = write(fd, p, n);
@@ -348,7 +362,7 @@ static void start_run(uint32_t id, struct cur *c) {
       goto done;
     }
   }
-  if (relay && (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0)) {
+  if (relay && (cloexec_pipe(po, 0) < 0 || cloexec_pipe(pe, 0) < 0)) {
     fail(id, errno, "could not make pipes");
     goto done;
   }
@@ -556,7 +570,7 @@ int main(void) {
   signal(SIGHUP, SIG_IGN);
   signal(SIGQUIT, SIG_IGN);
   signal(SIGPIPE, SIG_IGN);
-  if (pipe2(wake, O_CLOEXEC | O_NONBLOCK) < 0) die("pipe");
+  if (cloexec_pipe(wake, O_NONBLOCK) < 0) die("pipe");
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_child;
