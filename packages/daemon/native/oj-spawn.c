@@ -570,6 +570,14 @@ int main(void) {
   signal(SIGHUP, SIG_IGN);
   signal(SIGQUIT, SIG_IGN);
   signal(SIGPIPE, SIG_IGN);
+  /* Descriptors ojd's own parent let it inherit are not for the children: only 0, 1, 2 pass. */
+#if defined(CLOSE_RANGE_CLOEXEC) /* glibc 2.34 and later, with _GNU_SOURCE */
+  if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+#endif
+  {
+    long max = sysconf(_SC_OPEN_MAX);
+    for (int fd = 3; fd < (max > 0 && max < 65536 ? max : 65536); fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
+  }
   if (cloexec_pipe(wake, O_NONBLOCK) < 0) die("pipe");
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
