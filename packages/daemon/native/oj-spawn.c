@@ -44,7 +44,10 @@
  *                reaped; -1 where unknown)
  *   'O' output   u8 stream (1 stdout, 2 stderr), the bytes as read
  *   'X' exited   i32 exit code (-1: none), i32 signal (0: none), i32 errno
- *                (0, or why it could not start), then the rest: what failed,
+ *                (0, or why it could not start), u8 what could not be done
+ *                (0: nothing, it ran; 1: starting bash, in its working
+ *                directory; 2: what comes before, its log file, its pipes or
+ *                the request itself), then the rest: what failed,
  *                in words (empty when it ran). Sent once the child is reaped
  *                and its pipes are at end of file (its log is complete).
  * While ojd reads this program's stdout slower than children print, no
@@ -147,12 +150,16 @@ static void send_started(uint32_t id, pid_t pid, int64_t start) {
   put64(&out, start);
 }
 
-static void send_exited(uint32_t id, int code, int sig, int err, const char *why) {
+enum stage { RAN = 0, STARTING_BASH = 1, BEFORE_BASH = 2 };
+
+static void send_exited(uint32_t id, int code, int sig, int err, enum stage stage, const char *why) {
   size_t n = strlen(why);
-  frame('X', id, 12 + n);
+  unsigned char st = (unsigned char)stage;
+  frame('X', id, 13 + n);
   put32(&out, (uint32_t)code);
   put32(&out, (uint32_t)sig);
   put32(&out, (uint32_t)err);
+  put(&out, &st, 1);
   put(&out, why, n);
 }
 
@@ -289,11 +296,11 @@ static struct run *find(uint32_t id) {
   return NULL;
 }
 
-static void fail(uint32_t id, int err, const char *what) {
+static void fail(uint32_t id, int err, enum stage stage, const char *what) {
   char why[512];
   snprintf(why, sizeof why, "%s: %s", what, strerror(err));
   send_started(id, -1, -1);
-  send_exited(id, -1, 0, err, why);
+  send_exited(id, -1, 0, err, stage, why);
 }
 
 /* A cursor over a request's fields. */
@@ -329,7 +336,7 @@ static char *getstr(struct cur *c) {
 
 static void start_run(uint32_t id, struct cur *c) {
   if (c->end - c->p < 1) {
-    fail(id, EINVAL, "malformed run request");
+    fail(id, EINVAL, BEFORE_BASH, "malformed run request");
     return;
   }
   int relay = *c->p++ & 1;
@@ -347,7 +354,7 @@ static void start_run(uint32_t id, struct cur *c) {
   int actions = 0;
   char bash[PATH_MAX];
   if (c->bad) {
-    fail(id, EINVAL, "malformed run request (or a NUL byte in it)");
+    fail(id, EINVAL, BEFORE_BASH, "malformed run request (or a NUL byte in it)");
     goto done;
   }
   if (log[0]) {
@@ -358,17 +365,17 @@ static void start_run(uint32_t id, struct cur *c) {
       logfd = open(log, flags, 0666);
     }
     if (logfd < 0) {
-      fail(id, errno, "could not open the log file");
+      fail(id, errno, BEFORE_BASH, "could not open the log file");
       goto done;
     }
   }
   if (relay && (cloexec_pipe(po, 0) < 0 || cloexec_pipe(pe, 0) < 0)) {
-    fail(id, errno, "could not make pipes");
+    fail(id, errno, BEFORE_BASH, "could not make pipes");
     goto done;
   }
   int err = find_bash(env, cwd, bash, sizeof bash);
   if (err) {
-    fail(id, err, "bash was not found on the PATH");
+    fail(id, err, STARTING_BASH, "bash was not found on the PATH");
     goto done;
   }
   posix_spawn_file_actions_init(&fa);
@@ -400,7 +407,7 @@ static void start_run(uint32_t id, struct cur *c) {
     cached_path = NULL;
   }
   if (err) {
-    fail(id, err, "could not start bash");
+    fail(id, err, STARTING_BASH, "could not start bash");
     goto done;
   }
   /* Before anything else: it cannot have been reaped yet, so /proc has it. */
@@ -558,7 +565,7 @@ static void settle(void) {
     int code = WIFEXITED(r->status) ? WEXITSTATUS(r->status) : -1;
     int sig = WIFSIGNALED(r->status) ? WTERMSIG(r->status) : 0;
     if (r->log >= 0) close(r->log);
-    send_exited(r->id, code, sig, 0, "");
+    send_exited(r->id, code, sig, 0, RAN, "");
     *link = r->next;
     free(r);
   }

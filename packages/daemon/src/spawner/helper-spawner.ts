@@ -168,8 +168,8 @@ export class HelperSpawner implements ProcessSpawner {
       this.runs.delete(e.id);
       if (this.runs.size === 0 && this.child) this.ref(this.child, false);
       if ('errno' in e) {
-        // The native helper says which call failed; the words are the Node spawner's.
-        const why = startError(run.r, Object.assign(new Error(e.error), { code: e.errno }));
+        // Starting bash failed: in the Node spawner's words (E2BIG, a missing cwd...); else the helper's.
+        const why = e.startingBash ? startError(run.r, Object.assign(new Error(e.error), { code: e.errno })) : `the command could not be started: ${e.error}`;
         noteInLog(run.r, why);
         run.ev.exited(null, null, why);
       } else run.ev.exited(e.code, e.signal, e.error);

@@ -47,8 +47,9 @@ describe('native spawner frames', () => {
       frame('S', 1, start),
       frame('O', 1, Buffer.concat([Buffer.from([1]), euro.subarray(0, 2)])),
       frame('O', 1, Buffer.concat([Buffer.from([1]), euro.subarray(2)])),
-      frame('X', 1, i32(-1, 15, 0)),
-      frame('X', 2, Buffer.concat([i32(-1, 0, 2), Buffer.from('could not start bash: No such file or directory')])),
+      frame('X', 1, Buffer.concat([i32(-1, 15, 0), Buffer.from([0])])),
+      frame('X', 2, Buffer.concat([i32(-1, 0, 2), Buffer.from([1]), Buffer.from('could not start bash: No such file or directory')])),
+      frame('X', 3, Buffer.concat([i32(-1, 0, 13), Buffer.from([2]), Buffer.from('could not open the log file: Permission denied')])),
     ]);
     const whole = read([all]);
     const bytewise = read([...all].map((b) => Buffer.from([b])));
@@ -58,13 +59,14 @@ describe('native spawner frames', () => {
         { t: 'started', id: 1, pid: 4242, start: 99 },
         { t: 'out', id: 1, s: 'stdout', d: '€\n' },
         { t: 'exit', id: 1, code: null, signal: 'SIGTERM' },
-        { t: 'exit', id: 2, code: null, signal: null, errno: 'ENOENT', error: 'could not start bash: No such file or directory' },
+        { t: 'exit', id: 2, code: null, signal: null, errno: 'ENOENT', startingBash: true, error: 'could not start bash: No such file or directory' },
+        { t: 'exit', id: 3, code: null, signal: null, errno: 'EACCES', startingBash: false, error: 'could not open the log file: Permission denied' },
       ]);
     }
   });
 
   it('reports a frame it cannot read and goes on with the next', () => {
-    const { events, bad } = read([frame('Z', 1, Buffer.alloc(0)), frame('X', 1, i32(3, 0, 0))]);
+    const { events, bad } = read([frame('Z', 1, Buffer.alloc(0)), frame('X', 1, Buffer.concat([i32(3, 0, 0), Buffer.from([0])]))]);
     expect(bad).toHaveLength(1);
     expect(events).toEqual([{ t: 'exit', id: 1, code: 3, signal: null }]);
   });

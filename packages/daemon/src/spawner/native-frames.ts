@@ -64,8 +64,12 @@ export function encodeRequest(q: NativeRequest): Buffer {
 /** Signal names by number (the helper reports numbers). */
 const SIGNAL_NAMES = new Map<number, string>(Object.entries(constants.signals).map(([name, n]) => [n, name]));
 
-/** A native exit event: `errno` is the code's name (ENOENT...) when the run could not start. */
-export type NativeEvent = SpawnerEvent | { t: 'exit'; id: number; code: null; signal: null; errno: string; error: string };
+/**
+ * A native exit event for a run that could not start: `errno` is the code's
+ * name (ENOENT...); `startingBash`, whether starting bash itself (in its
+ * working directory) failed, rather than what comes before (its log file...).
+ */
+export type NativeEvent = SpawnerEvent | { t: 'exit'; id: number; code: null; signal: null; errno: string; startingBash: boolean; error: string };
 
 /**
  * Reads the helper's stdout: splits frames, decodes them, and turns output
@@ -108,12 +112,15 @@ export class FrameReader {
       const text = this.decoder(id)[s].write(f.subarray(6));
       return text ? { t: 'out', id, s, d: text } : null;
     }
-    if (type === 'X' && f.length >= 17) {
+    if (type === 'X' && f.length >= 18) {
       this.decoders.delete(id);
       const code = f.readInt32LE(5);
       const signal = f.readInt32LE(9);
       const errno = f.readInt32LE(13);
-      if (errno !== 0) return { t: 'exit', id, code: null, signal: null, errno: errnoName(errno), error: f.subarray(17).toString('utf8') };
+      if (errno !== 0) {
+        const text = f.subarray(18).toString('utf8');
+        return { t: 'exit', id, code: null, signal: null, errno: errnoName(errno), startingBash: f[17] === 1, error: text };
+      }
       return { t: 'exit', id, code: code >= 0 ? code : null, signal: signal > 0 ? (SIGNAL_NAMES.get(signal) ?? `signal ${signal}`) : null };
     }
     return this.bad(f);

@@ -145,6 +145,9 @@ describe.each(spawners)('%s', (name, make) => {
     expect(readFileSync(log, 'utf8')).toContain(`[oj] ${noCwd.error}`);
     const nul = await run(s, { script: 'echo a\0b' });
     expect(nul).toMatchObject({ pid: -1, code: null });
+    const noLog = await run(s, { script: 'echo never', logFile: dir, pipeOutput: false }); // a directory
+    expect(noLog).toMatchObject({ pid: -1, code: null, signal: null });
+    expect(noLog.error).toMatch(/^the command could not be started: .*(EISDIR|Is a directory)/);
   });
 
   it('keeps multibyte characters whole across output chunks', async () => {
