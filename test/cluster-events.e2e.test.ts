@@ -107,7 +107,10 @@ async function clusterEvents(h: Host, name: string): Promise<ClusterEventRecord[
 
 describe.skipIf(skip)('cluster mode: events reach every host', () => {
   it('oj emit on host-a wakes a guard and a worker on host-b', async () => {
-    const [a, b] = await kit.two(RUNBOOK);
+    // A worker starts cluster-wide: host-a's runbook does not define it, so only host-b's can pick the item.
+    const worker = '[worker.pick]\nqueue = "todo"\nhandler = "pipeline.pick"\nidle_action = "wait:1h"\nwake_on = ["todo:ready"]\n';
+    expect(RUNBOOK).toContain(worker);
+    const [a, b] = await kit.two((host) => (host === 'host-b' ? RUNBOOK : RUNBOOK.replace(worker, '')));
     // host-b: a pipeline waiting for its guard, whose condition holds only once the flag is there.
     expect((await b.t.oj(['run', 'gate', 'g1'], { cwd: b.root })).exitCode).toBe(0);
     await waitingForGuard(b, 'gate', 'flag');

@@ -132,7 +132,11 @@ describe.skipIf(skip)('cluster mode: the outbox after a crash', () => {
     }, 300_000);
 
     it(`an item's completion: host-a killed at ${fault} completes it when it starts again, exactly once, its handler not run again`, async () => {
-      const [a, b] = await kit.two(RUNBOOK, (host) => (host === 'host-a' ? { ...CALM, OJ_FAULT: fault } : CALM));
+      // A worker starts cluster-wide: host-b's runbook does not define it, so only host-a takes j1.
+      const worker = '[worker.drain]\nqueue = "jobs"\nhandler = "pipeline.handle"\nidle_action = "wait:1h"\n';
+      expect(RUNBOOK).toContain(worker);
+      const runbook = (host: string) => (host === 'host-a' ? RUNBOOK : RUNBOOK.replace(worker, ''));
+      const [a, b] = await kit.two(runbook, (host) => (host === 'host-a' ? { ...CALM, OJ_FAULT: fault } : CALM));
       expect((await a.t.oj(['queue', 'add', 'jobs', 'id=j1'], { cwd: a.root })).exitCode).toBe(0);
       expect((await a.t.oj(['worker', 'start', 'drain'], { cwd: a.root })).exitCode).toBe(0);
       const item = async () => (await b.rpc.call(QueueMethods.Show, { project: b.root, queue: 'jobs', id: 'j1' })).item;

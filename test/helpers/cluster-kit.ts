@@ -53,22 +53,24 @@ export class ClusterKit {
 
   /**
    * A fresh database and `names.length` daemons on it, each with its checkout
-   * of the project (runbook `work`, with SHARED replaced). `env` (for every
+   * of the project (runbook `work`, with SHARED replaced; one text for every
+   * host, or by host name: a worker is started cluster-wide, so a host whose
+   * runbook does not define it stays out of it). `env` (for every
    * host, or by host name): e.g. a short host lease, only where a test kills
    * a host (a live host on a loaded machine must not look gone).
    */
-  async cluster(runbook: string, names: string[] = ['host-a', 'host-b'], env: Record<string, string> | ((host: string) => Record<string, string>) = {}): Promise<Host[]> {
+  async cluster(runbook: string | ((host: string) => string), names: string[] = ['host-a', 'host-b'], env: Record<string, string> | ((host: string) => Record<string, string>) = {}): Promise<Host[]> {
     const url = await this.server!.createDatabase('e2e');
     this.shared = join(this.server!.dir, '..', `oj-cluster-shared-${process.pid}-${Date.now()}`);
     mkdirSync(this.shared, { recursive: true });
-    const text = runbook.replaceAll('SHARED', this.shared);
+    const text = (host: string) => (typeof runbook === 'function' ? runbook(host) : runbook).replaceAll('SHARED', this.shared);
     const out: Host[] = [];
-    for (const name of names) out.push(await this.host(name, url, text, typeof env === 'function' ? env(name) : env));
+    for (const name of names) out.push(await this.host(name, url, text(name), typeof env === 'function' ? env(name) : env));
     return out;
   }
 
   /** Two hosts, host-a and host-b. */
-  async two(runbook: string, env: Record<string, string> | ((host: string) => Record<string, string>) = {}): Promise<[Host, Host]> {
+  async two(runbook: string | ((host: string) => string), env: Record<string, string> | ((host: string) => Record<string, string>) = {}): Promise<[Host, Host]> {
     return (await this.cluster(runbook, ['host-a', 'host-b'], env)) as [Host, Host];
   }
 

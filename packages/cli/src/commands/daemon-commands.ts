@@ -164,7 +164,8 @@ export function printDaemonStatus(s: DaemonStatus): void {
       const beat = `last heartbeat ${formatDuration(Math.max(0, Date.now() - Date.parse(h.heartbeatAt)))} ago`;
       const led = c.leaders.filter((l) => l.held && l.host === h.host).map((l) => l.project);
       const tags = [h.host === c.hostId ? 'this daemon' : null, led.length ? `leads ${led.join(', ')}` : null].filter(Boolean);
-      println(`    ${h.host}${tags.length ? ` (${tags.join(', ')})` : ''}  ${h.gone ? style.red(`gone (${beat})`) : beat}`);
+      const work = `holds ${h.items} item(s), ${h.holds} lock/semaphore hold(s)`;
+      println(`    ${h.host}${tags.length ? ` (${tags.join(', ')})` : ''}  ${h.gone ? style.red(`gone (${beat})`) : beat}; ${work}`);
     }
   }
 }

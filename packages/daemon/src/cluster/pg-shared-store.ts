@@ -295,8 +295,19 @@ export class PgSharedStore implements SharedStore {
 
   async hosts(): Promise<HostInfo[]> {
     const now = this.o.storage.now();
-    const rows = await this.guard(() => this.conn.db.selectFrom('hosts').selectAll().orderBy('host').execute());
-    return rows.map((r) => ({ host: r.host, startedAt: r.started_at, heartbeatAt: r.heartbeat_at, gone: r.heartbeat_at + r.lease_ms <= now }));
+    const rows = await this.guard(() =>
+      this.conn.db
+        .selectFrom('hosts as h')
+        .selectAll('h')
+        .select((eb) => [
+          eb.selectFrom('queue_items as i').select(eb.fn.countAll<string>().as('n')).whereRef('i.host', '=', 'h.host').where('i.status', '=', 'taken').as('items'),
+          eb.selectFrom('resource_holds as r').select(eb.fn.countAll<string>().as('n')).whereRef('r.host', '=', 'h.host').as('holds'),
+        ])
+        .orderBy('h.host')
+        .execute(),
+    );
+    // count(*) comes back as a bigint's text.
+    return rows.map((r) => ({ host: r.host, startedAt: r.started_at, heartbeatAt: r.heartbeat_at, gone: r.heartbeat_at + r.lease_ms <= now, items: Number(r.items ?? 0), holds: Number(r.holds ?? 0) }));
   }
 
   async close(): Promise<void> {

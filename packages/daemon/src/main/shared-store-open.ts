@@ -40,7 +40,7 @@ export async function clusterStatus(shared: SharedStore, cluster: ClusterConfig)
   let hosts: ClusterStatus['hosts'] = [];
   let leaders: ClusterStatus['leaders'] = [];
   try {
-    hosts = (await shared.hosts()).map((h) => ({ host: h.host, startedAt: iso(h.startedAt), heartbeatAt: iso(h.heartbeatAt), gone: h.gone }));
+    hosts = (await shared.hosts()).map((h) => ({ host: h.host, startedAt: iso(h.startedAt), heartbeatAt: iso(h.heartbeatAt), gone: h.gone, items: h.items, holds: h.holds }));
     leaders = (await shared.leader.info()).map((l) => ({ project: l.project, host: l.host, term: l.term, since: iso(l.since), expiresAt: iso(l.expiresAt), held: l.held }));
   } catch {
     // unreachable: said by `reachable`

@@ -238,6 +238,9 @@ export interface HostInfo {
   heartbeatAt: number;
   /** The host is silent past its lease. */
   gone: boolean;
+  /** Its running work: the queue items it holds (taken) and its lock and semaphore holds. */
+  items: number;
+  holds: number;
 }
 
 /** Who leads a project in the cluster (the database's clock). */

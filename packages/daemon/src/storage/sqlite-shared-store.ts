@@ -76,7 +76,11 @@ export class SqliteSharedStore implements SharedStore {
 
   hosts(): Promise<HostInfo[]> {
     const now = this.storage.now();
-    return Promise.resolve([{ host: this.hostId, startedAt: this.startedAt, heartbeatAt: now, gone: false }]);
+    const { db, runner } = this.storage;
+    const count = (q: { n: number } | undefined) => q?.n ?? 0;
+    const items = count(runner.first(db.selectFrom('queue_items').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'taken')));
+    const holds = count(runner.first(db.selectFrom('resource_holds').select((eb) => eb.fn.countAll<number>().as('n'))));
+    return Promise.resolve([{ host: this.hostId, startedAt: this.startedAt, heartbeatAt: now, gone: false, items, holds }]);
   }
 
   makeDurable(): Promise<void> {

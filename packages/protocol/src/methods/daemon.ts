@@ -51,7 +51,8 @@ export interface ClusterStatus {
    * is false once it lapsed (the next host to heartbeat takes it).
    */
   leaders: { project: string; host: string; term: number; since: string; expiresAt: string; held: boolean }[];
-  hosts: { host: string; startedAt: string; heartbeatAt: string; gone: boolean }[];
+  /** Each host with its running work: the queue items it holds and its lock and semaphore holds. */
+  hosts: { host: string; startedAt: string; heartbeatAt: string; gone: boolean; items: number; holds: number }[];
 }
 
 export interface ProjectStatus {
