@@ -141,7 +141,7 @@ export function pssMb(pid) {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
-/** The pid of ojd's spawner process (its child running spawner-process.js), or null. */
+/** The pid of ojd's spawner process (its child running build/oj-spawn or spawner-process.js), or null. */
 export function spawnerPidOf(daemonPid) {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -149,7 +149,9 @@ export function spawnerPidOf(daemonPid) {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
       if (ppid !== daemonPid) continue;
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('spawner-process.js')) return Number(entry);
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      // The native helper (build/oj-spawn) or the Node spawner process.
+      if (cmd.includes('oj-spawn') || cmd.includes('spawner-process.js')) return Number(entry);
     } catch {
       // gone meanwhile
     }

@@ -135,9 +135,18 @@ async function status(json: boolean): Promise<number> {
   return 0;
 }
 
+/** Which spawner starts shell children (OJ_SPAWNER picks one). */
+function spawnerLine(sp: DaemonStatus['spawner']): string {
+  const pid = sp.pid === null ? 'not running' : `pid ${sp.pid}`;
+  if (sp.kind === 'native') return `native (posix_spawn helper, ${pid})`;
+  if (sp.kind === 'node') return `node (a Node spawner process, ${pid})`;
+  return 'inline (ojd starts children itself)';
+}
+
 export function printDaemonStatus(s: DaemonStatus): void {
   println(`ojd ${s.version} running, pid ${s.pid}, up ${formatDuration(s.uptimeMs)}`);
-  if (s.spawnerPid !== null) println(`  spawner    pid ${s.spawnerPid} (starts shell children for ojd)`);
+  println(`  spawner    ${spawnerLine(s.spawner)}`);
+  if (s.spawner.fallback) println(`             ${style.yellow('fallback')}: ${s.spawner.fallback}`);
   println(`  socket     ${s.socket}`);
   println(`  state dir  ${s.stateDir}`);
   println(`  log        ${s.log}`);

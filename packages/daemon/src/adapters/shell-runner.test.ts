@@ -2,7 +2,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ChildSpawner, InlineSpawner } from '../spawner/process-spawner.js';
+import { ChildSpawner, NativeSpawner, type HelperSpawner } from '../spawner/helper-spawner.js';
+import { InlineSpawner } from '../spawner/process-spawner.js';
 import { ChildEnvironment } from './child-env.js';
 import { ShellRunner } from './shell-runner.js';
 
@@ -21,13 +22,19 @@ async function until(what: string, check: () => boolean, ms = 10_000): Promise<v
   }
 }
 
-describe('ShellRunner through the spawner process', () => {
+const helpers: [string, () => HelperSpawner][] = [
+  ['the node spawner process', () => new ChildSpawner(() => {}, ENTRY)],
+  ['the native spawner', () => new NativeSpawner(() => {})],
+];
+
+describe.each(helpers)('ShellRunner through %s', (_name, make) => {
   it('runs a script again, once, when the spawner dies under it, recording each process group', async () => {
-    const spawner = new ChildSpawner(() => {}, ENTRY);
+    const spawner = make();
     const shell = new ShellRunner(spawner, environment);
-    const runs = join(dir, 'runs');
-    const go = join(dir, 'go');
-    const log = join(dir, 'lost.log');
+    const tag = make().kind;
+    const runs = join(dir, `runs-${tag}`);
+    const go = join(dir, `go-${tag}`);
+    const log = join(dir, `lost-${tag}.log`);
     const groups: number[] = [];
     const run = shell.run({
       script: `echo run >> ${runs}; while [ ! -e ${go} ]; do sleep 0.02; done`,
@@ -52,7 +59,7 @@ describe('ShellRunner through the spawner process', () => {
   });
 
   it('gives up with the reason when the spawner dies a second time', async () => {
-    const spawner = new ChildSpawner(() => {}, ENTRY);
+    const spawner = make();
     const shell = new ShellRunner(spawner, environment);
     const groups: number[] = [];
     const run = shell.run({ script: 'sleep 30', cwd: dir, env, onStarted: (pgid) => groups.push(pgid) });
@@ -67,7 +74,7 @@ describe('ShellRunner through the spawner process', () => {
   });
 
   it('does not start a run again when ojd itself closes the spawner', async () => {
-    const spawner = new ChildSpawner(() => {}, ENTRY);
+    const spawner = make();
     const shell = new ShellRunner(spawner, environment);
     const groups: number[] = [];
     const run = shell.run({ script: 'sleep 30', cwd: dir, env, onStarted: (pgid) => groups.push(pgid) });

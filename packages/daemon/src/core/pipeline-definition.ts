@@ -53,8 +53,16 @@ export interface PipelineEnv {
   command: Record<string, string>;
 }
 
+/** Plans made, by definition and limit: a definition is immutable once made, so is its plan. */
+const plans = new WeakMap<PipelineDefinition, Map<number, PipelinePlan>>();
+
+/** The machine's view of a definition (the same object each time for the same definition object and limit; nothing changes it). */
 export function planOf(def: PipelineDefinition, maxPhaseVisits: number): PipelinePlan {
-  return {
+  let byLimit = plans.get(def);
+  if (!byLimit) plans.set(def, (byLimit = new Map()));
+  const known = byLimit.get(maxPhaseVisits);
+  if (known) return known;
+  const plan: PipelinePlan = {
     phases: def.phases.map((p) => ({
       name: p.name,
       ...(p.next !== undefined ? { next: p.next } : {}),
@@ -63,4 +71,6 @@ export function planOf(def: PipelineDefinition, maxPhaseVisits: number): Pipelin
     maxPhaseVisits: def.maxPhaseVisits ?? maxPhaseVisits,
     needsWorkspace: 'workspace' in def.defaults || 'branch' in def.defaults,
   };
+  byLimit.set(maxPhaseVisits, plan);
+  return plan;
 }

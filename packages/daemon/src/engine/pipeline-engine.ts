@@ -292,7 +292,11 @@ export class PipelineEngine {
     }
     const io: PhaseIo = {
       waiting: (waitingFor) => this.safeApply(id, { type: 'phaseWaiting', run, waitingFor }),
-      running: () => this.safeApply(id, { type: 'phaseRunning', run }),
+      running: () => {
+        // Almost always a phase that started running at once (no gate made it wait): a no-op.
+        const event: PipelineEvent = { type: 'phaseRunning', run };
+        if (!this.changesNothing(id, event)) this.safeApply(id, event);
+      },
       processGroup: (pgid, start) => this.whenRoom(id, `phase run ${run} started`, () => this.storage.write(() => this.store.setRunPgid(id, run, pgid, start))),
       escalate: (reason, source) => this.escalateRun(id, run, reason, source),
     };
@@ -358,6 +362,22 @@ export class PipelineEngine {
     } catch (err) {
       this.logger.warn('pipeline not escalated', { pipeline: id, error: (err as Error).message });
       return false;
+    }
+  }
+
+  /**
+   * Whether applying `event` would change nothing (no state change, no effect), as
+   * apply() decides it, read without taking the write lock. When it would, apply()
+   * reads and decides again in its transaction.
+   */
+  private changesNothing(id: string, event: PipelineEvent): boolean {
+    const r = this.store.get(id);
+    if (!r) return false;
+    try {
+      const t = step(planOf(r.definition, this.svc.maxPhaseVisits(r.project)), r.state, event, this.storage.now());
+      return t.state === r.state && t.effects.length === 0;
+    } catch {
+      return false; // apply() reports it
     }
   }
 

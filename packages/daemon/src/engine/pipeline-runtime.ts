@@ -387,7 +387,8 @@ export function asWords(vars: Record<string, JsonValue>): Record<string, unknown
 
 function isDir(p: string): boolean {
   try {
-    return statSync(p).isDirectory();
+    // No exception for a path that is not there (most pipelines have no workspace dir): they cost.
+    return statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false;
   } catch {
     return false;
   }

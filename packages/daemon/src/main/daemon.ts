@@ -34,7 +34,8 @@ import { UiRegistry } from '../ui/ui-registry.js';
 import { closeLogger, createLogger } from '../log/logger.js';
 import { RpcRouter } from '../rpc/rpc-router.js';
 import { SocketServer } from '../rpc/socket-server.js';
-import { createProcessSpawner, type ProcessSpawner } from '../spawner/process-spawner.js';
+import type { ProcessSpawner } from '../spawner/process-spawner.js';
+import { createProcessSpawner, type SpawnerChoice } from '../spawner/spawner-choice.js';
 import { ShellRunner } from '../adapters/shell-runner.js';
 import { isDiskFull } from '../storage/disk-full.js';
 import { ChildEnvironment } from '../adapters/child-env.js';
@@ -67,6 +68,8 @@ export class Daemon implements DaemonContext {
   private readonly pidLock: PidLock;
   /** Starts every shell child, for the daemon's one ShellRunner (made with the engine, handed to whatever starts children). */
   private readonly spawner: ProcessSpawner;
+  /** Which spawner, and why not the native one when it was not asked for (spawner-choice.ts). */
+  private readonly spawnerChoice: SpawnerChoice;
   private storageOrNull: Storage | null = null;
   private eventsOrNull: EventLog | null = null;
   private server: SocketServer | null = null;
@@ -101,10 +104,12 @@ export class Daemon implements DaemonContext {
     this.logger = createLogger(this.paths.log, { stderr: options.logToStderr });
     this.pidLock = new PidLock(this.paths.pidFile);
     // The spawner process itself starts in start() (warm) or with the first child.
-    this.spawner = createProcessSpawner(
+    const chosen = createProcessSpawner(
       (message, detail) => this.logger.error(message, detail),
       (pid) => recordSpawner(this.paths.spawnerFile, pid),
     );
+    this.spawner = chosen.spawner;
+    this.spawnerChoice = chosen.choice;
   }
 
   get storage(): Storage {
@@ -201,7 +206,9 @@ export class Daemon implements DaemonContext {
       version: OJ_VERSION,
       socket: this.options.socketPath,
       stateDir: this.options.stateDir,
+      spawner: this.spawner.kind,
     });
+    if (this.spawnerChoice.fallback) this.logger.warn(`shell children are started by the ${this.spawner.kind} spawner: ${this.spawnerChoice.fallback}`);
     this.startedFlag = true;
   }
 
@@ -307,6 +314,7 @@ export class Daemon implements DaemonContext {
       version: OJ_VERSION,
       pid: process.pid,
       spawnerPid: this.spawner.pid(),
+      spawner: { kind: this.spawner.kind, pid: this.spawner.pid(), fallback: this.spawnerChoice.fallback },
       startedAt: new Date(this.startedAt).toISOString(),
       uptimeMs: this.now() - this.startedAt,
       socket: this.options.socketPath,

@@ -18,13 +18,16 @@ import { projectPaths, RUNBOOK_EXTENSION } from '../runbook/discovery.js';
 /** How recent (ms before now) a modification must be for the content to be hashed too. */
 export const RACY_WINDOW_MS = 1000;
 
-function listing(dir: string): string {
+/** A directory's entries, sorted; null when it cannot be read. */
+function entries(dir: string): string[] | null {
   try {
-    return readdirSync(dir).sort().join('/');
+    return readdirSync(dir).sort();
   } catch {
-    return '-';
+    return null;
   }
 }
+
+const listing = (names: string[] | null): string => names?.join('/') ?? '-';
 
 /** One file's part: its stat key, and its content hash when it was hashed. */
 function fileKey(path: string, nowMs: number, forceHash: boolean): { stat: string; hash: string | null; racy: boolean } {
@@ -72,15 +75,11 @@ export function projectFingerprint(
   hashAlso: ReadonlySet<string> = new Set(),
 ): Fingerprint & { settled: Fingerprint } {
   const paths = projectPaths(root);
-  const listings = [listing(paths.ojDir), listing(paths.runbooksDir)];
+  const runbooks = entries(paths.runbooksDir);
+  const listings = [listing(entries(paths.ojDir)), listing(runbooks)];
   const files = [paths.configFile];
-  let names: string[] = [];
-  try {
-    names = readdirSync(paths.runbooksDir).filter((n) => n.endsWith(RUNBOOK_EXTENSION)).sort();
-  } catch {
-    // no runbooks directory: the listing above says so
-  }
-  for (const name of names) files.push(join(paths.runbooksDir, name));
+  // No runbooks directory: the listing above says so.
+  for (const name of runbooks ?? []) if (name.endsWith(RUNBOOK_EXTENSION)) files.push(join(paths.runbooksDir, name));
   for (const path of [...new Set(extraFiles)].sort()) files.push(path);
   const parts = [...listings];
   const settledParts = [...listings];

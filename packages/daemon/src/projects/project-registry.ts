@@ -59,6 +59,8 @@ export class ProjectRegistry {
   private readonly entries = new Map<string, Entry>();
   private readonly reloadListeners = new Set<(root: string, project: Project) => void>();
   private readonly loadListeners = new Set<(root: string) => void>();
+  /** Entries whose fingerprint this synchronous run has compared already (see refresh). */
+  private readonly compared = new Set<Entry>();
 
   constructor(private readonly logger: Logger) {}
 
@@ -161,8 +163,17 @@ export class ProjectRegistry {
     return e;
   }
 
-  /** Reload when the files changed since the last load. */
+  /**
+   * Reload when the files changed since the last load. Compared once per
+   * synchronous run of ojd's code: a phase's end looks its project up several
+   * times in one go (its step, its hooks), and nothing can change the files
+   * between those lookups that the first one would have seen (ojd writes no
+   * runbook files itself).
+   */
   private refresh(e: Entry): void {
+    if (this.compared.has(e)) return;
+    if (this.compared.size === 0) queueMicrotask(() => this.compared.clear());
+    this.compared.add(e);
     const now = projectFingerprint(e.root, e.readFiles, Date.now(), e.fingerprint.hashed);
     if (now.text !== e.fingerprint.text) this.load(e);
     // Unchanged: from now on only what is still racy needs its content hashed.

@@ -141,8 +141,8 @@ function noteInLog(r: LaunchRequest, log: WriteStream | null, text: string): voi
   }
 }
 
-/** Why bash could not be started, in words (E2BIG: the script is over the kernel's limit for one argument). */
-function startError(r: LaunchRequest, err: unknown): string {
+/** Why bash could not be started, in words (E2BIG: the script is over the kernel's limit for one argument); `err` has the errno code's name in `code`. */
+export function startError(r: LaunchRequest, err: unknown): string {
   const code = (err as NodeJS.ErrnoException).code;
   const bytes = Buffer.byteLength(r.script);
   if (code === 'E2BIG') {

@@ -33,6 +33,11 @@ export function openDatabase(path: string, options: { readonly?: boolean; groupC
       sqlite.pragma(groupCommit ? 'synchronous = NORMAL' : 'synchronous = FULL');
     }
     sqlite.pragma('foreign_keys = ON');
+    // Statement journals (a nested write's savepoint, an UPDATE of several rows) and
+    // transient tables in memory: on disk, SQLite created and unlinked a temp file for
+    // them in almost every transaction. They only ever undo part of a transaction still
+    // open; what commits goes to the WAL as before.
+    sqlite.pragma('temp_store = MEMORY');
     const runner = new QueryRunner(sqlite);
     const db = createQueryBuilder();
     const applied = options.readonly ? [] : migrate(runner, db, path);

@@ -30,7 +30,13 @@ export class QueryRunner {
   /** SQLite's count of rows changed by this connection when it last made them durable. */
   private durableChanges = -1;
 
-  constructor(readonly sqlite: BetterSqlite3.Database) {}
+  /** One transaction function, made once (better-sqlite3 builds a wrapper per `transaction()` call), running `body`. */
+  private readonly tx: BetterSqlite3.Transaction<() => unknown>;
+  private body: (() => unknown) | null = null;
+
+  constructor(readonly sqlite: BetterSqlite3.Database) {
+    this.tx = sqlite.transaction(() => this.body!());
+  }
 
   private statement(sql: string): BetterSqlite3.Statement {
     let stmt = this.cache.get(sql);
@@ -64,7 +70,13 @@ export class QueryRunner {
 
   /** Runs fn in one IMMEDIATE transaction; nested calls become savepoints. */
   transaction<T>(fn: () => T): T {
-    return this.sqlite.transaction(fn).immediate();
+    const outer = this.body;
+    this.body = fn;
+    try {
+      return this.tx.immediate() as T;
+    } finally {
+      this.body = outer;
+    }
   }
 
   /**

@@ -14,6 +14,12 @@ export interface DaemonStatus {
   pid: number;
   /** The spawner process that starts shell children for ojd (null: not running, or OJ_SPAWNER=inline). */
   spawnerPid: number | null;
+  /**
+   * How ojd starts shell children: `native` (oj's posix_spawn helper), `node`
+   * (a Node spawner process: the fallback where the helper is not built, with
+   * the reason in `fallback`) or `inline` (in ojd itself). OJ_SPAWNER picks one.
+   */
+  spawner: { kind: 'native' | 'node' | 'inline'; pid: number | null; fallback: string | null };
   startedAt: string;
   uptimeMs: number;
   socket: string;

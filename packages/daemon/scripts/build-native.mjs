@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+/**
+ * Builds oj's native spawner (native/oj-spawn.c -> build/oj-spawn) with the
+ * system's C compiler ($CC, else cc), the toolchain node-gyp already needs
+ * for better-sqlite3 and node-pty. Runs at install (this package's `install`
+ * script) and in `npm run build` (`--if-stale`: only when the binary is
+ * missing or older than its source).
+ *
+ * A build that fails is not an install that fails: ojd then starts children
+ * through its Node spawner process and `oj daemon status` says why. With
+ * `--strict` a failure exits non-zero (for whoever wants to know).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const pkg = join(dirname(fileURLToPath(import.meta.url)), '..');
+const source = join(pkg, 'native', 'oj-spawn.c');
+const target = join(pkg, 'build', 'oj-spawn');
+const args = new Set(process.argv.slice(2));
+
+function stale() {
+  if (!existsSync(target)) return true;
+  return statSync(target).mtimeMs < statSync(source).mtimeMs;
+}
+
+if (process.platform === 'win32') {
+  console.log('oj-spawn: not built on Windows (ojd uses its Node spawner there)');
+  process.exit(0);
+}
+if (args.has('--if-stale') && !stale()) process.exit(0);
+
+mkdirSync(dirname(target), { recursive: true });
+const cc = process.env.CC || 'cc';
+const temp = `${target}.${process.pid}.tmp`;
+const r = spawnSync(cc, ['-O2', '-Wall', '-Wextra', '-o', temp, source], { stdio: ['ignore', 'inherit', 'inherit'] });
+if (r.status === 0) {
+  renameSync(temp, target); // never a half-written binary in its place
+  console.log(`oj-spawn: built ${relative(process.cwd(), target) || target}`);
+  process.exit(0);
+}
+rmSync(temp, { force: true });
+const why = r.error ? `${cc}: ${r.error.message}` : `${cc} exited with ${r.status ?? r.signal}`;
+console.warn(`oj-spawn: could not build the native spawner (${why}); ojd will start children through its Node spawner process instead`);
+process.exit(args.has('--strict') ? 1 : 0);
