@@ -35,6 +35,11 @@ export interface ItemFilter {
   limit?: number | undefined;
 }
 
+/** The statement a take runs (parameters: project, queue, then the order's). */
+export function takeSql(order: OrderClause): string {
+  return `SELECT * FROM queue_items WHERE project = ? AND queue = ? AND status = 'pending' ORDER BY ${order.sql} LIMIT 1`;
+}
+
 export class QueueStore {
   private nextSeqCache: number | null = null;
 
@@ -159,12 +164,7 @@ export class QueueStore {
     // order's SQL holds only fixed fragments; field paths are bound parameters.
     let stmt = this.takeStatements.get(order.sql);
     if (!stmt) {
-      stmt = this.runner.sqlite.prepare(
-        `SELECT * FROM queue_items
-          WHERE project = ? AND queue = ? AND status = 'pending'
-          ORDER BY ${order.sql}
-          LIMIT 1`,
-      );
+      stmt = this.runner.sqlite.prepare(takeSql(order));
       this.takeStatements.set(order.sql, stmt);
     }
     return stmt.get(project, queue, ...order.params) as QueueItemRow | undefined;
