@@ -4,8 +4,11 @@
  * Read-your-writes: every lookup (`get`, `peek`, `errors`) first compares a
  * cheap fingerprint of the project's runbook files with the one of the last
  * load and reloads when it differs, so a runbook written and used at once is
- * there. A watch on .oj/ and .oj/runbooks/ only makes reloads earlier; SIGHUP
- * (`daemon.reload`) forces one.
+ * there. The comparison is made once per request, not once per lookup:
+ * lookups in the same turn of the event loop with no input read in between
+ * (`inputSeen`, called by the socket server before it reads a request)
+ * share it. A watch on .oj/ and .oj/runbooks/ only makes reloads earlier;
+ * SIGHUP (`daemon.reload`) forces one.
  *
  * Loading is per file (see load-per-file.ts): a runbook file that does not
  * load keeps its last good version or is left out, and is reported (in
@@ -40,6 +43,8 @@ interface Entry {
   /** Other files the last load read (prompt files), fingerprinted too. */
   readFiles: Set<string>;
   fingerprint: Fingerprint;
+  /** The registry's `checks` count when the files were last compared (they need no new look until it moves). */
+  checked: number;
   watchers: FSWatcher[];
   timer: NodeJS.Timeout | null;
 }
@@ -58,6 +63,9 @@ export function describeProblem(p: FileProblem): string[] {
 export class ProjectRegistry {
   private readonly entries = new Map<string, Entry>();
   private readonly reloadListeners = new Set<(root: string, project: Project) => void>();
+  /** Moves on each input read and at the end of each turn in which files were compared: a lookup compares again once it has moved. */
+  private checks = 0;
+  private turnEnding = false;
 
   constructor(private readonly logger: Logger) {}
 
@@ -126,6 +134,11 @@ export class ProjectRegistry {
     });
   }
 
+  /** Input (a request) is about to be read: its lookups compare the files again. */
+  inputSeen(): void {
+    this.checks++;
+  }
+
   onReload(cb: (root: string, project: Project) => void): void {
     this.reloadListeners.add(cb);
   }
@@ -145,7 +158,7 @@ export class ProjectRegistry {
           hint: 'oj init creates one',
         });
       }
-      e = { root, project: null, errors: [], problems: [], lastGood: new Map(), readFiles: new Set(), fingerprint: { text: '', hashed: new Set() }, watchers: [], timer: null };
+      e = { root, project: null, errors: [], problems: [], lastGood: new Map(), readFiles: new Set(), fingerprint: { text: '', hashed: new Set() }, checked: -1, watchers: [], timer: null };
       this.entries.set(root, e);
       this.load(e);
       this.watch(e);
@@ -155,8 +168,17 @@ export class ProjectRegistry {
     return e;
   }
 
-  /** Reload when the files changed since the last load. */
+  /** Reload when the files changed since the last load (compared once per request: see the file comment). */
   private refresh(e: Entry): void {
+    if (e.checked === this.checks) return;
+    if (!this.turnEnding) {
+      this.turnEnding = true;
+      setImmediate(() => {
+        this.turnEnding = false;
+        this.checks++;
+      });
+    }
+    e.checked = this.checks;
     const now = projectFingerprint(e.root, e.readFiles, Date.now(), e.fingerprint.hashed);
     if (now.text !== e.fingerprint.text) this.load(e);
     // Unchanged: from now on only what is still racy needs its content hashed.
@@ -211,6 +233,7 @@ export class ProjectRegistry {
       if (e.timer) clearTimeout(e.timer);
       e.timer = setTimeout(() => {
         e.timer = null;
+        e.checked = -1;
         this.refresh(e);
       }, DEBOUNCE_MS);
       e.timer.unref();

@@ -46,6 +46,7 @@ export function openDatabase(path: string, options: { readonly?: boolean; groupC
       close() {
         if (closed) return;
         closed = true;
+        runner.dispose();
         sqlite.close();
       },
     };

@@ -17,6 +17,28 @@ export type QueueAttemptRow = Selectable<QueueAttemptsTable>;
 
 export const LIVE_STATUSES = ['pending', 'taken', 'dead'] as const;
 
+/** The columns update() may set (names enter its SQL text, so they are checked against this list). */
+const ITEM_COLUMNS: ReadonlySet<string> = new Set<keyof QueueItemsTable>([
+  'project',
+  'queue',
+  'id',
+  'data',
+  'status',
+  'origin',
+  'attempts',
+  'failures',
+  'created_at',
+  'updated_at',
+  'taken_at',
+  'taken_by',
+  'worker',
+  'visible_at',
+  'finished_at',
+  'error',
+  'expires_at',
+  'seen_pull',
+]);
+
 export interface NewItem {
   project: string;
   queue: string;
@@ -97,7 +119,23 @@ export class QueueStore {
   }
 
   bySeq(seq: number): QueueItemRow | undefined {
-    return this.runner.first(this.db.selectFrom('queue_items').selectAll().where('seq', '=', seq)) as QueueItemRow | undefined;
+    return this.prepared('SELECT * FROM queue_items WHERE seq = ?').get(seq) as QueueItemRow | undefined;
+  }
+
+  /**
+   * Statements an item transition runs (once per take, complete, ...),
+   * prepared once as plain SQL: kysely's build and compile cost more than
+   * SQLite's run of them.
+   */
+  private readonly preparedCache = new Map<string, BetterSqlite3.Statement>();
+
+  private prepared(sql: string): BetterSqlite3.Statement {
+    let stmt = this.preparedCache.get(sql);
+    if (!stmt) {
+      stmt = this.runner.sqlite.prepare(sql);
+      this.preparedCache.set(sql, stmt);
+    }
+    return stmt;
   }
 
   private idTaken(project: string, queue: string, id: string): boolean {
@@ -172,9 +210,13 @@ export class QueueStore {
 
   private readonly takeStatements = new Map<string, BetterSqlite3.Statement>();
 
-  /** Updates columns of one row. */
+  /** Updates columns of one row (one prepared statement per set of columns). */
   update(seq: number, set: Omit<Updateable<QueueItemsTable>, 'seq'>): void {
-    this.runner.run(this.db.updateTable('queue_items').set(set).where('seq', '=', seq));
+    const columns = Object.keys(set).filter((c) => set[c as keyof typeof set] !== undefined) as (keyof typeof set)[];
+    if (columns.length === 0) return;
+    for (const c of columns) if (!ITEM_COLUMNS.has(c)) throw new Error(`not a queue item column: ${c}`);
+    const stmt = this.prepared(`UPDATE queue_items SET ${columns.map((c) => `${c} = ?`).join(', ')} WHERE seq = ?`);
+    stmt.run(...columns.map((c) => set[c] as string | number | null), seq);
   }
 
   delete(seq: number): void {
@@ -324,19 +366,16 @@ export class QueueStore {
 
   // attempts
 
-  startAttempt(a: Insertable<QueueAttemptsTable>): void {
-    this.runner.run(this.db.insertInto('queue_attempts').values(a));
+  startAttempt(a: Omit<Insertable<QueueAttemptsTable>, 'id'>): void {
+    this.prepared(
+      'INSERT INTO queue_attempts (item_seq, attempt, taken_at, taken_by, worker, ended_at, outcome, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    ).run(a.item_seq, a.attempt, a.taken_at, a.taken_by ?? null, a.worker ?? null, a.ended_at ?? null, a.outcome, a.error ?? null);
   }
 
   endAttempt(itemSeq: number, attempt: number, outcome: QueueAttemptRow['outcome'], error: string | null, now: number): void {
-    this.runner.run(
-      this.db
-        .updateTable('queue_attempts')
-        .set({ outcome, error, ended_at: now })
-        .where('item_seq', '=', itemSeq)
-        .where('attempt', '=', attempt)
-        .where('outcome', '=', 'running'),
-    );
+    this.prepared(
+      "UPDATE queue_attempts SET outcome = ?, error = ?, ended_at = ? WHERE item_seq = ? AND attempt = ? AND outcome = 'running'",
+    ).run(outcome, error, now, itemSeq, attempt);
   }
 
   attempts(itemSeq: number): QueueAttemptRow[] {

@@ -4,7 +4,10 @@
  * synchronously when called (the promise only carries the answer), so a
  * call made inside a write joins it as before: an item settled inside the
  * transaction that ends its pipeline, a hand-off that creates the pipeline
- * and takes the item in one transaction.
+ * and takes the item in one transaction. One exception: an item change
+ * asked for outside any write waits for the end of the event loop's turn
+ * and shares one transaction with the others asked for in it (group
+ * commit: Storage.writeSoon).
  */
 import type { JsonValue } from '@oj/protocol';
 import { orderClause } from './queue-order.js';
@@ -153,8 +156,9 @@ export class SqliteSharedQueues implements SharedQueues {
     );
   }
 
+  /** Inside a write: part of it, at once. Otherwise it shares one transaction with the changes asked for in the same turn (Storage.writeSoon). */
   change<T>(target: ItemTarget, decide: (row: QueueItemRow | undefined) => ItemDecision<T>): Promise<T> {
-    return now(() => this.changeNow(target, decide));
+    return this.storage.writeSoon(() => this.changeNow(target, decide));
   }
 
   private changeNow<T>(target: ItemTarget, decide: (row: QueueItemRow | undefined) => ItemDecision<T>): T {

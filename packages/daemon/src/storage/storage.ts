@@ -10,6 +10,7 @@ import { dirname } from 'node:path';
 import { DiskFullWatch, diskFullError, isDiskFull } from './disk-full.js';
 import { openDatabase, type OpenedDatabase } from './database.js';
 import { EventStore } from './event-store.js';
+import { GroupCommit } from './group-commit.js';
 import { PipelineIdStore } from './pipeline-id-store.js';
 import { PipelineStore } from './pipeline-store.js';
 
@@ -21,7 +22,10 @@ export class Storage {
   readonly pipelines: PipelineStore;
   readonly pipelineIds: PipelineIdStore;
   readonly diskFull: DiskFullWatch;
+  readonly groupCommit: GroupCommit;
   private pending: (() => void)[] | null = null;
+  /** Writes asked for with writeSoon, run together at the end of this turn of the event loop. */
+  private soon: SoonWrite[] = [];
   private durableTimer: NodeJS.Timeout | null = null;
 
   private constructor(
@@ -32,6 +36,7 @@ export class Storage {
     this.pipelines = new PipelineStore(database);
     this.pipelineIds = new PipelineIdStore(database);
     this.diskFull = new DiskFullWatch(now);
+    this.groupCommit = new GroupCommit(database.runner);
   }
 
   static open(path: string, now: () => number = Date.now): Storage {
@@ -71,6 +76,13 @@ export class Storage {
         throw err;
       }
     }
+    const { result, callbacks } = this.transact(fn);
+    runAll(callbacks);
+    return result;
+  }
+
+  /** The outermost transaction: fn's result, and the afterCommit callbacks it registered (to run now that it has committed). */
+  private transact<T>(fn: () => T): { result: T; callbacks: (() => void)[] } {
     const pending: (() => void)[] = [];
     this.pending = pending;
     // While writes are refused, only a commit that wrote something shows there is room again.
@@ -87,33 +99,106 @@ export class Storage {
     }
     if (this.diskFull.state && this.runner.changes() !== changesBefore) this.diskFull.succeeded();
     this.scheduleDurable();
-    runAll(pending);
-    return result;
+    return { result, callbacks: pending };
   }
+
+  /**
+   * A write that may share its transaction with others: inside a write it
+   * joins that one at once (as write() would); otherwise it waits for the
+   * end of this turn of the event loop, when every write asked for so far
+   * runs in one transaction, each as a savepoint of its own (one that throws
+   * is rolled back alone and rejects alone). The promise settles once that
+   * transaction has committed (and the afterCommit callbacks have run): the
+   * writes of many concurrent requests cost one commit, and the WAL gets a
+   * page they all change once, not once each. If the commit fails, every
+   * write of the batch rejects with its error.
+   */
+  writeSoon<T>(fn: () => T): Promise<T> {
+    if (this.pending) {
+      try {
+        return Promise.resolve(this.write(fn));
+      } catch (err) {
+        return Promise.reject(asError(err));
+      }
+    }
+    return new Promise<T>((resolve, reject) => {
+      this.soon.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      if (this.soon.length === 1) setImmediate(this.runSoon);
+    });
+  }
+
+  private readonly runSoon = (): void => {
+    const batch = this.soon;
+    this.soon = [];
+    const outcomes: ({ ok: true; value: unknown } | { ok: false; err: Error })[] = [];
+    /** Where each write's afterCommit callbacks begin (a rolled-back savepoint drops its own). */
+    const marks: number[] = [];
+    let callbacks: (() => void)[];
+    try {
+      ({ callbacks } = this.transact(() => {
+        for (const w of batch) {
+          marks.push(this.pending!.length);
+          try {
+            outcomes.push({ ok: true, value: this.write(w.fn) });
+          } catch (err) {
+            outcomes.push({ ok: false, err: asError(err) });
+          }
+          // SQLite rolls the whole transaction back on some errors (a full disk, I/O): then none of the batch stands.
+          if (!this.runner.sqlite.inTransaction) {
+            const last = outcomes[outcomes.length - 1]!;
+            throw last.ok ? new Error('the transaction was rolled back') : last.err;
+          }
+        }
+      }));
+    } catch (err) {
+      for (const w of batch) w.reject(asError(err));
+      return;
+    }
+    batch.forEach((w, i) => {
+      let o = outcomes[i]!;
+      try {
+        runAll(callbacks.slice(marks[i], marks[i + 1] ?? callbacks.length));
+      } catch (err) {
+        // As write() would: the write stands, its caller hears that its effects failed.
+        if (o.ok) o = { ok: false, err: asError(err) };
+      }
+      if (o.ok) w.resolve(o.value);
+      else w.reject(o.err);
+    });
+  };
 
   /**
    * Group commit. A write commits to the WAL without waiting for the disk
    * (synchronous=NORMAL): from that moment it survives a crash of ojd. It is
    * made durable against a power loss, one fsync for every commit since the
    * last one, before anything that depends on it leaves the daemon (the
-   * socket server calls this before it writes answers and notifications),
-   * and otherwise within DURABLE_WITHIN_MS. Returns whether it synced.
+   * socket server waits for `whenDurable` before it writes answers and
+   * notifications), and otherwise within DURABLE_WITHIN_MS.
+   *
+   * `whenDurable`: null when everything committed is durable already; else
+   * a promise that resolves once it is. The fsync runs off the event loop
+   * (group-commit.ts), so requests of other connections are served, and
+   * their commits share the next fsync, while one is under way.
    */
+  whenDurable(): Promise<void> | null {
+    return this.groupCommit.whenDurable();
+  }
+
+  /** The same barrier, synchronous (at open and close, and for tests). Returns whether it synced. */
   makeDurable(): boolean {
     if (this.durableTimer) clearTimeout(this.durableTimer);
     this.durableTimer = null;
-    return this.runner.makeDurable();
+    const synced = this.runner.makeDurable();
+    this.groupCommit.settled();
+    return synced;
   }
 
   private scheduleDurable(): void {
     if (this.durableTimer || !this.database.groupCommit) return;
     this.durableTimer = setTimeout(() => {
       this.durableTimer = null;
-      try {
-        this.runner.makeDurable();
-      } catch {
-        // Not yet durable: the next answer's makeDurable tries again (and fails it visibly).
-      }
+      // Not yet durable if it fails: the next answer's barrier tries again (and fails it visibly).
+      this.whenDurable()?.catch(() => {});
     }, DURABLE_WITHIN_MS);
     this.durableTimer.unref();
   }
@@ -132,9 +217,19 @@ export class Storage {
   close(): void {
     if (this.durableTimer) clearTimeout(this.durableTimer);
     this.durableTimer = null;
-    if (this.database.groupCommit) this.runner.makeDurable();
+    if (this.database.groupCommit) this.makeDurable();
     this.database.close();
   }
+}
+
+interface SoonWrite {
+  fn: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (err: Error) => void;
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
 }
 
 /** Runs every callback even when one throws; the first error is rethrown after all ran. */
