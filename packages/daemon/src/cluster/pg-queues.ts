@@ -162,6 +162,20 @@ export class PgQueues implements SharedQueues {
     });
   }
 
+  hasPending(project: string, queue: string): Promise<boolean> {
+    return this.read(async (db) => {
+      const r = await db
+        .selectFrom('queue_items')
+        .select('seq')
+        .where('project', '=', this.id(project))
+        .where('queue', '=', queue)
+        .where('status', '=', 'pending')
+        .limit(1)
+        .executeTakeFirst();
+      return r !== undefined;
+    });
+  }
+
   takenByWorker(project: string, worker: string): Promise<QueueItemRow[]> {
     return this.read(async (db) =>
       this.locals(

@@ -310,8 +310,9 @@ export class PipelineEngine {
     // Phases ended by a daemon stop stay 'running' on disk: the next start re-runs them.
     if (this.shuttingDown) return;
     faultPoint('after-effect:phase');
+    // The ends of phases in one turn of the event loop share a transaction (Storage.writeSoon).
     this.whenRoom(id, `phase run ${run} ended`, () =>
-      this.storage.write(() => {
+      this.storage.writeSoon(() => {
         this.store.finishRun(
           id,
           run,
@@ -353,7 +354,9 @@ export class PipelineEngine {
   private safeApply(id: string, event: PipelineEvent): void {
     // Inside a write (a phase's end) a full disk fails the enclosing write, which is tried again as a whole.
     if (!this.storage.writing) {
-      this.whenRoom(id, event.type, () => this.apply(id, event));
+      this.whenRoom(id, event.type, () => {
+        this.apply(id, event);
+      });
       return;
     }
     try {
@@ -370,12 +373,12 @@ export class PipelineEngine {
    * so a phase that ends while the disk is full is not forgotten: its
    * pipeline goes on once space is freed. Other errors are logged.
    */
-  private whenRoom(id: string, what: string, write: () => void, attempt = 0): void {
+  private whenRoom(id: string, what: string, write: () => void | Promise<void>, attempt = 0): void {
     if (this.shuttingDown) return;
-    try {
-      write();
+    const written = () => {
       if (attempt > 0) this.logger.info('pipeline outcome written once there was room', { pipeline: id, what, attempts: attempt + 1 });
-    } catch (err) {
+    };
+    const refused = (err: unknown) => {
       if (!isDiskFull(err)) {
         this.logger.warn('pipeline event not applied', { pipeline: id, event: what, error: (err as Error).message });
         return;
@@ -386,6 +389,13 @@ export class PipelineEngine {
         this.whenRoom(id, what, write, attempt + 1);
       }, DISK_FULL_RETRY_MS);
       this.roomWaits.add(timer);
+    };
+    try {
+      const r = write();
+      if (r) r.then(written, refused);
+      else written();
+    } catch (err) {
+      refused(err);
     }
   }
 

@@ -18,12 +18,17 @@ import { projectPaths, RUNBOOK_EXTENSION } from '../runbook/discovery.js';
 /** How recent (ms before now) a modification must be for the content to be hashed too. */
 export const RACY_WINDOW_MS = 1000;
 
-function listing(dir: string): string {
+/** A directory's entries, sorted (null when it cannot be read). */
+function entries(dir: string): string[] | null {
   try {
-    return readdirSync(dir).sort().join('/');
+    return readdirSync(dir).sort();
   } catch {
-    return '-';
+    return null;
   }
+}
+
+function listing(names: string[] | null): string {
+  return names === null ? '-' : names.join('/');
 }
 
 /** One file's part: its stat key, and its content hash when it was hashed. */
@@ -72,15 +77,11 @@ export function projectFingerprint(
   hashAlso: ReadonlySet<string> = new Set(),
 ): Fingerprint & { settled: Fingerprint } {
   const paths = projectPaths(root);
-  const listings = [listing(paths.ojDir), listing(paths.runbooksDir)];
+  // The runbooks directory is read once: its listing, and the runbook files in it.
+  const runbookEntries = entries(paths.runbooksDir);
+  const listings = [listing(entries(paths.ojDir)), listing(runbookEntries)];
   const files = [paths.configFile];
-  let names: string[] = [];
-  try {
-    names = readdirSync(paths.runbooksDir).filter((n) => n.endsWith(RUNBOOK_EXTENSION)).sort();
-  } catch {
-    // no runbooks directory: the listing above says so
-  }
-  for (const name of names) files.push(join(paths.runbooksDir, name));
+  for (const name of runbookEntries ?? []) if (name.endsWith(RUNBOOK_EXTENSION)) files.push(join(paths.runbooksDir, name));
   for (const path of [...new Set(extraFiles)].sort()) files.push(path);
   const parts = [...listings];
   const settledParts = [...listings];

@@ -201,7 +201,7 @@ export class WorkerLoop {
     const pull = planPull({
       source: queue.source !== null,
       free,
-      pending: await items.pendingCount(r.project, queue.name),
+      pending: await items.hasPending(r.project, queue.name),
       pullingNow: queue.source !== null && this.d.queues.pulling(r.project, queue.name),
       pullRequested: r.pullRequested,
       justPulled: r.justPulled,
@@ -219,7 +219,7 @@ export class WorkerLoop {
     }
     let took = 0;
     let failedStarts = 0;
-    while (free > 0 && !this.stopped && (await items.pendingCount(r.project, queue.name)) > 0) {
+    while (free > 0 && !this.stopped && (await items.hasPending(r.project, queue.name))) {
       const res = await this.d.queues.takeForWorker(r.project, worker, queue, handler);
       if (!res) {
         // Pending items another taker has locked (in a cluster): look again shortly, should its take roll back.
@@ -240,7 +240,7 @@ export class WorkerLoop {
     const rest = planRest({
       took,
       idle: r.idle,
-      pending: await items.pendingCount(r.project, queue.name),
+      pending: await items.hasPending(r.project, queue.name),
       running: await this.d.queues.inFlight(r.project, worker.name),
       pulling: queue.source !== null && this.d.queues.pulling(r.project, queue.name),
       idleAction: worker.idle_action.type === 'wait' ? { type: 'wait', ms: worker.idle_action.duration.ms } : { type: 'stop' },

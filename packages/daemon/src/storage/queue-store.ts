@@ -259,6 +259,11 @@ export class QueueStore {
     return Number(r?.n ?? 0);
   }
 
+  /** Whether any item of the queue is pending: one index entry read, where counting reads them all. */
+  hasPending(project: string, queue: string): boolean {
+    return this.prepared("SELECT 1 FROM queue_items WHERE project = ? AND queue = ? AND status = 'pending' LIMIT 1").get(project, queue) !== undefined;
+  }
+
   /** Projects with pending, taken or dead items. */
   projectsWithLiveItems(): string[] {
     return this.runner

@@ -113,6 +113,9 @@ export class SqliteSharedQueues implements SharedQueues {
   pendingCount(project: string, queue: string) {
     return now(() => this.items.pendingCount(project, queue));
   }
+  hasPending(project: string, queue: string) {
+    return now(() => this.items.hasPending(project, queue));
+  }
   takenByWorker(project: string, worker: string): Promise<QueueItemRow[]> {
     return now(() => this.items.takenByWorker(project, worker));
   }
@@ -158,20 +161,24 @@ export class SqliteSharedQueues implements SharedQueues {
 
   /** Inside a write: part of it, at once. Otherwise it shares one transaction with the changes asked for in the same turn (Storage.writeSoon). */
   change<T>(target: ItemTarget, decide: (row: QueueItemRow | undefined) => ItemDecision<T>): Promise<T> {
-    return this.storage.writeSoon(() => this.changeNow(target, decide));
+    // writeSoon runs it in a write of its own (or a savepoint of the shared one): no further savepoint.
+    return this.storage.writeSoon(() => this.decideAndWrite(target, decide));
   }
 
   private changeNow<T>(target: ItemTarget, decide: (row: QueueItemRow | undefined) => ItemDecision<T>): T {
-    return this.storage.write(() => {
-      const row =
-        'seq' in target
-          ? this.items.bySeq(target.seq)
-          : this.items.nextPending(target.next.project, target.next.queue, orderClause(target.next.order.text, target.next.order.terms));
-      const d = decide(row);
-      if (row && d.write) writeItem(this.items, row.seq, d.write);
-      d.local?.();
-      return d.result;
-    });
+    return this.storage.write(() => this.decideAndWrite(target, decide));
+  }
+
+  /** Loads the target, decides, writes (inside a write). */
+  private decideAndWrite<T>(target: ItemTarget, decide: (row: QueueItemRow | undefined) => ItemDecision<T>): T {
+    const row =
+      'seq' in target
+        ? this.items.bySeq(target.seq)
+        : this.items.nextPending(target.next.project, target.next.queue, orderClause(target.next.order.text, target.next.order.terms));
+    const d = decide(row);
+    if (row && d.write) writeItem(this.items, row.seq, d.write);
+    d.local?.();
+    return d.result;
   }
 
   settle(seq: number, payload: JsonValue): void {

@@ -130,6 +130,16 @@ export class Storage {
   private readonly runSoon = (): void => {
     const batch = this.soon;
     this.soon = [];
+    if (batch.length === 1) {
+      // Alone in its turn: its own transaction, no savepoint.
+      const w = batch[0]!;
+      try {
+        w.resolve(this.write(w.fn));
+      } catch (err) {
+        w.reject(asError(err));
+      }
+      return;
+    }
     const outcomes: ({ ok: true; value: unknown } | { ok: false; err: Error })[] = [];
     /** Where each write's afterCommit callbacks begin (a rolled-back savepoint drops its own). */
     const marks: number[] = [];
@@ -215,6 +225,8 @@ export class Storage {
   }
 
   close(): void {
+    // Writes asked for in this turn are written first: they were accepted.
+    if (this.soon.length) this.runSoon();
     if (this.durableTimer) clearTimeout(this.durableTimer);
     this.durableTimer = null;
     if (this.database.groupCommit) this.makeDurable();
