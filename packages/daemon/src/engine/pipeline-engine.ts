@@ -292,7 +292,7 @@ export class PipelineEngine {
     }
     const io: PhaseIo = {
       waiting: (waitingFor) => this.safeApply(id, { type: 'phaseWaiting', run, waitingFor }),
-      running: () => this.safeApply(id, { type: 'phaseRunning', run }),
+      running: () => this.applyIfChanged(id, { type: 'phaseRunning', run }),
       processGroup: (pgid, start) => this.whenRoom(id, `phase run ${run} started`, () => this.storage.write(() => this.store.setRunPgid(id, run, pgid, start))),
       escalate: (reason, source) => this.escalateRun(id, run, reason, source),
     };
@@ -348,6 +348,25 @@ export class PipelineEngine {
       this.logger.warn('pipeline not escalated', { pipeline: id, error: (err as Error).message });
       return false;
     }
+  }
+
+  /**
+   * safeApply for an event that usually changes nothing (a phase reporting
+   * itself running when no gate made it wait): the machine's step on the
+   * stored state decides first, outside any transaction (nothing can run in
+   * between: it is synchronous), and a step that changes nothing costs no
+   * write.
+   */
+  private applyIfChanged(id: string, event: PipelineEvent): void {
+    const r = this.store.get(id);
+    if (!r) return;
+    try {
+      const t = step(planOf(r.definition, this.svc.maxPhaseVisits(r.project)), r.state, event, this.storage.now());
+      if (t.state === r.state && t.effects.length === 0) return;
+    } catch {
+      // an illegal step: safeApply logs it
+    }
+    this.safeApply(id, event);
   }
 
   /** Applies an event coming from an effect; an error is logged, never thrown. */

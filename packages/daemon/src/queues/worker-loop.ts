@@ -220,22 +220,28 @@ export class WorkerLoop {
     let took = 0;
     let failedStarts = 0;
     while (free > 0 && !this.stopped && (await items.hasPending(r.project, queue.name))) {
-      const res = await this.d.queues.takeForWorker(r.project, worker, queue, handler);
-      if (!res) {
+      // Every free slot at once: on one host the hand-offs share one transaction (Storage.writeSoon).
+      const handed = await Promise.all(Array.from({ length: free }, () => this.d.queues.takeForWorker(r.project, worker, queue, handler)));
+      let started = 0;
+      for (const res of handed) {
+        if (!res || res.pipeline === null) continue;
+        started++;
+        this.d.hook(r.project, worker, 'on_take', { item: JSON.parse(res.item.data) as unknown, item_id: res.item.id, pipeline: res.pipeline });
+      }
+      took += started;
+      free -= started;
+      failedStarts += handed.filter((res) => res !== null && res.pipeline === null).length;
+      if (handed.every((res) => res === null)) {
         // Pending items another taker has locked (in a cluster): look again shortly, should its take roll back.
         this.armTimer(r, LOCKED_RETRY_MS, false);
         break;
       }
-      if (res.pipeline === null) {
-        if (++failedStarts >= MAX_START_FAILURES_PER_FILL) {
-          this.kick(r, false);
-          break;
-        }
-        continue;
+      if (failedStarts >= MAX_START_FAILURES_PER_FILL) {
+        this.kick(r, false);
+        break;
       }
-      took++;
-      free--;
-      this.d.hook(r.project, worker, 'on_take', { item: JSON.parse(res.item.data) as unknown, item_id: res.item.id, pipeline: res.pipeline });
+      // Fewer pending than free slots: what is left was handed out.
+      if (handed.some((res) => res === null)) break;
     }
     const rest = planRest({
       took,

@@ -32,6 +32,8 @@ interface Waiter {
 export class GroupCommit {
   private waiters: Waiter[] = [];
   private running = false;
+  /** Run once the fsync under way has finished (see onIdle). */
+  private idleCallbacks: (() => void)[] = [];
   /** fsyncs run (for tests and the bench's accounting). */
   syncs = 0;
 
@@ -45,6 +47,17 @@ export class GroupCommit {
       this.waiters.push({ mark, resolve, reject });
       this.kick();
     });
+  }
+
+  /** Whether an fsync is under way. */
+  get busy(): boolean {
+    return this.running;
+  }
+
+  /** Runs cb once no fsync is under way (at once when none is). */
+  onIdle(cb: () => void): void {
+    if (!this.running) cb();
+    else this.idleCallbacks.push(cb);
   }
 
   /** Everything is durable now (a synchronous barrier ran): release every waiter. */
@@ -61,6 +74,9 @@ export class GroupCommit {
       this.running = false;
       if (!err && mark > this.file.durableChanges) this.file.durableChanges = mark;
       this.release(mark, err);
+      const idle = this.idleCallbacks;
+      this.idleCallbacks = [];
+      for (const cb of idle) cb();
       this.kick();
     });
   }

@@ -4,7 +4,7 @@
  * commit in a single `db.transaction(...)` with no other work interleaved, and
  * the statement cache gives prepared statements for free.
  */
-import { close, closeSync, fsync, fsyncSync, openSync } from 'node:fs';
+import { close, closeSync, fdatasync, fsyncSync, openSync } from 'node:fs';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Compilable, CompiledQuery, Kysely } from 'kysely';
 import { DummyDriver, KyselyBuilder, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler } from './kysely.js';
@@ -127,7 +127,8 @@ export class QueryRunner implements DurableFile {
       return;
     }
     this.walSyncs++;
-    fsync(this.walFd, (err) => {
+    // fdatasync, as SQLite syncs its WAL: the data and the size, not the times.
+    fdatasync(this.walFd, (err) => {
       this.walSyncs--;
       if (this.disposed) this.closeWal();
       done(err);

@@ -107,11 +107,14 @@ export class Storage {
    * joins that one at once (as write() would); otherwise it waits for the
    * end of this turn of the event loop, when every write asked for so far
    * runs in one transaction, each as a savepoint of its own (one that throws
-   * is rolled back alone and rejects alone). The promise settles once that
-   * transaction has committed (and the afterCommit callbacks have run): the
-   * writes of many concurrent requests cost one commit, and the WAL gets a
-   * page they all change once, not once each. If the commit fails, every
-   * write of the batch rejects with its error.
+   * is rolled back alone and rejects alone). While an fsync of the group
+   * commit is under way the batch waits for it to finish (what it commits
+   * could only be made durable by the next fsync anyway), so the writes of
+   * requests that arrive meanwhile share that transaction too. The promise
+   * settles once that transaction has committed (and the afterCommit
+   * callbacks have run): the writes of many concurrent requests cost one
+   * commit, and the WAL gets a page they all change once, not once each. If
+   * the commit fails, every write of the batch rejects with its error.
    */
   writeSoon<T>(fn: () => T): Promise<T> {
     if (this.pending) {
@@ -123,13 +126,14 @@ export class Storage {
     }
     return new Promise<T>((resolve, reject) => {
       this.soon.push({ fn, resolve: resolve as (v: unknown) => void, reject });
-      if (this.soon.length === 1) setImmediate(this.runSoon);
+      if (this.soon.length === 1) setImmediate(() => this.groupCommit.onIdle(this.runSoon));
     });
   }
 
   private readonly runSoon = (): void => {
     const batch = this.soon;
     this.soon = [];
+    if (batch.length === 0) return; // written at close meanwhile
     if (batch.length === 1) {
       // Alone in its turn: its own transaction, no savepoint.
       const w = batch[0]!;
