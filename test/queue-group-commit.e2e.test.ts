@@ -50,7 +50,7 @@ describe('kill -9 while consumers take and complete items at once over RPC', () 
     const completed = new Set<string>();
     const twice: string[] = [];
     const killAfter = rand.int(150, 600);
-    let killing: Promise<void> | null = null;
+    const kill: { done: Promise<void> | null } = { done: null };
     const consumer = async (name: string) => {
       const c = await connect();
       for (;;) {
@@ -69,12 +69,12 @@ describe('kill -9 while consumers take and complete items at once over RPC', () 
           return;
         }
         completed.add(item.id);
-        if (completed.size >= killAfter) killing ??= killHard(ojd);
+        if (completed.size >= killAfter) kill.done ??= killHard(ojd);
       }
     };
     await Promise.all(Array.from({ length: CONSUMERS }, (_, i) => consumer(`c${i}`)));
-    expect(killing, `the kill came (seed ${seed})`).not.toBeNull();
-    await killing;
+    expect(kill.done, `the kill came (seed ${seed})`).not.toBeNull();
+    await kill.done;
     expect(twice, `seed ${seed}`).toEqual([]);
 
     // Answered means on disk: read the file the killed daemon left.
@@ -110,8 +110,8 @@ describe('kill -9 while consumers take and complete items at once over RPC', () 
     }
     await waitFor('every item completed', async () => {
       const { queues } = await after.call(QueueMethods.Queues, { project: root });
-      const counts = queues.find((q) => q.name === 'work')?.counts ?? {};
-      return counts.completed === ITEMS ? counts : null;
+      const counts = queues.find((q) => q.name === 'work')?.counts;
+      return counts?.completed === ITEMS ? counts : null;
     });
   }, 180_000);
 });

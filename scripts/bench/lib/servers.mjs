@@ -62,7 +62,7 @@ export async function startPostgres() {
     try {
       execFileSync(file, argv, { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir, encoding: 'utf8' });
     } catch (err) {
-      throw new Error(`${bin} failed: ${String(err.stderr || err.message).trim()}`);
+      throw new Error(`${bin} failed: ${String(err.stderr || err.message).trim()}`, { cause: err });
     }
   };
   const data = join(dir, 'data');

@@ -151,29 +151,17 @@ export class PgQueues implements SharedQueues {
 
   pendingCount(project: string, queue: string): Promise<number> {
     return this.read(async (db) => {
-      const r = await db
-        .selectFrom('queue_items')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('project', '=', this.id(project))
-        .where('queue', '=', queue)
-        .where('status', '=', 'pending')
-        .executeTakeFirst();
+      const r = await this.pending(db, project, queue).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
       return Number(r?.n ?? 0);
     });
   }
 
   hasPending(project: string, queue: string): Promise<boolean> {
-    return this.read(async (db) => {
-      const r = await db
-        .selectFrom('queue_items')
-        .select('seq')
-        .where('project', '=', this.id(project))
-        .where('queue', '=', queue)
-        .where('status', '=', 'pending')
-        .limit(1)
-        .executeTakeFirst();
-      return r !== undefined;
-    });
+    return this.read(async (db) => (await this.pending(db, project, queue).select('seq').limit(1).executeTakeFirst()) !== undefined);
+  }
+
+  private pending(db: Kysely<PgDatabase>, project: string, queue: string) {
+    return db.selectFrom('queue_items').where('project', '=', this.id(project)).where('queue', '=', queue).where('status', '=', 'pending');
   }
 
   takenByWorker(project: string, worker: string): Promise<QueueItemRow[]> {

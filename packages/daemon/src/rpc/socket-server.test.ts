@@ -63,7 +63,9 @@ const ping = (id: number) => `${JSON.stringify({ jsonrpc: '2.0', id, method: 'da
 describe('SocketServer output', () => {
   it('runs beforeOutput once per batch of answers, before they are written', async () => {
     const log: string[] = [];
-    const path = await serve(() => log.push('durable'));
+    const path = await serve(() => {
+      log.push('durable');
+    });
     const got = await exchange(path, [ping(1), ping(2), ping(3)], 3, log);
     expect(got.map((l) => (JSON.parse(l) as { id: number }).id)).toEqual([1, 2, 3]);
     expect(log[0]).toBe('durable');
@@ -81,7 +83,9 @@ describe('SocketServer output', () => {
     const got: string[] = [];
     const s = net.connect(path);
     s.on('data', (d) => got.push(...d.toString().split('\n').filter(Boolean)));
-    cleanups.push(() => s.destroy());
+    cleanups.push(() => {
+      s.destroy();
+    });
     s.write(ping(1));
     await until(() => gates.length === 1);
     s.write(ping(2)); // answered while the first answer is held: it waits for its own barrier
