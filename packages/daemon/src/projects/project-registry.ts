@@ -29,7 +29,7 @@ import {
   type Project,
   type ProjectFileAccess,
 } from '../runbook/index.js';
-import { projectFingerprint, type Fingerprint } from './project-fingerprint.js';
+import { projectFingerprint, type Fingerprint, type ListingCache } from './project-fingerprint.js';
 
 interface Entry {
   root: string;
@@ -45,6 +45,8 @@ interface Entry {
   fingerprint: Fingerprint;
   /** The registry's `checks` count when the files were last compared (they need no new look until it moves). */
   checked: number;
+  /** Directory listings the comparisons reuse while the directories are unchanged. */
+  listings: ListingCache;
   watchers: FSWatcher[];
   timer: NodeJS.Timeout | null;
 }
@@ -158,7 +160,7 @@ export class ProjectRegistry {
           hint: 'oj init creates one',
         });
       }
-      e = { root, project: null, errors: [], problems: [], lastGood: new Map(), readFiles: new Set(), fingerprint: { text: '', hashed: new Set() }, checked: -1, watchers: [], timer: null };
+      e = { root, project: null, errors: [], problems: [], lastGood: new Map(), readFiles: new Set(), fingerprint: { text: '', hashed: new Set() }, checked: -1, listings: new Map(), watchers: [], timer: null };
       this.entries.set(root, e);
       this.load(e);
       this.watch(e);
@@ -179,7 +181,7 @@ export class ProjectRegistry {
       });
     }
     e.checked = this.checks;
-    const now = projectFingerprint(e.root, e.readFiles, Date.now(), e.fingerprint.hashed);
+    const now = projectFingerprint(e.root, e.readFiles, Date.now(), e.fingerprint.hashed, e.listings);
     if (now.text !== e.fingerprint.text) this.load(e);
     // Unchanged: from now on only what is still racy needs its content hashed.
     else e.fingerprint = now.settled;

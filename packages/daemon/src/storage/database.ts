@@ -4,7 +4,8 @@
  * - synchronous=FULL: a transaction is on disk before the daemon acknowledges
  *   the request that caused it (durable on acknowledge, also across power loss);
  * - busy_timeout: a second process (`oj daemon check`, a backup) waits, not fails;
- * - foreign_keys=ON.
+ * - foreign_keys=ON;
+ * - temp_store=MEMORY: statement and savepoint journals (and temp tables) in memory.
  */
 import { Sqlite as BetterSqlite3 } from './sqlite-driver.js';
 import type { Kysely } from 'kysely';
@@ -33,6 +34,9 @@ export function openDatabase(path: string, options: { readonly?: boolean; groupC
       sqlite.pragma(groupCommit ? 'synchronous = NORMAL' : 'synchronous = FULL');
     }
     sqlite.pragma('foreign_keys = ON');
+    // Statement and savepoint journals in memory: an item change's UPDATE (a unique index) and a batch's
+    // savepoints keep the pages they change there, and in a temp file they cost a write per page.
+    sqlite.pragma('temp_store = MEMORY');
     const runner = new QueryRunner(sqlite);
     const db = createQueryBuilder();
     const applied = options.readonly ? [] : migrate(runner, db, path);
