@@ -23,6 +23,7 @@ import { sessionStateMigration } from './migrations/v13-session-state.js';
 import { cronSchedulesMigration } from './migrations/v14-cron-schedules.js';
 import { agentPromptsMigration } from './migrations/v15-agent-prompts.js';
 import { clusterMigration } from './migrations/v16-cluster.js';
+import { queueIndexesMigration } from './migrations/v17-queue-indexes.js';
 
 export interface Migration {
   version: number;
@@ -108,7 +109,7 @@ export const migrations: Migration[] = [
   },
 ];
 
-migrations.push(queuesMigration, coordinationMigration, sessionsMigration, escalationsMigration, pipelineSessionMigration, monitorsMigration, pipelineListingMigration, pgidStartMigration, pipelineIdCountersMigration, pipelineHandlesMigration, sessionStateMigration, cronSchedulesMigration, agentPromptsMigration, clusterMigration);
+migrations.push(queuesMigration, coordinationMigration, sessionsMigration, escalationsMigration, pipelineSessionMigration, monitorsMigration, pipelineListingMigration, pgidStartMigration, pipelineIdCountersMigration, pipelineHandlesMigration, sessionStateMigration, cronSchedulesMigration, agentPromptsMigration, clusterMigration, queueIndexesMigration);
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]?.version ?? 0;
 

@@ -264,11 +264,12 @@ export class QueueStore {
     return this.prepared("SELECT 1 FROM queue_items WHERE project = ? AND queue = ? AND status = 'pending' LIMIT 1").get(project, queue) !== undefined;
   }
 
-  /** Projects with pending, taken or dead items. */
+  /** Projects with pending, taken or dead items (read from the index of live items only). */
   projectsWithLiveItems(): string[] {
-    return this.runner
-      .all(this.db.selectFrom('queue_items').select('project').distinct().where('status', 'in', LIVE_STATUSES))
-      .map((r) => r.project);
+    const rows = this.prepared(
+      "SELECT DISTINCT project FROM queue_items INDEXED BY queue_items_live_id WHERE status IN ('pending', 'taken', 'dead')",
+    ).all() as { project: string }[];
+    return rows.map((r) => r.project);
   }
 
   /** Items a worker's pipelines hold. */
