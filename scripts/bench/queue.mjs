@@ -2,8 +2,7 @@
  * Queue throughput, each rate beside its floor, measured in one run:
  * - `queues.add` of N items in one call;
  * - take + complete over raw JSON-RPC by external consumers (no process per
- *   item): 4 clients one call at a time, 16 clients, and 4 clients that
- *   complete an item and take the next in one JSON-RPC batch;
+ *   item): 4, 8 and 16 clients, each one call at a time;
  * - a worker's drain at concurrency 8 whose handler runs no process (its one
  *   phase has no `run`), and one whose handler runs `true`;
  * against the durable SQLite commit rate with ojd's settings (every answer
@@ -23,7 +22,9 @@ import { makeProject, queueRunbook } from './lib/project.mjs';
 import { median, msSince, now } from './lib/stats.mjs';
 
 const CONCURRENCY = 8;
-const BUDGET_S = { full: 20, quick: 8 };
+/** Consumers over RPC, each one call at a time (8: the concurrency the competitors drain at). */
+const CLIENTS = [4, 8, 16];
+const BUDGET_S = { full: 15, quick: 6 };
 const PROCESS_DRAIN_BUDGET_S = { full: 45, quick: 15 };
 
 export async function queueBench(ctx) {
@@ -53,15 +54,12 @@ export async function queueBench(ctx) {
   let addMs;
   try {
     addMs = await add('items', items, 'i');
-    for (const c of [
-      { name: 'take + complete over RPC, 4 clients', clients: 4 },
-      { name: 'take + complete over RPC, 16 clients', clients: 16 },
-      { name: 'take + complete over RPC, 4 clients, [complete, take] in one batch', clients: 4, batched: true },
-    ]) {
+    for (const clients of CLIENTS) {
+      const c = { name: `take + complete over RPC, ${clients} clients`, clients };
       // Each part starts with rpcItems pending (what the one before left, topped up).
       const pending = await pendingOf(rpc, project, 'rpc');
-      if (pending < rpcItems) await add('rpc', rpcItems - pending, `${measured.length}-`);
-      const r = await takeAndComplete(daemon.socket, project, 'rpc', { clients: c.clients, budgetMs, batched: c.batched });
+      if (pending < rpcItems) await add('rpc', rpcItems - pending, `${clients}-`);
+      const r = await takeAndComplete(daemon.socket, project, 'rpc', { clients, budgetMs });
       measured.push({ ...c, ...r, total: Math.max(pending, rpcItems) });
     }
     await add('quiet', items, 'q');
@@ -90,8 +88,8 @@ export async function queueBench(ctx) {
     });
     if (m.spawns) ctx.row({ section: 'Queue', name: '  same drain', value: rate, unit: 'items/s', floorName: `bash -c true, ${CONCURRENCY} at a time`, floor: spawns, ratio: rate / spawns });
   }
-  const four = measured[0];
-  await competitorRows(ctx, { jobs: items, oj: { name: 'oj: take + complete, 4 clients', rate: four.completed / (four.ms / 1000) } });
+  const eight = measured.find((m) => m.clients === CONCURRENCY);
+  if (ctx.competitors) await competitorRows(ctx, { jobs: items, oj: { name: `oj: take + complete, ${CONCURRENCY} clients`, rate: eight.completed / (eight.ms / 1000) } });
 }
 
 async function pendingOf(rpc, project, queue) {

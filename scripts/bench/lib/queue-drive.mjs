@@ -7,41 +7,21 @@ import { msSince, now } from './stats.mjs';
 
 /**
  * `clients` connections, each a consumer that takes an item and completes it,
- * one call at a time (or, with `batched`, completes the item it holds and takes
- * the next in one JSON-RPC batch: one round trip per item), until the queue is
- * empty or `budgetMs` has passed. Resolves with items completed and the ms taken.
+ * one call at a time, until the queue is empty or `budgetMs` has passed.
+ * Resolves with items completed and the ms taken.
  */
-export async function takeAndComplete(socket, project, queue, { clients, budgetMs, batched = false }) {
+export async function takeAndComplete(socket, project, queue, { clients, budgetMs }) {
   const conns = await Promise.all(Array.from({ length: clients }, () => BenchClient.connect(socket)));
   let completed = 0;
   const t0 = now();
-  const over = () => msSince(t0) >= budgetMs;
   try {
     await Promise.all(
       conns.map(async (c) => {
-        if (!batched) {
-          while (!over()) {
-            const { item } = await c.call('queues.take', { project, queue, by: 'bench' });
-            if (!item) return;
-            await c.call('queues.complete', { project, queue, id: item.id });
-            completed++;
-          }
-          return;
-        }
-        let held = (await c.call('queues.take', { project, queue, by: 'bench' })).item;
-        while (held) {
-          if (over()) {
-            await c.call('queues.complete', { project, queue, id: held.id });
-            completed++;
-            return;
-          }
-          const [done, next] = await c.batch([
-            ['queues.complete', { project, queue, id: held.id }],
-            ['queues.take', { project, queue, by: 'bench' }],
-          ]);
-          if (done.error) throw new Error(`queues.complete: ${done.error.message}`);
+        while (msSince(t0) < budgetMs) {
+          const { item } = await c.call('queues.take', { project, queue, by: 'bench' });
+          if (!item) return;
+          await c.call('queues.complete', { project, queue, id: item.id });
           completed++;
-          held = next.result?.item ?? null;
         }
       }),
     );

@@ -34,15 +34,7 @@ export class BenchClient {
   }
 
   #receive(line) {
-    const parsed = JSON.parse(line);
-    if (Array.isArray(parsed)) {
-      for (const m of parsed) this.#answer(m);
-      return;
-    }
-    this.#answer(parsed);
-  }
-
-  #answer(msg) {
+    const msg = JSON.parse(line);
     if (typeof msg.id !== 'number') return;
     const w = this.#waiting.get(msg.id);
     this.#waiting.delete(msg.id);
@@ -68,22 +60,6 @@ export class BenchClient {
       this.#waiting.set(id, { resolve, reject });
       this.socket.write(JSON.stringify({ jsonrpc: '2.0', id, method, ...(params !== undefined ? { params } : {}) }) + '\n');
     });
-  }
-
-  /**
-   * One JSON-RPC batch of `calls` ([method, params] each): resolves with each
-   * member's answer ({ result } or { error }), in the order of the calls.
-   */
-  batch(calls) {
-    const ids = calls.map(() => this.#nextId++);
-    const answers = ids.map(
-      (id) =>
-        new Promise((resolve) => {
-          this.#waiting.set(id, { resolve: (result) => resolve({ result }), reject: (err) => resolve({ error: err }) });
-        }),
-    );
-    this.socket.write(JSON.stringify(calls.map(([method, params], i) => ({ jsonrpc: '2.0', id: ids[i], method, params }))) + '\n');
-    return Promise.all(answers);
   }
 
   close() {
