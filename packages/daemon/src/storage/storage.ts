@@ -138,7 +138,9 @@ export class Storage {
       // Alone in its turn: its own transaction, no savepoint.
       const w = batch[0]!;
       try {
-        w.resolve(this.write(w.fn));
+        const value = this.write(w.fn);
+        this.syncNow();
+        w.resolve(value);
       } catch (err) {
         w.reject(asError(err));
       }
@@ -168,6 +170,7 @@ export class Storage {
       for (const w of batch) w.reject(asError(err));
       return;
     }
+    this.syncNow();
     batch.forEach((w, i) => {
       let o = outcomes[i]!;
       try {
@@ -196,6 +199,15 @@ export class Storage {
    */
   whenDurable(): Promise<void> | null {
     return this.groupCommit.whenDurable();
+  }
+
+  /**
+   * Starts the fsync of what a batch of writeSoon just committed, rather than
+   * a turn later when the first answer that waits for it is about to leave
+   * (most of these writes are requests': their answers wait for it).
+   */
+  private syncNow(): void {
+    if (this.database.groupCommit) this.whenDurable()?.catch(() => {});
   }
 
   /** The same barrier, synchronous (at open and close, and for tests). Returns whether it synced. */
