@@ -127,4 +127,53 @@ describe('writeSoon: the writes of one turn share one transaction', () => {
     });
     return expect(inner).resolves.toBe('joined');
   });
+
+  it('while an fsync is under way, writes run at once in a transaction left open that commits when the fsync ends', async () => {
+    const s = open();
+    const pendingSyncs: ((err: Error | null) => void)[] = [];
+    const real = s.runner.syncWal.bind(s.runner);
+    vi.spyOn(s.runner, 'syncWal').mockImplementation((done) => pendingSyncs.push((err) => real(() => done(err))));
+    s.write(() => s.events.append({ name: 'open:first' }));
+    const durable = s.whenDurable()!;
+    expect(pendingSyncs).toHaveLength(1); // the fsync is under way
+    const settled: string[] = [];
+    const a = s.writeSoon(() => s.events.append({ name: 'open:a' })).then(() => settled.push('a'));
+    await new Promise((r) => setImmediate(r));
+    // Run already (in the open transaction, visible to this connection), not committed: nothing settled.
+    expect(s.runner.sqlite.inTransaction).toBe(true);
+    expect(names(s)).toContain('open:a');
+    const b = s.writeSoon(() => {
+      s.events.append({ name: 'open:b' });
+      throw new Error('b fails');
+    });
+    await new Promise((r) => setImmediate(r));
+    expect(settled).toEqual([]);
+    pendingSyncs.shift()!(null); // the fsync ends: the open transaction commits, the next fsync starts
+    await durable;
+    await a;
+    await expect(b).rejects.toThrow('b fails');
+    expect(settled).toEqual(['a']);
+    expect(s.runner.sqlite.inTransaction).toBe(false);
+    expect(names(s)).toContain('open:a');
+    expect(names(s)).not.toContain('open:b');
+    expect(pendingSyncs).toHaveLength(1);
+    pendingSyncs.shift()!(null);
+  });
+
+  it('a write of its own while the transaction is open commits that one first', async () => {
+    const s = open();
+    const pendingSyncs: ((err: Error | null) => void)[] = [];
+    vi.spyOn(s.runner, 'syncWal').mockImplementation((done) => pendingSyncs.push(done));
+    s.write(() => s.events.append({ name: 'own:first' }));
+    void s.whenDurable();
+    const soon = s.writeSoon(() => s.events.append({ name: 'own:soon' }));
+    await new Promise((r) => setImmediate(r));
+    expect(s.runner.sqlite.inTransaction).toBe(true);
+    s.write(() => s.events.append({ name: 'own:sync' }));
+    expect(s.runner.sqlite.inTransaction).toBe(false);
+    await soon; // settled with the commit the write made
+    const ids = s.events.list({ limit: 100 }).filter((e) => e.name.startsWith('own:')).map((e) => e.name);
+    expect(ids).toEqual(['own:first', 'own:soon', 'own:sync']);
+    for (const done of pendingSyncs.splice(0)) done(null);
+  });
 });

@@ -60,6 +60,16 @@ export class GroupCommit {
     else this.idleCallbacks.push(cb);
   }
 
+  /**
+   * A transaction some answers may have read did not commit: every waiter
+   * rejects (its output is not sent), since what it reports may be gone.
+   */
+  abandon(err: Error): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w.reject(err);
+  }
+
   /** Everything is durable now (a synchronous barrier ran): release every waiter. */
   settled(): void {
     this.release(this.file.durableChanges, null);

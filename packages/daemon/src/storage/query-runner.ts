@@ -67,6 +67,19 @@ export class QueryRunner implements DurableFile {
     return { changes: r.changes, lastInsertRowid: Number(r.lastInsertRowid) };
   }
 
+  /** A transaction left open across turns of the event loop (Storage.writeSoon): begin, then commit or roll back. */
+  begin(): void {
+    this.statement('BEGIN IMMEDIATE').run();
+  }
+
+  commit(): void {
+    this.statement('COMMIT').run();
+  }
+
+  rollback(): void {
+    this.statement('ROLLBACK').run();
+  }
+
   /** Runs fn in one IMMEDIATE transaction; nested calls become savepoints. */
   transaction<T>(fn: () => T): T {
     return this.sqlite.transaction(fn).immediate();

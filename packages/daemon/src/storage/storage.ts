@@ -26,6 +26,8 @@ export class Storage {
   private pending: (() => void)[] | null = null;
   /** Writes asked for with writeSoon, run together at the end of this turn of the event loop. */
   private soon: SoonWrite[] = [];
+  /** writeSoon's transaction, left open while an fsync is under way (see runSoon). */
+  private open: OpenBatch | null = null;
   private durableTimer: NodeJS.Timeout | null = null;
 
   private constructor(
@@ -76,6 +78,8 @@ export class Storage {
         throw err;
       }
     }
+    // A write of its own never joins writeSoon's open transaction: that one commits first.
+    if (this.open) this.commitOpen();
     const { result, callbacks } = this.transact(fn);
     runAll(callbacks);
     return result;
@@ -108,13 +112,16 @@ export class Storage {
    * end of this turn of the event loop, when every write asked for so far
    * runs in one transaction, each as a savepoint of its own (one that throws
    * is rolled back alone and rejects alone). While an fsync of the group
-   * commit is under way the batch waits for it to finish (what it commits
-   * could only be made durable by the next fsync anyway), so the writes of
-   * requests that arrive meanwhile share that transaction too. The promise
-   * settles once that transaction has committed (and the afterCommit
-   * callbacks have run): the writes of many concurrent requests cost one
-   * commit, and the WAL gets a page they all change once, not once each. If
-   * the commit fails, every write of the batch rejects with its error.
+   * commit is under way that transaction is left open: what it would commit
+   * could only be made durable by the next fsync anyway, so the writes of
+   * the turns until the fsync ends run in it too (at once: their work
+   * overlaps the fsync), and it commits when the fsync ends, before the next
+   * one starts. The promise settles once the transaction has committed (and
+   * the afterCommit callbacks have run): the writes of many concurrent
+   * requests cost one commit, and the WAL gets a page they all change once,
+   * not once each. If the commit fails, every write of it rejects with the
+   * error (and answers waiting for durability are not sent: they may have
+   * read what was rolled back).
    */
   writeSoon<T>(fn: () => T): Promise<T> {
     if (this.pending) {
@@ -126,7 +133,7 @@ export class Storage {
     }
     return new Promise<T>((resolve, reject) => {
       this.soon.push({ fn, resolve: resolve as (v: unknown) => void, reject });
-      if (this.soon.length === 1) setImmediate(() => this.groupCommit.onIdle(this.runSoon));
+      if (this.soon.length === 1) setImmediate(this.runSoon);
     });
   }
 
@@ -134,6 +141,10 @@ export class Storage {
     const batch = this.soon;
     this.soon = [];
     if (batch.length === 0) return; // written at close meanwhile
+    if (this.open || (this.database.groupCommit && this.groupCommit.busy)) {
+      this.runOpen(batch);
+      return;
+    }
     if (batch.length === 1) {
       // Alone in its turn: its own transaction, no savepoint.
       const w = batch[0]!;
@@ -184,6 +195,79 @@ export class Storage {
     });
   };
 
+  /** Runs the batch's writes in the transaction left open while the fsync under way lasts (opening it if need be). */
+  private runOpen(batch: SoonWrite[]): void {
+    if (!this.open) {
+      try {
+        this.runner.begin();
+      } catch (err) {
+        for (const w of batch) w.reject(asError(err));
+        return;
+      }
+      this.open = { callbacks: [], entries: [] };
+      this.groupCommit.onIdle(this.commitOpen);
+    }
+    const open = this.open;
+    this.pending = open.callbacks;
+    try {
+      for (const w of batch) {
+        const from = open.callbacks.length;
+        let outcome: Outcome;
+        try {
+          outcome = { ok: true, value: this.write(w.fn) };
+        } catch (err) {
+          outcome = { ok: false, err: asError(err) };
+        }
+        open.entries.push({ w, outcome, from, to: open.callbacks.length });
+        // SQLite rolls the whole transaction back on some errors (a full disk, I/O): then none of it stands.
+        if (!this.runner.sqlite.inTransaction) {
+          this.pending = null;
+          this.open = null;
+          this.failOpen(open, outcome.ok ? new Error('the transaction was rolled back') : outcome.err, batch.slice(batch.indexOf(w) + 1));
+          return;
+        }
+      }
+    } finally {
+      this.pending = null;
+    }
+  }
+
+  /** Commits writeSoon's open transaction: then its writes' callbacks run and their promises settle. */
+  private readonly commitOpen = (): void => {
+    const open = this.open;
+    if (!open) return;
+    this.open = null;
+    try {
+      this.runner.commit();
+    } catch (err) {
+      if (this.runner.sqlite.inTransaction) this.runner.rollback();
+      if (!isDiskFull(err)) return this.failOpen(open, asError(err), []);
+      this.diskFull.refused();
+      return this.failOpen(open, diskFullError(err, dirname(this.database.path), true), []);
+    }
+    if (this.diskFull.state) this.diskFull.succeeded();
+    this.scheduleDurable();
+    this.syncNow();
+    for (const { w, outcome, from, to } of open.entries) {
+      let o = outcome;
+      try {
+        runAll(open.callbacks.slice(from, to));
+      } catch (err) {
+        // As write() would: the write stands, its caller hears that its effects failed.
+        if (o.ok) o = { ok: false, err: asError(err) };
+      }
+      if (o.ok) w.resolve(o.value);
+      else w.reject(o.err);
+    }
+  };
+
+  /** The open transaction did not commit: none of its writes stands, and nothing that may have read them is answered. */
+  private failOpen(open: OpenBatch, err: Error, unrun: SoonWrite[]): void {
+    this.groupCommit.abandon(err);
+    for (const { w } of open.entries) w.reject(err);
+    for (const w of unrun) w.reject(err);
+  }
+
   /**
    * Group commit. A write commits to the WAL without waiting for the disk
    * (synchronous=NORMAL): from that moment it survives a crash of ojd. It is
@@ -212,6 +296,7 @@ export class Storage {
 
   /** The same barrier, synchronous (at open and close, and for tests). Returns whether it synced. */
   makeDurable(): boolean {
+    if (this.open) this.commitOpen();
     if (this.durableTimer) clearTimeout(this.durableTimer);
     this.durableTimer = null;
     const synced = this.runner.makeDurable();
@@ -242,7 +327,9 @@ export class Storage {
 
   close(): void {
     // Writes asked for in this turn are written first: they were accepted.
+    if (this.open) this.commitOpen();
     if (this.soon.length) this.runSoon();
+    if (this.open) this.commitOpen();
     if (this.durableTimer) clearTimeout(this.durableTimer);
     this.durableTimer = null;
     if (this.database.groupCommit) this.makeDurable();
@@ -254,6 +341,14 @@ interface SoonWrite {
   fn: () => unknown;
   resolve: (value: unknown) => void;
   reject: (err: Error) => void;
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; err: Error };
+
+/** writeSoon's open transaction: its writes (each with the range of afterCommit callbacks it registered) and those callbacks. */
+interface OpenBatch {
+  callbacks: (() => void)[];
+  entries: { w: SoonWrite; outcome: Outcome; from: number; to: number }[];
 }
 
 function asError(err: unknown): Error {
