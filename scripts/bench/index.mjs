@@ -4,7 +4,7 @@
  * Every daemon is private (temp OJ_STATE_DIR/OJ_SOCKET), never the user's.
  *
  *   node scripts/bench/index.mjs [--quick] [--only cli,rpc,steps,queue,scale,idle,cluster]
- *                                [--json <file>] [--markdown]
+ *                                [--json <file>] [--markdown] [--no-competitors]
  *
  * See docs/performance.md for what each ratio means.
  */
@@ -24,6 +24,8 @@ const SECTIONS = { cli: cliBench, rpc: rpcBench, steps: stepsBench, queue: queue
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
+/** --no-competitors: the queue section leaves out graphile-worker and BullMQ (no install, no servers). */
+const competitors = !args.includes('--no-competitors');
 const markdown = args.includes('--markdown');
 const jsonOut = args.includes('--json') ? args[args.indexOf('--json') + 1] : null;
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : Object.keys(SECTIONS);
@@ -32,6 +34,7 @@ for (const s of only) if (!SECTIONS[s]) throw new Error(`unknown section ${s}; o
 const rows = [];
 const ctx = {
   quick,
+  competitors,
   root: mkdtempSync(join(os.tmpdir(), 'oj-bench-')),
   daemons: {},
   row(r) {

@@ -1,25 +1,36 @@
 /**
- * Queue throughput: N items added in one `queues.add` call, drained by a
- * worker (concurrency 8, handler a one-phase `true` pipeline). Items/s
- * against two floors measured just before and after: the raw SQLite
- * write-transaction rate with ojd's settings, and `bash -c true` spawned
- * 8 at a time from Node (each item runs one such process). Draining is
- * timed for at most DRAIN_BUDGET seconds (the rate is items completed over
- * the time taken) so the whole bench stays under five minutes on a slow
- * machine; the table says how many items were drained.
+ * Queue throughput, each rate beside its floor, measured in one run:
+ * - `queues.add` of N items in one call;
+ * - take + complete over raw JSON-RPC by external consumers (no process per
+ *   item): 4, 8 and 16 clients, each one call at a time;
+ * - a worker's drain at concurrency 8 whose handler runs no process (its one
+ *   phase has no `run`), and one whose handler runs `true`;
+ * against the durable SQLite commit rate with ojd's settings (every answer
+ * leaves only once its write is durable), and, for the drain that starts
+ * processes, `bash -c true` 8 at a time. Then graphile-worker and BullMQ on
+ * this machine (competitors.mjs). Each timed part stops after its budget so
+ * the whole bench stays within minutes on a slow machine; the rate is items
+ * completed over the time taken, and the note says how many.
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { BenchClient, waitFor } from './lib/rpc-client.mjs';
+import { competitorRows } from './competitors.mjs';
+import { drain, drainedText, takeAndComplete } from './lib/queue-drive.mjs';
+import { BenchClient } from './lib/rpc-client.mjs';
 import { BenchDaemon, benchEnv, timeRun } from './lib/procs.mjs';
 import { makeProject, queueRunbook } from './lib/project.mjs';
 import { median, msSince, now } from './lib/stats.mjs';
 
 const CONCURRENCY = 8;
-const DRAIN_BUDGET = { full: 45, quick: 15 };
+/** Consumers over RPC, each one call at a time (8: the concurrency the competitors drain at). */
+const CLIENTS = [4, 8, 16];
+const BUDGET_S = { full: 15, quick: 6 };
+const PROCESS_DRAIN_BUDGET_S = { full: 45, quick: 15 };
 
 export async function queueBench(ctx) {
   const items = ctx.quick ? 2000 : 10_000;
+  const rpcItems = ctx.quick ? 4000 : 40_000;
+  const budgetMs = (ctx.quick ? BUDGET_S.quick : BUDGET_S.full) * 1000;
   const stateDir = join(ctx.root, 'queue-state');
   const project = makeProject(join(ctx.root, 'queue-project'), { bench: queueRunbook(CONCURRENCY) });
   const sqliteRates = [];
@@ -32,55 +43,61 @@ export async function queueBench(ctx) {
   const daemon = new BenchDaemon(stateDir, join(stateDir, 'ojd.sock'));
   await daemon.start();
   const rpc = await BenchClient.connect(daemon.socket);
+  const add = async (queue, n, tag) => {
+    const batch = Array.from({ length: n }, (_, i) => ({ id: `${tag}${i}`, title: `item ${i}` }));
+    const t0 = now();
+    const added = await rpc.call('queues.add', { project, queue, items: batch });
+    if (added.added !== n) throw new Error(`queues.add added ${added.added} of ${n}`);
+    return msSince(t0);
+  };
+  const measured = [];
   let addMs;
-  let drainMs;
-  let drained = 0;
   try {
-    const batch = Array.from({ length: items }, (_, i) => ({ id: `i${i}`, title: `item ${i}` }));
-    let t0 = now();
-    const added = await rpc.call('queues.add', { project, queue: 'items', items: batch });
-    addMs = msSince(t0);
-    if (added.added !== items) throw new Error(`queues.add added ${added.added} of ${items}`);
-    t0 = now();
-    const budgetMs = (ctx.quick ? DRAIN_BUDGET.quick : DRAIN_BUDGET.full) * 1000;
-    await rpc.call('workers.start', { project, name: 'drain' });
-    await waitFor(
-      'the queue to drain',
-      async () => {
-        const { queues } = await rpc.call('queues.queues', { project });
-        const q = queues.find((x) => x.name === 'items');
-        if (q.counts.dead > 0) throw new Error(`${q.counts.dead} items died`);
-        drained = q.counts.completed;
-        drainMs = msSince(t0);
-        return drained === items || drainMs >= budgetMs;
-      },
-      600_000,
-      100,
-    );
+    addMs = await add('items', items, 'i');
+    for (const clients of CLIENTS) {
+      const c = { name: `take + complete over RPC, ${clients} clients`, clients };
+      // Each part starts with rpcItems pending (what the one before left, topped up).
+      const pending = await pendingOf(rpc, project, 'rpc');
+      if (pending < rpcItems) await add('rpc', rpcItems - pending, `${clients}-`);
+      const r = await takeAndComplete(daemon.socket, project, 'rpc', { clients, budgetMs });
+      measured.push({ ...c, ...r, total: Math.max(pending, rpcItems) });
+    }
+    await add('quiet', items, 'q');
+    measured.push({ name: `drain, concurrency ${CONCURRENCY}, handler runs no process`, ...(await drain(rpc, project, 'quiet', 'quiet', items, budgetMs)), total: items });
+    const budget = (ctx.quick ? PROCESS_DRAIN_BUDGET_S.quick : PROCESS_DRAIN_BUDGET_S.full) * 1000;
+    measured.push({ name: `drain, concurrency ${CONCURRENCY}, handler runs \`true\``, ...(await drain(rpc, project, 'items', 'drain', items, budget)), total: items, spawns: true });
   } finally {
     rpc.close();
     await daemon.stop();
   }
   await floors();
-  const rate = drained / (drainMs / 1000);
-  const drainedText = drained === items ? `${items.toLocaleString('en')} items` : `${drained.toLocaleString('en')} of ${items.toLocaleString('en')} items (time cap)`;
   const sqlite = median(sqliteRates);
   const spawns = median(spawnRates);
-  ctx.row({ section: 'Queue', name: `queues.add of ${items.toLocaleString('en')} items (one call)`, value: items / (addMs / 1000), unit: 'items/s', floorName: 'SQLite tx/s', floor: sqlite, ratio: items / (addMs / 1000) / sqlite });
-  ctx.row({
-    section: 'Queue',
-    name: `drain, concurrency ${CONCURRENCY}`,
-    value: rate,
-    unit: 'items/s',
-    floorName: 'SQLite tx/s',
-    floor: sqlite,
-    ratio: rate / sqlite,
-    note: `${drainedText} in ${(drainMs / 1000).toFixed(1)} s; ${(sqlite / rate).toFixed(1)} tx-equivalents per item`,
-  });
-  ctx.row({ section: 'Queue', name: '  same drain', value: rate, unit: 'items/s', floorName: `bash -c true, ${CONCURRENCY} at a time`, floor: spawns, ratio: rate / spawns });
+  const floor = { floorName: 'durable SQLite tx/s', floor: sqlite };
+  ctx.row({ section: 'Queue', name: `queues.add of ${items.toLocaleString('en')} items (one call)`, value: items / (addMs / 1000), unit: 'items/s', ...floor, ratio: items / (addMs / 1000) / sqlite });
+  for (const m of measured) {
+    const rate = m.completed / (m.ms / 1000);
+    ctx.row({
+      section: 'Queue',
+      name: m.name,
+      value: rate,
+      unit: 'items/s',
+      ...floor,
+      ratio: rate / sqlite,
+      note: `${drainedText(m.completed, m.total)} in ${(m.ms / 1000).toFixed(1)} s`,
+    });
+    if (m.spawns) ctx.row({ section: 'Queue', name: '  same drain', value: rate, unit: 'items/s', floorName: `bash -c true, ${CONCURRENCY} at a time`, floor: spawns, ratio: rate / spawns });
+  }
+  const eight = measured.find((m) => m.clients === CONCURRENCY);
+  if (ctx.competitors) await competitorRows(ctx, { jobs: items, oj: { name: `oj: take + complete, ${CONCURRENCY} clients`, rate: eight.completed / (eight.ms / 1000) } });
 }
 
-async function sqliteRate(file) {
+async function pendingOf(rpc, project, queue) {
+  const { queues } = await rpc.call('queues.queues', { project });
+  return queues.find((q) => q.name === queue)?.counts.pending ?? 0;
+}
+
+function sqliteRate(file) {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(import.meta.dirname, 'floors', 'sqlite-tx.mjs'), file, '1500'], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';

@@ -17,3 +17,4 @@ export * from './protected-paths.js';
 export * from './agent-state.js';
 export * from './connection/json-rpc-connection.js';
 export type * from './connection/connection-options.js';
+export type { BeforeOutput } from './connection/outbox.js';

@@ -15,9 +15,29 @@ export function stepsRunbook(phases) {
   return text;
 }
 
-/** A queue drained by a worker whose handler is a one-phase `true` pipeline. */
+/**
+ * The queue section's runbook: `items`, drained by a worker whose handler is a
+ * one-phase `true` pipeline (one process per item); `quiet`, drained by a
+ * worker whose handler's one phase runs nothing (a phase with no `run` only
+ * marks progress: no process); and `rpc`, taken and completed by clients.
+ */
 export function queueRunbook(concurrency) {
   return `
+[queue.rpc]
+
+[queue.quiet]
+
+[worker.quiet]
+queue = "quiet"
+handler = "pipeline.mark"
+concurrency = ${concurrency}
+
+[pipeline.mark]
+inputs = ["item"]
+
+[[pipeline.mark.phase]]
+name = "done"
+
 [queue.items]
 
 [worker.drain]

@@ -9,7 +9,7 @@
  */
 import type { JsonValue } from '@oj/protocol';
 import type { Kysely, Selectable, Transaction } from 'kysely';
-import { effectiveTerms } from '../core/queue/order.js';
+import { orderTerms } from '../core/queue/order.js';
 import { sql } from '../storage/kysely.js';
 import type { QueueAttemptRow, QueueItemRow } from '../storage/queue-store.js';
 import { LIVE_STATUSES } from '../storage/queue-store.js';
@@ -52,7 +52,7 @@ export interface PgQueuesDeps {
 /** ORDER BY terms of a queue's order over the item's JSON (missing values last, whatever the direction). */
 export function pgOrder(order: QueueOrder): ReturnType<typeof sql.join> {
   const parts = [];
-  for (const t of effectiveTerms(order.text, order.terms)) {
+  for (const t of orderTerms(order.text, order.terms)) {
     const dir = t.direction === 'desc' ? sql`DESC` : sql`ASC`;
     if (t.field === 'created_at') {
       parts.push(sql`created_at ${dir}`);
@@ -61,7 +61,7 @@ export function pgOrder(order: QueueOrder): ReturnType<typeof sql.join> {
     const value = sql`(data::jsonb #> ${t.field.split('.')}::text[])`;
     parts.push(sql`(${value} IS NULL OR ${value} = 'null'::jsonb) ASC`, sql`${value} ${dir}`);
   }
-  parts.push(sql`created_at ASC`, sql`seq ASC`);
+  parts.push(sql`seq ASC`);
   return sql.join(parts);
 }
 
@@ -129,15 +129,17 @@ export class PgQueues implements SharedQueues {
 
   pendingCount(project: string, queue: string): Promise<number> {
     return this.read(async (db) => {
-      const r = await db
-        .selectFrom('queue_items')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('project', '=', this.id(project))
-        .where('queue', '=', queue)
-        .where('status', '=', 'pending')
-        .executeTakeFirst();
+      const r = await this.pending(db, project, queue).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
       return Number(r?.n ?? 0);
     });
+  }
+
+  hasPending(project: string, queue: string): Promise<boolean> {
+    return this.read(async (db) => (await this.pending(db, project, queue).select('seq').limit(1).executeTakeFirst()) !== undefined);
+  }
+
+  private pending(db: Kysely<PgDatabase>, project: string, queue: string) {
+    return db.selectFrom('queue_items').where('project', '=', this.id(project)).where('queue', '=', queue).where('status', '=', 'pending');
   }
 
   takenByWorker(project: string, worker: string): Promise<QueueItemRow[]> {

@@ -124,6 +124,8 @@ for (const backend of [sqlite, postgres]) {
       expect(b.added.map((r) => r.id)).toEqual(['3']);
       expect(JSON.parse((await store.queues.live(P, 'bugs', 'x'))!.data)).toEqual({ t: 2, id: 'x' });
       expect(await store.queues.pendingCount(P, 'bugs')).toBe(3);
+      expect(await store.queues.hasPending(P, 'bugs')).toBe(true);
+      expect(await store.queues.hasPending(P, 'other')).toBe(false);
       expect(await store.queues.countByStatus(P)).toEqual({ pending: 3 });
       expect(await store.queues.projectsWithLiveItems()).toEqual([P]);
     });

@@ -24,6 +24,7 @@ import { toPipelineInfo, type PipelineRecord } from '../storage/pipeline-store.j
 import type { Storage } from '../storage/storage.js';
 import { isDiskFull } from '../storage/disk-full.js';
 import { faultPoint } from '../fault-point.js';
+import { RoomRetry } from './room-retry.js';
 
 export interface CreatePipeline {
   project: string;
@@ -79,16 +80,13 @@ type Listener = (id: string, update: PipelineUpdate, cause: 'step' | 'amend') =>
  */
 export type TerminalHook = (record: PipelineRecord, status: 'done' | 'failed' | 'cancelled') => void;
 
-/** How often an outcome refused for want of disk space is written again. */
-export const DISK_FULL_RETRY_MS = 1000;
-
 export class PipelineEngine {
   private readonly live = new Map<string, { run: number; stop(reason: string): void }>();
   private readonly listeners = new Set<Listener>();
   private readonly terminalHooks: TerminalHook[] = [];
   private shuttingDown = false;
-  /** Outcomes waiting for room on the disk (see whenRoom). */
-  private readonly roomWaits = new Set<NodeJS.Timeout>();
+  /** Outcome writes, tried again while the disk is full. */
+  private readonly room: RoomRetry;
 
   constructor(
     private readonly storage: Storage,
@@ -97,7 +95,9 @@ export class PipelineEngine {
     private readonly logsDir: string,
     /** What the engine needs from the world outside the state machine (the pipeline runtime). */
     private readonly svc: EngineServices,
-  ) {}
+  ) {
+    this.room = new RoomRetry(logger);
+  }
 
   /** Registers a hook run inside the transaction that ends a pipeline (see TerminalHook). */
   onTerminal(hook: TerminalHook): void {
@@ -292,12 +292,8 @@ export class PipelineEngine {
     }
     const io: PhaseIo = {
       waiting: (waitingFor) => this.safeApply(id, { type: 'phaseWaiting', run, waitingFor }),
-      running: () => {
-        // Almost always a phase that started running at once (no gate made it wait): a no-op.
-        const event: PipelineEvent = { type: 'phaseRunning', run };
-        if (!this.changesNothing(id, event)) this.safeApply(id, event);
-      },
-      processGroup: (pgid, start) => this.whenRoom(id, `phase run ${run} started`, () => this.storage.write(() => this.store.setRunPgid(id, run, pgid, start))),
+      running: () => this.applyIfChanged(id, { type: 'phaseRunning', run }),
+      processGroup: (pgid, start) => this.room.write(id, `phase run ${run} started`, () => this.storage.write(() => this.store.setRunPgid(id, run, pgid, start))),
       escalate: (reason, source) => this.escalateRun(id, run, reason, source),
     };
     const handle = this.svc.startPhase(record, phase, run, this.logFile(id, run, phaseName), io);
@@ -314,8 +310,9 @@ export class PipelineEngine {
     // Phases ended by a daemon stop stay 'running' on disk: the next start re-runs them.
     if (this.shuttingDown) return;
     faultPoint('after-effect:phase');
-    this.whenRoom(id, `phase run ${run} ended`, () =>
-      this.storage.write(() => {
+    // The ends of phases in one turn of the event loop share a transaction (Storage.writeSoon).
+    this.room.write(id, `phase run ${run} ended`, () =>
+      this.storage.writeSoon(() => {
         this.store.finishRun(
           id,
           run,
@@ -366,26 +363,31 @@ export class PipelineEngine {
   }
 
   /**
-   * Whether applying `event` would change nothing (no state change, no effect), as
-   * apply() decides it, read without taking the write lock. When it would, apply()
-   * reads and decides again in its transaction.
+   * safeApply for an event that usually changes nothing (a phase reporting
+   * itself running when no gate made it wait): the machine's step on the
+   * stored state decides first, outside any transaction (nothing can run in
+   * between: it is synchronous), and a step that changes nothing costs no
+   * write.
    */
-  private changesNothing(id: string, event: PipelineEvent): boolean {
+  private applyIfChanged(id: string, event: PipelineEvent): void {
     const r = this.store.get(id);
-    if (!r) return false;
+    if (!r) return;
     try {
       const t = step(planOf(r.definition, this.svc.maxPhaseVisits(r.project)), r.state, event, this.storage.now());
-      return t.state === r.state && t.effects.length === 0;
+      if (t.state === r.state && t.effects.length === 0) return;
     } catch {
-      return false; // apply() reports it
+      // an illegal step: safeApply logs it
     }
+    this.safeApply(id, event);
   }
 
   /** Applies an event coming from an effect; an error is logged, never thrown. */
   private safeApply(id: string, event: PipelineEvent): void {
     // Inside a write (a phase's end) a full disk fails the enclosing write, which is tried again as a whole.
     if (!this.storage.writing) {
-      this.whenRoom(id, event.type, () => this.apply(id, event));
+      this.room.write(id, event.type, () => {
+        this.apply(id, event);
+      });
       return;
     }
     try {
@@ -393,31 +395,6 @@ export class PipelineEngine {
     } catch (err) {
       if (isDiskFull(err)) throw err;
       this.logger.warn('pipeline event not applied', { pipeline: id, event: event.type, error: (err as Error).message });
-    }
-  }
-
-  /**
-   * Runs an outcome's write. Refused for want of disk space (nothing was
-   * written), it is tried again every DISK_FULL_RETRY_MS until there is room,
-   * so a phase that ends while the disk is full is not forgotten: its
-   * pipeline goes on once space is freed. Other errors are logged.
-   */
-  private whenRoom(id: string, what: string, write: () => void, attempt = 0): void {
-    if (this.shuttingDown) return;
-    try {
-      write();
-      if (attempt > 0) this.logger.info('pipeline outcome written once there was room', { pipeline: id, what, attempts: attempt + 1 });
-    } catch (err) {
-      if (!isDiskFull(err)) {
-        this.logger.warn('pipeline event not applied', { pipeline: id, event: what, error: (err as Error).message });
-        return;
-      }
-      if (attempt === 0) this.logger.warn('pipeline outcome waits for room on the disk', { pipeline: id, what });
-      const timer = setTimeout(() => {
-        this.roomWaits.delete(timer);
-        this.whenRoom(id, what, write, attempt + 1);
-      }, DISK_FULL_RETRY_MS);
-      this.roomWaits.add(timer);
     }
   }
 
@@ -496,8 +473,7 @@ export class PipelineEngine {
   /** Stops every live phase (daemon shutdown); their runs are re-run after restart. */
   stopAll(): void {
     this.shuttingDown = true;
-    for (const t of this.roomWaits) clearTimeout(t);
-    this.roomWaits.clear();
+    this.room.stop();
     for (const [, live] of this.live) live.stop('daemon stopping');
   }
 }

@@ -10,6 +10,7 @@ import type { ClusterEventRecord, EventRecord } from '@oj/protocol';
 import type { EventFilter, NewEvent } from '../storage/event-store.js';
 import type { Storage } from '../storage/storage.js';
 import { matchesPattern } from './event-pattern.js';
+import { scrubText } from '../log/redact.js';
 
 export interface EventFollower {
   name?: string | undefined;
@@ -29,12 +30,18 @@ export class EventLog {
   constructor(private readonly storage: Storage) {}
 
   emit(e: NewEvent): EventRecord {
-    return this.storage.write(() => {
-      const record = this.storage.events.append(e);
-      for (const h of this.appendHooks) if (matchesPattern(h.name, record.name)) h.hook(record);
-      this.storage.afterCommit(() => this.publish(record));
-      return record;
-    });
+    const name = scrubText(e.name); // as it is stored
+    const hooks = this.appendHooks.filter((h) => matchesPattern(h.name, name));
+    // Inside a write with no hook to run, the append (one INSERT, whole or not at all) needs no savepoint of its own.
+    if (hooks.length === 0 && this.storage.writing) return this.append(e, hooks);
+    return this.storage.write(() => this.append(e, hooks));
+  }
+
+  private append(e: NewEvent, hooks: readonly { hook: AppendHook }[]): EventRecord {
+    const record = this.storage.events.append(e);
+    for (const h of hooks) h.hook(record);
+    this.storage.afterCommit(() => this.publish(record));
+    return record;
   }
 
   /** Registers a hook run in the same transaction as every appended event matching `name`. */

@@ -183,7 +183,10 @@ export class Daemon implements DaemonContext {
           socket: this.options.socketPath,
         });
       }
-      this.server = new SocketServer(router, this.logger, this.options.socketPath, () => this.storage.makeDurable(), connections.idleMs);
+      this.server = new SocketServer(router, this.logger, this.options.socketPath, () => this.storage.whenDurable() ?? undefined,
+        connections.idleMs,
+        () => this.projects?.inputSeen(),
+      );
       await this.server.listen();
     } catch (err) {
       await this.shared?.close().catch(() => {});

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { projectFingerprint, RACY_WINDOW_MS } from './project-fingerprint.js';
+import { projectFingerprint, RACY_WINDOW_MS, type ListingCache } from './project-fingerprint.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -65,5 +65,26 @@ describe('projectFingerprint', () => {
     // Once settled, no hash is needed any more, and the settled form is stable too.
     expect(later.settled.hashed.size).toBe(0);
     expect(projectFingerprint(root, [], Date.now() + 20 * RACY_WINDOW_MS, later.settled.hashed).text).toBe(later.settled.text);
+  });
+
+  it('with kept listings, reads a directory again only when it changed or is too recent to trust', () => {
+    const root = project();
+    const runbooks = join(root, '.oj', 'runbooks');
+    writeFileSync(join(runbooks, 'a.toml'), 'x = 1\n');
+    const listings: ListingCache = new Map();
+    // Just written: racy, so nothing is kept.
+    projectFingerprint(root, [], Date.now(), new Set(), listings);
+    expect(listings.has(runbooks)).toBe(false);
+    // Seen later, once old enough: kept, and the fingerprint is the one a fresh read gives.
+    const later = Date.now() + 10 * RACY_WINDOW_MS;
+    const kept = projectFingerprint(root, [], later, new Set(), listings);
+    expect(listings.get(runbooks)?.names).toEqual(['a.toml']);
+    expect(projectFingerprint(root, [], later, new Set(), listings).text).toBe(kept.text);
+    expect(kept.text).toBe(projectFingerprint(root, [], later).text);
+    // A runbook added (the directory's times move): seen at once.
+    writeFileSync(join(runbooks, 'b.toml'), 'x = 2\n');
+    const added = projectFingerprint(root, [], later, new Set(), listings);
+    expect(added.text).not.toBe(kept.text);
+    expect(added.text).toBe(projectFingerprint(root, [], later).text);
   });
 });

@@ -18,7 +18,7 @@ import { projectPaths, RUNBOOK_EXTENSION } from '../runbook/discovery.js';
 /** How recent (ms before now) a modification must be for the content to be hashed too. */
 export const RACY_WINDOW_MS = 1000;
 
-/** A directory's entries, sorted; null when it cannot be read. */
+/** A directory's entries, sorted (null when it cannot be read). */
 function entries(dir: string): string[] | null {
   try {
     return readdirSync(dir).sort();
@@ -27,7 +27,46 @@ function entries(dir: string): string[] | null {
   }
 }
 
-const listing = (names: string[] | null): string => names?.join('/') ?? '-';
+/** A directory's listing as last read, and the stat (times, inode) it was read under. */
+interface DirListing {
+  key: string;
+  names: string[] | null;
+}
+
+/**
+ * Listings kept between fingerprints of one project: a directory whose stat
+ * is unchanged and older than the racy window is not read again (adding,
+ * removing or renaming an entry changes its mtime, and a second change in
+ * the same timestamp tick is only possible while it is that recent).
+ */
+export type ListingCache = Map<string, DirListing>;
+
+function listedEntries(dir: string, nowMs: number, cache: ListingCache | undefined): string[] | null {
+  if (!cache) return entries(dir);
+  let st;
+  try {
+    st = statSync(dir, { bigint: true, throwIfNoEntry: false });
+  } catch {
+    st = undefined;
+  }
+  if (st === undefined) {
+    cache.delete(dir);
+    return entries(dir);
+  }
+  const key = `${st.mtimeNs}:${st.ctimeNs}:${st.ino}`;
+  const newest = Number((st.mtimeNs > st.ctimeNs ? st.mtimeNs : st.ctimeNs) / 1_000_000n);
+  const racy = newest >= nowMs - RACY_WINDOW_MS;
+  const hit = cache.get(dir);
+  if (hit && hit.key === key && !racy) return hit.names;
+  const names = entries(dir);
+  if (racy) cache.delete(dir);
+  else cache.set(dir, { key, names });
+  return names;
+}
+
+function listing(names: string[] | null): string {
+  return names === null ? '-' : names.join('/');
+}
 
 /** One file's part: its stat key, and its content hash when it was hashed. */
 function fileKey(path: string, nowMs: number, forceHash: boolean): { stat: string; hash: string | null; racy: boolean } {
@@ -66,23 +105,25 @@ export interface Fingerprint {
  * The fingerprint of a project's runbook sources; `extraFiles` are prompt
  * files and the like. `hashAlso`: files hashed in the fingerprint this one is
  * compared with. `settled` is the same state as it will be stored from now
- * on: hashes only for files still in the racy window.
+ * on: hashes only for files still in the racy window. `listings`: directory
+ * listings kept from earlier fingerprints of the project (see ListingCache).
  */
 export function projectFingerprint(
   root: string,
   extraFiles: Iterable<string>,
   nowMs: number = Date.now(),
   hashAlso: ReadonlySet<string> = new Set(),
+  listings?: ListingCache,
 ): Fingerprint & { settled: Fingerprint } {
   const paths = projectPaths(root);
-  const runbooks = entries(paths.runbooksDir);
-  const listings = [listing(entries(paths.ojDir)), listing(runbooks)];
+  // The runbooks directory is read once (or not at all: `listings`): its listing, and the runbook files in it.
+  const runbookEntries = listedEntries(paths.runbooksDir, nowMs, listings);
+  const dirListings = [listing(listedEntries(paths.ojDir, nowMs, listings)), listing(runbookEntries)];
   const files = [paths.configFile];
-  // No runbooks directory: the listing above says so.
-  for (const name of runbooks ?? []) if (name.endsWith(RUNBOOK_EXTENSION)) files.push(join(paths.runbooksDir, name));
+  for (const name of runbookEntries ?? []) if (name.endsWith(RUNBOOK_EXTENSION)) files.push(join(paths.runbooksDir, name));
   for (const path of [...new Set(extraFiles)].sort()) files.push(path);
-  const parts = [...listings];
-  const settledParts = [...listings];
+  const parts = [...dirListings];
+  const settledParts = [...dirListings];
   const hashed = new Set<string>();
   const settledHashed = new Set<string>();
   for (const path of files) {

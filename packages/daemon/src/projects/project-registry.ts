@@ -4,8 +4,11 @@
  * Read-your-writes: every lookup (`get`, `peek`, `errors`) first compares a
  * cheap fingerprint of the project's runbook files with the one of the last
  * load and reloads when it differs, so a runbook written and used at once is
- * there. A watch on .oj/ and .oj/runbooks/ only makes reloads earlier; SIGHUP
- * (`daemon.reload`) forces one.
+ * there. The comparison is made once per request, not once per lookup:
+ * lookups in the same turn of the event loop with no input read in between
+ * (`inputSeen`, called by the socket server before it reads a request)
+ * share it. A watch on .oj/ and .oj/runbooks/ only makes reloads earlier;
+ * SIGHUP (`daemon.reload`) forces one.
  *
  * Loading is per file (see load-per-file.ts): a runbook file that does not
  * load keeps its last good version or is left out, and is reported (in
@@ -26,7 +29,7 @@ import {
   type Project,
   type ProjectFileAccess,
 } from '../runbook/index.js';
-import { projectFingerprint, type Fingerprint } from './project-fingerprint.js';
+import { projectFingerprint, type Fingerprint, type ListingCache } from './project-fingerprint.js';
 
 interface Entry {
   root: string;
@@ -40,6 +43,10 @@ interface Entry {
   /** Other files the last load read (prompt files), fingerprinted too. */
   readFiles: Set<string>;
   fingerprint: Fingerprint;
+  /** The registry's `checks` count when the files were last compared (they need no new look until it moves). */
+  checked: number;
+  /** Directory listings the comparisons reuse while the directories are unchanged. */
+  listings: ListingCache;
   watchers: FSWatcher[];
   timer: NodeJS.Timeout | null;
 }
@@ -59,8 +66,9 @@ export class ProjectRegistry {
   private readonly entries = new Map<string, Entry>();
   private readonly reloadListeners = new Set<(root: string, project: Project) => void>();
   private readonly loadListeners = new Set<(root: string) => void>();
-  /** Entries whose fingerprint this synchronous run has compared already (see refresh). */
-  private readonly compared = new Set<Entry>();
+  /** Moves on each input read and at the end of each turn in which files were compared: a lookup compares again once it has moved. */
+  private checks = 0;
+  private turnEnding = false;
 
   constructor(private readonly logger: Logger) {}
 
@@ -129,6 +137,11 @@ export class ProjectRegistry {
     });
   }
 
+  /** Input (a request) is about to be read: its lookups compare the files again. */
+  inputSeen(): void {
+    this.checks++;
+  }
+
   onReload(cb: (root: string, project: Project) => void): void {
     this.reloadListeners.add(cb);
   }
@@ -153,7 +166,7 @@ export class ProjectRegistry {
           hint: 'oj init creates one',
         });
       }
-      e = { root, project: null, errors: [], problems: [], lastGood: new Map(), readFiles: new Set(), fingerprint: { text: '', hashed: new Set() }, watchers: [], timer: null };
+      e = { root, project: null, errors: [], problems: [], lastGood: new Map(), readFiles: new Set(), fingerprint: { text: '', hashed: new Set() }, checked: -1, listings: new Map(), watchers: [], timer: null };
       this.entries.set(root, e);
       this.load(e);
       this.watch(e);
@@ -163,18 +176,18 @@ export class ProjectRegistry {
     return e;
   }
 
-  /**
-   * Reload when the files changed since the last load. Compared once per
-   * synchronous run of ojd's code: a phase's end looks its project up several
-   * times in one go (its step, its hooks), and nothing can change the files
-   * between those lookups that the first one would have seen (ojd writes no
-   * runbook files itself).
-   */
+  /** Reload when the files changed since the last load (compared once per request: see the file comment). */
   private refresh(e: Entry): void {
-    if (this.compared.has(e)) return;
-    if (this.compared.size === 0) queueMicrotask(() => this.compared.clear());
-    this.compared.add(e);
-    const now = projectFingerprint(e.root, e.readFiles, Date.now(), e.fingerprint.hashed);
+    if (e.checked === this.checks) return;
+    if (!this.turnEnding) {
+      this.turnEnding = true;
+      setImmediate(() => {
+        this.turnEnding = false;
+        this.checks++;
+      });
+    }
+    e.checked = this.checks;
+    const now = projectFingerprint(e.root, e.readFiles, Date.now(), e.fingerprint.hashed, e.listings);
     if (now.text !== e.fingerprint.text) this.load(e);
     // Unchanged: from now on only what is still racy needs its content hashed.
     else e.fingerprint = now.settled;
@@ -229,6 +242,7 @@ export class ProjectRegistry {
       if (e.timer) clearTimeout(e.timer);
       e.timer = setTimeout(() => {
         e.timer = null;
+        e.checked = -1;
         this.refresh(e);
       }, DEBOUNCE_MS);
       e.timer.unref();

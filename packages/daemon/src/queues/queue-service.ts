@@ -175,7 +175,7 @@ export class QueueService {
   /** `oj queue take`: a script takes the next item and must complete or fail it in time. */
   async take(project: string, queueName: string, by: string | undefined): Promise<QueueItemRow | null> {
     const q = this.queue(project, queueName);
-    if (q.source && (await this.items.pendingCount(project, q.name)) === 0) await this.pull(project, q.name);
+    if (q.source && !(await this.items.hasPending(project, q.name))) await this.pull(project, q.name);
     return this.lifecycle.apply({ next: { project, queue: q.name, order: this.order(q) } }, { type: 'take', by: by ?? 'cli', worker: null });
   }
 

@@ -203,7 +203,7 @@ export class WorkerLoop {
     const pull = planPull({
       source: queue.source !== null,
       free,
-      pending: await items.pendingCount(r.project, queue.name),
+      pending: await items.hasPending(r.project, queue.name),
       pullingNow: queue.source !== null && this.d.queues.pulling(r.project, queue.name),
       pullRequested: r.pullRequested,
       justPulled: r.justPulled,
@@ -221,28 +221,34 @@ export class WorkerLoop {
     }
     let took = 0;
     let failedStarts = 0;
-    while (free > 0 && !this.stopped && (await items.pendingCount(r.project, queue.name)) > 0) {
-      const res = await this.d.queues.takeForWorker(r.project, worker, queue, handler);
-      if (!res) {
+    while (free > 0 && !this.stopped && (await items.hasPending(r.project, queue.name))) {
+      // Every free slot at once: on one host the hand-offs share one transaction (Storage.writeSoon).
+      const handed = await Promise.all(Array.from({ length: free }, () => this.d.queues.takeForWorker(r.project, worker, queue, handler)));
+      let started = 0;
+      for (const res of handed) {
+        if (!res || res.pipeline === null) continue;
+        started++;
+        this.d.hook(r.project, worker, 'on_take', { item: JSON.parse(res.item.data) as unknown, item_id: res.item.id, pipeline: res.pipeline });
+      }
+      took += started;
+      free -= started;
+      failedStarts += handed.filter((res) => res !== null && res.pipeline === null).length;
+      if (handed.every((res) => res === null)) {
         // Pending items another taker has locked (in a cluster): look again shortly, should its take roll back.
         this.armTimer(r, LOCKED_RETRY_MS, false);
         break;
       }
-      if (res.pipeline === null) {
-        if (++failedStarts >= MAX_START_FAILURES_PER_FILL) {
-          this.kick(r, false);
-          break;
-        }
-        continue;
+      if (failedStarts >= MAX_START_FAILURES_PER_FILL) {
+        this.kick(r, false);
+        break;
       }
-      took++;
-      free--;
-      this.d.hook(r.project, worker, 'on_take', { item: JSON.parse(res.item.data) as unknown, item_id: res.item.id, pipeline: res.pipeline });
+      // Fewer pending than free slots: what is left was handed out.
+      if (handed.some((res) => res === null)) break;
     }
     const rest = planRest({
       took,
       idle: r.idle,
-      pending: await items.pendingCount(r.project, queue.name),
+      pending: await items.hasPending(r.project, queue.name),
       running: await this.d.queues.inFlight(r.project, worker.name),
       pulling: queue.source !== null && this.d.queues.pulling(r.project, queue.name),
       idleAction: worker.idle_action.type === 'wait' ? { type: 'wait', ms: worker.idle_action.duration.ms } : { type: 'stop' },

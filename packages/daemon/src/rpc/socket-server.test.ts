@@ -14,7 +14,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function serve(beforeOutput: () => void): Promise<string> {
+async function serve(beforeOutput: () => void | Promise<void>): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'oj-sock-'));
   const path = join(dir, 's.sock');
   const router = new RpcRouter(logger);
@@ -50,17 +50,59 @@ function exchange(path: string, lines: string[], answers: number, log: string[])
   });
 }
 
+async function until(cond: () => boolean): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 const ping = (id: number) => `${JSON.stringify({ jsonrpc: '2.0', id, method: 'daemon.ping' })}\n`;
 
 describe('SocketServer output', () => {
   it('runs beforeOutput once per batch of answers, before they are written', async () => {
     const log: string[] = [];
-    const path = await serve(() => log.push('durable'));
+    const path = await serve(() => {
+      log.push('durable');
+    });
     const got = await exchange(path, [ping(1), ping(2), ping(3)], 3, log);
     expect(got.map((l) => (JSON.parse(l) as { id: number }).id)).toEqual([1, 2, 3]);
     expect(log[0]).toBe('durable');
     expect(log.filter((x) => x === 'durable').length).toBeLessThanOrEqual(3);
     expect(log.indexOf('answer')).toBeGreaterThan(log.indexOf('durable'));
+  });
+
+  it('holds answers while beforeOutput waits (for the disk); answers given meanwhile follow, in order', async () => {
+    const log: string[] = [];
+    const gates: (() => void)[] = [];
+    const path = await serve(() => {
+      log.push('barrier');
+      return new Promise<void>((resolve) => gates.push(resolve));
+    });
+    const got: string[] = [];
+    const s = net.connect(path);
+    s.on('data', (d) => got.push(...d.toString().split('\n').filter(Boolean)));
+    cleanups.push(() => {
+      s.destroy();
+    });
+    s.write(ping(1));
+    await until(() => gates.length === 1);
+    s.write(ping(2)); // answered while the first answer is held: it waits for its own barrier
+    await new Promise((r) => setImmediate(r));
+    expect(got).toEqual([]);
+    gates[0]!();
+    await until(() => got.length === 1 && gates.length === 2);
+    gates[1]!();
+    await until(() => got.length === 2);
+    expect(got.map((l) => (JSON.parse(l) as { id: number }).id)).toEqual([1, 2]);
+    expect(log).toEqual(['barrier', 'barrier']);
+  });
+
+  it('sends nothing and closes the connection when beforeOutput rejects', async () => {
+    const path = await serve(() => Promise.reject(new Error('EIO: fsync failed')));
+    const got = await exchange(path, [ping(1)], 1, []);
+    expect(got).toEqual([]);
   });
 
   it('sends nothing and closes the connection when beforeOutput fails', async () => {

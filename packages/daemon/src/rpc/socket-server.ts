@@ -12,7 +12,7 @@
  */
 import { chmodSync } from 'node:fs';
 import net from 'node:net';
-import { ErrorCode, JsonRpcConnection, MAX_BATCH_ANSWER_BYTES, MAX_JSON_DEPTH, MAX_LINE_BYTES, encodeLine } from '@oj/protocol';
+import { ErrorCode, JsonRpcConnection, type BeforeOutput, MAX_BATCH_ANSWER_BYTES, MAX_JSON_DEPTH, MAX_LINE_BYTES, encodeLine } from '@oj/protocol';
 import { createJSONRPCErrorResponse } from 'json-rpc-2.0';
 import type { Logger } from 'winston';
 import type { ConnectionContext } from './connection-context.js';
@@ -42,16 +42,19 @@ export class SocketServer {
 
   /**
    * @param beforeOutput runs before any answer or notification is written
-   *   (the daemon makes its commits durable there: group commit); when it
-   *   throws, the output is not sent and the connection is closed.
+   *   (the daemon waits there until its commits are durable: group commit;
+   *   a promise holds the output until it resolves); when it throws or
+   *   rejects, the output is not sent and the connection is closed.
    */
   constructor(
     private readonly router: RpcRouter,
     private readonly logger: Logger,
     readonly path: string,
-    private readonly beforeOutput: () => void = () => {},
+    private readonly beforeOutput: BeforeOutput = () => {},
     /** A connection with nothing in flight that follows nothing is closed after this long idle. */
     private readonly idleMs: number = DEFAULT_IDLE_MS,
+    /** Runs before each chunk of input is read (the daemon's lookups then look at the runbook files again). */
+    private readonly onInput: () => void = () => {},
   ) {
     // Half-open: a client may end its side after its last request and still read the answers.
     this.server = net.createServer({ allowHalfOpen: true }, (socket) => this.admit(socket));
@@ -135,6 +138,8 @@ export class SocketServer {
     const id = this.nextId++;
     // Callbacks of what follows something on this connection (ended with it).
     const followers: (() => void)[] = [];
+    // Before the connection's own listener: the requests in this chunk see what was on disk when they arrived.
+    socket.on('data', this.onInput);
     const conn: JsonRpcConnection<ConnectionContext> = new JsonRpcConnection<ConnectionContext>(socket, {
       server: this.router.server,
       context: {

@@ -4,7 +4,8 @@
  * - synchronous=FULL: a transaction is on disk before the daemon acknowledges
  *   the request that caused it (durable on acknowledge, also across power loss);
  * - busy_timeout: a second process (`oj daemon check`, a backup) waits, not fails;
- * - foreign_keys=ON.
+ * - foreign_keys=ON;
+ * - temp_store=MEMORY: statement and savepoint journals (and temp tables) in memory.
  */
 import { Sqlite as BetterSqlite3 } from './sqlite-driver.js';
 import type { Kysely } from 'kysely';
@@ -51,6 +52,7 @@ export function openDatabase(path: string, options: { readonly?: boolean; groupC
       close() {
         if (closed) return;
         closed = true;
+        runner.dispose();
         sqlite.close();
       },
     };

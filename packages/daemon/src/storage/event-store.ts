@@ -1,5 +1,6 @@
 /** The append-only event log table. */
 import type { EventRecord, JsonValue } from '@oj/protocol';
+import type BetterSqlite3 from 'better-sqlite3';
 import type { Selectable } from 'kysely';
 import type { OpenedDatabase } from './database.js';
 import type { EventsTable } from './schema.js';
@@ -29,21 +30,22 @@ export class EventStore {
     private readonly now: () => number,
   ) {}
 
+  private insert: BetterSqlite3.Statement | null = null;
+
   /** Appends one event; call inside the transaction of the change it records. */
   append(e: NewEvent): EventRecord {
-    const { runner, db } = this.store;
     const time = this.now();
     // A known secret value (log/redact.ts) is never stored, whoever emits it:
     // not in the name, the subject or the data.
-    const row = {
-      name: scrubText(e.name),
-      subject: e.subject == null ? null : scrubText(e.subject),
-      project: e.project ?? null,
-      data: JSON.stringify(redactValue(e.data ?? {})),
-      time,
-    };
-    const { lastInsertRowid } = runner.run(db.insertInto('events').values(row));
-    return toRecord({ ...row, id: lastInsertRowid });
+    const name = scrubText(e.name);
+    const subject = e.subject == null ? null : scrubText(e.subject);
+    const project = e.project ?? null;
+    const text = JSON.stringify(redactValue(e.data ?? {}));
+    // Prepared once: it runs with every state change.
+    this.insert ??= this.store.runner.sqlite.prepare('INSERT INTO events (name, subject, project, data, time) VALUES (?, ?, ?, ?, ?)');
+    const id = Number(this.insert.run(name, subject, project, text, time).lastInsertRowid);
+    // The record as stored (the data as it reads back from its JSON text).
+    return { id, name, subject, project, data: JSON.parse(text) as Record<string, JsonValue>, time: new Date(time).toISOString() };
   }
 
   /** Events with id > since, oldest first. Without `since`, the newest `limit`. */

@@ -24,6 +24,7 @@ import { cronSchedulesMigration } from './migrations/v14-cron-schedules.js';
 import { agentPromptsMigration } from './migrations/v15-agent-prompts.js';
 import { clusterMigration } from './migrations/v16-cluster.js';
 import { phaseReleasesMigration } from './migrations/v17-phase-releases.js';
+import { queueIndexesMigration } from './migrations/v18-queue-indexes.js';
 
 export interface Migration {
   version: number;
@@ -109,7 +110,7 @@ export const migrations: Migration[] = [
   },
 ];
 
-migrations.push(queuesMigration, coordinationMigration, sessionsMigration, escalationsMigration, pipelineSessionMigration, monitorsMigration, pipelineListingMigration, pgidStartMigration, pipelineIdCountersMigration, pipelineHandlesMigration, sessionStateMigration, cronSchedulesMigration, agentPromptsMigration, clusterMigration, phaseReleasesMigration);
+migrations.push(queuesMigration, coordinationMigration, sessionsMigration, escalationsMigration, pipelineSessionMigration, monitorsMigration, pipelineListingMigration, pgidStartMigration, pipelineIdCountersMigration, pipelineHandlesMigration, sessionStateMigration, cronSchedulesMigration, agentPromptsMigration, clusterMigration, phaseReleasesMigration, queueIndexesMigration);
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]?.version ?? 0;
 

@@ -4,12 +4,13 @@
  * commit in a single `db.transaction(...)` with no other work interleaved, and
  * the statement cache gives prepared statements for free.
  */
-import { closeSync, fsyncSync, openSync } from 'node:fs';
+import { close, closeSync, fdatasync, fsyncSync, openSync } from 'node:fs';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Compilable, CompiledQuery, Kysely } from 'kysely';
 import { DummyDriver, KyselyBuilder, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler } from './kysely.js';
 import { isDiskFull } from './disk-full.js';
 import type { Database } from './schema.js';
+import type { DurableFile } from './group-commit.js';
 
 /** A kysely instance that only compiles; it never executes anything itself. */
 export function createQueryBuilder(): Kysely<Database> {
@@ -25,10 +26,14 @@ export function createQueryBuilder(): Kysely<Database> {
 
 type Param = string | number | bigint | Buffer | null;
 
-export class QueryRunner {
+export class QueryRunner implements DurableFile {
   private readonly cache = new Map<string, BetterSqlite3.Statement>();
   /** SQLite's count of rows changed by this connection when it last made them durable. */
-  private durableChanges = -1;
+  durableChanges = -1;
+  /** The WAL file, open while the connection is, for fsyncs off the event loop. */
+  private walFd: number | null = null;
+  private walSyncs = 0;
+  private disposed = false;
 
   /** One transaction function, made once (better-sqlite3 builds a wrapper per `transaction()` call), running `body`. */
   private readonly tx: BetterSqlite3.Transaction<() => unknown>;
@@ -68,6 +73,19 @@ export class QueryRunner {
     return { changes: r.changes, lastInsertRowid: Number(r.lastInsertRowid) };
   }
 
+  /** A transaction left open across turns of the event loop (Storage.writeSoon): begin, then commit or roll back. */
+  begin(): void {
+    this.statement('BEGIN IMMEDIATE').run();
+  }
+
+  commit(): void {
+    this.statement('COMMIT').run();
+  }
+
+  rollback(): void {
+    this.statement('ROLLBACK').run();
+  }
+
   /** Runs fn in one IMMEDIATE transaction; nested calls become savepoints. */
   transaction<T>(fn: () => T): T {
     const outer = this.body;
@@ -98,7 +116,7 @@ export class QueryRunner {
       );
     } catch (err) {
       if (!isDiskFull(err)) throw err;
-      this.syncWal();
+      this.syncWalNow();
     } finally {
       this.sqlite.pragma('synchronous = NORMAL');
     }
@@ -107,13 +125,52 @@ export class QueryRunner {
   }
 
   /** fsync of the write-ahead log's file (every commit not yet checkpointed is in it). */
-  private syncWal(): void {
+  private syncWalNow(): void {
     const fd = openSync(`${this.sqlite.name}-wal`, 'r');
     try {
       fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
+  }
+
+  /**
+   * The same fsync on libuv's thread pool (group-commit.ts): the event loop
+   * goes on meanwhile. Commits already checkpointed are durable in the
+   * database file (a checkpoint syncs the WAL before copying and the file
+   * after), so the WAL's fsync covers every commit made before it began.
+   */
+  syncWal(done: (err: Error | null) => void): void {
+    if (this.disposed) {
+      done(new Error('the database is closed'));
+      return;
+    }
+    try {
+      this.walFd ??= openSync(`${this.sqlite.name}-wal`, 'r');
+    } catch (err) {
+      done(err as Error);
+      return;
+    }
+    this.walSyncs++;
+    // fdatasync, as SQLite syncs its WAL: the data and the size, not the times.
+    fdatasync(this.walFd, (err) => {
+      this.walSyncs--;
+      if (this.disposed) this.closeWal();
+      done(err);
+    });
+  }
+
+  /** Closes the WAL file (once no fsync of it is running). */
+  dispose(): void {
+    this.disposed = true;
+    this.closeWal();
+  }
+
+  private closeWal(): void {
+    if (this.walSyncs > 0 || this.walFd === null) return;
+    const fd = this.walFd;
+    this.walFd = null;
+    close(fd, () => {});
   }
 
   /** Rows inserted, updated or deleted through this connection since it opened (SQLite's total_changes()). */

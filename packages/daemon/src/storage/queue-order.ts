@@ -4,7 +4,7 @@
  * term is `json_extract(data, ?)` with the JSON path bound as a parameter.
  */
 import type { RawBuilder } from 'kysely';
-import { effectiveTerms, jsonPath, type OrderTerm } from '../core/queue/order.js';
+import { jsonPath, orderTerms, type OrderTerm } from '../core/queue/order.js';
 import { sql } from './kysely.js';
 
 export interface OrderClause {
@@ -15,13 +15,13 @@ export interface OrderClause {
   params: string[];
 }
 
-/** The ORDER BY terms for a queue's order (the created_at / seq tie-breakers included). */
+/** The ORDER BY terms for a queue's order (core/queue/order.ts orderTerms, then seq). */
 export function orderClause(text: string, terms: readonly OrderTerm[]): OrderClause {
   const out: OrderClause['terms'] = [];
   const parts: string[] = [];
   const params: string[] = [];
   const dir = (d: 'asc' | 'desc') => (d === 'desc' ? 'DESC' : 'ASC');
-  for (const t of effectiveTerms(text, terms)) {
+  for (const t of orderTerms(text, terms)) {
     if (t.field === 'created_at') {
       out.push({ expr: sql`created_at`, direction: t.direction });
       parts.push(`created_at ${dir(t.direction)}`);
@@ -34,8 +34,7 @@ export function orderClause(text: string, terms: readonly OrderTerm[]): OrderCla
     parts.push(`(json_extract(data, ?) IS NULL) ASC`, `json_extract(data, ?) ${dir(t.direction)}`);
     params.push(path, path);
   }
-  out.push({ expr: sql`created_at`, direction: 'asc' });
   out.push({ expr: sql`seq`, direction: 'asc' });
-  parts.push('created_at ASC', 'seq ASC');
+  parts.push('seq ASC');
   return { terms: out, sql: parts.join(', '), params };
 }

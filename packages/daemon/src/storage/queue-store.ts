@@ -17,6 +17,28 @@ export type QueueAttemptRow = Selectable<QueueAttemptsTable>;
 
 export const LIVE_STATUSES = ['pending', 'taken', 'dead'] as const;
 
+/** The columns update() may set (names enter its SQL text, so they are checked against this list). */
+const ITEM_COLUMNS: ReadonlySet<string> = new Set<keyof QueueItemsTable>([
+  'project',
+  'queue',
+  'id',
+  'data',
+  'status',
+  'origin',
+  'attempts',
+  'failures',
+  'created_at',
+  'updated_at',
+  'taken_at',
+  'taken_by',
+  'worker',
+  'visible_at',
+  'finished_at',
+  'error',
+  'expires_at',
+  'seen_pull',
+]);
+
 export interface NewItem {
   project: string;
   queue: string;
@@ -33,6 +55,11 @@ export interface ItemFilter {
   queue?: string | undefined;
   statuses?: readonly QueueMethods.QueueItemStatus[] | undefined;
   limit?: number | undefined;
+}
+
+/** The statement a take runs (parameters: project, queue, then the order's). */
+export function takeSql(order: OrderClause): string {
+  return `SELECT * FROM queue_items WHERE project = ? AND queue = ? AND status = 'pending' ORDER BY ${order.sql} LIMIT 1`;
 }
 
 export class QueueStore {
@@ -92,7 +119,23 @@ export class QueueStore {
   }
 
   bySeq(seq: number): QueueItemRow | undefined {
-    return this.runner.first(this.db.selectFrom('queue_items').selectAll().where('seq', '=', seq)) as QueueItemRow | undefined;
+    return this.prepared('SELECT * FROM queue_items WHERE seq = ?').get(seq) as QueueItemRow | undefined;
+  }
+
+  /**
+   * Statements an item transition runs (once per take, complete, ...),
+   * prepared once as plain SQL: kysely's build and compile cost more than
+   * SQLite's run of them.
+   */
+  private readonly preparedCache = new Map<string, BetterSqlite3.Statement>();
+
+  private prepared(sql: string): BetterSqlite3.Statement {
+    let stmt = this.preparedCache.get(sql);
+    if (!stmt) {
+      stmt = this.runner.sqlite.prepare(sql);
+      this.preparedCache.set(sql, stmt);
+    }
+    return stmt;
   }
 
   private idTaken(project: string, queue: string, id: string): boolean {
@@ -159,12 +202,7 @@ export class QueueStore {
     // order's SQL holds only fixed fragments; field paths are bound parameters.
     let stmt = this.takeStatements.get(order.sql);
     if (!stmt) {
-      stmt = this.runner.sqlite.prepare(
-        `SELECT * FROM queue_items
-          WHERE project = ? AND queue = ? AND status = 'pending'
-          ORDER BY ${order.sql}
-          LIMIT 1`,
-      );
+      stmt = this.runner.sqlite.prepare(takeSql(order));
       this.takeStatements.set(order.sql, stmt);
     }
     return stmt.get(project, queue, ...order.params) as QueueItemRow | undefined;
@@ -172,9 +210,13 @@ export class QueueStore {
 
   private readonly takeStatements = new Map<string, BetterSqlite3.Statement>();
 
-  /** Updates columns of one row. */
+  /** Updates columns of one row (one prepared statement per set of columns). */
   update(seq: number, set: Omit<Updateable<QueueItemsTable>, 'seq'>): void {
-    this.runner.run(this.db.updateTable('queue_items').set(set).where('seq', '=', seq));
+    const columns = Object.keys(set).filter((c) => set[c as keyof typeof set] !== undefined) as (keyof typeof set)[];
+    if (columns.length === 0) return;
+    for (const c of columns) if (!ITEM_COLUMNS.has(c)) throw new Error(`not a queue item column: ${c}`);
+    const stmt = this.prepared(`UPDATE queue_items SET ${columns.map((c) => `${c} = ?`).join(', ')} WHERE seq = ?`);
+    stmt.run(...columns.map((c) => set[c] as string | number | null), seq);
   }
 
   delete(seq: number): void {
@@ -217,11 +259,17 @@ export class QueueStore {
     return Number(r?.n ?? 0);
   }
 
-  /** Projects with pending, taken or dead items. */
+  /** Whether any item of the queue is pending: one index entry read, where counting reads them all. */
+  hasPending(project: string, queue: string): boolean {
+    return this.prepared("SELECT 1 FROM queue_items WHERE project = ? AND queue = ? AND status = 'pending' LIMIT 1").get(project, queue) !== undefined;
+  }
+
+  /** Projects with pending, taken or dead items (read from the index of live items only). */
   projectsWithLiveItems(): string[] {
-    return this.runner
-      .all(this.db.selectFrom('queue_items').select('project').distinct().where('status', 'in', LIVE_STATUSES))
-      .map((r) => r.project);
+    const rows = this.prepared(
+      "SELECT DISTINCT project FROM queue_items INDEXED BY queue_items_live_id WHERE status IN ('pending', 'taken', 'dead')",
+    ).all() as { project: string }[];
+    return rows.map((r) => r.project);
   }
 
   /** Items a worker's pipelines hold. */
@@ -326,19 +374,16 @@ export class QueueStore {
 
   // attempts
 
-  startAttempt(a: Insertable<QueueAttemptsTable>): void {
-    this.runner.run(this.db.insertInto('queue_attempts').values(a));
+  startAttempt(a: Omit<Insertable<QueueAttemptsTable>, 'id'>): void {
+    this.prepared(
+      'INSERT INTO queue_attempts (item_seq, attempt, taken_at, taken_by, worker, ended_at, outcome, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    ).run(a.item_seq, a.attempt, a.taken_at, a.taken_by ?? null, a.worker ?? null, a.ended_at ?? null, a.outcome, a.error ?? null);
   }
 
   endAttempt(itemSeq: number, attempt: number, outcome: QueueAttemptRow['outcome'], error: string | null, now: number): void {
-    this.runner.run(
-      this.db
-        .updateTable('queue_attempts')
-        .set({ outcome, error, ended_at: now })
-        .where('item_seq', '=', itemSeq)
-        .where('attempt', '=', attempt)
-        .where('outcome', '=', 'running'),
-    );
+    this.prepared(
+      "UPDATE queue_attempts SET outcome = ?, error = ?, ended_at = ? WHERE item_seq = ? AND attempt = ? AND outcome = 'running'",
+    ).run(outcome, error, now, itemSeq, attempt);
   }
 
   attempts(itemSeq: number): QueueAttemptRow[] {

@@ -14,7 +14,7 @@ import { compareItems, type OrderTerm } from '../core/queue/order.js';
 import { openDatabase, type OpenedDatabase } from './database.js';
 import { changedColumns, toQueueItem } from './queue-item-row.js';
 import { orderClause } from './queue-order.js';
-import { QueueStore, type QueueItemRow } from './queue-store.js';
+import { QueueStore, takeSql, type QueueItemRow } from './queue-store.js';
 
 type Rng = ReturnType<typeof random>;
 
@@ -49,6 +49,7 @@ const ORDERS: [string, OrderTerm[]][] = [
   ['priority DESC, created_at ASC', [{ field: 'priority', direction: 'desc' }, { field: 'created_at', direction: 'asc' }]],
   ['bug.severity DESC, rank', [{ field: 'bug.severity', direction: 'desc' }, { field: 'rank', direction: 'asc' }]],
   ['rank, priority DESC', [{ field: 'rank', direction: 'asc' }, { field: 'priority', direction: 'desc' }]],
+  ['rank, rank DESC', [{ field: 'rank', direction: 'asc' }, { field: 'rank', direction: 'desc' }]],
 ];
 
 const settings: ItemSettings = { maxRetries: 100, visibilityTimeout: { text: '1m', ms: 60_000 }, retention: { text: '1d', ms: 86_400_000 }, onExhaust: [] };
@@ -104,5 +105,15 @@ describe('take order (real SQLite against core/queue/order.ts)', () => {
       }
     }
     expect(takes).toBeGreaterThan(500);
+  });
+
+  it('a take in the default order (and by created_at either way) reads the first pending entry of the queue index: no sort of the pending items', () => {
+    // The default order once repeated created_at as its own tie-breaker, and SQLite sorted every pending item on each take.
+    for (const [text, terms] of ORDERS.filter(([t]) => t.startsWith('created_at'))) {
+      const c = orderClause(text, terms);
+      const plan = (db.runner.sqlite.prepare(`EXPLAIN QUERY PLAN ${takeSql(c)}`).all('/p', 'q', ...c.params) as { detail: string }[]).map((r) => r.detail);
+      expect(plan.join('; ')).toContain('USING INDEX queue_items_order');
+      if (text === 'created_at ASC') expect(plan.join('; ')).not.toMatch(/TEMP B-TREE/);
+    }
   });
 });

@@ -107,6 +107,8 @@ export interface SharedQueues {
   list(f: ItemFilter, order: QueueOrder | null): Promise<QueueItemRow[]>;
   countByStatus(project: string | null, queue?: string): Promise<Record<string, number>>;
   pendingCount(project: string, queue: string): Promise<number>;
+  /** Whether any item of the queue is pending (cheaper than counting them). */
+  hasPending(project: string, queue: string): Promise<boolean>;
   /** Items this host's `worker` holds. */
   takenByWorker(project: string, worker: string): Promise<QueueItemRow[]>;
   /** Projects (of this host) with pending, taken or dead items. */

@@ -4,7 +4,10 @@
  * synchronously when called (the promise only carries the answer), so a
  * call made inside a write joins it as before: an item settled inside the
  * transaction that ends its pipeline, a hand-off that creates the pipeline
- * and takes the item in one transaction.
+ * and takes the item in one transaction. One exception: an item change
+ * asked for outside any write waits for the end of the event loop's turn
+ * and shares one transaction with the others asked for in it (group
+ * commit: Storage.writeSoon).
  */
 import type { JsonValue } from '@oj/protocol';
 import { faultPoint } from '../fault-point.js';
@@ -131,6 +134,9 @@ export class SqliteSharedQueues implements SharedQueues {
   pendingCount(project: string, queue: string) {
     return now(() => this.items.pendingCount(project, queue));
   }
+  hasPending(project: string, queue: string) {
+    return now(() => this.items.hasPending(project, queue));
+  }
   takenByWorker(project: string, worker: string): Promise<QueueItemRow[]> {
     return now(() => this.items.takenByWorker(project, worker));
   }
@@ -174,21 +180,26 @@ export class SqliteSharedQueues implements SharedQueues {
     );
   }
 
+  /** Inside a write: part of it, at once. Otherwise it shares one transaction with the changes asked for in the same turn (Storage.writeSoon). */
   change<T>(target: ItemTarget, decide: (row: QueueItemRow | undefined) => ItemDecision<T>): Promise<T> {
-    return now(() => this.changeNow(target, decide));
+    // writeSoon runs it in a write of its own (or a savepoint of the shared one): no further savepoint.
+    return this.storage.writeSoon(() => this.decideAndWrite(target, decide));
   }
 
   private changeNow<T>(target: ItemTarget, decide: (row: QueueItemRow | undefined) => ItemDecision<T>): T {
-    return this.storage.write(() => {
-      const row =
-        'seq' in target
-          ? this.items.bySeq(target.seq)
-          : this.items.nextPending(target.next.project, target.next.queue, orderClause(target.next.order.text, target.next.order.terms));
-      const d = decide(row);
-      if (row && d.write) writeItem(this.items, row.seq, d.write);
-      d.local?.();
-      return d.result;
-    });
+    return this.storage.write(() => this.decideAndWrite(target, decide));
+  }
+
+  /** Loads the target, decides, writes (inside a write). */
+  private decideAndWrite<T>(target: ItemTarget, decide: (row: QueueItemRow | undefined) => ItemDecision<T>): T {
+    const row =
+      'seq' in target
+        ? this.items.bySeq(target.seq)
+        : this.items.nextPending(target.next.project, target.next.queue, orderClause(target.next.order.text, target.next.order.terms));
+    const d = decide(row);
+    if (row && d.write) writeItem(this.items, row.seq, d.write);
+    d.local?.();
+    return d.result;
   }
 
   settle(seq: number, payload: JsonValue): void {

@@ -18,8 +18,8 @@ export interface JsonRpcConnectionOptions<Ctx> {
   dropOutputBytes?: number;
   /** A batch stops running its members once their answers pass this size. Default MAX_BATCH_ANSWER_BYTES. */
   maxBatchAnswerBytes?: number;
-  /** Runs before output is written (see Outbox). */
-  beforeOutput?: () => void;
+  /** Runs before output is written; a promise holds the output until it resolves (see Outbox). */
+  beforeOutput?: () => void | PromiseLike<void>;
   /**
    * A method table shared by many connections (each passes its `context` to
    * the handlers). Without it the connection has its own, filled by handle().

@@ -239,14 +239,15 @@ export class JsonRpcConnection<Ctx = void> {
 
   /** Ends this side once the output already given is written; answers to calls still come in. */
   end(): void {
-    this.outbox.flush();
-    this.socket.end();
+    this.outbox.whenWritten(() => this.socket.end());
   }
 
   /** Writes the output already given, then closes at once. */
   close(): void {
-    this.end();
-    this.socket.destroy();
+    this.outbox.whenWritten(() => {
+      this.socket.end();
+      this.socket.destroy();
+    });
   }
 
   destroy(): void {

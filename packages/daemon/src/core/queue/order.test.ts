@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareItems, effectiveTerms, fieldValue, jsonPath, type Orderable, type OrderTerm } from './order.js';
+import { compareItems, effectiveTerms, fieldValue, jsonPath, orderTerms, type Orderable, type OrderTerm } from './order.js';
 
 const item = (seq: number, data: Record<string, unknown>, createdAt = 1000): Orderable => ({ seq, data, createdAt });
 const sorted = (text: string, terms: OrderTerm[], items: Orderable[]) => [...items].sort((a, b) => compareItems(text, terms, a, b)).map((i) => i.seq);
@@ -15,6 +15,14 @@ describe('queue order', () => {
     expect(() => jsonPath('x") --')).toThrow(/not an item field/);
     expect(fieldValue({ bug: { severity: 2 } }, 'bug.severity')).toBe(2);
     expect(fieldValue({ bug: [1] }, 'bug.severity')).toBeUndefined();
+  });
+
+  it('orders by each field once, created_at breaking ties unless already ordered by', () => {
+    const asc = (field: string): OrderTerm => ({ field, direction: 'asc' });
+    expect(orderTerms('created_at ASC', [asc('created_at')])).toEqual([asc('created_at')]);
+    expect(orderTerms('created_at DESC', [{ field: 'created_at', direction: 'desc' }])).toEqual([{ field: 'created_at', direction: 'desc' }]);
+    expect(orderTerms('priority', [asc('priority')])).toEqual([{ field: 'priority', direction: 'desc' }, asc('created_at')]);
+    expect(orderTerms('rank, rank DESC', [asc('rank'), { field: 'rank', direction: 'desc' }])).toEqual([asc('rank'), asc('created_at')]);
   });
 
   it('FIFO by default: oldest first, then insertion order', () => {

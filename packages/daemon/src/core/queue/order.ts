@@ -27,6 +27,26 @@ export function effectiveTerms(text: string, terms: readonly OrderTerm[]): Order
   return [...terms];
 }
 
+/**
+ * Every term a queue is ordered by: the effective terms, each field only
+ * at its first mention (a field repeated later can never break a tie of
+ * itself), then `created_at` ascending unless a term already orders by it.
+ * Insertion order (seq) breaks the ties that remain. The stores' SQL is
+ * built from these terms, so the default order (`created_at ASC`) is one
+ * `created_at ASC, seq ASC` that their take index serves; repeating
+ * `created_at` made SQLite sort every pending item on each take.
+ */
+export function orderTerms(text: string, terms: readonly OrderTerm[]): OrderTerm[] {
+  const out: OrderTerm[] = [];
+  const seen = new Set<string>();
+  for (const t of [...effectiveTerms(text, terms), { field: 'created_at', direction: 'asc' } as const]) {
+    if (seen.has(t.field)) continue;
+    seen.add(t.field);
+    out.push(t);
+  }
+  return out;
+}
+
 const FIELD = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
 
 /** The JSON path of an item field: `priority` -> `$."priority"`, `bug.severity` -> `$."bug"."severity"`. */
@@ -44,7 +64,7 @@ export interface Orderable {
 
 /** Negative when `a` is handed out before `b`. */
 export function compareItems(text: string, terms: readonly OrderTerm[], a: Orderable, b: Orderable): number {
-  for (const t of effectiveTerms(text, terms)) {
+  for (const t of orderTerms(text, terms)) {
     let c: number;
     if (t.field === 'created_at') c = a.createdAt - b.createdAt;
     else {
@@ -59,7 +79,7 @@ export function compareItems(text: string, terms: readonly OrderTerm[], a: Order
     }
     if (c !== 0) return t.direction === 'desc' ? -c : c;
   }
-  return a.createdAt - b.createdAt || a.seq - b.seq;
+  return a.seq - b.seq;
 }
 
 /** The value at a dotted field path, or undefined when a step is missing or not an object. */

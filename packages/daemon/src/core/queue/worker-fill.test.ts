@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { planPull, planRest, type PullView, type RestView } from './worker-fill.js';
 
-const pull = (over: Partial<PullView> = {}): PullView => ({ source: true, free: 1, pending: 0, pullingNow: false, pullRequested: false, justPulled: false, ...over });
-const rest = (over: Partial<RestView> = {}): RestView => ({ took: 0, idle: false, pending: 0, running: 0, pulling: false, idleAction: { type: 'wait', ms: 30_000 }, idleTimerArmed: false, ...over });
+const pull = (over: Partial<PullView> = {}): PullView => ({ source: true, free: 1, pending: false, pullingNow: false, pullRequested: false, justPulled: false, ...over });
+const rest = (over: Partial<RestView> = {}): RestView => ({ took: 0, idle: false, pending: false, running: 0, pulling: false, idleAction: { type: 'wait', ms: 30_000 }, idleTimerArmed: false, ...over });
 
 describe('a fill: pulling a source queue', () => {
   it('pulls when asked, or when there is room and nothing pending, but not twice in a row unasked', () => {
-    expect(planPull(pull({ pullRequested: true, pending: 5 }))).toEqual({ startPull: true, pullRequested: false, justPulled: true });
+    expect(planPull(pull({ pullRequested: true, pending: true }))).toEqual({ startPull: true, pullRequested: false, justPulled: true });
     expect(planPull(pull())).toEqual({ startPull: true, pullRequested: false, justPulled: true });
     expect(planPull(pull({ justPulled: true }))).toEqual({ startPull: false, pullRequested: false, justPulled: false });
-    expect(planPull(pull({ pending: 3 }))).toEqual({ startPull: false, pullRequested: false, justPulled: false });
+    expect(planPull(pull({ pending: true }))).toEqual({ startPull: false, pullRequested: false, justPulled: false });
   });
 
   it('no room or no source: no pull', () => {
@@ -24,11 +24,11 @@ describe('a fill: pulling a source queue', () => {
 
 describe('a fill: after taking', () => {
   it('work waiting for a slot: nothing else (the end of a pipeline wakes the worker)', () => {
-    expect(planRest(rest({ pending: 2, running: 2 }))).toEqual({ busy: false, becameIdle: false, stop: false, armIdleTimer: null });
+    expect(planRest(rest({ pending: true, running: 2 }))).toEqual({ busy: false, becameIdle: false, stop: false, armIdleTimer: null });
   });
 
   it('taking after being idle makes it busy', () => {
-    expect(planRest(rest({ took: 1, idle: true, pending: 1 })).busy).toBe(true);
+    expect(planRest(rest({ took: 1, idle: true, pending: true })).busy).toBe(true);
   });
 
   it('nothing running, pending or being pulled: idle once, with the idle timer armed', () => {

@@ -13,7 +13,8 @@ export interface PullView {
   source: boolean;
   /** Slots free (concurrency minus work in flight). */
   free: number;
-  pending: number;
+  /** Items are pending. */
+  pending: boolean;
   /** A pull of the queue is under way. */
   pullingNow: boolean;
   /** Something asked for a pull (a wake, the idle timer, a start). */
@@ -33,7 +34,7 @@ export function planPull(v: PullView): PullPlan {
   // A pull is under way; a wake that came meanwhile pulls once more after it.
   if (v.pullingNow) return { startPull: false, pullRequested: v.pullRequested, justPulled: v.justPulled };
   // Pull when asked to, or when there is room and nothing pending (once: not again right after a pull).
-  if (v.source && v.free > 0 && (v.pullRequested || (v.pending === 0 && !v.justPulled))) return { startPull: true, pullRequested: false, justPulled: true };
+  if (v.source && v.free > 0 && (v.pullRequested || (!v.pending && !v.justPulled))) return { startPull: true, pullRequested: false, justPulled: true };
   return { startPull: false, pullRequested: false, justPulled: false };
 }
 
@@ -42,7 +43,8 @@ export interface RestView {
   took: number;
   /** It was idle before this fill. */
   idle: boolean;
-  pending: number;
+  /** Items are pending. */
+  pending: boolean;
   /** Its work in flight after the takes. */
   running: number;
   pulling: boolean;
@@ -65,7 +67,7 @@ export function planRest(v: RestView): RestPlan {
   const busy = v.took > 0 && v.idle;
   const plan: RestPlan = { busy, becameIdle: false, stop: false, armIdleTimer: null };
   // Work is waiting for a slot: the end of a pipeline wakes the worker.
-  if (v.pending > 0) return plan;
+  if (v.pending) return plan;
   const idle = v.idle && !busy;
   if (v.running === 0 && !v.pulling && !idle) {
     plan.becameIdle = true;
