@@ -14,7 +14,7 @@ import type { EventLog } from '../events/event-log.js';
 import type { ProjectRegistry } from '../projects/project-registry.js';
 import type { Cron } from '../runbook/model.js';
 import type { PipelineRecord } from '../storage/pipeline-store.js';
-import type { SharedStore } from '../storage/shared-store.js';
+import type { SharedCrons, SharedStore } from '../storage/shared-store.js';
 import type { Storage } from '../storage/storage.js';
 import { CronStore } from '../storage/worker-store.js';
 import type { ShellHost } from '../adapters/shell-host.js';
@@ -26,6 +26,11 @@ import { CronTimers } from './cron-timers.js';
 import { requireFind, tryFind } from '../projects/find-primitive.js';
 
 type CronInfo = CronMethods.CronInfo;
+
+/** The shared store claims slots in the daemon's own database, inside the caller's transaction (SQLite). */
+function claimsLocally(c: SharedCrons): c is SharedCrons & Required<Pick<SharedCrons, 'claimSlotNow'>> {
+  return c.claimSlotNow !== undefined;
+}
 
 export interface CronSchedulerDeps {
   storage: Storage;
@@ -139,9 +144,7 @@ export class CronScheduler {
     for (const row of this.store.list()) {
       const cron = tryFind(this.d.projects, row.project, 'cron', row.name);
       try {
-        const now = this.d.now();
-        const claim = await this.claimFor(row.project, row.name, cron, 'restart', now);
-        this.apply(row.project, row.name, cron, (s) => ({ type: 'restart', live: this.live(row.project, s), claim }), now);
+        await this.claimAndStep(row.project, row.name, cron, 'restart', this.d.now());
       } catch (err) {
         this.d.logger.error('cron not resumed', { project: row.project, cron: row.name, error: String(err) });
       }
@@ -149,14 +152,53 @@ export class CronScheduler {
   }
 
   /**
-   * Claims the slot a `due` or `restart` step would run (core/cron
-   * slotToClaim): undefined when none would. A claim that cannot be made
-   * (the shared database is away) is not this daemon's to run.
+   * Claims the slot a `due` or `restart` step would run, and takes the step
+   * (which decides at the time the slot was claimed for, so it runs the slot
+   * claimed). A store that claims in the daemon's own database (SQLite) does
+   * both in one transaction: one commit per tick. In a cluster the claim
+   * comes first (another daemon may win it).
+   */
+  private async claimAndStep(project: string, name: string, cron: Cron | undefined, type: 'due' | 'restart', now: number): Promise<void> {
+    const stepWith = (claim: SlotClaim | undefined) => (s: CronSlotState): CronSlotEvent => ({ type, live: this.live(project, s), claim });
+    const crons = this.d.shared.crons;
+    if (claimsLocally(crons)) {
+      this.d.storage.write(() => {
+        const slot = this.slotToClaim(project, name, cron, type, now);
+        let claim: SlotClaim | undefined;
+        if (slot !== null) {
+          const mine = this.claimed.get(cronKey(project, name)) === slot || crons.claimSlotNow(project, name, slot, now);
+          this.remember(project, name, slot, mine);
+          claim = { slot, mine };
+        }
+        this.apply(project, name, cron, stepWith(claim), now);
+      });
+      return;
+    }
+    const claim = await this.claimFor(project, name, cron, type, now);
+    if (this.stopped) return;
+    this.apply(project, name, cron, stepWith(claim), now);
+  }
+
+  /** The slot a `due` or `restart` step would run now (core/cron slotToClaim), or null. */
+  private slotToClaim(project: string, name: string, cron: Cron | undefined, type: 'due' | 'restart', now: number): number | null {
+    const state = toState(name, this.store.get(project, name), this.skips.get(cronKey(project, name)) ?? null, now);
+    return slotToClaim(state, cron ? settingsOf(project, cron, this.placement(project)) : null, type, now);
+  }
+
+  /** A slot claimed here stays this daemon's (a backlog may run it later); one claimed by another is logged. */
+  private remember(project: string, name: string, slot: number, mine: boolean): void {
+    if (mine) this.d.storage.afterCommit(() => this.claimed.set(cronKey(project, name), slot));
+    else this.d.logger.debug('cron slot claimed by another daemon', { project, cron: name, slot: new Date(slot).toISOString() });
+  }
+
+  /**
+   * Claims the slot a `due` or `restart` step would run in the shared
+   * database: undefined when none would. A claim that cannot be made (the
+   * shared database is away) is not this daemon's to run.
    */
   private async claimFor(project: string, name: string, cron: Cron | undefined, type: 'due' | 'restart', now: number): Promise<SlotClaim | undefined> {
     const key = cronKey(project, name);
-    const state = toState(name, this.store.get(project, name), this.skips.get(key) ?? null, now);
-    const slot = slotToClaim(state, cron ? settingsOf(project, cron, this.placement(project)) : null, type, now);
+    const slot = this.slotToClaim(project, name, cron, type, now);
     if (slot === null) return undefined;
     if (this.claimed.get(key) === slot) return { slot, mine: true };
     try {
@@ -222,12 +264,7 @@ export class CronScheduler {
   private async due(project: string, name: string): Promise<void> {
     if (this.stopped) return;
     try {
-      const cron = tryFind(this.d.projects, project, 'cron', name);
-      // The step decides at the time the slot was claimed for, so it runs the slot claimed.
-      const now = this.d.now();
-      const claim = await this.claimFor(project, name, cron, 'due', now);
-      if (this.stopped) return;
-      this.apply(project, name, cron, (s) => ({ type: 'due', live: this.live(project, s), claim }), now);
+      await this.claimAndStep(project, name, tryFind(this.d.projects, project, 'cron', name), 'due', this.d.now());
     } catch (err) {
       this.d.logger.error('cron tick failed', { project, cron: name, error: String(err) });
     }

@@ -155,6 +155,12 @@ export interface SharedCrons {
    * the first daemon to claim it, false for every other (and a repeat).
    */
   claimSlot(project: string, cron: string, slotAt: number, now: number): Promise<boolean>;
+  /**
+   * The same, done at once inside the caller's transaction, by a store whose
+   * claims are writes to the daemon's own database (SQLite): the claim then
+   * commits with the step it decides, in one commit.
+   */
+  claimSlotNow?(project: string, cron: string, slotAt: number, now: number): boolean;
 }
 
 export interface HostInfo {

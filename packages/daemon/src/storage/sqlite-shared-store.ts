@@ -27,9 +27,6 @@ import type {
 import type { Storage } from './storage.js';
 import { SqliteSharedResources } from './sqlite-shared-resources.js';
 
-/** Cron slot claims older than this are forgotten (a slot is claimed when it is due, never days later). */
-export const SLOT_MEMORY_MS = 7 * 24 * 3600_000;
-
 export class SqliteSharedStore implements SharedStore {
   readonly kind = 'sqlite' as const;
   readonly queues: SqliteSharedQueues;
@@ -237,22 +234,28 @@ export function writeItem(items: QueueStore, seq: number, w: ItemWrite): void {
   }
 }
 
+/**
+ * A daemon on its own claims a cron's slots in order, each in the
+ * transaction of the step that runs it (CronScheduler): a slot is this
+ * daemon's to run when it is newer than the last one claimed, which is all
+ * that is kept (one row per cron, however often the cron runs).
+ */
 class SqliteCronSlots implements SharedCrons {
   constructor(private readonly storage: Storage) {}
 
   claimSlot(project: string, cron: string, slotAt: number, at: number): Promise<boolean> {
-    return now(() =>
-      this.storage.write(() => {
-        const { db, runner } = this.storage;
-        runner.run(db.deleteFrom('cron_slots').where('slot_at', '<', at - SLOT_MEMORY_MS));
-        const r = runner.run(
-          db
-            .insertInto('cron_slots')
-            .values({ project, cron, slot_at: slotAt, claimed_at: at })
-            .onConflict((oc) => oc.doNothing()),
-        );
-        return r.changes === 1;
-      }),
-    );
+    return now(() => this.claimSlotNow(project, cron, slotAt, at));
+  }
+
+  claimSlotNow(project: string, cron: string, slotAt: number, at: number): boolean {
+    return this.storage.write(() => {
+      const { db, runner } = this.storage;
+      const mine = db.selectFrom('cron_slots').where('project', '=', project).where('cron', '=', cron);
+      const last = runner.first(mine.select((eb) => eb.fn.max('slot_at').as('slot_at')));
+      if (last?.slot_at != null && last.slot_at >= slotAt) return false;
+      runner.run(db.deleteFrom('cron_slots').where('project', '=', project).where('cron', '=', cron));
+      runner.run(db.insertInto('cron_slots').values({ project, cron, slot_at: slotAt, claimed_at: at }));
+      return true;
+    });
   }
 }
