@@ -18,11 +18,12 @@ import { projectPaths, RUNBOOK_EXTENSION } from '../runbook/discovery.js';
 /** How recent (ms before now) a modification must be for the content to be hashed too. */
 export const RACY_WINDOW_MS = 1000;
 
-function listing(dir: string): string {
+/** A directory's entries, sorted (null when it cannot be read). */
+function entries(dir: string): string[] | null {
   try {
-    return readdirSync(dir).sort().join('/');
+    return readdirSync(dir).sort();
   } catch {
-    return '-';
+    return null;
   }
 }
 
@@ -72,15 +73,11 @@ export function projectFingerprint(
   hashAlso: ReadonlySet<string> = new Set(),
 ): Fingerprint & { settled: Fingerprint } {
   const paths = projectPaths(root);
-  const listings = [listing(paths.ojDir), listing(paths.runbooksDir)];
+  const runbooks = entries(paths.runbooksDir);
+  const listings = [entries(paths.ojDir)?.join('/') ?? '-', runbooks?.join('/') ?? '-'];
   const files = [paths.configFile];
-  let names: string[] = [];
-  try {
-    names = readdirSync(paths.runbooksDir).filter((n) => n.endsWith(RUNBOOK_EXTENSION)).sort();
-  } catch {
-    // no runbooks directory: the listing above says so
-  }
-  for (const name of names) files.push(join(paths.runbooksDir, name));
+  // No runbooks directory: the listing above says so.
+  for (const name of runbooks ?? []) if (name.endsWith(RUNBOOK_EXTENSION)) files.push(join(paths.runbooksDir, name));
   for (const path of [...new Set(extraFiles)].sort()) files.push(path);
   const parts = [...listings];
   const settledParts = [...listings];

@@ -58,6 +58,8 @@ export function describeProblem(p: FileProblem): string[] {
 export class ProjectRegistry {
   private readonly entries = new Map<string, Entry>();
   private readonly reloadListeners = new Set<(root: string, project: Project) => void>();
+  /** Projects whose files were compared with their last load in this turn (cleared by a microtask). */
+  private readonly comparedThisTurn = new Set<string>();
 
   constructor(private readonly logger: Logger) {}
 
@@ -157,6 +159,11 @@ export class ProjectRegistry {
 
   /** Reload when the files changed since the last load. */
   private refresh(e: Entry): void {
+    // One comparison per turn: the lookups a cron tick or a request makes in one go (no I/O
+    // in between, so nothing they could be told came after) share it.
+    if (this.comparedThisTurn.has(e.root)) return;
+    if (this.comparedThisTurn.size === 0) queueMicrotask(() => this.comparedThisTurn.clear());
+    this.comparedThisTurn.add(e.root);
     const now = projectFingerprint(e.root, e.readFiles, Date.now(), e.fingerprint.hashed);
     if (now.text !== e.fingerprint.text) this.load(e);
     // Unchanged: from now on only what is still racy needs its content hashed.

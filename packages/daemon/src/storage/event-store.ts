@@ -1,7 +1,8 @@
 /** The append-only event log table. */
 import type { EventRecord, JsonValue } from '@oj/protocol';
-import type { Selectable } from 'kysely';
+import type { Insertable, Selectable } from 'kysely';
 import type { OpenedDatabase } from './database.js';
+import type { PreparedQuery } from './prepared-query.js';
 import type { EventsTable } from './schema.js';
 import { sql } from './kysely.js';
 import { redactValue, scrubText } from '../log/redact.js';
@@ -23,15 +24,27 @@ export interface EventFilter {
 
 type EventRow = Selectable<EventsTable>;
 
+type NewEventRow = Insertable<EventsTable>;
+
 export class EventStore {
+  /** What every event runs: built and compiled once (prepared-query.ts). */
+  private readonly insert: PreparedQuery<Required<Omit<NewEventRow, 'id'>>, unknown>;
+
   constructor(
     private readonly store: OpenedDatabase,
     private readonly now: () => number,
-  ) {}
+  ) {
+    this.insert = store.runner.prepared((row: Required<Omit<NewEventRow, 'id'>>) => store.db.insertInto('events').values(row), {
+      name: true,
+      subject: true,
+      project: true,
+      data: true,
+      time: true,
+    });
+  }
 
   /** Appends one event; call inside the transaction of the change it records. */
   append(e: NewEvent): EventRecord {
-    const { runner, db } = this.store;
     const time = this.now();
     // A known secret value (log/redact.ts) is never stored, whoever emits it:
     // not in the name, the subject or the data.
@@ -42,7 +55,7 @@ export class EventStore {
       data: JSON.stringify(redactValue(e.data ?? {})),
       time,
     };
-    const { lastInsertRowid } = runner.run(db.insertInto('events').values(row));
+    const { lastInsertRowid } = this.insert.run(row);
     return toRecord({ ...row, id: lastInsertRowid });
   }
 

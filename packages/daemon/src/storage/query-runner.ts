@@ -9,6 +9,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type { Compilable, CompiledQuery, Kysely } from 'kysely';
 import { DummyDriver, KyselyBuilder, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler } from './kysely.js';
 import { isDiskFull } from './disk-full.js';
+import { prepareQuery, type AllKeys, type PreparedQuery } from './prepared-query.js';
 import type { Database } from './schema.js';
 
 /** A kysely instance that only compiles; it never executes anything itself. */
@@ -30,7 +31,12 @@ export class QueryRunner {
   /** SQLite's count of rows changed by this connection when it last made them durable. */
   private durableChanges = -1;
 
-  constructor(readonly sqlite: BetterSqlite3.Database) {}
+  /** One transaction function for every write (better-sqlite3 builds its wrappers anew for each `transaction(fn)`). */
+  private readonly immediate: (fn: () => unknown) => unknown;
+
+  constructor(readonly sqlite: BetterSqlite3.Database) {
+    this.immediate = sqlite.transaction((fn: () => unknown) => fn()).immediate;
+  }
 
   private statement(sql: string): BetterSqlite3.Statement {
     let stmt = this.cache.get(sql);
@@ -62,9 +68,14 @@ export class QueryRunner {
     return { changes: r.changes, lastInsertRowid: Number(r.lastInsertRowid) };
   }
 
+  /** A query built and compiled once, run many times (prepared-query.ts). */
+  prepared<A extends object, R>(build: (args: A) => Compilable<R>, keys?: AllKeys<A>): PreparedQuery<A, R> {
+    return prepareQuery((sql) => this.statement(sql), build, keys);
+  }
+
   /** Runs fn in one IMMEDIATE transaction; nested calls become savepoints. */
   transaction<T>(fn: () => T): T {
-    return this.sqlite.transaction(fn).immediate();
+    return this.immediate(fn) as T;
   }
 
   /**

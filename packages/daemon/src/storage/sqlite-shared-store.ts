@@ -7,6 +7,7 @@
  * and takes the item in one transaction.
  */
 import type { JsonValue } from '@oj/protocol';
+import type { PreparedQuery } from './prepared-query.js';
 import { orderClause } from './queue-order.js';
 import { QueueStore, type QueueItemRow } from './queue-store.js';
 import type { ResourceKey } from './resource-store.js';
@@ -241,7 +242,28 @@ export function writeItem(items: QueueStore, seq: number, w: ItemWrite): void {
  * that is kept (one row per cron, however often the cron runs).
  */
 class SqliteCronSlots implements SharedCrons {
-  constructor(private readonly storage: Storage) {}
+  /** The statements of every tick's claim: built and compiled once (prepared-query.ts). */
+  private readonly last: PreparedQuery<{ project: string; cron: string }, { slot_at: number | null }>;
+  private readonly forget: PreparedQuery<{ project: string; cron: string }, unknown>;
+  private readonly insert: PreparedQuery<{ project: string; cron: string; slot_at: number; claimed_at: number }, unknown>;
+
+  constructor(private readonly storage: Storage) {
+    const { db, runner } = storage;
+    this.last = runner.prepared((a: { project: string; cron: string }) =>
+      db
+        .selectFrom('cron_slots')
+        .where('project', '=', a.project)
+        .where('cron', '=', a.cron)
+        .select((eb) => eb.fn.max('slot_at').as('slot_at')),
+    );
+    this.forget = runner.prepared((a: { project: string; cron: string }) => db.deleteFrom('cron_slots').where('project', '=', a.project).where('cron', '=', a.cron));
+    this.insert = runner.prepared((a: { project: string; cron: string; slot_at: number; claimed_at: number }) => db.insertInto('cron_slots').values(a), {
+      project: true,
+      cron: true,
+      slot_at: true,
+      claimed_at: true,
+    });
+  }
 
   claimSlot(project: string, cron: string, slotAt: number, at: number): Promise<boolean> {
     return now(() => this.claimSlotNow(project, cron, slotAt, at));
@@ -249,12 +271,10 @@ class SqliteCronSlots implements SharedCrons {
 
   claimSlotNow(project: string, cron: string, slotAt: number, at: number): boolean {
     return this.storage.write(() => {
-      const { db, runner } = this.storage;
-      const mine = db.selectFrom('cron_slots').where('project', '=', project).where('cron', '=', cron);
-      const last = runner.first(mine.select((eb) => eb.fn.max('slot_at').as('slot_at')));
-      if (last?.slot_at != null && last.slot_at >= slotAt) return false;
-      runner.run(db.deleteFrom('cron_slots').where('project', '=', project).where('cron', '=', cron));
-      runner.run(db.insertInto('cron_slots').values({ project, cron, slot_at: slotAt, claimed_at: at }));
+      const last = this.last.first({ project, cron })?.slot_at ?? null;
+      if (last !== null && last >= slotAt) return false;
+      this.forget.run({ project, cron });
+      this.insert.run({ project, cron, slot_at: slotAt, claimed_at: at });
       return true;
     });
   }
