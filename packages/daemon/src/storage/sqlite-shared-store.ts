@@ -31,7 +31,7 @@ import { SqliteSharedResources } from './sqlite-shared-resources.js';
 export class SqliteSharedStore implements SharedStore {
   readonly kind = 'sqlite' as const;
   readonly queues: SqliteSharedQueues;
-  readonly crons: SharedCrons;
+  readonly crons: SqliteCronSlots;
   readonly resources: SqliteSharedResources;
   private readonly startedAt: number;
 
