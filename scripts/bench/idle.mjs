@@ -2,7 +2,7 @@
  * Idle cost: a daemon with 5 started workers on empty queues and a 1-second
  * cron running `true`, left alone. CPU seconds it uses (ojd's own plus its
  * spawner process's; the processes its cron starts are counted apart) and its
- * memory: the RSS of ojd and of the helper process it keeps (the spawner),
+ * memory: the RSS of ojd and of every helper process it keeps (the spawner),
  * summed, against the RSS of pm2's idle daemon (lib/pm2.mjs: installed at
  * bench time, started with `pm2 ping`, as old as ojd when measured), with
  * their PSS (which counts the pages the Node processes share once) beside.
@@ -14,7 +14,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BenchClient } from './lib/rpc-client.mjs';
-import { BenchDaemon, benchEnv, cpuSeconds, pssMb, rssMb, spawnerPidOf } from './lib/procs.mjs';
+import { BenchDaemon, benchEnv, cpuSeconds, helperProcessesOf, pssMb, rssMb, spawnerPidOf } from './lib/procs.mjs';
 import { startPm2 } from './lib/pm2.mjs';
 import { idleRunbook, makeProject } from './lib/project.mjs';
 
@@ -75,21 +75,23 @@ export async function idleBench(ctx) {
       met: pct(oj) < 1,
       note: `${((1000 * oj) / seconds).toFixed(1)} ms per tick: ojd ${((1000 * d.self) / seconds).toFixed(1)} + spawner ${((1000 * sp.self) / seconds).toFixed(1)} (floor ${((1000 * f.self) / seconds).toFixed(1)}); bare node timer ${pct(b.self).toFixed(2)}%; cron's processes ${sp.children.toFixed(2)} s`,
     });
-    const rss = { ojd: rssMb(daemon.pid), spawner: rssMb(spawner) };
-    const total = rss.ojd + rss.spawner;
-    const pss = pssMb(daemon.pid) + pssMb(spawner);
+    // Every process ojd keeps counts, whatever it is (the spawner today).
+    const helpers = await helperProcessesOf(daemon.pid);
+    const rss = { ojd: rssMb(daemon.pid), helpers: helpers.map((h) => ({ name: helperName(h.cmdline), mb: rssMb(h.pid) })) };
+    const total = rss.ojd + rss.helpers.reduce((n, h) => n + h.mb, 0);
+    const pss = pssMb(daemon.pid) + helpers.reduce((n, h) => n + pssMb(h.pid), 0);
     const pm2Rss = pm2.skipped ? NaN : rssMb(pm2.pid);
     ctx.row({
       section: 'Idle',
-      name: 'memory: RSS of ojd + its spawner',
+      name: `memory: RSS of ojd + ${helpers.length === 1 ? 'its helper process' : `its ${helpers.length} helper processes`}`,
       value: total,
       unit: 'MB',
       ...(pm2.skipped ? {} : { floorName: `pm2 ${pm2.version}'s idle daemon`, floor: pm2Rss, ratio: total / pm2Rss }),
       goal: pm2.skipped ? `< pm2's daemon (skipped: ${pm2.skipped})` : "< pm2's daemon",
       ...(pm2.skipped ? {} : { met: total < pm2Rss }),
       note:
-        `ojd ${rss.ojd.toFixed(1)} MB + spawner ${rss.spawner.toFixed(1)} MB; bare node ${rssMb(bare.pid).toFixed(0)} MB; ` +
-        `PSS ojd + spawner ${pss.toFixed(0)} MB` +
+        `ojd ${rss.ojd.toFixed(1)} MB${rss.helpers.map((h) => ` + ${h.name} ${h.mb.toFixed(1)} MB`).join('')}; bare node ${rssMb(bare.pid).toFixed(0)} MB; ` +
+        `PSS of them ${pss.toFixed(0)} MB` +
         (pm2.skipped ? '' : `, pm2 ${pssMb(pm2.pid).toFixed(0)} MB`),
     });
   } finally {
@@ -98,6 +100,13 @@ export async function idleBench(ctx) {
     await daemon.stop();
     if (!pm2.skipped) await pm2.stop();
   }
+}
+
+/** A helper's short name from its command line (`spawner-process.js`, `oj-spawn`). */
+function helperName(cmdline) {
+  const words = cmdline.split(' ');
+  const script = words.find((w) => /\.(m?js)$/.test(w)) ?? words[0] ?? '?';
+  return script.split('/').pop();
 }
 
 function sleep(ms) {
