@@ -8,7 +8,7 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from 'winston';
 import type { ShellRunner } from './shell-runner.js';
 import { scrubText } from '../log/redact.js';
 import { createContext, interpolateShell } from '../runbook/index.js';

@@ -9,7 +9,7 @@
  * their steps narrowed to what an agent runs by core/recovery. A restarted
  * daemon adopts the running session instead of starting another.
  */
-import type { Logger } from '../log/logger.js';
+import type { Logger } from 'winston';
 import type { EventLog } from '../events/event-log.js';
 import { PhaseEscalation, PhaseFailure, handedToHuman, type PhaseRunContext, type PhaseStep } from '../engine/phase-runner.js';
 import type { ProjectRegistry } from '../projects/project-registry.js';

@@ -4,7 +4,7 @@
  * (abandon, or the chain is exhausted) or waits for a human (escalate). A
  * runbook action runs, then the next step is taken at once.
  */
-import type { Logger } from '../log/logger.js';
+import type { Logger } from 'winston';
 import { PhaseEscalation, PhaseFailure } from '../engine/phase-runner.js';
 import { actionIn, unreachable, type ChainStep } from '../core/recovery/index.js';
 

@@ -8,7 +8,7 @@
  * a pipeline that no longer holds the item (its attempt number and holder).
  */
 import type { JsonValue } from '@oj/protocol';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from 'winston';
 import type { Storage } from '../storage/storage.js';
 
 const RETRY_MS = [200, 500, 1000, 2000, 5000];

@@ -8,7 +8,7 @@
  */
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from 'winston';
 import type { HostInfo, ItemNotice, SharedCrons, SharedStore } from '../storage/shared-store.js';
 import type { Storage } from '../storage/storage.js';
 import { connectPg, isConnectionError, pgClient, unavailable, type PgConnection } from './pg-connection.js';

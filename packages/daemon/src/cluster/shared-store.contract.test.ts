@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { silentLogger } from '../log/logger.js';
+import winston from 'winston';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PgServer, skipWithoutPg } from '../../../../test/pg/pg-server.js';
 import type { Hold } from '../core/coordination/index.js';
@@ -21,7 +21,7 @@ import { migratePg, PG_MIGRATIONS } from './pg-migrations.js';
 import { PgSharedStore } from './pg-shared-store.js';
 import { SAME_NAMES } from './project-names.js';
 
-const logger = silentLogger();
+const logger = winston.createLogger({ silent: true });
 const SETTINGS: ItemSettings = {
   maxRetries: 1,
   visibilityTimeout: { text: '1m', ms: 60_000 },

@@ -6,7 +6,7 @@ import type { ResourceKey, ResourceKind } from '../storage/resource-store.js';
 import type { SharedResources } from '../storage/shared-resources.js';
 import type { SharedStore } from '../storage/shared-store.js';
 import type { Storage } from '../storage/storage.js';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from 'winston';
 
 /** What the runbooks say about a lock or semaphore (defaults when it is no longer defined). */
 export interface ResourcePolicy extends GrantSettings {

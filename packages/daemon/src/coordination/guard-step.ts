@@ -13,7 +13,7 @@
  * human; abandon: fail the phase).
  */
 import type { JsonValue } from '@oj/protocol';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from 'winston';
 import { setLongTimeout } from '../adapters/long-timer.js';
 import { PhaseEscalation, PhaseFailure, type PhaseRunContext, type PhaseStep } from '../engine/phase-runner.js';
 import type { EventLog } from '../events/event-log.js';

@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { silentLogger } from '../log/logger.js';
+import winston from 'winston';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EventLog } from '../events/event-log.js';
 import type { ChainStep } from '../runbook/model.js';
@@ -32,7 +32,7 @@ function make(): ResourceCoordinator {
     storage,
     shared,
     events,
-    logger: silentLogger(),
+    logger: winston.createLogger({ silent: true }),
     now: () => clock,
     policy: (k) => ({
       kind: k.kind,
@@ -233,7 +233,7 @@ describe('semaphores', () => {
       storage,
       shared,
       events,
-      logger: silentLogger(),
+      logger: winston.createLogger({ silent: true }),
       now: () => clock,
       policy: (k) => ({
         kind: k.kind,

@@ -12,7 +12,7 @@
  * a line in the pipeline's checkpoints, which `oj pipeline show` prints.
  */
 import type { JsonValue } from '@oj/protocol';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from 'winston';
 import { PhaseEscalation, PhaseFailure, type PhaseRunContext, type PhaseStep } from '../engine/phase-runner.js';
 import type { EventLog } from '../events/event-log.js';
 import type { Attempt, Strategy } from '../runbook/model.js';

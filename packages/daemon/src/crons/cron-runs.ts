@@ -5,7 +5,7 @@
  * cron's slot with it.
  */
 import type { JsonValue } from '@oj/protocol';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from 'winston';
 import { definitionFromModel } from '../engine/definition-from-model.js';
 import type { PipelineEngine } from '../engine/pipeline-engine.js';
 import type { ProjectRegistry } from '../projects/project-registry.js';

@@ -6,7 +6,7 @@
  * What a run does is cron-runs.ts; rows and listings are cron-rows.ts.
  */
 import { OjError, type CronMethods } from '@oj/protocol';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from 'winston';
 import { CronBusyError, slotToClaim, step, type CronEffect, type CronLive, type CronSlotEvent, type CronSlotState, type SkipRun, type SlotClaim } from '../core/cron/index.js';
 import type { PipelineEngine } from '../engine/pipeline-engine.js';
 import { TERMINAL } from '../core/pipeline-state.js';

@@ -24,7 +24,7 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { PipelineMethods, type PipelineUpdate } from '@oj/protocol';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from 'winston';
 import { watchDir, type DirWatch } from '../adapters/dir-watch.js';
 import { TERMINAL, type PipelineStatus } from '../core/pipeline-state.js';
 import type { PipelineEngine } from './pipeline-engine.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EventRecord, PipelineUpdate } from '@oj/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '../log/logger.js';
+import winston from 'winston';
 import { EventLog } from '../events/event-log.js';
 import { Storage } from '../storage/storage.js';
 import type { PipelineDefinition } from '../core/pipeline-definition.js';
@@ -32,7 +32,7 @@ function setUp() {
   const events = new EventLog(storage);
   const started: string[] = [];
   const finishers: ((o: PhaseOutcome) => void)[] = [];
-  const engine = new PipelineEngine(storage, events, silentLogger(), join(dir, 'logs'), {
+  const engine = new PipelineEngine(storage, events, winston.createLogger({ silent: true }), join(dir, 'logs'), {
     startPhase: (record, phase, run) => {
       started.push(`${record.state.id}:${phase.name}#${run}`);
       return { stop: () => {}, done: new Promise<PhaseOutcome>((resolve) => finishers.push(resolve)) };

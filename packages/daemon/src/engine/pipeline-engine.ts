@@ -8,7 +8,7 @@
  */
 import { join } from 'node:path';
 import { OjError, type JsonValue, type PipelineUpdate } from '@oj/protocol';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from 'winston';
 import { killProcessGroup } from '../adapters/shell-runner.js';
 import type { EventLog } from '../events/event-log.js';
 import { IllegalTransitionError, step, type PhaseRecovery, type PipelineEffect, type PipelineEvent } from '../core/pipeline-machine.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EventRecord, PipelineUpdate } from '@oj/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '../log/logger.js';
+import winston from 'winston';
 import { EventLog } from '../events/event-log.js';
 import { ProjectRegistry } from '../projects/project-registry.js';
 import { Storage } from '../storage/storage.js';
@@ -32,7 +32,7 @@ function setUp() {
   dirs.push(dir);
   const storage = Storage.open(join(dir, 'oj.db'));
   const events = new EventLog(storage);
-  const logger = silentLogger();
+  const logger = winston.createLogger({ silent: true });
   const finishers: ((o: PhaseOutcome) => void)[] = [];
   const logsDir = join(dir, 'logs');
   const engine = new PipelineEngine(storage, events, logger, logsDir, {

@@ -11,7 +11,7 @@
  * permission, an agent's stall) never supersedes an open plan or question.
  */
 import { ErrorCode, OjError, type EscalationInfo, type EscalationMethods, type EscalationOption, type EventRecord } from '@oj/protocol';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from 'winston';
 import { notifyDesktop } from '../adapters/desktop-notify.js';
 import type { PipelineEvent } from '../core/pipeline-machine.js';
 import type { PipelineEngine } from '../engine/pipeline-engine.js';

@@ -1,6 +1,6 @@
 /** What handlers may use of the running daemon. */
 import type { DaemonStatus, ProjectStatus } from '@oj/protocol';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from 'winston';
 import type { EventLog } from '../events/event-log.js';
 
 export interface DaemonContext {

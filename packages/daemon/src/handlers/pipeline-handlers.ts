@@ -1,7 +1,7 @@
 /** pipelines.* methods: each validates, calls the pipeline service once and maps its answer. */
 import { join } from 'node:path';
 import { PipelineMethods } from '@oj/protocol';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from 'winston';
 import type { PipelineEngine } from '../engine/pipeline-engine.js';
 import type { PipelineService } from '../engine/pipeline-service.js';
 import { ACTIVE_STATUSES } from '../core/pipeline-state.js';

@@ -49,7 +49,7 @@ describe('LogFile', () => {
     expect(readFileSync(open, 'utf8')).toBe('');
   });
 
-  it("is the logger's file: the logger's lines are there as soon as it returns", () => {
+  it("is winston's file: the logger's lines are there as soon as it returns", () => {
     const path = join(dir, 'ojd.log');
     const logger = createLogger(path, { stderr: false, level: 'info' });
     logger.info('hello', { n: 1 });

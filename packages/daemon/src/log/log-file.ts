@@ -1,13 +1,13 @@
 /**
- * What the daemon's log is written to: `<state>/ojd.log`, one line per
- * entry of the logger (logger.ts). Each line is appended with one
+ * What the daemon's log is written to: `<state>/ojd.log`, under winston's
+ * Stream transport (one write per line). Each line is appended with one
  * synchronous write to a file opened O_APPEND|O_NOFOLLOW and used only while
  * it is our own private file. A line the disk has no room for is dropped
  * whole (a part that was written is cut off again) and counted; once lines
  * fit again, one line says how many were dropped. So a full disk neither
  * stops the log for good (as a write stream that failed once would) nor
  * leaves half a JSON line in it. Past `maxBytes` the file is rotated the way
- * winston's tailable rotation (which ojd used before) did: ojd.log -> ojd1.log -> ojd2.log.
+ * winston's tailable rotation did: ojd.log -> ojd1.log -> ojd2.log.
  */
 import { closeSync, constants, existsSync, fstatSync, ftruncateSync, openSync, renameSync, writeSync } from 'node:fs';
 import { dirname, extname, join, basename } from 'node:path';

@@ -25,7 +25,7 @@ import { wireMaintenance } from './wire-maintenance.js';
 import { wireMonitors } from './wire-monitors.js';
 import { wireQueues } from './wire-queues.js';
 import type { Capability, WiringContext } from './wiring.js';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from 'winston';
 import { EventLog } from '../events/event-log.js';
 import { registerDaemonHandlers } from '../handlers/daemon-handlers.js';
 import { registerEventHandlers } from '../handlers/event-handlers.js';

@@ -4,7 +4,7 @@
  * The Postgres modules (and `pg`) are loaded only in cluster mode.
  */
 import type { ClusterStatus } from '@oj/protocol';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from 'winston';
 import { redactUrl, type ClusterConfig } from '../maintenance/cluster-config.js';
 import type { ProjectRegistry } from '../projects/project-registry.js';
 import type { SharedStore } from '../storage/shared-store.js';

@@ -4,7 +4,7 @@
  * what the daemon calls at start, at stop and for status.
  */
 import type { OverviewSection } from '@oj/protocol';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from 'winston';
 import type { ShellRunner } from '../adapters/shell-runner.js';
 import type { PipelineEngine } from '../engine/pipeline-engine.js';
 import type { PipelineRuntime } from '../engine/pipeline-runtime.js';

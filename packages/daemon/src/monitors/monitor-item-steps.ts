@@ -6,7 +6,7 @@
  * `action`, or a built-in) and its outcome is stepped in turn, until the item
  * asks for nothing more this tick.
  */
-import type { Logger } from '../log/logger.js';
+import type { Logger } from 'winston';
 import { unreachable } from '../core/recovery/index.js';
 import { blankItemState, step, type Act, type ActOutcome, type MonitorItemEffect, type MonitorItemEvent } from '../core/monitor/index.js';
 import type { EventLog } from '../events/event-log.js';

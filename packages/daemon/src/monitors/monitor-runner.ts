@@ -14,7 +14,7 @@
  * Every action taken is an `action:<name>` event about the item's pipeline
  * (else its session, else its key) and runs the cron's `on_<name>` hooks.
  */
-import type { Logger } from '../log/logger.js';
+import type { Logger } from 'winston';
 import { passVerdicts } from '../core/monitor/index.js';
 import type { EventLog } from '../events/event-log.js';
 import type { ProjectRegistry } from '../projects/project-registry.js';

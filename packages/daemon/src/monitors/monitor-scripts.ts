@@ -5,7 +5,7 @@
  * injection-safe interpolation; each runs in its own process group with a
  * timeout, in the project root, logging to the cron's log.
  */
-import type { Logger } from '../log/logger.js';
+import type { Logger } from 'winston';
 import type { ActOutcome } from '../core/monitor/index.js';
 import { appendLog, runHooks, type ShellHost } from '../adapters/shell-host.js';
 import { createContext, interpolateShell } from '../runbook/index.js';

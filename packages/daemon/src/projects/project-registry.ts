@@ -16,7 +16,7 @@
 import { existsSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCode, OjError, type ProjectStatus } from '@oj/protocol';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from 'winston';
 import {
   buildProjectPerFile,
   diskFiles,

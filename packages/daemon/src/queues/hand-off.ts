@@ -9,7 +9,7 @@
  * cannot even be created counts a failed attempt.
  */
 import type { JsonValue } from '@oj/protocol';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from 'winston';
 import { nextAttempt } from '../core/queue/item-machine.js';
 import { definitionFromModel } from '../engine/definition-from-model.js';
 import type { PipelineEngine } from '../engine/pipeline-engine.js';

@@ -1,5 +1,5 @@
 /** The queue's listeners (the workers): told after a change to an item has committed. */
-import type { Logger } from '../log/logger.js';
+import type { Logger } from 'winston';
 import type { ChangeReason } from '../core/queue/item.js';
 
 export interface ItemChange {

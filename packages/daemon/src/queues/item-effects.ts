@@ -3,7 +3,7 @@
  * the workers, arm the deadline timers, cancel a pipeline that no longer
  * holds its item, run `on_exhaust` actions, log.
  */
-import type { Logger } from '../log/logger.js';
+import type { Logger } from 'winston';
 import type { ItemEffect } from '../core/queue/item.js';
 import type { PipelineEngine } from '../engine/pipeline-engine.js';
 import { TERMINAL } from '../core/pipeline-state.js';

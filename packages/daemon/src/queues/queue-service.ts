@@ -17,7 +17,7 @@
  * - Source queues are pulled by source-pull.ts.
  */
 import { ErrorCode, OjError, type QueueMethods } from '@oj/protocol';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from 'winston';
 import { addedRecords, EVENT_PER_ITEM_LIMIT, invalidItems } from '../core/queue/add.js';
 import type { PipelineEngine } from '../engine/pipeline-engine.js';
 import { TERMINAL } from '../core/pipeline-state.js';

@@ -1,5 +1,5 @@
 /** Retention: finished and dead items are deleted once their `expires_at` has passed, one `queue:pruned` event per queue. */
-import type { Logger } from '../log/logger.js';
+import type { Logger } from 'winston';
 import type { EventLog } from '../events/event-log.js';
 import type { SharedQueues } from '../storage/shared-store.js';
 import type { Storage } from '../storage/storage.js';

@@ -4,7 +4,7 @@
  * item), in one transaction. Concurrent pulls of one queue share one run.
  */
 import { OjError } from '@oj/protocol';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from 'winston';
 import { addedRecords, EVENT_PER_ITEM_LIMIT } from '../core/queue/add.js';
 import { parseSourceOutput, type SourceItem } from '../core/queue/source-items.js';
 import { pullStep, type KnownRow } from '../core/queue/source-pull.js';

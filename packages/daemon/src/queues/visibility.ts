@@ -6,7 +6,7 @@
  * held by a host that stopped heartbeating past its lease is released the
  * same way, whatever its deadline (its pipeline went with its host).
  */
-import type { Logger } from '../log/logger.js';
+import type { Logger } from 'winston';
 import type { PipelineEngine } from '../engine/pipeline-engine.js';
 import { TERMINAL } from '../core/pipeline-state.js';
 import type { QueueItemRow } from '../storage/queue-store.js';

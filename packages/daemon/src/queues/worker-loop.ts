@@ -10,7 +10,7 @@
  * cluster each host's worker keeps to its own `concurrency`, and another
  * host's notices (or, while they are lost, polling) wake it too.
  */
-import type { Logger } from '../log/logger.js';
+import type { Logger } from 'winston';
 import { setLongTimeout, type LongTimer } from '../adapters/long-timer.js';
 import { planPull, planRest } from '../core/queue/worker-fill.js';
 import type { EventLog } from '../events/event-log.js';

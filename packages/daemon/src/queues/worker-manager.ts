@@ -5,7 +5,7 @@
  * writes); started workers resume when the daemon starts.
  */
 import type { WorkerMethods } from '@oj/protocol';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from 'winston';
 import type { WorkerEvent } from '../core/queue/worker.js';
 import type { PipelineEngine } from '../engine/pipeline-engine.js';
 import type { EventLog } from '../events/event-log.js';

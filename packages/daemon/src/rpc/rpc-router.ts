@@ -8,7 +8,7 @@
  */
 import { createMethodTable, validatedMethod, type AnyMethod, type MethodHandler } from '@oj/protocol';
 import type { JSONRPCServer } from 'json-rpc-2.0';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from 'winston';
 import { diskFullError, isDiskFull } from '../storage/disk-full.js';
 import type { ConnectionContext } from './connection-context.js';
 

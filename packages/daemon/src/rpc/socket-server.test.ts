@@ -3,12 +3,12 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DaemonMethods } from '@oj/protocol';
-import { silentLogger } from '../log/logger.js';
+import winston from 'winston';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RpcRouter } from './rpc-router.js';
 import { SocketServer } from './socket-server.js';
 
-const logger = silentLogger();
+const logger = winston.createLogger({ silent: true });
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();

@@ -14,7 +14,7 @@ import { chmodSync } from 'node:fs';
 import net from 'node:net';
 import { ErrorCode, JsonRpcConnection, MAX_BATCH_ANSWER_BYTES, MAX_JSON_DEPTH, MAX_LINE_BYTES, encodeLine } from '@oj/protocol';
 import { createJSONRPCErrorResponse } from 'json-rpc-2.0';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from 'winston';
 import type { ConnectionContext } from './connection-context.js';
 import type { RpcRouter } from './rpc-router.js';
 
