@@ -2,16 +2,20 @@
  * Idle cost: a daemon with 5 started workers on empty queues and a 1-second
  * cron running `true`, left alone. CPU seconds it uses (ojd's own plus its
  * spawner process's; the processes its cron starts are counted apart) and its
- * memory (RSS of each; the goal is on the sum of their PSS, which counts the
- * pages the two Node processes share once). Floors, measured
- * in the same window: a bare `node` waiting on a timer, and a bare Node
- * process doing the least a durable cron tick needs (floors/cron-tick.mjs).
+ * memory: the RSS of ojd and of every helper process it keeps (the spawner),
+ * summed, against the RSS of pm2's idle daemon (lib/pm2.mjs: installed at
+ * bench time, started with `pm2 ping`, as old as ojd when measured), with
+ * their PSS (which counts the pages the Node processes share once) beside.
+ * Floors, measured in the same window: a bare `node` waiting on a timer, and
+ * a bare Node process doing the least a durable cron tick needs
+ * (floors/cron-tick.mjs).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BenchClient } from './lib/rpc-client.mjs';
-import { BenchDaemon, benchEnv, cpuSeconds, pssMb, rssMb, spawnerPidOf } from './lib/procs.mjs';
+import { BenchDaemon, benchEnv, cpuSeconds, helperProcessesOf, pssMb, rssMb, spawnerPidOf } from './lib/procs.mjs';
+import { startPm2 } from './lib/pm2.mjs';
 import { idleRunbook, makeProject } from './lib/project.mjs';
 
 const WORKERS = 5;
@@ -23,8 +27,17 @@ export async function idleBench(ctx) {
   const stateDir = join(ctx.root, 'idle-state');
   const project = makeProject(join(ctx.root, 'idle-project'), { idle: idleRunbook(WORKERS) });
   const daemon = new BenchDaemon(stateDir, join(stateDir, 'ojd.sock'));
+  // Installed first, so that npm's work is over before anything is measured.
+  process.stderr.write('bench: idle: installing pm2 into a temp dir for the memory comparison...\n');
+  const pm2 = await startPm2(join(ctx.root, 'pm2'));
+  if (pm2.skipped) process.stderr.write(`bench: idle: pm2 comparison skipped: ${pm2.skipped}\n`);
   const daemonStartedAt = Date.now();
-  await daemon.start();
+  try {
+    await daemon.start();
+  } catch (err) {
+    if (!pm2.skipped) await pm2.stop();
+    throw err;
+  }
   const floorDir = join(ctx.root, 'cron-floor');
   mkdirSync(floorDir, { recursive: true });
   const bare = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { env: benchEnv(), stdio: 'ignore' });
@@ -62,24 +75,38 @@ export async function idleBench(ctx) {
       met: pct(oj) < 1,
       note: `${((1000 * oj) / seconds).toFixed(1)} ms per tick: ojd ${((1000 * d.self) / seconds).toFixed(1)} + spawner ${((1000 * sp.self) / seconds).toFixed(1)} (floor ${((1000 * f.self) / seconds).toFixed(1)}); bare node timer ${pct(b.self).toFixed(2)}%; cron's processes ${sp.children.toFixed(2)} s`,
     });
-    const rss = { ojd: rssMb(daemon.pid), spawner: rssMb(spawner) };
-    const pss = pssMb(daemon.pid) + pssMb(spawner);
+    // Every process ojd keeps counts, whatever it is (the spawner today).
+    const helpers = await helperProcessesOf(daemon.pid);
+    const rss = { ojd: rssMb(daemon.pid), helpers: helpers.map((h) => ({ name: helperName(h.cmdline), mb: rssMb(h.pid) })) };
+    const total = rss.ojd + rss.helpers.reduce((n, h) => n + h.mb, 0);
+    const pss = pssMb(daemon.pid) + helpers.reduce((n, h) => n + pssMb(h.pid), 0);
+    const pm2Rss = pm2.skipped ? NaN : rssMb(pm2.pid);
     ctx.row({
       section: 'Idle',
-      name: 'memory: PSS of ojd + spawner',
-      value: pss,
+      name: `memory: RSS of ojd + ${helpers.length === 1 ? 'its helper process' : `its ${helpers.length} helper processes`}`,
+      value: total,
       unit: 'MB',
-      floorName: 'bare node (PSS)',
-      floor: pssMb(bare.pid),
-      goal: '< 100 MB',
-      met: pss < 100,
-      note: `RSS ojd ${rss.ojd.toFixed(0)} MB, spawner ${rss.spawner.toFixed(0)} MB (they share Node's code pages)`,
+      ...(pm2.skipped ? {} : { floorName: `pm2 ${pm2.version}'s idle daemon`, floor: pm2Rss, ratio: total / pm2Rss }),
+      goal: pm2.skipped ? `< pm2's daemon (skipped: ${pm2.skipped})` : "< pm2's daemon",
+      ...(pm2.skipped ? {} : { met: total < pm2Rss }),
+      note:
+        `ojd ${rss.ojd.toFixed(1)} MB${rss.helpers.map((h) => ` + ${h.name} ${h.mb.toFixed(1)} MB`).join('')}; bare node ${rssMb(bare.pid).toFixed(0)} MB; ` +
+        `PSS of them ${pss.toFixed(0)} MB` +
+        (pm2.skipped ? '' : `, pm2 ${pssMb(pm2.pid).toFixed(0)} MB`),
     });
   } finally {
     bare.kill('SIGKILL');
     tickFloor.kill('SIGKILL');
     await daemon.stop();
+    if (!pm2.skipped) await pm2.stop();
   }
+}
+
+/** A helper's short name from its command line (`spawner-process.js`, `oj-spawn`). */
+function helperName(cmdline) {
+  const words = cmdline.split(' ');
+  const script = words.find((w) => /\.(m?js)$/.test(w)) ?? words[0] ?? '?';
+  return script.split('/').pop();
 }
 
 function sleep(ms) {

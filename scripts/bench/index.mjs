@@ -85,7 +85,7 @@ function render(rs, md) {
     fmt(r.value, r.unit),
     r.floor === undefined ? '' : `${fmt(r.floor, r.unit)} (${r.floorName})`,
     r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}×`,
-    r.goal ? `${r.goal} ${r.met ? 'met' : 'MISSED'}` : '',
+    r.goal ? (r.met === undefined ? r.goal : `${r.goal} ${r.met ? 'met' : 'MISSED'}`) : '',
     r.note ?? '',
   ]);
   if (md) {

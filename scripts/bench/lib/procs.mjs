@@ -158,3 +158,32 @@ export function spawnerPidOf(daemonPid) {
   }
   return null;
 }
+
+/** The pids of the processes whose parent is `pid`, with their command lines. */
+function childrenOf(pid) {
+  const out = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== pid) continue;
+      out.push({ pid: Number(entry), cmdline: readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ').trim() });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/**
+ * The helper processes ojd keeps (its spawner, whatever it is built from):
+ * its children that are there in two looks `ms` apart, so a child its cron
+ * started and that ended meanwhile is not one.
+ */
+export async function helperProcessesOf(daemonPid, ms = 1500) {
+  const first = childrenOf(daemonPid);
+  await new Promise((r) => setTimeout(r, ms));
+  const still = new Set(childrenOf(daemonPid).map((c) => c.pid));
+  return first.filter((c) => still.has(c.pid));
+}
+

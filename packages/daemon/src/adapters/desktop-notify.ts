@@ -3,11 +3,14 @@
  * macOS, silently absent elsewhere. Text goes as arguments, never through a
  * shell. Returns what happened, for the log.
  */
-import { execa } from 'execa';
+import { loadExeca } from './lazy-execa.js';
 
 export type NotifyResult = 'sent' | 'unavailable' | 'failed';
 
 export async function notifyDesktop(title: string, body: string): Promise<NotifyResult> {
+  if (process.platform !== 'darwin' && process.platform !== 'linux') return 'unavailable';
+  // Outside the try: a failure to load execa is an error of oj's, not an absent notifier.
+  const { execa } = await loadExeca();
   try {
     if (process.platform === 'darwin') {
       const script = `display notification ${appleString(body)} with title ${appleString(title)}`;

@@ -1,14 +1,16 @@
 /** Git worktrees for pipeline workspaces. */
 import { existsSync } from 'node:fs';
-import { execa } from 'execa';
+import { loadExeca } from './lazy-execa.js';
 
 async function git(cwd: string, args: string[]): Promise<string> {
+  const { execa } = await loadExeca();
   const r = await execa('git', args, { cwd, reject: false });
   if (r.exitCode !== 0) throw new Error(`git ${args.join(' ')}: ${String(r.stderr || r.stdout).trim()}`);
   return String(r.stdout).trim();
 }
 
 export async function isGitRepository(dir: string): Promise<boolean> {
+  const { execa } = await loadExeca();
   const r = await execa('git', ['rev-parse', '--is-inside-work-tree'], { cwd: dir, reject: false });
   return r.exitCode === 0 && String(r.stdout).trim() === 'true';
 }
@@ -26,6 +28,7 @@ export class NoCommitError extends Error {
 
 /** True when HEAD names a commit (a fresh `git init` has none until the first commit). */
 export async function hasCommit(repo: string): Promise<boolean> {
+  const { execa } = await loadExeca();
   const r = await execa('git', ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], { cwd: repo, reject: false });
   return r.exitCode === 0;
 }
@@ -37,6 +40,7 @@ export async function addWorktree(repo: string, path: string, branch: string): P
     if (await isGitRepository(path)) return; // already there (e.g. re-run after a crash)
     throw new Error(`${path} exists and is not a git worktree`);
   }
+  const { execa } = await loadExeca();
   const exists = await execa('git', ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`], { cwd: repo, reject: false });
   if (exists.exitCode === 0) {
     await git(repo, ['worktree', 'add', path, branch]);

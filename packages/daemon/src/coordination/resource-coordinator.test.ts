@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import winston from 'winston';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EventLog } from '../events/event-log.js';
 import type { ChainStep } from '../runbook/model.js';
 import type { ResourceKey } from '../storage/resource-store.js';
@@ -362,5 +362,33 @@ describe('the lock gate of a phase', () => {
     expect(holders(lock)).toEqual(['p1']);
     storage.write(() => release2.withOutcome());
     expect(holders(lock)).toEqual([]);
+  });
+});
+
+describe('an idle coordinator', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('on a daemon of its own, with nothing held and nobody waiting, wakes for nothing; a hold brings the minute look back', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const looks = vi.spyOn(shared, 'allHolds');
+    coord.start();
+    await vi.advanceTimersByTimeAsync(10);
+    const atStart = looks.mock.calls.length;
+    await vi.advanceTimersByTimeAsync(5 * 60_000);
+    expect(looks.mock.calls.length).toBe(atStart); // before: a sweep every minute
+
+    expect((await coord.request(lock, ext('a'))).granted).toBe(true);
+    await vi.advanceTimersByTimeAsync(10);
+    const held = looks.mock.calls.length;
+    await vi.advanceTimersByTimeAsync(3 * 60_000);
+    expect(looks.mock.calls.length).toBeGreaterThan(held);
+
+    await coord.release(lock, 'a', 'done');
+    await vi.advanceTimersByTimeAsync(10);
+    const released = looks.mock.calls.length;
+    await vi.advanceTimersByTimeAsync(5 * 60_000);
+    expect(looks.mock.calls.length).toBe(released);
   });
 });

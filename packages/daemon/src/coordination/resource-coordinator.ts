@@ -46,7 +46,7 @@ export class ResourceCoordinator {
   private readonly live = new LiveHolds();
   private readonly waits = new GrantWaits();
   private readonly claims = new RunClaims();
-  /** The one timer: at the next moment a hold needs attention, and at least every minute (a pipeline holder may be gone). */
+  /** The one timer: at the next moment a hold needs attention, and at least every minute while anything is held (a pipeline holder may be gone) or in a cluster. */
   private readonly timer: DeadlineTimer;
   private readonly effects: GrantEffectDeps;
   private started = false;
@@ -262,15 +262,24 @@ export class ResourceCoordinator {
   private async scheduleNow(): Promise<void> {
     if (!this.started || this.stopping) return;
     let next = Infinity;
+    let held: boolean | null = false;
     try {
       for (const h of await this.d.shared.allHolds()) {
+        held = true;
         if (h.staleAt !== null || !(h.here || this.judgesAll(h.project))) continue;
         next = Math.min(next, nextAttention(h, this.live.has(keyOf(h), h.holder)));
       }
     } catch {
       // The shared database is away: the timer's longest wait brings the next look.
+      held = null;
     }
     if (!this.started || this.stopping) return;
+    // Nothing held and nobody waiting, on a daemon of its own (no other host's holders to
+    // outlive): nothing needs a look until a hold or a wait is made, which schedules again.
+    if (held === false && this.d.remote === undefined && this.waits.waiting().length === 0) {
+      this.timer.cancel();
+      return;
+    }
     this.timer.arm(next);
   }
 

@@ -93,8 +93,9 @@ export class EscalationService {
   }
 
   private notify(what: string, reason: string): void {
-    void notifyDesktop(`oj: ${what} needs you`, reason).then((r) =>
-      this.d.logger.info('escalation notification', { what, reason, notification: r }),
+    notifyDesktop(`oj: ${what} needs you`, reason).then(
+      (r) => this.d.logger.info('escalation notification', { what, reason, notification: r }),
+      (err: unknown) => this.d.logger.error('escalation notification failed', { what, reason, error: String(err) }),
     );
   }
 

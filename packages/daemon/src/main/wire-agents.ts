@@ -3,18 +3,21 @@
  * session supervisor; `sessions.*` lets people and scripts look in, type,
  * nudge, kill and attach; `agents.done` is how an agent reports its end.
  */
-import { OjError, SessionMethods, statePaths, type SessionInfo } from '@oj/protocol';
-import { agentStep } from '../agents/agent-phase.js';
+import { OjError, SessionMethods, type SessionInfo } from '@oj/protocol';
 import type { PhaseStep } from '../engine/phase-runner.js';
 import { DEFAULT_NUDGE } from '../agents/nudges.js';
 import { DoneSignals } from '../agents/done-signals.js';
+import type { AgentRuntime, AgentRuntimeDeps } from '../agents/agent-runtime.js';
 import { resolveByPrefix } from '../engine/id-lookup.js';
-import { SessionSupervisor, type SessionHandle } from '../sessions/index.js';
+import { lazyImport } from '../lazy-module.js';
+import type { SessionHandle } from '../sessions/index.js';
 import { SessionStore, blockedOf, promptOf, type SessionRow } from '../storage/session-store.js';
-import { AgentStates } from '../agents/agent-states.js';
 import { isAgentState, isFailureReason } from '@oj/protocol';
 import { phaseActionRunner } from './phase-action.js';
 import type { Capability, WiringContext } from './wiring.js';
+
+/** The session supervisor, the agents' states and the agent phase: loaded the first time an agent or a live session is needed. */
+const loadAgentRuntime = lazyImport('the agent runtime (agent phases and sessions)', () => import('../agents/agent-runtime.js'));
 
 export function wireAgents(
   ctx: WiringContext,
@@ -25,14 +28,11 @@ export function wireAgents(
   agentWork(agentId: string): PhaseStep;
 } {
   const sessions = new SessionStore(ctx.storage.database);
-  const supervisor = new SessionSupervisor({ sessionsRoot: statePaths(ctx.stateDir).sessionsDir, now: ctx.now });
   const done = new DoneSignals();
-  const states = new AgentStates({ storage: ctx.storage, sessions, events: ctx.events, now: ctx.now });
-  const deps = {
-    states,
+  const deps: AgentRuntimeDeps = {
+    stateDir: ctx.stateDir,
     storage: ctx.storage,
     sessions,
-    supervisor,
     supervised: new Set<string>(),
     events: ctx.events,
     projects: ctx.projects,
@@ -41,7 +41,13 @@ export function wireAgents(
     now: ctx.now,
     runAction: phaseActionRunner(ctx.projects),
   };
-  ctx.runtime.addSteps({ work: (phase) => (phase.agent ? agentStep(deps, phase.agent) : null) });
+  let loaded: AgentRuntime | null = null;
+  const runtime = async (): Promise<AgentRuntime> => {
+    const module = await loadAgentRuntime();
+    return (loaded ??= module.createAgentRuntime(deps));
+  };
+  const agentWork = (agentId: string): PhaseStep => async (phaseCtx) => (await runtime()).step(agentId)(phaseCtx);
+  ctx.runtime.addSteps({ work: (phase) => (phase.agent ? agentWork(phase.agent) : null) });
 
   const find = (id: string): SessionRow => {
     const full = resolveByPrefix(
@@ -55,6 +61,7 @@ export function wireAgents(
     return sessions.get(full)!;
   };
   const handleOf = async (row: SessionRow): Promise<SessionHandle> => {
+    const { supervisor } = await runtime();
     const existing = supervisor.get(row.id);
     if (existing?.connected) return existing;
     const r = await supervisor.reconnect(row.id);
@@ -63,7 +70,8 @@ export function wireAgents(
     throw OjError.illegalState(`session ${row.id} is not running (${r.status})`, { state: r.status });
   };
   const info = (row: SessionRow): SessionInfo => {
-    const h = supervisor.get(row.id);
+    // A session this daemon has not connected to has no handle (and no runtime loaded: none connected).
+    const h = loaded?.supervisor.get(row.id);
     return {
       id: row.id,
       project: row.project,
@@ -149,8 +157,8 @@ export function wireAgents(
       await Promise.race([h.exited(), new Promise((res) => setTimeout(res, Math.min(100, idleFor / 4)))]);
     }
   });
-  r.handle(SessionMethods.Hook, (p) => ({ session: p.session, state: states.hook(p.session, p.payload, p.blocked) }));
-  r.handle(SessionMethods.Report, (p) => ({ session: p.session, state: states.report(p.session, p.state, p.message) }));
+  r.handle(SessionMethods.Hook, async (p) => ({ session: p.session, state: (await runtime()).states.hook(p.session, p.payload, p.blocked) }));
+  r.handle(SessionMethods.Report, async (p) => ({ session: p.session, state: (await runtime()).states.report(p.session, p.state, p.message) }));
   r.handle(SessionMethods.Done, (p) => {
     let sessionId = p.session ?? null;
     if (!sessionId && p.pipeline) sessionId = sessions.latestFor(p.pipeline)?.id ?? null;
@@ -173,10 +181,11 @@ export function wireAgents(
   });
 
   return {
-    stop: (options) => supervisor.stopAll({ kill: options?.killSessions ?? false }),
+    // Sessions are supervised only once the runtime is loaded: before that there is nothing to stop.
+    stop: (options) => loaded?.supervisor.stopAll({ kill: options?.killSessions ?? false }),
     counts: () => ({ 'sessions.running': sessions.list({ running: true }).length }),
     sessions: (project) => sessions.list({ project, running: true }).map(info),
-    agentWork: (agentId) => agentStep(deps, agentId),
+    agentWork,
     send: async (session, text) => {
       const row = sessions.get(session);
       if (!row) throw OjError.notFound('session', session);

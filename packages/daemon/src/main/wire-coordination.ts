@@ -116,7 +116,8 @@ export function wireCoordination(ctx: WiringContext, options: CoordinationOption
   const coordinator = new ResourceCoordinator({
     storage: ctx.storage,
     shared: resources,
-    remote: ctx.shared,
+    // Only other hosts make remote grants (the daemon's own SQLite has none to tell).
+    ...(ctx.shared.kind === 'postgres' ? { remote: ctx.shared } : {}),
     leader: ctx.shared.leader,
     events: ctx.events,
     logger: ctx.logger,

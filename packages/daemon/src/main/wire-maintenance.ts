@@ -11,11 +11,14 @@
 import { MaintenanceMethods, statePaths, type PruneResult } from '@oj/protocol';
 import { setLongTimeout, type LongTimer } from '../adapters/long-timer.js';
 import { capOutFile } from '../log/out-file-cap.js';
-import { backupDatabase } from '../maintenance/backup.js';
+import { lazyImport } from '../lazy-module.js';
 import { loadDaemonConfig } from '../maintenance/daemon-config.js';
-import { checkIntegrity } from '../maintenance/integrity.js';
 import { pruneOnce } from '../maintenance/retention.js';
 import type { Capability, WiringContext } from './wiring.js';
+
+/** `oj daemon check` and `oj daemon backup`: loaded when first asked for. */
+const loadIntegrity = lazyImport('the integrity check', () => import('../maintenance/integrity.js'));
+const loadBackup = lazyImport('the database backup', () => import('../maintenance/backup.js'));
 
 /** The first prune runs this long after start (or after prune_every, if shorter). */
 const FIRST_PRUNE_MS = 30_000;
@@ -50,8 +53,9 @@ export function wireMaintenance(ctx: WiringContext): Capability {
     }
   };
 
-  ctx.router.handle(MaintenanceMethods.Check, (p) => checkIntegrity(ctx.storage.runner.sqlite, { quick: p?.quick ?? false, path: dbPath }));
+  ctx.router.handle(MaintenanceMethods.Check, async (p) => (await loadIntegrity()).checkIntegrity(ctx.storage.runner.sqlite, { quick: p?.quick ?? false, path: dbPath }));
   ctx.router.handle(MaintenanceMethods.Backup, async (p) => {
+    const { backupDatabase } = await loadBackup();
     const result = await backupDatabase(ctx.storage.runner.sqlite, p.path, { force: p.force ?? false, livePath: dbPath });
     ctx.logger.info('database backed up', { path: result.path, bytes: result.bytes, durationMs: result.durationMs });
     return result;

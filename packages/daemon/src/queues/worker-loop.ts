@@ -2,8 +2,9 @@
  * The loop of each started worker: no polling; it looks for work (a
  * "fill") when something may have changed: an item added or released in
  * its queue, one of its pipelines ended (a slot freed), a `wake_on` event,
- * `oj worker wake`, or its idle timer (`idle_action = "wait:30s"`), which
- * also re-pulls a source queue. core/queue/worker-fill.ts decides when to
+ * `oj worker wake`, or, for a queue with a source, its idle timer
+ * (`idle_action = "wait:30s"`), which re-pulls the source; a worker on a
+ * queue without one costs nothing while idle. core/queue/worker-fill.ts decides when to
  * pull and when the worker is idle; concurrency is counted from the
  * database (its pipelines under way), so it holds across restarts. In a
  * cluster each host's worker keeps to its own `concurrency`, and another
@@ -246,6 +247,7 @@ export class WorkerLoop {
       if (handed.some((res) => res === null)) break;
     }
     const rest = planRest({
+      source: queue.source !== null,
       took,
       idle: r.idle,
       pending: await items.hasPending(r.project, queue.name),

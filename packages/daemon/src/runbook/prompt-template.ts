@@ -14,14 +14,16 @@
  * Values are never parsed as template syntax: a value containing `{{x}}` or
  * `{x}` is inserted as text.
  */
-import Handlebars from 'handlebars';
+import { loadHandlebars, type Handlebars } from './handlebars.js';
 import { createContext, InterpolationError, WordList, type InterpolationContext } from './interpolation-context.js';
 import { scanText } from './placeholder.js';
 import { isTable } from './toml-value.js';
 import { valueToText } from './value-text.js';
 
 export const PLACEHOLDER_HELPER = 'ojPlaceholder';
-const handlebars = Handlebars.create();
+/** oj's own Handlebars environment (its helpers are oj's only), made on first use. */
+let ownEnvironment: Handlebars | null = null;
+const environment = (): Handlebars => (ownEnvironment ??= loadHandlebars().create());
 
 export class TemplateError extends Error {
   override readonly name = 'TemplateError';
@@ -48,6 +50,8 @@ export function toHandlebarsSource(source: string): string {
 
 /** Syntax check without rendering; returns an error message or null. */
 export function checkTemplate(source: string): string | null {
+  // Loaded outside the try: a Handlebars that does not load is not a syntax error of the template.
+  const handlebars = environment();
   try {
     handlebars.parse(toHandlebarsSource(source));
     return null;
@@ -81,7 +85,8 @@ function lineOf(source: string, message: string): string {
 
 /** Render a prompt template; throws TemplateError. */
 export function renderTemplate(source: string, context: InterpolationContext, label: string): string {
-  let template: Handlebars.TemplateDelegate;
+  const handlebars = environment();
+  let template: HandlebarsTemplateDelegate;
   try {
     template = handlebars.compile(toHandlebarsSource(source), { strict: true, noEscape: true });
   } catch (error) {

@@ -16,7 +16,7 @@
  * `{{#each}}`/`{{#with}}` body (the item decides), and `{{#if x}}` /
  * `{{#unless x}}` arguments (a missing value is simply false).
  */
-import Handlebars from 'handlebars';
+import { loadHandlebars } from './handlebars.js';
 import { PLACEHOLDER_HELPER, toHandlebarsSource } from './prompt-template.js';
 
 export interface TemplateName {
@@ -167,9 +167,11 @@ class Walker {
 /** Scan a prompt template (oj placeholders included). */
 export function scanTemplate(source: string): TemplateScan {
   const jinjaTags = [...source.matchAll(JINJA_TAG)].map((m) => ({ text: m[0], line: lineAt(source, m.index) }));
+  // Loaded outside the try: a Handlebars that does not load is not a syntax error of the template.
+  const handlebars = loadHandlebars();
   let program: hbs.AST.Program;
   try {
-    program = Handlebars.parse(toHandlebarsSource(source));
+    program = handlebars.parse(toHandlebarsSource(source));
   } catch (error) {
     return { syntaxError: syntaxError(error), names: [], unknownHelpers: [], partials: [], jinjaTags };
   }

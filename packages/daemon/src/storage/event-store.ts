@@ -1,8 +1,8 @@
 /** The append-only event log table. */
 import type { EventRecord, JsonValue } from '@oj/protocol';
-import type BetterSqlite3 from 'better-sqlite3';
-import type { Selectable } from 'kysely';
+import type { Insertable, Selectable } from 'kysely';
 import type { OpenedDatabase } from './database.js';
+import type { PreparedQuery } from './prepared-query.js';
 import type { EventsTable } from './schema.js';
 import { sql } from './kysely.js';
 import { redactValue, scrubText } from '../log/redact.js';
@@ -24,28 +24,39 @@ export interface EventFilter {
 
 type EventRow = Selectable<EventsTable>;
 
+type NewEventRow = Insertable<EventsTable>;
+
 export class EventStore {
+  /** What every event runs: built and compiled once (prepared-query.ts). */
+  private readonly insert: PreparedQuery<Required<Omit<NewEventRow, 'id'>>, unknown>;
+
   constructor(
     private readonly store: OpenedDatabase,
     private readonly now: () => number,
-  ) {}
-
-  private insert: BetterSqlite3.Statement | null = null;
+  ) {
+    this.insert = store.runner.prepared((row: Required<Omit<NewEventRow, 'id'>>) => store.db.insertInto('events').values(row), {
+      name: true,
+      subject: true,
+      project: true,
+      data: true,
+      time: true,
+    });
+  }
 
   /** Appends one event; call inside the transaction of the change it records. */
   append(e: NewEvent): EventRecord {
     const time = this.now();
     // A known secret value (log/redact.ts) is never stored, whoever emits it:
     // not in the name, the subject or the data.
-    const name = scrubText(e.name);
-    const subject = e.subject == null ? null : scrubText(e.subject);
-    const project = e.project ?? null;
-    const text = JSON.stringify(redactValue(e.data ?? {}));
-    // Prepared once: it runs with every state change.
-    this.insert ??= this.store.runner.sqlite.prepare('INSERT INTO events (name, subject, project, data, time) VALUES (?, ?, ?, ?, ?)');
-    const id = Number(this.insert.run(name, subject, project, text, time).lastInsertRowid);
-    // The record as stored (the data as it reads back from its JSON text).
-    return { id, name, subject, project, data: JSON.parse(text) as Record<string, JsonValue>, time: new Date(time).toISOString() };
+    const row = {
+      name: scrubText(e.name),
+      subject: e.subject == null ? null : scrubText(e.subject),
+      project: e.project ?? null,
+      data: JSON.stringify(redactValue(e.data ?? {})),
+      time,
+    };
+    const { lastInsertRowid } = this.insert.run(row);
+    return toRecord({ ...row, id: lastInsertRowid });
   }
 
   /** Events with id > since, oldest first. Without `since`, the newest `limit`. */

@@ -9,6 +9,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type { Compilable, CompiledQuery, Kysely } from 'kysely';
 import { DummyDriver, KyselyBuilder, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler } from './kysely.js';
 import { isDiskFull } from './disk-full.js';
+import { prepareQuery, type AllKeys, type PreparedQuery } from './prepared-query.js';
 import type { Database } from './schema.js';
 import type { DurableFile } from './group-commit.js';
 
@@ -35,12 +36,11 @@ export class QueryRunner implements DurableFile {
   private walSyncs = 0;
   private disposed = false;
 
-  /** One transaction function, made once (better-sqlite3 builds a wrapper per `transaction()` call), running `body`. */
-  private readonly tx: BetterSqlite3.Transaction<() => unknown>;
-  private body: (() => unknown) | null = null;
+  /** One transaction function for every write (better-sqlite3 builds its wrappers anew for each `transaction(fn)`). */
+  private readonly immediate: (fn: () => unknown) => unknown;
 
   constructor(readonly sqlite: BetterSqlite3.Database) {
-    this.tx = sqlite.transaction(() => this.body!());
+    this.immediate = sqlite.transaction((fn: () => unknown) => fn()).immediate;
   }
 
   private statement(sql: string): BetterSqlite3.Statement {
@@ -86,15 +86,14 @@ export class QueryRunner implements DurableFile {
     this.statement('ROLLBACK').run();
   }
 
+  /** A query built and compiled once, run many times (prepared-query.ts). */
+  prepared<A extends object, R>(build: (args: A) => Compilable<R>, keys?: AllKeys<A>): PreparedQuery<A, R> {
+    return prepareQuery((sql) => this.statement(sql), build, keys);
+  }
+
   /** Runs fn in one IMMEDIATE transaction; nested calls become savepoints. */
   transaction<T>(fn: () => T): T {
-    const outer = this.body;
-    this.body = fn;
-    try {
-      return this.tx.immediate() as T;
-    } finally {
-      this.body = outer;
-    }
+    return this.immediate(fn) as T;
   }
 
   /**

@@ -11,6 +11,7 @@
  */
 import type { JsonValue } from '@oj/protocol';
 import { faultPoint } from '../fault-point.js';
+import type { PreparedQuery } from './prepared-query.js';
 import { orderClause } from './queue-order.js';
 import { QueueStore, type QueueItemRow } from './queue-store.js';
 import type { ResourceKey } from './resource-store.js';
@@ -34,13 +35,10 @@ import type {
 import type { Storage } from './storage.js';
 import { SqliteSharedResources } from './sqlite-shared-resources.js';
 
-/** Cron slot claims older than this are forgotten (a slot is claimed when it is due, never days later). */
-export const SLOT_MEMORY_MS = 7 * 24 * 3600_000;
-
 export class SqliteSharedStore implements SharedStore {
   readonly kind = 'sqlite' as const;
   readonly queues: SqliteSharedQueues;
-  readonly crons: SharedCrons;
+  readonly crons: SqliteCronSlots;
   readonly resources: SqliteSharedResources;
   /** On its own a daemon always leads: it runs every sweep. */
   readonly leader: Leadership = { leads: () => true, leadsAny: () => true, lookEveryMs: null, onChange: () => () => {}, info: () => Promise.resolve([]) };
@@ -269,25 +267,51 @@ export function writeItem(items: QueueStore, seq: number, w: ItemWrite): void {
   }
 }
 
+/**
+ * A daemon on its own claims a cron's slots in order, each in the
+ * transaction of the step that runs it (CronScheduler): a slot is this
+ * daemon's to run when it is newer than the last one claimed, which is all
+ * that is kept (one row per cron, however often the cron runs).
+ */
 class SqliteCronSlots implements SharedCrons {
   readonly claimGraceMs = 0;
 
-  constructor(private readonly storage: Storage) {}
+  /** The statements of every tick's claim: built and compiled once (prepared-query.ts). */
+  private readonly last: PreparedQuery<{ project: string; cron: string }, { slot_at: number | null }>;
+  private readonly forget: PreparedQuery<{ project: string; cron: string }, unknown>;
+  private readonly insert: PreparedQuery<{ project: string; cron: string; slot_at: number; claimed_at: number }, unknown>;
+
+  constructor(private readonly storage: Storage) {
+    const { db, runner } = storage;
+    this.last = runner.prepared((a: { project: string; cron: string }) =>
+      db
+        .selectFrom('cron_slots')
+        .where('project', '=', a.project)
+        .where('cron', '=', a.cron)
+        .select((eb) => eb.fn.max('slot_at').as('slot_at')),
+    );
+    this.forget = runner.prepared((a: { project: string; cron: string }) => db.deleteFrom('cron_slots').where('project', '=', a.project).where('cron', '=', a.cron));
+    this.insert = runner.prepared((a: { project: string; cron: string; slot_at: number; claimed_at: number }) => db.insertInto('cron_slots').values(a), {
+      project: true,
+      cron: true,
+      slot_at: true,
+      claimed_at: true,
+    });
+  }
 
   claimSlot<T>(project: string, cron: string, slotAt: number, at: number, step: (mine: boolean) => T): Promise<T> {
     return now(() =>
       this.storage.write(() => {
-        const { db, runner } = this.storage;
-        runner.run(db.deleteFrom('cron_slots').where('slot_at', '<', at - SLOT_MEMORY_MS));
-        const r = runner.run(
-          db
-            .insertInto('cron_slots')
-            .values({ project, cron, slot_at: slotAt, claimed_at: at })
-            .onConflict((oc) => oc.doNothing()),
-        );
+        // One row per cron: the newest slot claimed (a slot at or before it is claimed already).
+        const last = this.last.first({ project, cron })?.slot_at ?? null;
+        const mine = last === null || last < slotAt;
+        if (mine) {
+          this.forget.run({ project, cron });
+          this.insert.run({ project, cron, slot_at: slotAt, claimed_at: at });
+        }
         // The step joins this transaction: the claim commits with it or not at all.
         faultPoint('cron:slot-claimed');
-        return step(r.changes === 1);
+        return step(mine);
       }),
     );
   }

@@ -1,6 +1,7 @@
 /** Persisted worker state (started/stopped) and cron schedules. */
 import type { Selectable } from 'kysely';
 import type { OpenedDatabase } from './database.js';
+import type { PreparedQuery } from './prepared-query.js';
 import type { CronsTable, WorkersTable } from './schema-queues.js';
 
 /** A worker's stored state (the table has no generated columns: a row reads and writes the same). */
@@ -9,11 +10,17 @@ export type WorkerRow = Selectable<WorkersTable>;
 export type CronRow = Selectable<CronsTable>;
 
 export class WorkerStore {
-  constructor(private readonly store: OpenedDatabase) {}
+  /** What every fill of a worker reads: built and compiled once (prepared-query.ts). */
+  private readonly byName: PreparedQuery<{ project: string; name: string }, WorkerRow>;
+
+  constructor(private readonly store: OpenedDatabase) {
+    this.byName = store.runner.prepared((a: { project: string; name: string }) =>
+      store.db.selectFrom('workers').selectAll().where('project', '=', a.project).where('name', '=', a.name),
+    );
+  }
 
   get(project: string, name: string): WorkerRow | undefined {
-    const { db, runner } = this.store;
-    return runner.first(db.selectFrom('workers').selectAll().where('project', '=', project).where('name', '=', name));
+    return this.byName.first({ project, name });
   }
 
   list(project?: string): WorkerRow[] {
@@ -40,12 +47,42 @@ export class WorkerStore {
   }
 }
 
+/** Every column of a cron's row (the compiler checks the list is complete). */
+const CRON_COLUMNS = {
+  project: true,
+  name: true,
+  enabled: true,
+  schedule_key: true,
+  next_due_at: true,
+  catch_up_until: true,
+  last_run_at: true,
+  last_outcome: true,
+  last_error: true,
+  last_pipeline: true,
+  runs: true,
+  changed_at: true,
+} as const satisfies Record<keyof CronRow, true>;
+
 export class CronStore {
-  constructor(private readonly store: OpenedDatabase) {}
+  /** The statements of every cron tick (a read and a write of its row): built and compiled once (prepared-query.ts). */
+  private readonly byName: PreparedQuery<{ project: string; name: string }, CronRow>;
+  private readonly upsert: PreparedQuery<CronRow, unknown>;
+
+  constructor(private readonly store: OpenedDatabase) {
+    this.byName = store.runner.prepared((a: { project: string; name: string }) =>
+      store.db.selectFrom('crons').selectAll().where('project', '=', a.project).where('name', '=', a.name),
+    );
+    this.upsert = store.runner.prepared((row: CronRow) => {
+      const { project: _project, name: _name, ...rest } = row;
+      return store.db
+        .insertInto('crons')
+        .values(row)
+        .onConflict((oc) => oc.columns(['project', 'name']).doUpdateSet(rest));
+    }, CRON_COLUMNS);
+  }
 
   get(project: string, name: string): CronRow | undefined {
-    const { db, runner } = this.store;
-    return runner.first(db.selectFrom('crons').selectAll().where('project', '=', project).where('name', '=', name));
+    return this.byName.first({ project, name });
   }
 
   list(project?: string): CronRow[] {
@@ -61,13 +98,6 @@ export class CronStore {
   }
 
   save(row: CronRow): void {
-    const { db, runner } = this.store;
-    const { project, name, ...rest } = row;
-    runner.run(
-      db
-        .insertInto('crons')
-        .values(row)
-        .onConflict((oc) => oc.columns(['project', 'name']).doUpdateSet(rest)),
-    );
+    this.upsert.run(row);
   }
 }

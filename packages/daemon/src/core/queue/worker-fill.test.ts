@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { planPull, planRest, type PullView, type RestView } from './worker-fill.js';
 
 const pull = (over: Partial<PullView> = {}): PullView => ({ source: true, free: 1, pending: false, pullingNow: false, pullRequested: false, justPulled: false, ...over });
-const rest = (over: Partial<RestView> = {}): RestView => ({ took: 0, idle: false, pending: false, running: 0, pulling: false, idleAction: { type: 'wait', ms: 30_000 }, idleTimerArmed: false, ...over });
+const rest = (over: Partial<RestView> = {}): RestView => ({ source: true, took: 0, idle: false, pending: false, running: 0, pulling: false, idleAction: { type: 'wait', ms: 30_000 }, idleTimerArmed: false, ...over });
 
 describe('a fill: pulling a source queue', () => {
   it('pulls when asked, or when there is room and nothing pending, but not twice in a row unasked', () => {
@@ -37,6 +37,11 @@ describe('a fill: after taking', () => {
     expect(planRest(rest({ idle: true, idleTimerArmed: true })).armIdleTimer).toBeNull();
     expect(planRest(rest({ running: 1 })).becameIdle).toBe(false);
     expect(planRest(rest({ pulling: true })).becameIdle).toBe(false);
+  });
+
+  it('a queue without a source: idle with no timer (nothing to re-pull; every change wakes the worker)', () => {
+    expect(planRest(rest({ source: false }))).toEqual({ busy: false, becameIdle: true, stop: false, armIdleTimer: null });
+    expect(planRest(rest({ source: false, idle: true })).armIdleTimer).toBeNull();
   });
 
   it('idle_action = "stop": it stops when it becomes idle, and arms no timer', () => {

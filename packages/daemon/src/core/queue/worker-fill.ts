@@ -5,7 +5,10 @@
  *
  * Before taking: whether to pull a source queue. After taking: whether it
  * has become busy or idle, whether it stops (idle_action = "stop") and
- * whether its idle timer (idle_action = "wait:<d>") is armed.
+ * whether its idle timer (idle_action = "wait:<d>") is armed: only for a
+ * queue with a source, which the timer re-pulls. Without a source the timer
+ * would find nothing new (every change that makes work takeable wakes the
+ * worker), so an idle worker costs nothing until something happens.
  */
 
 export interface PullView {
@@ -39,6 +42,8 @@ export function planPull(v: PullView): PullPlan {
 }
 
 export interface RestView {
+  /** The queue has a source command (the idle timer re-pulls it). */
+  source: boolean;
   /** Items handed to pipelines by this fill. */
   took: number;
   /** It was idle before this fill. */
@@ -76,6 +81,6 @@ export function planRest(v: RestView): RestPlan {
       return plan;
     }
   }
-  if (v.idleAction.type === 'wait' && !v.idleTimerArmed) plan.armIdleTimer = v.idleAction.ms;
+  if (v.idleAction.type === 'wait' && v.source && !v.idleTimerArmed) plan.armIdleTimer = v.idleAction.ms;
   return plan;
 }
