@@ -353,6 +353,16 @@ describe('daemon lifecycle', () => {
     expect(start.stdout).toMatch(/ojd started/);
   });
 
+  it('an unreachable cluster database at start: the daemon says it does not start (not that shared work waits)', async () => {
+    // No PostgreSQL listens on this socket directory.
+    const url = `postgresql://postgres@/oj?host=${join(t.stateDir, 'no-pg')}`;
+    const r = await t.oj(['daemon', 'start'], { env: { OJ_DATABASE_URL: url } });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/could not start ojd: failed to start: the cluster database \(postgresql:\/\/postgres@\/oj\?host=\S+\) cannot be reached: .+; the daemon does not start in cluster mode without it/);
+    expect(r.stderr).not.toMatch(/refused until it is back/);
+    expect(await canConnect(t.socket)).toBe(false);
+  });
+
   it("shows the daemon's own error when an auto-start fails", async () => {
     mkdirSync(t.stateDir, { recursive: true, mode: 0o700 });
     const db = new BetterSqlite3(join(t.stateDir, 'oj.db'));

@@ -58,14 +58,17 @@ export function isConnectionError(err: unknown): boolean {
  * code Unavailable, data `{ kind: 'cluster_unavailable', database, reason,
  * durable, hint }`. `durable` false: a change was committed but could not be
  * made durable (it may be lost: the caller should look again once the
- * database is back); true: nothing was changed.
+ * database is back); true: nothing was changed. `atStart`: the daemon is
+ * starting and cannot go on without it.
  */
-export function unavailable(url: string, err: unknown, durable = true): OjError {
+export function unavailable(url: string, err: unknown, durable = true, atStart = false): OjError {
   const why = err instanceof Error ? err.message : String(err);
   const database = redactUrl(url);
-  const what = durable
-    ? 'shared work (queues, workers, crons, locks) is refused until it is back'
-    : 'the change was made but may not be recorded: look again once it is back';
+  const what = atStart
+    ? 'the daemon does not start in cluster mode without it'
+    : durable
+      ? 'shared work (queues, workers, crons, locks) is refused until it is back'
+      : 'the change was made but may not be recorded: look again once it is back';
   return new OjError(ErrorCode.Unavailable, `the cluster database (${database}) cannot be reached: ${why}; ${what}`, {
     kind: 'cluster_unavailable',
     database,

@@ -101,7 +101,7 @@ export class PgSharedStore implements SharedStore {
       if (applied.length) o.logger.info('cluster database schema migrated', { versions: applied });
     } catch (err) {
       await s.conn.db.destroy().catch(() => {});
-      throw isConnectionError(err) ? unavailable(o.url, err) : err;
+      throw isConnectionError(err) ? unavailable(o.url, err, true, true) : err;
     }
     return s;
   }
