@@ -475,6 +475,38 @@ slot_heartbeat = "300ms"
     expect(orphans.map((e) => e.subject).sort()).toEqual(['q1', 'q2']);
   });
 
+  it('oj status lists the locks and semaphores in use, with their holders; free ones are left out', async () => {
+    await t.startDaemon();
+    const root = makeProject(t, 'proj', {
+      s: `
+[lock.main_branch]
+heartbeat = "1h"
+
+[lock.idle]
+heartbeat = "1h"
+
+[semaphore.api]
+max = 3
+slot_heartbeat = "1h"
+
+[semaphore.unused]
+max = 2
+`,
+    });
+    const before = (await t.oj(['status'], { cwd: root })).stdout;
+    expect(before).toMatch(/Locks: none/);
+    expect(before).toMatch(/Semaphores: none/);
+    expect((await t.oj(['lock', 'acquire', 'main_branch', '--holder', 'alice'], { cwd: root })).exitCode).toBe(0);
+    expect((await t.oj(['semaphore', 'acquire', 'api', '--holder', 'big', '--weight', '2'], { cwd: root })).exitCode).toBe(0);
+    const out = (await t.oj(['status'], { cwd: root })).stdout;
+    expect(out).toMatch(/Locks \(1\)\n\s+lock\s+holder\s+since\s+state\s+waiting\n\s+main_branch\s+alice\s+\d+s ago\s+held\s+0\n/i);
+    expect(out).toMatch(/Semaphores \(1\)\n\s+semaphore\s+used\s+holders\s+state\s+waiting\n\s+api\s+2\/3\s+big\s+ok\s+0\n/i);
+    expect(out).not.toMatch(/\bidle\b.*held|unused/);
+    const json = await t.ojJson<{ sections: Record<string, { rows: Record<string, unknown>[] }> }>(['status', '--json'], { cwd: root });
+    expect(json.sections.locks!.rows).toEqual([{ lock: 'main_branch', holder: 'alice', since: expect.stringMatching(/ago$/), state: 'held', waiting: 0 }]);
+    expect(json.sections.semaphores!.rows).toEqual([{ semaphore: 'api', used: '2/3', holders: 'big', state: 'ok', waiting: 0 }]);
+  });
+
   it('acquiring again with another weight is refused and changes nothing (it used to report units it did not hold)', async () => {
     await t.startDaemon();
     const root = makeProject(t, 'proj', { s: '[semaphore.api]\nmax = 3\nslot_heartbeat = "1h"\n' });

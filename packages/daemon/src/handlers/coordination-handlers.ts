@@ -4,6 +4,7 @@ import type { ResourceCoordinator } from '../coordination/resource-coordinator.j
 import type { ResourceRequests } from '../coordination/resource-requests.js';
 import type { RpcRouter } from '../rpc/rpc-router.js';
 import type { ResourceKey } from '../storage/resource-store.js';
+import { coordinationInfo } from './coordination-info.js';
 
 export interface CoordinationHandlerDeps {
   coordinator: ResourceCoordinator;
@@ -13,43 +14,7 @@ export interface CoordinationHandlerDeps {
 export function registerCoordinationHandlers(router: RpcRouter, d: CoordinationHandlerDeps): void {
   const { coordinator: coord, requests } = d;
 
-  const lockInfo = async (key: ResourceKey): Promise<LockMethods.LockInfo> => {
-    const policy = coord.policyOf(key);
-    const holder = (await requests.holds(key))[0];
-    const info = holder ? coord.holderInfo(holder) : null;
-    return {
-      id: key.resource,
-      name: policy.name,
-      project: key.project,
-      defined: policy.defined,
-      heartbeatMs: policy.heartbeatMs,
-      timeoutMs: policy.timeoutMs,
-      onStale: policy.onStale.map((s) => s.text),
-      held: info !== null,
-      holder: info,
-      stale: info?.stale ?? false,
-      waiters: await coord.waiterInfos(key),
-    };
-  };
-
-  const semaphoreInfo = async (key: ResourceKey): Promise<SemaphoreMethods.SemaphoreInfo> => {
-    const policy = coord.policyOf(key);
-    const holds = await requests.holds(key);
-    return {
-      id: key.resource,
-      name: policy.name,
-      project: key.project,
-      defined: policy.defined,
-      max: policy.max,
-      used: holds.reduce((n, h) => n + h.weight, 0),
-      slotHeartbeatMs: policy.heartbeatMs,
-      slotTimeoutMs: policy.timeoutMs,
-      onOrphan: policy.onStale.map((s) => s.text),
-      onOrphanWork: policy.onOrphanWork.map((s) => s.text),
-      holders: holds.map((h) => coord.holderInfo(h)),
-      waiters: await coord.waiterInfos(key),
-    };
-  };
+  const { lockInfo, semaphoreInfo } = coordinationInfo(coord, requests);
 
   const lock = (p: { project: string; name: string }) => requests.resolve('lock', p.project, p.name);
   const semaphore = (p: { project: string; name: string }) => requests.resolve('semaphore', p.project, p.name);

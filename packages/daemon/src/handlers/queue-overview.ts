@@ -4,6 +4,7 @@ import type { ProjectRegistry } from '../projects/project-registry.js';
 import type { CronScheduler } from '../crons/cron-scheduler.js';
 import type { QueueService } from '../queues/queue-service.js';
 import type { WorkerManager } from '../queues/worker-manager.js';
+import { relative } from './relative-time.js';
 
 export async function queueOverview(
   d: { queues: QueueService; workers: WorkerManager; crons: CronScheduler; projects: ProjectRegistry; now(): number },
@@ -64,12 +65,4 @@ async function projectsWithState(d: { queues: QueueService; workers: WorkerManag
   for (const c of d.crons.store.list()) roots.add(c.project);
   for (const p of await d.queues.items.projectsWithLiveItems()) roots.add(p);
   return [...roots].sort();
-}
-
-function relative(t: number, now: number): string {
-  const diff = now - t;
-  const s = Math.round(Math.abs(diff) / 1000);
-  const text =
-    s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m` : s < 86_400 ? `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m` : `${Math.floor(s / 86_400)}d`;
-  return diff >= 0 ? `${text} ago` : `in ${text}`;
 }

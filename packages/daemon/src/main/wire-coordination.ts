@@ -17,6 +17,7 @@ import { ResourceCoordinator } from '../coordination/resource-coordinator.js';
 import { logLine } from '../coordination/step-shell.js';
 import type { AgentAttemptRunner } from '../coordination/strategy-work.js';
 import { registerCoordinationHandlers } from '../handlers/coordination-handlers.js';
+import { coordinationInfo, coordinationOverview } from '../handlers/coordination-info.js';
 import { ResourceRequests } from '../coordination/resource-requests.js';
 import { createContext } from '../runbook/interpolation-context.js';
 import { duration } from '../runbook/duration.js';
@@ -148,7 +149,9 @@ export function wireCoordination(ctx: WiringContext, options: CoordinationOption
       },
     }),
   );
-  registerCoordinationHandlers(ctx.router, { coordinator, requests: new ResourceRequests(coordinator, resources, ctx.projects) });
+  const requests = new ResourceRequests(coordinator, resources, ctx.projects);
+  registerCoordinationHandlers(ctx.router, { coordinator, requests });
+  const info = coordinationInfo(coordinator, requests);
 
   return {
     coordinator,
@@ -161,6 +164,14 @@ export function wireCoordination(ctx: WiringContext, options: CoordinationOption
     stop() {
       stopping = true;
       coordinator.stop();
+    },
+    async overview(project) {
+      try {
+        return await coordinationOverview(info, requests, project, ctx.now);
+      } catch {
+        // the shared database is away: oj daemon status says so
+        return {};
+      }
     },
     async counts() {
       const out: Record<string, number> = { 'strategies.active': strategies.allActive().length };
