@@ -5,6 +5,7 @@
  * is flushed). `name@N` fires on the Nth time the point is reached.
  *
  *   OJ_FAULT=after-effect:phase       a phase's process has ended, its outcome is not yet written
+ *   OJ_FAULT=before-effect:stop       a step stopped a phase (committed), its processes are not yet told to end
  *   OJ_FAULT=after-effect:session     an agent's session host runs, the pipeline does not record it yet
  *   OJ_FAULT=during-migration:5       inside migration 5's transaction, before it commits
  *   OJ_FAULT=outbox:before-apply      cluster mode: a shared change committed locally, not yet applied to PostgreSQL

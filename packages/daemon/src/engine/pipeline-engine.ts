@@ -81,7 +81,7 @@ type Listener = (id: string, update: PipelineUpdate, cause: 'step' | 'amend') =>
 export type TerminalHook = (record: PipelineRecord, status: 'done' | 'failed' | 'cancelled') => void;
 
 export class PipelineEngine {
-  private readonly live = new Map<string, { run: number; stop(reason: string): void }>();
+  private readonly live = new Map<string, { run: number; stop(reason: string): void; stopped?: boolean }>();
   private readonly listeners = new Set<Listener>();
   private readonly terminalHooks: TerminalHook[] = [];
   private shuttingDown = false;
@@ -181,7 +181,8 @@ export class PipelineEngine {
         } else if (e.type === 'startPhase') {
           this.store.startRun(id, e.run, e.phase, this.logFile(id, e.run, e.phase), now);
         } else if (e.type === 'stopPhase') {
-          this.store.finishRun(id, e.run, 'cancelled', null, e.reason, now);
+          // Its processes are ended after the commit: until they are seen gone, their group stays recorded.
+          this.store.finishRun(id, e.run, 'cancelled', null, e.reason, now, true);
         }
         pending.push(e);
       }
@@ -259,7 +260,11 @@ export class PipelineEngine {
           break;
         case 'stopPhase': {
           const live = this.live.get(id);
-          if (live && live.run === e.run) live.stop(e.reason);
+          faultPoint('before-effect:stop');
+          if (live && live.run === e.run) {
+            live.stopped = true;
+            live.stop(e.reason);
+          }
           break;
         }
         case 'prepareWorkspace':
@@ -309,6 +314,8 @@ export class PipelineEngine {
     if (live?.run === run) this.live.delete(id);
     // Phases ended by a daemon stop stay 'running' on disk: the next start re-runs them.
     if (this.shuttingDown) return;
+    // A run a step stopped (its row ended then): its processes are gone now.
+    const stopped = live?.run === run && live.stopped === true;
     faultPoint('after-effect:phase');
     // The ends of phases in one turn of the event loop share a transaction (Storage.writeSoon).
     this.room.write(id, `phase run ${run} ended`, () =>
@@ -321,6 +328,7 @@ export class PipelineEngine {
           outcome.ok ? null : (outcome.error ?? 'failed'),
           this.storage.now(),
         );
+        if (stopped) this.store.processGroupGone(id, run);
         // The phase's releases (its locks and slots) with its outcome: the next phase starts once this commits.
         for (const settle of outcome.settle ?? []) this.settleWithOutcome(id, run, settle);
         this.safeApply(
@@ -411,7 +419,13 @@ export class PipelineEngine {
     // A run that left an agent session keeps going (the session outlives the daemon, or
     // recorded how it ended); any other run's processes died with it and it runs again.
     const adopting = new Set<string>();
+    const stopped = this.store.stoppedRunsWithProcesses();
     this.storage.write(() => {
+      // Runs a step stopped whose processes the old daemon did not see end (it died after the commit).
+      for (const o of stopped) {
+        if (killProcessGroup(o.pgid, o.pgidStart)) killed++;
+        this.store.processGroupGone(o.pipelineId, o.run);
+      }
       for (const o of orphans) {
         if (o.session !== null) {
           adopting.add(`${o.pipelineId}#${o.run}`);

@@ -234,6 +234,12 @@ export class PipelineStore {
     );
   }
 
+  /**
+   * Ends a run. `keepProcessGroup`: its processes may still be there (a run
+   * stopped by a step, whose processes are ended after the commit): its
+   * process group stays recorded until they are gone (processGroupGone), so
+   * a daemon killed in between ends them at its next start.
+   */
   finishRun(
     pipelineId: string,
     run: number,
@@ -241,11 +247,12 @@ export class PipelineStore {
     exitCode: number | null,
     error: string | null,
     now: number,
+    keepProcessGroup = false,
   ): void {
     this.store.runner.run(
       this.store.db
         .updateTable('phase_runs')
-        .set({ status, exit_code: exitCode, error, finished_at: now, pgid: null, pgid_start: null })
+        .set({ status, exit_code: exitCode, error, finished_at: now, ...(keepProcessGroup ? {} : { pgid: null, pgid_start: null }) })
         .where('pipeline_id', '=', pipelineId)
         .where('run', '=', run)
         .where('status', '=', 'running'),
@@ -273,6 +280,32 @@ export class PipelineStore {
    * session it recorded for that very run, if one is still marked running:
    * such a run is adopted, not re-run.
    */
+  /** A stopped run's processes are gone: its process group is no longer recorded. */
+  processGroupGone(pipelineId: string, run: number): void {
+    this.store.runner.run(
+      this.store.db
+        .updateTable('phase_runs')
+        .set({ pgid: null, pgid_start: null })
+        .where('pipeline_id', '=', pipelineId)
+        .where('run', '=', run)
+        .where('status', '!=', 'running')
+        .where('pgid', 'is not', null),
+    );
+  }
+
+  /** Runs stopped by a step whose processes were not seen to end (the daemon died first): their process groups. */
+  stoppedRunsWithProcesses(): { pipelineId: string; run: number; pgid: number; pgidStart: number | null }[] {
+    return this.store.runner
+      .all(
+        this.store.db
+          .selectFrom('phase_runs')
+          .select(['pipeline_id', 'run', 'pgid', 'pgid_start'])
+          .where('status', '!=', 'running')
+          .where('pgid', 'is not', null),
+      )
+      .map((r) => ({ pipelineId: r.pipeline_id, run: r.run, pgid: r.pgid!, pgidStart: r.pgid_start }));
+  }
+
   orphanedRuns(): { pipelineId: string; run: number; pgid: number | null; pgidStart: number | null; session: string | null }[] {
     return this.store.runner
       .all(
