@@ -3,23 +3,18 @@
  * with its own SQLite and event log, its project at its own path) on one
  * database.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import winston from 'winston';
 import type { ClusterEventRecord, EventRecord } from '@oj/protocol';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { PgServer, skipWithoutPg } from '../../../../test/pg/pg-server.js';
+import { describe, expect, it } from 'vitest';
+import { pgStoreKit } from './pg-store.test-kit.js';
 import { EventLog } from '../events/event-log.js';
-import { Storage } from '../storage/storage.js';
+import type { Storage } from '../storage/storage.js';
 import { PgSharedStore } from './pg-shared-store.js';
 import type { ProjectNames } from './project-names.js';
 
-const logger = winston.createLogger({ silent: true });
-const skip = skipWithoutPg();
-let server: PgServer | null = null;
-const dirs: string[] = [];
+const kit = pgStoreKit('events');
+const skip = kit.skip;
 
 interface Host {
   name: string;
@@ -31,18 +26,6 @@ interface Host {
   /** Other hosts' events this host's remote followers were told, in order. */
   heard: ClusterEventRecord[];
 }
-const open: Host[] = [];
-
-afterEach(async () => {
-  for (const h of open.splice(0)) {
-    await h.store.close();
-    h.storage.close();
-  }
-});
-afterAll(() => {
-  server?.stop();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
 
 /** One project, `acme-web`, checked out at a path of each host's own. */
 function names(root: string): ProjectNames {
@@ -50,24 +33,28 @@ function names(root: string): ProjectNames {
 }
 
 async function host(url: string, name: string, opts: { start?: boolean } = {}): Promise<Host> {
-  const dir = mkdtempSync(join(tmpdir(), 'oj-events-'));
-  dirs.push(dir);
-  const storage = Storage.open(join(dir, 'state.db'), Date.now);
-  const root = join(dir, 'web');
-  const log = new EventLog(storage);
-  const store = await PgSharedStore.open({ url, hostId: name, storage, names: names(root), logger, leaseMs: 60_000, pollMs: 100 });
-  const h: Host = { name, url, root, storage, log, store, heard: [] };
-  // A remote follower hears this host's own events too: `host` tells another host's apart.
-  log.follow({ remote: true, deliver: (e) => void ('host' in e && h.heard.push(e as ClusterEventRecord)) });
-  store.shareEvents(log);
-  open.push(h);
-  if (opts.start !== false) await store.start();
-  return h;
+  let h: Host | undefined;
+  await kit.host(url, {
+    hostId: name,
+    names: (dir) => names(join(dir, 'web')),
+    leaseMs: 60_000,
+    pollMs: 100,
+    now: Date.now,
+    start: opts.start,
+    prepare: ({ store, storage, dir }) => {
+      const log = new EventLog(storage);
+      h = { name, url, root: join(dir, 'web'), storage, log, store, heard: [] };
+      const host = h;
+      // A remote follower hears this host's own events too: `host` tells another host's apart.
+      log.follow({ remote: true, deliver: (e) => void ('host' in e && host.heard.push(e as ClusterEventRecord)) });
+      store.shareEvents(log);
+    },
+  });
+  return h!;
 }
 
 async function cluster(): Promise<[Host, Host]> {
-  server ??= PgServer.start();
-  const url = await server.createDatabase('events');
+  const url = await kit.database('events');
   return [await host(url, 'host-a'), await host(url, 'host-b')];
 }
 
@@ -106,7 +93,7 @@ describe.skipIf(skip)('events across hosts (PostgreSQL)', () => {
     a.log.emit({ name: 'before', data: {} });
     await waitFor('the first event on host-b', () => heard(b, 'before').length === 1, 30_000);
     // End host-b's LISTEN connection (as a network blip would) and record events meanwhile.
-    const admin = new pg.Client({ connectionString: server!.url('postgres') });
+    const admin = new pg.Client({ connectionString: kit.server().url('postgres') });
     await admin.connect();
     try {
       const r = await admin.query(`SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = 'oj-listen host-b'`);
@@ -154,11 +141,11 @@ describe.skipIf(skip)('events across hosts (PostgreSQL)', () => {
     // As if the daemon died before saving its cursor: the same events go again.
     a.storage.write(() => a.storage.runner.run(a.storage.db.updateTable('meta').set({ value: '0' }).where('key', '=', 'cluster_events_published')));
     await a.store.close();
-    open.splice(open.indexOf(a), 1);
-    const store = await PgSharedStore.open({ url: a.url, hostId: 'host-a', storage: a.storage, names: names(a.root), logger, leaseMs: 60_000, pollMs: 100 });
+    kit.forget(kit.tracked(a.store)!);
+    const store = await PgSharedStore.open({ url: a.url, hostId: 'host-a', storage: a.storage, names: names(a.root), logger: kit.logger, leaseMs: 60_000, pollMs: 100 });
     store.shareEvents(a.log);
     await store.start();
-    open.push({ ...a, store });
+    kit.adopt({ store, storage: a.storage, dir: a.root });
     a.log.emit({ name: 'n:4', data: {} });
     await waitFor('the fifth shared', async () => (await b.store.events.list({})).events.length >= 5, 30_000);
     await store.events.publish();

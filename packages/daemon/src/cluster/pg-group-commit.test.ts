@@ -4,46 +4,22 @@
  * once a durable commit has followed it. Shown by holding the durable commit
  * back with a row lock (not by timing): the answer waits for it.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
-import winston from 'winston';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ErrorCode, OjError, QueueMethods } from '@oj/protocol';
-import { PgServer, skipWithoutPg } from '../../../../test/pg/pg-server.js';
+import { pgStoreKit } from './pg-store.test-kit.js';
 import { RpcRouter } from '../rpc/rpc-router.js';
 import type { ConnectionContext } from '../rpc/connection-context.js';
-import { Storage } from '../storage/storage.js';
-import { PgSharedStore } from './pg-shared-store.js';
+import type { Storage } from '../storage/storage.js';
+import type { PgSharedStore } from './pg-shared-store.js';
 import { SAME_NAMES } from './project-names.js';
 
-const logger = winston.createLogger({ silent: true });
-const skip = skipWithoutPg();
-let server: PgServer | null = null;
-const dirs: string[] = [];
-const open: { store: PgSharedStore; storage: Storage }[] = [];
-
-afterEach(async () => {
-  for (const h of open.splice(0)) {
-    await h.store.close();
-    h.storage.close();
-  }
-});
-afterAll(() => {
-  server?.stop();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const kit = pgStoreKit('group');
+const { skip, logger } = kit;
 
 async function host(id = 'host-1'): Promise<{ store: PgSharedStore; storage: Storage; url: string }> {
-  server ??= PgServer.start();
-  const url = await server.createDatabase('group');
-  const dir = mkdtempSync(join(tmpdir(), 'oj-group-'));
-  dirs.push(dir);
-  const storage = Storage.open(join(dir, 'state.db'));
-  const store = await PgSharedStore.open({ url, hostId: id, storage, names: SAME_NAMES, logger, leaseMs: 600_000 });
-  await store.start();
-  open.push({ store, storage });
+  const url = await kit.database('group');
+  const { store, storage } = await kit.host(url, { hostId: id, names: SAME_NAMES, leaseMs: 600_000 });
   return { store, storage, url };
 }
 
@@ -137,7 +113,7 @@ describe.skipIf(skip)('group commit on PostgreSQL', () => {
   it('a commit that cannot be made durable (the database went away) is not answered as done: a clear error says it may be lost', async () => {
     const { store } = await host();
     await store.queues.add('/p', 'q', [{ id: 'x', data: {} }], Date.now(), () => {});
-    server!.stopServer();
+    kit.server().stopServer();
     try {
       const err = await store.makeDurable().then(
         () => null,
@@ -148,7 +124,7 @@ describe.skipIf(skip)('group commit on PostgreSQL', () => {
       expect((err as OjError).data).toMatchObject({ kind: 'cluster_unavailable', durable: false });
       expect((err as OjError).message).toMatch(/cluster database .* cannot be reached: .*may not be recorded/);
     } finally {
-      server!.startServer();
+      kit.server().startServer();
     }
   });
 });

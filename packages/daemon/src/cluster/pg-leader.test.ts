@@ -1,46 +1,20 @@
 /** The leader leases on a real PostgreSQL (pg-leader.ts): one host leads each project it serves; a lapsed or given-up lease goes to the next host to beat. */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import winston from 'winston';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { PgServer, skipWithoutPg } from '../../../../test/pg/pg-server.js';
+import { describe, expect, it } from 'vitest';
 import type { LeadershipChange } from '../storage/shared-store.js';
-import { Storage } from '../storage/storage.js';
-import { PgSharedStore } from './pg-shared-store.js';
+import type { PgSharedStore } from './pg-shared-store.js';
+import { pgStoreKit } from './pg-store.test-kit.js';
 import { sameNames } from './project-names.js';
 
-const logger = winston.createLogger({ silent: true });
-const skip = skipWithoutPg();
-let server: PgServer | null = null;
-const dirs: string[] = [];
-const open: { store: PgSharedStore; storage: Storage }[] = [];
-
-afterEach(async () => {
-  for (const h of open.splice(0)) {
-    await h.store.close();
-    h.storage.close();
-  }
-});
-afterAll(() => {
-  server?.stop();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const kit = pgStoreKit('leader');
+const skip = kit.skip;
 
 async function hosts(n: number, served: string[]): Promise<{ store: PgSharedStore; heard: LeadershipChange[] }[]> {
-  server ??= PgServer.start();
-  const url = await server.createDatabase('leader');
+  const url = await kit.database('leader');
   const out = [];
   for (let i = 1; i <= n; i++) {
-    const dir = mkdtempSync(join(tmpdir(), 'oj-leader-'));
-    dirs.push(dir);
-    const storage = Storage.open(join(dir, 'state.db'));
-    // A long lease: the beats below are the test's, not the timer's.
-    const store = await PgSharedStore.open({ url, hostId: `host-${i}`, storage, names: sameNames(...served), logger, leaseMs: 600_000 });
     const heard: LeadershipChange[] = [];
-    store.leader.onChange((c) => heard.push(c));
-    await store.start();
-    open.push({ store, storage });
+    // A long lease: the beats below are the test's, not the timer's.
+    const { store } = await kit.host(url, { hostId: `host-${i}`, names: sameNames(...served), leaseMs: 600_000, prepare: (h) => h.store.leader.onChange((c) => heard.push(c)) });
     out.push({ store, heard });
   }
   return out;
@@ -83,7 +57,7 @@ describe.skipIf(skip)('leader leases on PostgreSQL', () => {
     const [a, b] = await hosts(2, ['/p']);
     expect(a!.store.leader.leads('/p')).toBe(true);
     await a!.store.close();
-    open.splice(open.findIndex((h) => h.store === a!.store), 1);
+    kit.forget(kit.tracked(a!.store)!);
     await b!.store.leader.beat();
     expect(b!.store.leader.leads('/p')).toBe(true);
     expect((await b!.store.leader.info())[0]).toMatchObject({ host: 'host-2', term: 2, held: true });

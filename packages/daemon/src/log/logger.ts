@@ -87,3 +87,8 @@ export function closeLogger(logger: winston.Logger): Promise<void> {
     logger.end();
   });
 }
+
+/** A logger that writes nothing (tests, tools). */
+export function silentLogger(): winston.Logger {
+  return winston.createLogger({ silent: true });
+}
