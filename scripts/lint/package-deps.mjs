@@ -83,7 +83,7 @@ for (const ws of workspaces) {
   for (const file of [...sources(join(root, ws, 'src')), ...sources(join(root, ws, 'bin'))]) {
     const imports = importsOf(file);
     const rel = file.slice(root.length + 1);
-    const isTest = /\.test\.ts$/.test(file);
+    const isTest = /\.test(-kit)?\.ts$/.test(file);
     for (const name of imports.values) {
       used.add(name);
       usedAnywhere.add(name);
