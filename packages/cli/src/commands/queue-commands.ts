@@ -118,7 +118,7 @@ export function queueCommands(y: Argv): Argv {
     )
     .command(
       'take <queue>',
-      'Take the next item and print its fields as JSON (exit 1 when the queue is empty); complete or fail it before its visibility timeout. With --count N, up to N items in one transaction, one JSON line each',
+      'Take the next item (--count N: up to N, in one transaction) and print its fields as JSON, a line per item (exit 1 when the queue is empty); complete or fail each before its visibility timeout',
       (a) =>
         a
           .positional('queue', { type: 'string', demandOption: true })
@@ -164,7 +164,7 @@ export function queueCommands(y: Argv): Argv {
     )
     .command(
       'complete <queue> <ids..>',
-      `Mark items completed (up to ${QUEUE_BATCH_MAX} in one call: all or none; exit 1 naming the first that cannot be)`,
+      `Mark items completed (up to ${QUEUE_BATCH_MAX} in one call: all or none; an error names the first that cannot be)`,
       (a) => idsArgs(a),
       (argv) => actMany(argv, (conn, p) => conn.call(QueueMethods.Complete, p)),
     )
