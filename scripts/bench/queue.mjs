@@ -99,7 +99,15 @@ export async function queueBench(ctx) {
     if (m.spawns) ctx.row({ section: 'Queue', name: '  same drain', value: rate, unit: 'items/s', floorName: `bash -c true, ${CONCURRENCY} at a time`, floor: spawns, ratio: rate / spawns });
   }
   const eight = measured.find((m) => m.clients === CONCURRENCY && !m.batch);
-  if (ctx.competitors) await competitorRows(ctx, { jobs: items, oj: { name: `oj: take + complete, ${CONCURRENCY} clients`, rate: eight.completed / (eight.ms / 1000) } });
+  const eightBatched = measured.find((m) => m.clients === CONCURRENCY && m.batch);
+  const rate = (m) => m.completed / (m.ms / 1000);
+  if (ctx.competitors) {
+    await competitorRows(ctx, {
+      jobs: items,
+      oj: { name: `oj: take + complete, ${CONCURRENCY} clients`, rate: rate(eight) },
+      ojBatch: { name: `oj's ${CONCURRENCY} clients taking ${eightBatched.batch} per call`, rate: rate(eightBatched) },
+    });
+  }
 }
 
 async function pendingOf(rpc, project, queue) {
