@@ -18,9 +18,9 @@ beforeAll(() => {
   if (!skip) kit.start();
 });
 afterAll(() => kit.stop());
-afterEach(() => {
+afterEach(async () => {
   for (const c of clients.splice(0)) c.close();
-  kit.cleanup();
+  await kit.cleanup();
 });
 
 describe.skipIf(skip)('cluster mode: batch take and complete', () => {
