@@ -15,8 +15,8 @@ import { pgUnavailable, redisUnavailable, startPostgres, startRedis } from './li
 const PACKAGES = ['graphile-worker', 'bullmq', 'ioredis'];
 const CONCURRENCY = 8;
 
-/** Rows for the competitors (`floor`: oj's comparable rate and its name, for the ratio). */
-export async function competitorRows(ctx, { jobs, oj }) {
+/** Rows for the competitors (`floor`: oj's comparable rate and its name, for the ratio; `ojBatch`: oj's batched rate, a second ratio in the note). */
+export async function competitorRows(ctx, { jobs, oj, ojBatch }) {
   const prefix = join(ctx.root, 'competitors');
   const installed = await install(prefix);
   const skip = (name, why) => {
@@ -32,7 +32,9 @@ export async function competitorRows(ctx, { jobs, oj }) {
       floorName: oj.name,
       floor: oj.rate,
       ratio: r.drainPerSec / oj.rate,
-      note: `${note}; ${r.added.toLocaleString('en')} jobs, added at ${Math.round(r.addPerSec).toLocaleString('en')}/s (ratio: theirs ÷ oj's)`,
+      note: `${note}; ${r.added.toLocaleString('en')} jobs, added at ${Math.round(r.addPerSec).toLocaleString('en')}/s (ratio: theirs ÷ oj's)${
+        ojBatch ? `; ${(r.drainPerSec / ojBatch.rate).toFixed(2)}× ${ojBatch.name}` : ''
+      }`,
     });
 
   const gwName = `graphile-worker drain, concurrency ${CONCURRENCY}, PostgreSQL 15`;

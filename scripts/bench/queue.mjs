@@ -2,7 +2,8 @@
  * Queue throughput, each rate beside its floor, measured in one run:
  * - `queues.add` of N items in one call;
  * - take + complete over raw JSON-RPC by external consumers (no process per
- *   item): 4, 8 and 16 clients, each one call at a time;
+ *   item): 4, 8 and 16 clients, each one call at a time; then the same
+ *   clients taking a batch (`count`) and completing it in one call (`ids`);
  * - a worker's drain at concurrency 8 whose handler runs no process (its one
  *   phase has no `run`), and one whose handler runs `true`;
  * against the durable SQLite commit rate with ojd's settings (every answer
@@ -24,6 +25,12 @@ import { median, msSince, now } from './lib/stats.mjs';
 const CONCURRENCY = 8;
 /** Consumers over RPC, each one call at a time (8: the concurrency the competitors drain at). */
 const CLIENTS = [4, 8, 16];
+/** Batch consumers: clients, and items per take (each batch completed in one call). */
+const BATCHED = [
+  { clients: 4, batch: 16 },
+  { clients: 8, batch: 16 },
+  { clients: 16, batch: 8 },
+];
 const BUDGET_S = { full: 15, quick: 6 };
 const PROCESS_DRAIN_BUDGET_S = { full: 45, quick: 15 };
 
@@ -54,12 +61,15 @@ export async function queueBench(ctx) {
   let addMs;
   try {
     addMs = await add('items', items, 'i');
-    for (const clients of CLIENTS) {
-      const c = { name: `take + complete over RPC, ${clients} clients`, clients };
+    const parts = [
+      ...CLIENTS.map((clients) => ({ name: `take + complete over RPC, ${clients} clients`, clients, batch: 0 })),
+      ...BATCHED.map(({ clients, batch }) => ({ name: `take ${batch} + complete ${batch} per call, ${clients} clients`, clients, batch })),
+    ];
+    for (const [n, c] of parts.entries()) {
       // Each part starts with rpcItems pending (what the one before left, topped up).
       const pending = await pendingOf(rpc, project, 'rpc');
-      if (pending < rpcItems) await add('rpc', rpcItems - pending, `${clients}-`);
-      const r = await takeAndComplete(daemon.socket, project, 'rpc', { clients, budgetMs });
+      if (pending < rpcItems) await add('rpc', rpcItems - pending, `${n}-`);
+      const r = await takeAndComplete(daemon.socket, project, 'rpc', { clients: c.clients, budgetMs, batch: c.batch });
       measured.push({ ...c, ...r, total: Math.max(pending, rpcItems) });
     }
     await add('quiet', items, 'q');
@@ -88,8 +98,16 @@ export async function queueBench(ctx) {
     });
     if (m.spawns) ctx.row({ section: 'Queue', name: '  same drain', value: rate, unit: 'items/s', floorName: `bash -c true, ${CONCURRENCY} at a time`, floor: spawns, ratio: rate / spawns });
   }
-  const eight = measured.find((m) => m.clients === CONCURRENCY);
-  if (ctx.competitors) await competitorRows(ctx, { jobs: items, oj: { name: `oj: take + complete, ${CONCURRENCY} clients`, rate: eight.completed / (eight.ms / 1000) } });
+  const eight = measured.find((m) => m.clients === CONCURRENCY && !m.batch);
+  const eightBatched = measured.find((m) => m.clients === CONCURRENCY && m.batch);
+  const rate = (m) => m.completed / (m.ms / 1000);
+  if (ctx.competitors) {
+    await competitorRows(ctx, {
+      jobs: items,
+      oj: { name: `oj: take + complete, ${CONCURRENCY} clients`, rate: rate(eight) },
+      ojBatch: { name: `oj's ${CONCURRENCY} clients taking ${eightBatched.batch} per call`, rate: rate(eightBatched) },
+    });
+  }
 }
 
 async function pendingOf(rpc, project, queue) {

@@ -96,9 +96,9 @@ export namespace QueueMethods {
   export const Add = { kind: 'method', name: "queues.add", summary: "Add items (JSON objects) in one transaction. An item with an `id` field keeps it; others get a generated id. An id already pending, taken or dead in the queue is not added again (listed in `duplicates`). Wakes the queue's workers." } as unknown as typeof M_QueueMethods.Add;
   export const Attempts = { kind: 'method', name: "queues.attempts", summary: "The attempts of an item: who took it, when, and how each ended." } as unknown as typeof M_QueueMethods.Attempts;
   export const Bury = { kind: 'method', name: "queues.bury", summary: "Move a pending or taken item straight to the dead letters, whatever retries are left and whatever on_exhaust says (one `queue:item:dead` event; a pipeline holding it is cancelled). A dead, completed or abandoned item is an illegal-state error." } as unknown as typeof M_QueueMethods.Bury;
-  export const Complete = { kind: 'method', name: "queues.complete", summary: "Mark a taken item completed." } as unknown as typeof M_QueueMethods.Complete;
+  export const Complete = { kind: 'method', name: "queues.complete", summary: "Mark a taken item (`id`), or several (`ids`, up to 100), completed: all in one transaction, all or none. When an item is not found, already completed or abandoned (illegal state), or named twice, nothing changes and the error's `data` names it (`item`: its id, `index`: its place in `ids`; QueueBatchErrorData)." } as unknown as typeof M_QueueMethods.Complete;
   export const Dead = { kind: 'method', name: "queues.dead", summary: "Dead-letter items of one queue or of every queue of the project." } as unknown as typeof M_QueueMethods.Dead;
-  export const Fail = { kind: 'method', name: "queues.fail", summary: "Mark a taken item failed: retried (pending again) until max_retries, then on_exhaust applies. A pipeline holding it is cancelled." } as unknown as typeof M_QueueMethods.Fail;
+  export const Fail = { kind: 'method', name: "queues.fail", summary: "Mark a taken item (`id`), or several (`ids`, up to 100, sharing one `error`), failed: retried (pending again) until max_retries, then on_exhaust applies; a pipeline holding one is cancelled. All in one transaction, all or none, with errors as for queues.complete." } as unknown as typeof M_QueueMethods.Fail;
   export const List = { kind: 'method', name: "queues.list", summary: "Items of one queue (or all queues) in take order: pending first as they would be taken, then taken, dead, completed, abandoned." } as unknown as typeof M_QueueMethods.List;
   export const Pull = { kind: 'method', name: "queues.pull", summary: "Run a source queue's command now and add the items it lists that are new." } as unknown as typeof M_QueueMethods.Pull;
   export const Queues = { kind: 'method', name: "queues.queues", summary: "The project's queues with item counts per status." } as unknown as typeof M_QueueMethods.Queues;
@@ -106,12 +106,13 @@ export namespace QueueMethods {
   export const Requeue = { kind: 'method', name: "queues.requeue", summary: "Put an item back to pending without counting a failure (a pipeline holding it is cancelled)." } as unknown as typeof M_QueueMethods.Requeue;
   export const Retry = { kind: 'method', name: "queues.retry", summary: "Redrive a dead item (or, with `all`, every dead item of the queue): pending again with its failure count reset." } as unknown as typeof M_QueueMethods.Retry;
   export const Show = { kind: 'method', name: "queues.show", summary: "One item with the history of its attempts." } as unknown as typeof M_QueueMethods.Show;
-  export const Take = { kind: 'method', name: "queues.take", summary: "Take the next visible item (atomically: two takers never get the same one); null when the queue is empty. The taker must complete or fail it before the visibility timeout." } as unknown as typeof M_QueueMethods.Take;
+  export const Take = { kind: 'method', name: "queues.take", summary: "Take the next visible item, or with `count` up to that many (1..100) in queue order, in one transaction (atomically: two takers never get the same one). `item` is the first taken (null when the queue is empty), `items` all of them. The taker must complete or fail each before the visibility timeout." } as unknown as typeof M_QueueMethods.Take;
   export type QueueItemStatus = M_QueueMethods.QueueItemStatus;
   export type QueueItemOrigin = M_QueueMethods.QueueItemOrigin;
   export type QueueItemInfo = M_QueueMethods.QueueItemInfo;
   export type QueueAttemptInfo = M_QueueMethods.QueueAttemptInfo;
   export type QueueSummary = M_QueueMethods.QueueSummary;
+  export type QueueBatchErrorData = M_QueueMethods.QueueBatchErrorData;
 }
 
 export namespace WorkerMethods {

@@ -6,11 +6,13 @@ import { BenchClient, waitFor } from './rpc-client.mjs';
 import { msSince, now } from './stats.mjs';
 
 /**
- * `clients` connections, each a consumer that takes an item and completes it,
- * one call at a time, until the queue is empty or `budgetMs` has passed.
+ * `clients` connections, each a consumer that takes items and completes them,
+ * one call at a time, until the queue is empty or `budgetMs` has passed:
+ * one item per take and per complete, or with `batch` up to that many items
+ * per take (`count`) and the whole batch completed in one call (`ids`).
  * Resolves with items completed and the ms taken.
  */
-export async function takeAndComplete(socket, project, queue, { clients, budgetMs }) {
+export async function takeAndComplete(socket, project, queue, { clients, budgetMs, batch = 0 }) {
   const conns = await Promise.all(Array.from({ length: clients }, () => BenchClient.connect(socket)));
   let completed = 0;
   const t0 = now();
@@ -18,6 +20,13 @@ export async function takeAndComplete(socket, project, queue, { clients, budgetM
     await Promise.all(
       conns.map(async (c) => {
         while (msSince(t0) < budgetMs) {
+          if (batch) {
+            const { items } = await c.call('queues.take', { project, queue, by: 'bench', count: batch });
+            if (!items.length) return;
+            await c.call('queues.complete', { project, queue, ids: items.map((i) => i.id) });
+            completed += items.length;
+            continue;
+          }
           const { item } = await c.call('queues.take', { project, queue, by: 'bench' });
           if (!item) return;
           await c.call('queues.complete', { project, queue, id: item.id });

@@ -1,6 +1,6 @@
 /** oj queue ...: add, list, take, complete, fail, requeue, remove, bury, dead letters, retry, attempts. */
 import { readFileSync } from 'node:fs';
-import { QueueMethods } from '@oj/protocol/client';
+import { QUEUE_BATCH_MAX, QueueMethods } from '@oj/protocol/client';
 import type { Argv } from 'yargs';
 import { UsageError, printJson, println } from '../output/print.js';
 import { style } from '../output/style.js';
@@ -118,25 +118,33 @@ export function queueCommands(y: Argv): Argv {
     )
     .command(
       'take <queue>',
-      'Take the next item and print its fields as JSON (exit 1 when the queue is empty); complete or fail it before its visibility timeout',
+      'Take the next item (--count N: up to N, in one transaction) and print its fields as JSON, a line per item (exit 1 when the queue is empty); complete or fail each before its visibility timeout',
       (a) =>
         a
           .positional('queue', { type: 'string', demandOption: true })
           .option('by', { type: 'string', describe: 'who takes it (shown in lists; default "cli")' })
-          .option('json', { type: 'boolean', describe: 'print the whole item record' }),
+          .option('count', { alias: 'n', type: 'number', describe: `take up to this many items at once (1..${QUEUE_BATCH_MAX}; fewer when fewer are visible)` })
+          .option('json', { type: 'boolean', describe: 'print the whole item record (with --count: an array of them)' })
+          .example('oj queue take bugs --count 10 | jq -r .id | xargs oj queue complete bugs', 'take ten, complete them in one call'),
       (argv) =>
         withDaemon(async (conn) => {
-          const { item } = await conn.call(QueueMethods.Take, {
+          const count = argv.count;
+          if (count !== undefined && !(Number.isInteger(count) && count >= 1 && count <= QUEUE_BATCH_MAX)) {
+            throw new UsageError(`--count ${String(count)}: a whole number from 1 to ${QUEUE_BATCH_MAX}`);
+          }
+          const { item, items } = await conn.call(QueueMethods.Take, {
             project: projectOf(argv),
             queue: argv.queue,
             ...(argv.by ? { by: argv.by } : {}),
+            ...(count !== undefined ? { count } : {}),
           });
           if (!item) {
             process.stderr.write(`queue ${argv.queue} has no visible items\n`);
             return 1;
           }
-          if (argv.json) return printJson(item);
-          println(JSON.stringify(item.data));
+          if (count === undefined) return argv.json ? printJson(item) : println(JSON.stringify(item.data));
+          if (argv.json) return printJson(items);
+          for (const i of items) println(JSON.stringify(i.data));
         }),
     )
     .command(
@@ -155,16 +163,16 @@ export function queueCommands(y: Argv): Argv {
         }),
     )
     .command(
-      'complete <queue> <id>',
-      'Mark an item completed',
-      (a) => itemArgs(a),
-      (argv) => act(argv, (conn, p) => conn.call(QueueMethods.Complete, p)),
+      'complete <queue> <ids..>',
+      `Mark items completed (up to ${QUEUE_BATCH_MAX} in one call: all or none; an error names the first that cannot be)`,
+      (a) => idsArgs(a),
+      (argv) => actMany(argv, (conn, p) => conn.call(QueueMethods.Complete, p)),
     )
     .command(
-      'fail <queue> <id>',
-      'Mark an item failed (retried until max_retries, then on_exhaust; a pipeline holding it is cancelled)',
-      (a) => itemArgs(a).option('error', { alias: 'e', type: 'string', describe: 'what went wrong' }),
-      (argv) => act(argv, (conn, p) => conn.call(QueueMethods.Fail, { ...p, ...(argv.error !== undefined ? { error: argv.error } : {}) })),
+      'fail <queue> <ids..>',
+      'Mark items failed (retried until max_retries, then on_exhaust; a pipeline holding one is cancelled); several: all or none',
+      (a) => idsArgs(a).option('error', { alias: 'e', type: 'string', describe: 'what went wrong' }),
+      (argv) => actMany(argv, (conn, p) => conn.call(QueueMethods.Fail, { ...p, ...(argv.error !== undefined ? { error: argv.error } : {}) })),
     )
     .command(
       'requeue <queue> <id>',
@@ -273,7 +281,29 @@ function itemArgs(a: Argv) {
     .option('json', { type: 'boolean' });
 }
 
+function idsArgs(a: Argv) {
+  return a
+    .positional('queue', { type: 'string', demandOption: true })
+    .positional('ids', { type: 'string', array: true, demandOption: true, describe: `one or more item ids (up to ${QUEUE_BATCH_MAX})` })
+    .option('json', { type: 'boolean', describe: 'print the item record (several ids: an array of them)' });
+}
+
 type Conn = Parameters<Parameters<typeof withDaemon>[0]>[0];
+
+/** complete/fail of one or several items: `id` for one (as before batches existed), `ids` for several. */
+function actMany(
+  argv: { queue?: string; ids?: (string | number)[]; json?: boolean; project?: string },
+  fn: (conn: Conn, p: { project: string; queue: string; id?: string; ids?: string[] }) => Promise<{ items: Item[] }>,
+) {
+  const ids = (argv.ids ?? []).map(String);
+  if (ids.length > QUEUE_BATCH_MAX) throw new UsageError(`${ids.length} ids: at most ${QUEUE_BATCH_MAX} in one call`);
+  return withDaemon(async (conn) => {
+    const base = { project: projectOf(argv), queue: String(argv.queue) };
+    const { items } = await fn(conn, ids.length === 1 ? { ...base, id: ids[0]! } : { ...base, ids });
+    if (argv.json) return printJson(ids.length === 1 ? items[0] : items);
+    for (const item of items) println(`${item.queue}/${item.id}: ${statusText(item)}`);
+  });
+}
 
 function act(
   argv: { queue?: string; id?: string; json?: boolean; project?: string },

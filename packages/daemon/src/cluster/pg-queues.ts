@@ -19,7 +19,7 @@ import type {
   ItemDecision,
   ItemNotice,
   ItemTarget,
-  ItemWrite,
+  ItemTargets,
   KnownRows,
   NewEntry,
   QueueOrder,
@@ -30,8 +30,7 @@ import type { Storage } from '../storage/storage.js';
 import type { ProjectNames } from './project-names.js';
 import type { PgDatabase, PgQueueItemsTable } from './pg-schema.js';
 import type { PgOutbox } from './pg-outbox.js';
-
-export const NOTIFY_CHANNEL = 'oj_queue';
+import { notify, writeItem } from './pg-item-writes.js';
 
 type PgItemRow = Selectable<PgQueueItemsTable>;
 type Db = Kysely<PgDatabase> | Transaction<PgDatabase>;
@@ -138,7 +137,7 @@ export class PgQueues implements SharedQueues {
     return this.read(async (db) => (await this.pending(db, project, queue).select('seq').limit(1).executeTakeFirst()) !== undefined);
   }
 
-  private pending(db: Kysely<PgDatabase>, project: string, queue: string) {
+  private pending(db: Db, project: string, queue: string) {
     return db.selectFrom('queue_items').where('project', '=', this.id(project)).where('queue', '=', queue).where('status', '=', 'pending');
   }
 
@@ -292,6 +291,34 @@ export class PgQueues implements SharedQueues {
     });
   }
 
+  /** One transaction: the rows locked in seq order (no two batches wait on each other), decided in target order. */
+  changeMany<T>(targets: ItemTargets, decide: (row: QueueItemRow | undefined, index: number) => ItemDecision<T>): Promise<T[]> {
+    return this.transact(async (trx) => {
+      let raws: (PgItemRow | undefined)[];
+      if ('seqs' in targets) {
+        const seqs = [...targets.seqs];
+        const locked = seqs.length ? await trx.selectFrom('queue_items').selectAll().where('seq', 'in', seqs).orderBy('seq').forUpdate().execute() : [];
+        const bySeq = new Map(locked.map((r) => [r.seq, r]));
+        raws = seqs.map((s) => bySeq.get(s));
+      } else {
+        raws = await this.pending(trx, targets.next.project, targets.next.queue).selectAll().orderBy(pgOrder(targets.next.order)).limit(targets.count).forUpdate().skipLocked().execute();
+      }
+      const results: T[] = [];
+      const locals: (() => void)[] = [];
+      const notices = new Map<string, ItemNotice>();
+      for (const [i, raw] of raws.entries()) {
+        const row = this.local(raw);
+        const d = decide(row, i);
+        if (raw && row && d.write) await writeItem(trx, raw.seq, d.write, this.d.hostId);
+        for (const n of d.notices ?? []) notices.set(JSON.stringify(n), n);
+        if (d.local) locals.push(d.local);
+        results.push(d.result);
+      }
+      for (const n of notices.values()) await notify(trx, this.d.hostId, this.id(n.project), n);
+      return { result: results, local: locals.length ? () => locals.forEach((l) => l()) : undefined };
+    });
+  }
+
   settle(seq: number, payload: JsonValue): void {
     this.d.outbox.add('item', seq, payload);
   }
@@ -430,49 +457,4 @@ async function insertItem(
     .onConflict((oc) => oc.columns(['project', 'queue', 'id']).where(sql.ref('status'), 'in', LIVE_STATUSES).doNothing())
     .returningAll()
     .executeTakeFirst();
-}
-
-/** Writes one item's decided change; a taken item is held by this host, any other by none. */
-async function writeItem(trx: Transaction<PgDatabase>, seq: number, w: ItemWrite, hostId: string): Promise<void> {
-  if (w.remove) await trx.deleteFrom('queue_items').where('seq', '=', seq).execute();
-  else if (w.set) {
-    const set = { ...w.set, ...(w.set.status !== undefined ? { host: w.set.status === 'taken' ? hostId : null } : {}) };
-    await trx.updateTable('queue_items').set(set).where('seq', '=', seq).execute();
-  }
-  for (const a of w.attempts) {
-    if (a.type === 'start') {
-      await trx
-        .insertInto('queue_attempts')
-        .values({ item_seq: seq, attempt: a.attempt, taken_at: a.at, taken_by: a.takenBy, worker: a.worker, host: hostId, ended_at: null, outcome: 'running', error: null })
-        .execute();
-    } else {
-      await trx
-        .updateTable('queue_attempts')
-        .set({ outcome: a.outcome, error: a.error, ended_at: a.at })
-        .where('item_seq', '=', seq)
-        .where('attempt', '=', a.attempt)
-        .where('outcome', '=', 'running')
-        .execute();
-    }
-  }
-}
-
-/** Tells every host (delivered at commit, not at all on rollback). */
-async function notify(trx: Transaction<PgDatabase>, host: string, identity: string, n: ItemNotice): Promise<void> {
-  const payload = JSON.stringify({ h: host, p: identity, q: n.queue, r: n.reason, w: n.worker, ...(n.takenFrom ? { f: n.takenFrom } : {}) });
-  await sql`SELECT pg_notify(${NOTIFY_CHANNEL}, ${payload})`.execute(trx);
-}
-
-/** A notice as another host sent it, or null when the payload is not one. */
-export function parseNotice(
-  payload: string | undefined,
-): { host: string; identity: string; queue: string; reason: ItemNotice['reason']; worker: string | null; takenFrom: string | null } | null {
-  try {
-    const o = JSON.parse(payload ?? '') as { h?: unknown; p?: unknown; q?: unknown; r?: unknown; w?: unknown; f?: unknown };
-    if (typeof o.h !== 'string' || typeof o.p !== 'string' || typeof o.q !== 'string') return null;
-    const reason = o.r === 'added' || o.r === 'released' || o.r === 'finished' ? o.r : 'added';
-    return { host: o.h, identity: o.p, queue: o.q, reason, worker: typeof o.w === 'string' ? o.w : null, takenFrom: typeof o.f === 'string' ? o.f : null };
-  } catch {
-    return null;
-  }
 }

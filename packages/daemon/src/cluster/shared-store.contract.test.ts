@@ -171,6 +171,48 @@ for (const backend of [sqlite, postgres]) {
       expect(await first.store.queues.countByStatus(P, 'q')).toEqual({ taken: 40 });
     });
 
+    it('changes several items in one transaction: the next `count` pending in queue order, or by seq all or none', async () => {
+      const [{ store, storage }] = (await backend.hosts(1)) as [Host];
+      const data = [{ id: 'low', data: { priority: 1 } }, { id: 'none', data: {} }, { id: 'high', data: { priority: 9 } }];
+      await store.queues.add(P, 'q', data, 1000, () => {});
+      const next = { project: P, queue: 'q', order: BY_PRIORITY };
+      const locals: string[] = [];
+      const take = (by: string) => (row: QueueItemRow | undefined, i: number) => {
+        const d = step({ type: 'take', by, worker: null }, 2000)(row);
+        return { ...d, local: () => storage.afterCommit(() => locals.push(`${by}:${i}:${row?.id}`)) };
+      };
+      expect((await store.queues.changeMany({ next, count: 2 }, take('a'))).map((r) => r?.id)).toEqual(['high', 'low']);
+      // Only the items there are: one left.
+      expect((await store.queues.changeMany({ next, count: 5 }, take('b'))).map((r) => r?.id)).toEqual(['none']);
+      expect(await store.queues.changeMany({ next, count: 5 }, take('c'))).toEqual([]);
+      expect(locals).toEqual(['a:0:high', 'a:1:low', 'b:0:none']);
+      const seq = async (id: string) => (await store.queues.live(P, 'q', id))!.seq;
+      const [high, low, none] = [await seq('high'), await seq('low'), await seq('none')];
+      const done = await store.queues.changeMany({ seqs: [low, high] }, (row) => step({ type: 'complete' }, 3000)(row));
+      expect(done.map((r) => [r?.id, r?.status])).toEqual([
+        ['low', 'completed'],
+        ['high', 'completed'],
+      ]);
+      // A decision that throws (high is completed already) rolls back the ones before it.
+      await expect(store.queues.changeMany({ seqs: [none, high] }, (row) => step({ type: 'complete' }, 4000)(row))).rejects.toThrow(/already completed/);
+      expect((await store.queues.bySeq(none))!.status).toBe('taken');
+      expect((await store.queues.attempts(none)).map((a) => a.outcome)).toEqual(['running']);
+      // A row that is gone is decided as undefined.
+      expect(await store.queues.changeMany({ seqs: [none, 999_999] }, (row) => ({ write: null, result: row?.id ?? null }))).toEqual(['none', null]);
+    });
+
+    it('concurrent batch takers each get different items, every item exactly once', async () => {
+      const hosts = await backend.hosts(2);
+      const [first] = hosts as [Host];
+      const ids = Array.from({ length: 40 }, (_, i) => ({ id: `i${i}`, data: {} }));
+      await first.store.queues.add(P, 'q', ids, 1000, () => {});
+      const next = { project: P, queue: 'q', order: FIFO };
+      const takes = Array.from({ length: 10 }, (_, i) => hosts[i % hosts.length]!.store.queues.changeMany({ next, count: 7 }, step({ type: 'take', by: `t${i}`, worker: 'w' }, 2000)));
+      const got = (await Promise.all(takes)).flat().map((r) => r!.id);
+      expect(got.sort()).toEqual(ids.map((i) => i.id).sort());
+      expect(await first.store.queues.countByStatus(P, 'q')).toEqual({ taken: 40 });
+    });
+
     it('settles a change decided in a local write (idempotent, applied once the write commits)', async () => {
       const [{ store, storage }] = (await backend.hosts(1)) as [Host];
       const { added } = await store.queues.add(P, 'q', [{ id: 'a', data: {} }], 1000, () => {});

@@ -3,6 +3,7 @@ import { CronMethods, QueueMethods, WorkerMethods } from '@oj/protocol';
 import type { RpcRouter } from '../rpc/rpc-router.js';
 import type { CronScheduler } from '../crons/cron-scheduler.js';
 import { toItemInfo } from '../queues/item-info.js';
+import type { QueueItemRow } from '../storage/queue-store.js';
 import type { QueueService } from '../queues/queue-service.js';
 import type { WorkerManager } from '../queues/worker-manager.js';
 
@@ -24,13 +25,13 @@ export function registerQueueHandlers(router: RpcRouter, queues: QueueService): 
   router.handle(QueueMethods.Attempts, show);
 
   router.handle(QueueMethods.Take, async (p) => {
-    const row = await queues.take(p.project, p.queue, p.by);
-    return { item: row ? toItemInfo(row) : null };
+    const items = (await queues.take(p.project, p.queue, p.by, p.count ?? 1)).map(toItemInfo);
+    return { item: items[0] ?? null, items };
   });
 
-  router.handle(QueueMethods.Complete, async (p) => ({ item: toItemInfo(await queues.complete(p.project, p.queue, p.id)) }));
+  router.handle(QueueMethods.Complete, async (p) => batch(await queues.complete(p.project, p.queue, idsOf(p))));
 
-  router.handle(QueueMethods.Fail, async (p) => ({ item: toItemInfo(await queues.fail(p.project, p.queue, p.id, p.error)) }));
+  router.handle(QueueMethods.Fail, async (p) => batch(await queues.fail(p.project, p.queue, idsOf(p), p.error)));
 
   router.handle(QueueMethods.Requeue, async (p) => ({ item: toItemInfo(await queues.requeue(p.project, p.queue, p.id)) }));
   router.handle(QueueMethods.Bury, async (p) => ({ item: toItemInfo(await queues.bury(p.project, p.queue, p.id, p.reason)) }));
@@ -44,6 +45,17 @@ export function registerQueueHandlers(router: RpcRouter, queues: QueueService): 
   }));
 
   router.handle(QueueMethods.Pull, (p) => queues.pull(p.project, p.queue));
+}
+
+/** The ids a call names (`id` or `ids`: the params schema lets through exactly one). */
+function idsOf(p: { id?: string | undefined; ids?: string[] | undefined }): string[] {
+  return p.ids ?? (p.id !== undefined ? [p.id] : []);
+}
+
+/** A batch call's answer: every item, and the first as `item` (the only one for a call with `id`). */
+function batch(rows: QueueItemRow[]): { item: QueueMethods.QueueItemInfo; items: QueueMethods.QueueItemInfo[] } {
+  const items = rows.map(toItemInfo);
+  return { item: items[0]!, items };
 }
 
 export function registerWorkerHandlers(router: RpcRouter, workers: WorkerManager): void {

@@ -13,7 +13,7 @@ import { stepItem } from '../core/queue/item-machine.js';
 import type { EventLog } from '../events/event-log.js';
 import { changedColumns, itemColumns, toQueueItem } from '../storage/queue-item-row.js';
 import type { QueueItemRow } from '../storage/queue-store.js';
-import type { ItemDecision, ItemNotice, ItemTarget, SharedItemRow, SharedQueues } from '../storage/shared-store.js';
+import type { ItemDecision, ItemNotice, ItemTarget, NextPending, SharedItemRow, SharedQueues } from '../storage/shared-store.js';
 import type { Storage } from '../storage/storage.js';
 import type { ItemEffects } from './item-effects.js';
 import { itemSettings, type QueueSettings } from './queue-settings.js';
@@ -51,6 +51,31 @@ export class ItemLifecycle {
     const r = await this.apply({ seq: row.seq }, event);
     if (!r) throw OjError.notFound('item', `${row.queue}/${row.id}`);
     return r;
+  }
+
+  /**
+   * Applies `event` to each of `rows` (items a call names, as found) in one
+   * transaction, all or none: the first that is gone or whose state refuses
+   * the event fails the whole call with an error naming it (`data.item`, its
+   * id; `data.index`, its place) and nothing changes. The rows as written.
+   */
+  applyToAll(rows: readonly QueueItemRow[], event: ItemEvent): Promise<QueueItemRow[]> {
+    return this.d.shared.changeMany({ seqs: rows.map((r) => r.seq) }, (row, index) => {
+      const named = rows[index]!;
+      const at = { item: named.id, index };
+      if (!row) throw OjError.notFound('item', `${named.queue}/${named.id}`, at);
+      try {
+        return this.decision(row, event);
+      } catch (err) {
+        if (err instanceof OjError) throw new OjError(err.code, `${named.queue}/${named.id}: ${err.message}`, { ...err.data, ...at });
+        throw err;
+      }
+    });
+  }
+
+  /** Applies `event` (a take) to up to `count` next pending items of a queue in one transaction; the rows as written, in take order. */
+  applyToNext(next: NextPending, count: number, event: ItemEvent): Promise<QueueItemRow[]> {
+    return this.d.shared.changeMany({ next, count }, (row) => (row ? this.decision(row, event) : { write: null, result: null })).then((rows) => rows.filter((r): r is QueueItemRow => r !== null));
   }
 
   /**

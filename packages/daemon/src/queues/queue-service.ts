@@ -172,11 +172,11 @@ export class QueueService {
 
   // ---- taking
 
-  /** `oj queue take`: a script takes the next item and must complete or fail it in time. */
-  async take(project: string, queueName: string, by: string | undefined): Promise<QueueItemRow | null> {
+  /** `oj queue take`: a script takes the next item (or up to `count` of them, in one transaction) and must complete or fail each in time. */
+  async take(project: string, queueName: string, by: string | undefined, count = 1): Promise<QueueItemRow[]> {
     const q = this.queue(project, queueName);
     if (q.source && !(await this.items.hasPending(project, q.name))) await this.pull(project, q.name);
-    return this.lifecycle.apply({ next: { project, queue: q.name, order: this.order(q) } }, { type: 'take', by: by ?? 'cli', worker: null });
+    return this.lifecycle.applyToNext({ project, queue: q.name, order: this.order(q) }, count, { type: 'take', by: by ?? 'cli', worker: null });
   }
 
   /** A worker hands the next item to a new pipeline of its handler (null: nothing pending). */
@@ -211,12 +211,31 @@ export class QueueService {
     this.queue(project, queue);
   }
 
-  async complete(project: string, queue: string, id: string): Promise<QueueItemRow> {
-    return this.lifecycle.applyTo(await this.find(project, queue, id), { type: 'complete' });
+  /** Completes the items `ids` names: one transaction, all or none (errors name the item: ItemLifecycle.applyToAll). */
+  async complete(project: string, queue: string, ids: readonly string[]): Promise<QueueItemRow[]> {
+    return this.lifecycle.applyToAll(await this.findAll(project, queue, ids), { type: 'complete' });
   }
 
-  async fail(project: string, queue: string, id: string, error: string | undefined): Promise<QueueItemRow> {
-    return this.lifecycle.applyTo(await this.find(project, queue, id), { type: 'fail', error: error ?? 'failed by oj queue fail', outcome: 'failed' });
+  /** Fails the items `ids` names (each retried or out of retries by its own count): all or none. */
+  async fail(project: string, queue: string, ids: readonly string[], error: string | undefined): Promise<QueueItemRow[]> {
+    return this.lifecycle.applyToAll(await this.findAll(project, queue, ids), { type: 'fail', error: error ?? 'failed by oj queue fail', outcome: 'failed' });
+  }
+
+  /** The items a batch call names, each as find() finds it; an id named twice or not found is an error naming it (`data.item`, `data.index`). */
+  private async findAll(project: string, queue: string, ids: readonly string[]): Promise<QueueItemRow[]> {
+    const seen = new Set<string>();
+    const rows: QueueItemRow[] = [];
+    for (const [index, id] of ids.entries()) {
+      if (seen.has(id)) throw new OjError(ErrorCode.BadArguments, `item ${queue}/${id} is named twice`, { kind: 'bad_arguments', item: id, index });
+      seen.add(id);
+      try {
+        rows.push(await this.find(project, queue, id));
+      } catch (err) {
+        if (err instanceof OjError && err.code === ErrorCode.NotFound && err.data.what === 'item') throw new OjError(err.code, err.message, { ...err.data, item: id, index });
+        throw err;
+      }
+    }
+    return rows;
   }
 
   /** Back to pending without counting a failure; a pipeline holding it is cancelled. */

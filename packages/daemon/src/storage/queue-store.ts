@@ -59,7 +59,7 @@ export interface ItemFilter {
 
 /** The statement a take runs (parameters: project, queue, then the order's). */
 export function takeSql(order: OrderClause): string {
-  return `SELECT * FROM queue_items WHERE project = ? AND queue = ? AND status = 'pending' ORDER BY ${order.sql} LIMIT 1`;
+  return `SELECT * FROM queue_items WHERE project = ? AND queue = ? AND status = 'pending' ORDER BY ${order.sql} LIMIT ?`;
 }
 
 export class QueueStore {
@@ -198,6 +198,15 @@ export class QueueStore {
    * inside the write that takes it).
    */
   nextPending(project: string, queue: string, order: OrderClause): QueueItemRow | undefined {
+    return this.takeStatement(order).get(project, queue, ...order.params, 1) as QueueItemRow | undefined;
+  }
+
+  /** The first `limit` pending items in queue order (the next ones a take gets). */
+  nextPendingMany(project: string, queue: string, order: OrderClause, limit: number): QueueItemRow[] {
+    return this.takeStatement(order).all(project, queue, ...order.params, limit) as QueueItemRow[];
+  }
+
+  private takeStatement(order: OrderClause): BetterSqlite3.Statement {
     // Prepared once per order (plain SQL: it runs once per item a worker takes). The
     // order's SQL holds only fixed fragments; field paths are bound parameters.
     let stmt = this.takeStatements.get(order.sql);
@@ -205,7 +214,7 @@ export class QueueStore {
       stmt = this.runner.sqlite.prepare(takeSql(order));
       this.takeStatements.set(order.sql, stmt);
     }
-    return stmt.get(project, queue, ...order.params) as QueueItemRow | undefined;
+    return stmt;
   }
 
   private readonly takeStatements = new Map<string, BetterSqlite3.Statement>();

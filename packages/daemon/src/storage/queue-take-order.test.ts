@@ -111,7 +111,7 @@ describe('take order (real SQLite against core/queue/order.ts)', () => {
     // The default order once repeated created_at as its own tie-breaker, and SQLite sorted every pending item on each take.
     for (const [text, terms] of ORDERS.filter(([t]) => t.startsWith('created_at'))) {
       const c = orderClause(text, terms);
-      const plan = (db.runner.sqlite.prepare(`EXPLAIN QUERY PLAN ${takeSql(c)}`).all('/p', 'q', ...c.params) as { detail: string }[]).map((r) => r.detail);
+      const plan = (db.runner.sqlite.prepare(`EXPLAIN QUERY PLAN ${takeSql(c)}`).all('/p', 'q', ...c.params, 1) as { detail: string }[]).map((r) => r.detail);
       expect(plan.join('; ')).toContain('USING INDEX queue_items_order');
       if (text === 'created_at ASC') expect(plan.join('; ')).not.toMatch(/TEMP B-TREE/);
     }

@@ -67,7 +67,17 @@ export interface ItemDecision<T> {
 }
 
 /** One item by its row number, or the next pending one of a queue in its order (skipping ones another taker has locked). */
-export type ItemTarget = { seq: number } | { next: { project: string; queue: string; order: QueueOrder } };
+export type ItemTarget = { seq: number } | { next: NextPending };
+
+/** The next pending item of a queue, in its order. */
+export interface NextPending {
+  project: string;
+  queue: string;
+  order: QueueOrder;
+}
+
+/** Several items by row number (each decided whether found or not), or up to `count` next pending ones of a queue (only those found). */
+export type ItemTargets = { seqs: readonly number[] } | { next: NextPending; count: number };
 
 export interface NewEntry {
   /** Null: the store generates one. */
@@ -136,6 +146,14 @@ export interface SharedQueues {
   ): Promise<{ added: QueueItemRow[]; duplicates: string[] }>;
   /** Loads the target under a row lock, decides, writes: one transaction. */
   change<T>(target: ItemTarget, decide: (row: QueueItemRow | undefined) => ItemDecision<T>): Promise<T>;
+  /**
+   * Several changes in one transaction, all or none: the targets are loaded
+   * under row locks (the next pending ones skipping those another taker has
+   * locked), each decided in turn (`index`: its place among the targets) and
+   * written; a `decide` that throws rolls back every one. The decisions'
+   * results in target order.
+   */
+  changeMany<T>(targets: ItemTargets, decide: (row: QueueItemRow | undefined, index: number) => ItemDecision<T>): Promise<T[]>;
   /**
    * A change that belongs to the caller's local write (an item settled by
    * the transaction that ends its pipeline). SQLite applies it inside that

@@ -21,6 +21,7 @@ import type {
   ItemDecision,
   ItemNotice,
   ItemTarget,
+  ItemTargets,
   ItemWrite,
   LocalEventFeed,
   KnownRows,
@@ -188,13 +189,28 @@ export class SqliteSharedQueues implements SharedQueues {
     return this.storage.write(() => this.decideAndWrite(target, decide));
   }
 
+  /** One transaction for them all (shared with the changes asked for in the same turn, as a savepoint of its own: a decide that throws rolls them all back). */
+  changeMany<T>(targets: ItemTargets, decide: (row: QueueItemRow | undefined, index: number) => ItemDecision<T>): Promise<T[]> {
+    return this.storage.writeSoon(() => {
+      const rows =
+        'seqs' in targets
+          ? targets.seqs.map((seq) => this.items.bySeq(seq))
+          : this.items.nextPendingMany(targets.next.project, targets.next.queue, orderClause(targets.next.order.text, targets.next.order.terms), targets.count);
+      return rows.map((row, i) => this.write(row, decide(row, i)));
+    });
+  }
+
   /** Loads the target, decides, writes (inside a write). */
   private decideAndWrite<T>(target: ItemTarget, decide: (row: QueueItemRow | undefined) => ItemDecision<T>): T {
     const row =
       'seq' in target
         ? this.items.bySeq(target.seq)
         : this.items.nextPending(target.next.project, target.next.queue, orderClause(target.next.order.text, target.next.order.terms));
-    const d = decide(row);
+    return this.write(row, decide(row));
+  }
+
+  /** Writes a decision on `row` and its local part (inside a write). */
+  private write<T>(row: QueueItemRow | undefined, d: ItemDecision<T>): T {
     if (row && d.write) writeItem(this.items, row.seq, d.write);
     d.local?.();
     return d.result;

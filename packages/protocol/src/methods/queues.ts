@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import type { JsonValue } from '../models.js';
+import { QUEUE_BATCH_MAX } from '../limits.js';
 import { method } from '../rpc.js';
 
 export type QueueItemStatus = 'pending' | 'taken' | 'completed' | 'dead' | 'abandoned';
@@ -109,22 +110,68 @@ export const Show = method<{ item: QueueItemInfo; attempts: QueueAttemptInfo[] }
   'One item with the history of its attempts.',
 );
 
-export const Take = method<{ item: QueueItemInfo | null }>()(
+/**
+ * `data` of the error a batch call (`ids`) fails with: the first item that
+ * stops it, by id and position. Nothing was changed. The error's code and
+ * kind say why: not_found (1001), illegal_state (1004, with `state`: e.g. an
+ * item completed already) or
+ * bad_arguments (1011: the id is given twice).
+ */
+export interface QueueBatchErrorData {
+  kind: string;
+  /** The item's id as given. */
+  item: string;
+  /** Its position in `ids` (0 for a call with `id`). */
+  index: number;
+  /** illegal_state: the item's status. */
+  state?: QueueItemStatus;
+  hint?: string;
+}
+
+const ids = z.array(id).min(1).max(QUEUE_BATCH_MAX);
+/** Exactly one of `id` and `ids`. */
+const oneOrMany = <T extends { id?: string | undefined; ids?: string[] | undefined }>(p: T) => (p.id === undefined) !== (p.ids === undefined);
+const ONE_OR_MANY = { message: 'give either `id` (one item) or `ids` (several), not both and not neither' };
+
+export const Take = method<{
+  /** The first item taken (the only one without `count`); null when none is visible. */
+  item: QueueItemInfo | null;
+  /** Every item taken, in take order: up to `count`, fewer when fewer are visible, none when the queue is empty. */
+  items: QueueItemInfo[];
+}>()(
   'queues.take',
-  z.object({ project, queue, by: z.string().min(1).max(200).optional() }).strict(),
-  'Take the next visible item (atomically: two takers never get the same one); null when the queue is empty. The taker must complete or fail it before the visibility timeout.',
+  z
+    .object({
+      project,
+      queue,
+      by: z.string().min(1).max(200).optional(),
+      /** How many items to take at most (default 1). */
+      count: z.number().int().min(1).max(QUEUE_BATCH_MAX).optional(),
+    })
+    .strict(),
+  'Take the next visible item, or with `count` up to that many (1..100) in queue order, in one transaction (atomically: two takers never get the same one). `item` is the first taken (null when the queue is empty), `items` all of them. The taker must complete or fail each before the visibility timeout.',
 );
 
-export const Complete = method<{ item: QueueItemInfo }>()(
+export const Complete = method<{
+  /** The first item (the only one for a call with `id`), completed. */
+  item: QueueItemInfo;
+  /** Every item named, completed, in the order of `ids`. */
+  items: QueueItemInfo[];
+}>()(
   'queues.complete',
-  z.object({ project, queue, id }).strict(),
-  'Mark a taken item completed.',
+  z.object({ project, queue, id: id.optional(), ids: ids.optional() }).strict().refine(oneOrMany, ONE_OR_MANY),
+  'Mark a taken item (`id`), or several (`ids`, up to 100), completed: all in one transaction, all or none. When an item is not found, already completed or abandoned (illegal state), or named twice, nothing changes and the error\'s `data` names it (`item`: its id, `index`: its place in `ids`; QueueBatchErrorData).',
 );
 
-export const Fail = method<{ item: QueueItemInfo }>()(
+export const Fail = method<{
+  /** The first item (the only one for a call with `id`), as it is now. */
+  item: QueueItemInfo;
+  /** Every item named, in the order of `ids`: pending again to be retried, or dead (or abandoned) once out of retries. */
+  items: QueueItemInfo[];
+}>()(
   'queues.fail',
-  z.object({ project, queue, id, error: z.string().optional() }).strict(),
-  'Mark a taken item failed: retried (pending again) until max_retries, then on_exhaust applies. A pipeline holding it is cancelled.',
+  z.object({ project, queue, id: id.optional(), ids: ids.optional(), error: z.string().optional() }).strict().refine(oneOrMany, ONE_OR_MANY),
+  'Mark a taken item (`id`), or several (`ids`, up to 100, sharing one `error`), failed: retried (pending again) until max_retries, then on_exhaust applies; a pipeline holding one is cancelled. All in one transaction, all or none, with errors as for queues.complete.',
 );
 
 export const Requeue = method<{ item: QueueItemInfo }>()(
