@@ -310,7 +310,8 @@ export class PipelineEngine {
     // Phases ended by a daemon stop stay 'running' on disk: the next start re-runs them.
     if (this.shuttingDown) return;
     faultPoint('after-effect:phase');
-    // The ends of phases in one turn of the event loop share a transaction (Storage.writeSoon).
+    // The ends of phases in one turn of the event loop share a transaction (Storage.writeSoon);
+    // no answer waits for it to be durable (quiet: a follower's notification waits for its own fsync).
     this.room.write(id, `phase run ${run} ended`, () =>
       this.storage.writeSoon(() => {
         this.store.finishRun(
@@ -327,7 +328,7 @@ export class PipelineEngine {
           id,
           outcome.ok ? { type: 'phaseSucceeded', run } : { type: 'phaseFailed', run, error: outcome.error ?? 'failed' },
         );
-      }),
+      }, { quiet: true }),
     );
   }
 

@@ -7,6 +7,7 @@ import { redactValue } from '../log/redact.js';
 import { sql } from './kysely.js';
 import type { OpenedDatabase } from './database.js';
 import type { Database, PipelinesTable } from './schema.js';
+import { PipelineStatements, type PipelineSaveRow, type PipelineStateRow } from './pipeline-statements.js';
 
 export interface PipelineRecord {
   state: PipelineState;
@@ -69,9 +70,13 @@ const INFO_COLUMNS = [
 const DEFINITION_CACHE_SIZE = 256;
 
 export class PipelineStore {
-  private readonly definitions = new Map<string, { text: string; definition: PipelineDefinition }>();
+  /** Parsed definitions by key, with the creation time of the row they were read from (see get()). */
+  private readonly definitions = new Map<string, { createdAt: number; definition: PipelineDefinition }>();
+  private readonly q: PipelineStatements;
 
-  constructor(private readonly store: OpenedDatabase) {}
+  constructor(private readonly store: OpenedDatabase) {
+    this.q = new PipelineStatements(store);
+  }
 
   insert(r: PipelineRecord): void {
     this.store.runner.run(this.store.db.insertInto('pipelines').values(toRow(r)));
@@ -79,24 +84,29 @@ export class PipelineStore {
 
   /** Stores a changed record. The definition is a snapshot taken at insert and never rewritten. */
   save(r: PipelineRecord): void {
-    const { id, definition: _unchanged, ...row } = toRow(r, false);
-    this.store.runner.run(this.store.db.updateTable('pipelines').set(row).where('id', '=', id));
+    this.q.save.run(stateRow(r));
   }
 
   /**
    * One pipeline. The engine reads the running pipeline at every event, so
-   * the parse of its (immutable, possibly large) definition is reused while
-   * the stored text is the same.
+   * its definition (a snapshot taken at insert, never rewritten, and
+   * possibly large: 200 phases are ~20 KB of JSON) is read and parsed once:
+   * later reads take every other column and reuse the parse while the row is
+   * the one it came from. A key is never handed out twice (the key counters
+   * outlive deleted pipelines, pipeline-id-store.ts), and the row's creation
+   * time tells a row deleted and inserted again anyway (a test, a restore).
    */
   get(id: string): PipelineRecord | undefined {
-    const row = this.store.runner.first(this.store.db.selectFrom('pipelines').selectAll().where('id', '=', id));
+    const row = this.q.stateOf.first({ id });
     if (!row) return undefined;
     const cached = this.definitions.get(id);
-    if (cached && cached.text === row.definition) return fromRow(row, cached.definition);
-    const record = fromRow(row);
+    if (cached && cached.createdAt === row.created_at) return fromRow(row, cached.definition);
+    const text = this.q.definitionOf.first({ id })?.definition;
+    if (text === undefined) return undefined;
+    const definition = JSON.parse(text) as PipelineDefinition;
     if (this.definitions.size >= DEFINITION_CACHE_SIZE) this.definitions.delete(this.definitions.keys().next().value as string);
-    this.definitions.set(id, { text: row.definition, definition: record.definition });
-    return record;
+    this.definitions.set(id, { createdAt: row.created_at, definition });
+    return fromRow(row, definition);
   }
 
   /**
@@ -146,7 +156,7 @@ export class PipelineStore {
   list(f: PipelineFilter = {}): PipelineRecord[] {
     let q = matching(this.store.db.selectFrom('pipelines').selectAll(), f).orderBy('created_at', 'desc').orderBy('id', 'desc');
     if (f.limit) q = q.limit(f.limit);
-    return this.store.runner.all(q).map((row) => fromRow(row));
+    return this.store.runner.all(q).map((row) => fromRow(row, JSON.parse(row.definition) as PipelineDefinition));
   }
 
   /**
@@ -221,17 +231,11 @@ export class PipelineStore {
   // phase runs
 
   startRun(pipelineId: string, run: number, phase: string, logPath: string | null, now: number): void {
-    this.store.runner.run(
-      this.store.db
-        .insertInto('phase_runs')
-        .values({ pipeline_id: pipelineId, run, phase, status: 'running', log_path: logPath, started_at: now }),
-    );
+    this.q.startRun.run({ pipeline_id: pipelineId, run, phase, log_path: logPath, started_at: now });
   }
 
   setRunPgid(pipelineId: string, run: number, pgid: number, start: number | null): void {
-    this.store.runner.run(
-      this.store.db.updateTable('phase_runs').set({ pgid, pgid_start: start }).where('pipeline_id', '=', pipelineId).where('run', '=', run),
-    );
+    this.q.setRunPgid.run({ pipeline_id: pipelineId, run, pgid, pgid_start: start });
   }
 
   finishRun(
@@ -242,14 +246,7 @@ export class PipelineStore {
     error: string | null,
     now: number,
   ): void {
-    this.store.runner.run(
-      this.store.db
-        .updateTable('phase_runs')
-        .set({ status, exit_code: exitCode, error, finished_at: now, pgid: null, pgid_start: null })
-        .where('pipeline_id', '=', pipelineId)
-        .where('run', '=', run)
-        .where('status', '=', 'running'),
-    );
+    this.q.finishRun.run({ pipeline_id: pipelineId, run, status, exit_code: exitCode, error, finished_at: now });
   }
 
   runs(pipelineId: string): PhaseRunInfo[] {
@@ -317,7 +314,12 @@ function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-function toRow(r: PipelineRecord, withDefinition = true): Insertable<PipelinesTable> {
+function toRow(r: PipelineRecord): Insertable<PipelinesTable> {
+  return { ...stateRow(r), definition: JSON.stringify(r.definition) };
+}
+
+/** Every column of a pipeline's row but its definition. */
+function stateRow(r: PipelineRecord): PipelineSaveRow {
   const s = r.state;
   return {
     id: s.id,
@@ -325,7 +327,6 @@ function toRow(r: PipelineRecord, withDefinition = true): Insertable<PipelinesTa
     project: r.project,
     runbook: r.runbook,
     name: r.name,
-    definition: withDefinition ? JSON.stringify(r.definition) : '',
     status: s.status,
     phase: s.phase,
     run: s.run,
@@ -347,7 +348,7 @@ function toRow(r: PipelineRecord, withDefinition = true): Insertable<PipelinesTa
   };
 }
 
-function fromRow(row: Selectable<PipelinesTable>, definition?: PipelineDefinition): PipelineRecord {
+function fromRow(row: PipelineStateRow, definition: PipelineDefinition): PipelineRecord {
   return {
     state: {
       id: row.id,
@@ -368,7 +369,7 @@ function fromRow(row: Selectable<PipelinesTable>, definition?: PipelineDefinitio
     project: row.project,
     runbook: row.runbook,
     name: row.name,
-    definition: definition ?? (JSON.parse(row.definition) as PipelineDefinition),
+    definition,
     vars: JSON.parse(row.vars) as Record<string, JsonValue>,
     workspace: row.workspace,
     label: row.label,
