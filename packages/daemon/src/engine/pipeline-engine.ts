@@ -13,7 +13,7 @@ import { killProcessGroup } from '../adapters/shell-runner.js';
 import type { EventLog } from '../events/event-log.js';
 import { IllegalTransitionError, step, type PhaseRecovery, type PipelineEffect, type PipelineEvent } from '../core/pipeline-machine.js';
 import { planOf, type PhaseDefinition, type PipelineDefinition } from '../core/pipeline-definition.js';
-import { newPipelineState, TERMINAL, type PipelineStatus } from '../core/pipeline-state.js';
+import { newPipelineState, TERMINAL, type PipelineState, type PipelineStatus } from '../core/pipeline-state.js';
 import type { UpkeepEvent } from '../core/pipeline-upkeep.js';
 import { allocateKey, allocateNumber, idWithNumber } from '../core/pipeline-id-numbers.js';
 import type { EscalationSource } from '../core/recovery/index.js';
@@ -290,13 +290,22 @@ export class PipelineEngine {
       this.safeApply(id, { type: 'phaseFailed', run, error: `no phase named ${phaseName}` });
       return;
     }
+    // The state this phase starts from, while svc.startPhase runs (synchronously): a phase that reports
+    // itself running before it returns (no gate made it wait) changes nothing in that state, and
+    // needs no read to find that out.
+    let startingFrom: PipelineState | null = record.state;
     const io: PhaseIo = {
       waiting: (waitingFor) => this.safeApply(id, { type: 'phaseWaiting', run, waitingFor }),
-      running: () => this.applyIfChanged(id, { type: 'phaseRunning', run }),
+      running: () => {
+        const s = startingFrom;
+        if (s && s.run === run && s.status === 'running' && s.waitingFor === null) return;
+        this.applyIfChanged(id, { type: 'phaseRunning', run });
+      },
       processGroup: (pgid, start) => this.room.write(id, `phase run ${run} started`, () => this.storage.write(() => this.store.setRunPgid(id, run, pgid, start))),
       escalate: (reason, source) => this.escalateRun(id, run, reason, source),
     };
     const handle = this.svc.startPhase(record, phase, run, this.logFile(id, run, phaseName), io);
+    startingFrom = null;
     this.live.set(id, { run, stop: handle.stop });
     handle.done.then(
       (outcome) => this.phaseEnded(id, run, outcome),

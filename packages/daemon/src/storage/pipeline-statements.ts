@@ -11,13 +11,13 @@ import type { OpenedDatabase } from './database.js';
 import type { PreparedQuery } from './prepared-query.js';
 import type { PipelinesTable } from './schema.js';
 
-/** A pipeline's row without its definition (immutable, and large: read once, see PipelineStore.get). */
-export type PipelineStateRow = Omit<Selectable<PipelinesTable>, 'definition'>;
+/** A pipeline's row (its definition is in pipeline_definitions: read once, see PipelineStore.get). */
+export type PipelineStateRow = Selectable<PipelinesTable>;
 
-/** What saving a pipeline writes: every column but the definition. */
-export type PipelineSaveRow = Required<Omit<Insertable<PipelinesTable>, 'definition'>>;
+/** What saving a pipeline writes: every column of its row. */
+export type PipelineSaveRow = Required<Insertable<PipelinesTable>>;
 
-/** Every column of a pipeline's row but its definition. */
+/** Every column of a pipeline's row. */
 const STATE_COLUMNS = {
   id: true,
   handle: true,
@@ -54,6 +54,7 @@ interface RunKey {
 export class PipelineStatements {
   readonly stateOf: PreparedQuery<{ id: string }, PipelineStateRow>;
   readonly definitionOf: PreparedQuery<{ id: string }, { definition: string }>;
+  readonly insertDefinition: PreparedQuery<{ pipeline_id: string; definition: string }, unknown>;
   readonly save: PreparedQuery<PipelineSaveRow, unknown>;
   readonly startRun: PreparedQuery<RunKey & { phase: string; log_path: string | null; started_at: number }, unknown>;
   readonly finishRun: PreparedQuery<RunKey & { status: PhaseRunStatus; exit_code: number | null; error: string | null; finished_at: number }, unknown>;
@@ -61,7 +62,13 @@ export class PipelineStatements {
 
   constructor({ runner, db }: OpenedDatabase) {
     this.stateOf = runner.prepared((a: { id: string }) => db.selectFrom('pipelines').select(STATE_COLUMN_NAMES).where('id', '=', a.id), { id: true });
-    this.definitionOf = runner.prepared((a: { id: string }) => db.selectFrom('pipelines').select('definition').where('id', '=', a.id), { id: true });
+    this.definitionOf = runner.prepared((a: { id: string }) => db.selectFrom('pipeline_definitions').select('definition').where('pipeline_id', '=', a.id), {
+      id: true,
+    });
+    this.insertDefinition = runner.prepared((a: { pipeline_id: string; definition: string }) => db.insertInto('pipeline_definitions').values(a), {
+      pipeline_id: true,
+      definition: true,
+    });
     this.save = runner.prepared((a: PipelineSaveRow) => {
       const { id, ...row } = a;
       return db.updateTable('pipelines').set(row).where('id', '=', id);

@@ -1,12 +1,12 @@
 /** Pipelines, their phase runs and checkpoints. */
 import type { CheckpointInfo, JsonValue, PhaseRunInfo, PhaseRunStatus, PipelineInfo } from '@oj/protocol';
-import type { Insertable, Selectable, SelectQueryBuilder } from 'kysely';
+import type { SelectQueryBuilder } from 'kysely';
 import type { PipelineDefinition } from '../core/pipeline-definition.js';
 import { ACTIVE_STATUSES, type PipelineState, type PipelineStatus, type WaitReason } from '../core/pipeline-state.js';
 import { redactValue } from '../log/redact.js';
 import { sql } from './kysely.js';
 import type { OpenedDatabase } from './database.js';
-import type { Database, PipelinesTable } from './schema.js';
+import type { Database } from './schema.js';
 import { PipelineStatements, type PipelineSaveRow, type PipelineStateRow } from './pipeline-statements.js';
 
 export interface PipelineRecord {
@@ -79,7 +79,8 @@ export class PipelineStore {
   }
 
   insert(r: PipelineRecord): void {
-    this.store.runner.run(this.store.db.insertInto('pipelines').values(toRow(r)));
+    this.store.runner.run(this.store.db.insertInto('pipelines').values(stateRow(r)));
+    this.q.insertDefinition.run({ pipeline_id: r.state.id, definition: JSON.stringify(r.definition) });
   }
 
   /** Stores a changed record. The definition is a snapshot taken at insert and never rewritten. */
@@ -90,15 +91,20 @@ export class PipelineStore {
   /**
    * One pipeline. The engine reads the running pipeline at every event, so
    * its definition (a snapshot taken at insert, never rewritten, and
-   * possibly large: 200 phases are ~20 KB of JSON) is read and parsed once:
-   * later reads take every other column and reuse the parse while the row is
-   * the one it came from. A key is never handed out twice (the key counters
-   * outlive deleted pipelines, pipeline-id-store.ts), and the row's creation
-   * time tells a row deleted and inserted again anyway (a test, a restore).
+   * possibly large: 200 phases are ~20 KB of JSON; kept in a table of its
+   * own, see migrations/v19) is read and parsed once, and reused while the
+   * row is the one it came from. A key is never handed out twice (the key
+   * counters outlive deleted pipelines, pipeline-id-store.ts), and the row's
+   * creation time tells a row deleted and inserted again anyway (a test, a
+   * restore).
    */
   get(id: string): PipelineRecord | undefined {
     const row = this.q.stateOf.first({ id });
-    if (!row) return undefined;
+    return row && this.withDefinition(row);
+  }
+
+  private withDefinition(row: PipelineStateRow): PipelineRecord | undefined {
+    const id = row.id;
     const cached = this.definitions.get(id);
     if (cached && cached.createdAt === row.created_at) return fromRow(row, cached.definition);
     const text = this.q.definitionOf.first({ id })?.definition;
@@ -156,7 +162,7 @@ export class PipelineStore {
   list(f: PipelineFilter = {}): PipelineRecord[] {
     let q = matching(this.store.db.selectFrom('pipelines').selectAll(), f).orderBy('created_at', 'desc').orderBy('id', 'desc');
     if (f.limit) q = q.limit(f.limit);
-    return this.store.runner.all(q).map((row) => fromRow(row, JSON.parse(row.definition) as PipelineDefinition));
+    return this.store.runner.all(q).flatMap((row) => this.withDefinition(row) ?? []);
   }
 
   /**
@@ -170,7 +176,7 @@ export class PipelineStore {
       this.store.db
         .selectFrom('pipelines')
         .select(INFO_COLUMNS)
-        .select(sql<string>`(select json_group_array(json_extract(value, '$.name')) from json_each(definition, '$.phases'))`.as('phase_names')),
+        .select(sql<string>`(select json_group_array(json_extract(value, '$.name')) from pipeline_definitions d, json_each(d.definition, '$.phases') where d.pipeline_id = pipelines.id)`.as('phase_names')),
       f,
     ).orderBy('created_at', 'desc').orderBy('id', 'desc');
     if (f.limit) q = q.limit(f.limit);
@@ -314,11 +320,7 @@ function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-function toRow(r: PipelineRecord): Insertable<PipelinesTable> {
-  return { ...stateRow(r), definition: JSON.stringify(r.definition) };
-}
-
-/** Every column of a pipeline's row but its definition. */
+/** A pipeline's row (its definition goes to pipeline_definitions). */
 function stateRow(r: PipelineRecord): PipelineSaveRow {
   const s = r.state;
   return {
