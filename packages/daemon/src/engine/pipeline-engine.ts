@@ -171,7 +171,7 @@ export class PipelineEngine {
       if (t.state === r.state && t.effects.length === 0) return r;
       const updated: PipelineRecord = { ...r, state: t.state };
       changed = true;
-      this.store.save(updated);
+      this.store.saveState(updated, r.state);
       if (TERMINAL.has(t.state.status) && !TERMINAL.has(r.state.status)) {
         for (const hook of this.terminalHooks) hook(updated, t.state.status as 'done' | 'failed' | 'cancelled');
       }

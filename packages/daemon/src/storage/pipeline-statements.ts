@@ -46,6 +46,26 @@ const STATE_COLUMNS = {
 
 const STATE_COLUMN_NAMES = Object.keys(STATE_COLUMNS) as (keyof PipelineStateRow)[];
 
+/** The columns a step of a pipeline's machine changes (its PipelineState), but its status. */
+export type PipelineStepRow = Pick<
+  PipelineSaveRow,
+  'id' | 'phase' | 'run' | 'visits' | 'recovery' | 'waiting_for' | 'error' | 'failure_count' | 'updated_at' | 'phase_started_at' | 'finished_at'
+>;
+
+const STEP_COLUMNS = {
+  id: true,
+  phase: true,
+  run: true,
+  visits: true,
+  recovery: true,
+  waiting_for: true,
+  error: true,
+  failure_count: true,
+  updated_at: true,
+  phase_started_at: true,
+  finished_at: true,
+} as const satisfies Record<keyof PipelineStepRow, true>;
+
 interface RunKey {
   pipeline_id: string;
   run: number;
@@ -56,6 +76,14 @@ export class PipelineStatements {
   readonly definitionOf: PreparedQuery<{ id: string }, { definition: string }>;
   readonly insertDefinition: PreparedQuery<{ pipeline_id: string; definition: string }, unknown>;
   readonly save: PreparedQuery<PipelineSaveRow, unknown>;
+  /**
+   * A step of the machine: only its columns, so SQLite leaves alone the
+   * indexes of the columns it does not set (a SET naming a column rewrites
+   * its indexes' entries, changed or not: a page of the WAL each). The
+   * status, in two indexes, only when it changes (saveStatus).
+   */
+  readonly saveStep: PreparedQuery<PipelineStepRow, unknown>;
+  readonly saveStatus: PreparedQuery<PipelineStepRow & Pick<PipelineSaveRow, 'status'>, unknown>;
   readonly startRun: PreparedQuery<RunKey & { phase: string; log_path: string | null; started_at: number }, unknown>;
   readonly finishRun: PreparedQuery<RunKey & { status: PhaseRunStatus; exit_code: number | null; error: string | null; finished_at: number }, unknown>;
   readonly setRunPgid: PreparedQuery<RunKey & { pgid: number; pgid_start: number | null }, unknown>;
@@ -73,6 +101,17 @@ export class PipelineStatements {
       const { id, ...row } = a;
       return db.updateTable('pipelines').set(row).where('id', '=', id);
     }, STATE_COLUMNS);
+    this.saveStep = runner.prepared((a: PipelineStepRow) => {
+      const { id, ...row } = a;
+      return db.updateTable('pipelines').set(row).where('id', '=', id);
+    }, STEP_COLUMNS);
+    this.saveStatus = runner.prepared(
+      (a: PipelineStepRow & Pick<PipelineSaveRow, 'status'>) => {
+        const { id, ...row } = a;
+        return db.updateTable('pipelines').set(row).where('id', '=', id);
+      },
+      { ...STEP_COLUMNS, status: true },
+    );
     this.startRun = runner.prepared(
       (a: RunKey & { phase: string; log_path: string | null; started_at: number }) =>
         db.insertInto('phase_runs').values({ pipeline_id: a.pipeline_id, run: a.run, phase: a.phase, status: 'running', log_path: a.log_path, started_at: a.started_at }),

@@ -77,3 +77,19 @@ describe('pipeline store reads (real SQLite)', () => {
     expect(store.get('k')?.definition.phases[0]?.name).toBe('third');
   });
 });
+
+describe('a step saves its state only', () => {
+  it('saveState writes the state (the status when it changed) and leaves the rest of the row as stored', () => {
+    add('s', 1000, { phase: 'work' });
+    const r = store.get('s')!;
+    store.save({ ...r, label: 'kept' });
+    // A record read before the label was set: a step writes none of its other columns.
+    const step = { ...r, state: { ...r.state, phase: 'next', run: 2, visits: { work: 1, next: 1 }, updatedAt: 1001 } };
+    store.saveState(step, r.state);
+    expect(store.get('s')).toMatchObject({ label: 'kept', state: { status: 'running', phase: 'next', run: 2, visits: { work: 1, next: 1 }, updatedAt: 1001 } });
+    store.saveState({ ...step, state: { ...step.state, status: 'done', phase: null, finishedAt: 1002 } }, step.state);
+    expect(store.get('s')).toMatchObject({ label: 'kept', state: { status: 'done', phase: null, finishedAt: 1002 } });
+    expect(store.count({ statuses: ['done'] })).toBe(1);
+    expect(store.count({ statuses: ['running'] })).toBe(0);
+  });
+});

@@ -83,6 +83,31 @@ export class PipelineStore {
     this.q.insertDefinition.run({ pipeline_id: r.state.id, definition: JSON.stringify(r.definition) });
   }
 
+  /**
+   * Stores a record whose state only has changed since `before` (a step of
+   * its machine, which never changes a pipeline's key, id or creation time):
+   * its state's columns, and its status only if it changed (see
+   * PipelineStatements.saveStep).
+   */
+  saveState(r: PipelineRecord, before: PipelineState): void {
+    const s = r.state;
+    const row = {
+      id: s.id,
+      phase: s.phase,
+      run: s.run,
+      visits: JSON.stringify(s.visits),
+      recovery: JSON.stringify(s.recovery),
+      waiting_for: s.waitingFor ? JSON.stringify(s.waitingFor) : null,
+      error: s.error,
+      failure_count: s.failureCount,
+      updated_at: s.updatedAt,
+      phase_started_at: s.phaseStartedAt,
+      finished_at: s.finishedAt,
+    };
+    if (s.status === before.status) this.q.saveStep.run(row);
+    else this.q.saveStatus.run({ ...row, status: s.status });
+  }
+
   /** Stores a changed record. The definition is a snapshot taken at insert and never rewritten. */
   save(r: PipelineRecord): void {
     this.q.save.run(stateRow(r));
