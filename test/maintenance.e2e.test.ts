@@ -105,8 +105,9 @@ describe('oj daemon check, backup, restore', { timeout: 60_000 }, () => {
     const BetterSqlite3 = (await import('../packages/daemon/src/storage/sqlite-driver.js')).Sqlite;
     const db = new BetterSqlite3(join(t.stateDir, 'oj.db'));
     db.prepare(
-      `INSERT INTO pipelines (id, handle, project, runbook, name, definition, status, created_at, updated_at) VALUES ('broken', 'broken', '/p', 'r', 'p', '{}', 'failed', 1, 1)`,
+      `INSERT INTO pipelines (id, handle, project, runbook, name, status, created_at, updated_at) VALUES ('broken', 'broken', '/p', 'r', 'p', 'failed', 1, 1)`,
     ).run();
+    db.prepare(`INSERT INTO pipeline_definitions (pipeline_id, definition) VALUES ('broken', '{}')`).run();
     db.close();
     const r = await t.oj(['daemon', 'check']);
     expect(r.exitCode).toBe(1);

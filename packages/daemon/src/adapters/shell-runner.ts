@@ -171,10 +171,11 @@ function runShell(spawner: ProcessSpawner, groups: Set<number>, o: ShellOptions)
       timeout?.cancel();
       if (killTimer) clearTimeout(killTimer);
       if (pid > 0) {
-        // The group may hold background children of the script: end them too (KILL if TERM is not enough).
-        signalGroup(pid, 'SIGTERM');
+        // The group may hold background children of the script: end them too (KILL if TERM is not
+        // enough). Most groups are empty by now: asked first, which costs one failed kill, not two.
         const group = pid;
         if (groupAlive(group)) {
+          signalGroup(group, 'SIGTERM');
           setTimeout(() => {
             if (groupAlive(group)) signalGroup(group, 'SIGKILL');
             groups.delete(group);

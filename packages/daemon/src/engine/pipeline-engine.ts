@@ -9,11 +9,10 @@
 import { join } from 'node:path';
 import { OjError, type JsonValue, type PipelineUpdate } from '@oj/protocol';
 import type { Logger } from 'winston';
-import { killProcessGroup } from '../adapters/shell-runner.js';
 import type { EventLog } from '../events/event-log.js';
 import { IllegalTransitionError, step, type PhaseRecovery, type PipelineEffect, type PipelineEvent } from '../core/pipeline-machine.js';
 import { planOf, type PhaseDefinition, type PipelineDefinition } from '../core/pipeline-definition.js';
-import { newPipelineState, TERMINAL, type PipelineStatus } from '../core/pipeline-state.js';
+import { newPipelineState, TERMINAL, type PipelineState, type PipelineStatus } from '../core/pipeline-state.js';
 import type { UpkeepEvent } from '../core/pipeline-upkeep.js';
 import { allocateKey, allocateNumber, idWithNumber } from '../core/pipeline-id-numbers.js';
 import type { EscalationSource } from '../core/recovery/index.js';
@@ -25,6 +24,7 @@ import type { Storage } from '../storage/storage.js';
 import { isDiskFull } from '../storage/disk-full.js';
 import { faultPoint } from '../fault-point.js';
 import { RoomRetry } from './room-retry.js';
+import { endLeftRuns } from './left-runs.js';
 
 export interface CreatePipeline {
   project: string;
@@ -171,7 +171,7 @@ export class PipelineEngine {
       if (t.state === r.state && t.effects.length === 0) return r;
       const updated: PipelineRecord = { ...r, state: t.state };
       changed = true;
-      this.store.save(updated);
+      this.store.saveState(updated, r.state);
       if (TERMINAL.has(t.state.status) && !TERMINAL.has(r.state.status)) {
         for (const hook of this.terminalHooks) hook(updated, t.state.status as 'done' | 'failed' | 'cancelled');
       }
@@ -295,13 +295,22 @@ export class PipelineEngine {
       this.safeApply(id, { type: 'phaseFailed', run, error: `no phase named ${phaseName}` });
       return;
     }
+    // The state this phase starts from, while svc.startPhase runs (synchronously): a phase that reports
+    // itself running before it returns (no gate made it wait) changes nothing in that state, and
+    // needs no read to find that out.
+    let startingFrom: PipelineState | null = record.state;
     const io: PhaseIo = {
       waiting: (waitingFor) => this.safeApply(id, { type: 'phaseWaiting', run, waitingFor }),
-      running: () => this.applyIfChanged(id, { type: 'phaseRunning', run }),
+      running: () => {
+        const s = startingFrom;
+        if (s && s.run === run && s.status === 'running' && s.waitingFor === null) return;
+        this.applyIfChanged(id, { type: 'phaseRunning', run });
+      },
       processGroup: (pgid, start) => this.room.write(id, `phase run ${run} started`, () => this.storage.write(() => this.store.setRunPgid(id, run, pgid, start))),
       escalate: (reason, source) => this.escalateRun(id, run, reason, source),
     };
     const handle = this.svc.startPhase(record, phase, run, this.logFile(id, run, phaseName), io);
+    startingFrom = null;
     this.live.set(id, { run, stop: handle.stop });
     handle.done.then(
       (outcome) => this.phaseEnded(id, run, outcome),
@@ -317,7 +326,8 @@ export class PipelineEngine {
     // A run a step stopped (its row ended then): its processes are gone now.
     const stopped = live?.run === run && live.stopped === true;
     faultPoint('after-effect:phase');
-    // The ends of phases in one turn of the event loop share a transaction (Storage.writeSoon).
+    // The ends of phases in one turn of the event loop share a transaction (Storage.writeSoon);
+    // no answer waits for it to be durable (quiet: a follower's notification waits for its own fsync).
     this.room.write(id, `phase run ${run} ended`, () =>
       this.storage.writeSoon(() => {
         this.store.finishRun(
@@ -335,7 +345,7 @@ export class PipelineEngine {
           id,
           outcome.ok ? { type: 'phaseSucceeded', run } : { type: 'phaseFailed', run, error: outcome.error ?? 'failed' },
         );
-      }),
+      }, { quiet: true }),
     );
   }
 
@@ -412,32 +422,7 @@ export class PipelineEngine {
    * current phase again (at-least-once).
    */
   reconcile(): { resumed: string[]; killed: number } {
-    let killed = 0;
-    /** Recorded groups whose leader is gone or is not the process started then (pid reuse): not signalled. */
-    const spared: number[] = [];
-    const orphans = this.store.orphanedRuns();
-    // A run that left an agent session keeps going (the session outlives the daemon, or
-    // recorded how it ended); any other run's processes died with it and it runs again.
-    const adopting = new Set<string>();
-    const stopped = this.store.stoppedRunsWithProcesses();
-    this.storage.write(() => {
-      // Runs a step stopped whose processes the old daemon did not see end (it died after the commit).
-      for (const o of stopped) {
-        if (killProcessGroup(o.pgid, o.pgidStart)) killed++;
-        this.store.processGroupGone(o.pipelineId, o.run);
-      }
-      for (const o of orphans) {
-        if (o.session !== null) {
-          adopting.add(`${o.pipelineId}#${o.run}`);
-          continue;
-        }
-        if (o.pgid !== null) {
-          if (killProcessGroup(o.pgid, o.pgidStart)) killed++;
-          else spared.push(o.pgid);
-        }
-        this.store.finishRun(o.pipelineId, o.run, 'failed', null, 'daemon restarted during this run; run again', this.storage.now());
-      }
-    });
+    const { adopting, killed, spared } = endLeftRuns(this.storage, this.store);
     const resumed: string[] = [];
     for (const r of this.store.active()) {
       if (r.state.status === 'escalated') continue;

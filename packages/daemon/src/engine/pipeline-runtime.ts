@@ -47,6 +47,7 @@ export interface RuntimeOptions {
   events: EventLog;
   /** Starts every child of a pipeline (phases, hooks, recovery actions) and builds its environment. */
   shellRunner: ShellRunner;
+  /** The project as last loaded (no comparison with its files: see ProjectRegistry.current). */
   project(root: string): ProjectView | null;
   /** The strategy checkpoint a pipeline last took, if any (the built-in rollback's target). */
   lastCheckpoint?: (pipelineId: string) => string | null;

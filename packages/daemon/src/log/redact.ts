@@ -70,6 +70,7 @@ export function scrubText(text: string): string {
  * input is not modified; values without anything to hide come back as they are.
  */
 export function redactValue<T>(value: T, options: { keys?: boolean } = {}, depth = 0): T {
+  if (pattern === null && !options.keys) return value; // no secret known: nothing to scrub
   if (typeof value === 'string') return scrubText(value) as T;
   if (value === null || typeof value !== 'object' || depth > MAX_DEPTH) return value;
   if (Array.isArray(value)) {

@@ -229,7 +229,7 @@ export class Daemon implements DaemonContext {
       shellRunner,
       lastCheckpoint,
       project: (root) => {
-        const p = projects.peek(root);
+        const p = projects.current(root);
         if (!p) return null;
         return {
           maxPhaseVisits: p.config.pipeline.max_phase_visits,

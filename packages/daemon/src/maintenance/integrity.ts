@@ -58,6 +58,13 @@ const INVARIANTS: Invariant[] = [
     describe: (r) => `pipeline ${String(r.id)} has the id "${String(r.handle)}", which does not go with its key`,
   },
   {
+    name: 'pipelines.definition',
+    summary: 'every pipeline has its definition',
+    needs: { pipelines: ['id'], pipeline_definitions: ['pipeline_id'] },
+    query: `SELECT id FROM pipelines WHERE id NOT IN (SELECT pipeline_id FROM pipeline_definitions)`,
+    describe: (r) => `pipeline ${String(r.id)} has no definition`,
+  },
+  {
     name: 'phase_runs.single',
     summary: 'at most one running phase run per pipeline',
     needs: { phase_runs: ['pipeline_id', 'status'] },

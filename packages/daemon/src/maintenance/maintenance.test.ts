@@ -35,7 +35,6 @@ function pipeline(s: Storage, id: string, status: string, extra: Record<string, 
     project: '/p',
     runbook: 'r',
     name: 'p',
-    definition: '{}',
     status,
     phase: 'work',
     run: 1,
@@ -48,6 +47,7 @@ function pipeline(s: Storage, id: string, status: string, extra: Record<string, 
   };
   const cols = Object.keys(row);
   s.runner.sqlite.prepare(`INSERT INTO pipelines (${cols.join(',')}) VALUES (${cols.map(() => '?').join(',')})`).run(...Object.values(row));
+  s.runner.sqlite.prepare(`INSERT INTO pipeline_definitions (pipeline_id, definition) VALUES (?, '{}')`).run(id);
 }
 
 function errorsOf(s: Storage): string[] {
@@ -113,6 +113,14 @@ describe('checkIntegrity', () => {
     pipeline(s, 'build-auth.two-3f9a1c2b', 'done', { project: '/two', handle: 'build-auth' });
     pipeline(s, 'fix.two-3f9a1c2b', 'done', { project: '/two', handle: 'build-auth-2' });
     expect(errorsOf(s)).toEqual(['error pipelines.ids: pipeline fix.two-3f9a1c2b has the id "build-auth-2", which does not go with its key']);
+  });
+
+  it('finds a pipeline without its definition (kept in a table of its own since schema 19)', () => {
+    const s = open();
+    pipeline(s, 'kept', 'done');
+    pipeline(s, 'lost', 'done');
+    s.runner.sqlite.prepare(`DELETE FROM pipeline_definitions WHERE pipeline_id = 'lost'`).run();
+    expect(errorsOf(s)).toEqual(['error pipelines.definition: pipeline lost has no definition']);
   });
 
   it('checks an older schema for what it has and skips the rest', () => {

@@ -2,12 +2,21 @@
 import type { EscalationMethods } from '@oj/protocol';
 import type { Insertable, Selectable } from 'kysely';
 import type { OpenedDatabase } from './database.js';
+import type { PreparedQuery } from './prepared-query.js';
 import type { EscalationsTable } from './schema-escalations.js';
 
 export type EscalationRow = Selectable<EscalationsTable>;
 
 export class EscalationStore {
-  constructor(private readonly store: OpenedDatabase) {}
+  /** Asked at every step of every pipeline (a step supersedes its open escalations): compiled once. */
+  private readonly open: PreparedQuery<{ pipelineId: string }, EscalationRow>;
+
+  constructor(private readonly store: OpenedDatabase) {
+    this.open = store.runner.prepared(
+      (a: { pipelineId: string }) => store.db.selectFrom('escalations').selectAll().where('pipeline_id', '=', a.pipelineId).where('status', '=', 'open'),
+      { pipelineId: true },
+    );
+  }
 
   insert(row: Insertable<EscalationsTable>): number {
     return this.store.runner.run(this.store.db.insertInto('escalations').values(row)).lastInsertRowid;
@@ -25,9 +34,7 @@ export class EscalationStore {
   }
 
   openFor(pipelineId: string): EscalationRow[] {
-    return this.store.runner.all(
-      this.store.db.selectFrom('escalations').selectAll().where('pipeline_id', '=', pipelineId).where('status', '=', 'open'),
-    );
+    return this.open.all({ pipelineId });
   }
 
   resolve(id: number, resolution: string, note: string | null, now: number): void {

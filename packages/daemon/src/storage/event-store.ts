@@ -48,15 +48,17 @@ export class EventStore {
     const time = this.now();
     // A known secret value (log/redact.ts) is never stored, whoever emits it:
     // not in the name, the subject or the data.
+    const data = redactValue(e.data ?? {});
     const row = {
       name: scrubText(e.name),
       subject: e.subject == null ? null : scrubText(e.subject),
       project: e.project ?? null,
-      data: JSON.stringify(redactValue(e.data ?? {})),
+      data: JSON.stringify(data),
       time,
     };
     const { lastInsertRowid } = this.insert.run(row);
-    return toRecord({ ...row, id: lastInsertRowid });
+    // The data as stored, without parsing back what was just written (JSON values: the same thing).
+    return { id: lastInsertRowid, name: row.name, subject: row.subject, project: row.project, data, time: new Date(time).toISOString() };
   }
 
   /** Events with id > since, oldest first. Without `since`, the newest `limit`. */

@@ -160,6 +160,22 @@ describe('writeSoon: the writes of one turn share one transaction', () => {
     pendingSyncs.shift()!(null);
   });
 
+  it('a batch of quiet writes (nothing waits for them to be durable) starts no fsync; one other write in it does', async () => {
+    const s = open();
+    const syncWal = vi.spyOn(s.runner, 'syncWal');
+    await Promise.all([s.writeSoon(() => s.events.append({ name: 'quiet:a' }), { quiet: true }), s.writeSoon(() => s.events.append({ name: 'quiet:b' }), { quiet: true })]);
+    await s.writeSoon(() => s.events.append({ name: 'quiet:alone' }), { quiet: true });
+    expect(syncWal).not.toHaveBeenCalled();
+    expect(names(s)).toEqual(expect.arrayContaining(['quiet:a', 'quiet:b', 'quiet:alone']));
+    // Not durable yet: the next answer's barrier (or the timer) makes it so.
+    const durable = s.whenDurable();
+    expect(durable).not.toBeNull();
+    await durable;
+    expect(syncWal).toHaveBeenCalledTimes(1);
+    await Promise.all([s.writeSoon(() => s.events.append({ name: 'quiet:c' }), { quiet: true }), s.writeSoon(() => s.events.append({ name: 'answered' }))]);
+    expect(syncWal).toHaveBeenCalledTimes(2);
+  });
+
   it('a write of its own while the transaction is open commits that one first', async () => {
     const s = open();
     const pendingSyncs: ((err: Error | null) => void)[] = [];

@@ -25,6 +25,7 @@ import { agentPromptsMigration } from './migrations/v15-agent-prompts.js';
 import { clusterMigration } from './migrations/v16-cluster.js';
 import { phaseReleasesMigration } from './migrations/v17-phase-releases.js';
 import { queueIndexesMigration } from './migrations/v18-queue-indexes.js';
+import { pipelineDefinitionsMigration } from './migrations/v19-pipeline-definitions.js';
 
 export interface Migration {
   version: number;
@@ -110,7 +111,7 @@ export const migrations: Migration[] = [
   },
 ];
 
-migrations.push(queuesMigration, coordinationMigration, sessionsMigration, escalationsMigration, pipelineSessionMigration, monitorsMigration, pipelineListingMigration, pgidStartMigration, pipelineIdCountersMigration, pipelineHandlesMigration, sessionStateMigration, cronSchedulesMigration, agentPromptsMigration, clusterMigration, phaseReleasesMigration, queueIndexesMigration);
+migrations.push(queuesMigration, coordinationMigration, sessionsMigration, escalationsMigration, pipelineSessionMigration, monitorsMigration, pipelineListingMigration, pgidStartMigration, pipelineIdCountersMigration, pipelineHandlesMigration, sessionStateMigration, cronSchedulesMigration, agentPromptsMigration, clusterMigration, phaseReleasesMigration, queueIndexesMigration, pipelineDefinitionsMigration);
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]?.version ?? 0;
 

@@ -19,13 +19,13 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const add = (id: string, createdAt: number, o: { status?: PipelineStatus; session?: string | null; project?: string } = {}) =>
+const add = (id: string, createdAt: number, o: { status?: PipelineStatus; session?: string | null; project?: string; phase?: string } = {}) =>
   store.insert({
     state: { ...newPipelineState(id, createdAt), status: o.status ?? 'running', phase: 'work' },
     project: o.project ?? '/p',
     runbook: 'rb',
     name: 'work',
-    definition: { runbook: 'rb', name: 'work', inputs: [], defaults: {}, phases: [{ name: 'work', run: 'true', pre: [], post: [] }], hooks: {} },
+    definition: { runbook: 'rb', name: 'work', inputs: [], defaults: {}, phases: [{ name: o.phase ?? 'work', run: 'true', pre: [], post: [] }], hooks: {} },
     vars: {},
     workspace: null,
     label: null,
@@ -57,5 +57,39 @@ describe('pipeline store listing (real SQLite)', () => {
     expect(store.count({ archived: true })).toBe(0);
     expect(store.listInfo({ limit: 2 }).map((p) => p.id)).toEqual(['d', 'c']);
     expect(store.listInfo({ limit: 0 })).toHaveLength(4);
+  });
+});
+
+describe('pipeline store reads (real SQLite)', () => {
+  it('a pipeline read again keeps its definition; a row deleted and inserted again under the same key is read as it is now', () => {
+    add('k', 1000, { phase: 'first' });
+    expect(store.get('k')?.definition.phases[0]?.name).toBe('first');
+    const r = store.get('k')!;
+    store.save({ ...r, state: { ...r.state, status: 'done', updatedAt: 1001 } });
+    expect(store.get('k')).toMatchObject({ state: { status: 'done', updatedAt: 1001 }, definition: { phases: [{ name: 'first' }] } });
+    // Deleted behind the store's back (another connection), then a new row with the same key.
+    db.runner.sqlite.prepare("delete from pipelines where id = 'k'").run();
+    expect(store.get('k')).toBeUndefined();
+    add('k', 2000, { phase: 'second' });
+    expect(store.get('k')?.definition.phases[0]?.name).toBe('second');
+    store.delete('k');
+    add('k', 2000, { phase: 'third' });
+    expect(store.get('k')?.definition.phases[0]?.name).toBe('third');
+  });
+});
+
+describe('a step saves its state only', () => {
+  it('saveState writes the state (the status when it changed) and leaves the rest of the row as stored', () => {
+    add('s', 1000, { phase: 'work' });
+    const r = store.get('s')!;
+    store.save({ ...r, label: 'kept' });
+    // A record read before the label was set: a step writes none of its other columns.
+    const step = { ...r, state: { ...r.state, phase: 'next', run: 2, visits: { work: 1, next: 1 }, updatedAt: 1001 } };
+    store.saveState(step, r.state);
+    expect(store.get('s')).toMatchObject({ label: 'kept', state: { status: 'running', phase: 'next', run: 2, visits: { work: 1, next: 1 }, updatedAt: 1001 } });
+    store.saveState({ ...step, state: { ...step.state, status: 'done', phase: null, finishedAt: 1002 } }, step.state);
+    expect(store.get('s')).toMatchObject({ label: 'kept', state: { status: 'done', phase: null, finishedAt: 1002 } });
+    expect(store.count({ statuses: ['done'] })).toBe(1);
+    expect(store.count({ statuses: ['running'] })).toBe(0);
   });
 });

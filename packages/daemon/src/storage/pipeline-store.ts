@@ -1,12 +1,13 @@
 /** Pipelines, their phase runs and checkpoints. */
 import type { CheckpointInfo, JsonValue, PhaseRunInfo, PhaseRunStatus, PipelineInfo } from '@oj/protocol';
-import type { Insertable, Selectable, SelectQueryBuilder } from 'kysely';
+import type { SelectQueryBuilder } from 'kysely';
 import type { PipelineDefinition } from '../core/pipeline-definition.js';
 import { ACTIVE_STATUSES, type PipelineState, type PipelineStatus, type WaitReason } from '../core/pipeline-state.js';
 import { redactValue } from '../log/redact.js';
 import { sql } from './kysely.js';
 import type { OpenedDatabase } from './database.js';
-import type { Database, PipelinesTable } from './schema.js';
+import type { Database } from './schema.js';
+import { PipelineStatements, type PipelineSaveRow, type PipelineStateRow } from './pipeline-statements.js';
 
 export interface PipelineRecord {
   state: PipelineState;
@@ -69,34 +70,74 @@ const INFO_COLUMNS = [
 const DEFINITION_CACHE_SIZE = 256;
 
 export class PipelineStore {
-  private readonly definitions = new Map<string, { text: string; definition: PipelineDefinition }>();
+  /** Parsed definitions by key, with the creation time of the row they were read from (see get()). */
+  private readonly definitions = new Map<string, { createdAt: number; definition: PipelineDefinition }>();
+  private readonly q: PipelineStatements;
 
-  constructor(private readonly store: OpenedDatabase) {}
+  constructor(private readonly store: OpenedDatabase) {
+    this.q = new PipelineStatements(store);
+  }
 
   insert(r: PipelineRecord): void {
-    this.store.runner.run(this.store.db.insertInto('pipelines').values(toRow(r)));
+    this.store.runner.run(this.store.db.insertInto('pipelines').values(stateRow(r)));
+    this.q.insertDefinition.run({ pipeline_id: r.state.id, definition: JSON.stringify(r.definition) });
+  }
+
+  /**
+   * Stores a record whose state only has changed since `before` (a step of
+   * its machine, which never changes a pipeline's key, id or creation time):
+   * its state's columns, and its status only if it changed (see
+   * PipelineStatements.saveStep).
+   */
+  saveState(r: PipelineRecord, before: PipelineState): void {
+    const s = r.state;
+    const row = {
+      id: s.id,
+      phase: s.phase,
+      run: s.run,
+      visits: JSON.stringify(s.visits),
+      recovery: JSON.stringify(s.recovery),
+      waiting_for: s.waitingFor ? JSON.stringify(s.waitingFor) : null,
+      error: s.error,
+      failure_count: s.failureCount,
+      updated_at: s.updatedAt,
+      phase_started_at: s.phaseStartedAt,
+      finished_at: s.finishedAt,
+    };
+    if (s.status === before.status) this.q.saveStep.run(row);
+    else this.q.saveStatus.run({ ...row, status: s.status });
   }
 
   /** Stores a changed record. The definition is a snapshot taken at insert and never rewritten. */
   save(r: PipelineRecord): void {
-    const { id, definition: _unchanged, ...row } = toRow(r, false);
-    this.store.runner.run(this.store.db.updateTable('pipelines').set(row).where('id', '=', id));
+    this.q.save.run(stateRow(r));
   }
 
   /**
    * One pipeline. The engine reads the running pipeline at every event, so
-   * the parse of its (immutable, possibly large) definition is reused while
-   * the stored text is the same.
+   * its definition (a snapshot taken at insert, never rewritten, and
+   * possibly large: 200 phases are ~20 KB of JSON; kept in a table of its
+   * own, see migrations/v19) is read and parsed once, and reused while the
+   * row is the one it came from. A key is never handed out twice (the key
+   * counters outlive deleted pipelines, pipeline-id-store.ts), and the row's
+   * creation time tells a row deleted and inserted again anyway (a test, a
+   * restore).
    */
   get(id: string): PipelineRecord | undefined {
-    const row = this.store.runner.first(this.store.db.selectFrom('pipelines').selectAll().where('id', '=', id));
-    if (!row) return undefined;
+    const row = this.q.stateOf.first({ id });
+    return row && this.withDefinition(row);
+  }
+
+  private withDefinition(row: PipelineStateRow): PipelineRecord | undefined {
+    const id = row.id;
     const cached = this.definitions.get(id);
-    if (cached && cached.text === row.definition) return fromRow(row, cached.definition);
-    const record = fromRow(row);
+    if (cached && cached.createdAt === row.created_at) return fromRow(row, cached.definition);
+    const text = this.q.definitionOf.first({ id })?.definition;
+    if (text === undefined) return undefined;
+    const definition = JSON.parse(text) as PipelineDefinition;
     if (this.definitions.size >= DEFINITION_CACHE_SIZE) this.definitions.delete(this.definitions.keys().next().value as string);
-    this.definitions.set(id, { text: row.definition, definition: record.definition });
-    return record;
+    this.definitions.set(id, { createdAt: row.created_at, definition });
+    return fromRow(row, definition);
   }
 
   /**
@@ -146,7 +187,7 @@ export class PipelineStore {
   list(f: PipelineFilter = {}): PipelineRecord[] {
     let q = matching(this.store.db.selectFrom('pipelines').selectAll(), f).orderBy('created_at', 'desc').orderBy('id', 'desc');
     if (f.limit) q = q.limit(f.limit);
-    return this.store.runner.all(q).map((row) => fromRow(row));
+    return this.store.runner.all(q).flatMap((row) => this.withDefinition(row) ?? []);
   }
 
   /**
@@ -160,7 +201,7 @@ export class PipelineStore {
       this.store.db
         .selectFrom('pipelines')
         .select(INFO_COLUMNS)
-        .select(sql<string>`(select json_group_array(json_extract(value, '$.name')) from json_each(definition, '$.phases'))`.as('phase_names')),
+        .select(sql<string>`(select json_group_array(json_extract(value, '$.name')) from pipeline_definitions d, json_each(d.definition, '$.phases') where d.pipeline_id = pipelines.id)`.as('phase_names')),
       f,
     ).orderBy('created_at', 'desc').orderBy('id', 'desc');
     if (f.limit) q = q.limit(f.limit);
@@ -221,17 +262,11 @@ export class PipelineStore {
   // phase runs
 
   startRun(pipelineId: string, run: number, phase: string, logPath: string | null, now: number): void {
-    this.store.runner.run(
-      this.store.db
-        .insertInto('phase_runs')
-        .values({ pipeline_id: pipelineId, run, phase, status: 'running', log_path: logPath, started_at: now }),
-    );
+    this.q.startRun.run({ pipeline_id: pipelineId, run, phase, log_path: logPath, started_at: now });
   }
 
   setRunPgid(pipelineId: string, run: number, pgid: number, start: number | null): void {
-    this.store.runner.run(
-      this.store.db.updateTable('phase_runs').set({ pgid, pgid_start: start }).where('pipeline_id', '=', pipelineId).where('run', '=', run),
-    );
+    this.q.setRunPgid.run({ pipeline_id: pipelineId, run, pgid, pgid_start: start });
   }
 
   /**
@@ -249,10 +284,15 @@ export class PipelineStore {
     now: number,
     keepProcessGroup = false,
   ): void {
+    if (!keepProcessGroup) {
+      this.q.finishRun.run({ pipeline_id: pipelineId, run, status, exit_code: exitCode, error, finished_at: now });
+      return;
+    }
+    // A stopped run (rare): its process group stays recorded.
     this.store.runner.run(
       this.store.db
         .updateTable('phase_runs')
-        .set({ status, exit_code: exitCode, error, finished_at: now, ...(keepProcessGroup ? {} : { pgid: null, pgid_start: null }) })
+        .set({ status, exit_code: exitCode, error, finished_at: now })
         .where('pipeline_id', '=', pipelineId)
         .where('run', '=', run)
         .where('status', '=', 'running'),
@@ -350,7 +390,8 @@ function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-function toRow(r: PipelineRecord, withDefinition = true): Insertable<PipelinesTable> {
+/** A pipeline's row (its definition goes to pipeline_definitions). */
+function stateRow(r: PipelineRecord): PipelineSaveRow {
   const s = r.state;
   return {
     id: s.id,
@@ -358,7 +399,6 @@ function toRow(r: PipelineRecord, withDefinition = true): Insertable<PipelinesTa
     project: r.project,
     runbook: r.runbook,
     name: r.name,
-    definition: withDefinition ? JSON.stringify(r.definition) : '',
     status: s.status,
     phase: s.phase,
     run: s.run,
@@ -380,7 +420,7 @@ function toRow(r: PipelineRecord, withDefinition = true): Insertable<PipelinesTa
   };
 }
 
-function fromRow(row: Selectable<PipelinesTable>, definition?: PipelineDefinition): PipelineRecord {
+function fromRow(row: PipelineStateRow, definition: PipelineDefinition): PipelineRecord {
   return {
     state: {
       id: row.id,
@@ -401,7 +441,7 @@ function fromRow(row: Selectable<PipelinesTable>, definition?: PipelineDefinitio
     project: row.project,
     runbook: row.runbook,
     name: row.name,
-    definition: definition ?? (JSON.parse(row.definition) as PipelineDefinition),
+    definition,
     vars: JSON.parse(row.vars) as Record<string, JsonValue>,
     workspace: row.workspace,
     label: row.label,

@@ -37,8 +37,6 @@ export interface PipelinesTable {
   /** Runbook file (without .toml) and pipeline name the pipeline was created from. */
   runbook: string;
   name: string;
-  /** JSON: the pipeline definition as it was when the pipeline was created. */
-  definition: string;
   status: PipelineStatus;
   phase: string | null;
   run: number;
@@ -61,6 +59,12 @@ export interface PipelinesTable {
   finished_at: number | null;
   /** The agent session of the current phase, while one runs (schema version 7). */
   session: string | null;
+}
+
+/** JSON: a pipeline's definition as it was when the pipeline was created, never rewritten (schema version 19; before, a column of its row). */
+export interface PipelineDefinitionsTable {
+  pipeline_id: string;
+  definition: string;
 }
 
 /**
@@ -108,6 +112,7 @@ export interface Database extends QueueTables, CoordinationTables, SessionTables
   events: EventsTable;
   meta: MetaTable;
   pipelines: PipelinesTable;
+  pipeline_definitions: PipelineDefinitionsTable;
   pipeline_id_counters: PipelineIdCountersTable;
   pipeline_handle_counters: PipelineHandleCountersTable;
   phase_runs: PhaseRunsTable;

@@ -122,8 +122,14 @@ export class Storage {
    * not once each. If the commit fails, every write of it rejects with the
    * error (and answers waiting for durability are not sent: they may have
    * read what was rolled back).
+   *
+   * `quiet`: nothing waits for this write to be durable (a phase's end, not
+   * a request's answer): a batch of only such writes starts no fsync of its
+   * own. The next answer's barrier, or DURABLE_WITHIN_MS, makes it durable;
+   * meanwhile the next writes commit at once instead of waiting in the
+   * transaction left open for an fsync nobody asked for.
    */
-  writeSoon<T>(fn: () => T): Promise<T> {
+  writeSoon<T>(fn: () => T, o: { quiet?: boolean } = {}): Promise<T> {
     if (this.pending) {
       try {
         return Promise.resolve(this.write(fn));
@@ -132,7 +138,7 @@ export class Storage {
       }
     }
     return new Promise<T>((resolve, reject) => {
-      this.soon.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      this.soon.push({ fn, resolve: resolve as (v: unknown) => void, reject, quiet: o.quiet === true });
       if (this.soon.length === 1) setImmediate(this.runSoon);
     });
   }
@@ -150,7 +156,7 @@ export class Storage {
       const w = batch[0]!;
       try {
         const value = this.write(w.fn);
-        this.syncNow();
+        if (!w.quiet) this.syncNow();
         w.resolve(value);
       } catch (err) {
         w.reject(asError(err));
@@ -181,7 +187,7 @@ export class Storage {
       for (const w of batch) w.reject(asError(err));
       return;
     }
-    this.syncNow();
+    if (batch.some((w) => !w.quiet)) this.syncNow();
     batch.forEach((w, i) => {
       let o = outcomes[i]!;
       try {
@@ -247,7 +253,7 @@ export class Storage {
     }
     if (this.diskFull.state) this.diskFull.succeeded();
     this.scheduleDurable();
-    this.syncNow();
+    if (open.entries.some((e) => !e.w.quiet)) this.syncNow();
     for (const { w, outcome, from, to } of open.entries) {
       let o = outcome;
       try {
@@ -339,6 +345,8 @@ export class Storage {
 
 interface SoonWrite {
   fn: () => unknown;
+  /** Nothing waits for it to be durable (see writeSoon). */
+  quiet: boolean;
   resolve: (value: unknown) => void;
   reject: (err: Error) => void;
 }
