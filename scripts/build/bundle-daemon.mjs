@@ -16,7 +16,8 @@
 // bin/ojd.js runs the bundle only while it is newer than the last `tsc -b`
 // of the daemon and the protocol, else dist/main/ojd-main.js (same code, one
 // file per module), so a stale bundle never runs. Run after a build.
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -31,6 +32,8 @@ try {
   process.stderr.write('bundle-daemon: esbuild is not installed; ojd runs unbundled (more memory)\n');
   process.exit(0);
 }
+
+const ZOD_CLASSIC = join(dirname(createRequire(join(root, 'packages', 'protocol', 'package.json')).resolve('zod/package.json')), 'v4', 'classic', 'external.js');
 
 const ourDist = /[\\/]packages[\\/](daemon|protocol)[\\/]dist[\\/].*\.js$/;
 
@@ -52,6 +55,11 @@ const ownUrl = {
         contents = readFileSync(args.path, 'utf8').replace(/^const kysely = .*$/m, "import * as kysely from 'kysely';");
         if (!contents.includes("import * as kysely from 'kysely';")) throw new Error('bundle-daemon: storage/kysely.js changed shape');
       }
+      // zod: `z` is zod's namespace of everything (zod/index.js: `import * as z from
+      // './v4/classic/external.js'; export { z }`), which esbuild cannot shake through
+      // that re-export: imported as the namespace itself, only what is used is bundled
+      // (without it, zod's ~60 locales and the rest are: ~600 KB of source).
+      contents = contents.replaceAll("import { z } from 'zod';", `import * as z from ${JSON.stringify(ZOD_CLASSIC)};`);
       if (contents.includes('import.meta.url')) {
         const rel = relative(outdir, args.path).split(sep).join('/');
         contents = contents.replaceAll('import.meta.url', `new URL(${JSON.stringify(rel)}, import.meta.url).href`);
@@ -61,6 +69,8 @@ const ownUrl = {
   },
 };
 
+// Chunk names change with their content: no chunk of an earlier build stays.
+rmSync(outdir, { recursive: true, force: true });
 await esbuild.build({
   entryPoints: { ojd: join(dist, 'main', 'ojd-main.js') },
   outdir,
@@ -69,7 +79,12 @@ await esbuild.build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  // Non-ASCII text would make V8 keep a whole chunk's source as two-byte characters.
+  // V8 keeps each file's source text for as long as the daemon runs (functions
+  // are compiled when first called): no comments, no indentation (names are
+  // kept, for stack traces), and no character beyond Latin-1, which would make
+  // V8 keep a whole file as two-byte text.
+  minifyWhitespace: true,
+  legalComments: 'none',
   charset: 'ascii',
   external: ['better-sqlite3', 'better-sqlite3-node20', 'node-pty', 'web-tree-sitter', 'tree-sitter-bash', 'handlebars', '@oj/cli', '@oj/cli/*'],
   plugins: [ownUrl],
