@@ -15,7 +15,7 @@ import type { PlaceholderMatch } from './placeholder.js';
 import { commandArgumentRefusal, type CommandArgument } from './shell-command-names.js';
 import { ARITHMETIC_HINT, DECLARE_HINT, NAME_HINT, VARIABLE_HINT } from './shell-hints.js';
 import { TOKEN, type NeutralShell } from './shell-neutral.js';
-import { parseBash, type BashNode } from './shell-parser.js';
+import { withBashTree, type BashNode } from './shell-parser.js';
 
 export interface CodeContextRefusal {
   message: string;
@@ -38,16 +38,15 @@ const INTEGER_FLAG = /^[-+][A-Za-z]*i/;
 /** The first placeholder of `shell` standing where bash evaluates its value as code, or null. */
 export function findCodeContext(shell: NeutralShell): CodeContextRefusal | null {
   if (shell.tokens.length === 0) return null;
-  const { root, spanning } = parseBash(
-    shell.text,
-    shell.tokens.map(({ token, at }) => [at, at + token.length] as const),
-  );
-  const integers = integerNames(root);
-  for (const [i, { token, at, match }] of shell.tokens.entries()) {
-    const reason = contextOf(spanning[i] ?? root, at, token, integers);
-    if (reason !== null) return refusal(match, reason);
-  }
-  return null;
+  return withBashTree(shell.text, (root) => {
+    const integers = integerNames(root);
+    for (const { token, at, match } of shell.tokens) {
+      const leaf = root.descendantForIndex(at, at + token.length) ?? root;
+      const reason = contextOf(leaf, at, token, integers);
+      if (reason !== null) return refusal(match, reason);
+    }
+    return null;
+  });
 }
 
 function refusal(match: PlaceholderMatch, reason: Reason): CodeContextRefusal {
