@@ -1,6 +1,18 @@
 #!/usr/bin/env node
 // The ojd executable: the compiled daemon lives in ../dist (npm run build).
-import { main } from '../dist/main/ojd-main.js';
+// dist/bundle/ojd.js is the same daemon in a few tree-shaken files
+// (scripts/build/bundle-daemon.mjs), which an idle daemon keeps in less
+// memory; it is used only while no `tsc -b` of the daemon or the protocol has
+// run since it was made, else dist/main/ojd-main.js (one file per module) runs.
+import { statSync } from 'node:fs';
+
+const mtime = (rel) => statSync(`${import.meta.dirname}/${rel}`, { throwIfNoEntry: false })?.mtimeMs;
+const bundled = mtime('../dist/bundle/ojd.js');
+const fresh =
+  bundled !== undefined &&
+  bundled >= (mtime('../dist/.tsbuildinfo') ?? Infinity) &&
+  bundled >= (mtime('../../protocol/dist/.tsbuildinfo') ?? 0);
+const { main } = await import(fresh ? '../dist/bundle/ojd.js' : '../dist/main/ojd-main.js');
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
