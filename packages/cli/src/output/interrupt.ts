@@ -15,7 +15,7 @@ interface InterruptState {
 
 /**
  * One state per process, not per module instance: the entry is bundled
- * (dist/entry.bundle.js, with its own copy of this module) while the commands
+ * (dist/entry.bundle.cjs, with its own copy of this module) while the commands
  * load this file itself.
  */
 const KEY = Symbol.for('oj.cli.interrupt');
