@@ -7,7 +7,7 @@ import { redactValue } from '../log/redact.js';
 import { sql } from './kysely.js';
 import type { OpenedDatabase } from './database.js';
 import type { Database } from './schema.js';
-import { PipelineStatements, type PipelineSaveRow, type PipelineStateRow } from './pipeline-statements.js';
+import { PipelineStatements, type PipelineSaveRow, type PipelineStateRow, type PipelineStepRow } from './pipeline-statements.js';
 
 export interface PipelineRecord {
   state: PipelineState;
@@ -91,19 +91,7 @@ export class PipelineStore {
    */
   saveState(r: PipelineRecord, before: PipelineState): void {
     const s = r.state;
-    const row = {
-      id: s.id,
-      phase: s.phase,
-      run: s.run,
-      visits: JSON.stringify(s.visits),
-      recovery: JSON.stringify(s.recovery),
-      waiting_for: s.waitingFor ? JSON.stringify(s.waitingFor) : null,
-      error: s.error,
-      failure_count: s.failureCount,
-      updated_at: s.updatedAt,
-      phase_started_at: s.phaseStartedAt,
-      finished_at: s.finishedAt,
-    };
+    const row = stepRow(s);
     if (s.status === before.status) this.q.saveStep.run(row);
     else this.q.saveStatus.run({ ...row, status: s.status });
   }
@@ -394,12 +382,26 @@ function iso(ms: number): string {
 function stateRow(r: PipelineRecord): PipelineSaveRow {
   const s = r.state;
   return {
-    id: s.id,
+    ...stepRow(s),
     handle: s.handle,
     project: r.project,
     runbook: r.runbook,
     name: r.name,
     status: s.status,
+    vars: JSON.stringify(r.vars),
+    workspace: r.workspace,
+    label: r.label,
+    archived: r.archived ? 1 : 0,
+    owner: r.owner ? JSON.stringify(r.owner) : null,
+    created_at: s.createdAt,
+    session: r.session ?? null,
+  };
+}
+
+/** The columns a step of the machine changes (all its state but the status). */
+function stepRow(s: PipelineState): PipelineStepRow {
+  return {
+    id: s.id,
     phase: s.phase,
     run: s.run,
     visits: JSON.stringify(s.visits),
@@ -407,16 +409,9 @@ function stateRow(r: PipelineRecord): PipelineSaveRow {
     waiting_for: s.waitingFor ? JSON.stringify(s.waitingFor) : null,
     error: s.error,
     failure_count: s.failureCount,
-    vars: JSON.stringify(r.vars),
-    workspace: r.workspace,
-    label: r.label,
-    archived: r.archived ? 1 : 0,
-    owner: r.owner ? JSON.stringify(r.owner) : null,
-    created_at: s.createdAt,
     updated_at: s.updatedAt,
     phase_started_at: s.phaseStartedAt,
     finished_at: s.finishedAt,
-    session: r.session ?? null,
   };
 }
 
