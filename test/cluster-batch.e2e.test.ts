@@ -4,23 +4,17 @@
  * (`queues.take` with `count`: FOR UPDATE SKIP LOCKED LIMIT n) and
  * completing them in one call (`ids`, all or none).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode, OjError, QueueMethods } from '@oj/protocol';
-import { ClusterKit } from './helpers/cluster-kit.js';
+import { clusterSuite } from './helpers/cluster-kit.js';
 import { Rpc } from './helpers/rpc-call.js';
-import { skipWithoutPg } from './pg/pg-server.js';
 
-const skip = skipWithoutPg();
-const kit = new ClusterKit();
+const { kit, skip } = clusterSuite();
 const clients: Rpc[] = [];
 
-beforeAll(() => {
-  if (!skip) kit.start();
-});
-afterAll(() => kit.stop());
-afterEach(async () => {
+// Runs before the suite's own clean-up (after-hooks run last-registered first).
+afterEach(() => {
   for (const c of clients.splice(0)) c.close();
-  await kit.cleanup();
 });
 
 describe.skipIf(skip)('cluster mode: batch take and complete', () => {

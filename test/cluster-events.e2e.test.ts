@@ -7,20 +7,12 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EventMethods, PipelineMethods, type ClusterEventRecord, type PipelineInfo } from '@oj/protocol';
-import { ClusterKit, type Host } from './helpers/cluster-kit.js';
+import { clusterSuite, type Host } from './helpers/cluster-kit.js';
 import { TestEnv, waitFor } from './helpers/ojd-harness.js';
-import { skipWithoutPg } from './pg/pg-server.js';
 
-const skip = skipWithoutPg();
-const kit = new ClusterKit();
-
-beforeAll(() => {
-  if (!skip) kit.start();
-});
-afterAll(() => kit.stop());
-afterEach(() => kit.cleanup());
+const { kit, skip } = clusterSuite();
 
 // Guards check again only when woken (retry.max is 0): nothing polls them.
 const RUNBOOK = `

@@ -8,20 +8,12 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EventMethods, LockMethods, QueueMethods } from '@oj/protocol';
-import { ClusterKit, type Host } from './helpers/cluster-kit.js';
+import { clusterSuite, type Host } from './helpers/cluster-kit.js';
 import { waitFor } from './helpers/ojd-harness.js';
-import { skipWithoutPg } from './pg/pg-server.js';
 
-const skip = skipWithoutPg();
-const kit = new ClusterKit();
-
-beforeAll(() => {
-  if (!skip) kit.start();
-});
-afterAll(() => kit.stop());
-afterEach(() => kit.cleanup());
+const { kit, skip } = clusterSuite();
 
 // Long leases and heartbeat windows: while host-a is down, nothing but its outbox may let go of what it holds.
 const CALM = { OJ_HOST_LEASE_MS: '600000' };

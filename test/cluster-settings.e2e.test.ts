@@ -6,20 +6,12 @@
  * slots no host ran). Two real ojd on one PostgreSQL.
  */
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CronMethods, EventMethods, QueueMethods, WorkerMethods } from '@oj/protocol';
 import { waitFor } from './helpers/ojd-harness.js';
-import { ClusterKit, lines, type Host } from './helpers/cluster-kit.js';
-import { skipWithoutPg } from './pg/pg-server.js';
+import { clusterSuite, lines, type Host } from './helpers/cluster-kit.js';
 
-const skip = skipWithoutPg();
-const kit = new ClusterKit();
-
-beforeAll(() => {
-  if (!skip) kit.start();
-});
-afterAll(() => kit.stop());
-afterEach(() => kit.cleanup());
+const { kit, skip } = clusterSuite();
 
 const RUNBOOK = `
 [queue.jobs]

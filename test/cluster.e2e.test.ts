@@ -6,20 +6,12 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CronMethods, DaemonMethods, ErrorCode, EventMethods, QueueMethods, WorkerMethods, type OjError } from '@oj/protocol';
-import { ClusterKit, type Host } from './helpers/cluster-kit.js';
+import { clusterSuite, type Host } from './helpers/cluster-kit.js';
 import { waitFor } from './helpers/ojd-harness.js';
-import { skipWithoutPg } from './pg/pg-server.js';
 
-const skip = skipWithoutPg();
-const kit = new ClusterKit();
-
-beforeAll(() => {
-  if (!skip) kit.start();
-});
-afterAll(() => kit.stop());
-afterEach(() => kit.cleanup());
+const { kit, skip } = clusterSuite();
 
 const DRAIN = `
 [queue.jobs]

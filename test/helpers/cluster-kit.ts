@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { DaemonMethods } from '@oj/protocol';
 import { TestEnv, makeProject, waitFor } from './ojd-harness.js';
 import { Rpc } from './rpc-call.js';
-import { PgServer } from '../pg/pg-server.js';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { PgServer, skipWithoutPg } from '../pg/pg-server.js';
 
 export interface Host {
   name: string;
@@ -122,4 +123,20 @@ export class ClusterKit {
     const l = s.cluster?.leaders.find((x) => x.project === project);
     return l?.held ? { host: l.host, term: l.term } : null;
   }
+}
+
+/**
+ * A test file's cluster: one kit, its PostgreSQL started before the file's
+ * tests (not when this machine has none: `skip`, for describe.skipIf), every
+ * host stopped and removed after each test, the server at the end.
+ */
+export function clusterSuite(): { kit: ClusterKit; skip: boolean } {
+  const skip = skipWithoutPg();
+  const kit = new ClusterKit();
+  beforeAll(() => {
+    if (!skip) kit.start();
+  });
+  afterAll(() => kit.stop());
+  afterEach(() => kit.cleanup());
+  return { kit, skip };
 }
