@@ -6,6 +6,7 @@ export default defineConfig({
     testTimeout: 90_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    setupFiles: ['test/setup/inline-code-context.ts'],
     reporters: ['default'],
   },
 });

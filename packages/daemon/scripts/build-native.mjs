@@ -6,6 +6,12 @@
  * script) and in `npm run build` (`--if-stale`: only when the binary is
  * missing or older than its source).
  *
+ * On Linux it is linked statically first (`-static`, glibc's libc.a from
+ * libc6-dev): the helper then maps no shared libc, and its resident memory
+ * is ~0.7 MB instead of ~1.5 MB (it counts in ojd's idle memory,
+ * docs/performance.md). Where no static libc is installed the plain dynamic
+ * link is used.
+ *
  * A build that fails is not an install that fails: ojd then starts children
  * through its Node spawner process and `oj daemon status` says why. With
  * `--strict` a failure exits non-zero (for whoever wants to know).
@@ -34,10 +40,13 @@ if (args.has('--if-stale') && !stale()) process.exit(0);
 mkdirSync(dirname(target), { recursive: true });
 const cc = process.env.CC || 'cc';
 const temp = `${target}.${process.pid}.tmp`;
-const r = spawnSync(cc, ['-O2', '-Wall', '-Wextra', '-o', temp, source], { stdio: ['ignore', 'inherit', 'inherit'] });
+const compile = (extra, stdio) => spawnSync(cc, ['-O2', '-Wall', '-Wextra', ...extra, '-o', temp, source], { stdio });
+// The static attempt is quiet: a missing libc.a is not worth a warning when the dynamic link works.
+const staticBuild = process.platform === 'linux' ? compile(['-static'], ['ignore', 'ignore', 'ignore']) : null;
+const r = staticBuild?.status === 0 ? staticBuild : compile([], ['ignore', 'inherit', 'inherit']);
 if (r.status === 0) {
   renameSync(temp, target); // never a half-written binary in its place
-  console.log(`oj-spawn: built ${relative(process.cwd(), target) || target}`);
+  console.log(`oj-spawn: built ${relative(process.cwd(), target) || target}${r === staticBuild ? ' (static)' : ''}`);
   process.exit(0);
 }
 rmSync(temp, { force: true });

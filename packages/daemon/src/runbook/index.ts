@@ -1,8 +1,10 @@
 /**
  * The runbook language: discovery, loading and validation, the resolved
  * model, argument binding, injection-safe interpolation and prompt templates.
- * Pure apart from reading project files; it never spawns processes (agent
- * input sources run through a caller-supplied executor).
+ * Pure apart from reading project files and one process of its own: the
+ * bash parser that checks shell templates runs in a short-lived child
+ * (code-context-decisions.ts; `useCodeContextFinder` swaps in the in-process
+ * one). Agent input sources run through a caller-supplied executor.
  */
 
 // Discovery and loading
@@ -74,6 +76,7 @@ export {
 } from './interpolation-context.js';
 export type { ContextLayer, PipelineContextParts } from './interpolation-context.js';
 export { interpolateShell, checkShellTemplate } from './shell-interpolate.js';
+export { useCodeContextFinder, type CodeContextFinder } from './code-context-decisions.js';
 export { interpolateText, resolveDefaults } from './text-interpolate.js';
 export { quoteWord } from './shell-quote.js';
 export { parsePlaceholderPath } from './placeholder.js';

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
+import { decidingCodeContexts } from './code-context-decisions.js';
 import { assembleProject, type ProjectFileAccess } from './assemble-project.js';
 import { isDirectory, isFile, listRunbookFiles, listRunbookFilesAsync, projectPaths, runbookName } from './discovery.js';
 import { parseRunbookFile, type RunbookSource } from './parse-runbook-file.js';
@@ -116,8 +117,16 @@ function sortErrors(errors: RunbookError[], fileOrder: readonly string[]): Runbo
     .map(({ error }) => error);
 }
 
-/** Parse and check sources into a project; pure apart from `files` (prompt_file reads). */
+/**
+ * Parse and check sources into a project; pure apart from `files` (prompt_file
+ * reads) and the bash parser deciding its shell templates (one call for the
+ * templates it has not decided yet: code-context-decisions.ts).
+ */
 export function buildProject(sources: ProjectSources, files: ProjectFileAccess = diskFiles): LoadResult {
+  return decidingCodeContexts(() => buildOnce(sources, files));
+}
+
+function buildOnce(sources: ProjectSources, files: ProjectFileAccess): LoadResult {
   const sink = new ErrorSink();
   sink.errors.push(...sources.errors);
   const configDisplay = sources.config?.display ?? '.oj/config.toml';
