@@ -5,6 +5,12 @@
 // memory; it is used only while no `tsc -b` of the daemon or the protocol has
 // run since it was made, else dist/main/ojd-main.js (one file per module) runs.
 import { statSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
+
+// V8's compilers stay off until the daemon is busy (src/main/v8-compilers.ts
+// turns them on): set before any of the daemon's code is loaded, so that
+// starting up does not leave them resident in an idle daemon either.
+if ((process.env.OJ_COMPILERS ?? 'on-demand') === 'on-demand') setFlagsFromString('--no-opt --no-sparkplug');
 
 const mtime = (rel) => statSync(`${import.meta.dirname}/${rel}`, { throwIfNoEntry: false })?.mtimeMs;
 const bundled = mtime('../dist/bundle/ojd.js');

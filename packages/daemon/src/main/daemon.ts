@@ -52,6 +52,7 @@ import { loadDaemonConfig } from '../maintenance/daemon-config.js';
 import type { ClusterConfig } from '../maintenance/cluster-config.js';
 import type { SharedStore } from '../storage/shared-store.js';
 import { clusterStatus, openSharedStore } from './shared-store-open.js';
+import { V8Compilers, type CompilerMode } from './v8-compilers.js';
 
 export interface DaemonOptions {
   socketPath: string;
@@ -59,6 +60,11 @@ export interface DaemonOptions {
   /** Also log readable lines to stderr. */
   logToStderr: boolean;
   now?: () => number;
+  /**
+   * How this process started V8's compilers (bin/ojd.js: OJ_COMPILERS):
+   * `on-demand` (off until the daemon is busy) or `eager` (the default here: on).
+   */
+  compilers?: CompilerMode;
 }
 
 export class Daemon implements DaemonContext {
@@ -70,6 +76,8 @@ export class Daemon implements DaemonContext {
   private readonly spawner: ProcessSpawner;
   /** Which spawner, and why not the native one when it was not asked for (spawner-choice.ts). */
   private readonly spawnerChoice: SpawnerChoice;
+  /** Turns V8's compilers on once the daemon is busy (v8-compilers.ts). */
+  readonly compilers: V8Compilers;
   private storageOrNull: Storage | null = null;
   private eventsOrNull: EventLog | null = null;
   private server: SocketServer | null = null;
@@ -110,6 +118,7 @@ export class Daemon implements DaemonContext {
     );
     this.spawner = chosen.spawner;
     this.spawnerChoice = chosen.choice;
+    this.compilers = new V8Compilers(options.compilers ?? 'eager', this.logger);
   }
 
   get storage(): Storage {
@@ -145,6 +154,7 @@ export class Daemon implements DaemonContext {
     try {
       await this.awaitPreviousSpawner();
       this.storageOrNull = Storage.open(this.paths.database, this.now);
+      this.storage.onCommit(this.compilers.note);
       if (this.storage.database.applied.length > 0) {
         this.logger.info('database migrated', { versions: this.storage.database.applied });
       }
@@ -185,7 +195,10 @@ export class Daemon implements DaemonContext {
       }
       this.server = new SocketServer(router, this.logger, this.options.socketPath, () => this.storage.whenDurable() ?? undefined,
         connections.idleMs,
-        () => this.projects?.inputSeen(),
+        () => {
+          this.projects?.inputSeen();
+          this.compilers.note();
+        },
       );
       await this.server.listen();
     } catch (err) {

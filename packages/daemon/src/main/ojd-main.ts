@@ -8,6 +8,7 @@ import { relative } from 'node:path';
 import { writeFatal } from '../log/logger.js';
 import { isDiskFull } from '../storage/disk-full.js';
 import { Daemon } from './daemon.js';
+import { compilerMode, type CompilerMode } from './v8-compilers.js';
 
 const USAGE = `usage: ojd [--foreground] [--version] [--help]
 
@@ -19,6 +20,10 @@ Runs the oj daemon in the foreground. Paths come from the environment:
 Retention (events, transcripts, phase logs) is set in <state dir>/config.toml
 [retention], or OJ_RETENTION_EVENTS, OJ_RETENTION_EVENTS_MAX, OJ_RETENTION_TRANSCRIPTS,
 OJ_RETENTION_LOGS, OJ_RETENTION_EVERY (docs/reliability.md).
+
+  OJ_COMPILERS  on-demand (default): V8's optimizing compilers stay off until the
+                daemon is busy (an idle daemon keeps ~7 MB less); eager: on from the start
+                (docs/performance.md)
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -38,6 +43,13 @@ export async function main(argv: string[]): Promise<number> {
       continue;
     }
     process.stderr.write(`ojd: unknown argument ${arg}\n${USAGE}`);
+    return 2;
+  }
+  let compilers: CompilerMode;
+  try {
+    compilers = compilerMode();
+  } catch (err) {
+    process.stderr.write(`ojd: ${(err as Error).message}\n`);
     return 2;
   }
   // Everything the daemon creates (database, logs, transcripts) is private.
@@ -72,7 +84,7 @@ export async function main(argv: string[]): Promise<number> {
     daemon?.logger.error('unhandled rejection', { error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
   });
   try {
-    daemon = new Daemon({ socketPath, stateDir, logToStderr: !quiet });
+    daemon = new Daemon({ socketPath, stateDir, logToStderr: !quiet, compilers });
     await daemon.start();
   } catch (err) {
     // A state dir refused as unsafe is not written to, not even this line: stderr only (`oj` shows it).

@@ -24,6 +24,8 @@ export class Storage {
   readonly diskFull: DiskFullWatch;
   readonly groupCommit: GroupCommit;
   private pending: (() => void)[] | null = null;
+  /** Told of every outermost transaction that commits (onCommit). */
+  private readonly commitObservers: (() => void)[] = [];
   /** Writes asked for with writeSoon, run together at the end of this turn of the event loop. */
   private soon: SoonWrite[] = [];
   /** writeSoon's transaction, left open while an fsync is under way (see runSoon). */
@@ -53,6 +55,11 @@ export class Storage {
 
   get db() {
     return this.database.db;
+  }
+
+  /** `observe` is called after each outermost transaction commits (a measure of how busy the daemon is: v8-compilers.ts). */
+  onCommit(observe: () => void): void {
+    this.commitObservers.push(observe);
   }
 
   /** Whether a write is under way (a write now would join it). */
@@ -103,6 +110,7 @@ export class Storage {
     }
     if (this.diskFull.state && this.runner.changes() !== changesBefore) this.diskFull.succeeded();
     this.scheduleDurable();
+    for (const observe of this.commitObservers) observe();
     return { result, callbacks: pending };
   }
 
