@@ -23,7 +23,7 @@ const EnvValue = z.string().refine((v) => !v.includes('\0'), 'an environment val
 
 export const List = method<{ commands: CommandInfo[]; errors: string[] }>()(
   'commands.list',
-  z.object({ project: z.string().min(1) }).strict(),
+  () => z.object({ project: z.string().min(1) }).strict(),
   "The project's runbook commands, with usage and description; `errors` lists runbooks that fail to load.",
 );
 
@@ -32,22 +32,23 @@ export const Run = method<
   | { kind: 'pipeline'; pipeline: PipelineInfo }
 >()(
   'commands.run',
-  z
-    .object({
-      project: z.string().min(1),
-      command: z.string().min(1),
-      args: z.array(z.string()),
-      cwd: z.string().optional(),
-      /** The caller's basic environment (PATH, HOME, LANG, TERM...): the base of a shell command's environment. */
-      env: z.record(EnvName, EnvValue).optional(),
-      /**
-       * Variables of the caller's environment offered for passing through; only
-       * those the command's or its pipeline's `env` list names are used, the rest
-       * are dropped (commands.list says which names a command takes).
-       */
-      passEnv: z.record(EnvName, EnvValue).optional(),
-    })
-    .strict(),
+  () =>
+    z
+      .object({
+        project: z.string().min(1),
+        command: z.string().min(1),
+        args: z.array(z.string()),
+        cwd: z.string().optional(),
+        /** The caller's basic environment (PATH, HOME, LANG, TERM...): the base of a shell command's environment. */
+        env: z.record(EnvName, EnvValue).optional(),
+        /**
+         * Variables of the caller's environment offered for passing through; only
+         * those the command's or its pipeline's `env` list names are used, the rest
+         * are dropped (commands.list says which names a command takes).
+         */
+        passEnv: z.record(EnvName, EnvValue).optional(),
+      })
+      .strict(),
   "Run a runbook command with its arguments. A shell command streams `commands.output` notifications and answers with its exit code; a pipeline command answers with the new pipeline. `passEnv` offers the caller's variables; the runbook's `env` lists decide which are used.",
 );
 

@@ -87,49 +87,51 @@ export interface SubscribeResult {
 
 export const Info = method<HostInfo>()(
   'host.info',
-  z.object({}).strict().optional(),
+  () => z.object({}).strict().optional(),
   'Pids, liveness, exit status, times and size of the session.',
 );
 
 export const Write = method<{ bytes: number }>()(
   'host.write',
-  z.object({ data: z.string().max(1024 * 1024) }).strict(),
+  () => z.object({ data: z.string().max(1024 * 1024) }).strict(),
   'Type into the pty (raw: "\\r" is Enter, "\\x03" is Ctrl-C).',
 );
 
 export const Resize = method<{ cols: number; rows: number }>()(
   'host.resize',
-  z.object({ cols, rows }).strict(),
+  () => z.object({ cols, rows }).strict(),
   'Resize the pty and the screen model.',
 );
 
 export const Capture = method<{ text: string; /** Where the cursor is on the visible screen (0-based). */ cursor?: { x: number; y: number } }>()(
   'host.capture',
-  z
-    .object({ lines: z.number().int().min(1).max(100_000).optional() })
-    .strict()
-    .optional(),
+  () =>
+    z
+      .object({ lines: z.number().int().min(1).max(100_000).optional() })
+      .strict()
+      .optional(),
   'What the terminal shows: the visible screen, or with `lines` the last N lines of scrollback + screen; trailing blank lines trimmed.',
 );
 
 export const Kill = method<{ delivered: boolean }>()(
   'host.kill',
-  z
-    .object({ signal: signalName.optional() })
-    .strict()
-    .optional(),
+  () =>
+    z
+      .object({ signal: signalName.optional() })
+      .strict()
+      .optional(),
   "Signal the command's process group (default SIGTERM); false when it had already exited.",
 );
 
 export const Subscribe = method<SubscribeResult>()(
   'host.subscribe',
-  z.object({}).strict().optional(),
+  () => z.object({}).strict().optional(),
   'Stream `host.output` and `host.exit` notifications on this connection.',
 );
 
 export const Shutdown = method<{ ok: true }>()(
   'host.shutdown',
-  z.object({}).strict().optional(),
+  () => z.object({}).strict().optional(),
   'End the session now: kill the command if it still runs, then the host exits and removes its socket.',
 );
 

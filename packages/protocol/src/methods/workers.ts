@@ -31,42 +31,42 @@ const name = z.string().min(1).max(200);
 
 export const List = method<{ workers: WorkerInfo[] }>()(
   'workers.list',
-  z.object({ project }).strict(),
+  () => z.object({ project }).strict(),
   "The project's workers and their state.",
 );
 
 export const Show = method<{ worker: WorkerInfo }>()(
   'workers.show',
-  z.object({ project, name }).strict(),
+  () => z.object({ project, name }).strict(),
   'One worker.',
 );
 
 export const Start = method<{ worker: WorkerInfo; changed: boolean }>()(
   'workers.start',
-  z.object({ project, name }).strict(),
+  () => z.object({ project, name }).strict(),
   'Start a worker (persisted: it starts again with the daemon) and let it take work. In cluster mode it starts on every host serving the project, each within its own concurrency; refused with Unavailable while the cluster database cannot be reached.',
 );
 
 export const Stop = method<{ worker: WorkerInfo; changed: boolean }>()(
   'workers.stop',
-  z.object({ project, name }).strict(),
+  () => z.object({ project, name }).strict(),
   'Stop taking new items; pipelines under way finish and complete their items. In cluster mode on every host serving the project; refused with Unavailable while the cluster database cannot be reached.',
 );
 
 export const Restart = method<{ worker: WorkerInfo }>()(
   'workers.restart',
-  z.object({ project, name }).strict(),
+  () => z.object({ project, name }).strict(),
   'Stop, then start a worker (re-reading its definition).',
 );
 
 export const Wake = method<{ worker: WorkerInfo; started: boolean }>()(
   'workers.wake',
-  z.object({ project, name }).strict(),
+  () => z.object({ project, name }).strict(),
   'Wake a worker now (re-pulls a source queue) instead of at the end of its idle wait; a stopped worker is started (persisted, as by workers.start) and `started` is true.',
 );
 
 export const Healthy = method<{ healthy: boolean; problems: string[]; worker: WorkerInfo }>()(
   'workers.healthy',
-  z.object({ project, name }).strict(),
+  () => z.object({ project, name }).strict(),
   'Whether a worker is started, loads, can pull its source, and has no escalated pipelines.',
 );
