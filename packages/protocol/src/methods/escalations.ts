@@ -1,6 +1,7 @@
 /** Escalations: decisions that need a human. */
 import { z } from 'zod';
 import { method } from '../rpc.js';
+import { once } from '../once.js';
 import type { AgentPrompt } from '../agent-state.js';
 
 export const ESCALATION_STATUSES = ['open', 'resolved'] as const;
@@ -38,7 +39,7 @@ export interface EscalationInfo {
   note: string | null;
 }
 
-const id = z.number().int().min(1);
+const id = once(() => z.number().int().min(1));
 
 export const List = method<{ escalations: EscalationInfo[] }>()(
   'escalations.list',
@@ -46,11 +47,11 @@ export const List = method<{ escalations: EscalationInfo[] }>()(
   'Escalations, newest first.',
 );
 
-export const Show = method<{ escalation: EscalationInfo }>()('escalations.show', () => z.object({ id }).strict(), 'One escalation.');
+export const Show = method<{ escalation: EscalationInfo }>()('escalations.show', () => z.object({ id: id() }).strict(), 'One escalation.');
 
 export const Bump = method<{ escalation: EscalationInfo }>()(
   'escalations.bump',
-  () => z.object({ id }).strict(),
+  () => z.object({ id: id() }).strict(),
   'Raise an open escalation again (notifies again).',
 );
 
@@ -59,7 +60,7 @@ export const Resolve = method<{ escalation: EscalationInfo; action: string }>()(
   () =>
     z
       .object({
-        id,
+        id: id(),
         /** An option number or name (allow, approve, a question's choice, retry, done, goto, cancel, message, dismiss); default: dismiss. */
         choice: z.union([z.number().int().min(1), z.string().min(1)]).optional(),
         message: z.string().optional(),

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { method } from '../rpc.js';
+import { once } from '../once.js';
 
 /** One thing `check` found wrong. `error`: an invariant broken; `warning`: left for the next start to reconcile. */
 export interface IntegrityProblem {
@@ -72,11 +73,13 @@ export interface PruneResult {
   settings: RetentionSettings;
 }
 
-const absolutePath = z
-  .string()
-  .min(1)
-  .max(4096)
-  .refine((p) => p.startsWith('/'), 'must be an absolute path');
+const absolutePath = once(() =>
+  z
+    .string()
+    .min(1)
+    .max(4096)
+    .refine((p) => p.startsWith('/'), 'must be an absolute path'),
+);
 
 export const Check = method<IntegrityReport>()(
   'maintenance.check',
@@ -86,7 +89,7 @@ export const Check = method<IntegrityReport>()(
 
 export const Backup = method<BackupResult>()(
   'maintenance.backup',
-  () => z.object({ path: absolutePath, force: z.boolean().optional() }).strict(),
+  () => z.object({ path: absolutePath(), force: z.boolean().optional() }).strict(),
   "Online backup of the database (SQLite backup API) to an absolute path, written atomically and verified; refuses an existing file unless force.",
 );
 

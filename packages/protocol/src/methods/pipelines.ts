@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { PIPELINE_STATUSES, type EventRecord, type JsonValue } from '../models.js';
 import { method, notification } from '../rpc.js';
+import { once } from '../once.js';
 
 export type PipelineStatusName = (typeof PIPELINE_STATUSES)[number];
 
@@ -77,15 +78,15 @@ export interface CheckpointInfo {
   time: string;
 }
 
-const id = z.string().min(1).max(300);
-const project = z.string().min(1);
+const id = once(() => z.string().min(1).max(300));
+const project = once(() => z.string().min(1));
 
 export const Create = method<{ pipeline: PipelineInfo }>()(
   'pipelines.create',
   () =>
     z
       .object({
-        project,
+        project: project(),
         /** A pipeline reference: `fix`, `pipeline.fix`, `bugfix.fix`. */
         pipeline: z.string().min(1),
         inputs: z.record(z.string(), z.unknown()).optional(),
@@ -104,7 +105,7 @@ export const List = method<{
   () =>
     z
       .object({
-        project: project.optional(),
+        project: project().optional(),
         phase: z.array(z.string()).optional(),
         status: z.array(z.enum(PIPELINE_STATUSES)).optional(),
         active: z.boolean().optional(),
@@ -126,43 +127,43 @@ export const Show = method<{
   graph: PhaseGraphNode[];
 }>()(
   'pipelines.show',
-  () => z.object({ id, project: project.optional() }).strict(),
+  () => z.object({ id: id(), project: project().optional() }).strict(),
   'One pipeline with its phase runs, checkpoints, history and phase graph. `id` may be a unique prefix.',
 );
 
 export const Transition = method<{ pipeline: PipelineInfo }>()(
   'pipelines.transition',
-  () => z.object({ id, phase: z.string().min(1), project: project.optional() }).strict(),
+  () => z.object({ id: id(), phase: z.string().min(1), project: project().optional() }).strict(),
   'Move a pipeline to the named phase (stopping the current one).',
 );
 
 export const Resume = method<{ pipeline: PipelineInfo }>()(
   'pipelines.resume',
-  () => z.object({ id, project: project.optional() }).strict(),
+  () => z.object({ id: id(), project: project().optional() }).strict(),
   'Run the current phase of a failed, escalated or waiting pipeline again.',
 );
 
 export const Cancel = method<{ pipeline: PipelineInfo }>()(
   'pipelines.cancel',
-  () => z.object({ id, reason: z.string().optional(), project: project.optional() }).strict(),
+  () => z.object({ id: id(), reason: z.string().optional(), project: project().optional() }).strict(),
   'Cancel a pipeline; its running phase is killed (whole process group).',
 );
 
 export const Checkpoint = method<{ checkpoint: CheckpointInfo }>()(
   'pipelines.checkpoint',
-  () => z.object({ id, message: z.string(), project: project.optional() }).strict(),
+  () => z.object({ id: id(), message: z.string(), project: project().optional() }).strict(),
   'Record progress on a pipeline (event `pipeline:checkpoint`).',
 );
 
 export const Label = method<{ pipeline: PipelineInfo }>()(
   'pipelines.label',
-  () => z.object({ id, label: z.string(), project: project.optional() }).strict(),
+  () => z.object({ id: id(), label: z.string(), project: project().optional() }).strict(),
   'Set a pipeline\'s label (event `pipeline:labelled` with `label` and `previous`; its followers get a `pipelines.update`). The same label again changes nothing.',
 );
 
 export const Archive = method<{ pipeline: PipelineInfo }>()(
   'pipelines.archive',
-  () => z.object({ id, project: project.optional() }).strict(),
+  () => z.object({ id: id(), project: project().optional() }).strict(),
   'Hide a finished pipeline from lists (it stays in the database; event `pipeline:archived`). An archived one stays so.',
 );
 
@@ -171,10 +172,10 @@ export const Wait = method<{ results: { id: string; status: PipelineStatusName }
   () =>
     z
       .object({
-        ids: z.array(id).min(1),
+        ids: z.array(id()).min(1),
         all: z.boolean().optional(),
         timeoutMs: z.number().int().min(0).optional(),
-        project: project.optional(),
+        project: project().optional(),
       })
       .strict(),
   'Wait until one (or, with `all`, every) pipeline has ended, or the timeout passes.',
@@ -185,8 +186,8 @@ export const Follow = method<{ subscription: string; pipeline: PipelineInfo }>()
   () =>
     z
       .object({
-        id,
-        project: project.optional(),
+        id: id(),
+        project: project().optional(),
         /**
          * Where the output starts: byte `offset` of run `run`'s log, then every
          * later run from its beginning (`{ run: 0, offset: 0 }`: all of it; the
@@ -204,7 +205,7 @@ export const Follow = method<{ subscription: string; pipeline: PipelineInfo }>()
 /** `size`: the byte offset in the log where `text` ends (a follow can start there: `from`). */
 export const Logs = method<{ entries: { run: number; phase: string; path: string; text: string; size: number }[] }>()(
   'pipelines.logs',
-  () => z.object({ id, phase: z.string().optional(), project: project.optional() }).strict(),
+  () => z.object({ id: id(), phase: z.string().optional(), project: project().optional() }).strict(),
   'The output of a pipeline\'s phase runs (the last 1 MiB of each).',
 );
 
@@ -213,7 +214,7 @@ export const Prune = method<{ pruned: string[] }>()(
   () =>
     z
       .object({
-        project: project.optional(),
+        project: project().optional(),
         failed: z.boolean().optional(),
         olderThanMs: z.number().int().min(0).optional(),
         dryRun: z.boolean().optional(),
@@ -224,7 +225,7 @@ export const Prune = method<{ pruned: string[] }>()(
 
 export const Exists = method<{ exists: boolean; ids: string[] }>()(
   'pipelines.exists',
-  () => z.object({ project: project.optional(), workspace: z.string().optional(), session: z.string().optional() }).strict(),
+  () => z.object({ project: project().optional(), workspace: z.string().optional(), session: z.string().optional() }).strict(),
   'Whether an active pipeline uses the given workspace (or session).',
 );
 
