@@ -3,8 +3,13 @@
  * shape of its params (a zod schema, validated by the daemon) and the type of
  * its result live in exactly one descriptor; the client calls with it and the
  * server registers with it.
+ *
+ * A descriptor takes its schema as a function and builds it the first time
+ * `params` is read (then keeps it): importing the protocol builds no schema,
+ * and a process holds only those of the methods it validates.
  */
 import type { z } from 'zod';
+import { once } from './once.js';
 
 export interface Method<Name extends string, ParamsSchema extends z.ZodType, Result> {
   readonly kind: 'method';
@@ -30,11 +35,17 @@ export type PayloadOf<N> = N extends Notification<string, infer P> ? P : never;
 export type AnyMethod = Method<string, z.ZodType, any>;
 
 export function method<Result>() {
-  return <Name extends string, S extends z.ZodType>(
-    name: Name,
-    params: S,
-    summary: string,
-  ): Method<Name, S, Result> => ({ kind: 'method', name, params, summary });
+  return <Name extends string, S extends z.ZodType>(name: Name, buildParams: () => S, summary: string): Method<Name, S, Result> => {
+    const params = once(buildParams);
+    return {
+      kind: 'method',
+      name,
+      get params() {
+        return params();
+      },
+      summary,
+    };
+  };
 }
 
 export function notification<Payload>() {

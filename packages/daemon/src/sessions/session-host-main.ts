@@ -93,7 +93,7 @@ function readSpec(paths: SessionPaths): SessionHostMethods.SessionSpec {
   } catch (error) {
     throw new Error(`cannot read ${paths.spec}: ${(error as Error).message}`, { cause: error });
   }
-  const parsed = SessionHostMethods.SessionSpec.safeParse(raw);
+  const parsed = SessionHostMethods.sessionSpecSchema().safeParse(raw);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'spec'}: ${i.message}`);
     throw new Error(`invalid ${paths.spec}: ${issues.join('; ')}`);

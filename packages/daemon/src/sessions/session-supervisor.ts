@@ -110,7 +110,7 @@ export class SessionSupervisor {
 
   /** Creates the session directory, spawns its host and resolves once the host serves its socket. */
   async start(input: SessionStartSpec): Promise<SessionHandle> {
-    const parsed = M.SessionSpec.safeParse(input);
+    const parsed = M.sessionSpecSchema().safeParse(input);
     if (!parsed.success) {
       const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'spec'}: ${i.message}`);
       throw new OjError(ErrorCode.BadArguments, `invalid session spec: ${issues.join('; ')}`, { kind: 'bad_arguments', issues });
@@ -308,7 +308,7 @@ function startFailed(id: string, paths: SessionPaths, what: string): OjError {
 }
 
 function checkId(id: string): string {
-  const parsed = M.sessionId.safeParse(id);
+  const parsed = M.sessionId().safeParse(id);
   if (!parsed.success) {
     throw new OjError(ErrorCode.BadArguments, `invalid session id: ${JSON.stringify(id)}`, { kind: 'bad_arguments' });
   }

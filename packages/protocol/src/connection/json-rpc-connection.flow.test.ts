@@ -16,8 +16,8 @@ import type { JsonRpcConnectionOptions } from './connection-options.js';
 import { method, notification } from '../rpc.js';
 import { JsonRpcConnection, openSocket } from './json-rpc-connection.js';
 
-const Echo = method<{ text: string }>()('test.echo', z.object({ text: z.string() }).strict(), 'Echoes.');
-const Gate = method<{ n: number }>()('test.gate', z.object({ n: z.number() }).strict(), 'Answers when the test opens it.');
+const Echo = method<{ text: string }>()('test.echo', () => z.object({ text: z.string() }).strict(), 'Echoes.');
+const Gate = method<{ n: number }>()('test.gate', () => z.object({ n: z.number() }).strict(), 'Answers when the test opens it.');
 const Hello = notification<{ from: string }>()('test.hello', 'A notification to the serving side.');
 
 let dir: string;

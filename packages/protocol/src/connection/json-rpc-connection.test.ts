@@ -8,9 +8,9 @@ import { ErrorCode, OjError } from '../errors.js';
 import { method, notification } from '../rpc.js';
 import { JsonRpcConnection } from './json-rpc-connection.js';
 
-const Add = method<{ sum: number }>()('test.add', z.object({ a: z.number(), b: z.number() }).strict(), 'Adds.');
-const Fail = method<never>()('test.fail', z.object({}).strict().optional(), 'Throws a domain error.');
-const Hang = method<never>()('test.hang', z.object({}).strict().optional(), 'Never answers.');
+const Add = method<{ sum: number }>()('test.add', () => z.object({ a: z.number(), b: z.number() }).strict(), 'Adds.');
+const Fail = method<never>()('test.fail', () => z.object({}).strict().optional(), 'Throws a domain error.');
+const Hang = method<never>()('test.hang', () => z.object({}).strict().optional(), 'Never answers.');
 const Tick = notification<{ n: number }>()('test.tick', 'A notification.');
 
 let dir: string;

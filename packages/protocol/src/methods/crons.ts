@@ -1,6 +1,7 @@
 /** Crons: run monitors and/or a pipeline or shell command every interval or on a calendar. */
 import { z } from 'zod';
 import { method } from '../rpc.js';
+import { once } from '../once.js';
 
 /** How a cron's last run went: `running` while under way. */
 export type CronOutcome = 'running' | 'done' | 'failed';
@@ -36,30 +37,30 @@ export interface CronInfo {
   runs: number;
 }
 
-const project = z.string().min(1);
-const name = z.string().min(1).max(200);
+const project = once(() => z.string().min(1));
+const name = once(() => z.string().min(1).max(200));
 
 export const List = method<{ crons: CronInfo[] }>()(
   'crons.list',
-  z.object({ project }).strict(),
+  () => z.object({ project: project() }).strict(),
   "The project's crons with their state and next due time.",
 );
 
 export const Enable = method<{ cron: CronInfo; changed: boolean }>()(
   'crons.enable',
-  z.object({ project, name }).strict(),
+  () => z.object({ project: project(), name: name() }).strict(),
   'Enable a cron (persisted); its first run is one interval from now. In cluster mode it is enabled on every host serving the project (each slot still runs once); refused with Unavailable while the cluster database cannot be reached.',
 );
 
 export const Disable = method<{ cron: CronInfo; changed: boolean }>()(
   'crons.disable',
-  z.object({ project, name }).strict(),
+  () => z.object({ project: project(), name: name() }).strict(),
   'Disable a cron (persisted); a run under way finishes. In cluster mode on every host serving the project; refused with Unavailable while the cluster database cannot be reached.',
 );
 
 export const Run = method<{ cron: CronInfo; pipeline: string | null }>()(
   'crons.run',
-  z.object({ project, name }).strict(),
+  () => z.object({ project: project(), name: name() }).strict(),
   'Run a cron once now (enabled or not); its schedule is unchanged.',
 );
 
@@ -77,6 +78,6 @@ export interface CronNext {
 
 export const Next = method<CronNext>()(
   'crons.next',
-  z.object({ project, name, count: z.number().int().min(1).max(1000).optional() }).strict(),
+  () => z.object({ project: project(), name: name(), count: z.number().int().min(1).max(1000).optional() }).strict(),
   'Upcoming run times of a cron (default 5): as planned while enabled, as if enabled now otherwise.',
 );

@@ -63,30 +63,30 @@ export interface ProjectStatus {
 
 export const Hello = method<HelloResult>()(
   'daemon.hello',
-  z.object({ clientVersion: z.string(), protocolVersion: z.number().int() }).strict(),
+  () => z.object({ clientVersion: z.string(), protocolVersion: z.number().int() }).strict(),
   'Version handshake; fails with VersionMismatch when client and daemon differ.',
 );
 
 export const Ping = method<{ pong: true; time: string }>()(
   'daemon.ping',
-  z.object({}).strict().optional(),
+  () => z.object({}).strict().optional(),
   'Liveness check.',
 );
 
 export const Status = method<DaemonStatus>()(
   'daemon.status',
-  z.object({ project: z.string().optional() }).strict().optional(),
+  () => z.object({ project: z.string().optional() }).strict().optional(),
   'Daemon version, uptime, paths and counts of what it holds.',
 );
 
 export const Stop = method<{ pid: number }>()(
   'daemon.stop',
-  z.object({ killSessions: z.boolean().optional() }).strict().optional(),
+  () => z.object({ killSessions: z.boolean().optional() }).strict().optional(),
   'Graceful stop: the daemon answers, then finishes its writes and exits.',
 );
 
 export const Reload = method<{ projects: ProjectStatus[] }>()(
   'daemon.reload',
-  z.object({}).strict().optional(),
+  () => z.object({}).strict().optional(),
   'Reload configuration and the runbooks of every known project (same as SIGHUP).',
 );

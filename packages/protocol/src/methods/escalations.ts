@@ -1,6 +1,7 @@
 /** Escalations: decisions that need a human. */
 import { z } from 'zod';
 import { method } from '../rpc.js';
+import { once } from '../once.js';
 import type { AgentPrompt } from '../agent-state.js';
 
 export const ESCALATION_STATUSES = ['open', 'resolved'] as const;
@@ -38,33 +39,34 @@ export interface EscalationInfo {
   note: string | null;
 }
 
-const id = z.number().int().min(1);
+const id = once(() => z.number().int().min(1));
 
 export const List = method<{ escalations: EscalationInfo[] }>()(
   'escalations.list',
-  z.object({ project: z.string().optional(), status: z.enum(ESCALATION_STATUSES).optional() }).strict().optional(),
+  () => z.object({ project: z.string().optional(), status: z.enum(ESCALATION_STATUSES).optional() }).strict().optional(),
   'Escalations, newest first.',
 );
 
-export const Show = method<{ escalation: EscalationInfo }>()('escalations.show', z.object({ id }).strict(), 'One escalation.');
+export const Show = method<{ escalation: EscalationInfo }>()('escalations.show', () => z.object({ id: id() }).strict(), 'One escalation.');
 
 export const Bump = method<{ escalation: EscalationInfo }>()(
   'escalations.bump',
-  z.object({ id }).strict(),
+  () => z.object({ id: id() }).strict(),
   'Raise an open escalation again (notifies again).',
 );
 
 export const Resolve = method<{ escalation: EscalationInfo; action: string }>()(
   'escalations.resolve',
-  z
-    .object({
-      id,
-      /** An option number or name (allow, approve, a question's choice, retry, done, goto, cancel, message, dismiss); default: dismiss. */
-      choice: z.union([z.number().int().min(1), z.string().min(1)]).optional(),
-      message: z.string().optional(),
-      phase: z.string().optional(),
-      note: z.string().optional(),
-    })
-    .strict(),
+  () =>
+    z
+      .object({
+        id: id(),
+        /** An option number or name (allow, approve, a question's choice, retry, done, goto, cancel, message, dismiss); default: dismiss. */
+        choice: z.union([z.number().int().min(1), z.string().min(1)]).optional(),
+        message: z.string().optional(),
+        phase: z.string().optional(),
+        note: z.string().optional(),
+      })
+      .strict(),
   'Resolve an escalation by acting on its pipeline (retry the phase, mark it done, go to a phase, cancel, message the agent) or dismissing it.',
 );

@@ -59,43 +59,43 @@ export interface LockInfo {
 
 export const List = method<{ locks: LockInfo[] }>()(
   'locks.list',
-  listParams,
+  () => listParams(),
   "The locks a project defines (or every project's locks that have state), with holder and waiters.",
 );
 
 export const Show = method<{ lock: LockInfo }>()(
   'locks.show',
-  resourceParams,
+  () => resourceParams(),
   'One lock: holder, heartbeat, staleness and the waiters in arrival order.',
 );
 
 export const Acquire = method<{ acquired: boolean; lock: LockInfo }>()(
   'locks.acquire',
-  acquireParams({}),
+  () => acquireParams({}),
   'Take a lock for an external holder. Taking a lock one already holds succeeds (and counts as a heartbeat). ' +
     'Without `wait`, acquired = false when someone else holds it or waits for it.',
 );
 
 export const Release = method<{ released: boolean; lock: LockInfo }>()(
   'locks.release',
-  holderParams,
+  () => holderParams(),
   'Release a lock held by `holder` (or leave the line if it was waiting); the next waiter gets it.',
 );
 
 export const Heartbeat = method<{ lock: LockInfo }>()(
   'locks.heartbeat',
-  holderParams,
+  () => holderParams(),
   'Tell the daemon an external holder is alive. Fails (illegal_state) when `holder` does not hold the lock.',
 );
 
 export const ForceRelease = method<{ released: boolean; previous: HolderInfo | null; lock: LockInfo }>()(
   'locks.forceRelease',
-  forceReleaseParams,
+  () => forceReleaseParams(),
   'Release a lock whoever holds it (a pipeline holding it has its phase failed); the next waiter gets it.',
 );
 
 export const IsStale = method<{ stale: boolean; reason: string | null; lock: LockInfo }>()(
   'locks.isStale',
-  resourceParams,
+  () => resourceParams(),
   'Whether the lock is held by a holder silent past its heartbeat window or held past its timeout.',
 );

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { method } from '../rpc.js';
+import { once } from '../once.js';
 
 /** One thing `check` found wrong. `error`: an invariant broken; `warning`: left for the next start to reconcile. */
 export interface IntegrityProblem {
@@ -72,26 +73,28 @@ export interface PruneResult {
   settings: RetentionSettings;
 }
 
-const absolutePath = z
-  .string()
-  .min(1)
-  .max(4096)
-  .refine((p) => p.startsWith('/'), 'must be an absolute path');
+const absolutePath = once(() =>
+  z
+    .string()
+    .min(1)
+    .max(4096)
+    .refine((p) => p.startsWith('/'), 'must be an absolute path'),
+);
 
 export const Check = method<IntegrityReport>()(
   'maintenance.check',
-  z.object({ quick: z.boolean().optional() }).strict().optional(),
+  () => z.object({ quick: z.boolean().optional() }).strict().optional(),
   'Integrity check: SQLite integrity_check (quick_check with quick), foreign_key_check and oj invariants (holds, items, runs, waits).',
 );
 
 export const Backup = method<BackupResult>()(
   'maintenance.backup',
-  z.object({ path: absolutePath, force: z.boolean().optional() }).strict(),
+  () => z.object({ path: absolutePath(), force: z.boolean().optional() }).strict(),
   "Online backup of the database (SQLite backup API) to an absolute path, written atomically and verified; refuses an existing file unless force.",
 );
 
 export const Prune = method<PruneResult>()(
   'maintenance.prune',
-  z.object({ dryRun: z.boolean().optional() }).strict().optional(),
+  () => z.object({ dryRun: z.boolean().optional() }).strict().optional(),
   'Prune by the retention settings now (old events, transcripts of ended sessions, logs of finished pipelines); dryRun only counts.',
 );

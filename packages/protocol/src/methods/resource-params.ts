@@ -4,27 +4,28 @@
  * external holder's acquire. Not a method module: both import from here.
  */
 import { z } from 'zod';
+import { once } from '../once.js';
 
-const project = z.string().min(1);
-const name = z.string().min(1).max(300);
-const holder = z.string().min(1).max(300);
+const project = once(() => z.string().min(1));
+const name = once(() => z.string().min(1).max(300));
+const holder = once(() => z.string().min(1).max(300));
 
 /** A project's locks or semaphores (without one: every project's that have state). */
-export const listParams = z.object({ project: project.optional() }).strict().optional();
+export const listParams = once(() => z.object({ project: project().optional() }).strict().optional());
 
 /** One lock or semaphore. */
-export const resourceParams = z.object({ project, name }).strict();
+export const resourceParams = once(() => z.object({ project: project(), name: name() }).strict());
 
 /** One lock or semaphore, as or for `holder`. */
-export const holderParams = z.object({ project, name, holder }).strict();
+export const holderParams = once(() => z.object({ project: project(), name: name(), holder: holder() }).strict());
 
 /** An external holder's acquire; `extra` adds what one kind alone takes (a semaphore's weight). */
 export function acquireParams<E extends z.ZodRawShape>(extra: E) {
   return z
     .object({
-      project,
-      name,
-      holder,
+      project: project(),
+      name: name(),
+      holder: holder(),
       ...extra,
       /** Wait in line until it is granted (first come, first served). */
       wait: z.boolean().optional(),
@@ -35,4 +36,4 @@ export function acquireParams<E extends z.ZodRawShape>(extra: E) {
 }
 
 /** A force-release: whoever holds it, with the reason recorded. */
-export const forceReleaseParams = z.object({ project, name, reason: z.string().optional() }).strict();
+export const forceReleaseParams = once(() => z.object({ project: project(), name: name(), reason: z.string().optional() }).strict());

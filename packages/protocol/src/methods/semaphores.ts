@@ -27,31 +27,31 @@ export interface SemaphoreInfo {
 
 export const List = method<{ semaphores: SemaphoreInfo[] }>()(
   'semaphores.list',
-  listParams,
+  () => listParams(),
   "The semaphores a project defines (or every project's semaphores that have state), with usage.",
 );
 
 export const Status = method<{ semaphore: SemaphoreInfo }>()(
   'semaphores.status',
-  resourceParams,
+  () => resourceParams(),
   'One semaphore: units used of max, holders with heartbeats, waiters in arrival order.',
 );
 
 export const Acquire = method<{ acquired: boolean; semaphore: SemaphoreInfo }>()(
   'semaphores.acquire',
-  acquireParams({ weight: z.number().int().min(1).optional() }),
+  () => acquireParams({ weight: z.number().int().min(1).optional() }),
   'Take `weight` units (default 1) for an external holder; first come, first served. A holder that already ' +
     'holds units keeps them (counts as a heartbeat). Without `wait`, acquired = false when they do not fit now.',
 );
 
 export const Release = method<{ released: boolean; semaphore: SemaphoreInfo }>()(
   'semaphores.release',
-  holderParams,
+  () => holderParams(),
   "Release a holder's units (or leave the line); waiters that now fit get theirs.",
 );
 
 export const Heartbeat = method<{ semaphore: SemaphoreInfo }>()(
   'semaphores.heartbeat',
-  holderParams,
+  () => holderParams(),
   'Tell the daemon an external holder is alive. Fails (illegal_state) when `holder` holds no units.',
 );

@@ -53,6 +53,6 @@ export interface StatusOverview {
 
 export const Overview = method<StatusOverview>()(
   'status.overview',
-  z.object({ project: z.string().optional() }).strict().optional(),
+  () => z.object({ project: z.string().optional() }).strict().optional(),
   'Everything `oj status` shows: what runs, what waits, what is stuck, what needs a human.',
 );

@@ -1,6 +1,7 @@
 /** Workspaces: git worktrees pipelines work in. */
 import { z } from 'zod';
 import { method } from '../rpc.js';
+import { once } from '../once.js';
 
 export interface WorkspaceInfo {
   name: string;
@@ -12,7 +13,7 @@ export interface WorkspaceInfo {
   managed: boolean;
 }
 
-const project = z.string().min(1);
+const project = once(() => z.string().min(1));
 
 /**
  * Why git would refuse `name` as a branch (git check-ref-format's rules for
@@ -31,44 +32,47 @@ export function branchNameProblem(name: string): string | null {
   return null;
 }
 
-const branch = z
-  .string()
-  .max(250)
-  .superRefine((name, ctx) => {
-    const problem = branchNameProblem(name);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  });
+const branch = once(() =>
+  z
+    .string()
+    .max(250)
+    .superRefine((name, ctx) => {
+      const problem = branchNameProblem(name);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
+);
 
 export const List = method<{ workspaces: WorkspaceInfo[] }>()(
   'workspaces.list',
-  z.object({ project }).strict(),
+  () => z.object({ project: project() }).strict(),
   "The project's git worktrees, with the pipelines using each.",
 );
 
 export const Show = method<{ workspace: WorkspaceInfo }>()(
   'workspaces.show',
-  z.object({ project, name: z.string().min(1) }).strict(),
+  () => z.object({ project: project(), name: z.string().min(1) }).strict(),
   'One workspace, by name or path.',
 );
 
 export const Create = method<{ workspace: WorkspaceInfo }>()(
   'workspaces.create',
-  z
-    .object({
-      project,
-      name: z
-        .string()
-        .max(200)
-        .regex(/^[A-Za-z0-9_.-]+$/, 'names use letters, digits, _ . -')
-        .refine((n) => !/^\.+$/.test(n), 'a workspace name cannot be only dots (. and .. name directories)'),
-      branch: branch.optional(),
-    })
-    .strict(),
+  () =>
+    z
+      .object({
+        project: project(),
+        name: z
+          .string()
+          .max(200)
+          .regex(/^[A-Za-z0-9_.-]+$/, 'names use letters, digits, _ . -')
+          .refine((n) => !/^\.+$/.test(n), 'a workspace name cannot be only dots (. and .. name directories)'),
+        branch: branch().optional(),
+      })
+      .strict(),
   'Create a worktree under the state dir on a new (or existing) branch.',
 );
 
 export const Delete = method<{ deleted: string }>()(
   'workspaces.delete',
-  z.object({ project, name: z.string().min(1), force: z.boolean().optional() }).strict(),
+  () => z.object({ project: project(), name: z.string().min(1), force: z.boolean().optional() }).strict(),
   'Remove a worktree (refused while an active pipeline uses it, unless `force`).',
 );
