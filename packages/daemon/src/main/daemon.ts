@@ -180,6 +180,7 @@ export class Daemon implements DaemonContext {
       const router = new RpcRouter(this.logger);
       const shared = this.shared;
       router.durable = () => shared.makeDurable();
+      router.onRequest = this.compilers.note;
       registerDaemonHandlers(router, this);
       registerEventHandlers(router, this);
       registerUiHandlers(router, this.ui);
@@ -195,10 +196,7 @@ export class Daemon implements DaemonContext {
       }
       this.server = new SocketServer(router, this.logger, this.options.socketPath, () => this.storage.whenDurable() ?? undefined,
         connections.idleMs,
-        () => {
-          this.projects?.inputSeen();
-          this.compilers.note();
-        },
+        () => this.projects?.inputSeen(),
       );
       await this.server.listen();
     } catch (err) {

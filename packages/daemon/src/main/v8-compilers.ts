@@ -9,7 +9,7 @@
  *
  * So bin/ojd.js starts the daemon with both off (`--no-opt --no-sparkplug`),
  * and this turns them on, for the rest of the process's life, as soon as the
- * daemon is busy (core/compilers/compiler-demand.ts: requests read and
+ * daemon is busy (core/compilers/compiler-demand.ts: requests handled and
  * transactions committed); from then on V8 tiers up as it always does.
  * OJ_COMPILERS=eager leaves them on from the start (V8's defaults).
  */
@@ -44,7 +44,7 @@ export class V8Compilers {
     return this.demand.busy;
   }
 
-  /** A unit of work (a request read, a transaction committed). */
+  /** A unit of work (a request handled, a transaction committed). */
   readonly note = (): void => {
     if (this.demand.busy) return;
     this.demand = noteWork(this.demand, this.now());

@@ -41,6 +41,9 @@ export class RpcRouter {
    */
   durable: (() => Promise<void>) | null = null;
 
+  /** Told of every request a handler takes (a measure of how busy the daemon is: main/v8-compilers.ts). */
+  onRequest: (() => void) | null = null;
+
   handle<M extends AnyMethod>(method: M, handler: Handler<M>): void {
     if (this.names.has(method.name)) throw new Error(`method registered twice: ${method.name}`);
     this.names.add(method.name);
@@ -50,6 +53,7 @@ export class RpcRouter {
   /** Runs the handler in a request scope; if it made shared commits, the answer waits until they are durable. */
   private durably<M extends AnyMethod>(handler: Handler<M>): Handler<M> {
     return async (params, ctx) => {
+      this.onRequest?.();
       const { result, sharedCommit } = await inRequest(() => handler(params, ctx));
       if (sharedCommit && this.durable) await this.durable();
       return result;

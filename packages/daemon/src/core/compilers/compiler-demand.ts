@@ -1,7 +1,7 @@
 /**
  * When an ojd that started with V8's compilers off (main/v8-compilers.ts)
  * turns them on: once it has done `DEMAND_UNITS` units of work (requests
- * read, transactions committed) within one `DEMAND_WINDOW_MS` window. An idle
+ * handled, transactions committed) within one `DEMAND_WINDOW_MS` window. An idle
  * daemon (a cron tick, a few workers polling empty queues) does a handful of
  * units a second and never gets there; any real load does within a fraction
  * of a second. Once on, they stay on.
