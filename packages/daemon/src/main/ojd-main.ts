@@ -22,7 +22,7 @@ Retention (events, transcripts, phase logs) is set in <state dir>/config.toml
 OJ_RETENTION_LOGS, OJ_RETENTION_EVERY (docs/reliability.md).
 
   OJ_COMPILERS  on-demand (default): V8's optimizing compilers stay off until the
-                daemon is busy (an idle daemon keeps ~7 MB less); eager: on from the start
+                daemon is busy (an idle daemon keeps ~5 MB less); eager: on from the start
                 (docs/performance.md)
 `;
 
