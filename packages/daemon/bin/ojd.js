@@ -10,7 +10,10 @@ import { setFlagsFromString } from 'node:v8';
 // V8's compilers stay off until the daemon is busy (src/main/v8-compilers.ts
 // turns them on): set before any of the daemon's code is loaded, so that
 // starting up does not leave them resident in an idle daemon either.
-if ((process.env.OJ_COMPILERS ?? 'on-demand') === 'on-demand') setFlagsFromString('--no-opt --no-sparkplug');
+if ((process.env.OJ_COMPILERS ?? 'on-demand') === 'on-demand') {
+  const { COMPILERS_OFF } = await import('../dist/main/v8-compiler-flags.js');
+  setFlagsFromString(COMPILERS_OFF);
+}
 
 const mtime = (rel) => statSync(`${import.meta.dirname}/${rel}`, { throwIfNoEntry: false })?.mtimeMs;
 const bundled = mtime('../dist/bundle/ojd.js');

@@ -3,11 +3,11 @@
  * little JavaScript it runs (a cron tick, a worker finding its queue empty)
  * runs as well in V8's interpreter. Left alone, V8 still compiles the code
  * that runs now and then with its baseline (Sparkplug) and optimizing
- * (TurboFan) compilers, and the compilers' own code (~4 MB of the node binary)
+ * (TurboFan; Maglev too from V8 12) compilers, and the compilers' own code (~4 MB of the node binary)
  * and what they make (~2 MB) then stay resident for good: about a tenth of
  * an idle ojd (docs/performance.md, "Idle memory").
  *
- * So bin/ojd.js starts the daemon with both off (`--no-opt --no-sparkplug`),
+ * So bin/ojd.js starts the daemon with them off (v8-compiler-flags.ts),
  * and this turns them on, for the rest of the process's life, as soon as the
  * daemon is busy (core/compilers/compiler-demand.ts: requests handled and
  * transactions committed); from then on V8 tiers up as it always does.
@@ -16,6 +16,7 @@
 import { setFlagsFromString } from 'node:v8';
 import type { Logger } from 'winston';
 import { IDLE_DEMAND, noteWork } from '../core/compilers/compiler-demand.js';
+import { compilersOn } from './v8-compiler-flags.js';
 
 export type CompilerMode = 'on-demand' | 'eager';
 
@@ -49,8 +50,7 @@ export class V8Compilers {
     if (this.demand.busy) return;
     this.demand = noteWork(this.demand, this.now());
     if (!this.demand.busy) return;
-    setFlagsFromString('--opt');
-    setFlagsFromString('--sparkplug');
+    setFlagsFromString(compilersOn());
     this.logger.info("busy: V8's optimizing compilers are on from now on");
   };
 }
