@@ -77,7 +77,7 @@ export class Daemon implements DaemonContext {
   /** Which spawner, and why not the native one when it was not asked for (spawner-choice.ts). */
   private readonly spawnerChoice: SpawnerChoice;
   /** Turns V8's compilers on once the daemon is busy (v8-compilers.ts). */
-  readonly compilers: V8Compilers;
+  private readonly compilers: V8Compilers;
   private storageOrNull: Storage | null = null;
   private eventsOrNull: EventLog | null = null;
   private server: SocketServer | null = null;
