@@ -4,12 +4,11 @@
  * (main/v8-compilers.ts), saying so in its log; OJ_COMPILERS=eager keeps V8's
  * defaults. The daemon answers the same before and after the switch.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DaemonMethods } from '@oj/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { OJD_BIN, TestEnv, makeProject, waitFor } from './helpers/ojd-harness.js';
+import { TestEnv, makeProject, ojdExit, waitFor } from './helpers/ojd-harness.js';
 import { Rpc } from './helpers/rpc-call.js';
 
 const BUSY = "busy: V8's optimizing compilers are on from now on";
@@ -77,10 +76,7 @@ describe('V8 compilers on demand', () => {
   }, 120_000);
 
   it('an unknown OJ_COMPILERS stops ojd from starting, with the values it takes', async () => {
-    const child = spawn(process.execPath, [OJD_BIN, '--quiet'], { env: { ...t.env, OJ_COMPILERS: 'turbo' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const code = await new Promise((res) => child.once('exit', res));
+    const { code, stderr } = await ojdExit({ ...t.env, OJ_COMPILERS: 'turbo' });
     expect(code).toBe(2);
     expect(stderr).toContain('OJ_COMPILERS must be one of on-demand, eager (got "turbo")');
   });

@@ -4,11 +4,10 @@
  * OJ_SPAWNER picks one. The same small pipeline, a shell command with its
  * output streamed back, and ojd's death, with each.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { OJD_BIN, TestEnv, makeProject, waitFor } from './helpers/ojd-harness.js';
+import { TestEnv, makeProject, ojdExit, waitFor } from './helpers/ojd-harness.js';
 
 let t: TestEnv;
 beforeEach(() => {
@@ -109,10 +108,7 @@ describe.each([
 
 describe('OJ_SPAWNER', () => {
   it('an unknown value stops ojd from starting, with the values it takes', async () => {
-    const child = spawn(process.execPath, [OJD_BIN, '--quiet'], { env: { ...t.env, OJ_SPAWNER: 'fork' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const code = await new Promise((res) => child.once('exit', res));
+    const { code, stderr } = await ojdExit({ ...t.env, OJ_SPAWNER: 'fork' });
     expect(code).toBe(1);
     expect(stderr).toContain('OJ_SPAWNER must be one of native, node, inline (got "fork")');
   });

@@ -112,6 +112,14 @@ export class TestEnv {
   }
 }
 
+/** Runs ojd with `env` to its exit (for a start it refuses): its exit code and stderr. */
+export function ojdExit(env: NodeJS.ProcessEnv): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [OJD_BIN, '--quiet'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stderr })));
+}
+
 export function canConnect(path: string): Promise<boolean> {
   return new Promise((resolve) => {
     const s = net.connect(path);
